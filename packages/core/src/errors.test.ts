@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { describeValue, expected } from './describe.js';
+import { ErrorCodes, InvalidModelError, NativeLoadError, SwapLessError, isSwapLessError } from './errors.js';
+
+describe('errors', () => {
+  it('keep their stable code, class name and cause', () => {
+    const cause = new Error('root');
+    const err = new InvalidModelError('bad', { cause, details: { offset: 4 } });
+    expect(err).toBeInstanceOf(SwapLessError);
+    expect(err.code).toBe('SWAPLESS_INVALID_MODEL');
+    expect(err.name).toBe('InvalidModelError');
+    expect(err.cause).toBe(cause);
+    expect(err.toJSON()).toEqual({ name: 'InvalidModelError', code: 'SWAPLESS_INVALID_MODEL', message: 'bad', details: { offset: 4 } });
+  });
+
+  it('recognise SwapLess errors by code, not by class identity', () => {
+    const err = new NativeLoadError('no', ['a', 'b']);
+    expect(isSwapLessError(err, ErrorCodes.NATIVE_LOAD)).toBe(true);
+    expect(isSwapLessError(err, ErrorCodes.INVALID_MODEL)).toBe(false);
+    expect(isSwapLessError({ code: 'ENOENT' })).toBe(false);
+    expect(err.details.causes).toEqual(['a', 'b']);
+  });
+
+  it('every code is unique and prefixed', () => {
+    const codes = Object.values(ErrorCodes);
+    expect(new Set(codes).size).toBe(codes.length);
+    for (const c of codes) expect(c).toMatch(/^SWAPLESS_[A-Z_]+$/);
+  });
+});
+
+describe('expected()', () => {
+  it('formats the house-style message without dumping large values', () => {
+    expect(expected('a positive integer', '--threads', -1)).toBe(
+      'Expected a positive integer for --threads but received -1',
+    );
+    expect(describeValue(new Uint8Array(1000))).toBe('a Uint8Array of 1000 bytes');
+    expect(describeValue('x'.repeat(100))).toBe('a string of 100 characters');
+  });
+});

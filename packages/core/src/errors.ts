@@ -1,0 +1,132 @@
+/**
+ * Error classes with stable codes. Every error SwapLess throws on purpose is a {@link SwapLessError};
+ * callers branch on `code`, never on the message, and the CLI and server map codes to exit codes and
+ * HTTP statuses.
+ */
+
+/** Every stable error code, in one place so docs and the HTTP mapping cannot drift from the classes. */
+export const ErrorCodes = {
+  INVALID_ARGUMENT: 'SWAPLESS_INVALID_ARGUMENT',
+  INVALID_MODEL: 'SWAPLESS_INVALID_MODEL',
+  UNSUPPORTED_MODEL: 'SWAPLESS_UNSUPPORTED_MODEL',
+  INVALID_CUT: 'SWAPLESS_INVALID_CUT',
+  NATIVE_LOAD: 'SWAPLESS_NATIVE_LOAD',
+  DELEGATE_UNAVAILABLE: 'SWAPLESS_DELEGATE_UNAVAILABLE',
+  TFLITE_RUNTIME: 'SWAPLESS_TFLITE_RUNTIME',
+  INTERPRETER_BUSY: 'SWAPLESS_INTERPRETER_BUSY',
+  INTERPRETER_DISPOSED: 'SWAPLESS_INTERPRETER_DISPOSED',
+  IO: 'SWAPLESS_IO',
+} as const;
+
+/** One of the stable error codes in {@link ErrorCodes}. */
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/** Options accepted by every SwapLess error constructor. */
+export interface SwapLessErrorOptions {
+  /** The underlying error, kept for diagnosis. */
+  cause?: unknown;
+  /** Structured facts about the failure (paths, indices, sizes), safe to serialise as JSON. */
+  details?: Record<string, unknown>;
+}
+
+/** Base class of every error SwapLess throws on purpose. */
+export class SwapLessError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: ErrorCode;
+  /** Structured facts about the failure. */
+  readonly details: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, options: SwapLessErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.details = options.details ?? {};
+  }
+
+  /** A JSON-safe view: what the CLI's `--json` and the server print. */
+  toJSON(): { name: string; code: ErrorCode; message: string; details: Record<string, unknown> } {
+    return { name: this.name, code: this.code, message: this.message, details: this.details };
+  }
+}
+
+/** A caller passed a value of the wrong type or out of range. */
+export class InvalidArgumentError extends SwapLessError {
+  constructor(message: string, options?: SwapLessErrorOptions) {
+    super(ErrorCodes.INVALID_ARGUMENT, message, options);
+  }
+}
+
+/** Bytes that are not a well-formed .tflite model (truncated, corrupted offsets, out-of-range indices…). */
+export class InvalidModelError extends SwapLessError {
+  constructor(message: string, options?: SwapLessErrorOptions) {
+    super(ErrorCodes.INVALID_MODEL, message, options);
+  }
+}
+
+/** A well-formed model that uses something SwapLess cannot represent faithfully (it refuses rather than drop data). */
+export class UnsupportedModelError extends SwapLessError {
+  constructor(message: string, options?: SwapLessErrorOptions) {
+    super(ErrorCodes.UNSUPPORTED_MODEL, message, options);
+  }
+}
+
+/** A partition point that does not exist for the model. */
+export class InvalidCutError extends SwapLessError {
+  constructor(message: string, options?: SwapLessErrorOptions) {
+    super(ErrorCodes.INVALID_CUT, message, options);
+  }
+}
+
+/** The native addon or the TFLite library could not be loaded; the message lists every cause and the fix. */
+export class NativeLoadError extends SwapLessError {
+  /** Each attempt that failed, in the order tried. */
+  readonly causes: readonly string[];
+
+  constructor(message: string, causes: readonly string[], options?: SwapLessErrorOptions) {
+    super(ErrorCodes.NATIVE_LOAD, message, { ...options, details: { ...options?.details, causes } });
+    this.causes = causes;
+  }
+}
+
+/** The Edge TPU delegate was required but could not be created. */
+export class DelegateUnavailableError extends SwapLessError {
+  constructor(message: string, options?: SwapLessErrorOptions) {
+    super(ErrorCodes.DELEGATE_UNAVAILABLE, message, options);
+  }
+}
+
+/** TFLite itself reported a failure; its error-reporter messages are in the message and in `details.reports`. */
+export class TfLiteRuntimeError extends SwapLessError {
+  constructor(message: string, options?: SwapLessErrorOptions) {
+    super(ErrorCodes.TFLITE_RUNTIME, message, options);
+  }
+}
+
+/** A call was made on an interpreter while an asynchronous invoke was still in flight. */
+export class InterpreterBusyError extends SwapLessError {
+  constructor(message: string, options?: SwapLessErrorOptions) {
+    super(ErrorCodes.INTERPRETER_BUSY, message, options);
+  }
+}
+
+/** A call was made on an interpreter after `dispose()`. */
+export class InterpreterDisposedError extends SwapLessError {
+  constructor(message: string, options?: SwapLessErrorOptions) {
+    super(ErrorCodes.INTERPRETER_DISPOSED, message, options);
+  }
+}
+
+/** A file could not be read or written. */
+export class SwapLessIoError extends SwapLessError {
+  constructor(message: string, options?: SwapLessErrorOptions) {
+    super(ErrorCodes.IO, message, options);
+  }
+}
+
+/** True when `value` is a SwapLess error, optionally with the given code. Works across package copies. */
+export function isSwapLessError(value: unknown, code?: ErrorCode): value is SwapLessError {
+  if (typeof value !== 'object' || value === null) return false;
+  const c = (value as { code?: unknown }).code;
+  if (typeof c !== 'string' || !c.startsWith('SWAPLESS_')) return false;
+  return code === undefined || c === code;
+}
