@@ -1,0 +1,139 @@
+/**
+ * The in-memory graph of a .tflite model: a faithful, typed mirror of the flatbuffer schema's tables
+ * (field ids in docs/tflite-format.md). Reader, writer, analysis and splitter all work on these types.
+ *
+ * Conventions: names are camelCase versions of the schema's snake_case; absent optional fields are
+ * `undefined`; tensor/operator indices are plain numbers; `-1` in an operator's inputs means "absent".
+ */
+
+/** TensorType enum values of the schema. */
+export const TensorType = {
+  FLOAT32: 0,
+  FLOAT16: 1,
+  INT32: 2,
+  UINT8: 3,
+  INT64: 4,
+  STRING: 5,
+  BOOL: 6,
+  INT16: 7,
+  COMPLEX64: 8,
+  INT8: 9,
+  FLOAT64: 10,
+  COMPLEX128: 11,
+  UINT64: 12,
+  RESOURCE: 13,
+  VARIANT: 14,
+  UINT32: 15,
+  UINT16: 16,
+  INT4: 17,
+} as const;
+
+/** A TensorType enum value. */
+export type TensorTypeId = number;
+
+/** Per-tensor or per-axis affine quantization (schema table QuantizationParameters). */
+export interface Quantization {
+  min?: number[];
+  max?: number[];
+  scale?: number[];
+  /** Schema type is [long]; values outside ±2^53 are refused by the reader. */
+  zeroPoint?: number[];
+  /** Only affine quantization (details type 0 = NONE) is represented; other details are refused. */
+  quantizedDimension: number;
+}
+
+/** One tensor of a subgraph (schema table Tensor). */
+export interface Tensor {
+  shape: number[];
+  type: TensorTypeId;
+  /** Index into {@link TfliteModel.buffers}; 0 (the empty sentinel) for non-constant tensors. */
+  buffer: number;
+  name: string;
+  quantization?: Quantization;
+  isVariable: boolean;
+  shapeSignature?: number[];
+  hasRank: boolean;
+}
+
+/** Decoded builtin options of one operator. `fields` keys are the schema's field names in camelCase. */
+export interface BuiltinOptions {
+  /** BuiltinOptions union type id (e.g. 1 = Conv2DOptions). */
+  type: number;
+  /** Schema name of the options table, e.g. "Conv2DOptions"; "unknown" when SwapLess has no spec for it. */
+  name: string;
+  /** Field values; vectors as number arrays. Empty for "unknown". */
+  fields: Record<string, number | boolean | number[]>;
+  /** True when the reader met an options table it cannot represent: such an op can be analysed but never written. */
+  unsupported?: boolean;
+}
+
+/** One operator (schema table Operator). */
+export interface Operator {
+  opcodeIndex: number;
+  inputs: number[];
+  outputs: number[];
+  builtinOptions?: BuiltinOptions;
+  /** Raw custom options bytes (e.g. an edgetpu-custom-op's payload), kept verbatim. */
+  customOptions?: Uint8Array;
+  customOptionsFormat: number;
+  mutatingVariableInputs?: boolean[];
+  intermediates?: number[];
+}
+
+/** An entry of the model's operator code table (schema table OperatorCode). */
+export interface OperatorCode {
+  /** The effective builtin code: max(deprecated_builtin_code, builtin_code), as TFLite reads it. */
+  builtinCode: number;
+  customCode?: string;
+  version: number;
+}
+
+/** One subgraph (schema table SubGraph). SwapLess analyses and splits subgraph 0, the main graph. */
+export interface SubGraph {
+  tensors: Tensor[];
+  inputs: number[];
+  outputs: number[];
+  operators: Operator[];
+  name?: string;
+}
+
+/** A constant data buffer (schema table Buffer). */
+export interface ModelBuffer {
+  /** The bytes; a view into the source file when read, so treat as read-only. */
+  data?: Uint8Array;
+  /** For models > 2 GB whose data lives after the flatbuffer: offset and size in the file. */
+  offset?: number;
+  size?: number;
+}
+
+/** A metadata entry (schema table Metadata): a name and a buffer index. */
+export interface Metadata {
+  name?: string;
+  buffer: number;
+}
+
+/** A tensor mapping of a signature (schema table TensorMap). */
+export interface TensorMap {
+  name?: string;
+  tensorIndex: number;
+}
+
+/** A signature (schema table SignatureDef). */
+export interface SignatureDef {
+  inputs: TensorMap[];
+  outputs: TensorMap[];
+  signatureKey?: string;
+  subgraphIndex: number;
+}
+
+/** A whole model (schema root table Model). */
+export interface TfliteModel {
+  version: number;
+  operatorCodes: OperatorCode[];
+  subgraphs: SubGraph[];
+  description?: string;
+  buffers: ModelBuffer[];
+  metadataBuffer?: number[];
+  metadata?: Metadata[];
+  signatureDefs?: SignatureDef[];
+}
