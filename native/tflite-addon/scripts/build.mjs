@@ -28,7 +28,12 @@ try {
   process.exit(1);
 }
 
-const args = [gyp, existsSync(join(pkgDir, 'build', 'config.gypi')) ? 'build' : 'rebuild', `--nodedir=${nodedir}`, '--loglevel=warn'];
+const args = [
+  gyp,
+  existsSync(join(pkgDir, 'build', 'config.gypi')) ? 'build' : 'rebuild',
+  `--nodedir=${nodedir}`,
+  '--loglevel=warn',
+];
 if (process.argv.includes('--rebuild')) args[1] = 'rebuild';
 const r = spawnSync(process.execPath, args, { cwd: pkgDir, stdio: 'inherit' });
 if (r.status !== 0) {

@@ -1,1 +1,45 @@
-export {};
+/**
+ * @swapless/edgetpu: typed facade over the SwapLess TFLite binding. Interpreters run on the CPU (XNNPACK)
+ * or with the Edge TPU delegate (libedgetpu); the native pieces are found by one loader (see loader.ts).
+ */
+import type { Interpreter } from './interpreter.js';
+import { type EdgeTpuDevice, getRuntime, type InterpreterOptions, type RuntimeInfo } from './runtime.js';
+
+export {
+  type BackendInfo,
+  type DelegateChoice,
+  type DelegateName,
+  Interpreter,
+  type TensorArray,
+  type TensorInfo,
+} from './interpreter.js';
+export { EDGETPU_LIB_ENV, type LoaderOptions, TFLITE_LIB_ENV } from './loader.js';
+export {
+  type EdgeTpuDevice,
+  type EdgeTpuOptions,
+  type InterpreterOptions,
+  loadRuntime,
+  MAX_THREADS,
+  type RuntimeInfo,
+  TfLiteRuntime,
+} from './runtime.js';
+
+/**
+ * Creates an interpreter on the default runtime for a model (bytes, or a .tflite path). Defaults: 1 thread,
+ * XNNPACK on, delegate `'cpu'`. Throws `NativeLoadError` when the runtime cannot be loaded,
+ * `InvalidArgumentError` for bad options, `InvalidModelError` / `TfLiteRuntimeError` for a bad model,
+ * and `DelegateUnavailableError` when `delegate: 'edgetpu'` cannot be honoured.
+ */
+export function createInterpreter(model: Uint8Array | string, options?: InterpreterOptions): Interpreter {
+  return getRuntime().createInterpreter(model, options);
+}
+
+/** Edge TPUs attached to this machine; empty when libedgetpu is not installed. */
+export function listEdgeTpus(options?: { library?: string }): EdgeTpuDevice[] {
+  return getRuntime().listEdgeTpus(options);
+}
+
+/** The TFLite version and the paths of the loaded addon and TFLite library. */
+export function runtimeInfo(): RuntimeInfo {
+  return getRuntime().info();
+}

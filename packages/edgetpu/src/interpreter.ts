@@ -1,0 +1,200 @@
+/**
+ * The typed interpreter: a thin wrapper over the raw binding that caches tensor metadata and turns binding
+ * errors into SwapLess errors. Hot-path methods add no allocation beyond what the binding does.
+ */
+import type { RawInterpreter, RawTensorInfo, RawTypedArray, TypedArrayName } from '@swapless/tflite-addon';
+import { fromNative } from './native-errors.js';
+
+/** Any typed array a tensor can be exchanged through (float16 travels as raw bits in a Uint16Array). */
+export type TensorArray = RawTypedArray;
+
+/** Which delegates an interpreter may use: see {@link InterpreterOptions.delegate}. */
+export type DelegateChoice = 'auto' | 'edgetpu' | 'cpu';
+
+/** The delegates that can be active on an interpreter, in the order TFLite applied them. */
+export type DelegateName = 'edgetpu' | 'xnnpack';
+
+/** Metadata of an input or output tensor. */
+export interface TensorInfo {
+  /** Tensor name from the model. */
+  readonly name: string;
+  /** TFLite type name, e.g. `FLOAT32`, `INT8`, `UINT8`. */
+  readonly type: string;
+  /** Current shape (changes after {@link Interpreter.resizeInput}). */
+  readonly shape: readonly number[];
+  /** Size of the tensor's data in bytes. */
+  readonly byteSize: number;
+  /** The typed array class that carries the data, or null for types that cannot be exchanged (strings…). */
+  readonly arrayType: TypedArrayName | null;
+  /** Per-tensor affine quantization (`real = scale · (q − zeroPoint)`), or null for unquantized tensors. */
+  readonly quantization: { readonly scale: number; readonly zeroPoint: number } | null;
+}
+
+/** What actually runs an interpreter. */
+export interface BackendInfo {
+  /** The delegate choice that was asked for. */
+  readonly requested: DelegateChoice;
+  /** Delegates applied, in order (the Edge TPU one is always added before XNNPACK). */
+  readonly delegates: readonly DelegateName[];
+  /** True when the Edge TPU delegate is applied. */
+  readonly edgetpu: boolean;
+  /** True when the XNNPACK delegate is applied. */
+  readonly xnnpack: boolean;
+  /** Threads given to TFLite's builtin kernels and to XNNPACK. */
+  readonly threads: number;
+  /** The Edge TPU library that was used or tried; absent for `'cpu'`. */
+  readonly edgetpuLibrary?: string;
+  /** With `'auto'`: why the Edge TPU delegate was not used and the interpreter fell back to the CPU. */
+  readonly fallbackReason?: string;
+}
+
+function toInfo(raw: RawTensorInfo): TensorInfo {
+  const quantized = raw.scale !== 0 || raw.zeroPoint !== 0;
+  return Object.freeze({
+    name: raw.name,
+    type: raw.type,
+    shape: Object.freeze([...raw.shape]),
+    byteSize: raw.byteSize,
+    arrayType: raw.arrayType,
+    quantization: quantized ? Object.freeze({ scale: raw.scale, zeroPoint: raw.zeroPoint }) : null,
+  });
+}
+
+/**
+ * A TFLite interpreter with its model, created by `createInterpreter`. One call at a time: while an
+ * {@link invokeAsync} is in flight every other call throws `InterpreterBusyError`; after {@link dispose}
+ * every call throws `InterpreterDisposedError`. Forgetting `dispose()` does not leak — the native memory is
+ * freed when the object is garbage-collected — but disposing releases it (and any Edge TPU) deterministically.
+ */
+export class Interpreter {
+  readonly #raw: RawInterpreter;
+  #inputs: readonly TensorInfo[];
+  #outputs: readonly TensorInfo[];
+  /** What runs this interpreter: delegates, threads, and any fallback reason. */
+  readonly backend: BackendInfo;
+
+  /** @internal Use `createInterpreter`. */
+  constructor(raw: RawInterpreter, backend: BackendInfo) {
+    this.#raw = raw;
+    this.backend = Object.freeze(backend);
+    this.#inputs = [];
+    this.#outputs = [];
+    this.#refreshMetadata();
+  }
+
+  #refreshMetadata(): void {
+    try {
+      const raw = this.#raw;
+      this.#inputs = Object.freeze(
+        Array.from({ length: raw.inputCount() }, (_, i) => toInfo(raw.inputInfo(i))),
+      );
+      this.#outputs = Object.freeze(
+        Array.from({ length: raw.outputCount() }, (_, i) => toInfo(raw.outputInfo(i))),
+      );
+    } catch (error) {
+      throw fromNative(error);
+    }
+  }
+
+  /** Input tensors' metadata (cached; refreshed by {@link resizeInput}). */
+  get inputs(): readonly TensorInfo[] {
+    return this.#inputs;
+  }
+
+  /** Output tensors' metadata (cached; refreshed by {@link resizeInput}). */
+  get outputs(): readonly TensorInfo[] {
+    return this.#outputs;
+  }
+
+  /** True while an {@link invokeAsync} is in flight. */
+  get busy(): boolean {
+    return this.#raw.busy;
+  }
+
+  /** True after {@link dispose}. */
+  get disposed(): boolean {
+    return this.#raw.disposed;
+  }
+
+  /**
+   * Copies `data` into input `index`. The array must be of the tensor's {@link TensorInfo.arrayType} and
+   * exactly {@link TensorInfo.byteSize} bytes (`InvalidArgumentError` otherwise).
+   */
+  setInput(index: number, data: TensorArray): void {
+    try {
+      this.#raw.setInput(index, data);
+    } catch (error) {
+      throw fromNative(error);
+    }
+  }
+
+  /**
+   * Output `index`: copied into `target` when given (no allocation; same type and byte size as the tensor),
+   * otherwise into a new typed array of the tensor's type.
+   */
+  getOutput(index: number): TensorArray;
+  getOutput<T extends TensorArray>(index: number, target: T): T;
+  getOutput(index: number, target?: TensorArray): TensorArray {
+    try {
+      return target === undefined ? this.#raw.getOutput(index) : this.#raw.getOutput(index, target);
+    } catch (error) {
+      throw fromNative(error);
+    }
+  }
+
+  /** Runs the model on the calling thread. Prefer {@link invokeAsync} for anything slower than a few ms. */
+  invoke(): void {
+    try {
+      this.#raw.invoke();
+    } catch (error) {
+      throw fromNative(error);
+    }
+  }
+
+  /**
+   * Runs the model on the libuv thread pool; the event loop stays free. Rejects with
+   * `InterpreterBusyError` when another invoke is in flight. If {@link dispose} is called meanwhile the
+   * promise still settles by the invoke's own outcome, and the native memory is freed right after.
+   */
+  invokeAsync(): Promise<void> {
+    try {
+      return this.#raw.invokeAsync().catch((error: unknown) => Promise.reject(fromNative(error)));
+    } catch (error) {
+      return Promise.reject(fromNative(error));
+    }
+  }
+
+  /**
+   * Resizes input `index` to `shape` and reallocates every tensor; metadata is refreshed. Input data must be
+   * set again afterwards.
+   */
+  resizeInput(index: number, shape: readonly number[]): void {
+    try {
+      this.#raw.resizeInput(index, shape);
+      this.#raw.allocateTensors();
+    } catch (error) {
+      throw fromNative(error);
+    }
+    this.#refreshMetadata();
+  }
+
+  /**
+   * Diagnostic: times `n` invokes from C++ alone and returns nanoseconds per invoke, so benchmarks can
+   * separate the cost of the JS round trip from the cost of inference.
+   */
+  benchmarkInvoke(n: number): Float64Array {
+    try {
+      return this.#raw.benchmarkInvoke(n);
+    } catch (error) {
+      throw fromNative(error);
+    }
+  }
+
+  /**
+   * Frees the interpreter, its delegates and its model copy. Idempotent. Safe while an
+   * {@link invokeAsync} is in flight: the free is deferred until it completes.
+   */
+  dispose(): void {
+    this.#raw.dispose();
+  }
+}

@@ -1,0 +1,288 @@
+/**
+ * The facade: create interpreters with a delegate policy, list Edge TPUs, describe the runtime. Every
+ * option is validated here with house-style messages before anything native is touched.
+ */
+import { readFileSync } from 'node:fs';
+import {
+  DelegateUnavailableError,
+  expected,
+  InvalidArgumentError,
+  InvalidModelError,
+  SwapLessIoError,
+} from '@swapless/core';
+import type { RawInterpreter, RawInterpreterOptions } from '@swapless/tflite-addon';
+import { type BackendInfo, type DelegateChoice, type DelegateName, Interpreter } from './interpreter.js';
+import {
+  defaultNative,
+  EDGETPU_LIB_ENV,
+  type LoaderOptions,
+  loadNative,
+  type NativeRuntime,
+  resolveEdgeTpuLibrary,
+} from './loader.js';
+import { fromNative, rawCode, rawReports } from './native-errors.js';
+
+/** Highest thread count accepted (the binding's own limit). */
+export const MAX_THREADS = 256;
+
+/** Options of `createInterpreter`. */
+export interface InterpreterOptions {
+  /**
+   * Threads for TFLite's builtin kernels and for XNNPACK, 1..256. Default 1: SwapLess budgets cores per
+   * tenant explicitly, so an interpreter never takes more than it is given.
+   */
+  threads?: number;
+  /**
+   * `'cpu'` (default): never touch the Edge TPU library. `'edgetpu'`: the Edge TPU delegate is required;
+   * `DelegateUnavailableError` (listing why) when it cannot be created. `'auto'`: try the Edge TPU delegate
+   * and fall back to the CPU, recording why in `backend.fallbackReason`. The default is `'cpu'` because an
+   * Edge TPU delegate opens (and holds) the device even for a model with no Edge TPU ops.
+   */
+  delegate?: DelegateChoice;
+  /** Apply the XNNPACK delegate (int8 and uint8 acceleration included). Default true: it is 8–12× faster. */
+  xnnpack?: boolean;
+  /** Edge TPU delegate settings (used by `'auto'` and `'edgetpu'`). */
+  edgetpu?: EdgeTpuOptions;
+}
+
+/** Edge TPU delegate settings. */
+export interface EdgeTpuOptions {
+  /** Library to dlopen (default `$SWAPLESS_EDGETPU_LIB`, else `libedgetpu.so.1` through the system loader). */
+  library?: string;
+  /** Device to open: `usb`, `usb:0`, `pci:0`, `:0`… (libedgetpu's `device` option; default: any). */
+  device?: string;
+  /** Further string options passed to `tflite_plugin_create_delegate` as they are. */
+  options?: Record<string, string>;
+}
+
+/** An attached Edge TPU. */
+export interface EdgeTpuDevice {
+  /** Link the device is attached through. */
+  readonly type: 'usb' | 'pci';
+  /** System path of the device. */
+  readonly path: string;
+}
+
+/** Where the runtime's native pieces come from. */
+export interface RuntimeInfo {
+  /** `TfLiteVersion()` of the loaded library, e.g. `2.9.0`. */
+  readonly tfliteVersion: string;
+  /** Path the TFLite C library was loaded from. */
+  readonly tfliteLibrary: string;
+  /** Path the addon was loaded from. */
+  readonly addon: string;
+  /** The Edge TPU library that `'auto'`/`'edgetpu'` and {@link TfLiteRuntime.listEdgeTpus} would use. */
+  readonly edgetpuLibrary: string;
+}
+
+const DELEGATES: readonly DelegateChoice[] = ['auto', 'edgetpu', 'cpu'];
+const OPTION_KEYS = new Set(['threads', 'delegate', 'xnnpack', 'edgetpu']);
+const EDGETPU_KEYS = new Set(['library', 'device', 'options']);
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !ArrayBuffer.isView(value);
+}
+
+interface Normalised {
+  threads: number;
+  delegate: DelegateChoice;
+  xnnpack: boolean;
+  edgetpuLibrary: string;
+  edgetpuOptions: Record<string, string>;
+}
+
+function normalise(options: unknown): Normalised {
+  if (options === undefined) options = {};
+  if (!isPlainObject(options))
+    throw new InvalidArgumentError(expected('an options object', 'options', options));
+  for (const key of Object.keys(options)) {
+    if (!OPTION_KEYS.has(key)) {
+      throw new InvalidArgumentError(expected([...OPTION_KEYS].join(', '), 'the option names', key));
+    }
+  }
+  const { threads = 1, delegate = 'cpu', xnnpack = true, edgetpu = {} } = options;
+  if (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
+    throw new InvalidArgumentError(expected(`an integer in [1, ${MAX_THREADS}]`, 'options.threads', threads));
+  }
+  if (!DELEGATES.includes(delegate as DelegateChoice)) {
+    throw new InvalidArgumentError(expected("'auto', 'edgetpu' or 'cpu'", 'options.delegate', delegate));
+  }
+  if (typeof xnnpack !== 'boolean')
+    throw new InvalidArgumentError(expected('a boolean', 'options.xnnpack', xnnpack));
+  if (!isPlainObject(edgetpu))
+    throw new InvalidArgumentError(expected('an object', 'options.edgetpu', edgetpu));
+  for (const key of Object.keys(edgetpu)) {
+    if (!EDGETPU_KEYS.has(key)) {
+      throw new InvalidArgumentError(
+        expected([...EDGETPU_KEYS].join(', '), 'the options.edgetpu names', key),
+      );
+    }
+  }
+  const { library, device, options: extra = {} } = edgetpu;
+  if (library !== undefined && (typeof library !== 'string' || library === '')) {
+    throw new InvalidArgumentError(expected('a non-empty path string', 'options.edgetpu.library', library));
+  }
+  if (device !== undefined && (typeof device !== 'string' || device === '')) {
+    throw new InvalidArgumentError(
+      expected('a device string such as "usb:0"', 'options.edgetpu.device', device),
+    );
+  }
+  if (!isPlainObject(extra)) {
+    throw new InvalidArgumentError(expected('an object of strings', 'options.edgetpu.options', extra));
+  }
+  const edgetpuOptions: Record<string, string> = {};
+  for (const [key, value] of Object.entries(extra)) {
+    if (typeof value !== 'string') {
+      throw new InvalidArgumentError(expected('a string', `options.edgetpu.options.${key}`, value));
+    }
+    edgetpuOptions[key] = value;
+  }
+  if (device !== undefined) {
+    if (edgetpuOptions.device !== undefined && edgetpuOptions.device !== device) {
+      throw new InvalidArgumentError(
+        expected(
+          `the same device as options.edgetpu.device (${device})`,
+          'options.edgetpu.options.device',
+          edgetpuOptions.device,
+        ),
+      );
+    }
+    edgetpuOptions.device = device;
+  }
+  return {
+    threads,
+    delegate: delegate as DelegateChoice,
+    xnnpack,
+    edgetpuLibrary: resolveEdgeTpuLibrary(library as string | undefined),
+    edgetpuOptions,
+  };
+}
+
+function modelBytes(model: unknown): Uint8Array {
+  let bytes: Uint8Array;
+  if (typeof model === 'string') {
+    try {
+      bytes = readFileSync(model);
+    } catch (error) {
+      throw new SwapLessIoError(`Cannot read the model file ${model}: ${(error as Error).message}`, {
+        cause: error,
+        details: { path: model },
+      });
+    }
+  } else if (model instanceof Uint8Array) {
+    bytes = model;
+  } else {
+    throw new InvalidArgumentError(expected('a Uint8Array or a file path', 'the model', model));
+  }
+  if (bytes.byteLength < 8 || String.fromCharCode(...bytes.subarray(4, 8)) !== 'TFL3') {
+    throw new InvalidModelError(expected('TFLite model bytes (file identifier TFL3)', 'the model', bytes), {
+      details: typeof model === 'string' ? { path: model } : {},
+    });
+  }
+  return bytes;
+}
+
+/** A loaded TFLite runtime. Most code uses the default one through the top-level functions. */
+export class TfLiteRuntime {
+  readonly #native: NativeRuntime;
+
+  /** @internal Use {@link loadRuntime} or the top-level functions. */
+  constructor(native: NativeRuntime) {
+    this.#native = native;
+  }
+
+  /**
+   * Creates an interpreter for a model (bytes, or a .tflite file path) with the given delegate policy.
+   * The bytes are copied: the caller may reuse its array.
+   */
+  createInterpreter(model: Uint8Array | string, options?: InterpreterOptions): Interpreter {
+    const o = normalise(options);
+    const bytes = modelBytes(model);
+    const base: RawInterpreterOptions = { threads: o.threads, xnnpack: o.xnnpack, edgetpu: null };
+    if (o.delegate === 'cpu') return this.#create(bytes, base, { requested: 'cpu', threads: o.threads });
+
+    const withTpu = { ...base, edgetpu: { library: o.edgetpuLibrary, options: o.edgetpuOptions } };
+    const backend = { requested: o.delegate, threads: o.threads, edgetpuLibrary: o.edgetpuLibrary };
+    let raw: RawInterpreter;
+    try {
+      raw = new this.#native.binding.Interpreter(this.#native.library, bytes, withTpu);
+    } catch (error) {
+      const reasons =
+        rawCode(error) === 'TFLITE_ADDON_DELEGATE' ? rawReports(error) : [(error as Error).message];
+      if (o.delegate === 'edgetpu') {
+        if (rawCode(error) !== 'TFLITE_ADDON_DELEGATE') throw fromNative(error);
+        throw new DelegateUnavailableError(
+          `The Edge TPU delegate is required (delegate: 'edgetpu') but unavailable: ${reasons.join('; ')}. ` +
+            `Fix: install libedgetpu (Coral's libedgetpu1-std), attach the device, set ${EDGETPU_LIB_ENV} ` +
+            `or options.edgetpu.library, or use delegate: 'auto'`,
+          { cause: error, details: { library: o.edgetpuLibrary, options: o.edgetpuOptions, reasons } },
+        );
+      }
+      return this.#create(bytes, base, { ...backend, fallbackReason: reasons.join('; ') });
+    }
+    return this.#wrap(raw, backend);
+  }
+
+  #create(
+    bytes: Uint8Array,
+    options: RawInterpreterOptions,
+    backend: Omit<BackendInfo, 'delegates' | 'edgetpu' | 'xnnpack'>,
+  ) {
+    let raw: RawInterpreter;
+    try {
+      raw = new this.#native.binding.Interpreter(this.#native.library, bytes, options);
+    } catch (error) {
+      throw fromNative(error);
+    }
+    return this.#wrap(raw, backend);
+  }
+
+  #wrap(raw: RawInterpreter, backend: Omit<BackendInfo, 'delegates' | 'edgetpu' | 'xnnpack'>): Interpreter {
+    const delegates = raw.delegates as DelegateName[];
+    return new Interpreter(raw, {
+      ...backend,
+      delegates: Object.freeze([...delegates]),
+      edgetpu: delegates.includes('edgetpu'),
+      xnnpack: delegates.includes('xnnpack'),
+    });
+  }
+
+  /**
+   * Edge TPUs the Edge TPU library can see (`edgetpu_list_devices`); empty when the library is absent or
+   * does not export the listing functions.
+   */
+  listEdgeTpus(options: { library?: string } = {}): EdgeTpuDevice[] {
+    if (!isPlainObject(options))
+      throw new InvalidArgumentError(expected('an options object', 'options', options));
+    const { library } = options;
+    if (library !== undefined && (typeof library !== 'string' || library === '')) {
+      throw new InvalidArgumentError(expected('a non-empty path string', 'options.library', library));
+    }
+    const listing = this.#native.binding.listEdgeTpus(resolveEdgeTpuLibrary(library));
+    return listing.devices.map((d) => Object.freeze({ type: d.type === 0 ? 'pci' : 'usb', path: d.path }));
+  }
+
+  /** The TFLite version and where the native pieces were loaded from. */
+  info(): RuntimeInfo {
+    const n = this.#native;
+    return Object.freeze({
+      tfliteVersion: n.tfliteVersion,
+      tfliteLibrary: n.tfliteLibraryPath,
+      addon: n.addonPath,
+      edgetpuLibrary: resolveEdgeTpuLibrary(),
+    });
+  }
+}
+
+/** Loads a runtime from explicit locations (uncached); throws one `NativeLoadError` listing every cause. */
+export function loadRuntime(options?: LoaderOptions): TfLiteRuntime {
+  return new TfLiteRuntime(loadNative(options));
+}
+
+let defaultRuntime: TfLiteRuntime | undefined;
+
+/** The process-wide runtime found the default way (cached after the first successful load). */
+export function getRuntime(): TfLiteRuntime {
+  defaultRuntime ??= new TfLiteRuntime(defaultNative());
+  return defaultRuntime;
+}
