@@ -16,6 +16,7 @@ export const ErrorCodes = {
   INTERPRETER_BUSY: 'SWAPLESS_INTERPRETER_BUSY',
   INTERPRETER_DISPOSED: 'SWAPLESS_INTERPRETER_DISPOSED',
   IO: 'SWAPLESS_IO',
+  USAGE: 'SWAPLESS_USAGE',
 } as const;
 
 /** One of the stable error codes in {@link ErrorCodes}. */
@@ -120,6 +121,13 @@ export class InterpreterDisposedError extends SwapLessError {
 export class SwapLessIoError extends SwapLessError {
   constructor(message: string, options?: SwapLessErrorOptions) {
     super(ErrorCodes.IO, message, options);
+  }
+}
+
+/** A command line that does not parse (unknown flag, missing argument); the CLI exits with status 2. */
+export class UsageError extends SwapLessError {
+  constructor(message: string, options?: SwapLessErrorOptions) {
+    super(ErrorCodes.USAGE, message, options);
   }
 }
 

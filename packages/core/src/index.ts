@@ -13,6 +13,7 @@ export {
   InterpreterBusyError,
   InterpreterDisposedError,
   SwapLessIoError,
+  UsageError,
   isSwapLessError,
 } from './errors.js';
 export { describeValue, expected } from './describe.js';
