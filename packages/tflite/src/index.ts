@@ -15,12 +15,67 @@ export type {
   TensorTypeId,
   TfliteModel,
 } from './model.js';
-export { TensorType } from './model.js';
+export { TensorType, tensorTypeName } from './model.js';
 
 // --- format: reader, verifier, writer, op and options tables
+export { readModel, type ReadModelOptions, TFLITE_FILE_IDENTIFIER, TFLITE_SCHEMA_VERSION } from './reader.js';
+export { BUFFER_DATA_ALIGNMENT, writeModel } from './writer.js';
+export {
+  BuiltinOperator,
+  type BuiltinOperatorName,
+  builtinOperatorCode,
+  builtinOperatorName,
+  MAX_KNOWN_BUILTIN_CODE,
+} from './ops.js';
+export {
+  BuiltinOptionsType,
+  type BuiltinOptionsName,
+  builtinOptionsName,
+  camelCaseFieldName,
+  getOptionsSpec,
+  listOptionsSpecs,
+  MAX_BUILTIN_OPTIONS_TYPE,
+  type OptionFieldKind,
+  type OptionFieldSpec,
+  type OptionsTableSpec,
+} from './options.js';
 
 // --- analysis and cut points
+export type { AnalyzeOptions, EdgeTpuMapping, ModelAnalysis, OpAnalysis } from './analysis.js';
+export { analyzeModel, tensorBytes } from './analysis.js';
+export type { BoundaryTensor, CutPoint, RankCutsOptions } from './cuts.js';
+export { boundaryAt, cutPoints, rankCuts } from './cuts.js';
 
 // --- split
+export type {
+  SplitBoundary,
+  SplitBoundaryTensor,
+  SplitBytesResult,
+  SplitOutput,
+  SplitResult,
+} from './split.js';
+export { splitBytes, splitModel } from './split.js';
 
 // --- int8 model builder
+export type {
+  BinarySpec,
+  BoundaryType,
+  ConcatenationSpec,
+  Conv2DSpec,
+  DepthwiseConv2DSpec,
+  FullyConnectedSpec,
+  FusedActivation,
+  GraphBuilderOptions,
+  InputOptions,
+  LayerOptions,
+  MeanSpec,
+  OutputOptions,
+  Padding,
+  Pool2DSpec,
+  Size2,
+  SoftmaxSpec,
+  TensorHandle,
+  TinyModelOptions,
+} from './builder.js';
+export { buildTestNet, GraphBuilder, INT8_OP_VERSIONS, tinyModel } from './builder.js';
+export { SeededRandom } from './prng.js';

@@ -28,6 +28,15 @@ export const TensorType = {
   INT4: 17,
 } as const;
 
+const TENSOR_TYPE_NAMES: Readonly<Record<number, string>> = Object.fromEntries(
+  Object.entries(TensorType).map(([name, id]) => [id, name]),
+);
+
+/** The schema name of a TensorType value (`INT8`, `FLOAT32`…), or `type N` for values it does not know. */
+export function tensorTypeName(type: number): string {
+  return TENSOR_TYPE_NAMES[type] ?? `type ${type}`;
+}
+
 /** A TensorType enum value. */
 export type TensorTypeId = number;
 
@@ -38,7 +47,10 @@ export interface Quantization {
   scale?: number[];
   /** Schema type is [long]; values outside ±2^53 are refused by the reader. */
   zeroPoint?: number[];
-  /** Only affine quantization (details type 0 = NONE) is represented; other details are refused. */
+  /**
+   * Only affine quantization is represented. A file whose details union is not NONE reads with the tensor
+   * marked `unsupported` (the details are not decoded); `writeModel` refuses it.
+   */
   quantizedDimension: number;
 }
 
@@ -53,6 +65,12 @@ export interface Tensor {
   isVariable: boolean;
   shapeSignature?: number[];
   hasRank: boolean;
+  /**
+   * Set by the reader when the file holds something here that SwapLess cannot represent faithfully (sparsity,
+   * non-affine quantization details, fields newer than the schema SwapLess knows): one reason per entry.
+   * The model can still be inspected; `writeModel` refuses to write it rather than drop data.
+   */
+  unsupported?: string[];
 }
 
 /** Decoded builtin options of one operator. `fields` keys are the schema's field names in camelCase. */
@@ -78,6 +96,12 @@ export interface Operator {
   customOptionsFormat: number;
   mutatingVariableInputs?: boolean[];
   intermediates?: number[];
+  /**
+   * Set by the reader when the file holds something here that SwapLess cannot represent faithfully (sparsity,
+   * non-affine quantization details, fields newer than the schema SwapLess knows): one reason per entry.
+   * The model can still be inspected; `writeModel` refuses to write it rather than drop data.
+   */
+  unsupported?: string[];
 }
 
 /** An entry of the model's operator code table (schema table OperatorCode). */
@@ -95,6 +119,12 @@ export interface SubGraph {
   outputs: number[];
   operators: Operator[];
   name?: string;
+  /**
+   * Set by the reader when the file holds something here that SwapLess cannot represent faithfully (sparsity,
+   * non-affine quantization details, fields newer than the schema SwapLess knows): one reason per entry.
+   * The model can still be inspected; `writeModel` refuses to write it rather than drop data.
+   */
+  unsupported?: string[];
 }
 
 /** A constant data buffer (schema table Buffer). */
@@ -136,4 +166,10 @@ export interface TfliteModel {
   metadataBuffer?: number[];
   metadata?: Metadata[];
   signatureDefs?: SignatureDef[];
+  /**
+   * Set by the reader when the file holds something here that SwapLess cannot represent faithfully (sparsity,
+   * non-affine quantization details, fields newer than the schema SwapLess knows): one reason per entry.
+   * The model can still be inspected; `writeModel` refuses to write it rather than drop data.
+   */
+  unsupported?: string[];
 }

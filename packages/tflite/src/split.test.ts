@@ -1,0 +1,217 @@
+import { ErrorCodes, InvalidCutError, UnsupportedModelError } from '@swapless/core';
+import { describe, expect, it } from 'vitest';
+import { scheduleOf } from './analysis.js';
+import { branches, dequantizeFeedingConv, earlyOutput, linearInt8, residual } from './fixtures.test-util.js';
+import type { TfliteModel } from './model.js';
+import { splitModel } from './split.js';
+
+/** Checks that a part is a self-contained, valid graph that references only its own tensors/buffers/opcodes. */
+function expectSelfContained(part: TfliteModel): void {
+  const g = part.subgraphs[0]!;
+  expect(part.subgraphs).toHaveLength(1);
+  expect(part.buffers[0]!.data ?? new Uint8Array(0)).toHaveLength(0);
+  expect(part.signatureDefs).toBeUndefined();
+  expect(part.metadataBuffer).toBeUndefined();
+  expect(part.metadata?.map((m) => m.name)).toEqual(['min_runtime_version']);
+  const bufferRefs = new Array<number>(part.buffers.length).fill(0);
+  for (const m of part.metadata ?? []) bufferRefs[m.buffer]!++;
+  for (const t of g.tensors) {
+    expect(t.buffer).toBeGreaterThanOrEqual(0);
+    expect(t.buffer).toBeLessThan(part.buffers.length);
+    bufferRefs[t.buffer]!++;
+  }
+  // Every buffer but the sentinel is referenced, and carries data.
+  for (let b = 1; b < part.buffers.length; b++) {
+    expect(bufferRefs[b], `buffer ${b} referenced`).toBeGreaterThan(0);
+    expect(part.buffers[b]!.data!.length).toBeGreaterThan(0);
+  }
+  const usedCodes = new Set<number>();
+  const referenced = new Set<number>([...g.inputs, ...g.outputs]);
+  const available = new Set<number>(g.inputs);
+  g.tensors.forEach((t, i) => {
+    if (t.buffer !== 0) available.add(i);
+  });
+  for (const op of g.operators) {
+    expect(op.opcodeIndex).toBeLessThan(part.operatorCodes.length);
+    usedCodes.add(op.opcodeIndex);
+    for (const t of op.inputs) {
+      if (t < 0) continue;
+      expect(t).toBeLessThan(g.tensors.length);
+      expect(available.has(t), `tensor ${t} defined before use`).toBe(true);
+      referenced.add(t);
+    }
+    for (const t of op.outputs) {
+      expect(available.has(t), `tensor ${t} defined once`).toBe(false);
+      available.add(t);
+      referenced.add(t);
+    }
+  }
+  for (const t of g.outputs) expect(available.has(t)).toBe(true);
+  expect(usedCodes.size).toBe(part.operatorCodes.length);
+  expect(referenced.size).toBe(g.tensors.length);
+}
+
+function tensorNames(part: TfliteModel | null, which: 'inputs' | 'outputs'): string[] {
+  if (part === null) return [];
+  const g = part.subgraphs[0]!;
+  return g[which].map((t) => g.tensors[t]!.name);
+}
+
+function opTypes(part: TfliteModel | null): number[] {
+  if (part === null) return [];
+  return part.subgraphs[0]!.operators.map((op) => part.operatorCodes[op.opcodeIndex]!.builtinCode);
+}
+
+describe('splitModel', () => {
+  it('splits a linear model into two self-contained parts at every inner cut', () => {
+    const model = linearInt8();
+    for (let k = 1; k < 4; k++) {
+      const { head, tail, boundary } = splitModel(model, k);
+      expectSelfContained(head!);
+      expectSelfContained(tail!);
+      expect(head!.subgraphs[0]!.operators).toHaveLength(k);
+      expect(tail!.subgraphs[0]!.operators).toHaveLength(4 - k);
+      expect(tensorNames(head, 'inputs')).toEqual(['input']);
+      expect(tensorNames(head, 'outputs')).toEqual(tensorNames(tail, 'inputs'));
+      expect(tensorNames(tail, 'outputs')).toEqual(['logits']);
+      expect(boundary.outputs).toEqual([{ part: 'tail', index: 0, name: 'logits' }]);
+      expect(boundary.tailInputs).toEqual([{ from: 'head', index: 0, name: boundary.tensors[0]!.name }]);
+    }
+    // Reindexing at k = 3: the tail is FC only, with its tensors renumbered 0..3 and buffers 1..2.
+    const { tail } = splitModel(model, 3);
+    const g = tail!.subgraphs[0]!;
+    expect(g.tensors.map((t) => t.name)).toEqual(['flat', 'w2', 'b2', 'logits']);
+    expect(g.tensors.map((t) => t.buffer)).toEqual([0, 1, 2, 0]);
+    expect(g.operators[0]!.inputs).toEqual([0, 1, 2]);
+    expect(g.operators[0]!.opcodeIndex).toBe(0);
+    expect(tail!.buffers[1]!.data).toBe(model.buffers[model.subgraphs[0]!.tensors[7]!.buffer]!.data);
+  });
+
+  it('preserves options verbatim and does not modify the source model', () => {
+    const model = linearInt8();
+    const before = structuredClone(model);
+    const { head, tail } = splitModel(model, 2);
+    expect(head!.subgraphs[0]!.operators[0]!.builtinOptions).toBe(
+      model.subgraphs[0]!.operators[0]!.builtinOptions,
+    );
+    expect(tail!.subgraphs[0]!.operators[0]!.builtinOptions).toEqual({
+      type: 17,
+      name: 'ReshapeOptions',
+      fields: { newShape: [1, 256] },
+    });
+    expect(model).toEqual(before);
+  });
+
+  it('carries "unsupported" marks into the parts so the writer still refuses them', () => {
+    const model = linearInt8();
+    model.unsupported = ['model-level field'];
+    model.subgraphs[0]!.unsupported = ['subgraph-level field'];
+    model.subgraphs[0]!.operators[3]!.builtinOptions = {
+      type: 8,
+      name: 'unknown',
+      fields: {},
+      unsupported: true,
+    };
+    const { head, tail } = splitModel(model, 2);
+    expect(head!.unsupported).toEqual(['model-level field']);
+    expect(tail!.subgraphs[0]!.unsupported).toEqual(['subgraph-level field']);
+    expect(tail!.subgraphs[0]!.operators[1]!.builtinOptions?.unsupported).toBe(true);
+  });
+
+  it('cuts inside a residual block with two boundary tensors in ascending tensor order', () => {
+    const model = residual();
+    const { head, tail, boundary } = splitModel(model, 2);
+    expectSelfContained(head!);
+    expectSelfContained(tail!);
+    expect(boundary.tensors.map((b) => [b.name, b.headOutput, b.tailInput])).toEqual([
+      ['x', 0, 0],
+      ['y', 1, 1],
+    ]);
+    expect(tensorNames(head, 'outputs')).toEqual(['x', 'y']);
+    expect(tensorNames(tail, 'inputs')).toEqual(['x', 'y']);
+    expect(tail!.subgraphs[0]!.tensors.map((t) => t.name)).toEqual(['x', 'y', 'z']);
+    expect(tail!.buffers).toHaveLength(2); // sentinel + min_runtime_version
+  });
+
+  it('feeds a model input consumed after the cut straight to the tail', () => {
+    const { head, tail, boundary } = splitModel(branches(), 1);
+    expectSelfContained(head!);
+    expectSelfContained(tail!);
+    expect(tensorNames(head, 'inputs')).toEqual(['input']);
+    expect(tensorNames(head, 'outputs')).toEqual(['p']);
+    expect(tensorNames(tail, 'inputs')).toEqual(['input', 'p']);
+    expect(boundary.tailInputs).toEqual([
+      { from: 'input', index: 0, name: 'input' },
+      { from: 'head', index: 0, name: 'p' },
+    ]);
+    expect(boundary.headInputs).toEqual([0]);
+  });
+
+  it('keeps a model output produced early as a head output and maps outputs in original order', () => {
+    const { head, tail, boundary } = splitModel(earlyOutput(), 1);
+    expectSelfContained(head!);
+    expectSelfContained(tail!);
+    expect(tensorNames(head, 'outputs')).toEqual(['early']);
+    expect(tensorNames(tail, 'inputs')).toEqual(['input', 'early']);
+    expect(tensorNames(tail, 'outputs')).toEqual(['late', 'side']);
+    expect(boundary.outputs).toEqual([
+      { part: 'tail', index: 0, name: 'late' },
+      { part: 'head', index: 0, name: 'early' },
+      { part: 'tail', index: 1, name: 'side' },
+    ]);
+    const two = splitModel(earlyOutput(), 2);
+    expect(tensorNames(two.head, 'outputs')).toEqual(['early', 'late']);
+    expect(tensorNames(two.tail, 'inputs')).toEqual(['input']);
+    expect(two.boundary.outputs.map((o) => o.part)).toEqual(['head', 'head', 'tail']);
+  });
+
+  it('moves a constant-only DEQUANTIZE with its consumers, duplicating it when they straddle the cut', () => {
+    const model = dequantizeFeedingConv();
+    expect(scheduleOf(model).n).toBe(3);
+    const one = splitModel(model, 1);
+    expect(opTypes(one.head)).toEqual([19]); // RELU only: the DEQUANTIZE goes with its consumers
+    expect(opTypes(one.tail)).toEqual([6, 3, 3]);
+    const two = splitModel(model, 2);
+    expect(opTypes(two.head)).toEqual([19, 6, 3]);
+    expect(opTypes(two.tail)).toEqual([6, 3]);
+    for (const part of [one.head, one.tail, two.head, two.tail]) expectSelfContained(part!);
+    expect(two.boundary.tensors.map((b) => b.name)).toEqual(['c']);
+    expect(two.tail!.subgraphs[0]!.tensors.map((t) => t.name)).toEqual(['w16', 'w32', 'b2', 'c', 'out']);
+  });
+
+  it('returns a null side at k = 0 and k = n', () => {
+    const model = residual();
+    const none = splitModel(model, 0);
+    expect(none.head).toBeNull();
+    expectSelfContained(none.tail!);
+    expect(none.boundary.tensors.map((b) => [b.name, b.source])).toEqual([['input', 'input']]);
+    expect(none.boundary.tailInputs).toEqual([{ from: 'input', index: 0, name: 'input' }]);
+    const all = splitModel(model, 3);
+    expect(all.tail).toBeNull();
+    expectSelfContained(all.head!);
+    expect(tensorNames(all.head, 'outputs')).toEqual(['z']);
+    expect(all.boundary.outputs).toEqual([{ part: 'head', index: 0, name: 'z' }]);
+  });
+
+  it('refuses a cut point that does not exist with InvalidCutError', () => {
+    const model = residual();
+    for (const k of [-1, 4, 0.5]) {
+      expect(() => splitModel(model, k)).toThrow(InvalidCutError);
+    }
+    expect(() => splitModel(model, 9)).toThrow(
+      expect.objectContaining({
+        code: ErrorCodes.INVALID_CUT,
+        message: 'Expected an integer cut point between 0 and 3 for a model of 3 ops but received 9',
+      }),
+    );
+  });
+
+  it('refuses models it cannot split faithfully', () => {
+    const model = residual();
+    const twoGraphs: TfliteModel = { ...model, subgraphs: [model.subgraphs[0]!, model.subgraphs[0]!] };
+    expect(() => splitModel(twoGraphs, 1)).toThrow(UnsupportedModelError);
+    const withVariable = residual();
+    withVariable.subgraphs[0]!.tensors[3]!.isVariable = true;
+    expect(() => splitModel(withVariable, 1)).toThrow(UnsupportedModelError);
+  });
+});

@@ -1,0 +1,250 @@
+/**
+ * Splits subgraph 0 at a cut k into two self-contained models: the head (ops [0,k), Edge TPU side) and the
+ * tail (ops [k,n), CPU side). Contract and rationale: docs/splitting.md.
+ */
+import { UnsupportedModelError } from '@swapless/core';
+import { collectAttached, scheduleOf } from './analysis.js';
+import { type BoundaryTensor, boundaryAt, checkCut } from './cuts.js';
+import type { Metadata, ModelBuffer, Operator, Tensor, TfliteModel } from './model.js';
+import { readModel } from './reader.js';
+import { writeModel } from './writer.js';
+
+/** Metadata entries the parts keep (with their buffers); every other entry is dropped. */
+const KEPT_METADATA: ReadonlySet<string> = new Set(['min_runtime_version']);
+
+/** A boundary tensor and where it sits in the parts. */
+export interface SplitBoundaryTensor extends BoundaryTensor {
+  /** Index in the head's outputs (source `head`), else undefined. */
+  headOutput?: number;
+  /** Index in the tail's inputs (when `toTail`), else undefined. */
+  tailInput?: number;
+}
+
+/** Where one of the original model's outputs comes from after the split. */
+export interface SplitOutput {
+  /** `head` / `tail`: an output of that part; `input`: the model passes one of its inputs straight through. */
+  part: 'head' | 'tail' | 'input';
+  /** Output index in that part, or the index in the original inputs for `input`. */
+  index: number;
+  /** Tensor name (same in the original model and in the part). */
+  name: string;
+}
+
+/** How the parts connect: the boundary (ascending original tensor index) and the original outputs' sources. */
+export interface SplitBoundary {
+  k: number;
+  /** Number of compute ops (cut points are 0..n). */
+  n: number;
+  tensors: SplitBoundaryTensor[];
+  /** Per original model output, in original order. */
+  outputs: SplitOutput[];
+  /**
+   * Per tail input (in tail input order): where its value comes from — an output index of the head, or an
+   * index of the original model inputs.
+   */
+  tailInputs: { from: 'head' | 'input'; index: number; name: string }[];
+  /** Per head input (in head input order): its index in the original model inputs. */
+  headInputs: number[];
+}
+
+/** The two parts of a split; a side with no ops is null (k = 0: no head, k = n: no tail). */
+export interface SplitResult {
+  head: TfliteModel | null;
+  tail: TfliteModel | null;
+  boundary: SplitBoundary;
+}
+
+/** The serialized parts returned by {@link splitBytes}. */
+export interface SplitBytesResult {
+  head: Uint8Array | null;
+  tail: Uint8Array | null;
+  boundary: SplitBoundary;
+}
+
+/** Builds a self-contained model from a set of ops of subgraph 0 with the given inputs and outputs. */
+function extractPart(model: TfliteModel, ops: number[], inputs: number[], outputs: number[]): TfliteModel {
+  const graph = model.subgraphs[0]!;
+  const used = new Set<number>();
+  for (const o of ops) {
+    const op = graph.operators[o]!;
+    for (const t of op.inputs) if (t >= 0) used.add(t);
+    for (const t of op.outputs) if (t >= 0) used.add(t);
+    for (const t of op.intermediates ?? []) if (t >= 0) used.add(t);
+  }
+  for (const t of inputs) used.add(t);
+  for (const t of outputs) used.add(t);
+  const order = [...used].sort((a, b) => a - b);
+  const tensorMap = new Map<number, number>();
+  order.forEach((t, i) => {
+    tensorMap.set(t, i);
+  });
+
+  const buffers: ModelBuffer[] = [{}];
+  const bufferMap = new Map<number, number>();
+  const mapBuffer = (b: number): number => {
+    const source = model.buffers[b];
+    const hasData = source !== undefined && ((source.data?.length ?? 0) > 0 || (source.size ?? 0) > 0);
+    if (b === 0 || !hasData) return 0;
+    let mapped = bufferMap.get(b);
+    if (mapped === undefined) {
+      mapped = buffers.length;
+      buffers.push(source);
+      bufferMap.set(b, mapped);
+    }
+    return mapped;
+  };
+  const tensors: Tensor[] = order.map((t) => {
+    const tensor = graph.tensors[t]!;
+    return { ...tensor, buffer: mapBuffer(tensor.buffer) };
+  });
+
+  const opcodeOrder = [...new Set(ops.map((o) => graph.operators[o]!.opcodeIndex))].sort((a, b) => a - b);
+  const opcodeMap = new Map<number, number>();
+  opcodeOrder.forEach((c, i) => {
+    opcodeMap.set(c, i);
+  });
+  const remap = (t: number): number => (t < 0 ? t : tensorMap.get(t)!);
+  const operators: Operator[] = ops.map((o) => {
+    const op = graph.operators[o]!;
+    const copy: Operator = {
+      ...op,
+      opcodeIndex: opcodeMap.get(op.opcodeIndex)!,
+      inputs: op.inputs.map(remap),
+      outputs: op.outputs.map(remap),
+    };
+    if (op.intermediates !== undefined) copy.intermediates = op.intermediates.map(remap);
+    return copy;
+  });
+
+  const part: TfliteModel = {
+    version: model.version,
+    operatorCodes: opcodeOrder.map((c) => ({ ...model.operatorCodes[c]! })),
+    subgraphs: [
+      {
+        tensors,
+        inputs: inputs.map(remap),
+        outputs: outputs.map(remap),
+        operators,
+        ...(graph.name === undefined ? {} : { name: graph.name }),
+        // The writer refuses anything the reader could not represent: never launder that flag away.
+        ...(graph.unsupported === undefined ? {} : { unsupported: [...graph.unsupported] }),
+      },
+    ],
+    buffers,
+  };
+  if (model.description !== undefined) part.description = model.description;
+  if (model.unsupported !== undefined) part.unsupported = [...model.unsupported];
+  const metadata: Metadata[] = [];
+  for (const entry of model.metadata ?? []) {
+    if (entry.name === undefined || !KEPT_METADATA.has(entry.name)) continue;
+    const source = model.buffers[entry.buffer];
+    if (source === undefined) continue;
+    metadata.push({ name: entry.name, buffer: buffers.length });
+    buffers.push(source);
+  }
+  if (metadata.length > 0) part.metadata = metadata;
+  return part;
+}
+
+/** Original op indices of the compute ops at positions [from, to) plus every constant-only op they need. */
+function opsOf(model: TfliteModel, from: number, to: number): number[] {
+  const s = scheduleOf(model);
+  const set = new Set<number>();
+  for (let p = from; p < to; p++) {
+    const o = s.computeOps[p]!;
+    set.add(o);
+    for (const a of collectAttached(model, s, o)) set.add(a);
+  }
+  // The original order is a valid execution order, and so is any subsequence of it.
+  return [...set].sort((a, b) => a - b);
+}
+
+/**
+ * Splits subgraph 0 at cut k (0..n on the op order of docs/splitting.md): the head runs ops [0,k) and the tail
+ * ops [k,n), each with only the tensors, buffers and opcodes it uses, options kept verbatim. Head inputs are
+ * the model inputs it consumes, head outputs the boundary tensors it produces (including model outputs it
+ * produces); tail inputs are the boundary tensors it consumes (head outputs and model inputs), tail outputs
+ * the model outputs it produces. Signature defs and all metadata but `min_runtime_version` are dropped.
+ *
+ * @throws InvalidCutError when k is not an integer in 0..n.
+ * @throws UnsupportedModelError for models with several subgraphs or variable tensors.
+ */
+export function splitModel(model: TfliteModel, k: number): SplitResult {
+  const s = scheduleOf(model);
+  checkCut(k, s.n, `a model of ${s.n} ops`);
+  if (model.subgraphs.length !== 1) {
+    throw new UnsupportedModelError(
+      `Expected a model with one subgraph for splitting but received ${model.subgraphs.length} subgraphs`,
+    );
+  }
+  const graph = model.subgraphs[0]!;
+  const variable = graph.tensors.findIndex((t) => t.isVariable);
+  if (variable >= 0) {
+    throw new UnsupportedModelError(
+      `Expected a model without variable tensors for splitting but received variable tensor ${variable}`,
+    );
+  }
+  const constantOutput = graph.outputs.find(
+    (t) => s.constness[t] !== 0 || (s.producedAt[t]! < 0 && !s.isInput[t]),
+  );
+  if (constantOutput !== undefined) {
+    throw new UnsupportedModelError(
+      `Expected model outputs computed by ops for splitting but received constant output tensor ${constantOutput}`,
+    );
+  }
+
+  const boundary = boundaryAt(model, k) as SplitBoundaryTensor[];
+  const headOutputs: number[] = [];
+  const tailInputs: number[] = [];
+  const tailInputSources: SplitBoundary['tailInputs'] = [];
+  for (const b of boundary) {
+    if (b.source === 'head') {
+      b.headOutput = headOutputs.length;
+      headOutputs.push(b.tensor);
+    }
+    if (b.toTail) {
+      b.tailInput = tailInputs.length;
+      tailInputs.push(b.tensor);
+      tailInputSources.push(
+        b.source === 'head'
+          ? { from: 'head', index: b.headOutput!, name: b.name }
+          : { from: 'input', index: graph.inputs.indexOf(b.tensor), name: b.name },
+      );
+    }
+  }
+  const headInputs = graph.inputs.filter((t) => s.firstUse[t]! >= 0 && s.firstUse[t]! < k);
+  const tailOutputs = graph.outputs.filter((t) => s.producedAt[t]! >= k);
+
+  const outputs: SplitOutput[] = graph.outputs.map((t) => {
+    const name = graph.tensors[t]!.name;
+    const produced = s.producedAt[t]!;
+    if (produced < 0) return { part: 'input', index: graph.inputs.indexOf(t), name };
+    if (produced < k) return { part: 'head', index: headOutputs.indexOf(t), name };
+    return { part: 'tail', index: tailOutputs.indexOf(t), name };
+  });
+
+  const head = k === 0 ? null : extractPart(model, opsOf(model, 0, k), headInputs, headOutputs);
+  const tail = k === s.n ? null : extractPart(model, opsOf(model, k, s.n), tailInputs, tailOutputs);
+  return {
+    head,
+    tail,
+    boundary: {
+      k,
+      n: s.n,
+      tensors: boundary,
+      outputs,
+      tailInputs: tailInputSources,
+      headInputs: headInputs.map((t) => graph.inputs.indexOf(t)),
+    },
+  };
+}
+
+/** Reads a .tflite file, splits it at cut k ({@link splitModel}) and writes both parts. */
+export function splitBytes(bytes: Uint8Array, k: number): SplitBytesResult {
+  const { head, tail, boundary } = splitModel(readModel(bytes), k);
+  return {
+    head: head === null ? null : writeModel(head),
+    tail: tail === null ? null : writeModel(tail),
+    boundary,
+  };
+}
