@@ -31,7 +31,7 @@ function tinyModel() {
   if (file !== undefined) return { bytes: readFileSync(file), label: file };
   return {
     bytes: tinyAddModel(4),
-    label: 'hand-encoded ADD float32 [1,4] (native/tflite-addon/test/tiny-model.mjs)',
+    label: 'ADD float32 [1,4] (native/tflite-addon/test/fixtures/tiny-add-4.tflite)',
   };
 }
 

@@ -1,3 +1,3 @@
 import { swaplessTsup } from '../../tools/tsup.base.mjs';
 
-export default swaplessTsup();
+export default swaplessTsup({ entry: ['src/main.ts'], dts: false });

@@ -1,2 +1,2 @@
-/** Encodes `y = x + c` with x, y float32 [1, n] and c the constant 1, 2, 3, … n (hand-encoded .tflite). */
-export declare function tinyAddModel(n?: number): Uint8Array;
+/** Bytes of the tiny model y = x + c (x, y float32 [1, n], c = 1..n) for n ∈ {2, 4, 4096}; see tiny-model.mjs. */
+export declare function tinyAddModel(n?: 2 | 4 | 4096): Uint8Array;

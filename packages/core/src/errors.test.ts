@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { describeValue, expected } from './describe.js';
-import { ErrorCodes, InvalidModelError, NativeLoadError, SwapLessError, isSwapLessError } from './errors.js';
+import { ErrorCodes, InvalidModelError, isSwapLessError, NativeLoadError, SwapLessError } from './errors.js';
 
 describe('errors', () => {
   it('keep their stable code, class name and cause', () => {
@@ -10,7 +10,12 @@ describe('errors', () => {
     expect(err.code).toBe('SWAPLESS_INVALID_MODEL');
     expect(err.name).toBe('InvalidModelError');
     expect(err.cause).toBe(cause);
-    expect(err.toJSON()).toEqual({ name: 'InvalidModelError', code: 'SWAPLESS_INVALID_MODEL', message: 'bad', details: { offset: 4 } });
+    expect(err.toJSON()).toEqual({
+      name: 'InvalidModelError',
+      code: 'SWAPLESS_INVALID_MODEL',
+      message: 'bad',
+      details: { offset: 4 },
+    });
   });
 
   it('recognise SwapLess errors by code, not by class identity', () => {

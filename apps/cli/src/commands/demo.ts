@@ -1,0 +1,169 @@
+import { createInterpreter, type Interpreter, listEdgeTpus, type TensorArray } from '@swapless/edgetpu';
+import { analyzeModel, type CutPoint, cutPoints, readModel, splitModel, writeModel } from '@swapless/tflite';
+import { intFlag, parseCommand } from '../args.js';
+import type { Command } from '../command.js';
+import { backendLabel, makeInputs, ms, timeRuns } from '../inference.js';
+import { defaultModelPath, readBytes } from '../model-file.js';
+import { describePrefix, formatBytes, formatCount } from '../output.js';
+
+const help = `Usage: swapless demo [--model PATH] [--at K] [--threads N] [--repeat N] [--json]
+
+The end-to-end check of partitioned inference on one model: inspect it, split it at a cut point into a head
+(ops [0,K), the Edge TPU part) and a tail (ops [K,n), the CPU part), run the whole model and the chained parts
+on the real TFLite runtime with the same input, verify that the outputs are bit-identical, and print the
+measured invoke times.
+
+Without --model it uses the embedded default, face_detection_short_range.tflite from @mediapipe/face_detection.
+
+Options:
+  --model PATH  a .tflite file (default: the embedded face detector)
+  --at K        cut point (default: a cut with the fewest boundary tensors near half of the MACs)
+  --threads N   CPU threads for every part (default 1)
+  --repeat N    timed runs per measurement (default 30)
+  --json        print the result as JSON (docs/cli.md)
+  -h, --help    show this help`;
+
+/** A cut with the fewest boundary tensors among inner cuts, then the one whose head has closest to half the MACs. */
+export function defaultCut(cuts: CutPoint[], totalMacs: number): number {
+  const inner = cuts.slice(1, -1);
+  if (inner.length === 0) return 0;
+  const fewest = Math.min(...inner.map((c) => c.boundary.length));
+  let best = inner.find((c) => c.boundary.length === fewest)!;
+  for (const c of inner) {
+    if (c.boundary.length !== fewest) continue;
+    if (Math.abs(c.prefixMacs - totalMacs / 2) < Math.abs(best.prefixMacs - totalMacs / 2)) best = c;
+  }
+  return best.k;
+}
+
+function bytesOf(a: TensorArray): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
+
+function sameBits(a: TensorArray, b: TensorArray): boolean {
+  const x = bytesOf(a);
+  const y = bytesOf(b);
+  return x.length === y.length && x.every((v, i) => v === y[i]);
+}
+
+function runOnce(interpreter: Interpreter, inputs: TensorArray[]): TensorArray[] {
+  for (const [i, a] of inputs.entries()) interpreter.setInput(i, a);
+  interpreter.invoke();
+  return interpreter.outputs.map((_, i) => interpreter.getOutput(i));
+}
+
+export const demoCommand: Command = {
+  name: 'demo',
+  summary:
+    'split a model (default: the embedded face detector), run whole vs. parts, verify bit-identical outputs',
+  help,
+  async run(argv, io) {
+    const { values, positionals: pos } = parseCommand('demo', argv, {
+      model: { type: 'string' },
+      at: { type: 'string' },
+      threads: { type: 'string' },
+      repeat: { type: 'string' },
+    });
+    if (pos.length > 0) {
+      const { UsageError } = await import('@swapless/core');
+      throw new UsageError(
+        `Expected no positional arguments for swapless demo but received ${pos.join(' ')} (use --model PATH)`,
+      );
+    }
+    const threads = intFlag('threads', values.threads, 1, 256) ?? 1;
+    const repeat = intFlag('repeat', values.repeat, 1, 100_000) ?? 30;
+    const path = values.model ?? defaultModelPath();
+    const bytes = await readBytes(path);
+    const model = readModel(bytes);
+    const analysis = analyzeModel(model);
+    const cuts = cutPoints(model);
+    const k = intFlag('at', values.at, 0, Number.MAX_SAFE_INTEGER) ?? defaultCut(cuts, analysis.totals.macs);
+    const { head, tail, boundary } = splitModel(model, k);
+    const headBytes = head === null ? null : writeModel(head);
+    const tailBytes = tail === null ? null : writeModel(tail);
+
+    const settings = { threads, delegate: 'cpu' as const };
+    const whole = createInterpreter(bytes, settings);
+    const headI = headBytes === null ? null : createInterpreter(headBytes, settings);
+    const tailI = tailBytes === null ? null : createInterpreter(tailBytes, settings);
+    try {
+      const inputs = makeInputs(whole, 'random', 1);
+      const expectedOut = runOnce(whole, inputs);
+      const chained = (): TensorArray[] => {
+        const headOut =
+          headI === null
+            ? []
+            : runOnce(
+                headI,
+                boundary.headInputs.map((i) => inputs[i]!),
+              );
+        const tailIn = boundary.tailInputs.map((t) =>
+          t.from === 'head' ? headOut[t.index]! : inputs[t.index]!,
+        );
+        const tailOut = tailI === null ? [] : runOnce(tailI, tailIn);
+        return boundary.outputs.map((o) =>
+          o.part === 'head' ? headOut[o.index]! : o.part === 'tail' ? tailOut[o.index]! : inputs[o.index]!,
+        );
+      };
+      const got = chained();
+      const identical =
+        got.length === expectedOut.length && got.every((g, i) => sameBits(g, expectedOut[i]!));
+
+      const tWhole = timeRuns(() => whole.invoke(), repeat, 3);
+      const tHead = headI === null ? null : timeRuns(() => headI.invoke(), repeat, 3);
+      const tTail = tailI === null ? null : timeRuns(() => tailI.invoke(), repeat, 3);
+      const tChained = timeRuns(() => void chained(), repeat, 3);
+      const devices = listEdgeTpus();
+      const cut = cuts[k]!;
+      const report = {
+        model: path,
+        computeOps: analysis.n,
+        params: analysis.totals.params,
+        macs: analysis.totals.macs,
+        edgetpuPrefix: analysis.edgetpuPrefix.length,
+        edgetpuPrefixReason: analysis.edgetpuPrefix.reason ?? null,
+        k,
+        boundary: boundary.tensors.map((t) => ({ name: t.name, shape: t.shape, bytes: t.bytes })),
+        headOps: k,
+        tailOps: analysis.n - k,
+        headMacsShare: analysis.totals.macs === 0 ? 0 : cut.prefixMacs / analysis.totals.macs,
+        bitIdentical: identical,
+        edgeTpus: devices,
+        backend: backendLabel(whole.backend),
+        source: 'measured' as const,
+        timing: { whole: tWhole, head: tHead, tail: tTail, chained: tChained },
+      };
+      if (values.json) {
+        io.out(JSON.stringify(report, null, 2));
+        return identical ? 0 : 1;
+      }
+      const share = (100 * report.headMacsShare).toFixed(1);
+      const rows: [string, string][] = [
+        ['whole model', `${ms(tWhole.medianMs)} ms`],
+        [`head [0,${k})`, tHead ? `${ms(tHead.medianMs)} ms` : '— (empty)'],
+        [`tail [${k},${analysis.n})`, tTail ? `${ms(tTail.medianMs)} ms` : '— (empty)'],
+        ['head → tail', `${ms(tChained.medianMs)} ms (incl. boundary copies)`],
+      ];
+      const width = Math.max(...rows.map(([l]) => l.length));
+      io.out(
+        [
+          `SwapLess demo — ${path}`,
+          `  model:     ${analysis.n} ops, ${formatCount(analysis.totals.params)} params, ${formatCount(analysis.totals.macs)} MACs`,
+          `  Edge TPU:  ${describePrefix(analysis.edgetpuPrefix, analysis.n)}`,
+          `  cut:       k=${k}: head ops [0,${k}) = ${share}% of MACs, tail ops [${k},${analysis.n}); boundary ${report.boundary.length} tensor(s), ${formatBytes(cut.bytes)}`,
+          `  outputs:   whole vs head → tail: ${identical ? 'bit-identical' : 'DIFFERENT'}`,
+          `  times (${report.backend}, median of ${repeat}):`,
+          ...rows.map(([l, v]) => `    ${l.padEnd(width)}  ${v}`),
+          devices.length === 0
+            ? '  Edge TPU devices: none found, so the head ran on the CPU here (all times above are CPU times).'
+            : `  Edge TPU devices: ${devices.map((d) => `${d.type}:${d.path}`).join(', ')}`,
+        ].join('\n'),
+      );
+      return identical ? 0 : 1;
+    } finally {
+      whole.dispose();
+      headI?.dispose();
+      tailI?.dispose();
+    }
+  },
+};

@@ -1,0 +1,130 @@
+/**
+ * What `run` and `demo` share: deterministic inputs, invoke timing and output summaries. Every time printed
+ * from here was measured on this machine; `backendLabel` says on what.
+ */
+import type { BackendInfo, Interpreter, TensorArray, TensorInfo } from '@swapless/edgetpu';
+import { SeededRandom } from '@swapless/tflite';
+
+/** How input tensors are filled. */
+export type InputMode = 'random' | 'zero';
+
+type Ctor = new (length: number) => TensorArray;
+
+function inputFor(info: TensorInfo, mode: InputMode, rng: SeededRandom): TensorArray {
+  const ctor =
+    info.arrayType === null ? undefined : (globalThis as unknown as Record<string, Ctor>)[info.arrayType];
+  if (ctor === undefined)
+    throw new TypeError(`input ${info.name} has type ${info.type}, which cannot be filled`);
+  const probe = new ctor(0) as unknown as { BYTES_PER_ELEMENT: number };
+  const out = new ctor(info.byteSize / probe.BYTES_PER_ELEMENT);
+  if (mode === 'zero') return out;
+  const a = out as unknown as { [i: number]: number | bigint; length: number };
+  const bigint = info.arrayType === 'BigInt64Array' || info.arrayType === 'BigUint64Array';
+  for (let i = 0; i < a.length; i++) {
+    // Ranges every model accepts: floats in [-1, 1) (normalised images), int8 full range, uint8 full range,
+    // other integers small (they are often indices or lengths).
+    let v: number;
+    switch (info.arrayType) {
+      case 'Float32Array':
+      case 'Float64Array':
+        v = rng.uniform(-1, 1);
+        break;
+      case 'Int8Array':
+        v = rng.int(-128, 128);
+        break;
+      case 'Uint8Array':
+        v = rng.int(0, 256);
+        break;
+      default:
+        v = rng.int(0, 10);
+    }
+    a[i] = bigint ? BigInt(v) : v;
+  }
+  return out;
+}
+
+/** One deterministic array per input of the interpreter, in input order. */
+export function makeInputs(interpreter: Interpreter, mode: InputMode, seed: number): TensorArray[] {
+  const rng = new SeededRandom(seed);
+  return interpreter.inputs.map((info) => inputFor(info, mode, rng));
+}
+
+/** Invoke-time statistics in milliseconds. */
+export interface Timing {
+  runs: number;
+  medianMs: number;
+  p90Ms: number;
+  minMs: number;
+  meanMs: number;
+}
+
+/** Order statistic of sorted samples (nearest rank). */
+function quantile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+/** Times `fn` `repeat` times after `warmup` untimed calls. */
+export function timeRuns(fn: () => void, repeat: number, warmup: number): Timing {
+  for (let i = 0; i < warmup; i++) fn();
+  const samples: number[] = [];
+  for (let i = 0; i < repeat; i++) {
+    const t0 = process.hrtime.bigint();
+    fn();
+    samples.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  samples.sort((x, y) => x - y);
+  return {
+    runs: repeat,
+    medianMs: quantile(samples, 0.5),
+    p90Ms: quantile(samples, 0.9),
+    minMs: samples[0] ?? 0,
+    meanMs: samples.reduce((s, x) => s + x, 0) / Math.max(1, samples.length),
+  };
+}
+
+/** Where a measured time came from, e.g. "measured: TFLite CPU, XNNPACK, 2 threads". */
+export function backendLabel(b: BackendInfo): string {
+  const cpu = `${b.xnnpack ? 'XNNPACK' : 'builtin kernels'}, ${b.threads} thread${b.threads === 1 ? '' : 's'}`;
+  return b.edgetpu ? `measured: Edge TPU delegate + TFLite CPU (${cpu})` : `measured: TFLite CPU (${cpu})`;
+}
+
+/** Summary of one output tensor. */
+export interface OutputSummary {
+  name: string;
+  type: string;
+  shape: readonly number[];
+  min: number;
+  max: number;
+  mean: number;
+  first: number[];
+}
+
+/** Min, max, mean and the first values of an output. */
+export function summarize(info: TensorInfo, data: TensorArray): OutputSummary {
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  let sum = 0;
+  const values = data as unknown as ArrayLike<number | bigint>;
+  for (let i = 0; i < values.length; i++) {
+    const v = Number(values[i]);
+    if (v < min) min = v;
+    if (v > max) max = v;
+    sum += v;
+  }
+  const first: number[] = [];
+  for (let i = 0; i < Math.min(5, values.length); i++) first.push(Number(values[i]));
+  return {
+    name: info.name,
+    type: info.type,
+    shape: info.shape,
+    min,
+    max,
+    mean: values.length ? sum / values.length : 0,
+    first,
+  };
+}
+
+/** Formats a millisecond figure with three significant decimals. */
+export function ms(x: number): string {
+  return x >= 100 ? x.toFixed(1) : x >= 1 ? x.toFixed(3) : x.toFixed(4);
+}
