@@ -49,13 +49,15 @@ describe('memory', () => {
   it('10,000 create/invoke/dispose cycles keep RSS growth bounded', async () => {
     const grown = await growth(10_000, true);
     expect(output[N - 1]).toBe(N + 1);
-    expect(grown).toBeLessThan(10 * 1024 * 1024);
+    // Seen here: 5–10 MiB (the test harness's own allocations included); a leaked 16 KiB model copy is 160 MiB.
+    expect(grown).toBeLessThan(32 * 1024 * 1024);
   });
 
   it('interpreters that are never disposed are freed by their finalizer', async () => {
     const grown = await growth(10_000, false);
     // Undisposed interpreters pile up between event-loop turns (500 at a time) before their finalizers run,
     // so the allocator keeps more; a leak would still be 160+ MiB (the 16 KiB model copy alone).
-    expect(grown).toBeLessThan(64 * 1024 * 1024);
+    // Seen here: −2 to 41 MiB.
+    expect(grown).toBeLessThan(96 * 1024 * 1024);
   });
 });
