@@ -17,3 +17,5 @@ export {
   isSwapLessError,
 } from './errors.js';
 export { describeValue, expected } from './describe.js';
+export { type ProgressEvent, type ProgressListener, noProgress } from './progress.js';
+export { CACHE_DIR_ENV, cacheDir, writeFileAtomic } from './cache.js';
