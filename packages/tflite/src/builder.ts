@@ -164,6 +164,12 @@ export interface BinarySpec extends LayerOptions {
   activation?: FusedActivation;
 }
 
+/** Options of {@link GraphBuilder.batchNorm}. */
+export interface BatchNormSpec extends LayerOptions {
+  /** Fused activation of the ADD that ends the batch norm. Default 'none'. */
+  activation?: FusedActivation;
+}
+
 /** Options of {@link GraphBuilder.concatenation}. */
 export interface ConcatenationSpec extends LayerOptions {
   /** Axis to concatenate on; negative counts from the end. Default −1 (channels). */
@@ -244,6 +250,8 @@ interface TensorRec {
   data?: Uint8Array;
   /** Quantization of a constant (weights). */
   constQuant?: Quantization;
+  /** Dequantized values of a constant vector operand of an element-wise op (batch norm). */
+  constValues?: Float64Array;
   /** A bias whose int32 values depend on the input activation's resolved scale. */
   bias?: DeferredBias;
   /** Activation statistics (int8 activations). */
@@ -649,6 +657,56 @@ export class GraphBuilder {
     return this.#tensors[out]!.handle;
   }
 
+  /**
+   * An inference-mode batch normalization that cannot be folded into a preceding convolution (e.g. the
+   * pre-activation of ResNet v2, which follows a residual ADD), as the TFLite converter emits it: MUL by a
+   * constant per-channel scale, then ADD of a constant per-channel offset with an optional fused activation.
+   * The constants are int8 vectors [C] with per-tensor asymmetric quantization (how the converter quantizes
+   * constant operands of element-wise ops). Like a trained batch norm, the scale normalizes each channel of
+   * `x` (from its estimated statistics) to a random gain γ ≈ gain·e^±0.3 and the offset gives it a random
+   * mean β ∈ ±gain/4. Returns the ADD's output; the MUL's output is named `<name>/mul`.
+   */
+  batchNorm(x: TensorHandle, spec: BatchNormSpec = {}): TensorHandle {
+    const layer = this.#layerName(requireSpec(spec, 'batch_normalization').name, 'batch_normalization');
+    const forWhat = `batchNorm "${layer}"`;
+    const xi = this.#int8(x, `${forWhat} input`);
+    const act = oneOf(spec.activation, ['none', 'relu', 'relu6'] as const, 'none', `${forWhat} activation`);
+    const shape = this.#tensors[xi]!.shape;
+    const c = shape[shape.length - 1]!;
+    const s = expandStats(this.#tensors[xi]!.stats!, c);
+    const gain = this.#gain;
+    const rng = this.#rng;
+    const scale = new Float64Array(c);
+    const offset = new Float64Array(c);
+    for (let j = 0; j < c; j++) {
+      const sd = Math.sqrt(s.variance[j]!);
+      const gamma = gain * Math.exp(rng.uniform(-0.3, 0.3));
+      const beta = gain * rng.uniform(-0.25, 0.25);
+      scale[j] = sd > 1e-9 ? gamma / sd : gamma;
+      offset[j] = beta - s.mean[j]! * scale[j]!;
+    }
+    const scaleT = this.#constVector(`${layer}/scale`, scale);
+    const offsetT = this.#constVector(`${layer}/offset`, offset);
+    // Statistics with the constants as stored (dequantized), so ranges fit what the kernels compute.
+    const qs = this.#tensors[scaleT]!.constValues!;
+    const qo = this.#tensors[offsetT]!.constValues!;
+    const mulMean = new Float64Array(c);
+    const mulVar = new Float64Array(c);
+    const addMean = new Float64Array(c);
+    for (let j = 0; j < c; j++) {
+      mulMean[j] = s.mean[j]! * qs[j]!;
+      mulVar[j] = s.variance[j]! * qs[j]! * qs[j]!;
+      addMean[j] = mulMean[j]! + qo[j]!;
+    }
+    const mulOut = this.#activationFrom(`${layer}/mul`, shape, { mean: mulMean, variance: mulVar }, 'none');
+    this.#op('MUL', [xi, scaleT], [mulOut], 'MulOptions', { fusedActivationFunction: 0 });
+    const out = this.#activationFrom(layer, shape, { mean: addMean, variance: mulVar }, act);
+    this.#op('ADD', [mulOut, offsetT], [out], 'AddOptions', {
+      fusedActivationFunction: ACTIVATION_CODE[act],
+    });
+    return this.#tensors[out]!.handle;
+  }
+
   /** SOFTMAX (v2) over the last axis: output quantization fixed at scale 1/256, zero point −128. */
   softmax(x: TensorHandle, spec: SoftmaxSpec = {}): TensorHandle {
     const layer = this.#layerName(spec.name, 'softmax');
@@ -947,7 +1005,8 @@ export class GraphBuilder {
       let version: number;
       if (op.version === 'mul') {
         const [a, b] = op.inputs;
-        const ratio = (quantOf(a!).scale * quantOf(b!).scale) / quantOf(op.outputs[0]!).scale;
+        const ratio =
+          (this.#scaleOf(a!, quantOf) * this.#scaleOf(b!, quantOf)) / quantOf(op.outputs[0]!).scale;
         version = ratio >= 1 ? 3 : 2;
       } else version = op.version;
       const key = `${op.code}/${version}`;
@@ -978,6 +1037,12 @@ export class GraphBuilder {
       description: `${this.#name} (SwapLess GraphBuilder)`,
       buffers,
     };
+  }
+
+  /** The (first) scale of an activation (resolved group) or of a constant operand. */
+  #scaleOf(t: number, quantOf: (t: number) => Int8Quant): number {
+    const rec = this.#tensors[t]!;
+    return rec.activation ? quantOf(t).scale : (rec.constQuant?.scale?.[0] ?? 1);
   }
 
   // ----- internals: tensors and ops
@@ -1046,6 +1111,36 @@ export class GraphBuilder {
     });
     this.#tensors[t]!.data = int32Bytes(values);
     this.#parameterBytes += values.length * 4;
+    return t;
+  }
+
+  /** A constant int8 vector [n] with per-tensor asymmetric quantization covering its values and 0. */
+  #constVector(name: string, values: Float64Array): number {
+    let lo = 0;
+    let hi = 0;
+    for (const v of values) {
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+    }
+    const quant = quantForRange({ lo, hi });
+    const q = new Int8Array(values.length);
+    const deq = new Float64Array(values.length);
+    for (let i = 0; i < values.length; i++) {
+      const v = Math.max(-128, Math.min(127, Math.round(values[i]! / quant.scale) + quant.zeroPoint));
+      q[i] = v;
+      deq[i] = quant.scale * (v - quant.zeroPoint);
+    }
+    const t = this.#addTensor({
+      name: this.#uniqueTensorName(name),
+      shape: [values.length],
+      type: TensorType.INT8,
+      activation: false,
+    });
+    const rec = this.#tensors[t]!;
+    rec.data = new Uint8Array(q.buffer);
+    rec.constQuant = { scale: [quant.scale], zeroPoint: [quant.zeroPoint], quantizedDimension: 0 };
+    rec.constValues = deq;
+    this.#parameterBytes += q.byteLength;
     return t;
   }
 
@@ -1318,10 +1413,18 @@ export class GraphBuilder {
     const rng = this.#rng;
     const gain = this.#gain;
     // Guard: a (near) dead input gives no information; fall back to unit input power.
-    const power = (r: number): number => {
+    const rawPower = (r: number): number => {
       const p = sumQ2E2[r]!;
       return p > 1e-12 * sumQ2[r]! && p > 0 ? p : Math.max(sumQ2[r]!, 1);
     };
+    // A channel whose input is almost dead (e.g. a depthwise channel after a ReLU that is nearly always off)
+    // would get weights hundreds of times larger than its neighbours; trained networks do not, and runtimes
+    // refuse requantization scales ≥ 1 (XNNPACK fails to prepare). Floor each row's input power at 1e-3 of
+    // the layer's mean power: the dead channel stays small instead of being amplified.
+    let meanPower = 0;
+    for (let r = 0; r < rows; r++) meanPower += rawPower(r) / (sumQ2[r]! > 0 ? sumQ2[r]! : 1);
+    meanPower /= rows;
+    const power = (r: number): number => Math.max(rawPower(r), 1e-3 * meanPower * sumQ2[r]!);
     const scales = new Float32Array(perChannel ? rows : 1);
     if (perChannel) {
       for (let r = 0; r < rows; r++)

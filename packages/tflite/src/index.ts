@@ -58,6 +58,7 @@ export { splitBytes, splitModel } from './split.js';
 
 // --- int8 model builder
 export type {
+  BatchNormSpec,
   BinarySpec,
   BoundaryType,
   ConcatenationSpec,
