@@ -8,10 +8,17 @@ import { demoCommand } from './commands/demo.js';
 import { inspectCommand } from './commands/inspect.js';
 import { runCommand } from './commands/run.js';
 import { splitCommand } from './commands/split.js';
+import { zooCommand } from './commands/zoo.js';
 import { type Output, processOutput } from './output.js';
 
 /** Every command, in the order `swapless --help` lists them. */
-export const commands: readonly Command[] = [demoCommand, inspectCommand, splitCommand, runCommand];
+export const commands: readonly Command[] = [
+  demoCommand,
+  inspectCommand,
+  splitCommand,
+  runCommand,
+  zooCommand,
+];
 
 const VERSION = '0.1.0';
 

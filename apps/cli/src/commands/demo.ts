@@ -3,7 +3,7 @@ import { analyzeModel, type CutPoint, cutPoints, readModel, splitModel, writeMod
 import { intFlag, parseCommand } from '../args.js';
 import type { Command } from '../command.js';
 import { backendLabel, makeInputs, ms, timeRuns } from '../inference.js';
-import { defaultModelPath, readBytes } from '../model-file.js';
+import { defaultModelPath, readBytes, resolveModelPath } from '../model-file.js';
 import { describePrefix, formatBytes, formatCount } from '../output.js';
 
 const help = `Usage: swapless demo [--model PATH] [--at K] [--threads N] [--repeat N] [--json]
@@ -73,7 +73,7 @@ export const demoCommand: Command = {
     const threads = intFlag('threads', values.threads, 1, 256) ?? 1;
     const repeat = intFlag('repeat', values.repeat, 1, 100_000) ?? 30;
     const path = values.model ?? defaultModelPath();
-    const bytes = await readBytes(path);
+    const bytes = await readBytes(await resolveModelPath(path));
     const model = readModel(bytes);
     const analysis = analyzeModel(model);
     const cuts = cutPoints(model);

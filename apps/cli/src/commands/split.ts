@@ -4,7 +4,7 @@ import { SwapLessIoError, UsageError } from '@swapless/core';
 import { readModel, splitModel, tensorTypeName, writeModel } from '@swapless/tflite';
 import { intFlag, parseCommand, positionals } from '../args.js';
 import type { Command } from '../command.js';
-import { readBytes } from '../model-file.js';
+import { readBytes, resolveModelPath } from '../model-file.js';
 import { formatBytes } from '../output.js';
 
 const help = `Usage: swapless split MODEL --at K --out DIR [--json]
@@ -52,7 +52,7 @@ export const splitCommand: Command = {
     if (values.out === undefined)
       throw new UsageError('Expected --out DIR for swapless split but received nothing');
     const k = intFlag('at', values.at, 0, Number.MAX_SAFE_INTEGER)!;
-    const model = readModel(await readBytes(path!));
+    const model = readModel(await readBytes(await resolveModelPath(path!)));
     const { head, tail, boundary } = splitModel(model, k);
     const dir = resolve(values.out);
     try {
