@@ -17,6 +17,8 @@ export const ErrorCodes = {
   INTERPRETER_DISPOSED: 'SWAPLESS_INTERPRETER_DISPOSED',
   IO: 'SWAPLESS_IO',
   USAGE: 'SWAPLESS_USAGE',
+  COMPILER_FAILED: 'SWAPLESS_COMPILER_FAILED',
+  COMPILER_TIMEOUT: 'SWAPLESS_COMPILER_TIMEOUT',
 } as const;
 
 /** One of the stable error codes in {@link ErrorCodes}. */
