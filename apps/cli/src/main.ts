@@ -4,7 +4,9 @@
  */
 import { ErrorCodes, isSwapLessError } from '@swapless/core';
 import type { Command } from './command.js';
+import { compileCommand } from './commands/compile.js';
 import { demoCommand } from './commands/demo.js';
+import { emulateCommand } from './commands/emulate.js';
 import { inspectCommand } from './commands/inspect.js';
 import { runCommand } from './commands/run.js';
 import { splitCommand } from './commands/split.js';
@@ -18,6 +20,8 @@ export const commands: readonly Command[] = [
   splitCommand,
   runCommand,
   zooCommand,
+  emulateCommand,
+  compileCommand,
 ];
 
 const VERSION = '0.1.0';
