@@ -1,0 +1,196 @@
+import { createHash } from 'node:crypto';
+import { ErrorCodes, type ProgressEvent } from '@swapless/core';
+import { runtimeInfo } from '@swapless/edgetpu';
+import { analyzeModel, cutPoints, readModel } from '@swapless/tflite';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { countingFactory, FACE_MODEL, partlyMappableBytes, testNetBytes } from './fixtures.test-util.js';
+import { profileModel } from './profile.js';
+import { validateProfile } from './schema.js';
+import type { ProfileResult } from './types.js';
+
+const fast = { repetitions: 3, warmup: 1, cache: false } as const;
+
+describe('profileModel on buildTestNet, every cut', () => {
+  const bytes = testNetBytes();
+  const events: ProgressEvent[] = [];
+  const counter = countingFactory();
+  let p: ProfileResult;
+  beforeAll(async () => {
+    p = await profileModel(bytes, {
+      ...fast,
+      cuts: 'all',
+      threads: [2, 1, 2],
+      onProgress: (e) => events.push(e),
+      createInterpreter: counter.factory,
+    });
+  });
+
+  it('returns a schema-valid document whose JSON is exactly the document', () => {
+    const json = JSON.parse(JSON.stringify(p));
+    expect(validateProfile(json)).toEqual(json);
+    expect(Object.keys(json)).not.toContain('cached');
+    expect([p.cached, p.cachePath, p.warnings]).toEqual([false, null, []]);
+    expect(Object.isFrozen(p.cuts[0]!)).toBe(true);
+  });
+
+  it('records model, runtime, host and settings identity', () => {
+    expect(p.model.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+    expect(p.model).toMatchObject({ bytes: bytes.byteLength, n: 10, edgetpuPrefix: 10 });
+    expect(p.runtime).toEqual({ tfliteVersion: runtimeInfo().tfliteVersion, xnnpack: true });
+    expect(p.host.cores).toBeGreaterThan(0);
+    expect(p.settings).toEqual({
+      cuts: 'all',
+      threads: [1, 2],
+      warmup: 1,
+      repetitions: 3,
+      blockSize: 5,
+      seed: 0,
+      timer: 'hrtime-invoke',
+    });
+  });
+
+  it('has every cut 0..n with its static costs and every (part, threads) with `repetitions` samples', () => {
+    const points = cutPoints(readModel(bytes));
+    expect(p.cuts.map((c) => c.k)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    for (const cut of p.cuts) {
+      const point = points[cut.k]!;
+      expect(cut).toMatchObject({
+        boundaryTensors: point.boundary.length,
+        boundaryBytes: point.bytes,
+        transferBytes: point.transferBytes,
+        prefixMacs: point.prefixMacs,
+        suffixMacs: point.suffixMacs,
+        edgetpuMappable: true,
+      });
+      expect(cut.prefix === null).toBe(cut.k === 0);
+      expect(cut.suffix === null).toBe(cut.k === 10);
+      for (const part of [cut.prefix, cut.suffix]) {
+        if (part === null) continue;
+        expect(part.measurements.map((m) => m.threads)).toEqual([1, 2]);
+        for (const m of part.measurements) {
+          expect(m.samples).toHaveLength(3);
+          expect(m.samples.every((s) => s > 0)).toBe(true);
+        }
+      }
+    }
+    expect(p.cuts[3]!.prefix!.ops).toEqual([0, 3]);
+    expect(p.cuts[3]!.suffix!.ops).toEqual([3, 10]);
+  });
+
+  it('measures the whole model once: the k = 0 suffix is the k = n prefix', () => {
+    const whole = p.cuts[0]!.suffix!;
+    expect(whole.ops).toEqual([0, 10]);
+    expect(p.cuts[10]!.prefix).toEqual(whole);
+  });
+
+  it('creates one interpreter per distinct (part, threads), all disposed', () => {
+    // 10 prefixes [0,k) for k = 1..10 and 10 suffixes [k,10) for k = 0..9, minus the shared whole model.
+    expect(counter.created).toHaveLength(19 * 2);
+    expect(counter.disposed()).toBe(19 * 2);
+  });
+
+  it('reports progress per (part, threads) up to the total', () => {
+    const total = 19 * 2;
+    expect(events[0]).toEqual({ phase: 'profile', done: 0, total });
+    expect(events.at(-1)).toMatchObject({ done: total, total });
+    expect(events.map((e) => e.done)).toEqual(Array.from({ length: total + 1 }, (_, i) => i));
+    expect(events.every((e) => e.phase === 'profile')).toBe(true);
+    expect(events.map((e) => e.label)).toContain('k=4 suffix, 2 threads');
+    expect(events.map((e) => e.label)).toContain('k=4 prefix, 1 thread');
+  });
+});
+
+describe('cut selection', () => {
+  it("'auto' picks cuts inside the mappable prefix, always 0 and its end, at most maxCuts", async () => {
+    const bytes = partlyMappableBytes();
+    const analysis = analyzeModel(readModel(bytes));
+    const m = analysis.edgetpuPrefix.length;
+    expect(m).toBeGreaterThan(2);
+    expect(m).toBeLessThan(analysis.n);
+    const p = await profileModel(bytes, { ...fast, threads: [1], maxCuts: 4 });
+    const ks = p.cuts.map((c) => c.k);
+    expect(ks).toHaveLength(4);
+    expect(ks[0]).toBe(0);
+    expect(ks.at(-1)).toBe(m);
+    expect(p.cuts.every((c) => c.edgetpuMappable)).toBe(true);
+    expect(p.settings).toMatchObject({ cuts: 'auto', maxCuts: 4 });
+    // The end of the mappable prefix has a non-empty CPU suffix here.
+    expect(p.cuts.at(-1)!.suffix!.ops).toEqual([m, analysis.n]);
+  });
+
+  it("'auto' with maxCuts 2 keeps only the ends", async () => {
+    const p = await profileModel(testNetBytes(), { ...fast, threads: [1], maxCuts: 2 });
+    expect(p.cuts.map((c) => c.k)).toEqual([0, 10]);
+  });
+
+  it("'auto' on the float face model is UnsupportedModelError saying what was expected", async () => {
+    await expect(profileModel(FACE_MODEL, fast)).rejects.toMatchObject({
+      code: ErrorCodes.UNSUPPORTED_MODEL,
+      message: expect.stringMatching(/^Expected a model with an Edge-TPU-mappable prefix .* for cuts 'auto'/),
+    });
+  });
+
+  it('explicit cuts on the face model profile CPU-only, sorted and deduplicated', async () => {
+    const p = await profileModel(FACE_MODEL, { ...fast, cuts: [90, 30, 0, 30], threads: [1, 2] });
+    expect(p.model).toMatchObject({ n: 90, edgetpuPrefix: 0, name: 'face_detection_short_range' });
+    expect(p.cuts.map((c) => c.k)).toEqual([0, 30, 90]);
+    expect(p.cuts[1]!.edgetpuMappable).toBe(false);
+    expect(p.cuts[0]!.suffix!.measurements[0]!.samples).toHaveLength(3);
+    expect(p.settings.cuts).toBe('list');
+  });
+
+  it("'all' on the face model covers 0..90", async () => {
+    const p = await profileModel(FACE_MODEL, {
+      cuts: 'all',
+      threads: [1],
+      repetitions: 1,
+      warmup: 0,
+      cache: false,
+    });
+    expect(p.cuts).toHaveLength(91);
+  });
+
+  it('out-of-range or non-integer cuts are InvalidCutError with the house message', async () => {
+    await expect(profileModel(FACE_MODEL, { ...fast, cuts: [0, 91] })).rejects.toMatchObject({
+      code: ErrorCodes.INVALID_CUT,
+      message: 'Expected an integer cut point between 0 and 90 for a model of 90 ops but received 91',
+    });
+    for (const bad of [-1, 1.5, '3']) {
+      await expect(profileModel(testNetBytes(), { ...fast, cuts: [bad as number] })).rejects.toMatchObject({
+        code: ErrorCodes.INVALID_CUT,
+      });
+    }
+  });
+});
+
+describe('invalid arguments', () => {
+  const cases: [string, Record<string, unknown>, RegExp][] = [
+    ['threads 0', { threads: [0] }, /integers in \[1, 256\] for options.threads but received 0/],
+    ['threads empty', { threads: [] }, /non-empty array of thread counts/],
+    ['repetitions 0', { repetitions: 0 }, /an integer ≥ 1 for options.repetitions but received 0/],
+    ['warmup -1', { warmup: -1 }, /options.warmup/],
+    ['maxCuts 1', { maxCuts: 1 }, /options.maxCuts/],
+    ['blockSize 0', { blockSize: 0 }, /options.blockSize/],
+    ['seed 0.5', { seed: 0.5 }, /options.seed/],
+    ['cuts word', { cuts: 'some' }, /'auto', 'all' or a non-empty array of cut points for options.cuts/],
+    ['cuts empty', { cuts: [] }, /options.cuts/],
+    ['unknown option', { thread: 2 }, /for the option names but received "thread"/],
+    ['cache not boolean', { cache: 'no' }, /options.cache/],
+  ];
+  for (const [label, options, message] of cases) {
+    it(`${label} → SWAPLESS_INVALID_ARGUMENT`, async () => {
+      await expect(profileModel(testNetBytes(), options)).rejects.toMatchObject({
+        code: ErrorCodes.INVALID_ARGUMENT,
+        message: expect.stringMatching(message),
+      });
+    });
+  }
+
+  it('a model that is neither bytes nor a path, a missing file, and bytes that are not TFLite', async () => {
+    await expect(profileModel(42 as unknown as string)).rejects.toMatchObject({
+      code: ErrorCodes.INVALID_ARGUMENT,
+    });
+    await expect(profileModel('/nonexistent/model.tflite')).rejects.toMatchObject({ code: ErrorCodes.IO });
+    await expect(profileModel(new Uint8Array(64))).rejects.toMatchObject({ code: ErrorCodes.INVALID_MODEL });
+  });
+});
