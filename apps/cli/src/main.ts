@@ -8,6 +8,7 @@ import { compileCommand } from './commands/compile.js';
 import { demoCommand } from './commands/demo.js';
 import { emulateCommand } from './commands/emulate.js';
 import { inspectCommand } from './commands/inspect.js';
+import { profileCommand } from './commands/profile.js';
 import { runCommand } from './commands/run.js';
 import { splitCommand } from './commands/split.js';
 import { zooCommand } from './commands/zoo.js';
@@ -20,6 +21,7 @@ export const commands: readonly Command[] = [
   splitCommand,
   runCommand,
   zooCommand,
+  profileCommand,
   emulateCommand,
   compileCommand,
 ];

@@ -1,0 +1,59 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from './main.js';
+import { defaultModelPath } from './model-file.js';
+
+async function cli(...argv: string[]): Promise<{ status: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const status = await main(argv, { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`) });
+  return { status, out, err };
+}
+
+const saved = process.env.SWAPLESS_CACHE_DIR;
+beforeAll(async () => {
+  process.env.SWAPLESS_CACHE_DIR = await mkdtemp(join(tmpdir(), 'swapless-cli-profile-'));
+});
+afterAll(() => {
+  if (saved === undefined) delete process.env.SWAPLESS_CACHE_DIR;
+  else process.env.SWAPLESS_CACHE_DIR = saved;
+});
+
+describe('swapless profile', () => {
+  it('measures the requested cuts and threads, then loads the cache', async () => {
+    const args = [
+      'profile',
+      'squeezenet',
+      '--cuts',
+      '0,10,20',
+      '--threads',
+      '1',
+      '--repetitions',
+      '3',
+      '--warmup',
+      '1',
+    ];
+    const first = await cli(...args, '--json');
+    expect(first.status).toBe(0);
+    const p = JSON.parse(first.out);
+    expect(p.cuts.map((c: { k: number }) => c.k)).toEqual([0, 10, 20]);
+    expect(p.cuts[1].suffix.measurements[0].samples).toHaveLength(3);
+    expect(p.cuts[0].prefix).toBeNull();
+    const again = await cli(...args);
+    expect(again.status).toBe(0);
+    expect(again.out).toMatch(/from cache/);
+  });
+
+  it('refuses auto cuts on a float model (no Edge TPU part) and bad flags', async () => {
+    const float = await cli('profile', defaultModelPath(), '--json');
+    expect(float.status).toBe(1);
+    expect(JSON.parse(float.out).error.code).toBe('SWAPLESS_UNSUPPORTED_MODEL');
+    expect((await cli('profile', 'squeezenet', '--threads', '0')).status).toBe(2);
+    expect((await cli('profile', 'squeezenet', '--cuts', '1,x')).status).toBe(2);
+    const out = await cli('profile', 'squeezenet', '--cuts', '999', '--threads', '1', '--json');
+    expect(out.status).toBe(2);
+    expect(JSON.parse(out.out).error.code).toBe('SWAPLESS_INVALID_CUT');
+  });
+});
