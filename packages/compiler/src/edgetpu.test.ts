@@ -1,12 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile, symlink, writeFile } from 'node:fs/promises';
 import { delimiter, dirname, join } from 'node:path';
-import {
-  ErrorCodes,
-  InvalidArgumentError,
-  SwapLessError,
-  SwapLessIoError,
-} from '@swapless/core';
+import { ErrorCodes, InvalidArgumentError, SwapLessError, SwapLessIoError } from '@swapless/core';
 import { buildTestNet, writeModel } from '@swapless/tflite';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {

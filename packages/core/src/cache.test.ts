@@ -39,6 +39,8 @@ describe('writeFileAtomic', () => {
     const file = join(dir, 'file');
     await writeFile(file, 'x');
     // A path below a regular file cannot be created.
-    await expect(writeFileAtomic(join(file, 'sub', 'entry'), 'y')).rejects.toMatchObject({ code: ErrorCodes.IO });
+    await expect(writeFileAtomic(join(file, 'sub', 'entry'), 'y')).rejects.toMatchObject({
+      code: ErrorCodes.IO,
+    });
   });
 });
