@@ -17,6 +17,7 @@ export const ErrorCodes = {
   INTERPRETER_DISPOSED: 'SWAPLESS_INTERPRETER_DISPOSED',
   IO: 'SWAPLESS_IO',
   USAGE: 'SWAPLESS_USAGE',
+  INVALID_CONFIG: 'SWAPLESS_INVALID_CONFIG',
   COMPILER_FAILED: 'SWAPLESS_COMPILER_FAILED',
   COMPILER_TIMEOUT: 'SWAPLESS_COMPILER_TIMEOUT',
 } as const;
@@ -130,6 +131,17 @@ export class SwapLessIoError extends SwapLessError {
 export class UsageError extends SwapLessError {
   constructor(message: string, options?: SwapLessErrorOptions) {
     super(ErrorCodes.USAGE, message, options);
+  }
+}
+
+/** A configuration document (workload, server config, profile…) that does not match its schema. */
+export class InvalidConfigError extends SwapLessError {
+  /** Every problem found, each as "<JSON path>: <what was expected>". */
+  readonly problems: readonly string[];
+
+  constructor(message: string, problems: readonly string[], options?: SwapLessErrorOptions) {
+    super(ErrorCodes.INVALID_CONFIG, message, { ...options, details: { ...options?.details, problems } });
+    this.problems = problems;
   }
 }
 

@@ -19,3 +19,14 @@ export {
 export { describeValue, expected } from './describe.js';
 export { type ProgressEvent, type ProgressListener, noProgress } from './progress.js';
 export { CACHE_DIR_ENV, cacheDir, writeFileAtomic } from './cache.js';
+export { InvalidConfigError } from './errors.js';
+export {
+  formatAjvErrors,
+  type ParsedWorkload,
+  parseWorkload,
+  ratesAt,
+  WORKLOAD_JSON_SCHEMA,
+  type Workload,
+  type WorkloadPhase,
+  type WorkloadTenant,
+} from './workload.js';

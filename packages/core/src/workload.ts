@@ -1,0 +1,194 @@
+/**
+ * The workload file (DESIGN.md, "Shared contracts"): the device, the CPU cores, the tenants with their models
+ * and request rates, optional rate phases, the duration and the seed. Read → validate with ajv (defaults
+ * applied) → check what a schema cannot (unique names, phases in order, phase rates naming real tenants) →
+ * freeze. Errors and warnings come back together.
+ */
+import { Ajv, type ErrorObject } from 'ajv';
+import { InvalidConfigError } from './errors.js';
+
+/** One application sharing the Edge TPU. */
+export interface WorkloadTenant {
+  /** Unique name (letters, digits, `_`, `-`, `.`). */
+  readonly name: string;
+  /** A zoo model name (e.g. `mobilenet_v2`) or a path to a .tflite file. */
+  readonly model: string;
+  /** Mean request rate, requests per second. */
+  readonly rate: number;
+  /** Optional latency objective, ms. */
+  readonly sloMs?: number;
+}
+
+/** From `atS` seconds on, the listed tenants' rates change (tenants not listed keep theirs). */
+export interface WorkloadPhase {
+  readonly atS: number;
+  readonly rates: Readonly<Record<string, number>>;
+}
+
+/** A validated, normalised, frozen workload. */
+export interface Workload {
+  /** Device profile: `usb3` (default), `usb2`, `pcie`, `devboard`, or a custom profile name/file. */
+  readonly device: string;
+  readonly cpu: { readonly cores: number };
+  readonly tenants: readonly WorkloadTenant[];
+  readonly phases: readonly WorkloadPhase[];
+  /** Length of a run, seconds (default 60). */
+  readonly durationS: number;
+  /** Seed of every random choice (default 1). */
+  readonly seed: number;
+}
+
+/** JSON Schema (draft-07) of the workload file. */
+export const WORKLOAD_JSON_SCHEMA = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  $id: 'https://swapless.dev/schemas/workload.json',
+  title: 'SwapLess workload',
+  type: 'object',
+  additionalProperties: false,
+  required: ['tenants'],
+  properties: {
+    $schema: { type: 'string' },
+    device: { type: 'string', minLength: 1, default: 'usb3' },
+    cpu: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { cores: { type: 'integer', minimum: 1, maximum: 1024, default: 2 } },
+      default: {},
+    },
+    tenants: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 64,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'model', 'rate'],
+        properties: {
+          name: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' },
+          model: { type: 'string', minLength: 1 },
+          rate: { type: 'number', exclusiveMinimum: 0, maximum: 1e6 },
+          sloMs: { type: 'number', exclusiveMinimum: 0 },
+        },
+      },
+    },
+    phases: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['atS', 'rates'],
+        properties: {
+          atS: { type: 'number', minimum: 0 },
+          rates: {
+            type: 'object',
+            minProperties: 1,
+            additionalProperties: { type: 'number', minimum: 0, maximum: 1e6 },
+          },
+        },
+      },
+      default: [],
+    },
+    durationS: { type: 'number', exclusiveMinimum: 0, maximum: 86400, default: 60 },
+    seed: { type: 'integer', minimum: 0, maximum: 4294967295, default: 1 },
+  },
+} as const;
+
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true });
+const validate = ajv.compile(WORKLOAD_JSON_SCHEMA);
+
+/** Formats ajv errors as "<path>: <message>" lines. */
+export function formatAjvErrors(errors: readonly ErrorObject[] | null | undefined, root = ''): string[] {
+  return (errors ?? []).map((e) => {
+    const extra =
+      e.keyword === 'additionalProperties'
+        ? ` (unknown property ${JSON.stringify((e.params as { additionalProperty: string }).additionalProperty)})`
+        : e.keyword === 'enum'
+          ? ` (${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')})`
+          : '';
+    return `${root}${e.instancePath || '/'}: ${e.message ?? 'is invalid'}${extra}`;
+  });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** A parsed workload and what was worth saying about it. */
+export interface ParsedWorkload {
+  workload: Workload;
+  warnings: string[];
+}
+
+/**
+ * Validates a workload (a parsed JSON value or its text). Throws InvalidConfigError listing every problem
+ * with its JSON path; returns the frozen workload with defaults applied and any warnings.
+ * @param source where it came from, for messages (a file path).
+ */
+export function parseWorkload(input: unknown, source = 'workload'): ParsedWorkload {
+  let value = input;
+  if (typeof input === 'string') {
+    try {
+      value = JSON.parse(input);
+    } catch (err) {
+      throw new InvalidConfigError(
+        `Expected JSON for ${source} but it does not parse: ${(err as Error).message}`,
+        [`/: ${(err as Error).message}`],
+      );
+    }
+  }
+  // Validate a copy: ajv writes defaults into what it checks, and the caller's object stays untouched.
+  const copy = value === undefined ? undefined : JSON.parse(JSON.stringify(value));
+  if (!validate(copy)) {
+    const problems = formatAjvErrors(validate.errors);
+    throw new InvalidConfigError(
+      `Expected a valid workload for ${source}:\n  ${problems.join('\n  ')}`,
+      problems,
+    );
+  }
+  const w = copy as { tenants: WorkloadTenant[]; phases: WorkloadPhase[]; cpu: { cores: number } } & Workload;
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const names = new Set<string>();
+  w.tenants.forEach((t, i) => {
+    if (names.has(t.name))
+      problems.push(`/tenants/${i}/name: duplicate tenant name ${JSON.stringify(t.name)}`);
+    names.add(t.name);
+  });
+  let last = -1;
+  w.phases.forEach((p, i) => {
+    if (p.atS <= last) problems.push(`/phases/${i}/atS: must be greater than the previous phase's (${last})`);
+    last = p.atS;
+    for (const name of Object.keys(p.rates)) {
+      if (!names.has(name))
+        problems.push(`/phases/${i}/rates/${name}: no tenant is named ${JSON.stringify(name)}`);
+    }
+    if (p.atS >= w.durationS)
+      warnings.push(`phase ${i} starts at ${p.atS} s, at or after the end of the run (${w.durationS} s)`);
+  });
+  if (problems.length > 0) {
+    throw new InvalidConfigError(
+      `Expected a valid workload for ${source}:\n  ${problems.join('\n  ')}`,
+      problems,
+    );
+  }
+  const workload: Workload = {
+    device: w.device,
+    cpu: { cores: w.cpu.cores },
+    tenants: w.tenants.map((t) => ({ ...t })),
+    phases: [...w.phases].map((p) => ({ atS: p.atS, rates: { ...p.rates } })),
+    durationS: w.durationS,
+    seed: w.seed,
+  };
+  return { workload: deepFreeze(workload), warnings };
+}
+
+/** The rates in force at time `t` seconds (the tenants' base rates overridden by every phase started by then). */
+export function ratesAt(workload: Workload, t: number): Record<string, number> {
+  const rates: Record<string, number> = Object.fromEntries(workload.tenants.map((x) => [x.name, x.rate]));
+  for (const p of workload.phases) if (p.atS <= t) Object.assign(rates, p.rates);
+  return rates;
+}
