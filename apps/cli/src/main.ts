@@ -8,6 +8,7 @@ import { compileCommand } from './commands/compile.js';
 import { demoCommand } from './commands/demo.js';
 import { emulateCommand } from './commands/emulate.js';
 import { inspectCommand } from './commands/inspect.js';
+import { planCommand } from './commands/plan.js';
 import { profileCommand } from './commands/profile.js';
 import { runCommand } from './commands/run.js';
 import { splitCommand } from './commands/split.js';
@@ -24,6 +25,7 @@ export const commands: readonly Command[] = [
   profileCommand,
   emulateCommand,
   compileCommand,
+  planCommand,
 ];
 
 const VERSION = '0.1.0';

@@ -1,1 +1,96 @@
-export {};
+/**
+ * `@swapless/queueing`: SwapLess latency models. The {@link SystemSetup} contract every model predicts for,
+ * the default analytic model (`mg1-default`), the closed-form building blocks, and the latency-model plugin
+ * API — interface, manifest, loader, registry and conformance kit. Equations: docs/queueing.md; writing a
+ * plugin: docs/plugins.md.
+ */
+export type {
+  CpuMode,
+  CpuStage,
+  Instability,
+  Prediction,
+  SystemSetup,
+  TenantPrediction,
+  TenantSetup,
+  TimeSource,
+  TpuStage,
+} from './system.js';
+export {
+  bernoulliExtraMoments,
+  erlangC,
+  type Moments,
+  mg1WaitMs,
+  mgcWaitMs,
+  perMs,
+  sampleMoments,
+} from './formulas.js';
+export { SystemErrorReasons, validateSystem } from './validate.js';
+export {
+  analyzeCpu,
+  analyzeTpu,
+  buildPrediction,
+  type CpuAnalysis,
+  cpuStageMoments,
+  createDefaultModel,
+  DEFAULT_MODEL_NAME,
+  DEFAULT_MODEL_OPTIONS_SCHEMA,
+  type DefaultModelOptions,
+  defaultModel,
+  predictDefault,
+  type SwitchProbabilityOverrides,
+  type TpuAnalysis,
+  type TpuClass,
+} from './model.js';
+export {
+  API_VERSION,
+  type JsonSchema,
+  type LatencyModel,
+  type LatencyModelFactory,
+  type Observation,
+  PLUGIN_MANIFEST_FILE,
+  PLUGIN_MANIFEST_JSON_SCHEMA,
+  type PluginManifest,
+} from './plugin.js';
+export { isValidRange, isValidVersion, satisfies } from './semver.js';
+export {
+  type CheckedManifest,
+  isPathSpecifier,
+  type LoadedPlugin,
+  type LoadPluginOptions,
+  loadPlugin,
+  locatePlugin,
+  readPluginManifest,
+  validatePluginOptions,
+} from './loader.js';
+export {
+  BUILTIN_LATENCY_MODELS,
+  createLatencyModelRegistry,
+  type LatencyModelSpec,
+  LatencyModelRegistry,
+  type RegisterOptions,
+  type RegisterPluginOptions,
+  type RegistryEntry,
+  type RegistryOptions,
+  type ResolvedLatencyModel,
+} from './registry.js';
+export {
+  assertLatencyModel,
+  checkLatencyModel,
+  type ConformanceCheck,
+  type ConformanceOptions,
+  type ConformanceReport,
+  type ConformanceSystem,
+  conformanceSystems,
+} from './conformance.js';
+/**
+ * The error classes and helpers of `@swapless/core` a plugin needs to throw typed errors, re-exported so a
+ * plugin can depend on `@swapless/queueing` alone.
+ */
+export {
+  ErrorCodes,
+  expected,
+  InvalidArgumentError,
+  InvalidConfigError,
+  isSwapLessError,
+  SwapLessError,
+} from '@swapless/core';

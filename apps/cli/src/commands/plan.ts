@@ -1,0 +1,215 @@
+import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import {
+  buildCatalog,
+  type PlannedTenant,
+  type PlanResult,
+  planWorkload,
+  type Simulator,
+} from '@swapless/controller';
+import { parseWorkload, ratesAt, SwapLessIoError, type Workload } from '@swapless/core';
+import { createLatencyModelRegistry } from '@swapless/queueing';
+import { simulate } from '@swapless/sim';
+import { parseCommand, positionals } from '../args.js';
+import type { Command } from '../command.js';
+import { readBytes, resolveModelPath } from '../model-file.js';
+import { table } from '../output.js';
+import { progressBar, stderrSink } from '../progress.js';
+
+const help = `Usage: swapless plan WORKLOAD.json [--latency-model NAME|PACKAGE] [--no-simulate] [--json]
+
+For each tenant of the workload, the best (cut point, CPU cores) under the latency model, its predicted mean
+latency, and the same for the baselines — default (whole model on the Edge TPU, as the default compiler does),
+cpu (CPU only), fixed (the cut nearest half the MACs) — each also run in the discrete-event simulator. With
+phases, every phase's rates are planned separately.
+
+TPU stage times are EMULATED (Edge TPU device model, the workload's "device"); CPU stage times are MEASURED on
+this machine (profiles cached under $SWAPLESS_CACHE_DIR/profiles: the first run profiles each model, later runs
+answer from the cache). Simulated latencies are virtual-time results of those inputs.
+
+Options:
+  --latency-model M   built-in name (mg1-default) or a plugin package/path (docs/plugins.md); default mg1-default
+  --no-simulate       skip the simulations (prediction only)
+  --json              print the plans as JSON (docs/cli.md)
+  -h, --help          show this help
+
+Workload format: docs/cli.md and the JSON Schema WORKLOAD_JSON_SCHEMA in @swapless/core.`;
+
+async function readWorkload(path: string): Promise<{ workload: Workload; warnings: string[] }> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new SwapLessIoError(
+      `Expected a readable workload file but received ${JSON.stringify(path)} (${(err as Error).message})`,
+      {
+        cause: err,
+      },
+    );
+  }
+  return parseWorkload(text, path);
+}
+
+export const planCommand: Command = {
+  name: 'plan',
+  summary: 'best cut and cores per tenant for a workload vs. baselines, predicted and simulated',
+  help,
+  async run(argv, io) {
+    const { values, positionals: pos } = parseCommand('plan', argv, {
+      'latency-model': { type: 'string' },
+      'no-simulate': { type: 'boolean', default: false },
+    });
+    const [path] = positionals('plan', pos, ['workload']);
+    const { workload, warnings } = await readWorkload(path!);
+    for (const w of warnings) io.err(`warning: ${w}`);
+    const started = performance.now();
+    const registry = createLatencyModelRegistry({ baseDir: process.cwd() });
+    const { model } = await registry.load(values['latency-model'] ?? 'mg1-default');
+
+    const threads = Array.from(
+      { length: Math.min(workload.cpu.cores, availableParallelism()) },
+      (_, i) => i + 1,
+    );
+    const bar = progressBar(stderrSink);
+    const catalogs = new Map<string, Awaited<ReturnType<typeof buildCatalog>>>();
+    try {
+      for (const t of workload.tenants) {
+        if (catalogs.has(t.model)) continue;
+        const bytes = await readBytes(await resolveModelPath(t.model));
+        catalogs.set(
+          t.model,
+          await buildCatalog(bytes, { name: t.model, device: workload.device, threads, onProgress: bar }),
+        );
+      }
+    } finally {
+      bar.done();
+    }
+    const prepared = performance.now();
+
+    const simulator: Simulator | undefined = values['no-simulate']
+      ? undefined
+      : (system) => {
+          const r = simulate(system, {
+            durationMs: workload.durationS * 1000,
+            warmupMs: Math.min(5000, workload.durationS * 100),
+            seed: workload.seed,
+          });
+          return {
+            meanResponseMs: r.meanResponseMs,
+            swaps: r.swaps,
+            tenants: r.tenants.map((t) => ({
+              name: t.name,
+              meanMs: t.meanResponseMs,
+              p50Ms: t.p50Ms,
+              p95Ms: t.p95Ms,
+              p99Ms: t.p99Ms,
+              completed: t.completed,
+            })),
+          };
+        };
+    const starts = [0, ...workload.phases.map((p) => p.atS)];
+    const phases: { atS: number; rates: Record<string, number>; plan: PlanResult }[] = [];
+    for (const atS of starts) {
+      const rates = ratesAt(workload, atS);
+      const tenants: PlannedTenant[] = workload.tenants.map((t) => ({
+        name: t.name,
+        rate: rates[t.name]!,
+        catalog: catalogs.get(t.model)!,
+        ...(t.sloMs !== undefined ? { sloMs: t.sloMs } : {}),
+      }));
+      phases.push({
+        atS,
+        rates,
+        plan: planWorkload(tenants, workload.cpu.cores, model, {
+          device: workload.device,
+          ...(simulator ? { simulate: simulator } : {}),
+        }),
+      });
+    }
+    const finished = performance.now();
+    const result = {
+      workload: path!,
+      device: workload.device,
+      cores: workload.cpu.cores,
+      latencyModel: model.name,
+      sources: { tpu: 'emulated', cpu: 'measured', simulated: simulator !== undefined },
+      timing: { prepareMs: prepared - started, planMs: finished - prepared },
+      phases: phases.map((p) => ({
+        atS: p.atS,
+        rates: p.rates,
+        search: p.plan.search,
+        plans: p.plan.plans.map((pl) => ({
+          policy: pl.policy,
+          reason: pl.reason ?? null,
+          predictedMeanMs: pl.prediction?.meanResponseMs ?? null,
+          simulatedMeanMs: pl.simulated?.meanResponseMs ?? null,
+          tenants:
+            pl.choices?.map((c, i) => ({
+              name: workload.tenants[i]!.name,
+              k: c.k,
+              n: catalogs.get(workload.tenants[i]!.model)!.n,
+              cores: c.cores,
+              mode: c.mode,
+              predictedMs: pl.prediction?.tenants[i]?.responseMs ?? null,
+              simulated: pl.simulated?.tenants[i] ?? null,
+            })) ?? [],
+        })),
+      })),
+    };
+    if (values.json) {
+      io.out(JSON.stringify(result, null, 2));
+      return 0;
+    }
+    const f = (x: number | null | undefined) =>
+      x === null || x === undefined ? '—' : Number.isFinite(x) ? x.toFixed(2) : '∞';
+    const lines = [
+      `${path} on ${workload.device} with ${workload.cpu.cores} CPU cores — latency model ${model.name} (TPU emulated, CPU measured${simulator ? ', simulated check' : ''})`,
+    ];
+    for (const p of result.phases) {
+      lines.push(
+        '',
+        `${starts.length > 1 ? `phase at ${p.atS} s` : 'rates'}: ${Object.entries(p.rates)
+          .map(([n, r]) => `${n} ${r}/s`)
+          .join(
+            ', ',
+          )}  (search: ${p.search.method}, ${p.search.evaluated} configurations, ${p.search.ms.toFixed(0)} ms)`,
+      );
+      const rows: (string | number)[][] = [];
+      for (const pl of p.plans) {
+        if (pl.reason) continue;
+        for (const t of pl.tenants) {
+          rows.push([
+            pl.policy,
+            t.name,
+            `${t.k}/${t.n}`,
+            t.cores === 0 ? '0' : `${t.cores} (${t.mode})`,
+            f(t.predictedMs),
+            f(t.simulated?.meanMs),
+            f(t.simulated?.p95Ms),
+          ]);
+        }
+      }
+      lines.push(table(['policy', 'tenant', 'cut k/n', 'cores', 'pred. ms', 'sim. mean', 'sim. p95'], rows));
+      for (const pl of p.plans)
+        if (pl.reason) lines.push(`  ${pl.policy.padEnd(8)} not possible: ${pl.reason}`);
+      const def = p.plans.find((x) => x.policy === 'default');
+      lines.push(
+        ...p.plans
+          .filter((x) => !x.reason)
+          .map((x) => {
+            const vs =
+              x.policy !== 'default' && def?.simulatedMeanMs && x.simulatedMeanMs
+                ? ` (${(100 * (1 - x.simulatedMeanMs / def.simulatedMeanMs)).toFixed(1)} % vs default)`
+                : '';
+            return `  ${x.policy.padEnd(8)} mean: predicted ${f(x.predictedMeanMs)} ms, simulated ${f(x.simulatedMeanMs)} ms${vs}`;
+          }),
+      );
+    }
+    lines.push(
+      '',
+      `answered in ${((finished - started) / 1000).toFixed(2)} s (${((prepared - started) / 1000).toFixed(2)} s preparing catalogs)`,
+    );
+    io.out(lines.join('\n'));
+    return 0;
+  },
+};

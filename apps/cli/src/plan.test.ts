@@ -1,0 +1,89 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from './main.js';
+
+async function cli(...argv: string[]): Promise<{ status: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const status = await main(argv, { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`) });
+  return { status, out, err };
+}
+
+const saved = process.env.SWAPLESS_CACHE_DIR;
+let dir = '';
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'swapless-cli-plan-'));
+  process.env.SWAPLESS_CACHE_DIR = dir;
+});
+afterAll(() => {
+  if (saved === undefined) delete process.env.SWAPLESS_CACHE_DIR;
+  else process.env.SWAPLESS_CACHE_DIR = saved;
+});
+
+async function workload(value: unknown): Promise<string> {
+  const path = join(dir, `w-${Math.random().toString(36).slice(2)}.json`);
+  await writeFile(path, typeof value === 'string' ? value : JSON.stringify(value));
+  return path;
+}
+
+describe('swapless plan', () => {
+  it('plans two tenants: SwapLess vs the baselines, predicted and simulated, per phase', async () => {
+    const path = await workload({
+      device: 'usb3',
+      cpu: { cores: 2 },
+      tenants: [
+        { name: 'a', model: 'squeezenet', rate: 40 },
+        { name: 'b', model: 'mobilenet_v1', rate: 40 },
+      ],
+      phases: [{ atS: 5, rates: { a: 10 } }],
+      durationS: 10,
+    });
+    const r = await cli('plan', path, '--json');
+    expect(r.status).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.sources).toEqual({ tpu: 'emulated', cpu: 'measured', simulated: true });
+    expect(j.phases.map((p: { atS: number }) => p.atS)).toEqual([0, 5]);
+    const plans = j.phases[0].plans;
+    expect(plans.map((p: { policy: string }) => p.policy)).toEqual(['swapless', 'default', 'cpu', 'fixed']);
+    const [swapless, def] = plans;
+    // The search minimises the predicted mean: it can never predict worse than a baseline it also considers.
+    for (const p of plans)
+      if (p.predictedMeanMs !== null)
+        expect(swapless.predictedMeanMs).toBeLessThanOrEqual(p.predictedMeanMs + 1e-9);
+    expect(swapless.tenants.reduce((s: number, t: { cores: number }) => s + t.cores, 0)).toBeLessThanOrEqual(
+      2,
+    );
+    expect(def.tenants.every((t: { k: number; n: number }) => t.k === t.n)).toBe(true);
+    expect(swapless.simulatedMeanMs).toBeGreaterThan(0);
+  });
+
+  it('refuses a malformed workload with every problem and its path (exit 1)', async () => {
+    const path = await workload({
+      tenants: [{ name: 'a', model: 'squeezenet', rate: -3 }],
+      cpu: { cores: 0 },
+    });
+    const r = await cli('plan', path, '--json');
+    expect(r.status).toBe(1);
+    const e = JSON.parse(r.out).error;
+    expect(e.code).toBe('SWAPLESS_INVALID_CONFIG');
+    expect(e.details.problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^\/cpu\/cores/),
+        expect.stringMatching(/^\/tenants\/0\/rate/),
+      ]),
+    );
+    const missing = await cli('plan', join(dir, 'nope.json'), '--json');
+    expect(JSON.parse(missing.out).error.code).toBe('SWAPLESS_IO');
+    const notJson = await cli('plan', await workload('{ nope'), '--json');
+    expect(JSON.parse(notJson.out).error.code).toBe('SWAPLESS_INVALID_CONFIG');
+  });
+
+  it('refuses an unknown latency model with a typed error', async () => {
+    const path = await workload({ tenants: [{ name: 'a', model: 'squeezenet', rate: 5 }], durationS: 2 });
+    const r = await cli('plan', path, '--latency-model', 'no-such-model', '--json');
+    expect(r.status).toBeGreaterThan(0);
+    expect(JSON.parse(r.out).error.code).toMatch(/^SWAPLESS_/);
+  });
+});

@@ -1,0 +1,166 @@
+// Model vs simulator: the default analytic latency model against the discrete-event simulator on a grid of
+// configurations (zoo models, 1–4 tenants, several cuts, 1–4 cores, utilisation 0.1–0.9), both fed the same
+// SystemSetup: TPU stages from the Edge TPU device model (emulated), CPU stages from measured profiles.
+// Prints the mean-response MAPE overall and per region (low/high load × single/multi tenant).
+//   npm run build && npm run bench:model-accuracy [-- --configs 240] [-- --json]
+
+import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { buildCatalog, systemSetup } from '@swapless/controller';
+import { defaultModel } from '@swapless/queueing';
+import { simulate } from '@swapless/sim';
+import { generateZooModel } from '@swapless/zoo';
+
+const args = process.argv.slice(2);
+const flag = (name, fallback) => {
+  const i = args.indexOf(name);
+  return i === -1 ? fallback : args[i + 1];
+};
+const json = args.includes('--json');
+const CONFIGS = Number(flag('--configs', 240));
+const CORES = 4;
+const MODELS = [
+  'mobilenet_v1',
+  'mobilenet_v2',
+  'squeezenet',
+  'efficientnet_edgetpu_s',
+  'inception_v1',
+  'resnet50_v1',
+];
+const log = (s) => process.stderr.write(`${s}\n`);
+
+// A small seeded generator for the grid (the simulator has its own streams).
+let state = 0x9e3779b9;
+const rand = () => {
+  state = (state + 0x6d2b79f5) >>> 0;
+  let t = state;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+};
+const pick = (xs) => xs[Math.floor(rand() * xs.length)];
+
+log(
+  `model accuracy: catalogs for ${MODELS.length} zoo models (CPU times measured and cached; TPU times emulated)`,
+);
+const catalogs = {};
+for (const name of MODELS) {
+  const t0 = performance.now();
+  const { path } = await generateZooModel(name);
+  catalogs[name] = await buildCatalog(new Uint8Array(await readFile(path)), {
+    name,
+    device: 'usb3',
+    threads: [1, 2],
+    maxCuts: 8,
+    repetitions: 20,
+  });
+  log(
+    `  ${name}: ${catalogs[name].cuts.length} cuts, ${((performance.now() - t0) / 1000).toFixed(1)} s${catalogs[name].profile.cached ? ' (cached profile)' : ''}`,
+  );
+}
+
+/** A random configuration of T tenants on CORES cores. */
+function randomConfig(T) {
+  const tenants = [];
+  for (let i = 0; i < T; i++) {
+    const catalog = catalogs[pick(MODELS)];
+    tenants.push({ name: `t${i}`, rate: 0.5 + 1.5 * rand(), catalog });
+  }
+  const cuts = tenants.map((t) => pick(t.catalog.cuts));
+  const withCpu = cuts.map((c) => c.cpu !== null);
+  const m = withCpu.filter(Boolean).length;
+  if (m > CORES) return null;
+  // Each CPU stage gets one core, the rest go to random CPU stages.
+  const cores = withCpu.map((w) => (w ? 1 : 0));
+  for (let extra = CORES - m; extra > 0 && m > 0; extra--) {
+    if (rand() < 0.5) continue;
+    let j;
+    do j = Math.floor(rand() * T);
+    while (!withCpu[j]);
+    cores[j]++;
+  }
+  const choices = cuts.map((c, i) => {
+    if (c.cpu === null) return { k: c.k, cores: 0, mode: 'mg1' };
+    const mode = c.cpu.has(cores[i]) && rand() < 0.7 ? 'mg1' : cores[i] >= 2 ? 'mgc' : 'mg1';
+    return { k: c.k, cores: cores[i], mode };
+  });
+  return { tenants, choices };
+}
+
+const rows = [];
+let attempts = 0;
+while (rows.length < CONFIGS && attempts < CONFIGS * 20) {
+  attempts++;
+  const T = 1 + (rows.length % 4);
+  const cfg = randomConfig(T);
+  if (cfg === null) continue;
+  const base = systemSetup(cfg.tenants, cfg.choices, CORES);
+  const p0 = defaultModel.predict(base);
+  const util0 = Math.max(p0.tenants[0].tpuUtilization, ...p0.tenants.map((t) => t.cpuUtilization));
+  if (!(util0 > 0)) continue;
+  const target = 0.1 + 0.8 * ((rows.length * 0.618034) % 1); // spread evenly over 0.1..0.9
+  const scale = target / util0;
+  const tenants = cfg.tenants.map((t) => ({ ...t, rate: t.rate * scale }));
+  const system = systemSetup(tenants, cfg.choices, CORES);
+  const predicted = defaultModel.predict(system);
+  if (!predicted.stable) continue;
+  const requests = target < 0.5 ? 200_000 : 600_000;
+  const sim = simulate(system, { requests, warmupMs: 0, seed: 1000 + rows.length, quantiles: 'sketch' });
+  const err = (predicted.meanResponseMs - sim.meanResponseMs) / sim.meanResponseMs;
+  rows.push({
+    tenants: T,
+    utilization: target,
+    region: `${target < 0.5 ? 'low' : 'high'} load, ${T === 1 ? 'single' : 'multi'}-tenant`,
+    predictedMs: predicted.meanResponseMs,
+    simulatedMs: sim.meanResponseMs,
+    errorPct: 100 * err,
+    tpuUtilization: predicted.tenants[0].tpuUtilization,
+    swaps: sim.swaps,
+    setup: system.tenants
+      .map(
+        (t) =>
+          `${t.name}:${tenants[Number(t.name.slice(1))].catalog.model}@k${t.k}/${t.cores}c/${t.cpu?.mode ?? '-'}`,
+      )
+      .join(' '),
+  });
+  if (rows.length % 40 === 0) log(`  ${rows.length}/${CONFIGS} configurations predicted and simulated`);
+}
+
+const mape = (rs) => rs.reduce((s, r) => s + Math.abs(r.errorPct), 0) / Math.max(1, rs.length);
+const regions = [...new Set(rows.map((r) => r.region))].sort();
+const summary = {
+  source: 'predicted (analytic) vs simulated (virtual time); TPU emulated, CPU measured',
+  configurations: rows.length,
+  cores: CORES,
+  machineCores: availableParallelism(),
+  mapePct: mape(rows),
+  regions: regions.map((region) => {
+    const rs = rows.filter((r) => r.region === region);
+    return {
+      region,
+      configurations: rs.length,
+      mapePct: mape(rs),
+      maxAbsErrorPct: Math.max(...rs.map((r) => Math.abs(r.errorPct))),
+    };
+  }),
+  worst: [...rows].sort((a, b) => Math.abs(b.errorPct) - Math.abs(a.errorPct)).slice(0, 5),
+};
+if (json) {
+  console.log(JSON.stringify({ ...summary, rows }, null, 2));
+} else {
+  console.log(
+    `mean-response MAPE, default model vs simulator, ${rows.length} configurations (1–4 tenants, ${CORES} cores, utilisation 0.1–0.9)`,
+  );
+  console.log(`  overall: ${summary.mapePct.toFixed(2)} % (target ≤ 10 %)`);
+  for (const r of summary.regions) {
+    console.log(
+      `  ${r.region.padEnd(26)} n=${String(r.configurations).padStart(3)}  MAPE ${r.mapePct.toFixed(2).padStart(6)} %  max |error| ${r.maxAbsErrorPct.toFixed(1)} %`,
+    );
+  }
+  console.log('  worst configurations:');
+  for (const w of summary.worst) {
+    console.log(
+      `    ${w.errorPct >= 0 ? '+' : ''}${w.errorPct.toFixed(1)} %  ρ=${w.utilization.toFixed(2)}  predicted ${w.predictedMs.toFixed(2)} ms, simulated ${w.simulatedMs.toFixed(2)} ms  ${w.setup}`,
+    );
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * A tenant's catalog: for each candidate cut of its model, what the Edge TPU stage costs (from the device
+ * model: one call, the reload after a token switch, the caching token) and what the CPU stage costs (measured
+ * suffix times per thread count, from the profiler). Everything the search needs about one model, computed
+ * once: configurations are then assembled from it without touching the model again.
+ */
+import { createHash } from 'node:crypto';
+import { expected, InvalidArgumentError, type ProgressListener } from '@swapless/core';
+import { type ProfileOptions, type ProfileResult, profileModel } from '@swapless/profiler';
+import type { TpuStage } from '@swapless/queueing';
+import { analyzeModel, readModel, splitModel } from '@swapless/tflite';
+import {
+  callBreakdown,
+  compileReport,
+  type DeviceProfile,
+  reloadMs as deviceReloadMs,
+  getProfile,
+  resolveProfile,
+} from '@swapless/tpu-emulator';
+
+/** One candidate cut of a model. */
+export interface CutCandidate {
+  k: number;
+  /** The Edge TPU stage at this cut; null for k = 0. */
+  tpu: TpuStage | null;
+  /** Measured suffix times per thread count (ms samples); null for k = n. */
+  cpu: ReadonlyMap<number, readonly number[]> | null;
+  /** Bytes crossing the cut (TPU output → CPU input). */
+  boundaryBytes: number;
+  /** Share of the model's MACs in the TPU part. */
+  tpuMacsShare: number;
+}
+
+/** Everything the search needs about one model on one device. */
+export interface TenantCatalog {
+  /** Label of the model (zoo name or path). */
+  model: string;
+  sha256: string;
+  /** Compute ops (cut points are 0..n). */
+  n: number;
+  /** End of the Edge-TPU-mappable prefix: the whole-model-on-TPU cut of the default compiler. */
+  edgetpuPrefix: number;
+  /** Device profile the TPU stages were computed for. */
+  device: string;
+  /** Thread counts the CPU stages were measured at (ascending). */
+  threads: readonly number[];
+  /** Candidates by ascending k; always includes 0 and `edgetpuPrefix`. */
+  cuts: readonly CutCandidate[];
+  /** The profile the CPU samples come from (for reports and caching). */
+  profile: ProfileResult;
+}
+
+/** Options of {@link buildCatalog}. */
+export interface CatalogOptions {
+  /** Label for reports (default: the sha256 prefix). */
+  name?: string;
+  /** Device profile name or object (default `usb3`). */
+  device?: string | DeviceProfile;
+  /** Cut selection passed to the profiler (default `auto`: cheap cuts inside the mappable prefix). */
+  cuts?: ProfileOptions['cuts'];
+  /** How many cuts `auto` picks (default 12). */
+  maxCuts?: number;
+  /** Thread counts to measure (default 1..cores of this machine). */
+  threads?: readonly number[];
+  /** Timed repetitions per measurement (default: the profiler's). */
+  repetitions?: number;
+  /** Profiler cache (default on). */
+  cache?: boolean;
+  onProgress?: ProgressListener;
+}
+
+/** The TPU stage of the head [0,k) of `model` on `device` (device model: emulated). */
+function tpuStage(model: ReturnType<typeof readModel>, k: number, device: DeviceProfile): TpuStage {
+  const { head } = splitModel(model, k);
+  const report = compileReport(head ?? model, device);
+  return {
+    token: report.cachingToken,
+    serviceMs: callBreakdown(report, device).totalMs,
+    serviceVarianceMs2: 0,
+    reloadMs: deviceReloadMs(report, device),
+    source: 'emulated',
+  };
+}
+
+/**
+ * Builds the catalog of a model: profiles its CPU suffixes (measured, cached by the profiler) and computes the
+ * TPU stage of every profiled cut inside the Edge-TPU-mappable prefix with the device model. Cuts past the
+ * mappable prefix are dropped (the Edge TPU cannot run them).
+ */
+export async function buildCatalog(model: Uint8Array, options: CatalogOptions = {}): Promise<TenantCatalog> {
+  if (!(model instanceof Uint8Array))
+    throw new InvalidArgumentError(expected('model bytes (Uint8Array)', 'buildCatalog', model));
+  const device =
+    typeof options.device === 'object'
+      ? resolveProfile(options.device)
+      : getProfile(options.device ?? 'usb3');
+  const parsed = readModel(model);
+  const analysis = analyzeModel(parsed);
+  const prefix = analysis.edgetpuPrefix.length;
+  const sha256 = createHash('sha256').update(model).digest('hex');
+  const profile = await profileModel(model, {
+    name: options.name ?? sha256.slice(0, 12),
+    cuts: options.cuts ?? 'auto',
+    ...(options.maxCuts !== undefined ? { maxCuts: options.maxCuts } : {}),
+    ...(options.threads !== undefined ? { threads: options.threads } : {}),
+    ...(options.repetitions !== undefined ? { repetitions: options.repetitions } : {}),
+    ...(options.cache !== undefined ? { cache: options.cache } : {}),
+    ...(options.onProgress !== undefined ? { onProgress: options.onProgress } : {}),
+  });
+  const total = analysis.totals.macs || 1;
+  const cuts: CutCandidate[] = [];
+  for (const c of profile.cuts) {
+    if (c.k > prefix) continue;
+    const cpu =
+      c.suffix === null ? null : new Map(c.suffix.measurements.map((m) => [m.threads, m.samples] as const));
+    cuts.push({
+      k: c.k,
+      tpu: c.k === 0 ? null : tpuStage(parsed, c.k, device),
+      cpu,
+      boundaryBytes: c.boundaryBytes,
+      tpuMacsShare: c.prefixMacs / total,
+    });
+  }
+  return {
+    model: options.name ?? sha256.slice(0, 12),
+    sha256,
+    n: analysis.n,
+    edgetpuPrefix: prefix,
+    device: device.name,
+    threads: [...profile.settings.threads].sort((a, b) => a - b),
+    cuts,
+    profile,
+  };
+}

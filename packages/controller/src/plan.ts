@@ -1,0 +1,101 @@
+/**
+ * Offline planning: the best configuration of a workload under a latency model, beside the baselines
+ * (whole model on the Edge TPU as the default compiler does, CPU only, a fixed middle cut), each optionally
+ * checked in the simulator.
+ */
+import type { Prediction, SystemSetup } from '@swapless/queueing';
+import { type BaselinePolicy, baselineChoices, type Predictor, searchConfiguration } from './search.js';
+import { type PlannedTenant, systemSetup, type TenantChoice } from './setup.js';
+
+/** Simulated latency of one tenant. */
+export interface SimulatedTenant {
+  name: string;
+  meanMs: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  completed: number;
+}
+
+/** Simulated latency of a whole configuration. */
+export interface SimulatedSystem {
+  meanResponseMs: number;
+  tenants: SimulatedTenant[];
+  swaps: number;
+}
+
+/** Runs one configuration in the simulator (injected so planning stays independent of how it is simulated). */
+export type Simulator = (system: SystemSetup) => SimulatedSystem;
+
+/** The plan of one policy. */
+export interface PolicyPlan {
+  policy: 'swapless' | BaselinePolicy;
+  /** Null when the policy cannot run this workload (see `reason`). */
+  choices: TenantChoice[] | null;
+  prediction: Prediction | null;
+  simulated: SimulatedSystem | null;
+  reason?: string;
+}
+
+/** Result of {@link planWorkload}. */
+export interface PlanResult {
+  model: string;
+  cores: number;
+  /** SwapLess first, then the baselines. */
+  plans: PolicyPlan[];
+  search: { method: string; evaluated: number; ms: number };
+}
+
+/** Options of {@link planWorkload}. */
+export interface PlanOptions {
+  device?: string;
+  simulate?: Simulator;
+  exhaustiveLimit?: number;
+}
+
+/** Plans a workload: SwapLess's choice under `model`, and the three baselines, predicted and (optionally) simulated. */
+export function planWorkload(
+  tenants: readonly PlannedTenant[],
+  cores: number,
+  model: Predictor,
+  options: PlanOptions = {},
+): PlanResult {
+  const started = performance.now();
+  const found = searchConfiguration(tenants, cores, model, {
+    ...(options.device !== undefined ? { device: options.device } : {}),
+    ...(options.exhaustiveLimit !== undefined ? { exhaustiveLimit: options.exhaustiveLimit } : {}),
+  });
+  const ms = performance.now() - started;
+  const plans: PolicyPlan[] = [];
+  const finish = (
+    policy: PolicyPlan['policy'],
+    choices: TenantChoice[] | null,
+    prediction: Prediction | null,
+    reason?: string,
+  ) => {
+    const system = choices === null ? null : systemSetup(tenants, choices, cores, options.device);
+    plans.push({
+      policy,
+      choices,
+      prediction: prediction ?? (system === null ? null : model.predict(system)),
+      simulated: system === null || options.simulate === undefined ? null : options.simulate(system),
+      ...(reason !== undefined ? { reason } : {}),
+    });
+  };
+  finish('swapless', found.choices, found.prediction);
+  for (const policy of ['default', 'cpu', 'fixed'] as const) {
+    const choices = baselineChoices(policy, tenants, cores);
+    finish(
+      policy,
+      choices,
+      null,
+      choices === null ? `needs a CPU core per tenant: ${tenants.length} tenants, ${cores} cores` : undefined,
+    );
+  }
+  return {
+    model: model.name,
+    cores,
+    plans,
+    search: { method: found.method, evaluated: found.evaluated, ms },
+  };
+}

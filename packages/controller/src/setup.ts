@@ -1,0 +1,112 @@
+/**
+ * Turning catalog entries into the `SystemSetup` that latency models predict and the simulator runs:
+ * which (cut, cores, CPU mode) choices a tenant has, and the tenant setup of one choice.
+ */
+import { expected, InvalidArgumentError, InvalidCutError } from '@swapless/core';
+import type { CpuMode, SystemSetup, TenantSetup } from '@swapless/queueing';
+import type { CutCandidate, TenantCatalog } from './catalog.js';
+
+/** One configuration of one tenant. */
+export interface TenantChoice {
+  /** Cut point: ops [0,k) on the Edge TPU. */
+  k: number;
+  /** CPU cores of its CPU stage (0 when k = n: no CPU stage). */
+  cores: number;
+  /** How the CPU stage uses its cores: one request with `cores` threads, or `cores` single-thread workers. */
+  mode: CpuMode;
+}
+
+/** A tenant as the planner sees it: its catalog, rate and optional objective. */
+export interface PlannedTenant {
+  name: string;
+  rate: number;
+  catalog: TenantCatalog;
+  sloMs?: number;
+}
+
+function candidate(catalog: TenantCatalog, k: number): CutCandidate {
+  const c = catalog.cuts.find((x) => x.k === k);
+  if (c === undefined) {
+    throw new InvalidCutError(
+      expected(
+        `one of the catalogued cut points ${catalog.cuts.map((x) => x.k).join(', ')}`,
+        `a cut of ${catalog.model}`,
+        k,
+      ),
+    );
+  }
+  return c;
+}
+
+/**
+ * Every choice a tenant has with at most `maxCores` cores: for each catalogued cut, no CPU stage (k = n), or
+ * 1..maxCores cores as `mg1` (when that thread count was measured) and as `mgc` (c ≥ 2 single-thread workers).
+ */
+export function tenantChoices(catalog: TenantCatalog, maxCores: number): TenantChoice[] {
+  const out: TenantChoice[] = [];
+  for (const cut of catalog.cuts) {
+    if (cut.cpu === null) {
+      out.push({ k: cut.k, cores: 0, mode: 'mg1' });
+      continue;
+    }
+    for (let c = 1; c <= maxCores; c++) {
+      if (cut.cpu.has(c)) out.push({ k: cut.k, cores: c, mode: 'mg1' });
+      if (c >= 2 && cut.cpu.has(1)) out.push({ k: cut.k, cores: c, mode: 'mgc' });
+    }
+  }
+  return out;
+}
+
+/** The setup of one tenant at one choice. */
+export function tenantSetup(tenant: PlannedTenant, choice: TenantChoice): TenantSetup {
+  const cut = candidate(tenant.catalog, choice.k);
+  let cpu: TenantSetup['cpu'] = null;
+  if (cut.cpu !== null) {
+    if (!Number.isInteger(choice.cores) || choice.cores < 1) {
+      throw new InvalidArgumentError(
+        expected('at least 1 core', `the CPU stage of ${tenant.name} at k=${choice.k}`, choice.cores),
+      );
+    }
+    const threads = choice.mode === 'mg1' ? choice.cores : 1;
+    const samples = cut.cpu.get(threads);
+    if (samples === undefined) {
+      throw new InvalidArgumentError(
+        expected(
+          `a measured thread count (${[...cut.cpu.keys()].join(', ')})`,
+          `${tenant.name} at k=${choice.k} in ${choice.mode} mode`,
+          threads,
+        ),
+      );
+    }
+    cpu = { mode: choice.mode, samplesMs: samples, source: 'measured' };
+  }
+  return {
+    name: tenant.name,
+    rate: tenant.rate,
+    k: choice.k,
+    n: tenant.catalog.n,
+    cores: cut.cpu === null ? 0 : choice.cores,
+    tpu: cut.tpu,
+    cpu,
+    ...(tenant.sloMs !== undefined ? { sloMs: tenant.sloMs } : {}),
+  };
+}
+
+/** The whole system for one choice per tenant (same order). */
+export function systemSetup(
+  tenants: readonly PlannedTenant[],
+  choices: readonly TenantChoice[],
+  cores: number,
+  device?: string,
+): SystemSetup {
+  if (choices.length !== tenants.length) {
+    throw new InvalidArgumentError(
+      expected(`${tenants.length} choices (one per tenant)`, 'systemSetup', choices.length),
+    );
+  }
+  return {
+    tenants: tenants.map((t, i) => tenantSetup(t, choices[i]!)),
+    cores,
+    ...(device !== undefined ? { device } : {}),
+  };
+}

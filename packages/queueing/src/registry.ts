@@ -1,0 +1,333 @@
+/**
+ * The latency-model registry: built-in models by name, plugin packages by specifier, priority order, lazy
+ * initialisation (nothing is imported until a model is asked for; each result is cached) and one aggregated
+ * error when none of the candidates loads. The same shape serves backends and controller policies later
+ * (DESIGN.md "Plugins").
+ */
+import {
+  describeValue,
+  expected,
+  InvalidArgumentError,
+  InvalidConfigError,
+  isSwapLessError,
+} from '@swapless/core';
+import { instantiate, type LoadPluginOptions, loadPlugin, validatePluginOptions } from './loader.js';
+import { createDefaultModel, DEFAULT_MODEL_NAME, DEFAULT_MODEL_OPTIONS_SCHEMA } from './model.js';
+import type { JsonSchema, LatencyModel, LatencyModelFactory, PluginManifest } from './plugin.js';
+
+/**
+ * How a configuration names a model: a registered name (`'mg1-default'`), a plugin package name or path
+ * (`'@acme/latency-model-x'`, `'./plugins/x'`), or either with options: `[nameOrSpecifier, options]`.
+ */
+export type LatencyModelSpec = string | readonly [nameOrSpecifier: string, options?: Record<string, unknown>];
+
+/** Names of the models every registry from {@link createLatencyModelRegistry} knows without loading anything. */
+export const BUILTIN_LATENCY_MODELS = [DEFAULT_MODEL_NAME] as const;
+
+/** A model the registry produced, and where it came from. */
+export interface ResolvedLatencyModel {
+  /** The model instance (cached: the same spec gives the same instance). */
+  readonly model: LatencyModel;
+  /** Registered name, or the plugin's manifest name. */
+  readonly name: string;
+  /** `builtin` for factories registered in code, `plugin` for packages loaded through their manifest. */
+  readonly kind: 'builtin' | 'plugin';
+  /** The options the factory received (validated, defaults applied). */
+  readonly options: Readonly<Record<string, unknown>>;
+  /** The plugin's manifest, for `kind: 'plugin'`. */
+  readonly manifest?: Readonly<PluginManifest>;
+  /** The plugin's package directory, for `kind: 'plugin'`. */
+  readonly dir?: string;
+}
+
+/** A registry entry as {@link LatencyModelRegistry.list} shows it. */
+export interface RegistryEntry {
+  readonly name: string;
+  readonly kind: 'builtin' | 'plugin';
+  /** Higher first; ties keep registration order. */
+  readonly priority: number;
+  readonly description?: string;
+  /** The package name or path, for plugins. */
+  readonly specifier?: string;
+}
+
+/** Options of {@link LatencyModelRegistry.register}. */
+export interface RegisterOptions {
+  /** Higher is tried first when no candidates are given (default 0). */
+  priority?: number;
+  /** JSON Schema the options are validated against (defaults applied) before the factory runs. */
+  optionsSchema?: JsonSchema;
+  /** One line for listings. */
+  description?: string;
+}
+
+/** Options of {@link LatencyModelRegistry.registerPlugin}. */
+export interface RegisterPluginOptions {
+  /** Higher is tried first when no candidates are given (default 0). */
+  priority?: number;
+  /** Options passed when the entry is resolved by name without options of its own. */
+  options?: Record<string, unknown>;
+  /** Name to register under (default: the specifier). */
+  name?: string;
+}
+
+/** Options of {@link createLatencyModelRegistry}. */
+export interface RegistryOptions extends LoadPluginOptions {
+  /** Register the built-in models (default true). */
+  builtins?: boolean;
+}
+
+type Entry =
+  | {
+      kind: 'builtin';
+      name: string;
+      priority: number;
+      order: number;
+      factory: LatencyModelFactory;
+      optionsSchema?: JsonSchema;
+      description?: string;
+    }
+  | {
+      kind: 'plugin';
+      name: string;
+      priority: number;
+      order: number;
+      specifier: string;
+      options: Record<string, unknown>;
+    };
+
+function stableKey(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableKey).join(',')}]`;
+  if (value && typeof value === 'object')
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stableKey((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(value) ?? 'undefined';
+}
+
+function parseSpec(
+  spec: unknown,
+  where: string,
+): { id: string; options: Record<string, unknown> | undefined } {
+  if (typeof spec === 'string' && spec.length > 0) return { id: spec, options: undefined };
+  if (Array.isArray(spec) && spec.length >= 1 && spec.length <= 2 && typeof spec[0] === 'string' && spec[0]) {
+    const options = spec[1] as unknown;
+    if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options)))
+      throw new InvalidArgumentError(expected('an options object or undefined', `${where}[1]`, options));
+    return { id: spec[0], options: options as Record<string, unknown> | undefined };
+  }
+  throw new InvalidArgumentError(
+    expected('a model name, a plugin specifier, or [nameOrSpecifier, options]', where, spec),
+  );
+}
+
+/**
+ * A set of latency models by name. Built-ins are factories registered in code; plugins are packages loaded
+ * through their manifest on first use. Every resolution is cached by (name or specifier, options), failures
+ * included, so a plugin's entry is imported at most once per registry and a broken one is not retried on
+ * every call.
+ */
+export class LatencyModelRegistry {
+  readonly #entries = new Map<string, Entry>();
+  readonly #cache = new Map<string, Promise<ResolvedLatencyModel>>();
+  readonly #baseDir: string | undefined;
+  #order = 0;
+
+  /** An empty registry; {@link createLatencyModelRegistry} gives one with the built-ins. */
+  constructor(options: LoadPluginOptions = {}) {
+    this.#baseDir = options.baseDir;
+  }
+
+  /** Registers a model factory under `name` (replacing an entry of the same name). */
+  register(name: string, factory: LatencyModelFactory, options: RegisterOptions = {}): this {
+    if (typeof name !== 'string' || name.length === 0)
+      throw new InvalidArgumentError(expected('a non-empty string', 'the model name', name));
+    if (typeof factory !== 'function')
+      throw new InvalidArgumentError(
+        expected('a LatencyModelFactory function', `the factory of ${name}`, factory),
+      );
+    const entry: Entry = {
+      kind: 'builtin',
+      name,
+      factory,
+      priority: checkPriority(options.priority, name),
+      order: this.#order++,
+    };
+    if (options.optionsSchema !== undefined) entry.optionsSchema = options.optionsSchema;
+    if (options.description !== undefined) entry.description = options.description;
+    this.#entries.set(name, entry);
+    this.#forget(name);
+    return this;
+  }
+
+  /**
+   * Registers a plugin package (name or path) without touching it: its manifest is read and its entry
+   * imported only when the entry is first resolved.
+   */
+  registerPlugin(specifier: string, options: RegisterPluginOptions = {}): this {
+    if (typeof specifier !== 'string' || specifier.length === 0)
+      throw new InvalidArgumentError(expected('a package name or a path', 'the plugin specifier', specifier));
+    const name = options.name ?? specifier;
+    this.#entries.set(name, {
+      kind: 'plugin',
+      name,
+      specifier,
+      options: options.options ?? {},
+      priority: checkPriority(options.priority, name),
+      order: this.#order++,
+    });
+    this.#forget(name);
+    return this;
+  }
+
+  /** True when `name` is registered. */
+  has(name: string): boolean {
+    return this.#entries.has(name);
+  }
+
+  /** Registered entries, highest priority first (ties in registration order). */
+  list(): RegistryEntry[] {
+    return [...this.#entries.values()]
+      .sort((a, b) => b.priority - a.priority || a.order - b.order)
+      .map((e) => {
+        const out: { -readonly [K in keyof RegistryEntry]: RegistryEntry[K] } = {
+          name: e.name,
+          kind: e.kind,
+          priority: e.priority,
+        };
+        if (e.kind === 'builtin' && e.description !== undefined) out.description = e.description;
+        if (e.kind === 'plugin') out.specifier = e.specifier;
+        return out;
+      });
+  }
+
+  /**
+   * Resolves one spec (see {@link LatencyModelSpec}): a registered name first, otherwise a plugin package
+   * name or path. Cached. Throws the specific error: {@link InvalidConfigError} (`SWAPLESS_INVALID_CONFIG`) for
+   * a plugin or options that fail their checks, {@link InvalidArgumentError} for a malformed spec.
+   */
+  load(spec: LatencyModelSpec): Promise<ResolvedLatencyModel> {
+    let parsed: ReturnType<typeof parseSpec>;
+    try {
+      parsed = parseSpec(spec, 'the latency model spec');
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const { id, options } = parsed;
+    const key = `${id}\u0000${stableKey(options ?? null)}`;
+    let p = this.#cache.get(key);
+    if (p === undefined) {
+      p = this.#create(id, options);
+      // Keep the rejected promise too (a failure is cached), but never as an unhandled rejection.
+      p.catch(() => {});
+      this.#cache.set(key, p);
+    }
+    return p;
+  }
+
+  /**
+   * The first candidate that loads, in the order given (the configuration's own priority); without
+   * candidates, every registered entry in priority order. When none loads, throws ONE
+   * {@link InvalidConfigError} (`SWAPLESS_INVALID_CONFIG`) whose `problems` hold one line per candidate,
+   * `/<index> <candidate>: <why>`, and whose `details.failures` hold each candidate's error code and message.
+   */
+  async resolve(candidates?: readonly LatencyModelSpec[]): Promise<ResolvedLatencyModel> {
+    if (candidates !== undefined && !Array.isArray(candidates))
+      throw new InvalidArgumentError(
+        expected('an array of latency model specs', 'the candidates', candidates),
+      );
+    const list: readonly LatencyModelSpec[] = candidates ?? this.list().map((e) => e.name);
+    if (list.length === 0)
+      throw new InvalidConfigError(expected('at least one latency model candidate', 'the registry', list), [
+        '/: no candidates and nothing registered',
+      ]);
+    const failures: { candidate: string; code: string | undefined; message: string }[] = [];
+    const causes: unknown[] = [];
+    for (const spec of list) {
+      try {
+        return await this.load(spec);
+      } catch (err) {
+        const candidate = Array.isArray(spec)
+          ? String(spec[0])
+          : typeof spec === 'string'
+            ? spec
+            : describeValue(spec);
+        failures.push({
+          candidate,
+          code: isSwapLessError(err) ? err.code : undefined,
+          message: (err as Error)?.message ?? String(err),
+        });
+        causes.push(err);
+      }
+    }
+    const problems = failures.map(
+      (f, i) => `/${i} ${f.candidate}: ${f.code ? `${f.code}: ` : ''}${f.message.replace(/\n\s*/g, ' ')}`,
+    );
+    throw new InvalidConfigError(
+      `Expected at least one loadable latency model for the candidates but received ${list.length} that all failed:\n  ${problems.join('\n  ')}`,
+      problems,
+      { cause: new AggregateError(causes, 'every latency model candidate failed'), details: { failures } },
+    );
+  }
+
+  #forget(name: string): void {
+    for (const key of this.#cache.keys()) if (key.startsWith(`${name}\u0000`)) this.#cache.delete(key);
+  }
+
+  async #create(id: string, options: Record<string, unknown> | undefined): Promise<ResolvedLatencyModel> {
+    const entry = this.#entries.get(id);
+    if (entry?.kind === 'builtin') {
+      const where = `latency model ${id}`;
+      const valid = deepFreeze(validatePluginOptions(entry.optionsSchema, options ?? {}, where));
+      const model = instantiate(entry.factory, valid, where);
+      return Object.freeze({ model, name: id, kind: 'builtin', options: valid });
+    }
+    const specifier = entry?.kind === 'plugin' ? entry.specifier : id;
+    const opts = options ?? (entry?.kind === 'plugin' ? entry.options : {});
+    const loadOptions: LoadPluginOptions = {};
+    if (this.#baseDir !== undefined) loadOptions.baseDir = this.#baseDir;
+    const loaded = await loadPlugin(specifier, opts, loadOptions);
+    return Object.freeze({
+      model: loaded.model,
+      name: loaded.manifest.name,
+      kind: 'plugin',
+      options: loaded.options,
+      manifest: loaded.manifest,
+      dir: loaded.dir,
+    });
+  }
+}
+
+function checkPriority(priority: unknown, name: string): number {
+  if (priority === undefined) return 0;
+  if (typeof priority !== 'number' || !Number.isFinite(priority))
+    throw new InvalidArgumentError(expected('a finite number', `the priority of ${name}`, priority));
+  return priority;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/**
+ * A registry with the built-in models registered ({@link BUILTIN_LATENCY_MODELS}: `mg1-default` at priority
+ * 0), resolving plugin package names from `options.baseDir` (default the working directory).
+ */
+export function createLatencyModelRegistry(options: RegistryOptions = {}): LatencyModelRegistry {
+  const registry = new LatencyModelRegistry(
+    options.baseDir === undefined ? {} : { baseDir: options.baseDir },
+  );
+  if (options.builtins !== false) {
+    registry.register(DEFAULT_MODEL_NAME, createDefaultModel as LatencyModelFactory, {
+      optionsSchema: DEFAULT_MODEL_OPTIONS_SCHEMA as unknown as JsonSchema,
+      description:
+        'Multi-class M/G/1 Edge TPU with token-switch reloads + per-tenant M/G/1 or M/G/c CPU stages',
+    });
+  }
+  return registry;
+}
