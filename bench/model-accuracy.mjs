@@ -6,7 +6,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { buildCatalog, systemSetup } from '@swapless/controller';
+import { baselineChoices, buildCatalog, planWorkload, systemSetup } from '@swapless/controller';
 import { defaultModel } from '@swapless/queueing';
 import { simulate } from '@swapless/sim';
 import { generateZooModel } from '@swapless/zoo';
@@ -126,6 +126,39 @@ while (rows.length < CONFIGS && attempts < CONFIGS * 20) {
   if (rows.length % 40 === 0) log(`  ${rows.length}/${CONFIGS} configurations predicted and simulated`);
 }
 
+// Planning check: on random workloads, whenever the model predicts SwapLess's choice beats the default compiler
+// (whole model on the Edge TPU), does the simulator agree?
+const PLANS = Number(flag('--plans', 60));
+const planRows = [];
+for (let i = 0; planRows.length < PLANS && i < PLANS * 20; i++) {
+  const T = 1 + (i % 3);
+  const cores = rand() < 0.5 ? 2 : 4;
+  const tenants = Array.from({ length: T }, (_, j) => ({
+    name: `t${j}`,
+    rate: 0.5 + 1.5 * rand(),
+    catalog: catalogs[pick(MODELS)],
+  }));
+  const def = baselineChoices('default', tenants, cores);
+  const p0 = defaultModel.predict(systemSetup(tenants, def, cores));
+  const target = 0.2 + 0.65 * rand(); // default compiler's Edge TPU utilisation
+  const scale = target / p0.tenants[0].tpuUtilization;
+  const scaled = tenants.map((t) => ({ ...t, rate: t.rate * scale }));
+  const sim = (system) => {
+    const r = simulate(system, { requests: 200_000, seed: 77 + i, quantiles: 'sketch' });
+    return { meanResponseMs: r.meanResponseMs, swaps: r.swaps, tenants: [] };
+  };
+  const plan = planWorkload(scaled, cores, defaultModel, { simulate: sim });
+  const [sw, df] = plan.plans;
+  planRows.push({
+    tenants: T,
+    cores,
+    predictedGain: 1 - sw.prediction.meanResponseMs / df.prediction.meanResponseMs,
+    simulatedGain: 1 - sw.simulated.meanResponseMs / df.simulated.meanResponseMs,
+  });
+}
+const claimed = planRows.filter((r) => r.predictedGain > 0);
+const confirmed = claimed.filter((r) => r.simulatedGain > 0);
+
 const mape = (rs) => rs.reduce((s, r) => s + Math.abs(r.errorPct), 0) / Math.max(1, rs.length);
 const regions = [...new Set(rows.map((r) => r.region))].sort();
 const summary = {
@@ -143,6 +176,14 @@ const summary = {
       maxAbsErrorPct: Math.max(...rs.map((r) => Math.abs(r.errorPct))),
     };
   }),
+  planCheck: {
+    workloads: planRows.length,
+    modelPredictsGain: claimed.length,
+    simulatorConfirms: confirmed.length,
+    medianSimulatedGainPct:
+      100 * ([...claimed.map((r) => r.simulatedGain)].sort((a, b) => a - b)[claimed.length >> 1] ?? 0),
+    worstSimulatedGainPct: 100 * Math.min(...claimed.map((r) => r.simulatedGain)),
+  },
   worst: [...rows].sort((a, b) => Math.abs(b.errorPct) - Math.abs(a.errorPct)).slice(0, 5),
 };
 if (json) {
@@ -157,6 +198,14 @@ if (json) {
       `  ${r.region.padEnd(26)} n=${String(r.configurations).padStart(3)}  MAPE ${r.mapePct.toFixed(2).padStart(6)} %  max |error| ${r.maxAbsErrorPct.toFixed(1)} %`,
     );
   }
+  const pc = summary.planCheck;
+  console.log(
+    `planning check on ${pc.workloads} random workloads (1–3 tenants, 2 or 4 cores, default-compiler TPU utilisation 0.2–0.85):`,
+  );
+  console.log(
+    `  model predicts SwapLess beats the default compiler in ${pc.modelPredictsGain}; the simulator confirms ${pc.simulatorConfirms} ` +
+      `(median simulated reduction ${pc.medianSimulatedGainPct.toFixed(1)} %, smallest ${pc.worstSimulatedGainPct.toFixed(1)} %)`,
+  );
   console.log('  worst configurations:');
   for (const w of summary.worst) {
     console.log(
