@@ -18,6 +18,8 @@ export const ErrorCodes = {
   IO: 'SWAPLESS_IO',
   USAGE: 'SWAPLESS_USAGE',
   INVALID_CONFIG: 'SWAPLESS_INVALID_CONFIG',
+  OVERLOADED: 'SWAPLESS_OVERLOADED',
+  SHUTTING_DOWN: 'SWAPLESS_SHUTTING_DOWN',
   COMPILER_FAILED: 'SWAPLESS_COMPILER_FAILED',
   COMPILER_TIMEOUT: 'SWAPLESS_COMPILER_TIMEOUT',
 } as const;
@@ -142,6 +144,20 @@ export class InvalidConfigError extends SwapLessError {
   constructor(message: string, problems: readonly string[], options?: SwapLessErrorOptions) {
     super(ErrorCodes.INVALID_CONFIG, message, { ...options, details: { ...options?.details, problems } });
     this.problems = problems;
+  }
+}
+
+/** A request was rejected because its tenant's queue is full (the tenant is overloaded); retry later. */
+export class OverloadedError extends SwapLessError {
+  constructor(message: string, options?: SwapLessErrorOptions) {
+    super(ErrorCodes.OVERLOADED, message, options);
+  }
+}
+
+/** A request arrived while the runtime was draining for shutdown. */
+export class ShuttingDownError extends SwapLessError {
+  constructor(message: string, options?: SwapLessErrorOptions) {
+    super(ErrorCodes.SHUTTING_DOWN, message, options);
   }
 }
 

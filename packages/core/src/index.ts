@@ -19,7 +19,7 @@ export {
 export { describeValue, expected } from './describe.js';
 export { type ProgressEvent, type ProgressListener, noProgress } from './progress.js';
 export { CACHE_DIR_ENV, cacheDir, writeFileAtomic } from './cache.js';
-export { InvalidConfigError } from './errors.js';
+export { InvalidConfigError, OverloadedError, ShuttingDownError } from './errors.js';
 export {
   formatAjvErrors,
   type ParsedWorkload,
