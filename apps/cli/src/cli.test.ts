@@ -3,15 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readModel } from '@swapless/tflite';
 import { describe, expect, it } from 'vitest';
-import { main } from './main.js';
 import { defaultModelPath } from './model-file.js';
-
-async function cli(...argv: string[]): Promise<{ status: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const status = await main(argv, { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`) });
-  return { status, out, err };
-}
+import { cli } from './test-util.js';
 
 const FACE = defaultModelPath();
 

@@ -1,29 +1,12 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from './main.js';
+import { describe, expect, it } from 'vitest';
+import { cli, useTempCache } from './test-util.js';
 
-async function cli(...argv: string[]): Promise<{ status: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const status = await main(argv, { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`) });
-  return { status, out, err };
-}
-
-const saved = process.env.SWAPLESS_CACHE_DIR;
-let dir = '';
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'swapless-cli-plan-'));
-  process.env.SWAPLESS_CACHE_DIR = dir;
-});
-afterAll(() => {
-  if (saved === undefined) delete process.env.SWAPLESS_CACHE_DIR;
-  else process.env.SWAPLESS_CACHE_DIR = saved;
-});
+const cacheDir = useTempCache('plan');
 
 async function workload(value: unknown): Promise<string> {
-  const path = join(dir, `w-${Math.random().toString(36).slice(2)}.json`);
+  const path = join(cacheDir(), `w-${Math.random().toString(36).slice(2)}.json`);
   await writeFile(path, typeof value === 'string' ? value : JSON.stringify(value));
   return path;
 }
@@ -74,7 +57,7 @@ describe('swapless plan', () => {
         expect.stringMatching(/^\/tenants\/0\/rate/),
       ]),
     );
-    const missing = await cli('plan', join(dir, 'nope.json'), '--json');
+    const missing = await cli('plan', join(cacheDir(), 'nope.json'), '--json');
     expect(JSON.parse(missing.out).error.code).toBe('SWAPLESS_IO');
     const notJson = await cli('plan', await workload('{ nope'), '--json');
     expect(JSON.parse(notJson.out).error.code).toBe('SWAPLESS_INVALID_CONFIG');

@@ -1,25 +1,8 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from './main.js';
+import { describe, expect, it } from 'vitest';
 import { defaultModelPath } from './model-file.js';
+import { cli, useTempCache } from './test-util.js';
 
-async function cli(...argv: string[]): Promise<{ status: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const status = await main(argv, { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`) });
-  return { status, out, err };
-}
-
-const saved = process.env.SWAPLESS_CACHE_DIR;
-beforeAll(async () => {
-  process.env.SWAPLESS_CACHE_DIR = await mkdtemp(join(tmpdir(), 'swapless-cli-profile-'));
-});
-afterAll(() => {
-  if (saved === undefined) delete process.env.SWAPLESS_CACHE_DIR;
-  else process.env.SWAPLESS_CACHE_DIR = saved;
-});
+const _cacheDir = useTempCache('profile');
 
 describe('swapless profile', () => {
   it('measures the requested cuts and threads, then loads the cache', async () => {

@@ -2,15 +2,8 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from './main.js';
 import { defaultModelPath } from './model-file.js';
-
-async function cli(...argv: string[]): Promise<{ status: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const status = await main(argv, { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`) });
-  return { status, out, err };
-}
+import { cli } from './test-util.js';
 
 const saved = { cache: process.env.SWAPLESS_CACHE_DIR, compiler: process.env.SWAPLESS_EDGETPU_COMPILER };
 beforeAll(async () => {

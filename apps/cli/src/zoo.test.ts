@@ -1,24 +1,10 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from './main.js';
+import { describe, expect, it } from 'vitest';
+import { cli, useTempCache } from './test-util.js';
 
-async function cli(...argv: string[]): Promise<{ status: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const status = await main(argv, { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`) });
-  return { status, out, err };
-}
-
-const saved = process.env.SWAPLESS_CACHE_DIR;
-beforeAll(async () => {
-  process.env.SWAPLESS_CACHE_DIR = await mkdtemp(join(tmpdir(), 'swapless-cli-zoo-'));
-});
-afterAll(() => {
-  if (saved === undefined) delete process.env.SWAPLESS_CACHE_DIR;
-  else process.env.SWAPLESS_CACHE_DIR = saved;
-});
+const cacheDir = useTempCache('zoo');
 
 describe('swapless zoo', () => {
   it('generates, then reuses the cache, and copies to --out', async () => {
@@ -40,8 +26,8 @@ describe('swapless zoo', () => {
   });
 
   it('reports an unwritable --out as an I/O failure (exit 1)', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'swapless-zoo-bad-'));
-    const file = join(dir, 'not-a-dir');
+    const _dir = await mkdtemp(join(tmpdir(), 'swapless-zoo-bad-'));
+    const file = join(cacheDir(), 'not-a-dir');
     await writeFile(file, 'x');
     const r = await cli('zoo', '--models', 'squeezenet', '--out', join(file, 'sub'), '--json');
     expect(r.status).toBe(1);
