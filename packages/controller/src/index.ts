@@ -24,3 +24,60 @@ export {
   type SimulatedTenant,
   type Simulator,
 } from './plan.js';
+export { type ArrivalOptions, poissonArrivals, type RatePhase, rateAt } from './arrivals.js';
+export {
+  poissonG,
+  poissonG2,
+  RateEstimator,
+  type RateEstimatorOptions,
+  type RateSnapshot,
+} from './estimator.js';
+export {
+  type FastModel,
+  type FastSearchOptions,
+  type FastSearchResult,
+  fastObjective,
+  fastSearch,
+  fastSearchApplicable,
+  fastSearchPrepared,
+  prepareFastModel,
+  topConfigurations,
+} from './fast.js';
+export { type CorrectionOptions, ServiceCorrection, type StageObservation } from './feedback.js';
+export {
+  type HysteresisOptions,
+  SwitchCostModel,
+  type SwitchQuestion,
+  type SwitchVerdict,
+  shouldSwitch,
+} from './hysteresis.js';
+export {
+  createPolicy,
+  cpuPolicy,
+  type Decision,
+  defaultPolicy,
+  type FixedOptions,
+  fixedPolicy,
+  type LoadObservation,
+  type OracleCandidate,
+  type OracleOptions,
+  oraclePolicy,
+  oracleSearch,
+  POLICY_NAMES,
+  type Policy,
+  type PolicyContext,
+  type PolicyName,
+  type PolicyOptionsByName,
+  type PolicyTenant,
+  type SwaplessOptions,
+  swaplessPolicy,
+  type TickObservations,
+} from './policy.js';
+export {
+  type AppliedDecision,
+  type PolicyRun,
+  type PolicyRunTenant,
+  type RunPolicyOptions,
+  runPolicyInSim,
+  type SimWorkload,
+} from './simrun.js';

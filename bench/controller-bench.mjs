@@ -1,0 +1,217 @@
+// Controller benchmark (run after `npm run build`): `npm run bench:controller [-- --json] [-- --decisions 2000]
+// [-- --instances 240]`.
+//
+// 1. Decision time: one SwapLess decision (reduce every tenant's options to contribution vectors at the current
+//    rates + search) for 1, 2 and 4 tenants × ALL cuts of zoo models (mobilenet_v2, squeezenet,
+//    efficientnet_edgetpu_s, mobilenet_v1; catalogs from the profiler with cuts 'all', threads 1 and 2, 3
+//    repetitions, cached) × 4 cores, at random rates per decision; p50/p99 of the wall-clock time (measured),
+//    cold (no warm start) and warm (the previous decision as a start, as the policy does every tick).
+// 2. Optimality gap of the heuristic (coordinate descent with restarts) against exact search (branch and bound,
+//    checked against the generic exhaustive search) on random instances: 2–4 of those models, each with a random
+//    subset of 5–12 of its cuts, random rates, 2–4 cores.
+// 3. Change-detection delay of the rate estimator on seeded Poisson streams (virtual time).
+
+import { readFile } from 'node:fs/promises';
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import {
+  buildCatalog,
+  fastSearch,
+  poissonArrivals,
+  RateEstimator,
+  searchConfiguration,
+} from '@swapless/controller';
+import { defaultModel } from '@swapless/queueing';
+import { generateZooModel } from '@swapless/zoo';
+
+const args = process.argv.slice(2);
+const json = args.includes('--json');
+const flag = (name, fallback) => {
+  const at = args.indexOf(name);
+  return at === -1 ? fallback : Number(args[at + 1]);
+};
+const decisions = flag('--decisions', 2000);
+const instances = flag('--instances', 240);
+const log = (line = '') => {
+  if (!json) console.log(line);
+};
+const quantile = (xs, q) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
+};
+function rand(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const MODELS = ['mobilenet_v2', 'squeezenet', 'efficientnet_edgetpu_s', 'mobilenet_v1'];
+log(
+  `SwapLess controller benchmark — ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, Node ${process.version}, load ${loadavg()[0].toFixed(2)}`,
+);
+const catalogs = [];
+for (const name of MODELS) {
+  const g = await generateZooModel(name);
+  const t0 = performance.now();
+  const cat = await buildCatalog(new Uint8Array(await readFile(g.path)), {
+    name,
+    cuts: 'all',
+    threads: [1, 2],
+    repetitions: 3,
+  });
+  catalogs.push(cat);
+  log(
+    `  catalog ${name}: n=${cat.n}, ${cat.cuts.length} cuts (all), threads ${cat.threads.join(',')}, ${cat.profile.cached ? 'profile from cache' : 'profiled'} in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
+}
+/** Rate that would load the Edge TPU to `u` with the whole model on it, shared by m tenants. */
+const rateFor = (cat, u, m) => {
+  const whole = cat.cuts.find((c) => c.k === cat.edgetpuPrefix).tpu;
+  return (u * 1000) / ((whole.serviceMs + whole.reloadMs * 0.5) * m);
+};
+
+// --- 1. decision time
+log();
+log('1. One decision (measured wall clock), ALL cuts × 4 cores, random rates per decision');
+const timing = [];
+for (const m of [1, 2, 4]) {
+  const r = rand(m);
+  const cats = catalogs.slice(0, m);
+  const options = cats.map((c) => c.cuts.length);
+  const run = (warm) => {
+    const times = [];
+    let prev = null;
+    let method = '';
+    for (let i = 0; i < decisions + 200; i++) {
+      const tenants = cats.map((catalog, j) => ({
+        name: `t${j}`,
+        catalog,
+        rate: rateFor(catalog, 0.2 + 0.9 * r(), m),
+      }));
+      const t0 = performance.now();
+      const res = fastSearch(tenants, 4, warm && prev ? { starts: [prev] } : {});
+      const dt = performance.now() - t0;
+      prev = res.choices;
+      method = res.method;
+      if (i >= 200) times.push(dt);
+    }
+    return { p50: quantile(times, 0.5), p99: quantile(times, 0.99), max: Math.max(...times), method };
+  };
+  const cold = run(false);
+  const warm = run(true);
+  timing.push({ tenants: m, cuts: options, cold, warm });
+  log(
+    `  ${m} tenant(s), cuts ${options.join('/')}: cold p50 ${cold.p50.toFixed(3)} ms, p99 ${cold.p99.toFixed(3)} ms; warm p50 ${warm.p50.toFixed(3)} ms, p99 ${warm.p99.toFixed(3)} ms (${cold.method})`,
+  );
+}
+
+// --- 2. optimality gap
+log();
+log(`2. Optimality gap of coordinate descent vs exact search, ${instances} random instances (2–4 tenants)`);
+const gaps = [];
+let exactChecks = 0;
+let exactMismatch = 0;
+const r = rand(12345);
+for (let i = 0; i < instances; i++) {
+  const m = 2 + (i % 3);
+  const order = [...catalogs].sort(() => r() - 0.5).slice(0, m);
+  const tenants = order.map((cat, j) => {
+    const inner = cat.cuts.filter((c) => c.k !== 0 && c.k !== cat.edgetpuPrefix);
+    const want = 3 + Math.floor(r() * 10);
+    const pick = inner.filter(() => r() < want / inner.length);
+    const cuts = [cat.cuts[0], ...pick, cat.cuts.find((c) => c.k === cat.edgetpuPrefix)];
+    const catalog = { ...cat, cuts };
+    return { name: `t${j}`, catalog, rate: rateFor(catalog, 0.2 + 1.0 * r(), m) };
+  });
+  const cores = 2 + Math.floor(r() * 3);
+  const exact = fastSearch(tenants, cores, { exactLimit: Number.POSITIVE_INFINITY });
+  const cd = fastSearch(tenants, cores, { exactLimit: 0 });
+  if (i % 12 === 0) {
+    // The exact search is itself checked against the generic exhaustive search over the unpruned space.
+    const g = searchConfiguration(tenants, cores, defaultModel, {
+      exhaustiveLimit: Number.POSITIVE_INFINITY,
+    });
+    exactChecks++;
+    const a = g.prediction.meanResponseMs;
+    if (
+      !(
+        Math.abs(a - exact.meanResponseMs) <= 1e-9 * Math.max(1, a) ||
+        (a === Infinity && exact.meanResponseMs === Infinity)
+      )
+    )
+      exactMismatch++;
+  }
+  if (!Number.isFinite(exact.meanResponseMs)) continue;
+  gaps.push({ m, gap: cd.meanResponseMs / exact.meanResponseMs - 1 });
+}
+const gapSummary = (xs) => ({
+  instances: xs.length,
+  optimal: xs.filter((g) => g.gap <= 1e-9).length,
+  mean: xs.reduce((s, g) => s + g.gap, 0) / Math.max(1, xs.length),
+  p95: quantile(
+    xs.map((g) => g.gap),
+    0.95,
+  ),
+  max: Math.max(0, ...xs.map((g) => g.gap)),
+});
+const gapAll = gapSummary(gaps);
+const gapBy = [2, 3, 4].map((m) => ({ tenants: m, ...gapSummary(gaps.filter((g) => g.m === m)) }));
+const pct = (x) => `${(100 * x).toFixed(3)} %`;
+for (const g of [...gapBy, { tenants: 'all', ...gapAll }])
+  log(
+    `  ${g.tenants} tenants: ${g.instances} stable instances, optimal in ${g.optimal}, mean gap ${pct(g.mean)}, p95 ${pct(g.p95)}, max ${pct(g.max)}`,
+  );
+log(`  exact search vs generic exhaustive: ${exactChecks - exactMismatch}/${exactChecks} identical optima`);
+
+// --- 3. detection delay
+log();
+log('3. Change detection on seeded Poisson streams (virtual time, 1 s ticks, step at 60 s)');
+const detection = [];
+for (const [from, to] of [
+  [10, 20],
+  [20, 10],
+  [5, 40],
+  [40, 15],
+  [50, 75],
+  [100, 120],
+]) {
+  const delays = [];
+  let falseAlarms = 0;
+  for (let seed = 1; seed <= 50; seed++) {
+    const trace = poissonArrivals([{ name: 'a', rate: from }], {
+      durationMs: 120_000,
+      seed,
+      phases: [{ atMs: 60_000, rates: { a: to } }],
+    }).a;
+    const est = new RateEstimator(['a']);
+    let j = 0;
+    for (let now = 1000; now <= 120_000; now += 1000) {
+      while (j < trace.length && trace[j] < now) est.observe('a', trace[j++]);
+      const s = est.update(now);
+      if (s.changed && now <= 60_000) falseAlarms++;
+      if (s.changed && now > 60_000) {
+        delays.push(now - 60_000);
+        break;
+      }
+      if (now === 120_000) delays.push(Number.POSITIVE_INFINITY);
+    }
+  }
+  const d = { from, to, p50Ms: quantile(delays, 0.5), p90Ms: quantile(delays, 0.9), falseAlarms, runs: 50 };
+  detection.push(d);
+  log(
+    `  ${from} → ${to} req/s: delay p50 ${d.p50Ms / 1000} s, p90 ${d.p90Ms / 1000} s, false alarms before the step ${falseAlarms}/50 runs`,
+  );
+}
+
+if (json)
+  console.log(
+    JSON.stringify(
+      { timing, gap: { all: gapAll, byTenants: gapBy, exactChecks, exactMismatch }, detection },
+      null,
+      2,
+    ),
+  );

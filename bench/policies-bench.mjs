@@ -1,0 +1,215 @@
+// Policies benchmark (run after `npm run build`): `npm run bench:policies [-- --json] [-- --duration 120]
+// [-- --quick]`.
+//
+// Everything reported is SIMULATED (virtual time, @swapless/sim) on catalogs whose Edge TPU stages are EMULATED
+// (device model, usb3) and whose CPU stages were MEASURED on this machine (profiler, auto cuts, 1 and 2 threads,
+// 5 repetitions, cached). Every policy of one workload sees the same arrival times (seeded trace).
+//
+// 1. Stationary, single tenant for each large zoo model at 3 rates (30 / 60 / 90 % of what the default
+//    compiler's Edge TPU call can serve), 2 cores; 2- and 3-tenant mixes, 4 cores. Per workload: mean response
+//    of swapless, oracle, default, cpu, fixed; swapless/oracle (target ≤ 1.05) and reduction vs default.
+// 2. Step change of the rates: time until the configuration swapless has in effect simulates within 1.10 × the
+//    new oracle (target ≤ 10 s simulated).
+
+import { readFile } from 'node:fs/promises';
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import { buildCatalog, createPolicy, oracleSearch, runPolicyInSim } from '@swapless/controller';
+import { generateZooModel } from '@swapless/zoo';
+
+const args = process.argv.slice(2);
+const json = args.includes('--json');
+const quick = args.includes('--quick');
+const flag = (name, fallback) => {
+  const at = args.indexOf(name);
+  return at === -1 ? fallback : Number(args[at + 1]);
+};
+const durationMs = flag('--duration', quick ? 40 : 120) * 1000;
+const warmupMs = durationMs / 10;
+const log = (line = '') => {
+  if (!json) console.log(line);
+};
+log(
+  `SwapLess policies benchmark — ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, Node ${process.version}, load ${loadavg()[0].toFixed(2)}`,
+);
+log(
+  `All latencies SIMULATED (${durationMs / 1000} s per run, ${warmupMs / 1000} s warm-up, seed 1); TPU emulated (usb3), CPU measured.`,
+);
+
+const cache = new Map();
+async function catalog(name) {
+  if (!cache.has(name)) {
+    const g = await generateZooModel(name);
+    cache.set(
+      name,
+      await buildCatalog(new Uint8Array(await readFile(g.path)), {
+        name,
+        cuts: 'auto',
+        threads: [1, 2],
+        repetitions: 5,
+      }),
+    );
+  }
+  return cache.get(name);
+}
+const wholeTpuMs = (cat) => cat.cuts.find((c) => c.k === cat.edgetpuPrefix).tpu.serviceMs;
+
+const POLICIES = ['swapless', 'oracle', 'default', 'cpu', 'fixed'];
+async function runWorkload(label, tenants, cores) {
+  const workload = { tenants, cores, durationMs, warmupMs, seed: 1 };
+  const out = { label, cores, rates: tenants.map((t) => +t.rate.toFixed(2)), policies: {} };
+  for (const p of POLICIES) {
+    let policy;
+    try {
+      policy = createPolicy(p, p === 'oracle' ? { durationMs, warmupMs, seed: 1, topN: 20 } : undefined);
+      const run = runPolicyInSim(workload, policy);
+      out.policies[p] = {
+        meanMs: run.meanResponseMs,
+        p99Ms: Math.max(...run.tenants.map((t) => t.p99Ms)),
+        reconfigurations: run.reconfigurations,
+        choices: run.decisions
+          .at(-1)
+          .choices.map((c) => `${c.k}/${c.cores}${c.mode === 'mgc' ? 'w' : 't'}`)
+          .join(' '),
+      };
+    } catch (e) {
+      out.policies[p] = { meanMs: Number.NaN, error: e.message.slice(0, 60) };
+    }
+  }
+  const s = out.policies.swapless.meanMs;
+  out.swaplessOverOracle = s / out.policies.oracle.meanMs;
+  out.reductionVsDefault = 1 - s / out.policies.default.meanMs;
+  const f = (x) => (Number.isFinite(x) ? x.toFixed(2).padStart(8) : '     n/a');
+  log(
+    `${label.padEnd(44)} ${POLICIES.map((p) => f(out.policies[p].meanMs)).join(' ')}   ${out.swaplessOverOracle.toFixed(3)}   ${(100 * out.reductionVsDefault).toFixed(1).padStart(5)} %   [${out.policies.swapless.choices}] vs oracle [${out.policies.oracle.choices}]`,
+  );
+  return out;
+}
+
+const results = [];
+log();
+log(
+  `${'workload (rates req/s)'.padEnd(44)} ${POLICIES.map((p) => p.padStart(8)).join(' ')}   sw/or   vs default   [swapless k/cores] vs oracle`,
+);
+const singles = quick
+  ? ['resnet50_v1', 'inception_v4']
+  : ['resnet50_v1', 'inception_v4', 'resnet152_v2', 'vgg16', 'efficientnet_edgetpu_l'];
+for (const name of singles) {
+  const cat = await catalog(name);
+  for (const u of [0.3, 0.6, 0.9]) {
+    const rate = (u * 1000) / wholeTpuMs(cat);
+    results.push(await runWorkload(`${name} @ ${rate.toFixed(1)}`, [{ name, catalog: cat, rate }], 2));
+  }
+}
+const mixes = [
+  [
+    ['mobilenet_v2', 0.4],
+    ['resnet50_v1', 0.4],
+  ],
+  [
+    ['inception_v4', 0.3],
+    ['efficientnet_edgetpu_l', 0.3],
+  ],
+  [
+    ['mobilenet_v1', 0.3],
+    ['resnet50_v1', 0.3],
+    ['inception_v4', 0.2],
+  ],
+  [
+    ['squeezenet', 0.4],
+    ['vgg16', 0.2],
+    ['efficientnet_edgetpu_s', 0.3],
+  ],
+];
+for (const mix of quick ? mixes.slice(0, 2) : mixes) {
+  const tenants = [];
+  for (const [name, u] of mix) {
+    const cat = await catalog(name);
+    tenants.push({ name, catalog: cat, rate: (u * 1000) / wholeTpuMs(cat) });
+  }
+  results.push(
+    await runWorkload(tenants.map((t) => `${t.name} @ ${t.rate.toFixed(1)}`).join(' + '), tenants, 4),
+  );
+}
+const ratios = results.map((r) => r.swaplessOverOracle).filter(Number.isFinite);
+const reductions = results.map((r) => r.reductionVsDefault).filter(Number.isFinite);
+log();
+log(
+  `swapless/oracle: median ${ratios.sort((a, b) => a - b)[ratios.length >> 1].toFixed(3)}, max ${Math.max(...ratios).toFixed(3)} (${ratios.filter((x) => x <= 1.05).length}/${ratios.length} ≤ 1.05); reduction vs default: median ${(100 * reductions.sort((a, b) => a - b)[reductions.length >> 1]).toFixed(1)} %, max ${(100 * Math.max(...reductions)).toFixed(1)} %`,
+);
+
+// --- 2. step change
+log();
+log(
+  'Step change (rates swap at 60 s; 1 s ticks): time until swapless runs a configuration within 1.10 × the new oracle',
+);
+const steps = [];
+const stepCases = [
+  [
+    ['mobilenet_v2', 0.6, 0.1],
+    ['resnet50_v1', 0.1, 0.6],
+  ],
+  [
+    ['inception_v4', 0.5, 0.1],
+    ['efficientnet_edgetpu_l', 0.1, 0.5],
+  ],
+  [['resnet50_v1', 0.3, 0.9]],
+];
+for (const c of stepCases) {
+  const tenants = [];
+  const after = {};
+  for (const [name, u0, u1] of c) {
+    const cat = await catalog(name);
+    tenants.push({ name, catalog: cat, rate: (u0 * 1000) / wholeTpuMs(cat) });
+    after[name] = (u1 * 1000) / wholeTpuMs(cat);
+  }
+  const cores = tenants.length === 1 ? 2 : 4;
+  const stepMs = 60_000;
+  const run = runPolicyInSim(
+    {
+      tenants,
+      cores,
+      durationMs: 150_000,
+      warmupMs: 10_000,
+      seed: 2,
+      phases: [{ atMs: stepMs, rates: after }],
+    },
+    createPolicy('swapless'),
+  );
+  const newTenants = tenants.map((t) => ({ ...t, rate: after[t.name] }));
+  const evalOpts = { durationMs: 90_000, warmupMs: 9000, seed: 2 };
+  const oracle = oracleSearch({ tenants: newTenants, cores }, { ...evalOpts, topN: 20 })[0];
+  const simulateChoices = (choices) =>
+    runPolicyInSim(
+      { tenants: newTenants, cores, ...evalOpts },
+      {
+        name: 'static',
+        initial: () => ({ choices, predictedMs: Number.NaN, reason: '' }),
+        onTick: () => null,
+      },
+    ).meanResponseMs;
+  // Configurations in effect from the step on: the one at the step, then each later decision.
+  const inEffect = [
+    run.decisions.filter((d) => d.atMs <= stepMs).at(-1),
+    ...run.decisions.filter((d) => d.atMs > stepMs),
+  ];
+  let recoveredAt = Number.POSITIVE_INFINITY;
+  const trail = [];
+  for (let i = inEffect.length - 1; i >= 0; i--) {
+    const ms = simulateChoices(inEffect[i].choices);
+    trail.unshift({ atMs: inEffect[i].atMs, simulatedMs: ms });
+    if (ms <= 1.1 * oracle.simulatedMs) recoveredAt = Math.max(stepMs, inEffect[i].atMs);
+    else break;
+  }
+  const s = {
+    label: c.map(([n, u0, u1]) => `${n} ${u0}→${u1}`).join(' + '),
+    oracleMs: oracle.simulatedMs,
+    recoverySeconds: (recoveredAt - stepMs) / 1000,
+    reconfigurations: run.reconfigurations,
+    decisions: trail,
+  };
+  steps.push(s);
+  log(
+    `  ${s.label.padEnd(60)} new oracle ${oracle.simulatedMs.toFixed(2)} ms; swapless configs after the step: ${trail.map((t) => `${(t.atMs / 1000).toFixed(0)} s → ${t.simulatedMs.toFixed(2)} ms`).join(', ')}; within 1.10× after ${s.recoverySeconds} s`,
+  );
+}
+if (json) console.log(JSON.stringify({ durationMs, stationary: results, steps }, null, 2));

@@ -1,0 +1,118 @@
+/**
+ * When a better configuration is worth switching to.
+ *
+ * Rule: switch iff
+ *   (1) the current configuration is unstable and the candidate is not (always switch), or
+ *   (2) relative gain (R_cur − R_new)/R_cur ≥ `minRelativeGain`, and
+ *       gain·Λ·horizonS (ms of latency saved over the next `horizonS` seconds of requests) > switch cost, and
+ *       at least `minDwellMs` passed since the last switch.
+ * The switch cost, in the same unit (ms of request latency), sums over the tenants whose choice changes the
+ * stall d_i = load time of the new variants + the Edge TPU reload of the new segment: the first request pays d_i,
+ * requests arriving during it wait d_i/2 on average (λ_i·d_i/1000 of them), so cost_i = d_i + λ_i·d_i²/2000.
+ * Load times are measured ({@link SwitchCostModel.recordLoad}) or estimated from the segments' bytes.
+ */
+import type { TenantCatalog } from './catalog.js';
+import type { TenantChoice } from './setup.js';
+
+/** Options of the hysteresis rule. */
+export interface HysteresisOptions {
+  /** Seconds of requests the gain is counted over (default 5). */
+  horizonS?: number;
+  /** Minimum relative gain of mean latency (default 0.03). */
+  minRelativeGain?: number;
+  /** Minimum time between two switches, ms (default 3,000). */
+  minDwellMs?: number;
+  /** Load-time estimate when nothing was measured: fixed part, ms (default 5). */
+  loadFixedMs?: number;
+  /** Load-time estimate: bytes loaded per ms (default 50,000 = 50 MB/s). */
+  loadBytesPerMs?: number;
+}
+
+/** Verdict of {@link shouldSwitch}. */
+export interface SwitchVerdict {
+  switch: boolean;
+  /** Predicted mean-latency gain, ms (current − candidate). */
+  gainMs: number;
+  /** gain·Λ·horizon, ms. */
+  benefitMs: number;
+  /** Switch cost, ms. */
+  costMs: number;
+  reason: string;
+}
+
+/** Estimates (and learns) what switching a tenant to a new choice costs. */
+export class SwitchCostModel {
+  private readonly measured = new Map<string, number>();
+  private readonly fixedMs: number;
+  private readonly bytesPerMs: number;
+
+  constructor(options: HysteresisOptions = {}) {
+    this.fixedMs = options.loadFixedMs ?? 5;
+    this.bytesPerMs = options.loadBytesPerMs ?? 50_000;
+  }
+
+  /** Records a measured load time of `tenant`'s variants at cut `k` (the runtime reports these). */
+  recordLoad(tenant: string, k: number, ms: number): void {
+    if (Number.isFinite(ms) && ms >= 0) this.measured.set(`${tenant}\u0000${k}`, ms);
+  }
+
+  /** Load time of the variants of cut `k`: measured, else fixed + segment bytes / rate. */
+  loadMs(tenant: string, catalog: TenantCatalog, k: number): number {
+    const m = this.measured.get(`${tenant}\u0000${k}`);
+    if (m !== undefined) return m;
+    const cut = catalog.profile?.cuts?.find((c) => c.k === k);
+    const bytes = cut === undefined ? 0 : (cut.prefix?.bytes ?? 0) + (cut.suffix?.bytes ?? 0);
+    return this.fixedMs + bytes / this.bytesPerMs;
+  }
+
+  /** Stall of switching `tenant` from `from` to `to` (0 when only cores or mode change and nothing loads). */
+  stallMs(tenant: string, catalog: TenantCatalog, from: TenantChoice, to: TenantChoice): number {
+    if (from.k === to.k) return from.cores === to.cores && from.mode === to.mode ? 0 : this.fixedMs;
+    const reload = catalog.cuts.find((c) => c.k === to.k)?.tpu?.reloadMs ?? 0;
+    return this.loadMs(tenant, catalog, to.k) + reload;
+  }
+}
+
+/** Inputs of {@link shouldSwitch}. */
+export interface SwitchQuestion {
+  currentMs: number;
+  candidateMs: number;
+  /** Σ λ, requests per second. */
+  totalRate: number;
+  /** Per changed tenant: its stall (ms) and rate (req/s). */
+  changes: readonly { stallMs: number; rate: number }[];
+  nowMs: number;
+  /** Time of the last switch (−Infinity when none). */
+  lastSwitchMs: number;
+}
+
+/** Applies the hysteresis rule (see the module comment). */
+export function shouldSwitch(q: SwitchQuestion, options: HysteresisOptions = {}): SwitchVerdict {
+  const horizonS = options.horizonS ?? 5;
+  const minRel = options.minRelativeGain ?? 0.03;
+  const dwell = options.minDwellMs ?? 3000;
+  const costMs = q.changes.reduce((s, c) => s + c.stallMs + (c.rate * c.stallMs * c.stallMs) / 2000, 0);
+  if (q.changes.length === 0)
+    return { switch: false, gainMs: 0, benefitMs: 0, costMs: 0, reason: 'same configuration' };
+  if (!Number.isFinite(q.currentMs)) {
+    const ok = Number.isFinite(q.candidateMs);
+    return {
+      switch: ok,
+      gainMs: Infinity,
+      benefitMs: Infinity,
+      costMs,
+      reason: ok ? 'current configuration is unstable' : 'no stable configuration',
+    };
+  }
+  const gainMs = q.currentMs - q.candidateMs;
+  const benefitMs = gainMs * q.totalRate * horizonS;
+  let reason: string;
+  if (!(gainMs > 0)) reason = 'no predicted gain';
+  else if (gainMs / q.currentMs < minRel)
+    reason = `relative gain ${(gainMs / q.currentMs).toFixed(3)} < ${minRel}`;
+  else if (benefitMs <= costMs) reason = `benefit ${benefitMs.toFixed(1)} ms ≤ cost ${costMs.toFixed(1)} ms`;
+  else if (q.nowMs - q.lastSwitchMs < dwell)
+    reason = `dwell ${(q.nowMs - q.lastSwitchMs).toFixed(0)} ms < ${dwell} ms`;
+  else return { switch: true, gainMs, benefitMs, costMs, reason: 'gain exceeds cost' };
+  return { switch: false, gainMs, benefitMs, costMs, reason };
+}

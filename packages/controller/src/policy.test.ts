@@ -1,0 +1,132 @@
+import { ErrorCodes } from '@swapless/core';
+import { describe, expect, it } from 'vitest';
+import { SwitchCostModel, shouldSwitch } from './hysteresis.js';
+import { createPolicy, oracleSearch, type PolicyTenant, swaplessPolicy } from './policy.js';
+import { runPolicyInSim } from './simrun.js';
+import { syntheticCatalog } from './synthetic.test-util.js';
+
+const A = syntheticCatalog('a', { cuts: 6, tpuMs: 12, cpuMs: 30, reloadMs: 10, seed: 1 });
+const B = syntheticCatalog('b', { cuts: 6, tpuMs: 25, cpuMs: 50, reloadMs: 20, seed: 2 });
+const tenants = (ra: number, rb: number): PolicyTenant[] => [
+  { name: 'a', rate: ra, catalog: A },
+  { name: 'b', rate: rb, catalog: B },
+];
+
+describe('hysteresis', () => {
+  const base = { currentMs: 20, totalRate: 30, nowMs: 10_000, lastSwitchMs: 0 };
+  it('switches only when the gain over the horizon exceeds the cost', () => {
+    expect(shouldSwitch({ ...base, candidateMs: 15, changes: [{ stallMs: 20, rate: 30 }] }).switch).toBe(
+      true,
+    );
+    // Below the minimum relative gain.
+    expect(shouldSwitch({ ...base, candidateMs: 19.8, changes: [{ stallMs: 1, rate: 30 }] }).switch).toBe(
+      false,
+    );
+    // Benefit 1 ms × 30/s × 5 s = 150 ms against a 200 ms stall costing 200 + 30·200²/2000 = 800 ms.
+    const v = shouldSwitch({ ...base, candidateMs: 19, changes: [{ stallMs: 200, rate: 30 }] });
+    expect(v.switch).toBe(false);
+    expect(v.costMs).toBeCloseTo(800, 9);
+    // Dwell time.
+    expect(
+      shouldSwitch({ ...base, candidateMs: 10, changes: [{ stallMs: 1, rate: 30 }], lastSwitchMs: 9000 })
+        .switch,
+    ).toBe(false);
+    // Unstable current: always.
+    expect(
+      shouldSwitch({ ...base, currentMs: Infinity, candidateMs: 10, changes: [{ stallMs: 1e6, rate: 30 }] })
+        .switch,
+    ).toBe(true);
+  });
+
+  it('estimates load time from bytes and prefers measurements', () => {
+    const costs = new SwitchCostModel({ loadFixedMs: 5, loadBytesPerMs: 1000 });
+    expect(costs.loadMs('a', A, 10)).toBe(5); // synthetic catalog: no profile bytes
+    costs.recordLoad('a', 10, 42);
+    expect(costs.loadMs('a', A, 10)).toBe(42);
+    expect(costs.stallMs('a', A, { k: 10, cores: 1, mode: 'mg1' }, { k: 10, cores: 1, mode: 'mg1' })).toBe(0);
+  });
+});
+
+describe('policies in the simulator', () => {
+  const workload = (ra: number, rb: number, extra = {}) => ({
+    tenants: tenants(ra, rb),
+    cores: 2,
+    durationMs: 40_000,
+    warmupMs: 5000,
+    seed: 3,
+    ...extra,
+  });
+
+  it('same seed: every policy sees the same arrivals; a static policy never reconfigures', () => {
+    const d = runPolicyInSim(workload(10, 4), createPolicy('default'));
+    const c = runPolicyInSim(workload(10, 4), createPolicy('fixed'));
+    expect(d.reconfigurations).toBe(0);
+    expect(d.tenants.map((t) => t.completed + t.rejected)).toEqual(
+      c.tenants.map((t) => t.completed + t.rejected),
+    );
+    expect(d.series.meanResponseMs.length).toBe(40);
+    expect(d.decisions[0]!.choices.map((x) => x.k)).toEqual([30, 30]);
+    const again = runPolicyInSim(workload(10, 4), createPolicy('default'));
+    expect(again.meanResponseMs).toBe(d.meanResponseMs);
+  });
+
+  it('swapless does not flap on a stationary workload and beats the default compiler', () => {
+    const s = runPolicyInSim(workload(10, 4, { durationMs: 120_000 }), swaplessPolicy());
+    const d = runPolicyInSim(workload(10, 4, { durationMs: 120_000 }), createPolicy('default'));
+    expect(s.reconfigurations).toBeLessThanOrEqual(1);
+    expect(s.meanResponseMs).toBeLessThan(d.meanResponseMs);
+    // Without hysteresis the same controller switches far more often on estimator noise.
+    const jumpy = runPolicyInSim(
+      workload(10, 4, { durationMs: 120_000 }),
+      swaplessPolicy({ hysteresis: { minRelativeGain: 0, minDwellMs: 0, horizonS: 1e9 } }),
+    );
+    expect(jumpy.reconfigurations).toBeGreaterThanOrEqual(s.reconfigurations);
+  });
+
+  it('swapless follows a step change of the rates and ends within 10 % of the new oracle', () => {
+    const phases = [{ atS: 30, rates: { a: 2, b: 12 } }];
+    const run = runPolicyInSim(workload(25, 1, { durationMs: 90_000, phases }), swaplessPolicy());
+    const after = run.decisions.filter((d) => d.atMs > 30_000);
+    expect(after.length).toBeGreaterThanOrEqual(1);
+    expect(after[0]!.atMs).toBeLessThanOrEqual(40_000);
+    const oracle = oracleSearch(
+      { tenants: tenants(2, 12), cores: 2 },
+      { durationMs: 60_000, seed: 3, topN: 10 },
+    )[0]!;
+    const final = run.decisions.at(-1)!.choices;
+    // Simulate the final swapless configuration like the oracle's candidates.
+    const sim = runPolicyInSim(
+      { tenants: tenants(2, 12), cores: 2, durationMs: 60_000, warmupMs: 6000, seed: 3 },
+      {
+        name: 'final',
+        initial: () => ({ choices: final, predictedMs: Number.NaN, reason: '' }),
+        onTick: () => null,
+      },
+    );
+    expect(sim.meanResponseMs).toBeLessThanOrEqual(oracle.simulatedMs * 1.1);
+  });
+
+  it('corrects the catalog from measured stage times when the real CPU is slower than profiled', () => {
+    const slow = (c: typeof A) => ({
+      ...c,
+      cuts: c.cuts.map((x) => ({
+        ...x,
+        cpu: x.cpu === null ? null : new Map([...x.cpu].map(([t, s]) => [t, s.map((v) => v * 1.6)] as const)),
+      })),
+    });
+    const w = workload(10, 4, { durationMs: 60_000, actual: { a: slow(A), b: slow(B) } });
+    const corrected = runPolicyInSim(w, swaplessPolicy());
+    const blind = runPolicyInSim(w, swaplessPolicy({ correction: false }));
+    expect(corrected.meanResponseMs).toBeLessThanOrEqual(blind.meanResponseMs * 1.001);
+  });
+
+  it('oracle is no worse in simulation than the baselines it considers; cpu needs a core per tenant', () => {
+    const list = oracleSearch({ tenants: tenants(10, 4), cores: 2 }, { durationMs: 30_000, topN: 5 });
+    for (let i = 1; i < list.length; i++)
+      expect(list[i]!.simulatedMs).toBeGreaterThanOrEqual(list[0]!.simulatedMs);
+    expect(() => createPolicy('cpu').initial({ tenants: tenants(1, 1), cores: 1 })).toThrow(
+      expect.objectContaining({ code: ErrorCodes.INVALID_ARGUMENT }),
+    );
+    expect(() => createPolicy('nope' as 'cpu')).toThrow(/one of swapless/);
+  });
+});

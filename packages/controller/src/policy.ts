@@ -1,0 +1,398 @@
+/**
+ * Controller policies behind one interface, as the runtime and the simulator drive them:
+ *
+ * ```ts
+ * const policy = createPolicy('swapless');
+ * let decision = policy.initial({ tenants, cores });          // apply decision.choices
+ * every tick: const d = policy.onTick({ arrivals, stages, loads }, nowMs); if (d) apply(d.choices);
+ * ```
+ *
+ * `swapless` is adaptive (rate estimator + corrected catalog + fast search + hysteresis); `default`, `cpu`,
+ * `fixed` are the static baselines; `oracle` is the best static configuration found in the simulator.
+ */
+import { expected, InvalidArgumentError } from '@swapless/core';
+import { DEFAULT_MODEL_NAME, defaultModel } from '@swapless/queueing';
+import { simulate } from '@swapless/sim';
+import { poissonArrivals, type RatePhase } from './arrivals.js';
+import type { TenantCatalog } from './catalog.js';
+import { RateEstimator, type RateEstimatorOptions, type RateSnapshot } from './estimator.js';
+import {
+  type FastSearchOptions,
+  fastSearch,
+  fastSearchApplicable,
+  prepareFastModel,
+  topConfigurations,
+} from './fast.js';
+import { type CorrectionOptions, ServiceCorrection, type StageObservation } from './feedback.js';
+import { type HysteresisOptions, SwitchCostModel, shouldSwitch } from './hysteresis.js';
+import { baselineChoices, evenSplit, type Predictor, searchConfiguration } from './search.js';
+import { type PlannedTenant, systemSetup, type TenantChoice } from './setup.js';
+
+/** A tenant as a policy knows it at start: its catalog and its expected (prior) rate. */
+export interface PolicyTenant {
+  name: string;
+  catalog: TenantCatalog;
+  /** Expected rate, requests per second (the workload file's; the adaptive policy only uses it as a prior). */
+  rate: number;
+  sloMs?: number;
+}
+
+/** What a policy is started with. */
+export interface PolicyContext {
+  tenants: readonly PolicyTenant[];
+  /** CPU cores for all CPU stages together. */
+  cores: number;
+  device?: string;
+  /** Time of the start, ms (default 0). */
+  nowMs?: number;
+}
+
+/** A configuration to apply: one choice per tenant, in the context's tenant order. */
+export interface Decision {
+  choices: TenantChoice[];
+  /** Mean response the policy's model predicts for it, ms (NaN when the policy has no model of it). */
+  predictedMs: number;
+  /** Why (for logs). */
+  reason: string;
+}
+
+/** A measured model-load time the runtime reports after loading a tenant's variants at cut `k`. */
+export interface LoadObservation {
+  tenant: string;
+  k: number;
+  ms: number;
+}
+
+/** What happened since the previous tick (everything optional; a policy ignores what it does not use). */
+export interface TickObservations {
+  /** Arrival times (ms, same clock as `nowMs`) per tenant since the previous tick. */
+  arrivals?: Readonly<Record<string, ArrayLike<number>>>;
+  /** Measured stage times of completed requests. */
+  stages?: readonly StageObservation[];
+  /** Measured variant load times. */
+  loads?: readonly LoadObservation[];
+}
+
+/** A controller policy. The caller applies every decision it returns (from `initial` and from `onTick`). */
+export interface Policy {
+  readonly name: string;
+  /** The configuration to start with. */
+  initial(ctx: PolicyContext): Decision;
+  /** Called periodically (e.g. every second); a new decision to apply, or null to keep the current one. */
+  onTick(obs: TickObservations, nowMs: number): Decision | null;
+  /** Latest rate estimates (adaptive policies only). */
+  readonly rates?: RateSnapshot | null;
+}
+
+/** Names of the built-in policies. */
+export const POLICY_NAMES = ['swapless', 'default', 'cpu', 'fixed', 'oracle'] as const;
+/** A built-in policy name. */
+export type PolicyName = (typeof POLICY_NAMES)[number];
+
+function planned(ctx: PolicyContext): PlannedTenant[] {
+  return ctx.tenants.map((t) => ({
+    name: t.name,
+    rate: t.rate,
+    catalog: t.catalog,
+    ...(t.sloMs !== undefined ? { sloMs: t.sloMs } : {}),
+  }));
+}
+
+function predictMs(
+  model: Predictor,
+  tenants: readonly PlannedTenant[],
+  choices: TenantChoice[],
+  cores: number,
+): number {
+  return model.predict(systemSetup(tenants, choices, cores)).meanResponseMs;
+}
+
+/** Options of {@link swaplessPolicy}. */
+export interface SwaplessOptions {
+  /** Latency model (default: the default model, searched by the fast path; any other uses the generic search). */
+  model?: Predictor;
+  estimator?: RateEstimatorOptions;
+  correction?: CorrectionOptions | false;
+  hysteresis?: HysteresisOptions;
+  search?: FastSearchOptions;
+  /** Generic-path search: exhaustive up to this many configurations (default 20,000). */
+  exhaustiveLimit?: number;
+}
+
+/** Searches one configuration, fast path when it applies. */
+function searchBest(
+  tenants: readonly PlannedTenant[],
+  cores: number,
+  model: Predictor,
+  warm: TenantChoice[] | null,
+  options: SwaplessOptions,
+): { choices: TenantChoice[]; predictedMs: number } {
+  if (model.name === DEFAULT_MODEL_NAME && fastSearchApplicable(tenants)) {
+    const r = fastSearch(tenants, cores, { ...options.search, ...(warm ? { starts: [warm] } : {}) });
+    return { choices: r.choices, predictedMs: r.meanResponseMs };
+  }
+  const r = searchConfiguration(tenants, cores, model, {
+    exhaustiveLimit: options.exhaustiveLimit ?? 20_000,
+    ...(warm ? { starts: [warm] } : {}),
+  });
+  return { choices: r.choices, predictedMs: r.prediction.meanResponseMs };
+}
+
+/**
+ * The adaptive SwapLess policy: estimates rates from arrivals (change detector), corrects the catalog with
+ * measured stage times, searches the best configuration every tick, and switches only when the hysteresis rule
+ * says the predicted gain pays for the switch.
+ */
+export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
+  const model = options.model ?? defaultModel;
+  let ctx: PolicyContext | null = null;
+  let estimator: RateEstimator | null = null;
+  let correction: ServiceCorrection | null = null;
+  const costs = new SwitchCostModel(options.hysteresis);
+  let current: TenantChoice[] = [];
+  let lastSwitchMs = Number.NEGATIVE_INFINITY;
+  let snapshot: RateSnapshot | null = null;
+  return {
+    name: 'swapless',
+    get rates() {
+      return snapshot;
+    },
+    initial(c) {
+      ctx = c;
+      const names = c.tenants.map((t) => t.name);
+      estimator = new RateEstimator(
+        names,
+        { ...options.estimator, priors: Object.fromEntries(c.tenants.map((t) => [t.name, t.rate])) },
+        c.nowMs ?? 0,
+      );
+      correction =
+        options.correction === false
+          ? null
+          : new ServiceCorrection(new Map(c.tenants.map((t) => [t.name, t.catalog])), options.correction);
+      const best = searchBest(planned(c), c.cores, model, null, options);
+      current = best.choices;
+      lastSwitchMs = c.nowMs ?? 0;
+      return { choices: current, predictedMs: best.predictedMs, reason: 'initial search at the prior rates' };
+    },
+    onTick(obs, nowMs) {
+      if (ctx === null || estimator === null)
+        throw new InvalidArgumentError(expected('initial() first', 'onTick', 'no context'));
+      for (const [name, times] of Object.entries(obs.arrivals ?? {})) {
+        for (let i = 0; i < times.length; i++) estimator.observe(name, times[i]!);
+      }
+      for (const s of obs.stages ?? []) correction?.observe(s);
+      for (const l of obs.loads ?? []) costs.recordLoad(l.tenant, l.k, l.ms);
+      snapshot = estimator.update(nowMs);
+      const snap = snapshot;
+      const tenants: PlannedTenant[] = ctx.tenants.map((t) => ({
+        name: t.name,
+        rate: snap.rates[t.name] ?? 0,
+        catalog: correction?.corrected(t.name) ?? t.catalog,
+      }));
+      const totalRate = tenants.reduce((s, t) => s + t.rate, 0);
+      if (!(totalRate > 0)) return null;
+      const best = searchBest(tenants, ctx.cores, model, current, options);
+      const currentMs = predictMs(model, tenants, current, ctx.cores);
+      const changes = tenants
+        .map((t, i) => ({ t, from: current[i]!, to: best.choices[i]! }))
+        .filter(({ from, to }) => from.k !== to.k || from.cores !== to.cores || from.mode !== to.mode)
+        .map(({ t, from, to }) => ({ stallMs: costs.stallMs(t.name, t.catalog, from, to), rate: t.rate }));
+      const verdict = shouldSwitch(
+        { currentMs, candidateMs: best.predictedMs, totalRate, changes, nowMs, lastSwitchMs },
+        options.hysteresis,
+      );
+      if (!verdict.switch) return null;
+      current = best.choices;
+      lastSwitchMs = nowMs;
+      return {
+        choices: current,
+        predictedMs: best.predictedMs,
+        reason: `${verdict.reason}: ${currentMs.toFixed(2)} → ${best.predictedMs.toFixed(2)} ms${snap.changed ? ` (rate change: ${snap.changedTenants.join(', ')})` : ''}`,
+      };
+    },
+  };
+}
+
+/** A static policy: one decision at start, never changed. */
+function staticPolicy(name: string, decide: (ctx: PolicyContext) => Decision): Policy {
+  return {
+    name,
+    initial: decide,
+    onTick: () => null,
+  };
+}
+
+function baseline(name: 'default' | 'cpu' | 'fixed', ctx: PolicyContext, model: Predictor): Decision {
+  const tenants = planned(ctx);
+  const choices = baselineChoices(name, tenants, ctx.cores);
+  if (choices === null) {
+    throw new InvalidArgumentError(
+      expected(
+        `at least one core per tenant for the '${name}' policy`,
+        `${ctx.tenants.length} tenants`,
+        ctx.cores,
+      ),
+    );
+  }
+  return { choices, predictedMs: predictMs(model, tenants, choices, ctx.cores), reason: `${name} baseline` };
+}
+
+/** The default compiler: the whole Edge-TPU-mappable prefix on the TPU, the rest (if any) on the CPU. */
+export function defaultPolicy(): Policy {
+  return staticPolicy('default', (ctx) => baseline('default', ctx, defaultModel));
+}
+
+/** CPU only, cores split evenly. */
+export function cpuPolicy(): Policy {
+  return staticPolicy('cpu', (ctx) => baseline('cpu', ctx, defaultModel));
+}
+
+/** Options of {@link fixedPolicy}. */
+export interface FixedOptions {
+  /** Cut per tenant name (or one for all); the nearest catalogued cut is used. Default: the middle cut (half the MACs). */
+  k?: number | Readonly<Record<string, number>>;
+}
+
+/** A fixed cut for every tenant, cores split evenly among the tenants with a CPU stage. */
+export function fixedPolicy(options: FixedOptions = {}): Policy {
+  return staticPolicy('fixed', (ctx) => {
+    if (options.k === undefined) return baseline('fixed', ctx, defaultModel);
+    const want = options.k;
+    const ks = ctx.tenants.map((t) => {
+      const target = typeof want === 'number' ? want : (want[t.name] ?? t.catalog.edgetpuPrefix >> 1);
+      return t.catalog.cuts.reduce((b, c) => (Math.abs(c.k - target) < Math.abs(b.k - target) ? c : b)).k;
+    });
+    const needCpu = ctx.tenants.map((t, i) => t.catalog.cuts.find((c) => c.k === ks[i])!.cpu !== null);
+    const split = evenSplit(ctx.cores, needCpu.filter(Boolean).length);
+    if (split.some((c) => c === 0))
+      throw new InvalidArgumentError(
+        expected('at least one core per CPU stage', 'the fixed policy', ctx.cores),
+      );
+    let next = 0;
+    const choices = ctx.tenants.map((t, i): TenantChoice => {
+      if (!needCpu[i]) return { k: ks[i]!, cores: 0, mode: 'mg1' };
+      const c = split[next++]!;
+      const cut = t.catalog.cuts.find((x) => x.k === ks[i])!;
+      return { k: ks[i]!, cores: c, mode: cut.cpu!.has(c) ? 'mg1' : 'mgc' };
+    });
+    const tenants = planned(ctx);
+    return {
+      choices,
+      predictedMs: predictMs(defaultModel, tenants, choices, ctx.cores),
+      reason: 'fixed cut',
+    };
+  });
+}
+
+/** Options of {@link oracleSearch} and {@link oraclePolicy}. */
+export interface OracleOptions {
+  /** Simulated time per candidate, ms (default 120,000). */
+  durationMs?: number;
+  /** Warm-up excluded from the mean, ms (default 10 % of the duration). */
+  warmupMs?: number;
+  /** Seed of the arrivals (default 1): every candidate sees the same arrival times. */
+  seed?: number;
+  /** How many of the default model's best configurations are simulated (default 20), besides the baselines. */
+  topN?: number;
+  /** Rate phases (for evaluating under a known non-stationary workload; default none). */
+  phases?: readonly RatePhase[];
+  /** Catalogs the simulated system really follows (default: the tenants' own). */
+  actual?: Readonly<Record<string, TenantCatalog>>;
+}
+
+/** One simulated candidate of the oracle. */
+export interface OracleCandidate {
+  choices: TenantChoice[];
+  predictedMs: number;
+  simulatedMs: number;
+}
+
+/**
+ * The best static configuration by simulation: the default model's `topN` configurations (exhaustive
+ * enumeration of the pruned space when it has at most 2 million configurations; otherwise the searched optimum
+ * and coordinate-descent optima from several seeds), plus the default/cpu/fixed baselines, each simulated
+ * with the same arrival times; sorted by simulated mean response.
+ */
+export function oracleSearch(ctx: PolicyContext, options: OracleOptions = {}): OracleCandidate[] {
+  const tenants = planned(ctx);
+  const durationMs = options.durationMs ?? 120_000;
+  const warmupMs = options.warmupMs ?? durationMs / 10;
+  const seed = options.seed ?? 1;
+  const topN = options.topN ?? 20;
+  const pool: TenantChoice[][] = [];
+  if (fastSearchApplicable(tenants)) {
+    const top = topConfigurations(prepareFastModel(tenants, ctx.cores), topN);
+    if (top !== null) pool.push(...top.map((t) => t.choices));
+    else
+      for (let s = 1; s <= topN; s++)
+        pool.push(fastSearch(tenants, ctx.cores, { exactLimit: 0, seed: s, restarts: 8 }).choices);
+  } else pool.push(searchConfiguration(tenants, ctx.cores, defaultModel).choices);
+  for (const b of ['default', 'cpu', 'fixed'] as const) {
+    const c = baselineChoices(b, tenants, ctx.cores);
+    if (c !== null) pool.push(c);
+  }
+  const seen = new Set<string>();
+  const arrivals = poissonArrivals(
+    ctx.tenants.map((t) => ({ name: t.name, rate: t.rate })),
+    { durationMs, seed, ...(options.phases ? { phases: options.phases } : {}) },
+  );
+  const actualTenants = tenants.map((t) => ({ ...t, catalog: options.actual?.[t.name] ?? t.catalog }));
+  const out: OracleCandidate[] = [];
+  for (const choices of pool) {
+    const key = JSON.stringify(choices);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const predictedMs = predictMs(defaultModel, tenants, choices, ctx.cores);
+    const sim = simulate(systemSetup(actualTenants, choices, ctx.cores), {
+      durationMs,
+      warmupMs,
+      seed,
+      arrivals,
+      quantiles: 'sketch',
+    });
+    out.push({ choices, predictedMs, simulatedMs: sim.rejected > 0 ? Infinity : sim.meanResponseMs });
+  }
+  return out.sort((a, b) => a.simulatedMs - b.simulatedMs);
+}
+
+/** The oracle: the best static configuration found by {@link oracleSearch} at the context's rates. */
+export function oraclePolicy(options: OracleOptions = {}): Policy {
+  return staticPolicy('oracle', (ctx) => {
+    const best = oracleSearch(ctx, options)[0]!;
+    return {
+      choices: best.choices,
+      predictedMs: best.predictedMs,
+      reason: `oracle (simulated ${best.simulatedMs.toFixed(2)} ms)`,
+    };
+  });
+}
+
+/** Options per built-in policy, for {@link createPolicy}. */
+export interface PolicyOptionsByName {
+  swapless: SwaplessOptions;
+  default: Record<string, never>;
+  cpu: Record<string, never>;
+  fixed: FixedOptions;
+  oracle: OracleOptions;
+}
+
+/**
+ * A built-in policy by name.
+ * @throws InvalidArgumentError for an unknown name.
+ */
+export function createPolicy<N extends PolicyName>(name: N, options?: PolicyOptionsByName[N]): Policy {
+  switch (name) {
+    case 'swapless':
+      return swaplessPolicy(options as SwaplessOptions);
+    case 'default':
+      return defaultPolicy();
+    case 'cpu':
+      return cpuPolicy();
+    case 'fixed':
+      return fixedPolicy(options as FixedOptions);
+    case 'oracle':
+      return oraclePolicy(options as OracleOptions);
+    default:
+      throw new InvalidArgumentError(expected(`one of ${POLICY_NAMES.join(', ')}`, 'a policy name', name));
+  }
+}

@@ -1,0 +1,72 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DelegateUnavailableError } from '@swapless/core';
+import { afterAll, afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { createRuntime } from './index.js';
+import { reference, testInput, testNetBytes } from './test-support.js';
+
+// The mock libedgetpu (native/tflite-addon/test/mock-edgetpu) creates a valid delegate that claims no node, so
+// heads run on the CPU kernels behind it and the outputs must equal the unsplit model's.
+const mock = inject('mockEdgeTpuLibrary');
+const dir = mkdtempSync(join(tmpdir(), 'swapless-runtime-'));
+let log = '';
+let n = 0;
+beforeEach(() => {
+  log = join(dir, `calls-${++n}.log`);
+  process.env.MOCK_EDGETPU_LOG = log;
+  delete process.env.MOCK_EDGETPU_DEVICES;
+});
+afterEach(() => {
+  delete process.env.MOCK_EDGETPU_LOG;
+  delete process.env.MOCK_EDGETPU_DEVICES;
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const calls = () => readFileSync(log, 'utf8').trim().split('\n').filter(Boolean);
+
+describe('edgetpu backend (mock delegate)', () => {
+  it('runs heads through the Edge TPU delegate, switches variants, and destroys delegates on close', async () => {
+    const model = testNetBytes(3);
+    const compiled: number[] = [];
+    const rt = await createRuntime({
+      cores: 2,
+      device: {
+        edgetpu: {
+          library: mock,
+          device: 'usb:0',
+          compileHead: (head, info) => {
+            compiled.push(info.k);
+            return head;
+          },
+        },
+      },
+    });
+    expect(rt.backend).toBe('edgetpu');
+    await rt.addTenant({ name: 'a', model, choice: { k: 4, cores: 1 } });
+    const x = [testInput(5)];
+    const want = reference(model, x);
+    const first = await rt.submit('a', x);
+    expect(first.outputs).toEqual(want);
+    expect(first.trace.tpu).toMatchObject({ backend: 'edgetpu', modelledMs: null, reload: false });
+    expect(first.trace.tpu!.computedMs).toBeGreaterThanOrEqual(0);
+    const during = Array.from({ length: 10 }, () => rt.submit('a', x));
+    await rt.reconfigure({ tenants: [{ name: 'a', k: 7, cores: 2, mode: 'mgc' }] });
+    const after = Array.from({ length: 10 }, () => rt.submit('a', x));
+    for (const r of await Promise.all([...during, ...after])) expect(r.outputs).toEqual(want);
+    expect(compiled).toEqual([4, 7]);
+    await rt.close();
+    const log = calls();
+    expect(log.filter((l) => l.startsWith('create'))).toEqual(['create device=usb:0', 'create device=usb:0']);
+    expect(log.filter((l) => l === 'destroy')).toHaveLength(2);
+  });
+
+  it('fails addTenant with DelegateUnavailableError when the device is missing', async () => {
+    process.env.MOCK_EDGETPU_DEVICES = '';
+    const rt = await createRuntime({ cores: 1, device: { edgetpu: { library: mock, device: 'usb:0' } } });
+    await expect(
+      rt.addTenant({ name: 'a', model: testNetBytes(0), choice: { k: 2, cores: 1 } }),
+    ).rejects.toBeInstanceOf(DelegateUnavailableError);
+    expect(rt.tenantNames).toEqual([]);
+    await rt.close();
+  });
+});

@@ -1,0 +1,882 @@
+/**
+ * The live executor: one FIFO Edge TPU stage in front of one device, per-tenant CPU stages on worker threads,
+ * bounded admission, live reconfiguration with per-request variant pinning, traces and metrics.
+ * Protocols and rationale: docs/runtime.md.
+ */
+import { EventEmitter } from 'node:events';
+import { availableParallelism } from 'node:os';
+import {
+  expected,
+  InvalidArgumentError,
+  OverloadedError,
+  ShuttingDownError,
+  type SwapLessError,
+} from '@swapless/core';
+import { createInterpreter, type TensorArray, type TensorInfo } from '@swapless/edgetpu';
+import { readModel } from '@swapless/tflite';
+import type { ProfileInput } from '@swapless/tpu-emulator';
+import { EdgeTpuBackend, EmulatedBackend, type TpuBackend, type TpuRun } from './tpu.js';
+import type {
+  CpuMode,
+  Decision,
+  EdgeTpuBackendOptions,
+  LatencySummary,
+  Observation,
+  ReconfigureEvent,
+  RequestTrace,
+  RuntimeEvents,
+  RuntimeOptions,
+  RuntimeStats,
+  SubmitResult,
+  TenantChoice,
+  TenantObservation,
+  TenantOptions,
+  TenantStats,
+  TpuTrace,
+} from './types.js';
+import { ModelEntry, modelHash, type Variant } from './variants.js';
+import { type TfliteWorker, WorkerPool } from './worker.js';
+
+const TYPED_ARRAYS: Record<string, unknown> = {
+  Float32Array,
+  Float64Array,
+  Int8Array,
+  Uint8Array,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  BigInt64Array,
+  BigUint64Array,
+};
+
+interface Executor {
+  worker: TfliteWorker;
+  key: string;
+  busy: boolean;
+}
+
+interface Config {
+  gen: number;
+  tenant: TenantState;
+  variant: Variant;
+  choice: Required<TenantChoice>;
+  executors: Executor[];
+  queue: Req[];
+  inflight: number;
+  retired: boolean;
+  disposed: boolean;
+  retiredBy: number;
+  /** Zero head outputs for timing-only mode (indexed like the head's outputs). */
+  zeroHead: TensorArray[] | null;
+}
+
+interface Req {
+  id: number;
+  config: Config;
+  inputs: TensorArray[];
+  arrivalMs: number;
+  tpu: TpuTrace | null;
+  headOutputs: TensorArray[] | null;
+  cpuEnqueuedMs: number;
+  resolve: (r: SubmitResult) => void;
+  reject: (e: unknown) => void;
+}
+
+interface TenantState {
+  name: string;
+  entry: ModelEntry;
+  inputs: readonly TensorInfo[];
+  outputs: readonly TensorInfo[];
+  current: Config;
+  queueLimit: number;
+  inFlight: number;
+  admitted: number;
+  completed: number;
+  failed: number;
+  rejectedOverloaded: number;
+  rejectedShuttingDown: number;
+  latencies: Float64Array;
+  latencyCount: number;
+  obs: TenantObservation;
+}
+
+function emptyObservation(): TenantObservation {
+  return {
+    arrivalsMs: [],
+    rejected: 0,
+    tpuServiceMs: [],
+    cpuServiceMs: [],
+    cpuAt: [],
+    tpuAt: [],
+    latencyMs: [],
+  };
+}
+
+function zerosFor(info: TensorInfo): TensorArray {
+  const ctor = TYPED_ARRAYS[info.arrayType ?? 'Uint8Array'] as {
+    new (n: number): TensorArray;
+    BYTES_PER_ELEMENT: number;
+  };
+  return new ctor(info.byteSize / ctor.BYTES_PER_ELEMENT);
+}
+
+function copyOf(a: TensorArray): TensorArray {
+  return a.slice() as TensorArray;
+}
+
+function quantile(sorted: Float64Array, q: number): number {
+  if (sorted.length === 0) return 0;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+/** Summary statistics of latencies (ms). */
+export function summarize(values: ArrayLike<number>): LatencySummary {
+  const sorted = Float64Array.from(values).sort();
+  let sum = 0;
+  for (const v of sorted) sum += v;
+  return {
+    count: sorted.length,
+    meanMs: sorted.length === 0 ? 0 : sum / sorted.length,
+    p50Ms: quantile(sorted, 0.5),
+    p95Ms: quantile(sorted, 0.95),
+    p99Ms: quantile(sorted, 0.99),
+    maxMs: sorted.length === 0 ? 0 : sorted[sorted.length - 1]!,
+  };
+}
+
+function isEdgeTpuDevice(d: RuntimeOptions['device']): d is { edgetpu: EdgeTpuBackendOptions } {
+  return typeof d === 'object' && d !== null && 'edgetpu' in d && typeof d.edgetpu === 'object';
+}
+
+function positiveInt(value: unknown, what: string, min = 1): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw new InvalidArgumentError(expected(`an integer ≥ ${min}`, what, value));
+  }
+  return value;
+}
+
+/**
+ * The SwapLess live runtime. Create it with {@link createRuntime}. Events (`on('request' | 'arrival' |
+ * 'reject' | 'reconfigure' | 'reload', …)`) carry the traces a controller and a server need.
+ */
+export class Runtime extends EventEmitter<RuntimeEvents> {
+  /** CPU cores the tenants' CPU stages may use in total. */
+  readonly cores: number;
+  /** `functional` or `timing-only`. */
+  readonly mode: 'functional' | 'timing-only';
+  /** Which Edge TPU backend runs heads. */
+  readonly backend: 'emulated' | 'edgetpu';
+  readonly #tpu: TpuBackend;
+  readonly #pool: WorkerPool;
+  readonly #queueLimit: number;
+  readonly #window: number;
+  readonly #tenants = new Map<string, TenantState>();
+  readonly #models = new Map<string, ModelEntry>();
+  readonly #tpuQueue: Req[] = [];
+  #tpuBusy = false;
+  #tpuCalls = 0;
+  #tpuReloads = 0;
+  #tpuBusyMs = 0;
+  #nextId = 0;
+  #gen = 0;
+  #seq = 0;
+  #reconfOk = 0;
+  #reconfFailed = 0;
+  #switches = 0;
+  #inFlight = 0;
+  #chain: Promise<unknown> = Promise.resolve();
+  #closing = false;
+  #closed: Promise<void> | null = null;
+  #drained: (() => void) | null = null;
+  readonly #startMs = performance.now();
+  #obsFromMs = performance.now();
+
+  /** @internal Use {@link createRuntime}. */
+  constructor(options: RuntimeOptions = {}) {
+    super();
+    const mode = options.mode ?? 'functional';
+    if (mode !== 'functional' && mode !== 'timing-only') {
+      throw new InvalidArgumentError(expected("'functional' or 'timing-only'", 'the runtime mode', mode));
+    }
+    this.mode = mode;
+    this.cores = positiveInt(options.cores ?? availableParallelism(), 'the runtime cores');
+    this.#queueLimit = positiveInt(options.queueLimit ?? 64, 'the runtime queueLimit');
+    this.#window = positiveInt(options.window ?? 2048, 'the trace window');
+    const headThreads = positiveInt(options.headThreads ?? 1, 'headThreads');
+    const device = options.device ?? 'usb3';
+    if (isEdgeTpuDevice(device)) {
+      this.#tpu = new EdgeTpuBackend(device.edgetpu);
+    } else {
+      const emu: { functional: boolean; threads: number; timeScale?: number; seed?: number } = {
+        functional: mode === 'functional',
+        threads: headThreads,
+      };
+      if (options.emulator?.timeScale !== undefined) emu.timeScale = options.emulator.timeScale;
+      if (options.emulator?.seed !== undefined) emu.seed = options.emulator.seed;
+      this.#tpu = new EmulatedBackend(device as ProfileInput, emu);
+    }
+    this.backend = this.#tpu.kind;
+    this.#pool = new WorkerPool(Math.max(2, this.cores));
+  }
+
+  #serial<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.#chain.then(task);
+    this.#chain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Names of the tenants. */
+  get tenantNames(): string[] {
+    return [...this.#tenants.keys()];
+  }
+
+  /** A tenant's current choice (what new requests are admitted with). */
+  choice(name: string): Required<TenantChoice> {
+    return { ...this.#tenant(name).current.choice };
+  }
+
+  #tenant(name: string): TenantState {
+    const t = this.#tenants.get(name);
+    if (t === undefined) {
+      throw new InvalidArgumentError(expected('the name of a tenant', 'the tenant', name), {
+        details: { reason: 'unknown-tenant', tenants: [...this.#tenants.keys()] },
+      });
+    }
+    return t;
+  }
+
+  #checkChoice(choice: unknown, n: number, what: string): Required<TenantChoice> {
+    if (typeof choice !== 'object' || choice === null) {
+      throw new InvalidArgumentError(expected('an object { k, cores, mode }', what, choice));
+    }
+    const c = choice as TenantChoice;
+    if (typeof c.k !== 'number' || !Number.isInteger(c.k) || c.k < 0 || c.k > n) {
+      throw new InvalidArgumentError(expected(`an integer cut between 0 and ${n}`, `${what}.k`, c.k));
+    }
+    const mode: CpuMode = c.mode ?? 'mg1';
+    if (mode !== 'mg1' && mode !== 'mgc') {
+      throw new InvalidArgumentError(expected("'mg1' or 'mgc'", `${what}.mode`, c.mode));
+    }
+    const cores = positiveInt(c.cores, `${what}.cores`, c.k === n ? 0 : 1);
+    if (cores > this.cores) {
+      throw new InvalidArgumentError(expected(`at most ${this.cores} cores`, `${what}.cores`, cores));
+    }
+    return { k: c.k, cores, mode };
+  }
+
+  #checkBudget(next: Map<string, number>): void {
+    let sum = 0;
+    for (const t of this.#tenants.values()) sum += next.get(t.name) ?? t.current.choice.cores;
+    for (const [name, c] of next) if (!this.#tenants.has(name)) sum += c;
+    if (sum > this.cores) {
+      throw new InvalidArgumentError(
+        expected(`at most ${this.cores} cores in total`, 'the tenants’ CPU stages', sum),
+        { details: { reason: 'core-budget', cores: this.cores, requested: Object.fromEntries(next) } },
+      );
+    }
+  }
+
+  /**
+   * Adds a tenant: parses the model, splits it at `choice.k`, loads head and tail, and starts admitting.
+   * Throws `InvalidArgumentError` for a bad name, choice or core budget, `InvalidModelError` for bad bytes.
+   */
+  addTenant(options: TenantOptions): Promise<void> {
+    if (this.#closing)
+      return Promise.reject(new ShuttingDownError('The runtime is closing: no tenant can be added'));
+    return this.#serial(async () => {
+      if (this.#closing) throw new ShuttingDownError('The runtime is closing: no tenant can be added');
+      if (typeof options !== 'object' || options === null) {
+        throw new InvalidArgumentError(expected('an object', 'the tenant options', options));
+      }
+      const { name, model } = options;
+      if (typeof name !== 'string' || name.length === 0) {
+        throw new InvalidArgumentError(expected('a non-empty string', 'the tenant name', name));
+      }
+      if (this.#tenants.has(name)) {
+        throw new InvalidArgumentError(expected('a new tenant name', 'the tenant name', name), {
+          details: { reason: 'duplicate-tenant' },
+        });
+      }
+      if (!(model instanceof Uint8Array)) {
+        throw new InvalidArgumentError(
+          expected('a Uint8Array of .tflite bytes', `the model of ${name}`, model),
+        );
+      }
+      const queueLimit = positiveInt(options.queueLimit ?? this.#queueLimit, `the queueLimit of ${name}`);
+      const hash = modelHash(model);
+      let entry = this.#models.get(hash);
+      if (entry === undefined) {
+        entry = new ModelEntry(model.slice(), readModel(model), hash);
+        this.#models.set(hash, entry);
+      }
+      const choice = this.#checkChoice(options.choice, entry.n, `the choice of ${name}`);
+      this.#checkBudget(new Map([[name, choice.cores]]));
+      // Input/output metadata of the whole model, for validation and for timing-only placeholders.
+      const probe = createInterpreter(entry.bytes, { threads: 1, xnnpack: false });
+      const inputs = probe.inputs;
+      const outputs = probe.outputs;
+      probe.dispose();
+      const tenant = {
+        name,
+        entry,
+        inputs,
+        outputs,
+        queueLimit,
+        inFlight: 0,
+        admitted: 0,
+        completed: 0,
+        failed: 0,
+        rejectedOverloaded: 0,
+        rejectedShuttingDown: 0,
+        latencies: new Float64Array(this.#window),
+        latencyCount: 0,
+        obs: emptyObservation(),
+      } as Omit<TenantState, 'current'> as TenantState;
+      tenant.current = await this.#prepare(tenant, choice);
+      this.#tenants.set(name, tenant);
+    });
+  }
+
+  async #prepare(tenant: TenantState, choice: Required<TenantChoice>): Promise<Config> {
+    const variant = tenant.entry.variant(choice.k, this.#tpu.profile);
+    const config: Config = {
+      gen: ++this.#gen,
+      tenant,
+      variant,
+      choice,
+      executors: [],
+      queue: [],
+      inflight: 0,
+      retired: false,
+      disposed: false,
+      retiredBy: 0,
+      zeroHead: null,
+    };
+    await this.#tpu.acquire(variant, tenant.name);
+    try {
+      if (variant.tail !== null) {
+        const count = choice.mode === 'mg1' ? 1 : choice.cores;
+        const threads = choice.mode === 'mg1' ? choice.cores : 1;
+        const tail = variant.tail;
+        const loads = Array.from({ length: count }, async (_, i) => {
+          const ex: Executor = {
+            worker: this.#pool.acquire(),
+            key: `${variant.id}#${config.gen}.${i}`,
+            busy: false,
+          };
+          config.executors.push(ex);
+          return ex.worker.load(ex.key, tail, { threads });
+        });
+        const settled = await Promise.allSettled(loads);
+        const failed = settled.find((s) => s.status === 'rejected');
+        if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
+        const info = (settled[0] as PromiseFulfilledResult<{ inputs: readonly TensorInfo[] }>).value;
+        if (!this.#tpu.functional && variant.head !== null) {
+          config.zeroHead = this.#zeroHead(tenant, variant, info.inputs);
+        }
+      } else if (!this.#tpu.functional) {
+        config.zeroHead = this.#zeroHead(tenant, variant, []);
+      }
+    } catch (error) {
+      await this.#dispose(config);
+      throw error;
+    }
+    return config;
+  }
+
+  #zeroHead(tenant: TenantState, variant: Variant, tailInputs: readonly TensorInfo[]): TensorArray[] {
+    const zero: TensorArray[] = [];
+    variant.boundary.tailInputs.forEach((t, j) => {
+      if (t.from === 'head' && tailInputs[j] !== undefined) zero[t.index] = zerosFor(tailInputs[j]);
+    });
+    variant.boundary.outputs.forEach((o, i) => {
+      if (o.part === 'head' && tenant.outputs[i] !== undefined) zero[o.index] = zerosFor(tenant.outputs[i]);
+    });
+    return zero;
+  }
+
+  async #dispose(config: Config): Promise<void> {
+    if (config.disposed) return;
+    config.disposed = true;
+    this.#tpu.release(config.variant);
+    const executors = config.executors.splice(0);
+    await Promise.all(
+      executors.map(async (ex) => {
+        try {
+          await ex.worker.unload(ex.key);
+        } catch {
+          // A dead worker has nothing left to unload.
+        }
+        this.#pool.release(ex.worker);
+      }),
+    );
+  }
+
+  #retireIfDone(config: Config): void {
+    if (!config.retired || config.inflight > 0 || config.disposed) return;
+    const seq = config.retiredBy;
+    const choice = { ...config.choice, config: config.gen };
+    void this.#dispose(config).then(() => {
+      this.#emit('reconfigure', {
+        phase: 'retired',
+        seq,
+        atMs: performance.now(),
+        tenants: [
+          {
+            name: config.tenant.name,
+            from: choice,
+            to: { ...config.tenant.current.choice, config: config.tenant.current.gen },
+          },
+        ],
+        elapsedMs: 0,
+      });
+    });
+  }
+
+  #emit<K extends keyof RuntimeEvents>(event: K, ...args: RuntimeEvents[K]): void {
+    if (this.listenerCount(event) === 0) return;
+    try {
+      (this.emit as (e: K, ...a: RuntimeEvents[K]) => boolean)(event, ...args);
+    } catch (error) {
+      // A listener's bug must not break the request path.
+      process.emitWarning(`A '${String(event)}' listener of the SwapLess runtime threw: ${String(error)}`);
+    }
+  }
+
+  #validateInputs(tenant: TenantState, inputs: unknown): TensorArray[] {
+    const list = ArrayBuffer.isView(inputs) ? [inputs] : inputs;
+    if (!Array.isArray(list) || list.length !== tenant.inputs.length) {
+      throw new InvalidArgumentError(
+        expected(`an array of ${tenant.inputs.length} typed arrays`, `the inputs of ${tenant.name}`, inputs),
+        { details: { reason: 'input-count' } },
+      );
+    }
+    list.forEach((a: unknown, i) => {
+      const info = tenant.inputs[i]!;
+      const ctor = TYPED_ARRAYS[info.arrayType ?? ''];
+      if (!ArrayBuffer.isView(a) || a.constructor !== ctor || a.byteLength !== info.byteSize) {
+        throw new InvalidArgumentError(
+          expected(
+            `a ${info.arrayType} of ${info.byteSize} bytes (${info.type} ${JSON.stringify(info.shape)})`,
+            `input ${i} (${info.name}) of ${tenant.name}`,
+            a,
+          ),
+          { details: { reason: 'input-tensor', index: i } },
+        );
+      }
+    });
+    return list as TensorArray[];
+  }
+
+  /**
+   * Submits one request. `inputs`: one typed array per model input (a single typed array for a one-input
+   * model). Resolves with the outputs and the trace; rejects with `OverloadedError` (tenant queue full),
+   * `ShuttingDownError` (closing), `InvalidArgumentError` (unknown tenant, wrong inputs), or the error of a
+   * failed stage. Every admitted request settles exactly once.
+   */
+  submit(name: string, inputs: TensorArray | readonly TensorArray[]): Promise<SubmitResult> {
+    try {
+      const tenant = this.#tenant(name);
+      if (this.#closing) {
+        tenant.rejectedShuttingDown++;
+        tenant.obs.rejected++;
+        this.#emit('reject', { tenant: name, code: 'SWAPLESS_SHUTTING_DOWN', atMs: performance.now() });
+        throw new ShuttingDownError(`Expected a running runtime for tenant ${name} but it is shutting down`);
+      }
+      const list = this.#validateInputs(tenant, inputs);
+      if (tenant.inFlight >= tenant.queueLimit) {
+        tenant.rejectedOverloaded++;
+        tenant.obs.rejected++;
+        this.#emit('reject', { tenant: name, code: 'SWAPLESS_OVERLOADED', atMs: performance.now() });
+        throw new OverloadedError(
+          `Expected fewer than ${tenant.queueLimit} requests in flight for tenant ${name} but it has ${tenant.inFlight}`,
+          { details: { tenant: name, queueLimit: tenant.queueLimit, inFlight: tenant.inFlight } },
+        );
+      }
+      const config = tenant.current;
+      const arrivalMs = performance.now();
+      const id = this.#nextId++;
+      config.inflight++;
+      tenant.inFlight++;
+      tenant.admitted++;
+      this.#inFlight++;
+      this.#push(tenant.obs.arrivalsMs, arrivalMs);
+      this.#emit('arrival', { tenant: name, id, atMs: arrivalMs });
+      return new Promise<SubmitResult>((resolve, reject) => {
+        const req: Req = {
+          id,
+          config,
+          inputs: list,
+          arrivalMs,
+          tpu: null,
+          headOutputs: null,
+          cpuEnqueuedMs: 0,
+          resolve,
+          reject,
+        };
+        if (config.variant.head !== null) {
+          this.#tpuQueue.push(req);
+          this.#pumpTpu();
+        } else {
+          this.#enqueueCpu(req);
+        }
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #push(list: number[], value: number): void {
+    list.push(value);
+    if (list.length > 2 * this.#window) list.splice(0, list.length - this.#window);
+  }
+
+  #pumpTpu(): void {
+    if (this.#tpuBusy) return;
+    const req = this.#tpuQueue.shift();
+    if (req === undefined) return;
+    this.#tpuBusy = true;
+    const enqueuedMs = req.arrivalMs;
+    const variant = req.config.variant;
+    const headInputs = variant.boundary.headInputs.map((i) => req.inputs[i]!);
+    this.#tpu.run(variant, headInputs).then(
+      (r) => {
+        this.#tpuDone();
+        this.#afterTpu(req, r, enqueuedMs);
+      },
+      (error: unknown) => {
+        this.#tpuDone();
+        this.#fail(req, error);
+      },
+    );
+  }
+
+  #tpuDone(): void {
+    this.#tpuBusy = false;
+    this.#tpuCalls++;
+    this.#pumpTpu();
+  }
+
+  #afterTpu(req: Req, r: TpuRun, enqueuedMs: number): void {
+    const config = req.config;
+    this.#tpuBusyMs += r.endMs - r.startMs;
+    req.tpu = {
+      backend: this.#tpu.kind,
+      enqueuedMs,
+      startMs: r.startMs,
+      endMs: r.endMs,
+      modelledMs: r.modelledMs,
+      computedMs: r.computedMs,
+      reload: r.reload,
+      breakdown: r.breakdown,
+    };
+    req.headOutputs = r.outputs ?? config.zeroHead;
+    const obs = config.tenant.obs;
+    this.#push(obs.tpuServiceMs, r.endMs - r.startMs);
+    this.#push(obs.tpuAt, config.choice.k);
+    if (r.reload) {
+      this.#tpuReloads++;
+      this.#emit('reload', {
+        tenant: config.tenant.name,
+        variant: config.variant.id,
+        atMs: r.startMs,
+        reloadMs: r.breakdown?.reloadMs ?? 0,
+        tokenBefore: r.tokenBefore,
+        tokenAfter: r.tokenAfter ?? '',
+      });
+    }
+    if (config.variant.tail === null) this.#finish(req, null, null);
+    else this.#enqueueCpu(req);
+  }
+
+  #enqueueCpu(req: Req): void {
+    req.cpuEnqueuedMs = performance.now();
+    req.config.queue.push(req);
+    this.#dispatch(req.config);
+  }
+
+  #dispatch(config: Config): void {
+    for (const ex of config.executors) {
+      if (config.queue.length === 0) return;
+      if (ex.busy) continue;
+      const req = config.queue.shift()!;
+      ex.busy = true;
+      this.#runCpu(config, ex, req);
+    }
+  }
+
+  #runCpu(config: Config, ex: Executor, req: Req): void {
+    const head = req.headOutputs;
+    const tailInputs = config.variant.boundary.tailInputs.map((t) =>
+      t.from === 'head' ? head![t.index]! : req.inputs[t.index]!,
+    );
+    const startMs = performance.now();
+    ex.worker.run(ex.key, tailInputs).then(
+      (r) => {
+        ex.busy = false;
+        this.#dispatch(config);
+        this.#finish(req, r.outputs, {
+          enqueuedMs: req.cpuEnqueuedMs,
+          startMs,
+          endMs: performance.now(),
+          computeMs: r.endMs - r.startMs,
+          worker: ex.worker.id,
+        });
+      },
+      (error: unknown) => {
+        ex.busy = false;
+        this.#dispatch(config);
+        this.#fail(req, error);
+      },
+    );
+  }
+
+  #finish(req: Req, tail: TensorArray[] | null, cpu: RequestTrace['cpu']): void {
+    const config = req.config;
+    const variant = config.variant;
+    const head = req.headOutputs;
+    let outputs: TensorArray[];
+    try {
+      outputs = variant.boundary.outputs.map((o) => {
+        if (o.part === 'tail') return tail![o.index]!;
+        if (o.part === 'head') return this.#tpu.functional ? head![o.index]! : copyOf(head![o.index]!);
+        return copyOf(req.inputs[o.index]!);
+      });
+    } catch (error) {
+      this.#fail(req, error);
+      return;
+    }
+    const endMs = performance.now();
+    const trace: RequestTrace = {
+      id: req.id,
+      tenant: config.tenant.name,
+      variant: variant.id,
+      config: config.gen,
+      k: config.choice.k,
+      cores: config.choice.cores,
+      mode: config.choice.mode,
+      arrivalMs: req.arrivalMs,
+      tpu: req.tpu,
+      cpu,
+      endMs,
+      latencyMs: endMs - req.arrivalMs,
+      functional: this.#tpu.functional || variant.head === null,
+    };
+    const tenant = config.tenant;
+    tenant.completed++;
+    tenant.latencies[tenant.latencyCount++ % this.#window] = trace.latencyMs;
+    const obs = tenant.obs;
+    this.#push(obs.latencyMs, trace.latencyMs);
+    if (cpu !== null) {
+      this.#push(obs.cpuServiceMs, cpu.computeMs);
+      obs.cpuAt.push(config.choice);
+      if (obs.cpuAt.length > 2 * this.#window) obs.cpuAt.splice(0, obs.cpuAt.length - this.#window);
+    }
+    this.#settled(req);
+    req.resolve({ outputs, trace });
+    this.#emit('request', trace);
+  }
+
+  #fail(req: Req, error: unknown): void {
+    const tenant = req.config.tenant;
+    tenant.failed++;
+    this.#settled(req);
+    req.reject(error);
+  }
+
+  #settled(req: Req): void {
+    const config = req.config;
+    config.inflight--;
+    config.tenant.inFlight--;
+    this.#inFlight--;
+    this.#retireIfDone(config);
+    if (this.#inFlight === 0 && this.#drained !== null) this.#drained();
+  }
+
+  /**
+   * Applies a controller decision: loads the new variants and CPU stages in the background, then switches
+   * every changed tenant at once. Requests admitted before the switch finish on the configuration they were
+   * admitted with; a configuration is disposed after its last request. Resolves with the `switched` event;
+   * rejects (leaving every tenant unchanged) with `InvalidArgumentError` for a bad decision or the error that
+   * made loading fail, and with `ShuttingDownError` when closing. Calls are applied in call order.
+   */
+  reconfigure(decision: Decision): Promise<ReconfigureEvent> {
+    if (this.#closing)
+      return Promise.reject(new ShuttingDownError('The runtime is closing: no reconfiguration'));
+    const t0 = performance.now();
+    return this.#serial(async () => {
+      if (this.#closing) throw new ShuttingDownError('The runtime is closing: no reconfiguration');
+      if (typeof decision !== 'object' || decision === null || !Array.isArray(decision.tenants)) {
+        throw new InvalidArgumentError(expected('an object { tenants: [...] }', 'the decision', decision));
+      }
+      const wanted = new Map<string, Required<TenantChoice>>();
+      decision.tenants.forEach((d, i) => {
+        const tenant = this.#tenant(d?.name);
+        if (wanted.has(d.name)) {
+          throw new InvalidArgumentError(expected('each tenant once', 'the decision', `${d.name} twice`));
+        }
+        wanted.set(d.name, this.#checkChoice(d, tenant.entry.n, `decision.tenants[${i}]`));
+      });
+      this.#checkBudget(new Map([...wanted].map(([n, c]) => [n, c.cores])));
+      const seq = ++this.#seq;
+      const changes: { tenant: TenantState; choice: Required<TenantChoice> }[] = [];
+      for (const [name, choice] of wanted) {
+        const tenant = this.#tenants.get(name)!;
+        const cur = tenant.current.choice;
+        if (cur.k !== choice.k || cur.cores !== choice.cores || cur.mode !== choice.mode) {
+          changes.push({ tenant, choice });
+        }
+      }
+      const settled = await Promise.allSettled(changes.map((c) => this.#prepare(c.tenant, c.choice)));
+      const failed = settled.find((s) => s.status === 'rejected') as PromiseRejectedResult | undefined;
+      const prepared = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+      const describe = () =>
+        changes.map((c, i) => ({
+          name: c.tenant.name,
+          from: { ...c.tenant.current.choice, config: c.tenant.current.gen },
+          to: {
+            ...c.choice,
+            config: (settled[i] as PromiseFulfilledResult<Config> | undefined)?.value?.gen ?? 0,
+          },
+        }));
+      if (failed !== undefined || this.#closing) {
+        await Promise.all(prepared.map((c) => this.#dispose(c)));
+        this.#reconfFailed++;
+        const error =
+          failed?.reason ?? new ShuttingDownError('The runtime started closing during a reconfiguration');
+        this.#emit('reconfigure', {
+          phase: 'failed',
+          seq,
+          atMs: performance.now(),
+          tenants: describe(),
+          elapsedMs: performance.now() - t0,
+          error: String((error as Error)?.message ?? error),
+        });
+        throw error;
+      }
+      const tenants = describe();
+      this.#emit('reconfigure', {
+        phase: 'prepared',
+        seq,
+        atMs: performance.now(),
+        tenants,
+        elapsedMs: performance.now() - t0,
+      });
+      // The switch: synchronous, so no request is admitted half-way through it.
+      changes.forEach((c, i) => {
+        const old = c.tenant.current;
+        c.tenant.current = prepared[i]!;
+        old.retired = true;
+        old.retiredBy = seq;
+        this.#retireIfDone(old);
+      });
+      this.#switches += changes.length;
+      this.#reconfOk++;
+      const event: ReconfigureEvent = {
+        phase: 'switched',
+        seq,
+        atMs: performance.now(),
+        tenants,
+        elapsedMs: performance.now() - t0,
+      };
+      this.#emit('reconfigure', event);
+      return event;
+    });
+  }
+
+  /** Aggregated metrics: counters, queue lengths, latency summaries over the trace window. */
+  stats(): RuntimeStats {
+    const tenants: Record<string, TenantStats> = {};
+    for (const t of this.#tenants.values()) {
+      const n = Math.min(t.latencyCount, this.#window);
+      tenants[t.name] = {
+        choice: { ...t.current.choice },
+        variant: t.current.variant.id,
+        config: t.current.gen,
+        admitted: t.admitted,
+        completed: t.completed,
+        failed: t.failed,
+        rejected: { overloaded: t.rejectedOverloaded, shuttingDown: t.rejectedShuttingDown },
+        inFlight: t.inFlight,
+        queueLimit: t.queueLimit,
+        latency: summarize(t.latencies.subarray(0, n)),
+      };
+    }
+    let variants = 0;
+    for (const m of this.#models.values()) variants += m.size;
+    return {
+      uptimeMs: performance.now() - this.#startMs,
+      closing: this.#closing,
+      backend: this.backend,
+      mode: this.mode,
+      tenants,
+      tpu: {
+        queued: this.#tpuQueue.length,
+        busy: this.#tpuBusy,
+        calls: this.#tpuCalls,
+        reloads: this.#tpuReloads,
+        busyMs: this.#tpuBusyMs,
+      },
+      reconfigurations: {
+        completed: this.#reconfOk,
+        failed: this.#reconfFailed,
+        tenantSwitches: this.#switches,
+      },
+      workers: this.#pool.size,
+      variantsCached: variants,
+    };
+  }
+
+  /**
+   * Samples since the previous call (arrivals, rejections, stage service times, latencies), per tenant —
+   * what a controller's rate and service-time estimators read. Draining: each sample is returned once.
+   */
+  observe(): Observation {
+    const toMs = performance.now();
+    const tenants: Record<string, TenantObservation> = {};
+    for (const t of this.#tenants.values()) {
+      tenants[t.name] = t.obs;
+      t.obs = emptyObservation();
+    }
+    const fromMs = this.#obsFromMs;
+    this.#obsFromMs = toMs;
+    return { fromMs, toMs, tenants };
+  }
+
+  /**
+   * Graceful drain: new submits, tenants and reconfigurations are refused with `ShuttingDownError`; requests
+   * in flight finish; then every interpreter is disposed and every worker terminated. Idempotent.
+   */
+  close(): Promise<void> {
+    if (this.#closed !== null) return this.#closed;
+    this.#closing = true;
+    this.#closed = (async () => {
+      await this.#chain;
+      if (this.#inFlight > 0) {
+        await new Promise<void>((resolve) => {
+          this.#drained = resolve;
+        });
+      }
+      await Promise.all([...this.#tenants.values()].map((t) => this.#dispose(t.current)));
+      await this.#tpu.close();
+      await this.#pool.close();
+    })();
+    return this.#closed;
+  }
+}
+
+/** Error codes a caller should treat as "refused at admission" (retry later or elsewhere). */
+export const REJECTION_CODES: readonly SwapLessError['code'][] = [
+  'SWAPLESS_OVERLOADED',
+  'SWAPLESS_SHUTTING_DOWN',
+];
+
+/**
+ * Creates a runtime. The emulated backend starts at once; workers start with the first tenant.
+ * Throws `InvalidArgumentError` for bad options (an unknown profile included).
+ */
+export async function createRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
+  return new Runtime(options);
+}

@@ -1,0 +1,249 @@
+/** Public shapes of the runtime: options, decisions, traces, events, statistics, observations. */
+import type { TensorArray } from '@swapless/edgetpu';
+import type { CallBreakdown, ProfileInput } from '@swapless/tpu-emulator';
+
+/** How a tenant's CPU stage uses its cores: one interpreter with `c` threads, or `c` single-thread workers. */
+export type CpuMode = 'mg1' | 'mgc';
+
+/** One tenant's configuration: cut `k`, CPU cores `c` and CPU stage mode. */
+export interface TenantChoice {
+  /** Cut point, 0..n: ops [0,k) on the Edge TPU, [k,n) on the CPU. */
+  k: number;
+  /** Cores of the tenant's CPU stage (≥ 1 when the tail is not empty; may be 0 for k = n). */
+  cores: number;
+  /** CPU stage mode (default `mg1`). */
+  mode?: CpuMode;
+}
+
+/** A controller decision: new choices for some tenants (tenants not listed keep theirs). */
+export interface Decision {
+  tenants: readonly (TenantChoice & { name: string })[];
+}
+
+/** The real Edge TPU backend: libedgetpu through `@swapless/edgetpu`'s delegate. */
+export interface EdgeTpuBackendOptions {
+  /** Library to dlopen (default `$SWAPLESS_EDGETPU_LIB`, else `libedgetpu.so.1`). */
+  library?: string;
+  /** Device (`usb:0`, `pci:0`, …; default any). */
+  device?: string;
+  /** Further libedgetpu options. */
+  options?: Record<string, string>;
+  /**
+   * Turns a head segment (ops [0,k) as split) into the bytes the delegate runs — on real hardware the
+   * `*_edgetpu.tflite` from `@swapless/compiler`. Default: the head as split (what the mock delegate needs).
+   */
+  compileHead?: (head: Uint8Array, info: { tenant: string; k: number }) => Promise<Uint8Array> | Uint8Array;
+}
+
+/** Options of {@link createRuntime}. */
+export interface RuntimeOptions {
+  /**
+   * The Edge TPU: a device profile for the emulator (`'usb3'`, `'usb2'`, `'pcie'`, `'devboard'` or a profile
+   * object), or `{ edgetpu: {...} }` for the real delegate. Default `'usb3'`.
+   */
+  device?: ProfileInput | { edgetpu: EdgeTpuBackendOptions };
+  /**
+   * `functional` (default): heads are computed (on the CPU with the emulator) so every output is the model's
+   * real output. `timing-only`: the emulator only times heads; tails get zero boundary inputs (load tests).
+   * Ignored by the real Edge TPU backend, which always computes.
+   */
+  mode?: 'functional' | 'timing-only';
+  /** CPU cores the tenants' CPU stages may use in total (default `os.availableParallelism()`). */
+  cores?: number;
+  /** Default per-tenant bound on requests admitted and not yet completed (default 64). */
+  queueLimit?: number;
+  /** Emulator: real ms per modelled ms (default 1) and jitter seed. */
+  emulator?: { timeScale?: number; seed?: number };
+  /** Threads of the interpreters that compute heads in functional emulated mode (default 1). */
+  headThreads?: number;
+  /** Completed traces kept per tenant for {@link Runtime.stats} percentiles and observations (default 2048). */
+  window?: number;
+}
+
+/** Options of {@link Runtime.addTenant}. */
+export interface TenantOptions {
+  /** Tenant name (unique; used by submit and decisions). */
+  name: string;
+  /** The whole model (.tflite bytes). */
+  model: Uint8Array;
+  /** Initial choice. */
+  choice: TenantChoice;
+  /** Per-tenant queue bound (default: the runtime's `queueLimit`). */
+  queueLimit?: number;
+}
+
+/** Edge TPU part of a trace (null when the request's variant has no head, k = 0). */
+export interface TpuTrace {
+  /** `emulated`: time from the device model (real-time wait); `edgetpu`: measured on the delegate. */
+  backend: 'emulated' | 'edgetpu';
+  /** Entered the TPU queue, ms. */
+  enqueuedMs: number;
+  /** Started on the device, ms. */
+  startMs: number;
+  /** Stage finished (max of modelled and computed for the emulator in functional mode), ms. */
+  endMs: number;
+  /** Modelled device time (emulator), ms; null for the real backend. */
+  modelledMs: number | null;
+  /** Time spent computing the head on the host (functional emulator, or the real delegate), ms; null if none. */
+  computedMs: number | null;
+  /** The device held another caching token and re-uploaded this unit's cached parameters. */
+  reload: boolean;
+  /** The emulator's breakdown of the modelled time. */
+  breakdown: CallBreakdown | null;
+}
+
+/** CPU part of a trace (null when the variant has no tail, k = n). */
+export interface CpuTrace {
+  /** Entered the tenant's CPU queue, ms. */
+  enqueuedMs: number;
+  /** Sent to a worker, ms. */
+  startMs: number;
+  /** Result back on the main thread, ms. */
+  endMs: number;
+  /** Invoke time measured inside the worker (setInput + invoke + getOutput), ms. */
+  computeMs: number;
+  /** Worker that ran it. */
+  worker: number;
+}
+
+/** Everything the runtime recorded about one completed request. Times are `performance.now()` ms. */
+export interface RequestTrace {
+  /** Runtime-wide request number. */
+  id: number;
+  tenant: string;
+  /** Variant the request was pinned to at admission: `<model hash 8>:k=<k>`. */
+  variant: string;
+  /** Configuration generation of the tenant at admission. */
+  config: number;
+  k: number;
+  cores: number;
+  mode: CpuMode;
+  /** Admitted, ms. */
+  arrivalMs: number;
+  tpu: TpuTrace | null;
+  cpu: CpuTrace | null;
+  /** Completed, ms. */
+  endMs: number;
+  /** endMs − arrivalMs. */
+  latencyMs: number;
+  /** True when the outputs are the model's real outputs (false in timing-only mode with an emulated head). */
+  functional: boolean;
+  /** Set when the request failed (the error went to the caller). */
+  error?: string;
+}
+
+/** The result of {@link Runtime.submit}. */
+export interface SubmitResult {
+  /** The model's outputs, in model output order. */
+  outputs: TensorArray[];
+  trace: RequestTrace;
+}
+
+/** A request that was refused at admission. */
+export interface RejectEvent {
+  tenant: string;
+  code: string;
+  atMs: number;
+}
+
+/** A request that was admitted (what a rate estimator counts). */
+export interface ArrivalEvent {
+  tenant: string;
+  id: number;
+  atMs: number;
+}
+
+/** A step of a reconfiguration. */
+export interface ReconfigureEvent {
+  /** `prepared`: new variants loaded; `switched`: new requests use them; `retired`: old ones disposed. */
+  phase: 'prepared' | 'switched' | 'retired' | 'failed';
+  /** Reconfiguration number. */
+  seq: number;
+  atMs: number;
+  tenants: { name: string; from: TenantChoice & { config: number }; to: TenantChoice & { config: number } }[];
+  /** Time from the call to this phase, ms. */
+  elapsedMs: number;
+  error?: string;
+}
+
+/** The device re-uploaded a unit's cached parameters (token switch). */
+export interface ReloadEvent {
+  tenant: string;
+  variant: string;
+  atMs: number;
+  reloadMs: number;
+  tokenBefore: string | null;
+  tokenAfter: string;
+}
+
+/** Event map of the runtime's EventEmitter. */
+export interface RuntimeEvents {
+  request: [RequestTrace];
+  arrival: [ArrivalEvent];
+  reject: [RejectEvent];
+  reconfigure: [ReconfigureEvent];
+  reload: [ReloadEvent];
+}
+
+/** Latency summary over the trace window, ms. */
+export interface LatencySummary {
+  count: number;
+  meanMs: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+/** Per-tenant counters. */
+export interface TenantStats {
+  choice: Required<TenantChoice>;
+  variant: string;
+  config: number;
+  admitted: number;
+  completed: number;
+  failed: number;
+  rejected: { overloaded: number; shuttingDown: number };
+  /** Admitted and not completed. */
+  inFlight: number;
+  queueLimit: number;
+  latency: LatencySummary;
+}
+
+/** Aggregated metrics (what a server exposes). */
+export interface RuntimeStats {
+  uptimeMs: number;
+  closing: boolean;
+  backend: 'emulated' | 'edgetpu';
+  mode: 'functional' | 'timing-only';
+  tenants: Record<string, TenantStats>;
+  tpu: { queued: number; busy: boolean; calls: number; reloads: number; busyMs: number };
+  reconfigurations: { completed: number; failed: number; tenantSwitches: number };
+  workers: number;
+  variantsCached: number;
+}
+
+/** Per-tenant samples since the previous {@link Runtime.observe} (each list bounded by the window). */
+export interface TenantObservation {
+  /** Admission times, ms. */
+  arrivalsMs: number[];
+  /** Rejected at admission. */
+  rejected: number;
+  /** TPU service times (stage start → end), ms, with the cut they were measured at. */
+  tpuServiceMs: number[];
+  /** CPU service times (worker compute), ms. */
+  cpuServiceMs: number[];
+  /** Cut and cores of each CPU sample. */
+  cpuAt: { k: number; cores: number; mode: CpuMode }[];
+  /** Cut of each TPU sample. */
+  tpuAt: number[];
+  /** End-to-end latencies, ms. */
+  latencyMs: number[];
+}
+
+/** What a controller reads: the interval and per-tenant samples. */
+export interface Observation {
+  fromMs: number;
+  toMs: number;
+  tenants: Record<string, TenantObservation>;
+}

@@ -1,0 +1,76 @@
+/**
+ * Segment variants: a model split at cut k into head and tail bytes plus the boundary that connects them,
+ * cached per (model, k) so alternating between cuts re-splits nothing.
+ */
+import { createHash } from 'node:crypto';
+import { expected, InvalidCutError } from '@swapless/core';
+import { analyzeModel, type SplitBoundary, splitModel, type TfliteModel, writeModel } from '@swapless/tflite';
+import { type CompileReport, callBreakdown, compileReport, type DeviceProfile } from '@swapless/tpu-emulator';
+
+/** One split of one model. */
+export interface Variant {
+  /** `<model hash 8>:k=<k>`. */
+  id: string;
+  k: number;
+  n: number;
+  head: Uint8Array | null;
+  tail: Uint8Array | null;
+  boundary: SplitBoundary;
+  /** Emulated compile report of the head (emulated backend only; null without a head). */
+  report: CompileReport | null;
+}
+
+/** SHA-256 of a model's bytes (hex): the cache key of its variants. */
+export function modelHash(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** A parsed model with its variants. */
+export class ModelEntry {
+  readonly hash: string;
+  readonly model: TfliteModel;
+  readonly bytes: Uint8Array;
+  readonly n: number;
+  readonly #variants = new Map<number, Variant>();
+
+  constructor(bytes: Uint8Array, model: TfliteModel, hash: string = modelHash(bytes)) {
+    this.bytes = bytes;
+    this.model = model;
+    this.hash = hash;
+    this.n = analyzeModel(model).ops.length;
+  }
+
+  /** Number of cached variants. */
+  get size(): number {
+    return this.#variants.size;
+  }
+
+  /** The variant at cut k (split and, for the emulator, compiled on first use). */
+  variant(k: number, profile: DeviceProfile | null): Variant {
+    if (!Number.isInteger(k) || k < 0 || k > this.n) {
+      throw new InvalidCutError(
+        expected(`an integer cut point between 0 and ${this.n}`, `a model of ${this.n} ops`, k),
+      );
+    }
+    const hit = this.#variants.get(k);
+    if (hit !== undefined) return hit;
+    const { head, tail, boundary } = splitModel(this.model, k);
+    let report: CompileReport | null = null;
+    if (head !== null && profile !== null) {
+      report = compileReport(head, profile);
+      // Fails now (UnsupportedModelError) for a head with no Edge TPU op, not at the first request.
+      callBreakdown(report, profile);
+    }
+    const v: Variant = {
+      id: `${this.hash.slice(0, 8)}:k=${k}`,
+      k,
+      n: this.n,
+      head: head === null ? null : writeModel(head),
+      tail: tail === null ? null : writeModel(tail),
+      boundary,
+      report,
+    };
+    this.#variants.set(k, v);
+    return v;
+  }
+}
