@@ -2,7 +2,7 @@
  * @swapless/sim — discrete-event simulator of tenants sharing one Edge TPU (FCFS, caching-token reloads) with
  * per-tenant CPU stages (M/G/1 or M/G/c with empirical service times), in virtual time. See docs/sim.md.
  */
-export { Simulation, simulate } from './simulate.js';
+export { CDF_LEVELS, Simulation, simulate } from './simulate.js';
 export { Xoshiro128 } from './rng.js';
 export { quantileSorted, SKETCH_RELATIVE_ACCURACY } from './quantiles.js';
 export type {

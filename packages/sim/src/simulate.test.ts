@@ -1,6 +1,6 @@
 import { ErrorCodes, InvalidArgumentError } from '@swapless/core';
 import { describe, expect, it } from 'vitest';
-import { Simulation, simulate } from './simulate.js';
+import { CDF_LEVELS, Simulation, simulate } from './simulate.js';
 import { cpu, exponentialSamples, system, tenant, tpu } from './testing.js';
 import type { SimTickState } from './types.js';
 
@@ -351,5 +351,33 @@ describe('invalid input', () => {
     expect((error as InvalidArgumentError).code).toBe(ErrorCodes.INVALID_ARGUMENT);
     expect((error as Error).message).toMatch(/^Expected .+ for .+ but received .+/);
     expect((error as Error).message).toMatch(message);
+  });
+});
+
+describe('cdfMs', () => {
+  it('holds the response-time quantiles at the CDF levels, consistent with p50/p95/p99', () => {
+    const r = simulate(
+      {
+        cores: 1,
+        tenants: [
+          {
+            name: 'a',
+            rate: 50,
+            k: 1,
+            n: 2,
+            cores: 1,
+            tpu: { token: 't', serviceMs: 2, serviceVarianceMs2: 0, reloadMs: 0, source: 'emulated' },
+            cpu: { mode: 'mg1', samplesMs: [1, 2, 3, 4, 5], source: 'measured' },
+          },
+        ],
+      },
+      { requests: 20_000, seed: 3 },
+    );
+    const t = r.tenants[0]!;
+    expect(t.cdfMs).toHaveLength(CDF_LEVELS.length);
+    for (let i = 1; i < t.cdfMs.length; i++) expect(t.cdfMs[i]!).toBeGreaterThanOrEqual(t.cdfMs[i - 1]!);
+    expect(t.cdfMs[CDF_LEVELS.indexOf(0.5)]).toBe(t.p50Ms);
+    expect(t.cdfMs[CDF_LEVELS.indexOf(0.95)]).toBe(t.p95Ms);
+    expect(t.cdfMs[CDF_LEVELS.indexOf(0.99)]).toBe(t.p99Ms);
   });
 });

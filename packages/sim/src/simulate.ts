@@ -24,6 +24,12 @@ import type {
 } from './types.js';
 import { checkCores, checkOptions, checkReconfiguration, checkSystem } from './validate.js';
 
+/** Quantile levels of `SimTenantResult.cdfMs`. */
+export const CDF_LEVELS: readonly number[] = Object.freeze([
+  ...Array.from({ length: 99 }, (_, i) => (i + 1) / 100),
+  0.999,
+]);
+
 const INF = Number.POSITIVE_INFINITY;
 
 /**
@@ -443,6 +449,7 @@ export class Simulation {
         p50Ms: l.recorder.quantile(0.5),
         p95Ms: l.recorder.quantile(0.95),
         p99Ms: l.recorder.quantile(0.99),
+        cdfMs: CDF_LEVELS.map((q) => l.recorder.quantile(q)),
         maxResponseMs: n > 0 ? l.maxResponse : Number.NaN,
         tpuWaitMs: mean(l.sumTpuWait),
         tpuServiceMs: mean(l.sumTpuService),

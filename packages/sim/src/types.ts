@@ -138,6 +138,11 @@ export interface SimTenantResult {
   p50Ms: number;
   p95Ms: number;
   p99Ms: number;
+  /**
+   * Response-time quantiles at q = 0.01, 0.02, …, 0.99 and 0.999 (101 values, ms): enough to draw the CDF
+   * without keeping every response. Exact or sketched like the other quantiles.
+   */
+  cdfMs: number[];
   maxResponseMs: number;
   /** Mean wait for the Edge TPU (0 for a tenant without a TPU stage). */
   tpuWaitMs: number;
