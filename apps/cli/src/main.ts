@@ -4,6 +4,7 @@
  */
 import { ErrorCodes, isSwapLessError } from '@swapless/core';
 import type { Command } from './command.js';
+import { benchCommand } from './commands/bench.js';
 import { compileCommand } from './commands/compile.js';
 import { demoCommand } from './commands/demo.js';
 import { emulateCommand } from './commands/emulate.js';
@@ -26,6 +27,7 @@ export const commands: readonly Command[] = [
   emulateCommand,
   compileCommand,
   planCommand,
+  benchCommand,
 ];
 
 const VERSION = '0.1.0';

@@ -23,7 +23,7 @@ describe('swapless plan', () => {
       phases: [{ atS: 5, rates: { a: 10 } }],
       durationS: 10,
     });
-    const r = await cli('plan', path, '--json');
+    const r = await cli('plan', path, '--json', '--repetitions', '3', '--max-cuts', '6');
     expect(r.status).toBe(0);
     const j = JSON.parse(r.out);
     expect(j.sources).toEqual({ tpu: 'emulated', cpu: 'measured', simulated: true });
@@ -47,7 +47,7 @@ describe('swapless plan', () => {
       tenants: [{ name: 'a', model: 'squeezenet', rate: -3 }],
       cpu: { cores: 0 },
     });
-    const r = await cli('plan', path, '--json');
+    const r = await cli('plan', path, '--json', '--repetitions', '3', '--max-cuts', '6');
     expect(r.status).toBe(1);
     const e = JSON.parse(r.out).error;
     expect(e.code).toBe('SWAPLESS_INVALID_CONFIG');

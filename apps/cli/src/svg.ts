@@ -8,6 +8,10 @@ export interface Series {
   name: string;
   /** [x, y] points; non-finite y values break the line. */
   points: readonly (readonly [number, number])[];
+  /** Colour slot (default: the series' position); series that share a slot share a colour. */
+  color?: number;
+  /** SVG stroke-dasharray, e.g. "6,3" (default solid). */
+  dash?: string;
 }
 
 /** Options common to every chart. */
@@ -102,7 +106,8 @@ export function lineChart(series: readonly Series[], options: ChartOptions): str
     );
   }
   series.forEach((s, i) => {
-    const color = COLORS[i % COLORS.length]!;
+    const color = COLORS[(s.color ?? i) % COLORS.length]!;
+    const dash = s.dash ? ` stroke-dasharray="${s.dash}"` : '';
     let d = '';
     let pen = false;
     for (const [x, y] of s.points) {
@@ -113,7 +118,7 @@ export function lineChart(series: readonly Series[], options: ChartOptions): str
       d += `${pen ? 'L' : 'M'}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`;
       pen = true;
     }
-    if (d) out.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="1.6"/>`);
+    if (d) out.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="1.6"${dash}/>`);
     const ly = m.t + 14 + i * 18;
     out.push(
       `<line x1="${m.l + pw + 12}" y1="${ly - 4}" x2="${m.l + pw + 32}" y2="${ly - 4}" stroke="${color}" stroke-width="2"/>`,

@@ -10,7 +10,7 @@ import {
 import { parseWorkload, ratesAt, SwapLessIoError, type Workload } from '@swapless/core';
 import { createLatencyModelRegistry } from '@swapless/queueing';
 import { simulate } from '@swapless/sim';
-import { parseCommand, positionals } from '../args.js';
+import { intFlag, parseCommand, positionals } from '../args.js';
 import type { Command } from '../command.js';
 import { readBytes, resolveModelPath } from '../model-file.js';
 import { table } from '../output.js';
@@ -30,6 +30,8 @@ answer from the cache). Simulated latencies are virtual-time results of those in
 Options:
   --latency-model M   built-in name (mg1-default) or a plugin package/path (docs/plugins.md); default mg1-default
   --no-simulate       skip the simulations (prediction only)
+  --repetitions N     timed runs per CPU measurement when profiling (default 20; profiles are cached)
+  --max-cuts N        candidate cuts per model when profiling (default 12)
   --json              print the plans as JSON (docs/cli.md)
   -h, --help          show this help
 
@@ -58,6 +60,8 @@ export const planCommand: Command = {
     const { values, positionals: pos } = parseCommand('plan', argv, {
       'latency-model': { type: 'string' },
       'no-simulate': { type: 'boolean', default: false },
+      repetitions: { type: 'string' },
+      'max-cuts': { type: 'string' },
     });
     const [path] = positionals('plan', pos, ['workload']);
     const { workload, warnings } = await readWorkload(path!);
@@ -66,6 +70,14 @@ export const planCommand: Command = {
     const registry = createLatencyModelRegistry({ baseDir: process.cwd() });
     const { model } = await registry.load(values['latency-model'] ?? 'mg1-default');
 
+    const profiling = {
+      ...(values.repetitions !== undefined
+        ? { repetitions: intFlag('repetitions', values.repetitions, 1, 100_000)! }
+        : {}),
+      ...(values['max-cuts'] !== undefined
+        ? { maxCuts: intFlag('max-cuts', values['max-cuts'], 2, 10_000)! }
+        : {}),
+    };
     const threads = Array.from(
       { length: Math.min(workload.cpu.cores, availableParallelism()) },
       (_, i) => i + 1,
@@ -78,7 +90,13 @@ export const planCommand: Command = {
         const bytes = await readBytes(await resolveModelPath(t.model));
         catalogs.set(
           t.model,
-          await buildCatalog(bytes, { name: t.model, device: workload.device, threads, onProgress: bar }),
+          await buildCatalog(bytes, {
+            name: t.model,
+            device: workload.device,
+            threads,
+            onProgress: bar,
+            ...profiling,
+          }),
         );
       }
     } finally {

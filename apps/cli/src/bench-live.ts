@@ -1,0 +1,195 @@
+/**
+ * `swapless bench --mode live`: one policy driving the real runtime (real TFLite CPU stages on worker threads,
+ * the Edge TPU emulated in real time, functional mode) under open-loop Poisson arrivals — the same arrival
+ * times for every policy (same seed). Latencies are measured end to end; the TPU part of each is emulated.
+ */
+import {
+  type Decision,
+  type Policy,
+  type PolicyTenant,
+  poissonArrivals,
+  type RatePhase,
+  type StageObservation,
+} from '@swapless/controller';
+import type { TensorArray } from '@swapless/edgetpu';
+import { createRuntime } from '@swapless/runtime';
+import { SeededRandom } from '@swapless/tflite';
+
+/** One tenant of a live run. */
+export interface LiveTenant extends PolicyTenant {
+  model: Uint8Array;
+}
+
+/** Result of one policy's live run (same shape as the simulated one where it overlaps). */
+export interface LiveRun {
+  policy: string;
+  source: 'measured (TPU emulated in real time)';
+  meanResponseMs: number;
+  tenants: {
+    name: string;
+    meanMs: number;
+    p50Ms: number;
+    p95Ms: number;
+    p99Ms: number;
+    throughputPerS: number;
+    completed: number;
+    rejected: number;
+    cdfMs: number[];
+  }[];
+  rejected: number;
+  reconfigurations: number;
+  decisions: { atMs: number; choices: Decision['choices'] }[];
+  series: { windowMs: number; meanResponseMs: number[] };
+}
+
+const quantile = (sorted: number[], q: number) =>
+  sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+
+type Ctor = new (n: number) => TensorArray;
+
+/** Runs `policy` live for `durationMs`. */
+export async function runPolicyLive(
+  policy: Policy,
+  tenants: readonly LiveTenant[],
+  options: {
+    cores: number;
+    device: string;
+    durationMs: number;
+    seed: number;
+    phases: readonly RatePhase[];
+    tickMs?: number;
+    cdfLevels: readonly number[];
+  },
+): Promise<LiveRun> {
+  const tickMs = options.tickMs ?? 1000;
+  const rt = await createRuntime({
+    device: options.device as 'usb3',
+    mode: 'functional',
+    cores: options.cores,
+  });
+  const t0 = performance.now();
+  const first = policy.initial({ tenants, cores: options.cores, device: options.device, nowMs: 0 });
+  const decisions: LiveRun['decisions'] = [{ atMs: 0, choices: first.choices }];
+  for (const [i, t] of tenants.entries())
+    await rt.addTenant({ name: t.name, model: t.model, choice: first.choices[i]! });
+  // One fixed input per tenant: the run measures latency, and functional mode checks results itself.
+  const inputs = new Map<string, TensorArray[]>();
+  const rng = new SeededRandom(options.seed);
+  for (const t of tenants) {
+    const { createInterpreter } = await import('@swapless/edgetpu');
+    const probe = createInterpreter(t.model);
+    inputs.set(
+      t.name,
+      probe.inputs.map((info) => {
+        const ctor = (globalThis as unknown as Record<string, Ctor>)[info.arrayType ?? 'Int8Array']!;
+        const a = new ctor(
+          info.byteSize / (new ctor(0) as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT,
+        );
+        const v = a as unknown as { [i: number]: number; length: number };
+        for (let j = 0; j < v.length; j++)
+          v[j] = info.arrayType === 'Float32Array' ? rng.uniform(-1, 1) : rng.int(-100, 100);
+        return a;
+      }),
+    );
+    probe.dispose();
+  }
+  const arrivals = poissonArrivals(tenants, {
+    durationMs: options.durationMs,
+    seed: options.seed,
+    phases: options.phases,
+  });
+  const latencies = new Map<string, { at: number; ms: number }[]>(tenants.map((t) => [t.name, []]));
+  const rejected = new Map<string, number>(tenants.map((t) => [t.name, 0]));
+  const pending: Promise<void>[] = [];
+  const events = tenants
+    .flatMap((t) => Array.from(arrivals[t.name]!, (at) => ({ at, name: t.name })))
+    .sort((a, b) => a.at - b.at);
+
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+  let next = 0;
+  let nextTick = tickMs;
+  const applying: Promise<unknown>[] = [];
+  while (next < events.length || performance.now() - t0 < options.durationMs) {
+    const now = performance.now() - t0;
+    while (next < events.length && events[next]!.at <= now) {
+      const e = events[next++]!;
+      const started = performance.now();
+      pending.push(
+        rt.submit(e.name, inputs.get(e.name)!).then(
+          () => void latencies.get(e.name)!.push({ at: e.at, ms: performance.now() - started }),
+          () => void rejected.set(e.name, rejected.get(e.name)! + 1),
+        ),
+      );
+    }
+    if (now >= nextTick) {
+      nextTick += tickMs;
+      const obs = rt.observe();
+      const stages: StageObservation[] = [];
+      const arrivalsObs: Record<string, number[]> = {};
+      for (const [name, o] of Object.entries(obs.tenants)) {
+        arrivalsObs[name] = o.arrivalsMs.map((a) => a - t0);
+        for (const [i, ms] of o.tpuServiceMs.entries())
+          stages.push({ tenant: name, stage: 'tpu', k: o.tpuAt[i]!, ms });
+        o.cpuServiceMs.forEach((ms, i) => {
+          const at = o.cpuAt[i]!;
+          stages.push({ tenant: name, stage: 'cpu', k: at.k, threads: at.mode === 'mg1' ? at.cores : 1, ms });
+        });
+      }
+      const d = policy.onTick({ arrivals: arrivalsObs, stages }, now);
+      if (d !== null) {
+        decisions.push({ atMs: now, choices: d.choices });
+        applying.push(
+          rt
+            .reconfigure({ tenants: d.choices.map((c, i) => ({ name: tenants[i]!.name, ...c })) })
+            .catch(() => undefined),
+        );
+      }
+    }
+    if (next >= events.length && now >= options.durationMs) break;
+    const wait = Math.min(next < events.length ? events[next]!.at - now : tickMs, nextTick - now, 5);
+    await sleep(wait);
+  }
+  await Promise.all(pending);
+  await Promise.all(applying);
+  await rt.close();
+
+  const windowMs = tickMs;
+  const windows = Math.ceil(options.durationMs / windowMs);
+  const sums = new Float64Array(windows);
+  const counts = new Float64Array(windows);
+  const rows = tenants.map((t) => {
+    const l = latencies.get(t.name)!;
+    for (const x of l) {
+      const w = Math.min(windows - 1, Math.floor(x.at / windowMs));
+      sums[w]! += x.ms;
+      counts[w]! += 1;
+    }
+    const sorted = l.map((x) => x.ms).sort((a, b) => a - b);
+    const mean = sorted.reduce((s, x) => s + x, 0) / Math.max(1, sorted.length);
+    return {
+      name: t.name,
+      meanMs: mean,
+      p50Ms: quantile(sorted, 0.5),
+      p95Ms: quantile(sorted, 0.95),
+      p99Ms: quantile(sorted, 0.99),
+      throughputPerS: (sorted.length * 1000) / options.durationMs,
+      completed: sorted.length,
+      rejected: rejected.get(t.name)!,
+      cdfMs: options.cdfLevels.map((q) => quantile(sorted, q)),
+    };
+  });
+  const total = rows.reduce((s, r) => s + r.completed, 0);
+  return {
+    policy: policy.name,
+    source: 'measured (TPU emulated in real time)',
+    meanResponseMs: rows.reduce((s, r) => s + r.meanMs * r.completed, 0) / Math.max(1, total),
+    tenants: rows,
+    rejected: rows.reduce((s, r) => s + r.rejected, 0),
+    reconfigurations: decisions.length - 1,
+    decisions,
+    series: {
+      windowMs,
+      meanResponseMs: Array.from(sums, (s, i) => (counts[i]! > 0 ? s / counts[i]! : Number.NaN)),
+    },
+  };
+}

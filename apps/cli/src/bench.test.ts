@@ -1,0 +1,78 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cli, useTempCache } from './test-util.js';
+
+const cacheDir = useTempCache('bench');
+// Few repetitions and cuts: these tests check the command, not the profiles.
+const QUICK = ['--repetitions', '3', '--max-cuts', '6'];
+
+async function workload(value: unknown): Promise<string> {
+  const path = join(cacheDir(), `w-${Math.random().toString(36).slice(2)}.json`);
+  await writeFile(path, JSON.stringify(value));
+  return path;
+}
+
+const twoTenants = {
+  device: 'usb3',
+  cpu: { cores: 2 },
+  tenants: [
+    { name: 'a', model: 'squeezenet', rate: 30 },
+    { name: 'b', model: 'mobilenet_v1', rate: 30 },
+  ],
+  phases: [{ atS: 10, rates: { a: 60 } }],
+  durationS: 20,
+};
+
+describe('swapless bench', () => {
+  it('simulates every policy on the same arrivals and writes the report and plots', async () => {
+    const out = join(cacheDir(), 'report');
+    const r = await cli('bench', await workload(twoTenants), '--out', out, '--json', ...QUICK);
+    expect(r.status).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.mode).toBe('sim');
+    expect(j.policies.map((p: { policy: string }) => p.policy)).toEqual([
+      'swapless',
+      'default',
+      'cpu',
+      'fixed',
+      'oracle',
+    ]);
+    // Same arrivals for every policy: the same number of requests is offered to each (nothing is rejected here).
+    const offered = j.policies.map((p: { tenants: { throughputPerS: number }[] }) =>
+      p.tenants.map((t) => t.throughputPerS.toFixed(3)).join(),
+    );
+    expect(new Set(offered).size).toBe(1);
+    const byName = Object.fromEntries(j.policies.map((p: { policy: string }) => [p.policy, p]));
+    expect(byName.default.reductionVsDefaultPct).toBeNull();
+    expect(byName.oracle.ratioToOracle).toBe(1);
+    expect(byName.swapless.reductionVsDefaultPct).toBeGreaterThan(0);
+    for (const f of ['report.md', 'latency-over-time.svg', 'cdf.svg', 'result.json']) {
+      expect((await readFile(join(out, f), 'utf8')).length).toBeGreaterThan(100);
+    }
+    expect(await readFile(join(out, 'report.md'), 'utf8')).toMatch(/\| policy \| mean ms \|/);
+  });
+
+  it('runs a policy live on the real runtime (TPU emulated in real time)', async () => {
+    const path = await workload({
+      ...twoTenants,
+      tenants: [{ name: 'a', model: 'squeezenet', rate: 20 }],
+      phases: [],
+      durationS: 2,
+    });
+    const r = await cli('bench', path, '--mode', 'live', '--policies', 'default,fixed', '--json', ...QUICK);
+    expect(r.status).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.source).toMatch(/measured/);
+    for (const p of j.policies) {
+      expect(p.tenants[0].throughputPerS).toBeGreaterThan(5);
+      expect(p.rejected).toBe(0);
+    }
+  });
+
+  it('refuses unknown policies and modes with exit 2', async () => {
+    const path = await workload(twoTenants);
+    expect((await cli('bench', path, '--policies', 'swapless,magic')).status).toBe(2);
+    expect((await cli('bench', path, '--mode', 'hybrid')).status).toBe(2);
+  });
+});

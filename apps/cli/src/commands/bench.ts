@@ -1,0 +1,341 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import {
+  buildCatalog,
+  createPolicy,
+  POLICY_NAMES,
+  type PolicyName,
+  type PolicyTenant,
+  runPolicyInSim,
+} from '@swapless/controller';
+import { isSwapLessError, parseWorkload, SwapLessIoError, UsageError } from '@swapless/core';
+import { CDF_LEVELS } from '@swapless/sim';
+import { choiceFlag, intFlag, parseCommand, positionals } from '../args.js';
+import { type LiveRun, type LiveTenant, runPolicyLive } from '../bench-live.js';
+import type { Command } from '../command.js';
+import { readBytes, resolveModelPath } from '../model-file.js';
+import { table } from '../output.js';
+import { progressBar, stderrSink } from '../progress.js';
+import { lineChart } from '../svg.js';
+
+const help = `Usage: swapless bench WORKLOAD.json [--policies default,cpu,fixed,swapless,oracle] [--mode sim|live]
+                      [--out DIR] [--json]
+
+Runs each policy on the same arrivals (same seed) and reports, per policy and tenant, mean, p50, p95, p99,
+throughput, rejected requests and reconfigurations, the reduction of mean latency against "default" (the whole
+model on the Edge TPU, as the default compiler does) and the ratio to "oracle" (the best static configuration
+found in the simulator).
+
+  --mode sim    (default) the discrete-event simulator in virtual time: TPU emulated, CPU times measured
+                profiles; a 60 s workload takes seconds
+  --mode live   the real runtime: real TFLite CPU stages on worker threads, the Edge TPU emulated in real time,
+                functional mode; takes the workload's durationS per policy in wall-clock time
+
+Options:
+  --policies LIST  comma-separated, any of ${POLICY_NAMES.join(', ')} (default: all)
+  --out DIR        write DIR/report.md, DIR/latency-over-time.svg (with reconfiguration marks), DIR/cdf.svg,
+                   DIR/result.json
+  --repetitions N  timed runs per CPU measurement when profiling (default 20; profiles are cached)
+  --max-cuts N     candidate cuts per model when profiling (default 12)
+  --json           print the result as JSON (docs/cli.md)
+  -h, --help       show this help`;
+
+type Run = LiveRun | ReturnType<typeof runPolicyInSim>;
+
+export const benchCommand: Command = {
+  name: 'bench',
+  summary:
+    'run policies (swapless, default, cpu, fixed, oracle) on a workload, simulated or live; report and plots',
+  help,
+  async run(argv, io) {
+    const { values, positionals: pos } = parseCommand('bench', argv, {
+      policies: { type: 'string' },
+      mode: { type: 'string' },
+      out: { type: 'string' },
+      repetitions: { type: 'string' },
+      'max-cuts': { type: 'string' },
+    });
+    const [path] = positionals('bench', pos, ['workload']);
+    const mode = choiceFlag('mode', values.mode, ['sim', 'live'] as const) ?? 'sim';
+    const policies = (values.policies ?? POLICY_NAMES.join(','))
+      .split(',')
+      .map((s) => s.trim()) as PolicyName[];
+    for (const p of policies) {
+      if (!(POLICY_NAMES as readonly string[]).includes(p)) {
+        throw new UsageError(
+          `Expected policies from ${POLICY_NAMES.join(', ')} for --policies but received ${JSON.stringify(p)}`,
+        );
+      }
+    }
+    let text: string;
+    try {
+      text = await readFile(path!, 'utf8');
+    } catch (err) {
+      throw new SwapLessIoError(
+        `Expected a readable workload file but received ${JSON.stringify(path)} (${(err as Error).message})`,
+        { cause: err },
+      );
+    }
+    const { workload, warnings } = parseWorkload(text, path!);
+    for (const w of warnings) io.err(`warning: ${w}`);
+
+    const profiling = {
+      ...(values.repetitions !== undefined
+        ? { repetitions: intFlag('repetitions', values.repetitions, 1, 100_000)! }
+        : {}),
+      ...(values['max-cuts'] !== undefined
+        ? { maxCuts: intFlag('max-cuts', values['max-cuts'], 2, 10_000)! }
+        : {}),
+    };
+    const threads = Array.from(
+      { length: Math.min(workload.cpu.cores, availableParallelism()) },
+      (_, i) => i + 1,
+    );
+    const bar = progressBar(stderrSink);
+    const tenants: LiveTenant[] = [];
+    try {
+      const cache = new Map<
+        string,
+        { bytes: Uint8Array; catalog: Awaited<ReturnType<typeof buildCatalog>> }
+      >();
+      for (const t of workload.tenants) {
+        if (!cache.has(t.model)) {
+          const bytes = await readBytes(await resolveModelPath(t.model));
+          cache.set(t.model, {
+            bytes,
+            catalog: await buildCatalog(bytes, {
+              name: t.model,
+              device: workload.device,
+              threads,
+              onProgress: bar,
+              ...profiling,
+            }),
+          });
+        }
+        const c = cache.get(t.model)!;
+        tenants.push({
+          name: t.name,
+          rate: t.rate,
+          catalog: c.catalog,
+          model: c.bytes,
+          ...(t.sloMs !== undefined ? { sloMs: t.sloMs } : {}),
+        });
+      }
+    } finally {
+      bar.done();
+    }
+    const durationMs = workload.durationS * 1000;
+    const phases = workload.phases.map((p) => ({ atS: p.atS, rates: p.rates }));
+    const runs: Run[] = [];
+    const skipped: { policy: string; reason: string }[] = [];
+    for (const name of policies) {
+      io.err(`bench: ${name} (${mode === 'sim' ? 'simulated' : `live, ${workload.durationS} s`})…`);
+      const policy =
+        name === 'oracle'
+          ? createPolicy('oracle', { seed: workload.seed, phases, durationMs: Math.min(durationMs, 120_000) })
+          : createPolicy(name);
+      const ptenants: PolicyTenant[] = tenants.map(({ model: _model, ...t }) => t);
+      try {
+        runs.push(
+          mode === 'sim'
+            ? runPolicyInSim(
+                {
+                  tenants: ptenants,
+                  cores: workload.cpu.cores,
+                  device: workload.device,
+                  phases,
+                  durationMs,
+                  seed: workload.seed,
+                },
+                policy,
+              )
+            : await runPolicyLive(policy, tenants, {
+                cores: workload.cpu.cores,
+                device: workload.device,
+                durationMs,
+                seed: workload.seed,
+                phases,
+                cdfLevels: CDF_LEVELS,
+              }),
+        );
+      } catch (err) {
+        // A policy that cannot run this workload (e.g. CPU-only with fewer cores than tenants) is reported, not fatal.
+        if (!isSwapLessError(err)) throw err;
+        skipped.push({ policy: name, reason: err.message });
+        io.err(`bench: ${name} cannot run this workload: ${err.message}`);
+      }
+    }
+
+    const mean = (p: string) => runs.find((r) => r.policy === p)?.meanResponseMs;
+    const def = mean('default');
+    const oracle = mean('oracle');
+    const result = {
+      workload: path!,
+      mode,
+      source:
+        mode === 'sim'
+          ? 'simulated (TPU emulated, CPU profiles measured)'
+          : 'measured (TPU emulated in real time)',
+      device: workload.device,
+      cores: workload.cpu.cores,
+      durationS: workload.durationS,
+      seed: workload.seed,
+      policies: runs.map((r) => ({
+        policy: r.policy,
+        meanResponseMs: r.meanResponseMs,
+        reductionVsDefaultPct: def && r.policy !== 'default' ? 100 * (1 - r.meanResponseMs / def) : null,
+        ratioToOracle: oracle ? r.meanResponseMs / oracle : null,
+        rejected: r.rejected,
+        reconfigurations: r.reconfigurations,
+        tenants: r.tenants.map((t) => ({
+          name: t.name,
+          meanMs: t.meanMs,
+          p50Ms: t.p50Ms,
+          p95Ms: t.p95Ms,
+          p99Ms: t.p99Ms,
+          throughputPerS: t.throughputPerS,
+          rejected: t.rejected,
+        })),
+        decisions: r.decisions.map((d) => ({ atMs: d.atMs, choices: d.choices })),
+      })),
+      skipped,
+    };
+
+    const f = (x: number | null | undefined, d = 2) =>
+      x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(d);
+    const summary = table(
+      ['policy', 'mean ms', 'vs default', 'vs oracle', 'rejected', 'reconfig.'],
+      result.policies.map((p) => [
+        p.policy,
+        f(p.meanResponseMs),
+        p.reductionVsDefaultPct === null
+          ? '—'
+          : `${p.reductionVsDefaultPct >= 0 ? '−' : '+'}${f(Math.abs(p.reductionVsDefaultPct), 1)} %`,
+        p.ratioToOracle === null ? '—' : `${f(p.ratioToOracle, 3)}×`,
+        p.rejected,
+        p.reconfigurations,
+      ]),
+    );
+    const perTenant = table(
+      ['policy', 'tenant', 'mean', 'p50', 'p95', 'p99', 'req/s', 'rejected'],
+      result.policies.flatMap((p) =>
+        p.tenants.map((t) => [
+          p.policy,
+          t.name,
+          f(t.meanMs),
+          f(t.p50Ms),
+          f(t.p95Ms),
+          f(t.p99Ms),
+          f(t.throughputPerS, 1),
+          t.rejected,
+        ]),
+      ),
+    );
+
+    if (values.out !== undefined) {
+      const dir = resolve(values.out);
+      try {
+        await mkdir(dir, { recursive: true });
+        const marks =
+          runs
+            .find((r) => r.policy === 'swapless')
+            ?.decisions.slice(1)
+            .map((d) => d.atMs / 1000) ?? [];
+        await writeFile(
+          join(dir, 'latency-over-time.svg'),
+          lineChart(
+            runs.map((r) => ({
+              name: r.policy,
+              points: r.series.meanResponseMs.map(
+                (y, i) => [((i + 0.5) * r.series.windowMs) / 1000, y] as const,
+              ),
+            })),
+            {
+              title: `Mean latency per ${runs[0]?.series.windowMs ?? 1000} ms (${result.source})`,
+              xLabel: 'time (s)',
+              yLabel: 'mean latency (ms)',
+              marks,
+              logY: true,
+            },
+          ),
+        );
+        await writeFile(
+          join(dir, 'cdf.svg'),
+          lineChart(
+            runs.flatMap((r, ri) =>
+              r.tenants.map((t, j) => ({
+                name: `${r.policy}/${t.name}`,
+                color: ri,
+                dash: ['', '6,3', '2,3', '8,3,2,3'][j % 4]!,
+                points: CDF_LEVELS.map((q, i) => [cdfOf(r, j)[i] ?? Number.NaN, q] as const),
+              })),
+            ),
+            {
+              title: `Latency CDF per policy and tenant (${result.source})`,
+              xLabel: 'latency (ms)',
+              yLabel: 'fraction of requests',
+            },
+          ),
+        );
+        await writeFile(join(dir, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
+        await writeFile(
+          join(dir, 'report.md'),
+          [
+            `# SwapLess bench — ${path}`,
+            '',
+            `Mode: ${mode} — ${result.source}. Device ${workload.device}, ${workload.cpu.cores} CPU cores, ${workload.durationS} s, seed ${workload.seed}.`,
+            '',
+            markdownTable(summary),
+            '',
+            ...skipped.map((x) => `- ${x.policy}: not run — ${x.reason}`),
+            '',
+            markdownTable(perTenant),
+            '',
+            '![latency over time](latency-over-time.svg)',
+            '',
+            '![latency CDF](cdf.svg)',
+            '',
+          ].join('\n'),
+        );
+      } catch (err) {
+        throw new SwapLessIoError(
+          `Expected a writable directory for --out but writing to ${JSON.stringify(dir)} failed: ${(err as Error).message}`,
+          { cause: err },
+        );
+      }
+    }
+    if (values.json) {
+      io.out(JSON.stringify(result, null, 2));
+      return 0;
+    }
+    io.out(
+      [
+        `${path} — ${result.source}; ${workload.device}, ${workload.cpu.cores} cores, ${workload.durationS} s, seed ${workload.seed}`,
+        summary,
+        ...skipped.map((x) => `  ${x.policy}: not run — ${x.reason}`),
+        '',
+        perTenant,
+        values.out ? `\nreport: ${join(resolve(values.out), 'report.md')}` : '',
+      ].join('\n'),
+    );
+    return 0;
+  },
+};
+
+/** Response-time quantiles at CDF_LEVELS of tenant j of a run (live runs keep them, simulated ones in `sim`). */
+function cdfOf(run: Run, j: number): readonly number[] {
+  return 'sim' in run ? (run.sim.tenants[j]?.cdfMs ?? []) : (run.tenants[j]?.cdfMs ?? []);
+}
+
+/** Turns the CLI's aligned text table into a Markdown table. */
+function markdownTable(text: string): string {
+  const [header, , ...rows] = text.split('\n');
+  const cells = (line: string) => line.trim().split(/\s{2,}/);
+  const h = cells(header!);
+  return [
+    `| ${h.join(' | ')} |`,
+    `|${h.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${cells(r).join(' | ')} |`),
+  ].join('\n');
+}
