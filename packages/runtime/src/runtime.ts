@@ -53,7 +53,8 @@ const TYPED_ARRAYS: Record<string, unknown> = {
 interface Executor {
   worker: TfliteWorker;
   key: string;
-  busy: boolean;
+  /** Requests sent to the worker and not yet back (at most `depth` of the config). */
+  running: number;
 }
 
 interface Config {
@@ -62,6 +63,12 @@ interface Config {
   variant: Variant;
   choice: Required<TenantChoice>;
   executors: Executor[];
+  /**
+   * Requests an executor may hold at once: 2 for mg1 (the next request waits inside the worker, so it starts
+   * without a thread round trip — same FIFO single server), 1 for mgc (a request goes to whichever worker frees
+   * first: M/G/c).
+   */
+  depth: number;
   queue: Req[];
   inflight: number;
   retired: boolean;
@@ -79,6 +86,8 @@ interface Req {
   tpu: TpuTrace | null;
   headOutputs: TensorArray[] | null;
   cpuEnqueuedMs: number;
+  /** Executor running the CPU stage. */
+  ex: Executor | null;
   resolve: (r: SubmitResult) => void;
   reject: (e: unknown) => void;
 }
@@ -347,6 +356,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
       variant,
       choice,
       executors: [],
+      depth: choice.mode === 'mg1' ? 2 : 1,
       queue: [],
       inflight: 0,
       retired: false,
@@ -364,7 +374,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
           const ex: Executor = {
             worker: this.#pool.acquire(),
             key: `${variant.id}#${config.gen}.${i}`,
-            busy: false,
+            running: 0,
           };
           config.executors.push(ex);
           return ex.worker.load(ex.key, tail, { threads });
@@ -513,6 +523,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
           tpu: null,
           headOutputs: null,
           cpuEnqueuedMs: 0,
+          ex: null,
           resolve,
           reject,
         };
@@ -598,40 +609,57 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
   }
 
   #dispatch(config: Config): void {
-    for (const ex of config.executors) {
-      if (config.queue.length === 0) return;
-      if (ex.busy) continue;
-      const req = config.queue.shift()!;
-      ex.busy = true;
-      this.#runCpu(config, ex, req);
+    const queue = config.queue;
+    const executors = config.executors;
+    // Idle executors first, then (mg1) the second slot of a busy one.
+    for (let level = 0; level < config.depth; level++) {
+      for (let e = 0; e < executors.length; e++) {
+        if (queue.length === 0) return;
+        const ex = executors[e]!;
+        if (ex.running !== level) continue;
+        const req = queue.shift()!;
+        ex.running++;
+        this.#runCpu(config, ex, req);
+      }
     }
   }
 
   #runCpu(config: Config, ex: Executor, req: Req): void {
     const head = req.headOutputs;
-    const tailInputs = config.variant.boundary.tailInputs.map((t) =>
-      t.from === 'head' ? head![t.index]! : req.inputs[t.index]!,
-    );
-    const startMs = performance.now();
-    ex.worker.run(ex.key, tailInputs).then(
-      (r) => {
-        ex.busy = false;
-        this.#dispatch(config);
-        this.#finish(req, r.outputs, {
-          enqueuedMs: req.cpuEnqueuedMs,
-          startMs,
-          endMs: performance.now(),
-          computeMs: r.endMs - r.startMs,
-          worker: ex.worker.id,
-        });
-      },
-      (error: unknown) => {
-        ex.busy = false;
-        this.#dispatch(config);
-        this.#fail(req, error);
-      },
-    );
+    const map = config.variant.boundary.tailInputs;
+    const tailInputs = new Array<TensorArray>(map.length);
+    for (let j = 0; j < map.length; j++) {
+      const t = map[j]!;
+      tailInputs[j] = t.from === 'head' ? head![t.index]! : req.inputs[t.index]!;
+    }
+    req.ex = ex;
+    ex.worker.run(ex.key, tailInputs, req, this.#cpuDone);
   }
+
+  /** Completion of a CPU stage run (one shared callback: no closure per request). */
+  readonly #cpuDone = (
+    req: Req,
+    error: Error | null,
+    outputs: TensorArray[] | null,
+    startMs: number,
+    endMs: number,
+  ): void => {
+    const ex = req.ex!;
+    const config = req.config;
+    ex.running--;
+    this.#dispatch(config);
+    if (error !== null) {
+      this.#fail(req, error);
+      return;
+    }
+    this.#finish(req, outputs, {
+      enqueuedMs: req.cpuEnqueuedMs,
+      startMs,
+      endMs: performance.now(),
+      computeMs: endMs - startMs,
+      worker: ex.worker.id,
+    });
+  };
 
   #finish(req: Req, tail: TensorArray[] | null, cpu: RequestTrace['cpu']): void {
     const config = req.config;

@@ -107,7 +107,7 @@ export class EmulatedBackend implements TpuBackend {
     let computed: Promise<{ outputs: TensorArray[]; ms: number } | null> = Promise.resolve(null);
     if (this.functional) {
       computed = this.#headWorker()
-        .run(variant.id, inputs)
+        .runAsync(variant.id, inputs)
         .then((r) => ({ outputs: r.outputs, ms: r.endMs - r.startMs }));
     }
     // Both must settle before the device is free again, even if one fails.

@@ -96,7 +96,10 @@ export interface TpuTrace {
 export interface CpuTrace {
   /** Entered the tenant's CPU queue, ms. */
   enqueuedMs: number;
-  /** Sent to a worker, ms. */
+  /**
+   * Started in the worker, ms (under mg1 the next request is handed to the worker while the previous one runs and
+   * waits there, so this is when its own setInput began, not when it was sent).
+   */
   startMs: number;
   /** Result back on the main thread, ms. */
   endMs: number;

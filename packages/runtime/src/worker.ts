@@ -1,11 +1,21 @@
 /**
  * Worker threads that run TFLite interpreters off the event loop. A worker holds interpreters by key (one per
- * loaded segment) and runs one request at a time with the synchronous `invoke()` — the worker *is* the thread,
+ * loaded segment) and runs requests one at a time with the synchronous `invoke()` — the worker *is* the thread,
  * so there is no libuv-pool hop. The worker body is an inline script (eval) that imports `@swapless/edgetpu` by
  * the absolute URL resolved here, so the same code works from `dist/` and from vitest's TypeScript sources.
+ *
+ * Hot path (measured in bench/runtime-bench.mjs, rationale in docs/runtime.md):
+ * - the worker does not sit in its event loop: it blocks in `Atomics.wait` on a shared control word and takes
+ *   its messages with `receiveMessageOnPort` (a futex wake instead of libuv's async handle + a 'message' event);
+ * - no structured clone of tensors: the main thread copies each input once into a staging `ArrayBuffer` of this
+ *   segment and *transfers* it together with pre-allocated output buffers; the worker runs
+ *   `setInput(view) → invoke() → getOutput(i, view)` on them and transfers all of them back. Staging buffers are
+ *   reused; output buffers become the caller's arrays, and the next set is allocated right after a request is
+ *   sent, i.e. while the worker computes, not on the critical path;
+ * - callbacks instead of promises per request; completions are plain messages the main thread drains in batches.
  */
-import { Worker } from 'node:worker_threads';
-import { type ErrorCode, SwapLessError } from '@swapless/core';
+import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
+import { type ErrorCode, expected, InvalidArgumentError, SwapLessError } from '@swapless/core';
 import type { TensorArray, TensorInfo } from '@swapless/edgetpu';
 
 /** Options of a segment loaded into a worker. */
@@ -28,59 +38,73 @@ export interface RunResult {
   endMs: number;
 }
 
+/**
+ * Completion of {@link TfliteWorker.run}: `error` is null on success; `startMs`/`endMs` bracket
+ * setInput + invoke + getOutput inside the worker (main-thread clock). Called once per run, never synchronously
+ * from `run` itself.
+ */
+export type RunCallback<T> = (
+  tag: T,
+  error: Error | null,
+  outputs: TensorArray[] | null,
+  startMs: number,
+  endMs: number,
+) => void;
+
 const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
+const { workerData, receiveMessageOnPort } = require('node:worker_threads');
 const origin = performance.timeOrigin;
+const port = workerData.port;
+const ctrl = new Int32Array(workerData.ctrl);
 const interpreters = new Map();
 let api = null;
-const backlog = [];
-function fail(id, error) {
-  parentPort.postMessage({ id, ok: false, error: {
-    name: error && error.name, code: error && error.code, message: String(error && error.message || error),
-    details: error && error.details,
-  } });
+function ctorsOf(list) { return list.map((t) => globalThis[t.arrayType] || Uint8Array); }
+function errorOf(error) {
+  return { name: error && error.name, code: error && error.code, message: String(error && error.message || error),
+    details: error && error.details };
+}
+function run(msg) {
+  const seg = interpreters.get(msg.key);
+  if (seg === undefined) throw new Error('no segment loaded under key ' + msg.key);
+  const it = seg.it, ins = msg.i, outs = msg.o, ic = seg.ic, oc = seg.oc;
+  const t0 = performance.now();
+  for (let i = 0; i < ins.length; i++) it.setInput(i, new ic[i](ins[i]));
+  it.invoke();
+  for (let i = 0; i < outs.length; i++) it.getOutput(i, new oc[i](outs[i]));
+  const t1 = performance.now();
+  port.postMessage({ id: msg.id, ok: true, i: ins, o: outs, t0: origin + t0, t1: origin + t1 }, ins.concat(outs));
 }
 function handle(msg) {
   const id = msg.id;
   try {
-    if (msg.op === 'run') {
-      const it = interpreters.get(msg.key);
-      if (it === undefined) throw new Error('no segment loaded under key ' + msg.key);
-      const t0 = performance.now();
-      const inputs = msg.inputs;
-      for (let i = 0; i < inputs.length; i++) it.setInput(i, inputs[i]);
-      it.invoke();
-      const n = it.outputs.length;
-      const outputs = new Array(n);
-      const transfer = new Array(n);
-      for (let i = 0; i < n; i++) { outputs[i] = it.getOutput(i); transfer[i] = outputs[i].buffer; }
-      const t1 = performance.now();
-      parentPort.postMessage({ id, ok: true, outputs, t0: origin + t0, t1: origin + t1 }, transfer);
-    } else if (msg.op === 'load') {
+    if (msg.op === 'run') run(msg);
+    else if (msg.op === 'load') {
       const it = api.createInterpreter(msg.bytes, msg.options);
-      interpreters.set(msg.key, it);
-      parentPort.postMessage({ id, ok: true, info: { inputs: it.inputs, outputs: it.outputs } });
+      interpreters.set(msg.key, { it, ic: ctorsOf(it.inputs), oc: ctorsOf(it.outputs) });
+      port.postMessage({ id, ok: true, info: { inputs: it.inputs, outputs: it.outputs } });
     } else if (msg.op === 'unload') {
-      const it = interpreters.get(msg.key);
+      const seg = interpreters.get(msg.key);
       interpreters.delete(msg.key);
-      if (it !== undefined) it.dispose();
-      parentPort.postMessage({ id, ok: true });
+      if (seg !== undefined) seg.it.dispose();
+      port.postMessage({ id, ok: true });
     }
   } catch (error) {
-    fail(id, error);
+    port.postMessage({ id, ok: false, error: errorOf(error) });
   }
 }
-parentPort.on('message', (msg) => { if (api === null) backlog.push(msg); else handle(msg); });
+function loop() {
+  for (;;) {
+    const seen = Atomics.load(ctrl, 0);
+    let r;
+    while ((r = receiveMessageOnPort(port)) !== undefined) handle(r.message);
+    Atomics.wait(ctrl, 0, seen);
+  }
+}
 import(workerData.edgetpuUrl).then(
-  (mod) => { api = mod; for (const m of backlog.splice(0)) handle(m); },
-  (error) => { api = { createInterpreter() { throw error; } }; for (const m of backlog.splice(0)) handle(m); },
+  (mod) => { api = mod; loop(); },
+  (error) => { api = { createInterpreter() { throw error; } }; loop(); },
 );
 `;
-
-interface Pending {
-  resolve: (value: Record<string, unknown>) => void;
-  reject: (error: Error) => void;
-}
 
 function toError(raw: {
   name?: string;
@@ -96,12 +120,68 @@ function toError(raw: {
   return error;
 }
 
+type TypedArrayCtor = new (buffer: ArrayBuffer) => TensorArray;
+
+const CTORS: Record<string, TypedArrayCtor> = {
+  Float32Array,
+  Float64Array,
+  Int8Array,
+  Uint8Array,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  BigInt64Array,
+  BigUint64Array,
+} as unknown as Record<string, TypedArrayCtor>;
+
+/** Main-thread side of a loaded segment: tensor sizes and the staging/output buffers it reuses. */
+interface Segment {
+  inCtors: TypedArrayCtor[];
+  inBytes: number[];
+  outCtors: TypedArrayCtor[];
+  outBytes: number[];
+  /** Staging input buffers back from the worker, ready for reuse. */
+  spareIn: ArrayBuffer[][];
+  /** Output buffers allocated ahead (one set is kept ready). */
+  spareOut: ArrayBuffer[][];
+}
+
+interface Pending {
+  /** Control reply (load/unload). */
+  resolve?: (value: Record<string, unknown>) => void;
+  reject?: (error: Error) => void;
+  /** Run completion. */
+  seg?: Segment;
+  done?: RunCallback<unknown>;
+  tag?: unknown;
+}
+
+interface Reply {
+  id: number;
+  ok: boolean;
+  error?: { message: string };
+  i?: ArrayBuffer[];
+  o?: ArrayBuffer[];
+  t0?: number;
+  t1?: number;
+}
+
 let edgetpuUrl: string | undefined;
 
-/** One worker thread with its interpreters; every call is a request/response over its message port. */
+function allocate(bytes: readonly number[]): ArrayBuffer[] {
+  const list = new Array<ArrayBuffer>(bytes.length);
+  for (let i = 0; i < bytes.length; i++) list[i] = new ArrayBuffer(bytes[i]!);
+  return list;
+}
+
+/** One worker thread with its interpreters; every call is a request/response over a message port. */
 export class TfliteWorker {
   readonly #worker: Worker;
+  readonly #port: MessagePort;
+  readonly #ctrl = new Int32Array(new SharedArrayBuffer(4));
   readonly #pending = new Map<number, Pending>();
+  readonly #segments = new Map<string, Segment>();
   #next = 0;
   #dead: Error | null = null;
   #exited: Promise<void>;
@@ -113,14 +193,14 @@ export class TfliteWorker {
   constructor(id: number) {
     this.id = id;
     edgetpuUrl ??= import.meta.resolve('@swapless/edgetpu');
-    this.#worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { edgetpuUrl } });
-    this.#worker.on('message', (msg: { id: number; ok: boolean; error?: never }) => {
-      const p = this.#pending.get(msg.id);
-      if (p === undefined) return;
-      this.#pending.delete(msg.id);
-      if (msg.ok) p.resolve(msg as unknown as Record<string, unknown>);
-      else p.reject(toError(msg.error as unknown as { message: string }));
+    const channel = new MessageChannel();
+    this.#port = channel.port1;
+    this.#worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { edgetpuUrl, port: channel.port2, ctrl: this.#ctrl.buffer },
+      transferList: [channel.port2],
     });
+    this.#port.on('message', (msg: Reply) => this.#reply(msg));
     this.#worker.on('error', (error) => this.#die(error));
     this.#exited = new Promise((resolve) => {
       this.#worker.once('exit', (code) => {
@@ -130,11 +210,40 @@ export class TfliteWorker {
     });
   }
 
+  #reply(msg: Reply): void {
+    const p = this.#pending.get(msg.id);
+    if (p === undefined) return;
+    this.#pending.delete(msg.id);
+    if (p.done !== undefined) {
+      const seg = p.seg!;
+      if (!msg.ok) {
+        p.done(p.tag, toError(msg.error as { message: string }), null, 0, 0);
+        return;
+      }
+      seg.spareIn.push(msg.i!);
+      const o = msg.o!;
+      const outputs = new Array<TensorArray>(o.length);
+      for (let i = 0; i < o.length; i++) outputs[i] = new seg.outCtors[i]!(o[i]!);
+      const origin = performance.timeOrigin;
+      p.done(p.tag, null, outputs, msg.t0! - origin, msg.t1! - origin);
+    } else if (msg.ok) p.resolve!(msg as unknown as Record<string, unknown>);
+    else p.reject!(toError(msg.error as { message: string }));
+  }
+
+  #fire(error: Error): void {
+    const pending = [...this.#pending.values()];
+    this.#pending.clear();
+    for (const p of pending) {
+      if (p.done !== undefined) p.done(p.tag, error, null, 0, 0);
+      else p.reject!(error);
+    }
+  }
+
   #die(error: Error): void {
     if (this.#dead !== null) return;
     this.#dead = error;
-    for (const p of this.#pending.values()) p.reject(error);
-    this.#pending.clear();
+    this.#port.close();
+    this.#fire(error);
     this.onDeath?.(error);
   }
 
@@ -143,35 +252,92 @@ export class TfliteWorker {
     return this.#dead !== null;
   }
 
-  #call(msg: Record<string, unknown>, transfer?: ArrayBuffer[]): Promise<Record<string, unknown>> {
+  #send(msg: Record<string, unknown>, transfer?: ArrayBuffer[]): void {
+    this.#port.postMessage(msg, transfer);
+    Atomics.add(this.#ctrl, 0, 1);
+    Atomics.notify(this.#ctrl, 0);
+  }
+
+  #call(msg: Record<string, unknown>): Promise<Record<string, unknown>> {
     if (this.#dead !== null) return Promise.reject(this.#dead);
     const id = this.#next++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
       msg.id = id;
-      this.#worker.postMessage(msg, transfer);
+      this.#send(msg);
     });
   }
 
   /** Creates an interpreter for `bytes` under `key`. */
   async load(key: string, bytes: Uint8Array, options: LoadOptions): Promise<SegmentInfo> {
     const reply = await this.#call({ op: 'load', key, bytes, options });
-    return reply.info as SegmentInfo;
+    const info = reply.info as SegmentInfo;
+    const ctors = (list: readonly TensorInfo[]) => list.map((t) => CTORS[t.arrayType ?? ''] ?? Uint8Array);
+    const outBytes = info.outputs.map((t) => t.byteSize);
+    this.#segments.set(key, {
+      inCtors: ctors(info.inputs) as TypedArrayCtor[],
+      inBytes: info.inputs.map((t) => t.byteSize),
+      outCtors: ctors(info.outputs) as TypedArrayCtor[],
+      outBytes,
+      spareIn: [],
+      spareOut: [allocate(outBytes)],
+    });
+    return info;
   }
 
-  /** Runs the interpreter under `key` on `inputs` (copied to the worker); resolves with its outputs. */
-  async run(key: string, inputs: readonly TensorArray[]): Promise<RunResult> {
-    const reply = await this.#call({ op: 'run', key, inputs });
-    const origin = performance.timeOrigin;
-    return {
-      outputs: reply.outputs as TensorArray[],
-      startMs: (reply.t0 as number) - origin,
-      endMs: (reply.t1 as number) - origin,
-    };
+  /**
+   * Runs the interpreter under `key` on `inputs` (copied once into reused staging buffers; the caller keeps its
+   * arrays) and calls `done(tag, …)` with freshly owned outputs. Runs sent to one worker execute in order.
+   */
+  run<T>(key: string, inputs: readonly TensorArray[], tag: T, done: RunCallback<T>): void {
+    const seg = this.#segments.get(key);
+    let error: Error | null = this.#dead;
+    if (error === null && seg === undefined) error = new Error(`no segment loaded under key ${key}`);
+    if (error === null && inputs.length !== seg!.inBytes.length) {
+      error = new InvalidArgumentError(
+        expected(`${seg!.inBytes.length} input tensors`, `the inputs of segment ${key}`, inputs.length),
+      );
+    }
+    if (error !== null) {
+      const e = error;
+      queueMicrotask(() => done(tag, e, null, 0, 0));
+      return;
+    }
+    const s = seg!;
+    const staged = s.spareIn.pop() ?? allocate(s.inBytes);
+    for (let i = 0; i < inputs.length; i++) {
+      const a = inputs[i]!;
+      if (a.constructor !== s.inCtors[i] || a.byteLength !== s.inBytes[i]) {
+        s.spareIn.push(staged);
+        const e = new InvalidArgumentError(
+          expected(`a ${s.inCtors[i]!.name} of ${s.inBytes[i]} bytes`, `input ${i} of segment ${key}`, a),
+        );
+        queueMicrotask(() => done(tag, e, null, 0, 0));
+        return;
+      }
+      new Uint8Array(staged[i]!).set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+    }
+    const outs = s.spareOut.pop() ?? allocate(s.outBytes);
+    const id = this.#next++;
+    this.#pending.set(id, { seg: s, done: done as RunCallback<unknown>, tag });
+    this.#send({ op: 'run', id, key, i: staged, o: outs }, staged.concat(outs));
+    // The next request's output buffers, allocated while this one computes.
+    if (s.spareOut.length === 0) s.spareOut.push(allocate(s.outBytes));
+  }
+
+  /** Promise form of {@link run}. */
+  runAsync(key: string, inputs: readonly TensorArray[]): Promise<RunResult> {
+    return new Promise((resolve, reject) => {
+      this.run(key, inputs, null, (_tag, error, outputs, startMs, endMs) => {
+        if (error !== null) reject(error);
+        else resolve({ outputs: outputs!, startMs, endMs });
+      });
+    });
   }
 
   /** Disposes the interpreter under `key` (no-op if absent). */
   async unload(key: string): Promise<void> {
+    this.#segments.delete(key);
     if (this.#dead !== null) return;
     await this.#call({ op: 'unload', key });
   }
@@ -180,8 +346,8 @@ export class TfliteWorker {
   async terminate(): Promise<void> {
     if (this.#dead === null) {
       this.#dead = new Error(`worker ${this.id} was terminated`);
-      for (const p of this.#pending.values()) p.reject(this.#dead);
-      this.#pending.clear();
+      this.#port.close();
+      this.#fire(this.#dead);
     }
     await this.#worker.terminate();
     await this.#exited;
