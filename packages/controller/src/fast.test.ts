@@ -123,4 +123,82 @@ describe('fast search (default model)', () => {
       expect(top[i]!.meanResponseMs).toBeGreaterThanOrEqual(top[i - 1]!.meanResponseMs);
     expect(top[0]!.meanResponseMs).toBeCloseTo(fastSearch(ts, 4, { exactLimit: Infinity }).meanResponseMs, 9);
   });
+
+  /** Instances where tenants share caching tokens: tenant i > 0 reuses the head of tenant 0 at some cuts. */
+  function sharedInstance(seed: number, m: number): PlannedTenant[] {
+    const ts = instance(seed, m);
+    const r = rand(seed + 999);
+    const base = ts[0]!.catalog.cuts;
+    return ts.map((t, i) => {
+      if (i === 0) return t;
+      const cuts = t.catalog.cuts.map((c, j) =>
+        c.tpu !== null && base[j]?.tpu && r() < 0.5 ? { ...c, tpu: base[j]!.tpu } : c,
+      );
+      return { ...t, catalog: { ...t.catalog, cuts } };
+    });
+  }
+
+  it('the pruned option space keeps the optimum (exhaustive over it = generic exhaustive over all), shared tokens too', () => {
+    let shared = 0;
+    for (let seed = 100; seed < 124; seed++) {
+      const m = 2 + (seed % 3);
+      const cores = 2 + (seed % 3);
+      const ts = seed % 2 === 0 ? sharedInstance(seed, m) : instance(seed, m);
+      const model = prepareFastModel(ts, cores);
+      if (model.sharedTokens) shared++;
+      const want = searchConfiguration(ts, cores, defaultModel, { exhaustiveLimit: Infinity }).prediction
+        .meanResponseMs;
+      const top = topConfigurations(model, 1, Infinity)!;
+      const bb = fastSearch(ts, cores, { exactLimit: Infinity });
+      expect(bb.method).toBe('branch-and-bound');
+      if (!Number.isFinite(want)) {
+        expect(bb.meanResponseMs).toBe(Infinity);
+        continue;
+      }
+      expect(top[0]!.meanResponseMs).toBeCloseTo(want, 9);
+      // Branch and bound (with its bound also under shared tokens) finds the same optimum.
+      expect(bb.meanResponseMs).toBeCloseTo(want, 9);
+      const check = defaultModel.predict(systemSetup(ts, bb.choices, cores)).meanResponseMs;
+      expect(check).toBeCloseTo(want, 9);
+    }
+    expect(shared).toBeGreaterThan(5);
+  });
+
+  it('coordinate descent (single, pair and triple moves) is near-optimal on 4 tenants, shared tokens too', () => {
+    let optimal = 0;
+    let worst = 1;
+    const runs = 30;
+    for (let seed = 200; seed < 200 + runs; seed++) {
+      const ts = seed % 2 === 0 ? sharedInstance(seed, 4) : instance(seed, 4);
+      const cores = 3 + (seed % 3);
+      const exact = fastSearch(ts, cores, { exactLimit: Infinity });
+      const cd = fastSearch(ts, cores, { exactLimit: 0 });
+      expect(cd.method).toBe('coordinate-descent');
+      expect(cd.choices.reduce((s, c) => s + c.cores, 0)).toBeLessThanOrEqual(cores);
+      if (!Number.isFinite(exact.meanResponseMs)) continue;
+      // The reported value is the model's value of the reported choices, and never below the optimum.
+      const check = defaultModel.predict(systemSetup(ts, cd.choices, cores)).meanResponseMs;
+      expect(cd.meanResponseMs).toBeCloseTo(check, 9);
+      expect(cd.meanResponseMs).toBeGreaterThanOrEqual(exact.meanResponseMs - 1e-9);
+      const ratio = cd.meanResponseMs / exact.meanResponseMs;
+      if (ratio <= 1 + 1e-9) optimal++;
+      worst = Math.max(worst, ratio);
+    }
+    expect(optimal).toBeGreaterThanOrEqual(runs - 3);
+    expect(worst).toBeLessThan(1.05);
+  });
+
+  it('a warm start at the optimum returns it, and a warm decision stays optimal after a small rate change', () => {
+    for (let seed = 300; seed < 310; seed++) {
+      const ts = instance(seed, 4);
+      const exact = fastSearch(ts, 4, { exactLimit: Infinity });
+      if (!Number.isFinite(exact.meanResponseMs)) continue;
+      const warm = fastSearch(ts, 4, { exactLimit: 0, starts: [exact.choices] });
+      expect(warm.meanResponseMs).toBeCloseTo(exact.meanResponseMs, 9);
+      const drifted = ts.map((t, i) => ({ ...t, rate: t.rate * (1 + (i % 2 === 0 ? 0.03 : -0.03)) }));
+      const exact2 = fastSearch(drifted, 4, { exactLimit: Infinity });
+      const warm2 = fastSearch(drifted, 4, { exactLimit: 0, starts: [exact.choices] });
+      expect(warm2.meanResponseMs / exact2.meanResponseMs).toBeLessThan(1.01);
+    }
+  });
 });

@@ -92,10 +92,27 @@ function catalogFacts(catalog: TenantCatalog): { facts: CutFacts[]; kept: Set<nu
   return f;
 }
 
-const choicesCache = new WeakMap<TenantCatalog, Map<number, { all: TenantChoice[]; facts: CutFacts[] }>>();
+/**
+ * The undominated options of a catalog at a core budget, in (k, cores, original) order, with everything
+ * about them that does not depend on the rate, as flat arrays (cached per catalog and core budget).
+ */
+interface StaticOptions {
+  all: TenantChoice[];
+  /** Index of the option's cut among the kept cuts (options of one cut are contiguous). */
+  cut: Int32Array;
+  cores: Int32Array;
+  /** 1 for M/G/c (single-thread workers), 0 for M/G/1 with `cores` threads. */
+  mgc: Uint8Array;
+  /** CPU stage moments at the option's thread count (null without a CPU stage). */
+  moments: (Moments | null)[];
+  /** TPU stage per option (null for k = 0). */
+  tpu: (CutCandidate['tpu'] | null)[];
+}
 
-/** The undominated choices of a catalog at a core budget, with their cut facts (cached: rate-independent). */
-function choicesOf(catalog: TenantCatalog, cores: number): { all: TenantChoice[]; facts: CutFacts[] } {
+const choicesCache = new WeakMap<TenantCatalog, Map<number, StaticOptions>>();
+
+/** The undominated choices of a catalog at a core budget, with their rate-independent facts (cached). */
+function choicesOf(catalog: TenantCatalog, cores: number): StaticOptions {
   let byCores = choicesCache.get(catalog);
   if (byCores === undefined) {
     byCores = new Map();
@@ -105,11 +122,89 @@ function choicesOf(catalog: TenantCatalog, cores: number): { all: TenantChoice[]
   if (hit === undefined) {
     const { facts, kept } = catalogFacts(catalog);
     const byK = new Map(facts.map((f) => [f.cut.k, f]));
-    const all = tenantChoices(catalog, cores).filter((c) => kept.has(c.k));
-    hit = { all, facts: all.map((c) => byK.get(c.k)!) };
+    // tenantChoices lists the options cut by cut, cores ascending: sort (stably) to be sure.
+    const all = tenantChoices(catalog, cores)
+      .filter((c) => kept.has(c.k))
+      .map((c, i) => ({ c, i }))
+      .sort((x, y) => x.c.k - y.c.k || x.c.cores - y.c.cores || x.i - y.i)
+      .map((x) => x.c);
+    const n = all.length;
+    const cut = new Int32Array(n);
+    const coresArr = new Int32Array(n);
+    const mgc = new Uint8Array(n);
+    const moments: (Moments | null)[] = [];
+    const tpu: (CutCandidate['tpu'] | null)[] = [];
+    let cutIndex = -1;
+    all.forEach((c, o) => {
+      if (o === 0 || all[o - 1]!.k !== c.k) cutIndex++;
+      const f = byK.get(c.k)!;
+      cut[o] = cutIndex;
+      coresArr[o] = c.cores;
+      mgc[o] = c.mode === 'mgc' ? 1 : 0;
+      moments.push(f.cut.cpu === null ? null : f.moments.get(c.mode === 'mg1' ? c.cores : 1)!);
+      tpu.push(f.cut.tpu);
+    });
+    hit = { all, cut, cores: coresArr, mgc, moments, tpu };
     byCores.set(cores, hit);
   }
   return hit;
+}
+
+/** Caching-token ids of the options of a set of tenants (cached for the last set of catalogs seen). */
+interface TokenInfo {
+  catalogs: TenantCatalog[];
+  cores: number;
+  /** Per tenant, per static option: token id (−1 without a TPU stage). */
+  tok: Int32Array[];
+  /** Per tenant, per static option: 1 when the token also appears in another tenant's catalog. */
+  shared: Uint8Array[];
+  sharedTokens: boolean;
+}
+
+let lastTokens: TokenInfo | null = null;
+
+function tokenInfo(tenants: readonly PlannedTenant[], cores: number, stat: StaticOptions[]): TokenInfo {
+  const last = lastTokens;
+  if (
+    last !== null &&
+    last.cores === cores &&
+    last.catalogs.length === tenants.length &&
+    tenants.every((t, i) => last.catalogs[i] === t.catalog)
+  )
+    return last;
+  const tokenIds = new Map<string, number>();
+  const tokenOwners = new Map<number, Set<number>>();
+  tenants.forEach((t, i) => {
+    for (const c of t.catalog.cuts) {
+      if (c.tpu === null) continue;
+      let id = tokenIds.get(c.tpu.token);
+      if (id === undefined) {
+        id = tokenIds.size;
+        tokenIds.set(c.tpu.token, id);
+        tokenOwners.set(id, new Set());
+      }
+      tokenOwners.get(id)!.add(i);
+    }
+  });
+  let sharedTokens = false;
+  for (const o of tokenOwners.values()) if (o.size > 1) sharedTokens = true;
+  const tok = stat.map((s) => {
+    const a = new Int32Array(s.all.length).fill(-1);
+    s.tpu.forEach((t, o) => {
+      if (t !== null) a[o] = tokenIds.get(t.token)!;
+    });
+    return a;
+  });
+  const shared = tok.map((a) => a.map((id) => (id >= 0 && tokenOwners.get(id)!.size > 1 ? 1 : 0)));
+  const info = {
+    catalogs: tenants.map((t) => t.catalog),
+    cores,
+    tok,
+    shared: shared.map((a) => Uint8Array.from(a)),
+    sharedTokens,
+  };
+  lastTokens = info;
+  return info;
 }
 
 /**
@@ -159,73 +254,127 @@ export interface FastModel {
 /**
  * Reduces every tenant's options (all catalogued cuts, minus exactly dominated ones, × cores × mode) to
  * contribution vectors at the tenants' rates. At a given cut, an option with more cores and no lower CPU term
- * than another is dropped too (exact: it only uses more of the budget).
+ * than another is dropped too (exact: it only uses more of the budget). Everything rate-independent is cached
+ * (per catalog and core budget); per decision only the CPU terms and the vectors are computed.
  * @throws InvalidArgumentError when every rate is 0 ({@link fastSearchApplicable}).
  */
 export function prepareFastModel(tenants: readonly PlannedTenant[], cores: number): FastModel {
+  return prepare(tenants, cores, false);
+}
+
+/** Reusable per-tenant buffers of {@link fastSearch}'s internal models (fewer large allocations, less GC). */
+interface TableBuffers {
+  vec: Float64Array;
+  cores: Int32Array;
+  tok: Int32Array;
+  shared: Uint8Array;
+  raw: Float64Array;
+}
+const pool: TableBuffers[] = [];
+
+function buffers(ti: number, count: number, pooled: boolean): TableBuffers {
+  if (!pooled)
+    return {
+      vec: new Float64Array(count * W),
+      cores: new Int32Array(count),
+      tok: new Int32Array(count),
+      shared: new Uint8Array(count),
+      raw: new Float64Array(count * 3),
+    };
+  let b = pool[ti];
+  if (b === undefined || b.cores.length < count) {
+    // Generous from the start: a buffer growing mid-run is a new object for the JIT (deoptimisation).
+    const cap = Math.max(count, 512, 2 * (b?.cores.length ?? 0));
+    b = {
+      vec: new Float64Array(cap * W),
+      cores: new Int32Array(cap),
+      tok: new Int32Array(cap),
+      shared: new Uint8Array(cap),
+      raw: new Float64Array(cap * 3),
+    };
+    pool[ti] = b;
+  }
+  const view = {
+    vec: b.vec.subarray(0, count * W),
+    cores: b.cores.subarray(0, count),
+    tok: b.tok.subarray(0, count),
+    shared: b.shared.subarray(0, count),
+    raw: b.raw.subarray(0, count * 3),
+  };
+  view.vec.fill(0);
+  view.shared.fill(0);
+  view.raw.fill(0);
+  return view;
+}
+
+/**
+ * {@link prepareFastModel}; `pooled` (only for a model that does not outlive the call, as in
+ * {@link fastSearch}) reuses module-level buffers for the tables.
+ */
+function prepare(tenants: readonly PlannedTenant[], cores: number, pooled: boolean): FastModel {
   if (!fastSearchApplicable(tenants)) {
     throw new InvalidArgumentError(expected('a positive total rate', 'prepareFastModel', 0));
   }
-  const tokenIds = new Map<string, number>();
-  const tokenOwners = new Map<number, Set<number>>();
-  tenants.forEach((t, i) => {
-    for (const c of t.catalog.cuts) {
-      if (c.tpu === null) continue;
-      let id = tokenIds.get(c.tpu.token);
-      if (id === undefined) {
-        id = tokenIds.size;
-        tokenIds.set(c.tpu.token, id);
-        tokenOwners.set(id, new Set());
-      }
-      tokenOwners.get(id)!.add(i);
-    }
-  });
-  let sharedTokens = false;
-  for (const o of tokenOwners.values()) if (o.size > 1) sharedTokens = true;
-  const tables = tenants.map((t) => {
-    const { all, facts: optionFacts } = choicesOf(t.catalog, cores);
+  const stat = tenants.map((t) => choicesOf(t.catalog, cores));
+  const tokens = tokenInfo(tenants, cores, stat);
+  let scratch = new Float64Array(0);
+  let keep = new Int32Array(0);
+  const tables = tenants.map((t, ti): TenantTable => {
+    const s = stat[ti]!;
+    const n = s.all.length;
     const lam = t.rate / 1000;
-    const cpuTerm = (c: TenantChoice, o: number): number => {
-      const f = optionFacts[o]!;
-      if (f.cut.cpu === null) return 0;
-      const m = f.moments.get(c.mode === 'mg1' ? c.cores : 1)!;
-      const wait = c.mode === 'mgc' ? mgcWaitMs(lam, m, c.cores) : mg1WaitMs(lam, m);
-      return Number.isFinite(wait) ? t.rate * (wait + m.meanMs) : Infinity;
-    };
-    // Per cut: keep options in increasing cores only while the CPU term strictly improves.
-    const terms = all.map(cpuTerm);
-    const order = all
-      .map((_, o) => o)
-      .sort((a, b) => all[a]!.k - all[b]!.k || all[a]!.cores - all[b]!.cores || terms[a]! - terms[b]!);
-    const choices: TenantChoice[] = [];
-    const cpuOf: number[] = [];
-    const keptFacts: CutFacts[] = [];
-    let lastK = -1;
-    let bestTerm = Infinity;
-    for (const o of order) {
-      const c = all[o]!;
-      if (c.k !== lastK) {
-        lastK = c.k;
-        bestTerm = Infinity;
+    if (scratch.length < n) {
+      scratch = new Float64Array(n);
+      keep = new Int32Array(n);
+    }
+    const terms = scratch;
+    for (let o = 0; o < n; o++) {
+      const m = s.moments[o]!;
+      if (m === null) {
+        terms[o] = 0;
+        continue;
       }
-      if (terms[o]! < bestTerm || (bestTerm === Infinity && choices.at(-1)?.k !== c.k)) {
-        if (terms[o]! < bestTerm) bestTerm = terms[o]!;
-        choices.push(c);
-        keptFacts.push(optionFacts[o]!);
-        cpuOf.push(terms[o]!);
+      const c = s.cores[o]!;
+      const wait = s.mgc[o] === 1 ? mgcWaitMs(lam, m, c) : mg1WaitMs(lam, m);
+      terms[o] = Number.isFinite(wait) ? t.rate * (wait + m.meanMs) : Infinity;
+    }
+    // Per cut: keep options in increasing cores (at equal cores, lower term first) only while the CPU term
+    // strictly improves; the first option of a cut is kept even when unstable.
+    let count = 0;
+    let o = 0;
+    while (o < n) {
+      const cutIndex = s.cut[o]!;
+      let bestTerm = Infinity;
+      let first = true;
+      while (o < n && s.cut[o] === cutIndex) {
+        // The options of one core count (at most mg1 and mgc: the lower term first, as a stable sort).
+        let e = o + 1;
+        while (e < n && s.cut[e] === cutIndex && s.cores[e] === s.cores[o]) e++;
+        const swap = e - o === 2 && terms[o + 1]! < terms[o]!;
+        for (let q = 0; q < e - o; q++) {
+          const pick = swap ? o + 1 - q : o + q;
+          const term = terms[pick]!;
+          if (term < bestTerm || (bestTerm === Infinity && first)) {
+            if (term < bestTerm) bestTerm = term;
+            keep[count++] = pick;
+            first = false;
+          }
+        }
+        o = e;
       }
     }
-    const vec = new Float64Array(choices.length * W);
-    const coresArr = new Int32Array(choices.length);
-    const tok = new Int32Array(choices.length).fill(-1);
-    const shared = new Uint8Array(choices.length);
-    const raw = new Float64Array(choices.length * 3);
+    const choices: TenantChoice[] = new Array(count);
+    const { vec, cores: coresArr, tok, shared, raw } = buffers(ti, count, pooled);
+    const stok = tokens.tok[ti]!;
+    const sshared = tokens.shared[ti]!;
     let minOwn = Infinity;
     let minCores = Infinity;
-    choices.forEach((c, o) => {
-      const f = keptFacts[o]!;
-      const tpu = f.cut.tpu;
-      const b = o * W;
+    for (let j = 0; j < count; j++) {
+      const so = keep[j]!;
+      choices[j] = s.all[so]!;
+      const tpu = s.tpu[so]!;
+      const b = j * W;
+      tok[j] = stok[so]!;
       if (tpu !== null) {
         const x = tpu.serviceMs;
         const r = tpu.reloadMs;
@@ -238,23 +387,24 @@ export function prepareFastModel(tenants: readonly PlannedTenant[], cores: numbe
         vec[b + LVX] = lam * (tpu.serviceVarianceMs2 + x * x);
         vec[b + LXR] = lam * xr;
         vec[b + L2XR] = lam * lam * xr;
-        const id = tokenIds.get(tpu.token)!;
-        tok[o] = id;
-        shared[o] = tokenOwners.get(id)!.size > 1 ? 1 : 0;
-        raw[o * 3] = x;
-        raw[o * 3 + 1] = r;
-        raw[o * 3 + 2] = tpu.serviceVarianceMs2;
+        shared[j] = sshared[so]!;
+        raw[j * 3] = x;
+        raw[j * 3 + 1] = r;
+        raw[j * 3 + 2] = tpu.serviceVarianceMs2;
       }
-      const cpu = cpuOf[o]!;
+      const cpu = terms[so]!;
       vec[b + CPU] = cpu;
-      coresArr[o] = c.cores;
+      const c = s.cores[so]!;
+      coresArr[j] = c;
       const own = cpu + 1000 * vec[b + LX]!;
       if (own < minOwn) minOwn = own;
-      if (c.cores < minCores) minCores = c.cores;
-    });
+      if (c < minCores) minCores = c;
+    }
     return { choices, cores: coresArr, vec, minOwn, minCores, tok, shared, raw, lam };
   });
-  return { tenants, cores, tables, totalRate: tenants.reduce((s, t) => s + t.rate, 0), sharedTokens };
+  let totalRate = 0;
+  for (const t of tenants) totalRate += t.rate;
+  return { tenants, cores, tables, totalRate, sharedTokens: tokens.sharedTokens };
 }
 
 /** True when two tenants' picks share a caching token (then the additive formula does not hold). */
@@ -372,7 +522,10 @@ export interface FastSearchOptions {
   exactLimit?: number;
   /** Extra starting points for coordinate descent (e.g. the configuration in effect: a warm start). */
   starts?: readonly (readonly TenantChoice[])[];
-  /** Random restarts besides the built-in starts (default 1; 0 with a warm start). */
+  /**
+   * Random restarts besides the built-in starts (default 0: with the pair and triple moves they did not find a
+   * better optimum on the bench's instances, see docs/controller.md).
+   */
   restarts?: number;
   /** Seed of the random restarts (default 1): the search is deterministic. */
   seed?: number;
@@ -393,6 +546,10 @@ function branchAndBound(model: FastModel): { picks: number[]; value: number; eva
     coreTail[i] = coreTail[i + 1]! + model.tables[i]!.minCores;
   }
   const sums = Array.from({ length: m + 1 }, () => new Float64Array(W));
+  // Reload components (LR, L2R, LXR, L2XR) of the assigned options whose token another tenant may share:
+  // a later tenant joining that token group lowers their p_i, so the bound leaves them out.
+  const rel = Array.from({ length: m + 1 }, () => new Float64Array(4));
+  const lb = new Float64Array(W);
   const picks = new Array<number>(m).fill(0);
   const best = { picks: [] as number[], value: Infinity, evaluated: 0 };
   const walk = (i: number, left: number): void => {
@@ -408,21 +565,30 @@ function branchAndBound(model: FastModel): { picks: number[]; value: number; eva
     }
     const t = model.tables[i]!;
     const next = sums[i + 1]!;
+    const r0 = rel[i]!;
+    const r1 = rel[i + 1]!;
     const n = t.choices.length;
     for (let o = 0; o < n; o++) {
       const c = t.cores[o]!;
       if (c + coreTail[i + 1]! > left) continue;
       const b = o * W;
       for (let w = 0; w < W; w++) next[w] = s[w]! + t.vec[b + w]!;
-      // Lower bound: the assigned tenants exactly, the others at their cheapest own term and off the TPU
-      // (every dropped term — their waits, reloads, and their share of Λ_T — only adds latency).
-      // (Not with shared tokens: a later tenant joining a token group can lower the earlier ones' p_i.)
-      if (i + 1 < m && best.value < Infinity && !model.sharedTokens) {
-        const saved = next[CPU]!;
-        next[CPU] = saved + ownTail[i + 1]!;
-        const lb = objectiveOf(next, totalRate);
-        next[CPU] = saved;
-        if (lb >= best.value) continue;
+      const sh = t.shared[o] !== 0;
+      r1[0] = r0[0]! + (sh ? t.vec[b + LR]! : 0);
+      r1[1] = r0[1]! + (sh ? t.vec[b + L2R]! : 0);
+      r1[2] = r0[2]! + (sh ? t.vec[b + LXR]! : 0);
+      r1[3] = r0[3]! + (sh ? t.vec[b + L2XR]! : 0);
+      // Lower bound: the assigned tenants exactly (minus the reloads of shareable tokens), the others at their
+      // cheapest own term and off the TPU (every dropped term — their waits, reloads, and their share of Λ_T —
+      // only adds latency; a larger Λ_T only raises the assigned tenants' p_i).
+      if (i + 1 < m && best.value < Infinity) {
+        lb.set(next);
+        lb[CPU] = next[CPU]! + ownTail[i + 1]!;
+        lb[LR] = next[LR]! - r1[0]!;
+        lb[L2R] = next[L2R]! - r1[1]!;
+        lb[LXR] = next[LXR]! - r1[2]!;
+        lb[L2XR] = next[L2XR]! - r1[3]!;
+        if (objectiveOf(lb, totalRate) >= best.value) continue;
       }
       picks[i] = o;
       walk(i + 1, left - c);
@@ -445,119 +611,212 @@ function rng(seed: number): () => number {
 }
 
 /**
+ * The objective from the nine summed components (see {@link objectiveOf}), as scalars: the hot loop of
+ * coordinate descent evaluates a move as base + option without writing a sum vector.
+ */
+function objectiveParts(
+  L: number,
+  lx: number,
+  lr: number,
+  l2r: number,
+  lvx: number,
+  lxr: number,
+  l2xr: number,
+  cpu: number,
+  cnt: number,
+  totalRate: number,
+): number {
+  if (cnt < 0.5) return cpu / totalRate;
+  let rho = lx;
+  let n2 = lvx;
+  if (L > 0) {
+    rho += lr - l2r / L;
+    n2 += lxr - l2xr / L;
+  }
+  if (rho >= 1) return Infinity;
+  const wait = L > 0 ? n2 / (2 * (1 - rho)) : 0;
+  return (cpu + 1000 * (rho + L * wait)) / totalRate;
+}
+
+/**
  * Coordinate descent from several starts: best single-tenant moves (O(1) each against the sum of the other
  * tenants) and core-transfer moves between pairs of tenants, until neither improves.
+ *
+ * Allocation-free in the loop. A round that moves nobody has evaluated every option of every tenant against
+ * the same configuration, so the pair moves reuse those values (best option per tenant and core count)
+ * instead of evaluating again. Configurations at the start of each round are remembered across starts: a
+ * start that reaches one already visited stops (its continuation is the same, deterministic descent).
  */
 function coordinateDescent(
   model: FastModel,
   starts: number[][],
 ): { picks: number[]; value: number; evaluated: number } {
   const m = model.tables.length;
-  const { totalRate } = model;
+  const { totalRate, tables } = model;
+  const sharedTokens = model.sharedTokens;
   const sum = new Float64Array(W);
   const trial = new Float64Array(W);
-  const base = new Float64Array(W);
   const best = { picks: [] as number[], value: Infinity, evaluated: 0 };
+  let evaluated = 0;
   const perCores = model.cores + 1;
-  // best option of a tenant per core count under the current others (for pair moves)
-  const bestAt = Array.from({ length: m }, () => new Int32Array(perCores));
-  const bestAtVal = Array.from({ length: m }, () => new Float64Array(perCores));
-
-  let picks: number[] = [];
-  /** Objective with tenant i moved to option o (trial holds the sums), exact with shared tokens. */
-  // Whether the tenants other than `othersOf` collide among themselves (then every move needs the exact path).
-  let othersOf = -1;
-  let othersCollide = false;
-  const moved = (i: number, o: number): number => {
-    if (othersOf !== i) {
-      othersOf = i;
-      const keep = picks[i]!;
-      picks[i] = -1;
-      othersCollide = collidesExcept(model, picks, i);
-      picks[i] = keep;
+  // Best option of a tenant per core count and Edge TPU presence (slot 2c + on) under the current others, for
+  // pair moves: keeping the best of each presence lets a pair swap who uses the TPU (one tenant moving wholly
+  // onto it to free its cores while the other leaves it), which the single best per core count misses.
+  const bestAt = Array.from({ length: m }, () => new Int32Array(2 * perCores));
+  const bestAtVal = Array.from({ length: m }, () => new Float64Array(2 * perCores));
+  // Where every option of a slot is unstable with the others as they are, the slot still gets the option with the
+  // cheapest own term (CPU term + λ(x + r)): the others moving too can make it stable (the group moves below).
+  const bestAtOwn = new Float64Array(2 * perCores);
+  // Visited configurations as a mixed-radix number (or a string when that could exceed 2^53).
+  let radixProduct = 1;
+  for (const t of tables) radixProduct *= Math.max(1, t.choices.length);
+  const numericKeys = radixProduct < 2 ** 52;
+  const visitedNum = new Set<number>();
+  const visitedStr = new Set<string>();
+  const seen = (p: number[]): boolean => {
+    if (numericKeys) {
+      let key = 0;
+      for (let i = 0; i < m; i++) key = key * tables[i]!.choices.length + p[i]!;
+      if (visitedNum.has(key)) return true;
+      visitedNum.add(key);
+      return false;
     }
-    if (!othersCollide && model.tables[i]!.shared[o] === 0) return objectiveOf(trial, totalRate);
-    const keep = picks[i]!;
-    picks[i] = o;
-    const v = evalPicks(model, trial, picks);
-    picks[i] = keep;
-    return v;
+    const key = p.join(',');
+    if (visitedStr.has(key)) return true;
+    visitedStr.add(key);
+    return false;
   };
+
   for (const start of starts) {
-    picks = [...start];
+    const picks = [...start];
     sum.fill(0);
     let used = 0;
     for (let i = 0; i < m; i++) {
-      const t = model.tables[i]!;
+      const t = tables[i]!;
       for (let w = 0; w < W; w++) sum[w] = sum[w]! + t.vec[picks[i]! * W + w]!;
       used += t.cores[picks[i]!]!;
     }
     if (used > model.cores) continue;
     let value = evalPicks(model, sum, picks);
-    best.evaluated++;
+    evaluated++;
+    let repeated = false;
     for (let round = 0; round < 100; round++) {
+      if (seen(picks)) {
+        repeated = true;
+        break;
+      }
       let improved = false;
-      // Single-tenant moves.
+      // Single-tenant moves; every option is evaluated (also those needing more cores than are free, for
+      // the pair moves below).
       for (let i = 0; i < m; i++) {
-        othersOf = -1;
-        const t = model.tables[i]!;
+        const t = tables[i]!;
+        const vec = t.vec;
+        const tc = t.cores;
+        const sh = t.shared;
+        const n = t.choices.length;
         const cur = picks[i]!;
-        const left = model.cores - used + t.cores[cur]!;
+        const cb = cur * W;
+        const bL = sum[ON]! - vec[cb + ON]!;
+        const bLX = sum[LX]! - vec[cb + LX]!;
+        const bLR = sum[LR]! - vec[cb + LR]!;
+        const bL2R = sum[L2R]! - vec[cb + L2R]!;
+        const bLVX = sum[LVX]! - vec[cb + LVX]!;
+        const bLXR = sum[LXR]! - vec[cb + LXR]!;
+        const bL2XR = sum[L2XR]! - vec[cb + L2XR]!;
+        const bCPU = sum[CPU]! - vec[cb + CPU]!;
+        const bCNT = sum[CNT]! - vec[cb + CNT]!;
+        // With shared tokens: do the other tenants collide among themselves (then every move is exact-path)?
+        let othersCollide = false;
+        if (sharedTokens) {
+          picks[i] = -1;
+          othersCollide = collidesExcept(model, picks, i);
+          picks[i] = cur;
+        }
+        const left = model.cores - used + tc[cur]!;
+        const bav = bestAtVal[i]!;
+        const ba = bestAt[i]!;
+        bav.fill(Infinity);
+        ba.fill(-1);
+        bestAtOwn.fill(Infinity);
         let bo = cur;
         let bv = value;
-        for (let w = 0; w < W; w++) base[w] = sum[w]! - t.vec[cur * W + w]!;
-        for (let o = 0; o < t.choices.length; o++) {
-          if (o === cur || t.cores[o]! > left) continue;
-          const ob = o * W;
-          for (let w = 0; w < W; w++) trial[w] = base[w]! + t.vec[ob + w]!;
-          const v = model.sharedTokens ? moved(i, o) : objectiveOf(trial, totalRate);
-          best.evaluated++;
-          if (v < bv - 1e-12) {
+        for (let o = 0; o < n; o++) {
+          let v: number;
+          if (o === cur) v = value;
+          else {
+            const ob = o * W;
+            if (sharedTokens && (othersCollide || sh[o] !== 0)) {
+              trial[ON] = bL + vec[ob + ON]!;
+              trial[LX] = bLX + vec[ob + LX]!;
+              trial[LR] = bLR + vec[ob + LR]!;
+              trial[L2R] = bL2R + vec[ob + L2R]!;
+              trial[LVX] = bLVX + vec[ob + LVX]!;
+              trial[LXR] = bLXR + vec[ob + LXR]!;
+              trial[L2XR] = bL2XR + vec[ob + L2XR]!;
+              trial[CPU] = bCPU + vec[ob + CPU]!;
+              trial[CNT] = bCNT + vec[ob + CNT]!;
+              picks[i] = o;
+              v = evalPicks(model, trial, picks);
+              picks[i] = cur;
+            } else
+              v = objectiveParts(
+                bL + vec[ob + ON]!,
+                bLX + vec[ob + LX]!,
+                bLR + vec[ob + LR]!,
+                bL2R + vec[ob + L2R]!,
+                bLVX + vec[ob + LVX]!,
+                bLXR + vec[ob + LXR]!,
+                bL2XR + vec[ob + L2XR]!,
+                bCPU + vec[ob + CPU]!,
+                bCNT + vec[ob + CNT]!,
+                totalRate,
+              );
+            evaluated++;
+          }
+          const c = tc[o]!;
+          const slot = 2 * c + (vec[o * W + CNT]! > 0.5 ? 1 : 0);
+          // (The surrogate is computed for every option: a branch first taken late would deoptimise this loop.)
+          const own = vec[o * W + CPU]! + 1000 * (vec[o * W + LX]! + vec[o * W + LR]!);
+          const slotVal = bav[slot]!;
+          if (v < slotVal) {
+            bav[slot] = v;
+            ba[slot] = o;
+          } else if (v === slotVal && slotVal === Infinity && (ba[slot]! < 0 || own < bestAtOwn[slot]!)) {
+            bestAtOwn[slot] = own;
+            ba[slot] = o;
+          }
+          if (c <= left && v < bv - 1e-12) {
             bv = v;
             bo = o;
           }
         }
         if (bo !== cur) {
-          for (let w = 0; w < W; w++) sum[w] = sum[w]! + t.vec[bo * W + w]! - t.vec[cur * W + w]!;
-          used += t.cores[bo]! - t.cores[cur]!;
+          for (let w = 0; w < W; w++) sum[w] = sum[w]! + vec[bo * W + w]! - vec[cb + w]!;
+          used += tc[bo]! - tc[cur]!;
           picks[i] = bo;
           value = bv;
           improved = true;
         }
       }
       if (improved) continue;
-      // Pair moves: hand cores from one tenant to another, each re-choosing its best option at its new count.
-      for (let i = 0; i < m; i++) {
-        othersOf = -1;
-        const t = model.tables[i]!;
-        const cur = picks[i]!;
-        bestAtVal[i]!.fill(Infinity);
-        for (let w = 0; w < W; w++) base[w] = sum[w]! - t.vec[cur * W + w]!;
-        for (let o = 0; o < t.choices.length; o++) {
-          const c = t.cores[o]!;
-          const ob = o * W;
-          for (let w = 0; w < W; w++) trial[w] = base[w]! + t.vec[ob + w]!;
-          const v = model.sharedTokens ? moved(i, o) : objectiveOf(trial, totalRate);
-          best.evaluated++;
-          if (v < bestAtVal[i]![c]!) {
-            bestAtVal[i]![c] = v;
-            bestAt[i]![c] = o;
-          }
-        }
-      }
+      // Pair moves: hand cores from one tenant to another, each re-choosing its best option at its new
+      // count (bestAt is current: nobody moved in this round).
       for (let i = 0; i < m && !improved; i++) {
         for (let j = i + 1; j < m && !improved; j++) {
-          const ti = model.tables[i]!;
-          const tj = model.tables[j]!;
+          const ti = tables[i]!;
+          const tj = tables[j]!;
           const pi = picks[i]!;
           const pj = picks[j]!;
           const free = model.cores - used + ti.cores[pi]! + tj.cores[pj]!;
-          for (let ci = 0; ci <= free && !improved; ci++) {
-            if (bestAtVal[i]![ci] === Infinity) continue;
-            for (let cj = 0; cj + ci <= free; cj++) {
-              if (bestAtVal[j]![cj] === Infinity) continue;
-              const oi = bestAt[i]![ci]!;
-              const oj = bestAt[j]![cj]!;
+          const bvi = bestAt[i]!;
+          const bvj = bestAt[j]!;
+          const limit = 2 * free + 1;
+          for (let si = 0; si <= limit && !improved; si++) {
+            if (bvi[si]! < 0) continue;
+            for (let sj = 0; (sj >> 1) + (si >> 1) <= free; sj++) {
+              if (bvj[sj]! < 0) continue;
+              const oi = bestAt[i]![si]!;
+              const oj = bestAt[j]![sj]!;
               if (oi === pi && oj === pj) continue;
               for (let w = 0; w < W; w++)
                 trial[w] =
@@ -567,14 +826,14 @@ function coordinateDescent(
                   tj.vec[pj * W + w]! +
                   tj.vec[oj * W + w]!;
               let v: number;
-              if (model.sharedTokens) {
+              if (sharedTokens) {
                 picks[i] = oi;
                 picks[j] = oj;
                 v = evalPicks(model, trial, picks);
                 picks[i] = pi;
                 picks[j] = pj;
               } else v = objectiveOf(trial, totalRate);
-              best.evaluated++;
+              evaluated++;
               if (v < value - 1e-12) {
                 sum.set(trial);
                 used += ti.cores[oi]! - ti.cores[pi]! + tj.cores[oj]! - tj.cores[pj]!;
@@ -588,13 +847,82 @@ function coordinateDescent(
           }
         }
       }
+      // Triple moves, last: three tenants re-split their cores and Edge TPU presence at once (e.g. one moves
+      // wholly onto the TPU so that two others can leave it with a core each).
+      for (let i = 0; i < m && !improved; i++) {
+        const ti = tables[i]!;
+        const pi = picks[i]!;
+        const bvi = bestAt[i]!;
+        for (let j = i + 1; j < m && !improved; j++) {
+          const tj = tables[j]!;
+          const pj = picks[j]!;
+          const bvj = bestAt[j]!;
+          for (let l = j + 1; l < m && !improved; l++) {
+            const tl = tables[l]!;
+            const pl = picks[l]!;
+            const bvl = bestAt[l]!;
+            const free = model.cores - used + ti.cores[pi]! + tj.cores[pj]! + tl.cores[pl]!;
+            for (let si = 0; si <= 2 * free + 1 && !improved; si++) {
+              if (bvi[si]! < 0) continue;
+              for (let sj = 0; (si >> 1) + (sj >> 1) <= free && !improved; sj++) {
+                if (bvj[sj]! < 0) continue;
+                for (let sl = 0; (si >> 1) + (sj >> 1) + (sl >> 1) <= free; sl++) {
+                  if (bvl[sl]! < 0) continue;
+                  const oi = bestAt[i]![si]!;
+                  const oj = bestAt[j]![sj]!;
+                  const ol = bestAt[l]![sl]!;
+                  // Only genuine triples: moves of fewer tenants were tried above.
+                  if (oi === pi || oj === pj || ol === pl) continue;
+                  for (let w = 0; w < W; w++)
+                    trial[w] =
+                      sum[w]! -
+                      ti.vec[pi * W + w]! +
+                      ti.vec[oi * W + w]! -
+                      tj.vec[pj * W + w]! +
+                      tj.vec[oj * W + w]! -
+                      tl.vec[pl * W + w]! +
+                      tl.vec[ol * W + w]!;
+                  let v: number;
+                  if (sharedTokens) {
+                    picks[i] = oi;
+                    picks[j] = oj;
+                    picks[l] = ol;
+                    v = evalPicks(model, trial, picks);
+                    picks[i] = pi;
+                    picks[j] = pj;
+                    picks[l] = pl;
+                  } else v = objectiveOf(trial, totalRate);
+                  evaluated++;
+                  if (v < value - 1e-12) {
+                    sum.set(trial);
+                    used +=
+                      ti.cores[oi]! -
+                      ti.cores[pi]! +
+                      tj.cores[oj]! -
+                      tj.cores[pj]! +
+                      tl.cores[ol]! -
+                      tl.cores[pl]!;
+                    picks[i] = oi;
+                    picks[j] = oj;
+                    picks[l] = ol;
+                    value = v;
+                    improved = true;
+                    break;
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
       if (!improved) break;
     }
-    if (value < best.value) {
+    if (!repeated && value < best.value) {
       best.value = value;
       best.picks = picks;
     }
   }
+  best.evaluated = evaluated;
   return best;
 }
 
@@ -641,7 +969,7 @@ function startPoints(model: FastModel, options: FastSearchOptions): number[][] {
     if (g !== null) starts.push(g);
   }
   const rand = rng(options.seed ?? 1);
-  for (let r = 0; r < (options.restarts ?? (warm ? 0 : 1)); r++) {
+  for (let r = 0; r < (options.restarts ?? 0); r++) {
     let left = model.cores;
     const p: number[] = [];
     let ok = true;
@@ -658,11 +986,8 @@ function startPoints(model: FastModel, options: FastSearchOptions): number[][] {
     }
     if (ok) starts.push(p);
   }
-  const seen = new Set<string>();
-  return starts.filter((p) => {
-    const key = p.join(',');
-    if (seen.has(key)) return false;
-    seen.add(key);
+  return starts.filter((p, i) => {
+    for (let j = 0; j < i; j++) if (starts[j]!.every((x, t) => x === p[t])) return false;
     return true;
   });
 }
@@ -678,7 +1003,8 @@ export function fastSearch(
   cores: number,
   options: FastSearchOptions = {},
 ): FastSearchResult {
-  const model = prepareFastModel(tenants, cores);
+  // The model does not outlive this call: its tables may use the reusable buffers.
+  const model = prepare(tenants, cores, true);
   return fastSearchPrepared(model, options);
 }
 
