@@ -29,11 +29,14 @@ found in the simulator).
 
   --mode sim    (default) the discrete-event simulator in virtual time: TPU emulated, CPU times measured
                 profiles; a 60 s workload takes seconds
-  --mode live   the real runtime: real TFLite CPU stages on worker threads, the Edge TPU emulated in real time,
-                functional mode; takes the workload's durationS per policy in wall-clock time
+  --mode live   the real runtime: real TFLite CPU stages on worker threads, the Edge TPU emulated in real time;
+                takes the workload's durationS per policy in wall-clock time. Timing-only by default (the TPU
+                part is not computed, only timed); --functional also computes each head on the CPU so results are
+                real — on a small machine that CPU work competes with the CPU stages and dominates latency
 
 Options:
   --policies LIST  comma-separated, any of ${POLICY_NAMES.join(', ')} (default: all)
+  --functional     with --mode live: compute the TPU heads on the CPU too (correct outputs, slower)
   --out DIR        write DIR/report.md, DIR/latency-over-time.svg (with reconfiguration marks), DIR/cdf.svg,
                    DIR/result.json
   --repetitions N  timed runs per CPU measurement when profiling (default 20; profiles are cached)
@@ -55,6 +58,7 @@ export const benchCommand: Command = {
       out: { type: 'string' },
       repetitions: { type: 'string' },
       'max-cuts': { type: 'string' },
+      functional: { type: 'boolean', default: false },
     });
     const [path] = positionals('bench', pos, ['workload']);
     const mode = choiceFlag('mode', values.mode, ['sim', 'live'] as const) ?? 'sim';
@@ -176,7 +180,7 @@ export const benchCommand: Command = {
       source:
         mode === 'sim'
           ? 'simulated (TPU emulated, CPU profiles measured)'
-          : 'measured (TPU emulated in real time)',
+          : `measured (TPU emulated in real time, ${values.functional ? 'functional' : 'timing-only'})`,
       device: workload.device,
       cores: workload.cpu.cores,
       durationS: workload.durationS,
