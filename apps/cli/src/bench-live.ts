@@ -35,6 +35,8 @@ export interface LiveRun {
     completed: number;
     rejected: number;
     cdfMs: number[];
+    /** Per-stage means from the runtime's traces (same meaning as the simulator's per-tenant stage means). */
+    stages: LiveStageMeans;
   }[];
   rejected: number;
   reconfigurations: number;
@@ -42,8 +44,52 @@ export interface LiveRun {
   series: { windowMs: number; meanResponseMs: number[] };
 }
 
+/** Per-stage means of one tenant's completed requests, ms (from the runtime's request traces). */
+export interface LiveStageMeans {
+  /** Submit time − scheduled (Poisson) arrival time: lateness of the arrival generator. */
+  submitLagMs: number;
+  tpuWaitMs: number;
+  /** TPU stage as it lasted (start → end), reloads included. */
+  tpuServiceMs: number;
+  /** TPU stage as the device model says (what the simulator uses). */
+  tpuModelledMs: number;
+  /** Fraction of TPU calls that paid a reload. */
+  reloadFraction: number;
+  cpuWaitMs: number;
+  /** Compute time inside the worker. */
+  cpuServiceMs: number;
+  /** Rest of the CPU stage: worker → main-thread return hop and output assembly. */
+  cpuReturnMs: number;
+}
+
 const quantile = (sorted: number[], q: number) =>
   sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+
+const stageMeans = (a: {
+  n: number;
+  submitLag: number;
+  tpuN: number;
+  tpuWait: number;
+  tpuService: number;
+  tpuModelled: number;
+  reloads: number;
+  cpuN: number;
+  cpuWait: number;
+  cpuService: number;
+  cpuReturn: number;
+}): LiveStageMeans => {
+  const per = (x: number, n: number) => (n > 0 ? x / n : 0);
+  return {
+    submitLagMs: per(a.submitLag, a.n),
+    tpuWaitMs: per(a.tpuWait, a.tpuN),
+    tpuServiceMs: per(a.tpuService, a.tpuN),
+    tpuModelledMs: per(a.tpuModelled, a.tpuN),
+    reloadFraction: per(a.reloads, a.tpuN),
+    cpuWaitMs: per(a.cpuWait, a.cpuN),
+    cpuServiceMs: per(a.cpuService, a.cpuN),
+    cpuReturnMs: per(a.cpuReturn, a.cpuN),
+  };
+};
 
 type Ctor = new (n: number) => TensorArray;
 
@@ -102,6 +148,24 @@ export async function runPolicyLive(
   });
   const latencies = new Map<string, { at: number; ms: number }[]>(tenants.map((t) => [t.name, []]));
   const rejected = new Map<string, number>(tenants.map((t) => [t.name, 0]));
+  const acc = new Map(
+    tenants.map((t) => [
+      t.name,
+      {
+        n: 0,
+        submitLag: 0,
+        tpuN: 0,
+        tpuWait: 0,
+        tpuService: 0,
+        tpuModelled: 0,
+        reloads: 0,
+        cpuN: 0,
+        cpuWait: 0,
+        cpuService: 0,
+        cpuReturn: 0,
+      },
+    ]),
+  );
   const pending: Promise<void>[] = [];
   const events = tenants
     .flatMap((t) => Array.from(arrivals[t.name]!, (at) => ({ at, name: t.name })))
@@ -118,7 +182,25 @@ export async function runPolicyLive(
       const started = performance.now();
       pending.push(
         rt.submit(e.name, inputs.get(e.name)!).then(
-          () => void latencies.get(e.name)!.push({ at: e.at, ms: performance.now() - started }),
+          ({ trace }) => {
+            latencies.get(e.name)!.push({ at: e.at, ms: performance.now() - started });
+            const a = acc.get(e.name)!;
+            a.n++;
+            a.submitLag += started - t0 - e.at;
+            if (trace.tpu !== null) {
+              a.tpuN++;
+              a.tpuWait += trace.tpu.startMs - trace.tpu.enqueuedMs;
+              a.tpuService += trace.tpu.endMs - trace.tpu.startMs;
+              a.tpuModelled += trace.tpu.modelledMs ?? trace.tpu.endMs - trace.tpu.startMs;
+              if (trace.tpu.reload) a.reloads++;
+            }
+            if (trace.cpu !== null) {
+              a.cpuN++;
+              a.cpuWait += trace.cpu.startMs - trace.cpu.enqueuedMs;
+              a.cpuService += trace.cpu.computeMs;
+              a.cpuReturn += trace.endMs - trace.cpu.startMs - trace.cpu.computeMs;
+            }
+          },
           () => void rejected.set(e.name, rejected.get(e.name)! + 1),
         ),
       );
@@ -131,7 +213,7 @@ export async function runPolicyLive(
       for (const [name, o] of Object.entries(obs.tenants)) {
         arrivalsObs[name] = o.arrivalsMs.map((a) => a - t0);
         for (const [i, ms] of o.tpuServiceMs.entries())
-          stages.push({ tenant: name, stage: 'tpu', k: o.tpuAt[i]!, ms });
+          stages.push({ tenant: name, stage: 'tpu', k: o.tpuAt[i]!, ms, reload: o.tpuReload[i] === true });
         o.cpuServiceMs.forEach((ms, i) => {
           const at = o.cpuAt[i]!;
           stages.push({ tenant: name, stage: 'cpu', k: at.k, threads: at.mode === 'mg1' ? at.cores : 1, ms });
@@ -148,8 +230,9 @@ export async function runPolicyLive(
       }
     }
     if (next >= events.length && now >= options.durationMs) break;
-    const wait = Math.min(next < events.length ? events[next]!.at - now : tickMs, nextTick - now, 5);
-    await sleep(wait);
+    // From a fresh clock: submitting and the policy's tick above took time since `now`.
+    const later = performance.now() - t0;
+    await sleep(Math.min(next < events.length ? events[next]!.at - later : tickMs, nextTick - later));
   }
   await Promise.all(pending);
   await Promise.all(applying);
@@ -178,6 +261,7 @@ export async function runPolicyLive(
       completed: sorted.length,
       rejected: rejected.get(t.name)!,
       cdfMs: options.cdfLevels.map((q) => quantile(sorted, q)),
+      stages: stageMeans(acc.get(t.name)!),
     };
   });
   const total = rows.reduce((s, r) => s + r.completed, 0);

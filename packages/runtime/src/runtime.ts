@@ -118,6 +118,7 @@ function emptyObservation(): TenantObservation {
     cpuServiceMs: [],
     cpuAt: [],
     tpuAt: [],
+    tpuReload: [],
     latencyMs: [],
   };
 }
@@ -587,6 +588,8 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     const obs = config.tenant.obs;
     this.#push(obs.tpuServiceMs, r.endMs - r.startMs);
     this.#push(obs.tpuAt, config.choice.k);
+    obs.tpuReload.push(r.reload);
+    if (obs.tpuReload.length > 2 * this.#window) obs.tpuReload.splice(0, obs.tpuReload.length - this.#window);
     if (r.reload) {
       this.#tpuReloads++;
       this.#emit('reload', {

@@ -45,6 +45,19 @@ interface Ref<T> {
   ready: Promise<T>;
 }
 
+/** Resolves at `performance.now() ≥ due`: a timer for whole ms, then event-loop turns (setImmediate) for the rest. */
+function untilMs(due: number): Promise<void> {
+  return new Promise((resolve) => {
+    const check = () => {
+      const left = due - performance.now();
+      if (left <= 0) resolve();
+      else if (left > 1.5) setTimeout(check, left - 1);
+      else setImmediate(check);
+    };
+    check();
+  });
+}
+
 /** The calibrated device model in real time, optionally computing heads on the CPU (functional mode). */
 export class EmulatedBackend implements TpuBackend {
   readonly kind = 'emulated' as const;
@@ -52,6 +65,7 @@ export class EmulatedBackend implements TpuBackend {
   readonly profile: DeviceProfile;
   readonly #device: EmulatedDevice;
   readonly #threads: number;
+  readonly #timeScale: number;
   #worker: TfliteWorker | null = null;
   readonly #heads = new Map<string, Ref<void>>();
 
@@ -66,6 +80,7 @@ export class EmulatedBackend implements TpuBackend {
     this.profile = this.#device.profile;
     this.functional = options.functional;
     this.#threads = options.threads;
+    this.#timeScale = options.timeScale ?? 1;
   }
 
   #headWorker(): TfliteWorker {
@@ -115,6 +130,10 @@ export class EmulatedBackend implements TpuBackend {
     if (t.status === 'rejected') throw t.reason;
     if (c.status === 'rejected') throw c.reason;
     const r = t.value;
+    // The device's timer (setTimeout, whole-ms libuv clock cached per loop turn) can fire up to ~1 ms before the
+    // modelled time: the stage must not end before it (the device is never free early).
+    const due = startMs + r.breakdown.totalMs * this.#timeScale;
+    if (performance.now() < due) await untilMs(due);
     return {
       outputs: c.value?.outputs ?? null,
       startMs,

@@ -240,6 +240,8 @@ export interface TenantObservation {
   cpuAt: { k: number; cores: number; mode: CpuMode }[];
   /** Cut of each TPU sample. */
   tpuAt: number[];
+  /** Whether each TPU sample paid a reload (the device held another head's caching token). */
+  tpuReload: boolean[];
   /** End-to-end latencies, ms. */
   latencyMs: number[];
 }

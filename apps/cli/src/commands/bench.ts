@@ -161,6 +161,7 @@ export const benchCommand: Command = {
                 seed: workload.seed,
                 phases,
                 cdfLevels: CDF_LEVELS,
+                functional: values.functional === true,
               }),
         );
       } catch (err) {
@@ -192,7 +193,7 @@ export const benchCommand: Command = {
         ratioToOracle: oracle ? r.meanResponseMs / oracle : null,
         rejected: r.rejected,
         reconfigurations: r.reconfigurations,
-        tenants: r.tenants.map((t) => ({
+        tenants: r.tenants.map((t, j) => ({
           name: t.name,
           meanMs: t.meanMs,
           p50Ms: t.p50Ms,
@@ -200,6 +201,7 @@ export const benchCommand: Command = {
           p99Ms: t.p99Ms,
           throughputPerS: t.throughputPerS,
           rejected: t.rejected,
+          stages: stagesOf(r, j),
         })),
         decisions: r.decisions.map((d) => ({ atMs: d.atMs, choices: d.choices })),
       })),
@@ -330,6 +332,22 @@ export const benchCommand: Command = {
 /** Response-time quantiles at CDF_LEVELS of tenant j of a run (live runs keep them, simulated ones in `sim`). */
 function cdfOf(run: Run, j: number): readonly number[] {
   return 'sim' in run ? (run.sim.tenants[j]?.cdfMs ?? []) : (run.tenants[j]?.cdfMs ?? []);
+}
+
+/** Per-stage means of tenant j (simulated: the simulator's; live: from the runtime's traces). */
+function stagesOf(run: Run, j: number): Record<string, number> | null {
+  if ('sim' in run) {
+    const t = run.sim.tenants[j];
+    if (t === undefined) return null;
+    return {
+      tpuWaitMs: t.tpuWaitMs,
+      tpuServiceMs: t.tpuServiceMs,
+      reloadFraction: t.switchFraction,
+      cpuWaitMs: t.cpuWaitMs,
+      cpuServiceMs: t.cpuServiceMs,
+    };
+  }
+  return { ...(run.tenants[j]?.stages ?? {}) };
 }
 
 /** Turns the CLI's aligned text table into a Markdown table. */
