@@ -188,21 +188,26 @@ function tokenInfo(tenants: readonly PlannedTenant[], cores: number, stat: Stati
   });
   let sharedTokens = false;
   for (const o of tokenOwners.values()) if (o.size > 1) sharedTokens = true;
-  const tok = stat.map((s) => {
-    const a = new Int32Array(s.all.length).fill(-1);
-    s.tpu.forEach((t, o) => {
-      if (t !== null) a[o] = tokenIds.get(t.token)!;
-    });
-    return a;
-  });
-  const shared = tok.map((a) => a.map((id) => (id >= 0 && tokenOwners.get(id)!.size > 1 ? 1 : 0)));
-  const info = {
-    catalogs: tenants.map((t) => t.catalog),
-    cores,
-    tok,
-    shared: shared.map((a) => Uint8Array.from(a)),
-    sharedTokens,
-  };
+  // Plain loops and push, not Array.prototype.map: see packedArray.
+  const tok: Int32Array[] = [];
+  const shared: Uint8Array[] = [];
+  for (const s of stat) {
+    const n = s.all.length;
+    const a = new Int32Array(n).fill(-1);
+    const sh = new Uint8Array(n);
+    for (let o = 0; o < n; o++) {
+      const t = s.tpu[o]!;
+      if (t === null) continue;
+      const id = tokenIds.get(t.token)!;
+      a[o] = id;
+      sh[o] = tokenOwners.get(id)!.size > 1 ? 1 : 0;
+    }
+    tok.push(a);
+    shared.push(sh);
+  }
+  const catalogs: TenantCatalog[] = [];
+  for (const t of tenants) catalogs.push(t.catalog);
+  const info: TokenInfo = { catalogs, cores, tok, shared, sharedTokens };
   lastTokens = info;
   return info;
 }
@@ -216,6 +221,37 @@ function tokenInfo(tenants: readonly PlannedTenant[], cores: number, stat: Stati
 export function fastSearchApplicable(tenants: readonly PlannedTenant[]): boolean {
   return tenants.some((t) => t.rate > 0);
 }
+
+/**
+ * Hidden classes. The search's hot functions are optimised for the exact maps of the objects below (the model,
+ * its `tables` array, each table); one object of another map — an array of another elements kind, or a number
+ * field that changed representation — deoptimises all of them at once (once per process, ~20 slow decisions).
+ * Hence: every such object comes from one constructor that assigns all fields in one order, number fields that
+ * can hold fractions are first assigned a fraction (the field is a Double from the start, so that an integral
+ * value later — λ = 0, an integral total rate — is stored as a double rather than turning a Smi field into a
+ * Double one, which deprecates the map), integer fields only ever hold Smis, and arrays are built empty + push
+ * (PACKED_ELEMENTS): `Array.prototype.map` yields PACKED arrays from the builtin but HOLEY ones once TurboFan
+ * inlines it into an optimised caller, i.e. the elements kind of its result changes mid-run.
+ */
+function packedArray<T extends object>(n: number, f: (i: number) => T): T[] {
+  const a: T[] = [];
+  for (let i = 0; i < n; i++) a.push(f(i));
+  return a;
+}
+
+/**
+ * {@link packedArray} for small integers (option indices): PACKED_SMI_ELEMENTS. A separate function, as V8's
+ * allocation-site feedback of the `[]` literal would otherwise make these PACKED_ELEMENTS like the object
+ * arrays, and picks of both kinds would meet in the search.
+ */
+function smiArray(n: number, f: (i: number) => number): number[] {
+  const a: number[] = [];
+  for (let i = 0; i < n; i++) a.push(f(i));
+  return a;
+}
+
+/** Integer stand-in for "no option" in the Smi field {@link TenantTable.minCores}. */
+const NO_CORES = 0x3fffffff;
 
 /** One tenant's options reduced to contribution vectors at its current rate. */
 interface TenantTable {
@@ -260,6 +296,63 @@ export interface FastModel {
  */
 export function prepareFastModel(tenants: readonly PlannedTenant[], cores: number): FastModel {
   return prepare(tenants, cores, false);
+}
+
+class Table implements TenantTable {
+  declare choices: TenantChoice[];
+  declare cores: Int32Array;
+  declare vec: Float64Array;
+  declare minOwn: number;
+  declare minCores: number;
+  declare tok: Int32Array;
+  declare shared: Uint8Array;
+  declare raw: Float64Array;
+  declare lam: number;
+  constructor(
+    choices: TenantChoice[],
+    cores: Int32Array,
+    vec: Float64Array,
+    minOwn: number,
+    minCores: number,
+    tok: Int32Array,
+    shared: Uint8Array,
+    raw: Float64Array,
+    lam: number,
+  ) {
+    this.choices = choices;
+    this.cores = cores;
+    this.vec = vec;
+    this.minOwn = 0.5; // Double field (see packedArray)
+    this.minOwn = minOwn;
+    this.minCores = minCores;
+    this.tok = tok;
+    this.shared = shared;
+    this.raw = raw;
+    this.lam = 0.5; // Double field
+    this.lam = lam;
+  }
+}
+
+class Model implements FastModel {
+  declare readonly tenants: readonly PlannedTenant[];
+  declare readonly cores: number;
+  declare readonly tables: readonly TenantTable[];
+  declare readonly totalRate: number;
+  declare readonly sharedTokens: boolean;
+  constructor(
+    tenants: readonly PlannedTenant[],
+    cores: number,
+    tables: TenantTable[],
+    totalRate: number,
+    sharedTokens: boolean,
+  ) {
+    this.tenants = tenants;
+    this.cores = cores;
+    this.tables = tables;
+    this.totalRate = 0.5; // Double field (see packedArray)
+    this.totalRate = totalRate;
+    this.sharedTokens = sharedTokens;
+  }
 }
 
 /** Reusable per-tenant buffers of {@link fastSearch}'s internal models (fewer large allocations, less GC). */
@@ -315,11 +408,13 @@ function prepare(tenants: readonly PlannedTenant[], cores: number, pooled: boole
   if (!fastSearchApplicable(tenants)) {
     throw new InvalidArgumentError(expected('a positive total rate', 'prepareFastModel', 0));
   }
-  const stat = tenants.map((t) => choicesOf(t.catalog, cores));
+  const stat = packedArray(tenants.length, (ti) => choicesOf(tenants[ti]!.catalog, cores));
   const tokens = tokenInfo(tenants, cores, stat);
   let scratch = new Float64Array(0);
   let keep = new Int32Array(0);
-  const tables = tenants.map((t, ti): TenantTable => {
+  const tables: TenantTable[] = [];
+  for (let ti = 0; ti < tenants.length; ti++) {
+    const t = tenants[ti]!;
     const s = stat[ti]!;
     const n = s.all.length;
     const lam = t.rate / 1000;
@@ -363,15 +458,15 @@ function prepare(tenants: readonly PlannedTenant[], cores: number, pooled: boole
         o = e;
       }
     }
-    const choices: TenantChoice[] = new Array(count);
+    const choices: TenantChoice[] = [];
     const { vec, cores: coresArr, tok, shared, raw } = buffers(ti, count, pooled);
     const stok = tokens.tok[ti]!;
     const sshared = tokens.shared[ti]!;
     let minOwn = Infinity;
-    let minCores = Infinity;
+    let minCores = NO_CORES;
     for (let j = 0; j < count; j++) {
       const so = keep[j]!;
-      choices[j] = s.all[so]!;
+      choices.push(s.all[so]!);
       const tpu = s.tpu[so]!;
       const b = j * W;
       tok[j] = stok[so]!;
@@ -400,11 +495,11 @@ function prepare(tenants: readonly PlannedTenant[], cores: number, pooled: boole
       if (own < minOwn) minOwn = own;
       if (c < minCores) minCores = c;
     }
-    return { choices, cores: coresArr, vec, minOwn, minCores, tok, shared, raw, lam };
-  });
+    tables.push(new Table(choices, coresArr, vec, minOwn, minCores, tok, shared, raw, lam));
+  }
   let totalRate = 0;
   for (const t of tenants) totalRate += t.rate;
-  return { tenants, cores, tables, totalRate, sharedTokens: tokens.sharedTokens };
+  return new Model(tenants, cores, tables, totalRate, tokens.sharedTokens);
 }
 
 /** True when two tenants' picks share a caching token (then the additive formula does not hold). */
@@ -469,7 +564,9 @@ function groupObjective(model: FastModel, picks: ArrayLike<number>): number {
 
 /** Objective Σλ_iR_i / Λ from summed contributions (Infinity when unstable). */
 function objectiveOf(s: Float64Array, totalRate: number): number {
-  if (s[CNT]! < 0.5) return s[CPU]! / totalRate;
+  // Computed before the test: a division first reached late (the first all-CPU configuration) would deoptimise.
+  const cpuOnly = s[CPU]! / totalRate;
+  if (s[CNT]! < 0.5) return cpuOnly;
   const L = s[ON]!;
   let rho = s[LX]!;
   let n2 = s[LVX]!;
@@ -545,12 +642,12 @@ function branchAndBound(model: FastModel): { picks: number[]; value: number; eva
     ownTail[i] = ownTail[i + 1]! + model.tables[i]!.minOwn;
     coreTail[i] = coreTail[i + 1]! + model.tables[i]!.minCores;
   }
-  const sums = Array.from({ length: m + 1 }, () => new Float64Array(W));
+  const sums = packedArray(m + 1, () => new Float64Array(W));
   // Reload components (LR, L2R, LXR, L2XR) of the assigned options whose token another tenant may share:
   // a later tenant joining that token group lowers their p_i, so the bound leaves them out.
-  const rel = Array.from({ length: m + 1 }, () => new Float64Array(4));
+  const rel = packedArray(m + 1, () => new Float64Array(4));
   const lb = new Float64Array(W);
-  const picks = new Array<number>(m).fill(0);
+  const picks = smiArray(m, () => 0);
   const best = { picks: [] as number[], value: Infinity, evaluated: 0 };
   const walk = (i: number, left: number): void => {
     const s = sums[i]!;
@@ -559,7 +656,7 @@ function branchAndBound(model: FastModel): { picks: number[]; value: number; eva
       const v = evalPicks(model, s, picks);
       if (v < best.value) {
         best.value = v;
-        best.picks = [...picks];
+        best.picks = smiArray(m, (q) => picks[q]!);
       }
       return;
     }
@@ -626,7 +723,8 @@ function objectiveParts(
   cnt: number,
   totalRate: number,
 ): number {
-  if (cnt < 0.5) return cpu / totalRate;
+  const cpuOnly = cpu / totalRate; // before the test, as in objectiveOf
+  if (cnt < 0.5) return cpuOnly;
   let rho = lx;
   let n2 = lvx;
   if (L > 0) {
@@ -636,6 +734,15 @@ function objectiveParts(
   if (rho >= 1) return Infinity;
   const wait = L > 0 ? n2 / (2 * (1 - rho)) : 0;
   return (cpu + 1000 * (rho + L * wait)) / totalRate;
+}
+
+/** Sets tenant i's pick to option o and returns the change in cores used (nothing and 0 for i < 0). */
+function repick(tables: readonly TenantTable[], picks: number[], i: number, o: number): number {
+  if (i < 0) return 0;
+  const c = tables[i]!.cores;
+  const d = c[o]! - c[picks[i]!]!;
+  picks[i] = o;
+  return d;
 }
 
 /**
@@ -662,8 +769,8 @@ function coordinateDescent(
   // Best option of a tenant per core count and Edge TPU presence (slot 2c + on) under the current others, for
   // pair moves: keeping the best of each presence lets a pair swap who uses the TPU (one tenant moving wholly
   // onto it to free its cores while the other leaves it), which the single best per core count misses.
-  const bestAt = Array.from({ length: m }, () => new Int32Array(2 * perCores));
-  const bestAtVal = Array.from({ length: m }, () => new Float64Array(2 * perCores));
+  const bestAt = packedArray(m, () => new Int32Array(2 * perCores));
+  const bestAtVal = packedArray(m, () => new Float64Array(2 * perCores));
   // Where every option of a slot is unstable with the others as they are, the slot still gets the option with the
   // cheapest own term (CPU term + λ(x + r)): the others moving too can make it stable (the group moves below).
   const bestAtOwn = new Float64Array(2 * perCores);
@@ -688,7 +795,8 @@ function coordinateDescent(
   };
 
   for (const start of starts) {
-    const picks = [...start];
+    // A fresh PACKED_SMI copy whatever the start's elements kind (see smiArray).
+    const picks = smiArray(m, (i) => start[i]!);
     sum.fill(0);
     let used = 0;
     for (let i = 0; i < m; i++) {
@@ -775,16 +883,24 @@ function coordinateDescent(
           }
           const c = tc[o]!;
           const slot = 2 * c + (vec[o * W + CNT]! > 0.5 ? 1 : 0);
-          // (The surrogate is computed for every option: a branch first taken late would deoptimise this loop.)
+          // Every load, comparison and store below runs for every option: one first reached late (the
+          // all-unstable case of a slot, at high load) has no type feedback and would deoptimise this function.
           const own = vec[o * W + CPU]! + 1000 * (vec[o * W + LX]! + vec[o * W + LR]!);
           const slotVal = bav[slot]!;
-          if (v < slotVal) {
-            bav[slot] = v;
-            ba[slot] = o;
-          } else if (v === slotVal && slotVal === Infinity && (ba[slot]! < 0 || own < bestAtOwn[slot]!)) {
-            bestAtOwn[slot] = own;
-            ba[slot] = o;
-          }
+          const slotOpt = ba[slot]!;
+          const slotOwn = bestAtOwn[slot]!;
+          const lower = v < slotVal;
+          const equal = v === slotVal;
+          const slotUnstable = slotVal === Infinity;
+          const slotEmpty = slotOpt < 0;
+          const ownLower = own < slotOwn;
+          const tieTaken = !lower && equal && slotUnstable && (slotEmpty || ownLower);
+          // v * 1: a number TurboFan knows to be a double (v merges an untyped call result — the shared-token path —
+          // so `lower ? v : slotVal` would box slotVal into a new HeapNumber per option: ~100 KB garbage/decision).
+          const vNum = v * 1;
+          bav[slot] = lower ? vNum : slotVal;
+          ba[slot] = lower || tieTaken ? o : slotOpt;
+          bestAtOwn[slot] = tieTaken ? own : slotOwn;
           if (c <= left && v < bv - 1e-12) {
             bv = v;
             bo = o;
@@ -792,13 +908,20 @@ function coordinateDescent(
         }
         if (bo !== cur) {
           for (let w = 0; w < W; w++) sum[w] = sum[w]! + vec[bo * W + w]! - vec[cb + w]!;
-          used += tc[bo]! - tc[cur]!;
-          picks[i] = bo;
+          used += repick(tables, picks, i, bo);
           value = bv;
           improved = true;
         }
       }
       if (improved) continue;
+      // An accepted pair or triple move only records itself here (plain locals: no type feedback needed) and is
+      // applied below, by code that runs whether or not a move was accepted.
+      let gi = -1;
+      let gOi = 0;
+      let gj = -1;
+      let gOj = 0;
+      let gl = -1;
+      let gOl = 0;
       // Pair moves: hand cores from one tenant to another, each re-choosing its best option at its new
       // count (bestAt is current: nobody moved in this round).
       for (let i = 0; i < m && !improved; i++) {
@@ -835,10 +958,10 @@ function coordinateDescent(
               } else v = objectiveOf(trial, totalRate);
               evaluated++;
               if (v < value - 1e-12) {
-                sum.set(trial);
-                used += ti.cores[oi]! - ti.cores[pi]! + tj.cores[oj]! - tj.cores[pj]!;
-                picks[i] = oi;
-                picks[j] = oj;
+                gi = i;
+                gOi = oi;
+                gj = j;
+                gOj = oj;
                 value = v;
                 improved = true;
                 break;
@@ -894,17 +1017,12 @@ function coordinateDescent(
                   } else v = objectiveOf(trial, totalRate);
                   evaluated++;
                   if (v < value - 1e-12) {
-                    sum.set(trial);
-                    used +=
-                      ti.cores[oi]! -
-                      ti.cores[pi]! +
-                      tj.cores[oj]! -
-                      tj.cores[pj]! +
-                      tl.cores[ol]! -
-                      tl.cores[pl]!;
-                    picks[i] = oi;
-                    picks[j] = oj;
-                    picks[l] = ol;
+                    gi = i;
+                    gOi = oi;
+                    gj = j;
+                    gOj = oj;
+                    gl = l;
+                    gOl = ol;
                     value = v;
                     improved = true;
                     break;
@@ -915,6 +1033,16 @@ function coordinateDescent(
           }
         }
       }
+      // Apply the accepted group move (trial holds its sums). Runs every time, as a no-op without a move: the
+      // first accepted move comes late (sometimes after hundreds of decisions), and code first run then has no
+      // type feedback — it would deoptimise this whole function, and the next ~20 decisions would run slowly.
+      for (let w = 0; w < W; w++) {
+        const tw = trial[w]!;
+        const sw = sum[w]!;
+        sum[w] = improved ? tw : sw;
+      }
+      used +=
+        repick(tables, picks, gi, gOi) + repick(tables, picks, gj, gOj) + repick(tables, picks, gl, gOl);
       if (!improved) break;
     }
     if (!repeated && value < best.value) {
@@ -936,7 +1064,7 @@ function startPoints(model: FastModel, options: FastSearchOptions): number[][] {
   const starts: number[][] = [];
   for (const s of options.starts ?? []) {
     if (s.length !== m) continue;
-    const p = s.map((c, i) => indexOf(model.tables[i]!, c));
+    const p = smiArray(m, (i) => indexOf(model.tables[i]!, s[i]!));
     if (p.every((x) => x >= 0)) starts.push(p);
   }
   // Greedy: an even core split, each tenant's cheapest own term within its share.
@@ -986,10 +1114,14 @@ function startPoints(model: FastModel, options: FastSearchOptions): number[][] {
     }
     if (ok) starts.push(p);
   }
-  return starts.filter((p, i) => {
-    for (let j = 0; j < i; j++) if (starts[j]!.every((x, t) => x === p[t])) return false;
-    return true;
-  });
+  const unique: number[][] = [];
+  for (let i = 0; i < starts.length; i++) {
+    const p = starts[i]!;
+    let dup = false;
+    for (let j = 0; j < i && !dup; j++) dup = starts[j]!.every((x, t) => x === p[t]);
+    if (!dup) unique.push(p);
+  }
+  return unique;
 }
 
 /**
@@ -1023,7 +1155,7 @@ export function fastSearchPrepared(model: FastModel, options: FastSearchOptions 
     r.picks = starts[0]!;
   }
   return {
-    choices: r.picks.map((o, i) => model.tables[i]!.choices[o]!),
+    choices: packedArray(r.picks.length, (i) => model.tables[i]!.choices[r.picks[i]!]!),
     meanResponseMs: r.value,
     method: exact ? 'branch-and-bound' : 'coordinate-descent',
     evaluated: r.evaluated,
@@ -1045,14 +1177,14 @@ export function topConfigurations(
   if (n <= 0) return [];
   const m = model.tables.length;
   const top: { picks: number[]; value: number }[] = [];
-  const sums = Array.from({ length: m + 1 }, () => new Float64Array(W));
-  const picks = new Array<number>(m).fill(0);
+  const sums = packedArray(m + 1, () => new Float64Array(W));
+  const picks = smiArray(m, () => 0);
   const walk = (i: number, left: number): void => {
     if (i === m) {
       const v = evalPicks(model, sums[m]!, picks);
       if (!Number.isFinite(v)) return;
       if (top.length < n || v < top[top.length - 1]!.value) {
-        top.push({ picks: [...picks], value: v });
+        top.push({ picks: smiArray(m, (q) => picks[q]!), value: v });
         top.sort((a, b) => a.value - b.value);
         if (top.length > n) top.pop();
       }
