@@ -16,6 +16,7 @@
  */
 import { expected, InvalidArgumentError } from '@swapless/core';
 import { type Moments, mg1WaitMs, mgcWaitMs, sampleMoments } from '@swapless/queueing';
+import { SeededRandom } from '@swapless/tflite';
 import type { CutCandidate, TenantCatalog } from './catalog.js';
 import { type PlannedTenant, type TenantChoice, tenantChoices } from './setup.js';
 
@@ -695,18 +696,6 @@ function branchAndBound(model: FastModel): { picks: number[]; value: number; eva
   return best;
 }
 
-/** Small deterministic PRNG for restarts (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * The objective from the nine summed components (see {@link objectiveOf}), as scalars: the hot loop of
  * coordinate descent evaluates a move as base + option without writing a sum vector.
@@ -1096,7 +1085,7 @@ function startPoints(model: FastModel, options: FastSearchOptions): number[][] {
   ]) {
     if (g !== null) starts.push(g);
   }
-  const rand = rng(options.seed ?? 1);
+  const random = new SeededRandom(options.seed ?? 1);
   for (let r = 0; r < (options.restarts ?? 0); r++) {
     let left = model.cores;
     const p: number[] = [];
@@ -1108,7 +1097,7 @@ function startPoints(model: FastModel, options: FastSearchOptions): number[][] {
         ok = false;
         break;
       }
-      const o = fits[Math.floor(rand() * fits.length)]!;
+      const o = fits[Math.floor(random.nextFloat() * fits.length)]!;
       left -= t.cores[o]!;
       p.push(o);
     }

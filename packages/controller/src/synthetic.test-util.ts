@@ -1,16 +1,11 @@
 import type { ProfileResult } from '@swapless/profiler';
+import { SeededRandom } from '@swapless/tflite';
 import type { CutCandidate, TenantCatalog } from './catalog.js';
 
-/** Deterministic pseudo-random numbers for test instances (mulberry32). */
+/** Deterministic pseudo-random numbers in [0, 1) for test instances (the project's SeededRandom). */
 export function rand(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = new SeededRandom(seed);
+  return () => random.nextFloat();
 }
 
 /**
