@@ -16,7 +16,9 @@
 //                every hand-off is on the critical path;
 //   pipelined N  a closed loop keeping N requests in flight (a new submit when one completes): the worker
 //                never waits for the main thread, so the figure is the cost per request of the runtime's
-//                bottleneck (throughput: wall time / requests).
+//                bottleneck (throughput: wall time / requests);
+//   … reuse      the same, each completion's output arrays handed back to the next submit
+//                (`submit(name, inputs, { reuse: previous.outputs })`: opt-in output buffer reuse).
 //
 // Figures per request: wall µs (wall time / requests) and process CPU µs (process.cpuUsage() user + system over
 // all threads / requests; for the bare path ≈ wall). Overhead = (path − bare) / bare.
@@ -93,24 +95,33 @@ async function runtimeFrom(create, name) {
   const sequential = async (n) => {
     for (let i = 0; i < n; i += 1) await rt.submit('face', [input]);
   };
-  const pipelined = (inFlight) => (n) =>
+  // `reuse`: each completion's output arrays are handed back to the next submit (SubmitOptions.reuse).
+  const pipelined = (inFlight, reuse) => (n) =>
     new Promise((done, fail) => {
       let started = 0;
       let finished = 0;
-      const next = () => {
+      const next = (spare) => {
         if (started === n) {
           if (finished === n) done();
           return;
         }
         started += 1;
-        rt.submit('face', [input]).then(() => {
+        rt.submit('face', [input], reuse && spare ? { reuse: spare } : undefined).then((r) => {
           finished += 1;
-          next();
+          next(r.outputs);
         }, fail);
       };
-      for (let i = 0; i < inFlight; i += 1) next();
+      for (let i = 0; i < inFlight; i += 1) next(null);
     });
-  return { name, rt, sequential, pipelined2: pipelined(2), pipelined4: pipelined(4) };
+  return {
+    name,
+    rt,
+    sequential,
+    pipelined2: pipelined(2, false),
+    pipelined4: pipelined(4, false),
+    pipelined2reuse: pipelined(2, true),
+    pipelined4reuse: pipelined(4, true),
+  };
 }
 
 const runtimes = [await runtimeFrom(createRuntime, 'runtime')];
@@ -127,6 +138,10 @@ for (const r of runtimes) {
   same &&= check.outputs.every(
     (o, i) => Buffer.compare(Buffer.from(o.buffer), Buffer.from(targets[i].buffer)) === 0,
   );
+  const again = await r.rt.submit('face', [input], { reuse: check.outputs });
+  same &&= again.outputs.every(
+    (o, i) => Buffer.compare(Buffer.from(o.buffer), Buffer.from(targets[i].buffer)) === 0,
+  );
 }
 
 const paths = [['bare-async', bareAsyncLoop]];
@@ -136,6 +151,8 @@ for (const r of runtimes) {
     [`${p}sequential`, r.sequential],
     [`${p}pipelined 2`, r.pipelined2],
     [`${p}pipelined 4`, r.pipelined4],
+    [`${p}pipelined 2 reuse`, r.pipelined2reuse],
+    [`${p}pipelined 4 reuse`, r.pipelined4reuse],
   );
 }
 

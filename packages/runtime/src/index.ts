@@ -17,6 +17,7 @@ export type {
   RuntimeEvents,
   RuntimeOptions,
   RuntimeStats,
+  SubmitOptions,
   SubmitResult,
   TenantChoice,
   TenantObservation,

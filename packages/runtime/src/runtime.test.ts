@@ -58,6 +58,28 @@ describe('functional mode', () => {
     }
   });
 
+  it("reuses the caller's output arrays when asked (transferred), with identical results at every cut", async () => {
+    const r = await runtime();
+    await r.addTenant({ name: 'a', model: MODEL, choice: { k: 0, cores: 1 } });
+    const x = testInput(2);
+    const want = expectedOutputs(MODEL, 2);
+    for (const k of [0, 4, N]) {
+      await r.reconfigure({ tenants: [{ name: 'a', k, cores: k === N ? 0 : 1, mode: 'mg1' }] });
+      let prev = (await r.submit('a', [x])).outputs;
+      for (let i = 0; i < 3; i++) {
+        const old = prev;
+        const next = await r.submit('a', [x], { reuse: old });
+        expect(next.outputs).toEqual(want);
+        // Tail outputs were written into the caller's memory (the old arrays are detached).
+        if (k < N) expect(old.some((o) => o.byteLength === 0)).toBe(true);
+        prev = next.outputs;
+      }
+      // Unusable entries (wrong size, duplicates, detached) are ignored.
+      const odd = await r.submit('a', [x], { reuse: [new Float32Array(3), prev[0]!, prev[0]!] });
+      expect(odd.outputs).toEqual(want);
+    }
+  });
+
   it('completes many concurrent requests of two tenants exactly once, each with its own correct result', async () => {
     const r = await runtime();
     await r.addTenant({ name: 'a', model: MODEL, choice: { k: 3, cores: 1 } });

@@ -27,6 +27,7 @@ import type {
   RuntimeEvents,
   RuntimeOptions,
   RuntimeStats,
+  SubmitOptions,
   SubmitResult,
   TenantChoice,
   TenantObservation,
@@ -88,6 +89,8 @@ interface Req {
   cpuEnqueuedMs: number;
   /** Executor running the CPU stage. */
   ex: Executor | null;
+  /** Caller's output arrays to reuse (`SubmitOptions.reuse`), indexed like the model outputs. */
+  reuse: SubmitOptions['reuse'] | null;
   resolve: (r: SubmitResult) => void;
   reject: (e: unknown) => void;
 }
@@ -464,7 +467,8 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
         { details: { reason: 'input-count' } },
       );
     }
-    list.forEach((a: unknown, i) => {
+    for (let i = 0; i < list.length; i++) {
+      const a: unknown = list[i];
       const info = tenant.inputs[i]!;
       const ctor = TYPED_ARRAYS[info.arrayType ?? ''];
       if (!ArrayBuffer.isView(a) || a.constructor !== ctor || a.byteLength !== info.byteSize) {
@@ -477,7 +481,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
           { details: { reason: 'input-tensor', index: i } },
         );
       }
-    });
+    }
     return list as TensorArray[];
   }
 
@@ -487,7 +491,11 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
    * `ShuttingDownError` (closing), `InvalidArgumentError` (unknown tenant, wrong inputs), or the error of a
    * failed stage. Every admitted request settles exactly once.
    */
-  submit(name: string, inputs: TensorArray | readonly TensorArray[]): Promise<SubmitResult> {
+  submit(
+    name: string,
+    inputs: TensorArray | readonly TensorArray[],
+    options?: SubmitOptions,
+  ): Promise<SubmitResult> {
     try {
       const tenant = this.#tenant(name);
       if (this.#closing) {
@@ -525,6 +533,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
           headOutputs: null,
           cpuEnqueuedMs: 0,
           ex: null,
+          reuse: options?.reuse ?? null,
           resolve,
           reject,
         };
@@ -636,7 +645,27 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
       tailInputs[j] = t.from === 'head' ? head![t.index]! : req.inputs[t.index]!;
     }
     req.ex = ex;
-    ex.worker.run(ex.key, tailInputs, req, this.#cpuDone);
+    let reuse: (ArrayBuffer | undefined)[] | undefined;
+    const wanted = req.reuse;
+    if (wanted != null) {
+      // Model output i that the tail computes (tail output o.index) may be written into the caller's array i.
+      reuse = [];
+      const outs = config.variant.boundary.outputs;
+      for (let i = 0; i < outs.length && i < wanted.length; i++) {
+        const o = outs[i]!;
+        const a = wanted[i];
+        if (
+          o.part === 'tail' &&
+          ArrayBuffer.isView(a) &&
+          a.byteOffset === 0 &&
+          a.buffer instanceof ArrayBuffer
+        ) {
+          if (a.byteLength === a.buffer.byteLength) reuse[o.index] = a.buffer;
+        }
+      }
+      req.reuse = null;
+    }
+    ex.worker.run(ex.key, tailInputs, req, this.#cpuDone, reuse);
   }
 
   /** Completion of a CPU stage run (one shared callback: no closure per request). */
@@ -668,13 +697,16 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     const config = req.config;
     const variant = config.variant;
     const head = req.headOutputs;
-    let outputs: TensorArray[];
+    const map = variant.boundary.outputs;
+    const outputs = new Array<TensorArray>(map.length);
     try {
-      outputs = variant.boundary.outputs.map((o) => {
-        if (o.part === 'tail') return tail![o.index]!;
-        if (o.part === 'head') return this.#tpu.functional ? head![o.index]! : copyOf(head![o.index]!);
-        return copyOf(req.inputs[o.index]!);
-      });
+      for (let i = 0; i < map.length; i++) {
+        const o = map[i]!;
+        if (o.part === 'tail') outputs[i] = tail![o.index]!;
+        else if (o.part === 'head') {
+          outputs[i] = this.#tpu.functional ? head![o.index]! : copyOf(head![o.index]!);
+        } else outputs[i] = copyOf(req.inputs[o.index]!);
+      }
     } catch (error) {
       this.#fail(req, error);
       return;

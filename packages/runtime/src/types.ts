@@ -142,6 +142,18 @@ export interface SubmitResult {
   trace: RequestTrace;
 }
 
+/** Options of one `submit`. */
+export interface SubmitOptions {
+  /**
+   * Output arrays of an earlier result that the caller no longer needs (opt-in buffer reuse): their memory is
+   * written with this request's outputs instead of freshly allocated memory (less allocation and GC work, warm
+   * pages for the worker). Each array is **transferred** (detached) by the call, so it must not be used
+   * afterwards — read it through the new result. Indexed like `SubmitResult.outputs`; an entry that does not
+   * match (not a whole non-shared `ArrayBuffer` of the output's byte size, or already detached) is ignored.
+   */
+  reuse?: readonly (TensorArray | null | undefined)[];
+}
+
 /** A request that was refused at admission. */
 export interface RejectEvent {
   tenant: string;

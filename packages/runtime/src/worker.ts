@@ -12,7 +12,9 @@
  *   `setInput(view) → invoke() → getOutput(i, view)` on them and transfers all of them back. Staging buffers are
  *   reused; output buffers become the caller's arrays, and the next set is allocated right after a request is
  *   sent, i.e. while the worker computes, not on the critical path;
- * - callbacks instead of promises per request; completions are plain messages the main thread drains in batches.
+ * - callbacks instead of promises per request, runs matched to replies by order (no object per request), compact
+ *   array messages, `Atomics.notify` only when the worker sleeps, output buffers not zero-filled (the worker
+ *   overwrites them) or the caller's own (`SubmitOptions.reuse`).
  */
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import { type ErrorCode, expected, InvalidArgumentError, SwapLessError } from '@swapless/core';
@@ -64,21 +66,27 @@ function errorOf(error) {
     details: error && error.details };
 }
 function run(msg) {
-  const seg = interpreters.get(msg.key);
-  if (seg === undefined) throw new Error('no segment loaded under key ' + msg.key);
-  const it = seg.it, ins = msg.i, outs = msg.o, ic = seg.ic, oc = seg.oc;
+  // msg = [id, key, inputs, outputs] (a compact array: cheaper to clone than an object).
+  const seg = interpreters.get(msg[1]);
+  if (seg === undefined) throw new Error('no segment loaded under key ' + msg[1]);
+  const it = seg.it, ins = msg[2], outs = msg[3], ic = seg.ic, oc = seg.oc;
   const t0 = performance.now();
   for (let i = 0; i < ins.length; i++) it.setInput(i, new ic[i](ins[i]));
   it.invoke();
   for (let i = 0; i < outs.length; i++) it.getOutput(i, new oc[i](outs[i]));
   const t1 = performance.now();
-  port.postMessage({ id: msg.id, ok: true, i: ins, o: outs, t0: origin + t0, t1: origin + t1 }, ins.concat(outs));
+  const transfer = outs.slice();
+  for (let i = 0; i < ins.length; i++) transfer.push(ins[i]);
+  port.postMessage([origin + t0, origin + t1, ins, outs], transfer);
 }
 function handle(msg) {
+  if (Array.isArray(msg)) {
+    try { run(msg); } catch (error) { port.postMessage([errorOf(error)]); }
+    return;
+  }
   const id = msg.id;
   try {
-    if (msg.op === 'run') run(msg);
-    else if (msg.op === 'load') {
+    if (msg.op === 'load') {
       const it = api.createInterpreter(msg.bytes, msg.options);
       interpreters.set(msg.key, { it, ic: ctorsOf(it.inputs), oc: ctorsOf(it.outputs) });
       port.postMessage({ id, ok: true, info: { inputs: it.inputs, outputs: it.outputs } });
@@ -93,11 +101,23 @@ function handle(msg) {
   }
 }
 function loop() {
+  // ctrl[0] counts the messages the main thread has posted (bumped after each post), so the worker takes exactly
+  // that many and never pays an empty receiveMessageOnPort between requests.
+  let got = 0;
   for (;;) {
-    const seen = Atomics.load(ctrl, 0);
-    let r;
-    while ((r = receiveMessageOnPort(port)) !== undefined) handle(r.message);
-    Atomics.wait(ctrl, 0, seen);
+    let sent = Atomics.load(ctrl, 0);
+    while (got !== sent) {
+      const r = receiveMessageOnPort(port);
+      if (r === undefined) break;
+      got++;
+      handle(r.message);
+      sent = Atomics.load(ctrl, 0);
+    }
+    if (got !== sent) continue;
+    // Announce the sleep, then re-check: the main thread only pays Atomics.notify when this flag is set.
+    Atomics.store(ctrl, 1, 1);
+    if (Atomics.load(ctrl, 0) === got) Atomics.wait(ctrl, 0, got);
+    Atomics.store(ctrl, 1, 0);
   }
 }
 import(workerData.edgetpuUrl).then(
@@ -147,25 +167,20 @@ interface Segment {
   spareOut: ArrayBuffer[][];
 }
 
+/** Reply to a control call (load/unload). */
 interface Pending {
-  /** Control reply (load/unload). */
-  resolve?: (value: Record<string, unknown>) => void;
-  reject?: (error: Error) => void;
-  /** Run completion. */
-  seg?: Segment;
-  done?: RunCallback<unknown>;
-  tag?: unknown;
+  resolve: (value: Record<string, unknown>) => void;
+  reject: (error: Error) => void;
 }
 
 interface Reply {
   id: number;
   ok: boolean;
   error?: { message: string };
-  i?: ArrayBuffer[];
-  o?: ArrayBuffer[];
-  t0?: number;
-  t1?: number;
 }
+
+/** Reply to a run: `[t0, t1, inputs, outputs]` on success, `[error]` on failure (runs complete in order). */
+type RunReply = [number, number, ArrayBuffer[], ArrayBuffer[]] | [{ message: string }];
 
 let edgetpuUrl: string | undefined;
 
@@ -175,12 +190,30 @@ function allocate(bytes: readonly number[]): ArrayBuffer[] {
   return list;
 }
 
+/**
+ * Output buffers: not zero-filled (half the cost of `new ArrayBuffer` for tens of KB). Safe because the worker
+ * overwrites every byte (`getOutput` copies exactly the tensor's byte size) before a buffer reaches a caller;
+ * a failed run never hands its buffers out. `allocUnsafeSlow` gives each buffer its own, transferable store.
+ */
+function allocateOutputs(bytes: readonly number[]): ArrayBuffer[] {
+  const list = new Array<ArrayBuffer>(bytes.length);
+  for (let i = 0; i < bytes.length; i++) list[i] = Buffer.allocUnsafeSlow(bytes[i]!).buffer as ArrayBuffer;
+  return list;
+}
+
 /** One worker thread with its interpreters; every call is a request/response over a message port. */
 export class TfliteWorker {
   readonly #worker: Worker;
   readonly #port: MessagePort;
-  readonly #ctrl = new Int32Array(new SharedArrayBuffer(4));
+  /** [0]: bumped on every message sent; [1]: 1 while the worker is (about to be) blocked in `Atomics.wait`. */
+  readonly #ctrl = new Int32Array(new SharedArrayBuffer(8));
   readonly #pending = new Map<number, Pending>();
+  /**
+   * Runs sent and not yet answered, in send order (the worker answers them in that order): flat triples
+   * `segment, callback, tag` — no object per request.
+   */
+  #runs: unknown[] = [];
+  #runsHead = 0;
   readonly #segments = new Map<string, Segment>();
   #next = 0;
   #dead: Error | null = null;
@@ -200,7 +233,9 @@ export class TfliteWorker {
       workerData: { edgetpuUrl, port: channel.port2, ctrl: this.#ctrl.buffer },
       transferList: [channel.port2],
     });
-    this.#port.on('message', (msg: Reply) => this.#reply(msg));
+    this.#port.on('message', (msg: Reply | RunReply) =>
+      Array.isArray(msg) ? this.#runReply(msg) : this.#reply(msg),
+    );
     this.#worker.on('error', (error) => this.#die(error));
     this.#exited = new Promise((resolve) => {
       this.#worker.once('exit', (code) => {
@@ -214,28 +249,43 @@ export class TfliteWorker {
     const p = this.#pending.get(msg.id);
     if (p === undefined) return;
     this.#pending.delete(msg.id);
-    if (p.done !== undefined) {
-      const seg = p.seg!;
-      if (!msg.ok) {
-        p.done(p.tag, toError(msg.error as { message: string }), null, 0, 0);
-        return;
-      }
-      seg.spareIn.push(msg.i!);
-      const o = msg.o!;
-      const outputs = new Array<TensorArray>(o.length);
-      for (let i = 0; i < o.length; i++) outputs[i] = new seg.outCtors[i]!(o[i]!);
-      const origin = performance.timeOrigin;
-      p.done(p.tag, null, outputs, msg.t0! - origin, msg.t1! - origin);
-    } else if (msg.ok) p.resolve!(msg as unknown as Record<string, unknown>);
-    else p.reject!(toError(msg.error as { message: string }));
+    if (msg.ok) p.resolve(msg as unknown as Record<string, unknown>);
+    else p.reject(toError(msg.error as { message: string }));
+  }
+
+  #runReply(msg: RunReply): void {
+    const runs = this.#runs;
+    const h = this.#runsHead;
+    if (h >= runs.length) return;
+    const seg = runs[h] as Segment;
+    const done = runs[h + 1] as RunCallback<unknown>;
+    const tag = runs[h + 2];
+    runs[h] = runs[h + 1] = runs[h + 2] = undefined;
+    if (h + 3 === runs.length) {
+      runs.length = 0;
+      this.#runsHead = 0;
+    } else this.#runsHead = h + 3;
+    if (msg.length === 1) {
+      done(tag, toError(msg[0]), null, 0, 0);
+      return;
+    }
+    seg.spareIn.push(msg[2]);
+    const o = msg[3];
+    const outputs = new Array<TensorArray>(o.length);
+    for (let i = 0; i < o.length; i++) outputs[i] = new seg.outCtors[i]!(o[i]!);
+    const origin = performance.timeOrigin;
+    done(tag, null, outputs, msg[0] - origin, msg[1] - origin);
   }
 
   #fire(error: Error): void {
     const pending = [...this.#pending.values()];
     this.#pending.clear();
-    for (const p of pending) {
-      if (p.done !== undefined) p.done(p.tag, error, null, 0, 0);
-      else p.reject!(error);
+    const runs = this.#runs.slice(this.#runsHead);
+    this.#runs = [];
+    this.#runsHead = 0;
+    for (const p of pending) p.reject(error);
+    for (let i = 0; i < runs.length; i += 3) {
+      (runs[i + 1] as RunCallback<unknown>)(runs[i + 2], error, null, 0, 0);
     }
   }
 
@@ -252,10 +302,11 @@ export class TfliteWorker {
     return this.#dead !== null;
   }
 
-  #send(msg: Record<string, unknown>, transfer?: ArrayBuffer[]): void {
+  #send(msg: unknown, transfer?: ArrayBuffer[]): void {
     this.#port.postMessage(msg, transfer);
     Atomics.add(this.#ctrl, 0, 1);
-    Atomics.notify(this.#ctrl, 0);
+    // A worker that is busy drains its port before it sleeps again: no futex wake needed.
+    if (Atomics.load(this.#ctrl, 1) !== 0) Atomics.notify(this.#ctrl, 0);
   }
 
   #call(msg: Record<string, unknown>): Promise<Record<string, unknown>> {
@@ -280,7 +331,7 @@ export class TfliteWorker {
       outCtors: ctors(info.outputs) as TypedArrayCtor[],
       outBytes,
       spareIn: [],
-      spareOut: [allocate(outBytes)],
+      spareOut: [allocateOutputs(outBytes)],
     });
     return info;
   }
@@ -289,7 +340,13 @@ export class TfliteWorker {
    * Runs the interpreter under `key` on `inputs` (copied once into reused staging buffers; the caller keeps its
    * arrays) and calls `done(tag, …)` with freshly owned outputs. Runs sent to one worker execute in order.
    */
-  run<T>(key: string, inputs: readonly TensorArray[], tag: T, done: RunCallback<T>): void {
+  run<T>(
+    key: string,
+    inputs: readonly TensorArray[],
+    tag: T,
+    done: RunCallback<T>,
+    reuse?: readonly (ArrayBuffer | undefined)[],
+  ): void {
     const seg = this.#segments.get(key);
     let error: Error | null = this.#dead;
     if (error === null && seg === undefined) error = new Error(`no segment loaded under key ${key}`);
@@ -317,12 +374,30 @@ export class TfliteWorker {
       }
       new Uint8Array(staged[i]!).set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
     }
-    const outs = s.spareOut.pop() ?? allocate(s.outBytes);
-    const id = this.#next++;
-    this.#pending.set(id, { seg: s, done: done as RunCallback<unknown>, tag });
-    this.#send({ op: 'run', id, key, i: staged, o: outs }, staged.concat(outs));
+    let outs: ArrayBuffer[];
+    if (reuse === undefined) outs = s.spareOut.pop() ?? allocateOutputs(s.outBytes);
+    else {
+      // Opt-in reuse: the caller's buffers where they fit (detached ones have byteLength 0), fresh ones elsewhere.
+      outs = new Array<ArrayBuffer>(s.outBytes.length);
+      for (let i = 0; i < outs.length; i++) {
+        const b = reuse[i];
+        outs[i] =
+          b !== undefined && b.byteLength === s.outBytes[i] && outs.indexOf(b) === -1
+            ? b
+            : (Buffer.allocUnsafeSlow(s.outBytes[i]!).buffer as ArrayBuffer);
+      }
+    }
+    try {
+      this.#send([0, key, staged, outs], staged.concat(outs));
+    } catch (e) {
+      // Nothing was transferred (e.g. a reused buffer that cannot be transferred).
+      s.spareIn.push(staged);
+      queueMicrotask(() => done(tag, e as Error, null, 0, 0));
+      return;
+    }
+    this.#runs.push(s, done, tag);
     // The next request's output buffers, allocated while this one computes.
-    if (s.spareOut.length === 0) s.spareOut.push(allocate(s.outBytes));
+    if (s.spareOut.length === 0) s.spareOut.push(allocateOutputs(s.outBytes));
   }
 
   /** Promise form of {@link run}. */
