@@ -6,7 +6,6 @@
 import {
   type Decision,
   type Policy,
-  type PolicyTenant,
   poissonArrivals,
   type RatePhase,
   type StageObservation,
@@ -14,11 +13,7 @@ import {
 import type { TensorArray } from '@swapless/edgetpu';
 import { createRuntime } from '@swapless/runtime';
 import { SeededRandom } from '@swapless/tflite';
-
-/** One tenant of a live run. */
-export interface LiveTenant extends PolicyTenant {
-  model: Uint8Array;
-}
+import type { PreparedTenant } from './workload-file.js';
 
 /** Result of one policy's live run (same shape as the simulated one where it overlaps). */
 export interface LiveRun {
@@ -96,7 +91,7 @@ type Ctor = new (n: number) => TensorArray;
 /** Runs `policy` live for `durationMs`. */
 export async function runPolicyLive(
   policy: Policy,
-  tenants: readonly LiveTenant[],
+  tenants: readonly PreparedTenant[],
   options: {
     cores: number;
     device: string;

@@ -1,23 +1,20 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
-  buildCatalog,
   createPolicy,
   POLICY_NAMES,
   type PolicyName,
   type PolicyTenant,
   runPolicyInSim,
 } from '@swapless/controller';
-import { isSwapLessError, parseWorkload, SwapLessIoError, UsageError } from '@swapless/core';
+import { isSwapLessError, SwapLessIoError, UsageError } from '@swapless/core';
 import { CDF_LEVELS } from '@swapless/sim';
-import { choiceFlag, intFlag, parseCommand, positionals } from '../args.js';
-import { type LiveRun, type LiveTenant, runPolicyLive } from '../bench-live.js';
+import { choiceFlag, parseCommand, positionals } from '../args.js';
+import { type LiveRun, runPolicyLive } from '../bench-live.js';
 import type { Command } from '../command.js';
-import { readBytes, resolveModelPath } from '../model-file.js';
 import { table } from '../output.js';
-import { progressBar, stderrSink } from '../progress.js';
 import { lineChart } from '../svg.js';
+import { prepareTenants, profilingOptions, readWorkloadFile } from '../workload-file.js';
 
 const help = `Usage: swapless bench WORKLOAD.json [--policies default,cpu,fixed,swapless,oracle] [--mode sim|live]
                       [--out DIR] [--json]
@@ -56,8 +53,7 @@ export const benchCommand: Command = {
       policies: { type: 'string' },
       mode: { type: 'string' },
       out: { type: 'string' },
-      repetitions: { type: 'string' },
-      'max-cuts': { type: 'string' },
+      ...profilingOptions,
       functional: { type: 'boolean', default: false },
     });
     const [path] = positionals('bench', pos, ['workload']);
@@ -72,63 +68,10 @@ export const benchCommand: Command = {
         );
       }
     }
-    let text: string;
-    try {
-      text = await readFile(path!, 'utf8');
-    } catch (err) {
-      throw new SwapLessIoError(
-        `Expected a readable workload file but received ${JSON.stringify(path)} (${(err as Error).message})`,
-        { cause: err },
-      );
-    }
-    const { workload, warnings } = parseWorkload(text, path!);
+    const { workload, warnings } = await readWorkloadFile(path!);
     for (const w of warnings) io.err(`warning: ${w}`);
 
-    const profiling = {
-      ...(values.repetitions !== undefined
-        ? { repetitions: intFlag('repetitions', values.repetitions, 1, 100_000)! }
-        : {}),
-      ...(values['max-cuts'] !== undefined
-        ? { maxCuts: intFlag('max-cuts', values['max-cuts'], 2, 10_000)! }
-        : {}),
-    };
-    const threads = Array.from(
-      { length: Math.min(workload.cpu.cores, availableParallelism()) },
-      (_, i) => i + 1,
-    );
-    const bar = progressBar(stderrSink);
-    const tenants: LiveTenant[] = [];
-    try {
-      const cache = new Map<
-        string,
-        { bytes: Uint8Array; catalog: Awaited<ReturnType<typeof buildCatalog>> }
-      >();
-      for (const t of workload.tenants) {
-        if (!cache.has(t.model)) {
-          const bytes = await readBytes(await resolveModelPath(t.model));
-          cache.set(t.model, {
-            bytes,
-            catalog: await buildCatalog(bytes, {
-              name: t.model,
-              device: workload.device,
-              threads,
-              onProgress: bar,
-              ...profiling,
-            }),
-          });
-        }
-        const c = cache.get(t.model)!;
-        tenants.push({
-          name: t.name,
-          rate: t.rate,
-          catalog: c.catalog,
-          model: c.bytes,
-          ...(t.sloMs !== undefined ? { sloMs: t.sloMs } : {}),
-        });
-      }
-    } finally {
-      bar.done();
-    }
+    const tenants = await prepareTenants(workload, values);
     const durationMs = workload.durationS * 1000;
     const phases = workload.phases.map((p) => ({ atS: p.atS, rates: p.rates }));
     const runs: Run[] = [];

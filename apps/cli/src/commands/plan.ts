@@ -1,20 +1,11 @@
-import { readFile } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
-import {
-  buildCatalog,
-  type PlannedTenant,
-  type PlanResult,
-  planWorkload,
-  type Simulator,
-} from '@swapless/controller';
-import { parseWorkload, ratesAt, SwapLessIoError, type Workload } from '@swapless/core';
+import { type PlannedTenant, type PlanResult, planWorkload, type Simulator } from '@swapless/controller';
+import { ratesAt } from '@swapless/core';
 import { createLatencyModelRegistry } from '@swapless/queueing';
 import { simulate } from '@swapless/sim';
-import { intFlag, parseCommand, positionals } from '../args.js';
+import { parseCommand, positionals } from '../args.js';
 import type { Command } from '../command.js';
-import { readBytes, resolveModelPath } from '../model-file.js';
 import { table } from '../output.js';
-import { progressBar, stderrSink } from '../progress.js';
+import { prepareTenants, profilingOptions, readWorkloadFile } from '../workload-file.js';
 
 const help = `Usage: swapless plan WORKLOAD.json [--latency-model NAME|PACKAGE] [--no-simulate] [--json]
 
@@ -37,21 +28,6 @@ Options:
 
 Workload format: docs/cli.md and the JSON Schema WORKLOAD_JSON_SCHEMA in @swapless/core.`;
 
-async function readWorkload(path: string): Promise<{ workload: Workload; warnings: string[] }> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new SwapLessIoError(
-      `Expected a readable workload file but received ${JSON.stringify(path)} (${(err as Error).message})`,
-      {
-        cause: err,
-      },
-    );
-  }
-  return parseWorkload(text, path);
-}
-
 export const planCommand: Command = {
   name: 'plan',
   summary: 'best cut and cores per tenant for a workload vs. baselines, predicted and simulated',
@@ -60,48 +36,16 @@ export const planCommand: Command = {
     const { values, positionals: pos } = parseCommand('plan', argv, {
       'latency-model': { type: 'string' },
       'no-simulate': { type: 'boolean', default: false },
-      repetitions: { type: 'string' },
-      'max-cuts': { type: 'string' },
+      ...profilingOptions,
     });
     const [path] = positionals('plan', pos, ['workload']);
-    const { workload, warnings } = await readWorkload(path!);
+    const { workload, warnings } = await readWorkloadFile(path!);
     for (const w of warnings) io.err(`warning: ${w}`);
     const started = performance.now();
     const registry = createLatencyModelRegistry({ baseDir: process.cwd() });
     const { model } = await registry.load(values['latency-model'] ?? 'mg1-default');
 
-    const profiling = {
-      ...(values.repetitions !== undefined
-        ? { repetitions: intFlag('repetitions', values.repetitions, 1, 100_000)! }
-        : {}),
-      ...(values['max-cuts'] !== undefined
-        ? { maxCuts: intFlag('max-cuts', values['max-cuts'], 2, 10_000)! }
-        : {}),
-    };
-    const threads = Array.from(
-      { length: Math.min(workload.cpu.cores, availableParallelism()) },
-      (_, i) => i + 1,
-    );
-    const bar = progressBar(stderrSink);
-    const catalogs = new Map<string, Awaited<ReturnType<typeof buildCatalog>>>();
-    try {
-      for (const t of workload.tenants) {
-        if (catalogs.has(t.model)) continue;
-        const bytes = await readBytes(await resolveModelPath(t.model));
-        catalogs.set(
-          t.model,
-          await buildCatalog(bytes, {
-            name: t.model,
-            device: workload.device,
-            threads,
-            onProgress: bar,
-            ...profiling,
-          }),
-        );
-      }
-    } finally {
-      bar.done();
-    }
+    const tenantsPrepared = await prepareTenants(workload, values);
     const prepared = performance.now();
 
     const simulator: Simulator | undefined = values['no-simulate']
@@ -129,11 +73,9 @@ export const planCommand: Command = {
     const phases: { atS: number; rates: Record<string, number>; plan: PlanResult }[] = [];
     for (const atS of starts) {
       const rates = ratesAt(workload, atS);
-      const tenants: PlannedTenant[] = workload.tenants.map((t) => ({
-        name: t.name,
+      const tenants: PlannedTenant[] = tenantsPrepared.map(({ model: _model, ...t }) => ({
+        ...t,
         rate: rates[t.name]!,
-        catalog: catalogs.get(t.model)!,
-        ...(t.sloMs !== undefined ? { sloMs: t.sloMs } : {}),
       }));
       phases.push({
         atS,
@@ -165,7 +107,7 @@ export const planCommand: Command = {
             pl.choices?.map((c, i) => ({
               name: workload.tenants[i]!.name,
               k: c.k,
-              n: catalogs.get(workload.tenants[i]!.model)!.n,
+              n: tenantsPrepared[i]!.catalog.n,
               cores: c.cores,
               mode: c.mode,
               predictedMs: pl.prediction?.tenants[i]?.responseMs ?? null,

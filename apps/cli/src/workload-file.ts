@@ -1,0 +1,86 @@
+/**
+ * What `plan` and `bench` share: reading a workload file, and preparing each tenant's catalog (its model's
+ * candidate cuts with emulated TPU stages and measured CPU profiles; one catalog per distinct model).
+ */
+import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { buildCatalog, type PolicyTenant } from '@swapless/controller';
+import { parseWorkload, SwapLessIoError, type Workload } from '@swapless/core';
+import { intFlag } from './args.js';
+import { readBytes, resolveModelPath } from './model-file.js';
+import { progressBar, stderrSink } from './progress.js';
+
+/** Flags every workload command takes to control profiling. */
+export const profilingOptions = {
+  repetitions: { type: 'string' },
+  'max-cuts': { type: 'string' },
+} as const;
+
+/** Reads and validates a workload file (SwapLessIoError / InvalidConfigError). */
+export async function readWorkloadFile(path: string): Promise<{ workload: Workload; warnings: string[] }> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new SwapLessIoError(
+      `Expected a readable workload file but received ${JSON.stringify(path)} (${(err as Error).message})`,
+      { cause: err },
+    );
+  }
+  return parseWorkload(text, path);
+}
+
+/** A workload tenant with its catalog and model bytes. */
+export interface PreparedTenant extends PolicyTenant {
+  model: Uint8Array;
+}
+
+/**
+ * Builds the catalog of every distinct model of the workload (profiling at 1..min(cpu.cores, machine cores)
+ * threads; profiles are cached) with a progress bar on stderr, and returns the tenants in workload order.
+ */
+export async function prepareTenants(
+  workload: Workload,
+  flags: { repetitions?: string | undefined; 'max-cuts'?: string | undefined },
+): Promise<PreparedTenant[]> {
+  const profiling = {
+    ...(flags.repetitions !== undefined
+      ? { repetitions: intFlag('repetitions', flags.repetitions, 1, 100_000)! }
+      : {}),
+    ...(flags['max-cuts'] !== undefined
+      ? { maxCuts: intFlag('max-cuts', flags['max-cuts'], 2, 10_000)! }
+      : {}),
+  };
+  const threads = Array.from(
+    { length: Math.min(workload.cpu.cores, availableParallelism()) },
+    (_, i) => i + 1,
+  );
+  const bar = progressBar(stderrSink);
+  const byModel = new Map<string, { bytes: Uint8Array; catalog: PolicyTenant['catalog'] }>();
+  try {
+    for (const t of workload.tenants) {
+      if (byModel.has(t.model)) continue;
+      const bytes = await readBytes(await resolveModelPath(t.model));
+      const catalog = await buildCatalog(bytes, {
+        name: t.model,
+        device: workload.device,
+        threads,
+        onProgress: bar,
+        ...profiling,
+      });
+      byModel.set(t.model, { bytes, catalog });
+    }
+  } finally {
+    bar.done();
+  }
+  return workload.tenants.map((t) => {
+    const m = byModel.get(t.model)!;
+    return {
+      name: t.name,
+      rate: t.rate,
+      catalog: m.catalog,
+      model: m.bytes,
+      ...(t.sloMs !== undefined ? { sloMs: t.sloMs } : {}),
+    };
+  });
+}
