@@ -45,6 +45,59 @@ interface Ref<T> {
   ready: Promise<T>;
 }
 
+/**
+ * Loaded heads shared by every request and configuration that uses the same variant: the first acquire loads,
+ * later ones wait for the same load, the last release frees. A failed load is forgotten so a retry loads again.
+ */
+class RefCountedHeads<T> {
+  readonly #refs = new Map<string, Ref<T>>();
+
+  constructor(readonly free: (value: T, id: string) => void) {}
+
+  async acquire(id: string, load: () => Promise<T>): Promise<void> {
+    const ref = this.#refs.get(id);
+    if (ref !== undefined) {
+      ref.count++;
+      await ref.ready;
+      return;
+    }
+    const fresh: Ref<T> = { count: 1, ready: load() };
+    this.#refs.set(id, fresh);
+    try {
+      await fresh.ready;
+    } catch (error) {
+      if (this.#refs.get(id) === fresh) this.#refs.delete(id);
+      throw error;
+    }
+  }
+
+  release(id: string): void {
+    const ref = this.#refs.get(id);
+    if (ref === undefined || --ref.count > 0) return;
+    this.#refs.delete(id);
+    void ref.ready.then((v) => this.free(v, id)).catch(() => undefined);
+  }
+
+  /** The loaded value of `id` (waits for a load in progress); throws when it was never acquired. */
+  get(id: string): Promise<T> {
+    const ref = this.#refs.get(id);
+    if (ref === undefined) throw new Error(`head of ${id} is not loaded`);
+    return ref.ready;
+  }
+
+  /** Forgets every entry without freeing (the owner frees everything at once, e.g. by ending a worker). */
+  forget(): void {
+    this.#refs.clear();
+  }
+
+  /** Forgets every entry and frees what loaded; returns when all are freed. */
+  async clear(): Promise<void> {
+    const refs = [...this.#refs.entries()];
+    this.#refs.clear();
+    await Promise.all(refs.map(([id, r]) => r.ready.then((v) => this.free(v, id)).catch(() => undefined)));
+  }
+}
+
 /** Resolves at `performance.now() ≥ due`: a timer for whole ms, then event-loop turns (setImmediate) for the rest. */
 function untilMs(due: number): Promise<void> {
   return new Promise((resolve) => {
@@ -67,7 +120,9 @@ export class EmulatedBackend implements TpuBackend {
   readonly #threads: number;
   readonly #timeScale: number;
   #worker: TfliteWorker | null = null;
-  readonly #heads = new Map<string, Ref<void>>();
+  readonly #heads = new RefCountedHeads<void>(
+    (_, id) => void this.#worker?.unload(id).catch(() => undefined),
+  );
 
   constructor(
     profile: ProfileInput,
@@ -90,30 +145,16 @@ export class EmulatedBackend implements TpuBackend {
 
   async acquire(variant: Variant): Promise<void> {
     if (!this.functional || variant.head === null) return;
-    const ref = this.#heads.get(variant.id);
-    if (ref !== undefined) {
-      ref.count++;
-      return ref.ready;
-    }
     const head = variant.head;
-    const ready = this.#headWorker()
-      .load(variant.id, head, { threads: this.#threads })
-      .then(() => undefined);
-    const fresh: Ref<void> = { count: 1, ready };
-    this.#heads.set(variant.id, fresh);
-    try {
-      await ready;
-    } catch (error) {
-      if (this.#heads.get(variant.id) === fresh) this.#heads.delete(variant.id);
-      throw error;
-    }
+    await this.#heads.acquire(variant.id, () =>
+      this.#headWorker()
+        .load(variant.id, head, { threads: this.#threads })
+        .then(() => undefined),
+    );
   }
 
   release(variant: Variant): void {
-    const ref = this.#heads.get(variant.id);
-    if (ref === undefined || --ref.count > 0) return;
-    this.#heads.delete(variant.id);
-    void this.#worker?.unload(variant.id).catch(() => undefined);
+    this.#heads.release(variant.id);
   }
 
   async run(variant: Variant, inputs: readonly TensorArray[]): Promise<TpuRun> {
@@ -148,7 +189,7 @@ export class EmulatedBackend implements TpuBackend {
   }
 
   async close(): Promise<void> {
-    this.#heads.clear();
+    this.#heads.forget();
     await this.#worker?.terminate();
     this.#worker = null;
   }
@@ -160,7 +201,7 @@ export class EdgeTpuBackend implements TpuBackend {
   readonly functional = true;
   readonly profile = null;
   readonly #options: EdgeTpuBackendOptions;
-  readonly #heads = new Map<string, Ref<Interpreter>>();
+  readonly #heads = new RefCountedHeads<Interpreter>((it) => it.dispose());
 
   constructor(options: EdgeTpuBackendOptions) {
     this.#options = options;
@@ -168,14 +209,8 @@ export class EdgeTpuBackend implements TpuBackend {
 
   async acquire(variant: Variant, tenant: string): Promise<void> {
     if (variant.head === null) return;
-    const ref = this.#heads.get(variant.id);
-    if (ref !== undefined) {
-      ref.count++;
-      await ref.ready;
-      return;
-    }
     const head = variant.head;
-    const ready = (async () => {
+    await this.#heads.acquire(variant.id, async () => {
       const bytes = this.#options.compileHead
         ? await this.#options.compileHead(head, { tenant, k: variant.k })
         : head;
@@ -184,28 +219,15 @@ export class EdgeTpuBackend implements TpuBackend {
       if (this.#options.device !== undefined) edgetpu.device = this.#options.device;
       if (this.#options.options !== undefined) edgetpu.options = this.#options.options;
       return createInterpreter(bytes, { threads: 1, delegate: 'edgetpu', edgetpu });
-    })();
-    const fresh: Ref<Interpreter> = { count: 1, ready };
-    this.#heads.set(variant.id, fresh);
-    try {
-      await ready;
-    } catch (error) {
-      if (this.#heads.get(variant.id) === fresh) this.#heads.delete(variant.id);
-      throw error;
-    }
+    });
   }
 
   release(variant: Variant): void {
-    const ref = this.#heads.get(variant.id);
-    if (ref === undefined || --ref.count > 0) return;
-    this.#heads.delete(variant.id);
-    void ref.ready.then((it) => it.dispose()).catch(() => undefined);
+    this.#heads.release(variant.id);
   }
 
   async run(variant: Variant, inputs: readonly TensorArray[]): Promise<TpuRun> {
-    const ref = this.#heads.get(variant.id);
-    if (ref === undefined) throw new Error(`head of ${variant.id} is not loaded`);
-    const it = await ref.ready;
+    const it = await this.#heads.get(variant.id);
     const startMs = performance.now();
     inputs.forEach((a, i) => {
       it.setInput(i, a);
@@ -227,8 +249,6 @@ export class EdgeTpuBackend implements TpuBackend {
   }
 
   async close(): Promise<void> {
-    const refs = [...this.#heads.values()];
-    this.#heads.clear();
-    await Promise.all(refs.map((r) => r.ready.then((it) => it.dispose()).catch(() => undefined)));
+    await this.#heads.clear();
   }
 }
