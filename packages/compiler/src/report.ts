@@ -4,7 +4,7 @@
  * (`source: 'edgetpu_compiler'`). The compiler prints only memory figures and op counts; the fields it does
  * not print are derived from the segment by the emulator's rules and listed in `derived`.
  */
-import { analyzeModel, boundaryAt, type TfliteModel, tensorBytes } from '@swapless/tflite';
+import type { TfliteModel } from '@swapless/tflite';
 import type {
   CompileReport,
   DeviceProfile,
@@ -12,6 +12,7 @@ import type {
   ModelCompileReport,
   ParameterPlacement,
 } from '@swapless/tpu-emulator';
+import { segmentFacts } from '@swapless/tpu-emulator';
 import type { EdgeTpuRunModel, EdgeTpuRunResult } from './edgetpu.js';
 import type { OperationRow } from './parse.js';
 
@@ -73,62 +74,33 @@ function printedTolerance(bytes: number): number {
 
 function modelReport(index: number, model: TfliteModel, run: EdgeTpuRunModel): EdgeTpuModelCompileReport {
   const { block, counts, operations } = run;
-  const analysis = analyzeModel(model);
+  // The compiler maps a prefix of the op order (the first op it cannot map ends the Edge TPU part).
+  const facts = segmentFacts(model, counts.edgetpu);
+  const { analysis, macs, inputBytes, outputBytes, largestActivationBytes } = facts;
   const graph = model.subgraphs[0]!;
+  const mapped = facts.layers.length;
   const cachedBytes = block.onChipUsedBytes ?? 0;
   const remaining =
     block.onChipRemainingBytes ??
     (block.onChipAvailableBytes === undefined ? 0 : Math.max(0, block.onChipAvailableBytes - cachedBytes));
   const streamedBytes = block.offChipBytes ?? 0;
-  // The compiler maps a prefix of the op order (the first op it cannot map ends the Edge TPU part).
-  const mapped = Math.min(counts.edgetpu, analysis.n);
   const tolerance = printedTolerance(cachedBytes);
   let placedCached = 0;
   let full = false;
-  let macs = 0;
-  let largestActivationBytes = 0;
-  const activationBytes = (t: number): number => {
-    if (t < 0) return 0;
-    const tensor = graph.tensors[t]!;
-    const buffer = tensor.buffer === 0 ? undefined : model.buffers[tensor.buffer];
-    const constant = buffer !== undefined && ((buffer.data?.length ?? 0) > 0 || (buffer.size ?? 0) > 0);
-    return constant ? 0 : tensorBytes(tensor);
-  };
-  const graphInputs = new Set(graph.inputs);
-  const inputsRead = new Set<number>();
-  const layers: LayerReport[] = [];
-  for (let p = 0; p < mapped; p++) {
-    const op = analysis.ops[p]!;
+  // Whole layers in graph order until the printed on-chip figure is reached, then everything streams.
+  const layers: LayerReport[] = facts.layers.map((layer) => {
     let placement: ParameterPlacement = 'none';
-    if (op.weightBytes > 0) {
-      // Whole layers in graph order until the printed on-chip figure is reached, then everything streams.
-      if (!full && placedCached + op.weightBytes <= cachedBytes + tolerance) {
+    if (layer.weightBytes > 0) {
+      if (!full && placedCached + layer.weightBytes <= cachedBytes + tolerance) {
         placement = 'cached';
-        placedCached += op.weightBytes;
+        placedCached += layer.weightBytes;
       } else {
         full = true;
         placement = 'streamed';
       }
     }
-    macs += op.macs;
-    for (const t of [...op.inputs, ...op.outputs]) {
-      largestActivationBytes = Math.max(largestActivationBytes, activationBytes(t));
-    }
-    for (const t of op.inputs) if (graphInputs.has(t)) inputsRead.add(t);
-    layers.push({
-      position: p,
-      type: op.type,
-      macs: op.macs,
-      weightBytes: op.weightBytes,
-      inputBytes: op.inputBytes,
-      outputBytes: op.outputBytes,
-      placement,
-    });
-  }
-  let inputBytes = 0;
-  for (const t of inputsRead) inputBytes += tensorBytes(graph.tensors[t]!);
-  let outputBytes = 0;
-  if (mapped > 0) for (const b of boundaryAt(model, mapped)) if (b.source === 'head') outputBytes += b.bytes;
+    return { ...layer, placement };
+  });
   let firstUnmapped: ModelCompileReport['firstUnmapped'];
   if (counts.cpu > 0 && mapped < analysis.n) {
     const op = analysis.ops[mapped]!;

@@ -28,7 +28,8 @@ export interface CompileOptions {
 }
 
 /** Per-model facts gathered before the set's budget is known. */
-interface ModelFacts {
+/** What the compile report needs of one segment, from the file alone (no placement decided yet). */
+export interface SegmentFacts {
   name: string;
   opCount: number;
   mapped: number;
@@ -37,6 +38,10 @@ interface ModelFacts {
   inputBytes: number;
   outputBytes: number;
   largestActivationBytes: number;
+  /** Σ MACs of the mapped layers. */
+  macs: number;
+  /** Analysis of the whole segment (for callers that need per-op details beyond the layers). */
+  analysis: ReturnType<typeof analyzeModel>;
 }
 
 /** True when the tensor's buffer carries data (a weight, bias or other constant). */
@@ -55,14 +60,20 @@ function isModel(value: unknown): value is TfliteModel {
   );
 }
 
-function modelFacts(model: TfliteModel): ModelFacts {
+/**
+ * The mapped layers of a segment with their MACs and bytes, the bytes entering and leaving its Edge TPU part,
+ * and the largest activation. `mapped` defaults to the Edge-TPU-mappable prefix; the compiler wrapper passes the
+ * number of ops the real compiler mapped.
+ */
+export function segmentFacts(model: TfliteModel, mapped?: number): SegmentFacts {
   const analysis = analyzeModel(model);
   const graph = model.subgraphs[0]!;
-  const mapped = analysis.edgetpuPrefix.length;
+  mapped = Math.min(mapped ?? analysis.edgetpuPrefix.length, analysis.n);
   const layers: Omit<LayerReport, 'placement'>[] = [];
   const graphInputs = new Set(graph.inputs);
   const inputsRead = new Set<number>();
   let largestActivationBytes = 0;
+  let macs = 0;
   const activationBytes = (t: number): number => {
     if (t < 0) return 0;
     const tensor = graph.tensors[t]!;
@@ -70,6 +81,7 @@ function modelFacts(model: TfliteModel): ModelFacts {
   };
   for (let p = 0; p < mapped; p++) {
     const op = analysis.ops[p]!;
+    macs += op.macs;
     layers.push({
       position: p,
       type: op.type,
@@ -92,7 +104,7 @@ function modelFacts(model: TfliteModel): ModelFacts {
     // What leaves the Edge TPU part: the boundary tensors it produces (model outputs included).
     for (const b of boundaryAt(model, mapped)) if (b.source === 'head') outputBytes += b.bytes;
   }
-  const facts: ModelFacts = {
+  const facts: SegmentFacts = {
     name: model.description ?? graph.name ?? '',
     opCount: analysis.n,
     mapped,
@@ -100,6 +112,8 @@ function modelFacts(model: TfliteModel): ModelFacts {
     inputBytes,
     outputBytes,
     largestActivationBytes,
+    macs,
+    analysis,
   };
   if (mapped < analysis.n) {
     const op = analysis.ops[mapped]!;
@@ -132,7 +146,7 @@ class Fingerprint {
 /** Stride of the parameter-byte sample: enough to tell seeds and models apart without hashing 40 MB. */
 const SAMPLE_STRIDE = 257;
 
-function fingerprint(models: readonly TfliteModel[], facts: readonly ModelFacts[]): string {
+function fingerprint(models: readonly TfliteModel[], facts: readonly SegmentFacts[]): string {
   const fp = new Fingerprint();
   fp.add(models.length);
   models.forEach((model, i) => {
@@ -199,7 +213,7 @@ export function compileReport(
     throw new InvalidArgumentError(expected('a non-empty string', 'the caching token', options.cachingToken));
   }
 
-  const facts = models.map(modelFacts);
+  const facts = models.map((m) => segmentFacts(m));
   const largest = Math.max(0, ...facts.map((f) => f.largestActivationBytes));
   const activation = activationReserveBytes(largest, p);
   const budget = Math.max(0, Math.floor(p.sramMiB * MIB - p.fixedReserveMiB * MIB - activation));

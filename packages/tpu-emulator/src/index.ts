@@ -31,7 +31,14 @@ export {
 } from './profiles.js';
 
 // --- compile report
-export { activationReserveBytes, type CompileOptions, compileReport, MIB } from './compile.js';
+export {
+  activationReserveBytes,
+  type CompileOptions,
+  compileReport,
+  MIB,
+  type SegmentFacts,
+  segmentFacts,
+} from './compile.js';
 
 // --- timing in virtual time
 export {
