@@ -6,6 +6,7 @@
 import {
   type Decision,
   type Policy,
+  type PolicyRunTenant,
   poissonArrivals,
   type RatePhase,
   type StageObservation,
@@ -20,19 +21,11 @@ export interface LiveRun {
   policy: string;
   source: string;
   meanResponseMs: number;
-  tenants: {
-    name: string;
-    meanMs: number;
-    p50Ms: number;
-    p95Ms: number;
-    p99Ms: number;
-    throughputPerS: number;
-    completed: number;
-    rejected: number;
+  tenants: (PolicyRunTenant & {
     cdfMs: number[];
     /** Per-stage means from the runtime's traces (same meaning as the simulator's per-tenant stage means). */
     stages: LiveStageMeans;
-  }[];
+  })[];
   rejected: number;
   reconfigurations: number;
   decisions: { atMs: number; choices: Decision['choices'] }[];

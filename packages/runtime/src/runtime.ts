@@ -36,20 +36,7 @@ import type {
   TpuTrace,
 } from './types.js';
 import { ModelEntry, modelHash, type Variant } from './variants.js';
-import { type TfliteWorker, WorkerPool } from './worker.js';
-
-const TYPED_ARRAYS: Record<string, unknown> = {
-  Float32Array,
-  Float64Array,
-  Int8Array,
-  Uint8Array,
-  Int16Array,
-  Uint16Array,
-  Int32Array,
-  Uint32Array,
-  BigInt64Array,
-  BigUint64Array,
-};
+import { type TfliteWorker, TYPED_ARRAYS, WorkerPool } from './worker.js';
 
 interface Executor {
   worker: TfliteWorker;
@@ -127,7 +114,7 @@ function emptyObservation(): TenantObservation {
 }
 
 function zerosFor(info: TensorInfo): TensorArray {
-  const ctor = TYPED_ARRAYS[info.arrayType ?? 'Uint8Array'] as {
+  const ctor = (TYPED_ARRAYS as Record<string, unknown>)[info.arrayType ?? 'Uint8Array'] as {
     new (n: number): TensorArray;
     BYTES_PER_ELEMENT: number;
   };
@@ -470,7 +457,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     for (let i = 0; i < list.length; i++) {
       const a: unknown = list[i];
       const info = tenant.inputs[i]!;
-      const ctor = TYPED_ARRAYS[info.arrayType ?? ''];
+      const ctor = (TYPED_ARRAYS as Record<string, unknown>)[info.arrayType ?? ''];
       if (!ArrayBuffer.isView(a) || a.constructor !== ctor || a.byteLength !== info.byteSize) {
         throw new InvalidArgumentError(
           expected(

@@ -142,7 +142,8 @@ function toError(raw: {
 
 type TypedArrayCtor = new (buffer: ArrayBuffer) => TensorArray;
 
-const CTORS: Record<string, TypedArrayCtor> = {
+/** The typed array classes tensors travel in, by name (TensorInfo.arrayType). Shared with runtime.ts. */
+export const TYPED_ARRAYS = {
   Float32Array,
   Float64Array,
   Int8Array,
@@ -153,7 +154,9 @@ const CTORS: Record<string, TypedArrayCtor> = {
   Uint32Array,
   BigInt64Array,
   BigUint64Array,
-} as unknown as Record<string, TypedArrayCtor>;
+} as const;
+
+const CTORS = TYPED_ARRAYS as unknown as Record<string, TypedArrayCtor>;
 
 /** Main-thread side of a loaded segment: tensor sizes and the staging/output buffers it reuses. */
 interface Segment {
