@@ -1,0 +1,53 @@
+// Public API of @swapless/adapter-kserve. Keep exports explicit.
+export {
+  DEFAULT_BODY_LIMIT,
+  frameworkErrorHandler,
+  KSERVE_EXTENSIONS,
+  type KServeRoutesOptions,
+  kserveRoutes,
+  MODEL_NAME_PATTERN,
+} from './routes.js';
+export type {
+  BackendResult,
+  InferenceBackend,
+  ModelMetadata,
+  Parameters,
+  TensorMeta,
+} from './types.js';
+export {
+  arrayTypeOf,
+  datatypeFromTflite,
+  elementCount,
+  fromHalfBits,
+  isNumericDatatype,
+  KSERVE_DATATYPES,
+  type KServeDatatype,
+  type NumericDatatype,
+  type TensorArray,
+  type TensorArrayConstructor,
+  toHalfBits,
+} from './datatypes.js';
+export { HEADER_LENGTH_HEADER } from './codec.js';
+export { INFERENCE_REQUEST_SCHEMA } from './schema.js';
+export { httpStatusOf, RETRY_AFTER_S } from './status.js';
+export {
+  decodeInferResponse,
+  type EncodedInferRequest,
+  type InferInput,
+  type InferOptions,
+  type InferOutput,
+  type InferResponse,
+  KServeClient,
+  KServeClientError,
+  type KServeClientOptions,
+  type RawResponse,
+} from './client.js';
+export {
+  type ClosedLoopOptions,
+  type ClosedLoopResult,
+  failureKey,
+  type LatencySummary,
+  randomInputs,
+  runClosedLoop,
+  summarizeLatencies,
+} from './load.js';

@@ -1,0 +1,231 @@
+/**
+ * The KServe v2 (Open Inference Protocol) HTTP routes as a fastify plugin, over any {@link InferenceBackend}.
+ *
+ * Everything lives in one encapsulated scope under `/v2`, so its body parser, error handler and not-found
+ * handler apply to these routes only and leave the rest of the app alone. The scope takes every request body as
+ * raw bytes (any content type, so `curl -d @body.json` works without a header) and parses it itself: JSON, or a
+ * JSON header plus binary tensor data when `Inference-Header-Content-Length` is present. Validation is one
+ * precompiled ajv function plus the copy into typed arrays (see codec.ts).
+ */
+import { expected, InvalidArgumentError, isSwapLessError } from '@swapless/core';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  decodeInferRequest,
+  encodeInferResponse,
+  HEADER_LENGTH_HEADER,
+  type ModelPlan,
+  parseInferBody,
+  planOf,
+} from './codec.js';
+import { httpStatusOf, RETRY_AFTER_S } from './status.js';
+import type { InferenceBackend, ModelMetadata } from './types.js';
+
+/** Default limit of an inference request body: 64 MiB. */
+export const DEFAULT_BODY_LIMIT = 64 * 1024 * 1024;
+
+/** The protocol extensions these routes implement (reported by `GET /v2`). */
+export const KSERVE_EXTENSIONS = ['binary_tensor_data'] as const;
+
+/** Model names the routes consider well formed (anything else that is not served is a 400, not a 404). */
+export const MODEL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+const VERSION = '0.1.0';
+const JSON_TYPE = 'application/json; charset=utf-8';
+const EMPTY = Buffer.alloc(0);
+
+/** Options of {@link kserveRoutes}. */
+export interface KServeRoutesOptions {
+  /** What serves the models. */
+  backend: InferenceBackend;
+  /** `name` of `GET /v2` (default `swapless`). */
+  serverName?: string;
+  /** `version` of `GET /v2` (default this package's version). */
+  serverVersion?: string;
+  /** Largest inference request body in bytes (default {@link DEFAULT_BODY_LIMIT}); larger ones get 413. */
+  bodyLimit?: number;
+}
+
+type Params = { name: string; version?: string };
+
+function checkOptions(options: KServeRoutesOptions): Required<KServeRoutesOptions> {
+  const backend = options?.backend as unknown as Record<string, unknown> | undefined;
+  for (const fn of ['isLive', 'isReady', 'modelNames', 'modelMetadata', 'isModelReady', 'infer']) {
+    if (typeof backend?.[fn] !== 'function') {
+      throw new InvalidArgumentError(
+        expected(`an InferenceBackend with a ${fn}() method`, 'kserveRoutes options.backend', backend),
+      );
+    }
+  }
+  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  if (!Number.isSafeInteger(bodyLimit) || bodyLimit < 1) {
+    throw new InvalidArgumentError(
+      expected('a positive integer number of bytes', 'kserveRoutes options.bodyLimit', bodyLimit),
+    );
+  }
+  return {
+    backend: options.backend,
+    serverName: options.serverName ?? 'swapless',
+    serverVersion: options.serverVersion ?? VERSION,
+    bodyLimit,
+  };
+}
+
+function describeName(name: string): string {
+  return JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}…` : name);
+}
+
+function sendError(reply: FastifyReply, status: number, message: string): FastifyReply {
+  if (status === 503) reply.header('retry-after', String(RETRY_AFTER_S));
+  return reply
+    .code(status)
+    .header('content-type', JSON_TYPE)
+    .send(JSON.stringify({ error: message }));
+}
+
+function errorMessage(error: FastifyError, request: FastifyRequest, bodyLimit: number): string {
+  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    const length = request.headers['content-length'];
+    return `Expected a request body of at most ${bodyLimit} bytes for ${request.method} ${request.url.split('?')[0]} but received ${length !== undefined ? `${length} bytes` : 'more'}`;
+  }
+  return error.message;
+}
+
+/**
+ * For `Fastify({ frameworkErrors })`: errors the router raises before any route runs (a malformed percent
+ * encoding → 400, a path parameter longer than `maxParamLength` → 414) answered with the same
+ * `{ "error": "<message>" }` shape as the routes (fastify's default body has extra fields).
+ */
+export function frameworkErrorHandler(
+  error: FastifyError,
+  _request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  const status = typeof error.statusCode === 'number' && error.statusCode >= 400 ? error.statusCode : 400;
+  sendError(reply, status, error.message);
+}
+
+/**
+ * Adds the KServe v2 routes under `/v2` to `app`: `GET /v2/health/live`, `GET /v2/health/ready`, `GET /v2`,
+ * `GET /v2/models/{name}[/versions/{v}]`, `GET /v2/models/{name}[/versions/{v}]/ready` and
+ * `POST /v2/models/{name}[/versions/{v}]/infer` (JSON and binary tensor data). Every non-2xx answer is
+ * `{ "error": "<message>" }`: 400 bad request, 404 unknown model/version/route, 413 body too large, 503 not
+ * ready / overloaded / shutting down (with `Retry-After`), 500 otherwise. Usable as `await kserveRoutes(app,
+ * options)` or `app.register(kserveRoutes, options)`; the routes exist once the app is ready.
+ */
+export async function kserveRoutes(app: FastifyInstance, options: KServeRoutesOptions): Promise<void> {
+  const { backend, serverName, serverVersion, bodyLimit } = checkOptions(options);
+
+  const lookup = (name: string, version: string | undefined): ModelPlan => {
+    const meta: ModelMetadata | undefined = backend.modelMetadata(name);
+    if (meta === undefined) {
+      if (!MODEL_NAME_PATTERN.test(name)) {
+        throw new InvalidArgumentError(
+          `Expected a model name matching ${MODEL_NAME_PATTERN.source} but received ${describeName(name)}`,
+          { details: { reason: 'model-name' } },
+        );
+      }
+      const names = backend.modelNames();
+      const list = names.length > 10 ? `${names.slice(0, 10).join(', ')}, …` : names.join(', ');
+      throw new InvalidArgumentError(
+        `Expected one of the served models (${list || 'none'}) but received ${describeName(name)}`,
+        { details: { reason: 'unknown-model' } },
+      );
+    }
+    if (version !== undefined && !meta.versions.includes(version)) {
+      throw new InvalidArgumentError(
+        `Expected a version of model ${describeName(name)} (${meta.versions.join(', ')}) but received ${describeName(version)}`,
+        { details: { reason: 'unknown-model' } },
+      );
+    }
+    return planOf(meta);
+  };
+
+  const metadata = async (request: FastifyRequest<{ Params: Params }>) => {
+    const { meta } = lookup(request.params.name, request.params.version);
+    return {
+      name: meta.name,
+      versions: meta.versions,
+      platform: meta.platform,
+      inputs: meta.inputs.map((t) => ({ name: t.name, datatype: t.datatype, shape: t.shape })),
+      outputs: meta.outputs.map((t) => ({ name: t.name, datatype: t.datatype, shape: t.shape })),
+    };
+  };
+
+  const modelReady = async (request: FastifyRequest<{ Params: Params }>, reply: FastifyReply) => {
+    const { meta } = lookup(request.params.name, request.params.version);
+    if (!backend.isModelReady(meta.name)) {
+      return sendError(reply, 503, `Model ${describeName(meta.name)} is not ready`);
+    }
+    return { name: meta.name, ready: true };
+  };
+
+  const infer = async (request: FastifyRequest<{ Params: Params }>, reply: FastifyReply) => {
+    const plan = lookup(request.params.name, request.params.version);
+    const name = plan.meta.name;
+    if (!backend.isModelReady(name)) {
+      return sendError(reply, 503, `Model ${describeName(name)} is not ready`);
+    }
+    const { json, binary } = parseInferBody(
+      (request.body as Buffer | undefined) ?? EMPTY,
+      request.headers[HEADER_LENGTH_HEADER],
+    );
+    const decoded = decodeInferRequest(plan, json, binary);
+    const result = await backend.infer(name, decoded.inputs);
+    const encoded = encodeInferResponse(plan, decoded, result);
+    if (encoded.kind === 'json') {
+      reply.header('content-type', JSON_TYPE);
+      return encoded.body;
+    }
+    reply.header(HEADER_LENGTH_HEADER, String(encoded.headerLength));
+    reply.header('content-type', 'application/octet-stream');
+    return encoded.body;
+  };
+
+  app.register(
+    async (v2) => {
+      // Raw bytes for every content type (and none): the handler tells JSON from the binary extension.
+      v2.removeAllContentTypeParsers();
+      v2.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_request, body, done) =>
+        done(null, body),
+      );
+
+      v2.setErrorHandler((error: FastifyError, request, reply) => {
+        const status = httpStatusOf(error);
+        if (status >= 500 && status !== 503) request.log.error({ err: error }, 'kserve request failed');
+        else if (status === 503) request.log.warn({ code: error.code }, error.message);
+        const message =
+          status === 500 && !isSwapLessError(error)
+            ? `Internal error: ${error.message}`
+            : errorMessage(error, request, bodyLimit);
+        return sendError(reply, status, message);
+      });
+
+      v2.setNotFoundHandler((request, reply) =>
+        sendError(
+          reply,
+          404,
+          `Expected a KServe v2 route (see GET /v2) but received ${request.method} ${describeName(request.url.split('?')[0] ?? '')}`,
+        ),
+      );
+
+      v2.get('/health/live', async (_request, reply) =>
+        backend.isLive() ? { live: true } : sendError(reply, 503, 'The server is not live'),
+      );
+      v2.get('/health/ready', async (_request, reply) =>
+        backend.isReady() ? { ready: true } : sendError(reply, 503, 'The server is not ready'),
+      );
+      v2.get('/', async () => ({
+        name: serverName,
+        version: serverVersion,
+        extensions: [...KSERVE_EXTENSIONS],
+      }));
+      v2.get<{ Params: Params }>('/models/:name', metadata);
+      v2.get<{ Params: Params }>('/models/:name/versions/:version', metadata);
+      v2.get<{ Params: Params }>('/models/:name/ready', modelReady);
+      v2.get<{ Params: Params }>('/models/:name/versions/:version/ready', modelReady);
+      v2.post<{ Params: Params }>('/models/:name/infer', { bodyLimit }, infer);
+      v2.post<{ Params: Params }>('/models/:name/versions/:version/infer', { bodyLimit }, infer);
+    },
+    { prefix: '/v2' },
+  );
+}

@@ -1,0 +1,46 @@
+/** The structural contract between the KServe routes and whatever runs the models. */
+import type { KServeDatatype, TensorArray } from './datatypes.js';
+
+/** An input or output of a model as the protocol describes it. */
+export interface TensorMeta {
+  readonly name: string;
+  readonly datatype: KServeDatatype;
+  /** Dimensions; `-1` marks a dimension of any size (the request's shape decides it). */
+  readonly shape: readonly number[];
+}
+
+/** Model metadata (`GET /v2/models/{name}`). */
+export interface ModelMetadata {
+  readonly name: string;
+  /** Versions served; the first is the one reported in inference responses. */
+  readonly versions: readonly string[];
+  /** e.g. `tflite`. */
+  readonly platform: string;
+  readonly inputs: readonly TensorMeta[];
+  readonly outputs: readonly TensorMeta[];
+}
+
+/** Response-level parameters (the protocol allows string, number and boolean values). */
+export type Parameters = Record<string, string | number | boolean>;
+
+/** What an inference returns: one typed array per model output, in metadata output order. */
+export interface BackendResult {
+  outputs: TensorArray[];
+  /** Copied into the response's `parameters` (e.g. the latency and how it was timed). */
+  parameters?: Parameters;
+}
+
+/**
+ * What the routes need from the inference side. `infer` receives one typed array per model input, in metadata
+ * input order, of the datatype's array type (see `arrayTypeOf`) and exactly the element count of the shape;
+ * the arrays are the backend's to keep. Errors it throws are mapped to statuses by their stable `code`
+ * (see `httpStatusOf`).
+ */
+export interface InferenceBackend {
+  isLive(): boolean;
+  isReady(): boolean;
+  modelNames(): string[];
+  modelMetadata(name: string): ModelMetadata | undefined;
+  isModelReady(name: string): boolean;
+  infer(name: string, inputs: TensorArray[]): Promise<BackendResult>;
+}

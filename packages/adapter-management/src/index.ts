@@ -1,0 +1,11 @@
+// Public API of @swapless/adapter-management. Keep exports explicit.
+export {
+  HISTORY_LIMIT,
+  type ManagementBackend,
+  type ManagementRoutesOptions,
+  managementRoutes,
+  managementStatusOf,
+  TENANT_NAME_PATTERN,
+  TENANT_SPEC_SCHEMA,
+  type TenantSpec,
+} from './routes.js';

@@ -1,0 +1,279 @@
+/**
+ * The SwapLess management API as a fastify plugin over any {@link ManagementBackend}: tenants (list, one,
+ * register, unregister), controller status and decision history, and the models that can be registered.
+ *
+ * All routes live in one encapsulated scope under the prefix, with their own validator compiler (a strict ajv:
+ * unknown properties are rejected, not silently removed as fastify's default ajv options would), JSON body parser,
+ * error handler and not-found handler, so the rest of the app is untouched. Every non-2xx answer is
+ * `{ "error": "<message>" }`.
+ */
+import { ErrorCodes, expected, formatAjvErrors, InvalidArgumentError, isSwapLessError } from '@swapless/core';
+import { Ajv } from 'ajv';
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+
+/** Tenant names: a letter or digit, then up to 63 letters, digits, `.`, `_` or `-`. */
+export const TENANT_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
+
+/** Default and largest `limit` of `GET …/controller/history`. */
+export const HISTORY_LIMIT = { default: 100, max: 10_000 } as const;
+
+/** Seconds a client should wait after a 503 before retrying. */
+const RETRY_AFTER_S = 1;
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/** A registration request (`POST …/tenants`). */
+export interface TenantSpec {
+  /** Tenant name, {@link TENANT_NAME_PATTERN}. */
+  name: string;
+  /** A repository model name or a zoo model name. */
+  model: string;
+  /** Prior request rate, req/s (> 0). */
+  rate?: number;
+  /** Latency objective, ms (> 0). */
+  sloMs?: number;
+}
+
+/** What the routes need from the service. Objects are sent as they are (JSON). */
+export interface ManagementBackend {
+  tenants(): object[];
+  tenant(name: string): object | undefined;
+  /** Registers a tenant; resolves to its status. Typed errors map to statuses (see {@link managementStatusOf}). */
+  register(spec: TenantSpec): Promise<object>;
+  /** Unregisters a tenant after its in-flight requests completed. */
+  unregister(name: string): Promise<void>;
+  controller(): object;
+  /** The newest `limit` decisions, newest last. */
+  history(limit: number): object[];
+  models(): { repository: string[]; zoo: string[]; skipped: object[] };
+}
+
+/** Options of {@link managementRoutes}. */
+export interface ManagementRoutesOptions {
+  backend: ManagementBackend;
+  /** Path prefix of every route (default `/api/v1`). */
+  prefix?: string;
+  /** Largest request body in bytes (default 64 KiB). */
+  bodyLimit?: number;
+}
+
+/** JSON Schema of a registration request. */
+export const TENANT_SPEC_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'model'],
+  properties: {
+    name: { type: 'string', pattern: TENANT_NAME_PATTERN },
+    model: { type: 'string', minLength: 1, maxLength: 4096 },
+    rate: { type: 'number', exclusiveMinimum: 0, maximum: 1e6 },
+    sloMs: { type: 'number', exclusiveMinimum: 0, maximum: 3.6e6 },
+  },
+} as const;
+
+const NAME_PARAMS_SCHEMA = {
+  type: 'object',
+  required: ['name'],
+  properties: { name: { type: 'string', pattern: TENANT_NAME_PATTERN } },
+} as const;
+
+const HISTORY_QUERY_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { limit: { type: 'integer', minimum: 1, maximum: HISTORY_LIMIT.max } },
+} as const;
+
+// Bodies are JSON with real types: no coercion. Query strings and path parameters are text: coerce numbers.
+const strictAjv = new Ajv({ allErrors: true, strict: true, coerceTypes: false });
+const textAjv = new Ajv({ allErrors: true, strict: true, coerceTypes: true });
+
+const WHAT: Record<string, string> = {
+  body: 'a tenant registration ({ name, model, rate?, sloMs? })',
+  params: 'a valid tenant name',
+  querystring: `a query string with an optional integer limit from 1 to ${HISTORY_LIMIT.max}`,
+};
+
+/**
+ * The HTTP status of an error: 400 invalid input (also an unknown or malformed model in a registration), 404
+ * unknown tenant, 409 duplicate tenant or no cores left (`details.reason` `duplicate-tenant` / `core-budget`),
+ * 503 overloaded, shutting down or the Edge TPU delegate unavailable, the error's own 4xx `statusCode` for framework errors, 500 otherwise.
+ */
+export function managementStatusOf(error: unknown): number {
+  if (isSwapLessError(error)) {
+    const reason = (error.details as { reason?: unknown } | undefined)?.reason;
+    switch (error.code) {
+      case ErrorCodes.INVALID_ARGUMENT:
+        if (reason === 'unknown-tenant') return 404;
+        if (reason === 'duplicate-tenant' || reason === 'core-budget') return 409;
+        return 400;
+      case ErrorCodes.USAGE:
+      case ErrorCodes.INVALID_CONFIG:
+      case ErrorCodes.INVALID_MODEL:
+      case ErrorCodes.UNSUPPORTED_MODEL:
+      case ErrorCodes.INVALID_CUT:
+        return 400;
+      case ErrorCodes.OVERLOADED:
+      case ErrorCodes.SHUTTING_DOWN:
+      case ErrorCodes.DELEGATE_UNAVAILABLE:
+        return 503;
+      default:
+        return 500;
+    }
+  }
+  const status = (error as { statusCode?: unknown } | null)?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) return status;
+  return 500;
+}
+
+function sendError(reply: FastifyReply, status: number, message: string): FastifyReply {
+  if (status === 503) reply.header('retry-after', String(RETRY_AFTER_S));
+  return reply
+    .code(status)
+    .header('content-type', JSON_TYPE)
+    .send(JSON.stringify({ error: message }));
+}
+
+function notFound(name: string): InvalidArgumentError {
+  return new InvalidArgumentError(
+    `Expected the name of a registered tenant but received ${JSON.stringify(name)}`,
+    {
+      details: { reason: 'unknown-tenant' },
+    },
+  );
+}
+
+function checkOptions(options: ManagementRoutesOptions): Required<ManagementRoutesOptions> {
+  const backend = options?.backend as unknown as Record<string, unknown> | undefined;
+  for (const fn of ['tenants', 'tenant', 'register', 'unregister', 'controller', 'history', 'models']) {
+    if (typeof backend?.[fn] !== 'function') {
+      throw new InvalidArgumentError(
+        expected(`a ManagementBackend with a ${fn}() method`, 'managementRoutes options.backend', backend),
+      );
+    }
+  }
+  const prefix = options.prefix ?? '/api/v1';
+  if (typeof prefix !== 'string' || !/^(\/[A-Za-z0-9._~-]+)*$/.test(prefix)) {
+    throw new InvalidArgumentError(
+      expected('a path prefix like /api/v1 (or "")', 'managementRoutes options.prefix', prefix),
+    );
+  }
+  const bodyLimit = options.bodyLimit ?? 64 * 1024;
+  if (!Number.isSafeInteger(bodyLimit) || bodyLimit < 1) {
+    throw new InvalidArgumentError(
+      expected('a positive integer number of bytes', 'managementRoutes options.bodyLimit', bodyLimit),
+    );
+  }
+  return { backend: options.backend, prefix, bodyLimit };
+}
+
+/**
+ * Adds the management API under `prefix` (default `/api/v1`):
+ * `GET /tenants` → `{ tenants }`, `GET /tenants/:name`, `POST /tenants` (201 + Location),
+ * `DELETE /tenants/:name` (204), `GET /controller`, `GET /controller/history?limit=N` → `{ history }`,
+ * `GET /models` → `{ repository, zoo, skipped }`. Usable as `await managementRoutes(app, options)` or
+ * `app.register(managementRoutes, options)`; the routes exist once the app is ready.
+ */
+export async function managementRoutes(
+  app: FastifyInstance,
+  options: ManagementRoutesOptions,
+): Promise<void> {
+  const { backend, prefix, bodyLimit } = checkOptions(options);
+
+  app.register(
+    async (api) => {
+      api.setValidatorCompiler(({ schema, httpPart }) =>
+        (httpPart === 'body' ? strictAjv : textAjv).compile(schema as object),
+      );
+      // Any content type is read as JSON, so `curl -d '{…}'` works without a Content-Type header.
+      api.removeAllContentTypeParsers();
+      api.addContentTypeParser('*', { parseAs: 'string', bodyLimit }, (_request, body, done) => {
+        if (body === '') return done(null, undefined);
+        try {
+          done(null, JSON.parse(body as string));
+        } catch (err) {
+          done(
+            new InvalidArgumentError(
+              `Expected a JSON request body but it does not parse: ${(err as Error).message}`,
+              { details: { reason: 'bad-json' } },
+            ),
+            undefined,
+          );
+        }
+      });
+
+      api.setErrorHandler((error: FastifyError, request, reply) => {
+        if (error.validation !== undefined) {
+          const part = error.validationContext ?? 'body';
+          const problems = formatAjvErrors(error.validation as never);
+          return sendError(
+            reply,
+            400,
+            `Expected ${WHAT[part] ?? part} but received: ${problems.map((p) => `${part}${p}`).join('; ')}`,
+          );
+        }
+        const status = managementStatusOf(error);
+        if (status === 500) request.log.error({ err: error }, 'management request failed');
+        const message =
+          status === 500 && !isSwapLessError(error) ? `Internal error: ${error.message}` : error.message;
+        return sendError(reply, status, message);
+      });
+
+      api.setNotFoundHandler((request, reply) =>
+        sendError(
+          reply,
+          404,
+          `Expected a management route under ${prefix || '/'} but received ${request.method} ${JSON.stringify(request.url.split('?')[0])}`,
+        ),
+      );
+
+      type Named = { Params: { name: string } };
+
+      api.get('/tenants', async () => ({ tenants: backend.tenants() }));
+
+      api.get<Named>('/tenants/:name', { schema: { params: NAME_PARAMS_SCHEMA } }, async (request) => {
+        const tenant = backend.tenant(request.params.name);
+        if (tenant === undefined) throw notFound(request.params.name);
+        return tenant;
+      });
+
+      api.post<{ Body: TenantSpec }>(
+        '/tenants',
+        { schema: { body: TENANT_SPEC_SCHEMA } },
+        async (request, reply) => {
+          // (An empty body is undefined and fails the schema: "body/: must be object".)
+          const spec: TenantSpec = { ...request.body };
+          let status: object;
+          try {
+            status = await backend.register(spec);
+          } catch (err) {
+            // A model that does not exist makes the registration a bad request, not a missing resource.
+            const reason = isSwapLessError(err) ? (err.details as { reason?: unknown }).reason : undefined;
+            if (reason === 'unknown-model') return sendError(reply, 400, (err as Error).message);
+            throw err;
+          }
+          reply.code(201).header('location', `${prefix}/tenants/${encodeURIComponent(spec.name)}`);
+          return status;
+        },
+      );
+
+      api.delete<Named>(
+        '/tenants/:name',
+        { schema: { params: NAME_PARAMS_SCHEMA } },
+        async (request, reply) => {
+          if (backend.tenant(request.params.name) === undefined) throw notFound(request.params.name);
+          await backend.unregister(request.params.name);
+          return reply.code(204).send();
+        },
+      );
+
+      api.get('/controller', async () => backend.controller());
+
+      api.get<{ Querystring: { limit?: number } }>(
+        '/controller/history',
+        { schema: { querystring: HISTORY_QUERY_SCHEMA } },
+        async (request) => ({ history: backend.history(request.query.limit ?? HISTORY_LIMIT.default) }),
+      );
+
+      api.get('/models', async () => backend.models());
+    },
+    { prefix },
+  );
+}
