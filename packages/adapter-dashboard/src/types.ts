@@ -1,0 +1,105 @@
+/**
+ * What the dashboard reads. The source's methods return plain JSON-able objects; the shapes below document the
+ * fields the page uses (they are `@swapless/service`'s SeriesSample, TenantStatus, DeviceState, ControllerStatus
+ * and DecisionRecord). Fields the page does not know are passed through untouched; missing ones show as "–".
+ */
+
+/** One controller tick (epoch ms) with per-tenant figures. */
+export interface DashboardSample {
+  atMs: number;
+  tenants: Record<
+    string,
+    {
+      ratePerS: number;
+      completed: number;
+      meanMs: number | null;
+      p99Ms: number | null;
+      k: number;
+      cores: number;
+      inFlight: number;
+    }
+  >;
+  tpu: { queued: number; reloads: number; busyFraction: number };
+}
+
+/** A tenant row of the table. */
+export interface DashboardTenant {
+  name: string;
+  source?: string;
+  ops?: number;
+  k: number;
+  cores: number;
+  mode?: string;
+  sloMs?: number | null;
+  rate?: { estimatedPerS: number; priorPerS?: number };
+  predictedMs?: number | null;
+  measured?: { count: number; meanMs: number; p50Ms?: number; p95Ms?: number; p99Ms: number; maxMs?: number };
+  /** Of the TPU part; the CPU part is always measured. */
+  timing: 'emulated' | 'measured';
+  completed?: number;
+  failed?: number;
+  rejected?: number;
+  inFlight?: number;
+}
+
+/** The device's cache state. */
+export interface DashboardDevice {
+  profile: string;
+  backend: 'emulated' | 'edgetpu';
+  /** Usable on-chip SRAM for parameters, bytes. */
+  capacityBytes: number;
+  /** Tenant whose head holds the caching token now, if known. */
+  holder: string | null;
+  tenants: { name: string; k: number; cachedBytes: number; streamedBytes: number; token?: string }[];
+  calls?: number;
+  reloads?: number;
+  busyMs?: number;
+}
+
+/** The controller's status. */
+export interface DashboardController {
+  policy: string;
+  cores: number;
+  backend?: 'emulated' | 'edgetpu';
+  decisions?: number;
+  reconfigurations?: number;
+  decisionMs?: { last: number; p50: number; p99: number; max: number };
+}
+
+/** One controller decision. */
+export interface DashboardDecision {
+  seq: number;
+  atMs: number;
+  trigger: string;
+  choices: { name: string; k: number; cores: number; mode?: string }[];
+  predictedMs: number | null;
+  reason: string;
+  decisionMs: number;
+  applied: boolean;
+  error?: string;
+}
+
+/**
+ * Where the dashboard's data comes from (`@swapless/service`'s Service satisfies it). Every method is called on
+ * each poll of the data endpoint, so each should be cheap (snapshots, not computations).
+ */
+export interface DashboardSource {
+  /** Samples with `atMs > sinceMs` (all kept samples when undefined), oldest first. */
+  series(sinceMs?: number): readonly { atMs: number }[];
+  tenants(): readonly object[];
+  device(): object;
+  controller(): object;
+  /** The newest `limit` decisions, newest last. */
+  history(limit: number): readonly object[];
+}
+
+/** Body of `GET <path>/data`. */
+export interface DashboardData {
+  /** Server time, epoch ms. */
+  now: number;
+  series: readonly object[];
+  tenants: readonly object[];
+  device: object;
+  controller: object;
+  history: readonly object[];
+}

@@ -1,0 +1,419 @@
+// SwapLess dashboard: polls <base>/data every second (with `since`, so only new samples travel), keeps a
+// ten-minute window of samples and redraws the charts, the tenant table and the decision log.
+// Hand-written, no dependencies, no build step. Every value comes from the server; text goes in via textContent.
+
+import { CacheChart, clock, formatNumber, TimeChart } from './charts.js';
+
+const BASE = document.querySelector('meta[name="swapless-base"]')?.getAttribute('content') ?? '/dashboard';
+const POLL_MS = 1000;
+const WINDOW_MS = 10 * 60 * 1000;
+const MIN_SPAN_MS = 30 * 1000;
+const LOG_ROWS = 50;
+// Tableau 10: distinguishable, and readable on light and dark backgrounds.
+const PALETTE = [
+  '#4e79a7',
+  '#f28e2b',
+  '#e15759',
+  '#76b7b2',
+  '#59a14f',
+  '#edc948',
+  '#b07aa1',
+  '#ff9da7',
+  '#9c755f',
+  '#bab0ac',
+];
+
+const $ = (sel) => document.querySelector(sel);
+const tooltip = $('#tooltip');
+const chartEl = (name) => {
+  const el = $(`[data-chart="${name}"]`);
+  el.setAttribute('aria-label', `${el.closest('.card').querySelector('h2').textContent} chart`);
+  return el;
+};
+
+const charts = {
+  latency: new TimeChart(chartEl('latency'), { unit: 'ms', tooltip, height: 260 }),
+  rate: new TimeChart(chartEl('rate'), { unit: 'req/s', tooltip }),
+  tpu: new TimeChart(chartEl('tpu'), { unit: '%', tooltip, minMax: 100 }),
+  k: new TimeChart(chartEl('k'), { unit: 'k (ops)', tooltip, step: true, integer: true }),
+  cores: new TimeChart(chartEl('cores'), { unit: 'cores', tooltip, step: true, integer: true }),
+  cache: new CacheChart(chartEl('cache')),
+};
+
+/** Samples in the window, oldest first. */
+let samples = [];
+let lastAt;
+const colors = new Map();
+
+function colorOf(name) {
+  let c = colors.get(name);
+  if (c === undefined) {
+    c = PALETTE[colors.size % PALETTE.length];
+    colors.set(name, c);
+  }
+  return c;
+}
+
+function merge(series) {
+  if (!Array.isArray(series)) return;
+  for (const s of series) {
+    if (s === null || typeof s !== 'object' || !Number.isFinite(s.atMs)) continue;
+    if (lastAt !== undefined && s.atMs <= lastAt) continue;
+    samples.push(s);
+    lastAt = s.atMs;
+  }
+  const newest = samples.length > 0 ? samples[samples.length - 1].atMs : 0;
+  if (samples.length > 0 && samples[0].atMs < newest - WINDOW_MS) {
+    samples = samples.filter((s) => s.atMs >= newest - WINDOW_MS);
+  }
+}
+
+/** Tenant names in display order: the current tenants first, then those only seen in the window. */
+function tenantNames(tenants) {
+  const names = [];
+  const seen = new Set();
+  for (const t of tenants) {
+    if (typeof t?.name === 'string' && !seen.has(t.name)) {
+      seen.add(t.name);
+      names.push(t.name);
+    }
+  }
+  for (const s of samples) {
+    for (const name of Object.keys(s.tenants ?? {})) {
+      if (!seen.has(name)) {
+        seen.add(name);
+        names.push(name);
+      }
+    }
+  }
+  for (const n of names) colorOf(n);
+  return names;
+}
+
+function domain() {
+  if (samples.length === 0) return null;
+  const newest = samples[samples.length - 1].atMs;
+  const oldest = Math.max(samples[0].atMs, newest - WINDOW_MS);
+  return [Math.min(oldest, newest - MIN_SPAN_MS), newest];
+}
+
+function perTenant(names, field, scale = 1) {
+  return names.map((name) => ({
+    label: name,
+    color: colorOf(name),
+    points: samples.map((s) => {
+      const v = s.tenants?.[name]?.[field];
+      return { t: s.atMs, v: typeof v === 'number' && Number.isFinite(v) ? v * scale : null };
+    }),
+  }));
+}
+
+function legend(name, items) {
+  const el = $(`[data-legend="${name}"]`);
+  el.replaceChildren(
+    ...items.map((it) => {
+      const item = document.createElement('span');
+      item.className = 'legend-item';
+      const sw = document.createElement('span');
+      sw.className = `swatch${it.style ? ` ${it.style}` : ''}`;
+      sw.style.color = it.color;
+      const label = document.createElement(it.bold === false ? 'span' : 'b');
+      label.textContent = it.label;
+      item.append(sw, label);
+      return item;
+    }),
+  );
+}
+
+/** Decisions that changed some tenant's cut or cores (what the runtime reconfigured), as chart markers. */
+function reconfigurations(history) {
+  const markers = [];
+  let prev = null;
+  for (const d of history) {
+    if (!d?.applied || !Array.isArray(d.choices)) continue;
+    const key = d.choices
+      .map((c) => `${c.name}:${c.k}:${c.cores}:${c.mode ?? ''}`)
+      .sort()
+      .join('|');
+    if (key !== prev) {
+      markers.push({
+        t: d.atMs,
+        label: `#${d.seq} ${d.trigger}: ${d.choices.map((c) => `${c.name} k=${c.k} c=${c.cores}`).join(', ')}`,
+      });
+    }
+    prev = key;
+  }
+  return markers;
+}
+
+function cell(row, content, className) {
+  const td = document.createElement('td');
+  if (className) td.className = className;
+  if (content instanceof Node) td.appendChild(content);
+  else td.textContent = content;
+  row.appendChild(td);
+  return td;
+}
+
+function badge(kind, label, title) {
+  const b = document.createElement('span');
+  b.className = `badge ${kind}`;
+  b.textContent = label;
+  if (title) b.title = title;
+  return b;
+}
+
+const num = (v) => (typeof v === 'number' && Number.isFinite(v) ? formatNumber(v) : '–');
+
+function renderTenants(tenants) {
+  const table = $('#tenant-table');
+  const body = table.querySelector('tbody');
+  const rows = tenants.map((t) => {
+    const tr = document.createElement('tr');
+    tr.dataset.tenant = t.name;
+    const name = document.createElement('span');
+    name.className = 'tenant-name';
+    const dot = document.createElement('span');
+    dot.className = 'tenant-dot';
+    dot.style.color = colorOf(t.name);
+    const src = document.createElement('span');
+    src.className = 'src';
+    src.textContent = t.source ?? '';
+    name.append(dot, document.createTextNode(t.name), src);
+    cell(tr, name);
+    cell(tr, `${t.k ?? '–'} / ${t.ops ?? '–'}`, 'num');
+    cell(tr, t.mode && t.cores > 1 ? `${t.cores} (${t.mode})` : String(t.cores ?? '–'), 'num');
+    cell(tr, num(t.rate?.estimatedPerS), 'num');
+    cell(tr, num(t.predictedMs), 'num');
+    const mean = cell(tr, num(t.measured?.count > 0 ? t.measured.meanMs : null), 'num');
+    cell(tr, num(t.measured?.count > 0 ? t.measured.p99Ms : null), 'num');
+    cell(tr, num(t.sloMs), 'num');
+    if (typeof t.sloMs === 'number' && t.measured?.count > 0 && t.measured.meanMs > t.sloMs) {
+      mean.classList.add('over-slo');
+      mean.title = 'Mean latency above the SLO';
+    }
+    // At k = 0 there is no Edge TPU stage: every part of the latency is measured, whatever the backend.
+    const timing = t.timing === 'emulated' && t.k !== 0 ? 'emulated' : 'measured';
+    cell(
+      tr,
+      badge(
+        timing,
+        timing,
+        timing === 'emulated'
+          ? 'Edge TPU stage timed by the calibrated device model; CPU stage measured'
+          : 'Every stage measured',
+      ),
+    );
+    cell(tr, String(t.inFlight ?? '–'), 'num');
+    cell(tr, `${t.completed ?? 0} · ${t.failed ?? 0} · ${t.rejected ?? 0}`, 'num');
+    return tr;
+  });
+  body.replaceChildren(...rows);
+  table.dataset.rows = String(rows.length);
+}
+
+function renderLog(history) {
+  const table = $('#decision-log');
+  const body = table.querySelector('tbody');
+  const rows = history
+    .slice(-LOG_ROWS)
+    .reverse()
+    .map((d) => {
+      const tr = document.createElement('tr');
+      cell(tr, String(d.seq ?? ''), 'num');
+      cell(tr, Number.isFinite(d.atMs) ? clock(d.atMs) : '–');
+      cell(tr, d.trigger ?? '');
+      cell(
+        tr,
+        Array.isArray(d.choices) ? d.choices.map((c) => `${c.name} ${c.k}·${c.cores}`).join('  ') : '',
+      );
+      cell(tr, num(d.predictedMs), 'num');
+      cell(tr, num(d.decisionMs), 'num');
+      cell(
+        tr,
+        d.error
+          ? badge('failed', 'failed', d.error)
+          : d.applied
+            ? badge('applied', 'applied')
+            : badge('kept', 'no change'),
+      );
+      cell(tr, d.reason ?? '', 'reason');
+      return tr;
+    });
+  body.replaceChildren(...rows);
+  table.dataset.rows = String(rows.length);
+}
+
+function setText(sel, value) {
+  const el = $(sel);
+  if (el.textContent !== value) el.textContent = value;
+}
+
+function renderFacts(device, controller) {
+  const backend = device?.backend ?? controller?.backend;
+  setText(
+    '#fact-device',
+    device ? `${device.profile ?? '?'} · ${backend === 'edgetpu' ? 'real device' : 'emulated'}` : '–',
+  );
+  const timing = $('#fact-timing');
+  timing.replaceChildren(
+    backend === 'emulated'
+      ? badge('emulated', 'TPU emulated · CPU measured')
+      : backend === 'edgetpu'
+        ? badge('measured', 'all measured')
+        : document.createTextNode('–'),
+  );
+  setText('#fact-policy', controller?.policy ?? '–');
+  setText('#fact-cores', controller?.cores !== undefined ? String(controller.cores) : '–');
+  setText(
+    '#fact-decisions',
+    controller ? `${controller.decisions ?? 0} · ${controller.reconfigurations ?? 0}` : '–',
+  );
+  const dm = controller?.decisionMs;
+  setText('#fact-decision-ms', dm ? `${num(dm.p50)} · ${num(dm.p99)} ms` : '–');
+  setText('#fact-tpu', device ? `${device.calls ?? 0} · ${device.reloads ?? 0}` : '–');
+  const note = $('#timing-note');
+  if (backend === 'emulated') {
+    note.hidden = false;
+    setText(
+      '#timing-note',
+      `No Edge TPU attached: TPU stage times come from the calibrated device model (profile ${device?.profile ?? '?'}), ` +
+        'so every latency that includes a TPU stage is emulated. CPU stages run on the real TFLite runtime and are measured.',
+    );
+  } else note.hidden = true;
+  setText(
+    '#latency-sub',
+    backend === 'emulated'
+      ? 'End to end, mean (solid) and p99 (dashed), ms · TPU part emulated, CPU part measured'
+      : 'End to end, mean (solid) and p99 (dashed), ms · measured',
+  );
+}
+
+function render(data) {
+  const tenants = Array.isArray(data.tenants) ? data.tenants : [];
+  const history = Array.isArray(data.history) ? data.history : [];
+  const device = data.device ?? null;
+  const controller = data.controller ?? null;
+  const names = tenantNames(tenants);
+  const dom = domain();
+  const tenantLegend = names.map((n) => ({ label: n, color: colorOf(n) }));
+
+  const latency = [];
+  for (const s of perTenant(names, 'meanMs')) latency.push({ ...s, label: `${s.label} mean` });
+  for (const s of perTenant(names, 'p99Ms')) latency.push({ ...s, label: `${s.label} p99`, dash: true });
+  charts.latency.update({ series: latency, domain: dom });
+  legend('latency', [
+    ...tenantLegend,
+    { label: 'mean', color: 'var(--muted)', bold: false },
+    { label: 'p99', color: 'var(--muted)', style: 'dashed', bold: false },
+  ]);
+
+  charts.rate.update({ series: perTenant(names, 'ratePerS'), domain: dom });
+  legend('rate', tenantLegend);
+
+  const emulated = device?.backend === 'emulated';
+  charts.tpu.update({
+    series: [
+      {
+        label: emulated ? 'busy (emulated device)' : 'busy',
+        color: 'var(--accent)',
+        points: samples.map((s) => ({
+          t: s.atMs,
+          v: Number.isFinite(s.tpu?.busyFraction) ? s.tpu.busyFraction * 100 : null,
+        })),
+      },
+    ],
+    domain: dom,
+  });
+  legend('tpu', [{ label: emulated ? 'busy, emulated device' : 'busy, measured', color: 'var(--accent)' }]);
+
+  const markers = reconfigurations(history);
+  const maxOps = Math.max(0, ...tenants.map((t) => (Number.isFinite(t.ops) ? t.ops : 0)));
+  charts.k.options.minMax = maxOps;
+  charts.k.update({ series: perTenant(names, 'k'), markers, domain: dom });
+  legend('k', [...tenantLegend, { label: '▼ reconfiguration', color: 'transparent', bold: false }]);
+
+  const total = controller?.cores;
+  charts.cores.update({
+    series: perTenant(names, 'cores'),
+    markers,
+    hlines: Number.isFinite(total) ? [{ v: total, label: `${total} available` }] : [],
+    domain: dom,
+  });
+  legend('cores', [
+    ...tenantLegend,
+    { label: 'cores available', color: 'var(--faint)', style: 'dotted', bold: false },
+  ]);
+
+  const devTenants = Array.isArray(device?.tenants) ? device.tenants : [];
+  const withHead = devTenants.filter((t) => t.k > 0 && t.cachedBytes + t.streamedBytes > 0);
+  charts.cache.update(
+    device === null
+      ? null
+      : {
+          capacityBytes: Number.isFinite(device.capacityBytes) ? device.capacityBytes : 0,
+          holder: device.holder ?? null,
+          rows: withHead.map((t) => ({
+            name: t.name,
+            color: colorOf(t.name),
+            k: t.k,
+            cachedBytes: t.cachedBytes,
+            streamedBytes: t.streamedBytes,
+          })),
+          cpuOnly: devTenants.filter((t) => !(t.k > 0)).map((t) => t.name),
+        },
+  );
+  legend('cache', [
+    { label: 'cached on chip', color: 'var(--muted)', style: 'block', bold: false },
+    { label: 'streamed per inference', color: 'var(--muted)', style: 'hatched', bold: false },
+    { label: 'usable SRAM', color: 'var(--bad)', style: 'dashed', bold: false },
+    ...(device?.holder
+      ? [{ label: `token holder: ${device.holder}`, color: 'var(--emu)', style: 'block' }]
+      : []),
+  ]);
+  setText(
+    '#cache-sub',
+    `Parameters of each tenant's Edge TPU head: cached in on-chip SRAM vs streamed over the link per inference` +
+      (withHead.length < devTenants.length
+        ? ` · CPU only: ${devTenants
+            .filter((t) => !(t.k > 0))
+            .map((t) => t.name)
+            .join(', ')}`
+        : ''),
+  );
+
+  renderTenants(tenants);
+  renderLog(history);
+  renderFacts(device, controller);
+  if (samples.length > 0) {
+    const span = (samples[samples.length - 1].atMs - samples[0].atMs) / 1000;
+    setText('#foot-window', `${samples.length} samples · ${Math.round(span)} s shown`);
+  }
+}
+
+function status(state, label) {
+  const el = $('#status');
+  el.dataset.state = state;
+  setText('#status-text', label);
+}
+
+async function poll() {
+  try {
+    const url = lastAt === undefined ? `${BASE}/data` : `${BASE}/data?since=${lastAt}`;
+    const res = await fetch(url, { cache: 'no-store', headers: { accept: 'application/json' } });
+    if (!res.ok) {
+      const body = await res.json().catch(() => ({}));
+      throw new Error(body.error ?? `HTTP ${res.status}`);
+    }
+    const data = await res.json();
+    merge(data.series);
+    render(data);
+    status('live', `Live · updated ${clock(Date.now())}`);
+  } catch (error) {
+    status('error', `Disconnected (${error instanceof Error ? error.message : String(error)}) · retrying`);
+  } finally {
+    setTimeout(poll, POLL_MS);
+  }
+}
+
+poll();

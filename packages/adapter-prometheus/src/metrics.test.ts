@@ -1,0 +1,434 @@
+import { EventEmitter } from 'node:events';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ErrorCodes, InvalidArgumentError } from '@swapless/core';
+import { createRuntime, type RequestTrace, type Runtime } from '@swapless/runtime';
+import { createService } from '@swapless/service';
+import { buildTestNet, SeededRandom, writeModel } from '@swapless/tflite';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { Registry } from 'prom-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  createMetrics,
+  DEFAULT_BUCKETS,
+  type Metrics,
+  type MetricsGauges,
+  type MetricsSource,
+  metricsRoutes,
+} from './index.js';
+import { expectedHistogram, find, one, parseExposition, type Sample } from './test-support.js';
+
+const P = 'swapless_';
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+function input(seed: number): Int8Array {
+  const a = new Int8Array(16 * 16 * 3);
+  new SeededRandom(seed).fillUniformInt8(a);
+  return a;
+}
+
+/** A source over a real runtime: its events, a controller's decision events, and gauges from its stats. */
+function runtimeSource(rt: Runtime, decisions: EventEmitter): MetricsSource {
+  const emitterOf = (event: string): EventEmitter => (event === 'decision' ? decisions : rt);
+  return {
+    on(event: string, fn: (...args: never[]) => void) {
+      return emitterOf(event).on(event, fn as (...args: unknown[]) => void);
+    },
+    off(event: string, fn: (...args: unknown[]) => void) {
+      return emitterOf(event).off(event, fn);
+    },
+    gauges(): MetricsGauges {
+      const s = rt.stats();
+      return {
+        tenants: Object.entries(s.tenants).map(([name, t]) => ({
+          name,
+          k: t.choice.k,
+          cores: t.choice.cores,
+          inFlight: t.inFlight,
+          ratePerS: name === 'a' ? 12.5 : 3,
+          predictedMs: name === 'a' ? 4.5 : null,
+        })),
+        tpuQueued: s.tpu.queued,
+        backend: s.backend,
+      };
+    },
+  };
+}
+
+/** Checks every bucket, the sum and the count of one histogram label set against the durations it was fed. */
+function expectHistogram(
+  samples: Sample[],
+  name: string,
+  labels: Record<string, string>,
+  durationsMs: number[],
+) {
+  const want = expectedHistogram(durationsMs, DEFAULT_BUCKETS);
+  for (const [le, count] of want.buckets) {
+    expect(
+      one(samples, `${name}_bucket`, { ...labels, le }),
+      `${name} ${JSON.stringify(labels)} le=${le}`,
+    ).toBe(count);
+  }
+  expect(one(samples, `${name}_sum`, labels)).toBeCloseTo(want.sum, 9);
+  expect(one(samples, `${name}_count`, labels)).toBe(want.count);
+}
+
+describe('createMetrics over a real runtime', () => {
+  it('reports every series with the values of the real traces, and serves them over real HTTP', async () => {
+    // timeScale 0: the emulator keeps its modelled breakdowns without waiting them out (a short test).
+    const rt = await createRuntime({ cores: 2, queueLimit: 4, emulator: { timeScale: 0 } });
+    cleanups.push(() => rt.close());
+    await rt.addTenant({ name: 'a', model: writeModel(buildTestNet(0)), choice: { k: 4, cores: 1 } });
+    await rt.addTenant({ name: 'b', model: writeModel(buildTestNet(7)), choice: { k: 0, cores: 1 } });
+    const decisions = new EventEmitter();
+    const metrics = createMetrics({ source: runtimeSource(rt, decisions) });
+    cleanups.push(() => metrics.close());
+
+    const traces: RequestTrace[] = [];
+    rt.on('request', (t) => traces.push(t));
+    let reloads = 0;
+    rt.on('reload', (e) => {
+      if (e.tenant === 'a') reloads++;
+    });
+    const phases = new Map<string, number>();
+    rt.on('reconfigure', (e) => phases.set(e.phase, (phases.get(e.phase) ?? 0) + 1));
+
+    // Bursts larger than the queue bound: some requests are refused at admission (outcome="rejected").
+    let rejected = 0;
+    for (let round = 0; round < 6; round++) {
+      const jobs = Array.from({ length: 10 }, (_, i) =>
+        rt.submit(i % 2 === 0 ? 'a' : 'b', [input(i)]).then(
+          () => undefined,
+          (error: { code?: string }) => {
+            expect(error.code).toBe(ErrorCodes.OVERLOADED);
+            rejected++;
+          },
+        ),
+      );
+      await Promise.all(jobs);
+      // A head for b too (so a and b take turns on the device and reload each other's parameters).
+      if (round === 2) await rt.reconfigure({ tenants: [{ name: 'b', k: 6, cores: 1 }] });
+    }
+    decisions.emit('decision', { decisionMs: 0.8, applied: true });
+    decisions.emit('decision', { decisionMs: 30, applied: false });
+    expect(rejected).toBeGreaterThan(0);
+
+    const { samples, types } = parseExposition(await metrics.text());
+    const byTenant = (name: string) => traces.filter((t) => t.tenant === name);
+
+    // Counters.
+    for (const name of ['a', 'b']) {
+      expect(one(samples, `${P}requests_total`, { tenant: name, outcome: 'ok' })).toBe(byTenant(name).length);
+      expect(one(samples, `${P}requests_total`, { tenant: name, outcome: 'error' })).toBe(0);
+    }
+    const rejectedA = rt.stats().tenants.a!.rejected.overloaded;
+    const rejectedB = rt.stats().tenants.b!.rejected.overloaded;
+    expect(rejectedA + rejectedB).toBe(rejected);
+    expect(one(samples, `${P}requests_total`, { tenant: 'a', outcome: 'rejected' })).toBe(rejectedA);
+    expect(one(samples, `${P}requests_total`, { tenant: 'b', outcome: 'rejected' })).toBe(rejectedB);
+    expect(reloads).toBeGreaterThan(0);
+    expect(one(samples, `${P}tpu_reloads_total`, { tenant: 'a' })).toBe(reloads);
+    expect(phases.get('switched')).toBe(1);
+    for (const [phase, count] of phases)
+      expect(one(samples, `${P}reconfigurations_total`, { phase })).toBe(count);
+
+    // Histograms: every bucket, sum and count, per tenant, timing and stage, from the traces themselves.
+    for (const name of ['a', 'b']) {
+      for (const timing of ['emulated', 'measured'] as const) {
+        const ts = byTenant(name).filter((t) => (t.tpu !== null ? 'emulated' : 'measured') === timing);
+        if (ts.length === 0) {
+          expect(find(samples, `${P}request_duration_seconds_count`, { tenant: name, timing })).toEqual([]);
+          continue;
+        }
+        const labels = { tenant: name, timing };
+        expectHistogram(
+          samples,
+          `${P}request_duration_seconds`,
+          labels,
+          ts.map((t) => t.latencyMs),
+        );
+        const withTpu = ts.filter((t) => t.tpu !== null);
+        if (withTpu.length > 0) {
+          expectHistogram(
+            samples,
+            `${P}stage_duration_seconds`,
+            { ...labels, stage: 'tpu_wait' },
+            withTpu.map((t) => t.tpu!.startMs - t.tpu!.enqueuedMs),
+          );
+          expectHistogram(
+            samples,
+            `${P}stage_duration_seconds`,
+            { ...labels, stage: 'tpu' },
+            withTpu.map((t) => t.tpu!.endMs - t.tpu!.startMs),
+          );
+        }
+      }
+      // CPU stages are always measured, whatever backend ran the head.
+      const withCpu = byTenant(name).filter((t) => t.cpu !== null);
+      expectHistogram(
+        samples,
+        `${P}stage_duration_seconds`,
+        { tenant: name, stage: 'cpu_wait', timing: 'measured' },
+        withCpu.map((t) => t.cpu!.startMs - t.cpu!.enqueuedMs),
+      );
+      expectHistogram(
+        samples,
+        `${P}stage_duration_seconds`,
+        { tenant: name, stage: 'cpu', timing: 'measured' },
+        withCpu.map((t) => t.cpu!.endMs - t.cpu!.startMs),
+      );
+      expect(
+        find(samples, `${P}stage_duration_seconds_count`, { tenant: name, stage: 'cpu', timing: 'emulated' }),
+      ).toEqual([]);
+    }
+    // b ran at k = 0 (no TPU stage: measured) and at k = 6 (emulated head): both label values are present.
+    expect(
+      one(samples, `${P}request_duration_seconds_count`, { tenant: 'b', timing: 'measured' }),
+    ).toBeGreaterThan(0);
+    expect(
+      one(samples, `${P}request_duration_seconds_count`, { tenant: 'b', timing: 'emulated' }),
+    ).toBeGreaterThan(0);
+    expectHistogram(samples, `${P}controller_decision_seconds`, {}, [0.8, 30]);
+
+    // Gauges, read from the source at scrape time.
+    expect(one(samples, `${P}tenant_partition_point`, { tenant: 'a' })).toBe(4);
+    expect(one(samples, `${P}tenant_partition_point`, { tenant: 'b' })).toBe(6);
+    expect(one(samples, `${P}tenant_cpu_cores`, { tenant: 'a' })).toBe(1);
+    expect(one(samples, `${P}tenant_in_flight`, { tenant: 'a' })).toBe(0);
+    expect(one(samples, `${P}tenant_rate_per_second`, { tenant: 'a' })).toBe(12.5);
+    expect(one(samples, `${P}tenant_predicted_latency_seconds`, { tenant: 'a' })).toBeCloseTo(0.0045, 12);
+    // No prediction: no series (rather than a made-up value).
+    expect(find(samples, `${P}tenant_predicted_latency_seconds`, { tenant: 'b' })).toEqual([]);
+    expect(one(samples, `${P}tpu_queue_depth`)).toBe(0);
+    expect(one(samples, `${P}backend_info`, { backend: 'emulated' })).toBe(1);
+    expect(one(samples, `${P}metrics_dropped_events_total`)).toBe(0);
+
+    // Types, and prom-client's default process metrics in the same registry.
+    expect(types.get(`${P}requests_total`)).toBe('counter');
+    expect(types.get(`${P}request_duration_seconds`)).toBe('histogram');
+    expect(types.get(`${P}stage_duration_seconds`)).toBe('histogram');
+    expect(types.get(`${P}controller_decision_seconds`)).toBe('histogram');
+    expect(types.get(`${P}tenant_partition_point`)).toBe('gauge');
+    expect(types.get(`${P}tpu_queue_depth`)).toBe('gauge');
+    expect(one(samples, 'process_cpu_user_seconds_total')).toBeGreaterThan(0);
+    expect(find(samples, 'nodejs_heap_size_used_bytes').length).toBe(1);
+
+    // The route: real fastify on a loopback port, real HTTP.
+    const app = Fastify();
+    cleanups.push(() => app.close());
+    await metricsRoutes(app, { metrics });
+    const url = await app.listen({ host: '127.0.0.1', port: 0 });
+    const res = await fetch(`${url}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    const served = parseExposition(await res.text()).samples;
+    expect(one(served, `${P}requests_total`, { tenant: 'a', outcome: 'ok' })).toBe(byTenant('a').length);
+    expect(one(served, `${P}tenant_partition_point`, { tenant: 'b' })).toBe(6);
+
+    // A removed tenant stops being reported (its counters and histograms included); the other keeps its values.
+    const okB = byTenant('b').length;
+    await rt.removeTenant('a');
+    const after = parseExposition(await metrics.text()).samples;
+    expect(after.filter((s) => s.labels.tenant === 'a')).toEqual([]);
+    expect(one(after, `${P}requests_total`, { tenant: 'b', outcome: 'ok' })).toBe(okB);
+    expect(one(after, `${P}tenant_partition_point`, { tenant: 'b' })).toBe(6);
+  });
+});
+
+describe('createMetrics over a real @swapless/service', () => {
+  it('takes the Service itself as its source: request, decision and gauge series match the service', async () => {
+    const previousCache = process.env.SWAPLESS_CACHE_DIR;
+    process.env.SWAPLESS_CACHE_DIR = await mkdtemp(join(tmpdir(), 'swapless-prometheus-cache-'));
+    cleanups.push(() => {
+      if (previousCache === undefined) delete process.env.SWAPLESS_CACHE_DIR;
+      else process.env.SWAPLESS_CACHE_DIR = previousCache;
+    });
+    const service = await createService({
+      cores: 1,
+      tickMs: 3_600_000,
+      profiling: { repetitions: 3, maxCuts: 4 },
+      emulator: { timeScale: 0 },
+    });
+    cleanups.push(() => service.close());
+    const metrics = createMetrics({ source: service }); // no adapter object: the Service is a MetricsSource
+    cleanups.push(() => metrics.close());
+    await service.addTenant({
+      name: 'cam',
+      model: writeModel(buildTestNet(0)),
+      source: 'test:net-0',
+      rate: 20,
+    });
+    for (let i = 0; i < 25; i++) await service.infer('cam', [input(i)]);
+
+    const { samples } = parseExposition(await metrics.text());
+    const status = service.tenants()[0]!;
+    expect(one(samples, `${P}requests_total`, { tenant: 'cam', outcome: 'ok' })).toBe(25);
+    // No TPU stage at k = 0: the whole latency is measured, whatever the backend.
+    const timing = status.k === 0 ? 'measured' : status.timing;
+    expect(one(samples, `${P}request_duration_seconds_count`, { tenant: 'cam', timing })).toBe(25);
+    expect(one(samples, `${P}tenant_partition_point`, { tenant: 'cam' })).toBe(status.k);
+    expect(one(samples, `${P}tenant_cpu_cores`, { tenant: 'cam' })).toBe(status.cores);
+    if (status.predictedMs !== null) {
+      expect(one(samples, `${P}tenant_predicted_latency_seconds`, { tenant: 'cam' })).toBeCloseTo(
+        status.predictedMs / 1000,
+        12,
+      );
+    }
+    expect(one(samples, `${P}controller_decision_seconds_count`)).toBe(service.history().length);
+    expect(one(samples, `${P}backend_info`, { backend: 'emulated' })).toBe(1);
+
+    await service.removeTenant('cam');
+    const after = parseExposition(await metrics.text()).samples;
+    expect(after.filter((x) => x.labels.tenant === 'cam')).toEqual([]);
+  });
+});
+
+/** A hand-driven source: an EventEmitter whose gauges the test sets. */
+function fakeSource(gauges: () => MetricsGauges) {
+  return Object.assign(new EventEmitter(), { gauges });
+}
+const trace = (tenant: string, ms: number, extra: object = {}) => ({
+  tenant,
+  latencyMs: ms,
+  tpu: { backend: 'edgetpu' as const, enqueuedMs: 0, startMs: 1, endMs: 2 },
+  cpu: null,
+  ...extra,
+});
+
+describe('createMetrics with a hand-driven source', () => {
+  it('counts failed requests as outcome="error" without observing their durations', async () => {
+    const src = fakeSource(() => ({ tenants: [], tpuQueued: 0, backend: 'edgetpu' }));
+    const m = createMetrics({ source: src, defaultMetrics: false });
+    src.emit('request', trace('x', 3));
+    src.emit('request', trace('x', 5, { error: 'boom' }));
+    const { samples } = parseExposition(await m.text());
+    expect(one(samples, `${P}requests_total`, { tenant: 'x', outcome: 'ok' })).toBe(1);
+    expect(one(samples, `${P}requests_total`, { tenant: 'x', outcome: 'error' })).toBe(1);
+    // The real delegate's head time is measured: timing="measured".
+    expect(one(samples, `${P}request_duration_seconds_count`, { tenant: 'x', timing: 'measured' })).toBe(1);
+    expect(
+      one(samples, `${P}stage_duration_seconds_count`, { tenant: 'x', stage: 'tpu', timing: 'measured' }),
+    ).toBe(1);
+    expect(find(samples, 'process_cpu_user_seconds_total')).toEqual([]);
+    m.close();
+  });
+
+  it('drops malformed events (counted) instead of throwing into the emitter', async () => {
+    const src = fakeSource(() => ({ tenants: [], tpuQueued: 0, backend: 'emulated' }));
+    const m = createMetrics({ source: src, defaultMetrics: false });
+    expect(() => src.emit('request', null)).not.toThrow();
+    expect(() => src.emit('request', { latencyMs: 1, tpu: null, cpu: null })).not.toThrow();
+    expect(() => src.emit('reject', undefined)).not.toThrow();
+    expect(() => src.emit('reload', { tenant: 3 })).not.toThrow();
+    expect(() => src.emit('reconfigure', {})).not.toThrow();
+    expect(() => src.emit('decision', { decisionMs: 'slow' })).not.toThrow();
+    expect(m.droppedEvents).toBe(6);
+    const { samples } = parseExposition(await m.text());
+    expect(one(samples, `${P}metrics_dropped_events_total`)).toBe(6);
+    m.close();
+  });
+
+  it('still serves the event series when gauges() throws, and skips bad gauge values', async () => {
+    let fail = true;
+    const src = fakeSource(() => {
+      if (fail) throw new Error('closing');
+      return {
+        tenants: [{ name: 'x', k: Number.NaN, cores: 2, inFlight: 1, ratePerS: 1, predictedMs: null }],
+        tpuQueued: 3,
+        backend: 'emulated',
+      };
+    });
+    const m = createMetrics({ source: src, defaultMetrics: false });
+    src.emit('request', trace('x', 3));
+    let samples = parseExposition(await m.text()).samples;
+    expect(one(samples, `${P}requests_total`, { tenant: 'x', outcome: 'ok' })).toBe(1);
+    expect(find(samples, `${P}tenant_cpu_cores`)).toEqual([]);
+    fail = false;
+    samples = parseExposition(await m.text()).samples;
+    expect(one(samples, `${P}tenant_cpu_cores`, { tenant: 'x' })).toBe(2);
+    expect(find(samples, `${P}tenant_partition_point`)).toEqual([]);
+    expect(one(samples, `${P}tpu_queue_depth`)).toBe(3);
+    m.close();
+  });
+
+  it('keeps a tenant seen only in events; drops one listed before and no longer listed', async () => {
+    let listed = ['x', 'y'];
+    const src = fakeSource(() => ({
+      tenants: listed.map((name) => ({ name, k: 1, cores: 1, inFlight: 0, ratePerS: 0, predictedMs: null })),
+      tpuQueued: 0,
+      backend: 'emulated',
+    }));
+    const m = createMetrics({ source: src, defaultMetrics: false });
+    src.emit('request', trace('x', 1));
+    src.emit('request', trace('z', 1)); // never listed
+    let samples = parseExposition(await m.text()).samples;
+    // A listed tenant without requests yet shows zeros.
+    expect(one(samples, `${P}requests_total`, { tenant: 'y', outcome: 'ok' })).toBe(0);
+    listed = ['y'];
+    samples = parseExposition(await m.text()).samples;
+    expect(samples.filter((s) => s.labels.tenant === 'x')).toEqual([]);
+    expect(one(samples, `${P}requests_total`, { tenant: 'z', outcome: 'ok' })).toBe(1);
+    expect(one(samples, `${P}tenant_partition_point`, { tenant: 'y' })).toBe(1);
+    m.close();
+  });
+
+  it('close() detaches from the source and removes its series; a second instance can then register', async () => {
+    const src = fakeSource(() => ({ tenants: [], tpuQueued: 0, backend: 'emulated' }));
+    const registry = new Registry();
+    const m = createMetrics({ source: src, registry });
+    expect(src.listenerCount('request')).toBe(1);
+    expect(() => createMetrics({ source: src, registry })).toThrow(InvalidArgumentError);
+    // A different prefix coexists, and the default process metrics are not registered twice.
+    const other = createMetrics({ source: src, registry, prefix: 'edge_' });
+    expect(registry.getSingleMetric('edge_requests_total')).toBeDefined();
+    other.close();
+    m.close();
+    m.close();
+    expect(src.listenerCount('request')).toBe(0);
+    expect(registry.getMetricsAsArray()).toEqual([]);
+    const again: Metrics = createMetrics({ source: src, registry });
+    expect(registry.getSingleMetric(`${P}requests_total`)).toBeDefined();
+    again.close();
+  });
+
+  it('rejects bad options with InvalidArgumentError and a house-style message', async () => {
+    const src = fakeSource(() => ({ tenants: [], tpuQueued: 0, backend: 'emulated' }));
+    const bad: [unknown, RegExp][] = [
+      [undefined, /Expected an options object for createMetrics but received undefined/],
+      [{ source: {} }, /Expected an object with on\(\) and gauges\(\) for createMetrics option source/],
+      [{ source: src, prefix: '9x' }, /Expected a Prometheus metric name prefix .* but received "9x"/],
+      [{ source: src, buckets: [1, 0.5] }, /Expected a non-empty ascending array/],
+      [{ source: src, registry: {} }, /Expected a prom-client Registry/],
+    ];
+    for (const [options, message] of bad) {
+      let error: unknown;
+      try {
+        createMetrics(options as never);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(InvalidArgumentError);
+      expect((error as InvalidArgumentError).code).toBe(ErrorCodes.INVALID_ARGUMENT);
+      expect((error as Error).message).toMatch(message);
+    }
+    const app: FastifyInstance = Fastify();
+    cleanups.push(() => app.close());
+    await expect(metricsRoutes(app, { metrics: {} as never })).rejects.toThrow(InvalidArgumentError);
+    const m = createMetrics({ source: src, defaultMetrics: false });
+    await expect(metricsRoutes(app, { metrics: m, path: 'metrics' })).rejects.toThrow(
+      /Expected a path starting with "\/" for metricsRoutes option path but received "metrics"/,
+    );
+    // As a fastify plugin at a custom path.
+    await app.register(metricsRoutes, { metrics: m, path: '/custom' });
+    const res = await app.inject({ method: 'GET', url: '/custom' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe(m.contentType);
+    expect(res.body).toContain(`# TYPE ${P}requests_total counter`);
+    m.close();
+  });
+});

@@ -1,0 +1,436 @@
+/**
+ * The SwapLess metrics: request-level series fed by the source's events, gauges read from `source.gauges()` at
+ * scrape time, and prom-client's default process metrics, all in one Registry.
+ */
+import { expected, InvalidArgumentError } from '@swapless/core';
+import { Counter, collectDefaultMetrics, Gauge, type Metric, Registry } from 'prom-client';
+import { type HistogramChild, LeanHistogram } from './histogram.js';
+import type { MetricsGauges, MetricsSource, MetricsTrace } from './types.js';
+
+/**
+ * Default histogram buckets, seconds: 0.5 ms … 10 s (1-2.5-5 steps). A tiny model's stages take tens of µs to a
+ * few ms; a large model at full load may wait seconds.
+ */
+export const DEFAULT_BUCKETS: readonly number[] = Object.freeze([
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+]);
+
+/** Options of {@link createMetrics}. */
+export interface MetricsOptions {
+  /** Where the events and gauges come from (a service, or an object forwarding to runtime and controller). */
+  source: MetricsSource;
+  /** Registry to register in (default: a new one, so two instances never collide). */
+  registry?: Registry;
+  /** Prefix of the SwapLess series (default `swapless_`); prom-client's default metrics keep their own names. */
+  prefix?: string;
+  /**
+   * Register prom-client's default process metrics (`process_*`, `nodejs_*`) in the registry (default true;
+   * skipped when the registry already has them).
+   */
+  defaultMetrics?: boolean;
+  /** Histogram buckets in seconds, ascending (default {@link DEFAULT_BUCKETS}). */
+  buckets?: readonly number[];
+}
+
+/** What {@link createMetrics} returns. */
+export interface Metrics {
+  /** The registry holding every series (pass it to other prom-client code to add your own). */
+  readonly registry: Registry;
+  /** Content type of {@link Metrics.text}: Prometheus text format 0.0.4. */
+  readonly contentType: string;
+  /** The exposition text (reads `source.gauges()` once). */
+  text(): Promise<string>;
+  /** Events the adapter could not record because they were malformed (also `<prefix>metrics_dropped_events_total`). */
+  readonly droppedEvents: number;
+  /** Stops listening to the source and removes this instance's series from the registry. Idempotent. */
+  close(): void;
+}
+
+const TIMINGS = ['emulated', 'measured'] as const;
+const EMULATED = 0;
+const MEASURED = 1;
+const STAGES = ['tpu_wait', 'tpu', 'cpu_wait', 'cpu'] as const;
+
+/** Everything recorded for one tenant; its histogram children are resolved once and kept here. */
+class TenantState {
+  ok = 0;
+  error = 0;
+  rejected = 0;
+  reloads = 0;
+  /** Listed by `source.gauges()` at some scrape: absent from a later one means removed. */
+  listed = false;
+  /** Request duration children by timing index. */
+  readonly duration: (HistogramChild | null)[] = [null, null];
+  /** Stage children by `stage index * 2 + timing index`. */
+  readonly stages: (HistogramChild | null)[] = [null, null, null, null, null, null, null, null];
+  constructor(readonly name: string) {}
+}
+
+const PREFIX = /^(?:[a-zA-Z_:][a-zA-Z0-9_:]*)?$/;
+
+function validate(options: MetricsOptions): void {
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidArgumentError(expected('an options object', 'createMetrics', options));
+  }
+  const { source, prefix, buckets, registry } = options;
+  if (
+    source === null ||
+    typeof source !== 'object' ||
+    typeof source.on !== 'function' ||
+    typeof source.gauges !== 'function'
+  ) {
+    throw new InvalidArgumentError(
+      expected('an object with on() and gauges()', 'createMetrics option source', source),
+    );
+  }
+  if (prefix !== undefined && (typeof prefix !== 'string' || !PREFIX.test(prefix))) {
+    throw new InvalidArgumentError(
+      expected('a Prometheus metric name prefix ([a-zA-Z_:][a-zA-Z0-9_:]*)', 'option prefix', prefix),
+    );
+  }
+  if (registry !== undefined && !(registry instanceof Registry)) {
+    throw new InvalidArgumentError(expected('a prom-client Registry', 'option registry', registry));
+  }
+  if (buckets !== undefined) {
+    const ok =
+      Array.isArray(buckets) &&
+      buckets.length > 0 &&
+      buckets.every((b, i) => Number.isFinite(b) && b > 0 && (i === 0 || b > buckets[i - 1]!));
+    if (!ok) {
+      throw new InvalidArgumentError(
+        expected('a non-empty ascending array of positive numbers (seconds)', 'option buckets', buckets),
+      );
+    }
+  }
+}
+
+/**
+ * Creates the SwapLess metrics over a source. Request events update plain per-tenant counters and histogram
+ * children (no allocation per event); gauges, counters and tenant removal are settled when a scrape reads them.
+ *
+ * A tenant that `source.gauges()` listed at an earlier scrape and no longer lists has been removed: all its series
+ * (counters and histograms included) stop being reported. A tenant that only ever appeared in events between two
+ * scrapes is kept.
+ *
+ * @throws InvalidArgumentError (SWAPLESS_INVALID_ARGUMENT) for a bad source, prefix, registry or buckets, or when
+ *   a series of the same name is already in the registry.
+ */
+export function createMetrics(options: MetricsOptions): Metrics {
+  validate(options);
+  const { source } = options;
+  const prefix = options.prefix ?? 'swapless_';
+  const registry = options.registry ?? new Registry();
+  const buckets = options.buckets ?? DEFAULT_BUCKETS;
+  const n = (s: string) => `${prefix}${s}`;
+
+  const tenants = new Map<string, TenantState>();
+  const reconfigurations = new Map<string, number>();
+  let dropped = 0;
+
+  // One gauges() read per scrape, shared by every metric's collect (the registry calls them all synchronously
+  // before its first await, so a microtask marks the end of a scrape).
+  let snapshot: MetricsGauges | null | undefined;
+  const scrape = (): MetricsGauges | null => {
+    if (snapshot !== undefined) return snapshot;
+    try {
+      const g = source.gauges();
+      snapshot = g !== null && typeof g === 'object' && Array.isArray(g.tenants) ? g : null;
+    } catch {
+      snapshot = null;
+    }
+    if (snapshot !== null) sweep(snapshot);
+    queueMicrotask(() => {
+      snapshot = undefined;
+    });
+    return snapshot;
+  };
+
+  const ours: string[] = [];
+  const register = (metric: object, name: string): void => {
+    registry.registerMetric(metric as Metric);
+    ours.push(name);
+  };
+  // Checked up front so a failure registers nothing.
+  const names = [
+    'requests_total',
+    'request_duration_seconds',
+    'stage_duration_seconds',
+    'tenant_in_flight',
+    'tpu_queue_depth',
+    'tpu_reloads_total',
+    'reconfigurations_total',
+    'controller_decision_seconds',
+    'tenant_partition_point',
+    'tenant_cpu_cores',
+    'tenant_rate_per_second',
+    'tenant_predicted_latency_seconds',
+    'backend_info',
+    'metrics_dropped_events_total',
+  ].map(n);
+  for (const name of names) {
+    if (registry.getSingleMetric(name) !== undefined) {
+      throw new InvalidArgumentError(
+        expected(`a registry without a series named ${name}`, 'createMetrics option registry', registry),
+        { details: { reason: 'duplicate-series', name } },
+      );
+    }
+  }
+
+  const counter = (name: string, help: string, labelNames: string[], collect: (c: Counter) => void) => {
+    const c: Counter = new Counter({
+      name: n(name),
+      help,
+      labelNames,
+      registers: [],
+      collect() {
+        scrape();
+        c.reset();
+        collect(c);
+      },
+    });
+    register(c, n(name));
+    return c;
+  };
+  const gauge = (
+    name: string,
+    help: string,
+    labelNames: string[],
+    collect: (g: Gauge, s: MetricsGauges) => void,
+  ) => {
+    const g: Gauge = new Gauge({
+      name: n(name),
+      help,
+      labelNames,
+      registers: [],
+      collect() {
+        const s = scrape();
+        g.reset();
+        if (s !== null) collect(g, s);
+      },
+    });
+    register(g, n(name));
+    return g;
+  };
+  const histogram = (name: string, help: string, labelNames: string[]) => {
+    const h = new LeanHistogram(n(name), help, labelNames, buckets, scrape);
+    register(h, h.name);
+    return h;
+  };
+
+  counter(
+    'requests_total',
+    'Requests by outcome: ok (completed), error (failed after admission), rejected (refused at admission).',
+    ['tenant', 'outcome'],
+    (c) => {
+      for (const s of tenants.values()) {
+        c.inc({ tenant: s.name, outcome: 'ok' }, s.ok);
+        c.inc({ tenant: s.name, outcome: 'error' }, s.error);
+        c.inc({ tenant: s.name, outcome: 'rejected' }, s.rejected);
+      }
+    },
+  );
+  const duration = histogram(
+    'request_duration_seconds',
+    'End-to-end latency of completed requests (admission to completion). timing=emulated when the Edge TPU stage was emulated, measured otherwise.',
+    ['tenant', 'timing'],
+  );
+  const stages = histogram(
+    'stage_duration_seconds',
+    'Per-stage time of completed requests: tpu_wait (Edge TPU queue), tpu (Edge TPU stage), cpu_wait (CPU queue), cpu (CPU stage incl. hand-back). TPU stages carry the backend timing; CPU stages are always measured.',
+    ['tenant', 'stage', 'timing'],
+  );
+  gauge('tenant_in_flight', 'Requests admitted and not completed.', ['tenant'], (g, s) => {
+    for (const t of s.tenants) setGauge(g, t.name, t.inFlight);
+  });
+  gauge('tpu_queue_depth', 'Requests waiting for the Edge TPU.', [], (g, s) => {
+    if (Number.isFinite(s.tpuQueued)) g.set(s.tpuQueued);
+  });
+  counter(
+    'tpu_reloads_total',
+    "Edge TPU reloads: the device held another head's caching token and re-uploaded this tenant's cached parameters.",
+    ['tenant'],
+    (c) => {
+      for (const s of tenants.values()) c.inc({ tenant: s.name }, s.reloads);
+    },
+  );
+  counter(
+    'reconfigurations_total',
+    'Runtime reconfiguration steps by phase (prepared, switched, retired, failed).',
+    ['phase'],
+    (c) => {
+      for (const [phase, v] of reconfigurations) c.inc({ phase }, v);
+    },
+  );
+  const decision = histogram(
+    'controller_decision_seconds',
+    'Time of one controller decision (policy tick), measured.',
+    [],
+  ).child();
+  gauge(
+    'tenant_partition_point',
+    'Partition point k: ops [0,k) run on the Edge TPU, [k,n) on the CPU.',
+    ['tenant'],
+    (g, s) => {
+      for (const t of s.tenants) setGauge(g, t.name, t.k);
+    },
+  );
+  gauge('tenant_cpu_cores', "CPU cores of the tenant's CPU stage.", ['tenant'], (g, s) => {
+    for (const t of s.tenants) setGauge(g, t.name, t.cores);
+  });
+  gauge('tenant_rate_per_second', 'Estimated arrival rate, requests per second.', ['tenant'], (g, s) => {
+    for (const t of s.tenants) setGauge(g, t.name, t.ratePerS);
+  });
+  gauge(
+    'tenant_predicted_latency_seconds',
+    "The latency model's predicted mean response time for the current configuration (absent when none).",
+    ['tenant'],
+    (g, s) => {
+      for (const t of s.tenants) if (t.predictedMs !== null) setGauge(g, t.name, t.predictedMs / 1000);
+    },
+  );
+  gauge(
+    'backend_info',
+    'The Edge TPU backend serving the TPU stages (value 1): emulated or edgetpu.',
+    ['backend'],
+    (g, s) => {
+      if (typeof s.backend === 'string') g.set({ backend: s.backend }, 1);
+    },
+  );
+  counter(
+    'metrics_dropped_events_total',
+    'Source events the metrics adapter could not record (malformed).',
+    [],
+    (c) => {
+      c.inc(dropped);
+    },
+  );
+
+  const defaultNames: string[] = [];
+  if (
+    options.defaultMetrics !== false &&
+    registry.getSingleMetric('process_cpu_user_seconds_total') === undefined
+  ) {
+    const before = new Set(registry.getMetricsAsArray().map((m) => m.name));
+    collectDefaultMetrics({ register: registry });
+    for (const m of registry.getMetricsAsArray()) if (!before.has(m.name)) defaultNames.push(m.name);
+  }
+
+  const state = (name: string): TenantState => {
+    let s = tenants.get(name);
+    if (s === undefined) {
+      s = new TenantState(name);
+      tenants.set(name, s);
+    }
+    return s;
+  };
+  const sweep = (g: MetricsGauges): void => {
+    const listed = new Set<string>();
+    for (const t of g.tenants) {
+      if (t === null || typeof t !== 'object' || typeof t.name !== 'string') continue;
+      listed.add(t.name);
+      state(t.name).listed = true;
+    }
+    for (const s of tenants.values()) {
+      if (!s.listed || listed.has(s.name)) continue;
+      tenants.delete(s.name);
+      duration.removeWhere('tenant', s.name);
+      stages.removeWhere('tenant', s.name);
+    }
+  };
+
+  // The hot path: one Map lookup, one to five histogram observations, no allocation once a tenant's children
+  // exist. A malformed trace is counted and dropped, never thrown into the runtime's completion path.
+  const stage = (s: TenantState, i: number, timing: number): HistogramChild => {
+    const slot = i * 2 + timing;
+    let c = s.stages[slot];
+    if (c === null || c === undefined) {
+      c = stages.child(s.name, STAGES[i]!, TIMINGS[timing]!);
+      s.stages[slot] = c;
+    }
+    return c;
+  };
+  const onRequest = (t: MetricsTrace): void => {
+    try {
+      if (typeof t.tenant !== 'string' || typeof t.latencyMs !== 'number')
+        throw new TypeError('malformed trace');
+      const s = tenants.get(t.tenant) ?? state(t.tenant);
+      if (t.error !== undefined) {
+        s.error++;
+        return;
+      }
+      const tpu = t.tpu;
+      const timing = tpu !== null && tpu.backend === 'emulated' ? EMULATED : MEASURED;
+      let d = s.duration[timing];
+      if (d === null || d === undefined) {
+        d = duration.child(s.name, TIMINGS[timing]!);
+        s.duration[timing] = d;
+      }
+      d.observeMs(t.latencyMs);
+      if (tpu !== null) {
+        stage(s, 0, timing).observeMs(tpu.startMs - tpu.enqueuedMs);
+        stage(s, 1, timing).observeMs(tpu.endMs - tpu.startMs);
+      }
+      const cpu = t.cpu;
+      if (cpu !== null) {
+        stage(s, 2, MEASURED).observeMs(cpu.startMs - cpu.enqueuedMs);
+        stage(s, 3, MEASURED).observeMs(cpu.endMs - cpu.startMs);
+      }
+      s.ok++;
+    } catch {
+      dropped++;
+    }
+  };
+  const onReject = (e: { tenant: string }): void => {
+    if (e !== null && typeof e === 'object' && typeof e.tenant === 'string') state(e.tenant).rejected++;
+    else dropped++;
+  };
+  const onReload = (e: { tenant: string }): void => {
+    if (e !== null && typeof e === 'object' && typeof e.tenant === 'string') state(e.tenant).reloads++;
+    else dropped++;
+  };
+  const onReconfigure = (e: { phase: string }): void => {
+    if (e !== null && typeof e === 'object' && typeof e.phase === 'string') {
+      reconfigurations.set(e.phase, (reconfigurations.get(e.phase) ?? 0) + 1);
+    } else dropped++;
+  };
+  const onDecision = (e: { decisionMs: number }): void => {
+    if (e !== null && typeof e === 'object' && Number.isFinite(e.decisionMs))
+      decision.observeMs(e.decisionMs);
+    else dropped++;
+  };
+  source.on('request', onRequest);
+  source.on('reject', onReject);
+  source.on('reload', onReload);
+  source.on('reconfigure', onReconfigure);
+  source.on('decision', onDecision);
+
+  let closed = false;
+  return {
+    registry,
+    get contentType() {
+      return registry.contentType;
+    },
+    text: () => registry.metrics(),
+    get droppedEvents() {
+      return dropped;
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      if (typeof source.off === 'function') {
+        const off = source.off.bind(source) as (event: string, fn: (...args: never[]) => void) => unknown;
+        off('request', onRequest);
+        off('reject', onReject);
+        off('reload', onReload);
+        off('reconfigure', onReconfigure);
+        off('decision', onDecision);
+      }
+      for (const name of [...ours, ...defaultNames]) registry.removeSingleMetric(name);
+    },
+  };
+}
+
+function setGauge(g: Gauge, tenant: unknown, value: unknown): void {
+  if (typeof tenant === 'string' && typeof value === 'number' && Number.isFinite(value))
+    g.set({ tenant }, value);
+}

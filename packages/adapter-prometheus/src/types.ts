@@ -1,0 +1,72 @@
+/**
+ * What the Prometheus adapter reads. Structural: the adapter declares the shapes it needs and imports nothing
+ * from the runtime or the service, so anything with these events and `gauges()` can be measured.
+ */
+
+/** Edge TPU part of a request trace (the fields the adapter reads). Times are `performance.now()` ms. */
+export interface MetricsTpuTrace {
+  /** `emulated`: device time from the device model; `edgetpu`: measured on the real delegate. */
+  backend: 'emulated' | 'edgetpu';
+  enqueuedMs: number;
+  startMs: number;
+  endMs: number;
+}
+
+/** CPU part of a request trace (always measured). Times are `performance.now()` ms. */
+export interface MetricsCpuTrace {
+  enqueuedMs: number;
+  startMs: number;
+  endMs: number;
+}
+
+/** A completed request as the runtime reports it (`@swapless/runtime`'s `RequestTrace` satisfies it). */
+export interface MetricsTrace {
+  tenant: string;
+  /** End to end (admission → completion), ms. */
+  latencyMs: number;
+  /** Null when the request had no Edge TPU stage (cut k = 0). */
+  tpu: MetricsTpuTrace | null;
+  /** Null when the request had no CPU stage (cut k = n). */
+  cpu: MetricsCpuTrace | null;
+  /** Set when the request failed. */
+  error?: string;
+}
+
+/** Per-tenant values read at scrape time. */
+export interface MetricsTenantGauges {
+  name: string;
+  /** Partition point: ops [0,k) on the Edge TPU. */
+  k: number;
+  /** CPU cores of the tenant's CPU stage. */
+  cores: number;
+  /** Admitted and not completed. */
+  inFlight: number;
+  /** Estimated arrival rate, requests per second. */
+  ratePerS: number;
+  /** The latency model's prediction for the current configuration, ms (null when there is none). */
+  predictedMs: number | null;
+}
+
+/** Everything the adapter reads at scrape time. */
+export interface MetricsGauges {
+  tenants: readonly MetricsTenantGauges[];
+  /** Requests waiting for the Edge TPU. */
+  tpuQueued: number;
+  /** Which Edge TPU backend serves the TPU stages. */
+  backend: 'emulated' | 'edgetpu';
+}
+
+/**
+ * The source of the metrics: request-level events (the runtime's `request`, `reject`, `reload`, `reconfigure`),
+ * the controller's `decision` events, and `gauges()` read at scrape time. An `EventEmitter` (or a small object
+ * that forwards `on` to the runtime and the service) satisfies it. `off` is used by `close()` when present.
+ */
+export interface MetricsSource {
+  on(event: 'request', listener: (trace: MetricsTrace) => void): unknown;
+  on(event: 'reject', listener: (event: { tenant: string; code: string }) => void): unknown;
+  on(event: 'reload', listener: (event: { tenant: string; reloadMs: number }) => void): unknown;
+  on(event: 'reconfigure', listener: (event: { phase: string }) => void): unknown;
+  on(event: 'decision', listener: (event: { decisionMs: number; applied: boolean }) => void): unknown;
+  off?(event: string, listener: (...args: unknown[]) => void): unknown;
+  gauges(): MetricsGauges;
+}
