@@ -84,3 +84,16 @@ describe('EmulatedDevice (real time, fake timers)', () => {
     expect(device.pending).toBe(0);
   });
 });
+
+describe('EmulatedDevice (real clock)', () => {
+  it('never ends a call before its modelled time, sub-millisecond calls included', async () => {
+    const device = new EmulatedDevice('usb3');
+    const a = unit(1);
+    const b = unit(2);
+    const runs = await Promise.all(Array.from({ length: 20 }, (_, i) => device.invoke(i % 3 === 0 ? b : a)));
+    for (const r of runs) {
+      expect(r.breakdown.totalMs).toBeLessThan(1);
+      expect(r.endedAtMs - r.startedAtMs).toBeGreaterThanOrEqual(r.breakdown.totalMs);
+    }
+  });
+});

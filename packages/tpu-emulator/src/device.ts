@@ -82,8 +82,7 @@ export class EmulatedDevice {
     const run = async (): Promise<InvokeResult> => {
       const startedAtMs = this.#now();
       const result = this.#virtual.call(unit, options);
-      const waitMs = result.breakdown.totalMs * this.#timeScale;
-      await new Promise<void>((resolve) => setTimeout(resolve, waitMs));
+      await sleepUntil(performance.now() + result.breakdown.totalMs * this.#timeScale);
       return { ...result, startedAtMs, endedAtMs: this.#now(), queuedMs: startedAtMs - enqueuedAt };
     };
     const done = this.#tail.then(run);
@@ -96,4 +95,21 @@ export class EmulatedDevice {
       this.#pending--;
     });
   }
+}
+
+/**
+ * Resolves once `performance.now() ≥ due`. A bare `setTimeout` cannot wait less than ~1 ms (libuv's clock has whole
+ * ms and is cached per loop turn), which would cap a 0.3 ms device call at ~1 ms: sleep on a timer for the whole
+ * milliseconds, then finish on event-loop turns (`setImmediate`, so I/O keeps flowing meanwhile).
+ */
+function sleepUntil(due: number): Promise<void> {
+  return new Promise((resolve) => {
+    const check = () => {
+      const left = due - performance.now();
+      if (left <= 0) resolve();
+      else if (left > 1.5) setTimeout(check, left - 1);
+      else setImmediate(check);
+    };
+    check();
+  });
 }
