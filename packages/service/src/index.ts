@@ -1,0 +1,35 @@
+// Public API of @swapless/service. Keep exports explicit.
+
+// --- the controlled runtime (service.ts, types.ts, metadata.ts)
+export { createService, Service } from './service.js';
+export { modelMetadata } from './metadata.js';
+export type {
+  ControllerStatus,
+  DecisionRecord,
+  DeviceState,
+  DeviceTenant,
+  KServeDatatype,
+  ModelMetadata,
+  SeriesSample,
+  SeriesTenant,
+  ServiceEvents,
+  ServiceGauges,
+  ServiceOptions,
+  TenantEvent,
+  TenantSpec,
+  TenantStatus,
+  TensorMeta,
+} from './types.js';
+
+// --- model repository (repository.ts)
+export {
+  MODEL_NAME_PATTERN,
+  ModelRepository,
+  type ModelRepositoryOptions,
+  REPOSITORY_MODEL_CONFIG_SCHEMA,
+  type RepositoryModel,
+  type RepositoryModelConfig,
+  type ResolvedModel,
+  type ScanResult,
+  type SkippedModel,
+} from './repository.js';

@@ -1,0 +1,380 @@
+/**
+ * The model repository: a directory with one folder per model, `<root>/<name>/model.tflite` (or the folder's
+ * single `*.tflite`) and an optional `<root>/<name>/config.json` (`{ rate?, sloMs?, description? }`). What a
+ * server registers tenants from, next to the zoo's generated models.
+ *
+ * Nothing read from it may escape the root: names are checked against one pattern (no separators, no leading
+ * dot, so no `..`), and every folder and file is resolved with realpath and must stay under the root's realpath,
+ * so a symlink pointing outside is refused. A malformed model or config is reported as skipped with a reason by
+ * `scan()` and as a typed error by `resolveModel()`; neither ever crashes the caller.
+ */
+import { createHash } from 'node:crypto';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import {
+  ErrorCodes,
+  expected,
+  InvalidArgumentError,
+  InvalidConfigError,
+  InvalidModelError,
+  isSwapLessError,
+  SwapLessIoError,
+} from '@swapless/core';
+import { readModel } from '@swapless/tflite';
+import { generateZooModel, isZooModelName, ZOO_MODEL_NAMES } from '@swapless/zoo';
+import { Ajv } from 'ajv';
+
+/** Names of repository models (and the folders holding them). */
+export const MODEL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** The optional per-model `config.json`. */
+export interface RepositoryModelConfig {
+  /** Prior request rate of a tenant registered from this model, req/s. */
+  rate?: number;
+  /** Latency objective, ms. */
+  sloMs?: number;
+  /** Free text for listings. */
+  description?: string;
+}
+
+/** JSON Schema of `config.json`. */
+export const REPOSITORY_MODEL_CONFIG_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    rate: { type: 'number', exclusiveMinimum: 0, maximum: 1e6 },
+    sloMs: { type: 'number', exclusiveMinimum: 0 },
+    description: { type: 'string', maxLength: 1000 },
+  },
+} as const;
+
+const ajv = new Ajv({ allErrors: true, strict: true });
+const validateConfig = ajv.compile<RepositoryModelConfig>(REPOSITORY_MODEL_CONFIG_SCHEMA);
+
+/** A usable model found in the repository. */
+export interface RepositoryModel {
+  /** Folder name = model name. */
+  name: string;
+  /** Real path of its .tflite file. */
+  path: string;
+  /** File size, bytes. */
+  size: number;
+  /** SHA-256 of the file, lowercase hex. */
+  sha256: string;
+  /** Its config.json (empty when absent). */
+  config: RepositoryModelConfig;
+}
+
+/** An entry of the repository that was not usable, and why. */
+export interface SkippedModel {
+  /** Entry name as found on disk. */
+  name: string;
+  /** Stable error code (`SWAPLESS_INVALID_MODEL`, `SWAPLESS_INVALID_CONFIG`, `SWAPLESS_INVALID_ARGUMENT`, …). */
+  code: string;
+  message: string;
+}
+
+/** What {@link ModelRepository.scan} found. */
+export interface ScanResult {
+  /** Usable models, by name. */
+  models: RepositoryModel[];
+  /** Unusable entries, by name. */
+  skipped: SkippedModel[];
+}
+
+/** A model reference resolved to bytes. */
+export interface ResolvedModel {
+  /** The reference (repository or zoo name). */
+  name: string;
+  /** Where the bytes came from. */
+  source: `repository:${string}` | `zoo:${string}`;
+  /** The .tflite bytes (verified by readModel). */
+  bytes: Uint8Array;
+  /** The repository config (empty for zoo models). */
+  config: RepositoryModelConfig;
+}
+
+/** Options of {@link ModelRepository}. */
+export interface ModelRepositoryOptions {
+  /** The repository directory; `null` for none (zoo only). A missing directory is an empty repository. */
+  root: string | null;
+  /** Resolve zoo names (default true). */
+  zoo?: boolean;
+  /** Largest model file accepted, bytes (default 256 MiB). */
+  maxModelBytes?: number;
+}
+
+interface Entry {
+  mtimeMs: number;
+  size: number;
+  path: string;
+  result: { model: RepositoryModel; bytes: Uint8Array } | { skipped: SkippedModel };
+}
+
+function errorInfo(err: unknown): { code: string; message: string } {
+  if (isSwapLessError(err)) return { code: err.code, message: err.message };
+  return { code: 'SWAPLESS_INTERNAL', message: err instanceof Error ? err.message : String(err) };
+}
+
+/** True when `child` is `root` itself or under it (both absolute, real paths). */
+function inside(root: string, child: string): boolean {
+  const rel = relative(root, child);
+  return rel !== '' && !rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel);
+}
+
+/**
+ * A model repository directory plus the zoo. `scan()` lists what is usable (and what was skipped, with
+ * reasons); `resolveModel(ref)` turns a repository name, else a zoo name, into verified model bytes.
+ * Repository entries are re-read only when their file changes (size or mtime); zoo models are generated once
+ * (cached on disk by @swapless/zoo, in memory here).
+ */
+export class ModelRepository {
+  /** Absolute repository directory, or null. */
+  readonly root: string | null;
+  private readonly zoo: boolean;
+  private readonly maxModelBytes: number;
+  private readonly entries = new Map<string, Entry>();
+  private readonly zooCache = new Map<string, Promise<Uint8Array>>();
+
+  constructor(options: ModelRepositoryOptions) {
+    if (options === null || typeof options !== 'object')
+      throw new InvalidArgumentError(expected('an options object', 'ModelRepository', options));
+    const { root } = options;
+    if (root !== null && (typeof root !== 'string' || root.length === 0))
+      throw new InvalidArgumentError(expected('a directory path or null', 'repository root', root));
+    this.root = root === null ? null : resolve(root);
+    this.zoo = options.zoo ?? true;
+    const max = options.maxModelBytes ?? 256 * 1024 * 1024;
+    if (!Number.isSafeInteger(max) || max < 1)
+      throw new InvalidArgumentError(expected('a positive integer', 'maxModelBytes', max));
+    this.maxModelBytes = max;
+  }
+
+  /** Zoo model names resolvable here (empty when the zoo is off). */
+  zooNames(): string[] {
+    return this.zoo ? [...ZOO_MODEL_NAMES] : [];
+  }
+
+  /**
+   * Reads the repository: every folder with a usable model, and every entry that is not usable with the reason
+   * (bad name, no or several .tflite files, malformed model, bad config.json, path escaping the root). Hidden
+   * entries (leading dot) are ignored. A missing root is an empty repository; an unreadable one throws
+   * SwapLessIoError.
+   */
+  async scan(): Promise<ScanResult> {
+    const rootReal = await this.rootReal();
+    if (rootReal === null) return { models: [], skipped: [] };
+    let names: string[];
+    try {
+      names = (await readdir(rootReal)).filter((n) => !n.startsWith('.')).sort();
+    } catch (err) {
+      throw new SwapLessIoError(
+        `Expected a readable model repository at ${rootReal} but listing it failed: ${(err as Error).message}`,
+        { cause: err, details: { path: rootReal } },
+      );
+    }
+    const models: RepositoryModel[] = [];
+    const skipped: SkippedModel[] = [];
+    for (const name of names) {
+      const r = await this.load(rootReal, name);
+      if ('skipped' in r) skipped.push(r.skipped);
+      else models.push(r.model);
+    }
+    for (const key of [...this.entries.keys()]) if (!names.includes(key)) this.entries.delete(key);
+    return { models, skipped };
+  }
+
+  /**
+   * Resolves a model reference: a repository model of that name, else a zoo model name. Throws
+   * InvalidArgumentError (`details.reason`: `invalid-name` for a name that is not a plain model name — path
+   * separators, `..`, too long —, `unknown-model` when neither has it), InvalidModelError / InvalidConfigError /
+   * UnsupportedModelError when the repository's entry is malformed.
+   */
+  async resolveModel(ref: string): Promise<ResolvedModel> {
+    if (typeof ref !== 'string' || !MODEL_NAME_PATTERN.test(ref)) {
+      throw new InvalidArgumentError(
+        expected(
+          `a model name matching ${MODEL_NAME_PATTERN.source} (a repository folder or a zoo name)`,
+          'model',
+          ref,
+        ),
+        { details: { reason: 'invalid-name', model: ref } },
+      );
+    }
+    const rootReal = await this.rootReal();
+    if (rootReal !== null && (await this.exists(join(rootReal, ref)))) {
+      const r = await this.load(rootReal, ref);
+      if ('skipped' in r) throw this.rethrow(r.skipped);
+      return { name: ref, source: `repository:${ref}`, bytes: r.bytes, config: r.model.config };
+    }
+    if (this.zoo && isZooModelName(ref)) {
+      let pending = this.zooCache.get(ref);
+      if (pending === undefined) {
+        pending = generateZooModel(ref).then(async (g) => new Uint8Array(await readFile(g.path)));
+        // A failed generation is not cached: the next call tries again.
+        pending.catch(() => this.zooCache.delete(ref));
+        this.zooCache.set(ref, pending);
+      }
+      return { name: ref, source: `zoo:${ref}`, bytes: await pending, config: {} };
+    }
+    const where = this.zoo ? 'the repository or the zoo' : 'the repository';
+    throw new InvalidArgumentError(
+      `Expected a model in ${where} for model but received ${JSON.stringify(ref)} (no such model)`,
+      { details: { reason: 'unknown-model', model: ref } },
+    );
+  }
+
+  private rethrow(s: SkippedModel): Error {
+    const details = { reason: 'invalid-entry', model: s.name };
+    switch (s.code) {
+      case ErrorCodes.INVALID_CONFIG:
+        return new InvalidConfigError(s.message, [s.message], { details });
+      case ErrorCodes.INVALID_ARGUMENT:
+        return new InvalidArgumentError(s.message, { details });
+      case ErrorCodes.IO:
+        return new SwapLessIoError(s.message, { details });
+      default:
+        return new InvalidModelError(s.message, { details: { ...details, code: s.code } });
+    }
+  }
+
+  private async exists(path: string): Promise<boolean> {
+    try {
+      await stat(path);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private async rootReal(): Promise<string | null> {
+    if (this.root === null) return null;
+    try {
+      return await realpath(this.root);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw new SwapLessIoError(
+        `Expected a readable model repository at ${this.root} but resolving it failed: ${(err as Error).message}`,
+        { cause: err, details: { path: this.root } },
+      );
+    }
+  }
+
+  /** Loads one entry (cached while its model file is unchanged). */
+  private async load(rootReal: string, name: string): Promise<Entry['result']> {
+    const skip = (code: string, message: string): Entry['result'] => ({ skipped: { name, code, message } });
+    if (!MODEL_NAME_PATTERN.test(name)) {
+      return skip(
+        ErrorCodes.INVALID_ARGUMENT,
+        expected(`a folder name matching ${MODEL_NAME_PATTERN.source}`, 'repository entry', name),
+      );
+    }
+    try {
+      const dir = await realpath(join(rootReal, name));
+      if (!inside(rootReal, dir)) {
+        return skip(
+          ErrorCodes.INVALID_ARGUMENT,
+          `Expected repository entry ${name} to stay inside ${rootReal} but it resolves to ${dir}`,
+        );
+      }
+      const dirStat = await stat(dir);
+      if (!dirStat.isDirectory()) {
+        return skip(
+          ErrorCodes.INVALID_MODEL,
+          `Expected a folder <name>/model.tflite for repository entry ${name} but received a file (move it to ${name.replace(/\.tflite$/, '')}/model.tflite)`,
+        );
+      }
+      const files = (await readdir(dir)).filter((f) => f.endsWith('.tflite') && !f.startsWith('.')).sort();
+      const file = files.includes('model.tflite')
+        ? 'model.tflite'
+        : files.length === 1
+          ? files[0]!
+          : undefined;
+      if (file === undefined) {
+        return skip(
+          ErrorCodes.INVALID_MODEL,
+          `Expected model.tflite or exactly one *.tflite file in repository folder ${name} but found ${files.length === 0 ? 'none' : files.join(', ')}`,
+        );
+      }
+      const path = await realpath(join(dir, file));
+      if (!inside(rootReal, path)) {
+        return skip(
+          ErrorCodes.INVALID_ARGUMENT,
+          `Expected the model file of repository entry ${name} to stay inside ${rootReal} but it resolves to ${path}`,
+        );
+      }
+      const fileStat = await stat(path);
+      const configPath = join(dir, 'config.json');
+      const configStat = await stat(configPath).catch(() => null);
+      const mtimeMs = Math.max(fileStat.mtimeMs, configStat?.mtimeMs ?? 0, dirStat.mtimeMs);
+      const cached = this.entries.get(name);
+      if (cached && cached.path === path && cached.mtimeMs === mtimeMs && cached.size === fileStat.size) {
+        return cached.result;
+      }
+      const result = await this.read(name, path, fileStat.size, configStat === null ? null : configPath);
+      this.entries.set(name, { mtimeMs, size: fileStat.size, path, result });
+      return result;
+    } catch (err) {
+      const { code, message } = errorInfo(err);
+      if (code === 'SWAPLESS_INTERNAL') {
+        return skip(ErrorCodes.IO, `Expected a readable repository entry ${name} but: ${message}`);
+      }
+      return skip(code, message);
+    }
+  }
+
+  private async read(
+    name: string,
+    path: string,
+    size: number,
+    configPath: string | null,
+  ): Promise<Entry['result']> {
+    const skip = (code: string, message: string): Entry['result'] => ({ skipped: { name, code, message } });
+    if (size > this.maxModelBytes) {
+      return skip(
+        ErrorCodes.INVALID_MODEL,
+        expected(
+          `a model of at most ${this.maxModelBytes} bytes`,
+          `repository model ${name}`,
+          `${size} bytes`,
+        ),
+      );
+    }
+    let config: RepositoryModelConfig = {};
+    if (configPath !== null) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(await readFile(configPath, 'utf8'));
+      } catch (err) {
+        return skip(
+          ErrorCodes.INVALID_CONFIG,
+          `Expected JSON in ${name}/config.json but it does not parse: ${(err as Error).message}`,
+        );
+      }
+      if (!validateConfig(parsed)) {
+        const problems = (validateConfig.errors ?? []).map(
+          (e) =>
+            `${e.instancePath || '/'} ${e.message ?? 'is invalid'}${e.keyword === 'additionalProperties' ? ` (${JSON.stringify((e.params as { additionalProperty: string }).additionalProperty)})` : ''}`,
+        );
+        return skip(
+          ErrorCodes.INVALID_CONFIG,
+          `Expected { rate?, sloMs?, description? } in ${name}/config.json but: ${problems.join('; ')}`,
+        );
+      }
+      config = parsed;
+    }
+    const buf = await readFile(path);
+    const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+    try {
+      readModel(bytes);
+    } catch (err) {
+      const { code, message } = errorInfo(err);
+      return skip(
+        code === 'SWAPLESS_INTERNAL' ? ErrorCodes.INVALID_MODEL : code,
+        `Expected a valid .tflite model in repository entry ${name} but: ${message}`,
+      );
+    }
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    return { model: { name, path, size, sha256, config }, bytes };
+  }
+}

@@ -1,0 +1,950 @@
+/**
+ * The controlled runtime: a `@swapless/runtime` executor driven by a `@swapless/controller` policy, with tenants
+ * that come and go. Everything the adapters (KServe, management, Prometheus, dashboard) read comes from here.
+ * How it works — the tick loop, adding and removing tenants, what is measured and what is emulated:
+ * docs/service.md.
+ */
+import { createHash } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { availableParallelism } from 'node:os';
+import {
+  buildCatalog,
+  createPolicy,
+  type Decision,
+  type LoadObservation,
+  POLICY_NAMES,
+  type Policy,
+  type PolicyName,
+  type PolicyTenant,
+  type Predictor,
+  type StageObservation,
+  systemSetup,
+  type TenantCatalog,
+  type TickObservations,
+} from '@swapless/controller';
+import { expected, InvalidArgumentError, ShuttingDownError } from '@swapless/core';
+import type { TensorArray } from '@swapless/edgetpu';
+import { defaultModel } from '@swapless/queueing';
+import {
+  createRuntime,
+  type Observation,
+  type Runtime,
+  type RuntimeStats,
+  type SubmitOptions,
+  type SubmitResult,
+  type TenantChoice,
+} from '@swapless/runtime';
+import { readModel, splitModel, type TfliteModel } from '@swapless/tflite';
+import { compileReport, type DeviceProfile, getProfile, MIB } from '@swapless/tpu-emulator';
+import { edgeTpuHeadCompiler } from './head-compiler.js';
+import { modelMetadata } from './metadata.js';
+import type {
+  ControllerStatus,
+  DecisionRecord,
+  DeviceState,
+  DeviceTenant,
+  ModelMetadata,
+  SeriesSample,
+  SeriesTenant,
+  ServiceEvents,
+  ServiceGauges,
+  ServiceOptions,
+  TenantSpec,
+  TenantStatus,
+} from './types.js';
+
+/** Tenant names: safe in URLs, file names and metric labels. */
+const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** Policy tick times kept for the decision-time percentiles. */
+const DECISION_TIMES = 1024;
+/** Runtime events the service re-emits. */
+const FORWARDED = ['request', 'reject', 'reload', 'reconfigure'] as const;
+type Forwarded = (typeof FORWARDED)[number];
+
+/** What the service keeps per tenant. */
+interface Entry {
+  name: string;
+  source: string;
+  bytes: Uint8Array;
+  sha256: string;
+  model: TfliteModel;
+  catalog: TenantCatalog;
+  metadata: ModelMetadata;
+  priorPerS: number;
+  sloMs: number | null;
+  /** Current rate estimate, req/s. */
+  ratePerS: number;
+  predictedMs: number | null;
+  /** Runtime counters at the previous tick (for per-window deltas). */
+  lastAdmitted: number;
+  lastCompleted: number;
+}
+
+function positiveInt(value: unknown, what: string, min = 1): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw new InvalidArgumentError(expected(`an integer ≥ ${min}`, what, value));
+  }
+  return value;
+}
+
+function positiveNumber(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new InvalidArgumentError(expected('a finite number > 0', what, value));
+  }
+  return value;
+}
+
+function finiteOrNull(x: number): number | null {
+  return Number.isFinite(x) ? x : null;
+}
+
+function quantile(sorted: ArrayLike<number>, q: number): number {
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function sameChoice(a: Required<TenantChoice>, b: Required<TenantChoice>): boolean {
+  return a.k === b.k && a.cores === b.cores && a.mode === b.mode;
+}
+
+function unknownTenant(name: unknown, tenants: string[]): InvalidArgumentError {
+  return new InvalidArgumentError(expected('the name of a tenant', 'the tenant', name), {
+    details: { reason: 'unknown-tenant', tenants },
+  });
+}
+
+/**
+ * The SwapLess service: tenants (model + catalog + prior rate) on one runtime, re-planned by a controller
+ * policy every tick and whenever a tenant is added or removed. Create it with {@link createService}.
+ *
+ * Events: `decision` (every decision, applied or not), `tenant` (added/removed), `tick` (one
+ * {@link SeriesSample} per tick), and the runtime's `request`, `reject`, `reload`, `reconfigure`, forwarded.
+ */
+export class Service extends EventEmitter<ServiceEvents> {
+  /** Conditions the operator should know about, found at creation (e.g. a real Edge TPU without a compiler). */
+  readonly warnings: string[] = [];
+  /** The executor (its events: `request`, `arrival`, `reject`, `reload`, `reconfigure`). */
+  readonly runtime: Runtime;
+  /** CPU cores of the tenants' CPU stages together. */
+  readonly cores: number;
+  /** Controller tick, ms. */
+  readonly tickMs: number;
+  readonly #profile: DeviceProfile;
+  readonly #policyFactory: () => Policy;
+  #policyName: string;
+  readonly #predictor: Predictor;
+  readonly #options: ServiceOptions;
+  readonly #historyLimit: number;
+  readonly #seriesLimit: number;
+  readonly #threads: number[];
+  readonly #tenants = new Map<string, Entry>();
+  /** Names being added (catalog being built) or removed: a second change of the same name waits or fails. */
+  readonly #adding = new Set<string>();
+  readonly #removing = new Map<string, Promise<void>>();
+  readonly #catalogs = new Map<string, Promise<TenantCatalog>>();
+  readonly #heads = new Map<string, { cachedBytes: number; streamedBytes: number; token: string }>();
+  readonly #history: DecisionRecord[] = [];
+  readonly #series: SeriesSample[] = [];
+  readonly #decisionTimes = new Float64Array(DECISION_TIMES);
+  #decisionCount = 0;
+  #lastDecisionMs: number | null = null;
+  #policy: Policy | null = null;
+  /** Tenant order of the policy (its decisions' choices follow it). */
+  #planNames: string[] = [];
+  #loads: LoadObservation[] = [];
+  #seq = 0;
+  #ticks = 0;
+  #tickQueued = false;
+  #lastReloads = 0;
+  #lastBusyMs = 0;
+  #chain: Promise<unknown> = Promise.resolve();
+  #timer: NodeJS.Timeout | null = null;
+  #closing = false;
+  #closed: Promise<void> | null = null;
+  readonly #t0 = performance.now();
+  readonly #forwarders = new Map<Forwarded, (...args: unknown[]) => void>();
+
+  /** @internal Use {@link createService}. */
+  constructor(runtime: Runtime, options: ServiceOptions, settings: ServiceSettings) {
+    super();
+    this.runtime = runtime;
+    this.#options = options;
+    this.cores = settings.cores;
+    this.tickMs = settings.tickMs;
+    this.#profile = settings.profile;
+    const chosen = settings.policy;
+    this.#policyName = typeof chosen === 'string' ? chosen : 'custom';
+    this.#policyFactory =
+      typeof chosen === 'string' ? () => createPolicy(chosen, options.policyOptions as never) : chosen;
+    this.#predictor =
+      settings.policy === 'swapless'
+        ? ((options.policyOptions as { model?: Predictor } | undefined)?.model ?? defaultModel)
+        : defaultModel;
+    this.#historyLimit = settings.historyLimit;
+    this.#seriesLimit = settings.seriesLimit;
+    this.#threads = Array.from({ length: Math.min(this.cores, availableParallelism()) }, (_, i) => i + 1);
+    // Forward a runtime event only while someone listens for it here: an unobserved event costs the runtime's
+    // request path nothing (it skips emitting without listeners).
+    const plain = this as unknown as EventEmitter;
+    plain.on('newListener', (event: string | symbol) => {
+      if (!(FORWARDED as readonly (string | symbol)[]).includes(event)) return;
+      const e = event as Forwarded;
+      if (this.#forwarders.has(e)) return;
+      const fn = (...args: unknown[]) => plain.emit(e, ...args);
+      this.#forwarders.set(e, fn);
+      (this.runtime as unknown as EventEmitter).on(e, fn);
+    });
+    plain.on('removeListener', (event: string | symbol) => {
+      const e = event as Forwarded;
+      const fn = this.#forwarders.get(e);
+      if (fn === undefined || this.listenerCount(e) > 0) return;
+      this.#forwarders.delete(e);
+      (this.runtime as unknown as EventEmitter).off(e, fn);
+    });
+    this.#timer = setInterval(this.#onInterval, this.tickMs);
+    this.#timer.unref();
+  }
+
+  /** False while closing (and after). */
+  get ready(): boolean {
+    return !this.#closing;
+  }
+
+  #serial<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.#chain.then(task);
+    this.#chain = run.catch(() => undefined);
+    return run;
+  }
+
+  #now(): number {
+    return performance.now() - this.#t0;
+  }
+
+  #entry(name: string): Entry {
+    const e = typeof name === 'string' ? this.#tenants.get(name) : undefined;
+    if (e === undefined) throw unknownTenant(name, [...this.#tenants.keys()]);
+    return e;
+  }
+
+  /** True when `name` is a tenant (requests for it are admitted). */
+  has(name: string): boolean {
+    return this.#tenants.has(name);
+  }
+
+  /** Tenant names, in the order they were added. */
+  tenantNames(): string[] {
+    return [...this.#tenants.keys()];
+  }
+
+  /**
+   * The tenant's model metadata, KServe-shaped (frozen, shared).
+   * @throws InvalidArgumentError (`details.reason` `'unknown-tenant'`) for a name that is not a tenant.
+   */
+  metadata(name: string): ModelMetadata {
+    return this.#entry(name).metadata;
+  }
+
+  /**
+   * Runs one request: `runtime.submit`. Resolves with the model's outputs (in model output order) and the
+   * request's trace; rejects with `InvalidArgumentError` (unknown tenant — `details.reason` `'unknown-tenant'` —
+   * or wrong inputs), `OverloadedError` (tenant queue full), `ShuttingDownError` (closing).
+   */
+  infer(
+    name: string,
+    inputs: TensorArray | readonly TensorArray[],
+    options?: SubmitOptions,
+  ): Promise<SubmitResult> {
+    return this.runtime.submit(name, inputs, options);
+  }
+
+  /**
+   * Adds a tenant: builds its model's catalog (profiles the CPU suffixes — seconds for a large model, cached on
+   * disk and per model hash in memory; progress through `options.onProgress`), re-plans every tenant with a
+   * fresh policy (current estimated rates as priors), reconfigures the others and adds the new one to the
+   * runtime. Ticks continue while the catalog is built and pause while the plan is applied.
+   *
+   * @throws InvalidArgumentError for a bad spec, a name in use (`details.reason` `'duplicate-tenant'`) or a plan
+   *   that does not fit (e.g. fewer cores than a baseline policy needs).
+   * @throws InvalidModelError / UnsupportedModelError for bytes that are not a servable .tflite model.
+   * @throws ShuttingDownError while closing.
+   * A failed add leaves the service as it was.
+   */
+  async addTenant(spec: TenantSpec): Promise<TenantStatus> {
+    if (this.#closing) throw new ShuttingDownError('The service is closing: no tenant can be added');
+    if (typeof spec !== 'object' || spec === null) {
+      throw new InvalidArgumentError(expected('an object { name, model, source }', 'the tenant spec', spec));
+    }
+    const { name, model, source } = spec;
+    if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
+      throw new InvalidArgumentError(
+        expected(`a name matching ${NAME_PATTERN.source}`, 'the tenant name', name),
+        { details: { reason: 'invalid-name' } },
+      );
+    }
+    if (!(model instanceof Uint8Array) || model.byteLength === 0) {
+      throw new InvalidArgumentError(
+        expected('a non-empty Uint8Array of .tflite bytes', `the model of ${name}`, model),
+      );
+    }
+    if (typeof source !== 'string') {
+      throw new InvalidArgumentError(expected('a string', `the source of ${name}`, source));
+    }
+    const priorPerS = spec.rate === undefined ? 1 : positiveNumber(spec.rate, `the rate of ${name}`);
+    const sloMs = spec.sloMs === undefined ? null : positiveNumber(spec.sloMs, `the sloMs of ${name}`);
+    const queueLimit =
+      spec.queueLimit === undefined ? undefined : positiveInt(spec.queueLimit, `the queueLimit of ${name}`);
+    if (this.#tenants.has(name) || this.#adding.has(name) || this.#removing.has(name)) {
+      throw new InvalidArgumentError(expected('a new tenant name', 'the tenant name', name), {
+        details: { reason: 'duplicate-tenant' },
+      });
+    }
+    this.#adding.add(name);
+    try {
+      // Our own copy: the parsed model and the runtime keep views into it.
+      const bytes = model.slice();
+      const parsed = readModel(bytes);
+      const metadata = modelMetadata(name, parsed);
+      const sha256 = createHash('sha256').update(bytes).digest('hex');
+      const catalog = await this.#catalogFor(bytes, sha256, source || name);
+      return await this.#serial(async () => {
+        if (this.#closing) throw new ShuttingDownError('The service is closing: no tenant can be added');
+        const entry: Entry = {
+          name,
+          source,
+          bytes,
+          sha256,
+          model: parsed,
+          catalog,
+          metadata,
+          priorPerS,
+          sloMs,
+          ratePerS: priorPerS,
+          predictedMs: null,
+          lastAdmitted: 0,
+          lastCompleted: 0,
+        };
+        await this.#addPlanned(entry, queueLimit);
+        return this.#status(entry, this.runtime.stats());
+      });
+    } finally {
+      this.#adding.delete(name);
+    }
+  }
+
+  #catalogFor(bytes: Uint8Array, sha256: string, label: string): Promise<TenantCatalog> {
+    let p = this.#catalogs.get(sha256);
+    if (p === undefined) {
+      const profiling = this.#options.profiling ?? {};
+      p = buildCatalog(bytes, {
+        name: label,
+        device: this.#profile,
+        threads: this.#threads,
+        ...(profiling.repetitions !== undefined ? { repetitions: profiling.repetitions } : {}),
+        ...(profiling.maxCuts !== undefined ? { maxCuts: profiling.maxCuts } : {}),
+        ...(profiling.cache !== undefined ? { cache: profiling.cache } : {}),
+        ...(this.#options.onProgress !== undefined ? { onProgress: this.#options.onProgress } : {}),
+      });
+      const built = p;
+      this.#catalogs.set(sha256, built);
+      // A failed build is forgotten so that a retry builds again.
+      built.catch(() => {
+        if (this.#catalogs.get(sha256) === built) this.#catalogs.delete(sha256);
+      });
+    }
+    return p;
+  }
+
+  /** The rate a fresh policy starts a tenant at: its estimate when there is one, else its prior. */
+  #priorOf(e: Entry): number {
+    return e.ratePerS > 0 ? e.ratePerS : e.priorPerS;
+  }
+
+  #policyTenants(entries: readonly Entry[]): PolicyTenant[] {
+    return entries.map((e) => ({
+      name: e.name,
+      catalog: e.catalog,
+      rate: this.#priorOf(e),
+      ...(e.sloMs !== null ? { sloMs: e.sloMs } : {}),
+    }));
+  }
+
+  /** A fresh policy for `entries`, and its initial decision. */
+  #plan(entries: readonly Entry[]): { policy: Policy; decision: Decision; decisionMs: number } {
+    const policy = this.#policyFactory();
+    this.#policyName = policy.name;
+    const t = performance.now();
+    const decision = policy.initial({
+      tenants: this.#policyTenants(entries),
+      cores: this.cores,
+      device: this.#profile.name,
+      nowMs: this.#now(),
+    });
+    return { policy, decision, decisionMs: performance.now() - t };
+  }
+
+  async #addPlanned(entry: Entry, queueLimit: number | undefined): Promise<void> {
+    const others = [...this.#tenants.values()];
+    const entries = [...others, entry];
+    const { policy, decision, decisionMs } = this.#plan(entries);
+    const names = entries.map((e) => e.name);
+    const trigger = others.length === 0 ? 'initial' : 'tenant-added';
+    const record = this.#record(trigger, names, decision, decisionMs, entries);
+    const before = new Map(others.map((e) => [e.name, this.runtime.choice(e.name)]));
+    try {
+      // The others first: the plan fits the core budget with the newcomer, so shrinking them makes room for it.
+      await this.#reconfigure(
+        others.map((e) => e.name),
+        decision.choices.slice(0, others.length),
+      );
+      try {
+        await this.runtime.addTenant({
+          name: entry.name,
+          model: entry.bytes,
+          choice: decision.choices[others.length]!,
+          ...(queueLimit !== undefined ? { queueLimit } : {}),
+        });
+      } catch (error) {
+        // Put the others back as they were: a failed add changes nothing.
+        await this.#reconfigure([...before.keys()], [...before.values()]).catch(() => undefined);
+        throw error;
+      }
+    } catch (error) {
+      record.error = message(error);
+      this.#pushDecision(record);
+      throw error;
+    }
+    record.applied = true;
+    this.#tenants.set(entry.name, entry);
+    this.#policy = policy;
+    this.#planNames = names;
+    this.#predict(this.runtime.stats());
+    this.#emitSafe('tenant', { action: 'added', name: entry.name });
+    this.#pushDecision(record);
+  }
+
+  /**
+   * Removes a tenant: new requests for it are refused at once, its requests in flight complete, then the
+   * remaining tenants are re-planned with a fresh policy. Concurrent calls for the same name share one removal.
+   * @throws InvalidArgumentError (`details.reason` `'unknown-tenant'`) for a name that is not a tenant.
+   */
+  removeTenant(name: string): Promise<void> {
+    const pending = this.#removing.get(name);
+    if (pending !== undefined) return pending;
+    if (!this.#tenants.has(name)) return Promise.reject(unknownTenant(name, [...this.#tenants.keys()]));
+    const run = this.#serial(async () => {
+      const entry = this.#tenants.get(name);
+      if (entry === undefined) throw unknownTenant(name, [...this.#tenants.keys()]);
+      try {
+        await this.runtime.removeTenant(name);
+      } finally {
+        // Whether or not the runtime still had it (closing), the service no longer serves it.
+        this.#tenants.delete(name);
+      }
+      this.#emitSafe('tenant', { action: 'removed', name });
+      const rest = [...this.#tenants.values()];
+      if (rest.length === 0 || this.#closing) {
+        this.#policy = null;
+        this.#planNames = [];
+        return;
+      }
+      let planned: { policy: Policy; decision: Decision; decisionMs: number };
+      try {
+        planned = this.#plan(rest);
+      } catch (error) {
+        // The old plan minus the removed tenant still fits: keep running it, without a policy to re-plan.
+        process.emitWarning(`SwapLess service: re-planning after removing ${name} failed: ${message(error)}`);
+        this.#policy = null;
+        this.#planNames = [];
+        return;
+      }
+      const names = rest.map((e) => e.name);
+      const record = this.#record('tenant-removed', names, planned.decision, planned.decisionMs, rest);
+      this.#policy = planned.policy;
+      this.#planNames = names;
+      try {
+        await this.#reconfigure(names, planned.decision.choices);
+        record.applied = true;
+      } catch (error) {
+        record.error = message(error);
+      }
+      this.#predict(this.runtime.stats());
+      this.#pushDecision(record);
+    });
+    const shared = run.finally(() => this.#removing.delete(name));
+    this.#removing.set(name, shared);
+    return shared;
+  }
+
+  /** Applies choices (same order as `names`) to the runtime: only the tenants whose choice changes. */
+  async #reconfigure(names: readonly string[], choices: readonly TenantChoice[]): Promise<void> {
+    const changed: (Required<TenantChoice> & { name: string })[] = [];
+    names.forEach((name, i) => {
+      const c = choices[i]!;
+      const want: Required<TenantChoice> = { k: c.k, cores: c.cores, mode: c.mode ?? 'mg1' };
+      if (!sameChoice(this.runtime.choice(name), want)) changed.push({ name, ...want });
+    });
+    if (changed.length === 0) return;
+    const event = await this.runtime.reconfigure({ tenants: changed });
+    // What loading the new variants cost: the policy's switch-cost model learns from it.
+    for (const t of event.tenants) this.#loads.push({ tenant: t.name, k: t.to.k, ms: event.elapsedMs });
+  }
+
+  #record(
+    trigger: DecisionRecord['trigger'],
+    names: readonly string[],
+    decision: Decision,
+    decisionMs: number,
+    entries: readonly Entry[],
+  ): DecisionRecord {
+    return {
+      seq: ++this.#seq,
+      atMs: Date.now(),
+      trigger,
+      choices: decision.choices.map((c, i) => ({ name: names[i]!, k: c.k, cores: c.cores, mode: c.mode })),
+      predictedMs: finiteOrNull(decision.predictedMs),
+      reason: decision.reason,
+      rates: Object.fromEntries(
+        entries.map((e) => [e.name, trigger === 'tick' ? e.ratePerS : this.#priorOf(e)]),
+      ),
+      decisionMs,
+      applied: false,
+    };
+  }
+
+  #pushDecision(record: DecisionRecord): void {
+    this.#history.push(record);
+    if (this.#history.length > this.#historyLimit)
+      this.#history.splice(0, this.#history.length - this.#historyLimit);
+    this.#emitSafe('decision', record);
+  }
+
+  #emitSafe<K extends keyof ServiceEvents>(event: K, ...args: ServiceEvents[K]): void {
+    if (this.listenerCount(event) === 0) return;
+    try {
+      (this.emit as (e: K, ...a: ServiceEvents[K]) => boolean)(event, ...args);
+    } catch (error) {
+      // A listener's bug must not break the controller loop.
+      process.emitWarning(`A '${String(event)}' listener of the SwapLess service threw: ${message(error)}`);
+    }
+  }
+
+  readonly #onInterval = (): void => {
+    if (this.#tickQueued || this.#closing) return;
+    this.#tickQueued = true;
+    void this.#serial(async () => {
+      try {
+        if (!this.#closing) await this.#tick();
+      } catch (error) {
+        process.emitWarning(`SwapLess service: a controller tick failed: ${message(error)}`);
+      } finally {
+        this.#tickQueued = false;
+      }
+    });
+  };
+
+  /**
+   * One controller tick: drain the runtime's observations, feed them to the policy, apply its decision, and
+   * record a series sample.
+   */
+  async #tick(): Promise<void> {
+    const obs = this.runtime.observe();
+    const stats = this.runtime.stats();
+    const windowMs = Math.max(1e-6, obs.toMs - obs.fromMs);
+    this.#ticks++;
+    const { tick, windowRates, windows } = this.#observations(obs, stats, windowMs);
+    let decisionMs: number | null = null;
+    let decision: Decision | null = null;
+    const policy = this.#policy;
+    if (policy !== null && this.#planNames.length > 0) {
+      const t = performance.now();
+      try {
+        decision = policy.onTick(tick, obs.toMs - this.#t0);
+      } catch (error) {
+        process.emitWarning(`SwapLess service: the '${policy.name}' policy failed a tick: ${message(error)}`);
+      }
+      decisionMs = performance.now() - t;
+      this.#decisionTimes[this.#decisionCount++ % DECISION_TIMES] = decisionMs;
+      this.#lastDecisionMs = decisionMs;
+    }
+    const snapshot = policy?.rates ?? null;
+    for (const e of this.#tenants.values()) {
+      const estimated = snapshot?.rates[e.name];
+      e.ratePerS =
+        estimated !== undefined && Number.isFinite(estimated) ? estimated : (windowRates.get(e.name) ?? 0);
+    }
+    if (decision !== null && decisionMs !== null) {
+      const names = this.#planNames;
+      const entries = names.map((n) => this.#tenants.get(n)!);
+      const record = this.#record('tick', names, decision, decisionMs, entries);
+      try {
+        await this.#reconfigure(names, decision.choices);
+        record.applied = true;
+      } catch (error) {
+        record.error = message(error);
+      }
+      this.#pushDecision(record);
+    }
+    const after = decision !== null ? this.runtime.stats() : stats;
+    this.#predict(after);
+    const tenants: Record<string, SeriesTenant> = {};
+    for (const e of this.#tenants.values()) {
+      const st = after.tenants[e.name];
+      if (st === undefined) continue;
+      const w = windows.get(e.name);
+      tenants[e.name] = {
+        ratePerS: e.ratePerS,
+        completed: w?.completed ?? 0,
+        meanMs: w?.meanMs ?? null,
+        p99Ms: w?.p99Ms ?? null,
+        k: st.choice.k,
+        cores: st.choice.cores,
+        inFlight: st.inFlight,
+        predictedMs: e.predictedMs,
+      };
+    }
+    const reloads = stats.tpu.reloads - this.#lastReloads;
+    const busy = stats.tpu.busyMs - this.#lastBusyMs;
+    this.#lastReloads = stats.tpu.reloads;
+    this.#lastBusyMs = stats.tpu.busyMs;
+    const sample: SeriesSample = {
+      atMs: Date.now(),
+      tenants,
+      tpu: { queued: after.tpu.queued, reloads, busyFraction: Math.min(1, Math.max(0, busy / windowMs)) },
+      decisionMs,
+    };
+    this.#series.push(sample);
+    if (this.#series.length > this.#seriesLimit)
+      this.#series.splice(0, this.#series.length - this.#seriesLimit);
+    this.#emitSafe('tick', sample);
+  }
+
+  /** The runtime's observation as the policy's tick input, plus per-window figures for the series. */
+  #observations(
+    obs: Observation,
+    stats: RuntimeStats,
+    windowMs: number,
+  ): {
+    tick: TickObservations;
+    windowRates: Map<string, number>;
+    windows: Map<string, { completed: number; meanMs: number | null; p99Ms: number | null }>;
+  } {
+    const arrivals: Record<string, number[]> = {};
+    const stages: StageObservation[] = [];
+    const windowRates = new Map<string, number>();
+    const windows = new Map<string, { completed: number; meanMs: number | null; p99Ms: number | null }>();
+    for (const [name, o] of Object.entries(obs.tenants)) {
+      const e = this.#tenants.get(name);
+      const st = stats.tenants[name];
+      if (e === undefined || st === undefined) continue;
+      const admitted = Math.max(0, st.admitted - e.lastAdmitted);
+      const completed = Math.max(0, st.completed - e.lastCompleted);
+      e.lastAdmitted = st.admitted;
+      e.lastCompleted = st.completed;
+      // The runtime bounds its observation lists (it drops the oldest entries of a busy window): the counters
+      // are exact, so the dropped arrivals are put back evenly between the window start and the first kept one.
+      const times: number[] = [];
+      const missing = admitted - o.arrivalsMs.length;
+      if (missing > 0) {
+        const from = obs.fromMs;
+        const to = o.arrivalsMs[0] ?? obs.toMs;
+        for (let i = 0; i < missing; i++) times.push(from + ((to - from) * (i + 0.5)) / missing - this.#t0);
+      }
+      for (const a of o.arrivalsMs) times.push(a - this.#t0);
+      arrivals[name] = times;
+      windowRates.set(name, (Math.max(admitted, o.arrivalsMs.length) * 1000) / windowMs);
+      for (let i = 0; i < o.tpuServiceMs.length; i++) {
+        stages.push({
+          tenant: name,
+          stage: 'tpu',
+          k: o.tpuAt[i]!,
+          ms: o.tpuServiceMs[i]!,
+          reload: o.tpuReload[i] === true,
+        });
+      }
+      for (let i = 0; i < o.cpuServiceMs.length; i++) {
+        const at = o.cpuAt[i]!;
+        stages.push({
+          tenant: name,
+          stage: 'cpu',
+          k: at.k,
+          threads: at.mode === 'mg1' ? at.cores : 1,
+          ms: o.cpuServiceMs[i]!,
+        });
+      }
+      let meanMs: number | null = null;
+      let p99Ms: number | null = null;
+      if (o.latencyMs.length > 0) {
+        const sorted = Float64Array.from(o.latencyMs).sort();
+        let sum = 0;
+        for (const v of sorted) sum += v;
+        meanMs = sum / sorted.length;
+        p99Ms = quantile(sorted, 0.99);
+      }
+      windows.set(name, { completed, meanMs, p99Ms });
+    }
+    const loads = this.#loads;
+    this.#loads = [];
+    return { tick: { arrivals, stages, loads }, windowRates, windows };
+  }
+
+  /** Updates every tenant's predicted response: the latency model at the estimated rates, current configuration. */
+  #predict(stats: RuntimeStats): void {
+    const entries = [...this.#tenants.values()].filter((e) => stats.tenants[e.name] !== undefined);
+    for (const e of this.#tenants.values()) e.predictedMs = null;
+    if (entries.length === 0) return;
+    try {
+      const planned = entries.map((e) => ({
+        name: e.name,
+        rate: e.ratePerS,
+        catalog: e.catalog,
+        ...(e.sloMs !== null ? { sloMs: e.sloMs } : {}),
+      }));
+      const choices = entries.map((e) => stats.tenants[e.name]!.choice);
+      const p = this.#predictor.predict(systemSetup(planned, choices, this.cores, this.#profile.name));
+      entries.forEach((e, i) => {
+        e.predictedMs = finiteOrNull(p.tenants[i]?.responseMs ?? Number.NaN);
+      });
+    } catch {
+      // A configuration outside the catalog (set by hand on the runtime) has no prediction.
+    }
+  }
+
+  /** Compile report of a tenant's head at cut k (emulated device model; cached per model and cut). */
+  #head(e: Entry, k: number): { cachedBytes: number; streamedBytes: number; token: string } | null {
+    if (k === 0) return null;
+    const key = `${e.sha256}:${k}`;
+    let h = this.#heads.get(key);
+    if (h === undefined) {
+      const { head } = splitModel(e.model, k);
+      const report = compileReport(head ?? e.model, this.#profile);
+      h = {
+        cachedBytes: report.onChipCachedBytes,
+        streamedBytes: report.offChipStreamedBytes,
+        token: report.cachingToken,
+      };
+      this.#heads.set(key, h);
+    }
+    return h;
+  }
+
+  #status(e: Entry, stats: RuntimeStats): TenantStatus {
+    const st = stats.tenants[e.name];
+    const choice = st?.choice ?? { k: 0, cores: 0, mode: 'mg1' as const };
+    return {
+      name: e.name,
+      source: e.source,
+      ops: e.catalog.n,
+      k: choice.k,
+      cores: choice.cores,
+      mode: choice.mode,
+      sloMs: e.sloMs,
+      rate: { estimatedPerS: e.ratePerS, priorPerS: e.priorPerS },
+      predictedMs: e.predictedMs,
+      measured: st?.latency ?? { count: 0, meanMs: 0, p50Ms: 0, p95Ms: 0, p99Ms: 0, maxMs: 0 },
+      // No TPU stage at k = 0: the whole latency is measured on the CPU.
+      timing: this.runtime.backend === 'edgetpu' || choice.k === 0 ? 'measured' : 'emulated',
+      admitted: st?.admitted ?? 0,
+      completed: st?.completed ?? 0,
+      failed: st?.failed ?? 0,
+      rejected: st === undefined ? 0 : st.rejected.overloaded + st.rejected.shuttingDown,
+      inFlight: st?.inFlight ?? 0,
+      queueLimit: st?.queueLimit ?? 0,
+      tpu: this.#head(e, choice.k),
+    };
+  }
+
+  /** Every tenant now, in the order they were added. */
+  tenants(): TenantStatus[] {
+    const stats = this.runtime.stats();
+    return [...this.#tenants.values()].map((e) => this.#status(e, stats));
+  }
+
+  /** One tenant now, or undefined for a name that is not a tenant. */
+  tenant(name: string): TenantStatus | undefined {
+    const e = this.#tenants.get(name);
+    return e === undefined ? undefined : this.#status(e, this.runtime.stats());
+  }
+
+  /** The controller: policy, tick, counts, the last decision and the measured time of a policy tick. */
+  controller(): ControllerStatus {
+    const n = Math.min(this.#decisionCount, DECISION_TIMES);
+    const sorted = this.#decisionTimes.slice(0, n).sort();
+    return {
+      policy: this.#policyName,
+      tickMs: this.tickMs,
+      ticks: this.#ticks,
+      cores: this.cores,
+      device: this.#profile.name,
+      backend: this.runtime.backend,
+      mode: this.runtime.mode,
+      decisions: this.#seq,
+      reconfigurations: this.runtime.stats().reconfigurations.completed,
+      lastDecision: this.#history.at(-1) ?? null,
+      decisionMs: {
+        last: this.#lastDecisionMs,
+        p50: n > 0 ? quantile(sorted, 0.5) : null,
+        p99: n > 0 ? quantile(sorted, 0.99) : null,
+        max: n > 0 ? sorted[n - 1]! : null,
+      },
+    };
+  }
+
+  /**
+   * The last `limit` decisions (default: all kept), oldest first.
+   * @throws InvalidArgumentError for a limit that is not an integer ≥ 0.
+   */
+  history(limit?: number): DecisionRecord[] {
+    if (limit === undefined) return [...this.#history];
+    positiveInt(limit, 'the history limit', 0);
+    return limit === 0 ? [] : this.#history.slice(-limit);
+  }
+
+  /** Tick samples with `atMs` after `sinceMs` (epoch ms; default: all kept), oldest first. */
+  series(sinceMs?: number): SeriesSample[] {
+    if (sinceMs === undefined || !Number.isFinite(sinceMs)) return [...this.#series];
+    let i = this.#series.length;
+    while (i > 0 && this.#series[i - 1]!.atMs > sinceMs) i--;
+    return this.#series.slice(i);
+  }
+
+  /** The Edge TPU: capacity, token holder, each tenant's head (cached vs streamed bytes), call counters. */
+  device(): DeviceState {
+    const stats = this.runtime.stats();
+    const tenants: DeviceTenant[] = [];
+    for (const e of this.#tenants.values()) {
+      const st = stats.tenants[e.name];
+      if (st === undefined) continue;
+      const h = this.#head(e, st.choice.k);
+      tenants.push({
+        name: e.name,
+        k: st.choice.k,
+        cachedBytes: h?.cachedBytes ?? 0,
+        streamedBytes: h?.streamedBytes ?? 0,
+        token: h?.token ?? '',
+      });
+    }
+    return {
+      profile: this.#profile.name,
+      backend: this.runtime.backend,
+      capacityBytes: Math.max(0, Math.floor((this.#profile.sramMiB - this.#profile.fixedReserveMiB) * MIB)),
+      holder: stats.tpu.holder?.tenant ?? null,
+      tenants,
+      calls: stats.tpu.calls,
+      reloads: stats.tpu.reloads,
+      busyMs: stats.tpu.busyMs,
+    };
+  }
+
+  /** What a metrics exporter reads on a scrape (cheap: no percentiles). */
+  gauges(): ServiceGauges {
+    const stats = this.runtime.stats();
+    const tenants: ServiceGauges['tenants'] = [];
+    for (const e of this.#tenants.values()) {
+      const st = stats.tenants[e.name];
+      if (st === undefined) continue;
+      tenants.push({
+        name: e.name,
+        k: st.choice.k,
+        cores: st.choice.cores,
+        inFlight: st.inFlight,
+        ratePerS: e.ratePerS,
+        predictedMs: e.predictedMs,
+      });
+    }
+    return { tenants, tpuQueued: stats.tpu.queued, backend: this.runtime.backend };
+  }
+
+  /**
+   * Stops the ticks, refuses new tenants and requests, waits for the tenant change or tick in progress and for
+   * every request in flight, then disposes the runtime. Idempotent (every call returns the same promise).
+   */
+  close(): Promise<void> {
+    if (this.#closed !== null) return this.#closed;
+    this.#closing = true;
+    if (this.#timer !== null) clearInterval(this.#timer);
+    this.#timer = null;
+    this.#closed = (async () => {
+      await this.#chain;
+      await this.runtime.close();
+    })();
+    return this.#closed;
+  }
+}
+
+/** Options after validation (internal). */
+interface ServiceSettings {
+  cores: number;
+  tickMs: number;
+  profile: DeviceProfile;
+  policy: PolicyName | (() => Policy);
+  historyLimit: number;
+  seriesLimit: number;
+}
+
+/**
+ * Creates a service: validates the options, starts the runtime (emulated Edge TPU by default) and the
+ * controller ticks. It starts with no tenant: add them with {@link Service.addTenant}.
+ * @throws InvalidArgumentError for bad options (unknown device profile or policy, bad numbers).
+ */
+export async function createService(options: ServiceOptions = {}): Promise<Service> {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidArgumentError(expected('an options object', 'createService', options));
+  }
+  const device = options.device ?? 'usb3';
+  const warnings: string[] = [];
+  let profileName: string;
+  let edgetpu: { edgetpu: NonNullable<Extract<ServiceOptions['device'], object>>['edgetpu'] } | null = null;
+  if (typeof device === 'string') profileName = device;
+  else if (typeof device === 'object' && device !== null && typeof device.edgetpu === 'object') {
+    profileName = device.profile ?? 'usb3';
+    edgetpu = { edgetpu: device.edgetpu };
+    if (device.edgetpu.compileHead === undefined) {
+      // The real Edge TPU runs only what edgetpu_compiler made: compile each head (cached) when a compiler exists.
+      const found = await edgeTpuHeadCompiler(device.compilerPath);
+      if (found.compiler !== null) edgetpu = { edgetpu: { ...device.edgetpu, compileHead: found.compiler } };
+      else warnings.push(found.warning);
+    }
+  } else {
+    throw new InvalidArgumentError(
+      expected('a device profile name or { edgetpu: {...} }', 'the service device', device),
+    );
+  }
+  const profile = getProfile(profileName as 'usb3');
+  const cores = positiveInt(options.cores ?? Math.max(1, availableParallelism() - 1), 'the service cores');
+  const tickMs = positiveInt(options.tickMs ?? 1000, 'the controller tickMs', 10);
+  const policy = options.policy ?? 'swapless';
+  if (typeof policy !== 'function' && !(POLICY_NAMES as readonly string[]).includes(policy)) {
+    throw new InvalidArgumentError(
+      expected(`one of ${POLICY_NAMES.join(', ')}`, 'the service policy', policy),
+    );
+  }
+  const historyLimit = positiveInt(options.historyLimit ?? 500, 'the service historyLimit');
+  const seriesLimit = positiveInt(options.seriesLimit ?? 600, 'the service seriesLimit');
+  const profiling = options.profiling ?? {};
+  if (profiling.repetitions !== undefined) positiveInt(profiling.repetitions, 'profiling.repetitions');
+  if (profiling.maxCuts !== undefined) positiveInt(profiling.maxCuts, 'profiling.maxCuts', 2);
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
+    throw new InvalidArgumentError(expected('a function', 'the service onProgress', options.onProgress));
+  }
+  const runtime = await createRuntime({
+    device: edgetpu ?? profile,
+    cores,
+    ...(options.mode !== undefined ? { mode: options.mode } : {}),
+    ...(options.queueLimit !== undefined ? { queueLimit: options.queueLimit } : {}),
+    ...(options.emulator !== undefined ? { emulator: options.emulator } : {}),
+  });
+  const service = new Service(runtime, options, {
+    cores,
+    tickMs,
+    profile,
+    policy,
+    historyLimit,
+    seriesLimit,
+  });
+  service.warnings.push(...warnings);
+  return service;
+}

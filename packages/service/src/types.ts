@@ -1,0 +1,278 @@
+/**
+ * Public shapes of the service: its options, the status objects the adapters serialise (management API,
+ * dashboard, Prometheus gauges, KServe metadata) and its event map. Everything here is plain data (JSON-safe:
+ * no NaN, no Infinity — a missing figure is `null`).
+ */
+import type { Policy, PolicyName } from '@swapless/controller';
+import type { ProgressListener } from '@swapless/core';
+import type {
+  CpuMode,
+  EdgeTpuBackendOptions,
+  LatencySummary,
+  ReconfigureEvent,
+  RejectEvent,
+  ReloadEvent,
+  RequestTrace,
+} from '@swapless/runtime';
+
+/** Options of {@link createService}. */
+export interface ServiceOptions {
+  /**
+   * The Edge TPU: an emulator profile name (`'usb3'` default, `'usb2'`, `'pcie'`, `'devboard'`), or
+   * `{ edgetpu: {...} }` for the real delegate. With the real delegate, `profile` (default `'usb3'`) is the
+   * device model the latency model and the compile reports use for the Edge TPU stages.
+   */
+  device?: string | { edgetpu: EdgeTpuBackendOptions; profile?: string; compilerPath?: string };
+  /**
+   * CPU cores for the tenants' CPU stages together (default `max(1, availableParallelism() − 1)`: one core stays
+   * with the main thread — event loop, HTTP, the TPU stage).
+   */
+  cores?: number;
+  /** `functional` (default): results are the model's real outputs. `timing-only`: load tests (zero outputs). */
+  mode?: 'functional' | 'timing-only';
+  /**
+   * Controller policy: a built-in name (default `'swapless'`), or a factory of a custom {@link Policy} (called
+   * for every re-plan: a policy's tenant list is fixed).
+   */
+  policy?: PolicyName | (() => Policy);
+  /** Options of a built-in policy (`createPolicy(policy, policyOptions)` of `@swapless/controller`). */
+  policyOptions?: object;
+  /** Controller tick, ms (default 1000). */
+  tickMs?: number;
+  /** Per-tenant bound on requests in flight (default: the runtime's, 64). */
+  queueLimit?: number;
+  /** Profiling of new models (CPU stage samples; cached on disk by the profiler). */
+  profiling?: { repetitions?: number; maxCuts?: number; cache?: boolean };
+  /** Decisions kept by {@link Service.history} (default 500). */
+  historyLimit?: number;
+  /** Tick samples kept by {@link Service.series} (default 600: ten minutes at one tick a second). */
+  seriesLimit?: number;
+  /** Progress of catalog building (profiling) when a tenant is added. */
+  onProgress?: ProgressListener;
+  /**
+   * Emulator settings passed to the runtime: real ms per modelled ms (default 1; 0 = do not wait the modelled
+   * time out, for tests) and the jitter seed.
+   */
+  emulator?: { timeScale?: number; seed?: number };
+}
+
+/** What {@link Service.addTenant} takes. */
+export interface TenantSpec {
+  /** Tenant name, `^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$` (it appears in URLs and metric labels). */
+  name: string;
+  /** The whole model (.tflite bytes). */
+  model: Uint8Array;
+  /** Where the model came from, for reports (e.g. `zoo:mobilenet_v1`, `repository:cam`). */
+  source: string;
+  /** Expected rate, requests per second: the prior of the rate estimate (default 1). */
+  rate?: number;
+  /** Latency objective, ms (reported; passed to the policy). */
+  sloMs?: number;
+  /** This tenant's bound on requests in flight (default: the service's `queueLimit`). */
+  queueLimit?: number;
+}
+
+/** KServe v2 datatype names. */
+export type KServeDatatype =
+  | 'BOOL'
+  | 'UINT8'
+  | 'UINT16'
+  | 'UINT32'
+  | 'UINT64'
+  | 'INT8'
+  | 'INT16'
+  | 'INT32'
+  | 'INT64'
+  | 'FP16'
+  | 'FP32'
+  | 'FP64';
+
+/** One input or output tensor of a model, KServe-shaped. */
+export interface TensorMeta {
+  name: string;
+  datatype: KServeDatatype;
+  shape: number[];
+}
+
+/** A model's metadata as the KServe v2 `GET /v2/models/{name}` route returns it. */
+export interface ModelMetadata {
+  name: string;
+  versions: ['1'];
+  platform: 'tflite';
+  inputs: TensorMeta[];
+  outputs: TensorMeta[];
+}
+
+/** One tenant now. */
+export interface TenantStatus {
+  name: string;
+  /** Where the model came from (the spec's `source`). */
+  source: string;
+  /** Compute ops of the model (cut points are 0..ops). */
+  ops: number;
+  /** Current cut: ops [0,k) on the Edge TPU. */
+  k: number;
+  /** Current CPU cores of its CPU stage. */
+  cores: number;
+  mode: CpuMode;
+  sloMs: number | null;
+  rate: {
+    /** Current estimate, req/s (the policy's estimator, else the arrivals of the last tick). */
+    estimatedPerS: number;
+    /** The rate the tenant was registered with. */
+    priorPerS: number;
+  };
+  /** Latency model's mean response for the current configuration at the estimated rates, ms (null: unstable/none). */
+  predictedMs: number | null;
+  /** Measured end-to-end latencies over the runtime's trace window. */
+  measured: LatencySummary;
+  /** How the TPU part of the latencies was obtained (the CPU part is always measured; k = 0 has no TPU part: `measured`). */
+  timing: 'emulated' | 'measured';
+  admitted: number;
+  completed: number;
+  failed: number;
+  /** Refused at admission (overloaded or shutting down). */
+  rejected: number;
+  inFlight: number;
+  queueLimit: number;
+  /** Compile report of the head [0,k) (emulated device model); null for k = 0 (no Edge TPU part). */
+  tpu: { cachedBytes: number; streamedBytes: number; token: string } | null;
+}
+
+/** One configuration decision of the controller. */
+export interface DecisionRecord {
+  /** 1, 2, … in the order decisions were taken. */
+  seq: number;
+  /** When, epoch ms. */
+  atMs: number;
+  /** `initial`: the first tenant's plan; `tick`: the policy changed its mind; `tenant-*`: re-planned for a change. */
+  trigger: 'initial' | 'tick' | 'tenant-added' | 'tenant-removed';
+  /** One choice per tenant (every tenant of the plan). */
+  choices: { name: string; k: number; cores: number; mode: CpuMode }[];
+  /** Mean response the policy's model predicts for it, ms (null when the policy has no finite prediction). */
+  predictedMs: number | null;
+  /** The policy's reason. */
+  reason: string;
+  /** Rates the decision was taken at, req/s. */
+  rates: Record<string, number>;
+  /** Time the policy took to decide (measured), ms. */
+  decisionMs: number;
+  /** True when the runtime runs this configuration now (or ran it: it was applied). */
+  applied: boolean;
+  /** Why applying failed. */
+  error?: string;
+}
+
+/** Controller state. */
+export interface ControllerStatus {
+  policy: string;
+  tickMs: number;
+  /** Ticks run so far. */
+  ticks: number;
+  cores: number;
+  /** Device profile name (of the emulator, or of the device model used for the real Edge TPU). */
+  device: string;
+  backend: 'emulated' | 'edgetpu';
+  mode: 'functional' | 'timing-only';
+  /** Decisions taken (initial, tick and tenant changes). */
+  decisions: number;
+  /** Reconfigurations the runtime completed. */
+  reconfigurations: number;
+  lastDecision: DecisionRecord | null;
+  /** Time of one policy tick (`onTick`), measured over the last ticks, ms; null before the first tick with tenants. */
+  decisionMs: { last: number | null; p50: number | null; p99: number | null; max: number | null };
+}
+
+/** Per-tenant figures of one tick. */
+export interface SeriesTenant {
+  /** Estimated rate, req/s. */
+  ratePerS: number;
+  /** Requests completed during the tick window. */
+  completed: number;
+  /** Mean and p99 of the latencies completed during the tick window, ms (null when none completed). */
+  meanMs: number | null;
+  p99Ms: number | null;
+  k: number;
+  cores: number;
+  inFlight: number;
+  /** Predicted mean response at this tick, ms. */
+  predictedMs: number | null;
+}
+
+/** One controller tick. */
+export interface SeriesSample {
+  /** End of the tick window, epoch ms. */
+  atMs: number;
+  tenants: Record<string, SeriesTenant>;
+  tpu: {
+    /** Requests waiting for the Edge TPU at the end of the window. */
+    queued: number;
+    /** Cache reloads (token switches) during the window. */
+    reloads: number;
+    /** Share of the window the Edge TPU stage was busy (0..1). */
+    busyFraction: number;
+  };
+  /** Time the policy took for this tick, ms (null without tenants). */
+  decisionMs: number | null;
+}
+
+/** One tenant's head on the device. */
+export interface DeviceTenant {
+  name: string;
+  k: number;
+  /** Parameters cached in SRAM / streamed over the link per call, bytes (0 for k = 0). */
+  cachedBytes: number;
+  streamedBytes: number;
+  /** Caching token of the head ('' for k = 0). */
+  token: string;
+}
+
+/** The Edge TPU's state. */
+export interface DeviceState {
+  /** Device profile of the model (emulator profile, or the one used for the real device's reports). */
+  profile: string;
+  backend: 'emulated' | 'edgetpu';
+  /** On-chip SRAM usable for parameters (SRAM − fixed reserve), bytes. */
+  capacityBytes: number;
+  /** Tenant whose head holds the caching token now (null when none ran yet or it is unknown). */
+  holder: string | null;
+  tenants: DeviceTenant[];
+  /** Edge TPU calls, cache reloads and busy time since start. */
+  calls: number;
+  reloads: number;
+  busyMs: number;
+}
+
+/** What the Prometheus adapter reads on each scrape. */
+export interface ServiceGauges {
+  tenants: {
+    name: string;
+    k: number;
+    cores: number;
+    inFlight: number;
+    ratePerS: number;
+    predictedMs: number | null;
+  }[];
+  tpuQueued: number;
+  backend: 'emulated' | 'edgetpu';
+}
+
+/** A tenant was added or removed. */
+export interface TenantEvent {
+  action: 'added' | 'removed';
+  name: string;
+}
+
+/**
+ * Event map of the service. `request`, `reject`, `reload` and `reconfigure` are the runtime's own events,
+ * forwarded (a forwarder is attached to the runtime only while the service has a listener for that event).
+ */
+export interface ServiceEvents {
+  decision: [DecisionRecord];
+  tenant: [TenantEvent];
+  tick: [SeriesSample];
+  request: [RequestTrace];
+  reject: [RejectEvent];
+  reload: [ReloadEvent];
+  reconfigure: [ReconfigureEvent];
+}
