@@ -9,9 +9,11 @@ import { compileCommand } from './commands/compile.js';
 import { demoCommand } from './commands/demo.js';
 import { emulateCommand } from './commands/emulate.js';
 import { inspectCommand } from './commands/inspect.js';
+import { loadCommand } from './commands/load.js';
 import { planCommand } from './commands/plan.js';
 import { profileCommand } from './commands/profile.js';
 import { runCommand } from './commands/run.js';
+import { serveCommand } from './commands/serve.js';
 import { splitCommand } from './commands/split.js';
 import { zooCommand } from './commands/zoo.js';
 import { type Output, processOutput } from './output.js';
@@ -28,6 +30,8 @@ export const commands: readonly Command[] = [
   compileCommand,
   planCommand,
   benchCommand,
+  serveCommand,
+  loadCommand,
 ];
 
 const VERSION = '0.1.0';

@@ -1,0 +1,232 @@
+import {
+  type EncodedInferRequest,
+  KServeClient,
+  type KServeClientError,
+  randomInputs,
+} from '@swapless/adapter-kserve';
+import { expected, SwapLessIoError, UsageError } from '@swapless/core';
+import { SeededRandom } from '@swapless/tflite';
+import { intFlag, parseCommand, positionals } from '../args.js';
+import type { Command } from '../command.js';
+import { type LoadProgress, type OpenLoopResult, runOpenLoop } from '../load-generator.js';
+import { table } from '../output.js';
+import { readWorkloadFile } from '../workload-file.js';
+
+/** Encoded requests kept per tenant (used in turn): varied inputs without encoding on the hot path. */
+const POOL = 8;
+/** Uncounted warm-up rounds per tenant (each sends the whole pool at once). */
+const WARMUP_ROUNDS = 4;
+
+const help = `Usage: swapless load --url URL --workload WORKLOAD.json [--duration S] [--max-requests N] [--seed S]
+                     [--binary] [--max-in-flight N] [--timeout S] [--json]
+
+Drives a running SwapLess (or any KServe v2) server over HTTP with open-loop Poisson arrivals: each tenant of the
+workload sends POST /v2/models/<tenant name>/infer at its rate, with the workload's phases (rate changes), no
+matter how fast the server answers — the load to watch the server adapt live. Inputs are random tensors of the
+datatypes and shapes the server's metadata gives (seeded). The tenants must already be served under their
+workload names (GET /v2/models/<name>); the workload's model, device and cpu fields are not used here.
+
+Before the arrivals start, each tenant gets a few uncounted warm-up requests (keep-alive sockets open, both
+sides' hot paths compiled). Progress goes to stderr each second. The report gives per tenant: requests sent, answered ok, failed by HTTP
+status, dropped (arrivals while --max-in-flight requests were outstanding), the latency of the successful requests
+(mean, p50, p95, p99, max — client-side round trips, measured) and the achieved rates.
+
+Options:
+  --url URL          the server, e.g. http://127.0.0.1:8080 (required)
+  --workload FILE    the workload file (required; docs/cli.md): tenants, rates, phases, durationS, seed
+  --duration S       length of the arrival window in seconds (default: the workload's durationS)
+  --max-requests N   at most N requests in all, the earliest arrivals (default 1000000)
+  --seed S           arrival and input seed (default: the workload's seed)
+  --binary           send inputs and receive outputs as binary tensor data (default JSON)
+  --max-in-flight N  outstanding requests beyond which arrivals are dropped (default 1024)
+  --timeout S        per-request timeout in seconds; a timed-out request counts as "network" (default 30)
+  --json             print the report as JSON (docs/cli.md)
+  -h, --help         show this help
+
+Ctrl-C stops the arrivals, waits for the requests in flight and prints the report so far.`;
+
+function numberFlag(name: string, raw: string | undefined, min: number, max: number): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n) || n <= min || n > max) {
+    throw new UsageError(expected(`a number above ${min} and at most ${max}`, `--${name}`, raw));
+  }
+  return n;
+}
+
+const ms = (v: number | null) => (v === null ? '—' : v.toFixed(2));
+
+function render(r: OpenLoopResult & { url: string; binary: boolean }): string {
+  const rows = [...r.tenants, { ...r.total, name: 'all' }].map((t) => [
+    t.name,
+    t.sent,
+    t.ok,
+    t.failed === 0
+      ? '0'
+      : `${t.failed} (${Object.entries(t.errors)
+          .map(([k, v]) => `${k}: ${v}`)
+          .join(', ')})`,
+    t.dropped,
+    ms(t.latencyMs.meanMs),
+    ms(t.latencyMs.p50Ms),
+    ms(t.latencyMs.p95Ms),
+    ms(t.latencyMs.p99Ms),
+    ms(t.latencyMs.maxMs),
+    t.plannedPerS.toFixed(1),
+    t.okPerS.toFixed(1),
+  ]);
+  const lagging = (r.schedule.lagP99Ms ?? 0) > 10;
+  return [
+    `load: ${r.url}, ${r.binary ? 'binary' : 'JSON'} tensors, ${r.windowS.toFixed(1)} s of arrivals${r.stopped ? ' (stopped early)' : ''}, all answered after ${r.elapsedS.toFixed(1)} s`,
+    '',
+    table(
+      [
+        'tenant',
+        'sent',
+        'ok',
+        'failed',
+        'dropped',
+        'mean ms',
+        'p50 ms',
+        'p95 ms',
+        'p99 ms',
+        'max ms',
+        'offered/s',
+        'ok/s',
+      ],
+      rows,
+    ),
+    '',
+    'Latencies are measured client-side HTTP round trips of the successful requests.',
+    `Scheduler lag p99 ${ms(r.schedule.lagP99Ms)} ms, max ${ms(r.schedule.lagMaxMs)} ms${lagging ? ': the generator fell behind its schedule (requests went out later than planned; run it on another machine or core)' : ''}.`,
+  ].join('\n');
+}
+
+export const loadCommand: Command = {
+  name: 'load',
+  summary: 'drive a server over HTTP with open-loop Poisson arrivals from a workload; latency percentiles',
+  help,
+  async run(argv, io) {
+    const { values, positionals: pos } = parseCommand('load', argv, {
+      url: { type: 'string' },
+      workload: { type: 'string' },
+      duration: { type: 'string' },
+      'max-requests': { type: 'string' },
+      seed: { type: 'string' },
+      binary: { type: 'boolean', default: false },
+      'max-in-flight': { type: 'string' },
+      timeout: { type: 'string' },
+    });
+    positionals('load', pos, []);
+    if (values.url === undefined)
+      throw new UsageError('Expected --url URL for swapless load but received none');
+    if (values.workload === undefined) {
+      throw new UsageError('Expected --workload FILE for swapless load but received none');
+    }
+    const durationS = numberFlag('duration', values.duration, 0, 86_400);
+    const maxRequests = intFlag('max-requests', values['max-requests'], 1, 100_000_000) ?? 1_000_000;
+    const seedFlag = intFlag('seed', values.seed, 0, 4_294_967_295);
+    const maxInFlight = intFlag('max-in-flight', values['max-in-flight'], 1, 1_000_000) ?? 1024;
+    const timeoutS = numberFlag('timeout', values.timeout, 0, 3600) ?? 30;
+
+    let client: KServeClient;
+    try {
+      client = new KServeClient(values.url, { timeoutMs: timeoutS * 1000 });
+    } catch (err) {
+      throw new UsageError((err as Error).message, { cause: err });
+    }
+    const { workload, warnings } = await readWorkloadFile(values.workload);
+    for (const w of warnings) io.err(`warning: ${w}`);
+    const seed = seedFlag ?? workload.seed;
+    const binary = values.binary === true;
+
+    try {
+      // Inputs from the server's metadata: a fixed pool of encoded requests per tenant.
+      const requests = new Map<string, EncodedInferRequest[]>();
+      for (const [i, t] of workload.tenants.entries()) {
+        let meta: Awaited<ReturnType<KServeClient['metadata']>>;
+        try {
+          meta = await client.metadata(t.name);
+        } catch (err) {
+          const status = (err as KServeClientError).status;
+          throw new SwapLessIoError(
+            status === 0
+              ? `Expected a KServe v2 server at ${client.url} but it could not be reached: ${(err as Error).message}`
+              : `Expected the server at ${client.url} to serve model ${JSON.stringify(t.name)} (the workload's tenant name) but it answered ${status}: ${(err as Error).message.replace(/^The server answered \d+: /, '')}`,
+            { cause: err, details: { status, tenant: t.name } },
+          );
+        }
+        const rng = new SeededRandom(seed * 1000 + i);
+        const random = () => rng.nextFloat();
+        requests.set(
+          t.name,
+          Array.from({ length: POOL }, () => client.encodeInfer(randomInputs(meta, random), { binary })),
+        );
+      }
+
+      // Warm-up, not counted: open a few keep-alive sockets and let both sides compile their hot paths, so the
+      // first second of the run measures the server rather than connection set-up and a cold JIT. A request the
+      // server refuses as malformed here would fail every time: say so now.
+      let warmupRequests = 0;
+      for (const t of workload.tenants) {
+        const pool = requests.get(t.name)!;
+        for (let round = 0; round < WARMUP_ROUNDS; round++) {
+          warmupRequests += pool.length;
+          const answers = await Promise.all(pool.map((r) => client.send(t.name, r).catch(() => null)));
+          const bad = answers.find(
+            (a) => a !== null && a.status >= 400 && a.status < 500 && a.status !== 429,
+          );
+          if (round === 0 && bad) {
+            io.err(
+              `warning: tenant ${JSON.stringify(t.name)}: the server answered ${bad.status} to a warm-up request: ${bad.body.toString('utf8').slice(0, 300)}`,
+            );
+          }
+        }
+      }
+
+      const controller = new AbortController();
+      const onSigint = () => {
+        io.err('load: stopping (Ctrl-C): waiting for the requests in flight…');
+        controller.abort();
+      };
+      process.once('SIGINT', onSigint);
+      let result: OpenLoopResult;
+      try {
+        result = await runOpenLoop({
+          client,
+          tenants: workload.tenants.map((t) => ({ name: t.name, rate: t.rate })),
+          phases: workload.phases.map((p) => ({ atS: p.atS, rates: p.rates })),
+          durationMs: (durationS ?? workload.durationS) * 1000,
+          maxRequests,
+          seed,
+          requests,
+          maxInFlight,
+          signal: controller.signal,
+          onProgress: (p: LoadProgress) =>
+            io.err(
+              `load ${p.elapsedS.toFixed(0).padStart(3)} s  sent ${p.sent}/${p.planned}  ok ${p.ok}  failed ${p.failed}  dropped ${p.dropped}  in flight ${p.inFlight}  p99 ${ms(p.recentP99Ms)} ms (last second)`,
+            ),
+        });
+      } finally {
+        process.removeListener('SIGINT', onSigint);
+      }
+
+      const report = {
+        url: client.url,
+        workload: values.workload,
+        binary,
+        seed,
+        durationS: durationS ?? workload.durationS,
+        maxRequests,
+        maxInFlight,
+        timing: 'measured (client-side HTTP round trip)',
+        warmupRequests,
+        ...result,
+      };
+      io.out(values.json ? JSON.stringify(report, null, 2) : render(report));
+      return 0;
+    } finally {
+      client.close();
+    }
+  },
+};

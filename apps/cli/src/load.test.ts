@@ -1,0 +1,257 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { kserveRoutes } from '@swapless/adapter-kserve';
+import { poissonArrivals } from '@swapless/controller';
+import { OverloadedError } from '@swapless/core';
+import { createInterpreter, type Interpreter, type TensorArray } from '@swapless/edgetpu';
+import { tinyModel, writeModel } from '@swapless/tflite';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, useTempCache } from './test-util.js';
+
+/**
+ * A real KServe server: fastify + @swapless/adapter-kserve over real TFLite interpreters (the tiny FP32 and INT8
+ * ADD models). Tenant "busy" is served but its backend rejects every other request as overloaded (503).
+ */
+function backendOf(models: Record<string, Uint8Array>) {
+  const its = new Map<string, Interpreter>();
+  for (const [name, bytes] of Object.entries(models)) its.set(name, createInterpreter(bytes));
+  const received = new Map<string, TensorArray[]>();
+  const served = new Map<string, number>();
+  let turn = 0;
+  const meta = (name: string) => {
+    const it = its.get(name);
+    if (!it) return undefined;
+    const dt = (t: string) => (t === 'FLOAT32' ? 'FP32' : 'INT8') as 'FP32' | 'INT8';
+    return {
+      name,
+      versions: ['1'],
+      platform: 'tflite',
+      inputs: it.inputs.map((t) => ({ name: t.name, datatype: dt(t.type), shape: [...t.shape] })),
+      outputs: it.outputs.map((t) => ({ name: t.name, datatype: dt(t.type), shape: [...t.shape] })),
+    };
+  };
+  return {
+    received,
+    served,
+    isLive: () => true,
+    isReady: () => true,
+    modelNames: () => [...its.keys()],
+    modelMetadata: meta,
+    isModelReady: (name: string) => its.has(name),
+    async infer(name: string, inputs: TensorArray[]) {
+      if (name === 'busy' && turn++ % 2 === 0) throw new OverloadedError('Tenant "busy" is overloaded');
+      const it = its.get(name)!;
+      it.setInput(0, inputs[0]!);
+      it.invoke();
+      if (!received.has(name)) received.set(name, inputs);
+      served.set(name, (served.get(name) ?? 0) + 1);
+      return { outputs: [it.getOutput(0)] };
+    },
+    close: () => {
+      for (const it of its.values()) it.dispose();
+    },
+  };
+}
+
+describe('swapless load', () => {
+  const dir = useTempCache('load');
+  let app: FastifyInstance;
+  let url: string;
+  let backend: ReturnType<typeof backendOf>;
+  let workload: string;
+
+  beforeAll(async () => {
+    backend = backendOf({
+      cam: writeModel(tinyModel({ shape: [1, 4] })),
+      mic: writeModel(tinyModel({ type: 'int8', shape: [1, 8] })),
+      busy: writeModel(tinyModel({ shape: [1, 2] })),
+    });
+    app = Fastify();
+    await kserveRoutes(app, { backend });
+    url = await app.listen({ port: 0, host: '127.0.0.1' });
+    workload = join(dir(), 'workload.json');
+    await writeFile(
+      workload,
+      JSON.stringify({
+        tenants: [
+          { name: 'cam', model: 'mobilenet_v1', rate: 40 },
+          { name: 'mic', model: 'mobilenet_v2', rate: 20 },
+        ],
+        phases: [{ atS: 0.5, rates: { mic: 60 } }],
+        durationS: 1,
+        seed: 3,
+      }),
+    );
+  });
+  afterAll(async () => {
+    await app.close();
+    backend.close();
+  });
+
+  it('drives every tenant with open-loop arrivals and reports per tenant (--json)', async () => {
+    const before = { cam: backend.served.get('cam') ?? 0, mic: backend.served.get('mic') ?? 0 };
+    const r = await cli('load', '--url', url, '--workload', workload, '--json');
+    expect(r.status, r.err).toBe(0);
+    const report = JSON.parse(r.out);
+    expect(Object.keys(report)).toEqual([
+      'url',
+      'workload',
+      'binary',
+      'seed',
+      'durationS',
+      'maxRequests',
+      'maxInFlight',
+      'timing',
+      'warmupRequests',
+      'windowS',
+      'elapsedS',
+      'stopped',
+      'schedule',
+      'total',
+      'tenants',
+    ]);
+    expect(report).toMatchObject({ url, binary: false, seed: 3, durationS: 1, stopped: false, windowS: 1 });
+    expect(report.timing).toMatch(/^measured/);
+    expect(report.tenants.map((t: { name: string }) => t.name)).toEqual(['cam', 'mic']);
+    for (const t of report.tenants) {
+      expect(t.planned).toBeGreaterThan(0);
+      expect(t.sent + t.dropped).toBe(t.planned);
+      expect(t.ok + t.failed).toBe(t.sent);
+      expect(t.errors).toEqual({});
+      expect(Object.keys(t.latencyMs)).toEqual(['count', 'meanMs', 'p50Ms', 'p95Ms', 'p99Ms', 'maxMs']);
+      expect(t.latencyMs.count).toBe(t.ok);
+      expect(t.okPerS).toBeCloseTo(t.ok / report.windowS, 9);
+    }
+    // Every answered request reached the model on the server, and so did the uncounted warm-up requests.
+    expect(report.warmupRequests).toBeGreaterThan(0);
+    const warm = report.warmupRequests / 2;
+    expect((backend.served.get('cam') ?? 0) - before.cam).toBe(report.tenants[0].ok + warm);
+    expect((backend.served.get('mic') ?? 0) - before.mic).toBe(report.tenants[1].ok + warm);
+    expect(report.total.ok).toBe(report.tenants[0].ok + report.tenants[1].ok);
+    // Inputs follow the metadata: FP32 [1,4] and INT8 [1,8].
+    expect(backend.received.get('cam')![0]).toBeInstanceOf(Float32Array);
+    expect(backend.received.get('cam')![0]!.length).toBe(4);
+    expect(backend.received.get('mic')![0]).toBeInstanceOf(Int8Array);
+    expect(backend.received.get('mic')![0]!.length).toBe(8);
+
+    // Same seed, same arrivals: the plan repeats exactly.
+    const again = JSON.parse((await cli('load', '--url', url, '--workload', workload, '--json')).out);
+    expect(again.tenants.map((t: { planned: number }) => t.planned)).toEqual(
+      report.tenants.map((t: { planned: number }) => t.planned),
+    );
+    // The plan is the controller's seeded Poisson arrivals with the workload's phase (mic 20 → 60 req/s at 0.5 s).
+    const plan = poissonArrivals(
+      [
+        { name: 'cam', rate: 40 },
+        { name: 'mic', rate: 20 },
+      ],
+      { durationMs: 1000, seed: 3, phases: [{ atS: 0.5, rates: { mic: 60 } }] },
+    );
+    expect(report.tenants.map((t: { planned: number }) => t.planned)).toEqual([
+      plan.cam!.length,
+      plan.mic!.length,
+    ]);
+    const micLate = Array.from(plan.mic!).filter((t) => t >= 500).length;
+    expect(micLate).toBeGreaterThan(plan.mic!.length - micLate);
+    const other = JSON.parse(
+      (
+        await cli(
+          'load',
+          '--url',
+          url,
+          '--workload',
+          workload,
+          '--seed',
+          '99',
+          '--max-requests',
+          '5',
+          '--json',
+        )
+      ).out,
+    );
+    expect(other.seed).toBe(99);
+    expect(other.total.planned).toBe(5);
+    expect(other.total.sent).toBe(5);
+  });
+
+  it('bounds the run by --max-requests and --duration, binary tensors, human report, progress on stderr', async () => {
+    const r = await cli(
+      'load',
+      '--url',
+      url,
+      '--workload',
+      workload,
+      '--binary',
+      '--duration',
+      '1.5',
+      '--max-requests',
+      '1000',
+    );
+    expect(r.status, r.err).toBe(0);
+    expect(r.out).toMatch(/binary tensors, 1\.5 s of arrivals/);
+    expect(r.out).toMatch(
+      /^tenant +sent +ok +failed +dropped +mean ms +p50 ms +p95 ms +p99 ms +max ms +offered\/s +ok\/s$/m,
+    );
+    expect(r.out).toMatch(/^cam /m);
+    expect(r.out).toMatch(/^all /m);
+    expect(r.out).toMatch(/measured client-side HTTP round trips/);
+    // Progress each second on stderr, never on stdout.
+    expect(r.err).toMatch(/^load +1 s {2}sent \d+\/\d+ {2}ok \d+/m);
+    expect(r.out).not.toMatch(/in flight/);
+  });
+
+  it('counts failures by HTTP status', async () => {
+    const path = join(dir(), 'busy.json');
+    await writeFile(
+      path,
+      JSON.stringify({ tenants: [{ name: 'busy', model: 'x', rate: 50 }], durationS: 0.5 }),
+    );
+    const report = JSON.parse(
+      (await cli('load', '--url', url, '--workload', path, '--max-requests', '10', '--json')).out,
+    );
+    const t = report.tenants[0];
+    expect(t.sent).toBe(10);
+    expect(t.failed).toBe(5);
+    expect(t.ok).toBe(5);
+    expect(t.errors).toEqual({ '503': 5 });
+    expect(report.total.errors).toEqual({ '503': 5 });
+  });
+
+  it('fails clearly when a tenant is not served or the server is unreachable (exit 1)', async () => {
+    const path = join(dir(), 'ghost.json');
+    await writeFile(path, JSON.stringify({ tenants: [{ name: 'ghost', model: 'x', rate: 5 }] }));
+    const r = await cli('load', '--url', url, '--workload', path, '--json');
+    expect(r.status).toBe(1);
+    expect(JSON.parse(r.out).error.code).toBe('SWAPLESS_IO');
+    expect(r.err).toMatch(
+      /Expected the server at .* to serve model "ghost" \(the workload's tenant name\) but it answered 404/,
+    );
+    const down = await cli('load', '--url', 'http://127.0.0.1:1', '--workload', workload);
+    expect(down.status).toBe(1);
+    expect(down.err).toMatch(/could not be reached/);
+  });
+
+  it('rejects bad arguments with exit 2', async () => {
+    const cases: string[][] = [
+      ['--workload', workload],
+      ['--url', url],
+      ['--url', url, '--workload', workload, '--duration', '0'],
+      ['--url', url, '--workload', workload, '--duration', 'x'],
+      ['--url', url, '--workload', workload, '--max-requests', '-1'],
+      ['--url', url, '--workload', workload, '--max-in-flight', '0'],
+      ['--url', 'ftp://host', '--workload', workload],
+      ['--url', url, '--workload', workload, 'extra'],
+      ['--url', url, '--workload', workload, '--bogus'],
+    ];
+    for (const argv of cases) {
+      const r = await cli('load', ...argv);
+      expect([argv.join(' '), r.status]).toEqual([argv.join(' '), 2]);
+    }
+    const help = await cli('load', '--help');
+    expect(help.status).toBe(0);
+    expect(help.out).toMatch(/^Usage: swapless load --url URL --workload WORKLOAD\.json/);
+    const missing = await cli('load', '--url', url, '--workload', join(dir(), 'none.json'));
+    expect(missing.status).toBe(1);
+  });
+});

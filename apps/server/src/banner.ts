@@ -1,0 +1,87 @@
+/**
+ * The plain-text block printed on stdout once the server listens: where everything is, what runs, and one
+ * `curl` line per tenant that works verbatim.
+ */
+
+/** What the banner shows. */
+export interface BannerInfo {
+  urls: ServerUrls;
+  device: string;
+  backend: 'emulated' | 'edgetpu';
+  policy: string;
+  cores: number;
+  configSource: string;
+  repository: string | null;
+  tenants: readonly {
+    name: string;
+    source: string;
+    k: number;
+    ops: number;
+    cores: number;
+    rate: number;
+    inputs: string;
+  }[];
+  failed: readonly { name: string; message: string }[];
+  /** Conditions found at startup the operator should know about (e.g. no edgetpu_compiler for a real device). */
+  warnings: readonly string[];
+  skipped: readonly { name: string; message: string }[];
+  /** Tenant → curl line. */
+  curl: Readonly<Record<string, string>>;
+  startupMs: number;
+}
+
+/** The server's URLs (as a client on this machine reaches them). */
+export interface ServerUrls {
+  /** Base URL, e.g. `http://127.0.0.1:8080`. */
+  base: string;
+  /** KServe v2 API root (`<base>/v2`). */
+  api: string;
+  /** Management API root (`<base>/api/v1`). */
+  management: string;
+  /** Dashboard page. */
+  dashboard: string;
+  /** Prometheus scrape endpoint. */
+  metrics: string;
+}
+
+/** The banner text (no trailing newline). */
+export function formatBanner(b: BannerInfo): string {
+  const rows: [string, string][] = [
+    ['KServe v2 API', b.urls.api],
+    ['Management API', `${b.urls.management}/tenants`],
+    ['Dashboard', b.urls.dashboard],
+    ['Metrics', b.urls.metrics],
+  ];
+  const lines = [
+    `SwapLess server ready in ${(b.startupMs / 1000).toFixed(1)} s — ${b.urls.base}`,
+    `  device ${b.device} (${b.backend === 'emulated' ? 'emulated Edge TPU: TPU times come from the device model' : 'real Edge TPU: measured'}), policy ${b.policy}, ${b.cores} CPU core${b.cores === 1 ? '' : 's'} for CPU stages`,
+    `  config: ${b.configSource}; model repository: ${b.repository ?? 'none'}`,
+    '',
+    ...rows.map(([l, v]) => `  ${l.padEnd(15)} ${v}`),
+    '',
+  ];
+  if (b.tenants.length === 0) {
+    lines.push(
+      '  No tenants yet: register one with',
+      `    curl -s -X POST -H 'Content-Type: application/json' -d '{"name":"m1","model":"mobilenet_v2"}' ${b.urls.management}/tenants`,
+    );
+  } else {
+    const w = Math.max(...b.tenants.map((t) => t.name.length));
+    lines.push('  Tenants:');
+    for (const t of b.tenants) {
+      lines.push(
+        `    ${t.name.padEnd(w)}  ${t.source}, input ${t.inputs}, cut k=${t.k}/${t.ops}, ${t.cores} core${t.cores === 1 ? '' : 's'}, prior ${t.rate} req/s`,
+      );
+    }
+  }
+  for (const w of b.warnings) lines.push(`  ! ${w}`);
+  for (const f of b.failed) lines.push(`  ! tenant ${f.name} was not started: ${f.message}`);
+  for (const s of b.skipped) lines.push(`  ! repository entry ${s.name} skipped: ${s.message}`);
+  const curls = Object.entries(b.curl);
+  if (curls.length > 0) {
+    lines.push('', '  Try it:');
+    for (const [, line] of curls) lines.push(`    ${line}`);
+  }
+  lines.push('', '  Stop with Ctrl-C (in-flight requests are drained first).');
+  return lines.join('\n');
+}

@@ -1,0 +1,428 @@
+/**
+ * The server configuration: read (JSON or YAML) → merge (schema defaults < file < environment < explicit
+ * overrides such as CLI flags) → validate with ajv (defaults applied) → check what a schema cannot (unique
+ * tenant names) → normalise (paths made absolute) → freeze. Errors list every problem with where it came from;
+ * warnings come back next to the config.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, extname, isAbsolute, resolve } from 'node:path';
+import { cacheDir, expected, formatAjvErrors, InvalidConfigError, SwapLessIoError } from '@swapless/core';
+import { Ajv } from 'ajv';
+import { parse as parseYaml } from 'yaml';
+
+/** pino levels accepted by `logLevel`. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+/** A pino level. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Controller policies accepted by `policy` (the names of @swapless/controller's built-in policies). */
+export const SERVER_POLICIES = ['swapless', 'default', 'cpu', 'fixed', 'oracle'] as const;
+/** A built-in policy name. */
+export type ServerPolicy = (typeof SERVER_POLICIES)[number];
+
+/** One tenant registered at startup. */
+export interface ServerTenantConfig {
+  /** Tenant name = KServe model name (`/v2/models/<name>`). */
+  readonly name: string;
+  /** A repository model name, else a zoo model name. */
+  readonly model: string;
+  /** Prior request rate, req/s (default: the repository model's config.json, else the service's default). */
+  readonly rate?: number;
+  /** Latency objective, ms. */
+  readonly sloMs?: number;
+}
+
+/** The real Edge TPU (libedgetpu delegate) instead of the emulator. */
+export interface ServerEdgeTpuConfig {
+  readonly library?: string;
+  readonly device?: string;
+  readonly options?: Readonly<Record<string, string>>;
+}
+
+/** A validated, normalised, frozen server configuration. */
+export interface ServerConfig {
+  /** Address to listen on (default 127.0.0.1: loopback only). */
+  readonly host: string;
+  /** TCP port (default 8080; 0 picks a free port). */
+  readonly port: number;
+  /** pino level (default info). */
+  readonly logLevel: LogLevel;
+  /** Where logs go: `stderr` (default), `stdout`, or a file path (appended). */
+  readonly logDestination: string;
+  /**
+   * Emulator device profile (`usb3` default, `usb2`, `pcie`, `devboard`), or the real Edge TPU: `{ edgetpu: {...},
+   * profile?, compilerPath? }` — `profile` is the device model the controller plans with (default usb3),
+   * `compilerPath` the `edgetpu_compiler` that compiles each head (default: `$SWAPLESS_EDGETPU_COMPILER`, else PATH).
+   */
+  readonly device:
+    | string
+    | { readonly edgetpu: ServerEdgeTpuConfig; readonly profile?: string; readonly compilerPath?: string };
+  /** `functional` (default: outputs are the model's real outputs) or `timing-only` (load tests). */
+  readonly mode: 'functional' | 'timing-only';
+  /** CPU cores for the tenants' CPU stages; null = the service's default (all but one). */
+  readonly cores: number | null;
+  /** Controller policy (default swapless). */
+  readonly policy: ServerPolicy;
+  /** Options of the policy. */
+  readonly policyOptions: Readonly<Record<string, unknown>>;
+  /** Controller tick, ms (default 1000). */
+  readonly tickMs: number;
+  /** Per-tenant bound on admitted, unfinished requests (default 64); more get 503. */
+  readonly queueLimit: number;
+  /** Largest request body, bytes (default 16 MiB). */
+  readonly bodyLimit: number;
+  /** Model repository directory (absolute), or null for none. A missing directory is an empty repository. */
+  readonly repository: string | null;
+  /** Whether zoo model names resolve (default true). */
+  readonly zoo: boolean;
+  /** Directory for the server's own files (example requests); default `cacheDir('server')`. */
+  readonly stateDir: string;
+  /** Profiling of new tenants' catalogs (results cached across starts). */
+  readonly profiling: { readonly repetitions?: number; readonly maxCuts?: number };
+  /** Tenants registered at startup. */
+  readonly tenants: readonly ServerTenantConfig[];
+  /** Write one example KServe request per tenant to `<stateDir>/examples/` and print a curl line (default true). */
+  readonly examples: boolean;
+  /** Time a graceful shutdown may take before the process exits anyway, ms (default 30000). */
+  readonly shutdownTimeoutMs: number;
+}
+
+/** What a config file, an embedded default or a caller may give: every field optional. */
+export type ServerConfigInput = {
+  -readonly [K in keyof ServerConfig]?: ServerConfig[K] | (K extends 'cores' | 'repository' ? null : never);
+} & { $schema?: string };
+
+const MODEL_NAME = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
+
+/** JSON Schema (draft-07) of the server config file. */
+export const SERVER_CONFIG_SCHEMA = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  $id: 'https://swapless.dev/schemas/server-config.json',
+  title: 'SwapLess server configuration',
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    $schema: { type: 'string' },
+    host: { type: 'string', minLength: 1, maxLength: 255, default: '127.0.0.1' },
+    port: { type: 'integer', minimum: 0, maximum: 65535, default: 8080 },
+    logLevel: { enum: [...LOG_LEVELS], default: 'info' },
+    logDestination: { type: 'string', minLength: 1, default: 'stderr' },
+    device: {
+      default: 'usb3',
+      oneOf: [
+        { type: 'string', minLength: 1 },
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['edgetpu'],
+          properties: {
+            edgetpu: {
+              type: 'object',
+              additionalProperties: false,
+              properties: {
+                library: { type: 'string', minLength: 1 },
+                device: { type: 'string', minLength: 1 },
+                options: { type: 'object', additionalProperties: { type: 'string' } },
+              },
+            },
+            profile: { type: 'string', minLength: 1 },
+            compilerPath: { type: 'string', minLength: 1 },
+          },
+        },
+      ],
+    },
+    mode: { enum: ['functional', 'timing-only'], default: 'functional' },
+    cores: { type: ['integer', 'null'], minimum: 1, maximum: 1024, default: null },
+    policy: { enum: [...SERVER_POLICIES], default: 'swapless' },
+    policyOptions: { type: 'object', default: {} },
+    tickMs: { type: 'integer', minimum: 50, maximum: 3_600_000, default: 1000 },
+    queueLimit: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 64 },
+    bodyLimit: { type: 'integer', minimum: 1024, maximum: 1024 * 1024 * 1024, default: 16 * 1024 * 1024 },
+    repository: { type: ['string', 'null'], minLength: 1, default: './models' },
+    zoo: { type: 'boolean', default: true },
+    stateDir: { type: 'string', minLength: 1 },
+    profiling: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        repetitions: { type: 'integer', minimum: 1, maximum: 100_000 },
+        maxCuts: { type: 'integer', minimum: 2, maximum: 10_000 },
+      },
+      default: {},
+    },
+    tenants: {
+      type: 'array',
+      maxItems: 64,
+      default: [],
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'model'],
+        properties: {
+          name: { type: 'string', pattern: MODEL_NAME },
+          model: { type: 'string', pattern: MODEL_NAME },
+          rate: { type: 'number', exclusiveMinimum: 0, maximum: 1e6 },
+          sloMs: { type: 'number', exclusiveMinimum: 0 },
+        },
+      },
+    },
+    examples: { type: 'boolean', default: true },
+    shutdownTimeoutMs: { type: 'integer', minimum: 0, maximum: 3_600_000, default: 30_000 },
+  },
+} as const;
+
+/**
+ * The embedded default: what `npm start` runs with no config file. Three zoo models whose catalogs profile in
+ * seconds, sharing the emulated USB Edge TPU. Their parameters do not all fit the device's cache together, so
+ * running every model whole on the TPU pays a parameter reload on nearly every switch between tenants — the
+ * case SwapLess's controller exists for; the prior rates load the device enough that it has to choose.
+ */
+export const EMBEDDED_CONFIG: ServerConfigInput = Object.freeze({
+  tenants: Object.freeze([
+    Object.freeze({ name: 'mobilenet_v2', model: 'mobilenet_v2', rate: 40 }),
+    Object.freeze({ name: 'mobilenet_v1', model: 'mobilenet_v1', rate: 25 }),
+    Object.freeze({ name: 'efficientnet_s', model: 'efficientnet_edgetpu_s', rate: 10 }),
+  ]),
+}) as ServerConfigInput;
+
+/** Environment variables that override the config file, and the field each sets. */
+export const ENV_OVERRIDES = {
+  SWAPLESS_HOST: 'host',
+  SWAPLESS_PORT: 'port',
+  SWAPLESS_DEVICE: 'device',
+  SWAPLESS_CORES: 'cores',
+  SWAPLESS_POLICY: 'policy',
+  SWAPLESS_REPOSITORY: 'repository',
+  SWAPLESS_LOG_LEVEL: 'logLevel',
+  SWAPLESS_MODE: 'mode',
+} as const satisfies Record<string, keyof ServerConfig>;
+
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, allowUnionTypes: true });
+const validate = ajv.compile(SERVER_CONFIG_SCHEMA);
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+function integerEnv(name: string, raw: string, min: number, max: number): number {
+  const n = Number(raw);
+  if (!/^\s*\d+\s*$/.test(raw) || !Number.isSafeInteger(n) || n < min || n > max) {
+    const problem = expected(`an integer from ${min} to ${max}`, `environment variable ${name}`, raw);
+    throw new InvalidConfigError(problem, [`${name}: ${problem}`], { details: { variable: name } });
+  }
+  return n;
+}
+
+/**
+ * The overrides the environment asks for (`SWAPLESS_HOST`, `SWAPLESS_PORT`, …; empty values are ignored).
+ * Numbers are parsed strictly; a value that is not one throws InvalidConfigError naming the variable.
+ */
+export function envOverrides(env: Readonly<Record<string, string | undefined>>): ServerConfigInput {
+  const out: ServerConfigInput = {};
+  for (const [name, field] of Object.entries(ENV_OVERRIDES)) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    switch (field) {
+      case 'port':
+        out.port = integerEnv(name, raw, 0, 65535);
+        break;
+      case 'cores':
+        out.cores = integerEnv(name, raw, 1, 1024);
+        break;
+      case 'repository':
+        out.repository = raw;
+        break;
+      default:
+        (out as Record<string, unknown>)[field] = raw;
+    }
+  }
+  return out;
+}
+
+/** Options of {@link parseConfig}. */
+export interface ParseConfigOptions {
+  /** Where the document came from, for messages (a path, "embedded default"…). */
+  source?: string;
+  /** Directory relative `repository`, `stateDir` and `logDestination` paths are resolved against (default cwd). */
+  baseDir?: string;
+  /** Layers applied over the document, in order (environment, then flags), each with its label. */
+  layers?: readonly {
+    /** What to call the layer in messages: one label, or one per field (e.g. the environment variable). */
+    label: string | Readonly<Record<string, string>>;
+    values: ServerConfigInput;
+    baseDir?: string;
+  }[];
+}
+
+/** A parsed configuration and what was worth saying about it. */
+export interface LoadedConfig {
+  config: ServerConfig;
+  warnings: string[];
+  /** Where the document came from (a path, or "embedded default"). */
+  source: string;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Validates a configuration document (an object, e.g. parsed JSON or YAML) with the given override layers on
+ * top. Throws InvalidConfigError listing every problem as "<where><JSON path>: <message>"; returns the frozen
+ * config with defaults applied and any warnings.
+ */
+export function parseConfig(input: unknown, options: ParseConfigOptions = {}): LoadedConfig {
+  const source = options.source ?? 'server config';
+  const baseDir = resolve(options.baseDir ?? process.cwd());
+  if (input === undefined || input === null) input = {};
+  if (!isPlainObject(input)) {
+    const problem = expected('an object (mapping) at the top level', source, input);
+    throw new InvalidConfigError(problem, [`/: ${problem}`]);
+  }
+  // Validate a copy: ajv writes defaults into what it checks.
+  const merged = JSON.parse(JSON.stringify(input)) as Record<string, unknown>;
+  // Paths in each layer are relative to that layer's base (the config file's folder, or the cwd).
+  const pathBase: Record<string, string> = {};
+  for (const k of ['repository', 'stateDir', 'logDestination']) if (k in merged) pathBase[k] = baseDir;
+  const labels: Record<string, string> = {};
+  for (const layer of options.layers ?? []) {
+    for (const [k, v] of Object.entries(layer.values)) {
+      if (v === undefined) continue;
+      merged[k] = JSON.parse(JSON.stringify(v));
+      labels[k] = typeof layer.label === 'string' ? layer.label : (layer.label[k] ?? 'override');
+      pathBase[k] = resolve(layer.baseDir ?? process.cwd());
+    }
+  }
+  if (!validate(merged)) {
+    const problems = formatAjvErrors(validate.errors).map((p) => {
+      const field = /^\/([^/:]+)/.exec(p)?.[1];
+      const label = field !== undefined ? labels[field] : undefined;
+      return label !== undefined ? `${p} (from ${label})` : p;
+    });
+    throw new InvalidConfigError(
+      `Expected a valid server config for ${source}:\n  ${problems.join('\n  ')}`,
+      problems,
+      { details: { source } },
+    );
+  }
+  const c = merged as unknown as ServerConfigInput & Required<Pick<ServerConfigInput, 'tenants'>>;
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const names = new Set<string>();
+  c.tenants.forEach((t, i) => {
+    if (names.has(t.name))
+      problems.push(`/tenants/${i}/name: duplicate tenant name ${JSON.stringify(t.name)}`);
+    names.add(t.name);
+  });
+  if (problems.length > 0) {
+    throw new InvalidConfigError(
+      `Expected a valid server config for ${source}:\n  ${problems.join('\n  ')}`,
+      problems,
+      { details: { source } },
+    );
+  }
+  const abs = (key: string, p: string) => (isAbsolute(p) ? p : resolve(pathBase[key] ?? baseDir, p));
+  const logDestination =
+    c.logDestination === 'stderr' || c.logDestination === 'stdout'
+      ? c.logDestination
+      : abs('logDestination', c.logDestination!);
+  const config: ServerConfig = {
+    host: c.host!,
+    port: c.port!,
+    logLevel: c.logLevel!,
+    logDestination,
+    // `edgetpu` as a device name (handy in SWAPLESS_DEVICE) means the real delegate with its defaults.
+    device: c.device === 'edgetpu' ? { edgetpu: {} } : c.device!,
+    mode: c.mode!,
+    cores: c.cores ?? null,
+    policy: c.policy!,
+    policyOptions: c.policyOptions!,
+    tickMs: c.tickMs!,
+    queueLimit: c.queueLimit!,
+    bodyLimit: c.bodyLimit!,
+    repository: c.repository === null ? null : abs('repository', c.repository!),
+    zoo: c.zoo!,
+    stateDir: c.stateDir === undefined ? cacheDir('server') : abs('stateDir', c.stateDir),
+    profiling: { ...c.profiling },
+    tenants: c.tenants.map((t) => ({ ...t })),
+    examples: c.examples!,
+    shutdownTimeoutMs: c.shutdownTimeoutMs!,
+  };
+  if (config.host !== '127.0.0.1' && config.host !== 'localhost' && config.host !== '::1') {
+    warnings.push(
+      `listening on ${config.host}: the API has no authentication, so anyone who can reach this address can register models and send requests`,
+    );
+  }
+  return { config: deepFreeze(config), warnings, source };
+}
+
+/**
+ * Parses config text: YAML for `.yaml`/`.yml`, JSON for `.json`, and for anything else JSON when the text starts
+ * with `{`, else YAML. Throws InvalidConfigError with the parser's line and column.
+ */
+export function parseConfigText(text: string, source: string): unknown {
+  const ext = extname(source).toLowerCase();
+  const json = ext === '.json' || (ext !== '.yaml' && ext !== '.yml' && text.trimStart().startsWith('{'));
+  try {
+    if (json) return JSON.parse(text);
+    return parseYaml(text, { prettyErrors: true, uniqueKeys: true, maxAliasCount: 100 });
+  } catch (err) {
+    const message = (err as Error).message.split('\n')[0];
+    throw new InvalidConfigError(
+      `Expected ${json ? 'JSON' : 'YAML'} in ${source} but it does not parse: ${message}`,
+      [`/: ${message}`],
+      { cause: err, details: { source } },
+    );
+  }
+}
+
+/**
+ * Loads the server configuration: the file at `path` (JSON or YAML), or the embedded default
+ * ({@link EMBEDDED_CONFIG}: three demo tenants from the zoo) when `path` is undefined; then the environment
+ * overrides ({@link ENV_OVERRIDES}); then `overrides` (CLI flags). Relative paths in the file are relative to
+ * the file's folder; those from the environment or flags to the current directory.
+ * @throws SwapLessIoError when the file cannot be read; InvalidConfigError for anything invalid.
+ */
+export async function loadConfig(
+  path?: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  overrides: ServerConfigInput = {},
+): Promise<LoadedConfig> {
+  let document: unknown = EMBEDDED_CONFIG;
+  let source = 'embedded default';
+  let baseDir = process.cwd();
+  if (path !== undefined) {
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const reason =
+        code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : String(err);
+      throw new SwapLessIoError(
+        `Expected a readable config file but received ${JSON.stringify(path)} (${reason})`,
+        { cause: err, details: { path } },
+      );
+    }
+    source = path;
+    baseDir = dirname(resolve(path));
+    document = parseConfigText(text, path);
+  }
+  return parseConfig(document, {
+    source,
+    baseDir,
+    layers: [
+      {
+        label: Object.fromEntries(
+          Object.entries(ENV_OVERRIDES).map(([name, field]) => [field, `environment variable ${name}`]),
+        ),
+        values: envOverrides(env),
+      },
+      { label: 'command line', values: overrides },
+    ],
+  });
+}

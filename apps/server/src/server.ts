@@ -1,0 +1,455 @@
+/**
+ * The reference server: one {@link Service} (the controlled runtime over one Edge TPU, emulated or real), the
+ * model repository, and one fastify app with the adapters — KServe v2 under `/v2`, management under `/api/v1`,
+ * Prometheus at `/metrics`, the dashboard at `/dashboard`, and a small index at `/`. The app owns no logic of its
+ * own: it wires the adapters' structural backends to the service and the repository.
+ */
+
+import { dashboardRoutes } from '@swapless/adapter-dashboard';
+import { frameworkErrorHandler, type InferenceBackend, kserveRoutes } from '@swapless/adapter-kserve';
+import { type ManagementBackend, managementRoutes } from '@swapless/adapter-management';
+import { createMetrics, metricsRoutes } from '@swapless/adapter-prometheus';
+import { isSwapLessError, type ProgressListener, SwapLessIoError } from '@swapless/core';
+import {
+  createService,
+  ModelRepository,
+  type ScanResult,
+  type Service,
+  type ServiceOptions,
+  type TenantStatus,
+} from '@swapless/service';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { Logger } from 'pino';
+import type { ServerUrls } from './banner.js';
+import { parseConfig, type ServerConfig, type ServerConfigInput, type ServerTenantConfig } from './config.js';
+import { installErrorHandling } from './errors.js';
+import { curlLine, writeExamples } from './examples.js';
+import { createLogger, flushLogger } from './logger.js';
+import { progressDrawer, stderrSink } from './progress.js';
+
+/** How often the model repository is re-read for `GET /api/v1/models`, ms. */
+const REPOSITORY_RESCAN_MS = 5000;
+
+/** The server's version (reported by `GET /v2`). */
+export const SERVER_VERSION = '0.1.0';
+
+/** Options of {@link startServer} beyond the config. */
+export interface StartServerOptions {
+  /** The logger (default: pino at the config's level and destination). */
+  logger?: Logger;
+  /** Progress of catalog building (default: a bar on stderr; `false` for none). Progress is logged at debug too. */
+  progress?: ProgressListener | false;
+  /** Extra service options (tests: `emulator: { timeScale: 0 }`), merged over those from the config. */
+  service?: Partial<ServiceOptions>;
+}
+
+/** A tenant the config asked for that could not be started. */
+export interface FailedTenant {
+  name: string;
+  code: string;
+  message: string;
+}
+
+/** A running server. */
+export interface RunningServer {
+  /** The fastify app (listening). */
+  readonly app: FastifyInstance;
+  /** The controlled runtime. */
+  readonly service: Service;
+  /** The model repository (repository folders and zoo names). */
+  readonly repository: ModelRepository;
+  /** The configuration it runs with. */
+  readonly config: ServerConfig;
+  readonly logger: Logger;
+  /** Where to reach it from this machine. */
+  readonly urls: ServerUrls;
+  /** The port it listens on (the chosen one when the config said 0). */
+  readonly port: number;
+  /** Tenant → example KServe request file (when `config.examples`). */
+  readonly examples: Readonly<Record<string, string>>;
+  /** Tenant → a `curl` line that sends its example request. */
+  readonly curl: Readonly<Record<string, string>>;
+  /** Config tenants that could not be started (the server serves the others). */
+  readonly failed: readonly FailedTenant[];
+  /** The repository scan at startup (usable models and skipped entries). */
+  readonly scan: ScanResult;
+  /** Time from the call to ready, ms (measured). */
+  readonly startupMs: number;
+  /**
+   * Graceful stop: stop accepting connections and wait for in-flight HTTP requests (`app.close()`), then drain and
+   * dispose the service (`service.close()`). Idempotent; resolves when everything is closed.
+   */
+  close(): Promise<void>;
+}
+
+/** The host clients on this machine use to reach an address the server listens on. */
+function clientHost(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::' || host === '[::]') return '[::1]';
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
+
+function describeError(error: unknown): { code: string; message: string } {
+  if (isSwapLessError(error)) return { code: error.code, message: error.message };
+  return { code: 'SWAPLESS_INTERNAL', message: error instanceof Error ? error.message : String(error) };
+}
+
+/** `[1,224,224,3] INT8` for the banner. */
+function describeInputs(inputs: readonly { datatype: string; shape: readonly number[] }[]): string {
+  return inputs.map((i) => `${i.datatype}[${i.shape.join(',')}]`).join(' + ');
+}
+
+/** The service options a config asks for. */
+export function serviceOptionsOf(config: ServerConfig): ServiceOptions {
+  const d = config.device;
+  const device =
+    typeof d === 'string'
+      ? d
+      : {
+          edgetpu: {
+            ...(d.edgetpu.library !== undefined ? { library: d.edgetpu.library } : {}),
+            ...(d.edgetpu.device !== undefined ? { device: d.edgetpu.device } : {}),
+            ...(d.edgetpu.options !== undefined ? { options: { ...d.edgetpu.options } } : {}),
+          },
+          ...(d.profile !== undefined ? { profile: d.profile } : {}),
+          ...(d.compilerPath !== undefined ? { compilerPath: d.compilerPath } : {}),
+        };
+  return {
+    device,
+    mode: config.mode,
+    policy: config.policy,
+    policyOptions: { ...config.policyOptions },
+    tickMs: config.tickMs,
+    queueLimit: config.queueLimit,
+    profiling: { ...config.profiling },
+    ...(config.cores !== null ? { cores: config.cores } : {}),
+  };
+}
+
+/**
+ * Starts the server: validates `config` (a {@link ServerConfig} from `loadConfig`, or any partial input — defaults
+ * are applied; the embedded demo tenants only come with `loadConfig()`), creates the service, scans the
+ * repository (malformed entries are logged and skipped), builds the app with every adapter, listens, then
+ * registers the config's tenants one by one (catalogs profiled with progress, cached for the next start; a
+ * tenant that fails is logged and left out, the others serve) and writes an example request per tenant.
+ * Resolves once everything is ready. `/v2/health/live` answers from the moment it listens;
+ * `/v2/health/ready` once the tenants are registered.
+ */
+export async function startServer(
+  config: ServerConfig | ServerConfigInput = {},
+  options: StartServerOptions = {},
+): Promise<RunningServer> {
+  const t0 = performance.now();
+  const { config: cfg } = parseConfig(config, { source: 'startServer config' });
+  const logger = options.logger ?? createLogger({ level: cfg.logLevel, destination: cfg.logDestination });
+  const drawer = options.progress === undefined ? progressDrawer(stderrSink) : null;
+  const userProgress = options.progress === false ? undefined : (options.progress ?? drawer!);
+  const onProgress: ProgressListener = (e) => {
+    userProgress?.(e);
+    if (e.done >= e.total)
+      logger.debug({ phase: e.phase, total: e.total, label: e.label }, 'progress: %s done', e.phase);
+  };
+
+  const repository = new ModelRepository({ root: cfg.repository, zoo: cfg.zoo });
+  const scan = await repository.scan();
+  for (const m of scan.models)
+    logger.info({ model: m.name, path: m.path, bytes: m.size }, 'repository model found');
+  for (const s of scan.skipped)
+    logger.warn({ model: s.name, code: s.code }, 'repository entry skipped: %s', s.message);
+
+  const service = await createService({ ...serviceOptionsOf(cfg), onProgress, ...options.service });
+  // E.g. a real Edge TPU without edgetpu_compiler: heads would run on the CPU under a `measured` label.
+  for (const w of service.warnings) logger.warn({ device: cfg.device }, w);
+  let startupDone = false;
+  let closing: Promise<void> | null = null;
+  const examples: Record<string, string> = {};
+  const curl: Record<string, string> = {};
+  let lastScan = scan;
+  let scanning: Promise<void> | null = null;
+  const rescan = (): Promise<void> => {
+    scanning ??= repository
+      .scan()
+      .then(
+        (result) => {
+          for (const s of result.skipped) {
+            if (!lastScan.skipped.some((o) => o.name === s.name && o.message === s.message)) {
+              logger.warn({ model: s.name, code: s.code }, 'repository entry skipped: %s', s.message);
+            }
+          }
+          lastScan = result;
+        },
+        (error: unknown) => logger.warn({ err: error }, 'repository scan failed'),
+      )
+      .finally(() => {
+        scanning = null;
+      });
+    return scanning;
+  };
+  const rescanTimer = setInterval(() => void rescan(), REPOSITORY_RESCAN_MS);
+  rescanTimer.unref();
+
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    // No per-request log lines: the hot path stays cheap; errors are logged by installErrorHandling's hook.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: cfg.bodyLimit,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    // Requests carry no ids worth generating on the hot path.
+    genReqId: () => '',
+    // Router errors (bad percent-encoding, over-long parameters) in the same `{ "error" }` shape as the routes.
+    frameworkErrors: frameworkErrorHandler,
+  });
+  installErrorHandling(app);
+
+  const inference: InferenceBackend = {
+    isLive: () => closing === null,
+    isReady: () => startupDone && closing === null && service.ready,
+    modelNames: () => service.tenantNames(),
+    modelMetadata: (name) => (service.has(name) ? service.metadata(name) : undefined),
+    isModelReady: (name) => startupDone && closing === null && service.has(name),
+    async infer(name, inputs) {
+      const { outputs, trace } = await service.infer(name, inputs);
+      return {
+        outputs,
+        parameters: {
+          latency_ms: Math.round(trace.latencyMs * 1000) / 1000,
+          k: trace.k,
+          cores: trace.cores,
+          // The TPU part's timing: from the device model (emulated) or the real delegate (measured); the CPU
+          // part is always measured. A request without a TPU stage (k = 0) is measured end to end.
+          timing: trace.tpu === null || trace.tpu.backend === 'edgetpu' ? 'measured' : 'emulated',
+        },
+      };
+    },
+  };
+
+  const management: ManagementBackend = {
+    tenants: () => service.tenants(),
+    tenant: (name) => service.tenant(name),
+    async register(spec) {
+      const model = await repository.resolveModel(spec.model).finally(() => void rescan());
+      const rate = spec.rate ?? model.config.rate;
+      const sloMs = spec.sloMs ?? model.config.sloMs;
+      logger.info({ tenant: spec.name, model: model.source }, 'registering tenant');
+      const status = await service.addTenant({
+        name: spec.name,
+        model: model.bytes,
+        source: model.source,
+        ...(rate !== undefined ? { rate } : {}),
+        ...(sloMs !== undefined ? { sloMs } : {}),
+      });
+      await writeExample(spec.name);
+      return status;
+    },
+    async unregister(name) {
+      await service.removeTenant(name);
+      delete examples[name];
+      delete curl[name];
+    },
+    controller: () => service.controller(),
+    history: (limit) => service.history(limit),
+    models() {
+      // The listing is synchronous: answer from the latest scan and refresh it for the next call (the repository
+      // is also re-read on every registration and every few seconds, so it is never stale for long).
+      rescan();
+      return {
+        repository: lastScan.models.map((m) => m.name),
+        zoo: repository.zooNames(),
+        skipped: lastScan.skipped,
+      };
+    },
+  };
+
+  const metrics = createMetrics({ source: service });
+  try {
+    await kserveRoutes(app, {
+      backend: inference,
+      serverName: 'swapless',
+      serverVersion: SERVER_VERSION,
+      bodyLimit: cfg.bodyLimit,
+    });
+    await managementRoutes(app, { backend: management });
+    await metricsRoutes(app, { metrics });
+    await dashboardRoutes(app, { source: service });
+  } catch (error) {
+    clearInterval(rescanTimer);
+    metrics.close();
+    await service.close();
+    throw error;
+  }
+
+  let urls: ServerUrls = { base: '', api: '', management: '', dashboard: '', metrics: '' };
+  app.get('/', async (_request, reply) =>
+    reply.send({
+      name: 'swapless',
+      version: SERVER_VERSION,
+      ready: startupDone && closing === null,
+      urls,
+      tenants: service.tenantNames().map((name) => ({
+        name,
+        metadata: `${urls.api}/models/${name}`,
+        infer: `${urls.api}/models/${name}/infer`,
+        example: curl[name] ?? null,
+      })),
+      docs: 'docs/server.md',
+    }),
+  );
+
+  const writeExample = async (name: string): Promise<void> => {
+    if (!cfg.examples || !service.has(name)) return;
+    try {
+      const files = await writeExamples(cfg.stateDir, [service.metadata(name)]);
+      examples[name] = files[name]!;
+      curl[name] = curlLine(urls.base, name, files[name]!);
+    } catch (error) {
+      logger.warn({ tenant: name, err: error }, 'could not write the example request');
+    }
+  };
+
+  const close = (): Promise<void> => {
+    if (closing === null) {
+      closing = (async () => {
+        logger.info('shutting down: no new connections, draining in-flight requests');
+        const t = performance.now();
+        clearInterval(rescanTimer);
+        // A keep-alive connection that was busy when closing began turns idle once its response is sent, and
+        // would then hold app.close() up until the keep-alive timeout (72 s): close such connections as they idle.
+        const reaper = setInterval(() => app.server.closeIdleConnections(), 25);
+        try {
+          await app.close();
+        } finally {
+          clearInterval(reaper);
+          await service.close();
+          metrics.close();
+          logger.info({ ms: Math.round(performance.now() - t) }, 'shut down');
+          flushLogger(logger);
+        }
+      })();
+    }
+    return closing;
+  };
+
+  let port: number;
+  try {
+    await app.listen({ host: cfg.host, port: cfg.port });
+    const address = app.server.address();
+    port = typeof address === 'object' && address !== null ? address.port : cfg.port;
+    const base = `http://${clientHost(cfg.host)}:${port}`;
+    urls = {
+      base,
+      api: `${base}/v2`,
+      management: `${base}/api/v1`,
+      dashboard: `${base}/dashboard`,
+      metrics: `${base}/metrics`,
+    };
+    logger.info({ host: cfg.host, port, urls }, 'listening');
+  } catch (error) {
+    await close().catch(() => undefined);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+      const why =
+        code === 'EADDRINUSE'
+          ? 'it is in use'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : 'no such address here';
+      throw new SwapLessIoError(
+        `Expected a free port to listen on at ${cfg.host}:${cfg.port} but ${why} (${code}); choose another with --port or SWAPLESS_PORT`,
+        { cause: error, details: { host: cfg.host, port: cfg.port, code } },
+      );
+    }
+    throw error;
+  }
+
+  const failed: FailedTenant[] = [];
+  try {
+    for (const t of cfg.tenants) {
+      if (closing !== null) break;
+      const ok = await startTenant(t);
+      if (!ok) continue;
+      await writeExample(t.name);
+    }
+  } finally {
+    drawer?.done();
+  }
+
+  async function startTenant(t: ServerTenantConfig): Promise<boolean> {
+    if (drawer) drawer.prefix = `${t.name}: `;
+    const tt = performance.now();
+    try {
+      const model = await repository.resolveModel(t.model);
+      const rate = t.rate ?? model.config.rate;
+      const sloMs = t.sloMs ?? model.config.sloMs;
+      const status: TenantStatus = await service.addTenant({
+        name: t.name,
+        model: model.bytes,
+        source: model.source,
+        ...(rate !== undefined ? { rate } : {}),
+        ...(sloMs !== undefined ? { sloMs } : {}),
+      });
+      drawer?.done();
+      logger.info(
+        {
+          tenant: t.name,
+          model: model.source,
+          k: status.k,
+          cores: status.cores,
+          ms: Math.round(performance.now() - tt),
+        },
+        'tenant started',
+      );
+      return true;
+    } catch (error) {
+      drawer?.done();
+      const { code, message } = describeError(error);
+      failed.push({ name: t.name, code, message });
+      logger.error({ tenant: t.name, model: t.model, code }, 'tenant not started: %s', message);
+      return false;
+    }
+  }
+
+  startupDone = true;
+  const startupMs = performance.now() - t0;
+  logger.info({ ms: Math.round(startupMs), tenants: service.tenantNames(), failed: failed.length }, 'ready');
+  return {
+    app,
+    service,
+    repository,
+    config: cfg,
+    logger,
+    get urls() {
+      return urls;
+    },
+    port,
+    examples,
+    curl,
+    failed,
+    get scan() {
+      return lastScan;
+    },
+    startupMs,
+    close,
+  };
+}
+
+/** Facts for the banner about a running server. */
+export function describeTenants(server: RunningServer): {
+  name: string;
+  source: string;
+  k: number;
+  ops: number;
+  cores: number;
+  rate: number;
+  inputs: string;
+}[] {
+  return server.service.tenants().map((t) => ({
+    name: t.name,
+    source: t.source,
+    k: t.k,
+    ops: t.ops,
+    cores: t.cores,
+    rate: t.rate.priorPerS,
+    inputs: describeInputs(server.service.metadata(t.name).inputs),
+  }));
+}

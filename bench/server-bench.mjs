@@ -1,0 +1,260 @@
+// Server benchmark (run after `npm run build`): `npm run bench:server [-- --duration 5] [-- --warmup 1]
+// [-- --policies baseline,swapless,default,cpu] [-- --concurrency 1,8,64] [-- --encodings json,binary]
+// [-- --mode functional|timing-only] [-- --json] [-- --profile]`.
+//
+// Starts the real server (apps/server/bin/swapless-server.js) in a child process — so the load generator does not
+// share its event loop — with one tenant, a tiny int8 model (one ADD over [1, 16]) in a temporary model
+// repository, on the embedded default device (emulated usb3 Edge TPU, real time) in functional mode. Then drives
+// `POST /v2/models/tiny/infer` in a closed loop (runClosedLoop/KServeClient from @swapless/adapter-kserve) at each
+// concurrency, with JSON and with binary tensor data, and prints throughput and client-side p50/p99 side by side.
+//
+// One server per policy, because the policy decides where the tiny model runs:
+//   swapless  what the controller chooses (printed: its cut k and cores)
+//   default   the whole model on the Edge TPU (k = n): the TPU path; the emulator serialises calls on one device
+//   cpu       the whole model on the CPU (k = 0): the CPU path (a worker thread per tenant)
+//   baseline  not SwapLess: a bare fastify server answering the same route with a canned response (no parsing, no
+//             model) — the HTTP ceiling of this machine with this client, for scale
+// Target: ≥ 5,000 req/s with p99 < 20 ms at concurrency 64 on this machine (2 cores: the client and the server
+// share them). With --profile the server of the first policy runs under --cpu-prof (its whole run) and
+// the bench prints where its CPU time went (self time by function, top 25).
+//
+// Latencies are measured end to end by the client; the TPU stage's duration is emulated (device model, waited
+// out in real time), the CPU stage is measured.
+
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { KServeClient, randomInputs, runClosedLoop } from '@swapless/adapter-kserve';
+import { tinyModel, writeModel } from '@swapless/tflite';
+
+const args = process.argv.slice(2);
+const opt = (name, fallback) => {
+  const at = args.indexOf(name);
+  return at === -1 ? fallback : args[at + 1];
+};
+const json = args.includes('--json');
+const profile = args.includes('--profile');
+const durationMs = Number(opt('--duration', 5)) * 1000;
+const warmupMs = Number(opt('--warmup', 1)) * 1000;
+const policies = opt('--policies', 'baseline,swapless,default,cpu').split(',');
+const concurrencies = opt('--concurrency', '1,8,64').split(',').map(Number);
+const mode = opt('--mode', 'functional');
+const encodingsArg = opt('--encodings', 'json,binary');
+const encodings = encodingsArg.split(',');
+const TARGET = { requestsPerS: 5000, p99Ms: 20, concurrency: 64 };
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const bin = join(root, 'apps/server/bin/swapless-server.js');
+const log = (...a) => {
+  if (!json) console.log(...a);
+};
+
+const work = await mkdtemp(join(tmpdir(), 'swapless-server-bench-'));
+await mkdir(join(work, 'models', 'tiny'), { recursive: true });
+await writeFile(
+  join(work, 'models', 'tiny', 'model.tflite'),
+  writeModel(tinyModel({ type: 'int8', shape: [1, 16] })),
+);
+
+/** Spawns `node …args`; resolves once the child printed its first stdout line (JSON: `{ urls: { base } }`). */
+async function spawnReady(args, options = {}) {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+  let stderr = '';
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const summary = await new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const nl = out.indexOf('\n');
+      if (nl !== -1) resolve(JSON.parse(out.slice(0, nl)));
+    });
+    exited.then(({ code }) => reject(new Error(`child exited (${code}) before it was ready:\n${stderr}`)));
+  });
+  return { child, summary, exited, stderr: () => stderr };
+}
+
+/** Starts the SwapLess server with `policy` (the real bin, `--json` startup summary). */
+async function startServer(policy, { cpuProfDir } = {}) {
+  const config = {
+    port: 0,
+    logLevel: 'warn',
+    policy,
+    mode,
+    repository: join(work, 'models'),
+    stateDir: join(work, 'state'),
+    examples: false,
+    // The bench's queue bound must not reject: 64 in flight is exactly the highest concurrency.
+    queueLimit: 256,
+    tenants: [{ name: 'tiny', model: 'tiny', rate: 5000 }],
+  };
+  const configPath = join(work, `config-${policy}.json`);
+  await writeFile(configPath, JSON.stringify(config));
+  const nodeArgs = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [];
+  return spawnReady([...nodeArgs, bin, '--config', configPath, '--json']);
+}
+
+async function stopServer(server) {
+  server.child.kill('SIGTERM');
+  const { code, signal } = await server.exited;
+  if (code !== 0)
+    throw new Error(`server did not exit cleanly (code ${code}, signal ${signal}):\n${server.stderr()}`);
+}
+
+async function tenantStatus(base) {
+  const res = await fetch(`${base}/api/v1/tenants/tiny`);
+  return res.json();
+}
+
+/**
+ * The HTTP ceiling of this machine with this client: a bare fastify server (same version, no logger) answering the
+ * same route with a canned response of the same shape, no parsing, no model. What the real server gets is
+ * bounded by this (the client and the server share the cores).
+ */
+const BASELINE_SERVER = [
+  "import Fastify from 'fastify';",
+  'const app = Fastify({ logger: false });',
+  "const out = JSON.stringify({ model_name: 'tiny', model_version: '1', outputs: [{ name: 'out', datatype: 'INT8', shape: [1, 16], data: new Array(16).fill(0) }] });",
+  'app.removeAllContentTypeParsers();',
+  "app.addContentTypeParser('*', { parseAs: 'buffer' }, (_r, body, done) => done(null, body));",
+  "app.post('/v2/models/tiny/infer', async (_req, reply) => reply.header('content-type', 'application/json').send(out));",
+  "await app.listen({ host: '127.0.0.1', port: 0 });",
+  "process.stdout.write(JSON.stringify({ urls: { base: 'http://127.0.0.1:' + app.server.address().port } }) + '\\n');",
+  "process.on('SIGTERM', () => app.close().then(() => process.exit(0)));",
+].join('\n');
+
+/** Starts the bare-HTTP baseline server. */
+function startBaseline() {
+  return spawnReady(['--input-type=module', '-e', BASELINE_SERVER], { cwd: root });
+}
+
+/** Self time by function from a .cpuprofile (V8 sampling profile). */
+function summarizeProfile(prof) {
+  const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+  const self = new Map();
+  const deltas = prof.timeDeltas;
+  let total = 0;
+  for (let i = 0; i < prof.samples.length; i++) {
+    const node = byId.get(prof.samples[i]);
+    const dt = deltas[i] ?? 0;
+    total += dt;
+    const cf = node.callFrame;
+    const file = cf.url ? cf.url.replace(/^file:\/\//, '').replace(`${root}/`, '') : '';
+    const key = `${cf.functionName || '(anonymous)'}  ${file}${file ? `:${cf.lineNumber + 1}` : ''}`;
+    self.set(key, (self.get(key) ?? 0) + dt);
+  }
+  return [...self.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 25)
+    .map(([fn, us]) => ({ fn, ms: us / 1000, share: us / total }));
+}
+
+const results = [];
+const chosen = {};
+let profileSummary = null;
+log(
+  `SwapLess server bench — tiny int8 ADD [1,16], ${availableParallelism()} cores (${cpus()[0]?.model ?? 'cpu'}), ` +
+    `${durationMs / 1000} s per run after ${warmupMs / 1000} s warm-up; client in this process, server in a child`,
+);
+for (const [pi, policy] of policies.entries()) {
+  const baseline = policy === 'baseline';
+  const cpuProfDir =
+    profile && pi === (policies[0] === 'baseline' ? 1 : 0) ? join(work, 'cpuprof') : undefined;
+  const server = baseline ? await startBaseline() : await startServer(policy, { cpuProfDir });
+  const base = server.summary.urls.base;
+  const client = new KServeClient(base);
+  const meta = baseline
+    ? { inputs: [{ name: 'x', datatype: 'INT8', shape: [1, 16] }] }
+    : await (await fetch(`${base}/v2/models/tiny`)).json();
+  const inputs = randomInputs(meta);
+  for (const encoding of encodings) {
+    for (const concurrency of concurrencies) {
+      const r = await runClosedLoop(client, 'tiny', inputs, {
+        concurrency,
+        durationMs,
+        warmupMs,
+        binary: encoding === 'binary',
+      });
+      const status = baseline ? { k: null, ops: null } : await tenantStatus(base);
+      chosen[policy] = { k: status.k, ops: status.ops, cores: status.cores, timing: status.timing };
+      results.push({ policy, encoding, concurrency, k: status.k, ops: status.ops, ...r });
+      log(
+        `  ${policy.padEnd(8)} ${encoding.padEnd(6)} c=${String(concurrency).padStart(2)}  ` +
+          `${r.requestsPerS.toFixed(0).padStart(6)} req/s  p50 ${r.latency.p50Ms?.toFixed(2)} ms  ` +
+          `p99 ${r.latency.p99Ms?.toFixed(2)} ms${baseline ? '' : `  k=${status.k}/${status.ops}`}` +
+          (Object.keys(r.errors).length ? `  errors ${JSON.stringify(r.errors)}` : ''),
+      );
+    }
+  }
+  client.close?.();
+  await stopServer(server);
+  if (cpuProfDir) {
+    const files = (await readdir(cpuProfDir)).filter((f) => f.endsWith('.cpuprofile'));
+    if (files.length > 0) {
+      const prof = JSON.parse(await readFile(join(cpuProfDir, files[0]), 'utf8'));
+      profileSummary = { policy, top: summarizeProfile(prof) };
+    }
+  }
+}
+await rm(work, { recursive: true, force: true });
+
+const pathOf = (policy) => {
+  if (policy === 'baseline') return 'bare HTTP (ceiling)';
+  const c = chosen[policy];
+  if (!c) return policy;
+  const where = c.k === 0 ? 'CPU path' : c.k === c.ops ? 'TPU path' : `split k=${c.k}`;
+  return `${policy} (${where})`;
+};
+if (json) {
+  console.log(JSON.stringify({ target: TARGET, chosen, results, profile: profileSummary }, null, 2));
+} else {
+  const cell = (r) =>
+    r
+      ? `${r.requestsPerS.toFixed(0).padStart(6)}/s ${r.latency.p50Ms?.toFixed(1).padStart(5)} ${r.latency.p99Ms?.toFixed(1).padStart(5)}`
+      : '—';
+  const header = [
+    'policy (where the model runs)'.padEnd(30),
+    'enc   ',
+    ...concurrencies.map((c) => `c=${c}  req/s  p50   p99`.padEnd(23)),
+  ];
+  console.log('');
+  console.log(header.join(' '));
+  for (const policy of policies) {
+    for (const encoding of encodings) {
+      const cells = concurrencies.map((c) =>
+        cell(
+          results.find((r) => r.policy === policy && r.encoding === encoding && r.concurrency === c),
+        ).padEnd(23),
+      );
+      console.log([pathOf(policy).padEnd(30), encoding.padEnd(6), ...cells].join(' '));
+    }
+  }
+  console.log(
+    `\nTarget at c=${TARGET.concurrency}: ≥ ${TARGET.requestsPerS} req/s with p99 < ${TARGET.p99Ms} ms (latencies in ms, ` +
+      'client-side round trip; TPU stage emulated, CPU stage measured).',
+  );
+  for (const policy of policies) {
+    for (const encoding of encodings) {
+      const r = results.find(
+        (x) => x.policy === policy && x.encoding === encoding && x.concurrency === TARGET.concurrency,
+      );
+      if (!r) continue;
+      const ok = r.requestsPerS >= TARGET.requestsPerS && (r.latency.p99Ms ?? Infinity) < TARGET.p99Ms;
+      console.log(
+        `  ${pathOf(policy).padEnd(30)} ${encoding.padEnd(6)} ${ok ? 'meets' : 'misses'} the target`,
+      );
+    }
+  }
+  if (profileSummary) {
+    console.log(`\nServer CPU profile (${profileSummary.policy}, whole run), self time by function:`);
+    for (const t of profileSummary.top) {
+      console.log(
+        `  ${(100 * t.share).toFixed(1).padStart(5)} %  ${t.ms.toFixed(0).padStart(7)} ms  ${t.fn}`,
+      );
+    }
+  }
+}
