@@ -1,4 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, useTempCache } from './test-util.js';
@@ -64,10 +65,33 @@ describe('swapless bench', () => {
     expect(r.status).toBe(0);
     const j = JSON.parse(r.out);
     expect(j.source).toMatch(/measured/);
+    // The runtime keeps a core for its main thread: plans, run and simulation use what the CPU stages get.
+    const stageCores = Math.min(2, Math.max(1, availableParallelism() - 1));
+    expect(j).toMatchObject({ cores: stageCores, coresRequested: 2 });
+    if (stageCores < 2) expect(j.coresNote).toMatch(/main thread/);
+    else expect(j.coresNote).toBeNull();
     for (const p of j.policies) {
       expect(p.tenants[0].throughputPerS).toBeGreaterThan(5);
       expect(p.rejected).toBe(0);
+      // Each live run is simulated with the same cores and arrivals for comparison.
+      expect(p.simulatedMeanResponseMs).toBeGreaterThan(0);
+      expect(p.liveVsSimulatedPct).toBeCloseTo(100 * (p.meanResponseMs / p.simulatedMeanResponseMs - 1), 6);
     }
+    for (const d of j.policies[0].decisions)
+      for (const c of d.choices) expect(c.cores).toBeLessThanOrEqual(stageCores);
+    const forced = await cli(
+      'bench',
+      path,
+      '--mode',
+      'sim',
+      '--cores',
+      '1',
+      '--policies',
+      'default',
+      '--json',
+      ...QUICK,
+    );
+    expect(JSON.parse(forced.out)).toMatchObject({ cores: 1, coresRequested: 2, coresNote: null });
   });
 
   it('refuses unknown policies and modes with exit 2', async () => {

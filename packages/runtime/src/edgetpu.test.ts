@@ -42,6 +42,7 @@ describe('edgetpu backend (mock delegate)', () => {
       },
     });
     expect(rt.backend).toBe('edgetpu');
+    expect(rt.stats().tpu.holder).toBeNull();
     await rt.addTenant({ name: 'a', model, choice: { k: 4, cores: 1 } });
     const x = [testInput(5)];
     const want = reference(model, x);
@@ -49,10 +50,14 @@ describe('edgetpu backend (mock delegate)', () => {
     expect(first.outputs).toEqual(want);
     expect(first.trace.tpu).toMatchObject({ backend: 'edgetpu', modelledMs: null, reload: false });
     expect(first.trace.tpu!.computedMs).toBeGreaterThanOrEqual(0);
+    // The real token is not observable: the holder is the last head that ran.
+    expect(rt.stats().tpu.holder).toEqual({ tenant: 'a', variant: first.trace.variant });
     const during = Array.from({ length: 10 }, () => rt.submit('a', x));
     await rt.reconfigure({ tenants: [{ name: 'a', k: 7, cores: 2, mode: 'mgc' }] });
     const after = Array.from({ length: 10 }, () => rt.submit('a', x));
     for (const r of await Promise.all([...during, ...after])) expect(r.outputs).toEqual(want);
+    expect(rt.stats().tpu.holder).toEqual({ tenant: 'a', variant: (await after[9]!).trace.variant });
+    expect(rt.stats().tpu.holder!.variant.endsWith(':k=7')).toBe(true);
     expect(compiled).toEqual([4, 7]);
     await rt.close();
     const log = calls();

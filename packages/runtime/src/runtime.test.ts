@@ -1,7 +1,13 @@
 import { ErrorCodes, InvalidArgumentError, OverloadedError, ShuttingDownError } from '@swapless/core';
 import type { TensorArray } from '@swapless/edgetpu';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRuntime, type ReconfigureEvent, type RequestTrace, type Runtime } from './index.js';
+import {
+  createRuntime,
+  type Decision,
+  type ReconfigureEvent,
+  type RequestTrace,
+  type Runtime,
+} from './index.js';
 import { reference, testInput, testNetBytes } from './test-support.js';
 
 const MODEL = testNetBytes(0);
@@ -106,6 +112,27 @@ describe('functional mode', () => {
     expect(s.tpu.calls).toBe(120);
     // Two separately compiled heads taking turns on one device swap their cached parameters.
     expect(s.tpu.reloads).toBeGreaterThan(0);
+  });
+});
+
+describe('worker spin', () => {
+  it('gives correct results with spinning and sleeping workers, and validates workerSpinUs', async () => {
+    for (const workerSpinUs of [0, 200]) {
+      const r = await runtime({ workerSpinUs });
+      await r.addTenant({ name: 'a', model: MODEL, choice: { k: 0, cores: 1 } });
+      await r.addTenant({ name: 'b', model: OTHER, choice: { k: 5, cores: 1, mode: 'mgc' } });
+      // Back to back (taken while the worker spins) and after a pause (the worker sleeps again).
+      for (let i = 0; i < 6; i++) {
+        const tenant = i % 2 ? 'a' : 'b';
+        const { outputs } = await r.submit(tenant, [testInput(i)]);
+        expect(outputs).toEqual(expectedOutputs(tenant === 'a' ? MODEL : OTHER, i));
+        if (i === 3) await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      await r.close();
+    }
+    for (const bad of [-1, Number.NaN, 1e9, '5']) {
+      await expect(runtime({ workerSpinUs: bad as number })).rejects.toBeInstanceOf(InvalidArgumentError);
+    }
   });
 });
 
@@ -302,5 +329,181 @@ describe('timing-only mode and observations', () => {
     expect(obs.tenants.a!.cpuServiceMs).toHaveLength(1);
     expect(obs.tenants.a!.cpuAt[0]).toEqual({ k: 4, cores: 1, mode: 'mg1' });
     expect(r.observe().tenants.a!.arrivalsMs).toHaveLength(0);
+  });
+});
+
+describe('removeTenant', () => {
+  it('stops admitting at once, completes requests in flight exactly once with correct results, then frees', async () => {
+    const r = await runtime({ queueLimit: 100 });
+    await r.addTenant({ name: 'a', model: MODEL, choice: { k: 4, cores: 1 } });
+    await r.addTenant({ name: 'b', model: OTHER, choice: { k: 6, cores: 1, mode: 'mgc' } });
+    const ids: number[] = [];
+    r.on('request', (t) => ids.push(t.id));
+    const inflight = Array.from({ length: 40 }, (_, i) =>
+      r.submit(i % 2 === 0 ? 'a' : 'b', [testInput(i % 5)]),
+    );
+    const removal = r.removeTenant('a');
+    // Gone for admission, metrics and decisions at once.
+    expect(r.tenantNames).toEqual(['b']);
+    expect(r.stats().tenants.a).toBeUndefined();
+    await expect(r.submit('a', [testInput(0)])).rejects.toMatchObject({
+      code: ErrorCodes.INVALID_ARGUMENT,
+      details: { reason: 'unknown-tenant' },
+    });
+    // A decision that still lists the tenant being removed is applied to the others.
+    await r.reconfigure({
+      tenants: [
+        { name: 'a', k: 2, cores: 1 },
+        { name: 'b', k: 5, cores: 1 },
+      ],
+    });
+    const done = await Promise.all(inflight);
+    done.forEach((d, i) => {
+      expect(d.outputs).toEqual(expectedOutputs(i % 2 === 0 ? MODEL : OTHER, i % 5));
+      expect(d.trace.tenant).toBe(i % 2 === 0 ? 'a' : 'b');
+    });
+    await removal;
+    expect(ids).toHaveLength(40);
+    expect(new Set(ids).size).toBe(40);
+    expect(r.choice('b')).toEqual({ k: 5, cores: 1, mode: 'mg1' });
+    // Only b's model is still cached (one variant per cut it used).
+    expect(r.stats().variantsCached).toBe(2);
+    await expect(r.removeTenant('a')).rejects.toMatchObject({
+      code: ErrorCodes.INVALID_ARGUMENT,
+      details: { reason: 'unknown-tenant' },
+    });
+    await expect(r.removeTenant('never')).rejects.toBeInstanceOf(InvalidArgumentError);
+    await r.removeTenant('b');
+    expect(r.stats()).toMatchObject({ tenants: {}, variantsCached: 0 });
+  });
+
+  it('keeps the cores of a draining tenant in the budget, then lets a new tenant use them', async () => {
+    const r = await runtime({ queueLimit: 100 });
+    await r.addTenant({ name: 'a', model: MODEL, choice: { k: 3, cores: 1 } });
+    await r.addTenant({ name: 'b', model: OTHER, choice: { k: 3, cores: 1 } });
+    const inflight = Array.from({ length: 20 }, () => r.submit('a', [testInput(1)]));
+    // Queued before the removal: runs while a still drains, so a's core is not free yet.
+    const early = r.addTenant({ name: 'c', model: OTHER, choice: { k: 2, cores: 1 } });
+    const removal = r.removeTenant('a');
+    // Queued after the removal: runs once a is gone.
+    const late = r.reconfigure({ tenants: [{ name: 'b', k: 3, cores: 2 }] });
+    await expect(early).rejects.toMatchObject({ details: { reason: 'core-budget' } });
+    await removal;
+    await late;
+    expect(r.choice('b')).toEqual({ k: 3, cores: 2, mode: 'mg1' });
+    for (const d of await Promise.all(inflight)) expect(d.outputs).toEqual(expectedOutputs(MODEL, 1));
+    await r.reconfigure({ tenants: [{ name: 'b', k: 10, cores: 0 }] });
+    await r.addTenant({ name: 'c', model: MODEL, choice: { k: 2, cores: 2, mode: 'mgc' } });
+    expect((await r.submit('c', [testInput(3)])).outputs).toEqual(expectedOutputs(MODEL, 3));
+  });
+
+  it('makes the name reusable, applies after a pending addTenant, and keeps a head another tenant shares', async () => {
+    const r = await runtime();
+    // Not awaited: the removal is serialised after the add.
+    const added = r.addTenant({ name: 'a', model: MODEL, choice: { k: 4, cores: 1 } });
+    const removed = r.removeTenant('a');
+    await added;
+    await removed;
+    expect(r.tenantNames).toEqual([]);
+    await r.addTenant({ name: 'a', model: OTHER, choice: { k: 4, cores: 1 } });
+    await r.addTenant({ name: 'twin', model: OTHER, choice: { k: 4, cores: 1 } });
+    expect((await r.submit('a', [testInput(2)])).outputs).toEqual(expectedOutputs(OTHER, 2));
+    await r.removeTenant('a');
+    // The shared head (same model, same cut) is still loaded for the other tenant, in functional mode.
+    const twin = await r.submit('twin', [testInput(2)]);
+    expect(twin.outputs).toEqual(expectedOutputs(OTHER, 2));
+    expect(twin.trace.tpu!.computedMs).not.toBeNull();
+  });
+
+  it('still drains and resolves when the runtime starts closing', async () => {
+    const r = await runtime({ queueLimit: 100 });
+    await r.addTenant({ name: 'a', model: MODEL, choice: { k: 5, cores: 1 } });
+    await r.addTenant({ name: 'b', model: OTHER, choice: { k: 5, cores: 1 } });
+    const inflight = Array.from({ length: 20 }, (_, i) => r.submit(i % 2 ? 'a' : 'b', [testInput(i % 3)]));
+    const closing = r.close();
+    const removals = [r.removeTenant('a'), r.removeTenant('b')];
+    const done = await Promise.all(inflight);
+    done.forEach((d, i) => {
+      expect(d.outputs).toEqual(expectedOutputs(i % 2 ? MODEL : OTHER, i % 3));
+    });
+    await Promise.all(removals);
+    await closing;
+    expect(r.stats()).toMatchObject({ closing: true, workers: 0, tenants: {} });
+  });
+});
+
+describe('device token holder', () => {
+  it('reports which tenant and variant hold the emulated device’s caching token', async () => {
+    const r = await runtime();
+    await r.addTenant({ name: 'a', model: MODEL, choice: { k: 4, cores: 1 } });
+    await r.addTenant({ name: 'b', model: OTHER, choice: { k: 6, cores: 1 } });
+    expect(r.stats().tpu.holder).toBeNull();
+    const a = await r.submit('a', [testInput(1)]);
+    expect(r.stats().tpu.holder).toEqual({ tenant: 'a', variant: a.trace.variant });
+    const b = await r.submit('b', [testInput(1)]);
+    expect(b.trace.tpu!.reload).toBe(true);
+    expect(r.stats().tpu.holder).toEqual({ tenant: 'b', variant: b.trace.variant });
+    // A CPU-only request does not touch the device.
+    await r.reconfigure({ tenants: [{ name: 'a', k: 0, cores: 1 }] });
+    await r.submit('a', [testInput(1)]);
+    expect(r.stats().tpu.holder).toEqual({ tenant: 'b', variant: b.trace.variant });
+    await r.removeTenant('b');
+    expect(r.stats().tpu.holder).toBeNull();
+  });
+});
+
+describe('core budget during a reconfiguration', () => {
+  /**
+   * Switches with `decision` while CPU-only stages (k = 0) of a and b hold a backlog: 60 requests each are
+   * submitted in the `prepared` listener, i.e. right before the synchronous switch, so they are all admitted to
+   * the old configurations and none has run yet. Then 30 more go to a's new configuration. Returns when a's new
+   * stage first started and when the old stages (all, and a's) last finished.
+   */
+  async function switchUnderBacklog(decision: Decision) {
+    const r = await runtime({ queueLimit: 400 });
+    await r.addTenant({ name: 'a', model: MODEL, choice: { k: 0, cores: 1 } });
+    await r.addTenant({ name: 'b', model: OTHER, choice: { k: 0, cores: 1, mode: 'mgc' } });
+    const traces: RequestTrace[] = [];
+    r.on('request', (t) => traces.push(t));
+    const jobs: Promise<void>[] = [];
+    const submit = (tenant: string, seed: number) =>
+      jobs.push(
+        r.submit(tenant, [testInput(seed)]).then((res) => {
+          expect(res.outputs).toEqual(expectedOutputs(tenant === 'a' ? MODEL : OTHER, seed));
+        }),
+      );
+    r.on('reconfigure', (e) => {
+      if (e.phase === 'prepared') for (let i = 0; i < 120; i++) submit(i % 2 ? 'a' : 'b', i % 4);
+    });
+    await r.reconfigure(decision);
+    for (let j = 0; j < 30; j++) submit('a', j % 4);
+    await Promise.all(jobs);
+    const old = traces.filter((t) => t.config <= 2 && t.cpu !== null);
+    const fresh = traces.filter((t) => t.config > 2 && t.tenant === 'a');
+    expect(old.length).toBe(120);
+    expect(fresh.length).toBe(30);
+    return {
+      lastOldEnd: Math.max(...old.map((t) => t.cpu!.endMs)),
+      lastOldEndOfA: Math.max(...old.filter((t) => t.tenant === 'a').map((t) => t.cpu!.endMs)),
+      firstNewStart: Math.min(...fresh.map((t) => t.cpu!.startMs)),
+    };
+  }
+
+  it('starts a multi-threaded stage only after the stages it would overbook have drained', async () => {
+    // a takes both cores (one 2-thread interpreter) while b moves entirely to the TPU: 2 + 1 + 1 threads would
+    // exceed 2 cores, so a's new stage waits for a's and b's old 1-thread stages.
+    const run = await switchUnderBacklog({
+      tenants: [
+        { name: 'a', k: 0, cores: 2, mode: 'mg1' },
+        { name: 'b', k: N, cores: 0 },
+      ],
+    });
+    expect(run.firstNewStart).toBeGreaterThanOrEqual(run.lastOldEnd);
+  });
+
+  it('lets single-threaded stages overlap during a drain', async () => {
+    // a: one 1-thread worker → one 1-thread worker of another mode; 1 + 1 + 1 threads, none multi-threaded.
+    const run = await switchUnderBacklog({ tenants: [{ name: 'a', k: 0, cores: 1, mode: 'mgc' }] });
+    expect(run.firstNewStart).toBeLessThan(run.lastOldEndOfA);
   });
 });

@@ -62,6 +62,17 @@ interface Config {
   retired: boolean;
   disposed: boolean;
   retiredBy: number;
+  /** Set by the first dispose. */
+  disposal: Promise<void> | null;
+  /** CPU threads its stage uses: `cores` (mg1: one interpreter's threads; mgc: single-thread workers), 0 without tail. */
+  threads: number;
+  /**
+   * Its CPU stage may run. A new configuration waits (requests queue in `queue`) until the threads of the
+   * configurations still draining leave room in the core budget — see {@link Runtime.#startGated}.
+   */
+  started: boolean;
+  /** Its `threads` are counted in the runtime's threads in use. */
+  holding: boolean;
   /** Zero head outputs for timing-only mode (indexed like the head's outputs). */
   zeroHead: TensorArray[] | null;
 }
@@ -98,6 +109,10 @@ interface TenantState {
   latencies: Float64Array;
   latencyCount: number;
   obs: TenantObservation;
+  /** Set by {@link Runtime.removeTenant}: admits nothing more; called when its last request settles. */
+  onDrained: (() => void) | null;
+  /** Disposals of retired configurations still running (awaited by a removal). */
+  disposals: Set<Promise<void>>;
 }
 
 function emptyObservation(): TenantObservation {
@@ -146,6 +161,20 @@ export function summarize(values: ArrayLike<number>): LatencySummary {
   };
 }
 
+/**
+ * Default CPU core budget of the tenants' CPU stages: `max(1, os.availableParallelism() − 1)`. One core stays
+ * with the runtime's main thread (event loop, emulated TPU stage, admission; the HTTP server in a server), which
+ * otherwise competes with the CPU stages' interpreter threads and makes them slower than profiled.
+ */
+export function defaultCores(): number {
+  return Math.max(1, availableParallelism() - 1);
+}
+
+/** The configuration's CPU stage runs one interpreter with several threads (XNNPACK thread pool). */
+function isMultiThreaded(config: Config): boolean {
+  return config.choice.mode === 'mg1' && config.threads > 1;
+}
+
 function isEdgeTpuDevice(d: RuntimeOptions['device']): d is { edgetpu: EdgeTpuBackendOptions } {
   return typeof d === 'object' && d !== null && 'edgetpu' in d && typeof d.edgetpu === 'object';
 }
@@ -173,9 +202,21 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
   readonly #queueLimit: number;
   readonly #window: number;
   readonly #tenants = new Map<string, TenantState>();
+  /** Tenants being removed: admit nothing, still drain, and still hold their cores until disposed. */
+  readonly #removing = new Map<string, TenantState>();
+  /** Tenant and variant of the head that started on the device last (the real backend's token holder). */
+  #lastHead: { tenant: TenantState; variant: Variant } | null = null;
+  /** Emulated backend: the last tenant and variant that ran under each caching token. */
+  readonly #tokenHolders = new Map<string, { tenant: TenantState; variant: Variant }>();
   readonly #models = new Map<string, ModelEntry>();
   readonly #tpuQueue: Req[] = [];
   #tpuBusy = false;
+  /** CPU threads of the configurations whose stage runs (started and not yet drained after retirement). */
+  #threadsInUse = 0;
+  /** Configurations waiting for their CPU stage to start, oldest first. */
+  readonly #gated: Config[] = [];
+  /** Running (holding) configurations whose stage has a multi-threaded interpreter (mg1 with cores > 1). */
+  #multiThreaded = 0;
   #tpuCalls = 0;
   #tpuReloads = 0;
   #tpuBusyMs = 0;
@@ -201,7 +242,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
       throw new InvalidArgumentError(expected("'functional' or 'timing-only'", 'the runtime mode', mode));
     }
     this.mode = mode;
-    this.cores = positiveInt(options.cores ?? availableParallelism(), 'the runtime cores');
+    this.cores = positiveInt(options.cores ?? defaultCores(), 'the runtime cores');
     this.#queueLimit = positiveInt(options.queueLimit ?? 64, 'the runtime queueLimit');
     this.#window = positiveInt(options.window ?? 2048, 'the trace window');
     const headThreads = positiveInt(options.headThreads ?? 1, 'headThreads');
@@ -218,7 +259,13 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
       this.#tpu = new EmulatedBackend(device as ProfileInput, emu);
     }
     this.backend = this.#tpu.kind;
-    this.#pool = new WorkerPool(Math.max(2, this.cores));
+    // Workers spin briefly for a back-to-back request only on cores of their own: with no core left for the main
+    // thread, a spinning worker would take CPU from the thread that has to send it that request.
+    const spinUs = options.workerSpinUs ?? (this.cores < availableParallelism() ? 150 : 0);
+    if (typeof spinUs !== 'number' || !Number.isFinite(spinUs) || spinUs < 0 || spinUs > 10_000) {
+      throw new InvalidArgumentError(expected('a number of µs between 0 and 10000', 'workerSpinUs', spinUs));
+    }
+    this.#pool = new WorkerPool(Math.max(2, this.cores), spinUs);
   }
 
   #serial<T>(task: () => Promise<T>): Promise<T> {
@@ -270,6 +317,8 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     let sum = 0;
     for (const t of this.#tenants.values()) sum += next.get(t.name) ?? t.current.choice.cores;
     for (const [name, c] of next) if (!this.#tenants.has(name)) sum += c;
+    // A tenant being removed keeps its CPU stages (and so its cores) until its last request has finished.
+    for (const t of this.#removing.values()) sum += t.current.choice.cores;
     if (sum > this.cores) {
       throw new InvalidArgumentError(
         expected(`at most ${this.cores} cores in total`, 'the tenants’ CPU stages', sum),
@@ -294,7 +343,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
       if (typeof name !== 'string' || name.length === 0) {
         throw new InvalidArgumentError(expected('a non-empty string', 'the tenant name', name));
       }
-      if (this.#tenants.has(name)) {
+      if (this.#tenants.has(name) || this.#removing.has(name)) {
         throw new InvalidArgumentError(expected('a new tenant name', 'the tenant name', name), {
           details: { reason: 'duplicate-tenant' },
         });
@@ -333,9 +382,12 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
         latencies: new Float64Array(this.#window),
         latencyCount: 0,
         obs: emptyObservation(),
+        onDrained: null,
+        disposals: new Set(),
       } as Omit<TenantState, 'current'> as TenantState;
       tenant.current = await this.#prepare(tenant, choice);
       this.#tenants.set(name, tenant);
+      this.#gate(tenant.current);
     });
   }
 
@@ -353,6 +405,10 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
       retired: false,
       disposed: false,
       retiredBy: 0,
+      disposal: null,
+      threads: variant.tail === null ? 0 : choice.cores,
+      started: false,
+      holding: false,
       zeroHead: null,
     };
     await this.#tpu.acquire(variant, tenant.name);
@@ -398,8 +454,13 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     return zero;
   }
 
-  async #dispose(config: Config): Promise<void> {
-    if (config.disposed) return;
+  /** Disposes a configuration once (later calls wait for the same disposal). */
+  #dispose(config: Config): Promise<void> {
+    config.disposal ??= this.#disposeNow(config);
+    return config.disposal;
+  }
+
+  async #disposeNow(config: Config): Promise<void> {
     config.disposed = true;
     this.#tpu.release(config.variant);
     const executors = config.executors.splice(0);
@@ -415,11 +476,64 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     );
   }
 
+  /** Queues a configuration that just became current for the start of its CPU stage. */
+  #gate(config: Config): void {
+    this.#gated.push(config);
+    this.#startGated();
+  }
+
+  /**
+   * Starts the CPU stages of waiting configurations. A stage starts when its threads fit in the core budget next
+   * to the stages that run, so a reconfiguration does not run a tenant's old and new stages (or one tenant's new
+   * stage and another's old one) with more threads than `cores` at once when a multi-threaded interpreter is
+   * involved: XNNPACK's thread pool spin-waits for its workers, so overbooking it makes it pathologically slow.
+   * Single-threaded stages (mg1 with 1 core, mgc) may overlap while no multi-threaded stage runs: the kernel
+   * time-slices them, and waiting for the drain measured slower (docs/runtime.md). A configuration retired before
+   * it started (two reconfigurations within one drain) starts regardless — it has requests to finish and, not
+   * being current, its threads are not in the budget; without this it could wait forever. No deadlock otherwise:
+   * current configurations fit the budget together, and retired ones drain.
+   */
+  #startGated(): void {
+    const gated = this.#gated;
+    for (let i = 0; i < gated.length; ) {
+      const c = gated[i]!;
+      const multi = isMultiThreaded(c);
+      if (
+        c.retired ||
+        this.#threadsInUse + c.threads <= this.cores ||
+        (!multi && this.#multiThreaded === 0)
+      ) {
+        gated.splice(i, 1);
+        c.started = true;
+        c.holding = true;
+        this.#threadsInUse += c.threads;
+        if (multi) this.#multiThreaded++;
+        this.#dispatch(c);
+      } else i++;
+    }
+  }
+
+  /** A configuration's CPU stage has nothing left to run: its threads go back to the budget. */
+  #releaseThreads(config: Config): void {
+    if (config.holding) {
+      config.holding = false;
+      this.#threadsInUse -= config.threads;
+      if (isMultiThreaded(config)) this.#multiThreaded--;
+    } else {
+      const i = this.#gated.indexOf(config);
+      if (i >= 0) this.#gated.splice(i, 1);
+    }
+    this.#startGated();
+  }
+
   #retireIfDone(config: Config): void {
     if (!config.retired || config.inflight > 0 || config.disposed) return;
+    this.#releaseThreads(config);
     const seq = config.retiredBy;
     const choice = { ...config.choice, config: config.gen };
-    void this.#dispose(config).then(() => {
+    const disposals = config.tenant.disposals;
+    const disposal = this.#dispose(config).then(() => {
+      disposals.delete(disposal);
       this.#emit('reconfigure', {
         phase: 'retired',
         seq,
@@ -434,6 +548,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
         elapsedMs: 0,
       });
     });
+    disposals.add(disposal);
   }
 
   #emit<K extends keyof RuntimeEvents>(event: K, ...args: RuntimeEvents[K]): void {
@@ -548,6 +663,10 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     this.#tpuBusy = true;
     const enqueuedMs = req.arrivalMs;
     const variant = req.config.variant;
+    // The device takes the caching token of the head that starts on it.
+    const head = { tenant: req.config.tenant, variant };
+    this.#lastHead = head;
+    if (variant.report !== null) this.#tokenHolders.set(variant.report.cachingToken, head);
     const headInputs = variant.boundary.headInputs.map((i) => req.inputs[i]!);
     this.#tpu.run(variant, headInputs).then(
       (r) => {
@@ -608,6 +727,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
   }
 
   #dispatch(config: Config): void {
+    if (!config.started) return;
     const queue = config.queue;
     const executors = config.executors;
     // Idle executors first, then (mg1) the second slot of a busy one.
@@ -739,10 +859,67 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
   #settled(req: Req): void {
     const config = req.config;
     config.inflight--;
-    config.tenant.inFlight--;
+    const tenant = config.tenant;
+    tenant.inFlight--;
     this.#inFlight--;
     this.#retireIfDone(config);
+    if (tenant.inFlight === 0 && tenant.onDrained !== null) tenant.onDrained();
     if (this.#inFlight === 0 && this.#drained !== null) this.#drained();
+  }
+
+  /**
+   * Removes a tenant. It stops admitting at once (a `submit` for it then throws `InvalidArgumentError` with
+   * `details.reason` `'unknown-tenant'`, like a name never added); its requests in flight complete normally;
+   * then its configurations are disposed (heads through the reference-counted head cache, so a head another
+   * tenant still uses stays loaded), its workers go back to the pool and its cores return to the budget. The
+   * name can be added again after the returned promise resolves. Serialised with `addTenant` and `reconfigure`
+   * (applied in call order); a name that is not a tenant when its turn comes (never added, already removed or
+   * being removed) rejects with `InvalidArgumentError` (`'unknown-tenant'`). While the runtime closes, a
+   * removal still resolves once the tenant has drained and is disposed.
+   */
+  removeTenant(name: string): Promise<void> {
+    // Known now: stop admitting at once, not when the removal's turn in the serial chain comes.
+    const now = typeof name === 'string' ? this.#tenants.get(name) : undefined;
+    if (now !== undefined) this.#detach(now);
+    return this.#serial(async () => {
+      let tenant = now;
+      if (tenant === undefined) {
+        // Perhaps added by an addTenant called earlier and applied since.
+        tenant = this.#tenant(name);
+        this.#detach(tenant);
+      }
+      await this.#drainTenant(tenant);
+      this.#releaseThreads(tenant.current);
+      // Every configuration the tenant ever had: the current one now, retired ones as they drained.
+      await this.#dispose(tenant.current);
+      await Promise.all([...tenant.disposals]);
+      if (this.#lastHead?.tenant === tenant) this.#lastHead = null;
+      for (const [token, h] of this.#tokenHolders) if (h.tenant === tenant) this.#tokenHolders.delete(token);
+      this.#removing.delete(tenant.name);
+      this.#forgetModel(tenant.entry);
+    });
+  }
+
+  #detach(tenant: TenantState): void {
+    this.#tenants.delete(tenant.name);
+    this.#removing.set(tenant.name, tenant);
+  }
+
+  #drainTenant(tenant: TenantState): Promise<void> {
+    if (tenant.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      tenant.onDrained = () => {
+        tenant.onDrained = null;
+        resolve();
+      };
+    });
+  }
+
+  /** Drops a model's parsed bytes and split variants once no tenant uses it (heads are freed by refcount). */
+  #forgetModel(entry: ModelEntry): void {
+    for (const t of this.#tenants.values()) if (t.entry === entry) return;
+    for (const t of this.#removing.values()) if (t.entry === entry) return;
+    this.#models.delete(entry.hash);
   }
 
   /**
@@ -750,12 +927,15 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
    * every changed tenant at once. Requests admitted before the switch finish on the configuration they were
    * admitted with; a configuration is disposed after its last request. Resolves with the `switched` event;
    * rejects (leaving every tenant unchanged) with `InvalidArgumentError` for a bad decision or the error that
-   * made loading fail, and with `ShuttingDownError` when closing. Calls are applied in call order.
+   * made loading fail, and with `ShuttingDownError` when closing. Calls are applied in call order. Entries for a
+   * tenant that is being removed ({@link removeTenant}) when the call is made or applied are ignored.
    */
   reconfigure(decision: Decision): Promise<ReconfigureEvent> {
     if (this.#closing)
       return Promise.reject(new ShuttingDownError('The runtime is closing: no reconfiguration'));
     const t0 = performance.now();
+    // Tenants already being removed when the decision was made; they may be gone by the time it applies.
+    const removing = new Set(this.#removing.keys());
     return this.#serial(async () => {
       if (this.#closing) throw new ShuttingDownError('The runtime is closing: no reconfiguration');
       if (typeof decision !== 'object' || decision === null || !Array.isArray(decision.tenants)) {
@@ -763,6 +943,9 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
       }
       const wanted = new Map<string, Required<TenantChoice>>();
       decision.tenants.forEach((d, i) => {
+        // A tenant being removed keeps its configuration until it is gone: its entry is ignored.
+        const name: unknown = d?.name;
+        if (typeof name === 'string' && (this.#removing.has(name) || removing.has(name))) return;
         const tenant = this.#tenant(d?.name);
         if (wanted.has(d.name)) {
           throw new InvalidArgumentError(expected('each tenant once', 'the decision', `${d.name} twice`));
@@ -822,6 +1005,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
         old.retiredBy = seq;
         this.#retireIfDone(old);
       });
+      for (const c of prepared) this.#gate(c);
       this.#switches += changes.length;
       this.#reconfOk++;
       const event: ReconfigureEvent = {
@@ -834,6 +1018,18 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
       this.#emit('reconfigure', event);
       return event;
     });
+  }
+
+  /**
+   * Tenant and variant whose head holds the device's caching token now. Emulated backend: read from the device
+   * model's token state (the token of the last head that started on it). Real backend: the last head that ran
+   * (libedgetpu does not expose the token). Null before the first head call and once the holding tenant has
+   * been removed (the device may still cache its parameters, but no tenant owns them).
+   */
+  #holder(): { tenant: string; variant: string } | null {
+    const token = this.#tpu.token;
+    const head = token === undefined ? this.#lastHead : token === null ? null : this.#tokenHolders.get(token);
+    return head == null ? null : { tenant: head.tenant.name, variant: head.variant.id };
   }
 
   /** Aggregated metrics: counters, queue lengths, latency summaries over the trace window. */
@@ -868,6 +1064,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
         calls: this.#tpuCalls,
         reloads: this.#tpuReloads,
         busyMs: this.#tpuBusyMs,
+        holder: this.#holder(),
       },
       reconfigurations: {
         completed: this.#reconfOk,
@@ -909,7 +1106,8 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
           this.#drained = resolve;
         });
       }
-      await Promise.all([...this.#tenants.values()].map((t) => this.#dispose(t.current)));
+      const all = [...this.#tenants.values(), ...this.#removing.values()];
+      await Promise.all(all.map((t) => this.#dispose(t.current)));
       await this.#tpu.close();
       await this.#pool.close();
     })();

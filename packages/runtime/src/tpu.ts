@@ -31,6 +31,11 @@ export interface TpuBackend {
   readonly functional: boolean;
   /** The emulator's profile (null for the real device). */
   readonly profile: DeviceProfile | null;
+  /**
+   * Caching token the device holds now (the emulator's token state); `undefined` when the backend cannot know it
+   * (the real device: libedgetpu does not expose it).
+   */
+  readonly token: string | null | undefined;
   /** Loads the head of `variant` (reference counted). */
   acquire(variant: Variant, tenant: string): Promise<void>;
   /** Drops one reference; the head is disposed at zero. */
@@ -138,6 +143,10 @@ export class EmulatedBackend implements TpuBackend {
     this.#timeScale = options.timeScale ?? 1;
   }
 
+  get token(): string | null {
+    return this.#device.token;
+  }
+
   #headWorker(): TfliteWorker {
     this.#worker ??= new TfliteWorker(-1);
     return this.#worker;
@@ -200,6 +209,7 @@ export class EdgeTpuBackend implements TpuBackend {
   readonly kind = 'edgetpu' as const;
   readonly functional = true;
   readonly profile = null;
+  readonly token = undefined;
   readonly #options: EdgeTpuBackendOptions;
   readonly #heads = new RefCountedHeads<Interpreter>((it) => it.dispose());
 

@@ -48,7 +48,10 @@ export interface RuntimeOptions {
    * Ignored by the real Edge TPU backend, which always computes.
    */
   mode?: 'functional' | 'timing-only';
-  /** CPU cores the tenants' CPU stages may use in total (default `os.availableParallelism()`). */
+  /**
+   * CPU cores the tenants' CPU stages may use in total (default {@link defaultCores}: `max(1,
+   * os.availableParallelism() − 1)`, one core left to the main thread).
+   */
   cores?: number;
   /** Default per-tenant bound on requests admitted and not yet completed (default 64). */
   queueLimit?: number;
@@ -56,6 +59,14 @@ export interface RuntimeOptions {
   emulator?: { timeScale?: number; seed?: number };
   /** Threads of the interpreters that compute heads in functional emulated mode (default 1). */
   headThreads?: number;
+  /**
+   * µs a CPU-stage worker spins for its next request after finishing one, before it sleeps (default 150 when
+   * `cores` leaves at least one core of the machine to the main thread, else 0). A request sent within that window
+   * skips the wake-up of a sleeping thread: measured −7 to −10 points of sequential `submit` overhead on a ~1 ms
+   * model (docs/runtime.md); the cost is up to that much CPU per request on the stage's own core when requests
+   * are not back to back. 0 disables it. The functional emulator's head worker never spins.
+   */
+  workerSpinUs?: number;
   /** Completed traces kept per tenant for {@link Runtime.stats} percentiles and observations (default 2048). */
   window?: number;
 }
@@ -232,7 +243,19 @@ export interface RuntimeStats {
   backend: 'emulated' | 'edgetpu';
   mode: 'functional' | 'timing-only';
   tenants: Record<string, TenantStats>;
-  tpu: { queued: number; busy: boolean; calls: number; reloads: number; busyMs: number };
+  tpu: {
+    queued: number;
+    busy: boolean;
+    calls: number;
+    reloads: number;
+    busyMs: number;
+    /**
+     * Tenant and variant (`RequestTrace.variant` form) whose head holds the device's caching token now: from the
+     * emulator's token state, or for the real device the last head that ran (the token is not observable).
+     * Null before the first head call, and after the holding tenant was removed.
+     */
+    holder: { tenant: string; variant: string } | null;
+  };
   reconfigurations: { completed: number; failed: number; tenantSwitches: number };
   workers: number;
   variantsCached: number;

@@ -7,6 +7,8 @@
  * Hot path (measured in bench/runtime-bench.mjs, rationale in docs/runtime.md):
  * - the worker does not sit in its event loop: it blocks in `Atomics.wait` on a shared control word and takes
  *   its messages with `receiveMessageOnPort` (a futex wake instead of libuv's async handle + a 'message' event);
+ * - optionally (`spinUs`, CPU-stage workers with a core of their own) it polls that word briefly before it sleeps,
+ *   so a back-to-back request skips the wake-up of a sleeping thread on an idle vCPU;
  * - no structured clone of tensors: the main thread copies each input once into a staging `ArrayBuffer` of this
  *   segment and *transfers* it together with pre-allocated output buffers; the worker runs
  *   `setInput(view) → invoke() → getOutput(i, view)` on them and transfers all of them back. Staging buffers are
@@ -58,6 +60,7 @@ const { workerData, receiveMessageOnPort } = require('node:worker_threads');
 const origin = performance.timeOrigin;
 const port = workerData.port;
 const ctrl = new Int32Array(workerData.ctrl);
+const spinUs = workerData.spinUs;
 const interpreters = new Map();
 let api = null;
 function ctorsOf(list) { return list.map((t) => globalThis[t.arrayType] || Uint8Array); }
@@ -114,6 +117,14 @@ function loop() {
       sent = Atomics.load(ctrl, 0);
     }
     if (got !== sent) continue;
+    if (spinUs > 0) {
+      // Bounded spin before sleeping: a request sent right after the previous completion is taken without a
+      // futex wake-up of this thread (and the main thread skips Atomics.notify: the sleep flag is not set).
+      const t = performance.now();
+      let n = 0;
+      while (Atomics.load(ctrl, 0) === got && ((++n & 31) !== 0 || performance.now() - t < spinUs / 1000)) {}
+      if (Atomics.load(ctrl, 0) !== got) continue;
+    }
     // Announce the sleep, then re-check: the main thread only pays Atomics.notify when this flag is set.
     Atomics.store(ctrl, 1, 1);
     if (Atomics.load(ctrl, 0) === got) Atomics.wait(ctrl, 0, got);
@@ -226,14 +237,20 @@ export class TfliteWorker {
   /** Called once when the worker dies unexpectedly. */
   onDeath: ((error: Error) => void) | null = null;
 
-  constructor(id: number) {
+  /**
+   * @param id sequence number (for traces)
+   * @param spinUs µs the worker spins for its next request after finishing one, before it sleeps in
+   *   `Atomics.wait` (0: sleeps at once). Saves the wake-up of a sleeping thread (and vCPU) when requests come
+   *   back to back; costs up to `spinUs` of CPU per request when they do not.
+   */
+  constructor(id: number, spinUs = 0) {
     this.id = id;
     edgetpuUrl ??= import.meta.resolve('@swapless/edgetpu');
     const channel = new MessageChannel();
     this.#port = channel.port1;
     this.#worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { edgetpuUrl, port: channel.port2, ctrl: this.#ctrl.buffer },
+      workerData: { edgetpuUrl, port: channel.port2, ctrl: this.#ctrl.buffer, spinUs },
       transferList: [channel.port2],
     });
     this.#port.on('message', (msg: Reply | RunReply) =>
@@ -437,10 +454,13 @@ export class WorkerPool {
   readonly #idle: TfliteWorker[] = [];
   readonly #all = new Set<TfliteWorker>();
   readonly #maxIdle: number;
+  readonly #spinUs: number;
   #seq = 0;
 
-  constructor(maxIdle: number) {
+  /** Keeps up to `maxIdle` idle workers; every worker spins `spinUs` before sleeping (see {@link TfliteWorker}). */
+  constructor(maxIdle: number, spinUs = 0) {
     this.#maxIdle = maxIdle;
+    this.#spinUs = spinUs;
   }
 
   /** Live workers (busy or idle). */
@@ -456,7 +476,7 @@ export class WorkerPool {
       w = this.#idle.pop();
     }
     if (w !== undefined) return w;
-    const fresh = new TfliteWorker(this.#seq++);
+    const fresh = new TfliteWorker(this.#seq++, this.#spinUs);
     this.#all.add(fresh);
     return fresh;
   }

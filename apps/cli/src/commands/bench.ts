@@ -1,4 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
   createPolicy,
@@ -8,8 +9,9 @@ import {
   runPolicyInSim,
 } from '@swapless/controller';
 import { isSwapLessError, SwapLessIoError, UsageError } from '@swapless/core';
+import { defaultCores } from '@swapless/runtime';
 import { CDF_LEVELS } from '@swapless/sim';
-import { choiceFlag, parseCommand, positionals } from '../args.js';
+import { choiceFlag, intFlag, parseCommand, positionals } from '../args.js';
 import { type LiveRun, runPolicyLive } from '../bench-live.js';
 import type { Command } from '../command.js';
 import { table } from '../output.js';
@@ -29,11 +31,17 @@ found in the simulator).
   --mode live   the real runtime: real TFLite CPU stages on worker threads, the Edge TPU emulated in real time;
                 takes the workload's durationS per policy in wall-clock time. Timing-only by default (the TPU
                 part is not computed, only timed); --functional also computes each head on the CPU so results are
-                real — on a small machine that CPU work competes with the CPU stages and dominates latency
+                real — on a small machine that CPU work competes with the CPU stages and dominates latency.
+                The runtime keeps one core for its main thread (event loop, emulated TPU stage): when the
+                workload asks for more cores than the machine's cores − 1, the CPU stages get cores − 1 and the
+                policies plan with that (said in the output). Each live run is also simulated with the same cores
+                and seed, and the output gives live vs simulated
 
 Options:
   --policies LIST  comma-separated, any of ${POLICY_NAMES.join(', ')} (default: all)
   --functional     with --mode live: compute the TPU heads on the CPU too (correct outputs, slower)
+  --cores N        CPU cores for the CPU stages instead of the workload's cpu.cores (both modes; live: not
+                   reduced, even if the main thread then competes with the CPU stages)
   --out DIR        write DIR/report.md, DIR/latency-over-time.svg (with reconfiguration marks), DIR/cdf.svg,
                    DIR/result.json
   --repetitions N  timed runs per CPU measurement when profiling (default 20; profiles are cached)
@@ -55,6 +63,7 @@ export const benchCommand: Command = {
       out: { type: 'string' },
       ...profilingOptions,
       functional: { type: 'boolean', default: false },
+      cores: { type: 'string' },
     });
     const [path] = positionals('bench', pos, ['workload']);
     const mode = choiceFlag('mode', values.mode, ['sim', 'live'] as const) ?? 'sim';
@@ -68,13 +77,30 @@ export const benchCommand: Command = {
         );
       }
     }
-    const { workload, warnings } = await readWorkloadFile(path!);
+    const { workload: asRead, warnings } = await readWorkloadFile(path!);
     for (const w of warnings) io.err(`warning: ${w}`);
+    const coresFlag = intFlag('cores', values.cores, 1, 4096);
+    const coresRequested = asRead.cpu.cores;
+    let cores = coresFlag ?? coresRequested;
+    let coresNote: string | null = null;
+    if (mode === 'live' && coresFlag === undefined && coresRequested > defaultCores()) {
+      // The runtime's main thread (event loop, emulated TPU stage, arrival loop) needs a core of its own: plan,
+      // run and simulate with the cores the CPU stages really get, so the plan is the one that runs.
+      cores = defaultCores();
+      coresNote =
+        `the runtime keeps one of this machine's ${availableParallelism()} cores for its main thread: the CPU ` +
+        `stages get ${cores} core${cores === 1 ? '' : 's'}, not the workload's ${coresRequested}; policies plan ` +
+        `and the simulated comparison runs with ${cores} (--cores ${coresRequested} overrides)`;
+      io.err(`bench: note: ${coresNote}`);
+    }
+    const workload = cores === coresRequested ? asRead : { ...asRead, cpu: { ...asRead.cpu, cores } };
 
     const tenants = await prepareTenants(workload, values);
     const durationMs = workload.durationS * 1000;
     const phases = workload.phases.map((p) => ({ atS: p.atS, rates: p.rates }));
     const runs: Run[] = [];
+    /** Live mode: the same policy simulated with the same cores and arrivals, by policy name. */
+    const simulated = new Map<string, number>();
     const skipped: { policy: string; reason: string }[] = [];
     for (const name of policies) {
       io.err(`bench: ${name} (${mode === 'sim' ? 'simulated' : `live, ${workload.durationS} s`})…`);
@@ -83,20 +109,30 @@ export const benchCommand: Command = {
           ? createPolicy('oracle', { seed: workload.seed, phases, durationMs: Math.min(durationMs, 120_000) })
           : createPolicy(name);
       const ptenants: PolicyTenant[] = tenants.map(({ model: _model, ...t }) => t);
+      const simWorkload = {
+        tenants: ptenants,
+        cores: workload.cpu.cores,
+        device: workload.device,
+        phases,
+        durationMs,
+        seed: workload.seed,
+      };
       try {
+        if (mode === 'live') {
+          // A fresh policy: policies keep state (rate estimators, hysteresis).
+          const twin =
+            name === 'oracle'
+              ? createPolicy('oracle', {
+                  seed: workload.seed,
+                  phases,
+                  durationMs: Math.min(durationMs, 120_000),
+                })
+              : createPolicy(name);
+          simulated.set(name, runPolicyInSim(simWorkload, twin).meanResponseMs);
+        }
         runs.push(
           mode === 'sim'
-            ? runPolicyInSim(
-                {
-                  tenants: ptenants,
-                  cores: workload.cpu.cores,
-                  device: workload.device,
-                  phases,
-                  durationMs,
-                  seed: workload.seed,
-                },
-                policy,
-              )
+            ? runPolicyInSim(simWorkload, policy)
             : await runPolicyLive(policy, tenants, {
                 cores: workload.cpu.cores,
                 device: workload.device,
@@ -127,11 +163,21 @@ export const benchCommand: Command = {
           : `measured (TPU emulated in real time, ${values.functional ? 'functional' : 'timing-only'})`,
       device: workload.device,
       cores: workload.cpu.cores,
+      coresRequested,
+      coresNote,
       durationS: workload.durationS,
       seed: workload.seed,
       policies: runs.map((r) => ({
         policy: r.policy,
         meanResponseMs: r.meanResponseMs,
+        ...(mode === 'live'
+          ? {
+              simulatedMeanResponseMs: simulated.get(r.policy) ?? null,
+              liveVsSimulatedPct: simulated.has(r.policy)
+                ? 100 * (r.meanResponseMs / simulated.get(r.policy)! - 1)
+                : null,
+            }
+          : {}),
         reductionVsDefaultPct: def && r.policy !== 'default' ? 100 * (1 - r.meanResponseMs / def) : null,
         ratioToOracle: oracle ? r.meanResponseMs / oracle : null,
         rejected: r.rejected,
@@ -153,14 +199,24 @@ export const benchCommand: Command = {
 
     const f = (x: number | null | undefined, d = 2) =>
       x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(d);
+    // A signed percentage; `sign` −1 shows a reduction (positive value) as "−".
+    const pct = (x: number | null | undefined, sign: 1 | -1) =>
+      x === null || x === undefined ? '—' : `${x * sign >= 0 ? '+' : '−'}${f(Math.abs(x), 1)} %`;
     const summary = table(
-      ['policy', 'mean ms', 'vs default', 'vs oracle', 'rejected', 'reconfig.'],
+      [
+        'policy',
+        'mean ms',
+        ...(mode === 'live' ? ['sim ms', 'live vs sim'] : []),
+        'vs default',
+        'vs oracle',
+        'rejected',
+        'reconfig.',
+      ],
       result.policies.map((p) => [
         p.policy,
         f(p.meanResponseMs),
-        p.reductionVsDefaultPct === null
-          ? '—'
-          : `${p.reductionVsDefaultPct >= 0 ? '−' : '+'}${f(Math.abs(p.reductionVsDefaultPct), 1)} %`,
+        ...(mode === 'live' ? [f(p.simulatedMeanResponseMs), pct(p.liveVsSimulatedPct, 1)] : []),
+        pct(p.reductionVsDefaultPct, -1),
         p.ratioToOracle === null ? '—' : `${f(p.ratioToOracle, 3)}×`,
         p.rejected,
         p.reconfigurations,
@@ -234,6 +290,7 @@ export const benchCommand: Command = {
             `# SwapLess bench — ${path}`,
             '',
             `Mode: ${mode} — ${result.source}. Device ${workload.device}, ${workload.cpu.cores} CPU cores, ${workload.durationS} s, seed ${workload.seed}.`,
+            ...(coresNote === null ? [] : ['', `Note: ${coresNote}.`]),
             '',
             markdownTable(summary),
             '',
@@ -261,6 +318,7 @@ export const benchCommand: Command = {
     io.out(
       [
         `${path} — ${result.source}; ${workload.device}, ${workload.cpu.cores} cores, ${workload.durationS} s, seed ${workload.seed}`,
+        ...(coresNote === null ? [] : [`note: ${coresNote}`]),
         summary,
         ...skipped.map((x) => `  ${x.policy}: not run — ${x.reason}`),
         '',
