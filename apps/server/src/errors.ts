@@ -3,48 +3,16 @@
  * lets through: the status comes from the error's stable `code` (never its message), the body is the KServe
  * error shape `{ "error": "<message>" }` plus the code, and nothing a client sends can crash the process.
  */
-import { ErrorCodes, isSwapLessError } from '@swapless/core';
+import { HTTP_STATUS_BY_CODE, httpStatusOf, isSwapLessError, RETRY_AFTER_S } from '@swapless/core';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
-/** `details.reason` values of an InvalidArgumentError that mean "no such thing" (404). */
-const NOT_FOUND = new Set(['unknown-model', 'unknown-tenant']);
-/** `details.reason` values that mean "conflicts with the current state" (409): name taken, no cores left. */
-const CONFLICT = new Set(['duplicate-tenant', 'core-budget']);
+export { RETRY_AFTER_S };
 
-/** Stable code → HTTP status (codes not listed: 500). */
-export const STATUS_BY_CODE: Readonly<Record<string, number>> = Object.freeze({
-  [ErrorCodes.INVALID_ARGUMENT]: 400,
-  [ErrorCodes.USAGE]: 400,
-  [ErrorCodes.INVALID_CONFIG]: 400,
-  [ErrorCodes.INVALID_CUT]: 400,
-  [ErrorCodes.INVALID_MODEL]: 400,
-  [ErrorCodes.UNSUPPORTED_MODEL]: 400,
-  [ErrorCodes.OVERLOADED]: 503,
-  [ErrorCodes.SHUTTING_DOWN]: 503,
-  [ErrorCodes.DELEGATE_UNAVAILABLE]: 503,
-});
+/** Stable code → HTTP status: the project-wide table of `@swapless/core`. */
+export const STATUS_BY_CODE = HTTP_STATUS_BY_CODE;
 
-/** Seconds a client should wait after a 503 (sent as `Retry-After`). */
-export const RETRY_AFTER_S = 1;
-
-/**
- * The HTTP status of an error: by stable code ({@link STATUS_BY_CODE}; an InvalidArgumentError whose
- * `details.reason` says the thing is unknown → 404, already exists or no cores are left → 409), a framework
- * error's own 4xx `statusCode` (413 body too large, 415 media type, 400 bad JSON…), else 500.
- */
-export function statusOf(error: unknown): number {
-  if (isSwapLessError(error)) {
-    if (error.code === ErrorCodes.INVALID_ARGUMENT) {
-      const reason = (error.details as { reason?: unknown } | undefined)?.reason;
-      if (typeof reason === 'string' && NOT_FOUND.has(reason)) return 404;
-      if (typeof reason === 'string' && CONFLICT.has(reason)) return 409;
-    }
-    return STATUS_BY_CODE[error.code] ?? 500;
-  }
-  const status = (error as { statusCode?: unknown } | null)?.statusCode;
-  if (typeof status === 'number' && status >= 400 && status < 600) return status;
-  return 500;
-}
+/** The HTTP status of an error (`@swapless/core`'s {@link httpStatusOf}: by stable code, 404/409 by reason). */
+export const statusOf: (error: unknown) => number = httpStatusOf;
 
 /** The JSON body of an error response. */
 export function errorBody(error: unknown, status: number): { error: string; code: string } {

@@ -3,6 +3,7 @@
  * (as in @swapless/edgetpu) and BOOL as one byte per element (0 or 1), which is also the binary extension's wire
  * format, so a binary tensor is the typed array's bytes (little-endian) and nothing else.
  */
+import { inferenceDatatype } from '@swapless/tflite';
 
 /** Every datatype the Open Inference Protocol names. */
 export const KSERVE_DATATYPES = [
@@ -74,28 +75,13 @@ export function arrayTypeOf(datatype: NumericDatatype): TensorArrayConstructor {
   return ARRAYS[datatype];
 }
 
-const FROM_TFLITE: Record<string, NumericDatatype> = {
-  BOOL: 'BOOL',
-  UINT8: 'UINT8',
-  UINT16: 'UINT16',
-  UINT32: 'UINT32',
-  UINT64: 'UINT64',
-  INT8: 'INT8',
-  INT16: 'INT16',
-  INT32: 'INT32',
-  INT64: 'INT64',
-  FLOAT16: 'FP16',
-  FLOAT32: 'FP32',
-  FLOAT64: 'FP64',
-};
-
 /**
  * The KServe datatype of a TFLite tensor type name (`FLOAT32` → `FP32`, `INT8` → `INT8`, …), or undefined for
  * types the protocol cannot carry as numbers (STRING, COMPLEX64, …). For backends that describe models from
  * `@swapless/edgetpu`'s `TensorInfo.type`.
  */
 export function datatypeFromTflite(type: string): NumericDatatype | undefined {
-  return FROM_TFLITE[type];
+  return inferenceDatatype(type);
 }
 
 /** Product of a shape's dimensions (1 for a scalar). */

@@ -7,7 +7,14 @@
  * error handler and not-found handler, so the rest of the app is untouched. Every non-2xx answer is
  * `{ "error": "<message>" }`.
  */
-import { ErrorCodes, expected, formatAjvErrors, InvalidArgumentError, isSwapLessError } from '@swapless/core';
+import {
+  expected,
+  formatAjvErrors,
+  httpStatusOf,
+  InvalidArgumentError,
+  isSwapLessError,
+  RETRY_AFTER_S,
+} from '@swapless/core';
 import { Ajv } from 'ajv';
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 
@@ -17,8 +24,6 @@ export const TENANT_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
 /** Default and largest `limit` of `GET …/controller/history`. */
 export const HISTORY_LIMIT = { default: 100, max: 10_000 } as const;
 
-/** Seconds a client should wait after a 503 before retrying. */
-const RETRY_AFTER_S = 1;
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** A registration request (`POST …/tenants`). */
@@ -92,36 +97,11 @@ const WHAT: Record<string, string> = {
 };
 
 /**
- * The HTTP status of an error: 400 invalid input (also an unknown or malformed model in a registration), 404
- * unknown tenant, 409 duplicate tenant or no cores left (`details.reason` `duplicate-tenant` / `core-budget`),
- * 503 overloaded, shutting down or the Edge TPU delegate unavailable, the error's own 4xx `statusCode` for framework errors, 500 otherwise.
+ * The HTTP status of an error on the management routes: the project-wide table of `@swapless/core`
+ * ({@link httpStatusOf}: 400 bad input, 404 unknown tenant/model, 409 duplicate tenant or no cores left, 503
+ * overloaded / shutting down, a framework error's own status, else 500).
  */
-export function managementStatusOf(error: unknown): number {
-  if (isSwapLessError(error)) {
-    const reason = (error.details as { reason?: unknown } | undefined)?.reason;
-    switch (error.code) {
-      case ErrorCodes.INVALID_ARGUMENT:
-        if (reason === 'unknown-tenant') return 404;
-        if (reason === 'duplicate-tenant' || reason === 'core-budget') return 409;
-        return 400;
-      case ErrorCodes.USAGE:
-      case ErrorCodes.INVALID_CONFIG:
-      case ErrorCodes.INVALID_MODEL:
-      case ErrorCodes.UNSUPPORTED_MODEL:
-      case ErrorCodes.INVALID_CUT:
-        return 400;
-      case ErrorCodes.OVERLOADED:
-      case ErrorCodes.SHUTTING_DOWN:
-      case ErrorCodes.DELEGATE_UNAVAILABLE:
-        return 503;
-      default:
-        return 500;
-    }
-  }
-  const status = (error as { statusCode?: unknown } | null)?.statusCode;
-  if (typeof status === 'number' && status >= 400 && status < 500) return status;
-  return 500;
-}
+export const managementStatusOf: (error: unknown) => number = httpStatusOf;
 
 function sendError(reply: FastifyReply, status: number, message: string): FastifyReply {
   if (status === 503) reply.header('retry-after', String(RETRY_AFTER_S));

@@ -30,3 +30,4 @@ export {
   type WorkloadPhase,
   type WorkloadTenant,
 } from './workload.js';
+export { HTTP_STATUS_BY_CODE, httpStatusOf, RETRY_AFTER_S } from './http-status.js';

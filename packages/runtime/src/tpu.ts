@@ -5,7 +5,7 @@
  */
 import { createInterpreter, type Interpreter, type TensorArray } from '@swapless/edgetpu';
 import type { CallBreakdown, DeviceProfile, ProfileInput } from '@swapless/tpu-emulator';
-import { EmulatedDevice } from '@swapless/tpu-emulator';
+import { EmulatedDevice, sleepUntil } from '@swapless/tpu-emulator';
 import type { EdgeTpuBackendOptions } from './types.js';
 import type { Variant } from './variants.js';
 import { TfliteWorker } from './worker.js';
@@ -103,19 +103,6 @@ class RefCountedHeads<T> {
   }
 }
 
-/** Resolves at `performance.now() ≥ due`: a timer for whole ms, then event-loop turns (setImmediate) for the rest. */
-function untilMs(due: number): Promise<void> {
-  return new Promise((resolve) => {
-    const check = () => {
-      const left = due - performance.now();
-      if (left <= 0) resolve();
-      else if (left > 1.5) setTimeout(check, left - 1);
-      else setImmediate(check);
-    };
-    check();
-  });
-}
-
 /** The calibrated device model in real time, optionally computing heads on the CPU (functional mode). */
 export class EmulatedBackend implements TpuBackend {
   readonly kind = 'emulated' as const;
@@ -180,10 +167,10 @@ export class EmulatedBackend implements TpuBackend {
     if (t.status === 'rejected') throw t.reason;
     if (c.status === 'rejected') throw c.reason;
     const r = t.value;
-    // The device's timer (setTimeout, whole-ms libuv clock cached per loop turn) can fire up to ~1 ms before the
-    // modelled time: the stage must not end before it (the device is never free early).
+    // The stage started here, before the device's own queue: it must not end before `startMs` + the modelled
+    // time (the device is never free early).
     const due = startMs + r.breakdown.totalMs * this.#timeScale;
-    if (performance.now() < due) await untilMs(due);
+    if (performance.now() < due) await sleepUntil(due);
     return {
       outputs: c.value?.outputs ?? null,
       startMs,

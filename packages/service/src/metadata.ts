@@ -1,34 +1,15 @@
 /** Model metadata in KServe v2 terms: tensor names, datatypes and shapes of a model's inputs and outputs. */
 import { UnsupportedModelError } from '@swapless/core';
-import { type TfliteModel, tensorTypeName } from '@swapless/tflite';
-import type { KServeDatatype, ModelMetadata, TensorMeta } from './types.js';
-
-/**
- * TFLite tensor type → KServe datatype. Only types the runtime exchanges as typed arrays are listed (BOOL as
- * bytes, FLOAT16 as raw 16-bit words); strings, complex numbers, resources and INT4 cannot be served.
- */
-const DATATYPES: Readonly<Record<string, KServeDatatype>> = {
-  BOOL: 'BOOL',
-  UINT8: 'UINT8',
-  UINT16: 'UINT16',
-  UINT32: 'UINT32',
-  UINT64: 'UINT64',
-  INT8: 'INT8',
-  INT16: 'INT16',
-  INT32: 'INT32',
-  INT64: 'INT64',
-  FLOAT16: 'FP16',
-  FLOAT32: 'FP32',
-  FLOAT64: 'FP64',
-};
+import { INFERENCE_DATATYPES, inferenceDatatype, type TfliteModel, tensorTypeName } from '@swapless/tflite';
+import type { ModelMetadata, TensorMeta } from './types.js';
 
 function tensorMeta(model: TfliteModel, index: number, what: string): TensorMeta {
   const t = model.subgraphs[0]!.tensors[index]!;
   const type = tensorTypeName(t.type);
-  const datatype = DATATYPES[type];
+  const datatype = inferenceDatatype(type);
   if (datatype === undefined) {
     throw new UnsupportedModelError(
-      `Expected ${what} of a served model to have one of the types ${Object.keys(DATATYPES).join(', ')} but received ${type} (tensor ${JSON.stringify(t.name)})`,
+      `Expected ${what} of a served model to have one of the types ${Object.keys(INFERENCE_DATATYPES).join(', ')} but received ${type} (tensor ${JSON.stringify(t.name)})`,
       { details: { reason: 'tensor-type', tensor: t.name, type } },
     );
   }

@@ -3,6 +3,7 @@
  * dashboard, Prometheus gauges, KServe metadata) and its event map. Everything here is plain data (JSON-safe:
  * no NaN, no Infinity — a missing figure is `null`).
  */
+
 import type { Policy, PolicyName } from '@swapless/controller';
 import type { ProgressListener } from '@swapless/core';
 import type {
@@ -14,6 +15,7 @@ import type {
   ReloadEvent,
   RequestTrace,
 } from '@swapless/runtime';
+import type { InferenceDatatype } from '@swapless/tflite';
 
 /** Options of {@link createService}. */
 export interface ServiceOptions {
@@ -72,20 +74,8 @@ export interface TenantSpec {
   queueLimit?: number;
 }
 
-/** KServe v2 datatype names. */
-export type KServeDatatype =
-  | 'BOOL'
-  | 'UINT8'
-  | 'UINT16'
-  | 'UINT32'
-  | 'UINT64'
-  | 'INT8'
-  | 'INT16'
-  | 'INT32'
-  | 'INT64'
-  | 'FP16'
-  | 'FP32'
-  | 'FP64';
+/** KServe v2 datatype names (the inference-protocol names of `@swapless/tflite`). */
+export type KServeDatatype = InferenceDatatype;
 
 /** One input or output tensor of a model, KServe-shaped. */
 export interface TensorMeta {

@@ -15,7 +15,13 @@ export type {
   TensorTypeId,
   TfliteModel,
 } from './model.js';
-export { TensorType, tensorTypeName } from './model.js';
+export {
+  INFERENCE_DATATYPES,
+  type InferenceDatatype,
+  inferenceDatatype,
+  TensorType,
+  tensorTypeName,
+} from './model.js';
 
 // --- format: reader, verifier, writer, op and options tables
 export { readModel, type ReadModelOptions, TFLITE_FILE_IDENTIFIER, TFLITE_SCHEMA_VERSION } from './reader.js';

@@ -37,6 +37,35 @@ export function tensorTypeName(type: number): string {
   return TENSOR_TYPE_NAMES[type] ?? `type ${type}`;
 }
 
+/**
+ * The Open Inference Protocol (KServe v2 / Triton) datatype names of the TFLite tensor types that travel as plain
+ * numbers (BOOL as bytes, FLOAT16 as raw 16-bit words). Strings, complex numbers, resources and INT4 have none.
+ */
+export const INFERENCE_DATATYPES = Object.freeze({
+  BOOL: 'BOOL',
+  UINT8: 'UINT8',
+  UINT16: 'UINT16',
+  UINT32: 'UINT32',
+  UINT64: 'UINT64',
+  INT8: 'INT8',
+  INT16: 'INT16',
+  INT32: 'INT32',
+  INT64: 'INT64',
+  FLOAT16: 'FP16',
+  FLOAT32: 'FP32',
+  FLOAT64: 'FP64',
+} as const);
+
+/** An inference-protocol datatype name (`FP32`, `INT8`, …). */
+export type InferenceDatatype = (typeof INFERENCE_DATATYPES)[keyof typeof INFERENCE_DATATYPES];
+
+/** The inference-protocol datatype of a TFLite tensor type name (`FLOAT32` → `FP32`), or undefined when none. */
+export function inferenceDatatype(typeName: string): InferenceDatatype | undefined {
+  return Object.hasOwn(INFERENCE_DATATYPES, typeName)
+    ? INFERENCE_DATATYPES[typeName as keyof typeof INFERENCE_DATATYPES]
+    : undefined;
+}
+
 /** A TensorType enum value. */
 export type TensorTypeId = number;
 

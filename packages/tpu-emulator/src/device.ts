@@ -102,7 +102,7 @@ export class EmulatedDevice {
  * ms and is cached per loop turn), which would cap a 0.3 ms device call at ~1 ms: sleep on a timer for the whole
  * milliseconds, then finish on event-loop turns (`setImmediate`, so I/O keeps flowing meanwhile).
  */
-function sleepUntil(due: number): Promise<void> {
+export function sleepUntil(due: number): Promise<void> {
   return new Promise((resolve) => {
     const check = () => {
       const left = due - performance.now();

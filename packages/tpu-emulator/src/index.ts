@@ -63,4 +63,4 @@ export {
 } from './fidelity.js';
 
 // --- real-time device
-export { EmulatedDevice, type EmulatedDeviceOptions, type InvokeResult } from './device.js';
+export { EmulatedDevice, type EmulatedDeviceOptions, type InvokeResult, sleepUntil } from './device.js';

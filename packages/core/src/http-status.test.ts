@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import {
+  DelegateUnavailableError,
+  InvalidArgumentError,
+  InvalidConfigError,
+  InvalidModelError,
+  OverloadedError,
+  ShuttingDownError,
+  SwapLessIoError,
+  UnsupportedModelError,
+} from './errors.js';
+import { httpStatusOf } from './http-status.js';
+
+describe('httpStatusOf', () => {
+  it('maps stable codes, not messages', () => {
+    expect(httpStatusOf(new InvalidArgumentError('x'))).toBe(400);
+    expect(httpStatusOf(new InvalidConfigError('x', ['a: b']))).toBe(400);
+    expect(httpStatusOf(new InvalidModelError('x'))).toBe(400);
+    expect(httpStatusOf(new UnsupportedModelError('x'))).toBe(400);
+    expect(httpStatusOf(new OverloadedError('x'))).toBe(503);
+    expect(httpStatusOf(new ShuttingDownError('x'))).toBe(503);
+    expect(httpStatusOf(new DelegateUnavailableError('x'))).toBe(503);
+    expect(httpStatusOf(new SwapLessIoError('not found'))).toBe(500);
+  });
+
+  it('tells unknown (404) and conflicting (409) arguments apart by details.reason', () => {
+    const arg = (reason: string) => new InvalidArgumentError('x', { details: { reason } });
+    expect(httpStatusOf(arg('unknown-model'))).toBe(404);
+    expect(httpStatusOf(arg('unknown-tenant'))).toBe(404);
+    expect(httpStatusOf(arg('duplicate-tenant'))).toBe(409);
+    expect(httpStatusOf(arg('core-budget'))).toBe(409);
+    expect(httpStatusOf(arg('something-else'))).toBe(400);
+  });
+
+  it("keeps a framework error's own status and hides everything else behind 500", () => {
+    expect(httpStatusOf(Object.assign(new Error('too large'), { statusCode: 413 }))).toBe(413);
+    expect(httpStatusOf(Object.assign(new Error('odd'), { statusCode: 99 }))).toBe(500);
+    expect(httpStatusOf(new Error('boom'))).toBe(500);
+    expect(httpStatusOf(null)).toBe(500);
+    expect(httpStatusOf('text')).toBe(500);
+  });
+});

@@ -1,0 +1,46 @@
+/**
+ * Error → HTTP status, by the error's stable code (never its message): the one table every HTTP adapter and the
+ * server use, so a code means the same status on every route.
+ */
+import { ErrorCodes, isSwapLessError } from './errors.js';
+
+/** `details.reason` values of an InvalidArgumentError that mean "no such thing" (404). */
+const NOT_FOUND_REASONS: ReadonlySet<string> = new Set(['unknown-model', 'unknown-tenant']);
+/** `details.reason` values that mean "conflicts with the current state" (409): name taken, no cores left. */
+const CONFLICT_REASONS: ReadonlySet<string> = new Set(['duplicate-tenant', 'core-budget']);
+
+/** Stable code → HTTP status (codes not listed: 500). */
+export const HTTP_STATUS_BY_CODE: Readonly<Record<string, number>> = Object.freeze({
+  [ErrorCodes.INVALID_ARGUMENT]: 400,
+  [ErrorCodes.USAGE]: 400,
+  [ErrorCodes.INVALID_CONFIG]: 400,
+  [ErrorCodes.INVALID_CUT]: 400,
+  [ErrorCodes.INVALID_MODEL]: 400,
+  [ErrorCodes.UNSUPPORTED_MODEL]: 400,
+  [ErrorCodes.OVERLOADED]: 503,
+  [ErrorCodes.SHUTTING_DOWN]: 503,
+  [ErrorCodes.DELEGATE_UNAVAILABLE]: 503,
+});
+
+/** Seconds a client should wait after a 503 before retrying (sent as `Retry-After`). */
+export const RETRY_AFTER_S = 1;
+
+/**
+ * The HTTP status of an error: {@link HTTP_STATUS_BY_CODE} for SwapLess errors, where an InvalidArgumentError whose
+ * `details.reason` says the thing is unknown (`unknown-model`, `unknown-tenant`) is 404 and one that conflicts with
+ * the current state (`duplicate-tenant`, `core-budget`) is 409; a framework error's own 4xx/5xx `statusCode` (413
+ * body too large, 415 media type, 400 bad JSON…); else 500.
+ */
+export function httpStatusOf(error: unknown): number {
+  if (isSwapLessError(error)) {
+    if (error.code === ErrorCodes.INVALID_ARGUMENT) {
+      const reason = (error.details as { reason?: unknown } | undefined)?.reason;
+      if (typeof reason === 'string' && NOT_FOUND_REASONS.has(reason)) return 404;
+      if (typeof reason === 'string' && CONFLICT_REASONS.has(reason)) return 409;
+    }
+    return HTTP_STATUS_BY_CODE[error.code] ?? 500;
+  }
+  const status = (error as { statusCode?: unknown } | null)?.statusCode;
+  if (typeof status === 'number' && Number.isInteger(status) && status >= 400 && status < 600) return status;
+  return 500;
+}
