@@ -8,6 +8,7 @@
  * `{ "error": "<message>" }`.
  */
 import {
+  ErrorCodes,
   expected,
   formatAjvErrors,
   httpStatusOf,
@@ -98,10 +99,16 @@ const WHAT: Record<string, string> = {
 
 /**
  * The HTTP status of an error on the management routes: the project-wide table of `@swapless/core`
- * ({@link httpStatusOf}: 400 bad input, 404 unknown tenant/model, 409 duplicate tenant or no cores left, 503
- * overloaded / shutting down, a framework error's own status, else 500).
+ * ({@link httpStatusOf}: 400 bad input, 404 unknown tenant, 409 duplicate tenant or no cores left, 503 overloaded /
+ * shutting down, a framework error's own status, else 500), except that a registration naming a model that exists
+ * nowhere (`details.reason` `unknown-model`) is a bad request body here (400), not a missing resource.
  */
-export const managementStatusOf: (error: unknown) => number = httpStatusOf;
+export function managementStatusOf(error: unknown): number {
+  if (isSwapLessError(error, ErrorCodes.INVALID_ARGUMENT)) {
+    if ((error.details as { reason?: unknown } | undefined)?.reason === 'unknown-model') return 400;
+  }
+  return httpStatusOf(error);
+}
 
 function sendError(reply: FastifyReply, status: number, message: string): FastifyReply {
   if (status === 503) reply.header('retry-after', String(RETRY_AFTER_S));
