@@ -44,6 +44,8 @@ const flag = (name, fallback) => {
 const rounds = Number(flag('--rounds', 24));
 const perRound = Number(flag('--per-round', 150));
 const compare = flag('--compare', null);
+// The worker spin is opt-in (it costs throughput when the machine is busy): `--spin-us 150` measures with it.
+const spinUs = Number(flag('--spin-us', 0));
 
 const mediapipe = dirname(createRequire(import.meta.url).resolve('@mediapipe/face_detection/package.json'));
 const modelPath = join(mediapipe, 'face_detection_short_range.tflite');
@@ -90,7 +92,7 @@ const bareAsyncLoop = async (n) => {
 };
 
 async function runtimeFrom(create, name) {
-  const rt = await create({ cores: 1, device: 'usb3' });
+  const rt = await create({ cores: 1, device: 'usb3', workerSpinUs: spinUs });
   await rt.addTenant({ name: 'face', model: bytes, choice: { k: 0, cores: 1, mode: 'mg1' } });
   const sequential = async (n) => {
     for (let i = 0; i < n; i += 1) await rt.submit('face', [input]);

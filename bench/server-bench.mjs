@@ -30,6 +30,17 @@ import { KServeClient, randomInputs, runClosedLoop } from '@swapless/adapter-kse
 import { tinyModel, writeModel } from '@swapless/tflite';
 
 const args = process.argv.slice(2);
+if (args.includes('--help') || args.includes('-h')) {
+  // The header comment of this file is the help.
+  const text = await readFile(fileURLToPath(import.meta.url), 'utf8');
+  const lines = text.split('\n');
+  const header = lines.slice(
+    0,
+    lines.findIndex((line) => !line.startsWith('//')),
+  );
+  console.log(header.map((line) => line.replace(/^\/\/ ?/, '')).join('\n'));
+  process.exit(0);
+}
 const opt = (name, fallback) => {
   const at = args.indexOf(name);
   return at === -1 ? fallback : args[at + 1];

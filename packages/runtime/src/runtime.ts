@@ -261,7 +261,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     this.backend = this.#tpu.kind;
     // Workers spin briefly for a back-to-back request only on cores of their own: with no core left for the main
     // thread, a spinning worker would take CPU from the thread that has to send it that request.
-    const spinUs = options.workerSpinUs ?? (this.cores < availableParallelism() ? 150 : 0);
+    const spinUs = options.workerSpinUs ?? 0;
     if (typeof spinUs !== 'number' || !Number.isFinite(spinUs) || spinUs < 0 || spinUs > 10_000) {
       throw new InvalidArgumentError(expected('a number of µs between 0 and 10000', 'workerSpinUs', spinUs));
     }

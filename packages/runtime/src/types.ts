@@ -60,11 +60,11 @@ export interface RuntimeOptions {
   /** Threads of the interpreters that compute heads in functional emulated mode (default 1). */
   headThreads?: number;
   /**
-   * µs a CPU-stage worker spins for its next request after finishing one, before it sleeps (default 150 when
-   * `cores` leaves at least one core of the machine to the main thread, else 0). A request sent within that window
-   * skips the wake-up of a sleeping thread: measured −7 to −10 points of sequential `submit` overhead on a ~1 ms
-   * model (docs/runtime.md); the cost is up to that much CPU per request on the stage's own core when requests
-   * are not back to back. 0 disables it. The functional emulator's head worker never spins.
+   * µs a CPU-stage worker spins for its next request after finishing one, before it sleeps (default 0: off).
+   * A request sent within that window skips the wake-up of a sleeping thread: measured −7 to −10 points of
+   * sequential `submit` overhead on a ~1 ms model (docs/runtime.md). Opt-in because the spinning takes a core:
+   * under load on a 2-core machine it cut the server's throughput for a tiny model from ~9,600 to ~5,500 req/s.
+   * Use it only when a core is free for it. The functional emulator's head worker never spins.
    */
   workerSpinUs?: number;
   /** Completed traces kept per tenant for {@link Runtime.stats} percentiles and observations (default 2048). */
