@@ -850,10 +850,30 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
   }
 
   #fail(req: Req, error: unknown): void {
-    const tenant = req.config.tenant;
+    const config = req.config;
+    const tenant = config.tenant;
     tenant.failed++;
     this.#settled(req);
     req.reject(error);
+    if (this.listenerCount('request') === 0) return;
+    // Failures are traced too (with `error`), so metrics count them; the CPU part never completed.
+    const endMs = performance.now();
+    this.#emit('request', {
+      id: req.id,
+      tenant: tenant.name,
+      variant: config.variant.id,
+      config: config.gen,
+      k: config.choice.k,
+      cores: config.choice.cores,
+      mode: config.choice.mode,
+      arrivalMs: req.arrivalMs,
+      tpu: req.tpu,
+      cpu: null,
+      endMs,
+      latencyMs: endMs - req.arrivalMs,
+      functional: false,
+      error: error instanceof Error ? error.message : String(error),
+    });
   }
 
   #settled(req: Req): void {
