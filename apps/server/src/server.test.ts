@@ -342,6 +342,11 @@ describe('management API', () => {
     expect(JSON.stringify(body.repository)).toContain('testnet');
     expect(body.zoo).toContain('mobilenet_v2');
     expect(body.skipped.map((s) => s.name)).toEqual(['broken']);
+    // A model dropped in while the server runs is listed by the next call, no restart or wait.
+    await mkdir(join(repo, 'late'));
+    await writeFile(join(repo, 'late', 'model.tflite'), tiny);
+    const again = (await (await fetch(`${base}/api/v1/models`)).json()) as { repository: string[] };
+    expect(again.repository).toContain('late');
   });
 
   it('reports the controller and its decisions', async () => {

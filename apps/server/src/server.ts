@@ -249,10 +249,9 @@ export async function startServer(
     },
     controller: () => service.controller(),
     history: (limit) => service.history(limit),
-    models() {
-      // The listing is synchronous: answer from the latest scan and refresh it for the next call (the repository
-      // is also re-read on every registration and every few seconds, so it is never stale for long).
-      rescan();
+    async models() {
+      // A fresh scan (an entry is re-parsed only when its file changed), so a model dropped in is listed at once.
+      await rescan();
       return {
         repository: lastScan.models.map((m) => m.name),
         zoo: repository.zooNames(),

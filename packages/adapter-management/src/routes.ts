@@ -50,7 +50,10 @@ export interface ManagementBackend {
   controller(): object;
   /** The newest `limit` decisions, newest last. */
   history(limit: number): object[];
-  models(): { repository: string[]; zoo: string[]; skipped: object[] };
+  /** What can be registered: repository and zoo model names, and repository entries skipped with their reason. */
+  models():
+    | { repository: string[]; zoo: string[]; skipped: object[] }
+    | Promise<{ repository: string[]; zoo: string[]; skipped: object[] }>;
 }
 
 /** Options of {@link managementRoutes}. */
