@@ -5,6 +5,8 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { expected, UsageError } from '@swapless/core';
 
+export { choiceFlag, intFlag } from '@swapless/core';
+
 /** Options every command accepts. */
 export const commonOptions = {
   json: { type: 'boolean', default: false },
@@ -28,29 +30,6 @@ export function parseCommand<O extends NonNullable<ParseArgsConfig['options']>>(
     const message = err instanceof Error ? err.message : String(err);
     throw new UsageError(`${message} (see \`swapless ${command} --help\`)`, { cause: err });
   }
-}
-
-/** Reads an integer flag within [min, max]; undefined stays undefined. */
-export function intFlag(name: string, raw: string | undefined, min: number, max: number): number | undefined {
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (!/^-?\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
-    throw new UsageError(expected(`an integer from ${min} to ${max}`, `--${name}`, raw));
-  }
-  return n;
-}
-
-/** Reads a flag that must be one of `choices`. */
-export function choiceFlag<T extends string>(
-  name: string,
-  raw: string | undefined,
-  choices: readonly T[],
-): T | undefined {
-  if (raw === undefined) return undefined;
-  if (!(choices as readonly string[]).includes(raw)) {
-    throw new UsageError(expected(`one of ${choices.join(', ')}`, `--${name}`, raw));
-  }
-  return raw as T;
 }
 
 /** Requires exactly `count` positional arguments named by `names`. */

@@ -3,7 +3,7 @@
  * translation into config overrides. Bad flags are UsageError (exit status 2).
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { expected, UsageError } from '@swapless/core';
+import { choiceFlag, expected, intFlag, UsageError } from '@swapless/core';
 import { LOG_LEVELS, SERVER_POLICIES, type ServerConfigInput } from './config.js';
 
 /** `--help` of the server's command line. */
@@ -51,27 +51,6 @@ export interface ServeArgs {
   overrides: ServerConfigInput;
   json: boolean;
   help: boolean;
-}
-
-function intFlag(name: string, raw: string | undefined, min: number, max: number): number | undefined {
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
-    throw new UsageError(expected(`an integer from ${min} to ${max}`, `--${name}`, raw));
-  }
-  return n;
-}
-
-function choiceFlag<T extends string>(
-  name: string,
-  raw: string | undefined,
-  choices: readonly T[],
-): T | undefined {
-  if (raw === undefined) return undefined;
-  if (!(choices as readonly string[]).includes(raw)) {
-    throw new UsageError(expected(`one of ${choices.join(', ')}`, `--${name}`, raw));
-  }
-  return raw as T;
 }
 
 function nonEmpty(name: string, raw: string | undefined): string | undefined {

@@ -12,15 +12,7 @@ export interface BannerInfo {
   cores: number;
   configSource: string;
   repository: string | null;
-  tenants: readonly {
-    name: string;
-    source: string;
-    k: number;
-    ops: number;
-    cores: number;
-    rate: number;
-    inputs: string;
-  }[];
+  tenants: readonly BannerTenant[];
   failed: readonly { name: string; message: string }[];
   /** Conditions found at startup the operator should know about (e.g. no edgetpu_compiler for a real device). */
   warnings: readonly string[];
@@ -28,6 +20,17 @@ export interface BannerInfo {
   /** Tenant → curl line. */
   curl: Readonly<Record<string, string>>;
   startupMs: number;
+}
+
+/** One tenant line of the banner. */
+export interface BannerTenant {
+  name: string;
+  source: string;
+  k: number;
+  ops: number;
+  cores: number;
+  rate: number;
+  inputs: string;
 }
 
 /** The server's URLs (as a client on this machine reaches them). */

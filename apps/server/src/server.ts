@@ -9,7 +9,13 @@ import { dashboardRoutes } from '@swapless/adapter-dashboard';
 import { frameworkErrorHandler, type InferenceBackend, kserveRoutes } from '@swapless/adapter-kserve';
 import { type ManagementBackend, managementRoutes } from '@swapless/adapter-management';
 import { createMetrics, metricsRoutes } from '@swapless/adapter-prometheus';
-import { isSwapLessError, type ProgressListener, SwapLessIoError } from '@swapless/core';
+import {
+  isSwapLessError,
+  type ProgressListener,
+  progressBar,
+  SwapLessIoError,
+  stderrSink,
+} from '@swapless/core';
 import {
   createService,
   ModelRepository,
@@ -20,12 +26,11 @@ import {
 } from '@swapless/service';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
-import type { ServerUrls } from './banner.js';
+import type { BannerTenant, ServerUrls } from './banner.js';
 import { parseConfig, type ServerConfig, type ServerConfigInput, type ServerTenantConfig } from './config.js';
 import { installErrorHandling } from './errors.js';
 import { curlLine, writeExamples } from './examples.js';
 import { createLogger, flushLogger } from './logger.js';
-import { progressDrawer, stderrSink } from './progress.js';
 
 /** How often the model repository is re-read for `GET /api/v1/models`, ms. */
 const REPOSITORY_RESCAN_MS = 5000;
@@ -142,7 +147,7 @@ export async function startServer(
   const t0 = performance.now();
   const { config: cfg } = parseConfig(config, { source: 'startServer config' });
   const logger = options.logger ?? createLogger({ level: cfg.logLevel, destination: cfg.logDestination });
-  const drawer = options.progress === undefined ? progressDrawer(stderrSink) : null;
+  const drawer = options.progress === undefined ? progressBar(stderrSink) : null;
   const userProgress = options.progress === false ? undefined : (options.progress ?? drawer!);
   const onProgress: ProgressListener = (e) => {
     userProgress?.(e);
@@ -433,15 +438,7 @@ export async function startServer(
 }
 
 /** Facts for the banner about a running server. */
-export function describeTenants(server: RunningServer): {
-  name: string;
-  source: string;
-  k: number;
-  ops: number;
-  cores: number;
-  rate: number;
-  inputs: string;
-}[] {
+export function describeTenants(server: RunningServer): BannerTenant[] {
   return server.service.tenants().map((t) => ({
     name: t.name,
     source: t.source,

@@ -17,7 +17,16 @@ export {
   isSwapLessError,
 } from './errors.js';
 export { describeValue, expected } from './describe.js';
-export { type ProgressEvent, type ProgressListener, noProgress } from './progress.js';
+export {
+  noProgress,
+  type ProgressBar,
+  type ProgressEvent,
+  type ProgressListener,
+  type ProgressSink,
+  progressBar,
+  renderProgress,
+  stderrSink,
+} from './progress.js';
 export { CACHE_DIR_ENV, cacheDir, writeFileAtomic } from './cache.js';
 export { InvalidConfigError, OverloadedError, ShuttingDownError } from './errors.js';
 export {
@@ -31,3 +40,4 @@ export {
   type WorkloadTenant,
 } from './workload.js';
 export { HTTP_STATUS_BY_CODE, httpStatusOf, RETRY_AFTER_S } from './http-status.js';
+export { choiceFlag, intFlag } from './flags.js';

@@ -818,22 +818,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
       this.#fail(req, error);
       return;
     }
-    const endMs = performance.now();
-    const trace: RequestTrace = {
-      id: req.id,
-      tenant: config.tenant.name,
-      variant: variant.id,
-      config: config.gen,
-      k: config.choice.k,
-      cores: config.choice.cores,
-      mode: config.choice.mode,
-      arrivalMs: req.arrivalMs,
-      tpu: req.tpu,
-      cpu,
-      endMs,
-      latencyMs: endMs - req.arrivalMs,
-      functional: this.#tpu.functional || variant.head === null,
-    };
+    const trace = this.#trace(req, cpu, this.#tpu.functional || variant.head === null);
     const tenant = config.tenant;
     tenant.completed++;
     tenant.latencies[tenant.latencyCount++ % this.#window] = trace.latencyMs;
@@ -850,17 +835,24 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
   }
 
   #fail(req: Req, error: unknown): void {
-    const config = req.config;
-    const tenant = config.tenant;
+    const tenant = req.config.tenant;
     tenant.failed++;
     this.#settled(req);
     req.reject(error);
     if (this.listenerCount('request') === 0) return;
     // Failures are traced too (with `error`), so metrics count them; the CPU part never completed.
+    const trace = this.#trace(req, null, false);
+    trace.error = error instanceof Error ? error.message : String(error);
+    this.#emit('request', trace);
+  }
+
+  /** The trace of a request ending now. */
+  #trace(req: Req, cpu: RequestTrace['cpu'], functional: boolean): RequestTrace {
+    const config = req.config;
     const endMs = performance.now();
-    this.#emit('request', {
+    return {
       id: req.id,
-      tenant: tenant.name,
+      tenant: config.tenant.name,
       variant: config.variant.id,
       config: config.gen,
       k: config.choice.k,
@@ -868,12 +860,11 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
       mode: config.choice.mode,
       arrivalMs: req.arrivalMs,
       tpu: req.tpu,
-      cpu: null,
+      cpu,
       endMs,
       latencyMs: endMs - req.arrivalMs,
-      functional: false,
-      error: error instanceof Error ? error.message : String(error),
-    });
+      functional,
+    };
   }
 
   #settled(req: Req): void {
