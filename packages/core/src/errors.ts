@@ -22,6 +22,7 @@ export const ErrorCodes = {
   SHUTTING_DOWN: 'SWAPLESS_SHUTTING_DOWN',
   COMPILER_FAILED: 'SWAPLESS_COMPILER_FAILED',
   COMPILER_TIMEOUT: 'SWAPLESS_COMPILER_TIMEOUT',
+  MODEL_REJECTED: 'SWAPLESS_MODEL_REJECTED',
 } as const;
 
 /** One of the stable error codes in {@link ErrorCodes}. */
@@ -158,6 +159,17 @@ export class OverloadedError extends SwapLessError {
 export class ShuttingDownError extends SwapLessError {
   constructor(message: string, options?: SwapLessErrorOptions) {
     super(ErrorCodes.SHUTTING_DOWN, message, options);
+  }
+}
+
+/**
+ * A model that failed vetting: loading and invoking it once in a short-lived child process killed that
+ * process (a signal), hung, or failed. `details.reason` says which (e.g. `signal SIGSEGV`); the model is never
+ * loaded into the calling process.
+ */
+export class ModelRejectedError extends SwapLessError {
+  constructor(message: string, options?: SwapLessErrorOptions) {
+    super(ErrorCodes.MODEL_REJECTED, message, options);
   }
 }
 

@@ -28,7 +28,7 @@ export {
   stderrSink,
 } from './progress.js';
 export { CACHE_DIR_ENV, cacheDir, writeFileAtomic } from './cache.js';
-export { InvalidConfigError, OverloadedError, ShuttingDownError } from './errors.js';
+export { InvalidConfigError, ModelRejectedError, OverloadedError, ShuttingDownError } from './errors.js';
 export {
   formatAjvErrors,
   type ParsedWorkload,

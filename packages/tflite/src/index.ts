@@ -52,6 +52,10 @@ export { analyzeModel, tensorBytes } from './analysis.js';
 export type { BoundaryTensor, CutPoint, RankCutsOptions } from './cuts.js';
 export { boundaryAt, cutPoints, rankCuts } from './cuts.js';
 
+// --- what can run here (custom ops, Edge TPU compiled models)
+export type { Runnability } from './runnability.js';
+export { CPU_CUSTOM_OPS, EDGETPU_CUSTOM_OP, runnability } from './runnability.js';
+
 // --- split
 export type {
   SplitBoundary,
