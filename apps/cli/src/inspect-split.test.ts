@@ -231,5 +231,15 @@ describe('swapless split on sparse, signatured, stateful and unsplittable cuts',
     );
     expect((await readFile(join(dir, 'selfie_segmentation.k10.tail.tflite'))).length).toBeGreaterThan(0);
     expect((await cli('split', LSTM, '--at', '2', '--out', dir, '--samples', '3')).status).toBe(2);
+    // Without --verify the split succeeds, but says which part cannot run here (the custom op sits in the tail).
+    const plain = await cli('split', SELFIE, '--at', '10', '--out', dir, '--json');
+    expect(plain.status).toBe(0);
+    expect(plain.err).toMatch(/warning: the tail cannot run here: custom op Convolution2DTransposeBias/);
+    const j = JSON.parse(plain.out);
+    expect(j.head.runnable).toEqual({ cpu: true, reason: null });
+    expect(j.tail.runnable).toEqual({
+      cpu: false,
+      reason: 'cannot run here: custom op Convolution2DTransposeBias',
+    });
   });
 });

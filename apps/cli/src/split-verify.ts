@@ -10,7 +10,13 @@ import {
   type InterpreterOptions,
   type TensorArray,
 } from '@swapless/edgetpu';
-import { runnability, SeededRandom, type SplitBoundary, type TfliteModel } from '@swapless/tflite';
+import {
+  chainParts,
+  runnability,
+  SeededRandom,
+  type SplitBoundary,
+  type TfliteModel,
+} from '@swapless/tflite';
 
 /** One original output compared over all samples. */
 export interface OutputVerdict {
@@ -139,25 +145,13 @@ function compare(
     for (let s = 0; s < samples; s++) {
       const inputs = whole.inputs.map((info) => randomInput(info, rng));
       const expected = run(whole, inputs);
-      const headOut =
-        head === null
-          ? []
-          : run(
-              head,
-              boundary.headInputs.map((i) => inputs[i]!),
-            );
-      const tailOut =
-        tail === null
-          ? []
-          : run(
-              tail,
-              boundary.tailInputs.map((src) =>
-                src.from === 'head' ? headOut[src.index]! : inputs[src.index]!,
-              ),
-            );
-      boundary.outputs.forEach((o, i) => {
-        const got =
-          o.part === 'head' ? headOut[o.index]! : o.part === 'tail' ? tailOut[o.index]! : inputs[o.index]!;
+      const chained = chainParts(
+        boundary,
+        inputs,
+        (ins) => run(head!, ins),
+        (ins) => run(tail!, ins),
+      );
+      chained.forEach((got, i) => {
         const v = verdicts[i]!;
         if (sameBytes(got, expected[i]!)) return;
         v.identical = false;

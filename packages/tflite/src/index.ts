@@ -77,7 +77,7 @@ export type {
   SplitOutput,
   SplitResult,
 } from './split.js';
-export { splitBytes, splitModel } from './split.js';
+export { chainParts, splitBytes, splitModel } from './split.js';
 
 // --- int8 model builder
 export type {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { scheduleOf } from './analysis.js';
 import { branches, dequantizeFeedingConv, earlyOutput, linearInt8, residual } from './fixtures.test-util.js';
 import type { TfliteModel } from './model.js';
-import { splitModel } from './split.js';
+import { chainParts, splitModel } from './split.js';
 
 /** Checks that a part is a self-contained, valid graph that references only its own tensors/buffers/opcodes. */
 function expectSelfContained(part: TfliteModel): void {
@@ -256,6 +256,39 @@ describe('splitModel', () => {
     expectSelfContained(all.head!);
     expect(tensorNames(all.head, 'outputs')).toEqual(['z']);
     expect(all.boundary.outputs).toEqual([{ part: 'head', index: 0, name: 'z' }]);
+  });
+
+  it('chains parts by the boundary: head on its inputs, tail on head outputs and model inputs', () => {
+    // earlyOutput at k = 1: outputs come from the tail (late, side) and the head (early); the tail reads a model input.
+    const { boundary } = splitModel(earlyOutput(), 1);
+    const calls: string[][] = [];
+    const out = chainParts(
+      boundary,
+      ['input-value'],
+      (ins) => {
+        calls.push(['head', ...ins]);
+        return ['early-value'];
+      },
+      (ins) => {
+        calls.push(['tail', ...ins]);
+        return ['late-value', 'side-value'];
+      },
+    );
+    expect(calls).toEqual([
+      ['head', 'input-value'],
+      ['tail', 'input-value', 'early-value'],
+    ]);
+    expect(out).toEqual(['late-value', 'early-value', 'side-value']);
+    // A missing side is never run.
+    const none = splitModel(earlyOutput(), 0).boundary;
+    expect(
+      chainParts(
+        none,
+        ['x'],
+        () => expect.unreachable(),
+        () => ['a', 'b', 'c'],
+      ),
+    ).toEqual(['a', 'b', 'c']);
   });
 
   it('refuses a cut point that does not exist with InvalidCutError', () => {

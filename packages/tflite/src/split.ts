@@ -313,6 +313,29 @@ export function splitModel(model: TfliteModel, k: number): SplitResult {
   };
 }
 
+/**
+ * Runs a split model by its {@link SplitBoundary}: the head on the model inputs it takes, then the tail on its
+ * inputs (head outputs or model inputs), and returns the original model's outputs in order. Runtime-agnostic:
+ * `runHead` / `runTail` run a part on inputs in part order and return its outputs in part order (they are not
+ * called for a missing side, k = 0 or k = n).
+ */
+export function chainParts<T>(
+  boundary: SplitBoundary,
+  inputs: readonly T[],
+  runHead: (inputs: T[]) => T[],
+  runTail: (inputs: T[]) => T[],
+): T[] {
+  const hasHead = boundary.k > 0;
+  const hasTail = boundary.k < boundary.n;
+  const head = hasHead ? runHead(boundary.headInputs.map((i) => inputs[i]!)) : [];
+  const tail = hasTail
+    ? runTail(boundary.tailInputs.map((src) => (src.from === 'head' ? head[src.index]! : inputs[src.index]!)))
+    : [];
+  return boundary.outputs.map((o) =>
+    o.part === 'head' ? head[o.index]! : o.part === 'tail' ? tail[o.index]! : inputs[o.index]!,
+  );
+}
+
 /** Reads a .tflite file, splits it at cut k ({@link splitModel}) and writes both parts. */
 export function splitBytes(bytes: Uint8Array, k: number): SplitBytesResult {
   const { head, tail, boundary } = splitModel(readModel(bytes), k);

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { SwapLessIoError, UsageError } from '@swapless/core';
-import { readModel, splitModel, tensorTypeName, writeModel } from '@swapless/tflite';
+import { readModel, runnability, splitModel, tensorTypeName, writeModel } from '@swapless/tflite';
 import { intFlag, parseCommand, positionals } from '../args.js';
 import type { Command } from '../command.js';
 import { readBytes, resolveModelPath } from '../model-file.js';
@@ -94,18 +94,22 @@ export const splitCommand: Command = {
       const file = join(dir, `${stem}.${which}.tflite`);
       await write(file, bytes);
       const g = m.subgraphs[0]!;
-      const io = (ts: number[]) =>
+      const ioOf = (ts: number[]) =>
         ts.map((t) => ({
           name: g.tensors[t]!.name,
           type: tensorTypeName(g.tensors[t]!.type),
           shape: g.tensors[t]!.shape,
         }));
+      // Say up front when a part cannot run on the CPU runtime here (a custom op it cannot resolve, Edge TPU code).
+      const run = runnability(m);
+      if (!run.cpuRunnable) io.err(`swapless split: warning: the ${which} ${run.reason}`);
       return {
         path: file,
         bytes: bytes.byteLength,
         operators: g.operators.length,
-        inputs: io(g.inputs),
-        outputs: io(g.outputs),
+        inputs: ioOf(g.inputs),
+        outputs: ioOf(g.outputs),
+        runnable: { cpu: run.cpuRunnable, reason: run.reason ?? null },
       };
     };
     const report = {
