@@ -66,8 +66,10 @@ export function selectCuts(
   maxCuts: number,
 ): number[] {
   const n = analysis.n;
-  if (selection === 'auto') return autoCuts(cuts, analysis, maxCuts);
-  if (selection === 'all') return Array.from({ length: n + 1 }, (_, k) => k);
+  // Cuts the model cannot be split at (`usable: false`) are never picked; an explicit list fails in the splitter.
+  const usable = (k: number): boolean => cuts[k]?.usable !== false;
+  if (selection === 'auto') return autoCuts(cuts, analysis, maxCuts).filter(usable);
+  if (selection === 'all') return Array.from({ length: n + 1 }, (_, k) => k).filter(usable);
   if (!Array.isArray(selection) || selection.length === 0) {
     throw new InvalidArgumentError(
       expected("'auto', 'all' or a non-empty array of cut points", 'options.cuts', selection),

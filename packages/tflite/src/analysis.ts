@@ -6,6 +6,7 @@ import { InvalidModelError } from '@swapless/core';
 import type { Operator, Tensor, TfliteModel } from './model.js';
 import { TensorType, tensorTypeName } from './model.js';
 import { BuiltinOperator, builtinOperatorName } from './ops.js';
+import { EDGETPU_CUSTOM_OP } from './runnability.js';
 
 /** Builtin operator codes (schema enum BuiltinOperator). */
 const OP = BuiltinOperator;
@@ -164,9 +165,12 @@ export interface Schedule {
   readonly isOutput: Uint8Array;
 }
 
-/** True when the tensor's buffer carries constant data. */
+/**
+ * True when the tensor's buffer carries constant data. A variable tensor is never constant: a buffer on it holds
+ * only the initial value of state that ops change between runs.
+ */
 export function isConstantTensor(model: TfliteModel, tensor: Tensor): boolean {
-  if (tensor.buffer === 0) return false;
+  if (tensor.buffer === 0 || tensor.isVariable) return false;
   const buffer = model.buffers[tensor.buffer];
   if (buffer === undefined) return false;
   return (buffer.data !== undefined && buffer.data.length > 0) || (buffer.size ?? 0) > 0;
@@ -611,7 +615,12 @@ function edgeTpuMapping(model: TfliteModel, s: Schedule, index: number, limits: 
   const no = (reason: string): EdgeTpuMapping => ({ mappable: false, reason });
   const code = model.operatorCodes[op.opcodeIndex]?.builtinCode ?? -1;
   const name = opTypeName(model, op);
-  if (code === OP.CUSTOM) return no(`custom op "${name}" is not supported by the Edge TPU`);
+  if (code === OP.CUSTOM) {
+    // The compiler's own op is Edge TPU code already: it is not a candidate for mapping, and saying it is
+    // "not supported by the Edge TPU" would be false.
+    if (name === EDGETPU_CUSTOM_OP) return no(`${name} is already compiled for the Edge TPU`);
+    return no(`custom op "${name}" is not supported by the Edge TPU`);
+  }
   if (!EDGETPU_SUPPORTED.has(code)) return no(`${name} is not in the Edge TPU's supported operations`);
   const tensorIds = [...op.inputs, ...op.outputs].filter((t) => t >= 0);
   for (const t of tensorIds) {
@@ -743,4 +752,39 @@ function isAllZero(model: TfliteModel, t: number): boolean {
   if (tensor.type === TensorType.INT8) return data.every((b) => (b << 24) >> 24 === zp);
   if (tensor.type === TensorType.UINT8) return data.every((b) => b === zp);
   return data.every((b) => b === 0);
+}
+
+/**
+ * The kind of model for deployment: `compiled` (holds an `edgetpu-custom-op`: made by `edgetpu_compiler`),
+ * `float` (no activation of any compute op is 8-bit quantized, so nothing can ever map to the Edge TPU), or
+ * `quantized` (everything else: some activations are int8/uint8, and its Edge TPU prefix decides the cuts).
+ */
+export type ModelClass = 'compiled' | 'float' | 'quantized';
+
+/** Classifies a model; see {@link ModelClass}. */
+export function modelClass(model: TfliteModel): ModelClass {
+  const s = scheduleOf(model);
+  const graph = model.subgraphs[0]!;
+  let quantized = false;
+  for (const o of s.computeOps) {
+    const op = graph.operators[o]!;
+    if (opTypeName(model, op) === EDGETPU_CUSTOM_OP) return 'compiled';
+    for (const t of [...op.inputs, ...op.outputs]) {
+      if (t < 0 || s.constness[t] !== 0) continue;
+      const tensor = graph.tensors[t]!;
+      if (QUANTIZED_8BIT.has(tensor.type) && (tensor.quantization?.scale?.length ?? 0) > 0) quantized = true;
+    }
+  }
+  return quantized ? 'quantized' : 'float';
+}
+
+/**
+ * The sentence for a model of which nothing maps to the Edge TPU (an empty mappable prefix), naming the first op
+ * of the op order — `nothing of this model maps to the Edge TPU (op 0 is CAST)` — or undefined when a prefix
+ * maps. Such a model can only be a CPU-only tenant (k = 0).
+ */
+export function emptyPrefixSentence(analysis: ModelAnalysis): string | undefined {
+  if (analysis.edgetpuPrefix.length > 0) return undefined;
+  const op = analysis.ops[0];
+  return `nothing of this model maps to the Edge TPU (${op === undefined ? 'it has no ops' : `op 0 is ${op.type}`})`;
 }

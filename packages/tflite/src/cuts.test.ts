@@ -2,7 +2,9 @@ import { ErrorCodes, InvalidCutError } from '@swapless/core';
 import { describe, expect, it } from 'vitest';
 import { boundaryAt, type CutPoint, cutPoints, rankCuts } from './cuts.js';
 import { branches, dequantizeFeedingConv, earlyOutput, linearInt8, residual } from './fixtures.test-util.js';
-import type { TfliteModel } from './model.js';
+import { TensorType, type TfliteModel } from './model.js';
+import { readModel } from './reader.js';
+import { loadReal, REAL_MODELS, realModel } from './real-models.test-util.js';
 
 function names(model: TfliteModel, cut: CutPoint): string[] {
   return cut.boundary.map((b) => model.subgraphs[0]!.tensors[b.tensor]!.name);
@@ -87,6 +89,63 @@ describe('cutPoints', () => {
         'Expected an integer cut point between 0 and 3 for a model of 3 ops but received 7',
       );
     }
+  });
+});
+
+describe('usable and unusable cuts', () => {
+  it('marks every cut of every real model usable, except where a model cannot be split at all', () => {
+    for (const real of REAL_MODELS) {
+      const cuts = cutPoints(readModel(loadReal(real)));
+      expect(
+        cuts.filter((c) => !c.usable).map((c) => c.k),
+        real.name,
+      ).toEqual([]);
+      expect(cuts.every((c) => c.reason === undefined)).toBe(true);
+    }
+  });
+
+  it('marks the cuts a variable tensor would cross, with the reason, and keeps the ends usable', () => {
+    // The LSTM's state tensors are used by its one LSTM op; make a later op read one too, so state straddles.
+    const model = readModel(loadReal(realModel('coral/keras_lstm_mnist_ptq.tflite')));
+    const g = model.subgraphs[0]!;
+    const state = g.tensors.findIndex((t) => t.isVariable);
+    expect(state).toBe(17);
+    g.operators[4]!.inputs.push(state);
+    const cuts = cutPoints(model);
+    expect(cuts.map((c) => c.usable)).toEqual([true, true, false, false, false, true, true]);
+    expect(cuts[2]!.reason).toBe(
+      'variable tensor 17 "tfl.pseudo_qconst" keeps state between runs and is used by ops on both sides of the ' +
+        'cut (op 1 and op 4): the two parts would each keep their own copy of the state',
+    );
+    expect(
+      rankCuts(cuts, { includeEnds: true })
+        .map((c) => c.k)
+        .sort(),
+    ).toEqual([0, 1, 5, 6]);
+  });
+
+  it('marks a cut where a tensor that cannot travel between models would cross', () => {
+    const model = linearInt8();
+    const flat = model.subgraphs[0]!.tensors.findIndex((t) => t.name === 'flat');
+    model.subgraphs[0]!.tensors[flat]!.type = TensorType.RESOURCE;
+    const cuts = cutPoints(model);
+    expect(cuts.map((c) => c.usable)).toEqual([true, true, true, false, true]);
+    expect(cuts[3]!.reason).toBe(
+      `tensor ${flat} "flat" of type RESOURCE would cross the cut, and such a tensor cannot be passed from one model to another`,
+    );
+  });
+
+  it('marks every cut of a model that cannot be split at all', () => {
+    const model = residual();
+    const twoGraphs: TfliteModel = { ...model, subgraphs: [model.subgraphs[0]!, model.subgraphs[0]!] };
+    const cuts = cutPoints(twoGraphs);
+    expect(cuts.every((c) => !c.usable && /has 2 subgraphs/.test(c.reason!))).toBe(true);
+    expect(rankCuts(cuts, { includeEnds: true })).toEqual([]);
+    const constantOut = residual();
+    constantOut.subgraphs[0]!.outputs = [1]; // the constant weights "wa"
+    expect(cutPoints(constantOut)[1]!.reason).toBe(
+      'model output 0 (tensor 1 "wa") is a constant, computed by no op, so no part could produce it',
+    );
   });
 });
 

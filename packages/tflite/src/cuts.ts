@@ -11,7 +11,8 @@ import {
   scheduleOf,
   tensorBytes,
 } from './analysis.js';
-import type { TfliteModel } from './model.js';
+import { TensorType, type TfliteModel, tensorTypeName } from './model.js';
+import { unwritableReason } from './writer.js';
 
 /**
  * One tensor crossing a cut. Order contract: a boundary is sorted by ascending original tensor index.
@@ -53,6 +54,14 @@ export interface CutPoint {
   suffixWeightBytes: number;
   /** True when every op of the prefix [0,k) can map to the Edge TPU. */
   edgetpuMappable: boolean;
+  /**
+   * False when the model cannot be split here (docs/splitting.md, "Unusable cuts"): a variable tensor (state kept
+   * between runs) is used on both sides, a tensor that cannot travel between two interpreters would cross, or
+   * the model as a whole cannot be split. `rankCuts` never returns such a cut and `splitModel` refuses it.
+   */
+  usable: boolean;
+  /** Why the cut cannot be used, in a user's words; absent when `usable`. */
+  reason?: string;
 }
 
 /** Per compute position, the constant buffers it reads (directly or through constant-only ops it needs). */
@@ -123,6 +132,85 @@ export function boundaryAt(model: TfliteModel, k: number): BoundaryTensor[] {
   return result;
 }
 
+/** Tensor types whose values cannot be handed from one interpreter to another (handles, containers, strings). */
+const UNTRANSFERABLE: ReadonlySet<number> = new Set([
+  TensorType.RESOURCE,
+  TensorType.VARIANT,
+  TensorType.STRING,
+]);
+
+function describe(model: TfliteModel, t: number): string {
+  const name = model.subgraphs[0]!.tensors[t]!.name;
+  return `tensor ${t}${name ? ` "${name}"` : ''}`;
+}
+
+/**
+ * Why no cut of this model can be used (the model as a whole cannot be split), or undefined. Internal: shared by
+ * {@link cutPoints} and the splitter so both say the same sentence.
+ */
+export function modelSplitBlocker(model: TfliteModel, s: Schedule = scheduleOf(model)): string | undefined {
+  if (model.subgraphs.length !== 1) {
+    return `the model has ${model.subgraphs.length} subgraphs (control flow such as WHILE or IF calls other graphs by index); SwapLess splits single-graph models only`;
+  }
+  const graph = model.subgraphs[0]!;
+  for (const [i, t] of graph.outputs.entries()) {
+    if (s.constness[t] !== 0 || (s.producedAt[t]! < 0 && s.isInput[t] === 0)) {
+      return `model output ${i} (${describe(model, t)}) is a constant, computed by no op, so no part could produce it`;
+    }
+  }
+  const unwritable = unwritableReason(model);
+  if (unwritable !== undefined) return `the model cannot be rewritten without losing data (${unwritable})`;
+  return undefined;
+}
+
+/** Each variable tensor's span of compute positions [first, last] (inputs, outputs and intermediates). */
+function variableSpans(model: TfliteModel, s: Schedule): Map<number, [number, number]> {
+  const graph = model.subgraphs[0]!;
+  const spans = new Map<number, [number, number]>();
+  for (let p = 0; p < s.n; p++) {
+    const op = graph.operators[s.computeOps[p]!]!;
+    for (const t of [...op.inputs, ...op.outputs, ...(op.intermediates ?? [])]) {
+      if (t < 0 || !graph.tensors[t]!.isVariable) continue;
+      const span = spans.get(t);
+      if (span === undefined) spans.set(t, [p, p]);
+      else span[1] = p;
+    }
+  }
+  return spans;
+}
+
+/**
+ * Why cut k cannot be used given the model is splittable at all: a variable tensor used by compute ops on both
+ * sides, or a head output the tail reads whose type cannot travel between interpreters.
+ */
+function cutOnlyBlocker(
+  model: TfliteModel,
+  spans: ReadonlyMap<number, readonly [number, number]>,
+  k: number,
+  boundary: readonly BoundaryTensor[],
+): string | undefined {
+  for (const [t, [a, b]] of spans) {
+    if (a < k && k <= b) {
+      return `variable ${describe(model, t)} keeps state between runs and is used by ops on both sides of the cut (op ${a} and op ${b}): the two parts would each keep their own copy of the state`;
+    }
+  }
+  // Only head outputs that the tail reads travel between the parts; model inputs are fed by the caller.
+  const bad = boundary.find((b) => b.source === 'head' && b.toTail && UNTRANSFERABLE.has(b.type));
+  if (bad === undefined) return undefined;
+  return `${describe(model, bad.tensor)} of type ${tensorTypeName(bad.type)} would cross the cut, and such a tensor cannot be passed from one model to another`;
+}
+
+/**
+ * Why cut k cannot be used, or undefined when it can (the `reason` of `cutPoints(model)[k]`). Internal: the
+ * splitter's check; k must already be a valid cut.
+ */
+export function cutBlocker(model: TfliteModel, k: number): string | undefined {
+  const s = scheduleOf(model);
+  return (
+    modelSplitBlocker(model, s) ?? cutOnlyBlocker(model, variableSpans(model, s), k, boundaryAt(model, k))
+  );
+}
+
 /**
  * Every cut point k = 0..n of subgraph 0 with its boundary, boundary bytes, prefix/suffix MACs and weight
  * bytes, and whether the prefix is fully Edge-TPU-mappable. Linear in ops + tensors + total boundary size.
@@ -162,6 +250,8 @@ export function cutPoints(model: TfliteModel): CutPoint[] {
   }
   for (let k = n - 1; k >= 0; k--) suffixWeight[k] = suffixWeight[k + 1]! + endsAt[k]!;
 
+  const whole = modelSplitBlocker(model, s);
+  const spans = variableSpans(model, s);
   const cuts: CutPoint[] = [];
   for (let k = 0; k <= n; k++) {
     const boundary = boundaries[k]!;
@@ -171,6 +261,7 @@ export function cutPoints(model: TfliteModel): CutPoint[] {
       bytes += b.bytes;
       if (b.source === 'head') transferBytes += b.bytes;
     }
+    const reason = whole ?? cutOnlyBlocker(model, spans, k, boundary);
     cuts.push({
       k,
       boundary,
@@ -181,6 +272,8 @@ export function cutPoints(model: TfliteModel): CutPoint[] {
       prefixWeightBytes: prefixWeight[k]!,
       suffixWeightBytes: suffixWeight[k]!,
       edgetpuMappable: k <= analysis.edgetpuPrefix.length,
+      usable: reason === undefined,
+      ...(reason === undefined ? {} : { reason }),
     });
   }
   return cuts;
@@ -200,12 +293,14 @@ export interface RankCutsOptions {
 
 /**
  * Ranks cuts from cheapest to dearest to make: fewest boundary tensors, then fewest bytes leaving the prefix,
- * then fewest boundary bytes, then smaller k. The input is not modified.
+ * then fewest boundary bytes, then smaller k. Unusable cuts (`usable: false`) are always left out. The input is
+ * not modified.
  */
 export function rankCuts(cuts: readonly CutPoint[], options: RankCutsOptions = {}): CutPoint[] {
   const n = cuts.length - 1;
   const kept = cuts.filter(
     (c) =>
+      c.usable !== false &&
       (options.includeEnds === true || (c.k > 0 && c.k < n)) &&
       (options.mappableOnly !== true || c.edgetpuMappable) &&
       (options.maxTensors === undefined || c.boundary.length <= options.maxTensors),

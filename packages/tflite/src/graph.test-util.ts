@@ -79,6 +79,8 @@ export class TinyGraph {
       metadata: [
         { name: 'min_runtime_version', buffer: this.addBuffer(new TextEncoder().encode('1.5.0\0\0\0')) },
         { name: 'CONVERSION_METADATA', buffer: this.addBuffer(new Uint8Array([1, 2, 3])) },
+        // A stand-in model card: it describes the whole model's inputs and outputs, so parts drop it.
+        { name: 'TFLITE_METADATA', buffer: this.addBuffer(new Uint8Array([4, 5, 6, 7])) },
       ],
       signatureDefs: [
         {

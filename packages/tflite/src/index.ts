@@ -3,17 +3,23 @@
 // --- model types (model.ts)
 export type {
   BuiltinOptions,
+  CustomQuantization,
+  DimensionMetadata,
   Metadata,
   ModelBuffer,
   Operator,
   OperatorCode,
   Quantization,
   SignatureDef,
+  SparseIndexType,
+  SparseIndexVector,
+  SparsityParameters,
   SubGraph,
   Tensor,
   TensorMap,
   TensorTypeId,
   TfliteModel,
+  VariantSubType,
 } from './model.js';
 export {
   INFERENCE_DATATYPES,
@@ -25,7 +31,7 @@ export {
 
 // --- format: reader, verifier, writer, op and options tables
 export { readModel, type ReadModelOptions, TFLITE_FILE_IDENTIFIER, TFLITE_SCHEMA_VERSION } from './reader.js';
-export { BUFFER_DATA_ALIGNMENT, writeModel } from './writer.js';
+export { BUFFER_DATA_ALIGNMENT, unwritableReason, writeModel } from './writer.js';
 export {
   BuiltinOperator,
   type BuiltinOperatorName,
@@ -47,14 +53,21 @@ export {
 } from './options.js';
 
 // --- analysis and cut points
-export type { AnalyzeOptions, EdgeTpuMapping, ModelAnalysis, OpAnalysis } from './analysis.js';
-export { analyzeModel, tensorBytes } from './analysis.js';
+export type { AnalyzeOptions, EdgeTpuMapping, ModelAnalysis, ModelClass, OpAnalysis } from './analysis.js';
+export { analyzeModel, emptyPrefixSentence, modelClass, tensorBytes } from './analysis.js';
 export type { BoundaryTensor, CutPoint, RankCutsOptions } from './cuts.js';
 export { boundaryAt, cutPoints, rankCuts } from './cuts.js';
 
 // --- what can run here (custom ops, Edge TPU compiled models)
 export type { Runnability } from './runnability.js';
 export { CPU_CUSTOM_OPS, EDGETPU_CUSTOM_OP, runnability } from './runnability.js';
+export type {
+  CompiledModelSummary,
+  EdgeTpuExecutable,
+  EdgeTpuOpSummary,
+  EdgeTpuPayload,
+} from './compiled.js';
+export { compiledModelSummary } from './compiled.js';
 
 // --- split
 export type {
@@ -64,7 +77,7 @@ export type {
   SplitOutput,
   SplitResult,
 } from './split.js';
-export { splitBytes, splitModel } from './split.js';
+export { chainParts, splitBytes, splitModel } from './split.js';
 
 // --- int8 model builder
 export type {

@@ -77,10 +77,56 @@ export interface Quantization {
   /** Schema type is [long]; values outside ±2^53 are refused by the reader. */
   zeroPoint?: number[];
   /**
-   * Only affine quantization is represented. A file whose details union is not NONE reads with the tensor
-   * marked `unsupported` (the details are not decoded); `writeModel` refuses it.
+   * The `details` union (schema QuantizationDetails): its only member, CustomQuantization, is opaque bytes
+   * that a custom kernel interprets; kept verbatim so a model using it round-trips.
    */
+  details?: CustomQuantization;
   quantizedDimension: number;
+}
+
+/** Schema table CustomQuantization (QuantizationDetails type 1): bytes only a custom kernel understands. */
+export interface CustomQuantization {
+  /** The bytes, verbatim (a view into the source file when read). */
+  custom?: Uint8Array;
+}
+
+/** Element type of a sparse index vector (schema union SparseIndexVector: Int32Vector 1, Uint16Vector 2, Uint8Vector 3). */
+export type SparseIndexType = 'int32' | 'uint16' | 'uint8';
+
+/** One index vector of a sparse dimension: its element type is part of the format and kept exactly. */
+export interface SparseIndexVector {
+  type: SparseIndexType;
+  /** The indices; absent when the file has no `values` vector (kept apart from an empty one). */
+  values?: number[];
+}
+
+/** Schema table DimensionMetadata: how one dimension of a sparse tensor is stored. */
+export interface DimensionMetadata {
+  /** DimensionType: 0 = DENSE, 1 = SPARSE_CSR. */
+  format: number;
+  /** Size of a DENSE dimension. */
+  denseSize: number;
+  /** SPARSE_CSR segments (absent for DENSE). */
+  arraySegments?: SparseIndexVector;
+  /** SPARSE_CSR indices (absent for DENSE). */
+  arrayIndices?: SparseIndexVector;
+}
+
+/**
+ * Schema table SparsityParameters: a constant tensor stored compressed (its buffer holds only the non-zero
+ * values); a DENSIFY op, or a kernel that reads sparse weights, expands it. Field semantics: TFLite's schema.
+ */
+export interface SparsityParameters {
+  traversalOrder?: number[];
+  blockMap?: number[];
+  dimMetadata?: DimensionMetadata[];
+}
+
+/** Schema table VariantSubType: the type of a value held by a VARIANT tensor (e.g. a tensor list's elements). */
+export interface VariantSubType {
+  shape?: number[];
+  type: TensorTypeId;
+  hasRank: boolean;
 }
 
 /** One tensor of a subgraph (schema table Tensor). */
@@ -92,11 +138,15 @@ export interface Tensor {
   name: string;
   quantization?: Quantization;
   isVariable: boolean;
+  /** Set for a sparse constant: its buffer holds the compressed values this describes. */
+  sparsity?: SparsityParameters;
   shapeSignature?: number[];
   hasRank: boolean;
+  /** Element types of a VARIANT tensor. */
+  variantTensors?: VariantSubType[];
   /**
-   * Set by the reader when the file holds something here that SwapLess cannot represent faithfully (sparsity,
-   * non-affine quantization details, fields newer than the schema SwapLess knows): one reason per entry.
+   * Set by the reader when the file holds something here that SwapLess cannot represent faithfully (fields
+   * newer than the schema SwapLess knows): one reason per entry.
    * The model can still be inspected; `writeModel` refuses to write it rather than drop data.
    */
   unsupported?: string[];
@@ -126,8 +176,8 @@ export interface Operator {
   mutatingVariableInputs?: boolean[];
   intermediates?: number[];
   /**
-   * Set by the reader when the file holds something here that SwapLess cannot represent faithfully (sparsity,
-   * non-affine quantization details, fields newer than the schema SwapLess knows): one reason per entry.
+   * Set by the reader when the file holds something here that SwapLess cannot represent faithfully (fields
+   * newer than the schema SwapLess knows): one reason per entry.
    * The model can still be inspected; `writeModel` refuses to write it rather than drop data.
    */
   unsupported?: string[];
@@ -149,8 +199,8 @@ export interface SubGraph {
   operators: Operator[];
   name?: string;
   /**
-   * Set by the reader when the file holds something here that SwapLess cannot represent faithfully (sparsity,
-   * non-affine quantization details, fields newer than the schema SwapLess knows): one reason per entry.
+   * Set by the reader when the file holds something here that SwapLess cannot represent faithfully (fields
+   * newer than the schema SwapLess knows): one reason per entry.
    * The model can still be inspected; `writeModel` refuses to write it rather than drop data.
    */
   unsupported?: string[];
@@ -182,6 +232,11 @@ export interface SignatureDef {
   inputs: TensorMap[];
   outputs: TensorMap[];
   signatureKey?: string;
+  /**
+   * The schema's deprecated `deprecated_tag` string (once the TF SavedModel tag). TFLite ignores it, but
+   * converters still write it (Coral's movenet and LSTM): kept so such models round-trip.
+   */
+  deprecatedTag?: string;
   subgraphIndex: number;
 }
 
@@ -196,8 +251,8 @@ export interface TfliteModel {
   metadata?: Metadata[];
   signatureDefs?: SignatureDef[];
   /**
-   * Set by the reader when the file holds something here that SwapLess cannot represent faithfully (sparsity,
-   * non-affine quantization details, fields newer than the schema SwapLess knows): one reason per entry.
+   * Set by the reader when the file holds something here that SwapLess cannot represent faithfully (fields
+   * newer than the schema SwapLess knows): one reason per entry.
    * The model can still be inspected; `writeModel` refuses to write it rather than drop data.
    */
   unsupported?: string[];

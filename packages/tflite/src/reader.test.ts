@@ -102,12 +102,30 @@ describe('readModel on the real face detection models', () => {
     expect(m.subgraphs[0]!.operators.length).toBeGreaterThan(164);
   });
 
-  it('reads the sparse model but marks its sparse tensors, which the writer then refuses', () => {
+  it("decodes the sparse model's sparsity parameters exactly, with nothing left unrepresented", () => {
     const m = readModel(loadFaceModel('face_detection_full_range_sparse.tflite'));
-    const marked = m.subgraphs[0]!.tensors.filter((t) => t.unsupported);
-    expect(marked.length).toBeGreaterThan(0);
-    expect(marked[0]!.unsupported![0]).toMatch(/sparse/);
-    expect(() => writeModel(m)).toThrow(UnsupportedModelError);
+    const g = m.subgraphs[0]!;
+    expect(g.tensors.filter((t) => t.unsupported)).toEqual([]);
+    const sparse = g.tensors.filter((t) => t.sparsity !== undefined);
+    expect(sparse).toHaveLength(46);
+    const first = sparse[0]!;
+    expect(first.name).toBe('model_1/model/conv2d_1/Conv2D_dequantize');
+    expect(first.shape).toEqual([8, 1, 1, 32]);
+    // fp16 values of the 77 non-zeros only: the buffer is not shape × element size.
+    expect(m.buffers[first.buffer]!.data).toHaveLength(154);
+    const dims = first.sparsity!.dimMetadata!;
+    expect(first.sparsity!.traversalOrder).toEqual([0, 1, 2, 3]);
+    expect(dims.map((d) => [d.format, d.denseSize])).toEqual([
+      [0, 8],
+      [0, 1],
+      [0, 1],
+      [1, 0],
+    ]);
+    expect(dims[3]!.arraySegments).toEqual({ type: 'uint8', values: [0, 15, 30, 39, 48, 57, 63, 68, 77] });
+    expect(dims[3]!.arrayIndices!.values).toHaveLength(77);
+    // Wider tensors use 16-bit index vectors: the element type is kept, not widened.
+    const types = new Set(sparse.flatMap((t) => t.sparsity!.dimMetadata!.map((d) => d.arrayIndices?.type)));
+    expect([...types].sort()).toEqual(['uint16', 'uint8', undefined]);
   });
 });
 

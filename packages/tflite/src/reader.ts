@@ -13,16 +13,21 @@ import { expected, InvalidArgumentError, InvalidModelError, UnsupportedModelErro
 import { FlatBufferReader, type Table, type Tracer } from './flatbuffer-read.js';
 import type {
   BuiltinOptions,
+  DimensionMetadata,
   Metadata,
   ModelBuffer,
   Operator,
   OperatorCode,
   Quantization,
   SignatureDef,
+  SparseIndexType,
+  SparseIndexVector,
+  SparsityParameters,
   SubGraph,
   Tensor,
   TensorMap,
   TfliteModel,
+  VariantSubType,
 } from './model.js';
 import { getOptionsSpec, type OptionsTableSpec } from './options.js';
 
@@ -78,7 +83,19 @@ const KNOWN_FIELDS = {
   Metadata: 2,
   SignatureDef: 5,
   TensorMap: 2,
+  CustomQuantization: 1,
+  SparsityParameters: 3,
+  DimensionMetadata: 6,
+  SparseIndexVector: 1,
+  VariantSubType: 3,
 } as const;
+
+/** SparseIndexVector union members by type id: element type and element size. */
+const SPARSE_INDEX_TYPES: Readonly<Record<number, readonly [SparseIndexType, number]>> = {
+  1: ['int32', 4],
+  2: ['uint16', 2],
+  3: ['uint8', 1],
+};
 
 /**
  * Reads and completely verifies a .tflite model.
@@ -278,17 +295,14 @@ class ModelReader {
     const q = t.child(4, 'quantization');
     if (q !== undefined) tensor.quantization = this.quantization(q, tensor);
     const sparsity = t.child(6, 'sparsity');
-    if (sparsity !== undefined) {
-      this.verifySparsity(sparsity);
-      mark(tensor, `${t.path}: sparse tensor (SparsityParameters)`);
-    }
+    if (sparsity !== undefined) tensor.sparsity = this.sparsity(sparsity, tensor);
     const signature = t.int32s(7, 'shape_signature');
     if (signature !== undefined) {
       this.checkShape(signature, t, 'shape_signature', -1);
       tensor.shapeSignature = signature;
     }
     const variants = t.tables(9, 'variant_tensors');
-    if (variants !== undefined) mark(tensor, `${t.path}: variant_tensors`);
+    if (variants !== undefined) tensor.variantTensors = variants.map((v) => this.variantSubType(v, tensor));
     this.markUnknown(t, KNOWN_FIELDS.Tensor, tensor);
     this.checkConstantSize(tensor, model, t, sparsity !== undefined);
     return tensor;
@@ -359,36 +373,85 @@ class ModelReader {
     if (detailsType !== 0) {
       if (detailsType !== 1)
         this.invalid('a QuantizationDetails type in [0, 1]', `${q.path}.details_type`, detailsType, q.pos);
-      // CustomQuantization { custom:[ubyte] }: verified so a corrupt file is still caught, then marked.
-      details?.bytes(0, 'custom');
-      mark(tensor, `${q.path}: quantization details (CustomQuantization)`);
+      // CustomQuantization { custom:[ubyte] }: opaque to everyone but its custom kernel, so kept verbatim. A type
+      // without a table carries nothing to keep.
+      if (details !== undefined) {
+        const custom = details.bytes(0, 'custom');
+        out.details = custom === undefined ? {} : { custom };
+        this.markUnknown(details, KNOWN_FIELDS.CustomQuantization, tensor);
+      }
     }
     this.markUnknown(q, KNOWN_FIELDS.QuantizationParameters, tensor);
     return out;
   }
 
-  /** Verifies (without keeping) a SparsityParameters table, so a corrupt one is reported as such. */
-  private verifySparsity(s: Table): void {
-    s.int32s(0, 'traversal_order');
-    s.int32s(1, 'block_map');
-    for (const dm of s.tables(2, 'dim_metadata') ?? []) {
-      dm.int8(0, 'format', 0);
-      dm.int32(1, 'dense_size', 0);
-      for (const [typeId, id, name] of [
-        [2, 3, 'array_segments'],
-        [4, 5, 'array_indices'],
-      ] as const) {
-        const type = dm.uint8(typeId, `${name}_type`, 0);
-        const v = dm.child(id, name);
-        if (type > 3)
-          this.invalid('a SparseIndexVector type in [0, 3]', `${dm.path}.${name}_type`, type, dm.pos);
-        if (v === undefined || type === 0) continue;
-        // Int32Vector / Uint16Vector / Uint8Vector, each { values:[...] }.
-        const size = type === 1 ? 4 : type === 2 ? 2 : 1;
-        const at = v.target(0, 'values');
-        if (at !== 0) this.r.vectorLength(at, size, `${v.path}.values`);
-      }
+  /** Decodes a SparsityParameters table exactly (index vectors keep their element type). */
+  private sparsity(s: Table, tensor: Tensor): SparsityParameters {
+    const out: SparsityParameters = {};
+    const traversalOrder = s.int32s(0, 'traversal_order');
+    if (traversalOrder !== undefined) out.traversalOrder = traversalOrder;
+    const blockMap = s.int32s(1, 'block_map');
+    if (blockMap !== undefined) out.blockMap = blockMap;
+    const dims = s.tables(2, 'dim_metadata');
+    if (dims !== undefined) {
+      out.dimMetadata = dims.map((dm) => {
+        const d: DimensionMetadata = {
+          format: dm.int8(0, 'format', 0),
+          denseSize: dm.int32(1, 'dense_size', 0),
+        };
+        const segments = this.sparseIndexVector(dm, 2, 'array_segments', tensor);
+        if (segments !== undefined) d.arraySegments = segments;
+        const indices = this.sparseIndexVector(dm, 4, 'array_indices', tensor);
+        if (indices !== undefined) d.arrayIndices = indices;
+        this.markUnknown(dm, KNOWN_FIELDS.DimensionMetadata, tensor);
+        return d;
+      });
     }
+    this.markUnknown(s, KNOWN_FIELDS.SparsityParameters, tensor);
+    return out;
+  }
+
+  /** One SparseIndexVector union (type id at `typeId`, table at `typeId + 1`); undefined when NONE or absent. */
+  private sparseIndexVector(
+    dm: Table,
+    typeId: number,
+    name: string,
+    tensor: Tensor,
+  ): SparseIndexVector | undefined {
+    const type = dm.uint8(typeId, `${name}_type`, 0);
+    if (type > 3) this.invalid('a SparseIndexVector type in [0, 3]', `${dm.path}.${name}_type`, type, dm.pos);
+    const v = dm.child(typeId + 1, name);
+    if (v === undefined || type === 0) return undefined;
+    const [kind, size] = SPARSE_INDEX_TYPES[type]!;
+    this.markUnknown(v, KNOWN_FIELDS.SparseIndexVector, tensor);
+    if (kind === 'int32') {
+      const values = v.int32s(0, 'values');
+      return values === undefined ? { type: kind } : { type: kind, values };
+    }
+    // Uint16Vector / Uint8Vector { values:[ushort] / [ubyte] }: length verified before anything is decoded.
+    const at = v.target(0, 'values');
+    if (at === 0) return { type: kind };
+    const path = `${v.path}.values`;
+    const n = this.r.vectorLength(at, size, path);
+    this.r.charge(n, path, at);
+    const values = new Array<number>(n);
+    for (let i = 0; i < n; i++) values[i] = size === 2 ? this.r.u16(at + 4 + 2 * i) : this.r.u8(at + 4 + i);
+    return { type: kind, values };
+  }
+
+  /** Decodes one VariantSubType (the element type of a VARIANT tensor). */
+  private variantSubType(t: Table, tensor: Tensor): VariantSubType {
+    const type = t.int8(1, 'type', 0);
+    if (type < 0 || type > MAX_TENSOR_TYPE)
+      this.invalid(`a TensorType in [0, ${MAX_TENSOR_TYPE}]`, `${t.path}.type`, type, t.pos);
+    const v: VariantSubType = { type, hasRank: t.bool(2, 'has_rank', false) };
+    const shape = t.int32s(0, 'shape');
+    if (shape !== undefined) {
+      this.checkShape(shape, t, 'shape', -1);
+      v.shape = shape;
+    }
+    this.markUnknown(t, KNOWN_FIELDS.VariantSubType, tensor);
+    return v;
   }
 
   private operator(t: Table, model: TfliteModel, tensorCount: number): Operator {
@@ -482,8 +545,9 @@ class ModelReader {
     const sig: SignatureDef = { inputs: maps(0, 'inputs'), outputs: maps(1, 'outputs'), subgraphIndex };
     const key = t.string(2, 'signature_key');
     if (key !== undefined) sig.signatureKey = key;
-    // Field 3 is the deprecated `deprecated_tag`: treat it like an unknown field rather than drop it silently.
-    if (t.field(3, 4, 'deprecated_tag') !== 0) mark(model, `${t.path}: deprecated_tag`);
+    // Field 3 is the deprecated `deprecated_tag` string: TFLite ignores it, converters still write it; kept.
+    const tag = t.string(3, 'deprecated_tag');
+    if (tag !== undefined) sig.deprecatedTag = tag;
     this.markUnknown(t, KNOWN_FIELDS.SignatureDef, model);
     return sig;
   }

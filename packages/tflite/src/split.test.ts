@@ -3,16 +3,17 @@ import { describe, expect, it } from 'vitest';
 import { scheduleOf } from './analysis.js';
 import { branches, dequantizeFeedingConv, earlyOutput, linearInt8, residual } from './fixtures.test-util.js';
 import type { TfliteModel } from './model.js';
-import { splitModel } from './split.js';
+import { chainParts, splitModel } from './split.js';
 
 /** Checks that a part is a self-contained, valid graph that references only its own tensors/buffers/opcodes. */
 function expectSelfContained(part: TfliteModel): void {
   const g = part.subgraphs[0]!;
   expect(part.subgraphs).toHaveLength(1);
   expect(part.buffers[0]!.data ?? new Uint8Array(0)).toHaveLength(0);
-  expect(part.signatureDefs).toBeUndefined();
+  expectPartSignature(part);
   expect(part.metadataBuffer).toBeUndefined();
-  expect(part.metadata?.map((m) => m.name)).toEqual(['min_runtime_version']);
+  // The test graphs carry min_runtime_version, CONVERSION_METADATA and TFLITE_METADATA: the model card goes.
+  expect(part.metadata?.map((m) => m.name)).toEqual(['min_runtime_version', 'CONVERSION_METADATA']);
   const bufferRefs = new Array<number>(part.buffers.length).fill(0);
   for (const m of part.metadata ?? []) bufferRefs[m.buffer]!++;
   for (const t of g.tensors) {
@@ -49,6 +50,21 @@ function expectSelfContained(part: TfliteModel): void {
   for (const t of g.outputs) expect(available.has(t)).toBe(true);
   expect(usedCodes.size).toBe(part.operatorCodes.length);
   expect(referenced.size).toBe(g.tensors.length);
+}
+
+/** A part's one signature: the original key, its own inputs and outputs in order, unique names. */
+function expectPartSignature(part: TfliteModel): void {
+  const g = part.subgraphs[0]!;
+  expect(part.signatureDefs).toHaveLength(1);
+  const sig = part.signatureDefs![0]!;
+  expect(sig.signatureKey).toBe('serving_default');
+  expect(sig.subgraphIndex).toBe(0);
+  expect(sig.inputs.map((m) => m.tensorIndex)).toEqual(g.inputs);
+  expect(sig.outputs.map((m) => m.tensorIndex)).toEqual(g.outputs);
+  for (const list of [sig.inputs, sig.outputs]) {
+    const names = list.map((m) => m.name);
+    expect(new Set(names).size).toBe(names.length);
+  }
 }
 
 function tensorNames(part: TfliteModel | null, which: 'inputs' | 'outputs'): string[] {
@@ -102,20 +118,69 @@ describe('splitModel', () => {
     expect(model).toEqual(before);
   });
 
-  it('carries "unsupported" marks into the parts so the writer still refuses them', () => {
+  it("refuses, with the writer's reason, a model holding data no part could be written with", () => {
     const model = linearInt8();
-    model.unsupported = ['model-level field'];
-    model.subgraphs[0]!.unsupported = ['subgraph-level field'];
     model.subgraphs[0]!.operators[3]!.builtinOptions = {
       type: 8,
       name: 'unknown',
       fields: {},
       unsupported: true,
     };
+    expect(() => splitModel(model, 2)).toThrow(
+      expect.objectContaining({
+        code: ErrorCodes.UNSUPPORTED_MODEL,
+        message: expect.stringMatching(
+          /^This model cannot be split: the model cannot be rewritten without losing data \(Cannot write operator 3 \(FULLY_CONNECTED\)/,
+        ),
+      }),
+    );
+    const marked = linearInt8();
+    marked.subgraphs[0]!.tensors[0]!.unsupported = ['model.subgraphs[0].tensors[0]: unknown field id(s) 10'];
+    expect(() => splitModel(marked, 0)).toThrow(UnsupportedModelError);
+  });
+
+  it('gives each part the signature of the original, renamed for its own inputs and outputs', () => {
+    const model = residual();
+    // The original signature names its input and output differently from the tensors.
+    model.signatureDefs = [
+      {
+        inputs: [{ name: 'image', tensorIndex: 0 }],
+        outputs: [{ name: 'result', tensorIndex: 5 }],
+        signatureKey: 'serving_default',
+        deprecatedTag: 'serve',
+        subgraphIndex: 0,
+      },
+    ];
     const { head, tail } = splitModel(model, 2);
-    expect(head!.unsupported).toEqual(['model-level field']);
-    expect(tail!.subgraphs[0]!.unsupported).toEqual(['subgraph-level field']);
-    expect(tail!.subgraphs[0]!.operators[1]!.builtinOptions?.unsupported).toBe(true);
+    expect(head!.signatureDefs).toEqual([
+      {
+        inputs: [{ name: 'image', tensorIndex: 0 }],
+        outputs: [
+          { name: 'x', tensorIndex: 3 },
+          { name: 'y', tensorIndex: 4 },
+        ],
+        signatureKey: 'serving_default',
+        deprecatedTag: 'serve',
+        subgraphIndex: 0,
+      },
+    ]);
+    expect(tail!.signatureDefs![0]!.inputs).toEqual([
+      { name: 'x', tensorIndex: 0 },
+      { name: 'y', tensorIndex: 1 },
+    ]);
+    expect(tail!.signatureDefs![0]!.outputs).toEqual([{ name: 'result', tensorIndex: 2 }]);
+    // Duplicate tensor names are made unique with the original tensor index; nameless tensors get one.
+    const dup = residual();
+    dup.subgraphs[0]!.tensors[4]!.name = 'x';
+    const dupHead = splitModel(dup, 2).head!;
+    expect(dupHead.signatureDefs![0]!.outputs.map((m) => m.name)).toEqual(['x', 'x_4']);
+    const nameless = residual();
+    nameless.subgraphs[0]!.tensors[3]!.name = '';
+    expect(splitModel(nameless, 1).head!.signatureDefs![0]!.outputs.map((m) => m.name)).toEqual(['tensor_3']);
+    // No signature in the original, none in the parts.
+    const plain = residual();
+    delete plain.signatureDefs;
+    expect(splitModel(plain, 1).head!.signatureDefs).toBeUndefined();
   });
 
   it('cuts inside a residual block with two boundary tensors in ascending tensor order', () => {
@@ -130,7 +195,7 @@ describe('splitModel', () => {
     expect(tensorNames(head, 'outputs')).toEqual(['x', 'y']);
     expect(tensorNames(tail, 'inputs')).toEqual(['x', 'y']);
     expect(tail!.subgraphs[0]!.tensors.map((t) => t.name)).toEqual(['x', 'y', 'z']);
-    expect(tail!.buffers).toHaveLength(2); // sentinel + min_runtime_version
+    expect(tail!.buffers).toHaveLength(3); // sentinel + min_runtime_version + CONVERSION_METADATA
   });
 
   it('feeds a model input consumed after the cut straight to the tail', () => {
@@ -193,6 +258,39 @@ describe('splitModel', () => {
     expect(all.boundary.outputs).toEqual([{ part: 'head', index: 0, name: 'z' }]);
   });
 
+  it('chains parts by the boundary: head on its inputs, tail on head outputs and model inputs', () => {
+    // earlyOutput at k = 1: outputs come from the tail (late, side) and the head (early); the tail reads a model input.
+    const { boundary } = splitModel(earlyOutput(), 1);
+    const calls: string[][] = [];
+    const out = chainParts(
+      boundary,
+      ['input-value'],
+      (ins) => {
+        calls.push(['head', ...ins]);
+        return ['early-value'];
+      },
+      (ins) => {
+        calls.push(['tail', ...ins]);
+        return ['late-value', 'side-value'];
+      },
+    );
+    expect(calls).toEqual([
+      ['head', 'input-value'],
+      ['tail', 'input-value', 'early-value'],
+    ]);
+    expect(out).toEqual(['late-value', 'early-value', 'side-value']);
+    // A missing side is never run.
+    const none = splitModel(earlyOutput(), 0).boundary;
+    expect(
+      chainParts(
+        none,
+        ['x'],
+        () => expect.unreachable(),
+        () => ['a', 'b', 'c'],
+      ),
+    ).toEqual(['a', 'b', 'c']);
+  });
+
   it('refuses a cut point that does not exist with InvalidCutError', () => {
     const model = residual();
     for (const k of [-1, 4, 0.5]) {
@@ -206,12 +304,35 @@ describe('splitModel', () => {
     );
   });
 
-  it('refuses models it cannot split faithfully', () => {
+  it('refuses models it cannot split at all with UnsupportedModelError and the reason', () => {
     const model = residual();
     const twoGraphs: TfliteModel = { ...model, subgraphs: [model.subgraphs[0]!, model.subgraphs[0]!] };
-    expect(() => splitModel(twoGraphs, 1)).toThrow(UnsupportedModelError);
+    expect(() => splitModel(twoGraphs, 1)).toThrow(
+      expect.objectContaining({
+        code: ErrorCodes.UNSUPPORTED_MODEL,
+        message: expect.stringMatching(/^This model cannot be split: the model has 2 subgraphs/),
+      }),
+    );
+  });
+
+  it('refuses a cut a variable tensor crosses with InvalidCutError, the reason and the usable cuts', () => {
     const withVariable = residual();
     withVariable.subgraphs[0]!.tensors[3]!.isVariable = true;
-    expect(() => splitModel(withVariable, 1)).toThrow(UnsupportedModelError);
+    let error: unknown;
+    try {
+      splitModel(withVariable, 1);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InvalidCutError);
+    expect((error as InvalidCutError).message).toBe(
+      'Expected a usable cut point for a model of 3 ops but received 1: variable tensor 3 "x" keeps state between runs ' +
+        'and is used by ops on both sides of the cut (op 0 and op 2): the two parts would each keep their own copy of ' +
+        'the state (usable cuts: 0, 3)',
+    );
+    expect((error as InvalidCutError).details).toMatchObject({ k: 1, n: 3, usable: [0, 3] });
+    // The ends stay usable: one side holds every op that touches the state.
+    expect(splitModel(withVariable, 0).tail).not.toBeNull();
+    expect(splitModel(withVariable, 3).head).not.toBeNull();
   });
 });

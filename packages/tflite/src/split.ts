@@ -2,15 +2,40 @@
  * Splits subgraph 0 at a cut k into two self-contained models: the head (ops [0,k), Edge TPU side) and the
  * tail (ops [k,n), CPU side). Contract and rationale: docs/splitting.md.
  */
-import { UnsupportedModelError } from '@swapless/core';
+import { expected, InvalidCutError, UnsupportedModelError } from '@swapless/core';
 import { collectAttached, scheduleOf } from './analysis.js';
-import { type BoundaryTensor, boundaryAt, checkCut } from './cuts.js';
-import type { Metadata, ModelBuffer, Operator, Tensor, TfliteModel } from './model.js';
+import {
+  type BoundaryTensor,
+  boundaryAt,
+  checkCut,
+  cutBlocker,
+  cutPoints,
+  modelSplitBlocker,
+} from './cuts.js';
+import type {
+  Metadata,
+  ModelBuffer,
+  Operator,
+  SignatureDef,
+  Tensor,
+  TensorMap,
+  TfliteModel,
+} from './model.js';
 import { readModel } from './reader.js';
 import { writeModel } from './writer.js';
 
-/** Metadata entries the parts keep (with their buffers); every other entry is dropped. */
-const KEPT_METADATA: ReadonlySet<string> = new Set(['min_runtime_version']);
+/**
+ * Metadata entries the parts keep (with their buffers), because each is as true of a part as of the whole:
+ * `min_runtime_version` (a part needs no newer runtime than the whole), `reduced_precision_support` (the ops'
+ * tolerance of reduced-precision arithmetic, a property of every op), `CONVERSION_METADATA` (how the file was
+ * converted). Every other entry is dropped: `TFLITE_METADATA` (the model card) describes the whole model's inputs
+ * and outputs, which a part does not have, and unknown entries may do the same.
+ */
+const KEPT_METADATA: ReadonlySet<string> = new Set([
+  'min_runtime_version',
+  'reduced_precision_support',
+  'CONVERSION_METADATA',
+]);
 
 /** A boundary tensor and where it sits in the parts. */
 export interface SplitBoundaryTensor extends BoundaryTensor {
@@ -134,6 +159,8 @@ function extractPart(model: TfliteModel, ops: number[], inputs: number[], output
   };
   if (model.description !== undefined) part.description = model.description;
   if (model.unsupported !== undefined) part.unsupported = [...model.unsupported];
+  const signatureDefs = partSignatures(model, inputs, outputs, remap);
+  if (signatureDefs !== undefined) part.signatureDefs = signatureDefs;
   const metadata: Metadata[] = [];
   for (const entry of model.metadata ?? []) {
     if (entry.name === undefined || !KEPT_METADATA.has(entry.name)) continue;
@@ -144,6 +171,41 @@ function extractPart(model: TfliteModel, ops: number[], inputs: number[], output
   }
   if (metadata.length > 0) part.metadata = metadata;
   return part;
+}
+
+/**
+ * The signature defs of a part: one per signature of the original (all name subgraph 0, the only one), with the
+ * same key and tag and the part's own inputs and outputs in part order. A tensor keeps the name the original
+ * signature gave it (as an input or an output); any other tensor — a boundary tensor — is named by its tensor
+ * name (`tensor_<index>` when it has none), made unique within the list by appending `_<original tensor index>`.
+ * Undefined when the original has no signature defs.
+ */
+function partSignatures(
+  model: TfliteModel,
+  inputs: number[],
+  outputs: number[],
+  remap: (t: number) => number,
+): SignatureDef[] | undefined {
+  if (model.signatureDefs === undefined) return undefined;
+  const graph = model.subgraphs[0]!;
+  return model.signatureDefs.map((sig) => {
+    const known = new Map<number, string>();
+    for (const m of [...sig.outputs, ...sig.inputs])
+      if (m.name !== undefined) known.set(m.tensorIndex, m.name);
+    const maps = (list: number[]): TensorMap[] => {
+      const taken = new Set<string>();
+      return list.map((t) => {
+        let name = known.get(t) ?? (graph.tensors[t]!.name || `tensor_${t}`);
+        if (taken.has(name)) name = `${name}_${t}`;
+        taken.add(name);
+        return { name, tensorIndex: remap(t) };
+      });
+    };
+    const def: SignatureDef = { inputs: maps(inputs), outputs: maps(outputs), subgraphIndex: 0 };
+    if (sig.signatureKey !== undefined) def.signatureKey = sig.signatureKey;
+    if (sig.deprecatedTag !== undefined) def.deprecatedTag = sig.deprecatedTag;
+    return def;
+  });
 }
 
 /** Original op indices of the compute ops at positions [from, to) plus every constant-only op they need. */
@@ -159,39 +221,51 @@ function opsOf(model: TfliteModel, from: number, to: number): number[] {
   return [...set].sort((a, b) => a - b);
 }
 
+/** `0–3, 5, 7–9`: a sorted list of cut points as ranges, for messages. */
+function ranges(ks: readonly number[]): string {
+  const out: string[] = [];
+  for (let i = 0; i < ks.length; ) {
+    let j = i;
+    while (j + 1 < ks.length && ks[j + 1] === ks[j]! + 1) j++;
+    out.push(i === j ? `${ks[i]}` : `${ks[i]}–${ks[j]}`);
+    i = j + 1;
+  }
+  return out.join(', ');
+}
+
 /**
  * Splits subgraph 0 at cut k (0..n on the op order of docs/splitting.md): the head runs ops [0,k) and the tail
  * ops [k,n), each with only the tensors, buffers and opcodes it uses, options kept verbatim. Head inputs are
  * the model inputs it consumes, head outputs the boundary tensors it produces (including model outputs it
  * produces); tail inputs are the boundary tensors it consumes (head outputs and model inputs), tail outputs
- * the model outputs it produces. Signature defs and all metadata but `min_runtime_version` are dropped.
+ * the model outputs it produces. Each part gets the original's signature defs rebuilt for its own inputs and
+ * outputs, and the metadata entries that stay true of a part (docs/splitting.md).
  *
- * @throws InvalidCutError when k is not an integer in 0..n.
- * @throws UnsupportedModelError for models with several subgraphs or variable tensors.
+ * @throws InvalidCutError when k is not an integer in 0..n, or when cut k is unusable (a variable tensor used on
+ *   both sides, a tensor that cannot travel between models): the message gives the reason and the usable cuts.
+ * @throws UnsupportedModelError when no cut of the model can be used (several subgraphs, a constant output,
+ *   data the writer cannot keep), with the reason.
  */
 export function splitModel(model: TfliteModel, k: number): SplitResult {
   const s = scheduleOf(model);
   checkCut(k, s.n, `a model of ${s.n} ops`);
-  if (model.subgraphs.length !== 1) {
-    throw new UnsupportedModelError(
-      `Expected a model with one subgraph for splitting but received ${model.subgraphs.length} subgraphs`,
+  const whole = modelSplitBlocker(model, s);
+  if (whole !== undefined) {
+    throw new UnsupportedModelError(`This model cannot be split: ${whole}`, {
+      details: { k, reason: whole },
+    });
+  }
+  const blocker = cutBlocker(model, k);
+  if (blocker !== undefined) {
+    const usable = cutPoints(model)
+      .filter((c) => c.usable)
+      .map((c) => c.k);
+    throw new InvalidCutError(
+      `${expected('a usable cut point', `a model of ${s.n} ops`, k)}: ${blocker} (usable cuts: ${ranges(usable)})`,
+      { details: { k, n: s.n, reason: blocker, usable } },
     );
   }
   const graph = model.subgraphs[0]!;
-  const variable = graph.tensors.findIndex((t) => t.isVariable);
-  if (variable >= 0) {
-    throw new UnsupportedModelError(
-      `Expected a model without variable tensors for splitting but received variable tensor ${variable}`,
-    );
-  }
-  const constantOutput = graph.outputs.find(
-    (t) => s.constness[t] !== 0 || (s.producedAt[t]! < 0 && !s.isInput[t]),
-  );
-  if (constantOutput !== undefined) {
-    throw new UnsupportedModelError(
-      `Expected model outputs computed by ops for splitting but received constant output tensor ${constantOutput}`,
-    );
-  }
 
   const boundary = boundaryAt(model, k) as SplitBoundaryTensor[];
   const headOutputs: number[] = [];
@@ -237,6 +311,29 @@ export function splitModel(model: TfliteModel, k: number): SplitResult {
       headInputs: headInputs.map((t) => graph.inputs.indexOf(t)),
     },
   };
+}
+
+/**
+ * Runs a split model by its {@link SplitBoundary}: the head on the model inputs it takes, then the tail on its
+ * inputs (head outputs or model inputs), and returns the original model's outputs in order. Runtime-agnostic:
+ * `runHead` / `runTail` run a part on inputs in part order and return its outputs in part order (they are not
+ * called for a missing side, k = 0 or k = n).
+ */
+export function chainParts<T>(
+  boundary: SplitBoundary,
+  inputs: readonly T[],
+  runHead: (inputs: T[]) => T[],
+  runTail: (inputs: T[]) => T[],
+): T[] {
+  const hasHead = boundary.k > 0;
+  const hasTail = boundary.k < boundary.n;
+  const head = hasHead ? runHead(boundary.headInputs.map((i) => inputs[i]!)) : [];
+  const tail = hasTail
+    ? runTail(boundary.tailInputs.map((src) => (src.from === 'head' ? head[src.index]! : inputs[src.index]!)))
+    : [];
+  return boundary.outputs.map((o) =>
+    o.part === 'head' ? head[o.index]! : o.part === 'tail' ? tail[o.index]! : inputs[o.index]!,
+  );
 }
 
 /** Reads a .tflite file, splits it at cut k ({@link splitModel}) and writes both parts. */

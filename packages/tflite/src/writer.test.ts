@@ -5,7 +5,8 @@ import type { TfliteModel } from './model.js';
 import { BuiltinOperator } from './ops.js';
 import { BuiltinOptionsType } from './options.js';
 import { readModel } from './reader.js';
-import { type FaceModelName, loadFaceModel } from './testing/fixtures.js';
+import { loadReal, REAL_MODELS, realModel } from './real-models.test-util.js';
+import { loadFaceModel } from './testing/fixtures.js';
 import { smallModel } from './testing/small-model.js';
 import { BUFFER_DATA_ALIGNMENT, writeModel } from './writer.js';
 
@@ -50,12 +51,9 @@ function catchError(fn: () => unknown): Error & { code?: string; details?: Recor
 }
 
 describe('writeModel round trip', () => {
-  for (const name of [
-    'face_detection_short_range.tflite',
-    'face_detection_full_range.tflite',
-  ] as FaceModelName[]) {
-    it(`read(write(read(x))) deep-equals read(x) for ${name}`, () => {
-      const original = readModel(loadFaceModel(name));
+  for (const real of REAL_MODELS) {
+    it(`read(write(read(x))) deep-equals read(x) for ${real.name}`, () => {
+      const original = readModel(loadReal(real));
       const written = writeModel(original);
       expectSameModel(readModel(written), original);
       // Deterministic: the same model always gives the same bytes, and writing is a fixed point.
@@ -63,6 +61,66 @@ describe('writeModel round trip', () => {
       expect(Buffer.from(writeModel(readModel(written))).equals(Buffer.from(written))).toBe(true);
     });
   }
+
+  it('keeps what the reader once marked: sparsity, the deprecated signature tag, metadata buffers', () => {
+    const sparse = readModel(loadReal(realModel('face_detection/face_detection_full_range_sparse.tflite')));
+    const back = readModel(writeModel(sparse));
+    const sparseTensors = back.subgraphs[0]!.tensors.filter((t) => t.sparsity !== undefined);
+    expect(sparseTensors).toHaveLength(46);
+    expect(back.metadataBuffer).toEqual(sparse.metadataBuffer);
+    const movenet = readModel(loadReal(realModel('coral/movenet_single_pose_lightning_ptq.tflite')));
+    expect(movenet.unsupported).toBeUndefined();
+    const tag = movenet.signatureDefs![0]!.deprecatedTag;
+    expect(tag).toBeDefined();
+    expect(readModel(writeModel(movenet)).signatureDefs![0]!.deprecatedTag).toBe(tag);
+  });
+
+  it('writes sparsity exactly: index vector types, absent and empty vectors, block maps', () => {
+    const model = smallModel();
+    const t = model.subgraphs[0]!.tensors[1]!;
+    t.sparsity = {
+      traversalOrder: [0, 1, 2, 3, 4],
+      blockMap: [3],
+      dimMetadata: [
+        { format: 0, denseSize: 4 },
+        { format: 1, denseSize: 0, arraySegments: { type: 'int32', values: [0, 2, 70000] } },
+        {
+          format: 1,
+          denseSize: 0,
+          arraySegments: { type: 'uint16', values: [0, 65535] },
+          arrayIndices: { type: 'uint8', values: [] },
+        },
+        { format: 1, denseSize: 0, arrayIndices: { type: 'uint8' } },
+        { format: 0, denseSize: 2 },
+      ],
+    };
+    const back = readModel(writeModel(model));
+    expect(back.subgraphs[0]!.tensors[1]!.sparsity).toEqual(t.sparsity);
+    // Values that do not fit their vector's element type are refused, not wrapped.
+    t.sparsity.dimMetadata![2]!.arraySegments!.values = [70000];
+    expect(catchError(() => writeModel(model)).message).toMatch(/arraySegments\.values\[0\]/);
+  });
+
+  it('writes custom quantization bytes 16-byte aligned, variant sub-types and the deprecated tag', () => {
+    const model = smallModel();
+    const custom = new Uint8Array([9, 8, 7, 6, 5]);
+    model.subgraphs[0]!.tensors[0]!.quantization = { quantizedDimension: 0, details: { custom } };
+    model.subgraphs[0]!.tensors[2]!.quantization = { quantizedDimension: 0, details: {} };
+    model.subgraphs[0]!.tensors[3]!.variantTensors = [
+      { type: 0, hasRank: true, shape: [2, -1] },
+      { type: 9, hasRank: false },
+    ];
+    model.signatureDefs![0]!.deprecatedTag = 'serve';
+    const back = readModel(writeModel(model));
+    const q = back.subgraphs[0]!.tensors[0]!.quantization!;
+    expect([...q.details!.custom!]).toEqual([...custom]);
+    expect(q.details!.custom!.byteOffset % 16).toBe(0);
+    expect(back.subgraphs[0]!.tensors[2]!.quantization!.details).toEqual({});
+    expect(back.subgraphs[0]!.tensors[3]!.variantTensors).toEqual(
+      model.subgraphs[0]!.tensors[3]!.variantTensors,
+    );
+    expect(back.signatureDefs![0]!.deprecatedTag).toBe('serve');
+  });
 
   it('round-trips the small model with every optional part', () => {
     const model = smallModel();
@@ -147,7 +205,7 @@ describe('writeModel refusals', () => {
   it('refuses tensors, operators, subgraphs and models the reader marked', () => {
     const marks: ((m: TfliteModel) => void)[] = [
       (m) => {
-        m.subgraphs[0]!.tensors[2]!.unsupported = ['sparse tensor'];
+        m.subgraphs[0]!.tensors[2]!.unsupported = ['unknown field id(s) 10'];
       },
       (m) => {
         m.subgraphs[0]!.operators[2]!.unsupported = ['unknown field id(s) 11'];
@@ -156,7 +214,7 @@ describe('writeModel refusals', () => {
         m.subgraphs[0]!.unsupported = ['unknown field id(s) 5'];
       },
       (m) => {
-        m.unsupported = ['deprecated_tag'];
+        m.unsupported = ['unknown field id(s) 8'];
       },
       (m) => {
         m.buffers[1] = { offset: 1000, size: 24 };

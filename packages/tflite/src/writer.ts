@@ -15,9 +15,12 @@ import type {
   Operator,
   OperatorCode,
   Quantization,
+  SparseIndexVector,
+  SparsityParameters,
   SubGraph,
   Tensor,
   TfliteModel,
+  VariantSubType,
 } from './model.js';
 import { builtinOperatorName } from './ops.js';
 import { getOptionsSpec, type OptionFieldKind, type OptionsTableSpec } from './options.js';
@@ -26,9 +29,17 @@ import { TFLITE_FILE_IDENTIFIER } from './reader.js';
 /** Alignment of constant data, in bytes. */
 export const BUFFER_DATA_ALIGNMENT = 16;
 
+/** SparseIndexVector union ids and element kinds (schema: Int32Vector 1, Uint16Vector 2, Uint8Vector 3). */
+const SPARSE_INDEX = {
+  int32: { id: 1, kind: 'int32' },
+  uint16: { id: 2, kind: 'uint16' },
+  uint8: { id: 3, kind: 'uint8' },
+} as const;
+
 const INT_RANGE: Readonly<Record<string, readonly [number, number]>> = {
   int8: [-128, 127],
   uint8: [0, 255],
+  uint16: [0, 0xffff],
   int32: [-0x8000_0000, 0x7fff_ffff],
   uint32: [0, 0xffff_ffff],
   int64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
@@ -48,6 +59,21 @@ export function writeModel(model: TfliteModel): Uint8Array {
   }
   new ModelChecker(model).check();
   return new ModelWriter(model).write();
+}
+
+/**
+ * Why {@link writeModel} would refuse this model (the message of its `UnsupportedModelError`), or undefined when it
+ * can write it. Cheap: runs the writer's checks without serialising. Lets callers such as the cut finder say up
+ * front that no part of a model can be written, instead of failing later.
+ */
+export function unwritableReason(model: TfliteModel): string | undefined {
+  try {
+    new ModelChecker(model).check();
+    return undefined;
+  } catch (err) {
+    if (err instanceof UnsupportedModelError || err instanceof InvalidModelError) return err.message;
+    throw err;
+  }
 }
 
 function invalid(what: string, path: string, received: unknown): never {
@@ -121,6 +147,8 @@ class ModelChecker {
     m.signatureDefs?.forEach((s, i) => {
       const path = `model.signatureDefs[${i}]`;
       this.index(s.subgraphIndex, m.subgraphs.length, `${path}.subgraphIndex`);
+      if (s.deprecatedTag !== undefined && typeof s.deprecatedTag !== 'string')
+        invalid('a string', `${path}.deprecatedTag`, s.deprecatedTag);
       const n = m.subgraphs[s.subgraphIndex]!.tensors.length;
       for (const [list, key] of [
         [s.inputs, 'inputs'],
@@ -170,6 +198,12 @@ class ModelChecker {
     this.index(t.buffer, this.m.buffers.length, `${path}.buffer`);
     if (typeof t.name !== 'string') invalid('a string', `${path}.name`, t.name);
     if (t.quantization !== undefined) this.quantization(t.quantization, `${path}.quantization`);
+    if (t.sparsity !== undefined) this.sparsity(t.sparsity, `${path}.sparsity`);
+    t.variantTensors?.forEach((v, i) => {
+      const vp = `${path}.variantTensors[${i}]`;
+      checkInt(v.type, 'int8', `${vp}.type`);
+      if (v.shape !== undefined) checkInts(v.shape, 'int32', `${vp}.shape`);
+    });
   }
 
   private quantization(q: Quantization, path: string): void {
@@ -178,6 +212,28 @@ class ModelChecker {
     if (q.max !== undefined) checkNumbers(q.max, `${path}.max`);
     if (q.scale !== undefined) checkNumbers(q.scale, `${path}.scale`);
     if (q.zeroPoint !== undefined) checkInts(q.zeroPoint, 'int64', `${path}.zeroPoint`);
+    const custom = q.details?.custom;
+    if (custom !== undefined && !(custom instanceof Uint8Array))
+      invalid('a Uint8Array', `${path}.details.custom`, custom);
+  }
+
+  private sparsity(s: SparsityParameters, path: string): void {
+    if (s.traversalOrder !== undefined) checkInts(s.traversalOrder, 'int32', `${path}.traversalOrder`);
+    if (s.blockMap !== undefined) checkInts(s.blockMap, 'int32', `${path}.blockMap`);
+    s.dimMetadata?.forEach((d, i) => {
+      const dp = `${path}.dimMetadata[${i}]`;
+      checkInt(d.format, 'int8', `${dp}.format`);
+      checkInt(d.denseSize, 'int32', `${dp}.denseSize`);
+      for (const [v, key] of [
+        [d.arraySegments, 'arraySegments'],
+        [d.arrayIndices, 'arrayIndices'],
+      ] as const) {
+        if (v === undefined) continue;
+        const spec = Object.hasOwn(SPARSE_INDEX, v.type) ? SPARSE_INDEX[v.type] : undefined;
+        if (spec === undefined) invalid("'int32', 'uint16' or 'uint8'", `${dp}.${key}.type`, v.type);
+        if (v.values !== undefined) checkInts(v.values, spec.kind, `${dp}.${key}.values`);
+      }
+    });
   }
 
   private operator(op: Operator, index: number, tensorCount: number, sgPath: string): void {
@@ -302,6 +358,7 @@ class ModelWriter {
     if (m.signatureDefs !== undefined) {
       this.tableVector(table.slot(7), m.signatureDefs, (s) => {
         const st = new TableBuilder().offset(0).offset(1).scalar(4, 'uint32', s.subgraphIndex, 0);
+        this.optionalOffset(st, 3, s.deprecatedTag);
         const w = b.endTable(this.optionalOffset(st, 2, s.signatureKey));
         const maps = (slot: number, list: typeof s.inputs) =>
           this.tableVector(slot, list, (tm) => {
@@ -318,6 +375,7 @@ class ModelWriter {
         maps(w.slot(0), s.inputs);
         maps(w.slot(1), s.outputs);
         if (s.signatureKey !== undefined) b.patch(w.slot(2), b.string(s.signatureKey));
+        if (s.deprecatedTag !== undefined) b.patch(w.slot(3), b.string(s.deprecatedTag));
         return w.pos;
       });
     }
@@ -386,25 +444,82 @@ class ModelWriter {
       .scalar(5, 'bool', tensor.isVariable, false)
       .scalar(8, 'bool', tensor.hasRank, false);
     if (tensor.quantization !== undefined) t.offset(4);
+    if (tensor.sparsity !== undefined) t.offset(6);
     if (tensor.shapeSignature !== undefined) t.offset(7);
+    if (tensor.variantTensors !== undefined) t.offset(9);
     const w = b.endTable(t);
     b.patch(w.slot(0), b.vector('int32', tensor.shape));
     b.patch(w.slot(3), b.string(tensor.name));
-    const q = tensor.quantization;
-    if (q !== undefined) {
-      const qt = new TableBuilder().scalar(6, 'int32', q.quantizedDimension, 0);
-      if (q.min !== undefined) qt.offset(0);
-      if (q.max !== undefined) qt.offset(1);
-      if (q.scale !== undefined) qt.offset(2);
-      if (q.zeroPoint !== undefined) qt.offset(3);
-      const qw = b.endTable(qt);
-      b.patch(w.slot(4), qw.pos);
-      if (q.min !== undefined) b.patch(qw.slot(0), b.vector('float32', q.min));
-      if (q.max !== undefined) b.patch(qw.slot(1), b.vector('float32', q.max));
-      if (q.scale !== undefined) b.patch(qw.slot(2), b.vector('float32', q.scale));
-      if (q.zeroPoint !== undefined) b.patch(qw.slot(3), b.vector('int64', q.zeroPoint));
-    }
+    if (tensor.quantization !== undefined) b.patch(w.slot(4), this.quantization(tensor.quantization));
+    if (tensor.sparsity !== undefined) b.patch(w.slot(6), this.sparsity(tensor.sparsity));
     if (tensor.shapeSignature !== undefined) b.patch(w.slot(7), b.vector('int32', tensor.shapeSignature));
+    if (tensor.variantTensors !== undefined)
+      this.tableVector(w.slot(9), tensor.variantTensors, (v) => this.variantSubType(v));
+    return w.pos;
+  }
+
+  private quantization(q: Quantization): number {
+    const { b } = this;
+    const qt = new TableBuilder().scalar(6, 'int32', q.quantizedDimension, 0);
+    if (q.min !== undefined) qt.offset(0);
+    if (q.max !== undefined) qt.offset(1);
+    if (q.scale !== undefined) qt.offset(2);
+    if (q.zeroPoint !== undefined) qt.offset(3);
+    // QuantizationDetails union: type 1 = CustomQuantization, the only member.
+    if (q.details !== undefined) qt.scalar(4, 'uint8', 1, 0).offset(5);
+    const qw = b.endTable(qt);
+    if (q.min !== undefined) b.patch(qw.slot(0), b.vector('float32', q.min));
+    if (q.max !== undefined) b.patch(qw.slot(1), b.vector('float32', q.max));
+    if (q.scale !== undefined) b.patch(qw.slot(2), b.vector('float32', q.scale));
+    if (q.zeroPoint !== undefined) b.patch(qw.slot(3), b.vector('int64', q.zeroPoint));
+    const custom = q.details?.custom;
+    if (q.details !== undefined) {
+      const dw = b.endTable(custom === undefined ? new TableBuilder() : new TableBuilder().offset(0));
+      b.patch(qw.slot(5), dw.pos);
+      // The schema asks for `custom:[ubyte] (force_align: 16)`, which flatc ignores: align it here.
+      if (custom !== undefined) b.patch(dw.slot(0), b.byteVector(custom, 16));
+    }
+    return qw.pos;
+  }
+
+  private sparsity(s: SparsityParameters): number {
+    const { b } = this;
+    const st = new TableBuilder();
+    if (s.traversalOrder !== undefined) st.offset(0);
+    if (s.blockMap !== undefined) st.offset(1);
+    if (s.dimMetadata !== undefined) st.offset(2);
+    const sw = b.endTable(st);
+    if (s.traversalOrder !== undefined) b.patch(sw.slot(0), b.vector('int32', s.traversalOrder));
+    if (s.blockMap !== undefined) b.patch(sw.slot(1), b.vector('int32', s.blockMap));
+    if (s.dimMetadata === undefined) return sw.pos;
+    this.tableVector(sw.slot(2), s.dimMetadata, (d) => {
+      const dt = new TableBuilder().scalar(0, 'int8', d.format, 0).scalar(1, 'int32', d.denseSize, 0);
+      if (d.arraySegments !== undefined)
+        dt.scalar(2, 'uint8', SPARSE_INDEX[d.arraySegments.type].id, 0).offset(3);
+      if (d.arrayIndices !== undefined)
+        dt.scalar(4, 'uint8', SPARSE_INDEX[d.arrayIndices.type].id, 0).offset(5);
+      const dw = b.endTable(dt);
+      if (d.arraySegments !== undefined) b.patch(dw.slot(3), this.sparseIndexVector(d.arraySegments));
+      if (d.arrayIndices !== undefined) b.patch(dw.slot(5), this.sparseIndexVector(d.arrayIndices));
+      return dw.pos;
+    });
+    return sw.pos;
+  }
+
+  /** Int32Vector / Uint16Vector / Uint8Vector { values }: vectors start 4-aligned (the schema's force_align: 4). */
+  private sparseIndexVector(v: SparseIndexVector): number {
+    const { b } = this;
+    const w = b.endTable(v.values === undefined ? new TableBuilder() : new TableBuilder().offset(0));
+    if (v.values !== undefined) b.patch(w.slot(0), b.vector(SPARSE_INDEX[v.type].kind, v.values));
+    return w.pos;
+  }
+
+  private variantSubType(v: VariantSubType): number {
+    const { b } = this;
+    const t = new TableBuilder().scalar(1, 'int8', v.type, 0).scalar(2, 'bool', v.hasRank, false);
+    if (v.shape !== undefined) t.offset(0);
+    const w = b.endTable(t);
+    if (v.shape !== undefined) b.patch(w.slot(0), b.vector('int32', v.shape));
     return w.pos;
   }
 
