@@ -9,7 +9,7 @@ import { defaultModel } from '@swapless/queueing';
 import { readModel } from '@swapless/tflite';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildCatalog, compiledCatalog, type TenantCatalog } from './catalog.js';
-import { assertServable, classifyModel, edgetpuPart } from './classes.js';
+import { assertServable, assertSplittable, classifyModel, edgetpuPart } from './classes.js';
 import { planWorkload } from './plan.js';
 import { createPolicy, POLICY_NAMES } from './policy.js';
 import { baselineChoices } from './search.js';
@@ -98,8 +98,18 @@ describe('assertServable and edgetpuPart', () => {
       /^f: float model: nothing maps to the Edge TPU$/,
     );
     expect(() => edgetpuPart(classOf(coral('mobilenet_v1_0.25_128_quant_edgetpu.tflite')), 'c')).toThrowError(
-      /give the uncompiled quantized model instead/,
+      /^c: compiled .*; to split, emulate or compile it SwapLess needs its source: give the uncompiled/,
     );
+  });
+
+  it('assertSplittable refuses compiled models and custom ops, lets CPU-only models through', () => {
+    expect(() => assertSplittable(classOf(SELFIE), 's')).toThrowError(
+      /^s: cannot run here: custom op Convolution2DTransposeBias$/,
+    );
+    expect(() =>
+      assertSplittable(classOf(coral('mobilenet_v1_0.25_128_quant_edgetpu.tflite')), 'c'),
+    ).toThrowError(/needs its source/);
+    expect(() => assertSplittable(classOf(FACE), 'f')).not.toThrow();
   });
 });
 

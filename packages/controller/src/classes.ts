@@ -126,18 +126,32 @@ export function assertServable(cls: ModelClass, subject: string, options: Servab
 }
 
 /**
- * The Edge TPU part of a model for a command that times or compiles it (`emulate`, `compile`): the end of its
- * mappable prefix, or `UnsupportedModelError` when there is none — `nothing of this model maps to the Edge TPU
- * (op 0 is CAST)`, `float model: …`, or for a compiled model the advice to give its uncompiled source.
- * `subject` names the model in the message.
+ * Refuses a model that cannot be split and run on the CPU here (`demo`, and the first step of `emulate` and
+ * `compile`): `UnsupportedModelError` starting with `subject` — `cannot run here: custom op X`, or for a compiled
+ * model the advice to give its uncompiled source.
  */
-export function edgetpuPart(cls: ModelClass, subject: string): number {
+export function assertSplittable(cls: ModelClass, subject: string): void {
   if (cls.kind === 'compiled') {
     throw new UnsupportedModelError(
-      `${subject}: ${cls.reason}; the emulator and the compiler need its source: ${GIVE_UNCOMPILED}`,
+      `${subject}: ${cls.reason}; to split, emulate or compile it SwapLess needs its source: ${GIVE_UNCOMPILED}`,
       { details: { kind: cls.kind, reason: cls.reason } },
     );
   }
+  if (cls.kind === 'unrunnable') {
+    throw new UnsupportedModelError(`${subject}: ${cls.reason}`, {
+      details: { kind: cls.kind, reason: cls.reason },
+    });
+  }
+}
+
+/**
+ * The Edge TPU part of a model for a command that times or compiles it (`emulate`, `compile`): the end of its
+ * mappable prefix, or `UnsupportedModelError` when there is none — `nothing of this model maps to the Edge TPU
+ * (op 0 is CAST)`, `float model: …`, or for a compiled model the advice to give its uncompiled source. A model
+ * with a custom op after a mappable prefix still has an Edge TPU part. `subject` names the model in the message.
+ */
+export function edgetpuPart(cls: ModelClass, subject: string): number {
+  if (cls.kind === 'compiled') assertSplittable(cls, subject);
   if (cls.edgetpuPrefix > 0) return cls.edgetpuPrefix;
   const why = cls.unmappable ?? 'nothing of this model maps to the Edge TPU';
   throw new UnsupportedModelError(`${subject}: ${why}`, { details: { kind: cls.kind, reason: why } });

@@ -9,6 +9,7 @@ export {
 } from './catalog.js';
 export {
   assertServable,
+  assertSplittable,
   classifyModel,
   edgetpuPart,
   GIVE_UNCOMPILED,
