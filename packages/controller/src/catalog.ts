@@ -187,11 +187,7 @@ export function compiledCatalog(model: Uint8Array, options: CompiledCatalogOptio
   const name = options.name ?? sha256.slice(0, 12);
   if (cls.kind !== 'compiled') {
     throw new UnsupportedModelError(
-      expected(
-        'a model compiled by edgetpu_compiler',
-        `the compiled catalog of ${name}`,
-        `a ${cls.kind} model`,
-      ),
+      `Expected a model compiled by edgetpu_compiler for the compiled catalog of ${name} but received a ${cls.kind} model`,
     );
   }
   return {
