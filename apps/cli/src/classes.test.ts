@@ -247,6 +247,29 @@ describe('plan and bench: float models are CPU-only tenants', () => {
     }
   });
 
+  it('more CPU-only tenants than cores: exit 1 naming them, before profiling (not a usage error)', async () => {
+    const path = join(cacheDir(), 'two-floats.json');
+    await writeFile(
+      path,
+      JSON.stringify({
+        cpu: { cores: 1 },
+        tenants: [
+          { name: 'face', model: FACE, rate: 5 },
+          { name: 'hand', model: FLOATS[3], rate: 5 },
+        ],
+      }),
+    );
+    for (const command of ['plan', 'bench']) {
+      const r = await cli(command, path, '--json');
+      expect(r.status).toBe(1);
+      expect(JSON.parse(r.out).error).toMatchObject({
+        code: 'SWAPLESS_INVALID_CONFIG',
+        message:
+          '/cpu/cores: Expected at least 2 CPU cores for the tenants that always have a CPU stage (face, hand: not all of their model maps to the Edge TPU) but received 1',
+      });
+    }
+  });
+
   it('a CPU-only model that is not float says which op stops it', async () => {
     const path = await workload([{ name: 'pose', model: MOVENET, rate: 5 }]);
     const r = await cli('plan', path, ...PROFILING, '--no-simulate', '--json');

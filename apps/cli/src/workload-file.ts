@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { assertServable, buildCatalog, classifyModel, type PolicyTenant } from '@swapless/controller';
-import { parseWorkload, SwapLessIoError, type Workload } from '@swapless/core';
+import { InvalidConfigError, parseWorkload, SwapLessIoError, type Workload } from '@swapless/core';
 import { readModel } from '@swapless/tflite';
 import { intFlag } from './args.js';
 import { readBytes, resolveModelPath } from './model-file.js';
@@ -62,13 +62,21 @@ export async function prepareTenants(
   // Every model is read and classified before anything is profiled: a tenant the planner cannot serve (a custom
   // op nothing here runs, a compiled model under emulation) is refused at once, by name.
   const files = new Map<string, Uint8Array>();
+  const alwaysCpu: string[] = [];
   for (const t of workload.tenants) {
     let bytes = files.get(t.model);
     if (bytes === undefined) {
       bytes = await readBytes(await resolveModelPath(t.model));
       files.set(t.model, bytes);
     }
-    assertServable(classifyModel(readModel(bytes)), `tenant ${JSON.stringify(t.name)}`);
+    const cls = classifyModel(readModel(bytes));
+    assertServable(cls, `tenant ${JSON.stringify(t.name)}`);
+    // Whatever the cut, part of these models runs on the CPU: each such tenant needs a core of its own.
+    if (cls.edgetpuPrefix < cls.n) alwaysCpu.push(t.name);
+  }
+  if (alwaysCpu.length > workload.cpu.cores) {
+    const problem = `/cpu/cores: Expected at least ${alwaysCpu.length} CPU cores for the tenants that always have a CPU stage (${alwaysCpu.join(', ')}: not all of their model maps to the Edge TPU) but received ${workload.cpu.cores}`;
+    throw new InvalidConfigError(problem, [problem]);
   }
   const bar = progressBar(stderrSink);
   const byModel = new Map<string, { bytes: Uint8Array; catalog: PolicyTenant['catalog'] }>();

@@ -206,6 +206,20 @@ describe('policies with CPU-only and compiled tenants (synthetic catalogs)', () 
     }
   });
 
+  it('with fewer cores than CPU stages that must run, every policy refuses with a typed error', () => {
+    const two = [
+      { name: 'float', rate: 10, catalog: cpuOnly() },
+      { name: 'float2', rate: 10, catalog: cpuOnly() },
+    ];
+    for (const name of POLICY_NAMES) {
+      const policy =
+        name === 'oracle' ? createPolicy('oracle', { seed: 1, durationMs: 2_000 }) : createPolicy(name);
+      expect(() => policy.initial({ tenants: two, cores: 1 }), name).toThrowError(
+        expect.objectContaining({ code: ErrorCodes.INVALID_ARGUMENT }),
+      );
+    }
+  });
+
   it('every policy runs them in the simulator and never moves them', () => {
     for (const name of POLICY_NAMES) {
       const policy =

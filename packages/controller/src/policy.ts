@@ -358,7 +358,16 @@ export function oracleSearch(ctx: PolicyContext, options: OracleOptions = {}): O
 /** The oracle: the best static configuration found by {@link oracleSearch} at the context's rates. */
 export function oraclePolicy(options: OracleOptions = {}): Policy {
   return staticPolicy('oracle', (ctx) => {
-    const best = oracleSearch(ctx, options)[0]!;
+    const best = oracleSearch(ctx, options)[0];
+    if (best === undefined) {
+      throw new InvalidArgumentError(
+        expected(
+          `enough cores for a CPU stage per tenant that needs one`,
+          `the oracle of ${ctx.tenants.length} tenants`,
+          ctx.cores,
+        ),
+      );
+    }
     return {
       choices: best.choices,
       predictedMs: best.predictedMs,
