@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { POLICY_NAMES } from '@swapless/controller';
 import { describe, expect, it } from 'vitest';
 import { cli, useTempCache } from './test-util.js';
 
@@ -192,13 +193,7 @@ describe('plan and bench: float models are CPU-only tenants', () => {
     expect(r.status).toBe(0);
     const j = JSON.parse(r.out);
     expect(j.tenants[0]).toMatchObject({ name: 'face', kind: 'cpu-only' });
-    expect(j.policies.map((p: { policy: string }) => p.policy)).toEqual([
-      'swapless',
-      'default',
-      'cpu',
-      'fixed',
-      'oracle',
-    ]);
+    expect(j.policies.map((p: { policy: string }) => p.policy)).toEqual([...POLICY_NAMES]);
     for (const p of j.policies) {
       expect(p.tenants[0].stages.tpuServiceMs).toBe(0);
       expect(p.tenants[0].throughputPerS).toBeGreaterThan(0);

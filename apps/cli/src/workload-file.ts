@@ -108,24 +108,27 @@ export async function prepareTenants(
   });
 }
 
-/** How each tenant is placed, for the output of `plan` and `bench` (JSON `tenants`). */
-export function tenantClasses(
-  tenants: readonly PreparedTenant[],
-): { name: string; model: string; kind: string; reason: string | null }[] {
-  return tenants.map((t) => ({
-    name: t.name,
-    model: t.catalog.model,
-    kind: t.catalog.kind,
-    reason: t.catalog.reason,
-  }));
-}
-
-/** One line per tenant that is not partitioned, e.g. `face: CPU-only (float model: nothing maps to the Edge TPU)`. */
-export function classLines(tenants: readonly PreparedTenant[]): string[] {
-  return tenants
-    .filter((t) => t.catalog.kind !== 'partitioned')
-    .map(
-      (t) =>
-        `${t.name}: ${t.catalog.kind === 'cpu-only' ? 'CPU-only' : t.catalog.kind} (${t.catalog.reason ?? 'no reason given'})`,
-    );
+/**
+ * How each tenant is placed, for the output of `plan` and `bench`: `json` (the JSON `tenants`: name, model,
+ * kind, reason) and `lines`, one per tenant that is not partitioned, e.g. `face: CPU-only (float model: nothing
+ * maps to the Edge TPU)`.
+ */
+export function tenantClasses(tenants: readonly PreparedTenant[]): {
+  json: { name: string; model: string; kind: string; reason: string | null }[];
+  lines: string[];
+} {
+  return {
+    json: tenants.map((t) => ({
+      name: t.name,
+      model: t.catalog.model,
+      kind: t.catalog.kind,
+      reason: t.catalog.reason,
+    })),
+    lines: tenants
+      .filter((t) => t.catalog.kind !== 'partitioned')
+      .map(
+        (t) =>
+          `${t.name}: ${t.catalog.kind === 'cpu-only' ? 'CPU-only' : t.catalog.kind} (${t.catalog.reason ?? 'no reason given'})`,
+      ),
+  };
 }

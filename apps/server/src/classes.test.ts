@@ -8,11 +8,11 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createInterpreter } from '@swapless/edgetpu';
 import { SeededRandom } from '@swapless/tflite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatBanner } from './banner.js';
 import { describeTenants, type RunningServer, startServer } from './server.js';
+import { reference, testServerConfig } from './test-support.js';
 
 const require = createRequire(import.meta.url);
 const read = (path: string) => readFileSync(path);
@@ -42,12 +42,7 @@ beforeAll(async () => {
   }
   server = await startServer(
     {
-      host: '127.0.0.1',
-      port: 0,
-      repository: repo,
-      stateDir: join(work, 'state'),
-      profiling: { repetitions: 2, maxCuts: 3 },
-      tickMs: 250,
+      ...testServerConfig(work, repo),
       // Two tenants with a CPU stage each (face, face2 below) need two cores.
       cores: 2,
       logLevel: 'silent',
@@ -76,16 +71,7 @@ function faceInput(seed: number): Float32Array {
 }
 
 /** The float model run alone on one interpreter. */
-function alone(x: Float32Array): number[][] {
-  const it = createInterpreter(new Uint8Array(FACE), { threads: 1 });
-  try {
-    it.setInput(0, x);
-    it.invoke();
-    return it.outputs.map((_, i) => Array.from(it.getOutput(i) as Float32Array));
-  } finally {
-    it.dispose();
-  }
-}
+const alone = (x: Float32Array) => reference(new Uint8Array(FACE), x);
 
 const post = (path: string, body: unknown) =>
   fetch(`${base}${path}`, {

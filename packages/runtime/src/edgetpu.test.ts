@@ -26,24 +26,38 @@ afterEach(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const calls = () => readFileSync(log, 'utf8').trim().split('\n').filter(Boolean);
+/** Coral's MobileNet compiled by edgetpu_compiler: one edgetpu-custom-op (fixtures/models/README.md). */
+const COMPILED_MODEL = new Uint8Array(
+  readFileSync(
+    fileURLToPath(
+      new URL('../../../fixtures/models/coral/mobilenet_v1_0.25_128_quant_edgetpu.tflite', import.meta.url),
+    ),
+  ),
+);
+
+/** A runtime on the mock delegate whose head compiler records the cut of every head it is asked for. */
+async function mockRuntime(cores: number, device?: string) {
+  const compiled: number[] = [];
+  const rt = await createRuntime({
+    cores,
+    device: {
+      edgetpu: {
+        library: mock,
+        ...(device !== undefined ? { device } : {}),
+        compileHead: (head, info) => {
+          compiled.push(info.k);
+          return head;
+        },
+      },
+    },
+  });
+  return { rt, compiled };
+}
 
 describe('edgetpu backend (mock delegate)', () => {
   it('runs heads through the Edge TPU delegate, switches variants, and destroys delegates on close', async () => {
     const model = testNetBytes(3);
-    const compiled: number[] = [];
-    const rt = await createRuntime({
-      cores: 2,
-      device: {
-        edgetpu: {
-          library: mock,
-          device: 'usb:0',
-          compileHead: (head, info) => {
-            compiled.push(info.k);
-            return head;
-          },
-        },
-      },
-    });
+    const { rt, compiled } = await mockRuntime(2, 'usb:0');
     expect(rt.backend).toBe('edgetpu');
     expect(rt.stats().tpu.holder).toBeNull();
     await rt.addTenant({ name: 'a', model, choice: { k: 4, cores: 1 } });
@@ -69,38 +83,16 @@ describe('edgetpu backend (mock delegate)', () => {
   });
 
   it('serves a compiled *_edgetpu.tflite whole through the delegate: fixed at k = n, no CPU stage', async () => {
-    const compiled = new Uint8Array(
-      readFileSync(
-        fileURLToPath(
-          new URL(
-            '../../../fixtures/models/coral/mobilenet_v1_0.25_128_quant_edgetpu.tflite',
-            import.meta.url,
-          ),
-        ),
-      ),
-    );
-    const heads: number[] = [];
-    const rt = await createRuntime({
-      cores: 1,
-      device: {
-        edgetpu: {
-          library: mock,
-          compileHead: (head, info) => {
-            heads.push(info.k);
-            return head;
-          },
-        },
-      },
-    });
+    const { rt, compiled: heads } = await mockRuntime(1);
     try {
       await expect(
-        rt.addTenant({ name: 'cls', model: compiled, choice: { k: 0, cores: 1 } }),
+        rt.addTenant({ name: 'cls', model: COMPILED_MODEL, choice: { k: 0, cores: 1 } }),
       ).rejects.toMatchObject({ code: ErrorCodes.INVALID_ARGUMENT, details: { reason: 'compiled-model' } });
-      await rt.addTenant({ name: 'cls', model: compiled, choice: { k: 1, cores: 0 } });
+      await rt.addTenant({ name: 'cls', model: COMPILED_MODEL, choice: { k: 1, cores: 0 } });
       const x = new Uint8Array(128 * 128 * 3);
       for (let j = 0; j < x.length; j++) x[j] = (j * 13) & 0xff;
       // The model run alone through the same delegate.
-      const alone = createInterpreter(compiled, { delegate: 'edgetpu', edgetpu: { library: mock } });
+      const alone = createInterpreter(COMPILED_MODEL, { delegate: 'edgetpu', edgetpu: { library: mock } });
       alone.setInput(0, x);
       alone.invoke();
       const want = alone.getOutput(0) as Uint8Array;
@@ -123,19 +115,9 @@ describe('edgetpu backend (mock delegate)', () => {
   });
 
   it('the emulated backend refuses a compiled model: give the uncompiled one', async () => {
-    const compiled = new Uint8Array(
-      readFileSync(
-        fileURLToPath(
-          new URL(
-            '../../../fixtures/models/coral/mobilenet_v1_0.25_128_quant_edgetpu.tflite',
-            import.meta.url,
-          ),
-        ),
-      ),
-    );
     const rt = await createRuntime({ cores: 1 });
     await expect(
-      rt.addTenant({ name: 'cls', model: compiled, choice: { k: 1, cores: 0 } }),
+      rt.addTenant({ name: 'cls', model: COMPILED_MODEL, choice: { k: 1, cores: 0 } }),
     ).rejects.toMatchObject({
       code: ErrorCodes.UNSUPPORTED_MODEL,
       message: expect.stringMatching(/give the \.tflite that was passed to edgetpu_compiler/),

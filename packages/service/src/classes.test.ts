@@ -2,16 +2,13 @@
 // naming the tenant, a compiled model is refused under emulation and served whole on a real Edge TPU (the mock
 // libedgetpu of native/tflite-addon/test/mock-edgetpu claims the edgetpu-custom-op and fills its outputs).
 import { readFileSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ErrorCodes, type ProgressEvent } from '@swapless/core';
 import { createInterpreter, type InterpreterOptions, type TensorArray } from '@swapless/edgetpu';
 import { buildTestNet, SeededRandom, writeModel } from '@swapless/tflite';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createService, type Service, type ServiceOptions } from './index.js';
+import { describe, expect, inject, it } from 'vitest';
+import { serviceFactory, usePrivateCache } from './test-support.js';
 
 const mock = inject('mockEdgeTpuLibrary');
 const require = createRequire(import.meta.url);
@@ -42,32 +39,8 @@ function faceInput(seed: number): Float32Array {
   return x;
 }
 
-let previousCache: string | undefined;
-beforeAll(async () => {
-  previousCache = process.env.SWAPLESS_CACHE_DIR;
-  process.env.SWAPLESS_CACHE_DIR = await mkdtemp(join(tmpdir(), 'swapless-service-classes-'));
-});
-afterAll(() => {
-  if (previousCache === undefined) delete process.env.SWAPLESS_CACHE_DIR;
-  else process.env.SWAPLESS_CACHE_DIR = previousCache;
-});
-
-const open: Service[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((s) => s.close()));
-});
-
-async function service(options: ServiceOptions = {}): Promise<Service> {
-  const s = await createService({
-    cores: 2,
-    tickMs: 3_600_000,
-    profiling: { repetitions: 3, maxCuts: 4 },
-    emulator: { timeScale: 0 },
-    ...options,
-  });
-  open.push(s);
-  return s;
-}
+usePrivateCache();
+const service = serviceFactory();
 
 describe('a float model is a CPU-only tenant', () => {
   it('is planned beside a partitioned tenant (k = 0, cores chosen) and answers what the model alone answers', async () => {

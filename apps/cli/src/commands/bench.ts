@@ -16,13 +16,7 @@ import { type LiveRun, runPolicyLive } from '../bench-live.js';
 import type { Command } from '../command.js';
 import { table } from '../output.js';
 import { lineChart } from '../svg.js';
-import {
-  classLines,
-  prepareTenants,
-  profilingOptions,
-  readWorkloadFile,
-  tenantClasses,
-} from '../workload-file.js';
+import { prepareTenants, profilingOptions, readWorkloadFile, tenantClasses } from '../workload-file.js';
 
 const help = `Usage: swapless bench WORKLOAD.json [--policies default,cpu,fixed,swapless,oracle] [--mode sim|live]
                       [--out DIR] [--json]
@@ -104,6 +98,7 @@ export const benchCommand: Command = {
     const workload = cores === coresRequested ? asRead : { ...asRead, cpu: { ...asRead.cpu, cores } };
 
     const tenants = await prepareTenants(workload, values);
+    const classes = tenantClasses(tenants);
     const durationMs = workload.durationS * 1000;
     const phases = workload.phases.map((p) => ({ atS: p.atS, rates: p.rates }));
     const runs: Run[] = [];
@@ -175,7 +170,7 @@ export const benchCommand: Command = {
       coresNote,
       durationS: workload.durationS,
       seed: workload.seed,
-      tenants: tenantClasses(tenants),
+      tenants: classes.json,
       policies: runs.map((r) => ({
         policy: r.policy,
         meanResponseMs: r.meanResponseMs,
@@ -300,7 +295,7 @@ export const benchCommand: Command = {
             '',
             `Mode: ${mode} — ${result.source}. Device ${workload.device}, ${workload.cpu.cores} CPU cores, ${workload.durationS} s, seed ${workload.seed}.`,
             ...(coresNote === null ? [] : ['', `Note: ${coresNote}.`]),
-            ...classLines(tenants).flatMap((l, i) => [
+            ...classes.lines.flatMap((l, i) => [
               ...(i === 0 ? [''] : []),
               `- ${l}: no Edge TPU stage in any policy`,
             ]),
@@ -332,7 +327,7 @@ export const benchCommand: Command = {
       [
         `${path} — ${result.source}; ${workload.device}, ${workload.cpu.cores} cores, ${workload.durationS} s, seed ${workload.seed}`,
         ...(coresNote === null ? [] : [`note: ${coresNote}`]),
-        ...classLines(tenants).map((l) => `${l}: no Edge TPU stage in any policy`),
+        ...classes.lines.map((l) => `${l}: no Edge TPU stage in any policy`),
         summary,
         ...skipped.map((x) => `  ${x.policy}: not run — ${x.reason}`),
         '',

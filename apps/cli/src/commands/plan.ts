@@ -5,13 +5,7 @@ import { simulate } from '@swapless/sim';
 import { parseCommand, positionals } from '../args.js';
 import type { Command } from '../command.js';
 import { table } from '../output.js';
-import {
-  classLines,
-  prepareTenants,
-  profilingOptions,
-  readWorkloadFile,
-  tenantClasses,
-} from '../workload-file.js';
+import { prepareTenants, profilingOptions, readWorkloadFile, tenantClasses } from '../workload-file.js';
 
 const help = `Usage: swapless plan WORKLOAD.json [--latency-model NAME|PACKAGE] [--no-simulate] [--json]
 
@@ -57,6 +51,7 @@ export const planCommand: Command = {
     const { model } = await registry.load(values['latency-model'] ?? 'mg1-default');
 
     const tenantsPrepared = await prepareTenants(workload, values);
+    const classes = tenantClasses(tenantsPrepared);
     const prepared = performance.now();
 
     const simulator: Simulator | undefined = values['no-simulate']
@@ -104,7 +99,7 @@ export const planCommand: Command = {
       cores: workload.cpu.cores,
       latencyModel: model.name,
       sources: { tpu: 'emulated', cpu: 'measured', simulated: simulator !== undefined },
-      tenants: tenantClasses(tenantsPrepared),
+      tenants: classes.json,
       timing: { prepareMs: prepared - started, planMs: finished - prepared },
       phases: phases.map((p) => ({
         atS: p.atS,
@@ -136,7 +131,7 @@ export const planCommand: Command = {
       x === null || x === undefined ? '—' : Number.isFinite(x) ? x.toFixed(2) : '∞';
     const lines = [
       `${path} on ${workload.device} with ${workload.cpu.cores} CPU cores — latency model ${model.name} (TPU emulated, CPU measured${simulator ? ', simulated check' : ''})`,
-      ...classLines(tenantsPrepared).map((l) => `  ${l}: cut 0 only, planned for CPU cores like the others`),
+      ...classes.lines.map((l) => `  ${l}: cut 0 only, planned for CPU cores like the others`),
     ];
     for (const p of result.phases) {
       lines.push(
