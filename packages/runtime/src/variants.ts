@@ -70,6 +70,8 @@ export class ModelEntry {
     const hit = this.#variants.get(k);
     if (hit !== undefined) return hit;
     if (this.compiled) return this.#whole(k, profile);
+    // The whole model on the CPU needs no split: the file as given is the tail (exact, and nothing is rewritten).
+    if (k === 0) return this.#cpuOnly();
     const { head, tail, boundary } = splitModel(this.model, k);
     let report: CompileReport | null = null;
     if (head !== null && profile !== null) {
@@ -88,6 +90,31 @@ export class ModelEntry {
       compiled: false,
     };
     this.#variants.set(k, v);
+    return v;
+  }
+
+  /** Cut 0: no head, the model as given is the tail; its inputs and outputs are the model's, in order. */
+  #cpuOnly(): Variant {
+    const graph = this.model.subgraphs[0]!;
+    const name = (t: number) => graph.tensors[t]?.name ?? '';
+    const v: Variant = {
+      id: `${this.hash.slice(0, 8)}:k=0`,
+      k: 0,
+      n: this.n,
+      head: null,
+      tail: this.bytes,
+      boundary: {
+        k: 0,
+        n: this.n,
+        tensors: [],
+        outputs: graph.outputs.map((t, index) => ({ part: 'tail' as const, index, name: name(t) })),
+        tailInputs: graph.inputs.map((t, index) => ({ from: 'input' as const, index, name: name(t) })),
+        headInputs: [],
+      },
+      report: null,
+      compiled: false,
+    };
+    this.#variants.set(0, v);
     return v;
   }
 
