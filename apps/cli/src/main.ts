@@ -80,6 +80,8 @@ export async function main(argv: string[], io: Output = processOutput): Promise<
 }
 
 function reportError(err: unknown, json: boolean, io: Output, command: string): number {
+  // Exit 2 is for what the user typed: flags, arguments, and a cut point given with --cut/--cuts/--at. What a
+  // model cannot do (nothing maps to the Edge TPU, compiled, custom op) is SWAPLESS_UNSUPPORTED_MODEL: exit 1.
   const usageError =
     isSwapLessError(err, ErrorCodes.USAGE) ||
     isSwapLessError(err, ErrorCodes.INVALID_ARGUMENT) ||

@@ -29,10 +29,10 @@ describe('swapless profile', () => {
     expect(again.out).toMatch(/from cache/);
   });
 
-  it('refuses auto cuts on a float model (no Edge TPU part) and bad flags', async () => {
-    const float = await cli('profile', defaultModelPath(), '--json');
-    expect(float.status).toBe(1);
-    expect(JSON.parse(float.out).error.code).toBe('SWAPLESS_UNSUPPORTED_MODEL');
+  it('profiles cut 0 alone on a float model (no Edge TPU part: CPU-only), and refuses bad flags', async () => {
+    const float = await cli('profile', defaultModelPath(), '--threads', '1', '--repetitions', '2', '--json');
+    expect(float.status).toBe(0);
+    expect(JSON.parse(float.out).cuts.map((c: { k: number }) => c.k)).toEqual([0]);
     expect((await cli('profile', 'squeezenet', '--threads', '0')).status).toBe(2);
     expect((await cli('profile', 'squeezenet', '--cuts', '1,x')).status).toBe(2);
     const out = await cli('profile', 'squeezenet', '--cuts', '999', '--threads', '1', '--json');

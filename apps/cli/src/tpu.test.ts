@@ -50,9 +50,13 @@ describe('swapless emulate', () => {
   });
 
   it('rejects a float model, an unknown device, a malformed profile and a bad cut with typed errors', async () => {
+    // Nothing of a float model maps: a model problem (exit 1), not a usage error.
     const float = await cli('emulate', defaultModelPath(), '--json');
-    expect(float.status).toBe(2);
-    expect(JSON.parse(float.out).error.code).toBe('SWAPLESS_INVALID_CUT');
+    expect(float.status).toBe(1);
+    expect(JSON.parse(float.out).error).toMatchObject({
+      code: 'SWAPLESS_UNSUPPORTED_MODEL',
+      message: expect.stringMatching(/: float model: nothing maps to the Edge TPU$/),
+    });
     expect((await cli('emulate', 'mobilenet_v2', '--device', 'tpu9')).status).toBe(2);
     const dir = await mkdtemp(join(tmpdir(), 'swapless-profile-'));
     const bad = join(dir, 'bad.json');

@@ -4,8 +4,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { buildCatalog, type PolicyTenant } from '@swapless/controller';
-import { parseWorkload, SwapLessIoError, type Workload } from '@swapless/core';
+import { assertServable, buildCatalog, classifyModel, type PolicyTenant } from '@swapless/controller';
+import { InvalidConfigError, parseWorkload, SwapLessIoError, type Workload } from '@swapless/core';
+import { readModel } from '@swapless/tflite';
 import { intFlag } from './args.js';
 import { readBytes, resolveModelPath } from './model-file.js';
 import { progressBar, stderrSink } from './progress.js';
@@ -38,6 +39,9 @@ export interface PreparedTenant extends PolicyTenant {
 /**
  * Builds the catalog of every distinct model of the workload (profiling at 1..min(cpu.cores, machine cores)
  * threads; profiles are cached) with a progress bar on stderr, and returns the tenants in workload order.
+ * A model of which nothing maps to the Edge TPU (a float model) makes a CPU-only tenant (catalog kind
+ * `cpu-only`); a custom op nothing here runs, or a compiled model (the Edge TPU is emulated here), is refused
+ * with `UnsupportedModelError` naming the tenant before any profiling.
  */
 export async function prepareTenants(
   workload: Workload,
@@ -55,12 +59,31 @@ export async function prepareTenants(
     { length: Math.min(workload.cpu.cores, availableParallelism()) },
     (_, i) => i + 1,
   );
+  // Every model is read and classified before anything is profiled: a tenant the planner cannot serve (a custom
+  // op nothing here runs, a compiled model under emulation) is refused at once, by name.
+  const files = new Map<string, Uint8Array>();
+  const alwaysCpu: string[] = [];
+  for (const t of workload.tenants) {
+    let bytes = files.get(t.model);
+    if (bytes === undefined) {
+      bytes = await readBytes(await resolveModelPath(t.model));
+      files.set(t.model, bytes);
+    }
+    const cls = classifyModel(readModel(bytes));
+    assertServable(cls, `tenant ${JSON.stringify(t.name)}`);
+    // Whatever the cut, part of these models runs on the CPU: each such tenant needs a core of its own.
+    if (cls.edgetpuPrefix < cls.n) alwaysCpu.push(t.name);
+  }
+  if (alwaysCpu.length > workload.cpu.cores) {
+    const problem = `/cpu/cores: Expected at least ${alwaysCpu.length} CPU cores for the tenants that always have a CPU stage (${alwaysCpu.join(', ')}: not all of their model maps to the Edge TPU) but received ${workload.cpu.cores}`;
+    throw new InvalidConfigError(problem, [problem]);
+  }
   const bar = progressBar(stderrSink);
   const byModel = new Map<string, { bytes: Uint8Array; catalog: PolicyTenant['catalog'] }>();
   try {
     for (const t of workload.tenants) {
       if (byModel.has(t.model)) continue;
-      const bytes = await readBytes(await resolveModelPath(t.model));
+      const bytes = files.get(t.model)!;
       const catalog = await buildCatalog(bytes, {
         name: t.model,
         device: workload.device,
@@ -83,4 +106,29 @@ export async function prepareTenants(
       ...(t.sloMs !== undefined ? { sloMs: t.sloMs } : {}),
     };
   });
+}
+
+/**
+ * How each tenant is placed, for the output of `plan` and `bench`: `json` (the JSON `tenants`: name, model,
+ * kind, reason) and `lines`, one per tenant that is not partitioned, e.g. `face: CPU-only (float model: nothing
+ * maps to the Edge TPU)`.
+ */
+export function tenantClasses(tenants: readonly PreparedTenant[]): {
+  json: { name: string; model: string; kind: string; reason: string | null }[];
+  lines: string[];
+} {
+  return {
+    json: tenants.map((t) => ({
+      name: t.name,
+      model: t.catalog.model,
+      kind: t.catalog.kind,
+      reason: t.catalog.reason,
+    })),
+    lines: tenants
+      .filter((t) => t.catalog.kind !== 'partitioned')
+      .map(
+        (t) =>
+          `${t.name}: ${t.catalog.kind === 'cpu-only' ? 'CPU-only' : t.catalog.kind} (${t.catalog.reason ?? 'no reason given'})`,
+      ),
+  };
 }

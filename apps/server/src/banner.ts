@@ -31,6 +31,11 @@ export interface BannerTenant {
   cores: number;
   rate: number;
   inputs: string;
+  /**
+   * Set for a tenant that is not partitioned: `cpu-only` (nothing maps to the Edge TPU, e.g. a float model) or
+   * `compiled` (an *_edgetpu.tflite served whole on the real Edge TPU), with the reason.
+   */
+  modelClass?: { kind: string; reason: string | null };
 }
 
 /** The server's URLs (as a client on this machine reaches them). */
@@ -72,8 +77,13 @@ export function formatBanner(b: BannerInfo): string {
     const w = Math.max(...b.tenants.map((t) => t.name.length));
     lines.push('  Tenants:');
     for (const t of b.tenants) {
+      const kind = t.modelClass?.kind;
+      const note =
+        kind === 'cpu-only' || kind === 'compiled'
+          ? ` — ${kind === 'cpu-only' ? 'CPU-only' : 'compiled, whole on the Edge TPU'}: ${t.modelClass!.reason}`
+          : '';
       lines.push(
-        `    ${t.name.padEnd(w)}  ${t.source}, input ${t.inputs}, cut k=${t.k}/${t.ops}, ${t.cores} core${t.cores === 1 ? '' : 's'}, prior ${t.rate} req/s`,
+        `    ${t.name.padEnd(w)}  ${t.source}, input ${t.inputs}, cut k=${t.k}/${t.ops}, ${t.cores} core${t.cores === 1 ? '' : 's'}, prior ${t.rate} req/s${note}`,
       );
     }
   }

@@ -6,13 +6,13 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { createInterpreter, type TensorArray } from '@swapless/edgetpu';
 import { buildTestNet, SeededRandom, tinyModel, writeModel } from '@swapless/tflite';
 import { type Logger, pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerConfigInput } from './config.js';
 import { serve } from './serve.js';
 import { type RunningServer, startServer } from './server.js';
+import { reference, testServerConfig } from './test-support.js';
 
 const run = promisify(execFile);
 const testnet = writeModel(buildTestNet(3));
@@ -32,12 +32,7 @@ function memoryLogger(into: Record<string, unknown>[]): Logger {
 
 function config(overrides: ServerConfigInput = {}): ServerConfigInput {
   return {
-    host: '127.0.0.1',
-    port: 0,
-    repository: repo,
-    stateDir: join(work, 'state'),
-    profiling: { repetitions: 2, maxCuts: 3 },
-    tickMs: 250,
+    ...testServerConfig(work, repo),
     bodyLimit: 256 * 1024,
     tenants: [
       { name: 'net', model: 'testnet', rate: 40 },
@@ -51,18 +46,6 @@ function int8Input(seed: number): Int8Array {
   const x = new Int8Array(16 * 16 * 3);
   new SeededRandom(seed).fillUniformInt8(x);
   return x;
-}
-
-/** The unsplit model's outputs for `input` on a plain interpreter. */
-function reference(model: Uint8Array, input: TensorArray): number[][] {
-  const it = createInterpreter(model, { threads: 1 });
-  try {
-    it.setInput(0, input);
-    it.invoke();
-    return it.outputs.map((_, i) => Array.from(it.getOutput(i) as Int8Array));
-  } finally {
-    it.dispose();
-  }
 }
 
 async function post(path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {

@@ -399,6 +399,7 @@ export async function startServer(
           model: model.source,
           k: status.k,
           cores: status.cores,
+          class: status.modelClass.kind,
           ms: Math.round(performance.now() - tt),
         },
         'tenant started',
@@ -447,5 +448,6 @@ export function describeTenants(server: RunningServer): BannerTenant[] {
     cores: t.cores,
     rate: t.rate.priorPerS,
     inputs: describeInputs(server.service.metadata(t.name).inputs),
+    modelClass: t.modelClass,
   }));
 }

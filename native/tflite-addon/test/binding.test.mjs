@@ -99,6 +99,41 @@ describe('raw binding', () => {
     expect(i.disposed).toBe(true);
   });
 
+  it('mock Edge TPU: runs a compiled model end to end (claims edgetpu-custom-op, deterministic outputs)', () => {
+    const mock = inject('mockEdgeTpuLibrary');
+    delete process.env.MOCK_EDGETPU_DEVICES;
+    const compiled = readFileSync(
+      new URL('../../../fixtures/models/coral/mobilenet_v1_0.25_128_quant_edgetpu.tflite', import.meta.url),
+    );
+    // Without the delegate nothing here runs the custom op.
+    expect(thrown(() => new binding.Interpreter(library, compiled, {})).message).toMatch(
+      /unresolved custom op: edgetpu-custom-op/,
+    );
+    const i = new binding.Interpreter(library, compiled, { edgetpu: { library: mock } });
+    const x = new Uint8Array(128 * 128 * 3);
+    for (let j = 0; j < x.length; j++) x[j] = (j * 7) & 0xff;
+    const s = x.reduce((a, b) => a + b, 0);
+    i.setInput(0, x);
+    i.invoke();
+    const y = i.getOutput(0);
+    expect(y).toBeInstanceOf(Uint8Array);
+    expect(y.length).toBe(1001);
+    // The documented mock behaviour: byte j of output 0 is (sum of input bytes + j) mod 256.
+    expect(Array.from(y)).toEqual(Array.from({ length: 1001 }, (_, j) => (s + j) & 0xff));
+    i.dispose();
+  });
+
+  it('mock Edge TPU: a model without edgetpu-custom-op stays on the CPU kernels (outputs unchanged)', () => {
+    const mock = inject('mockEdgeTpuLibrary');
+    delete process.env.MOCK_EDGETPU_DEVICES;
+    const model = tinyAddModel(4);
+    const i = new binding.Interpreter(library, model, { edgetpu: { library: mock } });
+    i.setInput(0, new Float32Array([1, 1, 1, 1]));
+    i.invoke();
+    expect(Array.from(i.getOutput(0))).toEqual([2, 3, 4, 5]);
+    i.dispose();
+  });
+
   it('lists devices of the mock library and none for an absent one', () => {
     const mock = inject('mockEdgeTpuLibrary');
     delete process.env.MOCK_EDGETPU_DEVICES;

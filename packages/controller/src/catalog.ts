@@ -5,7 +5,7 @@
  * once: configurations are then assembled from it without touching the model again.
  */
 import { createHash } from 'node:crypto';
-import { expected, InvalidArgumentError, type ProgressListener } from '@swapless/core';
+import { expected, InvalidArgumentError, type ProgressListener, UnsupportedModelError } from '@swapless/core';
 import { type ProfileOptions, type ProfileResult, profileModel } from '@swapless/profiler';
 import type { TpuStage } from '@swapless/queueing';
 import { analyzeModel, readModel, splitModel } from '@swapless/tflite';
@@ -17,6 +17,14 @@ import {
   getProfile,
   resolveProfile,
 } from '@swapless/tpu-emulator';
+import { assertServable, classifyModel, type ModelKind } from './classes.js';
+
+/**
+ * How the controller may place a tenant: `partitioned` (it chooses the cut and the cores), `cpu-only` (cut 0
+ * only: the whole model on the CPU; it chooses the cores), `compiled` (one fixed choice: the whole compiled
+ * model on a real Edge TPU, no CPU stage).
+ */
+export type TenantKind = Exclude<ModelKind, 'unrunnable'>;
 
 /** One candidate cut of a model. */
 export interface CutCandidate {
@@ -38,16 +46,29 @@ export interface TenantCatalog {
   sha256: string;
   /** Compute ops (cut points are 0..n). */
   n: number;
-  /** End of the Edge-TPU-mappable prefix: the whole-model-on-TPU cut of the default compiler. */
+  /**
+   * End of the Edge-TPU-mappable prefix: the whole-model-on-TPU cut of the default compiler (0 for a
+   * `cpu-only` tenant, n for a `compiled` one).
+   */
   edgetpuPrefix: number;
+  /** How the controller may place the tenant (see {@link TenantKind}). */
+  kind: TenantKind;
+  /**
+   * Why the tenant is not `partitioned`, one user sentence (e.g. `float model: nothing maps to the Edge TPU`);
+   * null for `partitioned`.
+   */
+  reason: string | null;
   /** Device profile the TPU stages were computed for. */
   device: string;
   /** Thread counts the CPU stages were measured at (ascending). */
   threads: readonly number[];
-  /** Candidates by ascending k; always includes 0 and `edgetpuPrefix`. */
+  /**
+   * Candidates by ascending k; always includes 0 and `edgetpuPrefix` (only 0 for `cpu-only`, only n for
+   * `compiled`).
+   */
   cuts: readonly CutCandidate[];
-  /** The profile the CPU samples come from (for reports and caching). */
-  profile: ProfileResult;
+  /** The profile the CPU samples come from (for reports and caching); null for `compiled` (no CPU stage). */
+  profile: ProfileResult | null;
 }
 
 /** Options of {@link buildCatalog}. */
@@ -85,7 +106,10 @@ function tpuStage(model: ReturnType<typeof readModel>, k: number, device: Device
 /**
  * Builds the catalog of a model: profiles its CPU suffixes (measured, cached by the profiler) and computes the
  * TPU stage of every profiled cut inside the Edge-TPU-mappable prefix with the device model. Cuts past the
- * mappable prefix are dropped (the Edge TPU cannot run them).
+ * mappable prefix are dropped (the Edge TPU cannot run them). A model of which nothing maps (a float model) is a
+ * `cpu-only` catalog: cut 0 alone. Refused up front, before any profiling (`UnsupportedModelError` naming
+ * `options.name`): a custom op nothing here runs, and a compiled model (its catalog is
+ * {@link compiledCatalog}'s, from measurements on a real Edge TPU).
  */
 export async function buildCatalog(model: Uint8Array, options: CatalogOptions = {}): Promise<TenantCatalog> {
   if (!(model instanceof Uint8Array))
@@ -96,6 +120,8 @@ export async function buildCatalog(model: Uint8Array, options: CatalogOptions = 
       : getProfile(options.device ?? 'usb3');
   const parsed = readModel(model);
   const analysis = analyzeModel(parsed);
+  const cls = classifyModel(parsed, analysis);
+  assertServable(cls, `model ${JSON.stringify(options.name ?? 'model')}`);
   const prefix = analysis.edgetpuPrefix.length;
   const sha256 = createHash('sha256').update(model).digest('hex');
   const profile = await profileModel(model, {
@@ -126,9 +152,62 @@ export async function buildCatalog(model: Uint8Array, options: CatalogOptions = 
     sha256,
     n: analysis.n,
     edgetpuPrefix: prefix,
+    kind: cls.kind === 'cpu-only' ? 'cpu-only' : 'partitioned',
+    reason: cls.kind === 'cpu-only' ? cls.reason : null,
     device: device.name,
     threads: [...profile.settings.threads].sort((a, b) => a - b),
     cuts,
     profile,
+  };
+}
+
+/** Options of {@link compiledCatalog}. */
+export interface CompiledCatalogOptions {
+  /** Label for reports (default: the sha256 prefix). */
+  name?: string;
+  /** Device profile name the rest of the system is planned with (reports only). */
+  device?: string;
+  /** The Edge TPU stage of the whole compiled model: measured on the real device (`source: 'measured'`). */
+  tpu: TpuStage;
+}
+
+/**
+ * The catalog of a compiled `*_edgetpu.tflite` served whole on a real Edge TPU: one fixed choice (k = n, the
+ * whole model in the Edge TPU stage, no CPU stage), so the controller plans the other tenants around it and
+ * never moves it. The TPU stage is what the caller measured on the device. `UnsupportedModelError` for a model
+ * that is not compiled.
+ */
+export function compiledCatalog(model: Uint8Array, options: CompiledCatalogOptions): TenantCatalog {
+  if (!(model instanceof Uint8Array))
+    throw new InvalidArgumentError(expected('model bytes (Uint8Array)', 'compiledCatalog', model));
+  const parsed = readModel(model);
+  const analysis = analyzeModel(parsed);
+  const cls = classifyModel(parsed, analysis);
+  const sha256 = createHash('sha256').update(model).digest('hex');
+  const name = options.name ?? sha256.slice(0, 12);
+  if (cls.kind !== 'compiled') {
+    throw new UnsupportedModelError(
+      `Expected a model compiled by edgetpu_compiler for the compiled catalog of ${name} but received a ${cls.kind} model`,
+    );
+  }
+  return {
+    model: name,
+    sha256,
+    n: analysis.n,
+    edgetpuPrefix: analysis.n,
+    kind: 'compiled',
+    reason: cls.reason,
+    device: options.device ?? 'edgetpu',
+    threads: [],
+    cuts: [
+      {
+        k: analysis.n,
+        tpu: options.tpu,
+        cpu: null,
+        boundaryBytes: analysis.totals.outputBytes,
+        tpuMacsShare: 1,
+      },
+    ],
+    profile: null,
   };
 }

@@ -50,6 +50,8 @@ function catalog(
     sha256: name,
     n,
     edgetpuPrefix: n,
+    kind: 'partitioned',
+    reason: null,
     device: 'usb3',
     threads: [1, 2],
     cuts,

@@ -1136,7 +1136,11 @@ export function fastSearchPrepared(model: FastModel, options: FastSearchOptions 
   const r = exact ? branchAndBound(model) : coordinateDescent(model, startPoints(model, options));
   if (r.picks.length === 0) {
     // Nothing stable: report the first feasible configuration as Infinity rather than inventing an optimum.
-    const starts = startPoints(model, { restarts: 0 });
+    // (The greedy starts give each tenant a fair share of at least one core, which can exceed the budget when
+    // more tenants need a CPU stage than there are cores: those are not feasible.)
+    const fits = (p: readonly number[]): boolean =>
+      p.reduce((sum, o, i) => sum + model.tables[i]!.cores[o]!, 0) <= model.cores;
+    const starts = startPoints(model, { restarts: 0 }).filter(fits);
     if (starts.length === 0)
       throw new InvalidArgumentError(
         expected(`enough cores for ${model.tables.length} tenants`, 'fastSearch', model.cores),

@@ -1,4 +1,22 @@
-export { buildCatalog, type CatalogOptions, type CutCandidate, type TenantCatalog } from './catalog.js';
+export {
+  buildCatalog,
+  type CatalogOptions,
+  type CompiledCatalogOptions,
+  type CutCandidate,
+  compiledCatalog,
+  type TenantCatalog,
+  type TenantKind,
+} from './catalog.js';
+export {
+  assertServable,
+  assertSplittable,
+  classifyModel,
+  edgetpuPart,
+  GIVE_UNCOMPILED,
+  type ModelClass,
+  type ModelKind,
+  type ServableOptions,
+} from './classes.js';
 export {
   type PlannedTenant,
   systemSetup,
@@ -10,6 +28,7 @@ export {
   type BaselinePolicy,
   baselineChoices,
   evenSplit,
+  nearestCut,
   type Predictor,
   type SearchOptions,
   type SearchResult,

@@ -25,7 +25,7 @@ import {
 } from './fast.js';
 import { type CorrectionOptions, ServiceCorrection, type StageObservation } from './feedback.js';
 import { type HysteresisOptions, SwitchCostModel, shouldSwitch } from './hysteresis.js';
-import { baselineChoices, evenSplit, type Predictor, searchConfiguration } from './search.js';
+import { baselineChoices, evenSplit, nearestCut, type Predictor, searchConfiguration } from './search.js';
 import { type PlannedTenant, systemSetup, type TenantChoice } from './setup.js';
 
 /** A tenant as a policy knows it at start: its catalog and its expected (prior) rate. */
@@ -260,7 +260,7 @@ export function fixedPolicy(options: FixedOptions = {}): Policy {
     const want = options.k;
     const ks = ctx.tenants.map((t) => {
       const target = typeof want === 'number' ? want : (want[t.name] ?? t.catalog.edgetpuPrefix >> 1);
-      return t.catalog.cuts.reduce((b, c) => (Math.abs(c.k - target) < Math.abs(b.k - target) ? c : b)).k;
+      return nearestCut(t.catalog, target);
     });
     const needCpu = ctx.tenants.map((t, i) => t.catalog.cuts.find((c) => c.k === ks[i])!.cpu !== null);
     const split = evenSplit(ctx.cores, needCpu.filter(Boolean).length);
@@ -358,7 +358,16 @@ export function oracleSearch(ctx: PolicyContext, options: OracleOptions = {}): O
 /** The oracle: the best static configuration found by {@link oracleSearch} at the context's rates. */
 export function oraclePolicy(options: OracleOptions = {}): Policy {
   return staticPolicy('oracle', (ctx) => {
-    const best = oracleSearch(ctx, options)[0]!;
+    const best = oracleSearch(ctx, options)[0];
+    if (best === undefined) {
+      throw new InvalidArgumentError(
+        expected(
+          `enough cores for a CPU stage per tenant that needs one`,
+          `the oracle of ${ctx.tenants.length} tenants`,
+          ctx.cores,
+        ),
+      );
+    }
     return {
       choices: best.choices,
       predictedMs: best.predictedMs,

@@ -4,6 +4,7 @@
  */
 import { expected, InvalidArgumentError } from '@swapless/core';
 import type { Prediction, SystemSetup } from '@swapless/queueing';
+import type { TenantCatalog } from './catalog.js';
 import { type PlannedTenant, systemSetup, type TenantChoice, tenantChoices } from './setup.js';
 
 /** What the search needs of a latency model. */
@@ -133,6 +134,11 @@ function defaultStarts(tenants: readonly PlannedTenant[], cores: number): Tenant
   return starts;
 }
 
+/** The catalogued cut nearest to `k` (a catalog has at least one cut). */
+export function nearestCut(catalog: TenantCatalog, k: number): number {
+  return catalog.cuts.reduce((b, c) => (Math.abs(c.k - k) < Math.abs(b.k - k) ? c : b)).k;
+}
+
 /** The baseline policies SwapLess is compared against. */
 export type BaselinePolicy = 'default' | 'cpu' | 'fixed';
 
@@ -156,10 +162,11 @@ export function baselineChoices(
 ): TenantChoice[] | null {
   const ks = tenants.map((t) => {
     const cat = t.catalog;
-    if (policy === 'default') return cat.edgetpuPrefix;
-    if (policy === 'cpu') return 0;
+    // A compiled tenant has one cut (the whole model on the Edge TPU): every baseline leaves it there.
+    if (policy === 'default') return nearestCut(cat, cat.edgetpuPrefix);
+    if (policy === 'cpu') return nearestCut(cat, 0);
     const inner = cat.cuts.filter((c) => c.k > 0 && c.k < cat.edgetpuPrefix);
-    if (inner.length === 0) return cat.edgetpuPrefix;
+    if (inner.length === 0) return nearestCut(cat, cat.edgetpuPrefix);
     return inner.reduce((b, c) => (Math.abs(c.tpuMacsShare - 0.5) < Math.abs(b.tpuMacsShare - 0.5) ? c : b))
       .k;
   });

@@ -54,6 +54,8 @@ export function syntheticCatalog(
     sha256: name,
     n,
     edgetpuPrefix: n,
+    kind: 'partitioned',
+    reason: null,
     device: 'usb3',
     threads: [1, 2],
     cuts,

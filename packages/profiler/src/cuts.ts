@@ -1,8 +1,9 @@
 /**
  * Which cuts to profile. `auto` serves the Edge TPU view (the controller only ever chooses cuts whose prefix
- * can run on the Edge TPU), `all` and explicit lists serve any model, CPU-only profiling included.
+ * can run on the Edge TPU; for a model of which nothing maps that is cut 0 alone), `all` and explicit lists
+ * serve any model.
  */
-import { expected, InvalidArgumentError, InvalidCutError, UnsupportedModelError } from '@swapless/core';
+import { expected, InvalidArgumentError, InvalidCutError } from '@swapless/core';
 import { type CutPoint, type ModelAnalysis, rankCuts } from '@swapless/tflite';
 
 /** How to choose the cuts: see {@link selectCuts}. */
@@ -13,7 +14,8 @@ export const DEFAULT_MAX_CUTS = 12;
 
 /**
  * The cuts `auto` picks: always 0 (CPU-only) and m = the end of the Edge-TPU-mappable prefix (the whole
- * mappable part on the Edge TPU), plus up to `maxCuts − 2` cheap cuts strictly between them. Cheap means
+ * mappable part on the Edge TPU); only 0 when m = 0 (a CPU-only tenant: float models and models whose first op
+ * cannot map), plus up to `maxCuts − 2` cheap cuts strictly between them. Cheap means
  * `rankCuts` order (fewest boundary tensors, then fewest bytes leaving the Edge TPU, then fewest boundary bytes).
  * Pure rank order would crowd the picks where activations are smallest (the last stage of a CNN), leaving the
  * queueing model blind over most of the range, so the interior [1, m) is split into `maxCuts − 2` buckets of
@@ -22,18 +24,9 @@ export const DEFAULT_MAX_CUTS = 12;
  */
 export function autoCuts(cuts: readonly CutPoint[], analysis: ModelAnalysis, maxCuts: number): number[] {
   const m = analysis.edgetpuPrefix.length;
-  if (m === 0) {
-    const op = analysis.ops[0];
-    const why =
-      op === undefined
-        ? 'it has no compute ops'
-        : `its first op (${op.type}, operator ${op.index}) cannot map: ${analysis.edgetpuPrefix.reason ?? 'unknown reason'}`;
-    throw new UnsupportedModelError(
-      `Expected a model with an Edge-TPU-mappable prefix (fully int8/uint8 ops from the first op) for cuts 'auto' ` +
-        `but received a model whose Edge TPU part is empty: ${why}. Profile it CPU-only with cuts 'all' or a list of cuts`,
-      { details: { edgetpuPrefix: 0, reason: analysis.edgetpuPrefix.reason } },
-    );
-  }
+  // Nothing maps (a float model, or a first op the Edge TPU cannot run): the model is a CPU-only tenant, and its
+  // only cut is 0 — the whole model on the CPU.
+  if (m === 0) return [0];
   const picked = new Set<number>([0, m]);
   const slots = maxCuts - picked.size;
   const ranked = rankCuts(cuts, { mappableOnly: true }).filter((c) => c.k > 0 && c.k < m);
@@ -56,8 +49,7 @@ export function autoCuts(cuts: readonly CutPoint[], analysis: ModelAnalysis, max
 
 /**
  * Resolves a cut selection to ascending unique cut points. `InvalidCutError` (house message) for a cut
- * outside 0..n, `InvalidArgumentError` for a selection of the wrong shape, `UnsupportedModelError` for
- * `auto` on a model without an Edge-TPU-mappable prefix.
+ * outside 0..n, `InvalidArgumentError` for a selection of the wrong shape.
  */
 export function selectCuts(
   selection: unknown,

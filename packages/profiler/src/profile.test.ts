@@ -123,11 +123,12 @@ describe('cut selection', () => {
     expect(p.cuts.map((c) => c.k)).toEqual([0, 10]);
   });
 
-  it("'auto' on the float face model is UnsupportedModelError saying what was expected", async () => {
-    await expect(profileModel(FACE_MODEL, fast)).rejects.toMatchObject({
-      code: ErrorCodes.UNSUPPORTED_MODEL,
-      message: expect.stringMatching(/^Expected a model with an Edge-TPU-mappable prefix .* for cuts 'auto'/),
-    });
+  it("'auto' on the float face model profiles cut 0 alone: a CPU-only model", async () => {
+    const p = await profileModel(FACE_MODEL, { ...fast, threads: [1] });
+    expect(p.model).toMatchObject({ n: 90, edgetpuPrefix: 0 });
+    expect(p.cuts.map((c) => c.k)).toEqual([0]);
+    expect(p.cuts[0]!.prefix).toBeNull();
+    expect(p.cuts[0]!.suffix!.ops).toEqual([0, 90]);
   });
 
   it('explicit cuts on the face model profile CPU-only, sorted and deduplicated', async () => {

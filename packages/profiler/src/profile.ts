@@ -47,7 +47,7 @@ export const DEFAULT_BLOCK_SIZE = 5;
 export interface ProfileOptions {
   /**
    * `'auto'` (default): cheap cuts inside the Edge-TPU-mappable prefix, always with 0 and the end of that
-   * prefix, at most {@link maxCuts}; `UnsupportedModelError` when the model has no mappable prefix.
+   * prefix, at most {@link maxCuts}; only cut 0 when nothing maps (a CPU-only model).
    * `'all'`: every cut 0..n. An array: exactly those cuts (`InvalidCutError` outside 0..n).
    */
   cuts?: CutSelection;
@@ -248,8 +248,7 @@ function visitOrder(cuts: readonly number[], seed: number): number[] {
  * that cannot be written adds a warning; the profile is still returned.
  *
  * Errors: `InvalidArgumentError` for bad options, `InvalidCutError` for cuts outside 0..n,
- * `UnsupportedModelError` for `'auto'` on a model without an Edge-TPU-mappable prefix (or a model the
- * splitter refuses), `InvalidModelError` / `SwapLessIoError` for unreadable models, `NativeLoadError` when
+ * `UnsupportedModelError` for a model the splitter refuses, `InvalidModelError` / `SwapLessIoError` for unreadable models, `NativeLoadError` when
  * the runtime cannot be loaded. The library never prints; progress goes to `options.onProgress`.
  */
 export async function profileModel(

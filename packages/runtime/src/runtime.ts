@@ -294,7 +294,22 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     return t;
   }
 
-  #checkChoice(choice: unknown, n: number, what: string): Required<TenantChoice> {
+  #checkChoice(choice: unknown, entry: ModelEntry, what: string): Required<TenantChoice> {
+    const c = this.#checkCut(choice, entry.n, what);
+    if (entry.compiled && (c.k !== entry.n || c.cores !== 0)) {
+      throw new InvalidArgumentError(
+        expected(
+          `{ k: ${entry.n}, cores: 0 } (a compiled model runs whole on the Edge TPU, nothing on the CPU)`,
+          what,
+          choice,
+        ),
+        { details: { reason: 'compiled-model' } },
+      );
+    }
+    return c;
+  }
+
+  #checkCut(choice: unknown, n: number, what: string): Required<TenantChoice> {
     if (typeof choice !== 'object' || choice === null) {
       throw new InvalidArgumentError(expected('an object { k, cores, mode }', what, choice));
     }
@@ -329,6 +344,9 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
 
   /**
    * Adds a tenant: parses the model, splits it at `choice.k`, loads head and tail, and starts admitting.
+   * A model compiled by edgetpu_compiler (`*_edgetpu.tflite`) is not split: on the real Edge TPU backend it runs
+   * whole through the delegate, and its only choice is `{ k: n, cores: 0 }`; the emulated backend refuses it
+   * (`UnsupportedModelError`: give the uncompiled model).
    * Throws `InvalidArgumentError` for a bad name, choice or core budget, `InvalidModelError` for bad bytes.
    */
   addTenant(options: TenantOptions): Promise<void> {
@@ -360,13 +378,22 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
         entry = new ModelEntry(model.slice(), readModel(model), hash);
         this.#models.set(hash, entry);
       }
-      const choice = this.#checkChoice(options.choice, entry.n, `the choice of ${name}`);
+      if (entry.compiled && this.#tpu.kind !== 'edgetpu') {
+        // Refused before anything loads; the variant would refuse too, in the same words.
+        entry.variant(entry.n, this.#tpu.profile);
+      }
+      const choice = this.#checkChoice(options.choice, entry, `the choice of ${name}`);
       this.#checkBudget(new Map([[name, choice.cores]]));
-      // Input/output metadata of the whole model, for validation and for timing-only placeholders.
-      const probe = createInterpreter(entry.bytes, { threads: 1, xnnpack: false });
-      const inputs = probe.inputs;
-      const outputs = probe.outputs;
-      probe.dispose();
+      // Input/output metadata of the whole model, for validation and for timing-only placeholders. A compiled
+      // model runs only through the Edge TPU delegate: its loaded head answers instead (below).
+      let inputs: readonly TensorInfo[] = [];
+      let outputs: readonly TensorInfo[] = [];
+      if (!entry.compiled) {
+        const probe = createInterpreter(entry.bytes, { threads: 1, xnnpack: false });
+        inputs = probe.inputs;
+        outputs = probe.outputs;
+        probe.dispose();
+      }
       const tenant = {
         name,
         entry,
@@ -386,6 +413,16 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
         disposals: new Set(),
       } as Omit<TenantState, 'current'> as TenantState;
       tenant.current = await this.#prepare(tenant, choice);
+      if (entry.compiled) {
+        try {
+          const io = await this.#tpu.describe!(tenant.current.variant);
+          tenant.inputs = io.inputs;
+          tenant.outputs = io.outputs;
+        } catch (error) {
+          await this.#dispose(tenant.current);
+          throw error;
+        }
+      }
       this.#tenants.set(name, tenant);
       this.#gate(tenant.current);
     });
@@ -961,7 +998,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
         if (wanted.has(d.name)) {
           throw new InvalidArgumentError(expected('each tenant once', 'the decision', `${d.name} twice`));
         }
-        wanted.set(d.name, this.#checkChoice(d, tenant.entry.n, `decision.tenants[${i}]`));
+        wanted.set(d.name, this.#checkChoice(d, tenant.entry, `decision.tenants[${i}]`));
       });
       this.#checkBudget(new Map([...wanted].map(([n, c]) => [n, c.cores])));
       const seq = ++this.#seq;

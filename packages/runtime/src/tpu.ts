@@ -3,7 +3,7 @@
  * a request's variant. Heads are loaded per variant with a reference count: a variant in use by any tenant
  * configuration stays loaded, and is disposed when the last configuration using it retires.
  */
-import { createInterpreter, type Interpreter, type TensorArray } from '@swapless/edgetpu';
+import { createInterpreter, type Interpreter, type TensorArray, type TensorInfo } from '@swapless/edgetpu';
 import type { CallBreakdown, DeviceProfile, ProfileInput } from '@swapless/tpu-emulator';
 import { EmulatedDevice, sleepUntil } from '@swapless/tpu-emulator';
 import type { EdgeTpuBackendOptions } from './types.js';
@@ -42,6 +42,11 @@ export interface TpuBackend {
   release(variant: Variant): void;
   /** One call; `inputs` are the head's inputs in head input order. */
   run(variant: Variant, inputs: readonly TensorArray[]): Promise<TpuRun>;
+  /**
+   * Inputs and outputs of a loaded head, as its interpreter sees them (the real device only: a compiled model
+   * has no CPU interpreter to ask).
+   */
+  describe?(variant: Variant): Promise<{ inputs: readonly TensorInfo[]; outputs: readonly TensorInfo[] }>;
   close(): Promise<void>;
 }
 
@@ -208,9 +213,11 @@ export class EdgeTpuBackend implements TpuBackend {
     if (variant.head === null) return;
     const head = variant.head;
     await this.#heads.acquire(variant.id, async () => {
-      const bytes = this.#options.compileHead
-        ? await this.#options.compileHead(head, { tenant, k: variant.k })
-        : head;
+      // A compiled model is already what the device runs: no head compiler.
+      const bytes =
+        this.#options.compileHead && !variant.compiled
+          ? await this.#options.compileHead(head, { tenant, k: variant.k })
+          : head;
       const edgetpu: { library?: string; device?: string; options?: Record<string, string> } = {};
       if (this.#options.library !== undefined) edgetpu.library = this.#options.library;
       if (this.#options.device !== undefined) edgetpu.device = this.#options.device;
@@ -243,6 +250,13 @@ export class EdgeTpuBackend implements TpuBackend {
       tokenBefore: null,
       tokenAfter: null,
     };
+  }
+
+  async describe(
+    variant: Variant,
+  ): Promise<{ inputs: readonly TensorInfo[]; outputs: readonly TensorInfo[] }> {
+    const it = await this.#heads.get(variant.id);
+    return { inputs: it.inputs, outputs: it.outputs };
   }
 
   async close(): Promise<void> {

@@ -3,8 +3,15 @@
  * cached per (model, k) so alternating between cuts re-splits nothing.
  */
 import { createHash } from 'node:crypto';
-import { expected, InvalidCutError } from '@swapless/core';
-import { analyzeModel, type SplitBoundary, splitModel, type TfliteModel, writeModel } from '@swapless/tflite';
+import { expected, InvalidCutError, UnsupportedModelError } from '@swapless/core';
+import {
+  analyzeModel,
+  runnability,
+  type SplitBoundary,
+  splitModel,
+  type TfliteModel,
+  writeModel,
+} from '@swapless/tflite';
 import { type CompileReport, callBreakdown, compileReport, type DeviceProfile } from '@swapless/tpu-emulator';
 
 /** One split of one model. */
@@ -18,6 +25,11 @@ export interface Variant {
   boundary: SplitBoundary;
   /** Emulated compile report of the head (emulated backend only; null without a head). */
   report: CompileReport | null;
+  /**
+   * The head is an `*_edgetpu.tflite` made by edgetpu_compiler, given as it is (k = n, no split): it goes to the
+   * Edge TPU delegate unchanged, never through a head compiler.
+   */
+  compiled: boolean;
 }
 
 /** SHA-256 of a model's bytes (hex): the cache key of its variants. */
@@ -31,6 +43,8 @@ export class ModelEntry {
   readonly model: TfliteModel;
   readonly bytes: Uint8Array;
   readonly n: number;
+  /** Compiled by edgetpu_compiler: served whole on a real Edge TPU (its only cut is n). */
+  readonly compiled: boolean;
   readonly #variants = new Map<number, Variant>();
 
   constructor(bytes: Uint8Array, model: TfliteModel, hash: string = modelHash(bytes)) {
@@ -38,6 +52,7 @@ export class ModelEntry {
     this.model = model;
     this.hash = hash;
     this.n = analyzeModel(model).ops.length;
+    this.compiled = runnability(model).compiled;
   }
 
   /** Number of cached variants. */
@@ -54,6 +69,9 @@ export class ModelEntry {
     }
     const hit = this.#variants.get(k);
     if (hit !== undefined) return hit;
+    if (this.compiled) return this.#whole(k, profile);
+    // The whole model on the CPU needs no split: the file as given is the tail (exact, and nothing is rewritten).
+    if (k === 0) return this.#cpuOnly();
     const { head, tail, boundary } = splitModel(this.model, k);
     let report: CompileReport | null = null;
     if (head !== null && profile !== null) {
@@ -69,6 +87,68 @@ export class ModelEntry {
       tail: tail === null ? null : writeModel(tail),
       boundary,
       report,
+      compiled: false,
+    };
+    this.#variants.set(k, v);
+    return v;
+  }
+
+  /** Cut 0: no head, the model as given is the tail; its inputs and outputs are the model's, in order. */
+  #cpuOnly(): Variant {
+    const graph = this.model.subgraphs[0]!;
+    const name = (t: number) => graph.tensors[t]?.name ?? '';
+    const v: Variant = {
+      id: `${this.hash.slice(0, 8)}:k=0`,
+      k: 0,
+      n: this.n,
+      head: null,
+      tail: this.bytes,
+      boundary: {
+        k: 0,
+        n: this.n,
+        tensors: [],
+        outputs: graph.outputs.map((t, index) => ({ part: 'tail' as const, index, name: name(t) })),
+        tailInputs: graph.inputs.map((t, index) => ({ from: 'input' as const, index, name: name(t) })),
+        headInputs: [],
+      },
+      report: null,
+      compiled: false,
+    };
+    this.#variants.set(0, v);
+    return v;
+  }
+
+  /** The one variant of a compiled model: the file as given is the head (k = n), nothing on the CPU. */
+  #whole(k: number, profile: DeviceProfile | null): Variant {
+    if (profile !== null) {
+      throw new UnsupportedModelError(
+        'Expected an uncompiled model for the emulated Edge TPU but received a model compiled by edgetpu_compiler: ' +
+          'give the .tflite that was passed to edgetpu_compiler, or serve it on a real Edge TPU',
+      );
+    }
+    if (k !== this.n) {
+      throw new InvalidCutError(
+        expected(`cut ${this.n} (a compiled model runs whole on the Edge TPU)`, 'a compiled model', k),
+      );
+    }
+    const graph = this.model.subgraphs[0]!;
+    const name = (t: number) => graph.tensors[t]?.name ?? '';
+    const v: Variant = {
+      id: `${this.hash.slice(0, 8)}:k=${k}`,
+      k,
+      n: this.n,
+      head: this.bytes,
+      tail: null,
+      boundary: {
+        k,
+        n: this.n,
+        tensors: [],
+        outputs: graph.outputs.map((t, index) => ({ part: 'head' as const, index, name: name(t) })),
+        tailInputs: [],
+        headInputs: graph.inputs.map((_, i) => i),
+      },
+      report: null,
+      compiled: true,
     };
     this.#variants.set(k, v);
     return v;

@@ -4,22 +4,16 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterpreter } from '@swapless/edgetpu';
 import { buildTestNet, SeededRandom, writeModel } from '@swapless/tflite';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { createService } from './index.js';
+import { usePrivateCache } from './test-support.js';
 
-// The mock libedgetpu (native/tflite-addon/test/mock-edgetpu) creates a valid delegate that claims no node, so
-// heads run on the CPU kernels behind it and the outputs must equal the unsplit model's.
+// The mock libedgetpu (native/tflite-addon/test/mock-edgetpu) creates a valid delegate that claims only the
+// edgetpu-custom-op of compiled models, so split heads run on the CPU kernels behind it and the outputs must equal
+// the unsplit model's.
 const mock = inject('mockEdgeTpuLibrary');
 
-let previousCache: string | undefined;
-beforeAll(async () => {
-  previousCache = process.env.SWAPLESS_CACHE_DIR;
-  process.env.SWAPLESS_CACHE_DIR = await mkdtemp(join(tmpdir(), 'swapless-service-cache-'));
-});
-afterAll(() => {
-  if (previousCache === undefined) delete process.env.SWAPLESS_CACHE_DIR;
-  else process.env.SWAPLESS_CACHE_DIR = previousCache;
-});
+usePrivateCache();
 
 describe('real Edge TPU backend (mock delegate)', () => {
   it('serves through the delegate, reports measured TPU timing and the device model of the chosen profile', async () => {

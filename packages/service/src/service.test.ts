@@ -1,12 +1,9 @@
 import { once } from 'node:events';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Decision, Policy, PolicyContext } from '@swapless/controller';
 import { ErrorCodes, type ProgressEvent } from '@swapless/core';
 import { createInterpreter, type TensorArray } from '@swapless/edgetpu';
 import { buildTestNet, SeededRandom, writeModel } from '@swapless/tflite';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   createService,
   type DecisionRecord,
@@ -15,6 +12,7 @@ import {
   type ServiceOptions,
   type TenantEvent,
 } from './index.js';
+import { serviceFactory, usePrivateCache } from './test-support.js';
 
 // The 10-op int8 test network (input int8 [1,16,16,3] → [1,10]); two seeds = two different models.
 const A = writeModel(buildTestNet(0));
@@ -37,34 +35,9 @@ function reference(model: Uint8Array, x: Int8Array): TensorArray[] {
   return out;
 }
 
-let previousCache: string | undefined;
-beforeAll(async () => {
-  // Profiles go to a private cache, not the user's.
-  previousCache = process.env.SWAPLESS_CACHE_DIR;
-  process.env.SWAPLESS_CACHE_DIR = await mkdtemp(join(tmpdir(), 'swapless-service-cache-'));
-});
-afterAll(() => {
-  if (previousCache === undefined) delete process.env.SWAPLESS_CACHE_DIR;
-  else process.env.SWAPLESS_CACHE_DIR = previousCache;
-});
-
-const open: Service[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((s) => s.close()));
-});
-
+usePrivateCache();
 /** A service with fast profiling, no real-time TPU waits and (unless asked) no ticks during the test. */
-async function service(options: ServiceOptions = {}): Promise<Service> {
-  const s = await createService({
-    cores: 2,
-    tickMs: 3_600_000,
-    profiling: { repetitions: 3, maxCuts: 4 },
-    emulator: { timeScale: 0 },
-    ...options,
-  });
-  open.push(s);
-  return s;
-}
+const service = serviceFactory();
 
 /** Runtime choices of every tenant, for "nothing changed" checks. */
 function choices(s: Service): Record<string, unknown> {

@@ -8,7 +8,10 @@ import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
 import {
+  assertServable,
   buildCatalog,
+  classifyModel,
+  compiledCatalog,
   createPolicy,
   type Decision,
   type LoadObservation,
@@ -23,10 +26,11 @@ import {
   type TickObservations,
 } from '@swapless/controller';
 import { expected, InvalidArgumentError, ShuttingDownError } from '@swapless/core';
-import type { TensorArray } from '@swapless/edgetpu';
+import { createInterpreter, type TensorArray } from '@swapless/edgetpu';
 import { defaultModel } from '@swapless/queueing';
 import {
   createRuntime,
+  type EdgeTpuBackendOptions,
   type Observation,
   type Runtime,
   type RuntimeStats,
@@ -134,6 +138,8 @@ export class Service extends EventEmitter<ServiceEvents> {
   /** Controller tick, ms. */
   readonly tickMs: number;
   readonly #profile: DeviceProfile;
+  /** The real Edge TPU's delegate settings (null when it is emulated): a compiled tenant is measured on it. */
+  readonly #edgetpu: EdgeTpuBackendOptions | null;
   readonly #policyFactory: () => Policy;
   #policyName: string;
   readonly #predictor: Predictor;
@@ -176,6 +182,7 @@ export class Service extends EventEmitter<ServiceEvents> {
     this.cores = settings.cores;
     this.tickMs = settings.tickMs;
     this.#profile = settings.profile;
+    this.#edgetpu = settings.edgetpu;
     const chosen = settings.policy;
     this.#policyName = typeof chosen === 'string' ? chosen : 'custom';
     this.#policyFactory =
@@ -269,7 +276,14 @@ export class Service extends EventEmitter<ServiceEvents> {
    *
    * @throws InvalidArgumentError for a bad spec, a name in use (`details.reason` `'duplicate-tenant'`) or a plan
    *   that does not fit (e.g. fewer cores than a baseline policy needs).
-   * @throws InvalidModelError / UnsupportedModelError for bytes that are not a servable .tflite model.
+   * A float model (nothing maps to the Edge TPU) is a CPU-only tenant (k = 0; the controller chooses its cores).
+   * A compiled `*_edgetpu.tflite` is served whole on a real Edge TPU (one fixed choice, its Edge TPU time
+   * measured on the device at registration).
+   *
+   * @throws InvalidModelError / UnsupportedModelError for bytes that are not a servable .tflite model:
+   *   `UnsupportedModelError` names the tenant for a custom op nothing here runs (`tenant "seg": cannot run
+   *   here: custom op X`) and for a compiled model under emulation (give the uncompiled quantized model), before
+   *   anything is profiled.
    * @throws ShuttingDownError while closing.
    * A failed add leaves the service as it was.
    */
@@ -307,9 +321,16 @@ export class Service extends EventEmitter<ServiceEvents> {
       // Our own copy: the parsed model and the runtime keep views into it.
       const bytes = model.slice();
       const parsed = readModel(bytes);
+      // The model's class, before anything is profiled or loaded: a custom op nothing here runs, or a compiled
+      // model without a real Edge TPU, is refused naming the tenant; a float model is a CPU-only tenant.
+      const kind = classifyModel(parsed);
+      assertServable(kind, `tenant ${JSON.stringify(name)}`, { realEdgeTpu: this.#edgetpu !== null });
       const metadata = modelMetadata(name, parsed);
       const sha256 = createHash('sha256').update(bytes).digest('hex');
-      const catalog = await this.#catalogFor(bytes, sha256, source || name);
+      const catalog =
+        kind.kind === 'compiled'
+          ? await this.#compiledCatalogFor(bytes, sha256, source || name)
+          : await this.#catalogFor(bytes, sha256, source || name);
       return await this.#serial(async () => {
         if (this.#closing) throw new ShuttingDownError('The service is closing: no tenant can be added');
         const entry: Entry = {
@@ -351,6 +372,31 @@ export class Service extends EventEmitter<ServiceEvents> {
       const built = p;
       this.#catalogs.set(sha256, built);
       // A failed build is forgotten so that a retry builds again.
+      built.catch(() => {
+        if (this.#catalogs.get(sha256) === built) this.#catalogs.delete(sha256);
+      });
+    }
+    return p;
+  }
+
+  /**
+   * The catalog of a compiled model on the real Edge TPU: its one fixed choice (the whole model on the device),
+   * with the Edge TPU stage measured there — warm invokes give the service time, the first invoke beyond them
+   * the cost of loading its parameters (what a token switch costs it again). Cached per model hash.
+   */
+  #compiledCatalogFor(bytes: Uint8Array, sha256: string, label: string): Promise<TenantCatalog> {
+    let p = this.#catalogs.get(sha256);
+    if (p === undefined) {
+      const built = Promise.resolve().then(() => {
+        const tpu = measureOnEdgeTpu(bytes, this.#edgetpu ?? {});
+        return compiledCatalog(bytes, {
+          name: label,
+          device: this.#profile.name,
+          tpu: { ...tpu, token: `compiled:${sha256.slice(0, 16)}` },
+        });
+      });
+      p = built;
+      this.#catalogs.set(sha256, built);
       built.catch(() => {
         if (this.#catalogs.get(sha256) === built) this.#catalogs.delete(sha256);
       });
@@ -715,7 +761,8 @@ export class Service extends EventEmitter<ServiceEvents> {
 
   /** Compile report of a tenant's head at cut k (emulated device model; cached per model and cut). */
   #head(e: Entry, k: number): { cachedBytes: number; streamedBytes: number; token: string } | null {
-    if (k === 0) return null;
+    // A compiled model's on-chip split is edgetpu_compiler's, inside the file: the device model cannot tell it.
+    if (k === 0 || e.catalog.kind === 'compiled') return null;
     const key = `${e.sha256}:${k}`;
     let h = this.#heads.get(key);
     if (h === undefined) {
@@ -738,6 +785,7 @@ export class Service extends EventEmitter<ServiceEvents> {
       name: e.name,
       source: e.source,
       ops: e.catalog.n,
+      modelClass: { kind: e.catalog.kind, reason: e.catalog.reason },
       k: choice.k,
       cores: choice.cores,
       mode: choice.mode,
@@ -824,7 +872,7 @@ export class Service extends EventEmitter<ServiceEvents> {
         k: st.choice.k,
         cachedBytes: h?.cachedBytes ?? 0,
         streamedBytes: h?.streamedBytes ?? 0,
-        token: h?.token ?? '',
+        token: h?.token ?? e.catalog.cuts.find((c) => c.k === st.choice.k)?.tpu?.token ?? '',
       });
     }
     return {
@@ -878,6 +926,7 @@ export class Service extends EventEmitter<ServiceEvents> {
 /** Options after validation (internal). */
 interface ServiceSettings {
   cores: number;
+  edgetpu: EdgeTpuBackendOptions | null;
   tickMs: number;
   profile: DeviceProfile;
   policy: PolicyName | (() => Policy);
@@ -939,6 +988,7 @@ export async function createService(options: ServiceOptions = {}): Promise<Servi
   });
   const service = new Service(runtime, options, {
     cores,
+    edgetpu: edgetpu?.edgetpu ?? null,
     tickMs,
     profile,
     policy,
@@ -947,4 +997,42 @@ export async function createService(options: ServiceOptions = {}): Promise<Servi
   });
   service.warnings.push(...warnings);
   return service;
+}
+
+/** Warm invokes timed per compiled model when it is registered on the real Edge TPU. */
+const COMPILED_TIMED_RUNS = 10;
+
+/**
+ * Times a compiled model on the real Edge TPU (zero inputs: the device's time does not depend on the values):
+ * mean and variance of warm invokes, and the extra time of the first one (its parameters' upload).
+ */
+function measureOnEdgeTpu(
+  bytes: Uint8Array,
+  edgetpu: EdgeTpuBackendOptions,
+): { serviceMs: number; serviceVarianceMs2: number; reloadMs: number; source: 'measured' } {
+  const settings: { library?: string; device?: string; options?: Record<string, string> } = {};
+  if (edgetpu.library !== undefined) settings.library = edgetpu.library;
+  if (edgetpu.device !== undefined) settings.device = edgetpu.device;
+  if (edgetpu.options !== undefined) settings.options = edgetpu.options;
+  const it = createInterpreter(bytes, { threads: 1, delegate: 'edgetpu', edgetpu: settings });
+  try {
+    const time = (): number => {
+      const t = performance.now();
+      it.invoke();
+      return performance.now() - t;
+    };
+    const first = time();
+    time();
+    const samples = Array.from({ length: COMPILED_TIMED_RUNS }, time);
+    const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
+    const variance = samples.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, samples.length - 1);
+    return {
+      serviceMs: mean,
+      serviceVarianceMs2: variance,
+      reloadMs: Math.max(0, first - mean),
+      source: 'measured',
+    };
+  } finally {
+    it.dispose();
+  }
 }

@@ -100,6 +100,13 @@ export interface TenantStatus {
   source: string;
   /** Compute ops of the model (cut points are 0..ops). */
   ops: number;
+  /**
+   * How the tenant is placed: `partitioned` (the controller chooses its cut and cores), `cpu-only` (nothing of
+   * the model maps to the Edge TPU, e.g. a float model: always k = 0, the controller chooses its cores), or
+   * `compiled` (an `*_edgetpu.tflite` served whole on a real Edge TPU: fixed at k = ops, no CPU stage) — with
+   * the reason in one sentence (null for `partitioned`).
+   */
+  modelClass: { kind: 'partitioned' | 'cpu-only' | 'compiled'; reason: string | null };
   /** Current cut: ops [0,k) on the Edge TPU. */
   k: number;
   /** Current CPU cores of its CPU stage. */
@@ -125,7 +132,10 @@ export interface TenantStatus {
   rejected: number;
   inFlight: number;
   queueLimit: number;
-  /** Compile report of the head [0,k) (emulated device model); null for k = 0 (no Edge TPU part). */
+  /**
+   * Compile report of the head [0,k) (emulated device model); null for k = 0 (no Edge TPU part) and for a
+   * compiled model (its on-chip split is edgetpu_compiler's, inside the file).
+   */
   tpu: { cachedBytes: number; streamedBytes: number; token: string } | null;
 }
 

@@ -16,7 +16,7 @@ import { type LiveRun, runPolicyLive } from '../bench-live.js';
 import type { Command } from '../command.js';
 import { table } from '../output.js';
 import { lineChart } from '../svg.js';
-import { prepareTenants, profilingOptions, readWorkloadFile } from '../workload-file.js';
+import { prepareTenants, profilingOptions, readWorkloadFile, tenantClasses } from '../workload-file.js';
 
 const help = `Usage: swapless bench WORKLOAD.json [--policies default,cpu,fixed,swapless,oracle] [--mode sim|live]
                       [--out DIR] [--json]
@@ -24,7 +24,9 @@ const help = `Usage: swapless bench WORKLOAD.json [--policies default,cpu,fixed,
 Runs each policy on the same arrivals (same seed) and reports, per policy and tenant, mean, p50, p95, p99,
 throughput, rejected requests and reconfigurations, the reduction of mean latency against "default" (the whole
 model on the Edge TPU, as the default compiler does) and the ratio to "oracle" (the best static configuration
-found in the simulator).
+found in the simulator). A tenant whose model has nothing that maps to the Edge TPU (a float model) is CPU-only
+in every policy (the output says so and why); a custom op TFLite cannot run here, or a compiled *_edgetpu.tflite,
+is refused before anything is profiled.
 
   --mode sim    (default) the discrete-event simulator in virtual time: TPU emulated, CPU times measured
                 profiles; a 60 s workload takes seconds
@@ -96,6 +98,7 @@ export const benchCommand: Command = {
     const workload = cores === coresRequested ? asRead : { ...asRead, cpu: { ...asRead.cpu, cores } };
 
     const tenants = await prepareTenants(workload, values);
+    const classes = tenantClasses(tenants);
     const durationMs = workload.durationS * 1000;
     const phases = workload.phases.map((p) => ({ atS: p.atS, rates: p.rates }));
     const runs: Run[] = [];
@@ -167,6 +170,7 @@ export const benchCommand: Command = {
       coresNote,
       durationS: workload.durationS,
       seed: workload.seed,
+      tenants: classes.json,
       policies: runs.map((r) => ({
         policy: r.policy,
         meanResponseMs: r.meanResponseMs,
@@ -291,6 +295,10 @@ export const benchCommand: Command = {
             '',
             `Mode: ${mode} — ${result.source}. Device ${workload.device}, ${workload.cpu.cores} CPU cores, ${workload.durationS} s, seed ${workload.seed}.`,
             ...(coresNote === null ? [] : ['', `Note: ${coresNote}.`]),
+            ...classes.lines.flatMap((l, i) => [
+              ...(i === 0 ? [''] : []),
+              `- ${l}: no Edge TPU stage in any policy`,
+            ]),
             '',
             markdownTable(summary),
             '',
@@ -319,6 +327,7 @@ export const benchCommand: Command = {
       [
         `${path} — ${result.source}; ${workload.device}, ${workload.cpu.cores} cores, ${workload.durationS} s, seed ${workload.seed}`,
         ...(coresNote === null ? [] : [`note: ${coresNote}`]),
+        ...classes.lines.map((l) => `${l}: no Edge TPU stage in any policy`),
         summary,
         ...skipped.map((x) => `  ${x.policy}: not run — ${x.reason}`),
         '',

@@ -1,5 +1,6 @@
 import { type CompilerChoice, coCompile, type SegmentCompileReport, variants } from '@swapless/compiler';
-import { UsageError } from '@swapless/core';
+import { classifyModel, edgetpuPart } from '@swapless/controller';
+import { UnsupportedModelError, UsageError } from '@swapless/core';
 import { analyzeModel, cutPoints, rankCuts, readModel } from '@swapless/tflite';
 import { choiceFlag, intFlag, parseCommand } from '../args.js';
 import type { Command } from '../command.js';
@@ -27,7 +28,9 @@ Options:
   --json         print the result as JSON (docs/cli.md)
   -h, --help     show this help
 
-MODEL, A, B are .tflite paths or zoo names.`;
+MODEL, A, B are .tflite paths or zoo names. A model of which nothing maps to the Edge TPU (a float model, or a
+first op the Edge TPU cannot run) and a compiled *_edgetpu.tflite (give the model that was passed to
+edgetpu_compiler) are refused with exit status 1 and the reason; so is a run that produced no variant.`;
 
 function reportSummary(r: SegmentCompileReport | null) {
   if (r === null) return null;
@@ -86,13 +89,9 @@ export const compileCommand: Command = {
       const heads: string[] = [];
       for (const name of names) {
         const bytes = await readBytes(await resolveModelPath(name));
-        const k = analyzeModel(readModel(bytes)).edgetpuPrefix.length;
+        const k = edgetpuPart(classifyModel(readModel(bytes)), name);
         const [v] = await variants(bytes, [k], options);
-        if (v!.files.tpu === null)
-          throw new UsageError(
-            `Expected an Edge-TPU-mappable model for --co-compile but ${name} has no op that can map`,
-          );
-        heads.push(v!.files.tpu);
+        heads.push(v!.files.tpu!);
       }
       let set: Awaited<ReturnType<typeof coCompile>>;
       try {
@@ -140,7 +139,8 @@ export const compileCommand: Command = {
     const bytes = await readBytes(await resolveModelPath(spec));
     const model = readModel(bytes);
     const a = analyzeModel(model);
-    const prefix = a.edgetpuPrefix.length;
+    // Nothing to compile (nothing maps, or already compiled): say why, exit 1, before any variant is made.
+    const prefix = edgetpuPart(classifyModel(model, a), spec);
     const cuts = parseCuts(values.cuts, a.n, prefix, () => {
       const ranked = rankCuts(cutPoints(model), { limit: 8, mappableOnly: true }).map((c) => c.k);
       return [...new Set([...ranked, prefix])].filter((k) => k > 0).sort((x, y) => x - y);
@@ -150,6 +150,11 @@ export const compileCommand: Command = {
       list = await variants(bytes, cuts, options);
     } finally {
       bar.done();
+    }
+    if (list.length === 0) {
+      throw new UnsupportedModelError(
+        `${spec}: compile produced no variant (cuts ${JSON.stringify(cuts)} of ${a.n} ops; Edge-TPU-mappable prefix ${prefix} ops)`,
+      );
     }
     const result = {
       model: spec,

@@ -1,3 +1,4 @@
+import { assertSplittable, classifyModel } from '@swapless/controller';
 import { createInterpreter, type Interpreter, listEdgeTpus, type TensorArray } from '@swapless/edgetpu';
 import { analyzeModel, type CutPoint, cutPoints, readModel, splitModel, writeModel } from '@swapless/tflite';
 import { intFlag, parseCommand } from '../args.js';
@@ -14,6 +15,8 @@ on the real TFLite runtime with the same input, verify that the outputs are bit-
 measured invoke times.
 
 Without --model it uses the embedded default, face_detection_short_range.tflite from @mediapipe/face_detection.
+A model with a custom op TFLite cannot run here, or a compiled *_edgetpu.tflite (give the model that was passed
+to edgetpu_compiler), is refused with exit status 1 and the reason.
 
 Options:
   --model PATH  a .tflite file (default: the embedded face detector)
@@ -76,6 +79,9 @@ export const demoCommand: Command = {
     const bytes = await readBytes(await resolveModelPath(path));
     const model = readModel(bytes);
     const analysis = analyzeModel(model);
+    // The demo runs the model and its parts on the CPU: a custom op nothing here runs, or a compiled model, is
+    // refused with the reason (exit 1) before any interpreter is created.
+    assertSplittable(classifyModel(model, analysis), path);
     const cuts = cutPoints(model);
     const k = intFlag('at', values.at, 0, Number.MAX_SAFE_INTEGER) ?? defaultCut(cuts, analysis.totals.macs);
     const { head, tail, boundary } = splitModel(model, k);

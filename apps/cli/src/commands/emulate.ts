@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { classifyModel, edgetpuPart } from '@swapless/controller';
 import { InvalidCutError, SwapLessIoError, UsageError } from '@swapless/core';
 import { analyzeModel, readModel, splitModel, type TfliteModel } from '@swapless/tflite';
 import {
@@ -39,7 +40,9 @@ Options:
   --json       print the result as JSON (docs/cli.md)
   -h, --help   show this help
 
-MODEL, A and B are .tflite paths or zoo names (swapless zoo --help).`;
+MODEL, A and B are .tflite paths or zoo names (swapless zoo --help). A model of which nothing maps to the Edge
+TPU (a float model, or a first op the Edge TPU cannot run) and a compiled *_edgetpu.tflite (give the model that
+was passed to edgetpu_compiler) are refused with exit status 1 and the reason.`;
 
 async function loadProfile(spec: string | undefined): Promise<DeviceProfile> {
   if (spec === undefined) return getProfile('usb3');
@@ -65,15 +68,23 @@ async function load(spec: string): Promise<TfliteModel> {
   return readModel(await readBytes(await resolveModelPath(spec)));
 }
 
-/** The Edge TPU part [0,k) of a model; k defaults to the whole mappable prefix. */
-function tpuPart(model: TfliteModel, cut: number | undefined): { head: TfliteModel; k: number; n: number } {
+/**
+ * The Edge TPU part [0,k) of a model; k defaults to the whole mappable prefix. A model of which nothing maps, or
+ * a compiled one, is `UnsupportedModelError` (exit 1) with the class sentence; only a cut the user typed can be
+ * a usage error (`InvalidCutError`, exit 2).
+ */
+function tpuPart(
+  model: TfliteModel,
+  cut: number | undefined,
+  spec: string,
+): { head: TfliteModel; k: number; n: number } {
   const a = analyzeModel(model);
+  const cls = classifyModel(model, a);
+  if (cut === undefined || cls.kind === 'compiled') edgetpuPart(cls, spec);
   const k = cut ?? a.edgetpuPrefix.length;
   if (k === 0) {
     throw new InvalidCutError(
-      cut === undefined
-        ? `Expected a model with an Edge-TPU-mappable prefix for swapless emulate but no op can map (${a.edgetpuPrefix.reason ?? 'unknown reason'})`
-        : `Expected a cut point between 1 and ${a.n} for the Edge TPU part but received 0 (no op would run on the Edge TPU)`,
+      `Expected a cut point between 1 and ${a.n} for the Edge TPU part but received 0 (no op would run on the Edge TPU)`,
     );
   }
   const { head } = splitModel(model, k);
@@ -176,7 +187,7 @@ export const emulateCommand: Command = {
           `Expected two models A,B for --alternate but received ${JSON.stringify(values.alternate)}`,
         );
       }
-      const parts = await Promise.all(names.map(async (n) => tpuPart(await load(n), undefined).head));
+      const parts = await Promise.all(names.map(async (n) => tpuPart(await load(n), undefined, n).head));
       const [ra, rb] = parts.map((p) => compileReport(p, profile)) as [CompileReport, CompileReport];
       const co = compileReport(parts, profile);
       const alone = [callBreakdown(ra, profile).totalMs, callBreakdown(rb, profile).totalMs] as const;
@@ -229,7 +240,7 @@ export const emulateCommand: Command = {
     const spec = positionals[0]!;
     const model = await load(spec);
     const cut = intFlag('cut', values.cut, 0, Number.MAX_SAFE_INTEGER);
-    const { head, k, n } = tpuPart(model, cut);
+    const { head, k, n } = tpuPart(model, cut, spec);
     const report = compileReport(head, profile);
     const first = callBreakdown(report, profile, { reload: true });
     const steady = callBreakdown(report, profile);

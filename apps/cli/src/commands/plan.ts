@@ -5,7 +5,7 @@ import { simulate } from '@swapless/sim';
 import { parseCommand, positionals } from '../args.js';
 import type { Command } from '../command.js';
 import { table } from '../output.js';
-import { prepareTenants, profilingOptions, readWorkloadFile } from '../workload-file.js';
+import { prepareTenants, profilingOptions, readWorkloadFile, tenantClasses } from '../workload-file.js';
 
 const help = `Usage: swapless plan WORKLOAD.json [--latency-model NAME|PACKAGE] [--no-simulate] [--json]
 
@@ -13,6 +13,11 @@ For each tenant of the workload, the best (cut point, CPU cores) under the laten
 latency, and the same for the baselines — default (whole model on the Edge TPU, as the default compiler does),
 cpu (CPU only), fixed (the cut nearest half the MACs) — each also run in the discrete-event simulator. With
 phases, every phase's rates are planned separately.
+
+A model of which nothing maps to the Edge TPU (a float model, or a first op the Edge TPU cannot run) is a
+CPU-only tenant: cut 0, planned for CPU cores like the others; the output says so and why. A model with a custom
+op TFLite cannot run here, or a compiled *_edgetpu.tflite (the Edge TPU is emulated here: give the model that
+was passed to edgetpu_compiler), is refused before anything is profiled.
 
 TPU stage times are EMULATED (Edge TPU device model, the workload's "device"); CPU stage times are MEASURED on
 this machine (profiles cached under $SWAPLESS_CACHE_DIR/profiles: the first run profiles each model, later runs
@@ -46,6 +51,7 @@ export const planCommand: Command = {
     const { model } = await registry.load(values['latency-model'] ?? 'mg1-default');
 
     const tenantsPrepared = await prepareTenants(workload, values);
+    const classes = tenantClasses(tenantsPrepared);
     const prepared = performance.now();
 
     const simulator: Simulator | undefined = values['no-simulate']
@@ -93,6 +99,7 @@ export const planCommand: Command = {
       cores: workload.cpu.cores,
       latencyModel: model.name,
       sources: { tpu: 'emulated', cpu: 'measured', simulated: simulator !== undefined },
+      tenants: classes.json,
       timing: { prepareMs: prepared - started, planMs: finished - prepared },
       phases: phases.map((p) => ({
         atS: p.atS,
@@ -124,6 +131,7 @@ export const planCommand: Command = {
       x === null || x === undefined ? '—' : Number.isFinite(x) ? x.toFixed(2) : '∞';
     const lines = [
       `${path} on ${workload.device} with ${workload.cpu.cores} CPU cores — latency model ${model.name} (TPU emulated, CPU measured${simulator ? ', simulated check' : ''})`,
+      ...classes.lines.map((l) => `  ${l}: cut 0 only, planned for CPU cores like the others`),
     ];
     for (const p of result.phases) {
       lines.push(

@@ -16,8 +16,8 @@ under $SWAPLESS_CACHE_DIR/profiles by model hash, runtime, host and settings; a 
 
 Options:
   --threads LIST     thread counts to measure (default 1..cores)
-  --cuts C           auto (default: cheap cuts spread over the Edge-TPU-mappable prefix; needs an int8 model),
-                     all (every cut, any model), or a list k1,k2,…
+  --cuts C           auto (default: cheap cuts spread over the Edge-TPU-mappable prefix; cut 0 alone when
+                     nothing maps, e.g. a float model), all (every cut, any model), or a list k1,k2,…
   --max-cuts N       how many cuts auto picks (default 12)
   --repetitions N    timed invokes per (part, cut, threads) (default 20)
   --warmup N         untimed invokes first (default 3)

@@ -7,8 +7,13 @@
 //   MOCK_EDGETPU_LOG      file to which every call is appended as one line:
 //                         "create key=value ..." / "create-failed ..." / "prepare" / "destroy" / "list <n>"
 //
-// The delegate it returns is a valid TfLiteDelegate whose Prepare claims no nodes, so TFLite runs the whole
-// graph on the CPU and outputs equal the CPU path's. A device option that matches no configured device
+// The delegate it returns is a valid TfLiteDelegate. Its Prepare claims exactly the nodes of the custom op
+// `edgetpu-custom-op` (what edgetpu_compiler puts in a compiled *_edgetpu.tflite) and nothing else: a model
+// without that op runs wholly on the CPU kernels behind the delegate (outputs equal the CPU path's), and a
+// compiled model runs end to end. A claimed node does no inference: it fills its outputs deterministically —
+// byte j of output o (o = position in the node's outputs) is (s + o + j) mod 256, where s is the sum of every
+// byte of the node's non-constant inputs — so a test can predict them. Prepare logs "prepare" when it claims
+// nothing and "prepare claimed=<n>" when it claims n nodes. A device option that matches no configured device
 // makes create report through error_cb and return nullptr, like the real library.
 
 #include <cstdio>
@@ -70,9 +75,68 @@ bool FindDevice(const std::string& spec, const std::vector<Device>& devices) {
   return false;
 }
 
-TfLiteStatus Prepare(TfLiteContext*, TfLiteDelegate*) {
-  Log("prepare");
-  return kTfLiteOk;  // claims no nodes: every op stays on the CPU
+constexpr const char* kEdgeTpuCustomOp = "edgetpu-custom-op";
+// BuiltinOperator codes (schema; builtin_ops.h is not among the C headers the npm package ships).
+constexpr int32_t kBuiltinCustom = 32;
+constexpr int32_t kBuiltinDelegate = 51;
+
+// The kernel that replaces each claimed edgetpu-custom-op node (see the file comment for what it computes).
+TfLiteStatus KernelPrepare(TfLiteContext*, TfLiteNode*) { return kTfLiteOk; }
+
+TfLiteStatus KernelInvoke(TfLiteContext* context, TfLiteNode* node) {
+  unsigned sum = 0;
+  for (int i = 0; i < node->inputs->size; ++i) {
+    const int index = node->inputs->data[i];
+    if (index < 0) continue;
+    const TfLiteTensor& t = context->tensors[index];
+    if (t.allocation_type == kTfLiteMmapRo || t.data.raw == nullptr) continue;
+    const auto* bytes = reinterpret_cast<const unsigned char*>(t.data.raw);
+    for (size_t b = 0; b < t.bytes; ++b) sum += bytes[b];
+  }
+  for (int o = 0; o < node->outputs->size; ++o) {
+    const int index = node->outputs->data[o];
+    if (index < 0) continue;
+    TfLiteTensor& t = context->tensors[index];
+    if (t.data.raw == nullptr) return kTfLiteError;
+    auto* bytes = reinterpret_cast<unsigned char*>(t.data.raw);
+    for (size_t j = 0; j < t.bytes; ++j) bytes[j] = static_cast<unsigned char>((sum + o + j) & 0xFF);
+  }
+  return kTfLiteOk;
+}
+
+TfLiteStatus Prepare(TfLiteContext* context, TfLiteDelegate* delegate) {
+  TfLiteIntArray* plan = nullptr;
+  if (context->GetExecutionPlan(context, &plan) != kTfLiteOk) return kTfLiteError;
+  std::vector<int> claimed;
+  for (int i = 0; i < plan->size; ++i) {
+    TfLiteNode* node = nullptr;
+    TfLiteRegistration* registration = nullptr;
+    if (context->GetNodeAndRegistration(context, plan->data[i], &node, &registration) != kTfLiteOk)
+      return kTfLiteError;
+    if (registration->builtin_code == kBuiltinCustom && registration->custom_name != nullptr &&
+        std::strcmp(registration->custom_name, kEdgeTpuCustomOp) == 0) {
+      claimed.push_back(plan->data[i]);
+    }
+  }
+  if (claimed.empty()) {
+    Log("prepare");
+    return kTfLiteOk;  // nothing compiled for the Edge TPU: every op stays on the CPU
+  }
+  Log("prepare claimed=" + std::to_string(claimed.size()));
+  TfLiteRegistration kernel{};
+  kernel.prepare = &KernelPrepare;
+  kernel.invoke = &KernelInvoke;
+  kernel.builtin_code = kBuiltinDelegate;
+  kernel.custom_name = "MockEdgeTpuDelegate";
+  kernel.version = 1;
+  // Our own TfLiteIntArray (size + data): the mock links against nothing, TfLiteIntArrayCreate included.
+  auto* nodes = static_cast<TfLiteIntArray*>(std::malloc(sizeof(int) * (claimed.size() + 1)));
+  if (nodes == nullptr) return kTfLiteError;
+  nodes->size = static_cast<int>(claimed.size());
+  for (size_t i = 0; i < claimed.size(); ++i) nodes->data[i] = claimed[i];
+  const TfLiteStatus status = context->ReplaceNodeSubsetsWithDelegateKernels(context, kernel, nodes, delegate);
+  std::free(nodes);
+  return status;
 }
 
 }  // namespace
@@ -106,7 +170,9 @@ __attribute__((visibility("default"))) TfLiteDelegate* tflite_plugin_create_dele
   delegate->CopyFromBufferHandle = nullptr;
   delegate->CopyToBufferHandle = nullptr;
   delegate->FreeBufferHandle = nullptr;
-  delegate->flags = kTfLiteDelegateFlagsNone;
+  // TFLite prepares every op before handing the graph to a delegate that does not allow dynamic tensors, and
+  // the unresolved edgetpu-custom-op fails that preparation: with this flag the delegate sees the graph first.
+  delegate->flags = kTfLiteDelegateFlagsAllowDynamicTensors;
   return delegate;
 }
 
