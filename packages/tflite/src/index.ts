@@ -56,6 +56,15 @@ export { boundaryAt, cutPoints, rankCuts } from './cuts.js';
 export type { Runnability } from './runnability.js';
 export { CPU_CUSTOM_OPS, EDGETPU_CUSTOM_OP, runnability } from './runnability.js';
 
+// --- uint8 → int8 rewrite (XNNPACK's signed path)
+export type {
+  Int8KeptOp,
+  Int8RewritePlan,
+  Int8RewriteReport,
+  Int8RewriteResult,
+} from './int8-rewrite.js';
+export { INT8_REWRITE_VERSION, int8CutMap, planInt8Rewrite, rewriteToInt8 } from './int8-rewrite.js';
+
 // --- split
 export type {
   SplitBoundary,
