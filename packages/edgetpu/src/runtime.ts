@@ -231,9 +231,9 @@ type BackendBase = Omit<BackendInfo, 'delegates' | 'edgetpu' | 'xnnpack' | 'kern
 /**
  * Full verification before TFLite sees the bytes: `readModel` (structure, indices, buffer sizes, op semantics),
  * then what the runtime here can run. An Edge TPU compiled model passes only when the Edge TPU delegate may be
- * applied (`'auto'` refuses it later if the delegate is not).
+ * applied; its `refusal` is the sentence `'auto'` throws if the delegate is not.
  */
-function verified(bytes: Uint8Array, delegate: DelegateChoice): TfliteModel {
+function verified(bytes: Uint8Array, delegate: DelegateChoice): { model: TfliteModel; refusal?: string } {
   const model = readModel(bytes);
   const r = runnability(model);
   if (r.unresolvedCustomOps.length > 0 || (r.compiled && delegate === 'cpu')) {
@@ -241,7 +241,7 @@ function verified(bytes: Uint8Array, delegate: DelegateChoice): TfliteModel {
       details: { customOps: [...r.unresolvedCustomOps], compiled: r.compiled },
     });
   }
-  return model;
+  return r.compiled ? { model, refusal: r.reason! } : { model };
 }
 
 /** A loaded TFLite runtime. Most code uses the default one through the top-level functions. */
@@ -261,8 +261,7 @@ export class TfLiteRuntime {
   createInterpreter(model: Uint8Array | string, options?: InterpreterOptions): Interpreter {
     const o = normalise(options);
     const bytes = modelBytes(model);
-    const parsed = o.verify ? verified(bytes, o.delegate) : undefined;
-    const compiled = parsed !== undefined && runnability(parsed).compiled;
+    const { model: parsed, refusal: compiled } = o.verify ? verified(bytes, o.delegate) : {};
     const plan = cpuPlan(bytes, parsed, { xnnpack: o.xnnpack, uint8: o.uint8 });
     const base: RawInterpreterOptions = { threads: o.threads, xnnpack: o.xnnpack, edgetpu: null };
     const common = { threads: o.threads, uint8: o.uint8, verified: o.verify };
@@ -285,9 +284,9 @@ export class TfLiteRuntime {
         );
       }
       const fallbackReason = reasons.join('; ');
-      if (compiled) {
+      if (compiled !== undefined) {
         // Only the Edge TPU runs an edgetpu-custom-op: the CPU fallback of 'auto' cannot run this model.
-        throw new UnsupportedModelError(`${runnability(parsed!).reason} (no Edge TPU: ${fallbackReason})`, {
+        throw new UnsupportedModelError(`${compiled} (no Edge TPU: ${fallbackReason})`, {
           cause: error,
           details: { fallbackReason },
         });

@@ -394,6 +394,8 @@ class Rewriter {
   readonly #rewrite: ReadonlySet<number>;
   readonly #before = new Map<number, Operator[]>();
   readonly #after = new Map<number, Operator[]>();
+  readonly #plan: Int8RewritePlan;
+  // What the conversions cost, for the report.
   conversions = 0;
   weightTensors = 0;
   requantizedWeightTensors = 0;
@@ -402,8 +404,6 @@ class Rewriter {
   maxWeightErrorLsb = 0;
   maxWeightError = 0;
   maxBiasErrorLsb = 0;
-
-  readonly #plan: Int8RewritePlan;
 
   constructor(model: TfliteModel, plan: Int8RewritePlan) {
     this.#model = model;
