@@ -309,14 +309,15 @@ export class TfLiteRuntime {
    * model fails without XNNPACK too (it is then the model, not the delegate).
    */
   #build(plan: CpuPlan, options: RawInterpreterOptions, backend: BackendBase): Interpreter {
-    const binding = this.#native.binding;
-    let variant: CpuVariant = plan.first();
-    try {
-      return this.#wrap(
-        new binding.Interpreter(this.#native.library, variant.bytes, options),
+    const attempt = (variant: CpuVariant, raw: RawInterpreterOptions): Interpreter =>
+      this.#wrap(
+        new this.#native.binding.Interpreter(this.#native.library, variant.bytes, raw),
         backend,
         variant,
       );
+    let variant: CpuVariant = plan.first();
+    try {
+      return attempt(variant, options);
     } catch (error) {
       if (!options.xnnpack || rawCode(error) !== 'TFLITE_ADDON_RUNTIME') throw error;
       let failure = error;
@@ -325,24 +326,14 @@ export class TfLiteRuntime {
       if (retry !== undefined) {
         variant = retry;
         try {
-          return this.#wrap(
-            new binding.Interpreter(this.#native.library, variant.bytes, options),
-            backend,
-            variant,
-          );
+          return attempt(variant, options);
         } catch (again) {
           if (rawCode(again) !== 'TFLITE_ADDON_RUNTIME') throw again;
           failure = again;
         }
       }
-      const raw = new binding.Interpreter(this.#native.library, plan.original, {
-        ...options,
-        xnnpack: false,
-      });
-      return this.#wrap(raw, backend, {
-        bytes: plan.original,
-        note: fallbackNote(rawReports(failure), variant, plan),
-      });
+      const note = fallbackNote(rawReports(failure), variant, plan);
+      return attempt({ bytes: plan.original, note }, { ...options, xnnpack: false });
     }
   }
 

@@ -1,7 +1,8 @@
 // Test-only: small uint8-quantized graphs (legacy TF 1.x style: per-tensor uint8 weights with a zero point) for
 // the int8 rewrite's tests. Not exported by the package.
-import type { BuiltinOptions, ModelBuffer, Operator, Quantization, Tensor, TfliteModel } from './model.js';
-import { TensorType } from './model.js';
+import { TinyGraph } from './graph.test-util.js';
+import type { BuiltinOptions } from './model.js';
+import { TensorType, type TfliteModel } from './model.js';
 import { BuiltinOperator as OP } from './ops.js';
 
 /** A tensor of a {@link Uint8Graph}: uint8 with (scale, zero point) unless `type` says otherwise. */
@@ -15,66 +16,35 @@ export interface U8TensorSpec {
   data?: Uint8Array;
 }
 
-/** A minimal uint8 graph builder: tensors, ops (version 1, as the TF 1.x converter wrote them), a model. */
-export class Uint8Graph {
-  readonly tensors: Tensor[] = [];
-  readonly buffers: ModelBuffer[] = [{}];
-  readonly operators: Operator[] = [];
-  readonly operatorCodes: { builtinCode: number; version: number }[] = [];
-
-  tensor(name: string, spec: U8TensorSpec): number {
-    let buffer = 0;
-    if (spec.data !== undefined) {
-      buffer = this.buffers.length;
-      this.buffers.push({ data: spec.data });
-    }
+/** {@link TinyGraph} with uint8 tensors of any (scale, zero point), as the TF 1.x converter wrote them. */
+export class Uint8Graph extends TinyGraph {
+  u8(name: string, spec: U8TensorSpec): number {
     const type = spec.type ?? TensorType.UINT8;
+    const t = this.tensor(name, spec.shape, {
+      type,
+      ...(spec.data === undefined ? {} : { data: spec.data }),
+    });
     const q: [number, number] | null =
       spec.q === undefined ? (type === TensorType.UINT8 ? [0.05, 128] : null) : spec.q;
-    const tensor: Tensor = { shape: spec.shape, type, buffer, name, isVariable: false, hasRank: true };
-    if (q !== null) {
-      const quantization: Quantization = { scale: [q[0]], zeroPoint: [q[1]], quantizedDimension: 0 };
-      tensor.quantization = quantization;
-    }
-    this.tensors.push(tensor);
-    return this.tensors.length - 1;
+    if (q !== null)
+      this.tensors[t]!.quantization = { scale: [q[0]], zeroPoint: [q[1]], quantizedDimension: 0 };
+    return t;
   }
 
   /** Constant uint8 weights filled by `value(i)`. */
   weights(name: string, shape: number[], q: [number, number], value: (i: number) => number): number {
     const count = shape.reduce((a, b) => a * b, 1);
-    return this.tensor(name, { shape, q, data: Uint8Array.from({ length: count }, (_, i) => value(i)) });
+    return this.u8(name, { shape, q, data: Uint8Array.from({ length: count }, (_, i) => value(i)) });
   }
 
   /** Constant int32 values (a bias with `scale`, or shape/axes data without quantization). */
   int32(name: string, values: number[], scale?: number, shape = [values.length]): number {
-    return this.tensor(name, {
+    return this.u8(name, {
       shape,
       type: TensorType.INT32,
       q: scale === undefined ? null : [scale, 0],
       data: new Uint8Array(new Int32Array(values).buffer),
     });
-  }
-
-  op(builtinCode: number, inputs: number[], outputs: number[], options?: BuiltinOptions): number {
-    let opcodeIndex = this.operatorCodes.findIndex((c) => c.builtinCode === builtinCode);
-    if (opcodeIndex < 0) {
-      opcodeIndex = this.operatorCodes.length;
-      this.operatorCodes.push({ builtinCode, version: 1 });
-    }
-    const op: Operator = { opcodeIndex, inputs, outputs, customOptionsFormat: 0 };
-    if (options !== undefined) op.builtinOptions = options;
-    this.operators.push(op);
-    return this.operators.length - 1;
-  }
-
-  model(inputs: number[], outputs: number[]): TfliteModel {
-    return {
-      version: 3,
-      operatorCodes: this.operatorCodes,
-      subgraphs: [{ tensors: this.tensors, inputs, outputs, operators: this.operators, name: 'main' }],
-      buffers: this.buffers,
-    };
   }
 }
 
@@ -132,40 +102,40 @@ export function spread(i: number): number {
  */
 export function uint8Net(): TfliteModel {
   const g = new Uint8Graph();
-  const input = g.tensor('input', { shape: [1, 8, 8, 3], q: [1 / 128, 128] });
+  const input = g.u8('input', { shape: [1, 8, 8, 3], q: [1 / 128, 128] });
   const w1 = g.weights('w1', [8, 3, 3, 3], [0.02, 120], spread);
   const b1 = g.int32('b1', [100, -200, 300, -400, 500, -600, 700, -800], (1 / 128) * 0.02);
-  const c1 = g.tensor('conv1', { shape: [1, 8, 8, 8], q: [0.03, 0] });
+  const c1 = g.u8('conv1', { shape: [1, 8, 8, 8], q: [0.03, 0] });
   g.op(OP.CONV_2D, [input, w1, b1], [c1], convOptions());
   const w2 = g.weights('w2', [1, 3, 3, 8], [0.05, 110], (i) => (i * 31 + 7) % 230);
   const b2 = g.int32('b2', [-50, 40, -30, 20, -10, 0, 10, 20], 0.03 * 0.05);
-  const c2 = g.tensor('dw2', { shape: [1, 8, 8, 8], q: [0.03, 0] });
+  const c2 = g.u8('dw2', { shape: [1, 8, 8, 8], q: [0.03, 0] });
   g.op(OP.DEPTHWISE_CONV_2D, [c1, w2, b2], [c2], convOptions(true));
-  const k = g.tensor('k', {
+  const k = g.u8('k', {
     shape: [1, 1, 1, 8],
     q: [0.03, 3],
     data: Uint8Array.from({ length: 8 }, (_, i) => i * 20),
   });
-  const sum = g.tensor('sum', { shape: [1, 8, 8, 8], q: [0.05, 10] });
+  const sum = g.u8('sum', { shape: [1, 8, 8, 8], q: [0.05, 10] });
   g.op(OP.ADD, [c2, k], [sum], OPTIONS.add);
-  const avg = g.tensor('avg', { shape: [1, 4, 4, 8], q: [0.05, 10] });
+  const avg = g.u8('avg', { shape: [1, 4, 4, 8], q: [0.05, 10] });
   g.op(OP.AVERAGE_POOL_2D, [sum], [avg], OPTIONS.pool);
-  const max = g.tensor('max', { shape: [1, 4, 4, 8], q: [0.05, 10] });
+  const max = g.u8('max', { shape: [1, 4, 4, 8], q: [0.05, 10] });
   g.op(OP.MAX_POOL_2D, [sum], [max], OPTIONS.pool);
-  const cat = g.tensor('cat', { shape: [1, 4, 4, 16], q: [0.05, 10] });
+  const cat = g.u8('cat', { shape: [1, 4, 4, 16], q: [0.05, 10] });
   g.op(OP.CONCATENATION, [avg, max], [cat], OPTIONS.concat);
   const axes = g.int32('axes', [1, 2]);
-  const mean = g.tensor('mean', { shape: [1, 1, 1, 16], q: [0.04, 12] });
+  const mean = g.u8('mean', { shape: [1, 1, 1, 16], q: [0.04, 12] });
   g.op(OP.MEAN, [cat, axes], [mean], OPTIONS.mean);
   const shape = g.int32('shape', [1, 16]);
-  const flat = g.tensor('flat', { shape: [1, 16], q: [0.04, 12] });
+  const flat = g.u8('flat', { shape: [1, 16], q: [0.04, 12] });
   g.op(OP.RESHAPE, [mean, shape], [flat]);
-  const sig = g.tensor('sigmoid', { shape: [1, 16], q: [1 / 256, 0] });
+  const sig = g.u8('sigmoid', { shape: [1, 16], q: [1 / 256, 0] });
   g.op(OP.LOGISTIC, [flat], [sig]);
   const w3 = g.weights('w3', [10, 16], [0.01, 100], spread);
-  const logits = g.tensor('logits', { shape: [1, 10], q: [0.02, 128] });
+  const logits = g.u8('logits', { shape: [1, 10], q: [0.02, 128] });
   g.op(OP.FULLY_CONNECTED, [sig, w3, -1], [logits], OPTIONS.fc);
-  const probs = g.tensor('probs', { shape: [1, 10], q: [1 / 256, 0] });
+  const probs = g.u8('probs', { shape: [1, 10], q: [1 / 256, 0] });
   g.op(OP.SOFTMAX, [logits], [probs], OPTIONS.softmax);
   return g.model([input], [logits, probs]);
 }

@@ -52,12 +52,12 @@ describe('planInt8Rewrite', () => {
 
   it('keeps ops whose own tensors do not allow the int8 form, and says why', () => {
     const g = new Uint8Graph();
-    const a = g.tensor('a', { shape: [1, 2, 2, 4], q: [0.1, 100] });
-    const b = g.tensor('b', { shape: [1, 2, 2, 4], q: [0.2, 100] });
-    const cat = g.tensor('cat', { shape: [1, 2, 2, 8], q: [0.1, 100] });
+    const a = g.u8('a', { shape: [1, 2, 2, 4], q: [0.1, 100] });
+    const b = g.u8('b', { shape: [1, 2, 2, 4], q: [0.2, 100] });
+    const cat = g.u8('cat', { shape: [1, 2, 2, 8], q: [0.1, 100] });
     g.op(OP.CONCATENATION, [a, b], [cat], OPTIONS.concat);
-    const w = g.tensor('w', { shape: [4, 8] }); // weights computed at run time
-    const y = g.tensor('y', { shape: [1, 4] });
+    const w = g.u8('w', { shape: [4, 8] }); // weights computed at run time
+    const y = g.u8('y', { shape: [1, 4] });
     g.op(OP.FULLY_CONNECTED, [cat, w, -1], [y], OPTIONS.fc);
     const plan = planInt8Rewrite(g.model([a, b, w], [y]));
     expect(plan.rewrite).toEqual([]);
@@ -221,11 +221,11 @@ describe('rewriteToInt8 on a uint8 network covering every rule', () => {
 describe('rewriteToInt8 shares converted weights', () => {
   it('converts a filter read by two convs once, in place', () => {
     const g = new Uint8Graph();
-    const x = g.tensor('x', { shape: [1, 4, 4, 4] });
+    const x = g.u8('x', { shape: [1, 4, 4, 4] });
     const w = g.weights('w', [4, 1, 1, 4], [0.02, 100], (i) => (i * 53) % 256);
     const b = g.int32('b', [0, 0, 0, 0], 0.05 * 0.02);
-    const y = g.tensor('y', { shape: [1, 4, 4, 4] });
-    const z = g.tensor('z', { shape: [1, 4, 4, 4] });
+    const y = g.u8('y', { shape: [1, 4, 4, 4] });
+    const z = g.u8('z', { shape: [1, 4, 4, 4] });
     g.op(OP.CONV_2D, [x, w, b], [y], convOptions());
     g.op(OP.CONV_2D, [y, w, b], [z], convOptions());
     const model = g.model([x], [z]);

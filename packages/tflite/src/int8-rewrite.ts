@@ -274,6 +274,27 @@ function clamp(x: number, lo: number, hi: number): number {
   return Math.min(hi, Math.max(lo, x));
 }
 
+/**
+ * Rescales integers by a ratio (new value = round(value × ratio), half away from zero, clamped to [lo, hi]) and
+ * tracks the largest change in units of the original value. A ratio of 1 is the lossless shift: value as it is.
+ */
+class Rescaler {
+  maxError = 0;
+
+  constructor(
+    private readonly lo: number,
+    private readonly hi: number,
+  ) {}
+
+  apply(value: number, ratio: number): number {
+    if (ratio === 1) return value;
+    const v = clamp(roundHalfAway(value * ratio), this.lo, this.hi);
+    const error = Math.abs(v / ratio - value);
+    if (error > this.maxError) this.maxError = error;
+    return v;
+  }
+}
+
 /** Symmetric int8 weights of one filter, with the per-channel scales and what the conversion cost. */
 interface ConvertedFilter {
   data: Uint8Array;
@@ -286,55 +307,54 @@ interface ConvertedFilter {
 }
 
 /**
- * Element ranges of each weight channel: `outer` runs of `inner` consecutive elements per channel, a run every
- * `channels × inner` elements. Loops over runs need no division per element, which keeps converting a
- * ResNet-50's 25 M weights cheap next to parsing the file.
+ * The element indices of weight channel `c`, in order: `outer` runs of `inner` consecutive elements, a run every
+ * `channels × inner` elements. Filled into a reused array so the conversion loops need no division per element
+ * (converting a ResNet-50's 25 M weights stays cheap next to parsing the file).
  */
-function channelLayout(shape: readonly number[], axis: number | 'tensor') {
+function channelIndices(
+  shape: readonly number[],
+  axis: number | 'tensor',
+  c: number,
+  into: Int32Array,
+): void {
   const count = elementCount(shape);
   const channels = axis === 'tensor' ? 1 : shape[axis]!;
   const inner = axis === 'tensor' ? count : elementCount(shape.slice(axis + 1));
-  return { channels, inner, outer: count / (channels * inner), stride: channels * inner };
+  const outer = count / (channels * inner);
+  let n = 0;
+  for (let o = 0; o < outer; o++) {
+    const start = (o * channels + c) * inner;
+    for (let i = start; i < start + inner; i++) into[n++] = i;
+  }
 }
 
 function convertFilter(tensor: Tensor, data: Uint8Array, axis: number | 'tensor'): ConvertedFilter {
   const q = tensor.quantization!;
   const scale = q.scale![0]!;
   const zero = zeroPointOf(q);
-  const { channels, inner, outer, stride } = channelLayout(tensor.shape, axis);
+  const channels = axis === 'tensor' ? 1 : tensor.shape[axis]!;
+  const index = new Int32Array(data.length / channels);
   const scales: number[] = [];
   const ratios: number[] = [];
   const out = new Int8Array(data.length);
+  const weights = new Rescaler(-127, 127);
   let requantized = 0;
-  let maxErrorLsb = 0;
   for (let c = 0; c < channels; c++) {
+    channelIndices(tensor.shape, axis, c, index);
     let maxAbs = 0;
-    for (let o = 0; o < outer; o++) {
-      const start = o * stride + c * inner;
-      for (let i = start; i < start + inner; i++) {
-        const d = Math.abs(data[i]! - zero);
-        if (d > maxAbs) maxAbs = d;
-      }
+    for (let n = 0; n < index.length; n++) {
+      const d = Math.abs(data[index[n]!]! - zero);
+      if (d > maxAbs) maxAbs = d;
     }
     const lossless = maxAbs <= 127;
     const s = lossless ? scale : Math.fround((scale * maxAbs) / 127);
-    const ratio = scale / s;
+    const ratio = lossless ? 1 : scale / s;
     scales.push(s);
-    ratios.push(lossless ? 1 : ratio);
+    ratios.push(ratio);
     if (!lossless) requantized++;
-    for (let o = 0; o < outer; o++) {
-      const start = o * stride + c * inner;
-      for (let i = start; i < start + inner; i++) {
-        const d = data[i]! - zero;
-        if (lossless) {
-          out[i] = d;
-          continue;
-        }
-        const w = clamp(roundHalfAway(d * ratio), -127, 127);
-        out[i] = w;
-        const error = Math.abs(w / ratio - d);
-        if (error > maxErrorLsb) maxErrorLsb = error;
-      }
+    for (let n = 0; n < index.length; n++) {
+      const i = index[n]!;
+      out[i] = weights.apply(data[i]! - zero, ratio);
     }
   }
   return {
@@ -342,8 +362,8 @@ function convertFilter(tensor: Tensor, data: Uint8Array, axis: number | 'tensor'
     scales,
     ratios,
     requantized,
-    maxErrorLsb,
-    maxError: maxErrorLsb * scale,
+    maxErrorLsb: weights.maxError,
+    maxError: weights.maxError * scale,
   };
 }
 
@@ -355,20 +375,11 @@ function convertBias(
 ): { data: Uint8Array; maxErrorLsb: number } {
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const out = new Int32Array(channels);
-  let maxErrorLsb = 0;
+  const bias = new Rescaler(-0x8000_0000, 0x7fff_ffff);
   for (let c = 0; c < channels; c++) {
-    const b = view.getInt32(c * 4, true);
-    const ratio = ratios.length === 1 ? ratios[0]! : ratios[c]!;
-    if (ratio === 1) {
-      out[c] = b;
-      continue;
-    }
-    const v = clamp(roundHalfAway(b * ratio), -0x8000_0000, 0x7fff_ffff);
-    out[c] = v;
-    const error = Math.abs(v / ratio - b);
-    if (error > maxErrorLsb) maxErrorLsb = error;
+    out[c] = bias.apply(view.getInt32(c * 4, true), ratios.length === 1 ? ratios[0]! : ratios[c]!);
   }
-  return { data: new Uint8Array(out.buffer), maxErrorLsb };
+  return { data: new Uint8Array(out.buffer), maxErrorLsb: bias.maxError };
 }
 
 /** The int8 twin of a uint8 activation's quantization: same scale, zero point − 128. */
