@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { createInterpreter, type TensorArray } from '@swapless/edgetpu';
 import { describe, expect, it } from 'vitest';
 import { int8CutMap, rewriteToInt8 } from './int8-rewrite.js';
-import { uint8Net } from './int8-rewrite.test-util.js';
+import { singleOpModels, uint8Net } from './int8-rewrite.test-util.js';
 import type { TfliteModel } from './model.js';
 import { readModel } from './reader.js';
 import { type SplitBoundary, splitModel } from './split.js';
@@ -49,6 +49,26 @@ function sideBySide(bytes: Uint8Array, seeds: readonly number[]) {
     return reference.map((r, i) => ({ name: r.name, reference: r.data, fast: fast[i]!.data }));
   });
 }
+
+describe("XNNPACK's unsigned path in this TFLite build, op by op", () => {
+  for (const [type, model] of Object.entries(singleOpModels())) {
+    it(`refuses a uint8 ${type}, and runs its int8 rewrite within 2 output LSBs`, () => {
+      const bytes = writeModel(model);
+      const asIs = createInterpreter(bytes, { uint8: 'as-is' });
+      expect(asIs.backend.kernels).toBe('reference');
+      expect(asIs.backend.note).toContain(`failed to delegate ${type} node #0`);
+      asIs.dispose();
+      const rewritten = writeModel(rewriteToInt8(model).model);
+      const fast = createInterpreter(rewritten, { uint8: 'as-is' });
+      expect(fast.backend).toMatchObject({ kernels: 'xnnpack' });
+      expect(fast.backend.note).toBeUndefined();
+      fast.dispose();
+      for (const run of sideBySide(bytes, [1, 2])) {
+        expect(compare(run[0]!.reference, run[0]!.fast).maxDiff).toBeLessThanOrEqual(2);
+      }
+    });
+  }
+});
 
 describe('the rewritten ops on XNNPACK', () => {
   it('run every rule of the uint8 network within 2 output LSBs of the uint8 original', () => {

@@ -139,3 +139,77 @@ export function uint8Net(): TfliteModel {
   g.op(OP.SOFTMAX, [logits], [probs], OPTIONS.softmax);
   return g.model([input], [logits, probs]);
 }
+
+/**
+ * One single-op uint8 model per op type the rewrite takes from XNNPACK's refused unsigned path, each with the
+ * input shape [1,4,4,8] (FULLY_CONNECTED: [1,16]): what docs/native.md's op-by-op evidence is measured on.
+ */
+export function singleOpModels(): Record<string, TfliteModel> {
+  const make = (build: (g: Uint8Graph, x: number) => number, shape = [1, 4, 4, 8]): TfliteModel => {
+    const g = new Uint8Graph();
+    const x = g.u8('x', { shape });
+    return g.model([x], [build(g, x)]);
+  };
+  const out = (g: Uint8Graph, shape = [1, 4, 4, 8], q: [number, number] = [0.1, 120]) =>
+    g.u8('y', { shape, q });
+  const binary = (code: number, options: BuiltinOptions) =>
+    make((g, x) => {
+      const k = g.u8('k', {
+        shape: [1, 1, 1, 8],
+        q: [0.05, 100],
+        data: Uint8Array.from({ length: 8 }, (_, i) => i * 30),
+      });
+      const y = out(g);
+      g.op(code, [x, k], [y], options);
+      return y;
+    });
+  /** A 1×1 conv or a 3×3 depthwise conv, 8 channels, with a bias. */
+  const conv = (depthwise: boolean) =>
+    make((g, x) => {
+      const y = out(g);
+      const weights = g.weights('w', depthwise ? [1, 3, 3, 8] : [8, 1, 1, 8], [0.02, 127], spread);
+      const bias = g.int32('b', new Array(8).fill(7), 0.001);
+      g.op(depthwise ? OP.DEPTHWISE_CONV_2D : OP.CONV_2D, [x, weights, bias], [y], convOptions(depthwise));
+      return y;
+    });
+  return {
+    CONV_2D: conv(false),
+    DEPTHWISE_CONV_2D: conv(true),
+    FULLY_CONNECTED: make(
+      (g, x) => {
+        const y = out(g, [1, 8]);
+        g.op(OP.FULLY_CONNECTED, [x, g.weights('w', [8, 16], [0.02, 127], spread), -1], [y], OPTIONS.fc);
+        return y;
+      },
+      [1, 16],
+    ),
+    ADD: binary(OP.ADD, OPTIONS.add),
+    SUB: binary(OP.SUB, OPTIONS.sub),
+    MUL: binary(OP.MUL, OPTIONS.mul),
+    MAX_POOL_2D: make((g, x) => {
+      const y = g.u8('y', { shape: [1, 2, 2, 8] });
+      g.op(OP.MAX_POOL_2D, [x], [y], OPTIONS.pool);
+      return y;
+    }),
+    PAD: make((g, x) => {
+      const y = g.u8('y', { shape: [1, 6, 6, 8] });
+      g.op(OP.PAD, [x, g.int32('p', [0, 0, 1, 1, 1, 1, 0, 0], undefined, [4, 2])], [y]);
+      return y;
+    }),
+    MEAN: make((g, x) => {
+      const y = out(g, [1, 1, 1, 8]);
+      g.op(OP.MEAN, [x, g.int32('axes', [1, 2])], [y], OPTIONS.mean);
+      return y;
+    }),
+    LOGISTIC: make((g, x) => {
+      const y = out(g, [1, 4, 4, 8], [1 / 256, 0]);
+      g.op(OP.LOGISTIC, [x], [y]);
+      return y;
+    }),
+    RESIZE_BILINEAR: make((g, x) => {
+      const y = g.u8('y', { shape: [1, 8, 8, 8] });
+      g.op(OP.RESIZE_BILINEAR, [x, g.int32('size', [8, 8])], [y], OPTIONS.resize);
+      return y;
+    }),
+  };
+}
