@@ -82,9 +82,13 @@ export function timeRuns(fn: () => void, repeat: number, warmup: number): Timing
   };
 }
 
-/** Where a measured time came from, e.g. "measured: TFLite CPU, XNNPACK, 2 threads". */
+/**
+ * Where a measured time came from, e.g. "measured: TFLite CPU (XNNPACK, 2 threads)" or, for a uint8 model run as
+ * its int8 rewrite, "measured: TFLite CPU (XNNPACK, uint8 as int8, 1 thread)".
+ */
 export function backendLabel(b: BackendInfo): string {
-  const cpu = `${b.xnnpack ? 'XNNPACK' : 'builtin kernels'}, ${b.threads} thread${b.threads === 1 ? '' : 's'}`;
+  const kernels = b.kernels === 'xnnpack' ? `XNNPACK${b.int8 ? ', uint8 as int8' : ''}` : 'reference kernels';
+  const cpu = `${kernels}, ${b.threads} thread${b.threads === 1 ? '' : 's'}`;
   return b.edgetpu ? `measured: Edge TPU delegate + TFLite CPU (${cpu})` : `measured: TFLite CPU (${cpu})`;
 }
 

@@ -9,9 +9,12 @@ export {
   type BackendInfo,
   type DelegateChoice,
   type DelegateName,
+  type Int8Summary,
   Interpreter,
+  type KernelsName,
   type TensorArray,
   type TensorInfo,
+  type Uint8Policy,
 } from './interpreter.js';
 export { EDGETPU_LIB_ENV, type LoaderOptions, TFLITE_LIB_ENV } from './loader.js';
 export {
@@ -26,9 +29,12 @@ export {
 
 /**
  * Creates an interpreter on the default runtime for a model (bytes, or a .tflite path). Defaults: 1 thread,
- * XNNPACK on, delegate `'cpu'`. Throws `NativeLoadError` when the runtime cannot be loaded,
- * `InvalidArgumentError` for bad options, `InvalidModelError` / `TfLiteRuntimeError` for a bad model,
- * and `DelegateUnavailableError` when `delegate: 'edgetpu'` cannot be honoured.
+ * XNNPACK on, delegate `'cpu'`, the model verified before TFLite sees it, uint8 compute rewritten to int8 for
+ * XNNPACK; when XNNPACK cannot prepare a model, TFLite's reference kernels run it (`backend.note` says why).
+ * Throws `NativeLoadError` when the runtime cannot be loaded, `InvalidArgumentError` for bad options,
+ * `InvalidModelError` / `TfLiteRuntimeError` for a bad model, `UnsupportedModelError` for a model the runtime
+ * here cannot run ("cannot run here: custom op X"), and `DelegateUnavailableError` when `delegate: 'edgetpu'`
+ * cannot be honoured.
  */
 export function createInterpreter(model: Uint8Array | string, options?: InterpreterOptions): Interpreter {
   return getRuntime().createInterpreter(model, options);

@@ -30,6 +30,30 @@ export interface TensorInfo {
   readonly quantization: { readonly scale: number; readonly zeroPoint: number } | null;
 }
 
+/** What `createInterpreter` does with uint8-quantized compute when XNNPACK is on: see `InterpreterOptions.uint8`. */
+export type Uint8Policy = 'int8' | 'as-is';
+
+/** Which kernels run the CPU ops: XNNPACK (with TFLite's kernels for the ops it leaves), or TFLite's own only. */
+export type KernelsName = 'xnnpack' | 'reference';
+
+/** What the int8 rewrite of a uint8 model did (`rewriteToInt8`'s report, in short). */
+export interface Int8Summary {
+  /** uint8 ops now computed as int8. */
+  readonly opsRewritten: number;
+  /** QUANTIZE ops inserted between uint8 and int8 tensors (exact conversions). */
+  readonly conversions: number;
+  /** uint8 ops left uint8 (XNNPACK leaves them to TFLite anyway). */
+  readonly keptUint8: number;
+  /** Weight tensors made symmetric int8, and how many of them have requantized channels. */
+  readonly weightTensors: number;
+  readonly requantizedWeightTensors: number;
+  /** Weight channels converted, and how many of them were requantized instead of shifted (lossless). */
+  readonly channels: number;
+  readonly requantizedChannels: number;
+  /** Largest change of a weight, in units of its original scale (LSBs). */
+  readonly maxWeightErrorLsb: number;
+}
+
 /** What actually runs an interpreter. */
 export interface BackendInfo {
   /** The delegate choice that was asked for. */
@@ -46,6 +70,19 @@ export interface BackendInfo {
   readonly edgetpuLibrary?: string;
   /** With `'auto'`: why the Edge TPU delegate was not used and the interpreter fell back to the CPU. */
   readonly fallbackReason?: string;
+  /**
+   * The CPU kernels: `'xnnpack'` when the XNNPACK delegate is applied, `'reference'` when TFLite's builtin
+   * kernels run every CPU op (XNNPACK off, or it could not prepare the model: see {@link note}).
+   */
+  readonly kernels: KernelsName;
+  /** The uint8 policy asked for. */
+  readonly uint8: Uint8Policy;
+  /** Present when the interpreter runs the int8 rewrite of a uint8 model on XNNPACK. */
+  readonly int8?: Int8Summary;
+  /** One sentence when something differs from what was asked: the reference-kernel fallback and why, or the int8 rewrite. */
+  readonly note?: string;
+  /** True when the model was verified before TFLite saw it (`verify`, default true). */
+  readonly verified: boolean;
 }
 
 function toInfo(raw: RawTensorInfo): TensorInfo {

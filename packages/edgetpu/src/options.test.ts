@@ -15,6 +15,8 @@ describe('option validation', () => {
     ['options.threads', { threads: '2' }],
     ['options.delegate', { delegate: 'gpu' }],
     ['options.xnnpack', { xnnpack: 'yes' }],
+    ['options.uint8', { uint8: 'uint8' }],
+    ['options.verify', { verify: 'no' }],
     ['options.edgetpu', { edgetpu: 'usb' }],
     ['the options.edgetpu names', { edgetpu: { path: 'x' } }],
     ['options.edgetpu.library', { edgetpu: { library: '' } }],
@@ -47,7 +49,7 @@ describe('option validation', () => {
     expect(() => listEdgeTpus({ library: '' })).toThrow(InvalidArgumentError);
   });
 
-  it('defaults to 1 thread, XNNPACK on, CPU only', () => {
+  it('defaults to 1 thread, XNNPACK on, CPU only, verified, uint8 compute as int8', () => {
     const i = createInterpreter(model);
     expect(i.backend).toEqual({
       requested: 'cpu',
@@ -55,6 +57,9 @@ describe('option validation', () => {
       delegates: ['xnnpack'],
       edgetpu: false,
       xnnpack: true,
+      kernels: 'xnnpack',
+      uint8: 'int8',
+      verified: true,
     });
     i.dispose();
   });

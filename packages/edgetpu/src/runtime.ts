@@ -9,9 +9,18 @@ import {
   InvalidArgumentError,
   InvalidModelError,
   SwapLessIoError,
+  UnsupportedModelError,
 } from '@swapless/core';
+import { readModel, runnability, type TfliteModel } from '@swapless/tflite';
 import type { RawInterpreter, RawInterpreterOptions } from '@swapless/tflite-addon';
-import { type BackendInfo, type DelegateChoice, type DelegateName, Interpreter } from './interpreter.js';
+import { type CpuPlan, type CpuVariant, cpuPlan, fallbackNote, rewriteNote } from './cpu-path.js';
+import {
+  type BackendInfo,
+  type DelegateChoice,
+  type DelegateName,
+  Interpreter,
+  type Uint8Policy,
+} from './interpreter.js';
 import {
   defaultNative,
   EDGETPU_LIB_ENV,
@@ -39,8 +48,25 @@ export interface InterpreterOptions {
    * Edge TPU delegate opens (and holds) the device even for a model with no Edge TPU ops.
    */
   delegate?: DelegateChoice;
-  /** Apply the XNNPACK delegate (int8 and uint8 acceleration included). Default true: it is 8–12× faster. */
+  /**
+   * Apply the XNNPACK delegate. Default true: it is 8–12× faster. When XNNPACK cannot prepare the model, the
+   * interpreter runs on TFLite's reference kernels instead (`backend.kernels`, `backend.note` says why).
+   */
   xnnpack?: boolean;
+  /**
+   * What to do with uint8-quantized compute when XNNPACK is on (docs/native.md). `'int8'` (default): rewrite it
+   * to int8 (`rewriteToInt8` of @swapless/tflite) so XNNPACK's signed path runs it; inputs and outputs stay
+   * uint8, results match the uint8 model to within a few output LSBs. `'as-is'`: give TFLite the bytes
+   * unchanged (XNNPACK in this TFLite build refuses uint8 compute, so such a model runs on reference kernels).
+   */
+  uint8?: Uint8Policy;
+  /**
+   * Verify the model before TFLite sees it (default true): `readModel`'s full verification, and a refusal
+   * (`UnsupportedModelError`, "cannot run here: custom op X") of custom ops TFLite cannot resolve and of Edge TPU
+   * compiled models without the Edge TPU delegate. `false` is for trusted files only: a malformed model can
+   * crash the process inside TFLite.
+   */
+  verify?: boolean;
   /** Edge TPU delegate settings (used by `'auto'` and `'edgetpu'`). */
   edgetpu?: EdgeTpuOptions;
 }
@@ -76,7 +102,8 @@ export interface RuntimeInfo {
 }
 
 const DELEGATES: readonly DelegateChoice[] = ['auto', 'edgetpu', 'cpu'];
-const OPTION_KEYS = new Set(['threads', 'delegate', 'xnnpack', 'edgetpu']);
+const OPTION_KEYS = new Set(['threads', 'delegate', 'xnnpack', 'uint8', 'verify', 'edgetpu']);
+const UINT8_POLICIES: readonly Uint8Policy[] = ['int8', 'as-is'];
 const EDGETPU_KEYS = new Set(['library', 'device', 'options']);
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -87,6 +114,8 @@ interface Normalised {
   threads: number;
   delegate: DelegateChoice;
   xnnpack: boolean;
+  uint8: Uint8Policy;
+  verify: boolean;
   edgetpuLibrary: string;
   edgetpuOptions: Record<string, string>;
 }
@@ -100,7 +129,14 @@ function normalise(options: unknown): Normalised {
       throw new InvalidArgumentError(expected([...OPTION_KEYS].join(', '), 'the option names', key));
     }
   }
-  const { threads = 1, delegate = 'cpu', xnnpack = true, edgetpu = {} } = options;
+  const {
+    threads = 1,
+    delegate = 'cpu',
+    xnnpack = true,
+    uint8 = 'int8',
+    verify = true,
+    edgetpu = {},
+  } = options;
   if (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
     throw new InvalidArgumentError(expected(`an integer in [1, ${MAX_THREADS}]`, 'options.threads', threads));
   }
@@ -109,6 +145,11 @@ function normalise(options: unknown): Normalised {
   }
   if (typeof xnnpack !== 'boolean')
     throw new InvalidArgumentError(expected('a boolean', 'options.xnnpack', xnnpack));
+  if (!UINT8_POLICIES.includes(uint8 as Uint8Policy)) {
+    throw new InvalidArgumentError(expected("'int8' or 'as-is'", 'options.uint8', uint8));
+  }
+  if (typeof verify !== 'boolean')
+    throw new InvalidArgumentError(expected('a boolean', 'options.verify', verify));
   if (!isPlainObject(edgetpu))
     throw new InvalidArgumentError(expected('an object', 'options.edgetpu', edgetpu));
   for (const key of Object.keys(edgetpu)) {
@@ -153,6 +194,8 @@ function normalise(options: unknown): Normalised {
     threads,
     delegate: delegate as DelegateChoice,
     xnnpack,
+    uint8: uint8 as Uint8Policy,
+    verify,
     edgetpuLibrary: resolveEdgeTpuLibrary(library as string | undefined),
     edgetpuOptions,
   };
@@ -182,6 +225,25 @@ function modelBytes(model: unknown): Uint8Array {
   return bytes;
 }
 
+/** The backend fields known before the interpreter exists. */
+type BackendBase = Omit<BackendInfo, 'delegates' | 'edgetpu' | 'xnnpack' | 'kernels' | 'int8' | 'note'>;
+
+/**
+ * Full verification before TFLite sees the bytes: `readModel` (structure, indices, buffer sizes, op semantics),
+ * then what the runtime here can run. An Edge TPU compiled model passes only when the Edge TPU delegate may be
+ * applied; its `refusal` is the sentence `'auto'` throws if the delegate is not.
+ */
+function verified(bytes: Uint8Array, delegate: DelegateChoice): { model: TfliteModel; refusal?: string } {
+  const model = readModel(bytes);
+  const r = runnability(model);
+  if (r.unresolvedCustomOps.length > 0 || (r.compiled && delegate === 'cpu')) {
+    throw new UnsupportedModelError(r.reason!, {
+      details: { customOps: [...r.unresolvedCustomOps], compiled: r.compiled },
+    });
+  }
+  return r.compiled ? { model, refusal: r.reason! } : { model };
+}
+
 /** A loaded TFLite runtime. Most code uses the default one through the top-level functions. */
 export class TfLiteRuntime {
   readonly #native: NativeRuntime;
@@ -193,24 +255,27 @@ export class TfLiteRuntime {
 
   /**
    * Creates an interpreter for a model (bytes, or a .tflite file path) with the given delegate policy.
-   * The bytes are copied: the caller may reuse its array.
+   * The bytes are copied: the caller may reuse its array. By default the model is verified first, and
+   * uint8 compute is rewritten to int8 for XNNPACK (see {@link InterpreterOptions}).
    */
   createInterpreter(model: Uint8Array | string, options?: InterpreterOptions): Interpreter {
     const o = normalise(options);
     const bytes = modelBytes(model);
+    const { model: parsed, refusal: compiled } = o.verify ? verified(bytes, o.delegate) : {};
+    const plan = cpuPlan(bytes, parsed, { xnnpack: o.xnnpack, uint8: o.uint8 });
     const base: RawInterpreterOptions = { threads: o.threads, xnnpack: o.xnnpack, edgetpu: null };
-    if (o.delegate === 'cpu') return this.#create(bytes, base, { requested: 'cpu', threads: o.threads });
+    const common = { threads: o.threads, uint8: o.uint8, verified: o.verify };
+    if (o.delegate === 'cpu') return this.#create(plan, base, { requested: 'cpu', ...common });
 
     const withTpu = { ...base, edgetpu: { library: o.edgetpuLibrary, options: o.edgetpuOptions } };
-    const backend = { requested: o.delegate, threads: o.threads, edgetpuLibrary: o.edgetpuLibrary };
-    let raw: RawInterpreter;
+    const backend = { requested: o.delegate, ...common, edgetpuLibrary: o.edgetpuLibrary };
     try {
-      raw = new this.#native.binding.Interpreter(this.#native.library, bytes, withTpu);
+      return this.#build(plan, withTpu, backend);
     } catch (error) {
-      const reasons =
-        rawCode(error) === 'TFLITE_ADDON_DELEGATE' ? rawReports(error) : [(error as Error).message];
+      const unavailable = rawCode(error) === 'TFLITE_ADDON_DELEGATE';
+      const reasons = unavailable ? rawReports(error) : [(error as Error).message];
       if (o.delegate === 'edgetpu') {
-        if (rawCode(error) !== 'TFLITE_ADDON_DELEGATE') throw fromNative(error);
+        if (!unavailable) throw fromNative(error);
         throw new DelegateUnavailableError(
           `The Edge TPU delegate is required (delegate: 'edgetpu') but unavailable: ${reasons.join('; ')}. ` +
             `Fix: install libedgetpu (Coral's libedgetpu1-std), attach the device, set ${EDGETPU_LIB_ENV} ` +
@@ -218,32 +283,73 @@ export class TfLiteRuntime {
           { cause: error, details: { library: o.edgetpuLibrary, options: o.edgetpuOptions, reasons } },
         );
       }
-      return this.#create(bytes, base, { ...backend, fallbackReason: reasons.join('; ') });
+      const fallbackReason = reasons.join('; ');
+      if (compiled !== undefined) {
+        // Only the Edge TPU runs an edgetpu-custom-op: the CPU fallback of 'auto' cannot run this model.
+        throw new UnsupportedModelError(`${compiled} (no Edge TPU: ${fallbackReason})`, {
+          cause: error,
+          details: { fallbackReason },
+        });
+      }
+      return this.#create(plan, base, { ...backend, fallbackReason });
     }
-    return this.#wrap(raw, backend);
   }
 
-  #create(
-    bytes: Uint8Array,
-    options: RawInterpreterOptions,
-    backend: Omit<BackendInfo, 'delegates' | 'edgetpu' | 'xnnpack'>,
-  ) {
-    let raw: RawInterpreter;
+  #create(plan: CpuPlan, options: RawInterpreterOptions, backend: BackendBase): Interpreter {
     try {
-      raw = new this.#native.binding.Interpreter(this.#native.library, bytes, options);
+      return this.#build(plan, options, backend);
     } catch (error) {
       throw fromNative(error);
     }
-    return this.#wrap(raw, backend);
   }
 
-  #wrap(raw: RawInterpreter, backend: Omit<BackendInfo, 'delegates' | 'edgetpu' | 'xnnpack'>): Interpreter {
+  /**
+   * Creates the raw interpreter on the planned bytes; when XNNPACK cannot prepare them, creates it again on the
+   * original bytes with TFLite's reference kernels (the note says why). Throws the binding's raw error when the
+   * model fails without XNNPACK too (it is then the model, not the delegate).
+   */
+  #build(plan: CpuPlan, options: RawInterpreterOptions, backend: BackendBase): Interpreter {
+    const attempt = (variant: CpuVariant, raw: RawInterpreterOptions): Interpreter =>
+      this.#wrap(
+        new this.#native.binding.Interpreter(this.#native.library, variant.bytes, raw),
+        backend,
+        variant,
+      );
+    let variant: CpuVariant = plan.first();
+    try {
+      return attempt(variant, options);
+    } catch (error) {
+      if (!options.xnnpack || rawCode(error) !== 'TFLITE_ADDON_RUNTIME') throw error;
+      let failure = error;
+      // A model nobody parsed yet (verify: false) gets its int8 rewrite only now, when XNNPACK refused it.
+      const retry = plan.afterFailure();
+      if (retry !== undefined) {
+        variant = retry;
+        try {
+          return attempt(variant, options);
+        } catch (again) {
+          if (rawCode(again) !== 'TFLITE_ADDON_RUNTIME') throw again;
+          failure = again;
+        }
+      }
+      const note = fallbackNote(rawReports(failure), variant, plan);
+      return attempt({ bytes: plan.original, note }, { ...options, xnnpack: false });
+    }
+  }
+
+  #wrap(raw: RawInterpreter, backend: BackendBase, variant: CpuVariant): Interpreter {
     const delegates = raw.delegates as DelegateName[];
+    const xnnpack = delegates.includes('xnnpack');
+    const rewritten = xnnpack ? variant.int8 : undefined;
+    const note = variant.note ?? (rewritten === undefined ? undefined : rewriteNote(rewritten));
     return new Interpreter(raw, {
       ...backend,
       delegates: Object.freeze([...delegates]),
       edgetpu: delegates.includes('edgetpu'),
-      xnnpack: delegates.includes('xnnpack'),
+      xnnpack,
+      kernels: xnnpack ? 'xnnpack' : 'reference',
+      ...(rewritten === undefined ? {} : { int8: Object.freeze(rewritten) }),
+      ...(note === undefined ? {} : { note }),
     });
   }
 

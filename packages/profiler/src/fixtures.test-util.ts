@@ -76,6 +76,8 @@ export function syntheticProfile(
   const part = (range: [number, number], median: (t: number) => number): PartProfile => ({
     ops: range,
     bytes: 1000,
+    kernels: 'xnnpack',
+    int8: false,
     measurements: threads.map((t) =>
       summarize(
         t,
@@ -95,12 +97,12 @@ export function syntheticProfile(
     suffix: k === n ? null : part([k, n], (t) => suffixMedian(k, t)),
   }));
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     kind: 'swapless-profile',
     createdAt: '2025-01-01T00:00:00.000Z',
     durationMs: 1,
     model: { sha256: 'a'.repeat(64), bytes: 1234, n, edgetpuPrefix: n, name: 'synthetic' },
-    runtime: { tfliteVersion: '2.9.0', xnnpack: true },
+    runtime: { tfliteVersion: '2.9.0', xnnpack: true, uint8: 'int8', int8Rewrite: 1 },
     host: { cpuModel: 'test cpu', cores: 2, platform: 'linux', arch: 'x64' },
     settings: {
       cuts: 'list',

@@ -3,13 +3,22 @@
  * their invokes can be interleaved; disposed as soon as the part is done (a ResNet-50 part with its XNNPACK
  * packed weights is tens of MB).
  */
-import { createInterpreter, type Interpreter, type TensorArray, type TensorInfo } from '@swapless/edgetpu';
+import {
+  createInterpreter,
+  type Interpreter,
+  type KernelsName,
+  type TensorArray,
+  type TensorInfo,
+} from '@swapless/edgetpu';
 import { SeededRandom } from '@swapless/tflite';
 
 /** Creates an interpreter; injectable so tests can count creations (a cache hit must create none). */
 export type InterpreterFactory = (bytes: Uint8Array, threads: number) => Interpreter;
 
-/** The factory SwapLess runs its CPU part with: XNNPACK on, `threads` for builtin kernels and XNNPACK. */
+/**
+ * The factory SwapLess runs its CPU part with: XNNPACK on, `threads` for builtin kernels and XNNPACK, the model
+ * verified, uint8 compute rewritten to int8 (the defaults of `createInterpreter`).
+ */
 export const defaultInterpreterFactory: InterpreterFactory = (bytes, threads) =>
   createInterpreter(bytes, { threads, xnnpack: true, delegate: 'cpu' });
 
@@ -94,6 +103,16 @@ export interface TimePartOptions {
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** What {@link timePart} measured: one sample array per thread count, and what ran the part. */
+export interface TimedPart {
+  /** Per thread count (in `threads` order): the samples in ms, chronological. */
+  samples: number[][];
+  /** `backend.kernels` of the part's interpreters. */
+  kernels: KernelsName;
+  /** True when the part ran as its int8 rewrite. */
+  int8: boolean;
+}
+
 /**
  * Measures one part at every thread count; returns one sample array (ms, chronological) per thread count.
  *
@@ -111,10 +130,11 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
  * input/output copies (they depend on the boundary bytes, reported per cut). The event loop gets a turn
  * between blocks (never inside a timed region) so a long profile does not starve timers or finalizers.
  */
-export async function timePart(o: TimePartOptions): Promise<number[][]> {
+export async function timePart(o: TimePartOptions): Promise<TimedPart> {
   const interpreters: Interpreter[] = [];
   try {
     for (const t of o.threads) interpreters.push(o.factory(o.bytes, t));
+    const backend = interpreters[0]!.backend;
     for (const it of interpreters) {
       // Same seed per part for every thread count: all configurations see identical data.
       const rng = new SeededRandom(o.seed);
@@ -148,7 +168,7 @@ export async function timePart(o: TimePartOptions): Promise<number[][]> {
     }
     for (const it of interpreters.splice(0)) it.dispose();
     for (const t of o.threads) o.onThreadsDone?.(t);
-    return samples;
+    return { samples, kernels: backend.kernels, int8: backend.int8 !== undefined };
   } finally {
     for (const it of interpreters) it.dispose();
   }

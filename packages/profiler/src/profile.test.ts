@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { ErrorCodes, type ProgressEvent } from '@swapless/core';
-import { runtimeInfo } from '@swapless/edgetpu';
-import { analyzeModel, cutPoints, readModel } from '@swapless/tflite';
+import { createInterpreter, runtimeInfo } from '@swapless/edgetpu';
+import { analyzeModel, cutPoints, INT8_REWRITE_VERSION, readModel } from '@swapless/tflite';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { countingFactory, FACE_MODEL, partlyMappableBytes, testNetBytes } from './fixtures.test-util.js';
+import type { InterpreterFactory } from './measure.js';
 import { profileModel } from './profile.js';
 import { validateProfile } from './schema.js';
 import type { ProfileResult } from './types.js';
@@ -36,7 +38,12 @@ describe('profileModel on buildTestNet, every cut', () => {
   it('records model, runtime, host and settings identity', () => {
     expect(p.model.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
     expect(p.model).toMatchObject({ bytes: bytes.byteLength, n: 10, edgetpuPrefix: 10 });
-    expect(p.runtime).toEqual({ tfliteVersion: runtimeInfo().tfliteVersion, xnnpack: true });
+    expect(p.runtime).toEqual({
+      tfliteVersion: runtimeInfo().tfliteVersion,
+      xnnpack: true,
+      uint8: 'int8',
+      int8Rewrite: INT8_REWRITE_VERSION,
+    });
     expect(p.host.cores).toBeGreaterThan(0);
     expect(p.settings).toEqual({
       cuts: 'all',
@@ -97,6 +104,34 @@ describe('profileModel on buildTestNet, every cut', () => {
     expect(events.every((e) => e.phase === 'profile')).toBe(true);
     expect(events.map((e) => e.label)).toContain('k=4 suffix, 2 threads');
     expect(events.map((e) => e.label)).toContain('k=4 prefix, 1 thread');
+  });
+});
+
+describe("a uint8 model (Coral's mobilenet_v1_0.25_128_quant)", () => {
+  const V1 = fileURLToPath(
+    new URL('../../../fixtures/models/coral/mobilenet_v1_0.25_128_quant.tflite', import.meta.url),
+  );
+
+  it('is measured as its int8 rewrite on XNNPACK, and every part says so', async () => {
+    const p = await profileModel(V1, { ...fast, cuts: [0, 14, 31], threads: [1] });
+    expect(p.runtime).toMatchObject({ xnnpack: true, uint8: 'int8', int8Rewrite: INT8_REWRITE_VERSION });
+    const parts = p.cuts.flatMap((c) => [c.prefix, c.suffix]).filter((x) => x !== null);
+    expect(parts).toHaveLength(4);
+    for (const part of parts) expect(part).toMatchObject({ kernels: 'xnnpack', int8: true });
+  });
+
+  it('records the kernels a part really ran on: reference when XNNPACK could not prepare it', async () => {
+    const reference: InterpreterFactory = (bytes, threads) =>
+      createInterpreter(bytes, { threads, uint8: 'as-is' });
+    const p = await profileModel(V1, { ...fast, cuts: [0], threads: [1], createInterpreter: reference });
+    expect(p.cuts[0]!.suffix).toMatchObject({ kernels: 'reference', int8: false });
+  });
+});
+
+describe('the float face model', () => {
+  it('runs on XNNPACK without a rewrite', async () => {
+    const p = await profileModel(FACE_MODEL, { ...fast, cuts: [0], threads: [1] });
+    expect(p.cuts[0]!.suffix).toMatchObject({ kernels: 'xnnpack', int8: false });
   });
 });
 

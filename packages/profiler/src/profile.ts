@@ -16,7 +16,15 @@ import {
   SwapLessIoError,
 } from '@swapless/core';
 import { MAX_THREADS, runtimeInfo } from '@swapless/edgetpu';
-import { analyzeModel, cutPoints, readModel, SeededRandom, splitModel, writeModel } from '@swapless/tflite';
+import {
+  analyzeModel,
+  cutPoints,
+  INT8_REWRITE_VERSION,
+  readModel,
+  SeededRandom,
+  splitModel,
+  writeModel,
+} from '@swapless/tflite';
 import { type CacheKey, cacheFile, hostIdentity, readCache } from './cache.js';
 import { type CutSelection, DEFAULT_MAX_CUTS, selectCuts } from './cuts.js';
 import { defaultInterpreterFactory, type InterpreterFactory, timePart } from './measure.js';
@@ -32,6 +40,7 @@ import {
   type Profile,
   type ProfileResult,
   type ProfileSettings,
+  type RuntimeIdentity,
 } from './types.js';
 
 /** Default untimed invokes per interpreter: the first packs weights, the next ones settle caches. */
@@ -238,12 +247,13 @@ function visitOrder(cuts: readonly number[], seed: number): number[] {
 /**
  * Profiles the CPU service time of a model's parts: for every selected cut k, the suffix [k,n) and the prefix
  * [0,k) (split with `splitModel` + `writeModel`) are each run on the real TFLite runtime with XNNPACK at every
- * thread count: `warmup` untimed invokes, then `repetitions` timed ones in blocks interleaved across thread
+ * thread count, exactly as `createInterpreter` runs them by default (uint8 parts as their int8 rewrite; a part
+ * XNNPACK cannot prepare on reference kernels, recorded in the part's `kernels`): `warmup` untimed invokes, then `repetitions` timed ones in blocks interleaved across thread
  * counts (docs/profiler.md, "Interleaving"); cuts are visited in a seeded shuffled order.
  * The empty side of k = 0 and k = n is null; the whole model (suffix of 0, prefix of n) is measured once.
  *
- * With the cache on (default), a profile measured under the same key (model SHA-256, TFLite version, host
- * identity, cut selection and cuts, threads, warm-up, repetitions, block size, seed) is loaded instead (`cached: true`); a corrupt, invalid
+ * With the cache on (default), a profile measured under the same key (model SHA-256, runtime: TFLite version,
+ * uint8 policy and int8 rewrite version, host identity, cut selection and cuts, threads, warm-up, repetitions, block size, seed) is loaded instead (`cached: true`); a corrupt, invalid
  * or mismatching cache file is ignored (a warning says why), re-measured and overwritten atomically. A cache
  * that cannot be written adds a warning; the profile is still returned.
  *
@@ -266,7 +276,12 @@ export async function profileModel(
   const name = o.name ?? (typeof model === 'string' ? basename(model, extname(model)) : undefined);
 
   const selection = o.cuts === 'auto' ? 'auto' : o.cuts === 'all' ? 'all' : 'list';
-  const runtime = { tfliteVersion: runtimeInfo().tfliteVersion, xnnpack: true as const };
+  const runtime: RuntimeIdentity = {
+    tfliteVersion: runtimeInfo().tfliteVersion,
+    xnnpack: true,
+    uint8: 'int8',
+    int8Rewrite: INT8_REWRITE_VERSION,
+  };
   const host = hostIdentity();
   const key: CacheKey = {
     schemaVersion: PROFILE_SCHEMA_VERSION,
@@ -318,7 +333,7 @@ export async function profileModel(
       const rangeKey = `${range[0]}-${range[1]}`;
       if (parts.has(rangeKey)) continue;
       const partBytes = writeModel(part);
-      const samples = await timePart({
+      const timed = await timePart({
         bytes: partBytes,
         threads: o.threads,
         warmup: o.warmup,
@@ -339,7 +354,9 @@ export async function profileModel(
       parts.set(rangeKey, {
         ops: range,
         bytes: partBytes.byteLength,
-        measurements: o.threads.map((t, i) => summarize(t, samples[i]!)),
+        kernels: timed.kernels,
+        int8: timed.int8,
+        measurements: o.threads.map((t, i) => summarize(t, timed.samples[i]!)),
       });
     }
   }

@@ -63,7 +63,7 @@ describe('validateProfile', () => {
     const s = clone(measured) as unknown as Record<string, unknown>;
     s.extra = 1;
     expectInvalid(s, 'must NOT have additional properties (extra)');
-    expectInvalid({ ...clone(measured), schemaVersion: 2 }, '/schemaVersion must be equal to constant');
+    expectInvalid({ ...clone(measured), schemaVersion: 1 }, '/schemaVersion must be equal to constant');
     expectInvalid(null, '/ must be object');
   });
 

@@ -21,7 +21,7 @@ const count = { type: 'integer', minimum: 0 } as const;
 /** The profile document's JSON Schema (draft-07). Mirrors the `Profile` type; see docs/profiler.md. */
 export const PROFILE_JSON_SCHEMA = {
   $schema: 'http://json-schema.org/draft-07/schema#',
-  $id: 'https://swapless.dev/schemas/profile-1.json',
+  $id: 'https://swapless.dev/schemas/profile-2.json',
   title: 'SwapLess CPU service-time profile',
   type: 'object',
   additionalProperties: false,
@@ -59,10 +59,12 @@ export const PROFILE_JSON_SCHEMA = {
     runtime: {
       type: 'object',
       additionalProperties: false,
-      required: ['tfliteVersion', 'xnnpack'],
+      required: ['tfliteVersion', 'xnnpack', 'uint8', 'int8Rewrite'],
       properties: {
         tfliteVersion: { type: 'string', minLength: 1 },
         xnnpack: { const: true },
+        uint8: { const: 'int8' },
+        int8Rewrite: { type: 'integer', minimum: 1 },
       },
     },
     host: {
@@ -118,10 +120,12 @@ export const PROFILE_JSON_SCHEMA = {
     part: {
       type: 'object',
       additionalProperties: false,
-      required: ['ops', 'bytes', 'measurements'],
+      required: ['ops', 'bytes', 'kernels', 'int8', 'measurements'],
       properties: {
         ops: { type: 'array', minItems: 2, maxItems: 2, items: count },
         bytes: count,
+        kernels: { enum: ['xnnpack', 'reference'] },
+        int8: { type: 'boolean' },
         measurements: { type: 'array', minItems: 1, items: { $ref: '#/definitions/measurement' } },
       },
     },

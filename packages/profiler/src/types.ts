@@ -5,7 +5,7 @@
  */
 
 /** Version of the profile document format. A cache file of another version is re-measured, never migrated. */
-export const PROFILE_SCHEMA_VERSION = 1;
+export const PROFILE_SCHEMA_VERSION = 2;
 
 /** Value of `kind`: lets a reader tell a profile from any other SwapLess JSON file at a glance. */
 export const PROFILE_KIND = 'swapless-profile';
@@ -41,6 +41,13 @@ export interface PartProfile {
   ops: [number, number];
   /** Size of the part's .tflite bytes. */
   bytes: number;
+  /**
+   * The CPU kernels that ran it (`backend.kernels` of its interpreters): `'xnnpack'`, or `'reference'` when
+   * XNNPACK could not prepare the part and TFLite's builtin kernels ran it instead.
+   */
+  kernels: 'xnnpack' | 'reference';
+  /** True when the part is uint8 and ran as its int8 rewrite (`backend.int8`). */
+  int8: boolean;
   /** One entry per profiled thread count, ascending by threads. */
   measurements: Measurement[];
 }
@@ -78,12 +85,16 @@ export interface ModelIdentity {
   name?: string;
 }
 
-/** Which runtime measured. */
+/** Which runtime measured, configured how. */
 export interface RuntimeIdentity {
   /** `TfLiteVersion()` of the loaded library. */
   tfliteVersion: string;
   /** Always true: SwapLess runs its CPU part with XNNPACK, so that is what is measured. */
   xnnpack: true;
+  /** The uint8 policy of the interpreters: `'int8'`, uint8 compute rewritten to int8 for XNNPACK (the default). */
+  uint8: 'int8';
+  /** `INT8_REWRITE_VERSION` of @swapless/tflite: a changed rewrite is a different runtime, so it is re-measured. */
+  int8Rewrite: number;
 }
 
 /** Which machine measured: stable facts only (no clock speed, load or free memory). */
@@ -118,7 +129,7 @@ export interface ProfileSettings {
   timer: typeof PROFILE_TIMER;
 }
 
-/** A profile document (schema version 1). */
+/** A profile document (schema version 2). */
 export interface Profile {
   schemaVersion: typeof PROFILE_SCHEMA_VERSION;
   kind: typeof PROFILE_KIND;

@@ -69,6 +69,15 @@ export type {
 } from './compiled.js';
 export { compiledModelSummary } from './compiled.js';
 
+// --- uint8 → int8 rewrite (XNNPACK's signed path)
+export type {
+  Int8KeptOp,
+  Int8RewritePlan,
+  Int8RewriteReport,
+  Int8RewriteResult,
+} from './int8-rewrite.js';
+export { INT8_REWRITE_VERSION, int8CutMap, planInt8Rewrite, rewriteToInt8 } from './int8-rewrite.js';
+
 // --- split
 export type {
   SplitBoundary,
