@@ -23,7 +23,7 @@ import {
   type TickObservations,
 } from '@swapless/controller';
 import { expected, InvalidArgumentError, ShuttingDownError } from '@swapless/core';
-import type { TensorArray } from '@swapless/edgetpu';
+import { type InterpreterOptions, type TensorArray, vetModel } from '@swapless/edgetpu';
 import { defaultModel } from '@swapless/queueing';
 import {
   createRuntime,
@@ -49,6 +49,7 @@ import type {
   ServiceEvents,
   ServiceGauges,
   ServiceOptions,
+  ServiceVetting,
   TenantSpec,
   TenantStatus,
 } from './types.js';
@@ -270,6 +271,7 @@ export class Service extends EventEmitter<ServiceEvents> {
    * @throws InvalidArgumentError for a bad spec, a name in use (`details.reason` `'duplicate-tenant'`) or a plan
    *   that does not fit (e.g. fewer cores than a baseline policy needs).
    * @throws InvalidModelError / UnsupportedModelError for bytes that are not a servable .tflite model.
+   * @throws ModelRejectedError when vetting refused the model (see {@link Service.vet}).
    * @throws ShuttingDownError while closing.
    * A failed add leaves the service as it was.
    */
@@ -309,6 +311,7 @@ export class Service extends EventEmitter<ServiceEvents> {
       const parsed = readModel(bytes);
       const metadata = modelMetadata(name, parsed);
       const sha256 = createHash('sha256').update(bytes).digest('hex');
+      await this.vet(bytes, `tenant ${name}${source ? ` (${source})` : ''}`);
       const catalog = await this.#catalogFor(bytes, sha256, source || name);
       return await this.#serial(async () => {
         if (this.#closing) throw new ShuttingDownError('The service is closing: no tenant can be added');
@@ -333,6 +336,29 @@ export class Service extends EventEmitter<ServiceEvents> {
     } finally {
       this.#adding.delete(name);
     }
+  }
+
+  /**
+   * Vets a model before this process loads it (a no-op with `vetting: false`): a short-lived child process loads it
+   * with the interpreter options the service uses — XNNPACK with the most threads a CPU stage can get, and the
+   * plain kernels on one thread — invokes it once and disposes it. `addTenant` calls it; a server calls it for a
+   * model dropped into its repository. The child runs off the event loop, so tenants keep being served meanwhile;
+   * verdicts are cached by content hash (a restart vets nothing it has seen).
+   *
+   * @throws ModelRejectedError when the model killed the child (`details.reason`, e.g. `signal SIGSEGV`), hung or
+   *   exhausted its memory; the child's own typed error (`InvalidModelError`, `TfLiteRuntimeError`…) when the model
+   *   failed cleanly.
+   */
+  async vet(bytes: Uint8Array, label: string): Promise<void> {
+    const vetting = this.#options.vetting ?? true;
+    if (vetting === false) return;
+    const { vetter, ...limits }: ServiceVetting = vetting === true ? {} : vetting;
+    const interpreter: InterpreterOptions[] = [
+      { threads: this.#threads.at(-1) ?? 1, xnnpack: true, delegate: 'cpu' },
+      { threads: 1, xnnpack: false, delegate: 'cpu' },
+    ];
+    const options = { ...limits, interpreter, label };
+    await (vetter === undefined ? vetModel(bytes, options) : vetter.vet(bytes, options));
   }
 
   #catalogFor(bytes: Uint8Array, sha256: string, label: string): Promise<TenantCatalog> {
@@ -927,6 +953,16 @@ export async function createService(options: ServiceOptions = {}): Promise<Servi
   const profiling = options.profiling ?? {};
   if (profiling.repetitions !== undefined) positiveInt(profiling.repetitions, 'profiling.repetitions');
   if (profiling.maxCuts !== undefined) positiveInt(profiling.maxCuts, 'profiling.maxCuts', 2);
+  const vetting: unknown = options.vetting;
+  if (
+    vetting !== undefined &&
+    typeof vetting !== 'boolean' &&
+    (typeof vetting !== 'object' || vetting === null)
+  ) {
+    throw new InvalidArgumentError(
+      expected('a boolean or { timeoutMs?, memoryLimitBytes?, cache? }', 'the service vetting', vetting),
+    );
+  }
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
     throw new InvalidArgumentError(expected('a function', 'the service onProgress', options.onProgress));
   }
