@@ -10,6 +10,8 @@ import { frameworkErrorHandler, type InferenceBackend, kserveRoutes } from '@swa
 import { type ManagementBackend, managementRoutes } from '@swapless/adapter-management';
 import { createMetrics, metricsRoutes } from '@swapless/adapter-prometheus';
 import {
+  ErrorCodes,
+  InvalidModelError,
   isSwapLessError,
   type ProgressListener,
   progressBar,
@@ -97,6 +99,18 @@ function clientHost(host: string): string {
 function describeError(error: unknown): { code: string; message: string } {
   if (isSwapLessError(error)) return { code: error.code, message: error.message };
   return { code: 'SWAPLESS_INTERNAL', message: error instanceof Error ? error.message : String(error) };
+}
+
+/**
+ * A registration's failure as the client should see it: TFLite refusing to load the model (or a part of it the
+ * service split off) is a bad model — 400 `SWAPLESS_INVALID_MODEL` naming the tenant —, not a server error.
+ */
+function registrationError(error: unknown, tenant: string, source: string): unknown {
+  if (!isSwapLessError(error, ErrorCodes.TFLITE_RUNTIME)) return error;
+  return new InvalidModelError(
+    `Expected a model TFLite can load for tenant ${tenant} (${source}) but: ${error.message}`,
+    { cause: error, details: { ...error.details, code: error.code, tenant } },
+  );
 }
 
 /** `[1,224,224,3] INT8` for the banner. */
@@ -273,13 +287,17 @@ export async function startServer(
       const rate = spec.rate ?? model.config.rate;
       const sloMs = spec.sloMs ?? model.config.sloMs;
       logger.info({ tenant: spec.name, model: model.source }, 'registering tenant');
-      const status = await service.addTenant({
-        name: spec.name,
-        model: model.bytes,
-        source: model.source,
-        ...(rate !== undefined ? { rate } : {}),
-        ...(sloMs !== undefined ? { sloMs } : {}),
-      });
+      const status = await service
+        .addTenant({
+          name: spec.name,
+          model: model.bytes,
+          source: model.source,
+          ...(rate !== undefined ? { rate } : {}),
+          ...(sloMs !== undefined ? { sloMs } : {}),
+        })
+        .catch((error: unknown) => {
+          throw registrationError(error, spec.name, model.source);
+        });
       await writeExample(spec.name);
       return status;
     },
