@@ -7,16 +7,18 @@
 // registrations (`--count`, default 100): each writes a model into the repository as `m<i>/model.tflite` and
 // registers it with `POST /api/v1/tenants`; one that is accepted is unregistered again, and its folder is removed.
 // The first five are the hostile fixtures (fixtures/models/hostile, each killed a TFLite process); the others are
-// seeded mutants (`--seed`, default 1) of real models: Coral's test models (fixtures/models/coral) and MediaPipe's
-// face and hand models.
+// seeded mutants (`--seed`, default 1) of real models — Coral's test models (fixtures/models/coral), MediaPipe's
+// face and hand models — and of two int8 models the server serves whole, so that their mutants get past every
+// check that is not vetting: the 10-op test network and the zoo's MobileNet v1 (generated once, cached).
 //
 // It counts server deaths (the target is 0; a dead server is restarted, and the model that killed it is written to
 // the work directory as a reproducer), the registrations' outcomes by HTTP status and error code, and the good
 // tenant's answers and failures during the run. Before the run it measures how long vetting one model takes (a
 // small and a large one, uncached, then cached), side by side in this process.
 //
-// `--vet-timeout MS` is the server's vetting timeout (default 10000); `--keep` keeps the work directory (the
-// server's log is `server.log` there); `--json` prints one JSON object instead of the report.
+// `--vet-timeout MS` is the server's vetting timeout (default 10000); `--no-vetting` runs the server without
+// vetting, for comparison (expect deaths); `--keep` keeps the work directory (the server's log is `server.log`
+// there); `--json` prints one JSON object instead of the report.
 
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -27,6 +29,7 @@ import { fileURLToPath } from 'node:url';
 import { progressBar, stderrSink } from '@swapless/core';
 import { Vetter } from '@swapless/edgetpu';
 import { buildTestNet, SeededRandom, writeModel } from '@swapless/tflite';
+import { generateZooModel } from '@swapless/zoo';
 
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {
@@ -58,6 +61,7 @@ const rate = intOpt('--rate', 20, 1, 1000);
 const vetTimeoutMs = intOpt('--vet-timeout', 10_000, 100, 3_600_000);
 const json = args.includes('--json');
 const keep = args.includes('--keep');
+const vetting = !args.includes('--no-vetting');
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = join(root, 'apps/server/bin/swapless-server.js');
@@ -256,6 +260,9 @@ const SOURCES = [
 ];
 const sources = [];
 for (const [name, path] of SOURCES) sources.push({ name, bytes: new Uint8Array(await readFile(path)) });
+sources.push({ name: 'swapless/testnet', bytes: writeModel(buildTestNet(5)) });
+const zoo = await generateZooModel('mobilenet_v1');
+sources.push({ name: 'zoo/mobilenet_v1', bytes: new Uint8Array(await readFile(zoo.path)) });
 
 /** Vetting cost, measured here: a small and a large model uncached, then a cached verdict. */
 async function vetTimes() {
@@ -287,7 +294,7 @@ async function startServer(generation) {
     stateDir: join(work, 'state'),
     examples: false,
     profiling: { repetitions: 2, maxCuts: 3 },
-    vetting: { enabled: true, timeoutMs: vetTimeoutMs },
+    vetting: { enabled: vetting, timeoutMs: vetTimeoutMs },
     tenants: [{ name: 'good', model: 'good', rate: rate }],
   };
   const configPath = join(work, `config-${generation}.json`);
@@ -448,20 +455,24 @@ if (!keep) await rm(work, { recursive: true, force: true });
 const report = {
   count,
   seed,
+  vetting: vetting ? { timeoutMs: vetTimeoutMs } : false,
   seconds: Math.round(seconds * 10) / 10,
   serverDeaths: deaths.length,
   deaths,
   registrations: Object.fromEntries(Object.entries(outcomes).sort((a, b) => b[1] - a[1])),
   examples,
   goodTenant: { rate, answered: goodTenant.ok, failed: goodTenant.failed, failures: goodTenant.byOutcome },
-  vetting: times,
+  vetTimes: times,
   shutdown: stopped,
   workDir: keep ? work : null,
 };
 if (json) {
   console.log(JSON.stringify(report, null, 2));
 } else {
-  log(`\n${count} hostile registrations (seed ${seed}) in ${report.seconds} s against one server process:`);
+  log(
+    `\n${count} hostile registrations (seed ${seed}) in ${report.seconds} s against one server process` +
+      `${vetting ? '' : ' WITHOUT vetting'}:`,
+  );
   log(`  server deaths: ${deaths.length} (target 0)`);
   for (const d of deaths)
     log(`    #${d.registration}: code ${d.code}, signal ${d.signal}: ${d.mutation} → ${d.reproducer}`);
