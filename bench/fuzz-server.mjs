@@ -77,18 +77,6 @@ const log = (...a) => {
 // scalars), found by walking the flatbuffer of each (valid) source model, plus blind bit flips, byte overwrites and
 // truncation. (Same shape as the reusable generator of bench/fuzz-bench.mjs, which can replace it.)
 
-/** mulberry32: small, fast, and the same sequence on every machine. */
-function rng32(s) {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Byte positions of the fields worth corrupting in a valid .tflite model, by kind. */
 function structureOf(bytes) {
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -153,7 +141,8 @@ const BLIND = ['bitFlip', 'bytes', 'truncate'];
 
 /** One mutant of `source` for `s` (deterministic). */
 function mutate(source, structure, s) {
-  const rnd = rng32(s);
+  const random = new SeededRandom(s);
+  const rnd = () => random.nextFloat();
   const pick = (list) => list[Math.floor(rnd() * list.length)];
   const out = source.bytes.slice();
   const v = new DataView(out.buffer);

@@ -19,6 +19,9 @@ const TYPED_REFUSALS = ['SWAPLESS_MODEL_REJECTED', 'SWAPLESS_INVALID_MODEL', 'SW
 
 useTempCache('run-vet');
 
+/** One quick run on the CPU, JSON out. */
+const ONCE = ['--json', '--repeat', '1', '--warmup', '0', '--delegate', 'cpu'];
+
 /** The real `swapless` binary in its own process: how it ended. */
 function runBinary(
   ...args: string[]
@@ -60,19 +63,7 @@ describe('swapless run on the hostile fixtures', () => {
 
 describe('swapless run: vetting costs one process per file and options, once', () => {
   it('a good model is vetted on the first run and served from the cache on the second', async () => {
-    const args = [
-      'run',
-      FACE,
-      '--json',
-      '--repeat',
-      '1',
-      '--warmup',
-      '0',
-      '--delegate',
-      'cpu',
-      '--threads',
-      '2',
-    ];
+    const args = ['run', FACE, ...ONCE, '--threads', '2'];
     const before = defaultVetter().stats().spawned;
     expect((await cli(...args)).status).toBe(0);
     expect(defaultVetter().stats().spawned).toBe(before + 1);
@@ -82,18 +73,7 @@ describe('swapless run: vetting costs one process per file and options, once', (
 
   it('--trusted skips verification and vetting (and says so in --help)', async () => {
     const before = defaultVetter().stats();
-    const r = await cli(
-      'run',
-      FACE,
-      '--json',
-      '--repeat',
-      '1',
-      '--warmup',
-      '0',
-      '--delegate',
-      'cpu',
-      '--trusted',
-    );
+    const r = await cli('run', FACE, ...ONCE, '--trusted');
     expect(r.status).toBe(0);
     const after = defaultVetter().stats();
     expect(after.spawned).toBe(before.spawned);

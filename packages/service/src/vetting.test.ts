@@ -1,6 +1,7 @@
 // Vetting at model load: the hostile fixtures (each killed a TFLite process) are refused with a typed error by
 // addTenant and by the repository, and the service keeps serving its other tenants meanwhile and afterwards.
 import { createHash } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,13 +13,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createService, ModelRepository, type Service, type ServiceOptions } from './index.js';
 
 const HOSTILE_DIR = fileURLToPath(new URL('../../../fixtures/models/hostile/', import.meta.url));
-const HOSTILE = [
-  'coral_keras_lstm_mnist_ptq-s1034-crash-SIGABRT.tflite',
-  'coral_keras_lstm_mnist_ptq-s1347-crash-SIGSEGV.tflite',
-  'coral_keras_lstm_mnist_ptq-s2295-crash-SIGSEGV.tflite',
-  'coral_keras_lstm_mnist_ptq-s4573-crash-SIGABRT.tflite',
-  'coral_mobilenet_v1_0.25_128_quant-s1425-crash-SIGABRT.tflite',
-];
+const HOSTILE = readdirSync(HOSTILE_DIR)
+  .filter((f) => f.endsWith('.tflite'))
+  .sort();
 /** How a hostile model may be refused: rejected by vetting, or found malformed by verification first. */
 const REFUSALS = [ErrorCodes.MODEL_REJECTED, ErrorCodes.INVALID_MODEL, ErrorCodes.UNSUPPORTED_MODEL];
 const GOOD = writeModel(buildTestNet(0));
@@ -78,6 +75,7 @@ async function stillServes(s: Service, seed: number): Promise<void> {
 
 describe('Service.addTenant vets before it loads', () => {
   it('refuses every hostile fixture with a typed error naming the tenant, and keeps serving', async () => {
+    expect(HOSTILE).toHaveLength(5);
     const s = await service();
     await s.addTenant({ name: 'good', model: GOOD, source: 'test:good' });
     for (const [i, file] of HOSTILE.entries()) {
