@@ -18,7 +18,8 @@
 //
 // `--vet-timeout MS` is the server's vetting timeout (default 10000); `--no-vetting` runs the server without
 // vetting, for comparison (expect deaths); `--keep` keeps the work directory (the server's log is `server.log`
-// there); `--json` prints one JSON object instead of the report.
+// there; it is also kept, with the reproducers, whenever the server died); `--json` prints one JSON object instead
+// of the report. The exit status is 1 when the server died.
 
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -439,7 +440,9 @@ await load;
 const seconds = (performance.now() - t0) / 1000;
 server.child.kill('SIGTERM');
 const stopped = await server.exited;
-if (!keep) await rm(work, { recursive: true, force: true });
+// Reproducers live in the work directory: it is kept whenever the server died.
+const kept = keep || deaths.length > 0;
+if (!kept) await rm(work, { recursive: true, force: true });
 
 const report = {
   count,
@@ -453,7 +456,7 @@ const report = {
   goodTenant: { rate, answered: goodTenant.ok, failed: goodTenant.failed, failures: goodTenant.byOutcome },
   vetTimes: times,
   shutdown: stopped,
-  workDir: keep ? work : null,
+  workDir: kept ? work : null,
 };
 if (json) {
   console.log(JSON.stringify(report, null, 2));
@@ -479,6 +482,6 @@ if (json) {
   log(
     `  clean shutdown: ${stopped.code === 0 ? 'yes' : `no (code ${stopped.code}, signal ${stopped.signal})`}`,
   );
-  if (keep) log(`  work directory kept: ${work}`);
+  if (kept) log(`  work directory kept: ${work}`);
 }
 process.exitCode = deaths.length === 0 ? 0 : 1;
