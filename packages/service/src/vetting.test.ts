@@ -140,6 +140,18 @@ describe('Service.addTenant vets before it loads', () => {
     expect(vetter.stats()).toMatchObject({ spawned: 1, cacheHits: 1, accepted: 2 });
   });
 
+  it('does not vet a model compiled for the Edge TPU (a child could not open the device this process holds)', async () => {
+    const vetter = new Vetter({ cacheDir: join(work, 'compiled') });
+    const s = await service({ vetting: { vetter } });
+    const compiled = fileURLToPath(
+      new URL('../../../fixtures/models/coral/mobilenet_v1_0.25_128_quant_edgetpu.tflite', import.meta.url),
+    );
+    await s.vet(new Uint8Array(await readFile(compiled)), 'compiled');
+    expect(vetter.stats().spawned).toBe(0);
+    await s.vet(GOOD, 'good');
+    expect(vetter.stats().spawned).toBe(1);
+  });
+
   it('vetting: false loads without a vetting process (trusted models only)', async () => {
     const before = defaultVetter().stats().spawned;
     const s = await service({ vetting: false });
