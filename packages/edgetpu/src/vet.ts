@@ -11,11 +11,12 @@
  * - it threw a SwapLess error (`InvalidModelError`, `TfLiteRuntimeError`, …) → that same error, re-created here:
  *   the model is not dangerous, it is simply bad, and the caller would have had that error in-process too.
  *
- * Verdicts are cached on disk by content (SHA-256 of the bytes, the options that matter, the TFLite library and
- * this package's version), so a model is vetted once per machine. How to use it: docs/native.md.
+ * Verdicts (accepted, rejected) are cached on disk by content (SHA-256 of the bytes, the options that matter, the
+ * TFLite library and this package's version and code), so a model is vetted once per machine. How to use it: docs/native.md.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { availableParallelism, totalmem } from 'node:os';
@@ -120,7 +121,7 @@ export interface VetterOptions {
   command?: readonly string[];
 }
 
-/** What is stored per cache key. */
+/** A verdict; accepted and rejected ones are stored per cache key, clean failures only passed on. */
 type Stored =
   | {
       v: 1;
@@ -136,13 +137,6 @@ type Stored =
       verdict: 'error';
       error: { name: string; code: string; message: string; details: Record<string, unknown> };
     };
-
-/** Typed errors that depend on the model alone (so they are cached like a verdict). */
-const CACHEABLE_CODES: ReadonlySet<string> = new Set([
-  ErrorCodes.INVALID_MODEL,
-  ErrorCodes.UNSUPPORTED_MODEL,
-  ErrorCodes.TFLITE_RUNTIME,
-]);
 
 const STAGE_WORDS: Record<VetStage, string> = {
   create: 'while creating the interpreter',
@@ -160,6 +154,22 @@ const MIB = 1024 * 1024;
 const PACKAGE_VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 /** `dist/vet-child.js`: the same path from `src/` (tests) and from `dist/`. */
 const CHILD_SCRIPT = fileURLToPath(new URL('../dist/vet-child.js', import.meta.url));
+let childDigest: string | undefined;
+
+/**
+ * SHA-256 of the vetting program (it bundles this package's interpreter code), so a verdict made by other code —
+ * a rebuilt package of the same version — is not reused. Empty when it cannot be read (the spawn then says why).
+ */
+function childScriptDigest(): string {
+  if (childDigest === undefined) {
+    try {
+      childDigest = createHash('sha256').update(readFileSync(CHILD_SCRIPT)).digest('hex');
+    } catch {
+      return '';
+    }
+  }
+  return childDigest;
+}
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !ArrayBuffer.isView(value);
@@ -415,7 +425,10 @@ export class Vetter {
     }
   }
 
-  /** Content key: the bytes, the options with their defaults filled in, the TFLite library, this package. */
+  /**
+   * Content key: the bytes, the options with their defaults filled in, the TFLite library, this package (version
+   * and the vetting program's own hash).
+   */
   #key(bytes: Uint8Array, configurations: InterpreterOptions[], seed: number): string {
     const info = getRuntime().info();
     const options = configurations.map((o) => {
@@ -428,6 +441,7 @@ export class Vetter {
     const meta = canonical({
       format: 'swapless-vet/1',
       package: PACKAGE_VERSION,
+      program: childScriptDigest(),
       tflite: { version: info.tfliteVersion, library: info.tfliteLibrary },
       options,
       seed,
@@ -460,19 +474,15 @@ export class Vetter {
         return typeof parsed.message === 'string' && isPlainObject(parsed.details)
           ? (parsed as Stored)
           : null;
-      case 'error': {
-        const e = parsed.error;
-        return isPlainObject(e) && typeof e.code === 'string' && typeof e.message === 'string'
-          ? (parsed as Stored)
-          : null;
-      }
       default:
         return null;
     }
   }
 
   async #writeCache(key: string, s: Stored): Promise<void> {
-    if (s.verdict === 'error' && !CACHEABLE_CODES.has(s.error.code)) return;
+    // A clean failure is passed on, not stored: it may come from this process's setup (a device, a library) or
+    // from verification that a newer build does differently.
+    if (s.verdict === 'error') return;
     // Timeouts and memory kills depend on the limits and the machine's load, not on the model alone.
     if (s.verdict === 'rejected' && s.details.cacheable === false) return;
     // A cache that cannot be written only costs a vet next time.
