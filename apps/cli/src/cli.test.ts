@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { readModel } from '@swapless/tflite';
 import { describe, expect, it } from 'vitest';
 import { defaultModelPath } from './model-file.js';
-import { cli } from './test-util.js';
+import { cli, useTempCache } from './test-util.js';
 
 const FACE = defaultModelPath();
 
@@ -112,6 +112,9 @@ describe('swapless split', () => {
 });
 
 describe('swapless run', () => {
+  // `run` vets each model and caches the verdict: never in the user's cache.
+  useTempCache('run');
+
   it('runs the real model and labels its time as measured', async () => {
     const r = await cli('run', FACE, '--json', '--repeat', '2', '--warmup', '0', '--delegate', 'cpu');
     expect(r.status).toBe(0);

@@ -79,6 +79,11 @@ export interface ServerConfig {
   readonly stateDir: string;
   /** Profiling of new tenants' catalogs (results cached across starts). */
   readonly profiling: { readonly repetitions?: number; readonly maxCuts?: number };
+  /**
+   * Vetting of new and changed models before the server loads them (a child process loads and invokes each once;
+   * one that crashes it is refused): on by default; `timeoutMs` bounds the child (default 30000).
+   */
+  readonly vetting: { readonly enabled: boolean; readonly timeoutMs: number };
   /** Tenants registered at startup. */
   readonly tenants: readonly ServerTenantConfig[];
   /** Write one example KServe request per tenant to `<stateDir>/examples/` and print a curl line (default true). */
@@ -147,6 +152,15 @@ export const SERVER_CONFIG_SCHEMA = {
       properties: {
         repetitions: { type: 'integer', minimum: 1, maximum: 100_000 },
         maxCuts: { type: 'integer', minimum: 2, maximum: 10_000 },
+      },
+      default: {},
+    },
+    vetting: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        enabled: { type: 'boolean', default: true },
+        timeoutMs: { type: 'integer', minimum: 100, maximum: 3_600_000, default: 30_000 },
       },
       default: {},
     },
@@ -348,6 +362,7 @@ export function parseConfig(input: unknown, options: ParseConfigOptions = {}): L
     zoo: c.zoo!,
     stateDir: c.stateDir === undefined ? cacheDir('server') : abs('stateDir', c.stateDir),
     profiling: { ...c.profiling },
+    vetting: { enabled: c.vetting!.enabled, timeoutMs: c.vetting!.timeoutMs },
     tenants: c.tenants.map((t) => ({ ...t })),
     examples: c.examples!,
     shutdownTimeoutMs: c.shutdownTimeoutMs!,

@@ -10,6 +10,8 @@ import { frameworkErrorHandler, type InferenceBackend, kserveRoutes } from '@swa
 import { type ManagementBackend, managementRoutes } from '@swapless/adapter-management';
 import { createMetrics, metricsRoutes } from '@swapless/adapter-prometheus';
 import {
+  ErrorCodes,
+  InvalidModelError,
   isSwapLessError,
   type ProgressListener,
   progressBar,
@@ -99,6 +101,18 @@ function describeError(error: unknown): { code: string; message: string } {
   return { code: 'SWAPLESS_INTERNAL', message: error instanceof Error ? error.message : String(error) };
 }
 
+/**
+ * A registration's failure as the client should see it: TFLite refusing to load the model (or a part of it the
+ * service split off) is a bad model — 400 `SWAPLESS_INVALID_MODEL` naming the tenant —, not a server error.
+ */
+function registrationError(error: unknown, tenant: string, source: string): unknown {
+  if (!isSwapLessError(error, ErrorCodes.TFLITE_RUNTIME)) return error;
+  return new InvalidModelError(
+    `Expected a model TFLite can load for tenant ${tenant} (${source}) but: ${error.message}`,
+    { cause: error, details: { ...error.details, code: error.code, tenant } },
+  );
+}
+
 /** `[1,224,224,3] INT8` for the banner. */
 function describeInputs(inputs: readonly { datatype: string; shape: readonly number[] }[]): string {
   return inputs.map((i) => `${i.datatype}[${i.shape.join(',')}]`).join(' + ');
@@ -127,6 +141,7 @@ export function serviceOptionsOf(config: ServerConfig): ServiceOptions {
     tickMs: config.tickMs,
     queueLimit: config.queueLimit,
     profiling: { ...config.profiling },
+    vetting: config.vetting.enabled ? { timeoutMs: config.vetting.timeoutMs } : false,
     ...(config.cores !== null ? { cores: config.cores } : {}),
   };
 }
@@ -155,14 +170,30 @@ export async function startServer(
       logger.debug({ phase: e.phase, total: e.total, label: e.label }, 'progress: %s done', e.phase);
   };
 
-  const repository = new ModelRepository({ root: cfg.repository, zoo: cfg.zoo });
-  const scan = await repository.scan();
+  const service = await createService({ ...serviceOptionsOf(cfg), onProgress, ...options.service });
+  // Every new or changed repository model is vetted (in a child process) before it counts as usable.
+  const repository = new ModelRepository({
+    root: cfg.repository,
+    zoo: cfg.zoo,
+    vet: (bytes, name) => service.vet(bytes, `repository model ${name}`),
+  });
+  let scan: ScanResult;
+  try {
+    scan = await repository.scan();
+  } catch (error) {
+    await service.close();
+    throw error;
+  }
   for (const m of scan.models)
     logger.info({ model: m.name, path: m.path, bytes: m.size }, 'repository model found');
   for (const s of scan.skipped)
     logger.warn({ model: s.name, code: s.code }, 'repository entry skipped: %s', s.message);
-
-  const service = await createService({ ...serviceOptionsOf(cfg), onProgress, ...options.service });
+  for (const r of scan.rejected)
+    logger.warn(
+      { model: r.name, code: r.code, reason: r.reason },
+      'repository model rejected: %s',
+      r.message,
+    );
   // E.g. a real Edge TPU without edgetpu_compiler: heads would run on the CPU under a `measured` label.
   for (const w of service.warnings) logger.warn({ device: cfg.device }, w);
   let startupDone = false;
@@ -171,14 +202,33 @@ export async function startServer(
   const curl: Record<string, string> = {};
   let lastScan = scan;
   let scanning: Promise<void> | null = null;
+  let followUp: Promise<void> | null = null;
+  // Each caller gets a scan that started after its call (a model dropped in just before is listed); callers that
+  // arrive while one runs share a single follow-up scan. Scans can take a while now: new models are vetted.
   const rescan = (): Promise<void> => {
-    scanning ??= repository
+    if (scanning !== null) {
+      followUp ??= scanning.then(() => {
+        followUp = null;
+        return rescan();
+      });
+      return followUp;
+    }
+    scanning = repository
       .scan()
       .then(
         (result) => {
           for (const s of result.skipped) {
             if (!lastScan.skipped.some((o) => o.name === s.name && o.message === s.message)) {
               logger.warn({ model: s.name, code: s.code }, 'repository entry skipped: %s', s.message);
+            }
+          }
+          for (const r of result.rejected) {
+            if (!lastScan.rejected.some((o) => o.name === r.name && o.sha256 === r.sha256)) {
+              logger.warn(
+                { model: r.name, code: r.code, reason: r.reason },
+                'repository model rejected: %s',
+                r.message,
+              );
             }
           }
           lastScan = result;
@@ -237,13 +287,17 @@ export async function startServer(
       const rate = spec.rate ?? model.config.rate;
       const sloMs = spec.sloMs ?? model.config.sloMs;
       logger.info({ tenant: spec.name, model: model.source }, 'registering tenant');
-      const status = await service.addTenant({
-        name: spec.name,
-        model: model.bytes,
-        source: model.source,
-        ...(rate !== undefined ? { rate } : {}),
-        ...(sloMs !== undefined ? { sloMs } : {}),
-      });
+      const status = await service
+        .addTenant({
+          name: spec.name,
+          model: model.bytes,
+          source: model.source,
+          ...(rate !== undefined ? { rate } : {}),
+          ...(sloMs !== undefined ? { sloMs } : {}),
+        })
+        .catch((error: unknown) => {
+          throw registrationError(error, spec.name, model.source);
+        });
       await writeExample(spec.name);
       return status;
     },
@@ -261,6 +315,7 @@ export async function startServer(
         repository: lastScan.models.map((m) => m.name),
         zoo: repository.zooNames(),
         skipped: lastScan.skipped,
+        rejected: lastScan.rejected,
       };
     },
   };

@@ -5,6 +5,7 @@ import {
   InvalidArgumentError,
   InvalidModelError,
   isSwapLessError,
+  ModelRejectedError,
   ShuttingDownError,
 } from '@swapless/core';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -38,6 +39,10 @@ class MemoryBackend implements ManagementBackend {
       });
     if (spec.model === 'broken.tflite')
       throw new InvalidModelError('Expected a .tflite model but received 12 bytes');
+    if (spec.model === 'crash')
+      throw new ModelRejectedError('Rejected repository model crash: … ended with signal SIGSEGV …', {
+        details: { reason: 'signal SIGSEGV', stage: 'create' },
+      });
     if (!['cam', 'mobilenet_v1', 'mobilenet_v2'].includes(spec.model))
       throw new InvalidArgumentError(
         `Expected a repository or zoo model but received ${JSON.stringify(spec.model)}`,
@@ -128,7 +133,9 @@ describe('managementRoutes', () => {
     message: RegExp,
   ): Promise<void> {
     expect(r.status).toBe(status);
-    expect(Object.keys(r.body)).toEqual(['error']);
+    // `{ error }`, plus the stable code of a SwapLess error (and a rejection's reason).
+    expect(Object.keys(r.body).filter((k) => k !== 'code' && k !== 'reason')).toEqual(['error']);
+    if (r.body.code !== undefined) expect(r.body.code).toMatch(/^SWAPLESS_[A-Z_]+$/);
     expect(r.body.error).toMatch(message);
     // Still serving.
     expect((await call('GET', '/tenants')).status).toBe(200);
@@ -224,6 +231,15 @@ describe('managementRoutes', () => {
     const r = await call('POST', '/tenants', { name: 'e', model: 'cam' });
     expect(r.headers['retry-after']).toBe('1');
     await expectError(r, 503, /closing/);
+  });
+
+  it('refuses a model that failed vetting: 400 with the code and the reason', async () => {
+    const r = await call('POST', '/tenants', { name: 'x', model: 'crash' });
+    await expectError(r, 400, /signal SIGSEGV/);
+    expect(r.body).toMatchObject({ code: ErrorCodes.MODEL_REJECTED, reason: 'signal SIGSEGV' });
+    // Other typed errors carry their code but no reason.
+    const dup = await call('POST', '/tenants', { name: 'y', model: 'broken.tflite' });
+    expect(dup.body).toEqual({ error: expect.any(String), code: ErrorCodes.INVALID_MODEL });
   });
 
   it('answers 404 for unknown tenants and 400 for malformed names, raw or encoded', async () => {

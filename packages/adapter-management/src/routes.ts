@@ -5,7 +5,8 @@
  * All routes live in one encapsulated scope under the prefix, with their own validator compiler (a strict ajv:
  * unknown properties are rejected, not silently removed as fastify's default ajv options would), JSON body parser,
  * error handler and not-found handler, so the rest of the app is untouched. Every non-2xx answer is
- * `{ "error": "<message>" }`.
+ * `{ "error": "<message>" }`, plus the stable `code` when the error is a SwapLess one and, for a model refused by
+ * vetting, the `reason` (e.g. `signal SIGSEGV`).
  */
 import {
   ErrorCodes,
@@ -50,10 +51,13 @@ export interface ManagementBackend {
   controller(): object;
   /** The newest `limit` decisions, newest last. */
   history(limit: number): object[];
-  /** What can be registered: repository and zoo model names, and repository entries skipped with their reason. */
+  /**
+   * What can be registered: repository and zoo model names, repository entries skipped with their reason, and
+   * repository models refused by vetting (`rejected`, each with its reason).
+   */
   models():
-    | { repository: string[]; zoo: string[]; skipped: object[] }
-    | Promise<{ repository: string[]; zoo: string[]; skipped: object[] }>;
+    | { repository: string[]; zoo: string[]; skipped: object[]; rejected?: object[] }
+    | Promise<{ repository: string[]; zoo: string[]; skipped: object[]; rejected?: object[] }>;
 }
 
 /** Options of {@link managementRoutes}. */
@@ -113,12 +117,16 @@ export function managementStatusOf(error: unknown): number {
   return httpStatusOf(error);
 }
 
-function sendError(reply: FastifyReply, status: number, message: string): FastifyReply {
+function sendError(reply: FastifyReply, status: number, message: string, cause?: unknown): FastifyReply {
   if (status === 503) reply.header('retry-after', String(RETRY_AFTER_S));
-  return reply
-    .code(status)
-    .header('content-type', JSON_TYPE)
-    .send(JSON.stringify({ error: message }));
+  const body: { error: string; code?: string; reason?: string } = { error: message };
+  if (isSwapLessError(cause)) {
+    body.code = cause.code;
+    // Why vetting refused a model, in a few words a client can branch on or show (`signal SIGSEGV`, …).
+    const reason = (cause.details as { reason?: unknown }).reason;
+    if (cause.code === ErrorCodes.MODEL_REJECTED && typeof reason === 'string') body.reason = reason;
+  }
+  return reply.code(status).header('content-type', JSON_TYPE).send(JSON.stringify(body));
 }
 
 function notFound(name: string): InvalidArgumentError {
@@ -158,7 +166,7 @@ function checkOptions(options: ManagementRoutesOptions): Required<ManagementRout
  * Adds the management API under `prefix` (default `/api/v1`):
  * `GET /tenants` → `{ tenants }`, `GET /tenants/:name`, `POST /tenants` (201 + Location),
  * `DELETE /tenants/:name` (204), `GET /controller`, `GET /controller/history?limit=N` → `{ history }`,
- * `GET /models` → `{ repository, zoo, skipped }`. Usable as `await managementRoutes(app, options)` or
+ * `GET /models` → `{ repository, zoo, skipped, rejected? }`. Usable as `await managementRoutes(app, options)` or
  * `app.register(managementRoutes, options)`; the routes exist once the app is ready.
  */
 export async function managementRoutes(
@@ -203,7 +211,7 @@ export async function managementRoutes(
         if (status === 500) request.log.error({ err: error }, 'management request failed');
         const message =
           status === 500 && !isSwapLessError(error) ? `Internal error: ${error.message}` : error.message;
-        return sendError(reply, status, message);
+        return sendError(reply, status, message, error);
       });
 
       api.setNotFoundHandler((request, reply) =>
@@ -236,7 +244,7 @@ export async function managementRoutes(
           } catch (err) {
             // A model that does not exist makes the registration a bad request, not a missing resource.
             const reason = isSwapLessError(err) ? (err.details as { reason?: unknown }).reason : undefined;
-            if (reason === 'unknown-model') return sendError(reply, 400, (err as Error).message);
+            if (reason === 'unknown-model') return sendError(reply, 400, (err as Error).message, err);
             throw err;
           }
           reply.code(201).header('location', `${prefix}/tenants/${encodeURIComponent(spec.name)}`);

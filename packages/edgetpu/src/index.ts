@@ -26,6 +26,19 @@ export {
   type RuntimeInfo,
   TfLiteRuntime,
 } from './runtime.js';
+export {
+  DEFAULT_VET_MEMORY_LIMIT_BYTES,
+  DEFAULT_VET_TIMEOUT_MS,
+  defaultVetter,
+  VET_CACHE_SUBDIR,
+  type VetOptions,
+  type VetResult,
+  type VetTensor,
+  Vetter,
+  type VetterOptions,
+  type VetterStats,
+  vetModel,
+} from './vet.js';
 
 /**
  * Creates an interpreter on the default runtime for a model (bytes, or a .tflite path). Defaults: 1 thread,

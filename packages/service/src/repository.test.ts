@@ -86,8 +86,13 @@ describe('ModelRepository.scan', () => {
     expect(await new ModelRepository({ root: join(root, 'nope') }).scan()).toEqual({
       models: [],
       skipped: [],
+      rejected: [],
     });
-    expect(await new ModelRepository({ root: null }).scan()).toEqual({ models: [], skipped: [] });
+    expect(await new ModelRepository({ root: null }).scan()).toEqual({
+      models: [],
+      skipped: [],
+      rejected: [],
+    });
   });
 
   it('re-reads an entry whose file changed', async () => {

@@ -6,7 +6,9 @@
  * Nothing read from it may escape the root: names are checked against one pattern (no separators, no leading
  * dot, so no `..`), and every folder and file is resolved with realpath and must stay under the root's realpath,
  * so a symlink pointing outside is refused. A malformed model or config is reported as skipped with a reason by
- * `scan()` and as a typed error by `resolveModel()`; neither ever crashes the caller.
+ * `scan()` and as a typed error by `resolveModel()`; neither ever crashes the caller. With a `vet` hook, every new
+ * or changed model that reads cleanly is vetted (loaded and run once in a child process) before it counts as
+ * usable; one that fails it is listed as rejected with the reason.
  */
 import { createHash } from 'node:crypto';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
@@ -18,6 +20,7 @@ import {
   InvalidConfigError,
   InvalidModelError,
   isSwapLessError,
+  ModelRejectedError,
   SwapLessIoError,
 } from '@swapless/core';
 import { readModel } from '@swapless/tflite';
@@ -74,12 +77,27 @@ export interface SkippedModel {
   message: string;
 }
 
+/** A model that reads cleanly but failed vetting (it crashed, hung or exhausted the vetting process). */
+export interface RejectedModel {
+  /** Entry name as found on disk. */
+  name: string;
+  /** Always `SWAPLESS_MODEL_REJECTED`. */
+  code: string;
+  /** Why, in a few words: `signal SIGSEGV`, `timeout after 30000 ms`, … */
+  reason: string;
+  message: string;
+  /** SHA-256 of the file, lowercase hex. */
+  sha256: string;
+}
+
 /** What {@link ModelRepository.scan} found. */
 export interface ScanResult {
   /** Usable models, by name. */
   models: RepositoryModel[];
-  /** Unusable entries, by name. */
+  /** Unusable entries (malformed, bad config, bad name…), by name. */
   skipped: SkippedModel[];
+  /** Models refused by vetting, by name (always empty without a `vet` hook). */
+  rejected: RejectedModel[];
 }
 
 /** A model reference resolved to bytes. */
@@ -102,14 +120,27 @@ export interface ModelRepositoryOptions {
   zoo?: boolean;
   /** Largest model file accepted, bytes (default 256 MiB). */
   maxModelBytes?: number;
+  /**
+   * Vets a new or changed model that read cleanly (e.g. `service.vet`); it throws `ModelRejectedError` or another
+   * typed error to refuse it. Called once per content of an entry: results are kept until the file changes.
+   */
+  vet?: (bytes: Uint8Array, name: string) => Promise<unknown>;
 }
 
 interface Entry {
   mtimeMs: number;
   size: number;
   path: string;
-  result: { model: RepositoryModel; bytes: Uint8Array } | { skipped: SkippedModel };
+  result: Loaded;
 }
+
+type Loaded =
+  | { model: RepositoryModel; bytes: Uint8Array }
+  | { skipped: SkippedModel }
+  | { rejected: RejectedModel };
+
+/** Failures that say nothing about the model (the vetting process could not start): tried again next time. */
+const TRANSIENT_CODES: ReadonlySet<string> = new Set([ErrorCodes.IO, ErrorCodes.NATIVE_LOAD]);
 
 function errorInfo(err: unknown): { code: string; message: string } {
   if (isSwapLessError(err)) return { code: err.code, message: err.message };
@@ -133,6 +164,7 @@ export class ModelRepository {
   readonly root: string | null;
   private readonly zoo: boolean;
   private readonly maxModelBytes: number;
+  private readonly vet: ModelRepositoryOptions['vet'];
   private readonly entries = new Map<string, Entry>();
   private readonly zooCache = new Map<string, Promise<Uint8Array>>();
 
@@ -148,6 +180,9 @@ export class ModelRepository {
     if (!Number.isSafeInteger(max) || max < 1)
       throw new InvalidArgumentError(expected('a positive integer', 'maxModelBytes', max));
     this.maxModelBytes = max;
+    if (options.vet !== undefined && typeof options.vet !== 'function')
+      throw new InvalidArgumentError(expected('a function', 'the repository vet hook', options.vet));
+    this.vet = options.vet;
   }
 
   /** Zoo model names resolvable here (empty when the zoo is off). */
@@ -156,14 +191,14 @@ export class ModelRepository {
   }
 
   /**
-   * Reads the repository: every folder with a usable model, and every entry that is not usable with the reason
-   * (bad name, no or several .tflite files, malformed model, bad config.json, path escaping the root). Hidden
-   * entries (leading dot) are ignored. A missing root is an empty repository; an unreadable one throws
+   * Reads the repository: every folder with a usable model, every entry that is not usable with the reason
+   * (bad name, no or several .tflite files, malformed model, bad config.json, path escaping the root), and every
+   * model refused by the `vet` hook with its reason. Hidden entries (leading dot) are ignored. A missing root is an empty repository; an unreadable one throws
    * SwapLessIoError.
    */
   async scan(): Promise<ScanResult> {
     const rootReal = await this.rootReal();
-    if (rootReal === null) return { models: [], skipped: [] };
+    if (rootReal === null) return { models: [], skipped: [], rejected: [] };
     let names: string[];
     try {
       names = (await readdir(rootReal)).filter((n) => !n.startsWith('.')).sort();
@@ -175,20 +210,22 @@ export class ModelRepository {
     }
     const models: RepositoryModel[] = [];
     const skipped: SkippedModel[] = [];
+    const rejected: RejectedModel[] = [];
     for (const name of names) {
       const r = await this.load(rootReal, name);
       if ('skipped' in r) skipped.push(r.skipped);
+      else if ('rejected' in r) rejected.push(r.rejected);
       else models.push(r.model);
     }
     for (const key of [...this.entries.keys()]) if (!names.includes(key)) this.entries.delete(key);
-    return { models, skipped };
+    return { models, skipped, rejected };
   }
 
   /**
    * Resolves a model reference: a repository model of that name, else a zoo model name. Throws
    * InvalidArgumentError (`details.reason`: `invalid-name` for a name that is not a plain model name — path
    * separators, `..`, too long —, `unknown-model` when neither has it), InvalidModelError / InvalidConfigError /
-   * UnsupportedModelError when the repository's entry is malformed.
+   * UnsupportedModelError when the repository's entry is malformed, ModelRejectedError when it failed vetting.
    */
   async resolveModel(ref: string): Promise<ResolvedModel> {
     if (typeof ref !== 'string' || !MODEL_NAME_PATTERN.test(ref)) {
@@ -205,6 +242,10 @@ export class ModelRepository {
     if (rootReal !== null && (await this.exists(join(rootReal, ref)))) {
       const r = await this.load(rootReal, ref);
       if ('skipped' in r) throw this.rethrow(r.skipped);
+      if ('rejected' in r) {
+        const { name, reason, sha256 } = r.rejected;
+        throw new ModelRejectedError(r.rejected.message, { details: { reason, model: name, sha256 } });
+      }
       return { name: ref, source: `repository:${ref}`, bytes: r.bytes, config: r.model.config };
     }
     if (this.zoo && isZooModelName(ref)) {
@@ -261,8 +302,8 @@ export class ModelRepository {
   }
 
   /** Loads one entry (cached while its model file is unchanged). */
-  private async load(rootReal: string, name: string): Promise<Entry['result']> {
-    const skip = (code: string, message: string): Entry['result'] => ({ skipped: { name, code, message } });
+  private async load(rootReal: string, name: string): Promise<Loaded> {
+    const skip = (code: string, message: string): Loaded => ({ skipped: { name, code, message } });
     if (!MODEL_NAME_PATTERN.test(name)) {
       return skip(
         ErrorCodes.INVALID_ARGUMENT,
@@ -312,7 +353,9 @@ export class ModelRepository {
         return cached.result;
       }
       const result = await this.read(name, path, fileStat.size, configStat === null ? null : configPath);
-      this.entries.set(name, { mtimeMs, size: fileStat.size, path, result });
+      if (!('skipped' in result && TRANSIENT_CODES.has(result.skipped.code))) {
+        this.entries.set(name, { mtimeMs, size: fileStat.size, path, result });
+      }
       return result;
     } catch (err) {
       const { code, message } = errorInfo(err);
@@ -323,13 +366,8 @@ export class ModelRepository {
     }
   }
 
-  private async read(
-    name: string,
-    path: string,
-    size: number,
-    configPath: string | null,
-  ): Promise<Entry['result']> {
-    const skip = (code: string, message: string): Entry['result'] => ({ skipped: { name, code, message } });
+  private async read(name: string, path: string, size: number, configPath: string | null): Promise<Loaded> {
+    const skip = (code: string, message: string): Loaded => ({ skipped: { name, code, message } });
     if (size > this.maxModelBytes) {
       return skip(
         ErrorCodes.INVALID_MODEL,
@@ -375,6 +413,29 @@ export class ModelRepository {
       );
     }
     const sha256 = createHash('sha256').update(bytes).digest('hex');
+    if (this.vet !== undefined) {
+      try {
+        await this.vet(bytes, name);
+      } catch (err) {
+        if (isSwapLessError(err, ErrorCodes.MODEL_REJECTED)) {
+          const reason = (err.details as { reason?: unknown }).reason;
+          return {
+            rejected: {
+              name,
+              code: err.code,
+              reason: typeof reason === 'string' ? reason : 'rejected',
+              message: err.message,
+              sha256,
+            },
+          };
+        }
+        const { code, message } = errorInfo(err);
+        return skip(
+          code === 'SWAPLESS_INTERNAL' ? ErrorCodes.IO : code,
+          `Expected a model that loads and runs in repository entry ${name} but: ${message}`,
+        );
+      }
+    }
     return { model: { name, path, size, sha256, config }, bytes };
   }
 }

@@ -26,7 +26,7 @@ import {
   type TickObservations,
 } from '@swapless/controller';
 import { expected, InvalidArgumentError, ShuttingDownError } from '@swapless/core';
-import { createInterpreter, type TensorArray } from '@swapless/edgetpu';
+import { createInterpreter, type InterpreterOptions, type TensorArray, vetModel } from '@swapless/edgetpu';
 import { defaultModel } from '@swapless/queueing';
 import {
   createRuntime,
@@ -38,7 +38,7 @@ import {
   type SubmitResult,
   type TenantChoice,
 } from '@swapless/runtime';
-import { readModel, splitModel, type TfliteModel } from '@swapless/tflite';
+import { readModel, runnability, splitModel, type TfliteModel } from '@swapless/tflite';
 import { compileReport, type DeviceProfile, getProfile, MIB } from '@swapless/tpu-emulator';
 import { edgeTpuHeadCompiler } from './head-compiler.js';
 import { modelMetadata } from './metadata.js';
@@ -53,6 +53,7 @@ import type {
   ServiceEvents,
   ServiceGauges,
   ServiceOptions,
+  ServiceVetting,
   TenantSpec,
   TenantStatus,
 } from './types.js';
@@ -284,6 +285,7 @@ export class Service extends EventEmitter<ServiceEvents> {
    *   `UnsupportedModelError` names the tenant for a custom op nothing here runs (`tenant "seg": cannot run
    *   here: custom op X`) and for a compiled model under emulation (give the uncompiled quantized model), before
    *   anything is profiled.
+   * @throws ModelRejectedError when vetting refused the model (see {@link Service.vet}).
    * @throws ShuttingDownError while closing.
    * A failed add leaves the service as it was.
    */
@@ -327,6 +329,7 @@ export class Service extends EventEmitter<ServiceEvents> {
       assertServable(kind, `tenant ${JSON.stringify(name)}`, { realEdgeTpu: this.#edgetpu !== null });
       const metadata = modelMetadata(name, parsed);
       const sha256 = createHash('sha256').update(bytes).digest('hex');
+      await this.vet(bytes, `tenant ${name}${source ? ` (${source})` : ''}`);
       const catalog =
         kind.kind === 'compiled'
           ? await this.#compiledCatalogFor(bytes, sha256, source || name)
@@ -354,6 +357,32 @@ export class Service extends EventEmitter<ServiceEvents> {
     } finally {
       this.#adding.delete(name);
     }
+  }
+
+  /**
+   * Vets a model before this process loads it (a no-op with `vetting: false`): a short-lived child process loads it
+   * with the interpreter options the service uses — XNNPACK with the most threads a CPU stage can get, and the
+   * plain kernels on one thread — invokes it once and disposes it. `addTenant` calls it; a server calls it for a
+   * model dropped into its repository. The child runs off the event loop, so tenants keep being served meanwhile;
+   * verdicts are cached by content hash (a restart vets nothing it has seen). A model compiled for the Edge TPU
+   * (`edgetpu-custom-op`) is not vetted: only the Edge TPU delegate runs it, and the device belongs to this process,
+   * so a child could not open it.
+   *
+   * @throws ModelRejectedError when the model killed the child (`details.reason`, e.g. `signal SIGSEGV`), hung or
+   *   exhausted its memory; the child's own typed error (`InvalidModelError`, `TfLiteRuntimeError`…) when the model
+   *   failed cleanly.
+   */
+  async vet(bytes: Uint8Array, label: string): Promise<void> {
+    const vetting = this.#options.vetting ?? true;
+    if (vetting === false) return;
+    if (runnability(readModel(bytes)).compiled) return;
+    const { vetter, ...limits }: ServiceVetting = vetting === true ? {} : vetting;
+    const interpreter: InterpreterOptions[] = [
+      { threads: this.#threads.at(-1) ?? 1, xnnpack: true, delegate: 'cpu' },
+      { threads: 1, xnnpack: false, delegate: 'cpu' },
+    ];
+    const options = { ...limits, interpreter, label };
+    await (vetter === undefined ? vetModel(bytes, options) : vetter.vet(bytes, options));
   }
 
   #catalogFor(bytes: Uint8Array, sha256: string, label: string): Promise<TenantCatalog> {
@@ -976,6 +1005,16 @@ export async function createService(options: ServiceOptions = {}): Promise<Servi
   const profiling = options.profiling ?? {};
   if (profiling.repetitions !== undefined) positiveInt(profiling.repetitions, 'profiling.repetitions');
   if (profiling.maxCuts !== undefined) positiveInt(profiling.maxCuts, 'profiling.maxCuts', 2);
+  const vetting: unknown = options.vetting;
+  if (
+    vetting !== undefined &&
+    typeof vetting !== 'boolean' &&
+    (typeof vetting !== 'object' || vetting === null)
+  ) {
+    throw new InvalidArgumentError(
+      expected('a boolean or { timeoutMs?, memoryLimitBytes?, cache? }', 'the service vetting', vetting),
+    );
+  }
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
     throw new InvalidArgumentError(expected('a function', 'the service onProgress', options.onProgress));
   }

@@ -6,6 +6,7 @@
 
 import type { Policy, PolicyName } from '@swapless/controller';
 import type { ProgressListener } from '@swapless/core';
+import type { Vetter } from '@swapless/edgetpu';
 import type {
   CpuMode,
   EdgeTpuBackendOptions,
@@ -56,6 +57,25 @@ export interface ServiceOptions {
    * time out, for tests) and the jitter seed.
    */
   emulator?: { timeScale?: number; seed?: number };
+  /**
+   * Vetting of every new or changed model before this process loads it (default on): a short-lived child process
+   * loads it with the interpreter options the service uses and invokes it once (`vetModel` of @swapless/edgetpu);
+   * a model that kills it is refused with `ModelRejectedError`. `false` turns it off (trusted models only);
+   * an object sets the child's limits and whether the verdict cache is used.
+   */
+  vetting?: boolean | ServiceVetting;
+}
+
+/** Limits of the vetting process (see {@link ServiceOptions.vetting}). */
+export interface ServiceVetting {
+  /** Time the vetting process may take, ms (default: `vetModel`'s, 30 s). */
+  timeoutMs?: number;
+  /** Resident memory it may use, bytes (default: `vetModel`'s). */
+  memoryLimitBytes?: number;
+  /** Use the verdict cache (default true). */
+  cache?: boolean;
+  /** The vetter (default: @swapless/edgetpu's shared one, which bounds vetting processes for the whole process). */
+  vetter?: Vetter;
 }
 
 /** What {@link Service.addTenant} takes. */

@@ -1,14 +1,19 @@
-import { createInterpreter, type DelegateChoice } from '@swapless/edgetpu';
+import { createInterpreter, type DelegateChoice, vetModel } from '@swapless/edgetpu';
+import { readModel } from '@swapless/tflite';
 import { choiceFlag, intFlag, parseCommand, positionals } from '../args.js';
 import type { Command } from '../command.js';
 import { backendLabel, type InputMode, makeInputs, ms, summarize, timeRuns } from '../inference.js';
 import { readBytes, resolveModelPath } from '../model-file.js';
 
 const help = `Usage: swapless run MODEL [--threads N] [--delegate auto|edgetpu|cpu] [--xnnpack on|off]
-                    [--input random|zero] [--seed S] [--repeat N] [--warmup N] [--json]
+                    [--input random|zero] [--seed S] [--repeat N] [--warmup N] [--trusted] [--json]
 
 Runs a .tflite model on the real TFLite runtime and prints a summary of each output and the measured
 invoke time (median, p90 and min over --repeat runs after --warmup untimed runs).
+
+The model is verified, then vetted: loaded and run once in a separate short-lived process with the same
+options, so a damaged file that would crash TFLite is refused (SWAPLESS_MODEL_REJECTED, exit 1) instead
+of killing this command. Verdicts are cached by content, so the second run of a file skips the vetting.
 
 Options:
   --threads N         CPU threads for TFLite and XNNPACK (default 1)
@@ -19,6 +24,8 @@ Options:
   --seed S            seed of the random input (default 1)
   --repeat N          timed runs (default 20)
   --warmup N          untimed runs first (default 3)
+  --trusted           skip verification and vetting: for files you made or trust (a damaged file can
+                      then crash the process)
   --json              print the result as JSON (docs/cli.md)
   -h, --help          show this help
 
@@ -37,6 +44,7 @@ export const runCommand: Command = {
       seed: { type: 'string' },
       repeat: { type: 'string' },
       warmup: { type: 'string' },
+      trusted: { type: 'boolean', default: false },
     });
     const [path] = positionals('run', pos, ['model']);
     const threads = intFlag('threads', values.threads, 1, 256) ?? 1;
@@ -48,11 +56,15 @@ export const runCommand: Command = {
     const repeat = intFlag('repeat', values.repeat, 1, 1_000_000) ?? 20;
     const warmup = intFlag('warmup', values.warmup, 0, 1_000_000) ?? 3;
 
-    const interpreter = createInterpreter(await readBytes(await resolveModelPath(path!)), {
-      threads,
-      delegate,
-      xnnpack,
-    });
+    const bytes = await readBytes(await resolveModelPath(path!));
+    const options = { threads, delegate, xnnpack };
+    if (!values.trusted) {
+      // Verify in-process first (the reader never crashes, and a malformed file costs no child process), then let
+      // a child process take the first load and invoke.
+      readModel(bytes);
+      await vetModel(bytes, { interpreter: options, label: path! });
+    }
+    const interpreter = createInterpreter(bytes, { ...options, verify: !values.trusted });
     try {
       const inputs = makeInputs(interpreter, mode, seed);
       for (const [i, a] of inputs.entries()) interpreter.setInput(i, a);

@@ -1,0 +1,168 @@
+// The server vets every new or changed model before it loads it: over real HTTP on loopback, each hostile fixture
+// (each killed a TFLite process) placed in the repository and registered is refused with a typed 400, and the
+// server keeps answering inference for the tenant it already serves.
+import { readdirSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createInterpreter } from '@swapless/edgetpu';
+import { buildTestNet, SeededRandom, writeModel } from '@swapless/tflite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from './config.js';
+import { type RunningServer, serviceOptionsOf, startServer } from './server.js';
+
+const HOSTILE_DIR = fileURLToPath(new URL('../../../fixtures/models/hostile/', import.meta.url));
+const HOSTILE = readdirSync(HOSTILE_DIR)
+  .filter((f) => f.endsWith('.tflite'))
+  .sort();
+/** A hostile model is refused by vetting, or found malformed by verification first: typed 400s both. */
+const REFUSALS = ['SWAPLESS_MODEL_REJECTED', 'SWAPLESS_INVALID_MODEL', 'SWAPLESS_UNSUPPORTED_MODEL'];
+const testnet = writeModel(buildTestNet(3));
+const savedCache = process.env.SWAPLESS_CACHE_DIR;
+
+let work: string;
+let repo: string;
+let server: RunningServer;
+let base: string;
+
+// biome-ignore lint/suspicious/noExplicitAny: JSON bodies are read field by field.
+type Json = any;
+
+async function post(path: string, body: unknown): Promise<{ status: number; body: Json }> {
+  const r = await fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: r.status, body: await r.json() };
+}
+
+async function get(path: string): Promise<Json> {
+  return (await fetch(`${base}${path}`)).json();
+}
+
+/** One inference on `net` over HTTP, checked against the unsplit model on a plain interpreter. */
+async function stillServes(seed: number): Promise<void> {
+  const x = new Int8Array(16 * 16 * 3);
+  new SeededRandom(seed).fillUniformInt8(x);
+  const r = await post('/v2/models/net/infer', {
+    inputs: [{ name: 'input', datatype: 'INT8', shape: [1, 16, 16, 3], data: Array.from(x) }],
+  });
+  expect(r.status).toBe(200);
+  const it = createInterpreter(testnet, { threads: 1 });
+  try {
+    it.setInput(0, x);
+    it.invoke();
+    expect(r.body.outputs[0].data).toEqual(Array.from(it.getOutput(0) as Int8Array));
+  } finally {
+    it.dispose();
+  }
+}
+
+async function place(name: string, file: string): Promise<void> {
+  await mkdir(join(repo, name), { recursive: true });
+  await copyFile(join(HOSTILE_DIR, file), join(repo, name, 'model.tflite'));
+}
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'swapless-server-vetting-'));
+  process.env.SWAPLESS_CACHE_DIR = join(work, 'cache');
+  repo = join(work, 'models');
+  await mkdir(join(repo, 'testnet'), { recursive: true });
+  await writeFile(join(repo, 'testnet', 'model.tflite'), testnet);
+  // In the repository from the start; the config asks for a tenant of one of them.
+  await place('early', HOSTILE[1]!);
+  server = await startServer(
+    {
+      host: '127.0.0.1',
+      port: 0,
+      repository: repo,
+      stateDir: join(work, 'state'),
+      profiling: { repetitions: 2, maxCuts: 3 },
+      tickMs: 250,
+      logLevel: 'silent',
+      tenants: [
+        { name: 'net', model: 'testnet', rate: 20 },
+        { name: 'bad', model: 'early' },
+      ],
+    },
+    { progress: false },
+  );
+  base = server.urls.base;
+});
+
+afterAll(async () => {
+  await server?.close();
+  if (savedCache === undefined) delete process.env.SWAPLESS_CACHE_DIR;
+  else process.env.SWAPLESS_CACHE_DIR = savedCache;
+});
+
+describe('vetting in the server', () => {
+  it('a configured tenant whose model crashes is not started; the others serve', async () => {
+    expect(server.service.tenantNames()).toEqual(['net']);
+    expect(server.failed).toHaveLength(1);
+    expect(server.failed[0]).toMatchObject({ name: 'bad' });
+    expect(REFUSALS).toContain(server.failed[0]!.code);
+    await stillServes(1);
+  });
+
+  it('registering each hostile fixture placed in the repository: a typed 400, and the server carries on', async () => {
+    expect(HOSTILE).toHaveLength(5);
+    let rejected = 0;
+    for (const [i, file] of HOSTILE.entries()) {
+      await place(`hostile${i}`, file);
+      const r = await post('/api/v1/tenants', { name: `h${i}`, model: `hostile${i}` });
+      expect(r.status).toBe(400);
+      expect(REFUSALS).toContain(r.body.code);
+      if (r.body.code === 'SWAPLESS_MODEL_REJECTED') {
+        rejected++;
+        expect(r.body.reason).toMatch(/^signal SIG[A-Z]+$/);
+        expect(r.body.error).toContain(r.body.reason);
+        expect(r.body.error).toContain(`hostile${i}`);
+      }
+      await stillServes(10 + i);
+    }
+    expect(rejected).toBeGreaterThan(0);
+    const tenants = await get('/api/v1/tenants');
+    expect(tenants.tenants.map((t: { name: string }) => t.name)).toEqual(['net']);
+    expect((await fetch(`${base}/v2/health/ready`)).status).toBe(200);
+  });
+
+  it('GET /api/v1/models lists rejected repository models as rejected, with the reason', async () => {
+    const models = await get('/api/v1/models');
+    expect(models.repository).toEqual(['testnet']);
+    const names = [...models.rejected, ...models.skipped].map((m: { name: string }) => m.name).sort();
+    expect(names).toEqual(['early', 'hostile0', 'hostile1', 'hostile2', 'hostile3', 'hostile4']);
+    expect(models.rejected.length).toBeGreaterThan(0);
+    for (const r of models.rejected) {
+      expect(r).toMatchObject({
+        code: 'SWAPLESS_MODEL_REJECTED',
+        reason: expect.stringMatching(/^signal SIG/),
+        sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+      });
+    }
+  });
+
+  it('a repository model replaced by a good one is vetted again and registers', async () => {
+    await writeFile(join(repo, 'hostile1', 'model.tflite'), writeModel(buildTestNet(9)));
+    const r = await post('/api/v1/tenants', { name: 'fixed', model: 'hostile1', rate: 1 });
+    expect(r.status).toBe(201);
+    const models = await get('/api/v1/models');
+    expect(models.repository).toContain('hostile1');
+    await stillServes(99);
+  });
+});
+
+describe('vetting in the config', () => {
+  it('is on by default with a 30 s limit; can be turned off; bad values are refused', () => {
+    const { config } = parseConfig({});
+    expect(config.vetting).toEqual({ enabled: true, timeoutMs: 30_000 });
+    expect(serviceOptionsOf(config).vetting).toEqual({ timeoutMs: 30_000 });
+    const off = parseConfig({ vetting: { enabled: false } }).config;
+    expect(off.vetting).toEqual({ enabled: false, timeoutMs: 30_000 });
+    expect(serviceOptionsOf(off).vetting).toBe(false);
+    expect(() => parseConfig({ vetting: { timeoutMs: 5 } })).toThrow(/vetting\/timeoutMs/);
+    expect(() => parseConfig({ vetting: { sandbox: true } })).toThrow(/vetting/);
+  });
+});
