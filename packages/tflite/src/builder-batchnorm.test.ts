@@ -2,7 +2,6 @@
 // converter emits the pre-activation of ResNet v2). Structure, quantization, Edge TPU mapping, validation, and
 // the numbers on the real TFLite 2.9 runtime against a float reference from the model's own constants.
 import { ErrorCodes, InvalidArgumentError } from '@swapless/core';
-import { createInterpreter } from '@swapless/edgetpu';
 import { describe, expect, it } from 'vitest';
 import { analyzeModel } from './analysis.js';
 import { GraphBuilder, INT8_OP_VERSIONS } from './builder.js';
@@ -10,6 +9,7 @@ import type { Tensor, TfliteModel } from './model.js';
 import { TensorType } from './model.js';
 import { builtinOperatorName } from './ops.js';
 import { SeededRandom } from './prng.js';
+import { openInterpreter } from './testing/native.test-util.js';
 import { writeModel } from './writer.js';
 
 /** input [1,6,6,8] → conv → add (residual) → batchNorm(relu) → output. */
@@ -98,7 +98,7 @@ describe('GraphBuilder.batchNorm', () => {
       const m = b.build();
       const input = new Int8Array(8 * 8 * 16);
       new SeededRandom(4).fillUniformInt8(input);
-      const it = createInterpreter(writeModel(m), { threads: 1, xnnpack });
+      const it = openInterpreter(writeModel(m), { threads: 1, xnnpack });
       let out: Int8Array;
       try {
         it.setInput(0, input);

@@ -3,7 +3,6 @@
 // on Coral's real uint8 models. A small fixed-seed sample; `npm run bench:uint8` measures on ≥ 100 inputs.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createInterpreter, type TensorArray } from '@swapless/edgetpu';
 import { describe, expect, it } from 'vitest';
 import { int8CutMap, rewriteToInt8 } from './int8-rewrite.js';
 import { singleOpModels, uint8Net } from './int8-rewrite.test-util.js';
@@ -11,6 +10,7 @@ import type { TfliteModel } from './model.js';
 import { readModel } from './reader.js';
 import { type SplitBoundary, splitModel } from './split.js';
 import { makeInputs, rawBytes, runByName, runChained } from './split.test-util.js';
+import { openInterpreter, type TensorArray, withInterpreter } from './testing/native.test-util.js';
 import { writeModel } from './writer.js';
 
 const coral = (name: string): Uint8Array =>
@@ -54,15 +54,9 @@ describe("XNNPACK's unsigned path in this TFLite build, op by op", () => {
   for (const [type, model] of Object.entries(singleOpModels())) {
     it(`refuses a uint8 ${type}, and runs its int8 rewrite within 2 output LSBs`, () => {
       const bytes = writeModel(model);
-      const asIs = createInterpreter(bytes, { uint8: 'as-is' });
-      expect(asIs.backend.kernels).toBe('reference');
-      expect(asIs.backend.note).toContain(`failed to delegate ${type} node #0`);
-      asIs.dispose();
+      expect(() => openInterpreter(bytes, { xnnpack: true })).toThrow(`failed to delegate ${type} node #0`);
       const rewritten = writeModel(rewriteToInt8(model).model);
-      const fast = createInterpreter(rewritten, { uint8: 'as-is' });
-      expect(fast.backend).toMatchObject({ kernels: 'xnnpack' });
-      expect(fast.backend.note).toBeUndefined();
-      fast.dispose();
+      expect(withInterpreter(rewritten, { xnnpack: true }, (fast) => fast.xnnpack)).toBe(true);
       for (const run of sideBySide(bytes, [1, 2])) {
         expect(compare(run[0]!.reference, run[0]!.fast).maxDiff).toBeLessThanOrEqual(2);
       }
@@ -74,11 +68,8 @@ describe('the rewritten ops on XNNPACK', () => {
   it('run every rule of the uint8 network within 2 output LSBs of the uint8 original', () => {
     const bytes = writeModel(uint8Net());
     const rewritten = writeModel(rewriteToInt8(uint8Net()).model);
-    const interpreter = createInterpreter(rewritten, { uint8: 'as-is' });
-    // XNNPACK prepared the whole rewrite: no reference-kernel fallback, nothing left for another rewrite.
-    expect(interpreter.backend).toMatchObject({ kernels: 'xnnpack', xnnpack: true });
-    expect(interpreter.backend.note).toBeUndefined();
-    interpreter.dispose();
+    // XNNPACK prepared the whole rewrite (creation throws when any delegated op fails to prepare).
+    expect(withInterpreter(rewritten, { xnnpack: true }, (it) => it.xnnpack)).toBe(true);
     for (const run of sideBySide(bytes, [1, 2, 3])) {
       for (const { name, reference, fast } of run) {
         expect(compare(reference, fast).maxDiff, name).toBeLessThanOrEqual(2);

@@ -1,6 +1,6 @@
 // Test-only: runs whole models and split parts on the real TFLite runtime. Not exported by the package.
-import { createInterpreter, type TensorArray } from '@swapless/edgetpu';
 import type { SplitBytesResult } from './split.js';
+import { openInterpreter, type TensorArray } from './testing/native.test-util.js';
 
 /** Runtime settings shared by the whole model and its parts in one comparison. */
 export interface RunSettings {
@@ -30,7 +30,7 @@ function filled(arrayType: string | null, byteSize: number, seed: number): Tenso
 
 /** Deterministic inputs for a model, one per input in input order, keyed by tensor name too. */
 export function makeInputs(model: Uint8Array, seed = 1): Map<string, TensorArray> {
-  const interpreter = createInterpreter(model, { threads: 1, xnnpack: false });
+  const interpreter = openInterpreter(model, { threads: 1, xnnpack: false });
   try {
     const inputs = new Map<string, TensorArray>();
     interpreter.inputs.forEach((info, i) => {
@@ -48,9 +48,9 @@ export function runByName(
   values: ReadonlyMap<string, TensorArray>,
   settings: RunSettings,
 ): { name: string; data: TensorArray }[] {
-  const interpreter = createInterpreter(model, { threads: settings.threads ?? 1, xnnpack: settings.xnnpack });
+  const interpreter = openInterpreter(model, { threads: settings.threads ?? 1, xnnpack: settings.xnnpack });
   try {
-    if (interpreter.backend.xnnpack !== settings.xnnpack) throw new Error('XNNPACK setting not honoured');
+    if (interpreter.xnnpack !== settings.xnnpack) throw new Error('XNNPACK setting not honoured');
     interpreter.inputs.forEach((info, i) => {
       const value = values.get(info.name);
       if (value === undefined) throw new Error(`no value for input "${info.name}"`);
