@@ -171,7 +171,7 @@ function compare(
 
 /**
  * Runs head then tail against the whole model on `samples` seeded random inputs (interpreter defaults, one
- * thread, the same for all three) and reports per-output bit-identity and largest difference. When the parts
+ * thread unless `options.threads` says otherwise, the same for all three) and reports per-output bit-identity and largest difference. When the parts
  * differ, repeats the comparison on TFLite's reference kernels to tell a kernel difference from a split error.
  *
  * @throws UnsupportedModelError when the CPU runtime here cannot run the model (custom op, compiled model).
@@ -183,6 +183,7 @@ export function verifySplit(
   boundary: SplitBoundary,
   samples: number,
   seed: number,
+  options: { threads?: number } = {},
 ): VerifyReport {
   const r = runnability(model);
   if (!r.cpuRunnable) {
@@ -194,11 +195,12 @@ export function verifySplit(
     );
   }
   const models = { whole: bytes, ...parts };
-  const first = compare(models, boundary, { threads: 1 }, samples, seed);
+  const threads = options.threads ?? 1;
+  const first = compare(models, boundary, { threads }, samples, seed);
   const identical = first.outputs.every((o) => o.identical);
   let referenceKernels: VerifyReport['referenceKernels'] = null;
   if (!identical) {
-    const ref = compare(models, boundary, { threads: 1, xnnpack: false }, samples, seed);
+    const ref = compare(models, boundary, { threads, xnnpack: false }, samples, seed);
     referenceKernels = { identical: ref.outputs.every((o) => o.identical), outputs: ref.outputs };
   }
   return { identical, samples, seed, delegates: first.delegates, outputs: first.outputs, referenceKernels };

@@ -12,9 +12,9 @@ import { UnsupportedModelError } from '@swapless/core';
 import {
   analyzeModel,
   EDGETPU_CUSTOM_OP,
+  emptyPrefixSentence,
   type ModelAnalysis,
   runnability,
-  TensorType,
   type TfliteModel,
 } from '@swapless/tflite';
 
@@ -45,28 +45,6 @@ export interface ModelClass {
 export const GIVE_UNCOMPILED =
   'give the uncompiled quantized model instead (the .tflite that was passed to edgetpu_compiler)';
 
-const EIGHT_BIT = new Set<number>([TensorType.INT8, TensorType.UINT8]);
-
-/** True when no activation of subgraph 0 (model input or op output) is 8-bit: a float model. */
-function isFloatModel(model: TfliteModel, analysis: ModelAnalysis): boolean {
-  const graph = model.subgraphs[0];
-  if (graph === undefined) return false;
-  const eightBit = (t: number): boolean => t >= 0 && EIGHT_BIT.has(graph.tensors[t]?.type ?? -1);
-  if (graph.inputs.some(eightBit)) return false;
-  return !analysis.ops.some((op) => op.outputs.some(eightBit));
-}
-
-/** Why nothing maps: `float model: …`, or the first op and (unless it is an unsupported op type) the rule it breaks. */
-function cpuOnlyReason(model: TfliteModel, analysis: ModelAnalysis): string {
-  const op = analysis.ops[0];
-  if (op === undefined) return 'the model has no ops: nothing maps to the Edge TPU';
-  if (isFloatModel(model, analysis)) return 'float model: nothing maps to the Edge TPU';
-  const why = op.edgetpu.reason;
-  // "CAST is not in the Edge TPU's supported operations" adds nothing to "op 0 is CAST".
-  const detail = why === undefined || why.startsWith(`${op.type} is not in`) ? '' : `: ${why}`;
-  return `nothing of this model maps to the Edge TPU (op 0 is ${op.type}${detail})`;
-}
-
 /** Classifies a parsed model (pass its analysis when you have it). Pure: reads the model only. */
 export function classifyModel(model: TfliteModel, analysis: ModelAnalysis = analyzeModel(model)): ModelClass {
   const n = analysis.n;
@@ -82,7 +60,7 @@ export function classifyModel(model: TfliteModel, analysis: ModelAnalysis = anal
     };
   }
   const prefix = analysis.edgetpuPrefix.length;
-  const unmappable = prefix === 0 ? cpuOnlyReason(model, analysis) : null;
+  const unmappable = emptyPrefixSentence(model, analysis) ?? null;
   if (r.unresolvedCustomOps.length > 0) {
     return {
       kind: 'unrunnable',

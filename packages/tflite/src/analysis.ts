@@ -779,12 +779,24 @@ export function modelClass(model: TfliteModel): ModelClass {
 }
 
 /**
- * The sentence for a model of which nothing maps to the Edge TPU (an empty mappable prefix), naming the first op
- * of the op order — `nothing of this model maps to the Edge TPU (op 0 is CAST)` — or undefined when a prefix
- * maps. Such a model can only be a CPU-only tenant (k = 0).
+ * The sentence for a model of which nothing maps to the Edge TPU (an empty mappable prefix), or undefined when a
+ * prefix maps. Such a model can only be a CPU-only tenant (k = 0). One home for it: `inspect`, `plan`, `bench`,
+ * `emulate`, `compile` and the server say the same words.
+ *
+ * - a float model: `float model: nothing maps to the Edge TPU`;
+ * - otherwise the first op of the op order and, unless its type is simply not an Edge TPU op, the rule it breaks:
+ *   `nothing of this model maps to the Edge TPU (op 0 is CAST)`.
  */
-export function emptyPrefixSentence(analysis: ModelAnalysis): string | undefined {
+export function emptyPrefixSentence(
+  model: TfliteModel,
+  analysis: ModelAnalysis = analyzeModel(model),
+): string | undefined {
   if (analysis.edgetpuPrefix.length > 0) return undefined;
   const op = analysis.ops[0];
-  return `nothing of this model maps to the Edge TPU (${op === undefined ? 'it has no ops' : `op 0 is ${op.type}`})`;
+  if (op === undefined) return 'the model has no ops: nothing maps to the Edge TPU';
+  if (modelClass(model) === 'float') return 'float model: nothing maps to the Edge TPU';
+  const why = op.edgetpu.reason;
+  // "CAST is not in the Edge TPU's supported operations" adds nothing to "op 0 is CAST".
+  const detail = why === undefined || why.startsWith(`${op.type} is not in`) ? '' : `: ${why}`;
+  return `nothing of this model maps to the Edge TPU (op 0 is ${op.type}${detail})`;
 }

@@ -76,14 +76,8 @@ function edgetpuSummary(
     const cpu = c.cpuOps.length;
     return `compiled for the Edge TPU by edgetpu_compiler: ${ops} edgetpu-custom-op${ops === 1 ? '' : 's'} (${formatBytes(c.payloadBytes)} of compiled payload) and ${cpu} CPU op${cpu === 1 ? '' : 's'} outside ${ops === 1 ? 'it' : 'them'}; serve it as it is on a real Edge TPU (no split), or give the uncompiled quantized model to split and emulate`;
   }
-  const empty = emptyPrefixSentence(analysis);
-  if (kind === 'float') {
-    return `a float model: no prefix maps to the Edge TPU (only fully int8/uint8-quantized ops can), so it would be a CPU-only tenant (k = 0)`;
-  }
-  if (empty !== undefined) {
-    const why = analysis.edgetpuPrefix.reason ? `: ${analysis.edgetpuPrefix.reason}` : '';
-    return `${empty}${why}; it would be a CPU-only tenant (k = 0)`;
-  }
+  const empty = emptyPrefixSentence(model, analysis);
+  if (empty !== undefined) return `${empty}; it would be a CPU-only tenant (k = 0)`;
   return describePrefix(analysis.edgetpuPrefix, analysis.n);
 }
 
