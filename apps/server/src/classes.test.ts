@@ -159,6 +159,7 @@ describe('registrations the server refuses', () => {
     expect(seg.status).toBe(400);
     expect(await seg.json()).toEqual({
       error: 'tenant "seg": cannot run here: custom op Convolution2DTransposeBias',
+      code: 'SWAPLESS_UNSUPPORTED_MODEL',
     });
     const compiled = await post('/api/v1/tenants', { name: 'cls', model: 'compiled' });
     expect(compiled.status).toBe(400);
@@ -166,8 +167,9 @@ describe('registrations the server refuses', () => {
       error: expect.stringMatching(
         /^tenant "cls": compiled for the Edge TPU .*passed to edgetpu_compiler\)$/,
       ),
+      code: 'SWAPLESS_UNSUPPORTED_MODEL',
     });
-    // The management API's body is `{ error }`; the status comes from the typed error's stable code.
+    // The management API's body is `{ error, code }`; the status comes from the typed error's stable code.
     const model = await server.repository.resolveModel('seg');
     await expect(
       server.service.addTenant({ name: 'seg', model: model.bytes, source: model.source }),

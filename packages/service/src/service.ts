@@ -364,9 +364,10 @@ export class Service extends EventEmitter<ServiceEvents> {
    * with the interpreter options the service uses — XNNPACK with the most threads a CPU stage can get, and the
    * plain kernels on one thread — invokes it once and disposes it. `addTenant` calls it; a server calls it for a
    * model dropped into its repository. The child runs off the event loop, so tenants keep being served meanwhile;
-   * verdicts are cached by content hash (a restart vets nothing it has seen). A model compiled for the Edge TPU
-   * (`edgetpu-custom-op`) is not vetted: only the Edge TPU delegate runs it, and the device belongs to this process,
-   * so a child could not open it.
+   * verdicts are cached by content hash (a restart vets nothing it has seen). A model the CPU runtime cannot run is
+   * not vetted: one compiled for the Edge TPU (`edgetpu-custom-op`) runs only on the Edge TPU delegate, whose device
+   * belongs to this process, so a child could not open it; one with a custom op nothing here resolves never reaches
+   * TFLite (`createInterpreter` refuses it first), and registration refuses it naming the tenant.
    *
    * @throws ModelRejectedError when the model killed the child (`details.reason`, e.g. `signal SIGSEGV`), hung or
    *   exhausted its memory; the child's own typed error (`InvalidModelError`, `TfLiteRuntimeError`…) when the model
@@ -375,7 +376,7 @@ export class Service extends EventEmitter<ServiceEvents> {
   async vet(bytes: Uint8Array, label: string): Promise<void> {
     const vetting = this.#options.vetting ?? true;
     if (vetting === false) return;
-    if (runnability(readModel(bytes)).compiled) return;
+    if (!runnability(readModel(bytes)).cpuRunnable) return;
     const { vetter, ...limits }: ServiceVetting = vetting === true ? {} : vetting;
     const interpreter: InterpreterOptions[] = [
       { threads: this.#threads.at(-1) ?? 1, xnnpack: true, delegate: 'cpu' },
