@@ -10,8 +10,9 @@ import { progressBar, stderrSink } from '../progress.js';
 const help = `Usage: swapless profile MODEL [--threads 1,2] [--cuts auto|all|k1,k2] [--max-cuts N]
                         [--repetitions N] [--warmup N] [--refresh] [--json]
 
-Measures on the real TFLite runtime (XNNPACK) the CPU time of the suffix [k,n) — the part the CPU runs when ops
-[0,k) run on the Edge TPU — and of the prefix [0,k), for each cut point and thread count. Profiles are cached
+Measures on the real TFLite runtime the CPU time of the suffix [k,n) — the part the CPU runs when ops [0,k) run
+on the Edge TPU — and of the prefix [0,k), for each cut point and thread count: on XNNPACK (uint8 parts as their
+int8 rewrite), or on TFLite's reference kernels where XNNPACK cannot prepare a part; the first line says which. Profiles are cached
 under $SWAPLESS_CACHE_DIR/profiles by model hash, runtime, host and settings; a second run loads the cache.
 
 Options:
@@ -32,6 +33,24 @@ function list(name: string, raw: string, max: number): number[] {
   if (values.length === 0)
     throw new UsageError(`Expected a comma-separated list for --${name} but received nothing`);
   return values;
+}
+
+/** Which kernels ran the measured parts: XNNPACK, its int8 rewrite of uint8 parts, or TFLite's reference kernels. */
+function kernelsLabel(profile: {
+  cuts: readonly { prefix: PartKernels | null; suffix: PartKernels | null }[];
+}): string {
+  const parts = profile.cuts.flatMap((c) => [c.prefix, c.suffix]).filter((p): p is PartKernels => p !== null);
+  const reference = parts.filter((p) => p.kernels === 'reference').length;
+  const int8 = parts.some((p) => p.int8);
+  const xnnpack = `XNNPACK${int8 ? ', uint8 parts as int8' : ''}`;
+  if (reference === 0) return xnnpack;
+  if (reference === parts.length) return "TFLite's reference kernels (XNNPACK could not prepare the model)";
+  return `${xnnpack}; ${reference} of ${parts.length} parts on TFLite's reference kernels (XNNPACK could not prepare them)`;
+}
+
+interface PartKernels {
+  kernels: 'xnnpack' | 'reference';
+  int8: boolean;
 }
 
 export const profileCommand: Command = {
@@ -89,7 +108,7 @@ export const profileCommand: Command = {
         : '';
     io.out(
       [
-        `${spec} — ${profile.cuts.length} cut(s) × threads ${ts.join(',')}, ${profile.settings.repetitions} repetitions (measured on TFLite ${profile.runtime.tfliteVersion}, XNNPACK)${profile.cached ? ' — from cache' : ''}`,
+        `${spec} — ${profile.cuts.length} cut(s) × threads ${ts.join(',')}, ${profile.settings.repetitions} repetitions (measured on TFLite ${profile.runtime.tfliteVersion}, ${kernelsLabel(profile)})${profile.cached ? ' — from cache' : ''}`,
         table(
           ['k', 'boundary', ...ts.map((t) => `suffix ${t}t ms`), ...ts.map((t) => `prefix ${t}t ms`)],
           profile.cuts.map((c) => [
