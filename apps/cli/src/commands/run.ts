@@ -2,7 +2,7 @@ import { createInterpreter, type DelegateChoice } from '@swapless/edgetpu';
 import { choiceFlag, intFlag, parseCommand, positionals } from '../args.js';
 import type { Command } from '../command.js';
 import { backendLabel, type InputMode, makeInputs, ms, summarize, timeRuns } from '../inference.js';
-import { readBytes, resolveModelPath } from '../model-file.js';
+import { loadModel } from '../model-file.js';
 
 const help = `Usage: swapless run MODEL [--threads N] [--delegate auto|edgetpu|cpu] [--xnnpack on|off]
                     [--input random|zero] [--seed S] [--repeat N] [--warmup N] [--json]
@@ -48,7 +48,7 @@ export const runCommand: Command = {
     const repeat = intFlag('repeat', values.repeat, 1, 1_000_000) ?? 20;
     const warmup = intFlag('warmup', values.warmup, 0, 1_000_000) ?? 3;
 
-    const interpreter = createInterpreter(await readBytes(await resolveModelPath(path!)), {
+    const interpreter = createInterpreter((await loadModel(path!)).bytes, {
       threads,
       delegate,
       xnnpack,
