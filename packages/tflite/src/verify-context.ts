@@ -226,11 +226,21 @@ export class OpContext {
         );
       }
     }
+    // Weights may carry a zero scale (an all-zero channel): it only makes a multiplier of 0, which TFLite handles.
+    const zeroOk = perChannel !== undefined;
     for (const s of scales) {
-      if (!(s > 0 && s < Number.POSITIVE_INFINITY)) {
-        this.fail('op-quantization', 'positive finite quantization scales', t, `scale ${s}`);
+      if (!((zeroOk ? s >= 0 : s > 0) && s < Number.POSITIVE_INFINITY)) {
+        const want = zeroOk
+          ? 'finite non-negative quantization scales'
+          : 'positive finite quantization scales';
+        this.fail('op-quantization', want, t, `scale ${s}`);
       }
     }
+  }
+
+  /** The first quantization scale of a tensor (what per-tensor kernels read), 0 when there is none. */
+  scale(t: TensorView): number {
+    return t.tensor.quantization?.scale?.[0] ?? 0;
   }
 
   /** An option scalar lies in [min, max]. */

@@ -72,7 +72,7 @@ function broadcast(a: readonly number[], b: readonly number[]): number[] | undef
 // ----- families
 
 /** ADD, SUB, MUL, DIV, FLOOR_DIV: two inputs of one type, broadcast, output of that type. */
-function binary(types: readonly number[], options: string, fused: boolean): OpRule {
+function binary(types: readonly number[], options: string, fused: boolean, addLike = false): OpRule {
   return {
     inputs: [2, 2],
     outputs: [1, 1],
@@ -94,6 +94,20 @@ function binary(types: readonly number[], options: string, fused: boolean): OpRu
       ctx.shape(out, shape, ' (the broadcast of the inputs)');
       if (fused) activation(ctx);
       quantizedTensors(ctx, a, b, out);
+      if (addLike && isQuantized(a)) {
+        // The quantized ADD/SUB kernels rescale both inputs to 2·max(input scales) · 2^-shift and turn that over
+        // the output scale into a multiplier that must be below 1 (TFLite aborts otherwise): shift 20 for 8-bit.
+        const shift = a.type === T.INT16 ? 15 : 20;
+        const ratio = (2 * Math.max(ctx.scale(a), ctx.scale(b))) / (2 ** shift * ctx.scale(out));
+        if (!(ratio < 1)) {
+          ctx.fail(
+            'op-quantization',
+            `an output scale above 2·max(input scales)/2^${shift} = ${(ratio * ctx.scale(out)).toPrecision(3)}`,
+            out,
+            `scale ${ctx.scale(out)}`,
+          );
+        }
+      }
     },
   };
 }
@@ -853,8 +867,8 @@ const FLOAT_INT: readonly number[] = [T.FLOAT32, T.INT32, T.INT64, T.INT8, T.UIN
 
 /** Builtin code → rule. Ops absent here pass the generic checks only (see verify.ts). */
 export const OP_RULES: ReadonlyMap<number, OpRule> = new Map<number, OpRule>([
-  [OP.ADD, binary(FLOAT_INT, 'AddOptions', true)],
-  [OP.SUB, binary(FLOAT_INT, 'SubOptions', true)],
+  [OP.ADD, binary(FLOAT_INT, 'AddOptions', true, true)],
+  [OP.SUB, binary(FLOAT_INT, 'SubOptions', true, true)],
   [OP.MUL, binary(FLOAT_INT, 'MulOptions', true)],
   [OP.DIV, binary([T.FLOAT32, T.INT32, T.UINT8], 'DivOptions', true)],
   [OP.FLOOR_DIV, binary([T.FLOAT32, T.INT32, T.INT16, T.INT8], 'FloorDivOptions', false)],

@@ -285,6 +285,15 @@ describe('op rules', () => {
     const zero = linearInt8();
     zero.subgraphs[0]!.tensors[3]!.quantization!.scale = [0];
     expectRefused(zero, 'op-quantization', /positive finite quantization scales .* but received scale 0/);
+    // A weight scale of 0 (an all-zero channel) is harmless: the kernel's multiplier is 0.
+    const deadChannel = linearInt8();
+    deadChannel.subgraphs[0]!.tensors[1]!.quantization!.scale = [0];
+    expect(() => verifyModel(deadChannel)).not.toThrow();
+    // A quantized ADD whose output scale is ~2^20 times smaller than its inputs' makes TFLite abort.
+    const add = coral('mobilenet_v2_1.0_224_quant');
+    const sum = add.subgraphs[0]!.operators.find((o) => o.builtinOptions?.name === 'AddOptions')!;
+    add.subgraphs[0]!.tensors[sum.outputs[0]!]!.quantization!.scale = [1e-30];
+    expectRefused(add, 'op-quantization', /an output scale above 2·max\(input scales\)\/2\^20/);
   });
 
   it('refuses integer LSTM weights that are not constant', () => {
