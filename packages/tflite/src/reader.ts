@@ -26,6 +26,7 @@ import type {
 } from './model.js';
 import { getOptionsSpec, type OptionsTableSpec } from './options.js';
 import { type VerifyOptions, verifyModel } from './verify.js';
+import { readSparsity } from './verify-sparsity.js';
 
 /** Options of {@link readModel}. Defaults suit any real model; lower them to bound work on hostile input. */
 export interface ReadModelOptions extends VerifyOptions {
@@ -143,7 +144,8 @@ function read(bytes: Uint8Array, options: ReadModelOptions, tracer: Tracer | und
     tracer,
   );
   const model = new ModelReader(r, options.maxRank ?? 64).read();
-  if (tracer === undefined && options.verifySemantics !== false) verifyModel(model, options);
+  if (tracer === undefined && options.verifySemantics !== false)
+    verifyModel(model, options, readSparsity(bytes, model));
   return model;
 }
 

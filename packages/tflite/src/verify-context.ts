@@ -12,6 +12,7 @@ export type VerifyRule =
   | 'operator-code'
   | 'tensor-size'
   | 'tensor-quantization'
+  | 'tensor-sparsity'
   | 'graph-dataflow'
   | 'op-arity'
   | 'op-optional-input'

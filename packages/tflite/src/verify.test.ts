@@ -9,6 +9,7 @@ import { splitModel } from './split.js';
 import { coralModels, hostileModels, loadRealModel, mediapipeModels } from './testing/real-models.js';
 import type { VerifyRule } from './verify.js';
 import { verifyModel } from './verify.js';
+import { checkSparsity, readSparsity, type SparsitySpec, sparseKey } from './verify-sparsity.js';
 import { writeModel } from './writer.js';
 
 /** Runs `fn` and returns what it threw. */
@@ -309,5 +310,61 @@ describe('op rules', () => {
     const bytes = writeModel(m);
     expect(() => readModel(bytes)).toThrow(InvalidModelError);
     expect(readModel(bytes, { verifySemantics: false }).subgraphs[0]!.operators).toHaveLength(4);
+  });
+});
+
+describe('sparse tensors', () => {
+  const bytes = loadRealModel(
+    mediapipeModels().find((m) => m.name.endsWith('face_detection_full_range_sparse'))!,
+  );
+  const model = readModel(bytes);
+  const lookup = readSparsity(bytes, model)!;
+  const [key, spec] = [...lookup.entries()][0]!;
+  const [s, i] = key.split(':').map(Number) as [number, number];
+  const tensor = model.subgraphs[s]!.tensors[i]!;
+  const values = model.buffers[tensor.buffer]!.data!.length / 2; // FLOAT16
+  const edit = (change: (spec: SparsitySpec) => void) => {
+    const copy = structuredClone(spec);
+    change(copy);
+    return checkSparsity(copy, tensor.shape, values);
+  };
+
+  it("decodes MediaPipe's sparse face detector, and its parameters describe each tensor exactly", () => {
+    expect(lookup.size).toBeGreaterThan(40);
+    expect(
+      readSparsity(loadRealModel(coralModels()[0]!), readModel(loadRealModel(coralModels()[0]!))),
+    ).toBeUndefined();
+    for (const [k, sp] of lookup) {
+      const [sg, t] = k.split(':').map(Number) as [number, number];
+      const tt = model.subgraphs[sg]!.tensors[t]!;
+      expect(checkSparsity(sp, tt.shape, model.buffers[tt.buffer]!.data!.length / 2), k).toBeUndefined();
+    }
+  });
+
+  it('refuses parameters that would send the sparse-to-dense converter out of bounds', () => {
+    expect(edit((x) => x.traversalOrder.push(4))?.[0]).toMatch(/4 traversal dimensions/);
+    expect(edit((x) => (x.traversalOrder[0] = 3))?.[0]).toMatch(/permutes the dimensions/);
+    expect(edit((x) => (x.dimMetadata[0]!.denseSize = 1 << 30))?.[0]).toMatch(
+      /dense size \d+ for traversal level 0/,
+    );
+    const sparse = spec.dimMetadata.findIndex((d) => d.format === 1);
+    expect(edit((x) => (x.dimMetadata[sparse]!.indices[0] = 1000))?.[0]).toMatch(/indices in \[0, \d+\)/);
+    expect(edit((x) => (x.dimMetadata[sparse]!.segments[1] = -1))?.[0]).toMatch(/non-decreasing segments/);
+    expect(edit((x) => x.dimMetadata[sparse]!.segments.pop())?.[0]).toMatch(/segments from 0 to/);
+    expect(edit((x) => (x.dimMetadata[sparse]!.format = 7))?.[0]).toMatch(/DENSE \(0\) or SPARSE_CSR \(1\)/);
+    expect(checkSparsity(spec, tensor.shape, values + 1)?.[0]).toMatch(/stored values/);
+  });
+
+  it('reports a bad sparse tensor as tensor-sparsity, naming the tensor', () => {
+    const broken = new Map(lookup);
+    const copy = structuredClone(spec);
+    copy.traversalOrder[1] = 0;
+    broken.set(sparseKey(s, i), copy);
+    const e = thrown(() => verifyModel(model, {}, broken)) as InvalidModelError;
+    expect(e).toBeInstanceOf(InvalidModelError);
+    expect(e.details).toMatchObject({ rule: 'tensor-sparsity', subgraph: s, tensor: i });
+    expect(e.message).toMatch(
+      /^Expected a traversal order .* for tensor \d+ ".*" sparsity but received \[0,0,2,3\]$/,
+    );
   });
 });
