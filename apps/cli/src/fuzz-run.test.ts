@@ -8,25 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { readModel } from '@swapless/tflite';
-import { type MutationKind, mapStructure, mutate } from '@swapless/tflite/testing';
+import { mapStructure, mutate, SEMANTIC_MUTATION_KINDS } from '@swapless/tflite/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const require = createRequire(import.meta.url);
 const fixtures = fileURLToPath(new URL('../../../fixtures/models/', import.meta.url));
-
-/** The edits that keep a file well-formed and so reach TFLite when the verifier cannot tell them apart. */
-const SEMANTIC: readonly MutationKind[] = [
-  'tensorIndex',
-  'bufferIndex',
-  'opcodeIndex',
-  'builtinCode',
-  'shape',
-  'rank',
-  'tensorType',
-  'optionScalar',
-  'optionsType',
-  'quantization',
-];
 
 /** One file's result inside the run process: the CLI's exit status and, when it failed, the error code. */
 interface FileResult {
@@ -135,7 +121,7 @@ describe('swapless run on hostile model files', () => {
     const chosen = new Map<string, string>();
     for (let seed = 1; chosen.size < 48 && seed < 10_000; seed++) {
       const source = sources[seed % sources.length]!;
-      const m = mutate(source.bytes, seed, source.map, { kinds: SEMANTIC });
+      const m = mutate(source.bytes, seed, source.map, { kinds: SEMANTIC_MUTATION_KINDS });
       try {
         readModel(m.bytes);
       } catch {

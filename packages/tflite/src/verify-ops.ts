@@ -250,74 +250,71 @@ function convQuantization(ctx: OpContext, x: TensorView, w: TensorView, out: Ten
   if (isQuantized(w)) ctx.quantized(w, { count: w.shape[axis]!, axis });
 }
 
-const conv2d: OpRule = {
-  inputs: [2, 3],
-  outputs: [1, 1],
-  optional: [2],
-  options: 'Conv2DOptions',
-  check(ctx: OpContext) {
-    const x = ctx.input(0);
-    const w = ctx.input(1);
-    const bias = ctx.optionalInput(2);
-    const out = ctx.output(0);
-    ctx.rank(x, 4);
-    ctx.rank(w, 4);
-    nonEmpty(ctx, x);
-    nonEmpty(ctx, w);
-    convTypes(ctx, x, w, bias, out);
-    quantizedBias(ctx, x, bias);
-    const [cout, kh, kw, cf] = w.shape as [number, number, number, number];
-    const cin = x.shape[3]!;
-    // Grouped convolution: the filter's input depth divides the input's, and the groups divide the outputs.
-    if (cin % cf !== 0) {
-      ctx.fail('op-shape', `a filter input depth that divides the input depth ${cin}`, w, showShape(w.shape));
-    }
-    if (cout % (cin / cf) !== 0) {
-      ctx.fail('op-shape', `an output depth divisible by the ${cin / cf} groups`, w, showShape(w.shape));
-    }
-    if (bias) ctx.shape(bias, [cout], ' (one bias per output channel)');
-    const [oh, ow] = window(ctx, x, kh, kw, true);
-    ctx.shape(out, [x.shape[0]!, oh, ow, cout]);
-    convQuantization(ctx, x, w, out, 0);
-  },
-};
+/**
+ * CONV_2D and DEPTHWISE_CONV_2D: an NHWC input, 4-D weights, an optional bias. `filter` checks the weights'
+ * layout against the input and returns [kernel height, kernel width, output channels]; `weightAxis` is the
+ * output-channel axis of per-channel weight scales.
+ */
+function convolution(
+  options: string,
+  weightAxis: number,
+  filter: (ctx: OpContext, x: TensorView, w: TensorView) => [number, number, number],
+): OpRule {
+  return {
+    inputs: [2, 3],
+    outputs: [1, 1],
+    optional: [2],
+    options,
+    check(ctx: OpContext) {
+      const x = ctx.input(0);
+      const w = ctx.input(1);
+      const bias = ctx.optionalInput(2);
+      const out = ctx.output(0);
+      ctx.rank(x, 4);
+      ctx.rank(w, 4);
+      nonEmpty(ctx, x);
+      nonEmpty(ctx, w);
+      convTypes(ctx, x, w, bias, out);
+      quantizedBias(ctx, x, bias);
+      const [kh, kw, cout] = filter(ctx, x, w);
+      if (bias) ctx.shape(bias, [cout], ' (one bias per output channel)');
+      const [oh, ow] = window(ctx, x, kh, kw, true);
+      ctx.shape(out, [x.shape[0]!, oh, ow, cout]);
+      convQuantization(ctx, x, w, out, weightAxis);
+    },
+  };
+}
 
-const depthwiseConv2d: OpRule = {
-  inputs: [2, 3],
-  outputs: [1, 1],
-  optional: [2],
-  options: 'DepthwiseConv2DOptions',
-  check(ctx: OpContext) {
-    const x = ctx.input(0);
-    const w = ctx.input(1);
-    const bias = ctx.optionalInput(2);
-    const out = ctx.output(0);
-    ctx.rank(x, 4);
-    ctx.rank(w, 4);
-    nonEmpty(ctx, x);
-    nonEmpty(ctx, w);
-    convTypes(ctx, x, w, bias, out);
-    quantizedBias(ctx, x, bias);
-    const [one, kh, kw, cout] = w.shape as [number, number, number, number];
-    const cin = x.shape[3]!;
-    if (one !== 1)
-      ctx.fail('op-shape', 'a filter of shape [1, height, width, channels]', w, showShape(w.shape));
-    const multiplier = ctx.optionRange('depthMultiplier', 'depth_multiplier', 1, MAX_WINDOW);
-    // XNNPACK derives the input depth as output depth / multiplier; the reference kernel assumes the product.
-    if (multiplier * cin !== cout) {
-      ctx.fail(
-        'op-shape',
-        `${multiplier * cin} filter channels (depth_multiplier ${multiplier} × input depth ${cin})`,
-        w,
-        showShape(w.shape),
-      );
-    }
-    if (bias) ctx.shape(bias, [cout], ' (one bias per output channel)');
-    const [oh, ow] = window(ctx, x, kh, kw, true);
-    ctx.shape(out, [x.shape[0]!, oh, ow, cout]);
-    convQuantization(ctx, x, w, out, 3);
-  },
-};
+const conv2d = convolution('Conv2DOptions', 0, (ctx, x, w) => {
+  const [cout, kh, kw, cf] = w.shape as [number, number, number, number];
+  const cin = x.shape[3]!;
+  // Grouped convolution: the filter's input depth divides the input's, and the groups divide the outputs.
+  if (cin % cf !== 0) {
+    ctx.fail('op-shape', `a filter input depth that divides the input depth ${cin}`, w, showShape(w.shape));
+  }
+  if (cout % (cin / cf) !== 0) {
+    ctx.fail('op-shape', `an output depth divisible by the ${cin / cf} groups`, w, showShape(w.shape));
+  }
+  return [kh, kw, cout];
+});
+
+const depthwiseConv2d = convolution('DepthwiseConv2DOptions', 3, (ctx, x, w) => {
+  const [one, kh, kw, cout] = w.shape as [number, number, number, number];
+  const cin = x.shape[3]!;
+  if (one !== 1)
+    ctx.fail('op-shape', 'a filter of shape [1, height, width, channels]', w, showShape(w.shape));
+  const multiplier = ctx.optionRange('depthMultiplier', 'depth_multiplier', 1, MAX_WINDOW);
+  // XNNPACK derives the input depth as output depth / multiplier; the reference kernel assumes the product.
+  if (multiplier * cin !== cout) {
+    ctx.fail(
+      'op-shape',
+      `${multiplier * cin} filter channels (depth_multiplier ${multiplier} × input depth ${cin})`,
+      w,
+      showShape(w.shape),
+    );
+  }
+  return [kh, kw, cout];
+});
 
 const fullyConnected: OpRule = {
   inputs: [2, 3],

@@ -4,4 +4,4 @@
 export type { FieldKind, FieldStorage, LocatedField } from './locate.js';
 export { locateFields } from './locate.js';
 export type { ByteMutationKind, Mutant, MutateOptions, MutationKind, StructureMap } from './mutate.js';
-export { createRng, MUTATION_KINDS, mapStructure, mutate } from './mutate.js';
+export { createRng, MUTATION_KINDS, mapStructure, mutate, SEMANTIC_MUTATION_KINDS } from './mutate.js';

@@ -32,32 +32,6 @@ export type ByteMutationKind =
 /** Every kind of mutation {@link mutate} applies: byte-level, structural (flatbuffer plumbing), semantic. */
 export type MutationKind = ByteMutationKind | TraceKind | FieldKind;
 
-/** Every mutation kind, byte-level first, then structural, then semantic. */
-export const MUTATION_KINDS: readonly MutationKind[] = [
-  'truncate',
-  'bitFlip',
-  'byteOverwrite',
-  'chunkDuplicate',
-  'chunkRemove',
-  'splice',
-  'uoffset',
-  'soffset',
-  'vtableSize',
-  'vtableEntry',
-  'vectorLength',
-  'index',
-  'tensorIndex',
-  'bufferIndex',
-  'opcodeIndex',
-  'builtinCode',
-  'shape',
-  'rank',
-  'tensorType',
-  'optionScalar',
-  'optionsType',
-  'quantization',
-];
-
 /**
  * Relative frequency of each kind. Semantic edits weigh most because they are what reaches the native
  * kernels; structural ones follow because they are what a reader must survive.
@@ -120,6 +94,14 @@ export interface StructureMap {
   readonly anchors: readonly number[];
 }
 
+const BYTE_KINDS: readonly ByteMutationKind[] = [
+  'truncate',
+  'bitFlip',
+  'byteOverwrite',
+  'chunkDuplicate',
+  'chunkRemove',
+  'splice',
+];
 const TRACE_KINDS: readonly TraceKind[] = [
   'uoffset',
   'soffset',
@@ -128,7 +110,9 @@ const TRACE_KINDS: readonly TraceKind[] = [
   'vectorLength',
   'index',
 ];
-const FIELD_KINDS: readonly FieldKind[] = [
+
+/** The semantic kinds: edits that keep the file well-formed and so reach TFLite unless the verifier objects. */
+export const SEMANTIC_MUTATION_KINDS: readonly FieldKind[] = [
   'tensorIndex',
   'bufferIndex',
   'opcodeIndex',
@@ -139,6 +123,13 @@ const FIELD_KINDS: readonly FieldKind[] = [
   'optionScalar',
   'optionsType',
   'quantization',
+];
+
+/** Every mutation kind, byte-level first, then structural, then semantic. */
+export const MUTATION_KINDS: readonly MutationKind[] = [
+  ...BYTE_KINDS,
+  ...TRACE_KINDS,
+  ...SEMANTIC_MUTATION_KINDS,
 ];
 
 /** Reads `bytes` (which must be a valid model) once and records where its structure and values live. */
@@ -153,7 +144,7 @@ export function mapStructure(bytes: Uint8Array): StructureMap {
     TraceKind,
     number[]
   >;
-  const fields = Object.fromEntries(FIELD_KINDS.map((k) => [k, [] as LocatedField[]])) as Record<
+  const fields = Object.fromEntries(SEMANTIC_MUTATION_KINDS.map((k) => [k, [] as LocatedField[]])) as Record<
     FieldKind,
     LocatedField[]
   >;
@@ -171,7 +162,8 @@ export interface MutateOptions {
 }
 
 const isTraceKind = (k: MutationKind): k is TraceKind => (TRACE_KINDS as readonly string[]).includes(k);
-const isFieldKind = (k: MutationKind): k is FieldKind => (FIELD_KINDS as readonly string[]).includes(k);
+const isFieldKind = (k: MutationKind): k is FieldKind =>
+  (SEMANTIC_MUTATION_KINDS as readonly string[]).includes(k);
 
 /**
  * Produces one mutant of `bytes` for `seed`. `structure` (from {@link mapStructure}) aims the structural and
