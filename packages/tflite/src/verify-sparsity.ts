@@ -13,8 +13,8 @@ import type { Tensor, TfliteModel } from './model.js';
 export interface SparseDimension {
   format: number;
   denseSize: number;
-  segments: number[];
-  indices: number[];
+  segments: Int32Array;
+  indices: Int32Array;
 }
 
 /** A tensor's SparsityParameters, decoded. */
@@ -40,18 +40,20 @@ function hasSparse(model: TfliteModel): boolean {
   );
 }
 
-/** Index vector of a DimensionMetadata union (Int32Vector 1, Uint16Vector 2, Uint8Vector 3), [] when absent. */
-function indexVector(r: FlatBufferReader, dm: Table, typeId: number, id: number, name: string): number[] {
+/** Index vector of a DimensionMetadata union (Int32Vector 1, Uint16Vector 2, Uint8Vector 3), empty when absent. */
+function indexVector(r: FlatBufferReader, dm: Table, typeId: number, id: number, name: string): Int32Array {
   const type = dm.uint8(typeId, `${name}_type`, 0);
   const v = dm.child(id, name);
-  if (v === undefined || type === 0) return [];
-  const at = v.target(0, 'values');
-  if (at === 0) return [];
+  const at = v === undefined || type === 0 ? 0 : v.target(0, 'values');
+  if (at === 0) return new Int32Array(0);
   const size = type === 1 ? 4 : type === 2 ? 2 : 1;
-  const n = r.vectorLength(at, size, `${v.path}.values`);
-  r.charge(n, `${v.path}.values`, at);
-  const read = size === 4 ? r.i32.bind(r) : size === 2 ? r.u16.bind(r) : r.u8.bind(r);
-  return Array.from({ length: n }, (_, i) => read(at + 4 + size * i));
+  const n = r.vectorLength(at, size, `${v!.path}.values`);
+  const out = new Int32Array(n);
+  // Plain loops: these vectors hold one entry per stored value, thousands per tensor.
+  if (size === 4) for (let i = 0; i < n; i++) out[i] = r.i32(at + 4 + 4 * i);
+  else if (size === 2) for (let i = 0; i < n; i++) out[i] = r.u16(at + 4 + 2 * i);
+  else out.set(r.bytes.subarray(at + 4, at + 4 + n));
+  return out;
 }
 
 /**
@@ -161,8 +163,9 @@ export function checkSparsity(
           `${segments[i - 1]} then ${segments[i]}`,
         ];
     }
-    const bad = indices.find((v) => !(v >= 0 && v < size));
-    if (bad !== undefined) return [`indices in [0, ${size}) at traversal level ${level}`, `${bad}`];
+    for (const v of indices) {
+      if (!(v >= 0 && v < size)) return [`indices in [0, ${size}) at traversal level ${level}`, `${v}`];
+    }
     count = indices.length;
   }
   if (count !== values) return [`${count} stored values (what the sparsity parameters address)`, `${values}`];

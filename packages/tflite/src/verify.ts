@@ -191,9 +191,9 @@ export function verifyModel(
           );
         }
       });
-      // A dead op (nothing reads any of its outputs) makes XNNPACK 2.9 crash while it plans the delegated
-      // graph; converters never emit one, so it is a lie about the graph, not a model to run.
-      if (op.outputs.length > 0 && !op.outputs.some((index) => read.has(index))) {
+      // A dead builtin op (nothing reads any of its outputs) makes XNNPACK 2.9 crash while it plans the
+      // delegated graph; converters never emit one. (XNNPACK never takes a custom op, so those are left alone.)
+      if (!custom && op.outputs.length > 0 && !op.outputs.some((index) => read.has(index))) {
         const index = op.outputs[0]!;
         ctx.fail(
           'graph-dataflow',
