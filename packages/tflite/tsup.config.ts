@@ -1,3 +1,4 @@
 import { swaplessTsup } from '../../tools/tsup.base.mjs';
 
-export default swaplessTsup();
+// Two entries: the package API, and `@swapless/tflite/testing` (the fuzz mutator) for benches and tests.
+export default swaplessTsup({ entry: { index: 'src/index.ts', testing: 'src/testing/index.ts' } });

@@ -31,6 +31,7 @@ export {
 
 // --- format: reader, verifier, writer, op and options tables
 export { readModel, type ReadModelOptions, TFLITE_FILE_IDENTIFIER, TFLITE_SCHEMA_VERSION } from './reader.js';
+export { DEFAULT_MAX_TENSOR_BYTES, type VerifyOptions, type VerifyRule, verifyModel } from './verify.js';
 export { BUFFER_DATA_ALIGNMENT, unwritableReason, writeModel } from './writer.js';
 export {
   BuiltinOperator,

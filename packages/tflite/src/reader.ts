@@ -30,9 +30,17 @@ import type {
   VariantSubType,
 } from './model.js';
 import { getOptionsSpec, type OptionsTableSpec } from './options.js';
+import { type VerifyOptions, verifyModel } from './verify.js';
+import { readSparsity } from './verify-sparsity.js';
 
 /** Options of {@link readModel}. Defaults suit any real model; lower them to bound work on hostile input. */
-export interface ReadModelOptions {
+export interface ReadModelOptions extends VerifyOptions {
+  /**
+   * Run the semantic verifier ({@link verifyModel}: what TFLite's kernels trust — op arities, optional inputs,
+   * dataflow, ranks, types, shapes, option ranges). Default `true`; `false` only to inspect a file that is
+   * well-formed but semantically broken, never before handing it to TFLite.
+   */
+  verifySemantics?: boolean;
   /**
    * Accept a file whose bytes 4–7 are not the identifier "TFL3". Default `false`: TFLite's own verifier
    * requires it, and without it almost any byte string starts like a flatbuffer.
@@ -152,7 +160,10 @@ function read(bytes: Uint8Array, options: ReadModelOptions, tracer: Tracer | und
     },
     tracer,
   );
-  return new ModelReader(r, options.maxRank ?? 64).read();
+  const model = new ModelReader(r, options.maxRank ?? 64).read();
+  if (tracer === undefined && options.verifySemantics !== false)
+    verifyModel(model, options, readSparsity(bytes, model));
+  return model;
 }
 
 /** Records a reason the writer must refuse `obj`, creating the list on first use. */
