@@ -31,6 +31,7 @@ import { progressBar, stderrSink } from '@swapless/core';
 import { Vetter } from '@swapless/edgetpu';
 import { buildTestNet, SeededRandom, writeModel } from '@swapless/tflite';
 import { generateZooModel } from '@swapless/zoo';
+import { generateMutants as sharedMutants } from './fuzz-mutants.mjs';
 
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {
@@ -73,147 +74,12 @@ const log = (...a) => {
 };
 
 // ---------------------------------------------------------------------------------------------------------------
-// A minimal seeded mutant generator: `generateMutants({ seed, count, sources })` yields `{ bytes, seed, mutation }`.
-// Aimed at what TFLite trusts (tensor indices, vector lengths, shapes, types, buffer and opcode indices, option
-// scalars), found by walking the flatbuffer of each (valid) source model, plus blind bit flips, byte overwrites and
-// truncation. (Same shape as the reusable generator of bench/fuzz-bench.mjs, which can replace it.)
+// Mutants: the seeded generator shared with bench/fuzz-bench.mjs (mutations from @swapless/tflite/testing).
 
-/** Byte positions of the fields worth corrupting in a valid .tflite model, by kind. */
-function structureOf(bytes) {
-  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const out = { index: [], vectorLength: [], shape: [], type: [], buffer: [], opcode: [], option: [] };
-  const field = (table, id) => {
-    const vt = table - v.getInt32(table, true);
-    if (4 + 2 * id >= v.getUint16(vt, true)) return 0;
-    const off = v.getUint16(vt + 4 + 2 * id, true);
-    return off === 0 ? 0 : table + off;
-  };
-  const deref = (at) => at + v.getUint32(at, true);
-  const vector = (table, id, kind) => {
-    const at = field(table, id);
-    if (at === 0) return [];
-    const vec = deref(at);
-    out.vectorLength.push(vec);
-    const n = v.getUint32(vec, true);
-    const items = Array.from({ length: n }, (_, i) => vec + 4 + 4 * i);
-    if (kind !== undefined) out[kind].push(...items);
-    return items;
-  };
-  const scalarFields = (table) => {
-    const vt = table - v.getInt32(table, true);
-    const fields = (v.getUint16(vt, true) - 4) / 2;
-    for (let id = 0; id < fields; id++) {
-      const at = field(table, id);
-      if (at !== 0) out.option.push(at);
-    }
-  };
-  try {
-    const model = deref(0);
-    for (const sgAt of vector(model, 2)) {
-      const sg = deref(sgAt);
-      vector(sg, 1, 'index');
-      vector(sg, 2, 'index');
-      for (const tAt of vector(sg, 0)) {
-        const t = deref(tAt);
-        vector(t, 0, 'shape');
-        const type = field(t, 1);
-        if (type !== 0) out.type.push(type);
-        const buffer = field(t, 2);
-        if (buffer !== 0) out.buffer.push(buffer);
-      }
-      for (const oAt of vector(sg, 3)) {
-        const o = deref(oAt);
-        const opcode = field(o, 0);
-        if (opcode !== 0) out.opcode.push(opcode);
-        vector(o, 1, 'index');
-        vector(o, 2, 'index');
-        const options = field(o, 4);
-        if (options !== 0) scalarFields(deref(options));
-      }
-    }
-  } catch {
-    // A source the walker does not understand still gets the blind mutations.
-  }
-  return out;
-}
-
-const AIMED = ['index', 'index', 'vectorLength', 'shape', 'shape', 'type', 'buffer', 'opcode', 'option'];
-const BLIND = ['bitFlip', 'bytes', 'truncate'];
-
-/** One mutant of `source` for `s` (deterministic). */
-function mutate(source, structure, s) {
-  const random = new SeededRandom(s);
-  const rnd = () => random.nextFloat();
-  const pick = (list) => list[Math.floor(rnd() * list.length)];
-  const out = source.bytes.slice();
-  const v = new DataView(out.buffer);
-  let kind = rnd() < 0.8 ? pick(AIMED) : pick(BLIND);
-  if (structure[kind] !== undefined && structure[kind].length === 0) kind = 'bitFlip';
-  const at = structure[kind] === undefined ? 0 : pick(structure[kind]);
-  const int32 = (values) => {
-    const old = v.getInt32(at, true);
-    const value = pick(values(old)) | 0;
-    v.setInt32(at, value, true);
-    return `${kind} at ${at}: ${old} → ${value}`;
-  };
-  let mutation;
-  switch (kind) {
-    case 'index':
-      mutation = int32((old) => [-1, -2, old + 1, old - 1, Math.floor(rnd() * 200), 0x7fffffff]);
-      break;
-    case 'vectorLength':
-      mutation = int32((old) => [0, old + 1, old - 1, old * 2, 0x3fffffff]);
-      break;
-    case 'shape':
-      mutation = int32((old) => [0, -1, 1, old * 2, old + 1, 65536, 0x7fffffff]);
-      break;
-    case 'buffer':
-    case 'opcode':
-      mutation = int32((old) => [old + 1, old - 1, 0, Math.floor(rnd() * 1000), -1]);
-      break;
-    case 'option':
-      mutation = int32((old) => [0, -1, old + 1, old * 1000, 0x7fffffff]);
-      break;
-    case 'type': {
-      const old = out[at];
-      out[at] = Math.floor(rnd() * 18);
-      mutation = `type at ${at}: ${old} → ${out[at]}`;
-      break;
-    }
-    case 'bitFlip': {
-      const pos =
-        rnd() < 0.5 ? Math.floor(rnd() * Math.min(out.length, 4096)) : Math.floor(rnd() * out.length);
-      const bit = Math.floor(rnd() * 8);
-      out[pos] ^= 1 << bit;
-      mutation = `bitFlip at ${pos} bit ${bit}`;
-      break;
-    }
-    case 'bytes': {
-      const pos = Math.floor(rnd() * out.length);
-      const n = 1 + Math.floor(rnd() * 16);
-      for (let i = pos; i < Math.min(out.length, pos + n); i++) out[i] = Math.floor(rnd() * 256);
-      mutation = `${n} random bytes at ${pos}`;
-      break;
-    }
-    default: {
-      const len = Math.floor(rnd() * out.length);
-      return { bytes: out.subarray(0, len), mutation: `truncate to ${len} bytes` };
-    }
-  }
-  return { bytes: out, mutation };
-}
-
-/**
- * Seeded mutants of `sources` (`{ name, bytes }` of valid models): mutant i uses seed `seed + i` and source
- * `i mod sources.length`. Lazy: one mutant in memory at a time.
- */
-export function* generateMutants({ seed: first, count: n, sources }) {
-  const structures = sources.map((src) => structureOf(src.bytes));
-  for (let i = 0; i < n; i++) {
-    const s = (first + i) >>> 0;
-    const k = i % sources.length;
-    const m = mutate(sources[k], structures[k], s);
-    yield { bytes: m.bytes, seed: s, mutation: `${sources[k].name}: ${m.mutation}` };
+/** Seeded mutants of `sources` (`{ name, bytes }` of valid models), as `{ bytes, seed, mutation }`. */
+function* generateMutants({ seed: first, count: n, sources }) {
+  for (const m of sharedMutants({ seed: first, count: n, sources })) {
+    yield { bytes: m.bytes, seed: m.seed, mutation: `${m.source}: ${m.detail}` };
   }
 }
 
