@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterpreter } from '@swapless/edgetpu';
 import { buildTestNet, SeededRandom, writeModel } from '@swapless/tflite';
+import { divisionByZeroModel } from '@swapless/tflite/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from './config.js';
 import { type RunningServer, serviceOptionsOf, startServer } from './server.js';
@@ -123,6 +124,16 @@ describe('vetting in the server', () => {
       }
       await stillServes(10 + i);
     }
+    // The verifier refuses those before any child runs; a model no verifier can fault (a division by a run-time
+    // zero) reaches the vetting process, kills it, and is refused with the signal.
+    await mkdir(join(repo, 'crash'), { recursive: true });
+    await writeFile(join(repo, 'crash', 'model.tflite'), writeModel(divisionByZeroModel()));
+    const crash = await post('/api/v1/tenants', { name: 'c', model: 'crash' });
+    expect(crash.status).toBe(400);
+    expect(crash.body).toMatchObject({ code: 'SWAPLESS_MODEL_REJECTED', reason: 'signal SIGFPE' });
+    expect(crash.body.error).toContain('crash');
+    rejected++;
+    await stillServes(20);
     expect(rejected).toBeGreaterThan(0);
     const tenants = await get('/api/v1/tenants');
     expect(tenants.tenants.map((t: { name: string }) => t.name)).toEqual(['net']);
@@ -133,8 +144,8 @@ describe('vetting in the server', () => {
     const models = await get('/api/v1/models');
     expect(models.repository).toEqual(['testnet']);
     const names = [...models.rejected, ...models.skipped].map((m: { name: string }) => m.name).sort();
-    expect(names).toEqual(['early', 'hostile0', 'hostile1', 'hostile2', 'hostile3', 'hostile4']);
-    expect(models.rejected.length).toBeGreaterThan(0);
+    expect(names).toEqual(['crash', 'early', 'hostile0', 'hostile1', 'hostile2', 'hostile3', 'hostile4']);
+    expect(models.rejected.map((m: { name: string }) => m.name)).toEqual(['crash']);
     for (const r of models.rejected) {
       expect(r).toMatchObject({
         code: 'SWAPLESS_MODEL_REJECTED',

@@ -13,6 +13,8 @@ import {
   ModelRejectedError,
   SwapLessIoError,
 } from '@swapless/core';
+import { writeModel } from '@swapless/tflite';
+import { divisionByZeroModel } from '@swapless/tflite/testing';
 import { afterAll, describe, expect, inject, it, vi } from 'vitest';
 import { createInterpreter, Vetter } from './index.js';
 import { FACE_SHORT, pseudoRandom } from './test-support.js';
@@ -22,6 +24,8 @@ const HOSTILE = readdirSync(join(fixtures, 'hostile'))
   .filter((f) => f.endsWith('.tflite'))
   .map((f) => join(fixtures, 'hostile', f));
 const CORAL_GOOD = join(fixtures, 'coral', 'tf2_mobilenet_v2_1.0_224_ptq.tflite');
+/** Valid by every rule the verifier checks, yet TFLite dies of SIGFPE on invoke: int32 x / (x − x). */
+const DIVIDES_BY_ZERO = writeModel(divisionByZeroModel());
 const dirs: string[] = [];
 /** What the real vetting process writes before a risky step: a simulated child says it too, to count as "ran". */
 const SAY_INVOKE = `require('fs').writeSync(3, JSON.stringify({ kind: 'stage', stage: 'invoke', configuration: 0 }) + '\\n')`;
@@ -79,6 +83,22 @@ describe('vetModel on the hostile fixtures (each killed a TFLite process)', () =
       expect(v.stats().spawned).toBe(1);
     },
   );
+
+  it.each(HOSTILE.map((f) => [f.split('/').pop()!, f]))(
+    '%s, loaded unverified in the child, kills it by a signal and is rejected with that reason',
+    async (_name, path) => {
+      const v = vetter();
+      const error = await rejection(v.vet(path, { interpreter: { verify: false } }));
+      expect(error.details.reason).toMatch(/^signal SIG[A-Z]+$/);
+      expect(['create', 'set-input', 'invoke', 'get-output', 'dispose']).toContain(error.details.stage);
+      expect(v.stats().spawned).toBe(1);
+    },
+  );
+
+  it('a model no verifier can fault (a run-time division by zero) is rejected: SIGFPE during invoke', async () => {
+    const error = await rejection(vetter().vet(DIVIDES_BY_ZERO));
+    expect(error.details).toMatchObject({ reason: 'signal SIGFPE', stage: 'invoke' });
+  });
 
   it('the parent process is unharmed: it still loads and runs a model', () => {
     const it = createInterpreter(FACE_SHORT);
@@ -196,8 +216,8 @@ describe('the verdict cache', () => {
 
   it('rejections are cached too, and say so', async () => {
     const v = vetter();
-    const a = await rejection(v.vet(HOSTILE[1]!));
-    const b = await rejection(v.vet(readFileSync(HOSTILE[1]!), { label: 'again' }));
+    const a = await rejection(v.vet(DIVIDES_BY_ZERO));
+    const b = await rejection(v.vet(DIVIDES_BY_ZERO.slice(), { label: 'again' }));
     expect(v.stats().spawned).toBe(1);
     expect(b.details).toMatchObject({ reason: a.details.reason, cached: true, model: 'again' });
     expect(b.message).toContain('again');

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { ErrorCodes, isSwapLessError, ModelRejectedError, SwapLessIoError } from '@swapless/core';
 import { createInterpreter, defaultVetter, Vetter, vetModel } from '@swapless/edgetpu';
 import { buildTestNet, SeededRandom, writeModel } from '@swapless/tflite';
+import { divisionByZeroModel } from '@swapless/tflite/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createService, ModelRepository, type Service, type ServiceOptions } from './index.js';
 
@@ -91,6 +92,15 @@ describe('Service.addTenant vets before it loads', () => {
       }
       await stillServes(s, i);
     }
+    // The verifier refuses every hostile fixture before a child is spawned; a model no verifier can fault (a
+    // division by a run-time zero) reaches the vetting process, kills it, and is rejected naming the tenant.
+    const crash = await s
+      .addTenant({ name: 'crash', model: writeModel(divisionByZeroModel()), source: 'test:div0' })
+      .catch((e) => e);
+    expect(crash).toBeInstanceOf(ModelRejectedError);
+    expect(crash.details).toMatchObject({ reason: 'signal SIGFPE', stage: 'invoke' });
+    expect(crash.message).toContain('tenant crash');
+    await stillServes(s, 99);
     expect(s.tenantNames()).toEqual(['good']);
   });
 
@@ -182,6 +192,8 @@ describe('ModelRepository with a vet hook', () => {
       await mkdir(join(root, `hostile${i}`));
       await copyFile(join(HOSTILE_DIR, file), join(root, `hostile${i}`, 'model.tflite'));
     }
+    await mkdir(join(root, 'crash'));
+    await writeFile(join(root, 'crash', 'model.tflite'), writeModel(divisionByZeroModel()));
   });
 
   it('lists hostile models as rejected with the reason, or skipped with a typed code; vets each content once', async () => {
@@ -189,8 +201,8 @@ describe('ModelRepository with a vet hook', () => {
     const repo = new ModelRepository({ root, zoo: false, vet: hook });
     const scan = await repo.scan();
     expect(scan.models.map((m) => m.name)).toEqual(['good']);
-    expect(scan.rejected.length + scan.skipped.length).toBe(HOSTILE.length);
-    expect(scan.rejected.length).toBeGreaterThan(0);
+    expect(scan.rejected.length + scan.skipped.length).toBe(HOSTILE.length + 1);
+    expect(scan.rejected.map((r) => r.name)).toContain('crash');
     for (const r of scan.rejected) {
       expect(r).toMatchObject({
         code: ErrorCodes.MODEL_REJECTED,
