@@ -35,6 +35,7 @@ import {
   InvalidCutError,
   InvalidModelError,
   ModelRejectedError,
+  modelBytes,
   NativeLoadError,
   SwapLessError,
   type SwapLessErrorOptions,
@@ -336,7 +337,7 @@ export class Vetter {
     }
     const useCache = options.cache ?? true;
     const label = options.label ?? (typeof model === 'string' ? model : 'the model');
-    const bytes = await this.#bytes(model);
+    const bytes = await modelBytes(model);
     const key = this.#key(bytes, configurations, seed);
 
     let stored: Stored | null = useCache ? await this.#readCache(key) : null;
@@ -408,21 +409,6 @@ export class Vetter {
       }
     }
     return list as InterpreterOptions[];
-  }
-
-  async #bytes(model: Uint8Array | string): Promise<Uint8Array> {
-    if (model instanceof Uint8Array) return model;
-    if (typeof model !== 'string') {
-      throw new InvalidArgumentError(expected('a Uint8Array or a file path', 'the model', model));
-    }
-    try {
-      return new Uint8Array(await readFile(model));
-    } catch (error) {
-      throw new SwapLessIoError(`Cannot read the model file ${model}: ${(error as Error).message}`, {
-        cause: error,
-        details: { path: model },
-      });
-    }
   }
 
   /**

@@ -11,6 +11,7 @@ import {
   expected,
   InvalidArgumentError,
   isSwapLessError,
+  modelBytes,
   noProgress,
   type ProgressListener,
   SwapLessIoError,
@@ -193,21 +194,6 @@ function normalise(options: unknown): Normalised {
     onProgress: onProgress as ProgressListener,
     factory: factory as InterpreterFactory,
   };
-}
-
-async function modelBytes(model: unknown): Promise<Uint8Array> {
-  if (model instanceof Uint8Array) return model;
-  if (typeof model === 'string') {
-    try {
-      return new Uint8Array(await readFile(model));
-    } catch (error) {
-      throw new SwapLessIoError(`Cannot read the model file ${model}: ${(error as Error).message}`, {
-        cause: error,
-        details: { path: model },
-      });
-    }
-  }
-  throw new InvalidArgumentError(expected('a Uint8Array or a .tflite file path', 'the model', model));
 }
 
 function deepFreeze<T>(value: T): T {
