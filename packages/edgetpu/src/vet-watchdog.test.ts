@@ -82,6 +82,24 @@ async function orphan(args: string[], stdio: string, stdin: Readable | 'pipe' = 
   return pid;
 }
 
+/** Runs node with `args` (fd 3 a pipe) until it ends: its signal and what it said on fd 3. */
+async function runToEnd(
+  args: string[],
+  stdin: 'pipe' | 'ignore',
+): Promise<{ signal: NodeJS.Signals | null; said: string }> {
+  const child = spawn(process.execPath, args, { stdio: [stdin, 'ignore', 'inherit', 'pipe'] });
+  open.push(child);
+  leftovers.push(child.pid!);
+  let said = '';
+  (child.stdio[3] as Readable).setEncoding('utf8').on('data', (d: string) => {
+    said += d;
+  });
+  const signal = await new Promise<NodeJS.Signals | null>((resolve) =>
+    child.once('close', (_c, s) => resolve(s)),
+  );
+  return { signal, said };
+}
+
 describe('the watchdog thread', () => {
   it('kills its process when the parent is gone, though the main thread never yields', async () => {
     const pid = await orphan(
@@ -92,22 +110,12 @@ describe('the watchdog thread', () => {
   });
 
   it('kills its process past the deadline, saying so first on the result descriptor', async () => {
-    const child = spawn(
-      process.execPath,
+    const { signal, said } = await runToEnd(
       [
         '-e',
         blockedProgram('{ parentPid: process.ppid, deadline: Date.now() + 200, resultFd: 3, pollMs: 50 }'),
       ],
-      { stdio: ['ignore', 'ignore', 'inherit', 'pipe'] },
-    );
-    open.push(child);
-    leftovers.push(child.pid!);
-    let said = '';
-    (child.stdio[3] as Readable).setEncoding('utf8').on('data', (d: string) => {
-      said += d;
-    });
-    const signal = await new Promise<NodeJS.Signals | null>((resolve) =>
-      child.once('close', (_c, s) => resolve(s)),
+      'ignore',
     );
     expect(signal).toBe('SIGKILL');
     expect(JSON.parse(said)).toEqual({ kind: 'deadline' });
@@ -135,18 +143,8 @@ describe('the real vetting process (dist/vet-child.js) runs the watchdog', () =>
   });
 
   it('ends itself at the deadline of its job', async () => {
-    const child = spawn(process.execPath, [CHILD_SCRIPT, job(200)], {
-      stdio: ['pipe', 'ignore', 'inherit', 'pipe'],
-    });
-    open.push(child);
-    leftovers.push(child.pid!);
-    let said = '';
-    (child.stdio[3] as Readable).setEncoding('utf8').on('data', (d: string) => {
-      said += d;
-    });
-    const signal = await new Promise<NodeJS.Signals | null>((resolve) =>
-      child.once('close', (_c, s) => resolve(s)),
-    );
+    // stdin is held open by this process: the model never arrives.
+    const { signal, said } = await runToEnd([CHILD_SCRIPT, job(200)], 'pipe');
     expect(signal).toBe('SIGKILL');
     expect(
       said

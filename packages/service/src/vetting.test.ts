@@ -74,6 +74,16 @@ async function service(options: ServiceOptions = {}): Promise<Service> {
   return s;
 }
 
+/** A repository of `root` (no zoo) whose vet hook counts its calls, then does what `vet` does. */
+function counting(
+  root: string,
+  vet: (call: number) => Promise<void>,
+): { repo: ModelRepository; calls: () => number } {
+  let n = 0;
+  const repo = new ModelRepository({ root, zoo: false, vet: () => vet(++n) });
+  return { repo, calls: () => n };
+}
+
 async function stillServes(s: Service, seed: number): Promise<void> {
   const x = input(seed);
   const { outputs } = await s.infer('good', [x]);
@@ -281,14 +291,8 @@ describe('ModelRepository with a vet hook', () => {
   });
 
   it('a vetting failure that says nothing about the model is tried again on the next scan', async () => {
-    let n = 0;
-    const repo = new ModelRepository({
-      root,
-      zoo: false,
-      vet: async () => {
-        n++;
-        if (n === 1) throw new SwapLessIoError('Cannot start the vetting process: EAGAIN');
-      },
+    const { repo } = counting(root, async (n) => {
+      if (n === 1) throw new SwapLessIoError('Cannot start the vetting process: EAGAIN');
     });
     const first = await repo.scan();
     expect(first.skipped.some((k) => k.code === ErrorCodes.IO && /EAGAIN/.test(k.message))).toBe(true);
@@ -340,15 +344,7 @@ describe('ModelRepository: when vetting is slow or inconclusive', () => {
     const verdict = new Promise<void>((r) => {
       accept = r;
     });
-    let calls = 0;
-    const repo = new ModelRepository({
-      root,
-      zoo: false,
-      vet: async () => {
-        calls++;
-        await verdict;
-      },
-    });
+    const { repo, calls } = counting(root, () => verdict);
     const first = await repo.scan({ wait: false });
     expect(first.models).toEqual([]);
     expect(first.pending.map((p) => p.name)).toEqual(['a', 'b', 'c']);
@@ -367,7 +363,7 @@ describe('ModelRepository: when vetting is slow or inconclusive', () => {
     const after = await repo.scan({ wait: false });
     expect(after.models.map((m) => m.name)).toEqual(['a', 'b', 'c']);
     expect(after.pending).toEqual([]);
-    expect(calls).toBe(3);
+    expect(calls()).toBe(3);
     await expect(repo.scan({ wait: 'no' as never })).rejects.toMatchObject({
       code: ErrorCodes.INVALID_ARGUMENT,
     });
@@ -406,14 +402,8 @@ describe('ModelRepository: when vetting is slow or inconclusive', () => {
   });
 
   it('a rejection for a crash is kept: resolving it again starts no vetting process', async () => {
-    let calls = 0;
-    const repo = new ModelRepository({
-      root,
-      zoo: false,
-      vet: async () => {
-        calls++;
-        throw new ModelRejectedError('Rejected: signal SIGSEGV', { details: { reason: 'signal SIGSEGV' } });
-      },
+    const { repo, calls } = counting(root, async () => {
+      throw new ModelRejectedError('Rejected: signal SIGSEGV', { details: { reason: 'signal SIGSEGV' } });
     });
     const scan = await repo.scan();
     expect(scan.rejected.map((r) => [r.name, r.retryable])).toEqual([
@@ -422,6 +412,6 @@ describe('ModelRepository: when vetting is slow or inconclusive', () => {
       ['c', false],
     ]);
     await expect(repo.resolveModel('a')).rejects.toBeInstanceOf(ModelRejectedError);
-    expect(calls).toBe(3);
+    expect(calls()).toBe(3);
   });
 });
