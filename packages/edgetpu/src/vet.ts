@@ -318,7 +318,8 @@ export class Vetter {
    * options, invoked it once on seeded inputs, read the outputs and disposed it cleanly.
    *
    * @throws ModelRejectedError when the child was killed by a signal, hung, went over the memory limit or exited
-   *   abnormally (`details.reason` says which; `details.stage` where: `create`, `invoke`, `dispose`, …).
+   *   abnormally (`details.reason` says which; `details.stage` where: `create`, `invoke`, `dispose`, …;
+   *   `details.cacheable` is false when the verdict depends on the limits or the machine, not the model alone).
    * @throws the child's own SwapLess error (`InvalidModelError`, `TfLiteRuntimeError`, `DelegateUnavailableError`,
    *   …), re-created with its code and message, when the model failed cleanly.
    * @throws InvalidArgumentError for bad options; SwapLessIoError when the file cannot be read or no process
