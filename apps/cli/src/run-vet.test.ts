@@ -1,7 +1,9 @@
-// `swapless run`'s default path: read → verify → vet (a child process loads and invokes first) → load here.
-// The hostile fixtures each killed a TFLite process; here every one must end in exit 1 with a typed error.
+// `swapless run`'s default path: read → verify → runnable here? → vet (a child process loads and invokes first) →
+// load here. The hostile fixtures each killed a TFLite process; here every one must end in exit 1 with the
+// verifier's typed error (SWAPLESS_INVALID_MODEL), before any child is started.
 import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultVetter } from '@swapless/edgetpu';
@@ -15,7 +17,13 @@ const HOSTILE = readdirSync(HOSTILE_DIR)
   .filter((f) => f.endsWith('.tflite'))
   .map((f) => join(HOSTILE_DIR, f));
 const BIN = fileURLToPath(new URL('../bin/swapless.js', import.meta.url));
-const TYPED_REFUSALS = ['SWAPLESS_MODEL_REJECTED', 'SWAPLESS_INVALID_MODEL', 'SWAPLESS_UNSUPPORTED_MODEL'];
+/** MediaPipe's selfie segmentation: custom op Convolution2DTransposeBias, which TFLite 2.9 does not have. */
+const SELFIE = createRequire(import.meta.url).resolve(
+  '@mediapipe/selfie_segmentation/selfie_segmentation.tflite',
+);
+const COMPILED = fileURLToPath(
+  new URL('../../../fixtures/models/coral/mobilenet_v1_0.25_128_quant_edgetpu.tflite', import.meta.url),
+);
 
 useTempCache('run-vet');
 
@@ -39,25 +47,45 @@ describe('swapless run on the hostile fixtures', () => {
   });
 
   it.each(HOSTILE.map((f) => [f.split('/').pop()!, f]))(
-    '%s: the swapless process exits 1 with a typed error, never by a signal',
+    '%s: the swapless process exits 1 with SWAPLESS_INVALID_MODEL, never by a signal',
     async (_name, path) => {
       const r = await runBinary('run', path, '--json', '--repeat', '1', '--warmup', '0');
       expect(r.signal).toBeNull();
       expect(r.code).toBe(1);
-      const error = JSON.parse(r.stdout).error;
-      expect(TYPED_REFUSALS).toContain(error.code);
-      if (error.code === 'SWAPLESS_MODEL_REJECTED') expect(error.details.reason).toMatch(/^signal SIG/);
+      expect(JSON.parse(r.stdout).error.code).toBe('SWAPLESS_INVALID_MODEL');
     },
   );
 
-  it('in-process too: every hostile file is refused and this process carries on', async () => {
+  it('in-process too: every hostile file is refused before any vetting process, and this process carries on', async () => {
+    const spawned = defaultVetter().stats().spawned;
     for (const path of HOSTILE) {
       const r = await cli('run', path, '--repeat', '1', '--warmup', '0', '--delegate', 'cpu');
       expect(r.status).toBe(1);
-      expect(r.err).toMatch(/\[SWAPLESS_(MODEL_REJECTED|INVALID_MODEL|UNSUPPORTED_MODEL)\]/);
+      expect(r.err).toMatch(/\[SWAPLESS_INVALID_MODEL\]$/m);
     }
+    expect(defaultVetter().stats().spawned).toBe(spawned);
     const ok = await cli('run', FACE, '--json', '--repeat', '1', '--warmup', '0', '--delegate', 'cpu');
     expect(ok.status).toBe(0);
+  });
+});
+
+describe('swapless run refuses what the runtime here cannot run, before any vetting process', () => {
+  it('a custom op TFLite 2.9 does not have: exit 1, the sentence, no child', async () => {
+    const before = defaultVetter().stats().spawned;
+    const r = await cli('run', SELFIE, '--repeat', '1', '--warmup', '0');
+    expect(r.status).toBe(1);
+    expect(r.err).toMatch(
+      /cannot run here: custom op Convolution2DTransposeBias \[SWAPLESS_UNSUPPORTED_MODEL\]$/m,
+    );
+    expect(defaultVetter().stats().spawned).toBe(before);
+  });
+
+  it('a model compiled for the Edge TPU with --delegate cpu: exit 1, no child', async () => {
+    const before = defaultVetter().stats().spawned;
+    const r = await cli('run', COMPILED, '--repeat', '1', '--warmup', '0', '--delegate', 'cpu');
+    expect(r.status).toBe(1);
+    expect(r.err).toMatch(/cannot run here: compiled for the Edge TPU .*\[SWAPLESS_UNSUPPORTED_MODEL\]$/m);
+    expect(defaultVetter().stats().spawned).toBe(before);
   });
 });
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { buildTestNet, SeededRandom, tinyModel, writeModel } from '@swapless/tflite';
 import { type Logger, pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ServerConfigInput } from './config.js';
 import { serve } from './serve.js';
 import { type RunningServer, startServer } from './server.js';
@@ -325,11 +325,15 @@ describe('management API', () => {
     expect(JSON.stringify(body.repository)).toContain('testnet');
     expect(body.zoo).toContain('mobilenet_v2');
     expect(body.skipped.map((s) => s.name)).toEqual(['broken']);
-    // A model dropped in while the server runs is listed by the next call, no restart or wait.
+    // A model dropped in while the server runs is listed by the next call, no restart or wait: as pending while
+    // it is vetted, then as usable.
     await mkdir(join(repo, 'late'));
     await writeFile(join(repo, 'late', 'model.tflite'), tiny);
-    const again = (await (await fetch(`${base}/api/v1/models`)).json()) as { repository: string[] };
-    expect(again.repository).toContain('late');
+    type Listing = { repository: string[]; pending: { name: string }[] };
+    const listing = async () => (await (await fetch(`${base}/api/v1/models`)).json()) as Listing;
+    const again = await listing();
+    expect([...again.repository, ...again.pending.map((p) => p.name)]).toContain('late');
+    await vi.waitFor(async () => expect((await listing()).repository).toContain('late'), { timeout: 30_000 });
   });
 
   it('reports the controller and its decisions', async () => {

@@ -10,8 +10,6 @@ import { frameworkErrorHandler, type InferenceBackend, kserveRoutes } from '@swa
 import { type ManagementBackend, managementRoutes } from '@swapless/adapter-management';
 import { createMetrics, metricsRoutes } from '@swapless/adapter-prometheus';
 import {
-  ErrorCodes,
-  InvalidModelError,
   isSwapLessError,
   type ProgressListener,
   progressBar,
@@ -78,7 +76,10 @@ export interface RunningServer {
   readonly curl: Readonly<Record<string, string>>;
   /** Config tenants that could not be started (the server serves the others). */
   readonly failed: readonly FailedTenant[];
-  /** The repository scan at startup (usable models and skipped entries). */
+  /**
+   * The latest repository scan (usable, skipped, rejected, and `pending`: models whose vetting has not finished;
+   * the first one is taken before listening and vets nothing in the way).
+   */
   readonly scan: ScanResult;
   /** Time from the call to ready, ms (measured). */
   readonly startupMs: number;
@@ -99,18 +100,6 @@ function clientHost(host: string): string {
 function describeError(error: unknown): { code: string; message: string } {
   if (isSwapLessError(error)) return { code: error.code, message: error.message };
   return { code: 'SWAPLESS_INTERNAL', message: error instanceof Error ? error.message : String(error) };
-}
-
-/**
- * A registration's failure as the client should see it: TFLite refusing to load the model (or a part of it the
- * service split off) is a bad model — 400 `SWAPLESS_INVALID_MODEL` naming the tenant —, not a server error.
- */
-function registrationError(error: unknown, tenant: string, source: string): unknown {
-  if (!isSwapLessError(error, ErrorCodes.TFLITE_RUNTIME)) return error;
-  return new InvalidModelError(
-    `Expected a model TFLite can load for tenant ${tenant} (${source}) but: ${error.message}`,
-    { cause: error, details: { ...error.details, code: error.code, tenant } },
-  );
 }
 
 /** `[1,224,224,3] INT8` for the banner. */
@@ -149,7 +138,8 @@ export function serviceOptionsOf(config: ServerConfig): ServiceOptions {
 /**
  * Starts the server: validates `config` (a {@link ServerConfig} from `loadConfig`, or any partial input — defaults
  * are applied; the embedded demo tenants only come with `loadConfig()`), creates the service, scans the
- * repository (malformed entries are logged and skipped), builds the app with every adapter, listens, then
+ * repository (malformed entries are logged and skipped; new models are vetted in the background, not before
+ * listening), builds the app with every adapter, listens, then
  * registers the config's tenants one by one (catalogs profiled with progress, cached for the next start; a
  * tenant that fails is logged and left out, the others serve) and writes an example request per tenant.
  * Resolves once everything is ready. `/v2/health/live` answers from the moment it listens;
@@ -177,15 +167,18 @@ export async function startServer(
     zoo: cfg.zoo,
     vet: (bytes, name) => service.vet(bytes, `repository model ${name}`),
   });
+  // Scans never wait for vetting: the server listens at once, models not vetted yet are listed as pending while
+  // their vetting goes on in the background (a few at a time), and a registration waits for its own model only.
   let scan: ScanResult;
   try {
-    scan = await repository.scan();
+    scan = await repository.scan({ wait: false });
   } catch (error) {
     await service.close();
     throw error;
   }
   for (const m of scan.models)
     logger.info({ model: m.name, path: m.path, bytes: m.size }, 'repository model found');
+  for (const p of scan.pending) logger.info({ model: p.name }, 'repository model found, being vetted');
   for (const s of scan.skipped)
     logger.warn({ model: s.name, code: s.code }, 'repository entry skipped: %s', s.message);
   for (const r of scan.rejected)
@@ -204,7 +197,8 @@ export async function startServer(
   let scanning: Promise<void> | null = null;
   let followUp: Promise<void> | null = null;
   // Each caller gets a scan that started after its call (a model dropped in just before is listed); callers that
-  // arrive while one runs share a single follow-up scan. Scans can take a while now: new models are vetted.
+  // arrive while one runs share a single follow-up scan. Verdicts reached in the background since the last scan are
+  // logged by the next one.
   const rescan = (): Promise<void> => {
     if (scanning !== null) {
       followUp ??= scanning.then(() => {
@@ -214,7 +208,7 @@ export async function startServer(
       return followUp;
     }
     scanning = repository
-      .scan()
+      .scan({ wait: false })
       .then(
         (result) => {
           for (const s of result.skipped) {
@@ -287,17 +281,14 @@ export async function startServer(
       const rate = spec.rate ?? model.config.rate;
       const sloMs = spec.sloMs ?? model.config.sloMs;
       logger.info({ tenant: spec.name, model: model.source }, 'registering tenant');
-      const status = await service
-        .addTenant({
-          name: spec.name,
-          model: model.bytes,
-          source: model.source,
-          ...(rate !== undefined ? { rate } : {}),
-          ...(sloMs !== undefined ? { sloMs } : {}),
-        })
-        .catch((error: unknown) => {
-          throw registrationError(error, spec.name, model.source);
-        });
+      // TFLite refusing the model is already a 400 SWAPLESS_INVALID_MODEL naming the tenant (Service.addTenant).
+      const status = await service.addTenant({
+        name: spec.name,
+        model: model.bytes,
+        source: model.source,
+        ...(rate !== undefined ? { rate } : {}),
+        ...(sloMs !== undefined ? { sloMs } : {}),
+      });
       await writeExample(spec.name);
       return status;
     },
@@ -316,6 +307,7 @@ export async function startServer(
         zoo: repository.zooNames(),
         skipped: lastScan.skipped,
         rejected: lastScan.rejected,
+        pending: lastScan.pending,
       };
     },
   };
@@ -469,6 +461,8 @@ export async function startServer(
     }
   }
 
+  // The start-up scan did not wait for vetting; the tenants' own models have been vetted since.
+  await rescan();
   startupDone = true;
   const startupMs = performance.now() - t0;
   logger.info({ ms: Math.round(startupMs), tenants: service.tenantNames(), failed: failed.length }, 'ready');

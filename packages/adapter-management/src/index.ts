@@ -3,6 +3,7 @@ export {
   HISTORY_LIMIT,
   type ManagementBackend,
   type ManagementRoutesOptions,
+  type ModelsListing,
   managementRoutes,
   managementStatusOf,
   TENANT_NAME_PATTERN,

@@ -40,6 +40,15 @@ export interface TenantSpec {
   sloMs?: number;
 }
 
+/** The body of `GET /models` (objects are sent as they are). */
+export interface ModelsListing {
+  repository: string[];
+  zoo: string[];
+  skipped: object[];
+  rejected?: object[];
+  pending?: object[];
+}
+
 /** What the routes need from the service. Objects are sent as they are (JSON). */
 export interface ManagementBackend {
   tenants(): object[];
@@ -52,12 +61,11 @@ export interface ManagementBackend {
   /** The newest `limit` decisions, newest last. */
   history(limit: number): object[];
   /**
-   * What can be registered: repository and zoo model names, repository entries skipped with their reason, and
-   * repository models refused by vetting (`rejected`, each with its reason).
+   * What can be registered: repository and zoo model names, repository entries skipped with their reason,
+   * repository models refused by vetting (`rejected`, each with its reason), and repository models whose vetting
+   * has not finished (`pending`).
    */
-  models():
-    | { repository: string[]; zoo: string[]; skipped: object[]; rejected?: object[] }
-    | Promise<{ repository: string[]; zoo: string[]; skipped: object[]; rejected?: object[] }>;
+  models(): ModelsListing | Promise<ModelsListing>;
 }
 
 /** Options of {@link managementRoutes}. */
@@ -166,7 +174,7 @@ function checkOptions(options: ManagementRoutesOptions): Required<ManagementRout
  * Adds the management API under `prefix` (default `/api/v1`):
  * `GET /tenants` → `{ tenants }`, `GET /tenants/:name`, `POST /tenants` (201 + Location),
  * `DELETE /tenants/:name` (204), `GET /controller`, `GET /controller/history?limit=N` → `{ history }`,
- * `GET /models` → `{ repository, zoo, skipped, rejected? }`. Usable as `await managementRoutes(app, options)` or
+ * `GET /models` → `{ repository, zoo, skipped, rejected?, pending? }`. Usable as `await managementRoutes(app, options)` or
  * `app.register(managementRoutes, options)`; the routes exist once the app is ready.
  */
 export async function managementRoutes(

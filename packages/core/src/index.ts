@@ -41,4 +41,4 @@ export {
 } from './workload.js';
 export { HTTP_STATUS_BY_CODE, httpStatusOf, RETRY_AFTER_S } from './http-status.js';
 export { choiceFlag, intFlag } from './flags.js';
-export { modelBytes } from './model-bytes.js';
+export { modelBytes, modelBytesSync } from './model-bytes.js';

@@ -2,13 +2,12 @@
  * The facade: create interpreters with a delegate policy, list Edge TPUs, describe the runtime. Every
  * option is validated here with house-style messages before anything native is touched.
  */
-import { readFileSync } from 'node:fs';
 import {
   DelegateUnavailableError,
   expected,
   InvalidArgumentError,
   InvalidModelError,
-  SwapLessIoError,
+  modelBytesSync,
   UnsupportedModelError,
 } from '@swapless/core';
 import { readModel, runnability, type TfliteModel } from '@swapless/tflite';
@@ -201,22 +200,12 @@ function normalise(options: unknown): Normalised {
   };
 }
 
-function modelBytes(model: unknown): Uint8Array {
-  let bytes: Uint8Array;
-  if (typeof model === 'string') {
-    try {
-      bytes = readFileSync(model);
-    } catch (error) {
-      throw new SwapLessIoError(`Cannot read the model file ${model}: ${(error as Error).message}`, {
-        cause: error,
-        details: { path: model },
-      });
-    }
-  } else if (model instanceof Uint8Array) {
-    bytes = model;
-  } else {
-    throw new InvalidArgumentError(expected('a Uint8Array or a file path', 'the model', model));
-  }
+/**
+ * The model's bytes, checked to be a TFLite flatbuffer. `modelBytesSync`, not core's asynchronous `modelBytes`:
+ * `createInterpreter` is synchronous (it returns the interpreter), so it cannot await a read.
+ */
+function tfliteBytes(model: unknown): Uint8Array {
+  const bytes = modelBytesSync(model);
   if (bytes.byteLength < 8 || String.fromCharCode(...bytes.subarray(4, 8)) !== 'TFL3') {
     throw new InvalidModelError(expected('TFLite model bytes (file identifier TFL3)', 'the model', bytes), {
       details: typeof model === 'string' ? { path: model } : {},
@@ -260,7 +249,7 @@ export class TfLiteRuntime {
    */
   createInterpreter(model: Uint8Array | string, options?: InterpreterOptions): Interpreter {
     const o = normalise(options);
-    const bytes = modelBytes(model);
+    const bytes = tfliteBytes(model);
     const { model: parsed, refusal: compiled } = o.verify ? verified(bytes, o.delegate) : {};
     const plan = cpuPlan(bytes, parsed, { xnnpack: o.xnnpack, uint8: o.uint8 });
     const base: RawInterpreterOptions = { threads: o.threads, xnnpack: o.xnnpack, edgetpu: null };

@@ -3,15 +3,18 @@
  * then for each interpreter configuration of the job creates an interpreter, fills the inputs with seeded values,
  * invokes once, reads every output and disposes, exactly as the calling process would. It reports on fd 3, one
  * JSON line per message, *before* each risky step (so that a crash can be placed: creating, invoking, disposing)
- * and once at the end. A model that kills this process kills only this process.
+ * and once at the end. A model that kills this process kills only this process. A watchdog thread (vet-watchdog.ts)
+ * kills it past the job's deadline or as soon as its parent is gone, even while TFLite holds the main thread.
  *
- * Nothing else is imported: the process starts in tens of milliseconds and holds only the one model.
+ * It imports the interpreter code (runtime.js, which brings @swapless/core and @swapless/tflite: createInterpreter
+ * verifies the model first), not this package's index or vet.js: it holds the one model and starts no process.
  */
 import { writeSync } from 'node:fs';
 import { isSwapLessError } from '@swapless/core';
-import { createInterpreter } from './index.js';
 import type { TensorArray, TensorInfo } from './interpreter.js';
+import { getRuntime } from './runtime.js';
 import type { VetJob, VetMessage, VetStage } from './vet-protocol.js';
+import { startWatchdog } from './vet-watchdog.js';
 
 const RESULT_FD = 3;
 
@@ -88,13 +91,18 @@ async function readStdin(): Promise<Uint8Array> {
 
 async function main(): Promise<void> {
   const job = JSON.parse(process.argv[2] ?? '{}') as VetJob;
+  startWatchdog({
+    parentPid: job.parentPid ?? process.ppid,
+    deadline: Date.now() + job.deadlineMs,
+    resultFd: RESULT_FD,
+  });
   const bytes = await readStdin();
   const stage = (s: VetStage, configuration: number) => say({ kind: 'stage', stage: s, configuration });
   let shapes: Extract<VetMessage, { kind: 'done' }>['shapes'] = { inputs: [], outputs: [] };
   const t0 = performance.now();
   for (const [c, options] of job.configurations.entries()) {
     stage('create', c);
-    const it = createInterpreter(bytes, options);
+    const it = getRuntime().createInterpreter(bytes, options);
     let failure: unknown = null;
     try {
       const next = lcg(job.seed);

@@ -9,7 +9,6 @@ import {
   ErrorCodes,
   InvalidArgumentError,
   InvalidModelError,
-  isSwapLessError,
   ModelRejectedError,
   SwapLessIoError,
 } from '@swapless/core';
@@ -61,26 +60,16 @@ describe('vetModel on the hostile fixtures (each killed a TFLite process)', () =
   });
 
   it.each(HOSTILE.map((f) => [f.split('/').pop()!, f]))(
-    '%s is rejected with the signal as the reason, or refused with a typed error',
+    '%s is refused by the verification the child runs first: InvalidModelError, passed on, not cached',
     async (_name, path) => {
       const v = vetter();
       const error = await v.vet(path).then(
         () => null,
         (e: unknown) => e,
       );
-      expect(isSwapLessError(error)).toBe(true);
-      if (error instanceof ModelRejectedError) {
-        expect(error.code).toBe(ErrorCodes.MODEL_REJECTED);
-        const reason = error.details.reason as string;
-        expect(reason).toMatch(/^signal SIG[A-Z]+$/);
-        expect(error.message).toContain(reason);
-        expect(error.details.model).toBe(path);
-        expect(['create', 'set-input', 'invoke', 'get-output', 'dispose']).toContain(error.details.stage);
-      } else {
-        // A verifier in front of the runtime may refuse it first: typed, never a crash.
-        expect((error as { code: string }).code).not.toBe(ErrorCodes.MODEL_REJECTED);
-      }
-      expect(v.stats().spawned).toBe(1);
+      expect(error).toBeInstanceOf(InvalidModelError);
+      expect((error as InvalidModelError).code).toBe(ErrorCodes.INVALID_MODEL);
+      expect(v.stats()).toMatchObject({ spawned: 1, errors: 1, rejected: 0 });
     },
   );
 
@@ -97,7 +86,8 @@ describe('vetModel on the hostile fixtures (each killed a TFLite process)', () =
 
   it('a model no verifier can fault (a run-time division by zero) is rejected: SIGFPE during invoke', async () => {
     const error = await rejection(vetter().vet(DIVIDES_BY_ZERO));
-    expect(error.details).toMatchObject({ reason: 'signal SIGFPE', stage: 'invoke' });
+    // A crash is the model's doing: a verdict worth keeping (details.cacheable).
+    expect(error.details).toMatchObject({ reason: 'signal SIGFPE', stage: 'invoke', cacheable: true });
   });
 
   it('the parent process is unharmed: it still loads and runs a model', () => {
@@ -252,10 +242,37 @@ describe('how a vetting process can end (simulated children)', () => {
   it('a hang: killed at the timeout, rejected, not cached', async () => {
     const v = simulated('setInterval(() => {}, 1000)');
     const e = await rejection(v.vet(FACE_SHORT, { timeoutMs: 300, label: 'slow.tflite' }));
-    expect(e.details.reason).toBe('timeout after 300 ms');
+    expect(e.details).toMatchObject({ reason: 'timeout after 300 ms', cacheable: false });
     expect(e.message).toMatch(/^Rejected slow\.tflite: .*timeout after 300 ms/);
     await rejection(v.vet(FACE_SHORT, { timeoutMs: 300 }));
     expect(v.stats().spawned).toBe(2);
+  });
+
+  it("the child's watchdog ended it at its deadline (this process too busy to): a timeout, not cached", async () => {
+    const v = simulated(
+      `require('fs').writeSync(3, JSON.stringify({ kind: 'deadline' }) + '\\n'); process.kill(process.pid, 'SIGKILL')`,
+    );
+    const e = await rejection(v.vet(FACE_SHORT, { timeoutMs: 60_000 }));
+    expect(e.details).toMatchObject({ reason: 'timeout after 60000 ms', cacheable: false });
+    await rejection(v.vet(FACE_SHORT, { timeoutMs: 60_000 }));
+    expect(v.stats()).toMatchObject({ spawned: 2, cacheHits: 0 });
+  });
+
+  it('SIGKILL from outside (an OOM killer, an operator) says nothing about the model: not cached', async () => {
+    const v = simulated(`${SAY_INVOKE}; process.kill(process.pid, 'SIGKILL')`);
+    const e = await rejection(v.vet(FACE_SHORT));
+    expect(e.details).toMatchObject({ reason: 'signal SIGKILL', cacheable: false });
+    await rejection(v.vet(FACE_SHORT));
+    expect(v.stats().spawned).toBe(2);
+  });
+
+  it('the job gives the child a deadline past the timeout and the pid of its parent (for its watchdog)', async () => {
+    const check = `const job = JSON.parse(process.argv.at(-1));
+      const ok = job.deadlineMs === 1500 + 1000 && job.parentPid === process.ppid;
+      require('fs').writeSync(3, JSON.stringify({ kind: 'done', ms: 0, shapes: { inputs: [], outputs: [] } }) + '\\n');
+      process.exit(ok ? 0 : 5);`;
+    const r = await simulated(check).vet(FACE_SHORT, { timeoutMs: 1500 });
+    expect(r.cached).toBe(false);
   });
 
   it('a signal the fixtures do not cover (SIGFPE) is named', async () => {

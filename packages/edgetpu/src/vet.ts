@@ -151,11 +151,20 @@ const STAGE_WORDS: Record<VetStage, string> = {
 const STDERR_KEEP = 4096;
 const MEMORY_POLL_MS = 100;
 const MIB = 1024 * 1024;
+/**
+ * How much longer than the timeout the child's own watchdog lets it live: normally this process kills it at the
+ * timeout; the watchdog is for when this process is gone, or too busy to (its event loop blocked).
+ */
+const WATCHDOG_GRACE_MS = 1000;
 
 const PACKAGE_VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 /** `dist/vet-child.js`: the same path from `src/` (tests) and from `dist/`. */
 const CHILD_SCRIPT = fileURLToPath(new URL('../dist/vet-child.js', import.meta.url));
 let childDigest: string | undefined;
+
+/** Vetting processes running now, of every Vetter: killed when this process exits (one hook for all). */
+const liveChildren = new Set<ChildProcess>();
+let exitHook = false;
 
 /**
  * SHA-256 of the vetting program (it bundles this package's interpreter code), so a verdict made by other code —
@@ -270,9 +279,7 @@ export class Vetter {
   readonly #command: readonly string[] | undefined;
   readonly #waiting: (() => void)[] = [];
   readonly #inFlight = new Map<string, Promise<Stored>>();
-  readonly #children = new Set<ChildProcess>();
   #running = 0;
-  #exitHook = false;
   readonly #stats = { spawned: 0, cacheHits: 0, accepted: 0, rejected: 0, errors: 0 };
 
   constructor(options: VetterOptions = {}) {
@@ -311,7 +318,8 @@ export class Vetter {
    * options, invoked it once on seeded inputs, read the outputs and disposed it cleanly.
    *
    * @throws ModelRejectedError when the child was killed by a signal, hung, went over the memory limit or exited
-   *   abnormally (`details.reason` says which; `details.stage` where: `create`, `invoke`, `dispose`, …).
+   *   abnormally (`details.reason` says which; `details.stage` where: `create`, `invoke`, `dispose`, …;
+   *   `details.cacheable` is false when the verdict depends on the limits or the machine, not the model alone).
    * @throws the child's own SwapLess error (`InvalidModelError`, `TfLiteRuntimeError`, `DelegateUnavailableError`,
    *   …), re-created with its code and message, when the model failed cleanly.
    * @throws InvalidArgumentError for bad options; SwapLessIoError when the file cannot be read or no process
@@ -349,7 +357,13 @@ export class Vetter {
       let pending = useCache ? this.#inFlight.get(key) : undefined;
       if (pending === undefined) {
         pending = this.#limited(async () => {
-          const s = await this.#decide(bytes, { configurations, seed }, { timeoutMs, memoryLimitBytes, key });
+          const job: VetJob = {
+            configurations,
+            seed,
+            deadlineMs: timeoutMs + WATCHDOG_GRACE_MS,
+            parentPid: process.pid,
+          };
+          const s = await this.#decide(bytes, job, { timeoutMs, memoryLimitBytes, key });
           // Written before anyone hears the verdict, so the next call finds it.
           if (useCache) await this.#writeCache(key, s);
           return s;
@@ -387,9 +401,10 @@ export class Vetter {
       throw revive(s.error);
     }
     this.#stats.rejected++;
-    const { cacheable: _, ...details } = s.details;
+    // `details.cacheable` stays: false means the verdict depends on the limits or the machine's load (a timeout,
+    // a memory kill), so a caller that keeps verdicts of its own should not keep this one either.
     throw new ModelRejectedError(s.message.replace('{label}', at.label), {
-      details: { ...details, model: at.label, key: at.key, cached: at.cached },
+      details: { cacheable: true, ...s.details, model: at.label, key: at.key, cached: at.cached },
     });
   }
 
@@ -527,7 +542,10 @@ export class Vetter {
         cacheable,
       },
     });
-    if (end.timedOut) return reject(`timeout after ${limits.timeoutMs} ms`, false);
+    // The child's watchdog says so before it kills the child at its deadline (this process was too busy to).
+    if (end.timedOut || end.messages.some((m) => m.kind === 'deadline')) {
+      return reject(`timeout after ${limits.timeoutMs} ms`, false);
+    }
     if (end.overMemory !== null) {
       return reject(
         `memory limit exceeded (${Math.round(end.overMemory / MIB)} MiB > ${Math.round(limits.memoryLimitBytes / MIB)} MiB)`,
@@ -535,8 +553,14 @@ export class Vetter {
       );
     }
     const oom = /out of memory|bad_alloc|Cannot allocate memory/i.test(end.stderr);
-    if (end.signal !== null)
-      return reject(oom ? `out of memory (signal ${end.signal})` : `signal ${end.signal}`, !oom);
+    // TFLite never sends SIGKILL to itself: it came from outside (the kernel's OOM killer, an operator), so it says
+    // nothing about the model alone.
+    if (end.signal !== null) {
+      return reject(
+        oom ? `out of memory (signal ${end.signal})` : `signal ${end.signal}`,
+        !oom && end.signal !== 'SIGKILL',
+      );
+    }
     if (end.code === 0 && done !== undefined && done.kind === 'done') {
       return {
         v: 1,
@@ -639,7 +663,7 @@ export class Vetter {
         settled = true;
         clearTimeout(timer);
         clearInterval(poll);
-        this.#children.delete(child);
+        liveChildren.delete(child);
         for (const line of out.split('\n')) {
           if (line === '') continue;
           try {
@@ -662,13 +686,16 @@ export class Vetter {
     });
   }
 
-  /** Children die with this process: a vet in progress at exit must not outlive it by up to the timeout. */
+  /**
+   * Children die with this process when it exits normally: a vet in progress must not outlive it by up to the
+   * timeout. A process killed by a signal runs no exit handler: then each child's own watchdog ends it.
+   */
   #track(child: ChildProcess): void {
-    this.#children.add(child);
-    if (this.#exitHook) return;
-    this.#exitHook = true;
+    liveChildren.add(child);
+    if (exitHook) return;
+    exitHook = true;
     process.once('exit', () => {
-      for (const c of this.#children) c.kill('SIGKILL');
+      for (const c of liveChildren) c.kill('SIGKILL');
     });
   }
 }

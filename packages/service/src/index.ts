@@ -27,11 +27,13 @@ export {
   MODEL_NAME_PATTERN,
   ModelRepository,
   type ModelRepositoryOptions,
+  type PendingModel,
   REPOSITORY_MODEL_CONFIG_SCHEMA,
   type RepositoryModel,
   type RejectedModel,
   type RepositoryModelConfig,
   type ResolvedModel,
+  type ScanOptions,
   type ScanResult,
   type SkippedModel,
 } from './repository.js';

@@ -87,11 +87,13 @@ describe('ModelRepository.scan', () => {
       models: [],
       skipped: [],
       rejected: [],
+      pending: [],
     });
     expect(await new ModelRepository({ root: null }).scan()).toEqual({
       models: [],
       skipped: [],
       rejected: [],
+      pending: [],
     });
   });
 

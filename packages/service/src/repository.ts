@@ -8,7 +8,9 @@
  * so a symlink pointing outside is refused. A malformed model or config is reported as skipped with a reason by
  * `scan()` and as a typed error by `resolveModel()`; neither ever crashes the caller. With a `vet` hook, every new
  * or changed model that reads cleanly is vetted (loaded and run once in a child process) before it counts as
- * usable; one that fails it is listed as rejected with the reason.
+ * usable; one that fails it is listed as rejected with the reason. Entries are read and vetted concurrently (the
+ * vetter bounds how many vetting processes run); `scan({ wait: false })` does not wait for vetting and lists the
+ * models still being vetted as pending.
  */
 import { createHash } from 'node:crypto';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
@@ -88,6 +90,28 @@ export interface RejectedModel {
   message: string;
   /** SHA-256 of the file, lowercase hex. */
   sha256: string;
+  /**
+   * True when the verdict depends on the machine's load or the limits (a timeout, the memory limit) rather than
+   * on the model alone: resolving the model (a registration) vets it again; scans list it as it is.
+   */
+  retryable: boolean;
+}
+
+/** A model that reads cleanly and is being vetted (only listed by `scan({ wait: false })`). */
+export interface PendingModel {
+  /** Entry name as found on disk. */
+  name: string;
+  /** SHA-256 of the file, lowercase hex. */
+  sha256: string;
+}
+
+/** Options of {@link ModelRepository.scan}. */
+export interface ScanOptions {
+  /**
+   * Wait for the vetting of new and changed models (default true). `false` lists them under `pending` and lets
+   * their vetting go on: a later scan (or `resolveModel`) has the verdict.
+   */
+  wait?: boolean;
 }
 
 /** What {@link ModelRepository.scan} found. */
@@ -98,6 +122,8 @@ export interface ScanResult {
   skipped: SkippedModel[];
   /** Models refused by vetting, by name (always empty without a `vet` hook). */
   rejected: RejectedModel[];
+  /** Models still being vetted, by name (only with `wait: false`). */
+  pending: PendingModel[];
 }
 
 /** A model reference resolved to bytes. */
@@ -122,16 +148,24 @@ export interface ModelRepositoryOptions {
   maxModelBytes?: number;
   /**
    * Vets a new or changed model that read cleanly (e.g. `service.vet`); it throws `ModelRejectedError` or another
-   * typed error to refuse it. Called once per content of an entry: results are kept until the file changes.
+   * typed error to refuse it. Called once per content of an entry: results are kept until the file changes, except
+   * failures that say nothing about the model (it could not run: tried again on the next scan) and rejections with
+   * `details.cacheable: false` (a timeout, a memory kill: vetted again when the model is resolved).
    */
   vet?: (bytes: Uint8Array, name: string) => Promise<unknown>;
 }
 
+/** One repository entry as last read: its file's identity, and its outcome (known at once, or once vetted). */
 interface Entry {
   mtimeMs: number;
   size: number;
   path: string;
-  result: Loaded;
+  /** The file read and checked, before vetting: a model, or why the entry was skipped. */
+  read: Promise<Loaded>;
+  /** The outcome, vetting included. Never rejects. */
+  settled: Promise<Loaded>;
+  /** `settled`'s value once it has settled. */
+  result?: Loaded;
 }
 
 type Loaded =
@@ -141,6 +175,10 @@ type Loaded =
 
 /** Failures that say nothing about the model (the vetting process could not start): tried again next time. */
 const TRANSIENT_CODES: ReadonlySet<string> = new Set([ErrorCodes.IO, ErrorCodes.NATIVE_LOAD]);
+
+function transient(result: Loaded): boolean {
+  return 'skipped' in result && TRANSIENT_CODES.has(result.skipped.code);
+}
 
 function errorInfo(err: unknown): { code: string; message: string } {
   if (isSwapLessError(err)) return { code: err.code, message: err.message };
@@ -193,12 +231,20 @@ export class ModelRepository {
   /**
    * Reads the repository: every folder with a usable model, every entry that is not usable with the reason
    * (bad name, no or several .tflite files, malformed model, bad config.json, path escaping the root), and every
-   * model refused by the `vet` hook with its reason. Hidden entries (leading dot) are ignored. A missing root is an empty repository; an unreadable one throws
-   * SwapLessIoError.
+   * model refused by the `vet` hook with its reason; with `{ wait: false }`, the models still being vetted under
+   * `pending` instead of waiting for them. Entries are read and vetted concurrently. Hidden entries (leading dot)
+   * are ignored. A missing root is an empty repository; an unreadable one throws SwapLessIoError.
    */
-  async scan(): Promise<ScanResult> {
+  async scan(options: ScanOptions = {}): Promise<ScanResult> {
+    if (typeof options !== 'object' || options === null) {
+      throw new InvalidArgumentError(expected('an options object', 'the scan options', options));
+    }
+    if (options.wait !== undefined && typeof options.wait !== 'boolean') {
+      throw new InvalidArgumentError(expected('a boolean', 'the scan option wait', options.wait));
+    }
+    const wait = options.wait ?? true;
     const rootReal = await this.rootReal();
-    if (rootReal === null) return { models: [], skipped: [], rejected: [] };
+    if (rootReal === null) return { models: [], skipped: [], rejected: [], pending: [] };
     let names: string[];
     try {
       names = (await readdir(rootReal)).filter((n) => !n.startsWith('.')).sort();
@@ -211,14 +257,22 @@ export class ModelRepository {
     const models: RepositoryModel[] = [];
     const skipped: SkippedModel[] = [];
     const rejected: RejectedModel[] = [];
-    for (const name of names) {
-      const r = await this.load(rootReal, name);
+    const pending: PendingModel[] = [];
+    // All at once: a cold start is not one vetting process after another (the vetter bounds how many run).
+    const results = await Promise.all(
+      names.map(async (name) => {
+        const e = await this.entry(rootReal, name, false);
+        return 'settled' in e ? (wait ? e.settled : this.peek(name, e)) : e;
+      }),
+    );
+    for (const r of results) {
       if ('skipped' in r) skipped.push(r.skipped);
       else if ('rejected' in r) rejected.push(r.rejected);
+      else if ('pending' in r) pending.push(r.pending);
       else models.push(r.model);
     }
     for (const key of [...this.entries.keys()]) if (!names.includes(key)) this.entries.delete(key);
-    return { models, skipped, rejected };
+    return { models, skipped, rejected, pending };
   }
 
   /**
@@ -226,6 +280,8 @@ export class ModelRepository {
    * InvalidArgumentError (`details.reason`: `invalid-name` for a name that is not a plain model name — path
    * separators, `..`, too long —, `unknown-model` when neither has it), InvalidModelError / InvalidConfigError /
    * UnsupportedModelError when the repository's entry is malformed, ModelRejectedError when it failed vetting.
+   * A model being vetted is waited for; one whose last rejection depended on the machine (`retryable`: a timeout,
+   * a memory kill) is vetted again.
    */
   async resolveModel(ref: string): Promise<ResolvedModel> {
     if (typeof ref !== 'string' || !MODEL_NAME_PATTERN.test(ref)) {
@@ -240,7 +296,8 @@ export class ModelRepository {
     }
     const rootReal = await this.rootReal();
     if (rootReal !== null && (await this.exists(join(rootReal, ref)))) {
-      const r = await this.load(rootReal, ref);
+      const e = await this.entry(rootReal, ref, true);
+      const r = 'settled' in e ? await e.settled : e;
       if ('skipped' in r) throw this.rethrow(r.skipped);
       if ('rejected' in r) {
         const { name, reason, sha256 } = r.rejected;
@@ -301,8 +358,11 @@ export class ModelRepository {
     }
   }
 
-  /** Loads one entry (cached while its model file is unchanged). */
-  private async load(rootReal: string, name: string): Promise<Loaded> {
+  /**
+   * One entry: the one kept while its model file is unchanged, else read (and vetted) afresh; or why it is skipped
+   * before anything is read. `retry` reads again a model whose last rejection was `retryable`.
+   */
+  private async entry(rootReal: string, name: string, retry: boolean): Promise<Entry | Loaded> {
     const skip = (code: string, message: string): Loaded => ({ skipped: { name, code, message } });
     if (!MODEL_NAME_PATTERN.test(name)) {
       return skip(
@@ -349,21 +409,62 @@ export class ModelRepository {
       const configStat = await stat(configPath).catch(() => null);
       const mtimeMs = Math.max(fileStat.mtimeMs, configStat?.mtimeMs ?? 0, dirStat.mtimeMs);
       const cached = this.entries.get(name);
-      if (cached && cached.path === path && cached.mtimeMs === mtimeMs && cached.size === fileStat.size) {
-        return cached.result;
-      }
-      const result = await this.read(name, path, fileStat.size, configStat === null ? null : configPath);
-      if (!('skipped' in result && TRANSIENT_CODES.has(result.skipped.code))) {
-        this.entries.set(name, { mtimeMs, size: fileStat.size, path, result });
-      }
-      return result;
+      const unchanged =
+        cached !== undefined &&
+        cached.path === path &&
+        cached.mtimeMs === mtimeMs &&
+        cached.size === fileStat.size;
+      const again =
+        retry &&
+        cached?.result !== undefined &&
+        'rejected' in cached.result &&
+        cached.result.rejected.retryable;
+      if (unchanged && !again) return cached;
+      return this.start(name, path, fileStat.size, mtimeMs, configStat === null ? null : configPath);
     } catch (err) {
-      const { code, message } = errorInfo(err);
-      if (code === 'SWAPLESS_INTERNAL') {
-        return skip(ErrorCodes.IO, `Expected a readable repository entry ${name} but: ${message}`);
-      }
-      return skip(code, message);
+      return this.failed(name, err);
     }
+  }
+
+  /** An entry's outcome if known, else `pending` once its file has been read (vetting goes on). */
+  private async peek(name: string, entry: Entry): Promise<Loaded | { pending: PendingModel }> {
+    if (entry.result !== undefined) return entry.result;
+    const read = await entry.read;
+    if (!('model' in read)) return read;
+    return entry.result ?? { pending: { name, sha256: read.model.sha256 } };
+  }
+
+  /** Why an entry could not be read, as a skip (an unexpected error is an I/O problem: tried again next time). */
+  private failed(name: string, err: unknown): Loaded {
+    const { code, message } = errorInfo(err);
+    if (code === 'SWAPLESS_INTERNAL') {
+      return {
+        skipped: {
+          name,
+          code: ErrorCodes.IO,
+          message: `Expected a readable repository entry ${name} but: ${message}`,
+        },
+      };
+    }
+    return { skipped: { name, code, message } };
+  }
+
+  /**
+   * Reads and vets an entry afresh, remembered for the next loads. An outcome that says nothing about the model
+   * (it could not be read or vetted for reasons of this machine) is forgotten once known, so the next load tries
+   * again.
+   */
+  private start(name: string, path: string, size: number, mtimeMs: number, configPath: string | null): Entry {
+    const read = this.read(name, path, size, configPath).catch((err: unknown) => this.failed(name, err));
+    const settled = read.then((r) => ('model' in r ? this.vetted(r) : r));
+    const entry: Entry = { mtimeMs, size, path, read, settled };
+    this.entries.set(name, entry);
+    void settled.then((result) => {
+      if (this.entries.get(name) !== entry) return;
+      if (transient(result)) this.entries.delete(name);
+      else entry.result = result;
+    });
+    return entry;
   }
 
   private async read(name: string, path: string, size: number, configPath: string | null): Promise<Loaded> {
@@ -413,29 +514,38 @@ export class ModelRepository {
       );
     }
     const sha256 = createHash('sha256').update(bytes).digest('hex');
-    if (this.vet !== undefined) {
-      try {
-        await this.vet(bytes, name);
-      } catch (err) {
-        if (isSwapLessError(err, ErrorCodes.MODEL_REJECTED)) {
-          const reason = (err.details as { reason?: unknown }).reason;
-          return {
-            rejected: {
-              name,
-              code: err.code,
-              reason: typeof reason === 'string' ? reason : 'rejected',
-              message: err.message,
-              sha256,
-            },
-          };
-        }
-        const { code, message } = errorInfo(err);
-        return skip(
-          code === 'SWAPLESS_INTERNAL' ? ErrorCodes.IO : code,
-          `Expected a model that loads and runs in repository entry ${name} but: ${message}`,
-        );
-      }
-    }
     return { model: { name, path, size, sha256, config }, bytes };
+  }
+
+  /** A model that read cleanly, through the `vet` hook: the same model, rejected, or skipped with the hook's error. */
+  private async vetted(loaded: { model: RepositoryModel; bytes: Uint8Array }): Promise<Loaded> {
+    if (this.vet === undefined) return loaded;
+    const { name, sha256 } = loaded.model;
+    try {
+      await this.vet(loaded.bytes, name);
+      return loaded;
+    } catch (err) {
+      if (isSwapLessError(err, ErrorCodes.MODEL_REJECTED)) {
+        const details = err.details as { reason?: unknown; cacheable?: unknown };
+        return {
+          rejected: {
+            name,
+            code: err.code,
+            reason: typeof details.reason === 'string' ? details.reason : 'rejected',
+            message: err.message,
+            sha256,
+            retryable: details.cacheable === false,
+          },
+        };
+      }
+      const { code, message } = errorInfo(err);
+      return {
+        skipped: {
+          name,
+          code: code === 'SWAPLESS_INTERNAL' ? ErrorCodes.IO : code,
+          message: `Expected a model that loads and runs in repository entry ${name} but: ${message}`,
+        },
+      };
+    }
   }
 }

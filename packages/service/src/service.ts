@@ -25,7 +25,14 @@ import {
   type TenantCatalog,
   type TickObservations,
 } from '@swapless/controller';
-import { expected, InvalidArgumentError, ShuttingDownError } from '@swapless/core';
+import {
+  ErrorCodes,
+  expected,
+  InvalidArgumentError,
+  InvalidModelError,
+  isSwapLessError,
+  ShuttingDownError,
+} from '@swapless/core';
 import { createInterpreter, type InterpreterOptions, type TensorArray, vetModel } from '@swapless/edgetpu';
 import { defaultModel } from '@swapless/queueing';
 import {
@@ -110,6 +117,19 @@ function quantile(sorted: ArrayLike<number>, q: number): number {
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * A failure of `addTenant` as every caller should see it: TFLite refusing to load the model (while it is vetted,
+ * profiled or loaded, whole or as a part the service split off) is a bad model — `InvalidModelError` naming the
+ * tenant, the native error as its cause and `details.code` —, not a failure of the service.
+ */
+function tenantError(error: unknown, tenant: string, source: string): unknown {
+  if (!isSwapLessError(error, ErrorCodes.TFLITE_RUNTIME)) return error;
+  return new InvalidModelError(
+    `Expected a model TFLite can load for tenant ${tenant}${source ? ` (${source})` : ''} but: ${error.message}`,
+    { cause: error, details: { ...error.details, code: error.code, tenant } },
+  );
 }
 
 function sameChoice(a: Required<TenantChoice>, b: Required<TenantChoice>): boolean {
@@ -285,6 +305,8 @@ export class Service extends EventEmitter<ServiceEvents> {
    *   `UnsupportedModelError` names the tenant for a custom op nothing here runs (`tenant "seg": cannot run
    *   here: custom op X`) and for a compiled model under emulation (give the uncompiled quantized model), before
    *   anything is profiled.
+   * @throws InvalidModelError (`details.code` `SWAPLESS_TFLITE_RUNTIME`, `details.tenant`) when TFLite refuses to
+   *   load the model or a part of it, while it is vetted, profiled or loaded: the message names the tenant.
    * @throws ModelRejectedError when vetting refused the model (see {@link Service.vet}).
    * @throws ShuttingDownError while closing.
    * A failed add leaves the service as it was.
@@ -354,6 +376,8 @@ export class Service extends EventEmitter<ServiceEvents> {
         await this.#addPlanned(entry, queueLimit);
         return this.#status(entry, this.runtime.stats());
       });
+    } catch (error) {
+      throw tenantError(error, name, source);
     } finally {
       this.#adding.delete(name);
     }
@@ -366,8 +390,10 @@ export class Service extends EventEmitter<ServiceEvents> {
    * model dropped into its repository. The child runs off the event loop, so tenants keep being served meanwhile;
    * verdicts are cached by content hash (a restart vets nothing it has seen). A model the CPU runtime cannot run is
    * not vetted: one compiled for the Edge TPU (`edgetpu-custom-op`) runs only on the Edge TPU delegate, whose device
-   * belongs to this process, so a child could not open it; one with a custom op nothing here resolves never reaches
-   * TFLite (`createInterpreter` refuses it first), and registration refuses it naming the tenant.
+   * belongs to this process, so a child could not open it — on a real Edge TPU such a model is loaded here
+   * unvetted at registration, verified by the reader only (under emulation it is refused); one with a custom op
+   * nothing here resolves never reaches TFLite (`createInterpreter` refuses it first), and registration refuses it
+   * naming the tenant.
    *
    * @throws ModelRejectedError when the model killed the child (`details.reason`, e.g. `signal SIGSEGV`), hung or
    *   exhausted its memory; the child's own typed error (`InvalidModelError`, `TfLiteRuntimeError`…) when the model
@@ -417,14 +443,13 @@ export class Service extends EventEmitter<ServiceEvents> {
   #compiledCatalogFor(bytes: Uint8Array, sha256: string, label: string): Promise<TenantCatalog> {
     let p = this.#catalogs.get(sha256);
     if (p === undefined) {
-      const built = Promise.resolve().then(() => {
-        const tpu = measureOnEdgeTpu(bytes, this.#edgetpu ?? {});
-        return compiledCatalog(bytes, {
+      const built = measureOnEdgeTpu(bytes, this.#edgetpu ?? {}).then((tpu) =>
+        compiledCatalog(bytes, {
           name: label,
           device: this.#profile.name,
           tpu: { ...tpu, token: `compiled:${sha256.slice(0, 16)}` },
-        });
-      });
+        }),
+      );
       p = built;
       this.#catalogs.set(sha256, built);
       built.catch(() => {
@@ -1006,16 +1031,7 @@ export async function createService(options: ServiceOptions = {}): Promise<Servi
   const profiling = options.profiling ?? {};
   if (profiling.repetitions !== undefined) positiveInt(profiling.repetitions, 'profiling.repetitions');
   if (profiling.maxCuts !== undefined) positiveInt(profiling.maxCuts, 'profiling.maxCuts', 2);
-  const vetting: unknown = options.vetting;
-  if (
-    vetting !== undefined &&
-    typeof vetting !== 'boolean' &&
-    (typeof vetting !== 'object' || vetting === null)
-  ) {
-    throw new InvalidArgumentError(
-      expected('a boolean or { timeoutMs?, memoryLimitBytes?, cache? }', 'the service vetting', vetting),
-    );
-  }
+  checkVetting(options.vetting);
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
     throw new InvalidArgumentError(expected('a function', 'the service onProgress', options.onProgress));
   }
@@ -1039,31 +1055,74 @@ export async function createService(options: ServiceOptions = {}): Promise<Servi
   return service;
 }
 
+const VETTING_KEYS: ReadonlySet<string> = new Set(['timeoutMs', 'memoryLimitBytes', 'cache', 'vetter']);
+
+/**
+ * The `vetting` option, checked here rather than at the first registration (where a bad limit would surface as
+ * that tenant's failure).
+ */
+function checkVetting(vetting: unknown): void {
+  if (vetting === undefined || typeof vetting === 'boolean') return;
+  if (typeof vetting !== 'object' || vetting === null || Array.isArray(vetting)) {
+    throw new InvalidArgumentError(
+      expected(
+        'a boolean or { timeoutMs?, memoryLimitBytes?, cache?, vetter? }',
+        'the service vetting',
+        vetting,
+      ),
+    );
+  }
+  const v = vetting as Record<string, unknown>;
+  for (const key of Object.keys(v)) {
+    if (!VETTING_KEYS.has(key)) {
+      throw new InvalidArgumentError(
+        expected([...VETTING_KEYS].join(', '), 'the names of the service vetting options', key),
+      );
+    }
+  }
+  if (v.timeoutMs !== undefined) positiveNumber(v.timeoutMs, 'vetting.timeoutMs');
+  if (v.memoryLimitBytes !== undefined) positiveNumber(v.memoryLimitBytes, 'vetting.memoryLimitBytes');
+  if (v.cache !== undefined && typeof v.cache !== 'boolean') {
+    throw new InvalidArgumentError(expected('a boolean', 'vetting.cache', v.cache));
+  }
+  const vetter = v.vetter as { vet?: unknown } | undefined;
+  if (
+    vetter !== undefined &&
+    (typeof vetter !== 'object' || vetter === null || typeof vetter.vet !== 'function')
+  ) {
+    throw new InvalidArgumentError(expected('a Vetter (from @swapless/edgetpu)', 'vetting.vetter', vetter));
+  }
+}
+
 /** Warm invokes timed per compiled model when it is registered on the real Edge TPU. */
 const COMPILED_TIMED_RUNS = 10;
 
 /**
  * Times a compiled model on the real Edge TPU (zero inputs: the device's time does not depend on the values):
- * mean and variance of warm invokes, and the extra time of the first one (its parameters' upload).
+ * mean and variance of warm invokes, and the extra time of the first one (its parameters' upload). The invokes run
+ * on the libuv thread pool (`invokeAsync`), so the other tenants are served meanwhile; creating the interpreter
+ * (loading the model onto the device) is synchronous. This model is not vetted (see {@link Service.vet}).
  */
-function measureOnEdgeTpu(
+async function measureOnEdgeTpu(
   bytes: Uint8Array,
   edgetpu: EdgeTpuBackendOptions,
-): { serviceMs: number; serviceVarianceMs2: number; reloadMs: number; source: 'measured' } {
+): Promise<{ serviceMs: number; serviceVarianceMs2: number; reloadMs: number; source: 'measured' }> {
   const settings: { library?: string; device?: string; options?: Record<string, string> } = {};
   if (edgetpu.library !== undefined) settings.library = edgetpu.library;
   if (edgetpu.device !== undefined) settings.device = edgetpu.device;
   if (edgetpu.options !== undefined) settings.options = edgetpu.options;
   const it = createInterpreter(bytes, { threads: 1, delegate: 'edgetpu', edgetpu: settings });
   try {
-    const time = (): number => {
+    // Each timing includes the hop to the thread pool and back (tens of µs): small beside an Edge TPU invoke.
+    const time = async (): Promise<number> => {
       const t = performance.now();
-      it.invoke();
+      await it.invokeAsync();
       return performance.now() - t;
     };
-    const first = time();
-    time();
-    const samples = Array.from({ length: COMPILED_TIMED_RUNS }, time);
+    const first = await time();
+    await time();
+    const samples: number[] = [];
+    for (let i = 0; i < COMPILED_TIMED_RUNS; i++) samples.push(await time());
     const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
     const variance = samples.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, samples.length - 1);
     return {

@@ -1,5 +1,6 @@
+import { UnsupportedModelError } from '@swapless/core';
 import { createInterpreter, type DelegateChoice, vetModel } from '@swapless/edgetpu';
-import { readModel } from '@swapless/tflite';
+import { readModel, runnability } from '@swapless/tflite';
 import { choiceFlag, intFlag, parseCommand, positionals } from '../args.js';
 import type { Command } from '../command.js';
 import { backendLabel, type InputMode, makeInputs, ms, summarize, timeRuns } from '../inference.js';
@@ -59,9 +60,15 @@ export const runCommand: Command = {
     const bytes = await readBytes(await resolveModelPath(path!));
     const options = { threads, delegate, xnnpack };
     if (!values.trusted) {
-      // Verify in-process first (the reader never crashes, and a malformed file costs no child process), then let
-      // a child process take the first load and invoke.
-      readModel(bytes);
+      // Verify in-process first (the reader never crashes, and a malformed file costs no child process), refuse what
+      // the runtime here cannot run (createInterpreter would, but only after a child had been started for it, on
+      // every run: such errors are not cached), then let a child process take the first load and invoke.
+      const r = runnability(readModel(bytes));
+      if (r.unresolvedCustomOps.length > 0 || (r.compiled && delegate === 'cpu')) {
+        throw new UnsupportedModelError(r.reason!, {
+          details: { customOps: [...r.unresolvedCustomOps], compiled: r.compiled },
+        });
+      }
       await vetModel(bytes, { interpreter: options, label: path! });
     }
     const interpreter = createInterpreter(bytes, { ...options, verify: !values.trusted });
