@@ -166,14 +166,21 @@ export interface Schedule {
 }
 
 /**
- * True when the tensor's buffer carries constant data. A variable tensor is never constant: a buffer on it holds
- * only the initial value of state that ops change between runs.
+ * True when the tensor's buffer holds inline data: what TFLite 2.9 loads as a read-only tensor, a variable's
+ * initial value included (it knows nothing of the newer offset/size buffers). The verifier and the int8
+ * rewrite, which look at the bytes TFLite will see, ask this; the op order asks {@link isConstantTensor}.
+ */
+export function hasBufferData(model: TfliteModel, tensor: Tensor): boolean {
+  return tensor.buffer !== 0 && (model.buffers[tensor.buffer]?.data?.length ?? 0) > 0;
+}
+
+/**
+ * True when the tensor's buffer carries constant data, inline or as an offset/size pair. A variable tensor is
+ * never constant: a buffer on it holds only the initial value of state that ops change between runs.
  */
 export function isConstantTensor(model: TfliteModel, tensor: Tensor): boolean {
   if (tensor.buffer === 0 || tensor.isVariable) return false;
-  const buffer = model.buffers[tensor.buffer];
-  if (buffer === undefined) return false;
-  return (buffer.data !== undefined && buffer.data.length > 0) || (buffer.size ?? 0) > 0;
+  return hasBufferData(model, tensor) || (model.buffers[tensor.buffer]?.size ?? 0) > 0;
 }
 
 /** Stored bytes of a buffer (inline data or an offset/size pair). */

@@ -21,11 +21,11 @@
  * to vetting (a child process loads and invokes the model first; docs/tflite-format.md lists what remains).
  */
 
-import { tensorBytes } from './analysis.js';
+import { hasBufferData, tensorBytes } from './analysis.js';
 import type { TfliteModel } from './model.js';
 import { tensorTypeName } from './model.js';
 import { builtinOperatorName, BuiltinOperator as OP } from './ops.js';
-import { fail, isConstant, OpContext, showShape } from './verify-context.js';
+import { fail, OpContext, showShape } from './verify-context.js';
 import { OP_RULES } from './verify-ops.js';
 import { checkSparsity } from './verify-sparsity.js';
 
@@ -118,7 +118,7 @@ export function verifyModel(model: TfliteModel, options: VerifyOptions = {}): vo
     const ready = new Uint8Array(sg.tensors.length);
     const produced = new Uint8Array(sg.tensors.length);
     sg.tensors.forEach((t, i) => {
-      if (t.isVariable || isConstant(model, t)) ready[i] = 1;
+      if (t.isVariable || hasBufferData(model, t)) ready[i] = 1;
     });
     for (const i of sg.inputs) ready[i] = 1;
     const inputSet = new Set(sg.inputs);
@@ -169,7 +169,7 @@ export function verifyModel(model: TfliteModel, options: VerifyOptions = {}): vo
       });
       op.outputs.forEach((index, i) => {
         const t = sg.tensors[index]!;
-        const problem = isConstant(model, t)
+        const problem = hasBufferData(model, t)
           ? 'a constant tensor'
           : inputSet.has(index)
             ? 'a model input'
