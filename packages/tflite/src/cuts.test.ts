@@ -4,6 +4,7 @@ import { boundaryAt, type CutPoint, cutPoints, rankCuts } from './cuts.js';
 import { branches, dequantizeFeedingConv, earlyOutput, linearInt8, residual } from './fixtures.test-util.js';
 import { TensorType, type TfliteModel } from './model.js';
 import { readModel } from './reader.js';
+import { splitModel } from './split.js';
 import { loadReal, REAL_MODELS, realModel } from './real-models.test-util.js';
 
 function names(model: TfliteModel, cut: CutPoint): string[] {
@@ -122,6 +123,10 @@ describe('usable and unusable cuts', () => {
         .map((c) => c.k)
         .sort(),
     ).toEqual([0, 1, 5, 6]);
+    // The splitter applies the same rule and lists the same usable cuts.
+    expect(() => splitModel(model, 2)).toThrow(
+      expect.objectContaining({ details: expect.objectContaining({ reason: cuts[2]!.reason, usable: [0, 1, 5, 6] }) }),
+    );
   });
 
   it('marks a cut where a tensor that cannot travel between models would cross', () => {
@@ -135,12 +140,16 @@ describe('usable and unusable cuts', () => {
     );
   });
 
-  it('marks every cut of a model that cannot be split at all', () => {
+  it('marks every inner cut of a model that cannot be split at all, and keeps the ends usable', () => {
     const model = residual();
     const twoGraphs: TfliteModel = { ...model, subgraphs: [model.subgraphs[0]!, model.subgraphs[0]!] };
     const cuts = cutPoints(twoGraphs);
-    expect(cuts.every((c) => !c.usable && /has 2 subgraphs/.test(c.reason!))).toBe(true);
-    expect(rankCuts(cuts, { includeEnds: true })).toEqual([]);
+    const n = cuts.length - 1;
+    expect(n).toBeGreaterThan(1);
+    expect(cuts.map((c) => c.usable)).toEqual(cuts.map((c) => c.k === 0 || c.k === n));
+    expect(cuts.slice(1, -1).every((c) => /has 2 subgraphs/.test(c.reason!))).toBe(true);
+    expect(rankCuts(cuts).map((c) => c.k)).toEqual([]);
+    expect(rankCuts(cuts, { includeEnds: true }).map((c) => c.k)).toEqual([0, n]);
     const constantOut = residual();
     constantOut.subgraphs[0]!.outputs = [1]; // the constant weights "wa"
     expect(cutPoints(constantOut)[1]!.reason).toBe(
