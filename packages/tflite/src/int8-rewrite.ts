@@ -26,6 +26,7 @@ import { analyzeModel, elementCount, hasBufferData } from './analysis.js';
 import type { ModelBuffer, Operator, Quantization, Tensor, TfliteModel } from './model.js';
 import { TensorType } from './model.js';
 import { builtinOperatorName, BuiltinOperator as OP } from './ops.js';
+import { verifyModel } from './verify.js';
 
 /** How an op input is treated: a shifted activation, conv/FC weights, their int32 bias, or left alone. */
 type Role = 'act' | 'filter' | 'bias' | 'other';
@@ -727,11 +728,21 @@ class Rewriter {
  * Rewrites the uint8-quantized compute of subgraph 0 as int8 (see the module comment for the rules); the
  * model's inputs and outputs stay exactly as they were. A model without uint8 compute comes back as it is
  * (the same object) with an empty report. The input model is never modified.
+ *
+ * A rewritten model has passed {@link verifyModel} (a few milliseconds): what goes to TFLite in place of a
+ * verified file is verified too.
+ *
+ * @throws InvalidModelError when the rewritten model fails verification (the message names the rule and the
+ *   tensor or op); callers that have the original can run that instead.
  */
 export function rewriteToInt8(model: TfliteModel): Int8RewriteResult {
   checkModel(model, 'rewriteToInt8(model)');
   const plan = planInt8Rewrite(model);
-  if (plan.rewrite.length > 0) return new Rewriter(model, plan).run();
+  if (plan.rewrite.length > 0) {
+    const result = new Rewriter(model, plan).run();
+    verifyModel(result.model);
+    return result;
+  }
   return {
     model,
     report: {
