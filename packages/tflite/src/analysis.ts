@@ -6,7 +6,7 @@ import { InvalidModelError } from '@swapless/core';
 import type { Operator, Tensor, TfliteModel } from './model.js';
 import { TensorType, tensorTypeName } from './model.js';
 import { BuiltinOperator, builtinOperatorName } from './ops.js';
-import { EDGETPU_CUSTOM_OP } from './runnability.js';
+import { EDGETPU_CUSTOM_OP, runnability } from './runnability.js';
 
 /** Builtin operator codes (schema enum BuiltinOperator). */
 const OP = BuiltinOperator;
@@ -762,20 +762,22 @@ function isAllZero(model: TfliteModel, t: number): boolean {
 }
 
 /**
- * The kind of model for deployment: `compiled` (holds an `edgetpu-custom-op`: made by `edgetpu_compiler`),
- * `float` (no activation of any compute op is 8-bit quantized, so nothing can ever map to the Edge TPU), or
- * `quantized` (everything else: some activations are int8/uint8, and its Edge TPU prefix decides the cuts).
+ * What a model file holds, as `swapless inspect` reports it: `compiled` (an `edgetpu-custom-op`: made by
+ * `edgetpu_compiler`; the same test as `runnability(model).compiled`), `float` (no activation of any compute op
+ * is 8-bit quantized, so nothing can ever map to the Edge TPU), or `quantized` (everything else: some
+ * activations are int8/uint8, and its Edge TPU prefix decides the cuts). What SwapLess does with the model as a
+ * tenant is `@swapless/controller`'s `TenantClass`.
  */
 export type ModelClass = 'compiled' | 'float' | 'quantized';
 
 /** Classifies a model; see {@link ModelClass}. */
 export function modelClass(model: TfliteModel): ModelClass {
+  if (runnability(model).compiled) return 'compiled';
   const s = scheduleOf(model);
   const graph = model.subgraphs[0]!;
   let quantized = false;
   for (const o of s.computeOps) {
     const op = graph.operators[o]!;
-    if (opTypeName(model, op) === EDGETPU_CUSTOM_OP) return 'compiled';
     for (const t of [...op.inputs, ...op.outputs]) {
       if (t < 0 || s.constness[t] !== 0) continue;
       const tensor = graph.tensors[t]!;
