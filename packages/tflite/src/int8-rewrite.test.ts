@@ -224,7 +224,10 @@ describe('rewriteToInt8 verifies what it builds', () => {
     const conv = model.subgraphs[0]!.operators.find((op) => op.builtinOptions?.name === 'Conv2DOptions')!;
     conv.builtinOptions = { ...conv.builtinOptions!, fields: { ...conv.builtinOptions!.fields, strideH: 0 } };
     expect(() => rewriteToInt8(model)).toThrow(
-      expect.objectContaining({ code: 'SWAPLESS_INVALID_MODEL', details: expect.objectContaining({ rule: 'op-options' }) }),
+      expect.objectContaining({
+        code: 'SWAPLESS_INVALID_MODEL',
+        details: expect.objectContaining({ rule: 'op-options' }),
+      }),
     );
   });
 });

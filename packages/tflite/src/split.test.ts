@@ -252,7 +252,9 @@ describe('splitModel', () => {
     const none = splitModel(model, 0);
     expect(none.head).toBeNull();
     expect(none.tail).toBe(model);
-    expect(none.boundary.tensors.map((b) => [b.name, b.source, b.tailInput])).toEqual([['input', 'input', 0]]);
+    expect(none.boundary.tensors.map((b) => [b.name, b.source, b.tailInput])).toEqual([
+      ['input', 'input', 0],
+    ]);
     expect(none.boundary.tailInputs).toEqual([{ from: 'input', index: 0, name: 'input' }]);
     expect(none.boundary.outputs).toEqual([{ part: 'tail', index: 0, name: 'z' }]);
     const all = splitModel(model, 3);
@@ -276,18 +278,24 @@ describe('splitModel', () => {
       ['tail', 1],
       ['tail', 2],
     ]);
-    expect(chainParts(none.boundary, ['x'], () => expect.unreachable(), () => ['a', 'b', 'c'])).toEqual([
-      'a',
-      'b',
-      'c',
-    ]);
+    expect(
+      chainParts(
+        none.boundary,
+        ['x'],
+        () => expect.unreachable(),
+        () => ['a', 'b', 'c'],
+      ),
+    ).toEqual(['a', 'b', 'c']);
     const all = splitModel(twoGraphs, n);
     expect(all.head).toBe(twoGraphs);
-    expect(chainParts(all.boundary, ['x'], () => ['a', 'b', 'c'], () => expect.unreachable())).toEqual([
-      'a',
-      'b',
-      'c',
-    ]);
+    expect(
+      chainParts(
+        all.boundary,
+        ['x'],
+        () => ['a', 'b', 'c'],
+        () => expect.unreachable(),
+      ),
+    ).toEqual(['a', 'b', 'c']);
   });
 
   it('chains parts by the boundary: head on its inputs, tail on head outputs and model inputs', () => {

@@ -248,7 +248,9 @@ function endSplit(model: TfliteModel, k: number, n: number): SplitResult {
       tensors,
       outputs: graph.outputs.map((t, index) => ({ part: side, index, name: name(t) })),
       tailInputs:
-        side === 'tail' ? graph.inputs.map((t, index) => ({ from: 'input' as const, index, name: name(t) })) : [],
+        side === 'tail'
+          ? graph.inputs.map((t, index) => ({ from: 'input' as const, index, name: name(t) }))
+          : [],
       headInputs: side === 'head' ? graph.inputs.map((_, i) => i) : [],
     },
   };
@@ -283,7 +285,9 @@ export function splitModel(model: TfliteModel, k: number): SplitResult {
   }
   const blocker = usability.reason(k);
   if (blocker !== undefined) {
-    const usable = Array.from({ length: s.n + 1 }, (_, j) => j).filter((j) => usability.reason(j) === undefined);
+    const usable = Array.from({ length: s.n + 1 }, (_, j) => j).filter(
+      (j) => usability.reason(j) === undefined,
+    );
     throw new InvalidCutError(
       `${expected('a usable cut point', `a model of ${s.n} ops`, k)}: ${blocker} (usable cuts: ${ranges(usable)})`,
       { details: { k, n: s.n, reason: blocker, usable } },
@@ -367,6 +371,7 @@ export function chainParts<T>(
 export function splitBytes(bytes: Uint8Array, k: number): SplitBytesResult {
   const model = readModel(bytes);
   const { head, tail, boundary } = splitModel(model, k);
-  const write = (part: TfliteModel | null) => (part === null ? null : part === model ? bytes : writeModel(part));
+  const write = (part: TfliteModel | null) =>
+    part === null ? null : part === model ? bytes : writeModel(part);
   return { head: write(head), tail: write(tail), boundary };
 }

@@ -3,13 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { buildTestNet, tinyModel } from './builder.js';
 import { cutPoints } from './cuts.js';
 import { branches, dequantizeFeedingConv, earlyOutput, linearInt8, residual } from './fixtures.test-util.js';
+import type { SparsityParameters } from './model.js';
 import { TensorType, type TfliteModel } from './model.js';
 import { readModel } from './reader.js';
 import { splitModel } from './split.js';
 import { coralModels, hostileModels, loadRealModel, mediapipeModels } from './testing/real-models.js';
 import type { VerifyRule } from './verify.js';
 import { verifyModel } from './verify.js';
-import type { SparsityParameters } from './model.js';
 import { checkSparsity } from './verify-sparsity.js';
 import { writeModel } from './writer.js';
 
