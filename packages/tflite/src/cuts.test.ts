@@ -5,7 +5,7 @@ import { branches, dequantizeFeedingConv, earlyOutput, linearInt8, residual } fr
 import { TensorType, type TfliteModel } from './model.js';
 import { readModel } from './reader.js';
 import { splitModel } from './split.js';
-import { loadReal, REAL_MODELS, realModel } from './real-models.test-util.js';
+import { loadRealModel, REAL_MODELS, realModel } from './testing/real-models.js';
 
 function names(model: TfliteModel, cut: CutPoint): string[] {
   return cut.boundary.map((b) => model.subgraphs[0]!.tensors[b.tensor]!.name);
@@ -96,7 +96,7 @@ describe('cutPoints', () => {
 describe('usable and unusable cuts', () => {
   it('marks every cut of every real model usable, except where a model cannot be split at all', () => {
     for (const real of REAL_MODELS) {
-      const cuts = cutPoints(readModel(loadReal(real)));
+      const cuts = cutPoints(readModel(loadRealModel(real)));
       expect(
         cuts.filter((c) => !c.usable).map((c) => c.k),
         real.name,
@@ -107,7 +107,7 @@ describe('usable and unusable cuts', () => {
 
   it('marks the cuts a variable tensor would cross, with the reason, and keeps the ends usable', () => {
     // The LSTM's state tensors are used by its one LSTM op; make a later op read one too, so state straddles.
-    const model = readModel(loadReal(realModel('coral/keras_lstm_mnist_ptq.tflite')));
+    const model = readModel(loadRealModel(realModel('coral/keras_lstm_mnist_ptq')));
     const g = model.subgraphs[0]!;
     const state = g.tensors.findIndex((t) => t.isVariable);
     expect(state).toBe(17);
@@ -125,7 +125,9 @@ describe('usable and unusable cuts', () => {
     ).toEqual([0, 1, 5, 6]);
     // The splitter applies the same rule and lists the same usable cuts.
     expect(() => splitModel(model, 2)).toThrow(
-      expect.objectContaining({ details: expect.objectContaining({ reason: cuts[2]!.reason, usable: [0, 1, 5, 6] }) }),
+      expect.objectContaining({
+        details: expect.objectContaining({ reason: cuts[2]!.reason, usable: [0, 1, 5, 6] }),
+      }),
     );
   });
 
