@@ -50,7 +50,10 @@ const GIVE_UNCOMPILED =
   'give the uncompiled quantized model instead (the .tflite that was passed to edgetpu_compiler)';
 
 /** The tenant class of a parsed model (pass its analysis when you have it). Pure: reads the model only. */
-export function classifyModel(model: TfliteModel, analysis: ModelAnalysis = analyzeModel(model)): TenantClass {
+export function classifyModel(
+  model: TfliteModel,
+  analysis: ModelAnalysis = analyzeModel(model),
+): TenantClass {
   const n = analysis.n;
   const r = runnability(model);
   if (r.compiled && r.unresolvedCustomOps.length === 0) {

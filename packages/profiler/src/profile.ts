@@ -3,7 +3,6 @@
  * runtime (XNNPACK) at every thread count, or load the same profile from the cache.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, extname } from 'node:path';
 import {
@@ -14,7 +13,6 @@ import {
   modelBytes,
   noProgress,
   type ProgressListener,
-  SwapLessIoError,
 } from '@swapless/core';
 import { MAX_THREADS, runtimeInfo } from '@swapless/edgetpu';
 import {

@@ -37,7 +37,10 @@ describe('ModelEntry variants at the ends', () => {
     expect(entry.variant(0, null).tail).toBe(bytes);
     expect(entry.variant(N, null).head).toBe(bytes);
     expect(() => entry.variant(3, null)).toThrow(
-      expect.objectContaining({ code: ErrorCodes.UNSUPPORTED_MODEL, message: expect.stringMatching(/2 subgraphs/) }),
+      expect.objectContaining({
+        code: ErrorCodes.UNSUPPORTED_MODEL,
+        message: expect.stringMatching(/2 subgraphs/),
+      }),
     );
   });
 });
