@@ -2,17 +2,17 @@
 // or fail with a typed error, but its process must never die by a signal. (The full-size version of this check
 // is `npm run bench:fuzz`; this is its fixed-seed sample.)
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { readModel } from '@swapless/tflite';
 import { mapStructure, mutate, SEMANTIC_MUTATION_KINDS } from '@swapless/tflite/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FIXTURE_MODELS_DIR, fixtureModels } from '../../../tools/test-fixtures.mjs';
 
 const require = createRequire(import.meta.url);
-const fixtures = fileURLToPath(new URL('../../../fixtures/models/', import.meta.url));
 
 /** One file's result inside the run process: the CLI's exit status and, when it failed, the error code. */
 interface FileResult {
@@ -93,21 +93,21 @@ afterAll(async () => {
 
 describe('swapless run on hostile model files', () => {
   it('refuses every damaged Coral model that crashed TFLite with SWAPLESS_INVALID_MODEL', async () => {
-    const hostile = (await readdir(join(fixtures, 'hostile'))).filter((f) => f.endsWith('.tflite'));
-    expect(hostile.length).toBeGreaterThanOrEqual(5);
-    const files = hostile.map((f) => join(fixtures, 'hostile', f));
+    const files = fixtureModels('hostile').map((m) => m.path);
+    expect(files.length).toBeGreaterThanOrEqual(5);
     const r = await runAll(files);
     expectTyped(r, files, (f) => f);
     for (const x of r.results) expect(x.code, x.file).toBe('SWAPLESS_INVALID_MODEL');
   });
 
   it('48 seeded mutants that pass the verifier run or fail with a typed error, never a signal', async () => {
-    // Models that load on this build's default path (Coral's classic uint8 models and custom ops stop at
-    // interpreter creation until the uint8 fallback lands, so their mutants would rarely reach a kernel).
+    // Small models that `run`'s default path runs: the stateful LSTM, an int8-inside model, a classic uint8
+    // model (through its int8 rewrite) and two float models. The compiled model and the custom-op ones are
+    // refused before any kernel runs, so their mutants would test nothing here.
     const paths = [
-      join(fixtures, 'coral', 'keras_lstm_mnist_ptq.tflite'),
-      join(fixtures, 'coral', 'tf2_mobilenet_v2_1.0_224_ptq.tflite'),
-      join(fixtures, 'coral', 'mobilenet_v1_0.25_128_quant.tflite'),
+      join(FIXTURE_MODELS_DIR, 'coral', 'keras_lstm_mnist_ptq.tflite'),
+      join(FIXTURE_MODELS_DIR, 'coral', 'tf2_mobilenet_v2_1.0_224_ptq.tflite'),
+      join(FIXTURE_MODELS_DIR, 'coral', 'mobilenet_v1_0.25_128_quant.tflite'),
       require.resolve('@mediapipe/face_detection/face_detection_short_range.tflite'),
       require.resolve('@mediapipe/face_detection/face_detection_full_range.tflite'),
     ];

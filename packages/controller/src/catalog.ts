@@ -17,14 +17,14 @@ import {
   getProfile,
   resolveProfile,
 } from '@swapless/tpu-emulator';
-import { assertServable, classifyModel, type ModelKind } from './classes.js';
+import { assertServable, classifyModel, type TenantClassKind } from './classes.js';
 
 /**
  * How the controller may place a tenant: `partitioned` (it chooses the cut and the cores), `cpu-only` (cut 0
  * only: the whole model on the CPU; it chooses the cores), `compiled` (one fixed choice: the whole compiled
  * model on a real Edge TPU, no CPU stage).
  */
-export type TenantKind = Exclude<ModelKind, 'unrunnable'>;
+export type TenantKind = Exclude<TenantClassKind, 'unrunnable'>;
 
 /** One candidate cut of a model. */
 export interface CutCandidate {

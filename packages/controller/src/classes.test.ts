@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ErrorCodes } from '@swapless/core';
 import { defaultModel } from '@swapless/queueing';
-import { readModel } from '@swapless/tflite';
+import { readModel, writeModel } from '@swapless/tflite';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildCatalog, compiledCatalog, type TenantCatalog } from './catalog.js';
 import { assertServable, assertSplittable, classifyModel, edgetpuPart } from './classes.js';
@@ -134,6 +134,15 @@ describe('catalogs of each class', () => {
     expect(face.cuts.map((c) => c.k)).toEqual([0]);
     expect(face.cuts[0]!.tpu).toBeNull();
     expect([...face.cuts[0]!.cpu!.keys()]).toEqual([1, 2]);
+  });
+
+  it('a float model that cannot be split (two subgraphs) is still a cpu-only catalog with cut 0', async () => {
+    const m = readModel(bytesOf(FACE));
+    const bytes = writeModel({ ...m, subgraphs: [m.subgraphs[0]!, m.subgraphs[0]!] });
+    const c = await buildCatalog(bytes, { name: 'loop', threads: [1], repetitions: 3, cache: false });
+    expect(c).toMatchObject({ kind: 'cpu-only', n: 90 });
+    expect(c.cuts.map((x) => x.k)).toEqual([0]);
+    expect(c.cuts[0]!.cpu!.get(1)).toHaveLength(3);
   });
 
   it('refuses a custom op and a compiled model before profiling anything', async () => {

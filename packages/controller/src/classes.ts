@@ -18,12 +18,16 @@ import {
   type TfliteModel,
 } from '@swapless/tflite';
 
-/** The kind of tenant a model makes (see the module comment). */
-export type ModelKind = 'partitioned' | 'cpu-only' | 'compiled' | 'unrunnable';
+/**
+ * The kind of tenant a model makes (see the module comment). Not to be confused with `@swapless/tflite`'s
+ * `ModelClass` (`quantized` / `float` / `compiled`: what the file holds, which `swapless inspect` prints): a
+ * tenant class says what SwapLess does with the model.
+ */
+export type TenantClassKind = 'partitioned' | 'cpu-only' | 'compiled' | 'unrunnable';
 
-/** What {@link classifyModel} found. */
-export interface ModelClass {
-  kind: ModelKind;
+/** What {@link classifyModel} found: the tenant class of a model (`TenantStatus.modelClass` in the service). */
+export interface TenantClass {
+  kind: TenantClassKind;
   /** Compute ops (cut points are 0..n). */
   n: number;
   /** End of the Edge-TPU-mappable prefix (0 for `cpu-only` and `compiled`). */
@@ -42,11 +46,14 @@ export interface ModelClass {
 }
 
 /** The sentence that ends every refusal of a compiled model under emulation. */
-export const GIVE_UNCOMPILED =
+const GIVE_UNCOMPILED =
   'give the uncompiled quantized model instead (the .tflite that was passed to edgetpu_compiler)';
 
-/** Classifies a parsed model (pass its analysis when you have it). Pure: reads the model only. */
-export function classifyModel(model: TfliteModel, analysis: ModelAnalysis = analyzeModel(model)): ModelClass {
+/** The tenant class of a parsed model (pass its analysis when you have it). Pure: reads the model only. */
+export function classifyModel(
+  model: TfliteModel,
+  analysis: ModelAnalysis = analyzeModel(model),
+): TenantClass {
   const n = analysis.n;
   const r = runnability(model);
   if (r.compiled && r.unresolvedCustomOps.length === 0) {
@@ -89,7 +96,7 @@ export interface ServableOptions {
  * says why — an unresolved custom op, or a compiled model under emulation (with the advice to give the
  * uncompiled quantized model). `details` carry `kind` and `reason`.
  */
-export function assertServable(cls: ModelClass, subject: string, options: ServableOptions = {}): void {
+export function assertServable(cls: TenantClass, subject: string, options: ServableOptions = {}): void {
   if (cls.kind === 'unrunnable') {
     throw new UnsupportedModelError(`${subject}: ${cls.reason}`, {
       details: { kind: cls.kind, reason: cls.reason },
@@ -108,7 +115,7 @@ export function assertServable(cls: ModelClass, subject: string, options: Servab
  * `compile`): `UnsupportedModelError` starting with `subject` — `cannot run here: custom op X`, or for a compiled
  * model the advice to give its uncompiled source.
  */
-export function assertSplittable(cls: ModelClass, subject: string): void {
+export function assertSplittable(cls: TenantClass, subject: string): void {
   if (cls.kind === 'compiled') {
     throw new UnsupportedModelError(
       `${subject}: ${cls.reason}; to split, emulate or compile it SwapLess needs its source: ${GIVE_UNCOMPILED}`,
@@ -128,7 +135,7 @@ export function assertSplittable(cls: ModelClass, subject: string): void {
  * (op 0 is CAST)`, `float model: …`, or for a compiled model the advice to give its uncompiled source. A model
  * with a custom op after a mappable prefix still has an Edge TPU part. `subject` names the model in the message.
  */
-export function edgetpuPart(cls: ModelClass, subject: string): number {
+export function edgetpuPart(cls: TenantClass, subject: string): number {
   if (cls.kind === 'compiled') assertSplittable(cls, subject);
   if (cls.edgetpuPrefix > 0) return cls.edgetpuPrefix;
   const why = cls.unmappable ?? 'nothing of this model maps to the Edge TPU';

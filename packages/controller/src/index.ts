@@ -12,10 +12,9 @@ export {
   assertSplittable,
   classifyModel,
   edgetpuPart,
-  GIVE_UNCOMPILED,
-  type ModelClass,
-  type ModelKind,
   type ServableOptions,
+  type TenantClass,
+  type TenantClassKind,
 } from './classes.js';
 export {
   type PlannedTenant,
@@ -28,7 +27,6 @@ export {
   type BaselinePolicy,
   baselineChoices,
   evenSplit,
-  nearestCut,
   type Predictor,
   type SearchOptions,
   type SearchResult,

@@ -59,6 +59,8 @@ export function selectCuts(
 ): number[] {
   const n = analysis.n;
   // Cuts the model cannot be split at (`usable: false`) are never picked; an explicit list fails in the splitter.
+  // The ends are always usable (nothing is split there), so `auto` always keeps cut 0: a model that cannot be
+  // split at all is still a CPU-only tenant.
   const usable = (k: number): boolean => cuts[k]?.usable !== false;
   if (selection === 'auto') return autoCuts(cuts, analysis, maxCuts).filter(usable);
   if (selection === 'all') return Array.from({ length: n + 1 }, (_, k) => k).filter(usable);

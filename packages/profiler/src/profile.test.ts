@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ErrorCodes, type ProgressEvent } from '@swapless/core';
 import { createInterpreter, runtimeInfo } from '@swapless/edgetpu';
-import { analyzeModel, cutPoints, INT8_REWRITE_VERSION, readModel } from '@swapless/tflite';
+import { analyzeModel, cutPoints, INT8_REWRITE_VERSION, readModel, writeModel } from '@swapless/tflite';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { countingFactory, FACE_MODEL, partlyMappableBytes, testNetBytes } from './fixtures.test-util.js';
 import type { InterpreterFactory } from './measure.js';
@@ -196,6 +197,50 @@ describe('cut selection', () => {
         code: ErrorCodes.INVALID_CUT,
       });
     }
+  });
+});
+
+describe('the ends are the model as given', () => {
+  /** A factory that records the bytes of every interpreter it creates. */
+  const recording = () => {
+    const seen: Uint8Array[] = [];
+    const factory: InterpreterFactory = (bytes, threads) => {
+      seen.push(bytes);
+      return createInterpreter(bytes, { threads, xnnpack: true });
+    };
+    return { seen, factory };
+  };
+  const twoGraphs = (bytes: Uint8Array) => {
+    const m = readModel(bytes);
+    return writeModel({ ...m, subgraphs: [m.subgraphs[0]!, m.subgraphs[0]!] });
+  };
+
+  it('measures the whole model on the bytes given, not on a rewrite of them', async () => {
+    const face = new Uint8Array(readFileSync(FACE_MODEL));
+    // MediaPipe's converter lays the file out differently from our writer: a rewrite would not be these bytes.
+    expect(Buffer.from(writeModel(readModel(face))).equals(Buffer.from(face))).toBe(false);
+    const { seen, factory } = recording();
+    const p = await profileModel(face, { ...fast, threads: [1], createInterpreter: factory });
+    expect(p.cuts[0]!.suffix!.bytes).toBe(face.byteLength);
+    expect(seen).toHaveLength(1);
+    expect(Buffer.from(seen[0]!).equals(Buffer.from(face))).toBe(true);
+  });
+
+  it("profiles a model that cannot be split (two subgraphs) at its ends: 'auto' keeps cut 0", async () => {
+    const float = twoGraphs(new Uint8Array(readFileSync(FACE_MODEL)));
+    const { seen, factory } = recording();
+    const p = await profileModel(float, { ...fast, threads: [1], createInterpreter: factory });
+    expect(p.cuts.map((c) => c.k)).toEqual([0]);
+    expect(Buffer.from(seen[0]!).equals(Buffer.from(float))).toBe(true);
+    // All of an int8 net maps: both ends, and nothing in between.
+    const int8 = await profileModel(twoGraphs(testNetBytes()), { ...fast, threads: [1] });
+    expect(int8.cuts.map((c) => c.k)).toEqual([0, 10]);
+    expect(int8.cuts[1]!.prefix).toEqual(int8.cuts[0]!.suffix);
+    // An inner cut asked for by name is refused with the reason.
+    await expect(profileModel(float, { ...fast, threads: [1], cuts: [0, 5] })).rejects.toMatchObject({
+      code: ErrorCodes.UNSUPPORTED_MODEL,
+      message: expect.stringMatching(/has 2 subgraphs/),
+    });
   });
 });
 

@@ -3,7 +3,6 @@
  * runtime (XNNPACK) at every thread count, or load the same profile from the cache.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, extname } from 'node:path';
 import {
@@ -14,7 +13,6 @@ import {
   modelBytes,
   noProgress,
   type ProgressListener,
-  SwapLessIoError,
 } from '@swapless/core';
 import { MAX_THREADS, runtimeInfo } from '@swapless/edgetpu';
 import {
@@ -236,7 +234,9 @@ function visitOrder(cuts: readonly number[], seed: number): number[] {
  * thread count, exactly as `createInterpreter` runs them by default (uint8 parts as their int8 rewrite; a part
  * XNNPACK cannot prepare on reference kernels, recorded in the part's `kernels`): `warmup` untimed invokes, then `repetitions` timed ones in blocks interleaved across thread
  * counts (docs/profiler.md, "Interleaving"); cuts are visited in a seeded shuffled order.
- * The empty side of k = 0 and k = n is null; the whole model (suffix of 0, prefix of n) is measured once.
+ * The empty side of k = 0 and k = n is null; the whole model (suffix of 0, prefix of n) is measured once, on the
+ * bytes given (what the runtime serves there), so even a model that cannot be split (several subgraphs) has its
+ * cut 0.
  *
  * With the cache on (default), a profile measured under the same key (model SHA-256, runtime: TFLite version,
  * uint8 policy and int8 rewrite version, host identity, cut selection and cuts, threads, warm-up, repetitions, block size, seed) is loaded instead (`cached: true`); a corrupt, invalid
@@ -318,7 +318,9 @@ export async function profileModel(
       const range: [number, number] = side === 'prefix' ? [0, k] : [k, n];
       const rangeKey = `${range[0]}-${range[1]}`;
       if (parts.has(rangeKey)) continue;
-      const partBytes = writeModel(part);
+      // The whole model (the suffix of 0, the prefix of n) is the model itself: measured on the bytes given, the
+      // bytes the runtime serves at those cuts, never on a rewrite.
+      const partBytes = part === parsed ? bytes : writeModel(part);
       const timed = await timePart({
         bytes: partBytes,
         threads: o.threads,

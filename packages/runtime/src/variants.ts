@@ -69,9 +69,9 @@ export class ModelEntry {
     }
     const hit = this.#variants.get(k);
     if (hit !== undefined) return hit;
-    if (this.compiled) return this.#whole(k, profile);
-    // The whole model on the CPU needs no split: the file as given is the tail (exact, and nothing is rewritten).
-    if (k === 0) return this.#cpuOnly();
+    if (this.compiled) this.#checkCompiled(k, profile);
+    // At the ends (k = 0, k = n) the splitter returns the model itself as the whole side: its bytes are served as
+    // given, exactly what the profiler measured there, and a model no inner cut of which can be used still runs.
     const { head, tail, boundary } = splitModel(this.model, k);
     let report: CompileReport | null = null;
     if (head !== null && profile !== null) {
@@ -83,43 +83,24 @@ export class ModelEntry {
       id: `${this.hash.slice(0, 8)}:k=${k}`,
       k,
       n: this.n,
-      head: head === null ? null : writeModel(head),
-      tail: tail === null ? null : writeModel(tail),
+      head: this.#bytesOf(head),
+      tail: this.#bytesOf(tail),
       boundary,
       report,
-      compiled: false,
+      compiled: this.compiled,
     };
     this.#variants.set(k, v);
     return v;
   }
 
-  /** Cut 0: no head, the model as given is the tail; its inputs and outputs are the model's, in order. */
-  #cpuOnly(): Variant {
-    const graph = this.model.subgraphs[0]!;
-    const name = (t: number) => graph.tensors[t]?.name ?? '';
-    const v: Variant = {
-      id: `${this.hash.slice(0, 8)}:k=0`,
-      k: 0,
-      n: this.n,
-      head: null,
-      tail: this.bytes,
-      boundary: {
-        k: 0,
-        n: this.n,
-        tensors: [],
-        outputs: graph.outputs.map((t, index) => ({ part: 'tail' as const, index, name: name(t) })),
-        tailInputs: graph.inputs.map((t, index) => ({ from: 'input' as const, index, name: name(t) })),
-        headInputs: [],
-      },
-      report: null,
-      compiled: false,
-    };
-    this.#variants.set(0, v);
-    return v;
+  /** A part's bytes: the model's own bytes for the model itself (an end), else the part written out. */
+  #bytesOf(part: TfliteModel | null): Uint8Array | null {
+    if (part === null) return null;
+    return part === this.model ? this.bytes : writeModel(part);
   }
 
-  /** The one variant of a compiled model: the file as given is the head (k = n), nothing on the CPU. */
-  #whole(k: number, profile: DeviceProfile | null): Variant {
+  /** A compiled model runs only whole (k = n, the file as given is the head) and only on a real Edge TPU. */
+  #checkCompiled(k: number, profile: DeviceProfile | null): void {
     if (profile !== null) {
       throw new UnsupportedModelError(
         'Expected an uncompiled model for the emulated Edge TPU but received a model compiled by edgetpu_compiler: ' +
@@ -131,26 +112,5 @@ export class ModelEntry {
         expected(`cut ${this.n} (a compiled model runs whole on the Edge TPU)`, 'a compiled model', k),
       );
     }
-    const graph = this.model.subgraphs[0]!;
-    const name = (t: number) => graph.tensors[t]?.name ?? '';
-    const v: Variant = {
-      id: `${this.hash.slice(0, 8)}:k=${k}`,
-      k,
-      n: this.n,
-      head: this.bytes,
-      tail: null,
-      boundary: {
-        k,
-        n: this.n,
-        tensors: [],
-        outputs: graph.outputs.map((t, index) => ({ part: 'head' as const, index, name: name(t) })),
-        tailInputs: [],
-        headInputs: graph.inputs.map((_, i) => i),
-      },
-      report: null,
-      compiled: true,
-    };
-    this.#variants.set(k, v);
-    return v;
   }
 }

@@ -6,7 +6,7 @@ import { InvalidModelError } from '@swapless/core';
 import type { Operator, Tensor, TfliteModel } from './model.js';
 import { TensorType, tensorTypeName } from './model.js';
 import { BuiltinOperator, builtinOperatorName } from './ops.js';
-import { EDGETPU_CUSTOM_OP } from './runnability.js';
+import { EDGETPU_CUSTOM_OP, runnability } from './runnability.js';
 
 /** Builtin operator codes (schema enum BuiltinOperator). */
 const OP = BuiltinOperator;
@@ -166,14 +166,21 @@ export interface Schedule {
 }
 
 /**
- * True when the tensor's buffer carries constant data. A variable tensor is never constant: a buffer on it holds
- * only the initial value of state that ops change between runs.
+ * True when the tensor's buffer holds inline data: what TFLite 2.9 loads as a read-only tensor, a variable's
+ * initial value included (it knows nothing of the newer offset/size buffers). The verifier and the int8
+ * rewrite, which look at the bytes TFLite will see, ask this; the op order asks {@link isConstantTensor}.
+ */
+export function hasBufferData(model: TfliteModel, tensor: Tensor): boolean {
+  return tensor.buffer !== 0 && (model.buffers[tensor.buffer]?.data?.length ?? 0) > 0;
+}
+
+/**
+ * True when the tensor's buffer carries constant data, inline or as an offset/size pair. A variable tensor is
+ * never constant: a buffer on it holds only the initial value of state that ops change between runs.
  */
 export function isConstantTensor(model: TfliteModel, tensor: Tensor): boolean {
   if (tensor.buffer === 0 || tensor.isVariable) return false;
-  const buffer = model.buffers[tensor.buffer];
-  if (buffer === undefined) return false;
-  return (buffer.data !== undefined && buffer.data.length > 0) || (buffer.size ?? 0) > 0;
+  return hasBufferData(model, tensor) || (model.buffers[tensor.buffer]?.size ?? 0) > 0;
 }
 
 /** Stored bytes of a buffer (inline data or an offset/size pair). */
@@ -755,20 +762,22 @@ function isAllZero(model: TfliteModel, t: number): boolean {
 }
 
 /**
- * The kind of model for deployment: `compiled` (holds an `edgetpu-custom-op`: made by `edgetpu_compiler`),
- * `float` (no activation of any compute op is 8-bit quantized, so nothing can ever map to the Edge TPU), or
- * `quantized` (everything else: some activations are int8/uint8, and its Edge TPU prefix decides the cuts).
+ * What a model file holds, as `swapless inspect` reports it: `compiled` (an `edgetpu-custom-op`: made by
+ * `edgetpu_compiler`; the same test as `runnability(model).compiled`), `float` (no activation of any compute op
+ * is 8-bit quantized, so nothing can ever map to the Edge TPU), or `quantized` (everything else: some
+ * activations are int8/uint8, and its Edge TPU prefix decides the cuts). What SwapLess does with the model as a
+ * tenant is `@swapless/controller`'s `TenantClass`.
  */
 export type ModelClass = 'compiled' | 'float' | 'quantized';
 
 /** Classifies a model; see {@link ModelClass}. */
 export function modelClass(model: TfliteModel): ModelClass {
+  if (runnability(model).compiled) return 'compiled';
   const s = scheduleOf(model);
   const graph = model.subgraphs[0]!;
   let quantized = false;
   for (const o of s.computeOps) {
     const op = graph.operators[o]!;
-    if (opTypeName(model, op) === EDGETPU_CUSTOM_OP) return 'compiled';
     for (const t of [...op.inputs, ...op.outputs]) {
       if (t < 0 || s.constness[t] !== 0) continue;
       const tensor = graph.tensors[t]!;

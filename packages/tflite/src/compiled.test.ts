@@ -4,12 +4,12 @@ import { compiledModelSummary } from './compiled.js';
 import type { TfliteModel } from './model.js';
 import { SeededRandom } from './prng.js';
 import { readModel } from './reader.js';
-import { loadReal, REAL_MODELS, realModel } from './real-models.test-util.js';
+import { loadRealModel, REAL_MODELS, realModel } from './testing/real-models.js';
 
-const COMPILED = 'coral/mobilenet_v1_0.25_128_quant_edgetpu.tflite';
+const COMPILED = 'coral/mobilenet_v1_0.25_128_quant_edgetpu';
 
 function compiled(): TfliteModel {
-  return readModel(loadReal(realModel(COMPILED)));
+  return readModel(loadRealModel(realModel(COMPILED)));
 }
 
 describe('compiledModelSummary', () => {
@@ -37,7 +37,7 @@ describe('compiledModelSummary', () => {
 
   it('is undefined for models without an edgetpu-custom-op', () => {
     for (const real of REAL_MODELS.filter((r) => r.name !== COMPILED)) {
-      expect(compiledModelSummary(readModel(loadReal(real))), real.name).toBeUndefined();
+      expect(compiledModelSummary(readModel(loadRealModel(real))), real.name).toBeUndefined();
     }
   });
 
@@ -78,21 +78,23 @@ describe('compiledModelSummary', () => {
 
 describe('model classes and the Edge TPU verdict', () => {
   it('classifies compiled, float and quantized models', () => {
-    const classes = Object.fromEntries(REAL_MODELS.map((r) => [r.name, modelClass(readModel(loadReal(r)))]));
+    const classes = Object.fromEntries(
+      REAL_MODELS.map((r) => [r.name, modelClass(readModel(loadRealModel(r)))]),
+    );
     expect(classes).toEqual({
-      'coral/mobilenet_v1_0.25_128_quant.tflite': 'quantized',
-      'coral/mobilenet_v2_1.0_224_quant.tflite': 'quantized',
-      'coral/tf2_mobilenet_v2_1.0_224_ptq.tflite': 'quantized',
-      'coral/movenet_single_pose_lightning_ptq.tflite': 'quantized',
-      'coral/keras_lstm_mnist_ptq.tflite': 'quantized',
+      'coral/mobilenet_v1_0.25_128_quant': 'quantized',
+      'coral/mobilenet_v2_1.0_224_quant': 'quantized',
+      'coral/tf2_mobilenet_v2_1.0_224_ptq': 'quantized',
+      'coral/movenet_single_pose_lightning_ptq': 'quantized',
+      'coral/keras_lstm_mnist_ptq': 'quantized',
       [COMPILED]: 'compiled',
-      'face_detection/face_detection_short_range.tflite': 'float',
-      'face_detection/face_detection_full_range.tflite': 'float',
-      'face_detection/face_detection_full_range_sparse.tflite': 'float',
-      'hands/hand_landmark_lite.tflite': 'float',
-      'hands/hand_landmark_full.tflite': 'float',
-      'selfie_segmentation/selfie_segmentation.tflite': 'float',
-      'selfie_segmentation/selfie_segmentation_landscape.tflite': 'float',
+      'mediapipe/face_detection_short_range': 'float',
+      'mediapipe/face_detection_full_range': 'float',
+      'mediapipe/face_detection_full_range_sparse': 'float',
+      'mediapipe/hand_landmark_lite': 'float',
+      'mediapipe/hand_landmark_full': 'float',
+      'mediapipe/selfie_segmentation': 'float',
+      'mediapipe/selfie_segmentation_landscape': 'float',
     });
   });
 
@@ -102,11 +104,11 @@ describe('model classes and the Edge TPU verdict', () => {
   });
 
   it('names the first op of a model of which nothing maps', () => {
-    const movenet = readModel(loadReal(realModel('coral/movenet_single_pose_lightning_ptq.tflite')));
+    const movenet = readModel(loadRealModel(realModel('coral/movenet_single_pose_lightning_ptq')));
     expect(emptyPrefixSentence(movenet)).toBe('nothing of this model maps to the Edge TPU (op 0 is CAST)');
-    const mobilenet = readModel(loadReal(realModel('coral/mobilenet_v2_1.0_224_quant.tflite')));
+    const mobilenet = readModel(loadRealModel(realModel('coral/mobilenet_v2_1.0_224_quant')));
     expect(emptyPrefixSentence(mobilenet, analyzeModel(mobilenet))).toBeUndefined();
-    const face = readModel(loadReal(realModel('face_detection/face_detection_short_range.tflite')));
+    const face = readModel(loadRealModel(realModel('mediapipe/face_detection_short_range')));
     expect(emptyPrefixSentence(face)).toBe('float model: nothing maps to the Edge TPU');
   });
 });

@@ -4,7 +4,8 @@ import { boundaryAt, type CutPoint, cutPoints, rankCuts } from './cuts.js';
 import { branches, dequantizeFeedingConv, earlyOutput, linearInt8, residual } from './fixtures.test-util.js';
 import { TensorType, type TfliteModel } from './model.js';
 import { readModel } from './reader.js';
-import { loadReal, REAL_MODELS, realModel } from './real-models.test-util.js';
+import { splitModel } from './split.js';
+import { loadRealModel, REAL_MODELS, realModel } from './testing/real-models.js';
 
 function names(model: TfliteModel, cut: CutPoint): string[] {
   return cut.boundary.map((b) => model.subgraphs[0]!.tensors[b.tensor]!.name);
@@ -95,7 +96,7 @@ describe('cutPoints', () => {
 describe('usable and unusable cuts', () => {
   it('marks every cut of every real model usable, except where a model cannot be split at all', () => {
     for (const real of REAL_MODELS) {
-      const cuts = cutPoints(readModel(loadReal(real)));
+      const cuts = cutPoints(readModel(loadRealModel(real)));
       expect(
         cuts.filter((c) => !c.usable).map((c) => c.k),
         real.name,
@@ -106,7 +107,7 @@ describe('usable and unusable cuts', () => {
 
   it('marks the cuts a variable tensor would cross, with the reason, and keeps the ends usable', () => {
     // The LSTM's state tensors are used by its one LSTM op; make a later op read one too, so state straddles.
-    const model = readModel(loadReal(realModel('coral/keras_lstm_mnist_ptq.tflite')));
+    const model = readModel(loadRealModel(realModel('coral/keras_lstm_mnist_ptq')));
     const g = model.subgraphs[0]!;
     const state = g.tensors.findIndex((t) => t.isVariable);
     expect(state).toBe(17);
@@ -122,6 +123,12 @@ describe('usable and unusable cuts', () => {
         .map((c) => c.k)
         .sort(),
     ).toEqual([0, 1, 5, 6]);
+    // The splitter applies the same rule and lists the same usable cuts.
+    expect(() => splitModel(model, 2)).toThrow(
+      expect.objectContaining({
+        details: expect.objectContaining({ reason: cuts[2]!.reason, usable: [0, 1, 5, 6] }),
+      }),
+    );
   });
 
   it('marks a cut where a tensor that cannot travel between models would cross', () => {
@@ -135,12 +142,16 @@ describe('usable and unusable cuts', () => {
     );
   });
 
-  it('marks every cut of a model that cannot be split at all', () => {
+  it('marks every inner cut of a model that cannot be split at all, and keeps the ends usable', () => {
     const model = residual();
     const twoGraphs: TfliteModel = { ...model, subgraphs: [model.subgraphs[0]!, model.subgraphs[0]!] };
     const cuts = cutPoints(twoGraphs);
-    expect(cuts.every((c) => !c.usable && /has 2 subgraphs/.test(c.reason!))).toBe(true);
-    expect(rankCuts(cuts, { includeEnds: true })).toEqual([]);
+    const n = cuts.length - 1;
+    expect(n).toBeGreaterThan(1);
+    expect(cuts.map((c) => c.usable)).toEqual(cuts.map((c) => c.k === 0 || c.k === n));
+    expect(cuts.slice(1, -1).every((c) => /has 2 subgraphs/.test(c.reason!))).toBe(true);
+    expect(rankCuts(cuts).map((c) => c.k)).toEqual([]);
+    expect(rankCuts(cuts, { includeEnds: true }).map((c) => c.k)).toEqual([0, n]);
     const constantOut = residual();
     constantOut.subgraphs[0]!.outputs = [1]; // the constant weights "wa"
     expect(cutPoints(constantOut)[1]!.reason).toBe(

@@ -57,7 +57,8 @@ export interface CutPoint {
   /**
    * False when the model cannot be split here (docs/splitting.md, "Unusable cuts"): a variable tensor (state kept
    * between runs) is used on both sides, a tensor that cannot travel between two interpreters would cross, or
-   * the model as a whole cannot be split. `rankCuts` never returns such a cut and `splitModel` refuses it.
+   * the model as a whole cannot be split. Always true for k = 0 and k = n, where nothing is split (one side runs
+   * the whole model). `rankCuts` never returns an unusable cut and `splitModel` refuses it.
    */
   usable: boolean;
   /** Why the cut cannot be used, in a user's words; absent when `usable`. */
@@ -144,11 +145,8 @@ function describe(model: TfliteModel, t: number): string {
   return `tensor ${t}${name ? ` "${name}"` : ''}`;
 }
 
-/**
- * Why no cut of this model can be used (the model as a whole cannot be split), or undefined. Internal: shared by
- * {@link cutPoints} and the splitter so both say the same sentence.
- */
-export function modelSplitBlocker(model: TfliteModel, s: Schedule = scheduleOf(model)): string | undefined {
+/** Why the model as a whole cannot be split (no cut between the ends can be used), or undefined. */
+function modelSplitBlocker(model: TfliteModel, s: Schedule): string | undefined {
   if (model.subgraphs.length !== 1) {
     return `the model has ${model.subgraphs.length} subgraphs (control flow such as WHILE or IF calls other graphs by index); SwapLess splits single-graph models only`;
   }
@@ -163,9 +161,22 @@ export function modelSplitBlocker(model: TfliteModel, s: Schedule = scheduleOf(m
   return undefined;
 }
 
-/** Each variable tensor's span of compute positions [first, last] (inputs, outputs and intermediates). */
-function variableSpans(model: TfliteModel, s: Schedule): Map<number, [number, number]> {
+/** A reason that blocks every cut k with `from <= k <= to`. */
+interface Blocker {
+  from: number;
+  to: number;
+  reason: string;
+}
+
+/**
+ * What blocks cuts of a splittable model, in the order their reasons are given: a variable tensor (state kept
+ * between runs) used by compute ops on both sides, then a head output the tail reads whose type cannot travel
+ * between interpreters. Intervals, not a boundary scan per cut: the splitter lists the usable cuts in its error.
+ */
+function cutBlockers(model: TfliteModel, s: Schedule): Blocker[] {
   const graph = model.subgraphs[0]!;
+  const out: Blocker[] = [];
+  // Each variable tensor's span of compute positions [first, last] (inputs, outputs and intermediates).
   const spans = new Map<number, [number, number]>();
   for (let p = 0; p < s.n; p++) {
     const op = graph.operators[s.computeOps[p]!]!;
@@ -176,39 +187,52 @@ function variableSpans(model: TfliteModel, s: Schedule): Map<number, [number, nu
       else span[1] = p;
     }
   }
-  return spans;
-}
-
-/**
- * Why cut k cannot be used given the model is splittable at all: a variable tensor used by compute ops on both
- * sides, or a head output the tail reads whose type cannot travel between interpreters.
- */
-function cutOnlyBlocker(
-  model: TfliteModel,
-  spans: ReadonlyMap<number, readonly [number, number]>,
-  k: number,
-  boundary: readonly BoundaryTensor[],
-): string | undefined {
   for (const [t, [a, b]] of spans) {
-    if (a < k && k <= b) {
-      return `variable ${describe(model, t)} keeps state between runs and is used by ops on both sides of the cut (op ${a} and op ${b}): the two parts would each keep their own copy of the state`;
-    }
+    if (a === b) continue;
+    out.push({
+      from: a + 1,
+      to: b,
+      reason: `variable ${describe(model, t)} keeps state between runs and is used by ops on both sides of the cut (op ${a} and op ${b}): the two parts would each keep their own copy of the state`,
+    });
   }
-  // Only head outputs that the tail reads travel between the parts; model inputs are fed by the caller.
-  const bad = boundary.find((b) => b.source === 'head' && b.toTail && UNTRANSFERABLE.has(b.type));
-  if (bad === undefined) return undefined;
-  return `${describe(model, bad.tensor)} of type ${tensorTypeName(bad.type)} would cross the cut, and such a tensor cannot be passed from one model to another`;
+  // Only head outputs that the tail reads travel between the parts (cuts producedAt+1..lastUse); model inputs
+  // are fed by the caller.
+  graph.tensors.forEach((tensor, t) => {
+    const produced = s.producedAt[t]!;
+    if (s.constness[t] !== 0 || produced < 0 || !UNTRANSFERABLE.has(tensor.type)) return;
+    if (s.lastUse[t]! <= produced) return;
+    out.push({
+      from: produced + 1,
+      to: s.lastUse[t]!,
+      reason: `${describe(model, t)} of type ${tensorTypeName(tensor.type)} would cross the cut, and such a tensor cannot be passed from one model to another`,
+    });
+  });
+  return out;
+}
+
+/** Which cuts of a model can be used: see {@link cutUsability}. */
+export interface CutUsability {
+  /** Why no cut between the ends can be used (the model as a whole cannot be split), or undefined. */
+  whole: string | undefined;
+  /** Why cut k cannot be used, or undefined when it can; always undefined for the ends k = 0 and k = n. */
+  reason(k: number): string | undefined;
 }
 
 /**
- * Why cut k cannot be used, or undefined when it can (the `reason` of `cutPoints(model)[k]`). Internal: the
- * splitter's check; k must already be a valid cut.
+ * Which cuts of a model can be used (the `usable` / `reason` of {@link cutPoints}). The ends are always usable:
+ * k = 0 runs the whole model on the CPU side and k = n on the Edge TPU side, nothing is split. A cut between
+ * them cannot be used when the model as a whole cannot be split (several subgraphs, a constant output, data the
+ * writer cannot keep), when a variable tensor is used on both sides, or when a tensor that cannot travel between
+ * interpreters would cross. Internal: one rule for {@link cutPoints} and the splitter.
  */
-export function cutBlocker(model: TfliteModel, k: number): string | undefined {
-  const s = scheduleOf(model);
-  return (
-    modelSplitBlocker(model, s) ?? cutOnlyBlocker(model, variableSpans(model, s), k, boundaryAt(model, k))
-  );
+export function cutUsability(model: TfliteModel, s: Schedule = scheduleOf(model)): CutUsability {
+  const whole = modelSplitBlocker(model, s);
+  const blockers = whole === undefined ? cutBlockers(model, s) : [];
+  return {
+    whole,
+    reason: (k) =>
+      k === 0 || k === s.n ? undefined : (whole ?? blockers.find((b) => b.from <= k && k <= b.to)?.reason),
+  };
 }
 
 /**
@@ -250,8 +274,7 @@ export function cutPoints(model: TfliteModel): CutPoint[] {
   }
   for (let k = n - 1; k >= 0; k--) suffixWeight[k] = suffixWeight[k + 1]! + endsAt[k]!;
 
-  const whole = modelSplitBlocker(model, s);
-  const spans = variableSpans(model, s);
+  const usability = cutUsability(model, s);
   const cuts: CutPoint[] = [];
   for (let k = 0; k <= n; k++) {
     const boundary = boundaries[k]!;
@@ -261,7 +284,7 @@ export function cutPoints(model: TfliteModel): CutPoint[] {
       bytes += b.bytes;
       if (b.source === 'head') transferBytes += b.bytes;
     }
-    const reason = whole ?? cutOnlyBlocker(model, spans, k, boundary);
+    const reason = usability.reason(k);
     cuts.push({
       k,
       boundary,

@@ -218,6 +218,20 @@ describe('rewriteToInt8 on a uint8 network covering every rule', () => {
   });
 });
 
+describe('rewriteToInt8 verifies what it builds', () => {
+  it('refuses to hand on a rewrite the verifier refuses (here: a stride of 0 it carried over)', () => {
+    const model = coral('mobilenet_v1_0.25_128_quant.tflite');
+    const conv = model.subgraphs[0]!.operators.find((op) => op.builtinOptions?.name === 'Conv2DOptions')!;
+    conv.builtinOptions = { ...conv.builtinOptions!, fields: { ...conv.builtinOptions!.fields, strideH: 0 } };
+    expect(() => rewriteToInt8(model)).toThrow(
+      expect.objectContaining({
+        code: 'SWAPLESS_INVALID_MODEL',
+        details: expect.objectContaining({ rule: 'op-options' }),
+      }),
+    );
+  });
+});
+
 describe('rewriteToInt8 shares converted weights', () => {
   it('converts a filter read by two convs once, in place', () => {
     const g = new Uint8Graph();

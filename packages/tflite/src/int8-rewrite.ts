@@ -22,10 +22,11 @@
  * inserted QUANTIZE ops are compute ops of their own).
  */
 import { expected, InvalidArgumentError } from '@swapless/core';
-import { analyzeModel } from './analysis.js';
+import { analyzeModel, elementCount, hasBufferData } from './analysis.js';
 import type { ModelBuffer, Operator, Quantization, Tensor, TfliteModel } from './model.js';
 import { TensorType } from './model.js';
 import { builtinOperatorName, BuiltinOperator as OP } from './ops.js';
+import { verifyModel } from './verify.js';
 
 /** How an op input is treated: a shifted activation, conv/FC weights, their int32 bias, or left alone. */
 type Role = 'act' | 'filter' | 'bias' | 'other';
@@ -150,15 +151,6 @@ function sameQuantization(a: Tensor, b: Tensor): boolean {
   );
 }
 
-function isConstant(model: TfliteModel, t: Tensor): boolean {
-  const buffer = t.buffer === 0 ? undefined : model.buffers[t.buffer];
-  return buffer?.data !== undefined && buffer.data.length > 0;
-}
-
-function elementCount(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
-}
-
 function roleOf(rule: OpRule, slot: number): Role {
   return rule.inputs === 'act*' ? 'act' : (rule.inputs[slot] ?? 'other');
 }
@@ -186,7 +178,7 @@ function refusal(
   const out = tensors[op.outputs[0]!]!;
   if (out.type !== TensorType.UINT8 || !isPerTensor(out.quantization))
     return 'the output is not per-tensor uint8';
-  if (out.isVariable || isConstant(model, out)) return 'the output is a variable or constant tensor';
+  if (out.isVariable || hasBufferData(model, out)) return 'the output is a variable or constant tensor';
   const fields = op.builtinOptions?.fields ?? {};
   if (typeof fields.weightsFormat === 'number' && fields.weightsFormat !== 0)
     return 'shuffled weights format';
@@ -203,7 +195,7 @@ function refusal(
       continue;
     }
     if (role === 'bias') {
-      if (tensor.type !== TensorType.INT32 || !isConstant(model, tensor))
+      if (tensor.type !== TensorType.INT32 || !hasBufferData(model, tensor))
         return 'the bias is not constant int32';
       if (elementCount(tensor.shape) !== channels) return 'the bias does not have one value per channel';
       continue;
@@ -212,7 +204,7 @@ function refusal(
       return `input ${slot} is not per-tensor uint8`;
     }
     if (role === 'filter') {
-      if (!isConstant(model, tensor)) return 'the weights are not constant';
+      if (!hasBufferData(model, tensor)) return 'the weights are not constant';
       const axis = rule.axis ?? 'tensor';
       if (axis !== 'tensor' && tensor.shape.length !== 4) return 'the weights are not 4-D';
       if (axis === 'tensor' && tensor.shape.length !== 2) return 'the weights are not 2-D';
@@ -513,7 +505,7 @@ class Rewriter {
     const known = this.#int8.get(t);
     if (known !== undefined) return known;
     const tensor = this.#model.subgraphs[0]!.tensors[t]!;
-    if (isConstant(this.#model, tensor)) {
+    if (hasBufferData(this.#model, tensor)) {
       const rewrite = this.#rewrite;
       const inPlace = this.#onlyReadBy(t, (o, slot) => rewrite.has(o) && this.#roleAt(o, slot) === 'act');
       return this.#constant(t, 'act', inPlace, (original) => {
@@ -736,11 +728,21 @@ class Rewriter {
  * Rewrites the uint8-quantized compute of subgraph 0 as int8 (see the module comment for the rules); the
  * model's inputs and outputs stay exactly as they were. A model without uint8 compute comes back as it is
  * (the same object) with an empty report. The input model is never modified.
+ *
+ * A rewritten model has passed {@link verifyModel} (a few milliseconds): what goes to TFLite in place of a
+ * verified file is verified too.
+ *
+ * @throws InvalidModelError when the rewritten model fails verification (the message names the rule and the
+ *   tensor or op); callers that have the original can run that instead.
  */
 export function rewriteToInt8(model: TfliteModel): Int8RewriteResult {
   checkModel(model, 'rewriteToInt8(model)');
   const plan = planInt8Rewrite(model);
-  if (plan.rewrite.length > 0) return new Rewriter(model, plan).run();
+  if (plan.rewrite.length > 0) {
+    const result = new Rewriter(model, plan).run();
+    verifyModel(result.model);
+    return result;
+  }
   return {
     model,
     report: {

@@ -47,7 +47,7 @@ export interface OptionsTableSpec {
 
 /**
  * Every member of the BuiltinOptions union in declaration order: the union type id of a name is its index + 1
- * (0 is NONE). Checked against FACTS.md's ids in options.test.ts.
+ * (0 is NONE). Checked against the schema's ids in options.test.ts.
  */
 const UNION_MEMBERS = [
   'Conv2DOptions',

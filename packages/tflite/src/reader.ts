@@ -31,7 +31,6 @@ import type {
 } from './model.js';
 import { getOptionsSpec, type OptionsTableSpec } from './options.js';
 import { type VerifyOptions, verifyModel } from './verify.js';
-import { readSparsity } from './verify-sparsity.js';
 
 /** Options of {@link readModel}. Defaults suit any real model; lower them to bound work on hostile input. */
 export interface ReadModelOptions extends VerifyOptions {
@@ -161,8 +160,7 @@ function read(bytes: Uint8Array, options: ReadModelOptions, tracer: Tracer | und
     tracer,
   );
   const model = new ModelReader(r, options.maxRank ?? 64).read();
-  if (tracer === undefined && options.verifySemantics !== false)
-    verifyModel(model, options, readSparsity(bytes, model));
+  if (tracer === undefined && options.verifySemantics !== false) verifyModel(model, options);
   return model;
 }
 
@@ -233,7 +231,8 @@ class ModelReader {
   private operatorCode(t: Table, model: TfliteModel): OperatorCode {
     const deprecated = t.int8(0, 'deprecated_builtin_code', 0);
     const builtin = t.int32(3, 'builtin_code', 0);
-    // TFLite 2.9 reads the larger of the two: old files only set the byte, new files set both (FACTS.md).
+    // TFLite reads the larger of the two (schema_utils.cc, GetBuiltinCode): old files only set the byte, new
+    // files set both.
     const builtinCode = Math.max(deprecated, builtin);
     if (builtinCode < 0) this.invalid('a builtin code ≥ 0', t.path, builtinCode, t.pos);
     const code: OperatorCode = { builtinCode, version: t.int32(2, 'version', 1) };

@@ -8,9 +8,9 @@ import { buildTestNet, GraphBuilder } from './builder.js';
 import { cutPoints } from './cuts.js';
 import type { TfliteModel } from './model.js';
 import { readModel } from './reader.js';
-import { loadReal, realModel } from './real-models.test-util.js';
 import { splitBytes } from './split.js';
 import { makeInputs, type RunSettings, rawBytes, runByName, runChained } from './split.test-util.js';
+import { loadRealModel, realModel } from './testing/real-models.js';
 import { writeModel } from './writer.js';
 
 const require = createRequire(import.meta.url);
@@ -137,15 +137,15 @@ describe('split generated int8 models at every cut point', () => {
 
 describe('split sparse, signatured and stateful real models at every usable cut', () => {
   const cases: [string, number][] = [
-    ['face_detection/face_detection_full_range_sparse.tflite', 161],
-    ['coral/movenet_single_pose_lightning_ptq.tflite', 158],
-    ['coral/keras_lstm_mnist_ptq.tflite', 7],
+    ['mediapipe/face_detection_full_range_sparse', 161],
+    ['coral/movenet_single_pose_lightning_ptq', 158],
+    ['coral/keras_lstm_mnist_ptq', 7],
   ];
   for (const [name, count] of cases) {
     const real = realModel(name);
     for (const xnnpack of real.xnnpack ? [false, true] : [false]) {
       it(`${name}: every cut is usable, loads and chains bit-exactly with XNNPACK ${xnnpack ? 'on' : 'off'}`, () => {
-        const bytes = loadReal(real);
+        const bytes = loadRealModel(real);
         const cuts = cutPoints(readModel(bytes));
         expect(cuts).toHaveLength(count);
         expect(cuts.filter((c) => !c.usable)).toEqual([]);
@@ -159,14 +159,14 @@ describe('split sparse, signatured and stateful real models at every usable cut'
   }
 
   it('keeps the signature key and reduced-precision metadata in the parts TFLite loads', () => {
-    const movenet = loadReal(realModel('coral/movenet_single_pose_lightning_ptq.tflite'));
+    const movenet = loadRealModel(realModel('coral/movenet_single_pose_lightning_ptq'));
     const { head, tail } = splitBytes(movenet, 40);
     for (const part of [head!, tail!]) {
       const m = readModel(part);
       expect(m.signatureDefs!.map((s) => s.signatureKey)).toEqual(['serving_default']);
       expect(m.signatureDefs![0]!.inputs.map((i) => i.tensorIndex)).toEqual(m.subgraphs[0]!.inputs);
     }
-    const hands = loadReal(realModel('hands/hand_landmark_lite.tflite'));
+    const hands = loadRealModel(realModel('mediapipe/hand_landmark_lite'));
     const parts = splitBytes(hands, 30);
     expect(readModel(parts.tail!).metadata!.map((md) => md.name)).toEqual([
       'min_runtime_version',

@@ -136,7 +136,10 @@ describe('splitModel', () => {
     );
     const marked = linearInt8();
     marked.subgraphs[0]!.tensors[0]!.unsupported = ['model.subgraphs[0].tensors[0]: unknown field id(s) 10'];
-    expect(() => splitModel(marked, 0)).toThrow(UnsupportedModelError);
+    expect(() => splitModel(marked, 1)).toThrow(UnsupportedModelError);
+    // The ends split nothing: the model itself is the one side, whatever it holds.
+    expect(splitModel(marked, 0).tail).toBe(marked);
+    expect(splitModel(marked, 4).head).toBe(marked);
   });
 
   it('gives each part the signature of the original, renamed for its own inputs and outputs', () => {
@@ -244,18 +247,55 @@ describe('splitModel', () => {
     expect(two.tail!.subgraphs[0]!.tensors.map((t) => t.name)).toEqual(['w16', 'w32', 'b2', 'c', 'out']);
   });
 
-  it('returns a null side at k = 0 and k = n', () => {
+  it('returns a null side and the model itself at k = 0 and k = n', () => {
     const model = residual();
     const none = splitModel(model, 0);
     expect(none.head).toBeNull();
-    expectSelfContained(none.tail!);
-    expect(none.boundary.tensors.map((b) => [b.name, b.source])).toEqual([['input', 'input']]);
+    expect(none.tail).toBe(model);
+    expect(none.boundary.tensors.map((b) => [b.name, b.source, b.tailInput])).toEqual([
+      ['input', 'input', 0],
+    ]);
     expect(none.boundary.tailInputs).toEqual([{ from: 'input', index: 0, name: 'input' }]);
+    expect(none.boundary.outputs).toEqual([{ part: 'tail', index: 0, name: 'z' }]);
     const all = splitModel(model, 3);
     expect(all.tail).toBeNull();
-    expectSelfContained(all.head!);
-    expect(tensorNames(all.head, 'outputs')).toEqual(['z']);
+    expect(all.head).toBe(model);
+    expect(all.boundary.headInputs).toEqual([0]);
+    expect(all.boundary.tensors.map((b) => [b.name, b.source, b.headOutput])).toEqual([['z', 'head', 0]]);
     expect(all.boundary.outputs).toEqual([{ part: 'head', index: 0, name: 'z' }]);
+  });
+
+  it('splits nothing at the ends of a model no inner cut of which can be used (several subgraphs)', () => {
+    const model = earlyOutput();
+    const twoGraphs: TfliteModel = { ...model, subgraphs: [model.subgraphs[0]!, model.subgraphs[0]!] };
+    const n = scheduleOf(twoGraphs).n;
+    expect(() => splitModel(twoGraphs, 1)).toThrow(UnsupportedModelError);
+    const none = splitModel(twoGraphs, 0);
+    expect(none.tail).toBe(twoGraphs);
+    // The model's own outputs, in order, the one produced early included.
+    expect(none.boundary.outputs.map((o) => [o.part, o.index])).toEqual([
+      ['tail', 0],
+      ['tail', 1],
+      ['tail', 2],
+    ]);
+    expect(
+      chainParts(
+        none.boundary,
+        ['x'],
+        () => expect.unreachable(),
+        () => ['a', 'b', 'c'],
+      ),
+    ).toEqual(['a', 'b', 'c']);
+    const all = splitModel(twoGraphs, n);
+    expect(all.head).toBe(twoGraphs);
+    expect(
+      chainParts(
+        all.boundary,
+        ['x'],
+        () => ['a', 'b', 'c'],
+        () => expect.unreachable(),
+      ),
+    ).toEqual(['a', 'b', 'c']);
   });
 
   it('chains parts by the boundary: head on its inputs, tail on head outputs and model inputs', () => {

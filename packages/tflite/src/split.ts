@@ -4,14 +4,7 @@
  */
 import { expected, InvalidCutError, UnsupportedModelError } from '@swapless/core';
 import { collectAttached, scheduleOf } from './analysis.js';
-import {
-  type BoundaryTensor,
-  boundaryAt,
-  checkCut,
-  cutBlocker,
-  cutPoints,
-  modelSplitBlocker,
-} from './cuts.js';
+import { type BoundaryTensor, boundaryAt, checkCut, cutUsability } from './cuts.js';
 import type {
   Metadata,
   ModelBuffer,
@@ -234,6 +227,36 @@ function ranges(ks: readonly number[]): string {
 }
 
 /**
+ * The split at an end, k = 0 or k = n: nothing is split, the model itself is the one side (the same object, so a
+ * caller holding its bytes serves those, exactly as given) and its inputs and outputs are the model's, in order.
+ */
+function endSplit(model: TfliteModel, k: number, n: number): SplitResult {
+  const graph = model.subgraphs[0]!;
+  const side = k === 0 ? 'tail' : 'head';
+  const tensors = boundaryAt(model, k) as SplitBoundaryTensor[];
+  for (const b of tensors) {
+    if (side === 'tail' && b.toTail) b.tailInput = graph.inputs.indexOf(b.tensor);
+    if (side === 'head' && b.source === 'head') b.headOutput = graph.outputs.indexOf(b.tensor);
+  }
+  const name = (t: number) => graph.tensors[t]!.name;
+  return {
+    head: side === 'head' ? model : null,
+    tail: side === 'tail' ? model : null,
+    boundary: {
+      k,
+      n,
+      tensors,
+      outputs: graph.outputs.map((t, index) => ({ part: side, index, name: name(t) })),
+      tailInputs:
+        side === 'tail'
+          ? graph.inputs.map((t, index) => ({ from: 'input' as const, index, name: name(t) }))
+          : [],
+      headInputs: side === 'head' ? graph.inputs.map((_, i) => i) : [],
+    },
+  };
+}
+
+/**
  * Splits subgraph 0 at cut k (0..n on the op order of docs/splitting.md): the head runs ops [0,k) and the tail
  * ops [k,n), each with only the tensors, buffers and opcodes it uses, options kept verbatim. Head inputs are
  * the model inputs it consumes, head outputs the boundary tensors it produces (including model outputs it
@@ -241,25 +264,30 @@ function ranges(ks: readonly number[]): string {
  * the model outputs it produces. Each part gets the original's signature defs rebuilt for its own inputs and
  * outputs, and the metadata entries that stay true of a part (docs/splitting.md).
  *
+ * The ends split nothing, so they work for every model (several subgraphs included): at k = 0 the tail, and at
+ * k = n the head, is `model` itself — the same object, never a copy — with the model's own inputs and outputs
+ * in order; the other side is null. Serialise such a side by reusing the bytes `model` was read from.
+ *
  * @throws InvalidCutError when k is not an integer in 0..n, or when cut k is unusable (a variable tensor used on
  *   both sides, a tensor that cannot travel between models): the message gives the reason and the usable cuts.
- * @throws UnsupportedModelError when no cut of the model can be used (several subgraphs, a constant output,
+ * @throws UnsupportedModelError when no cut between the ends can be used (several subgraphs, a constant output,
  *   data the writer cannot keep), with the reason.
  */
 export function splitModel(model: TfliteModel, k: number): SplitResult {
   const s = scheduleOf(model);
   checkCut(k, s.n, `a model of ${s.n} ops`);
-  const whole = modelSplitBlocker(model, s);
-  if (whole !== undefined) {
-    throw new UnsupportedModelError(`This model cannot be split: ${whole}`, {
-      details: { k, reason: whole },
+  if (k === 0 || k === s.n) return endSplit(model, k, s.n);
+  const usability = cutUsability(model, s);
+  if (usability.whole !== undefined) {
+    throw new UnsupportedModelError(`This model cannot be split: ${usability.whole}`, {
+      details: { k, reason: usability.whole },
     });
   }
-  const blocker = cutBlocker(model, k);
+  const blocker = usability.reason(k);
   if (blocker !== undefined) {
-    const usable = cutPoints(model)
-      .filter((c) => c.usable)
-      .map((c) => c.k);
+    const usable = Array.from({ length: s.n + 1 }, (_, j) => j).filter(
+      (j) => usability.reason(j) === undefined,
+    );
     throw new InvalidCutError(
       `${expected('a usable cut point', `a model of ${s.n} ops`, k)}: ${blocker} (usable cuts: ${ranges(usable)})`,
       { details: { k, n: s.n, reason: blocker, usable } },
@@ -297,8 +325,8 @@ export function splitModel(model: TfliteModel, k: number): SplitResult {
     return { part: 'tail', index: tailOutputs.indexOf(t), name };
   });
 
-  const head = k === 0 ? null : extractPart(model, opsOf(model, 0, k), headInputs, headOutputs);
-  const tail = k === s.n ? null : extractPart(model, opsOf(model, k, s.n), tailInputs, tailOutputs);
+  const head = extractPart(model, opsOf(model, 0, k), headInputs, headOutputs);
+  const tail = extractPart(model, opsOf(model, k, s.n), tailInputs, tailOutputs);
   return {
     head,
     tail,
@@ -336,12 +364,14 @@ export function chainParts<T>(
   );
 }
 
-/** Reads a .tflite file, splits it at cut k ({@link splitModel}) and writes both parts. */
+/**
+ * Reads a .tflite file, splits it at cut k ({@link splitModel}) and writes both parts; at an end (k = 0 or
+ * k = n) the side that holds the whole model is `bytes` itself, not a rewrite.
+ */
 export function splitBytes(bytes: Uint8Array, k: number): SplitBytesResult {
-  const { head, tail, boundary } = splitModel(readModel(bytes), k);
-  return {
-    head: head === null ? null : writeModel(head),
-    tail: tail === null ? null : writeModel(tail),
-    boundary,
-  };
+  const model = readModel(bytes);
+  const { head, tail, boundary } = splitModel(model, k);
+  const write = (part: TfliteModel | null) =>
+    part === null ? null : part === model ? bytes : writeModel(part);
+  return { head: write(head), tail: write(tail), boundary };
 }

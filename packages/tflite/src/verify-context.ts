@@ -4,6 +4,7 @@
  * says what was expected, for which op and tensor, and what the file holds, with a stable `details.rule`.
  */
 import { InvalidModelError } from '@swapless/core';
+import { hasBufferData } from './analysis.js';
 import type { BuiltinOptions, Operator, SubGraph, Tensor, TfliteModel } from './model.js';
 import { tensorTypeName } from './model.js';
 
@@ -48,11 +49,6 @@ function showName(name: string): string {
   return name.length > 48 ? `"${name.slice(0, 45)}…"` : JSON.stringify(name);
 }
 
-/** Is this tensor backed by data in the file? */
-export function isConstant(model: TfliteModel, tensor: Tensor): boolean {
-  return tensor.buffer !== 0 && (model.buffers[tensor.buffer]?.data?.length ?? 0) > 0;
-}
-
 /** Throws the verifier's error: "Expected WHAT for WHERE but received RECEIVED". */
 export function fail(
   rule: VerifyRule,
@@ -94,7 +90,7 @@ export class OpContext {
 
   private view(index: number, role: string): TensorView {
     const tensor = this.subgraph.tensors[index]!;
-    const data = isConstant(this.model, tensor) ? this.model.buffers[tensor.buffer]!.data : undefined;
+    const data = hasBufferData(this.model, tensor) ? this.model.buffers[tensor.buffer]!.data : undefined;
     const opLabel = this.label;
     return {
       index,

@@ -3,90 +3,10 @@
  * it) walks a tensor's SparsityParameters without checking them: a traversal order that is not a permutation,
  * dimension metadata of the wrong count, segments that do not grow, or indices beyond a dimension make it read
  * and write out of bounds, and a garbage dense size makes it loop for minutes. Fuzzing MediaPipe's sparse face
- * detector found each of these; this module decodes the parameters of a file `readModel` has already verified
- * and checks that they describe exactly the tensor's shape and the values its buffer holds.
+ * detector found each of these; this module checks that a tensor's parameters (`tensor.sparsity`, decoded by the
+ * reader) describe exactly the tensor's shape and the values its buffer holds.
  */
-import { FlatBufferReader, type Table } from './flatbuffer-read.js';
-import type { Tensor, TfliteModel } from './model.js';
-
-/** One DimensionMetadata: DENSE (format 0) with a size, or SPARSE_CSR (format 1) with segments and indices. */
-export interface SparseDimension {
-  format: number;
-  denseSize: number;
-  segments: Int32Array;
-  indices: Int32Array;
-}
-
-/** A tensor's SparsityParameters, decoded. */
-export interface SparsitySpec {
-  traversalOrder: number[];
-  blockMap: number[];
-  dimMetadata: SparseDimension[];
-}
-
-/** Sparse tensors by `subgraph:tensor`. */
-export type SparsityLookup = ReadonlyMap<string, SparsitySpec>;
-
-/** The key of a tensor in a {@link SparsityLookup}. */
-export const sparseKey = (subgraph: number, tensor: number) => `${subgraph}:${tensor}`;
-
-/** Does the model have a sparse tensor? (Marked by the reader, or carried as a `sparsity` field.) */
-function hasSparse(model: TfliteModel): boolean {
-  return model.subgraphs.some((sg) =>
-    sg.tensors.some(
-      (t: Tensor & { sparsity?: unknown }) =>
-        t.sparsity !== undefined || t.unsupported?.some((r) => r.includes('SparsityParameters')) === true,
-    ),
-  );
-}
-
-/** Index vector of a DimensionMetadata union (Int32Vector 1, Uint16Vector 2, Uint8Vector 3), empty when absent. */
-function indexVector(r: FlatBufferReader, dm: Table, typeId: number, id: number, name: string): Int32Array {
-  const type = dm.uint8(typeId, `${name}_type`, 0);
-  const v = dm.child(id, name);
-  const at = v === undefined || type === 0 ? 0 : v.target(0, 'values');
-  if (at === 0) return new Int32Array(0);
-  const size = type === 1 ? 4 : type === 2 ? 2 : 1;
-  const n = r.vectorLength(at, size, `${v!.path}.values`);
-  const out = new Int32Array(n);
-  // Plain loops: these vectors hold one entry per stored value, thousands per tensor.
-  if (size === 4) for (let i = 0; i < n; i++) out[i] = r.i32(at + 4 + 4 * i);
-  else if (size === 2) for (let i = 0; i < n; i++) out[i] = r.u16(at + 4 + 2 * i);
-  else out.set(r.bytes.subarray(at + 4, at + 4 + n));
-  return out;
-}
-
-/**
- * Decodes the SparsityParameters of every sparse tensor of `bytes`, a file `readModel` accepted as `model`;
- * undefined when the model has none (the common case costs one scan of the tensors, no decoding).
- */
-export function readSparsity(bytes: Uint8Array, model: TfliteModel): SparsityLookup | undefined {
-  if (!hasSparse(model)) return undefined;
-  const r = new FlatBufferReader(bytes, {
-    maxTables: 1_000_000,
-    maxElements: 8 * bytes.length + 1_000_000,
-    maxDepth: 16,
-  });
-  const out = new Map<string, SparsitySpec>();
-  const root = r.table(r.deref(0, 'root offset'), 'model', 0);
-  (root.tables(2, 'subgraphs') ?? []).forEach((sg, s) => {
-    (sg.tables(0, 'tensors') ?? []).forEach((t, i) => {
-      const sp = t.child(6, 'sparsity');
-      if (sp === undefined) return;
-      out.set(sparseKey(s, i), {
-        traversalOrder: sp.int32s(0, 'traversal_order') ?? [],
-        blockMap: sp.int32s(1, 'block_map') ?? [],
-        dimMetadata: (sp.tables(2, 'dim_metadata') ?? []).map((dm) => ({
-          format: dm.int8(0, 'format', 0),
-          denseSize: dm.int32(1, 'dense_size', 0),
-          segments: indexVector(r, dm, 2, 3, 'array_segments'),
-          indices: indexVector(r, dm, 4, 5, 'array_indices'),
-        })),
-      });
-    });
-  });
-  return out;
-}
+import type { SparsityParameters } from './model.js';
 
 /** Is `list` a permutation of [from, from + list.length)? */
 function isPermutation(list: readonly number[], from: number): boolean {
@@ -96,18 +16,23 @@ function isPermutation(list: readonly number[], from: number): boolean {
   );
 }
 
+/** An absent list or index vector, checked as an empty one. */
+const NONE: readonly number[] = [];
+
 /**
  * Checks that `spec` describes a tensor of `shape` whose buffer holds `values` elements, the way TFLite's
- * sparse-to-dense converter walks it. Returns undefined when it does, else [what was expected, what the file
- * holds] for the caller's error.
+ * sparse-to-dense converter walks it. Absent lists and index vectors count as empty. Returns undefined when it
+ * does, else [what was expected, what the file holds] for the caller's error.
  */
 export function checkSparsity(
-  spec: SparsitySpec,
+  spec: SparsityParameters,
   shape: readonly number[],
   values: number,
 ): [string, string] | undefined {
   const rank = shape.length;
-  const { traversalOrder: order, blockMap, dimMetadata: dims } = spec;
+  const order = spec.traversalOrder ?? NONE;
+  const blockMap = spec.blockMap ?? NONE;
+  const dims = spec.dimMetadata ?? [];
   const n = rank + blockMap.length;
   if (order.length !== n || dims.length !== n) {
     return [
@@ -149,7 +74,8 @@ export function checkSparsity(
     }
     if (dm.format !== 1)
       return [`format DENSE (0) or SPARSE_CSR (1) at traversal level ${level}`, `${dm.format}`];
-    const { segments, indices } = dm;
+    const segments = dm.arraySegments?.values ?? NONE;
+    const indices = dm.arrayIndices?.values ?? NONE;
     if (segments.length !== count + 1 || segments[0] !== 0 || segments[count] !== indices.length) {
       return [
         `${count + 1} segments from 0 to ${indices.length} at traversal level ${level}`,

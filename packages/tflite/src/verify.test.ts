@@ -3,13 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { buildTestNet, tinyModel } from './builder.js';
 import { cutPoints } from './cuts.js';
 import { branches, dequantizeFeedingConv, earlyOutput, linearInt8, residual } from './fixtures.test-util.js';
+import type { SparsityParameters } from './model.js';
 import { TensorType, type TfliteModel } from './model.js';
 import { readModel } from './reader.js';
 import { splitModel } from './split.js';
 import { coralModels, hostileModels, loadRealModel, mediapipeModels } from './testing/real-models.js';
 import type { VerifyRule } from './verify.js';
 import { verifyModel } from './verify.js';
-import { checkSparsity, readSparsity, type SparsitySpec, sparseKey } from './verify-sparsity.js';
+import { checkSparsity } from './verify-sparsity.js';
 import { writeModel } from './writer.js';
 
 /** Runs `fn` and returns what it threw. */
@@ -318,57 +319,58 @@ describe('sparse tensors', () => {
     mediapipeModels().find((m) => m.name.endsWith('face_detection_full_range_sparse'))!,
   );
   const model = readModel(bytes);
-  const lookup = readSparsity(bytes, model)!;
-  const [key, spec] = [...lookup.entries()][0]!;
-  const [s, i] = key.split(':').map(Number) as [number, number];
-  const tensor = model.subgraphs[s]!.tensors[i]!;
-  const values = model.buffers[tensor.buffer]!.data!.length / 2; // FLOAT16
-  const edit = (change: (spec: SparsitySpec) => void) => {
+  const sparse = model.subgraphs.flatMap((sg, s) =>
+    sg.tensors.flatMap((t, i) => (t.sparsity === undefined ? [] : [{ s, i, t }])),
+  );
+  const { s, i, t: tensor } = sparse[0]!;
+  const spec = tensor.sparsity!;
+  const valuesOf = (t: typeof tensor) => model.buffers[t.buffer]!.data!.length / 2; // FLOAT16
+  const values = valuesOf(tensor);
+  const edit = (change: (spec: SparsityParameters) => void) => {
     const copy = structuredClone(spec);
     change(copy);
     return checkSparsity(copy, tensor.shape, values);
   };
 
-  it("decodes MediaPipe's sparse face detector, and its parameters describe each tensor exactly", () => {
-    expect(lookup.size).toBeGreaterThan(40);
-    expect(
-      readSparsity(loadRealModel(coralModels()[0]!), readModel(loadRealModel(coralModels()[0]!))),
-    ).toBeUndefined();
-    for (const [k, sp] of lookup) {
-      const [sg, t] = k.split(':').map(Number) as [number, number];
-      const tt = model.subgraphs[sg]!.tensors[t]!;
-      expect(checkSparsity(sp, tt.shape, model.buffers[tt.buffer]!.data!.length / 2), k).toBeUndefined();
+  it("reads MediaPipe's sparse face detector, and its parameters describe each tensor exactly", () => {
+    expect(sparse.length).toBeGreaterThan(40);
+    for (const { s: sg, i: t, t: tt } of sparse) {
+      expect(checkSparsity(tt.sparsity!, tt.shape, valuesOf(tt)), `${sg}:${t}`).toBeUndefined();
     }
   });
 
   it('refuses parameters that would send the sparse-to-dense converter out of bounds', () => {
-    expect(edit((x) => x.traversalOrder.push(4))?.[0]).toMatch(/4 traversal dimensions/);
-    expect(edit((x) => (x.traversalOrder[0] = 3))?.[0]).toMatch(/permutes the dimensions/);
-    expect(edit((x) => (x.dimMetadata[0]!.denseSize = 1 << 30))?.[0]).toMatch(
+    expect(edit((x) => x.traversalOrder!.push(4))?.[0]).toMatch(/4 traversal dimensions/);
+    expect(edit((x) => (x.traversalOrder![0] = 3))?.[0]).toMatch(/permutes the dimensions/);
+    expect(edit((x) => (x.dimMetadata![0]!.denseSize = 1 << 30))?.[0]).toMatch(
       /dense size \d+ for traversal level 0/,
     );
-    const sparse = spec.dimMetadata.findIndex((d) => d.format === 1);
-    expect(edit((x) => (x.dimMetadata[sparse]!.indices[0] = 1000))?.[0]).toMatch(/indices in \[0, \d+\)/);
-    expect(edit((x) => (x.dimMetadata[sparse]!.segments[1] = -1))?.[0]).toMatch(/non-decreasing segments/);
-    expect(
-      edit((x) => {
-        x.dimMetadata[sparse]!.segments = x.dimMetadata[sparse]!.segments.slice(0, -1);
-      })?.[0],
-    ).toMatch(/segments from 0 to/);
-    expect(edit((x) => (x.dimMetadata[sparse]!.format = 7))?.[0]).toMatch(/DENSE \(0\) or SPARSE_CSR \(1\)/);
+    const csr = spec.dimMetadata!.findIndex((d) => d.format === 1);
+    expect(edit((x) => (x.dimMetadata![csr]!.arrayIndices!.values![0] = 1000))?.[0]).toMatch(
+      /indices in \[0, \d+\)/,
+    );
+    expect(edit((x) => (x.dimMetadata![csr]!.arraySegments!.values![1] = -1))?.[0]).toMatch(
+      /non-decreasing segments/,
+    );
+    expect(edit((x) => x.dimMetadata![csr]!.arraySegments!.values!.pop())?.[0]).toMatch(/segments from 0 to/);
+    // An absent index vector counts as an empty one.
+    expect(edit((x) => delete x.dimMetadata![csr]!.arrayIndices)?.[0]).toMatch(/segments from 0 to 0/);
+    expect(edit((x) => (x.dimMetadata![csr]!.format = 7))?.[0]).toMatch(/DENSE \(0\) or SPARSE_CSR \(1\)/);
     expect(checkSparsity(spec, tensor.shape, values + 1)?.[0]).toMatch(/stored values/);
   });
 
-  it('reports a bad sparse tensor as tensor-sparsity, naming the tensor', () => {
-    const broken = new Map(lookup);
-    const copy = structuredClone(spec);
-    copy.traversalOrder[1] = 0;
-    broken.set(sparseKey(s, i), copy);
-    const e = thrown(() => verifyModel(model, {}, broken)) as InvalidModelError;
+  it('reports a bad sparse tensor as tensor-sparsity, naming the tensor, from the model alone', () => {
+    const broken = structuredClone(model);
+    broken.subgraphs[s]!.tensors[i]!.sparsity!.traversalOrder![1] = 0;
+    const e = thrown(() => verifyModel(broken)) as InvalidModelError;
     expect(e).toBeInstanceOf(InvalidModelError);
     expect(e.details).toMatchObject({ rule: 'tensor-sparsity', subgraph: s, tensor: i });
     expect(e.message).toMatch(
       /^Expected a traversal order .* for tensor \d+ ".*" sparsity but received \[0,0,2,3\]$/,
+    );
+    // The same edit in the file: readModel refuses it.
+    expect(() => readModel(writeModel(broken))).toThrow(
+      expect.objectContaining({ details: expect.objectContaining({ rule: 'tensor-sparsity' }) }),
     );
   });
 });

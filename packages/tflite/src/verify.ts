@@ -21,13 +21,13 @@
  * to vetting (a child process loads and invokes the model first; docs/tflite-format.md lists what remains).
  */
 
-import { tensorBytes } from './analysis.js';
+import { hasBufferData, tensorBytes } from './analysis.js';
 import type { TfliteModel } from './model.js';
 import { tensorTypeName } from './model.js';
 import { builtinOperatorName, BuiltinOperator as OP } from './ops.js';
-import { fail, isConstant, OpContext, showShape } from './verify-context.js';
+import { fail, OpContext, showShape } from './verify-context.js';
 import { OP_RULES } from './verify-ops.js';
-import { checkSparsity, type SparsityLookup, sparseKey } from './verify-sparsity.js';
+import { checkSparsity } from './verify-sparsity.js';
 
 export type { VerifyRule } from './verify-context.js';
 
@@ -47,17 +47,11 @@ export const DEFAULT_MAX_TENSOR_BYTES = 2 ** 31 - 1;
  * Verifies the semantics of a structurally valid model (one that {@link readModel} built; it calls this by
  * default). Returns nothing; throws on the first problem.
  *
- * @param sparsity the decoded SparsityParameters of the model's sparse tensors (readModel passes them): without
- *   them sparse tensors get only the generic checks.
  * @throws InvalidModelError with `details.rule` (a {@link VerifyRule}), `details.subgraph` and, where they
  *   apply, `details.operator`, `details.op` and `details.tensor`. The message says what was expected where,
  *   and what the file holds.
  */
-export function verifyModel(
-  model: TfliteModel,
-  options: VerifyOptions = {},
-  sparsity?: SparsityLookup,
-): void {
+export function verifyModel(model: TfliteModel, options: VerifyOptions = {}): void {
   const maxBytes = options.maxTensorBytes ?? DEFAULT_MAX_TENSOR_BYTES;
   model.operatorCodes.forEach((c, i) => {
     // TFLite runs the builtin kernel of any code other than CUSTOM, whatever custom_code says: a custom op whose
@@ -94,7 +88,7 @@ export function verifyModel(
           },
         );
       }
-      const spec = sparsity?.get(sparseKey(s, i));
+      const spec = t.sparsity;
       if (spec !== undefined) {
         const data = model.buffers[t.buffer]?.data;
         const element = tensorBytes({ ...t, shape: [] });
@@ -124,7 +118,7 @@ export function verifyModel(
     const ready = new Uint8Array(sg.tensors.length);
     const produced = new Uint8Array(sg.tensors.length);
     sg.tensors.forEach((t, i) => {
-      if (t.isVariable || isConstant(model, t)) ready[i] = 1;
+      if (t.isVariable || hasBufferData(model, t)) ready[i] = 1;
     });
     for (const i of sg.inputs) ready[i] = 1;
     const inputSet = new Set(sg.inputs);
@@ -175,7 +169,7 @@ export function verifyModel(
       });
       op.outputs.forEach((index, i) => {
         const t = sg.tensors[index]!;
-        const problem = isConstant(model, t)
+        const problem = hasBufferData(model, t)
           ? 'a constant tensor'
           : inputSet.has(index)
             ? 'a model input'

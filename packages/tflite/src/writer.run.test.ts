@@ -3,15 +3,15 @@
 // @swapless/edgetpu with its native addon: if it is missing these tests fail, they never skip.
 import { describe, expect, it } from 'vitest';
 import { readModel } from './reader.js';
-import { loadReal, REAL_MODELS } from './real-models.test-util.js';
 import { makeInputs, rawBytes, runByName } from './split.test-util.js';
+import { loadRealModel, REAL_MODELS } from './testing/real-models.js';
 import { writeModel } from './writer.js';
 
 describe('rewritten real models run with identical outputs', () => {
   for (const real of REAL_MODELS.filter((r) => r.runs)) {
     for (const xnnpack of real.xnnpack ? [false, true] : [false]) {
       it(`${real.name}, XNNPACK ${xnnpack ? 'on' : 'off'}`, () => {
-        const bytes = loadReal(real);
+        const bytes = loadRealModel(real);
         const rewritten = writeModel(readModel(bytes));
         for (const seed of [1, 2]) {
           const inputs = makeInputs(bytes, seed);

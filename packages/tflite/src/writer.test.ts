@@ -5,8 +5,8 @@ import type { TfliteModel } from './model.js';
 import { BuiltinOperator } from './ops.js';
 import { BuiltinOptionsType } from './options.js';
 import { readModel } from './reader.js';
-import { loadReal, REAL_MODELS, realModel } from './real-models.test-util.js';
 import { loadFaceModel } from './testing/fixtures.js';
+import { loadRealModel, REAL_MODELS, realModel } from './testing/real-models.js';
 import { smallModel } from './testing/small-model.js';
 import { BUFFER_DATA_ALIGNMENT, writeModel } from './writer.js';
 
@@ -56,7 +56,7 @@ function catchError(fn: () => unknown): Error & { code?: string; details?: Recor
 describe('writeModel round trip', () => {
   for (const real of REAL_MODELS) {
     it(`read(write(read(x))) deep-equals read(x) for ${real.name}`, () => {
-      const original = readModel(loadReal(real));
+      const original = readModel(loadRealModel(real));
       const written = writeModel(original);
       expectSameModel(readModel(written), original);
       // Deterministic: the same model always gives the same bytes, and writing is a fixed point.
@@ -66,12 +66,12 @@ describe('writeModel round trip', () => {
   }
 
   it('keeps what the reader once marked: sparsity, the deprecated signature tag, metadata buffers', () => {
-    const sparse = readModel(loadReal(realModel('face_detection/face_detection_full_range_sparse.tflite')));
+    const sparse = readModel(loadRealModel(realModel('mediapipe/face_detection_full_range_sparse')));
     const back = readModel(writeModel(sparse));
     const sparseTensors = back.subgraphs[0]!.tensors.filter((t) => t.sparsity !== undefined);
     expect(sparseTensors).toHaveLength(46);
     expect(back.metadataBuffer).toEqual(sparse.metadataBuffer);
-    const movenet = readModel(loadReal(realModel('coral/movenet_single_pose_lightning_ptq.tflite')));
+    const movenet = readModel(loadRealModel(realModel('coral/movenet_single_pose_lightning_ptq')));
     expect(movenet.unsupported).toBeUndefined();
     const tag = movenet.signatureDefs![0]!.deprecatedTag;
     expect(tag).toBeDefined();
