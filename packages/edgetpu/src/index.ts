@@ -16,6 +16,7 @@ export {
   type TensorInfo,
   type Uint8Policy,
 } from './interpreter.js';
+export { seededInput, seededInputs, zeroInput } from './inputs.js';
 export { EDGETPU_LIB_ENV, type LoaderOptions, TFLITE_LIB_ENV } from './loader.js';
 export {
   type EdgeTpuDevice,
