@@ -15,6 +15,7 @@ import {
 import { createInterpreter, type TensorArray, type TensorInfo } from '@swapless/edgetpu';
 import { readModel } from '@swapless/tflite';
 import type { ProfileInput } from '@swapless/tpu-emulator';
+import { preparedPart } from './parts.js';
 import { EdgeTpuBackend, EmulatedBackend, type TpuBackend, type TpuRun } from './tpu.js';
 import type {
   CpuMode,
@@ -453,7 +454,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
       if (variant.tail !== null) {
         const count = choice.mode === 'mg1' ? 1 : choice.cores;
         const threads = choice.mode === 'mg1' ? choice.cores : 1;
-        const tail = variant.tail;
+        const tail = preparedPart(variant.tail);
         const loads = Array.from({ length: count }, async (_, i) => {
           const ex: Executor = {
             worker: this.#pool.acquire(),
