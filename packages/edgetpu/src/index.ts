@@ -20,6 +20,7 @@ export {
   type KernelsName,
   type TensorArray,
   type TensorInfo,
+  TYPED_ARRAYS,
   type Uint8Policy,
 } from './interpreter.js';
 export { seededInput, seededInputs, zeroInput } from './inputs.js';

@@ -4,22 +4,10 @@
  * inputs everywhere.
  */
 import { SeededRandom } from '@swapless/tflite';
-import type { TensorArray, TensorInfo } from './interpreter.js';
+import { type TensorArray, type TensorInfo, TYPED_ARRAYS } from './interpreter.js';
 
 type ArrayCtor = new (length: number) => TensorArray;
-
-const CTORS: Readonly<Record<string, ArrayCtor>> = {
-  Float32Array,
-  Float64Array,
-  Int8Array,
-  Uint8Array,
-  Int16Array,
-  Uint16Array,
-  Int32Array,
-  Uint32Array,
-  BigInt64Array,
-  BigUint64Array,
-} as unknown as Record<string, ArrayCtor>;
+const CTORS = TYPED_ARRAYS as unknown as Readonly<Record<string, ArrayCtor>>;
 
 /** Largest value given to integer tensors that are not 8-bit data (they are often indices, lengths or shapes). */
 const SMALL_MAX = 7;
