@@ -32,7 +32,11 @@ async function viaRun(main, file, args) {
 /** Loads, feeds zeros and invokes once with no verification at all. */
 function viaUnverified(edgetpu, file) {
   try {
-    const interpreter = edgetpu.createInterpreter(new Uint8Array(readFileSync(file)), { threads: 1 });
+    // verify: false — createInterpreter verifies by default, and this path measures what TFLite does unguarded.
+    const interpreter = edgetpu.createInterpreter(new Uint8Array(readFileSync(file)), {
+      threads: 1,
+      verify: false,
+    });
     try {
       interpreter.inputs.forEach((info, i) => {
         const Type = info.arrayType === null ? undefined : globalThis[info.arrayType];

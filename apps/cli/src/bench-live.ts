@@ -14,6 +14,7 @@ import {
 import type { TensorArray } from '@swapless/edgetpu';
 import { createRuntime } from '@swapless/runtime';
 import { SeededRandom } from '@swapless/tflite';
+import { inputsFor } from './inference.js';
 import type { PreparedTenant } from './workload-file.js';
 
 /** Result of one policy's live run (same shape as the simulated one where it overlaps). */
@@ -79,8 +80,6 @@ const stageMeans = (a: {
   };
 };
 
-type Ctor = new (n: number) => TensorArray;
-
 /** Runs `policy` live for `durationMs`. */
 export async function runPolicyLive(
   policy: Policy,
@@ -114,19 +113,8 @@ export async function runPolicyLive(
   for (const t of tenants) {
     const { createInterpreter } = await import('@swapless/edgetpu');
     const probe = createInterpreter(t.model);
-    inputs.set(
-      t.name,
-      probe.inputs.map((info) => {
-        const ctor = (globalThis as unknown as Record<string, Ctor>)[info.arrayType ?? 'Int8Array']!;
-        const a = new ctor(
-          info.byteSize / (new ctor(0) as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT,
-        );
-        const v = a as unknown as { [i: number]: number; length: number };
-        for (let j = 0; j < v.length; j++)
-          v[j] = info.arrayType === 'Float32Array' ? rng.uniform(-1, 1) : rng.int(-100, 100);
-        return a;
-      }),
-    );
+    // The seeded inputs every SwapLess command uses (one stream across the tenants, in order).
+    inputs.set(t.name, inputsFor(probe.inputs, rng, `tenant "${t.name}"`));
     probe.dispose();
   }
   const arrivals = poissonArrivals(tenants, {

@@ -2,51 +2,43 @@
  * What `run` and `demo` share: deterministic inputs, invoke timing and output summaries. Every time printed
  * from here was measured on this machine; `backendLabel` says on what.
  */
-import type { BackendInfo, Interpreter, TensorArray, TensorInfo } from '@swapless/edgetpu';
+import { UnsupportedModelError } from '@swapless/core';
+import {
+  type BackendInfo,
+  type Interpreter,
+  seededInput,
+  type TensorArray,
+  type TensorInfo,
+  zeroInput,
+} from '@swapless/edgetpu';
 import { SeededRandom } from '@swapless/tflite';
 
 /** How input tensors are filled. */
 export type InputMode = 'random' | 'zero';
 
-type Ctor = new (length: number) => TensorArray;
-
-function inputFor(info: TensorInfo, mode: InputMode, rng: SeededRandom): TensorArray {
-  const ctor =
-    info.arrayType === null ? undefined : (globalThis as unknown as Record<string, Ctor>)[info.arrayType];
-  if (ctor === undefined)
-    throw new TypeError(`input ${info.name} has type ${info.type}, which cannot be filled`);
-  const probe = new ctor(0) as unknown as { BYTES_PER_ELEMENT: number };
-  const out = new ctor(info.byteSize / probe.BYTES_PER_ELEMENT);
-  if (mode === 'zero') return out;
-  const a = out as unknown as { [i: number]: number | bigint; length: number };
-  const bigint = info.arrayType === 'BigInt64Array' || info.arrayType === 'BigUint64Array';
-  for (let i = 0; i < a.length; i++) {
-    // Ranges every model accepts: floats in [-1, 1) (normalised images), int8 full range, uint8 full range,
-    // other integers small (they are often indices or lengths).
-    let v: number;
-    switch (info.arrayType) {
-      case 'Float32Array':
-      case 'Float64Array':
-        v = rng.uniform(-1, 1);
-        break;
-      case 'Int8Array':
-        v = rng.int(-128, 128);
-        break;
-      case 'Uint8Array':
-        v = rng.int(0, 256);
-        break;
-      default:
-        v = rng.int(0, 10);
-    }
-    a[i] = bigint ? BigInt(v) : v;
-  }
-  return out;
+/**
+ * One array per input tensor, in input order: zeros, or the next seeded inputs of `rng` (`seededInput` of
+ * @swapless/edgetpu, the generator every SwapLess command uses). `what` names what needs the inputs in the error for
+ * a tensor of a type no typed array carries (strings).
+ */
+export function inputsFor(
+  infos: readonly TensorInfo[],
+  source: 'zero' | SeededRandom,
+  what: string,
+): TensorArray[] {
+  return infos.map((info) => {
+    const a = source === 'zero' ? zeroInput(info) : seededInput(info, source);
+    if (a !== null) return a;
+    throw new UnsupportedModelError(
+      `Expected inputs of a numeric type for ${what} but received input "${info.name}" of type ${info.type}`,
+      { details: { input: info.name, type: info.type } },
+    );
+  });
 }
 
-/** One deterministic array per input of the interpreter, in input order. */
+/** One deterministic array per input of the interpreter, in input order (the same for a seed on every machine). */
 export function makeInputs(interpreter: Interpreter, mode: InputMode, seed: number): TensorArray[] {
-  const rng = new SeededRandom(seed);
-  return interpreter.inputs.map((info) => inputFor(info, mode, rng));
+  return inputsFor(interpreter.inputs, mode === 'zero' ? 'zero' : new SeededRandom(seed), 'the model');
 }
 
 /** Invoke-time statistics in milliseconds. */

@@ -2,20 +2,16 @@
 // load here. The hostile fixtures each killed a TFLite process; here every one must end in exit 1 with the
 // verifier's typed error (SWAPLESS_INVALID_MODEL), before any child is started.
 import { execFile } from 'node:child_process';
-import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultVetter } from '@swapless/edgetpu';
 import { describe, expect, it } from 'vitest';
+import { fixtureModels } from '../../../tools/test-fixtures.mjs';
 import { defaultModelPath } from './model-file.js';
 import { cli, useTempCache } from './test-util.js';
 
 const FACE = defaultModelPath();
-const HOSTILE_DIR = fileURLToPath(new URL('../../../fixtures/models/hostile/', import.meta.url));
-const HOSTILE = readdirSync(HOSTILE_DIR)
-  .filter((f) => f.endsWith('.tflite'))
-  .map((f) => join(HOSTILE_DIR, f));
+const HOSTILE = fixtureModels('hostile').map((f) => f.path);
 const BIN = fileURLToPath(new URL('../bin/swapless.js', import.meta.url));
 /** MediaPipe's selfie segmentation: custom op Convolution2DTransposeBias, which TFLite 2.9 does not have. */
 const SELFIE = createRequire(import.meta.url).resolve(

@@ -8,6 +8,8 @@ import {
   createInterpreter,
   type Interpreter,
   type InterpreterOptions,
+  type PreparedModel,
+  prepareModel,
   type TensorArray,
 } from '@swapless/edgetpu';
 import {
@@ -17,6 +19,7 @@ import {
   type SplitBoundary,
   type TfliteModel,
 } from '@swapless/tflite';
+import { inputsFor } from './inference.js';
 
 /** One original output compared over all samples. */
 export interface OutputVerdict {
@@ -30,7 +33,13 @@ export interface OutputVerdict {
 
 /** The `verify` section of `swapless split --json`. */
 export interface VerifyReport {
-  /** True when every output of every sample is bit-identical. */
+  /**
+   * The verdict (the exit status follows it): true when the parts chain bit-identically to the whole model on the
+   * same kernels — on the default ones ({@link identical}), or, when only those differ, on TFLite's reference
+   * kernels ({@link referenceKernels}: the difference then comes from the accelerated kernels, not from the split).
+   */
+  exact: boolean;
+  /** True when every output of every sample is bit-identical on the default kernels (XNNPACK). */
   identical: boolean;
   samples: number;
   seed: number;
@@ -42,49 +51,6 @@ export interface VerifyReport {
    * parts agree there, the difference comes from the accelerated kernels, not from the split.
    */
   referenceKernels: { identical: boolean; outputs: OutputVerdict[] } | null;
-}
-
-type ArrayCtor = new (length: number) => TensorArray;
-
-/** A seeded random value for one input: floats in [−1, 1), 8-bit integers over their range, others small. */
-function randomInput(info: Interpreter['inputs'][number], rng: SeededRandom): TensorArray {
-  const ctor = (globalThis as unknown as Record<string, ArrayCtor | undefined>)[info.arrayType ?? ''];
-  if (ctor === undefined) {
-    throw new UnsupportedModelError(
-      `Expected inputs of a numeric type for --verify but received input "${info.name}" of type ${info.type}`,
-    );
-  }
-  const probe = new ctor(0) as unknown as { BYTES_PER_ELEMENT: number };
-  const out = new ctor(info.byteSize / probe.BYTES_PER_ELEMENT) as unknown as {
-    [i: number]: number | bigint;
-    length: number;
-  };
-  for (let i = 0; i < out.length; i++) {
-    switch (info.type) {
-      case 'FLOAT32':
-      case 'FLOAT64':
-        out[i] = rng.uniform(-1, 1);
-        break;
-      case 'FLOAT16':
-        out[i] = rng.int(0, 0x3bff); // raw bits of a half in [0, 1)
-        break;
-      case 'INT8':
-        out[i] = rng.int(-128, 127);
-        break;
-      case 'UINT8':
-        out[i] = rng.int(0, 255);
-        break;
-      case 'BOOL':
-        out[i] = rng.int(0, 1);
-        break;
-      default: {
-        // Wider integers are often indices or lengths: keep them small so any model accepts them.
-        const v = rng.int(0, 9);
-        out[i] = info.arrayType === 'BigInt64Array' || info.arrayType === 'BigUint64Array' ? BigInt(v) : v;
-      }
-    }
-  }
-  return out as unknown as TensorArray;
 }
 
 function run(interpreter: Interpreter, inputs: readonly TensorArray[]): TensorArray[] {
@@ -118,16 +84,16 @@ function maxAbsDiff(a: TensorArray, b: TensorArray): number {
 
 /** Creates the interpreters, runs every sample, compares; disposes everything it created. */
 function compare(
-  models: { whole: Uint8Array; head: Uint8Array | null; tail: Uint8Array | null },
+  models: { whole: PreparedModel; head: PreparedModel | null; tail: PreparedModel | null },
   boundary: SplitBoundary,
   options: InterpreterOptions,
   samples: number,
   seed: number,
 ): { outputs: OutputVerdict[]; delegates: VerifyReport['delegates'] } {
   const created: Interpreter[] = [];
-  const make = (bytes: Uint8Array | null): Interpreter | null => {
-    if (bytes === null) return null;
-    const it = createInterpreter(bytes, options);
+  const make = (model: PreparedModel | null): Interpreter | null => {
+    if (model === null) return null;
+    const it = createInterpreter(model, options);
     created.push(it);
     return it;
   };
@@ -143,7 +109,7 @@ function compare(
     }));
     const rng = new SeededRandom(seed);
     for (let s = 0; s < samples; s++) {
-      const inputs = whole.inputs.map((info) => randomInput(info, rng));
+      const inputs = inputsFor(whole.inputs, rng, '--verify');
       const expected = run(whole, inputs);
       const chained = chainParts(
         boundary,
@@ -171,15 +137,17 @@ function compare(
 
 /**
  * Runs head then tail against the whole model on `samples` seeded random inputs (interpreter defaults, one
- * thread unless `options.threads` says otherwise, the same for all three) and reports per-output bit-identity and largest difference. When the parts
- * differ, repeats the comparison on TFLite's reference kernels to tell a kernel difference from a split error.
+ * thread unless `options.threads` says otherwise, the same for all three) and reports per-output bit-identity and
+ * largest difference. When the parts differ, repeats the comparison on TFLite's reference kernels to tell a kernel
+ * difference from a split error; `exact` is the verdict of both. `model` is `bytes` as read (and verified) by
+ * `readModel`; `parts` were written from it by the splitter. Each may be given prepared (`prepareModel`) already.
  *
  * @throws UnsupportedModelError when the CPU runtime here cannot run the model (custom op, compiled model).
  */
 export function verifySplit(
   model: TfliteModel,
-  bytes: Uint8Array,
-  parts: { head: Uint8Array | null; tail: Uint8Array | null },
+  bytes: Uint8Array | PreparedModel,
+  parts: { head: Uint8Array | PreparedModel | null; tail: Uint8Array | PreparedModel | null },
   boundary: SplitBoundary,
   samples: number,
   seed: number,
@@ -194,7 +162,11 @@ export function verifySplit(
       },
     );
   }
-  const models = { whole: bytes, ...parts };
+  // Each model is prepared once for both comparisons: the whole model was verified by the caller (`model` is its
+  // readModel), the parts were written by the splitter from it, so none is verified again.
+  const prepare = (b: Uint8Array | PreparedModel | null) =>
+    b instanceof Uint8Array ? prepareModel(b, { verify: false }) : b;
+  const models = { whole: prepare(bytes)!, head: prepare(parts.head), tail: prepare(parts.tail) };
   const threads = options.threads ?? 1;
   const first = compare(models, boundary, { threads }, samples, seed);
   const identical = first.outputs.every((o) => o.identical);
@@ -203,5 +175,13 @@ export function verifySplit(
     const ref = compare(models, boundary, { threads, xnnpack: false }, samples, seed);
     referenceKernels = { identical: ref.outputs.every((o) => o.identical), outputs: ref.outputs };
   }
-  return { identical, samples, seed, delegates: first.delegates, outputs: first.outputs, referenceKernels };
+  return {
+    exact: identical || referenceKernels?.identical === true,
+    identical,
+    samples,
+    seed,
+    delegates: first.delegates,
+    outputs: first.outputs,
+    referenceKernels,
+  };
 }

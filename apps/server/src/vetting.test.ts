@@ -3,22 +3,19 @@
 // refuses all five as INVALID_MODEL; a model no verifier can fault is rejected by the vetting process's signal), and
 // the server keeps answering inference for the tenant it already serves. Vetting never holds start-up up.
 import { createHash } from 'node:crypto';
-import { readdirSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createInterpreter, Vetter } from '@swapless/edgetpu';
 import { buildTestNet, SeededRandom, writeModel } from '@swapless/tflite';
 import { divisionByZeroModel } from '@swapless/tflite/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { fixtureModels } from '../../../tools/test-fixtures.mjs';
 import { parseConfig } from './config.js';
 import { type RunningServer, serviceOptionsOf, startServer } from './server.js';
 
-const HOSTILE_DIR = fileURLToPath(new URL('../../../fixtures/models/hostile/', import.meta.url));
-const HOSTILE = readdirSync(HOSTILE_DIR)
-  .filter((f) => f.endsWith('.tflite'))
-  .sort();
+/** Paths of the hostile fixtures (fixtures/models/hostile). */
+const HOSTILE = fixtureModels('hostile').map((f) => f.path);
 const testnet = writeModel(buildTestNet(3));
 const savedCache = process.env.SWAPLESS_CACHE_DIR;
 
@@ -63,7 +60,7 @@ async function stillServes(seed: number): Promise<void> {
 
 async function place(name: string, file: string): Promise<void> {
   await mkdir(join(repo, name), { recursive: true });
-  await copyFile(join(HOSTILE_DIR, file), join(repo, name, 'model.tflite'));
+  await copyFile(file, join(repo, name, 'model.tflite'));
 }
 
 beforeAll(async () => {

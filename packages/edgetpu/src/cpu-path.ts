@@ -56,10 +56,45 @@ function summary(report: Int8RewriteReport): Int8Summary {
   };
 }
 
-/** Plans the CPU bytes of a model; `parsed` is the verified model when the caller verified it (parse once). */
+/**
+ * What the int8 rewrite makes of one model, computed once per model: `prepareModel` keeps it so that every
+ * interpreter created from the prepared model (in any thread) reuses it instead of rewriting again.
+ */
+export interface Int8Outcome {
+  /** True when the model has uint8 compute that XNNPACK refuses. */
+  readonly uint8Compute: boolean;
+  /** The int8 rewrite, when the model has such compute and the rewrite could be made. */
+  readonly int8: { readonly bytes: Uint8Array; readonly summary: Int8Summary } | null;
+  /** Why the rewrite could not be made, when it was attempted and failed. */
+  readonly rewriteError: string | null;
+}
+
+/**
+ * Rewrites a parsed model's uint8 compute to int8 and writes it; `verify` re-reads the written bytes with full
+ * verification, so that a model verified before the rewrite is still verified when TFLite sees its rewrite.
+ */
+export function int8Outcome(model: TfliteModel, verify: boolean): Int8Outcome {
+  if (planInt8Rewrite(model).xnnpackRefused === 0)
+    return { uint8Compute: false, int8: null, rewriteError: null };
+  try {
+    const result = rewriteToInt8(model);
+    const bytes = writeModel(result.model);
+    if (verify) readModel(bytes);
+    return { uint8Compute: true, int8: { bytes, summary: summary(result.report) }, rewriteError: null };
+  } catch (error) {
+    // The writer refuses models it cannot write faithfully (sparse tensors, unknown options…), or the rewrite did
+    // not pass verification: run the model as given.
+    return { uint8Compute: true, int8: null, rewriteError: (error as Error).message };
+  }
+}
+
+/**
+ * Plans the CPU bytes of a model. `known` is what the caller already has: the verified model (parsed once), or
+ * the int8 outcome of a prepared model (rewritten once); undefined for a model nobody parsed (`verify: false`).
+ */
 export function cpuPlan(
   bytes: Uint8Array,
-  parsed: TfliteModel | undefined,
+  known: { parsed: TfliteModel } | { outcome: Int8Outcome } | undefined,
   options: { xnnpack: boolean; uint8: Uint8Policy },
 ): CpuPlan {
   const original: CpuVariant = { bytes };
@@ -67,24 +102,27 @@ export function cpuPlan(
   let keptUint8 = false;
   let tried = false;
   /** The int8 variant of the model, or undefined when it has no uint8 compute XNNPACK refuses (or no rewrite). */
-  const rewrite = (model: TfliteModel): CpuVariant | undefined => {
+  const rewrite = (source: { parsed: TfliteModel; verify: boolean } | { outcome: Int8Outcome }) => {
     tried = true;
-    if (planInt8Rewrite(model).xnnpackRefused === 0) return undefined;
+    const uint8Compute =
+      'outcome' in source ? source.outcome.uint8Compute : planInt8Rewrite(source.parsed).xnnpackRefused > 0;
+    if (!uint8Compute) return undefined;
     if (options.uint8 === 'as-is') {
       keptUint8 = true;
       return undefined;
     }
-    try {
-      const result = rewriteToInt8(model);
-      return { bytes: writeModel(result.model), int8: summary(result.report) };
-    } catch (error) {
-      // The writer refuses models it cannot write faithfully (sparse tensors, unknown options…): run as given.
-      rewriteError = (error as Error).message;
+    const o = 'outcome' in source ? source.outcome : int8Outcome(source.parsed, source.verify);
+    if (o.int8 === null) {
+      rewriteError = o.rewriteError ?? undefined;
       return undefined;
     }
+    return { bytes: o.int8.bytes, int8: o.int8.summary } satisfies CpuVariant;
   };
   const wanted = options.xnnpack;
-  const planned = wanted && parsed !== undefined ? rewrite(parsed) : undefined;
+  let planned: CpuVariant | undefined;
+  if (wanted && known !== undefined) {
+    planned = rewrite('outcome' in known ? known : { parsed: known.parsed, verify: true });
+  }
   return {
     original: bytes,
     first: () => planned ?? original,
@@ -97,7 +135,7 @@ export function cpuPlan(
         tried = true;
         return undefined;
       }
-      return rewrite(model);
+      return rewrite({ parsed: model, verify: false });
     },
     get rewriteError() {
       return rewriteError;

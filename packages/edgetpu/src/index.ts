@@ -3,7 +3,13 @@
  * or with the Edge TPU delegate (libedgetpu); the native pieces are found by one loader (see loader.ts).
  */
 import type { Interpreter } from './interpreter.js';
-import { type EdgeTpuDevice, getRuntime, type InterpreterOptions, type RuntimeInfo } from './runtime.js';
+import {
+  type EdgeTpuDevice,
+  getRuntime,
+  type InterpreterOptions,
+  type PreparedModel,
+  type RuntimeInfo,
+} from './runtime.js';
 
 export {
   type BackendInfo,
@@ -14,8 +20,10 @@ export {
   type KernelsName,
   type TensorArray,
   type TensorInfo,
+  TYPED_ARRAYS,
   type Uint8Policy,
 } from './interpreter.js';
+export { seededInput, seededInputs, zeroInput } from './inputs.js';
 export { EDGETPU_LIB_ENV, type LoaderOptions, TFLITE_LIB_ENV } from './loader.js';
 export {
   type EdgeTpuDevice,
@@ -23,6 +31,9 @@ export {
   type InterpreterOptions,
   loadRuntime,
   MAX_THREADS,
+  type PreparedModel,
+  type PrepareOptions,
+  prepareModel,
   type RuntimeInfo,
   TfLiteRuntime,
 } from './runtime.js';
@@ -41,15 +52,18 @@ export {
 } from './vet.js';
 
 /**
- * Creates an interpreter on the default runtime for a model (bytes, or a .tflite path). Defaults: 1 thread,
- * XNNPACK on, delegate `'cpu'`, the model verified before TFLite sees it, uint8 compute rewritten to int8 for
- * XNNPACK; when XNNPACK cannot prepare a model, TFLite's reference kernels run it (`backend.note` says why).
- * Throws `NativeLoadError` when the runtime cannot be loaded, `InvalidArgumentError` for bad options,
- * `InvalidModelError` / `TfLiteRuntimeError` for a bad model, `UnsupportedModelError` for a model the runtime
- * here cannot run ("cannot run here: custom op X"), and `DelegateUnavailableError` when `delegate: 'edgetpu'`
- * cannot be honoured.
+ * Creates an interpreter on the default runtime for a model (bytes, a .tflite path, or a model made once by
+ * `prepareModel` for many interpreters). Defaults: 1 thread, XNNPACK on, delegate `'cpu'`, the model verified
+ * before TFLite sees it, uint8 compute rewritten to int8 for XNNPACK; when XNNPACK cannot prepare a model, TFLite's
+ * reference kernels run it (`backend.note` says why). Throws `NativeLoadError` when the runtime cannot be loaded,
+ * `InvalidArgumentError` for bad options, `InvalidModelError` / `TfLiteRuntimeError` for a bad model,
+ * `UnsupportedModelError` for a model the runtime here cannot run ("cannot run here: custom op X"), and
+ * `DelegateUnavailableError` when `delegate: 'edgetpu'` cannot be honoured.
  */
-export function createInterpreter(model: Uint8Array | string, options?: InterpreterOptions): Interpreter {
+export function createInterpreter(
+  model: Uint8Array | string | PreparedModel,
+  options?: InterpreterOptions,
+): Interpreter {
   return getRuntime().createInterpreter(model, options);
 }
 

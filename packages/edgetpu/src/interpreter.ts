@@ -8,6 +8,20 @@ import { fromNative } from './native-errors.js';
 /** Any typed array a tensor can be exchanged through (float16 travels as raw bits in a Uint16Array). */
 export type TensorArray = RawTypedArray;
 
+/** The typed array classes tensors travel in, by name ({@link TensorInfo.arrayType}). */
+export const TYPED_ARRAYS = {
+  Float32Array,
+  Float64Array,
+  Int8Array,
+  Uint8Array,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  BigInt64Array,
+  BigUint64Array,
+} as const satisfies Record<TypedArrayName, unknown>;
+
 /** Which delegates an interpreter may use: see {@link InterpreterOptions.delegate}. */
 export type DelegateChoice = 'auto' | 'edgetpu' | 'cpu';
 

@@ -41,7 +41,7 @@ describe('option validation', () => {
 
   it('rejects a model that is neither bytes nor a path', () => {
     expect(() => createInterpreter(42 as unknown as string)).toThrow(
-      /^Expected a Uint8Array or a \.tflite file path for the model but received 42$/,
+      /^Expected a Uint8Array, a file path or a prepared model for the model but received 42$/,
     );
   });
 

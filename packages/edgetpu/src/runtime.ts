@@ -12,7 +12,15 @@ import {
 } from '@swapless/core';
 import { readModel, runnability, type TfliteModel } from '@swapless/tflite';
 import type { RawInterpreter, RawInterpreterOptions } from '@swapless/tflite-addon';
-import { type CpuPlan, type CpuVariant, cpuPlan, fallbackNote, rewriteNote } from './cpu-path.js';
+import {
+  type CpuPlan,
+  type CpuVariant,
+  cpuPlan,
+  fallbackNote,
+  type Int8Outcome,
+  int8Outcome,
+  rewriteNote,
+} from './cpu-path.js';
 import {
   type BackendInfo,
   type DelegateChoice,
@@ -201,10 +209,14 @@ function normalise(options: unknown): Normalised {
 }
 
 /**
- * The model's bytes, checked to be a TFLite flatbuffer. `modelBytesSync`, not core's asynchronous `modelBytes`:
- * `createInterpreter` is synchronous (it returns the interpreter), so it cannot await a read.
+ * The model's bytes, checked to be a TFLite flatbuffer; `accepted` says what the caller takes, for the error.
+ * `modelBytesSync`, not core's asynchronous `modelBytes`: `createInterpreter` and `prepareModel` are synchronous
+ * (they return the interpreter or the prepared model), so they cannot await a read.
  */
-function tfliteBytes(model: unknown): Uint8Array {
+function modelBytes(model: unknown, accepted = 'a Uint8Array or a .tflite file path'): Uint8Array {
+  if (!(model instanceof Uint8Array) && typeof model !== 'string') {
+    throw new InvalidArgumentError(expected(accepted, 'the model', model));
+  }
   const bytes = modelBytesSync(model);
   if (bytes.byteLength < 8 || String.fromCharCode(...bytes.subarray(4, 8)) !== 'TFL3') {
     throw new InvalidModelError(expected('TFLite model bytes (file identifier TFL3)', 'the model', bytes), {
@@ -218,19 +230,115 @@ function tfliteBytes(model: unknown): Uint8Array {
 type BackendBase = Omit<BackendInfo, 'delegates' | 'edgetpu' | 'xnnpack' | 'kernels' | 'int8' | 'note'>;
 
 /**
- * Full verification before TFLite sees the bytes: `readModel` (structure, indices, buffer sizes, op semantics),
- * then what the runtime here can run. An Edge TPU compiled model passes only when the Edge TPU delegate may be
- * applied; its `refusal` is the sentence `'auto'` throws if the delegate is not.
+ * What the runtime here can run, from a parsed model: a custom op TFLite cannot resolve is refused now. An Edge
+ * TPU compiled model passes; the result is then the sentence that refuses it where no Edge TPU delegate may be
+ * applied ({@link refuseCompiled}), else null.
  */
-function verified(bytes: Uint8Array, delegate: DelegateChoice): { model: TfliteModel; refusal?: string } {
-  const model = readModel(bytes);
+function runnable(model: TfliteModel): string | null {
   const r = runnability(model);
-  if (r.unresolvedCustomOps.length > 0 || (r.compiled && delegate === 'cpu')) {
+  if (r.unresolvedCustomOps.length > 0) {
     throw new UnsupportedModelError(r.reason!, {
       details: { customOps: [...r.unresolvedCustomOps], compiled: r.compiled },
     });
   }
-  return r.compiled ? { model, refusal: r.reason! } : { model };
+  return r.compiled ? r.reason! : null;
+}
+
+/** Full verification before TFLite sees the bytes: `readModel` (structure, indices, buffer sizes, op semantics). */
+function verified(bytes: Uint8Array): { model: TfliteModel; compiled: string | null } {
+  const model = readModel(bytes);
+  return { model, compiled: runnable(model) };
+}
+
+/** A compiled model on the CPU alone: refused with the verifier's sentence (only the Edge TPU runs it). */
+function refuseCompiled(compiled: string | null, delegate: DelegateChoice): void {
+  if (compiled !== null && delegate === 'cpu') {
+    throw new UnsupportedModelError(compiled, { details: { customOps: [], compiled: true } });
+  }
+}
+
+/** The `kind` of a {@link PreparedModel}: how `createInterpreter` tells one from bytes, in any thread. */
+const PREPARED_MODEL_KIND = 'swapless.prepared-model';
+
+/**
+ * A model made ready for `createInterpreter` once, by {@link prepareModel}: verified (or trusted) and, when it has
+ * uint8 compute that XNNPACK refuses, rewritten to int8. Give it to `createInterpreter` in place of the bytes, as
+ * many times as needed: nothing is parsed, verified or rewritten again. It is plain data (structured-cloneable),
+ * so a worker thread can receive it in a message. Its fields are trusted as they are: make it with
+ * {@link prepareModel} only.
+ */
+export interface PreparedModel extends Int8Outcome {
+  /** Always `'swapless.prepared-model'`. */
+  readonly kind: 'swapless.prepared-model';
+  /** The model as given (a private copy): what TFLite runs when there is no rewrite or XNNPACK is off. */
+  readonly bytes: Uint8Array;
+  /** True when the model was verified (`prepareModel`'s `verify`, default true). */
+  readonly verified: boolean;
+  /**
+   * For an Edge TPU compiled model: the sentence that refuses it where no Edge TPU delegate may be applied
+   * (`delegate: 'cpu'`, or `'auto'` without an Edge TPU). Null otherwise.
+   */
+  readonly compiled: string | null;
+}
+
+/** Options of {@link prepareModel}. */
+export interface PrepareOptions {
+  /**
+   * Verify the model (default true), exactly as `createInterpreter` would: full `readModel` verification (and of
+   * the int8 rewrite too). `false` is for bytes that are trusted, such as the parts SwapLess wrote itself from a
+   * model it verified: they are only parsed, for the rewrite. Either way the model is parsed, so a custom op TFLite
+   * cannot resolve is refused (`UnsupportedModelError`, "cannot run here: custom op X") and a compiled model is
+   * recognised.
+   */
+  verify?: boolean;
+}
+
+function isPrepared(model: unknown): model is PreparedModel {
+  return isPlainObject(model) && model.kind === PREPARED_MODEL_KIND;
+}
+
+/** Checks the shape of a prepared model (it may come through a message) so that a broken one is a typed error. */
+function checkPrepared(p: PreparedModel): PreparedModel {
+  const int8 = p.int8 as unknown;
+  const ok =
+    p.bytes instanceof Uint8Array &&
+    typeof p.verified === 'boolean' &&
+    typeof p.uint8Compute === 'boolean' &&
+    (p.compiled === null || typeof p.compiled === 'string') &&
+    (p.rewriteError === null || typeof p.rewriteError === 'string') &&
+    (int8 === null ||
+      (isPlainObject(int8) && int8.bytes instanceof Uint8Array && isPlainObject(int8.summary)));
+  if (!ok) throw new InvalidArgumentError(expected('a model made by prepareModel', 'the model', p));
+  return p;
+}
+
+/**
+ * Prepares a model (bytes, or a .tflite file path) for any number of `createInterpreter` calls, in this thread or
+ * another: parses and (by default) verifies it once, and computes once the int8 rewrite of uint8 compute that the
+ * interpreters' default `uint8: 'int8'` policy runs on XNNPACK. The bytes are copied. Throws what
+ * `createInterpreter` throws for a bad model (`InvalidModelError`, `UnsupportedModelError`, `SwapLessIoError`).
+ */
+export function prepareModel(model: Uint8Array | string, options: PrepareOptions = {}): PreparedModel {
+  if (!isPlainObject(options))
+    throw new InvalidArgumentError(expected('an options object', 'options', options));
+  for (const key of Object.keys(options)) {
+    if (key !== 'verify') throw new InvalidArgumentError(expected('verify', 'the option names', key));
+  }
+  const { verify = true } = options;
+  if (typeof verify !== 'boolean')
+    throw new InvalidArgumentError(expected('a boolean', 'options.verify', verify));
+  const given = modelBytes(model);
+  // A private copy: the prepared model must stay what was verified and rewritten, whatever the caller does next.
+  const bytes = typeof model === 'string' ? given : given.slice();
+  const parsed = readModel(bytes, { verifySemantics: verify });
+  const compiled = runnable(parsed);
+  return Object.freeze({
+    kind: PREPARED_MODEL_KIND,
+    bytes,
+    verified: verify,
+    compiled,
+    ...int8Outcome(parsed, verify),
+  });
 }
 
 /** A loaded TFLite runtime. Most code uses the default one through the top-level functions. */
@@ -243,17 +351,42 @@ export class TfLiteRuntime {
   }
 
   /**
-   * Creates an interpreter for a model (bytes, or a .tflite file path) with the given delegate policy.
-   * The bytes are copied: the caller may reuse its array. By default the model is verified first, and
-   * uint8 compute is rewritten to int8 for XNNPACK (see {@link InterpreterOptions}).
+   * Creates an interpreter for a model (bytes, a .tflite file path, or a {@link PreparedModel}) with the given
+   * delegate policy. The bytes are copied: the caller may reuse its array. By default the model is verified first,
+   * and uint8 compute is rewritten to int8 for XNNPACK (see {@link InterpreterOptions}); a prepared model was
+   * verified (or not) and rewritten when it was prepared, so `verify` does not apply to it.
    */
-  createInterpreter(model: Uint8Array | string, options?: InterpreterOptions): Interpreter {
+  createInterpreter(model: Uint8Array | string | PreparedModel, options?: InterpreterOptions): Interpreter {
     const o = normalise(options);
-    const bytes = tfliteBytes(model);
-    const { model: parsed, refusal: compiled } = o.verify ? verified(bytes, o.delegate) : {};
-    const plan = cpuPlan(bytes, parsed, { xnnpack: o.xnnpack, uint8: o.uint8 });
+    let plan: CpuPlan;
+    let compiled: string | null = null;
+    let checked = o.verify;
+    if (isPrepared(model)) {
+      const p = checkPrepared(model);
+      if (options?.verify !== undefined) {
+        throw new InvalidArgumentError(
+          expected(
+            'no verify option with a prepared model (prepareModel verified it, or not)',
+            'options.verify',
+            options.verify,
+          ),
+        );
+      }
+      checked = p.verified;
+      compiled = p.compiled;
+      plan = cpuPlan(p.bytes, { outcome: p }, { xnnpack: o.xnnpack, uint8: o.uint8 });
+    } else {
+      const bytes = modelBytes(model, 'a Uint8Array, a file path or a prepared model');
+      let parsed: TfliteModel | undefined;
+      if (o.verify) ({ model: parsed, compiled } = verified(bytes));
+      plan = cpuPlan(bytes, parsed === undefined ? undefined : { parsed }, {
+        xnnpack: o.xnnpack,
+        uint8: o.uint8,
+      });
+    }
+    refuseCompiled(compiled, o.delegate);
     const base: RawInterpreterOptions = { threads: o.threads, xnnpack: o.xnnpack, edgetpu: null };
-    const common = { threads: o.threads, uint8: o.uint8, verified: o.verify };
+    const common = { threads: o.threads, uint8: o.uint8, verified: checked };
     if (o.delegate === 'cpu') return this.#create(plan, base, { requested: 'cpu', ...common });
 
     const withTpu = { ...base, edgetpu: { library: o.edgetpuLibrary, options: o.edgetpuOptions } };
@@ -273,7 +406,7 @@ export class TfLiteRuntime {
         );
       }
       const fallbackReason = reasons.join('; ');
-      if (compiled !== undefined) {
+      if (compiled !== null) {
         // Only the Edge TPU runs an edgetpu-custom-op: the CPU fallback of 'auto' cannot run this model.
         throw new UnsupportedModelError(`${compiled} (no Edge TPU: ${fallbackReason})`, {
           cause: error,

@@ -11,7 +11,8 @@
  */
 import { writeSync } from 'node:fs';
 import { isSwapLessError } from '@swapless/core';
-import type { TensorArray, TensorInfo } from './interpreter.js';
+import { seededInputs } from './inputs.js';
+import type { TensorInfo } from './interpreter.js';
 import { getRuntime } from './runtime.js';
 import type { VetJob, VetMessage, VetStage } from './vet-protocol.js';
 import { startWatchdog } from './vet-watchdog.js';
@@ -20,50 +21,6 @@ const RESULT_FD = 3;
 
 function say(message: VetMessage): void {
   writeSync(RESULT_FD, `${JSON.stringify(message)}\n`);
-}
-
-/** Seeded inputs in the ranges every model accepts (the CLI's `run` uses the same ones). */
-function inputFor(info: TensorInfo, next: () => number): TensorArray | null {
-  if (info.arrayType === null) return null;
-  const Ctor = (globalThis as unknown as Record<string, new (n: number) => TensorArray>)[info.arrayType]!;
-  const probe = new Ctor(0) as unknown as { BYTES_PER_ELEMENT: number };
-  const out = new Ctor(info.byteSize / probe.BYTES_PER_ELEMENT);
-  const a = out as unknown as { [i: number]: number | bigint; length: number };
-  const big = info.arrayType === 'BigInt64Array' || info.arrayType === 'BigUint64Array';
-  for (let i = 0; i < a.length; i++) {
-    const u = next();
-    let v: number;
-    switch (info.arrayType) {
-      case 'Float32Array':
-      case 'Float64Array':
-        v = u * 2 - 1;
-        break;
-      case 'Int8Array':
-        v = Math.floor(u * 256) - 128;
-        break;
-      case 'Uint8Array':
-        v = Math.floor(u * 256);
-        break;
-      case 'Uint16Array':
-        // float16 travels as raw bits: below 0x3c00 are the halves in [0, 1).
-        v = Math.floor(u * 0x3c00);
-        break;
-      default:
-        // Other integers are often indices or lengths: keep them small.
-        v = Math.floor(u * 10);
-    }
-    a[i] = big ? BigInt(v) : v;
-  }
-  return out;
-}
-
-/** A 32-bit LCG: the same inputs on every machine for a seed. */
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
 }
 
 function errorOf(error: unknown): VetMessage & { kind: 'error' } {
@@ -105,10 +62,9 @@ async function main(): Promise<void> {
     const it = getRuntime().createInterpreter(bytes, options);
     let failure: unknown = null;
     try {
-      const next = lcg(job.seed);
       stage('set-input', c);
-      for (const [i, info] of it.inputs.entries()) {
-        const data = inputFor(info, next);
+      // The seeded inputs every SwapLess command feeds a model (inputs.ts): the same for every configuration.
+      for (const [i, data] of seededInputs(it.inputs, job.seed).entries()) {
         if (data !== null) it.setInput(i, data);
       }
       stage('invoke', c);

@@ -15,13 +15,12 @@ import {
 import { writeModel } from '@swapless/tflite';
 import { divisionByZeroModel } from '@swapless/tflite/testing';
 import { afterAll, describe, expect, inject, it, vi } from 'vitest';
+import { fixtureModels } from '../../../tools/test-fixtures.mjs';
 import { createInterpreter, Vetter } from './index.js';
 import { FACE_SHORT, pseudoRandom } from './test-support.js';
 
 const fixtures = fileURLToPath(new URL('../../../fixtures/models/', import.meta.url));
-const HOSTILE = readdirSync(join(fixtures, 'hostile'))
-  .filter((f) => f.endsWith('.tflite'))
-  .map((f) => join(fixtures, 'hostile', f));
+const HOSTILE = fixtureModels('hostile').map((f) => f.path);
 const CORAL_GOOD = join(fixtures, 'coral', 'tf2_mobilenet_v2_1.0_224_ptq.tflite');
 /** Valid by every rule the verifier checks, yet TFLite dies of SIGFPE on invoke: int32 x / (x − x). */
 const DIVIDES_BY_ZERO = writeModel(divisionByZeroModel());

@@ -7,85 +7,34 @@ import {
   createInterpreter,
   type Interpreter,
   type KernelsName,
-  type TensorArray,
-  type TensorInfo,
+  type PreparedModel,
+  prepareModel,
+  seededInputs,
 } from '@swapless/edgetpu';
-import { SeededRandom } from '@swapless/tflite';
 
 /** Creates an interpreter; injectable so tests can count creations (a cache hit must create none). */
 export type InterpreterFactory = (bytes: Uint8Array, threads: number) => Interpreter;
 
 /**
- * The factory SwapLess runs its CPU part with: XNNPACK on, `threads` for builtin kernels and XNNPACK, the model
- * verified, uint8 compute rewritten to int8 (the defaults of `createInterpreter`).
+ * Parts prepared by {@link defaultInterpreterFactory}, by the identity of their bytes: {@link timePart} creates one
+ * interpreter per thread count from the same array. Weak, so a part is forgotten with its bytes.
  */
-export const defaultInterpreterFactory: InterpreterFactory = (bytes, threads) =>
-  createInterpreter(bytes, { threads, xnnpack: true, delegate: 'cpu' });
-
-/** Half-precision bits of a float in the normal range (no rounding subtleties needed for test data). */
-function halfBits(x: number): number {
-  const f = new Float32Array([x]);
-  const u = new Uint32Array(f.buffer)[0]!;
-  const sign = (u >>> 16) & 0x8000;
-  const exp = ((u >>> 23) & 0xff) - 127 + 15;
-  if (exp <= 0) return sign;
-  return sign | (exp << 10) | ((u >>> 13) & 0x3ff);
-}
+const prepared = new WeakMap<Uint8Array, PreparedModel>();
 
 /**
- * Deterministic input data of the tensor's own type. Timing of int8 and float kernels does not depend on
- * the values (barring denormals, which [−1, 1) floats avoid), so seeded uniform data is representative while
- * keeping runs reproducible. Integer tensors get the full int8/uint8 range; wider integers small
- * non-negative values (they are often indices or shapes).
+ * The factory SwapLess runs its CPU part with: XNNPACK on, `threads` for builtin kernels and XNNPACK, uint8 compute
+ * rewritten to int8 (the defaults of `createInterpreter`). It is given the parts `profileModel` wrote from a model
+ * it verified, so they are trusted (`prepareModel`'s `verify: false`: parsed, not verified again), and each part is
+ * prepared, i.e. parsed and rewritten, once for all its thread counts (the bytes must not change in between).
  */
-export function inputData(info: TensorInfo, rng: SeededRandom): TensorArray {
-  const type = info.arrayType;
-  switch (type) {
-    case 'Float32Array':
-    case 'Float64Array': {
-      const a =
-        type === 'Float32Array' ? new Float32Array(info.byteSize / 4) : new Float64Array(info.byteSize / 8);
-      for (let i = 0; i < a.length; i++) a[i] = rng.uniform(-1, 1);
-      return a;
-    }
-    case 'Int8Array': {
-      const a = new Int8Array(info.byteSize);
-      for (let i = 0; i < a.length; i++) a[i] = rng.int(-128, 127);
-      return a;
-    }
-    case 'Uint8Array': {
-      const a = new Uint8Array(info.byteSize);
-      for (let i = 0; i < a.length; i++) a[i] = rng.int(0, 255);
-      return a;
-    }
-    case 'Uint16Array': {
-      // float16 travels as raw bits.
-      const a = new Uint16Array(info.byteSize / 2);
-      for (let i = 0; i < a.length; i++) a[i] = halfBits(rng.uniform(-1, 1));
-      return a;
-    }
-    case 'Int16Array':
-    case 'Int32Array':
-    case 'Uint32Array': {
-      const Ctor = type === 'Int16Array' ? Int16Array : type === 'Int32Array' ? Int32Array : Uint32Array;
-      const a = new Ctor(info.byteSize / Ctor.BYTES_PER_ELEMENT);
-      for (let i = 0; i < a.length; i++) a[i] = rng.int(0, 7);
-      return a;
-    }
-    case 'BigInt64Array':
-    case 'BigUint64Array': {
-      const a =
-        type === 'BigInt64Array'
-          ? new BigInt64Array(info.byteSize / 8)
-          : new BigUint64Array(info.byteSize / 8);
-      for (let i = 0; i < a.length; i++) a[i] = BigInt(rng.int(0, 7));
-      return a;
-    }
-    default:
-      // Strings and other unexchangeable types: leave the tensor as allocated (zeros).
-      return new Uint8Array(0);
+export const defaultInterpreterFactory: InterpreterFactory = (bytes, threads) => {
+  let part = prepared.get(bytes);
+  if (part === undefined) {
+    part = prepareModel(bytes, { verify: false });
+    prepared.set(bytes, part);
   }
-}
+  return createInterpreter(part, { threads, xnnpack: true, delegate: 'cpu' });
+};
 
 /** Arguments of {@link timePart}. */
 export interface TimePartOptions {
@@ -136,11 +85,12 @@ export async function timePart(o: TimePartOptions): Promise<TimedPart> {
     for (const t of o.threads) interpreters.push(o.factory(o.bytes, t));
     const backend = interpreters[0]!.backend;
     for (const it of interpreters) {
-      // Same seed per part for every thread count: all configurations see identical data.
-      const rng = new SeededRandom(o.seed);
-      it.inputs.forEach((info, i) => {
-        const data = inputData(info, rng);
-        if (data.byteLength === info.byteSize) it.setInput(i, data);
+      // Same seed per part for every thread count: all configurations see identical data. Timing of int8 and
+      // float kernels does not depend on the values (barring denormals, which [−1, 1) floats avoid), so seeded
+      // data is representative while keeping runs reproducible. A tensor of a type no typed array carries
+      // (strings) keeps its zeros.
+      seededInputs(it.inputs, o.seed).forEach((data, i) => {
+        if (data !== null) it.setInput(i, data);
       });
       // XNNPACK packs weights and sizes its workspace on the first invoke; caches settle on the next ones.
       for (let w = 0; w < o.warmup; w++) it.invoke();

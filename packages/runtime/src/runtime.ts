@@ -12,9 +12,16 @@ import {
   ShuttingDownError,
   type SwapLessError,
 } from '@swapless/core';
-import { createInterpreter, type TensorArray, type TensorInfo } from '@swapless/edgetpu';
+import {
+  createInterpreter,
+  type TensorArray,
+  type TensorInfo,
+  TYPED_ARRAYS,
+  zeroInput,
+} from '@swapless/edgetpu';
 import { readModel } from '@swapless/tflite';
 import type { ProfileInput } from '@swapless/tpu-emulator';
+import { preparedPart } from './parts.js';
 import { EdgeTpuBackend, EmulatedBackend, type TpuBackend, type TpuRun } from './tpu.js';
 import type {
   CpuMode,
@@ -36,7 +43,7 @@ import type {
   TpuTrace,
 } from './types.js';
 import { ModelEntry, modelHash, type Variant } from './variants.js';
-import { type TfliteWorker, TYPED_ARRAYS, WorkerPool } from './worker.js';
+import { type TfliteWorker, WorkerPool } from './worker.js';
 
 interface Executor {
   worker: TfliteWorker;
@@ -128,12 +135,9 @@ function emptyObservation(): TenantObservation {
   };
 }
 
+/** Zeros of a tensor's type and size (raw bytes for a type no typed array carries). */
 function zerosFor(info: TensorInfo): TensorArray {
-  const ctor = (TYPED_ARRAYS as Record<string, unknown>)[info.arrayType ?? 'Uint8Array'] as {
-    new (n: number): TensorArray;
-    BYTES_PER_ELEMENT: number;
-  };
-  return new ctor(info.byteSize / ctor.BYTES_PER_ELEMENT);
+  return zeroInput(info) ?? new Uint8Array(info.byteSize);
 }
 
 function copyOf(a: TensorArray): TensorArray {
@@ -453,7 +457,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
       if (variant.tail !== null) {
         const count = choice.mode === 'mg1' ? 1 : choice.cores;
         const threads = choice.mode === 'mg1' ? choice.cores : 1;
-        const tail = variant.tail;
+        const tail = preparedPart(variant.tail);
         const loads = Array.from({ length: count }, async (_, i) => {
           const ex: Executor = {
             worker: this.#pool.acquire(),

@@ -6,6 +6,7 @@
 import { createInterpreter, type Interpreter, type TensorArray, type TensorInfo } from '@swapless/edgetpu';
 import type { CallBreakdown, DeviceProfile, ProfileInput } from '@swapless/tpu-emulator';
 import { EmulatedDevice, sleepUntil } from '@swapless/tpu-emulator';
+import { preparedPart } from './parts.js';
 import type { EdgeTpuBackendOptions } from './types.js';
 import type { Variant } from './variants.js';
 import { TfliteWorker } from './worker.js';
@@ -149,7 +150,7 @@ export class EmulatedBackend implements TpuBackend {
     const head = variant.head;
     await this.#heads.acquire(variant.id, () =>
       this.#headWorker()
-        .load(variant.id, head, { threads: this.#threads })
+        .load(variant.id, preparedPart(head), { threads: this.#threads })
         .then(() => undefined),
     );
   }
@@ -214,15 +215,16 @@ export class EdgeTpuBackend implements TpuBackend {
     const head = variant.head;
     await this.#heads.acquire(variant.id, async () => {
       // A compiled model is already what the device runs: no head compiler.
-      const bytes =
-        this.#options.compileHead && !variant.compiled
-          ? await this.#options.compileHead(head, { tenant, k: variant.k })
-          : head;
+      const compile = this.#options.compileHead && !variant.compiled ? this.#options.compileHead : undefined;
+      // The head as split (or a compiled model as given) is the runtime's own, prepared once; what a head compiler
+      // returns is not, and is verified like any other file.
+      const model =
+        compile === undefined ? preparedPart(head) : await compile(head, { tenant, k: variant.k });
       const edgetpu: { library?: string; device?: string; options?: Record<string, string> } = {};
       if (this.#options.library !== undefined) edgetpu.library = this.#options.library;
       if (this.#options.device !== undefined) edgetpu.device = this.#options.device;
       if (this.#options.options !== undefined) edgetpu.options = this.#options.options;
-      return createInterpreter(bytes, { threads: 1, delegate: 'edgetpu', edgetpu });
+      return createInterpreter(model, { threads: 1, delegate: 'edgetpu', edgetpu });
     });
   }
 

@@ -20,7 +20,7 @@
  */
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import { type ErrorCode, expected, InvalidArgumentError, SwapLessError } from '@swapless/core';
-import type { TensorArray, TensorInfo } from '@swapless/edgetpu';
+import { type PreparedModel, type TensorArray, type TensorInfo, TYPED_ARRAYS } from '@swapless/edgetpu';
 
 /** Options of a segment loaded into a worker. */
 export interface LoadOptions {
@@ -152,20 +152,6 @@ function toError(raw: {
 }
 
 type TypedArrayCtor = new (buffer: ArrayBuffer) => TensorArray;
-
-/** The typed array classes tensors travel in, by name (TensorInfo.arrayType). Shared with runtime.ts. */
-export const TYPED_ARRAYS = {
-  Float32Array,
-  Float64Array,
-  Int8Array,
-  Uint8Array,
-  Int16Array,
-  Uint16Array,
-  Int32Array,
-  Uint32Array,
-  BigInt64Array,
-  BigUint64Array,
-} as const;
 
 const CTORS = TYPED_ARRAYS as unknown as Record<string, TypedArrayCtor>;
 
@@ -339,8 +325,8 @@ export class TfliteWorker {
     });
   }
 
-  /** Creates an interpreter for `bytes` under `key`. */
-  async load(key: string, bytes: Uint8Array, options: LoadOptions): Promise<SegmentInfo> {
+  /** Creates an interpreter for `bytes` (or a model prepared once for many workers) under `key`. */
+  async load(key: string, bytes: Uint8Array | PreparedModel, options: LoadOptions): Promise<SegmentInfo> {
     const reply = await this.#call({ op: 'load', key, bytes, options });
     const info = reply.info as SegmentInfo;
     const ctors = (list: readonly TensorInfo[]) => list.map((t) => CTORS[t.arrayType ?? ''] ?? Uint8Array);

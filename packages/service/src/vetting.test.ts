@@ -3,7 +3,6 @@
 // The verifier refuses all five before any child runs (INVALID_MODEL); a model no verifier can fault
 // (divisionByZeroModel) reaches the vetting process and is rejected by the signal.
 import { createHash } from 'node:crypto';
-import { readdirSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,12 +18,11 @@ import { createInterpreter, defaultVetter, Vetter, vetModel } from '@swapless/ed
 import { buildTestNet, SeededRandom, writeModel } from '@swapless/tflite';
 import { divisionByZeroModel } from '@swapless/tflite/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { fixtureModels } from '../../../tools/test-fixtures.mjs';
 import { createService, ModelRepository, type Service, type ServiceOptions } from './index.js';
 
-const HOSTILE_DIR = fileURLToPath(new URL('../../../fixtures/models/hostile/', import.meta.url));
-const HOSTILE = readdirSync(HOSTILE_DIR)
-  .filter((f) => f.endsWith('.tflite'))
-  .sort();
+/** Paths of the hostile fixtures (fixtures/models/hostile). */
+const HOSTILE = fixtureModels('hostile').map((f) => f.path);
 const GOOD = writeModel(buildTestNet(0));
 
 function input(seed: number): Int8Array {
@@ -97,7 +95,7 @@ describe('Service.addTenant vets before it loads', () => {
     await s.addTenant({ name: 'good', model: GOOD, source: 'test:good' });
     const spawned = defaultVetter().stats().spawned;
     for (const [i, file] of HOSTILE.entries()) {
-      const bytes = new Uint8Array(await readFile(join(HOSTILE_DIR, file)));
+      const bytes = new Uint8Array(await readFile(file));
       const error = await s
         .addTenant({ name: `h${i}`, model: bytes, source: `test:${file}` })
         .catch((e) => e);
@@ -246,7 +244,7 @@ describe('ModelRepository with a vet hook', () => {
     await writeFile(join(root, 'good', 'model.tflite'), GOOD);
     for (const [i, file] of HOSTILE.entries()) {
       await mkdir(join(root, `hostile${i}`));
-      await copyFile(join(HOSTILE_DIR, file), join(root, `hostile${i}`, 'model.tflite'));
+      await copyFile(file, join(root, `hostile${i}`, 'model.tflite'));
     }
     await mkdir(join(root, 'crash'));
     await writeFile(join(root, 'crash', 'model.tflite'), writeModel(divisionByZeroModel()));
