@@ -130,7 +130,7 @@ describe('prepareModel', () => {
     const cases: [() => unknown, RegExp][] = [
       [() => prepareModel(tinyAddModel(4), { verify: 'no' as never }), /for options\.verify but received/],
       [() => prepareModel(tinyAddModel(4), { threads: 1 } as never), /for the option names but received/],
-      [() => prepareModel(42 as never), /^Expected a Uint8Array or a file path for the model/],
+      [() => prepareModel(42 as never), /^Expected a Uint8Array or a \.tflite file path for the model/],
       [
         () => createInterpreter(prepared, { verify: true }),
         /^Expected no verify option with a prepared model/,
