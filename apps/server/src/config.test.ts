@@ -41,6 +41,11 @@ describe('loadConfig', () => {
     expect(config.mode).toBe('functional');
     expect(config.cores).toBeNull();
     expect(config.repository).toBe(resolve('models'));
+    expect(config.repositoryLimits).toEqual({
+      maxModelBytes: 256 * 1024 * 1024,
+      maxFileBytes: 1024 * 1024,
+      readTimeoutMs: 30_000,
+    });
     expect(config.tenants.map((t) => t.model)).toEqual(EMBEDDED_CONFIG.tenants!.map((t) => t.model));
     expect(config.tenants.length).toBeGreaterThanOrEqual(2);
     expect(Object.isFrozen(config)).toBe(true);
@@ -150,6 +155,27 @@ describe('loadConfig', () => {
     expect(text).toMatch(/\/policy: must be equal to one of the allowed values/);
     expect(text).toMatch(/\/tenants\/0\/name: must match pattern/);
     expect(text).toMatch(/\/tenants\/1\/rate: must be > 0/);
+  });
+
+  it('takes partial repository limits with defaults for the rest, and refuses bad ones', () => {
+    const { config } = parseConfig({ repositoryLimits: { maxFileBytes: 4096 } } as never);
+    expect(config.repositoryLimits).toEqual({
+      maxModelBytes: 256 * 1024 * 1024,
+      maxFileBytes: 4096,
+      readTimeoutMs: 30_000,
+    });
+    const err = (() => {
+      try {
+        parseConfig({ repositoryLimits: { maxModelBytes: 0, readTimeoutMs: 1.5, extra: 1 } } as never);
+      } catch (e) {
+        return e as InvalidConfigError;
+      }
+    })();
+    expect(err).toBeInstanceOf(InvalidConfigError);
+    const text = err!.problems.join('\n');
+    expect(text).toMatch(/\/repositoryLimits\/maxModelBytes: must be >= 1/);
+    expect(text).toMatch(/\/repositoryLimits\/readTimeoutMs: must be integer/);
+    expect(text).toMatch(/unknown property "extra"/);
   });
 
   it('refuses duplicate tenant names and a non-object document', async () => {

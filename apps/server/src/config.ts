@@ -9,6 +9,7 @@ import { dirname, extname, isAbsolute, resolve } from 'node:path';
 import { cacheDir, expected, formatAjvErrors, InvalidConfigError, SwapLessIoError } from '@swapless/core';
 import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
+import { REPOSITORY_LIMITS_SCHEMA, type RepositoryLimits, repositoryLimitsOf } from './repository-limits.js';
 
 /** pino levels accepted by `logLevel`. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -73,6 +74,8 @@ export interface ServerConfig {
   readonly bodyLimit: number;
   /** Model repository directory (absolute), or null for none. A missing directory is an empty repository. */
   readonly repository: string | null;
+  /** Size caps and the read deadline of repository files (see repository-limits.ts). */
+  readonly repositoryLimits: RepositoryLimits;
   /** Whether zoo model names resolve (default true). */
   readonly zoo: boolean;
   /** Directory for the server's own files (example requests); default `cacheDir('server')`. */
@@ -144,6 +147,7 @@ export const SERVER_CONFIG_SCHEMA = {
     queueLimit: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 64 },
     bodyLimit: { type: 'integer', minimum: 1024, maximum: 1024 * 1024 * 1024, default: 16 * 1024 * 1024 },
     repository: { type: ['string', 'null'], minLength: 1, default: './models' },
+    repositoryLimits: REPOSITORY_LIMITS_SCHEMA,
     zoo: { type: 'boolean', default: true },
     stateDir: { type: 'string', minLength: 1 },
     profiling: {
@@ -359,6 +363,7 @@ export function parseConfig(input: unknown, options: ParseConfigOptions = {}): L
     queueLimit: c.queueLimit!,
     bodyLimit: c.bodyLimit!,
     repository: c.repository === null ? null : abs('repository', c.repository!),
+    repositoryLimits: repositoryLimitsOf(c.repositoryLimits),
     zoo: c.zoo!,
     stateDir: c.stateDir === undefined ? cacheDir('server') : abs('stateDir', c.stateDir),
     profiling: { ...c.profiling },

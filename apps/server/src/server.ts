@@ -165,6 +165,7 @@ export async function startServer(
   const repository = new ModelRepository({
     root: cfg.repository,
     zoo: cfg.zoo,
+    ...cfg.repositoryLimits,
     vet: (bytes, name) => service.vet(bytes, `repository model ${name}`),
   });
   // Scans never wait for vetting: the server listens at once, models not vetted yet are listed as pending while
@@ -180,7 +181,7 @@ export async function startServer(
     logger.info({ model: m.name, path: m.path, bytes: m.size }, 'repository model found');
   for (const p of scan.pending) logger.info({ model: p.name }, 'repository model found, being vetted');
   for (const s of scan.skipped)
-    logger.warn({ model: s.name, code: s.code }, 'repository entry skipped: %s', s.message);
+    logger.warn({ model: s.name, code: s.code, err: s.cause }, 'repository entry skipped: %s', s.message);
   for (const r of scan.rejected)
     logger.warn(
       { model: r.name, code: r.code, reason: r.reason },
@@ -213,7 +214,11 @@ export async function startServer(
         (result) => {
           for (const s of result.skipped) {
             if (!lastScan.skipped.some((o) => o.name === s.name && o.message === s.message)) {
-              logger.warn({ model: s.name, code: s.code }, 'repository entry skipped: %s', s.message);
+              logger.warn(
+                { model: s.name, code: s.code, err: s.cause },
+                'repository entry skipped: %s',
+                s.message,
+              );
             }
           }
           for (const r of result.rejected) {

@@ -23,6 +23,7 @@ export const ErrorCodes = {
   COMPILER_FAILED: 'SWAPLESS_COMPILER_FAILED',
   COMPILER_TIMEOUT: 'SWAPLESS_COMPILER_TIMEOUT',
   MODEL_REJECTED: 'SWAPLESS_MODEL_REJECTED',
+  FORBIDDEN_PATH: 'SWAPLESS_FORBIDDEN_PATH',
 } as const;
 
 /** One of the stable error codes in {@link ErrorCodes}. */
@@ -170,6 +171,18 @@ export class ShuttingDownError extends SwapLessError {
 export class ModelRejectedError extends SwapLessError {
   constructor(message: string, options?: SwapLessErrorOptions) {
     super(ErrorCodes.MODEL_REJECTED, message, options);
+  }
+}
+
+/**
+ * A file that must stay inside a root directory (a model repository) and was refused: it resolves outside the root,
+ * it is not a regular file (a FIFO, a socket, a device, a directory), it is over its size cap, or it does not resolve
+ * at all. `details.reason` says which (`outside-root`, `not-a-file`, `too-large`, `unresolvable`); the message names
+ * the file relative to the root only, never a host path or a link's target.
+ */
+export class ForbiddenPathError extends SwapLessError {
+  constructor(message: string, options?: SwapLessErrorOptions) {
+    super(ErrorCodes.FORBIDDEN_PATH, message, options);
   }
 }
 

@@ -18,6 +18,7 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<string, number>> = Object.free
   [ErrorCodes.INVALID_MODEL]: 400,
   [ErrorCodes.UNSUPPORTED_MODEL]: 400,
   [ErrorCodes.MODEL_REJECTED]: 400,
+  [ErrorCodes.FORBIDDEN_PATH]: 400,
   [ErrorCodes.OVERLOADED]: 503,
   [ErrorCodes.SHUTTING_DOWN]: 503,
   [ErrorCodes.DELEGATE_UNAVAILABLE]: 503,

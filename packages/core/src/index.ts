@@ -42,3 +42,15 @@ export {
 export { HTTP_STATUS_BY_CODE, httpStatusOf, RETRY_AFTER_S } from './http-status.js';
 export { choiceFlag, intFlag } from './flags.js';
 export { modelBytes, modelBytesSync } from './model-bytes.js';
+export { ForbiddenPathError } from './errors.js';
+export {
+  type ConfinedFile,
+  type ConfinedFileOptions,
+  type ConfinedPath,
+  type ConfinedPathOptions,
+  DEFAULT_CONFINED_READ_TIMEOUT_MS,
+  type ForbiddenPathReason,
+  inspectConfinedFile,
+  readConfinedFile,
+  resolveConfined,
+} from './confined-file.js';

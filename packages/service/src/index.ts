@@ -24,6 +24,8 @@ export type {
 
 // --- model repository (repository.ts)
 export {
+  DEFAULT_MAX_FILE_BYTES,
+  DEFAULT_MAX_MODEL_BYTES,
   MODEL_NAME_PATTERN,
   ModelRepository,
   type ModelRepositoryOptions,

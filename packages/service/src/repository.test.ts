@@ -74,11 +74,16 @@ describe('ModelRepository.scan', () => {
     expect(byName.badconfig!.code).toBe(ErrorCodes.INVALID_CONFIG);
     expect(byName.badconfig!.message).toMatch(/colour/);
     expect(byName.notjson!.code).toBe(ErrorCodes.INVALID_CONFIG);
+    // Where it fails, never what the file holds.
+    expect(byName.notjson!.message).toBe(
+      'Expected JSON in notjson/config.json but it is not valid JSON (at character 2)',
+    );
     expect(byName.two!.message).toMatch(/a\.tflite, b\.tflite/);
     expect(byName.empty!.message).toMatch(/found none/);
-    expect(byName.escape!.code).toBe(ErrorCodes.INVALID_ARGUMENT);
+    expect(byName.escape!.code).toBe(ErrorCodes.FORBIDDEN_PATH);
     expect(byName.escape!.message).toMatch(/stay inside/);
-    expect(byName.linkfile!.message).toMatch(/stay inside/);
+    expect(byName.linkfile!.code).toBe(ErrorCodes.FORBIDDEN_PATH);
+    expect(byName.linkfile!.message).toMatch(/linkfile\/model\.tflite to stay inside/);
     expect(byName['loose.tflite']!.message).toMatch(/loose\/model\.tflite/);
   });
 
@@ -168,17 +173,34 @@ describe('ModelRepository.resolveModel', () => {
     });
     await expect(repo.resolveModel('broken')).rejects.toBeInstanceOf(InvalidModelError);
     await expect(repo.resolveModel('badconfig')).rejects.toBeInstanceOf(InvalidConfigError);
-    await expect(repo.resolveModel('escape')).rejects.toMatchObject({ code: ErrorCodes.INVALID_ARGUMENT });
-    await expect(repo.resolveModel('linkfile')).rejects.toMatchObject({ code: ErrorCodes.INVALID_ARGUMENT });
+    await expect(repo.resolveModel('escape')).rejects.toMatchObject({
+      code: ErrorCodes.FORBIDDEN_PATH,
+      details: { reason: 'outside-root', model: 'escape' },
+    });
+    await expect(repo.resolveModel('linkfile')).rejects.toMatchObject({
+      code: ErrorCodes.FORBIDDEN_PATH,
+      details: { reason: 'outside-root', model: 'linkfile' },
+    });
   });
 
   it('validates its options', () => {
     expect(() => new ModelRepository({ root: '' })).toThrow(InvalidArgumentError);
     expect(() => new ModelRepository({ root, maxModelBytes: 0 })).toThrow(InvalidArgumentError);
+    expect(() => new ModelRepository({ root, maxFileBytes: 1.5 })).toThrow(InvalidArgumentError);
+    expect(() => new ModelRepository({ root, readTimeoutMs: -1 })).toThrow(InvalidArgumentError);
   });
 
   it('refuses a model over the size limit', async () => {
     const repo = new ModelRepository({ root, maxModelBytes: 10 });
-    await expect(repo.resolveModel('tiny')).rejects.toMatchObject({ code: ErrorCodes.INVALID_MODEL });
+    await expect(repo.resolveModel('tiny')).rejects.toMatchObject({
+      code: ErrorCodes.FORBIDDEN_PATH,
+      details: { reason: 'too-large' },
+    });
+    const small = new ModelRepository({ root, maxFileBytes: 10 });
+    await expect(small.resolveModel('tiny')).rejects.toMatchObject({
+      code: ErrorCodes.FORBIDDEN_PATH,
+      details: { reason: 'too-large' },
+      message: expect.stringMatching(/tiny\/config\.json to be at most 10 bytes/),
+    });
   });
 });

@@ -4,8 +4,11 @@
  * server registers tenants from, next to the zoo's generated models.
  *
  * Nothing read from it may escape the root: names are checked against one pattern (no separators, no leading
- * dot, so no `..`), and every folder and file is resolved with realpath and must stay under the root's realpath,
- * so a symlink pointing outside is refused. A malformed model or config is reported as skipped with a reason by
+ * dot, so no `..`), and every folder and file goes through @swapless/core's confined reads — resolved with every
+ * link followed, it must stay under the root's realpath, be a regular file (a FIFO, socket, device or directory is
+ * refused by its type, never opened) under a size cap, and be read within a deadline. Messages name entries and
+ * repository-relative files only, never host paths: they reach HTTP clients. A malformed model or config is
+ * reported as skipped with a reason by
  * `scan()` and as a typed error by `resolveModel()`; neither ever crashes the caller. With a `vet` hook, every new
  * or changed model that reads cleanly is vetted (loaded and run once in a child process) before it counts as
  * usable; one that fails it is listed as rejected with the reason. Entries are read and vetted concurrently (the
@@ -13,16 +16,22 @@
  * models still being vetted as pending.
  */
 import { createHash } from 'node:crypto';
-import { readdir, readFile, realpath, stat } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { lstat, readdir, readFile, realpath } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import {
+  type ConfinedPath,
+  DEFAULT_CONFINED_READ_TIMEOUT_MS,
   ErrorCodes,
   expected,
+  ForbiddenPathError,
   InvalidArgumentError,
   InvalidConfigError,
   InvalidModelError,
+  inspectConfinedFile,
   isSwapLessError,
   ModelRejectedError,
+  readConfinedFile,
+  resolveConfined,
   SwapLessIoError,
 } from '@swapless/core';
 import { readModel } from '@swapless/tflite';
@@ -74,9 +83,18 @@ export interface RepositoryModel {
 export interface SkippedModel {
   /** Entry name as found on disk. */
   name: string;
-  /** Stable error code (`SWAPLESS_INVALID_MODEL`, `SWAPLESS_INVALID_CONFIG`, `SWAPLESS_INVALID_ARGUMENT`, …). */
+  /**
+   * Stable error code (`SWAPLESS_INVALID_MODEL`, `SWAPLESS_INVALID_CONFIG`, `SWAPLESS_FORBIDDEN_PATH`,
+   * `SWAPLESS_INVALID_ARGUMENT`, …).
+   */
   code: string;
+  /** Why, naming the entry and repository-relative files only (no host path): safe to send to clients. */
   message: string;
+  /**
+   * The underlying error, with host paths in its details, for logs. Not enumerable, so JSON bodies built from a
+   * scan never include it.
+   */
+  readonly cause?: unknown;
 }
 
 /** A model that reads cleanly but failed vetting (it crashed, hung or exhausted the vetting process). */
@@ -144,8 +162,15 @@ export interface ModelRepositoryOptions {
   root: string | null;
   /** Resolve zoo names (default true). */
   zoo?: boolean;
-  /** Largest model file accepted, bytes (default 256 MiB). */
+  /** Largest model file accepted, bytes (default {@link DEFAULT_MAX_MODEL_BYTES}: 256 MiB). */
   maxModelBytes?: number;
+  /**
+   * Largest other file of an entry accepted (`config.json`, and any other file read later), bytes (default
+   * {@link DEFAULT_MAX_FILE_BYTES}: 1 MiB).
+   */
+  maxFileBytes?: number;
+  /** Deadline of each file read, ms (default 30000). A read that takes longer fails the entry as an I/O error. */
+  readTimeoutMs?: number;
   /**
    * Vets a new or changed model that read cleanly (e.g. `service.vet`); it throws `ModelRejectedError` or another
    * typed error to refuse it. Called once per content of an entry: results are kept until the file changes, except
@@ -155,11 +180,15 @@ export interface ModelRepositoryOptions {
   vet?: (bytes: Uint8Array, name: string) => Promise<unknown>;
 }
 
-/** One repository entry as last read: its file's identity, and its outcome (known at once, or once vetted). */
+/** Default {@link ModelRepositoryOptions.maxModelBytes}: 256 MiB. */
+export const DEFAULT_MAX_MODEL_BYTES = 256 * 1024 * 1024;
+/** Default {@link ModelRepositoryOptions.maxFileBytes}: 1 MiB. */
+export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
+
+/** One repository entry as last read: its files' identity, and its outcome (known at once, or once vetted). */
 interface Entry {
-  mtimeMs: number;
-  size: number;
-  path: string;
+  /** Real paths, inodes, sizes and mtimes of the folder, the model file and the config. */
+  identity: string;
   /** The file read and checked, before vetting: a model, or why the entry was skipped. */
   read: Promise<Loaded>;
   /** The outcome, vetting included. Never rejects. */
@@ -185,10 +214,30 @@ function errorInfo(err: unknown): { code: string; message: string } {
   return { code: 'SWAPLESS_INTERNAL', message: err instanceof Error ? err.message : String(err) };
 }
 
-/** True when `child` is `root` itself or under it (both absolute, real paths). */
-function inside(root: string, child: string): boolean {
-  const rel = relative(root, child);
-  return rel !== '' && !rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel);
+/** A skipped entry; `cause` (host paths and all, for logs) is kept out of its JSON. */
+function skipped(name: string, code: string, message: string, cause?: unknown): Loaded {
+  const s: SkippedModel = { name, code, message };
+  if (cause !== undefined) Object.defineProperty(s, 'cause', { value: cause, enumerable: false });
+  return { skipped: s };
+}
+
+/** A file's identity for the entry cache. */
+function identity(f: ConfinedPath | null): string {
+  if (f === null) return '-';
+  const { dev, ino, size, mtimeMs } = f.stats;
+  return `${f.path}:${dev}:${ino}:${size}:${mtimeMs}`;
+}
+
+/** Where a JSON parse failed, without quoting the text (it could be any file's content). */
+function parsePosition(err: unknown): string {
+  const m = /position (\d+)/.exec(err instanceof Error ? err.message : '');
+  return m === null ? '' : ` (at character ${m[1]})`;
+}
+
+function positiveInteger(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1)
+    throw new InvalidArgumentError(expected('a positive integer', what, value));
+  return value;
 }
 
 /**
@@ -202,6 +251,8 @@ export class ModelRepository {
   readonly root: string | null;
   private readonly zoo: boolean;
   private readonly maxModelBytes: number;
+  private readonly maxFileBytes: number;
+  private readonly readTimeoutMs: number;
   private readonly vet: ModelRepositoryOptions['vet'];
   private readonly entries = new Map<string, Entry>();
   private readonly zooCache = new Map<string, Promise<Uint8Array>>();
@@ -214,10 +265,12 @@ export class ModelRepository {
       throw new InvalidArgumentError(expected('a directory path or null', 'repository root', root));
     this.root = root === null ? null : resolve(root);
     this.zoo = options.zoo ?? true;
-    const max = options.maxModelBytes ?? 256 * 1024 * 1024;
-    if (!Number.isSafeInteger(max) || max < 1)
-      throw new InvalidArgumentError(expected('a positive integer', 'maxModelBytes', max));
-    this.maxModelBytes = max;
+    this.maxModelBytes = positiveInteger(options.maxModelBytes ?? DEFAULT_MAX_MODEL_BYTES, 'maxModelBytes');
+    this.maxFileBytes = positiveInteger(options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES, 'maxFileBytes');
+    this.readTimeoutMs = positiveInteger(
+      options.readTimeoutMs ?? DEFAULT_CONFINED_READ_TIMEOUT_MS,
+      'readTimeoutMs',
+    );
     if (options.vet !== undefined && typeof options.vet !== 'function')
       throw new InvalidArgumentError(expected('a function', 'the repository vet hook', options.vet));
     this.vet = options.vet;
@@ -250,7 +303,7 @@ export class ModelRepository {
       names = (await readdir(rootReal)).filter((n) => !n.startsWith('.')).sort();
     } catch (err) {
       throw new SwapLessIoError(
-        `Expected a readable model repository at ${rootReal} but listing it failed: ${(err as Error).message}`,
+        `Expected a readable model repository but listing it failed (${(err as NodeJS.ErrnoException).code ?? 'unknown error'})`,
         { cause: err, details: { path: rootReal } },
       );
     }
@@ -295,6 +348,7 @@ export class ModelRepository {
       );
     }
     const rootReal = await this.rootReal();
+    // lstat: a link that leads nowhere (or outside) is still this repository's entry, refused as such.
     if (rootReal !== null && (await this.exists(join(rootReal, ref)))) {
       const e = await this.entry(rootReal, ref, true);
       const r = 'settled' in e ? await e.settled : e;
@@ -324,21 +378,30 @@ export class ModelRepository {
 
   private rethrow(s: SkippedModel): Error {
     const details = { reason: 'invalid-entry', model: s.name };
+    const options = s.cause === undefined ? { details } : { details, cause: s.cause };
     switch (s.code) {
       case ErrorCodes.INVALID_CONFIG:
-        return new InvalidConfigError(s.message, [s.message], { details });
+        return new InvalidConfigError(s.message, [s.message], options);
       case ErrorCodes.INVALID_ARGUMENT:
-        return new InvalidArgumentError(s.message, { details });
+        return new InvalidArgumentError(s.message, options);
       case ErrorCodes.IO:
-        return new SwapLessIoError(s.message, { details });
+        return new SwapLessIoError(s.message, options);
+      case ErrorCodes.FORBIDDEN_PATH: {
+        // The confinement's own reason (`outside-root`, `not-a-file`, `too-large`, `unresolvable`).
+        const reason = isSwapLessError(s.cause) ? s.cause.details.reason : undefined;
+        return new ForbiddenPathError(s.message, {
+          ...options,
+          details: { ...details, reason: typeof reason === 'string' ? reason : details.reason },
+        });
+      }
       default:
-        return new InvalidModelError(s.message, { details: { ...details, code: s.code } });
+        return new InvalidModelError(s.message, { ...options, details: { ...details, code: s.code } });
     }
   }
 
   private async exists(path: string): Promise<boolean> {
     try {
-      await stat(path);
+      await lstat(path);
       return true;
     } catch {
       return false;
@@ -352,75 +415,76 @@ export class ModelRepository {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw new SwapLessIoError(
-        `Expected a readable model repository at ${this.root} but resolving it failed: ${(err as Error).message}`,
+        `Expected a readable model repository but resolving it failed (${(err as NodeJS.ErrnoException).code ?? 'unknown error'})`,
         { cause: err, details: { path: this.root } },
       );
     }
   }
 
   /**
-   * One entry: the one kept while its model file is unchanged, else read (and vetted) afresh; or why it is skipped
-   * before anything is read. `retry` reads again a model whose last rejection was `retryable`.
+   * One entry: the one kept while its files are unchanged, else read (and vetted) afresh; or why it is skipped
+   * before anything is read. The confinement checks (inside the root, regular file, size) run on every call, cached
+   * or not. `retry` reads again a model whose last rejection was `retryable`.
    */
   private async entry(rootReal: string, name: string, retry: boolean): Promise<Entry | Loaded> {
-    const skip = (code: string, message: string): Loaded => ({ skipped: { name, code, message } });
     if (!MODEL_NAME_PATTERN.test(name)) {
-      return skip(
+      return skipped(
+        name,
         ErrorCodes.INVALID_ARGUMENT,
         expected(`a folder name matching ${MODEL_NAME_PATTERN.source}`, 'repository entry', name),
       );
     }
+    const timeoutMs = this.readTimeoutMs;
     try {
-      const dir = await realpath(join(rootReal, name));
-      if (!inside(rootReal, dir)) {
-        return skip(
-          ErrorCodes.INVALID_ARGUMENT,
-          `Expected repository entry ${name} to stay inside ${rootReal} but it resolves to ${dir}`,
-        );
-      }
-      const dirStat = await stat(dir);
-      if (!dirStat.isDirectory()) {
-        return skip(
+      const dir = await resolveConfined(rootReal, name, { timeoutMs });
+      if (!dir.stats.isDirectory()) {
+        return skipped(
+          name,
           ErrorCodes.INVALID_MODEL,
           `Expected a folder <name>/model.tflite for repository entry ${name} but received a file (move it to ${name.replace(/\.tflite$/, '')}/model.tflite)`,
         );
       }
-      const files = (await readdir(dir)).filter((f) => f.endsWith('.tflite') && !f.startsWith('.')).sort();
+      const files = (await readdir(dir.path))
+        .filter((f) => f.endsWith('.tflite') && !f.startsWith('.'))
+        .sort();
       const file = files.includes('model.tflite')
         ? 'model.tflite'
         : files.length === 1
           ? files[0]!
           : undefined;
       if (file === undefined) {
-        return skip(
+        return skipped(
+          name,
           ErrorCodes.INVALID_MODEL,
           `Expected model.tflite or exactly one *.tflite file in repository folder ${name} but found ${files.length === 0 ? 'none' : files.join(', ')}`,
         );
       }
-      const path = await realpath(join(dir, file));
-      if (!inside(rootReal, path)) {
-        return skip(
-          ErrorCodes.INVALID_ARGUMENT,
-          `Expected the model file of repository entry ${name} to stay inside ${rootReal} but it resolves to ${path}`,
-        );
-      }
-      const fileStat = await stat(path);
-      const configPath = join(dir, 'config.json');
-      const configStat = await stat(configPath).catch(() => null);
-      const mtimeMs = Math.max(fileStat.mtimeMs, configStat?.mtimeMs ?? 0, dirStat.mtimeMs);
+      const modelFile = `${name}/${file}`;
+      const model = await inspectConfinedFile(rootReal, modelFile, {
+        maxBytes: this.maxModelBytes,
+        timeoutMs,
+      });
+      // Present as anything at all (a dangling link too) means it must pass the checks; absent means no config.
+      const configFile = `${name}/config.json`;
+      const hasConfig = await lstat(join(dir.path, 'config.json')).then(
+        () => true,
+        (err: NodeJS.ErrnoException) => {
+          if (err.code === 'ENOENT') return false;
+          throw err;
+        },
+      );
+      const config = hasConfig
+        ? await inspectConfinedFile(rootReal, configFile, { maxBytes: this.maxFileBytes, timeoutMs })
+        : null;
+      const id = `${identity(dir)}|${identity(model)}|${identity(config)}`;
       const cached = this.entries.get(name);
-      const unchanged =
-        cached !== undefined &&
-        cached.path === path &&
-        cached.mtimeMs === mtimeMs &&
-        cached.size === fileStat.size;
       const again =
         retry &&
         cached?.result !== undefined &&
         'rejected' in cached.result &&
         cached.result.rejected.retryable;
-      if (unchanged && !again) return cached;
-      return this.start(name, path, fileStat.size, mtimeMs, configStat === null ? null : configPath);
+      if (cached !== undefined && cached.identity === id && !again) return cached;
+      return this.start(name, id, rootReal, modelFile, hasConfig ? configFile : null);
     } catch (err) {
       return this.failed(name, err);
     }
@@ -434,19 +498,20 @@ export class ModelRepository {
     return entry.result ?? { pending: { name, sha256: read.model.sha256 } };
   }
 
-  /** Why an entry could not be read, as a skip (an unexpected error is an I/O problem: tried again next time). */
+  /**
+   * Why an entry could not be read, as a skip. A SwapLess error's message is path-free already; anything else (a
+   * file-system error, whose message holds host paths) is an I/O problem named by its errno code, tried again next
+   * time. The error itself is kept as the skip's `cause`, for logs.
+   */
   private failed(name: string, err: unknown): Loaded {
-    const { code, message } = errorInfo(err);
-    if (code === 'SWAPLESS_INTERNAL') {
-      return {
-        skipped: {
-          name,
-          code: ErrorCodes.IO,
-          message: `Expected a readable repository entry ${name} but: ${message}`,
-        },
-      };
-    }
-    return { skipped: { name, code, message } };
+    if (isSwapLessError(err)) return skipped(name, err.code, err.message, err);
+    const code = (err as NodeJS.ErrnoException | null)?.code ?? 'unknown error';
+    return skipped(
+      name,
+      ErrorCodes.IO,
+      `Expected a readable repository entry ${name} but reading it failed (${code})`,
+      err,
+    );
   }
 
   /**
@@ -454,10 +519,18 @@ export class ModelRepository {
    * (it could not be read or vetted for reasons of this machine) is forgotten once known, so the next load tries
    * again.
    */
-  private start(name: string, path: string, size: number, mtimeMs: number, configPath: string | null): Entry {
-    const read = this.read(name, path, size, configPath).catch((err: unknown) => this.failed(name, err));
+  private start(
+    name: string,
+    id: string,
+    rootReal: string,
+    modelFile: string,
+    configFile: string | null,
+  ): Entry {
+    const read = this.read(name, rootReal, modelFile, configFile).catch((err: unknown) =>
+      this.failed(name, err),
+    );
     const settled = read.then((r) => ('model' in r ? this.vetted(r) : r));
-    const entry: Entry = { mtimeMs, size, path, read, settled };
+    const entry: Entry = { identity: id, read, settled };
     this.entries.set(name, entry);
     void settled.then((result) => {
       if (this.entries.get(name) !== entry) return;
@@ -467,27 +540,29 @@ export class ModelRepository {
     return entry;
   }
 
-  private async read(name: string, path: string, size: number, configPath: string | null): Promise<Loaded> {
-    const skip = (code: string, message: string): Loaded => ({ skipped: { name, code, message } });
-    if (size > this.maxModelBytes) {
-      return skip(
-        ErrorCodes.INVALID_MODEL,
-        expected(
-          `a model of at most ${this.maxModelBytes} bytes`,
-          `repository model ${name}`,
-          `${size} bytes`,
-        ),
-      );
-    }
+  /** Reads an entry's config and model through the confined reader, and checks both. */
+  private async read(
+    name: string,
+    rootReal: string,
+    modelFile: string,
+    configFile: string | null,
+  ): Promise<Loaded> {
+    const timeoutMs = this.readTimeoutMs;
     let config: RepositoryModelConfig = {};
-    if (configPath !== null) {
+    if (configFile !== null) {
+      const { bytes: raw } = await readConfinedFile(rootReal, configFile, {
+        maxBytes: this.maxFileBytes,
+        timeoutMs,
+      });
       let parsed: unknown;
       try {
-        parsed = JSON.parse(await readFile(configPath, 'utf8'));
+        parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(raw));
       } catch (err) {
-        return skip(
+        // Never quote the text: the message goes to clients, and the file could hold anything.
+        return skipped(
+          name,
           ErrorCodes.INVALID_CONFIG,
-          `Expected JSON in ${name}/config.json but it does not parse: ${(err as Error).message}`,
+          `Expected JSON in ${configFile} but it is not valid ${err instanceof SyntaxError ? `JSON${parsePosition(err)}` : 'UTF-8 text'}`,
         );
       }
       if (!validateConfig(parsed)) {
@@ -495,26 +570,30 @@ export class ModelRepository {
           (e) =>
             `${e.instancePath || '/'} ${e.message ?? 'is invalid'}${e.keyword === 'additionalProperties' ? ` (${JSON.stringify((e.params as { additionalProperty: string }).additionalProperty)})` : ''}`,
         );
-        return skip(
+        return skipped(
+          name,
           ErrorCodes.INVALID_CONFIG,
-          `Expected { rate?, sloMs?, description? } in ${name}/config.json but: ${problems.join('; ')}`,
+          `Expected { rate?, sloMs?, description? } in ${configFile} but: ${problems.join('; ')}`,
         );
       }
       config = parsed;
     }
-    const buf = await readFile(path);
-    const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+    const { path, bytes } = await readConfinedFile(rootReal, modelFile, {
+      maxBytes: this.maxModelBytes,
+      timeoutMs,
+    });
     try {
       readModel(bytes);
     } catch (err) {
       const { code, message } = errorInfo(err);
-      return skip(
+      return skipped(
+        name,
         code === 'SWAPLESS_INTERNAL' ? ErrorCodes.INVALID_MODEL : code,
         `Expected a valid .tflite model in repository entry ${name} but: ${message}`,
       );
     }
     const sha256 = createHash('sha256').update(bytes).digest('hex');
-    return { model: { name, path, size, sha256, config }, bytes };
+    return { model: { name, path, size: bytes.byteLength, sha256, config }, bytes };
   }
 
   /** A model that read cleanly, through the `vet` hook: the same model, rejected, or skipped with the hook's error. */
@@ -539,13 +618,21 @@ export class ModelRepository {
         };
       }
       const { code, message } = errorInfo(err);
-      return {
-        skipped: {
+      if (code === 'SWAPLESS_INTERNAL' || TRANSIENT_CODES.has(code)) {
+        // The vetting process could not run (its message names host paths: the addon, the child script): say so
+        // without them; the cause has them, for the log.
+        return skipped(
           name,
-          code: code === 'SWAPLESS_INTERNAL' ? ErrorCodes.IO : code,
-          message: `Expected a model that loads and runs in repository entry ${name} but: ${message}`,
-        },
-      };
+          code === 'SWAPLESS_INTERNAL' ? ErrorCodes.IO : code,
+          `Expected a model that loads and runs in repository entry ${name} but the vetting process could not run it (${code}; see the server log)`,
+          err,
+        );
+      }
+      return skipped(
+        name,
+        code,
+        `Expected a model that loads and runs in repository entry ${name} but: ${message}`,
+      );
     }
   }
 }
