@@ -88,6 +88,7 @@ describe('startup with every class of model', () => {
         name: 'seg',
         code: 'SWAPLESS_UNSUPPORTED_MODEL',
         message: 'tenant "seg": cannot run here: custom op Convolution2DTransposeBias',
+        from: 'config',
       },
       {
         name: 'cls',
@@ -95,6 +96,7 @@ describe('startup with every class of model', () => {
         message: expect.stringMatching(
           /^tenant "cls": compiled for the Edge TPU .*give the uncompiled quantized model instead/,
         ),
+        from: 'config',
       },
     ]);
     const face = server.service.tenant('face')!;
