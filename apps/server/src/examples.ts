@@ -76,11 +76,13 @@ export async function removeExample(dir: string, name: string): Promise<void> {
   await rm(examplePath(dir, name), { force: true });
 }
 
-const EXAMPLE_FILE = new RegExp(`${TENANT_NAME_PATTERN.slice(0, -1)}\\.json$`);
+/** `<tenant>.json`, or a temporary file of one that a killed writer left (`<tenant>.json.<pid>.<hex>.tmp`). */
+const EXAMPLE_FILE = new RegExp(`${TENANT_NAME_PATTERN.slice(0, -1)}\\.json(\\.\\d+\\.[0-9a-f]{8}\\.tmp)?$`);
 
 /**
- * Removes every example request under `<dir>/examples/` (files named like a tenant's; nothing else is touched), so
- * that none outlives its tenant: a server that owns `dir` calls it before writing its own tenants' examples.
+ * Removes every example request under `<dir>/examples/` (files named like a tenant's, and their leftover temporary
+ * files; nothing else is touched), so that none outlives its tenant: a server that owns `dir` calls it before writing
+ * its own tenants' examples.
  */
 export async function clearExamples(dir: string): Promise<void> {
   const folder = join(dir, 'examples');

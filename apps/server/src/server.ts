@@ -476,8 +476,9 @@ export async function startServer(
         await dropShadowed(t);
         continue;
       }
-      // Registered again through the API while starting: that registration replaced the saved one.
-      if (service.has(t.name)) continue;
+      // Registered again through the API while starting (that registration replaced the saved one), or dropped by a
+      // DELETE meanwhile.
+      if (service.has(t.name) || state.get(t.name) === undefined) continue;
       if (await startTenant(t, 'state')) await writeExample(t.name);
     }
   } finally {

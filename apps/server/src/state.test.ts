@@ -348,6 +348,8 @@ describe('startServer and the saved tenants', () => {
     // An example file of a tenant that is gone: removed at startup.
     await mkdir(join(dir, 'examples'));
     await writeFile(examplePath(dir, 'old'), '{}');
+    await writeFile(`${examplePath(dir, 'old')}.4242.0badf00d.tmp`, '{');
+    await writeFile(join(dir, 'examples', 'notes.txt'), 'mine');
     const logs: Log[] = [];
     const server = await startServer(
       config(dir, { tenants: [{ name: 'net', model: 'testnet', rate: 20 }] }),
@@ -380,7 +382,7 @@ describe('startServer and the saved tenants', () => {
       ]);
       // The shadowed one is dropped; the one whose model is missing is kept for the next start.
       expect((await readState(dir)).tenants.map((t) => t.name)).toEqual(['ghost', 'kept']);
-      expect(existsSync(examplePath(dir, 'old'))).toBe(false);
+      expect((await readdir(join(dir, 'examples'))).sort()).toEqual(['kept.json', 'net.json', 'notes.txt']);
       expect(Object.keys(server.examples).sort()).toEqual(['kept', 'net']);
       await infersTiny(server.urls.base, 'kept', 1);
       // Not served, so GET does not know it; DELETE drops the saved registration once.
