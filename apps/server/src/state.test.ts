@@ -8,9 +8,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { buildTestNet, tinyModel, writeModel } from '@swapless/tflite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatBanner } from './banner.js';
 import type { ServerConfigInput } from './config.js';
 import { examplePath } from './examples.js';
-import { startServer } from './server.js';
+import { describeTenants, startServer } from './server.js';
 import {
   openTenantState,
   type SavedTenant,
@@ -380,6 +381,22 @@ describe('startServer and the saved tenants', () => {
         ['net', expect.stringMatching(/^saved tenant not restored: /)],
         ['ghost', expect.stringMatching(/^saved tenant not restored \(kept in the state/)],
       ]);
+      const banner = formatBanner({
+        urls: server.urls,
+        device: 'usb3',
+        backend: 'emulated',
+        policy: 'swapless',
+        cores: server.service.cores,
+        configSource: 'test',
+        repository: repo,
+        tenants: describeTenants(server),
+        failed: server.failed,
+        warnings: [],
+        skipped: [],
+        curl: {},
+        startupMs: 0,
+      });
+      expect(banner).toContain('! saved tenant ghost was not restored: ');
       // The shadowed one is dropped; the one whose model is missing is kept for the next start.
       expect((await readState(dir)).tenants.map((t) => t.name)).toEqual(['ghost', 'kept']);
       expect((await readdir(join(dir, 'examples'))).sort()).toEqual(['kept.json', 'net.json', 'notes.txt']);
