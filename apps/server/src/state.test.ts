@@ -8,10 +8,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { buildTestNet, tinyModel, writeModel } from '@swapless/tflite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatBanner } from './banner.js';
 import type { ServerConfigInput } from './config.js';
 import { examplePath } from './examples.js';
-import { describeTenants, startServer } from './server.js';
+import { startServer } from './server.js';
 import {
   openTenantState,
   type SavedTenant,
@@ -19,7 +18,7 @@ import {
   TENANT_STATE_FILE,
   type TenantStateDocument,
 } from './state.js';
-import { memoryLogger, reference, startServerProcess, testServerConfig } from './test-support.js';
+import { memoryLogger, reference, startServerProcess, testBanner, testServerConfig } from './test-support.js';
 
 const run = promisify(execFile);
 const tiny = writeModel(tinyModel({ type: 'int8', shape: [1, 8] }));
@@ -381,21 +380,7 @@ describe('startServer and the saved tenants', () => {
         ['net', expect.stringMatching(/^saved tenant not restored: /)],
         ['ghost', expect.stringMatching(/^saved tenant not restored \(kept in the state/)],
       ]);
-      const banner = formatBanner({
-        urls: server.urls,
-        device: 'usb3',
-        backend: 'emulated',
-        policy: 'swapless',
-        cores: server.service.cores,
-        configSource: 'test',
-        repository: repo,
-        tenants: describeTenants(server),
-        failed: server.failed,
-        warnings: [],
-        skipped: [],
-        curl: {},
-        startupMs: 0,
-      });
+      const banner = testBanner(server);
       expect(banner).toContain('! saved tenant ghost was not restored: ');
       // The shadowed one is dropped; the one whose model is missing is kept for the next start.
       expect((await readState(dir)).tenants.map((t) => t.name)).toEqual(['ghost', 'kept']);

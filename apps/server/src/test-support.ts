@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createInterpreter, type TensorArray } from '@swapless/edgetpu';
 import { type Logger, pino } from 'pino';
+import { formatBanner } from './banner.js';
 import type { ServerConfigInput } from './config.js';
+import { describeTenants, type RunningServer } from './server.js';
 
 /**
  * The settings every end-to-end test server starts from: loopback on a free port, the given model repository,
@@ -73,4 +75,23 @@ export async function startServerProcess(configPath: string, extra: string[] = [
     void exited.then((code) => reject(new Error(`exited ${code} before ready: ${stderr}`)));
   });
   return { child, summary, exited, stderr: () => stderr };
+}
+
+/** The startup banner of a test server (emulated usb3, no curl lines). */
+export function testBanner(server: RunningServer): string {
+  return formatBanner({
+    urls: server.urls,
+    device: 'usb3',
+    backend: 'emulated',
+    policy: server.config.policy,
+    cores: server.service.cores,
+    configSource: 'test',
+    repository: server.config.repository,
+    tenants: describeTenants(server),
+    failed: server.failed,
+    warnings: [],
+    skipped: [],
+    curl: {},
+    startupMs: 0,
+  });
 }
