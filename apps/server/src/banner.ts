@@ -13,7 +13,8 @@ export interface BannerInfo {
   configSource: string;
   repository: string | null;
   tenants: readonly BannerTenant[];
-  failed: readonly { name: string; message: string }[];
+  /** Tenants that could not be started: from the config, or registrations saved by an earlier run (`state`). */
+  failed: readonly { name: string; message: string; from?: 'config' | 'state' }[];
   /** Conditions found at startup the operator should know about (e.g. no edgetpu_compiler for a real device). */
   warnings: readonly string[];
   skipped: readonly { name: string; message: string }[];
@@ -88,7 +89,11 @@ export function formatBanner(b: BannerInfo): string {
     }
   }
   for (const w of b.warnings) lines.push(`  ! ${w}`);
-  for (const f of b.failed) lines.push(`  ! tenant ${f.name} was not started: ${f.message}`);
+  for (const f of b.failed) {
+    const what =
+      f.from === 'state' ? `saved tenant ${f.name} was not restored` : `tenant ${f.name} was not started`;
+    lines.push(`  ! ${what}: ${f.message}`);
+  }
   for (const s of b.skipped) lines.push(`  ! repository entry ${s.name} skipped: ${s.message}`);
   const curls = Object.entries(b.curl);
   if (curls.length > 0) {

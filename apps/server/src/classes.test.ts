@@ -10,9 +10,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SeededRandom } from '@swapless/tflite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatBanner } from './banner.js';
-import { describeTenants, type RunningServer, startServer } from './server.js';
-import { reference, testServerConfig } from './test-support.js';
+import { type RunningServer, startServer } from './server.js';
+import { reference, testBanner, testServerConfig } from './test-support.js';
 
 const require = createRequire(import.meta.url);
 const read = (path: string) => readFileSync(path);
@@ -88,6 +87,7 @@ describe('startup with every class of model', () => {
         name: 'seg',
         code: 'SWAPLESS_UNSUPPORTED_MODEL',
         message: 'tenant "seg": cannot run here: custom op Convolution2DTransposeBias',
+        from: 'config',
       },
       {
         name: 'cls',
@@ -95,6 +95,7 @@ describe('startup with every class of model', () => {
         message: expect.stringMatching(
           /^tenant "cls": compiled for the Edge TPU .*give the uncompiled quantized model instead/,
         ),
+        from: 'config',
       },
     ]);
     const face = server.service.tenant('face')!;
@@ -103,21 +104,7 @@ describe('startup with every class of model', () => {
       modelClass: { kind: 'cpu-only', reason: 'float model: nothing maps to the Edge TPU' },
     });
     expect(face.cores).toBeGreaterThanOrEqual(1);
-    const banner = formatBanner({
-      urls: server.urls,
-      device: 'usb3',
-      backend: 'emulated',
-      policy: 'swapless',
-      cores: server.service.cores,
-      configSource: 'test',
-      repository: null,
-      tenants: describeTenants(server),
-      failed: server.failed,
-      warnings: [],
-      skipped: [],
-      curl: {},
-      startupMs: 0,
-    });
+    const banner = testBanner(server);
     expect(banner).toMatch(
       / {4}face {2}repository:face, .* — CPU-only: float model: nothing maps to the Edge TPU\n/,
     );

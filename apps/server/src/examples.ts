@@ -2,7 +2,9 @@
  * Example KServe v2 requests, one per tenant, written to files so the startup banner can print a `curl` line that
  * works verbatim (`--data-binary @<file>`): a request for an image model is far too long for a command line.
  */
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { TENANT_NAME_PATTERN } from '@swapless/adapter-management';
 import { writeFileAtomic } from '@swapless/core';
 
 /** The parts of a model's KServe metadata an example needs. */
@@ -67,6 +69,27 @@ export async function writeExamples(
     out[m.name] = path;
   }
   return out;
+}
+
+/** Removes the example request of `name`, if there is one. */
+export async function removeExample(dir: string, name: string): Promise<void> {
+  await rm(examplePath(dir, name), { force: true });
+}
+
+/** `<tenant>.json`, or a temporary file of one that a killed writer left (`<tenant>.json.<pid>.<hex>.tmp`). */
+const EXAMPLE_FILE = new RegExp(`${TENANT_NAME_PATTERN.slice(0, -1)}\\.json(\\.\\d+\\.[0-9a-f]{8}\\.tmp)?$`);
+
+/**
+ * Removes every example request under `<dir>/examples/` (files named like a tenant's, and their leftover temporary
+ * files; nothing else is touched), so that none outlives its tenant: a server that owns `dir` calls it before writing
+ * its own tenants' examples.
+ */
+export async function clearExamples(dir: string): Promise<void> {
+  const folder = join(dir, 'examples');
+  const names = await readdir(folder).catch(() => [] as string[]);
+  for (const name of names.filter((n) => EXAMPLE_FILE.test(n))) {
+    await rm(join(folder, name), { force: true }).catch(() => undefined);
+  }
 }
 
 /** Quotes a path for a POSIX shell when it needs it. */

@@ -21,7 +21,15 @@ export {
   type ServerTenantConfig,
 } from './config.js';
 export { errorBody, installErrorHandling, RETRY_AFTER_S, STATUS_BY_CODE, statusOf } from './errors.js';
-export { curlLine, type ExampleModel, examplePath, exampleRequest, writeExamples } from './examples.js';
+export {
+  clearExamples,
+  curlLine,
+  type ExampleModel,
+  examplePath,
+  exampleRequest,
+  removeExample,
+  writeExamples,
+} from './examples.js';
 export { createLogger, type LoggerOptions } from './logger.js';
 export {
   describeTenants,
@@ -32,5 +40,16 @@ export {
   serviceOptionsOf,
   startServer,
 } from './server.js';
+export {
+  openTenantState,
+  type SavedTenant,
+  STATE_LOCK_FILE,
+  TENANT_STATE_FILE,
+  TENANT_STATE_MAX_BYTES,
+  TENANT_STATE_SCHEMA,
+  TENANT_STATE_VERSION,
+  TenantState,
+  type TenantStateDocument,
+} from './state.js';
 export { parseServeArgs, SERVE_HELP, type ServeArgs } from './args.js';
 export { type ServeIo, type ServeOptions, serve } from './serve.js';

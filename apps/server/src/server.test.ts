@@ -1,18 +1,17 @@
 // End to end over real HTTP: the real server (real fastify on a loopback port, the service with the emulated usb3
 // Edge TPU and the real TFLite runtime) with small models from a temporary repository.
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { buildTestNet, SeededRandom, tinyModel, writeModel } from '@swapless/tflite';
-import { type Logger, pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ServerConfigInput } from './config.js';
 import { serve } from './serve.js';
 import { type RunningServer, startServer } from './server.js';
-import { reference, testServerConfig } from './test-support.js';
+import { memoryLogger, reference, startServerProcess, testServerConfig } from './test-support.js';
 
 const run = promisify(execFile);
 const testnet = writeModel(buildTestNet(3));
@@ -24,11 +23,6 @@ let repo: string;
 let server: RunningServer;
 let base: string;
 const logs: Record<string, unknown>[] = [];
-
-/** A pino logger that keeps every line (parsed) in `into`. */
-function memoryLogger(into: Record<string, unknown>[]): Logger {
-  return pino({ level: 'debug' }, { write: (line: string) => void into.push(JSON.parse(line)) });
-}
 
 function config(overrides: ServerConfigInput = {}): ServerConfigInput {
   return {
@@ -153,7 +147,12 @@ describe('startup', () => {
     );
     try {
       expect(s.failed).toEqual([
-        { name: 'tpu', code: 'SWAPLESS_DELEGATE_UNAVAILABLE', message: expect.stringMatching(/libedgetpu/) },
+        {
+          name: 'tpu',
+          code: 'SWAPLESS_DELEGATE_UNAVAILABLE',
+          message: expect.stringMatching(/libedgetpu/),
+          from: 'config',
+        },
       ]);
       expect(s.service.tenantNames()).toEqual([]);
       expect((await fetch(`${s.urls.api}/health/live`)).status).toBe(200);
@@ -450,25 +449,7 @@ describe('the program (bin/swapless-server.js)', () => {
       configPath,
       JSON.stringify({ ...config({ tenants: [{ name: 'only', model: 'tiny' }] }), logLevel: 'info' }),
     );
-    const child = spawn(process.execPath, [bin, '--config', configPath, '--json', ...extra], {
-      env: { ...process.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    const summary = await new Promise<{ urls: { base: string }; tenants: { name: string }[] }>(
-      (resolve, reject) => {
-        let out = '';
-        child.stdout.on('data', (d) => {
-          out += d;
-          const nl = out.indexOf('\n');
-          if (nl !== -1) resolve(JSON.parse(out.slice(0, nl)));
-        });
-        void exited.then((code) => reject(new Error(`exited ${code} before ready: ${stderr}`)));
-      },
-    );
-    return { child, summary, exited, stderr: () => stderr };
+    return startServerProcess(configPath, extra);
   }
 
   it('serves, then exits 0 on SIGTERM after a graceful shutdown', async () => {

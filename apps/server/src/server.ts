@@ -10,6 +10,7 @@ import { frameworkErrorHandler, type InferenceBackend, kserveRoutes } from '@swa
 import { type ManagementBackend, managementRoutes } from '@swapless/adapter-management';
 import { createMetrics, metricsRoutes } from '@swapless/adapter-prometheus';
 import {
+  ErrorCodes,
   isSwapLessError,
   type ProgressListener,
   progressBar,
@@ -29,8 +30,9 @@ import type { Logger } from 'pino';
 import type { BannerTenant, ServerUrls } from './banner.js';
 import { parseConfig, type ServerConfig, type ServerConfigInput, type ServerTenantConfig } from './config.js';
 import { installErrorHandling } from './errors.js';
-import { curlLine, writeExamples } from './examples.js';
+import { clearExamples, curlLine, removeExample, writeExamples } from './examples.js';
 import { createLogger, flushLogger } from './logger.js';
+import { openTenantState, type TenantState } from './state.js';
 
 /** How often the model repository is re-read for `GET /api/v1/models`, ms. */
 const REPOSITORY_RESCAN_MS = 5000;
@@ -48,11 +50,13 @@ export interface StartServerOptions {
   service?: Partial<ServiceOptions>;
 }
 
-/** A tenant the config asked for that could not be started. */
+/** A tenant the config asked for, or a saved registration, that could not be started. */
 export interface FailedTenant {
   name: string;
   code: string;
   message: string;
+  /** Where the tenant came from: the config, or the state directory (registered through the API before). */
+  from: 'config' | 'state';
 }
 
 /** A running server. */
@@ -74,8 +78,10 @@ export interface RunningServer {
   readonly examples: Readonly<Record<string, string>>;
   /** Tenant → a `curl` line that sends its example request. */
   readonly curl: Readonly<Record<string, string>>;
-  /** Config tenants that could not be started (the server serves the others). */
+  /** Config tenants and saved registrations that could not be started (the server serves the others). */
   readonly failed: readonly FailedTenant[];
+  /** The tenants registered through the management API, saved in the state directory (docs/server.md). */
+  readonly state: TenantState;
   /**
    * The latest repository scan (usable, skipped, rejected, and `pending`: models whose vetting has not finished;
    * the first one is taken before listening and vets nothing in the way).
@@ -282,25 +288,34 @@ export async function startServer(
     tenants: () => service.tenants(),
     tenant: (name) => service.tenant(name),
     async register(spec) {
-      const model = await repository.resolveModel(spec.model).finally(() => void rescan());
-      const rate = spec.rate ?? model.config.rate;
-      const sloMs = spec.sloMs ?? model.config.sloMs;
-      logger.info({ tenant: spec.name, model: model.source }, 'registering tenant');
       // TFLite refusing the model is already a 400 SWAPLESS_INVALID_MODEL naming the tenant (Service.addTenant).
-      const status = await service.addTenant({
-        name: spec.name,
-        model: model.bytes,
-        source: model.source,
-        ...(rate !== undefined ? { rate } : {}),
-        ...(sloMs !== undefined ? { sloMs } : {}),
-      });
+      const status = await addTenant(spec, () => void rescan());
+      // Acknowledged means saved: a registration that cannot be saved would be gone after a restart, so it is undone
+      // and the client gets the typed error (500 SWAPLESS_IO), not a 201.
+      try {
+        await state.save(spec);
+      } catch (error) {
+        logger.error({ tenant: spec.name, err: error }, 'registration not saved: undoing it');
+        await service.removeTenant(spec.name).catch(() => undefined);
+        throw new SwapLessIoError(`${(error as Error).message}; the tenant was not registered`, {
+          cause: error,
+          details: (error as SwapLessIoError).details,
+        });
+      }
       await writeExample(spec.name);
       return status;
     },
     async unregister(name) {
+      // Saved first: a removal that cannot be saved fails (500) with the tenant still served, never comes back later.
+      await state.delete(name);
       await service.removeTenant(name);
-      delete examples[name];
-      delete curl[name];
+      await dropExample(name);
+    },
+    async forget(name) {
+      // A saved registration that is not served (its restore failed): dropped from the state.
+      if (service.has(name) || !(await state.delete(name))) return false;
+      await dropExample(name);
+      return true;
     },
     controller: () => service.controller(),
     history: (limit) => service.history(limit),
@@ -352,6 +367,29 @@ export async function startServer(
     }),
   );
 
+  const dropExample = async (name: string): Promise<void> => {
+    delete examples[name];
+    delete curl[name];
+    await removeExample(cfg.stateDir, name).catch((error: unknown) =>
+      logger.warn({ tenant: name, err: error }, 'could not remove the example request'),
+    );
+  };
+
+  /** Resolves a tenant's model (repository, else zoo) and adds it to the service with the model's defaults. */
+  const addTenant = async (spec: ServerTenantConfig, resolved?: () => void): Promise<TenantStatus> => {
+    const model = await repository.resolveModel(spec.model).finally(resolved);
+    const rate = spec.rate ?? model.config.rate;
+    const sloMs = spec.sloMs ?? model.config.sloMs;
+    logger.info({ tenant: spec.name, model: model.source }, 'registering tenant');
+    return service.addTenant({
+      name: spec.name,
+      model: model.bytes,
+      source: model.source,
+      ...(rate !== undefined ? { rate } : {}),
+      ...(sloMs !== undefined ? { sloMs } : {}),
+    });
+  };
+
   const writeExample = async (name: string): Promise<void> => {
     if (!cfg.examples || !service.has(name)) return;
     try {
@@ -378,6 +416,7 @@ export async function startServer(
           clearInterval(reaper);
           await service.close();
           metrics.close();
+          await state.close();
           logger.info({ ms: Math.round(performance.now() - t) }, 'shut down');
           flushLogger(logger);
         }
@@ -385,6 +424,13 @@ export async function startServer(
     }
     return closing;
   };
+
+  // The saved registrations are read (an unusable file is moved aside) before listening, so registrations that
+  // arrive while the config's tenants start are saved too.
+  const state: TenantState = await openTenantState(cfg.stateDir, logger);
+  // This server owns the directory: example files of tenants gone since the last run go; the served ones are
+  // written again as they start.
+  if (state.owned) await clearExamples(cfg.stateDir);
 
   let port: number;
   try {
@@ -422,33 +468,39 @@ export async function startServer(
   try {
     for (const t of cfg.tenants) {
       if (closing !== null) break;
-      const ok = await startTenant(t);
+      const ok = await startTenant(t, 'config');
       if (!ok) continue;
       await writeExample(t.name);
+    }
+    // Then the registrations saved by earlier runs, in registration order. The config's tenants come first and win a
+    // name both have; a saved registration that cannot start (its model is gone…) stays saved for the next start.
+    const configNames = new Set(cfg.tenants.map((t) => t.name));
+    for (const t of state.saved) {
+      if (closing !== null) break;
+      if (configNames.has(t.name)) {
+        await dropShadowed(t);
+        continue;
+      }
+      // Registered again through the API while starting (that registration replaced the saved one), or dropped by a
+      // DELETE meanwhile.
+      if (service.has(t.name) || state.get(t.name) === undefined) continue;
+      if (await startTenant(t, 'state')) await writeExample(t.name);
     }
   } finally {
     drawer?.done();
   }
 
-  async function startTenant(t: ServerTenantConfig): Promise<boolean> {
+  async function startTenant(t: ServerTenantConfig, from: FailedTenant['from']): Promise<boolean> {
     if (drawer) drawer.prefix = `${t.name}: `;
     const tt = performance.now();
     try {
-      const model = await repository.resolveModel(t.model);
-      const rate = t.rate ?? model.config.rate;
-      const sloMs = t.sloMs ?? model.config.sloMs;
-      const status: TenantStatus = await service.addTenant({
-        name: t.name,
-        model: model.bytes,
-        source: model.source,
-        ...(rate !== undefined ? { rate } : {}),
-        ...(sloMs !== undefined ? { sloMs } : {}),
-      });
+      const status = await addTenant(t);
       drawer?.done();
       logger.info(
         {
           tenant: t.name,
-          model: model.source,
+          from,
+          model: status.source,
           k: status.k,
           cores: status.cores,
           class: status.modelClass.kind,
@@ -460,10 +512,34 @@ export async function startServer(
     } catch (error) {
       drawer?.done();
       const { code, message } = describeError(error);
-      failed.push({ name: t.name, code, message });
-      logger.error({ tenant: t.name, model: t.model, code }, 'tenant not started: %s', message);
+      failed.push({ name: t.name, code, message, from });
+      // A saved registration that fails is kept for the next start (its model may come back): a warning.
+      if (from === 'config')
+        logger.error({ tenant: t.name, model: t.model, code }, 'tenant not started: %s', message);
+      else
+        logger.warn(
+          { tenant: t.name, saved: t, code },
+          'saved tenant not restored (kept in the state for the next start; DELETE /api/v1/tenants/%s drops it): %s',
+          t.name,
+          message,
+        );
       return false;
     }
+  }
+
+  /** A saved registration whose name a config tenant now has: the config wins, the saved one is dropped. */
+  async function dropShadowed(t: ServerTenantConfig): Promise<void> {
+    const message = `Expected a name no config tenant has for the saved registration ${JSON.stringify(t.name)} (model ${JSON.stringify(t.model)}) but the config has a tenant of that name: the config's tenant wins and the saved registration was dropped`;
+    failed.push({ name: t.name, code: ErrorCodes.INVALID_ARGUMENT, message, from: 'state' });
+    logger.warn({ tenant: t.name, saved: t }, 'saved tenant not restored: %s', message);
+    await state
+      .delete(t.name)
+      .catch((error: unknown) =>
+        logger.error(
+          { tenant: t.name, err: error },
+          'could not drop the shadowed registration from the state',
+        ),
+      );
   }
 
   // The start-up scan did not wait for vetting; the tenants' own models have been vetted since.
@@ -484,6 +560,7 @@ export async function startServer(
     examples,
     curl,
     failed,
+    state,
     get scan() {
       return lastScan;
     },

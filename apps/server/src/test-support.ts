@@ -1,7 +1,12 @@
 // Test-only helpers shared by the server's test files (not part of the built server: tsup bundles from index.ts).
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { createInterpreter, type TensorArray } from '@swapless/edgetpu';
+import { type Logger, pino } from 'pino';
+import { formatBanner } from './banner.js';
 import type { ServerConfigInput } from './config.js';
+import { describeTenants, type RunningServer } from './server.js';
 
 /**
  * The settings every end-to-end test server starts from: loopback on a free port, the given model repository,
@@ -28,4 +33,65 @@ export function reference(model: Uint8Array, input: TensorArray): number[][] {
   } finally {
     it.dispose();
   }
+}
+
+/** A pino logger that keeps every line (parsed) in `into`. */
+export function memoryLogger(into: Record<string, unknown>[]): Logger {
+  return pino({ level: 'debug' }, { write: (line: string) => void into.push(JSON.parse(line)) });
+}
+
+/** The server program running as a child process, once it printed its `--json` startup line. */
+export interface ServerProcess {
+  child: ChildProcessByStdio<null, Readable, Readable>;
+  /** The startup line. */
+  summary: {
+    urls: { base: string };
+    tenants: { name: string }[];
+    failed: { name: string; code: string; from: string }[];
+  };
+  /** Resolves to the exit code (null after a signal). */
+  exited: Promise<number | null>;
+  /** Everything written to stderr so far (the JSON log lines). */
+  stderr(): string;
+}
+
+/** Starts the real program (`node bin/swapless-server.js --config <file> --json …`); resolves once it is ready. */
+export async function startServerProcess(configPath: string, extra: string[] = []): Promise<ServerProcess> {
+  const bin = join(import.meta.dirname, '..', 'bin', 'swapless-server.js');
+  const child = spawn(process.execPath, [bin, '--config', configPath, '--json', ...extra], {
+    env: { ...process.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const summary = await new Promise<ServerProcess['summary']>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const nl = out.indexOf('\n');
+      if (nl !== -1) resolve(JSON.parse(out.slice(0, nl)));
+    });
+    void exited.then((code) => reject(new Error(`exited ${code} before ready: ${stderr}`)));
+  });
+  return { child, summary, exited, stderr: () => stderr };
+}
+
+/** The startup banner of a test server (emulated usb3, no curl lines). */
+export function testBanner(server: RunningServer): string {
+  return formatBanner({
+    urls: server.urls,
+    device: 'usb3',
+    backend: 'emulated',
+    policy: server.config.policy,
+    cores: server.service.cores,
+    configSource: 'test',
+    repository: server.config.repository,
+    tenants: describeTenants(server),
+    failed: server.failed,
+    warnings: [],
+    skipped: [],
+    curl: {},
+    startupMs: 0,
+  });
 }

@@ -62,6 +62,11 @@ class MemoryBackend implements ManagementBackend {
     if (!this.map.delete(name))
       throw new InvalidArgumentError(`No tenant ${name}`, { details: { reason: 'unknown-tenant' } });
   }
+  /** Names remembered but not served (a saved registration that could not be restored). */
+  readonly remembered = new Set<string>();
+  async forget(name: string) {
+    return this.remembered.delete(name);
+  }
   controller() {
     return { policy: 'swapless', ticks: 4, decisions: this.decisions.length };
   }
@@ -249,6 +254,11 @@ describe('managementRoutes', () => {
       /^Expected the name of a registered tenant but received "ghost"$/,
     );
     await expectError(await call('DELETE', '/tenants/ghost'), 404, /registered tenant/);
+    // A name the backend remembers without serving it is dropped (204) once, then unknown.
+    backend.remembered.add('kept');
+    expect((await call('DELETE', '/tenants/kept')).status).toBe(204);
+    expect(backend.remembered.has('kept')).toBe(false);
+    await expectError(await call('DELETE', '/tenants/kept'), 404, /registered tenant/);
     for (const name of ['..%2F..%2Fetc', '%2E%2E%5Cx', '.x', '%00', 'a%20b']) {
       await expectError(
         await call('GET', `/tenants/${name}`),

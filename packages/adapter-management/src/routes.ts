@@ -57,6 +57,12 @@ export interface ManagementBackend {
   register(spec: TenantSpec): Promise<object>;
   /** Unregisters a tenant after its in-flight requests completed. */
   unregister(name: string): Promise<void>;
+  /**
+   * Optional: drops a tenant that is not served but is remembered for later starts (a saved registration that
+   * could not be restored, e.g. its model was missing); resolves true when there was one. `DELETE` calls it for a
+   * name {@link ManagementBackend.tenant} does not know before answering 404.
+   */
+  forget?(name: string): Promise<boolean>;
   controller(): object;
   /** The newest `limit` decisions, newest last. */
   history(limit: number): object[];
@@ -264,7 +270,10 @@ export async function managementRoutes(
         '/tenants/:name',
         { schema: { params: NAME_PARAMS_SCHEMA } },
         async (request, reply) => {
-          if (backend.tenant(request.params.name) === undefined) throw notFound(request.params.name);
+          if (backend.tenant(request.params.name) === undefined) {
+            if ((await backend.forget?.(request.params.name)) === true) return reply.code(204).send();
+            throw notFound(request.params.name);
+          }
           await backend.unregister(request.params.name);
           return reply.code(204).send();
         },

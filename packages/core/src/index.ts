@@ -27,7 +27,7 @@ export {
   renderProgress,
   stderrSink,
 } from './progress.js';
-export { CACHE_DIR_ENV, cacheDir, writeFileAtomic } from './cache.js';
+export { CACHE_DIR_ENV, cacheDir, type WriteFileAtomicOptions, writeFileAtomic } from './cache.js';
 export { InvalidConfigError, ModelRejectedError, OverloadedError, ShuttingDownError } from './errors.js';
 export {
   formatAjvErrors,
