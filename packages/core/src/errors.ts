@@ -23,6 +23,8 @@ export const ErrorCodes = {
   COMPILER_FAILED: 'SWAPLESS_COMPILER_FAILED',
   COMPILER_TIMEOUT: 'SWAPLESS_COMPILER_TIMEOUT',
   MODEL_REJECTED: 'SWAPLESS_MODEL_REJECTED',
+  UNAUTHORIZED: 'SWAPLESS_UNAUTHORIZED',
+  FORBIDDEN: 'SWAPLESS_FORBIDDEN',
 } as const;
 
 /** One of the stable error codes in {@link ErrorCodes}. */
@@ -170,6 +172,26 @@ export class ShuttingDownError extends SwapLessError {
 export class ModelRejectedError extends SwapLessError {
   constructor(message: string, options?: SwapLessErrorOptions) {
     super(ErrorCodes.MODEL_REJECTED, message, options);
+  }
+}
+
+/**
+ * A request without the credentials its endpoint needs: no `Authorization: Bearer` token, or one that does not
+ * match (`details.reason` `missing-token` / `invalid-token`). HTTP 401.
+ */
+export class UnauthorizedError extends SwapLessError {
+  constructor(message: string, options?: SwapLessErrorOptions) {
+    super(ErrorCodes.UNAUTHORIZED, message, options);
+  }
+}
+
+/**
+ * A request the server refuses whatever credentials it carries, e.g. a management change on a server that listens
+ * beyond loopback without an admin token configured. HTTP 403.
+ */
+export class ForbiddenError extends SwapLessError {
+  constructor(message: string, options?: SwapLessErrorOptions) {
+    super(ErrorCodes.FORBIDDEN, message, options);
   }
 }
 
