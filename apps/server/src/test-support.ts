@@ -1,6 +1,9 @@
 // Test-only helpers shared by the server's test files (not part of the built server: tsup bundles from index.ts).
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterpreter, type TensorArray } from '@swapless/edgetpu';
+import { afterAll, beforeAll } from 'vitest';
 import type { ServerConfigInput } from './config.js';
 
 /**
@@ -28,4 +31,29 @@ export function reference(model: Uint8Array, input: TensorArray): number[][] {
   } finally {
     it.dispose();
   }
+}
+
+/**
+ * A temporary folder for a test file's servers, made before its tests: `SWAPLESS_CACHE_DIR` points inside it
+ * (restored afterwards) and `models/` is a repository holding `models` (name → .tflite bytes).
+ */
+export function useServerWork(
+  prefix: string,
+  models: Readonly<Record<string, Uint8Array>>,
+): { work(): string; repo(): string } {
+  const saved = process.env.SWAPLESS_CACHE_DIR;
+  let work = '';
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), `swapless-${prefix}-`));
+    process.env.SWAPLESS_CACHE_DIR = join(work, 'cache');
+    for (const [name, bytes] of Object.entries(models)) {
+      await mkdir(join(work, 'models', name), { recursive: true });
+      await writeFile(join(work, 'models', name, 'model.tflite'), bytes);
+    }
+  });
+  afterAll(() => {
+    if (saved === undefined) delete process.env.SWAPLESS_CACHE_DIR;
+    else process.env.SWAPLESS_CACHE_DIR = saved;
+  });
+  return { work: () => work, repo: () => join(work, 'models') };
 }
