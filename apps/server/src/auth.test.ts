@@ -4,8 +4,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KServeClient, KServeClientError } from '@swapless/adapter-kserve';
 import { tinyModel, writeModel } from '@swapless/tflite';
+import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accessOf, bearerToken, isLoopbackHost } from './auth.js';
+import { accessOf, bearerToken, installAuth, isLoopbackHost } from './auth.js';
 import { flushLogger } from './logger.js';
 import { serve } from './serve.js';
 import { type RunningServer, startServer } from './server.js';
@@ -369,5 +370,60 @@ describe('beyond loopback, through serve() and the environment', () => {
       await server.close();
       expect(await done).toBe(0);
     }
+  });
+});
+
+describe('installAuth on any fastify app', () => {
+  it('guards routes registered before and after it, in any scope, HEAD included; with nothing to guard, nothing', async () => {
+    const app = Fastify();
+    app.post('/api/v1/early', async () => ({ changed: true }));
+    installAuth(app, {
+      tokens: { admin: ADMIN, inference: null, metrics: null },
+      host: '127.0.0.1',
+      tls: false,
+    });
+    await app.register(
+      async (scope) => {
+        scope.delete('/tenants/:name', async () => ({ removed: true }));
+        scope.get('/tenants', async () => ({ tenants: [] }));
+      },
+      { prefix: '/api/v1' },
+    );
+    app.get('/metrics', async () => 'open');
+    for (const [method, url] of [
+      ['POST', '/api/v1/early'],
+      ['DELETE', '/api/v1/tenants/x'],
+    ] as const) {
+      expect((await app.inject({ method, url })).statusCode, url).toBe(401);
+      const ok = await app.inject({ method, url, headers: { authorization: `Bearer ${ADMIN}` } });
+      expect(ok.statusCode, url).toBe(200);
+    }
+    expect((await app.inject({ method: 'GET', url: '/api/v1/tenants' })).statusCode).toBe(200);
+    expect((await app.inject({ method: 'HEAD', url: '/metrics' })).statusCode).toBe(200);
+    await app.close();
+
+    const guarded = Fastify();
+    installAuth(guarded, {
+      tokens: { admin: null, inference: INFERENCE, metrics: null },
+      host: '::1',
+      tls: false,
+    });
+    guarded.get('/v2/models/:name', async () => ({ meta: true }));
+    const head = await guarded.inject({ method: 'HEAD', url: '/v2/models/x' });
+    expect(head.statusCode).toBe(401);
+    expect(head.headers['www-authenticate']).toBe('Bearer realm="swapless"');
+    await guarded.close();
+
+    // Loopback, no tokens: everything passes, as before authentication existed.
+    const open = Fastify();
+    const summary = installAuth(open, {
+      tokens: { admin: null, inference: null, metrics: null },
+      host: 'localhost',
+      tls: false,
+    });
+    expect(summary).toEqual({ admin: 'open', inference: 'open', metrics: 'open', tls: false });
+    open.post('/api/v1/tenants', async () => ({ registered: true }));
+    expect((await open.inject({ method: 'POST', url: '/api/v1/tenants' })).statusCode).toBe(200);
+    await open.close();
   });
 });

@@ -1,8 +1,9 @@
 /**
- * Who may call which route: the server's one access policy and the bearer-token guard that enforces it. The policy
- * sorts every route once, when it is registered (an `onRoute` hook), into open, inference, metrics or admin; only
- * guarded routes get the guard, so the open ones — the health probes, the dashboard, management reads — cost
- * nothing extra. Tokens are compared in constant time over their SHA-256 digests (so neither the content nor the
+ * Who may call which route: the server's one access policy and the bearer-token guard that enforces it. One
+ * `onRequest` hook on the app's root sorts each request by its matched route's URL pattern and method into open,
+ * inference, metrics or admin — by prefix, so a route added later anywhere under `/v2` or `/api/v1` is covered
+ * without a list to keep up — and lets it through or answers 401/403. Nothing is installed when nothing is guarded
+ * (loopback, no tokens: the server as it always was). Tokens are compared in constant time over their SHA-256 digests (so neither the content nor the
  * length of the configured token leaks through timing), are never logged and never echoed in an answer.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -125,10 +126,16 @@ function deny(reply: FastifyReply, error: SwapLessError, challenge?: string): Fa
     .send(Buffer.from(JSON.stringify({ error: error.message, code: error.code })));
 }
 
-type Guard = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void;
+/** Lets the request through (`done()`) or answers it; `route` is the matched route's URL pattern. */
+type Guard = (
+  request: FastifyRequest,
+  reply: FastifyReply,
+  done: HookHandlerDoneFunction,
+  route: string,
+) => void;
 
-function tokenGuard(what: string, route: string, accepted: readonly Buffer[]): Guard {
-  return (request, reply, done) => {
+function tokenGuard(what: string, accepted: readonly Buffer[]): Guard {
+  return (request, reply, done, route) => {
     const header = request.headers.authorization;
     const found = bearerToken(Array.isArray(header) ? header[0] : header);
     if ('token' in found && matches(found.token, accepted)) return done();
@@ -156,8 +163,8 @@ function tokenGuard(what: string, route: string, accepted: readonly Buffer[]): G
   };
 }
 
-function disabledGuard(route: string, host: string): Guard {
-  return (request, reply) => {
+function disabledGuard(host: string): Guard {
+  return (request, reply, _done, route) => {
     deny(
       reply,
       new ForbiddenError(
@@ -180,8 +187,9 @@ export function summarizeAuth(options: InstallAuthOptions): AuthSummary {
 }
 
 /**
- * Installs the access policy on `app`: every route registered from now on (adapters included — call this before
- * adding them) gets the guard its {@link accessOf} class needs. A guarded route answers 401 with
+ * Installs the access policy on `app`: one `onRequest` hook on the root, so every route — registered before or
+ * after, adapters' scopes included — gets the guard its {@link accessOf} class needs (and none is installed when
+ * nothing is guarded). A guarded route answers 401 with
  * `WWW-Authenticate: Bearer realm="swapless"` (and `error="invalid_token"` when a token was given but does not
  * match) unless the request carries `Authorization: Bearer <token>` with the class's token or the admin token;
  * management changes answer 403 when the server listens beyond loopback without an admin token. Bodies are
@@ -196,25 +204,27 @@ export function installAuth(app: FastifyInstance, options: InstallAuthOptions): 
     inference: tokens.inference === null ? null : [digest(tokens.inference), ...admin],
     metrics: tokens.metrics === null ? null : [digest(tokens.metrics), ...admin],
   };
-  app.addHook('onRoute', (route) => {
-    const methods = Array.isArray(route.method) ? route.method : [route.method];
-    // A route serving several methods takes the strictest class among them.
-    const classes = methods.map((m) => accessOf(String(m), route.url));
-    const access: Access = classes.includes('admin')
-      ? 'admin'
-      : (classes.find((c) => c !== 'open') ?? 'open');
-    let guard: Guard | null = null;
-    if (access === 'admin') {
-      if (summary.admin === 'token') guard = tokenGuard('admin', route.url, admin);
-      else if (summary.admin === 'disabled') guard = disabledGuard(route.url, options.host);
-    } else if (access !== 'open') {
-      const tokensOf = accepted[access];
-      if (tokensOf !== null) guard = tokenGuard(`${access} (or admin)`, route.url, tokensOf);
-    }
-    if (guard === null) return;
-    const existing = route.onRequest;
-    route.onRequest =
-      existing === undefined ? [guard] : [guard, ...(Array.isArray(existing) ? existing : [existing])];
+  const guards: Record<Access, Guard | null> = {
+    open: null,
+    admin:
+      summary.admin === 'token'
+        ? tokenGuard('admin', admin)
+        : summary.admin === 'disabled'
+          ? disabledGuard(options.host)
+          : null,
+    inference: accepted.inference === null ? null : tokenGuard('inference (or admin)', accepted.inference),
+    metrics: accepted.metrics === null ? null : tokenGuard('metrics (or admin)', accepted.metrics),
+  };
+  // Nothing to enforce: no hook, no cost.
+  if (Object.values(guards).every((g) => g === null)) return summary;
+  // One hook on the root: it sees every route, whenever and wherever it was registered (adapters' scopes included).
+  app.addHook('onRequest', (request, reply, done) => {
+    const route = request.routeOptions.config?.url;
+    // No route matched: the not-found handler answers, and says nothing a token would protect.
+    if (route === undefined) return done();
+    const guard = guards[accessOf(request.method, route)];
+    if (guard === null) return done();
+    guard(request, reply, done, route);
   });
   return summary;
 }

@@ -258,7 +258,7 @@ export async function startServer(
     ...(security.tls !== null ? { https: security.tls } : {}),
   }) as unknown as FastifyInstance;
   installErrorHandling(app);
-  // Before any route: every route registered from here on gets the guard its access class needs.
+  // Who may call which route (auth.ts): one hook for every route, the adapters' included.
   const access = installAuth(app, { tokens: security.tokens, host: cfg.host, tls: security.tls !== null });
 
   const inference: InferenceBackend = {
