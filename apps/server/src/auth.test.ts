@@ -1,6 +1,7 @@
 // Authentication end to end over real HTTP: the real server with bearer tokens (inline, from a file, from the
 // environment), listening on loopback and beyond it, and the logs it writes while refusing and admitting requests.
 import { readFile, writeFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { KServeClient, KServeClientError } from '@swapless/adapter-kserve';
 import { tinyModel, writeModel } from '@swapless/tflite';
@@ -175,6 +176,39 @@ describe('a loopback server with admin (from a file), inference and metrics toke
     );
 
     // Nothing was registered by any of them.
+    expect(server.service.tenantNames()).toEqual(['tiny']);
+  });
+
+  it('judges the matched route, so no spelling of a URL slips past the guard', async () => {
+    const { hostname, port } = new URL(base);
+    const raw = (method: string, path: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = httpRequest(
+          { host: hostname, port, path, method, headers: { 'content-type': 'application/json' } },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
+        req.on('error', reject);
+        req.end(JSON.stringify({ name: 'sneaky', model: 'tiny' }));
+      });
+    for (const path of [
+      '/api/v1/tenants/',
+      '/api/v1/tenants?x=1',
+      '/api/v1/tenants#x',
+      '/api//v1/tenants',
+      '/api/v1/./tenants',
+      '/api/v1/x/../tenants',
+      '/API/v1/tenants',
+      '/api/v1/%74enants',
+      '/api/v1/tenants%2f',
+    ]) {
+      const status = await raw('POST', path);
+      expect([401, 404], `${path} → ${status}`).toContain(status);
+    }
+    expect([401, 404]).toContain(await raw('POST', '/v2/models/tiny/infer/'));
+    expect(await raw('POST', '/v2/models/%74iny/infer')).toBe(401);
     expect(server.service.tenantNames()).toEqual(['tiny']);
   });
 
