@@ -1,9 +1,12 @@
-import { writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { kserveRoutes } from '@swapless/adapter-kserve';
 import { poissonArrivals } from '@swapless/controller';
 import { OverloadedError } from '@swapless/core';
 import { createInterpreter, type Interpreter, type TensorArray } from '@swapless/edgetpu';
+import { installAuth } from '@swapless/server';
 import { tinyModel, writeModel } from '@swapless/tflite';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -253,5 +256,112 @@ describe('swapless load', () => {
     expect(help.out).toMatch(/^Usage: swapless load --url URL --workload WORKLOAD\.json/);
     const missing = await cli('load', '--url', url, '--workload', join(dir(), 'none.json'));
     expect(missing.status).toBe(1);
+  });
+});
+
+describe('swapless load against a server that requires a token, over HTTPS', () => {
+  const dir = useTempCache('load-auth');
+  const token = 'load-test-token-0123456789abcdef';
+  let app: FastifyInstance;
+  let url: string;
+  let backend: ReturnType<typeof backendOf>;
+  let workload: string;
+  let cacert: string;
+
+  beforeAll(async () => {
+    // A self-signed certificate for 127.0.0.1, made by openssl for this run.
+    const key = join(dir(), 'key.pem');
+    cacert = join(dir(), 'cert.pem');
+    await promisify(execFile)('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cacert,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ]);
+    backend = backendOf({ cam: writeModel(tinyModel({ shape: [1, 4] })) });
+    app = Fastify({
+      https: { cert: await readFile(cacert), key: await readFile(key) },
+    }) as unknown as FastifyInstance;
+    // The server's own access policy: /v2 (but the health probes) needs the inference token.
+    installAuth(app, {
+      tokens: { admin: null, inference: token, metrics: null },
+      host: '127.0.0.1',
+      tls: true,
+    });
+    await kserveRoutes(app, { backend });
+    url = await app.listen({ port: 0, host: '127.0.0.1' });
+    workload = join(dir(), 'workload.json');
+    await writeFile(
+      workload,
+      JSON.stringify({ tenants: [{ name: 'cam', model: 'x', rate: 40 }], durationS: 0.5, seed: 1 }),
+    );
+  });
+  afterAll(async () => {
+    await app.close();
+    backend.close();
+  });
+  const load = (...argv: string[]) => cli('load', '--url', url, '--workload', workload, ...argv);
+
+  it('sends --token (or SWAPLESS_INFERENCE_TOKEN) and trusts --cacert', async () => {
+    expect(url).toMatch(/^https:/);
+    const before = backend.served.get('cam') ?? 0;
+    const r = await load('--cacert', cacert, '--token', token, '--json');
+    expect(r.status, r.err).toBe(0);
+    const report = JSON.parse(r.out);
+    expect(report.total.ok).toBeGreaterThan(0);
+    expect(report.total.failed).toBe(0);
+    expect((backend.served.get('cam') ?? 0) - before).toBe(report.total.ok + report.warmupRequests);
+
+    const saved = process.env.SWAPLESS_INFERENCE_TOKEN;
+    process.env.SWAPLESS_INFERENCE_TOKEN = token;
+    try {
+      const env = await load('--cacert', cacert, '--json');
+      expect(env.status, env.err).toBe(0);
+      expect(JSON.parse(env.out).total.failed).toBe(0);
+      // The flag wins over the environment.
+      const wrong = await load('--cacert', cacert, '--token', `${token}x`);
+      expect(wrong.status).toBe(1);
+      expect(wrong.err).toMatch(
+        /to accept the token given but it answered 401: pass its inference token with --token or SWAPLESS_INFERENCE_TOKEN/,
+      );
+    } finally {
+      if (saved === undefined) delete process.env.SWAPLESS_INFERENCE_TOKEN;
+      else process.env.SWAPLESS_INFERENCE_TOKEN = saved;
+    }
+  });
+
+  it('says what is missing: no token (401) or an untrusted certificate', async () => {
+    const saved = process.env.SWAPLESS_INFERENCE_TOKEN;
+    delete process.env.SWAPLESS_INFERENCE_TOKEN;
+    try {
+      const none = await load('--cacert', cacert);
+      expect(none.status).toBe(1);
+      expect(none.err).toMatch(
+        /to accept requests without a token but it answered 401: it requires one; pass it with --token or SWAPLESS_INFERENCE_TOKEN/,
+      );
+      const untrusted = await load('--token', token);
+      expect(untrusted.status).toBe(1);
+      expect(untrusted.err).toMatch(/could not be reached: .*self-signed certificate/);
+      const nofile = await load('--cacert', join(dir(), 'none.pem'));
+      expect(nofile.status).toBe(1);
+      expect(nofile.err).toMatch(
+        /Expected a readable CA certificate file for --cacert but received .*none\.pem" \(ENOENT\)/,
+      );
+    } finally {
+      if (saved !== undefined) process.env.SWAPLESS_INFERENCE_TOKEN = saved;
+    }
   });
 });

@@ -3,6 +3,8 @@
  * `curl` line per tenant that works verbatim.
  */
 
+import type { AuthSummary } from './auth.js';
+
 /** What the banner shows. */
 export interface BannerInfo {
   urls: ServerUrls;
@@ -21,6 +23,8 @@ export interface BannerInfo {
   /** Tenant → curl line. */
   curl: Readonly<Record<string, string>>;
   startupMs: number;
+  /** What each kind of route requires (default: everything open, plain HTTP). */
+  access?: AuthSummary;
 }
 
 /** One tenant line of the banner. */
@@ -69,10 +73,15 @@ export function formatBanner(b: BannerInfo): string {
     ...rows.map(([l, v]) => `  ${l.padEnd(15)} ${v}`),
     '',
   ];
-  if (b.tenants.length === 0) {
+  const access = b.access ?? { admin: 'open', inference: 'open', metrics: 'open', tls: false };
+  lines.push(...accessLines(access), '');
+  if (b.tenants.length === 0 && access.admin === 'disabled') {
+    lines.push('  No tenants yet (and registering is disabled, see above).');
+  } else if (b.tenants.length === 0) {
+    const auth = access.admin === 'token' ? ` -H "Authorization: Bearer $SWAPLESS_ADMIN_TOKEN"` : '';
     lines.push(
       '  No tenants yet: register one with',
-      `    curl -s -X POST -H 'Content-Type: application/json' -d '{"name":"m1","model":"mobilenet_v2"}' ${b.urls.management}/tenants`,
+      `    curl -s -X POST${auth} -H 'Content-Type: application/json' -d '{"name":"m1","model":"mobilenet_v2"}' ${b.urls.management}/tenants`,
     );
   } else {
     const w = Math.max(...b.tenants.map((t) => t.name.length));
@@ -97,9 +106,29 @@ export function formatBanner(b: BannerInfo): string {
   for (const s of b.skipped) lines.push(`  ! repository entry ${s.name} skipped: ${s.message}`);
   const curls = Object.entries(b.curl);
   if (curls.length > 0) {
-    lines.push('', '  Try it:');
+    lines.push(
+      '',
+      access.inference === 'token'
+        ? '  Try it (with the inference token in $SWAPLESS_INFERENCE_TOKEN):'
+        : '  Try it:',
+    );
     for (const [, line] of curls) lines.push(`    ${line}`);
   }
   lines.push('', '  Stop with Ctrl-C (in-flight requests are drained first).');
   return lines.join('\n');
+}
+
+/** The banner's lines on who may call what (docs/server.md, "Running it safely"). */
+export function accessLines(a: AuthSummary): string[] {
+  const need = (what: 'token' | 'open', token: string) =>
+    what === 'token' ? `need the ${token} token` : 'open';
+  const lines = [
+    `  Access: management changes ${a.admin === 'disabled' ? 'disabled' : a.admin === 'token' ? 'need the admin token' : 'open (loopback only)'}; inference and metadata ${need(a.inference, 'inference')}; metrics ${a.metrics === 'token' ? 'need the metrics token' : 'open'}; health probes, dashboard and management reads open${a.tls ? '; HTTPS' : ''}`,
+  ];
+  if (a.admin === 'disabled') {
+    lines.push(
+      '  ! management changes (register, remove tenants) are disabled: the server listens beyond loopback without an admin token; set auth.adminToken or SWAPLESS_ADMIN_TOKEN (openssl rand -hex 32) and restart to enable them',
+    );
+  }
+  return lines;
 }

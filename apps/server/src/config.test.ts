@@ -117,9 +117,26 @@ describe('loadConfig', () => {
     });
   });
 
-  it('warns when listening beyond loopback', async () => {
+  it('warns when listening beyond loopback: what is disabled, what is open, tokens without TLS', async () => {
     const { warnings } = await loadConfig(undefined, { SWAPLESS_HOST: '0.0.0.0' });
-    expect(warnings.join()).toMatch(/no authentication/);
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toMatch(
+      /without an admin token: management changes .* are disabled; set auth\.adminToken or SWAPLESS_ADMIN_TOKEN/,
+    );
+    expect(warnings[1]).toMatch(/without an inference token: inference and model metadata are open/);
+    const token = 'f'.repeat(32);
+    const guarded = await loadConfig(undefined, {
+      SWAPLESS_HOST: '0.0.0.0',
+      SWAPLESS_ADMIN_TOKEN: token,
+      SWAPLESS_INFERENCE_TOKEN: token,
+    });
+    expect(guarded.warnings).toEqual([
+      expect.stringMatching(/without tls: bearer tokens cross the network in clear text/),
+    ]);
+    expect(guarded.warnings.join()).not.toContain(token);
+    for (const host of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]']) {
+      expect((await loadConfig(undefined, { SWAPLESS_HOST: host })).warnings).toEqual([]);
+    }
   });
 
   it('reports bad YAML with the parser position', async () => {
@@ -271,5 +288,90 @@ describe('parseServeArgs', () => {
     ]) {
       expect(() => parseServeArgs(argv), argv.join(' ')).toThrow(UsageError);
     }
+  });
+});
+
+describe('auth and tls settings', () => {
+  const admin = 'a'.repeat(16);
+  const other = '0123456789abcdef0123456789abcdef';
+
+  it('defaults to no tokens and plain HTTP', () => {
+    const { config } = parseConfig({});
+    expect(config.auth).toEqual({});
+    expect(config.tls).toBeNull();
+  });
+
+  it('requires tokens of at least 16 characters from the bearer-token alphabet, and says so', async () => {
+    for (const [token, message] of [
+      ['', /\/auth\/adminToken: must NOT have fewer than 16 characters/],
+      ['a'.repeat(15), /\/auth\/adminToken: must NOT have fewer than 16 characters/],
+      ['sixteen chars ok', /\/auth\/adminToken: must match pattern/],
+      ['ümlaut-token-0123456', /\/auth\/adminToken: must match pattern/],
+      ['a'.repeat(4097), /\/auth\/adminToken: must NOT have more than 4096 characters/],
+    ] as const) {
+      const err = await configError(
+        Promise.resolve().then(() => parseConfig({ auth: { adminToken: token } })),
+      );
+      expect(err.problems.join('\n')).toMatch(message);
+      if (token.length > 0) expect(err.message).not.toContain(token);
+    }
+    expect(parseConfig({ auth: { adminToken: admin } }).config.auth).toEqual({ adminToken: admin });
+    // The whole b64token alphabet, with trailing '='.
+    const b64 = 'AZaz09-._~+/tokenxx==';
+    expect(parseConfig({ auth: { inferenceToken: b64 } }).config.auth.inferenceToken).toBe(b64);
+    await configError(Promise.resolve().then(() => parseConfig({ auth: { adminTokn: admin } })));
+  });
+
+  it('takes tokens from the environment over the file, names the variable in errors, never echoes a token', async () => {
+    const path = await file(
+      'auth.yaml',
+      ['auth:', `  adminTokenFile: secrets/admin`, `  inferenceToken: ${other}`].join('\n'),
+    );
+    const fromFile = (await loadConfig(path, {})).config.auth;
+    // Token-file paths in a file are relative to the file's folder.
+    expect(fromFile).toEqual({ adminTokenFile: join(dir, 'secrets', 'admin'), inferenceToken: other });
+    // SWAPLESS_ADMIN_TOKEN replaces the file's adminTokenFile; the file's inference token stays.
+    const env = (await loadConfig(path, { SWAPLESS_ADMIN_TOKEN: admin })).config.auth;
+    expect(env).toEqual({ adminToken: admin, inferenceToken: other });
+    // A token file from the environment is relative to the working directory.
+    const envFile = (await loadConfig(path, { SWAPLESS_INFERENCE_TOKEN_FILE: 'run/inference' })).config.auth;
+    expect(envFile).toEqual({
+      adminTokenFile: join(dir, 'secrets', 'admin'),
+      inferenceTokenFile: resolve('run/inference'),
+    });
+    expect(envOverrides({ SWAPLESS_METRICS_TOKEN: other, SWAPLESS_ADMIN_TOKEN: '' })).toEqual({
+      auth: { metricsToken: other },
+    });
+
+    const short = 'short-token';
+    const err = await configError(loadConfig(path, { SWAPLESS_ADMIN_TOKEN: short }));
+    expect(err.problems).toEqual([
+      '/auth/adminToken: must NOT have fewer than 16 characters (from environment variable SWAPLESS_ADMIN_TOKEN)',
+    ]);
+    expect(err.message).not.toContain(short);
+  });
+
+  it('refuses a token given both inline and as a file in the same place', async () => {
+    const err = await configError(
+      Promise.resolve().then(() =>
+        parseConfig({ auth: { metricsToken: other, metricsTokenFile: '/run/m' } }),
+      ),
+    );
+    expect(err.problems).toEqual(['/auth: expected metricsToken or metricsTokenFile, not both']);
+    const both = await configError(
+      loadConfig(undefined, { SWAPLESS_ADMIN_TOKEN: admin, SWAPLESS_ADMIN_TOKEN_FILE: '/run/a' }),
+    );
+    expect(both.problems).toEqual(['/auth: expected adminToken or adminTokenFile, not both']);
+  });
+
+  it('takes tls cert and key paths relative to the file, and refuses half a pair', async () => {
+    const path = await file('tls.json', JSON.stringify({ tls: { cert: 'pki/cert.pem', key: '/etc/k.pem' } }));
+    expect((await loadConfig(path, {})).config.tls).toEqual({
+      cert: join(dir, 'pki', 'cert.pem'),
+      key: '/etc/k.pem',
+    });
+    const half = await configError(Promise.resolve().then(() => parseConfig({ tls: { cert: 'c.pem' } })));
+    expect(half.problems.join()).toMatch(/\/tls: must have required property 'key'/);
+    expect(parseConfig({ tls: null }).config.tls).toBeNull();
   });
 });

@@ -10,6 +10,17 @@ import { cacheDir, expected, formatAjvErrors, InvalidConfigError, SwapLessIoErro
 import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { REPOSITORY_LIMITS_SCHEMA, type RepositoryLimits, repositoryLimitsOf } from './repository-limits.js';
+import {
+  AUTH_CONFIG_SCHEMA,
+  AUTH_ENV_LABELS,
+  authEnvOverrides,
+  authProblems,
+  mergeAuth,
+  type ServerAuthConfig,
+  type ServerTlsConfig,
+  securityWarnings,
+  TLS_CONFIG_SCHEMA,
+} from './security.js';
 
 /** pino levels accepted by `logLevel`. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -93,6 +104,10 @@ export interface ServerConfig {
   readonly examples: boolean;
   /** Time a graceful shutdown may take before the process exits anyway, ms (default 30000). */
   readonly shutdownTimeoutMs: number;
+  /** Bearer tokens (token-file paths absolute); none by default. See `security.ts`. */
+  readonly auth: ServerAuthConfig;
+  /** HTTPS certificate and key files (absolute), or null for plain HTTP (default). */
+  readonly tls: ServerTlsConfig | null;
 }
 
 /** What a config file, an embedded default or a caller may give: every field optional. */
@@ -186,6 +201,8 @@ export const SERVER_CONFIG_SCHEMA = {
     },
     examples: { type: 'boolean', default: true },
     shutdownTimeoutMs: { type: 'integer', minimum: 0, maximum: 3_600_000, default: 30_000 },
+    auth: AUTH_CONFIG_SCHEMA,
+    tls: TLS_CONFIG_SCHEMA,
   },
 } as const;
 
@@ -258,6 +275,8 @@ export function envOverrides(env: Readonly<Record<string, string | undefined>>):
         (out as Record<string, unknown>)[field] = raw;
     }
   }
+  const auth = authEnvOverrides(env);
+  if (auth !== undefined) out.auth = auth;
   return out;
 }
 
@@ -305,11 +324,21 @@ export function parseConfig(input: unknown, options: ParseConfigOptions = {}): L
   const merged = JSON.parse(JSON.stringify(input)) as Record<string, unknown>;
   // Paths in each layer are relative to that layer's base (the config file's folder, or the cwd).
   const pathBase: Record<string, string> = {};
-  for (const k of ['repository', 'stateDir', 'logDestination']) if (k in merged) pathBase[k] = baseDir;
+  for (const k of ['repository', 'stateDir', 'logDestination', 'tls']) if (k in merged) pathBase[k] = baseDir;
+  if ('auth' in merged) merged.auth = mergeAuth(undefined, merged.auth, baseDir);
   const labels: Record<string, string> = {};
   for (const layer of options.layers ?? []) {
     for (const [k, v] of Object.entries(layer.values)) {
       if (v === undefined) continue;
+      if (k === 'auth') {
+        // Field by field, each token-file path against this layer's base.
+        merged.auth = mergeAuth(merged.auth, v, resolve(layer.baseDir ?? process.cwd()));
+        for (const f of Object.keys(v as object)) {
+          const key = `auth/${f}`;
+          labels[key] = typeof layer.label === 'string' ? layer.label : (layer.label[key] ?? 'override');
+        }
+        continue;
+      }
       merged[k] = JSON.parse(JSON.stringify(v));
       labels[k] = typeof layer.label === 'string' ? layer.label : (layer.label[k] ?? 'override');
       pathBase[k] = resolve(layer.baseDir ?? process.cwd());
@@ -317,8 +346,9 @@ export function parseConfig(input: unknown, options: ParseConfigOptions = {}): L
   }
   if (!validate(merged)) {
     const problems = formatAjvErrors(validate.errors).map((p) => {
-      const field = /^\/([^/:]+)/.exec(p)?.[1];
-      const label = field !== undefined ? labels[field] : undefined;
+      const field = /^\/([^/:]+)(\/[^/:]+)?/.exec(p);
+      const label =
+        field !== null ? (labels[`${field[1]}${field[2] ?? ''}`] ?? labels[field[1]!]) : undefined;
       return label !== undefined ? `${p} (from ${label})` : p;
     });
     throw new InvalidConfigError(
@@ -336,6 +366,7 @@ export function parseConfig(input: unknown, options: ParseConfigOptions = {}): L
       problems.push(`/tenants/${i}/name: duplicate tenant name ${JSON.stringify(t.name)}`);
     names.add(t.name);
   });
+  problems.push(...authProblems(c.auth!));
   if (problems.length > 0) {
     throw new InvalidConfigError(
       `Expected a valid server config for ${source}:\n  ${problems.join('\n  ')}`,
@@ -371,12 +402,10 @@ export function parseConfig(input: unknown, options: ParseConfigOptions = {}): L
     tenants: c.tenants.map((t) => ({ ...t })),
     examples: c.examples!,
     shutdownTimeoutMs: c.shutdownTimeoutMs!,
+    auth: { ...c.auth },
+    tls: c.tls ? { cert: abs('tls', c.tls.cert), key: abs('tls', c.tls.key) } : null,
   };
-  if (config.host !== '127.0.0.1' && config.host !== 'localhost' && config.host !== '::1') {
-    warnings.push(
-      `listening on ${config.host}: the API has no authentication, so anyone who can reach this address can register models and send requests`,
-    );
-  }
+  warnings.push(...securityWarnings(config));
   return { config: deepFreeze(config), warnings, source };
 }
 
@@ -437,9 +466,12 @@ export async function loadConfig(
     baseDir,
     layers: [
       {
-        label: Object.fromEntries(
-          Object.entries(ENV_OVERRIDES).map(([name, field]) => [field, `environment variable ${name}`]),
-        ),
+        label: {
+          ...Object.fromEntries(
+            Object.entries(ENV_OVERRIDES).map(([name, field]) => [field, `environment variable ${name}`]),
+          ),
+          ...AUTH_ENV_LABELS,
+        },
         values: envOverrides(env),
       },
       { label: 'command line', values: overrides },

@@ -97,7 +97,11 @@ export function shellQuote(s: string): string {
   return /^[A-Za-z0-9_./@:=+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-/** The `curl` line that sends an example request file to a tenant's infer endpoint. */
-export function curlLine(apiUrl: string, tenant: string, file: string): string {
-  return `curl -s -H 'Content-Type: application/json' --data-binary @${shellQuote(file)} ${apiUrl}/v2/models/${encodeURIComponent(tenant)}/infer | head -c 400; echo`;
+/**
+ * The `curl` line that sends an example request file to a tenant's infer endpoint; with `withToken`, it sends the
+ * inference token from `$SWAPLESS_INFERENCE_TOKEN` (the line never holds the token itself).
+ */
+export function curlLine(apiUrl: string, tenant: string, file: string, withToken = false): string {
+  const auth = withToken ? ` -H "Authorization: Bearer $SWAPLESS_INFERENCE_TOKEN"` : '';
+  return `curl -s${auth} -H 'Content-Type: application/json' --data-binary @${shellQuote(file)} ${apiUrl}/v2/models/${encodeURIComponent(tenant)}/infer | head -c 400; echo`;
 }

@@ -1,6 +1,29 @@
 // Public API of @swapless/server: the reference server (docs/server.md). Keep exports explicit.
 
-export { type BannerInfo, formatBanner, type ServerUrls } from './banner.js';
+export {
+  type Access,
+  AUTH_REALM,
+  type AuthSummary,
+  type AuthTokens,
+  accessOf,
+  bearerToken,
+  type InstallAuthOptions,
+  installAuth,
+  isLoopbackHost,
+} from './auth.js';
+export { accessLines, type BannerInfo, formatBanner, type ServerUrls } from './banner.js';
+export {
+  AUTH_CONFIG_SCHEMA,
+  AUTH_ENV_OVERRIDES,
+  type LoadedSecurity,
+  loadSecurity,
+  MAX_TOKEN_LENGTH,
+  MIN_TOKEN_LENGTH,
+  type ServerAuthConfig,
+  type ServerTlsConfig,
+  TLS_CONFIG_SCHEMA,
+  TOKEN_PATTERN,
+} from './security.js';
 export {
   EMBEDDED_CONFIG,
   ENV_OVERRIDES,
@@ -30,7 +53,7 @@ export {
   removeExample,
   writeExamples,
 } from './examples.js';
-export { createLogger, type LoggerOptions } from './logger.js';
+export { createLogger, type LoggerOptions, REDACTED_PATHS } from './logger.js';
 export {
   describeTenants,
   type FailedTenant,

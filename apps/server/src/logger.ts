@@ -12,6 +12,17 @@ export interface LoggerOptions {
   destination: string;
 }
 
+/** Where a credential can sit in a log line (request objects as fastify and pino serialise them, raw headers). */
+export const REDACTED_PATHS: string[] = [
+  'authorization',
+  ...['authorization', 'cookie'].flatMap((h) => [
+    `headers.${h}`,
+    `req.headers.${h}`,
+    `request.headers.${h}`,
+    `*.headers.${h}`,
+  ]),
+];
+
 /** A pino logger at `level` writing to `destination`, with ISO timestamps. */
 export function createLogger(options: LoggerOptions): Logger {
   const dest =
@@ -26,6 +37,8 @@ export function createLogger(options: LoggerOptions): Logger {
       name: 'swapless-server',
       timestamp: pino.stdTimeFunctions.isoTime,
       base: { pid: process.pid },
+      // Credentials never reach the log, whatever a hook or an error serialiser puts in a line.
+      redact: { paths: REDACTED_PATHS, censor: '[Redacted]' },
     },
     dest,
   );

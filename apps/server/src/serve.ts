@@ -111,6 +111,7 @@ export async function serve(argv: readonly string[], options: ServeOptions = {})
         skipped: running.scan.skipped,
         curl: running.curl,
         startupMs: running.startupMs,
+        access: running.access,
       };
       io.out(args.json ? JSON.stringify({ ...info, examples: running.examples }) : formatBanner(info));
       options.started?.(running);

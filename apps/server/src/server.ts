@@ -27,11 +27,13 @@ import {
 } from '@swapless/service';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
+import { type AuthSummary, installAuth } from './auth.js';
 import type { BannerTenant, ServerUrls } from './banner.js';
 import { parseConfig, type ServerConfig, type ServerConfigInput, type ServerTenantConfig } from './config.js';
 import { installErrorHandling } from './errors.js';
 import { clearExamples, curlLine, removeExample, writeExamples } from './examples.js';
 import { createLogger, flushLogger } from './logger.js';
+import { loadSecurity } from './security.js';
 import { openTenantState, type TenantState } from './state.js';
 
 /** How often the model repository is re-read for `GET /api/v1/models`, ms. */
@@ -89,6 +91,8 @@ export interface RunningServer {
   readonly scan: ScanResult;
   /** Time from the call to ready, ms (measured). */
   readonly startupMs: number;
+  /** What each kind of route requires (tokens, HTTPS); no secrets. */
+  readonly access: AuthSummary;
   /**
    * Graceful stop: stop accepting connections and wait for in-flight HTTP requests (`app.close()`), then drain and
    * dispose the service (`service.close()`). Idempotent; resolves when everything is closed.
@@ -157,6 +161,8 @@ export async function startServer(
 ): Promise<RunningServer> {
   const t0 = performance.now();
   const { config: cfg } = parseConfig(config, { source: 'startServer config' });
+  // Token files, certificate and key are read first: a bad one stops the start before anything is profiled.
+  const security = await loadSecurity(cfg);
   const logger = options.logger ?? createLogger({ level: cfg.logLevel, destination: cfg.logDestination });
   const drawer = options.progress === undefined ? progressBar(stderrSink) : null;
   const userProgress = options.progress === false ? undefined : (options.progress ?? drawer!);
@@ -259,8 +265,12 @@ export async function startServer(
     genReqId: () => '',
     // Router errors (bad percent-encoding, over-long parameters) in the same `{ "error" }` shape as the routes.
     frameworkErrors: frameworkErrorHandler,
-  });
+    // node's own https when the config names a certificate and key.
+    ...(security.tls !== null ? { https: security.tls } : {}),
+  }) as unknown as FastifyInstance;
   installErrorHandling(app);
+  // Who may call which route (auth.ts): one hook for every route, the adapters' included.
+  const access = installAuth(app, { tokens: security.tokens, host: cfg.host, tls: security.tls !== null });
 
   const inference: InferenceBackend = {
     isLive: () => closing === null,
@@ -395,7 +405,7 @@ export async function startServer(
     try {
       const files = await writeExamples(cfg.stateDir, [service.metadata(name)]);
       examples[name] = files[name]!;
-      curl[name] = curlLine(urls.base, name, files[name]!);
+      curl[name] = curlLine(urls.base, name, files[name]!, access.inference === 'token');
     } catch (error) {
       logger.warn({ tenant: name, err: error }, 'could not write the example request');
     }
@@ -437,7 +447,7 @@ export async function startServer(
     await app.listen({ host: cfg.host, port: cfg.port });
     const address = app.server.address();
     port = typeof address === 'object' && address !== null ? address.port : cfg.port;
-    const base = `http://${clientHost(cfg.host)}:${port}`;
+    const base = `${security.tls !== null ? 'https' : 'http'}://${clientHost(cfg.host)}:${port}`;
     urls = {
       base,
       api: `${base}/v2`,
@@ -565,6 +575,7 @@ export async function startServer(
       return lastScan;
     },
     startupMs,
+    access,
     close,
   };
 }

@@ -1,9 +1,12 @@
 // Test-only helpers shared by the server's test files (not part of the built server: tsup bundles from index.ts).
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createInterpreter, type TensorArray } from '@swapless/edgetpu';
 import { type Logger, pino } from 'pino';
+import { afterAll, beforeAll } from 'vitest';
 import { formatBanner } from './banner.js';
 import type { ServerConfigInput } from './config.js';
 import { describeTenants, type RunningServer } from './server.js';
@@ -94,4 +97,29 @@ export function testBanner(server: RunningServer): string {
     curl: {},
     startupMs: 0,
   });
+}
+
+/**
+ * A temporary folder for a test file's servers, made before its tests: `SWAPLESS_CACHE_DIR` points inside it
+ * (restored afterwards) and `models/` is a repository holding `models` (name → .tflite bytes).
+ */
+export function useServerWork(
+  prefix: string,
+  models: Readonly<Record<string, Uint8Array>>,
+): { work(): string; repo(): string } {
+  const saved = process.env.SWAPLESS_CACHE_DIR;
+  let work = '';
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), `swapless-${prefix}-`));
+    process.env.SWAPLESS_CACHE_DIR = join(work, 'cache');
+    for (const [name, bytes] of Object.entries(models)) {
+      await mkdir(join(work, 'models', name), { recursive: true });
+      await writeFile(join(work, 'models', name, 'model.tflite'), bytes);
+    }
+  });
+  afterAll(() => {
+    if (saved === undefined) delete process.env.SWAPLESS_CACHE_DIR;
+    else process.env.SWAPLESS_CACHE_DIR = saved;
+  });
+  return { work: () => work, repo: () => join(work, 'models') };
 }

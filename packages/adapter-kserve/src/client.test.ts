@@ -70,7 +70,38 @@ describe('KServeClient and the closed loop against a real server', () => {
     expect((down as Error).message).toMatch(/request failed: .*ECONNREFUSED/);
     offline.close();
     expect(() => new KServeClient('ftp://x')).toThrow(KServeClientError);
-    expect(() => new KServeClient('not a url')).toThrow(/Expected an http:\/\/ URL/);
+    expect(() => new KServeClient('not a url')).toThrow(/Expected an http:\/\/ or https:\/\/ URL/);
+  });
+
+  it('sends its token as a bearer token with every request, and refuses one that cannot be a header', async () => {
+    const seen: (string | undefined)[] = [];
+    const echo = Fastify();
+    echo.addHook('onRequest', async (request) => void seen.push(request.headers.authorization));
+    await kserveRoutes(echo, { backend });
+    const echoUrl = await echo.listen({ port: 0, host: '127.0.0.1' });
+    const token = 'a3f1c0ffee-0123456789';
+    const withToken = new KServeClient(echoUrl, { token });
+    try {
+      expect(await withToken.ready()).toBe(true);
+      await withToken.metadata('tiny');
+      await withToken.infer('tiny', [{ name: 'x', datatype: 'FP32', shape: [1, 4], data: [1, 2, 3, 4] }]);
+      expect(await client.ready()).toBe(true); // the shared client (no token) sends none
+    } finally {
+      withToken.close();
+      await echo.close();
+    }
+    expect(seen).toEqual([`Bearer ${token}`, `Bearer ${token}`, `Bearer ${token}`]);
+    for (const bad of ['', 'two words', 'line\r\nX-Injected: 1']) {
+      const e = (() => {
+        try {
+          return new KServeClient(echoUrl, { token: bad });
+        } catch (err) {
+          return err;
+        }
+      })();
+      expect(isSwapLessError(e, ErrorCodes.INVALID_ARGUMENT)).toBe(true);
+      if (bad !== '') expect((e as Error).message).not.toContain(bad);
+    }
   });
 
   it('runs a closed loop, JSON and binary, and counts failures by status', async () => {

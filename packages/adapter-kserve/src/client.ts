@@ -1,11 +1,13 @@
 /**
- * A small KServe v2 HTTP client on node:http with a keep-alive Agent (not fetch: one socket per concurrent
- * request, reused, no per-request stream machinery), for the load generator, benchmarks and tests. Requests can
+ * A small KServe v2 HTTP client on node:http (node:https for an `https://` URL) with a keep-alive Agent (not fetch:
+ * one socket per concurrent request, reused, no per-request stream machinery), for the load generator, benchmarks
+ * and tests; it can send a bearer token with every request. Requests can
  * be encoded once and sent many times ({@link KServeClient.encodeInfer} + {@link KServeClient.send}), so a load
  * generator measures the server rather than its own serialisation.
  */
 import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { ErrorCodes, SwapLessError } from '@swapless/core';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { describeValue, ErrorCodes, InvalidArgumentError, SwapLessError } from '@swapless/core';
 import { HEADER_LENGTH_HEADER, jsonElements } from './codec.js';
 import {
   arrayTypeOf,
@@ -93,6 +95,13 @@ export interface KServeClientOptions {
   maxSockets?: number;
   /** Per-request timeout, ms (default 30 000); a timed-out request fails with status 0. */
   timeoutMs?: number;
+  /**
+   * A bearer token sent as `Authorization: Bearer <token>` with every request (a SwapLess server's inference token,
+   * docs/server.md "Running it safely"). Never part of an error message.
+   */
+  token?: string;
+  /** For an `https://` URL: the CA certificate(s) (PEM) to trust instead of the system's, e.g. a self-signed one. */
+  ca?: string | Buffer | readonly (string | Buffer)[];
 }
 
 function toTypedArray(datatype: NumericDatatype, data: InferInput['data']): TensorArray {
@@ -191,6 +200,8 @@ export class KServeClient {
   readonly #port: number;
   readonly #base: string;
   readonly #timeoutMs: number;
+  readonly #request: typeof httpRequest;
+  readonly #auth: Record<string, string>;
 
   constructor(url: string | URL, options: KServeClientOptions = {}) {
     let u: URL;
@@ -198,29 +209,46 @@ export class KServeClient {
       u = new URL(String(url));
     } catch (err) {
       throw new KServeClientError(
-        `Expected an http:// URL for the KServe server but received ${JSON.stringify(String(url))}`,
+        `Expected an http:// or https:// URL for the KServe server but received ${JSON.stringify(String(url))}`,
         0,
         {
           cause: err,
         },
       );
     }
-    if (u.protocol !== 'http:') {
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') {
       throw new KServeClientError(
-        `Expected an http:// URL for the KServe server but received ${JSON.stringify(u.href)}`,
+        `Expected an http:// or https:// URL for the KServe server but received ${JSON.stringify(u.href)}`,
         0,
       );
     }
+    const token = options.token;
+    // A token that could not travel in a header (or would split it) is refused here, without echoing it.
+    if (token !== undefined && (typeof token !== 'string' || !/^[\x21-\x7e]+$/.test(token))) {
+      const got = typeof token === 'string' ? `a string of ${token.length} characters` : describeValue(token);
+      throw new InvalidArgumentError(
+        `Expected a non-empty token of printable ASCII without spaces for KServeClient option token but received ${got}`,
+      );
+    }
+    this.#auth = token === undefined ? {} : { authorization: `Bearer ${token}` };
+    const tls = u.protocol === 'https:';
+    this.#request = tls ? (httpsRequest as typeof httpRequest) : httpRequest;
     this.#host = u.hostname.replace(/^\[(.*)\]$/, '$1');
-    this.#port = u.port === '' ? 80 : Number(u.port);
+    this.#port = u.port === '' ? (tls ? 443 : 80) : Number(u.port);
     this.#base = u.pathname.replace(/\/+$/, '');
     this.url = `${u.protocol}//${u.host}${this.#base}`;
     this.#timeoutMs = options.timeoutMs ?? 30_000;
-    this.#agent = new Agent({
+    const agentOptions = {
       keepAlive: true,
       maxSockets: options.maxSockets ?? Number.POSITIVE_INFINITY,
       noDelay: true,
-    } as ConstructorParameters<typeof Agent>[0]);
+    } as ConstructorParameters<typeof Agent>[0];
+    this.#agent = tls
+      ? (new HttpsAgent({
+          ...agentOptions,
+          ...(options.ca !== undefined ? { ca: options.ca as (string | Buffer)[] } : {}),
+        }) as unknown as Agent)
+      : new Agent(agentOptions);
   }
 
   /** One HTTP request; resolves with any status (only network failures and timeouts reject). */
@@ -249,7 +277,7 @@ export class KServeClient {
               ),
         );
       };
-      const req = httpRequest(
+      const req = this.#request(
         {
           agent: this.#agent,
           host: this.#host,
@@ -257,7 +285,9 @@ export class KServeClient {
           method,
           path: `${this.#base}${path}`,
           headers:
-            body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+            body === undefined
+              ? { ...this.#auth, ...headers }
+              : { ...this.#auth, ...headers, 'content-length': String(Buffer.byteLength(body)) },
         },
         (res) => {
           const chunks: Buffer[] = [];

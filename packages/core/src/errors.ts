@@ -24,6 +24,8 @@ export const ErrorCodes = {
   COMPILER_TIMEOUT: 'SWAPLESS_COMPILER_TIMEOUT',
   MODEL_REJECTED: 'SWAPLESS_MODEL_REJECTED',
   FORBIDDEN_PATH: 'SWAPLESS_FORBIDDEN_PATH',
+  UNAUTHORIZED: 'SWAPLESS_UNAUTHORIZED',
+  FORBIDDEN: 'SWAPLESS_FORBIDDEN',
 } as const;
 
 /** One of the stable error codes in {@link ErrorCodes}. */
@@ -183,6 +185,26 @@ export class ModelRejectedError extends SwapLessError {
 export class ForbiddenPathError extends SwapLessError {
   constructor(message: string, options?: SwapLessErrorOptions) {
     super(ErrorCodes.FORBIDDEN_PATH, message, options);
+  }
+}
+
+/**
+ * A request without the credentials its endpoint needs: no `Authorization: Bearer` token, or one that does not
+ * match (`details.reason` `missing-token` / `invalid-token`). HTTP 401.
+ */
+export class UnauthorizedError extends SwapLessError {
+  constructor(message: string, options?: SwapLessErrorOptions) {
+    super(ErrorCodes.UNAUTHORIZED, message, options);
+  }
+}
+
+/**
+ * A request the server refuses whatever credentials it carries, e.g. a management change on a server that listens
+ * beyond loopback without an admin token configured. HTTP 403.
+ */
+export class ForbiddenError extends SwapLessError {
+  constructor(message: string, options?: SwapLessErrorOptions) {
+    super(ErrorCodes.FORBIDDEN, message, options);
   }
 }
 

@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
   DelegateUnavailableError,
+  ForbiddenError,
   InvalidArgumentError,
   InvalidConfigError,
   InvalidModelError,
   OverloadedError,
   ShuttingDownError,
   SwapLessIoError,
+  UnauthorizedError,
   UnsupportedModelError,
 } from './errors.js';
 import { httpStatusOf } from './http-status.js';
@@ -20,6 +22,8 @@ describe('httpStatusOf', () => {
     expect(httpStatusOf(new OverloadedError('x'))).toBe(503);
     expect(httpStatusOf(new ShuttingDownError('x'))).toBe(503);
     expect(httpStatusOf(new DelegateUnavailableError('x'))).toBe(503);
+    expect(httpStatusOf(new UnauthorizedError('x'))).toBe(401);
+    expect(httpStatusOf(new ForbiddenError('x'))).toBe(403);
     expect(httpStatusOf(new SwapLessIoError('not found'))).toBe(500);
   });
 

@@ -19,6 +19,8 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<string, number>> = Object.free
   [ErrorCodes.UNSUPPORTED_MODEL]: 400,
   [ErrorCodes.MODEL_REJECTED]: 400,
   [ErrorCodes.FORBIDDEN_PATH]: 400,
+  [ErrorCodes.UNAUTHORIZED]: 401,
+  [ErrorCodes.FORBIDDEN]: 403,
   [ErrorCodes.OVERLOADED]: 503,
   [ErrorCodes.SHUTTING_DOWN]: 503,
   [ErrorCodes.DELEGATE_UNAVAILABLE]: 503,

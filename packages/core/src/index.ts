@@ -28,7 +28,14 @@ export {
   stderrSink,
 } from './progress.js';
 export { CACHE_DIR_ENV, cacheDir, type WriteFileAtomicOptions, writeFileAtomic } from './cache.js';
-export { InvalidConfigError, ModelRejectedError, OverloadedError, ShuttingDownError } from './errors.js';
+export {
+  ForbiddenError,
+  InvalidConfigError,
+  ModelRejectedError,
+  OverloadedError,
+  ShuttingDownError,
+  UnauthorizedError,
+} from './errors.js';
 export {
   formatAjvErrors,
   type ParsedWorkload,

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import {
   type EncodedInferRequest,
   KServeClient,
@@ -18,7 +19,7 @@ const POOL = 8;
 const WARMUP_ROUNDS = 4;
 
 const help = `Usage: swapless load --url URL --workload WORKLOAD.json [--duration S] [--max-requests N] [--seed S]
-                     [--binary] [--max-in-flight N] [--timeout S] [--json]
+                     [--binary] [--max-in-flight N] [--timeout S] [--token T] [--cacert FILE] [--json]
 
 Drives a running SwapLess (or any KServe v2) server over HTTP with open-loop Poisson arrivals: each tenant of the
 workload sends POST /v2/models/<tenant name>/infer at its rate, with the workload's phases (rate changes), no
@@ -32,7 +33,7 @@ status, dropped (arrivals while --max-in-flight requests were outstanding), the 
 (mean, p50, p95, p99, max — client-side round trips, measured) and the achieved rates.
 
 Options:
-  --url URL          the server, e.g. http://127.0.0.1:8080 (required)
+  --url URL          the server, e.g. http://127.0.0.1:8080 or https://… (required)
   --workload FILE    the workload file (required; docs/cli.md): tenants, rates, phases, durationS, seed
   --duration S       length of the arrival window in seconds (default: the workload's durationS)
   --max-requests N   at most N requests in all, the earliest arrivals (default 1000000)
@@ -40,6 +41,9 @@ Options:
   --binary           send inputs and receive outputs as binary tensor data (default JSON)
   --max-in-flight N  outstanding requests beyond which arrivals are dropped (default 1024)
   --timeout S        per-request timeout in seconds; a timed-out request counts as "network" (default 30)
+  --token T          bearer token for a server that requires one (its inference token); better from the
+                     environment, where other users cannot see it: SWAPLESS_INFERENCE_TOKEN
+  --cacert FILE      for an https:// URL: trust this CA certificate (PEM), e.g. a self-signed one
   --json             print the report as JSON (docs/cli.md)
   -h, --help         show this help
 
@@ -116,6 +120,8 @@ export const loadCommand: Command = {
       binary: { type: 'boolean', default: false },
       'max-in-flight': { type: 'string' },
       timeout: { type: 'string' },
+      token: { type: 'string' },
+      cacert: { type: 'string' },
     });
     positionals('load', pos, []);
     if (values.url === undefined)
@@ -129,9 +135,26 @@ export const loadCommand: Command = {
     const maxInFlight = intFlag('max-in-flight', values['max-in-flight'], 1, 1_000_000) ?? 1024;
     const timeoutS = numberFlag('timeout', values.timeout, 0, 3600) ?? 30;
 
+    // The flag wins over the environment; an empty value means none.
+    const token = values.token ?? process.env.SWAPLESS_INFERENCE_TOKEN;
+    let ca: Buffer | undefined;
+    if (values.cacert !== undefined) {
+      try {
+        ca = await readFile(values.cacert);
+      } catch (err) {
+        throw new SwapLessIoError(
+          `Expected a readable CA certificate file for --cacert but received ${JSON.stringify(values.cacert)} (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+          { cause: err },
+        );
+      }
+    }
     let client: KServeClient;
     try {
-      client = new KServeClient(values.url, { timeoutMs: timeoutS * 1000 });
+      client = new KServeClient(values.url, {
+        timeoutMs: timeoutS * 1000,
+        ...(token !== undefined && token !== '' ? { token } : {}),
+        ...(ca !== undefined ? { ca } : {}),
+      });
     } catch (err) {
       throw new UsageError((err as Error).message, { cause: err });
     }
@@ -149,6 +172,12 @@ export const loadCommand: Command = {
           meta = await client.metadata(t.name);
         } catch (err) {
           const status = (err as KServeClientError).status;
+          if (status === 401) {
+            throw new SwapLessIoError(
+              `Expected the server at ${client.url} to accept ${token ? 'the token given' : 'requests without a token'} but it answered 401: ${token ? 'pass its inference token' : 'it requires one; pass it'} with --token or SWAPLESS_INFERENCE_TOKEN`,
+              { cause: err, details: { status, tenant: t.name } },
+            );
+          }
           throw new SwapLessIoError(
             status === 0
               ? `Expected a KServe v2 server at ${client.url} but it could not be reached: ${(err as Error).message}`
