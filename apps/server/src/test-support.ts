@@ -1,4 +1,5 @@
 // Test-only helpers shared by the server's test files (not part of the built server: tsup bundles from index.ts).
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterpreter, type TensorArray } from '@swapless/edgetpu';
 import type { ServerConfigInput } from './config.js';
@@ -28,4 +29,24 @@ export function reference(model: Uint8Array, input: TensorArray): number[][] {
   } finally {
     it.dispose();
   }
+}
+
+/** A model repository at `<work>/models` with one folder per entry (`model.tflite` from the bytes); its path. */
+export async function writeTestRepository(work: string, models: Record<string, Uint8Array>): Promise<string> {
+  const repo = join(work, 'models');
+  for (const [name, bytes] of Object.entries(models)) {
+    await mkdir(join(repo, name), { recursive: true });
+    await writeFile(join(repo, name, 'model.tflite'), bytes);
+  }
+  return repo;
+}
+
+/** Points `SWAPLESS_CACHE_DIR` at `<work>/cache`; returns what puts the previous value back. */
+export function useTestCache(work: string): () => void {
+  const saved = process.env.SWAPLESS_CACHE_DIR;
+  process.env.SWAPLESS_CACHE_DIR = join(work, 'cache');
+  return () => {
+    if (saved === undefined) delete process.env.SWAPLESS_CACHE_DIR;
+    else process.env.SWAPLESS_CACHE_DIR = saved;
+  };
 }
