@@ -241,6 +241,27 @@ describe("Triton's statistics", () => {
   });
 });
 
+describe('a model named stats', () => {
+  it('is reached by version and by its own routes; /v2/models/stats stays the statistics route', async () => {
+    const own = new InterpreterBackend({ stats: tinyBytes() });
+    const other = Fastify({ logger: false });
+    await kserveRoutes(other, { backend: own });
+    await other.listen({ port: 0, host: '127.0.0.1' });
+    const c = new KServeClient(`http://127.0.0.1:${(other.server.address() as { port: number }).port}`);
+    try {
+      expect((await c.metadata('stats', '1')).name).toBe('stats');
+      expect((await c.request('POST', '/v2/models/stats/infer', goodBody)).status).toBe(200);
+      const all = json(await c.request('GET', '/v2/models/stats')).model_stats;
+      expect(all).toMatchObject([{ name: 'stats', inference_count: 1 }]);
+      expect(json(await c.request('GET', '/v2/models/stats/stats')).model_stats).toEqual(all);
+    } finally {
+      c.close();
+      await other.close();
+      own.close();
+    }
+  });
+});
+
 describe("Triton's repository index", () => {
   it('lists the served models with their state; ready: true keeps the ready ones', async () => {
     backend.notReady.add('two');
