@@ -146,6 +146,18 @@ describe('decodeRequestBody', () => {
     }
   });
 
+  it('fails the decoded stream when the source fails (a client gone mid-upload)', async () => {
+    const source = new Readable({ read() {} });
+    const out = decodeRequestBody(source, 'gzip', 1 << 20);
+    const failed = drain(out).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    source.push(gzipSync(text).subarray(0, 10));
+    source.destroy(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
+    expect(await failed).toMatchObject({ message: 'aborted', code: 'ECONNRESET' });
+  });
+
   it('never throws an unhandled error for a body nobody reads', async () => {
     const uncaught: unknown[] = [];
     const onUncaught = (e: unknown) => uncaught.push(e);

@@ -111,6 +111,14 @@ export function decodeRequestBody(
   });
   // Also the listener that keeps an unread body's failure from becoming an uncaught exception.
   out.on('error', stop);
+  // A client that goes away mid-upload: pipe() does not pass the source's failure on, so end the decoded stream too.
+  const gone = (error?: Error): void => {
+    if (stopped) return;
+    stop();
+    out.destroy(error ?? new Error('The request was aborted before its body was complete'));
+  };
+  source.once('error', gone);
+  source.once('aborted', () => gone());
   source.on('data', count);
   source.pipe(decoder).pipe(out);
   return out;
