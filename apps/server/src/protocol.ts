@@ -71,13 +71,18 @@ export function clientErrorHandler(error: Error & { code?: string; reason?: stri
   socket.once('close', () => clearTimeout(timer));
 }
 
-/** The open connections of `server` (kept from now on), for {@link beginShutdown}. */
+/**
+ * The open connections of `server` (kept from now on), for {@link beginShutdown}: its TCP sockets, and for an
+ * HTTPS server also the TLS sockets the HTTP exchanges run on.
+ */
 export function trackConnections(server: Server): Set<Socket> {
   const sockets = new Set<Socket>();
-  server.on('connection', (socket: Socket) => {
+  const track = (socket: Socket): void => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
-  });
+  };
+  server.on('connection', track);
+  server.on('secureConnection', track);
   return sockets;
 }
 
