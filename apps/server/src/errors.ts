@@ -3,7 +3,15 @@
  * lets through: the status comes from the error's stable `code` (never its message), the body is the KServe
  * error shape `{ "error": "<message>" }` plus the code, and nothing a client sends can crash the process.
  */
-import { HTTP_STATUS_BY_CODE, httpStatusOf, isSwapLessError, RETRY_AFTER_S } from '@swapless/core';
+import {
+  allowedMethods,
+  HTTP_STATUS_BY_CODE,
+  httpStatusOf,
+  isSwapLessError,
+  JSON_CONTENT_TYPE,
+  methodNotAllowedMessage,
+  RETRY_AFTER_S,
+} from '@swapless/core';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 export { RETRY_AFTER_S };
@@ -25,10 +33,11 @@ export function errorBody(error: unknown, status: number): { error: string; code
 }
 
 /**
- * Installs the server-wide error handling on `app`: an error handler (status by code, KServe error body,
- * `Retry-After` on 503) and an `onError` hook that logs 5xx at error level and 4xx at debug — request
- * logging is off, so this is where failures reach the log, including those of adapters with their own
- * handlers. Also a 404 handler in the same shape.
+ * Installs the server-wide error handling on `app`: an error handler (status by code, KServe error body with
+ * `Content-Type: application/json`, `Retry-After` on 503) and an `onError` hook that logs 5xx at error level and
+ * 4xx at debug — request logging is off, so this is where failures reach the log, including those of adapters
+ * with their own handlers. Also a not-found handler in the same shape: 405 with `Allow` for a path that exists
+ * with other methods, else 404.
  */
 export function installErrorHandling(app: FastifyInstance): void {
   app.addHook('onError', async (request: FastifyRequest, _reply: FastifyReply, error: FastifyError) => {
@@ -41,12 +50,29 @@ export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error, _request, reply) => {
     const status = statusOf(error);
     if (status === 503) void reply.header('Retry-After', String(RETRY_AFTER_S));
-    return reply.code(status).send(errorBody(error, status));
+    return sendJsonError(reply, status, errorBody(error, status));
   });
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({
+  app.setNotFoundHandler((request, reply) => {
+    // A known path with another method: 405 naming the methods it has.
+    const allowed = allowedMethods(request.server, request.url);
+    if (allowed.length > 0) {
+      reply.header('allow', allowed.join(', '));
+      return sendJsonError(reply, 405, {
+        error: methodNotAllowedMessage(request.method, request.url, allowed),
+        code: 'SWAPLESS_METHOD_NOT_ALLOWED',
+      });
+    }
+    return sendJsonError(reply, 404, {
       error: `Expected a known route but received ${request.method} ${request.url.split('?')[0]} (see GET / for the list)`,
       code: 'SWAPLESS_NOT_FOUND',
-    }),
-  );
+    });
+  });
+}
+
+/** An error body with exactly `application/json` (as bytes: fastify appends a charset to a JSON string body). */
+function sendJsonError(reply: FastifyReply, status: number, body: object): FastifyReply {
+  return reply
+    .code(status)
+    .header('content-type', JSON_CONTENT_TYPE)
+    .send(Buffer.from(JSON.stringify(body)));
 }

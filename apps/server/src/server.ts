@@ -33,6 +33,7 @@ import { parseConfig, type ServerConfig, type ServerConfigInput, type ServerTena
 import { installErrorHandling } from './errors.js';
 import { clearExamples, curlLine, removeExample, writeExamples } from './examples.js';
 import { createLogger, flushLogger } from './logger.js';
+import { beginShutdown, clientErrorHandler, repositoryIndexOf, trackConnections } from './protocol.js';
 import { loadSecurity } from './security.js';
 import { openTenantState, type TenantState } from './state.js';
 
@@ -259,8 +260,11 @@ export async function startServer(
     // No per-request log lines: the hot path stays cheap; errors are logged by installErrorHandling's hook.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: cfg.bodyLimit,
-    return503OnClosing: true,
+    // Requests that arrive while closing are answered by beginShutdown (the error shape), not fastify.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
+    // Requests node's parser refuses (400, 431, 408) in the same shape.
+    clientErrorHandler,
     // Requests carry no ids worth generating on the hot path.
     genReqId: () => '',
     // Router errors (bad percent-encoding, over-long parameters) in the same `{ "error" }` shape as the routes.
@@ -271,6 +275,7 @@ export async function startServer(
   installErrorHandling(app);
   // Who may call which route (auth.ts): one hook for every route, the adapters' included.
   const access = installAuth(app, { tokens: security.tokens, host: cfg.host, tls: security.tls !== null });
+  const connections = trackConnections(app.server);
 
   const inference: InferenceBackend = {
     isLive: () => closing === null,
@@ -290,7 +295,20 @@ export async function startServer(
           // part is always measured. A request without a TPU stage (k = 0) is measured end to end.
           timing: trace.tpu === null || trace.tpu.backend === 'edgetpu' ? 'measured' : 'emulated',
         },
+        // For Triton's statistics: time in the TPU and CPU queues, and in the two stages.
+        durations: {
+          queueMs:
+            (trace.tpu === null ? 0 : trace.tpu.startMs - trace.tpu.enqueuedMs) +
+            (trace.cpu === null ? 0 : trace.cpu.startMs - trace.cpu.enqueuedMs),
+          inferMs:
+            (trace.tpu === null ? 0 : trace.tpu.endMs - trace.tpu.startMs) +
+            (trace.cpu === null ? 0 : trace.cpu.endMs - trace.cpu.startMs),
+        },
       };
+    },
+    async repositoryIndex() {
+      await rescan();
+      return repositoryIndexOf(lastScan, service.tenants(), (name) => inference.isModelReady(name));
     },
   };
 
@@ -417,6 +435,8 @@ export async function startServer(
         logger.info('shutting down: no new connections, draining in-flight requests');
         const t = performance.now();
         clearInterval(rescanTimer);
+        // Answers in flight go out with `Connection: close`; new requests get a 503 in the error shape.
+        beginShutdown(app.server, connections);
         // A keep-alive connection that was busy when closing began turns idle once its response is sent, and
         // would then hold app.close() up until the keep-alive timeout (72 s): close such connections as they idle.
         const reaper = setInterval(() => app.server.closeIdleConnections(), 25);

@@ -107,19 +107,36 @@ export function useServerWork(
   prefix: string,
   models: Readonly<Record<string, Uint8Array>>,
 ): { work(): string; repo(): string } {
-  const saved = process.env.SWAPLESS_CACHE_DIR;
   let work = '';
+  let restore = (): void => {};
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), `swapless-${prefix}-`));
-    process.env.SWAPLESS_CACHE_DIR = join(work, 'cache');
-    for (const [name, bytes] of Object.entries(models)) {
-      await mkdir(join(work, 'models', name), { recursive: true });
-      await writeFile(join(work, 'models', name, 'model.tflite'), bytes);
-    }
+    restore = useTestCache(work);
+    await writeTestRepository(work, models);
   });
-  afterAll(() => {
+  afterAll(() => restore());
+  return { work: () => work, repo: () => join(work, 'models') };
+}
+
+/** A model repository at `<work>/models` with one folder per entry (`model.tflite` from the bytes); its path. */
+export async function writeTestRepository(
+  work: string,
+  models: Readonly<Record<string, Uint8Array>>,
+): Promise<string> {
+  const repo = join(work, 'models');
+  for (const [name, bytes] of Object.entries(models)) {
+    await mkdir(join(repo, name), { recursive: true });
+    await writeFile(join(repo, name, 'model.tflite'), bytes);
+  }
+  return repo;
+}
+
+/** Points `SWAPLESS_CACHE_DIR` at `<work>/cache`; returns what puts the previous value back. */
+export function useTestCache(work: string): () => void {
+  const saved = process.env.SWAPLESS_CACHE_DIR;
+  process.env.SWAPLESS_CACHE_DIR = join(work, 'cache');
+  return () => {
     if (saved === undefined) delete process.env.SWAPLESS_CACHE_DIR;
     else process.env.SWAPLESS_CACHE_DIR = saved;
-  });
-  return { work: () => work, repo: () => join(work, 'models') };
+  };
 }

@@ -76,6 +76,7 @@ describe('dashboardRoutes: page and assets', () => {
     }
     const missing = await a.inject({ url: '/dashboard/assets/..%2Fpackage.json' });
     expect(missing.statusCode).toBe(404);
+    expect(missing.headers['content-type']).toBe('application/json');
     expect(missing.json().error).toMatch(/^Expected a dashboard asset name for the URL but received/);
   });
 
@@ -142,6 +143,7 @@ describe('dashboardRoutes: data endpoint', () => {
     for (const [query, message] of cases) {
       const res = await a.inject({ url: `/dashboard/data?${query}` });
       expect(res.statusCode, query).toBe(400);
+      expect(res.headers['content-type']).toBe('application/json');
       expect(res.json().error).toMatch(message);
     }
   });
@@ -158,6 +160,7 @@ describe('dashboardRoutes: data endpoint', () => {
     const res = await a.inject({ url: '/dashboard/data' });
     expect(res.statusCode).toBe(503);
     expect(res.headers['retry-after']).toBe('1');
+    expect(res.headers['content-type']).toBe('application/json');
     expect(res.json()).toEqual({ error: 'Dashboard data unavailable: the service is closing' });
     fail = false;
     expect((await a.inject({ url: '/dashboard/data' })).statusCode).toBe(200);

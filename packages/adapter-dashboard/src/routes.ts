@@ -1,7 +1,13 @@
 /** The dashboard routes: the page, its static assets, and the JSON data endpoint the page polls. */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { expected, InvalidArgumentError, SwapLessIoError } from '@swapless/core';
+import {
+  expected,
+  InvalidArgumentError,
+  JSON_CONTENT_TYPE,
+  RETRY_AFTER_S,
+  SwapLessIoError,
+} from '@swapless/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { DashboardData, DashboardSource } from './types.js';
 
@@ -65,6 +71,14 @@ function loadStatic(base: string): { page: Asset; assets: Map<string, Asset> } {
   const assets = new Map<string, Asset>();
   for (const [name, type] of Object.entries(ASSETS)) assets.set(name, asset(read(name), type));
   return { page: asset(Buffer.from(html, 'utf8'), 'text/html; charset=utf-8'), assets };
+}
+
+/** `{ "error" }` with exactly `application/json` (as bytes: fastify appends a charset to a JSON string body). */
+function sendError(reply: FastifyReply, status: number, message: string): FastifyReply {
+  return reply
+    .code(status)
+    .header('content-type', JSON_CONTENT_TYPE)
+    .send(Buffer.from(JSON.stringify({ error: message })));
 }
 
 function sendAsset(request: FastifyRequest, reply: FastifyReply, a: Asset, extra?: Record<string, string>) {
@@ -131,9 +145,7 @@ export async function dashboardRoutes(app: FastifyInstance, options: DashboardRo
   app.get<{ Params: { file: string } }>(`${base}/assets/:file`, (request, reply) => {
     const a = assets.get(request.params.file);
     if (a === undefined) {
-      return reply
-        .code(404)
-        .send({ error: expected('a dashboard asset name', 'the URL', request.params.file) });
+      return sendError(reply, 404, expected('a dashboard asset name', 'the URL', request.params.file));
     }
     return sendAsset(request, reply, a);
   });
@@ -147,18 +159,22 @@ export async function dashboardRoutes(app: FastifyInstance, options: DashboardRo
       if (q.since !== undefined && q.since !== '') {
         since = typeof q.since === 'string' ? Number(q.since) : Number.NaN;
         if (!Number.isFinite(since) || since < 0) {
-          return reply.code(400).send({
-            error: expected('a time in epoch milliseconds (a number ≥ 0)', 'query parameter since', q.since),
-          });
+          return sendError(
+            reply,
+            400,
+            expected('a time in epoch milliseconds (a number ≥ 0)', 'query parameter since', q.since),
+          );
         }
       }
       let limit = historyLimit;
       if (q.history !== undefined && q.history !== '') {
         limit = typeof q.history === 'string' ? Number(q.history) : Number.NaN;
         if (!Number.isInteger(limit) || limit < 1 || limit > MAX_HISTORY) {
-          return reply.code(400).send({
-            error: expected(`an integer from 1 to ${MAX_HISTORY}`, 'query parameter history', q.history),
-          });
+          return sendError(
+            reply,
+            400,
+            expected(`an integer from 1 to ${MAX_HISTORY}`, 'query parameter history', q.history),
+          );
         }
       }
       let data: DashboardData;
@@ -175,12 +191,12 @@ export async function dashboardRoutes(app: FastifyInstance, options: DashboardRo
         };
       } catch (error) {
         request.log.warn({ err: error }, 'dashboard data unavailable');
-        return reply
-          .code(503)
-          .header('retry-after', '1')
-          .send({
-            error: `Dashboard data unavailable: ${error instanceof Error ? error.message : String(error)}`,
-          });
+        reply.header('retry-after', String(RETRY_AFTER_S));
+        return sendError(
+          reply,
+          503,
+          `Dashboard data unavailable: ${error instanceof Error ? error.message : String(error)}`,
+        );
       }
       return reply.send(data);
     },

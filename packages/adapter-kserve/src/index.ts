@@ -12,8 +12,17 @@ export type {
   InferenceBackend,
   ModelMetadata,
   Parameters,
+  RepositoryIndexEntry,
   TensorMeta,
 } from './types.js';
+export {
+  type DurationStat,
+  modelConfigOf,
+  type TritonModelConfig,
+  type TritonModelStat,
+  type TritonTensorConfig,
+  tritonDataType,
+} from './triton.js';
 export {
   arrayTypeOf,
   datatypeFromTflite,

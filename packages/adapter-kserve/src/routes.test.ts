@@ -86,7 +86,7 @@ describe('kserveRoutes over real TFLite interpreters', () => {
 
   async function expectError(res: RawResponse, status: number, message?: RegExp): Promise<string> {
     expect(res.status).toBe(status);
-    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    expect(res.headers['content-type']).toBe('application/json');
     const body = json(res);
     expect(Object.keys(body)).toEqual(['error']);
     expect(typeof body.error).toBe('string');
@@ -121,7 +121,7 @@ describe('kserveRoutes over real TFLite interpreters', () => {
       expect(await s.client.serverMetadata()).toEqual({
         name: 'swapless',
         version: '9.9.9',
-        extensions: ['binary_tensor_data'],
+        extensions: ['binary_tensor_data', 'model_configuration', 'statistics'],
       });
     });
 
@@ -170,7 +170,10 @@ describe('kserveRoutes over real TFLite interpreters', () => {
 
     it('answers an unknown route under /v2 with the error shape', async () => {
       await expectError(await s.client.request('GET', '/v2/nothing/here'), 404, /KServe v2 route/);
-      await expectError(await s.client.request('GET', '/v2/models/tiny/infer'), 404);
+      // A known path with another method is a 405 naming the methods it has.
+      const wrong = await s.client.request('GET', '/v2/models/tiny/infer');
+      expect(wrong.headers.allow).toBe('POST');
+      await expectError(wrong, 405, /^Expected POST for "\/v2\/models\/tiny\/infer" but received GET$/);
     });
   });
 

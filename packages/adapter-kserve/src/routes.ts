@@ -7,7 +7,16 @@
  * JSON header plus binary tensor data when `Inference-Header-Content-Length` is present. Validation is one
  * precompiled ajv function plus the copy into typed arrays (see codec.ts).
  */
-import { expected, InvalidArgumentError, isSwapLessError } from '@swapless/core';
+import {
+  ACCEPT_ENCODING,
+  allowedMethods,
+  decodingHook,
+  expected,
+  InvalidArgumentError,
+  isSwapLessError,
+  JSON_CONTENT_TYPE,
+  methodNotAllowedMessage,
+} from '@swapless/core';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   decodeInferRequest,
@@ -18,18 +27,27 @@ import {
   planOf,
 } from './codec.js';
 import { httpStatusOf, RETRY_AFTER_S } from './status.js';
+import { modelConfigOf, parseIndexRequest, StatisticsTable, servedIndex } from './triton.js';
 import type { InferenceBackend, ModelMetadata } from './types.js';
+
+/** Largest `POST /v2/repository/index` body (it is `{}` or `{"ready": true}`). */
+const INDEX_BODY_LIMIT = 4096;
 
 /** Default limit of an inference request body: 64 MiB. */
 export const DEFAULT_BODY_LIMIT = 64 * 1024 * 1024;
 
-/** The protocol extensions these routes implement (reported by `GET /v2`). */
-export const KSERVE_EXTENSIONS = ['binary_tensor_data'] as const;
+/**
+ * The protocol extensions these routes implement (reported by `GET /v2`): Triton's binary tensor data, model
+ * configuration and statistics. (`POST /v2/repository/index` is answered too, but the model repository extension
+ * also asks for load and unload, which are the management API's registrations here, so it is not claimed.)
+ */
+export const KSERVE_EXTENSIONS = ['binary_tensor_data', 'model_configuration', 'statistics'] as const;
 
 /** Model names the routes consider well formed (anything else that is not served is a 400, not a 404). */
 export const MODEL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 const VERSION = '0.1.0';
+/** Successful JSON answers: fastify's own content type for JSON text (errors use exactly `application/json`). */
 const JSON_TYPE = 'application/json; charset=utf-8';
 const EMPTY = Buffer.alloc(0);
 
@@ -76,10 +94,25 @@ function describeName(name: string): string {
 
 function sendError(reply: FastifyReply, status: number, message: string): FastifyReply {
   if (status === 503) reply.header('retry-after', String(RETRY_AFTER_S));
+  // RFC 7694: a 415 for the request's Content-Encoding says which codings would do.
+  else if (status === 415) reply.header('accept-encoding', ACCEPT_ENCODING);
+  // As bytes: fastify appends `; charset=utf-8` to a JSON content type of a string body.
   return reply
     .code(status)
-    .header('content-type', JSON_TYPE)
-    .send(JSON.stringify({ error: message }));
+    .header('content-type', JSON_CONTENT_TYPE)
+    .send(Buffer.from(JSON.stringify({ error: message })));
+}
+
+/**
+ * For a not-found handler: when the path exists for other methods, answers 405 with `Allow` (and returns true);
+ * else leaves the reply alone (false).
+ */
+function sendMethodNotAllowed(request: FastifyRequest, reply: FastifyReply): boolean {
+  const allowed = allowedMethods(request.server, request.url);
+  if (allowed.length === 0) return false;
+  reply.header('allow', allowed.join(', '));
+  sendError(reply, 405, methodNotAllowedMessage(request.method, request.url, allowed));
+  return true;
 }
 
 function errorMessage(error: FastifyError, request: FastifyRequest, bodyLimit: number): string {
@@ -107,9 +140,13 @@ export function frameworkErrorHandler(
 /**
  * Adds the KServe v2 routes under `/v2` to `app`: `GET /v2/health/live`, `GET /v2/health/ready`, `GET /v2`,
  * `GET /v2/models/{name}[/versions/{v}]`, `GET /v2/models/{name}[/versions/{v}]/ready` and
- * `POST /v2/models/{name}[/versions/{v}]/infer` (JSON and binary tensor data). Every non-2xx answer is
- * `{ "error": "<message>" }`: 400 bad request, 404 unknown model/version/route, 413 body too large, 503 not
- * ready / overloaded / shutting down (with `Retry-After`), 500 otherwise. Usable as `await kserveRoutes(app,
+ * `POST /v2/models/{name}[/versions/{v}]/infer` (JSON and binary tensor data), and Triton's
+ * `GET /v2/models/{name}[/versions/{v}]/config`, `GET /v2/models[/{name}[/versions/{v}]]/stats` and
+ * `POST /v2/repository/index`. Request bodies may be gzip, deflate or br encoded (`Content-Encoding`). Every
+ * non-2xx answer is `{ "error": "<message>" }` with `Content-Type: application/json`: 400 bad request, 404 unknown
+ * model/version/route, 405 a known path with another method (with `Allow`), 413 body too large (also once
+ * decoded), 415 an unsupported `Content-Encoding`, 503 not ready / overloaded / shutting down (with
+ * `Retry-After`), 500 otherwise. Usable as `await kserveRoutes(app,
  * options)` or `app.register(kserveRoutes, options)`; the routes exist once the app is ready.
  */
 export async function kserveRoutes(app: FastifyInstance, options: KServeRoutesOptions): Promise<void> {
@@ -159,26 +196,71 @@ export async function kserveRoutes(app: FastifyInstance, options: KServeRoutesOp
     return { name: meta.name, ready: true };
   };
 
+  const statistics = new StatisticsTable();
+
   const infer = async (request: FastifyRequest<{ Params: Params }>, reply: FastifyReply) => {
+    const t0 = performance.now();
     const plan = lookup(request.params.name, request.params.version);
     const name = plan.meta.name;
-    if (!backend.isModelReady(name)) {
-      return sendError(reply, 503, `Model ${describeName(name)} is not ready`);
-    }
-    const { json, binary } = parseInferBody(
-      (request.body as Buffer | undefined) ?? EMPTY,
-      request.headers[HEADER_LENGTH_HEADER],
-    );
-    const decoded = decodeInferRequest(plan, json, binary);
-    const result = await backend.infer(name, decoded.inputs);
-    const encoded = encodeInferResponse(plan, decoded, result);
-    if (encoded.kind === 'json') {
-      reply.header('content-type', JSON_TYPE);
+    const stats = statistics.of(plan.meta);
+    try {
+      if (!backend.isModelReady(name)) {
+        stats.fail(performance.now() - t0);
+        return sendError(reply, 503, `Model ${describeName(name)} is not ready`);
+      }
+      const { json, binary } = parseInferBody(
+        (request.body as Buffer | undefined) ?? EMPTY,
+        request.headers[HEADER_LENGTH_HEADER],
+      );
+      const decoded = decodeInferRequest(plan, json, binary);
+      const t1 = performance.now();
+      const result = await backend.infer(name, decoded.inputs);
+      const t2 = performance.now();
+      const encoded = encodeInferResponse(plan, decoded, result);
+      const t3 = performance.now();
+      const d = result.durations;
+      stats.success(t3 - t0, t1 - t0, d?.queueMs ?? 0, d?.inferMs ?? t2 - t1, t3 - t2);
+      if (encoded.kind === 'json') {
+        reply.header('content-type', JSON_TYPE);
+        return encoded.body;
+      }
+      reply.header(HEADER_LENGTH_HEADER, String(encoded.headerLength));
+      reply.header('content-type', 'application/octet-stream');
       return encoded.body;
+    } catch (error) {
+      stats.fail(performance.now() - t0);
+      throw error;
     }
-    reply.header(HEADER_LENGTH_HEADER, String(encoded.headerLength));
-    reply.header('content-type', 'application/octet-stream');
-    return encoded.body;
+  };
+
+  const config = async (request: FastifyRequest<{ Params: Params }>) =>
+    modelConfigOf(lookup(request.params.name, request.params.version).meta);
+
+  const served = (): ModelMetadata[] => {
+    const all: ModelMetadata[] = [];
+    for (const name of backend.modelNames()) {
+      const meta = backend.modelMetadata(name);
+      if (meta !== undefined) all.push(meta);
+    }
+    return all;
+  };
+  const stats = async (request: FastifyRequest<{ Params: Partial<Params> }>) => {
+    const { name, version } = request.params;
+    const models = name === undefined ? served() : [lookup(name, version).meta];
+    return { model_stats: statistics.report(models) };
+  };
+
+  const index = async (request: FastifyRequest) => {
+    const { ready } = parseIndexRequest((request.body as Buffer | undefined) ?? EMPTY);
+    const entries =
+      backend.repositoryIndex !== undefined
+        ? await backend.repositoryIndex()
+        : servedIndex(
+            backend.modelNames(),
+            (n) => backend.modelMetadata(n),
+            (n) => backend.isModelReady(n),
+          );
+    return ready ? entries.filter((e) => e.state === 'READY') : entries;
   };
 
   app.register(
@@ -188,6 +270,8 @@ export async function kserveRoutes(app: FastifyInstance, options: KServeRoutesOp
       v2.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_request, body, done) =>
         done(null, body),
       );
+      // gzip / deflate / br bodies are decoded as they arrive, capped at the body limit once decoded (413).
+      v2.addHook('preParsing', decodingHook(bodyLimit));
 
       v2.setErrorHandler((error: FastifyError, request, reply) => {
         const status = httpStatusOf(error);
@@ -196,17 +280,18 @@ export async function kserveRoutes(app: FastifyInstance, options: KServeRoutesOp
         const message =
           status === 500 && !isSwapLessError(error)
             ? `Internal error: ${error.message}`
-            : errorMessage(error, request, bodyLimit);
+            : errorMessage(error, request, request.routeOptions.bodyLimit ?? bodyLimit);
         return sendError(reply, status, message);
       });
 
-      v2.setNotFoundHandler((request, reply) =>
-        sendError(
+      v2.setNotFoundHandler((request, reply) => {
+        if (sendMethodNotAllowed(request, reply)) return reply;
+        return sendError(
           reply,
           404,
           `Expected a KServe v2 route (see GET /v2) but received ${request.method} ${describeName(request.url.split('?')[0] ?? '')}`,
-        ),
-      );
+        );
+      });
 
       v2.get('/health/live', async (_request, reply) =>
         backend.isLive() ? { live: true } : sendError(reply, 503, 'The server is not live'),
@@ -225,6 +310,12 @@ export async function kserveRoutes(app: FastifyInstance, options: KServeRoutesOp
       v2.get<{ Params: Params }>('/models/:name/versions/:version/ready', modelReady);
       v2.post<{ Params: Params }>('/models/:name/infer', { bodyLimit }, infer);
       v2.post<{ Params: Params }>('/models/:name/versions/:version/infer', { bodyLimit }, infer);
+      v2.get<{ Params: Params }>('/models/:name/config', config);
+      v2.get<{ Params: Params }>('/models/:name/versions/:version/config', config);
+      v2.get('/models/stats', stats);
+      v2.get<{ Params: Params }>('/models/:name/stats', stats);
+      v2.get<{ Params: Params }>('/models/:name/versions/:version/stats', stats);
+      v2.post('/repository/index', { bodyLimit: INDEX_BODY_LIMIT }, index);
     },
     { prefix: '/v2' },
   );

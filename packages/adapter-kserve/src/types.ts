@@ -28,6 +28,21 @@ export interface BackendResult {
   outputs: TensorArray[];
   /** Copied into the response's `parameters` (e.g. the latency and how it was timed). */
   parameters?: Parameters;
+  /**
+   * Where the backend's time went, ms, for the statistics (`GET /v2/models/{name}/stats`): waiting in queues
+   * (`queueMs`) and running the model (`inferMs`). Without it the whole `infer()` call counts as running the model.
+   */
+  durations?: { queueMs: number; inferMs: number };
+}
+
+/** One entry of `POST /v2/repository/index` (Triton's model repository extension). */
+export interface RepositoryIndexEntry {
+  name: string;
+  version?: string;
+  /** Triton's states: `READY`, `UNAVAILABLE`, `LOADING`, `UNLOADING`. */
+  state: 'READY' | 'UNAVAILABLE' | 'LOADING' | 'UNLOADING';
+  /** Why the model is in that state (empty when ready). */
+  reason: string;
 }
 
 /**
@@ -43,4 +58,9 @@ export interface InferenceBackend {
   modelMetadata(name: string): ModelMetadata | undefined;
   isModelReady(name: string): boolean;
   infer(name: string, inputs: TensorArray[]): Promise<BackendResult>;
+  /**
+   * Every model the repository has, served or not, for `POST /v2/repository/index` (optional: without it the
+   * index lists the served models).
+   */
+  repositoryIndex?(): RepositoryIndexEntry[] | Promise<RepositoryIndexEntry[]>;
 }

@@ -1,4 +1,5 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import {
   DelegateUnavailableError,
   ErrorCodes,
@@ -107,7 +108,12 @@ describe('managementRoutes', () => {
   /** One request through node:http, which sends the path as written (fetch would normalise dot segments). */
   const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
     new Promise<{ status: number; headers: IncomingHttpHeaders; body: Json }>((resolve, reject) => {
-      const data = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+      const data =
+        body === undefined
+          ? undefined
+          : typeof body === 'string' || Buffer.isBuffer(body)
+            ? body
+            : JSON.stringify(body);
       const req = httpRequest(
         `${base}${path}`,
         {
@@ -138,6 +144,7 @@ describe('managementRoutes', () => {
     message: RegExp,
   ): Promise<void> {
     expect(r.status).toBe(status);
+    expect(r.headers['content-type']).toBe('application/json');
     // `{ error }`, plus the stable code of a SwapLess error (and a rejection's reason).
     expect(Object.keys(r.body).filter((k) => k !== 'code' && k !== 'reason')).toEqual(['error']);
     if (r.body.code !== undefined) expect(r.body.code).toMatch(/^SWAPLESS_[A-Z_]+$/);
@@ -277,6 +284,45 @@ describe('managementRoutes', () => {
       await call('GET', '/nothing'),
       404,
       /^Expected a management route under \/api\/v1 but received GET/,
+    );
+  });
+
+  it('answers 405 with Allow for a known path with another method', async () => {
+    const r = await call('PUT', '/tenants/ghost', {});
+    expect(r.headers.allow).toBe('GET, HEAD, DELETE');
+    await expectError(
+      r,
+      405,
+      /^Expected GET, HEAD or DELETE for "\/api\/v1\/tenants\/ghost" but received PUT$/,
+    );
+    const list = await call('DELETE', '/tenants');
+    expect(list.headers.allow).toBe('GET, HEAD, POST');
+    await expectError(list, 405, /but received DELETE$/);
+  });
+
+  it('reads gzip, deflate and br registrations; 415 for other codings, 413 past the limit once decoded', async () => {
+    const spec = JSON.stringify({ name: 'zipped', model: 'cam' });
+    for (const [coding, encode] of [
+      ['gzip', gzipSync],
+      ['deflate', deflateSync],
+      ['br', brotliCompressSync],
+    ] as const) {
+      const r = await call('POST', '/tenants', encode(spec), {
+        'content-encoding': coding,
+        'content-type': 'application/json',
+      });
+      expect(r.status, coding).toBe(201);
+      expect((await call('DELETE', '/tenants/zipped')).status).toBe(204);
+    }
+    const bad = await call('POST', '/tenants', spec, { 'content-encoding': 'compress' });
+    expect(bad.headers['accept-encoding']).toBe('gzip, deflate, br');
+    await expectError(bad, 415, /^Expected a Content-Encoding of gzip, deflate, br or identity/);
+    // 1 MiB of spaces around the JSON: ~1 KB encoded, far past the 64 KiB limit once decoded.
+    const padded = gzipSync(`${' '.repeat(1 << 20)}${spec}`);
+    await expectError(
+      await call('POST', '/tenants', padded, { 'content-encoding': 'gzip' }),
+      413,
+      /^Expected a request body of at most 65536 bytes once decoded \(Content-Encoding: gzip\)/,
     );
   });
 

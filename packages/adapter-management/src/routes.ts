@@ -9,12 +9,17 @@
  * vetting, the `reason` (e.g. `signal SIGSEGV`).
  */
 import {
+  ACCEPT_ENCODING,
+  allowedMethods,
+  decodingHook,
   ErrorCodes,
   expected,
   formatAjvErrors,
   httpStatusOf,
   InvalidArgumentError,
   isSwapLessError,
+  JSON_CONTENT_TYPE,
+  methodNotAllowedMessage,
   RETRY_AFTER_S,
 } from '@swapless/core';
 import { Ajv } from 'ajv';
@@ -25,8 +30,6 @@ export const TENANT_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
 
 /** Default and largest `limit` of `GET …/controller/history`. */
 export const HISTORY_LIMIT = { default: 100, max: 10_000 } as const;
-
-const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** A registration request (`POST …/tenants`). */
 export interface TenantSpec {
@@ -133,6 +136,7 @@ export function managementStatusOf(error: unknown): number {
 
 function sendError(reply: FastifyReply, status: number, message: string, cause?: unknown): FastifyReply {
   if (status === 503) reply.header('retry-after', String(RETRY_AFTER_S));
+  else if (status === 415) reply.header('accept-encoding', ACCEPT_ENCODING);
   const body: { error: string; code?: string; reason?: string } = { error: message };
   if (isSwapLessError(cause)) {
     body.code = cause.code;
@@ -140,7 +144,11 @@ function sendError(reply: FastifyReply, status: number, message: string, cause?:
     const reason = (cause.details as { reason?: unknown }).reason;
     if (cause.code === ErrorCodes.MODEL_REJECTED && typeof reason === 'string') body.reason = reason;
   }
-  return reply.code(status).header('content-type', JSON_TYPE).send(JSON.stringify(body));
+  // As bytes: fastify appends `; charset=utf-8` to a JSON content type of a string body.
+  return reply
+    .code(status)
+    .header('content-type', JSON_CONTENT_TYPE)
+    .send(Buffer.from(JSON.stringify(body)));
 }
 
 function notFound(name: string): InvalidArgumentError {
@@ -211,6 +219,9 @@ export async function managementRoutes(
         }
       });
 
+      // gzip / deflate / br bodies are decoded as they arrive, capped at the body limit once decoded (413).
+      api.addHook('preParsing', decodingHook(bodyLimit));
+
       api.setErrorHandler((error: FastifyError, request, reply) => {
         if (error.validation !== undefined) {
           const part = error.validationContext ?? 'body';
@@ -228,13 +239,19 @@ export async function managementRoutes(
         return sendError(reply, status, message, error);
       });
 
-      api.setNotFoundHandler((request, reply) =>
-        sendError(
+      api.setNotFoundHandler((request, reply) => {
+        // A known path with another method: 405 naming the methods it has.
+        const allowed = allowedMethods(request.server, request.url);
+        if (allowed.length > 0) {
+          reply.header('allow', allowed.join(', '));
+          return sendError(reply, 405, methodNotAllowedMessage(request.method, request.url, allowed));
+        }
+        return sendError(
           reply,
           404,
           `Expected a management route under ${prefix || '/'} but received ${request.method} ${JSON.stringify(request.url.split('?')[0])}`,
-        ),
-      );
+        );
+      });
 
       type Named = { Params: { name: string } };
 

@@ -318,6 +318,50 @@ describe('createMetrics with a hand-driven source', () => {
     m.close();
   });
 
+  it('keeps slow requests out of +Inf: buckets reach 120 s, so a 17 s request reads as more than 10 s', async () => {
+    expect(DEFAULT_BUCKETS.slice(-5)).toEqual([10, 15, 30, 60, 120]);
+    const src = fakeSource(() => ({ tenants: [], tpuQueued: 0, backend: 'edgetpu' }));
+    const m = createMetrics({ source: src, defaultMetrics: false });
+    // What the issue saw: requests of 11–17 s, which a top bucket of 10 s lumped into +Inf.
+    for (const s of [11, 12, 13, 14, 15, 16, 17]) src.emit('request', trace('slow', s * 1000));
+    const { samples } = parseExposition(await m.text());
+    const bucket = (le: string) =>
+      one(samples, `${P}request_duration_seconds_bucket`, { tenant: 'slow', timing: 'measured', le });
+    expect(bucket('10')).toBe(0);
+    expect(bucket('15')).toBe(5);
+    expect(bucket('30')).toBe(7);
+    expect(bucket('+Inf')).toBe(7);
+    // histogram_quantile(0.99, …) interpolates inside the (15, 30] bucket: above 15 s, not clipped at 10 s.
+    const below = bucket('15');
+    const rank = 0.99 * bucket('+Inf');
+    const p99 = 15 + ((30 - 15) * (rank - below)) / (bucket('30') - below);
+    expect(p99).toBeGreaterThan(15);
+    expect(p99).toBeLessThanOrEqual(30);
+    m.close();
+  });
+
+  it("registers prom-client's default metrics except the gauges named like counters", async () => {
+    const src = fakeSource(() => ({ tenants: [], tpuQueued: 0, backend: 'edgetpu' }));
+    const registry = new Registry();
+    const m = createMetrics({ source: src, registry });
+    const { types } = parseExposition(await m.text());
+    // Every `_total` left is a counter (what `promtool check metrics` asks for)…
+    const totals = [...types].filter(([name]) => name.endsWith('_total'));
+    expect(totals.length).toBeGreaterThan(0);
+    for (const [name, type] of totals) expect(type, name).toBe('counter');
+    expect(types.has('nodejs_active_handles_total')).toBe(false);
+    expect(types.has('nodejs_active_requests_total')).toBe(false);
+    expect(types.has('nodejs_active_resources_total')).toBe(false);
+    // …and the rest of the defaults stay, the per-type active handles among them.
+    expect(types.get('process_cpu_seconds_total')).toBe('counter');
+    expect(types.get('nodejs_active_handles')).toBe('gauge');
+    expect(types.get('nodejs_heap_size_used_bytes')).toBe('gauge');
+    expect(types.get('nodejs_eventloop_lag_p99_seconds')).toBe('gauge');
+    m.close();
+    // close() removes what it registered: nothing of the defaults is left behind.
+    expect(registry.getMetricsAsArray().map((x) => x.name)).toEqual([]);
+  });
+
   it('drops malformed events (counted) instead of throwing into the emitter', async () => {
     const src = fakeSource(() => ({ tenants: [], tpuQueued: 0, backend: 'emulated' }));
     const m = createMetrics({ source: src, defaultMetrics: false });

@@ -8,11 +8,13 @@ import { type HistogramChild, LeanHistogram } from './histogram.js';
 import type { MetricsGauges, MetricsSource, MetricsTrace } from './types.js';
 
 /**
- * Default histogram buckets, seconds: 0.5 ms … 10 s (1-2.5-5 steps). A tiny model's stages take tens of µs to a
- * few ms; a large model at full load may wait seconds.
+ * Default histogram buckets, seconds: 0.5 ms … 10 s in 1-2.5-5 steps, then 15, 30, 60 and 120 s. A tiny model's
+ * stages take tens of µs to a few ms; a large model at full load, or a server in overload, may keep a request for
+ * many seconds — the buckets reach past any deadline a client waits for, so `histogram_quantile` never reads a
+ * clipped value at the top bucket (it would report the highest bound for every request above it).
  */
 export const DEFAULT_BUCKETS: readonly number[] = Object.freeze([
-  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30, 60, 120,
 ]);
 
 /** Options of {@link createMetrics}. */
@@ -312,7 +314,17 @@ export function createMetrics(options: MetricsOptions): Metrics {
   ) {
     const before = new Set(registry.getMetricsAsArray().map((m) => m.name));
     collectDefaultMetrics({ register: registry });
-    for (const m of registry.getMetricsAsArray()) if (!before.has(m.name)) defaultNames.push(m.name);
+    for (const m of registry.getMetricsAsArray()) {
+      if (before.has(m.name)) continue;
+      // A `_total` name promises a counter (what `promtool check metrics` enforces): prom-client's
+      // `nodejs_active_{handles,requests,resources}_total` are gauges. Their per-type twins without the suffix
+      // (`nodejs_active_handles{type}`, …) stay; `sum()` of one gives the total.
+      if (m.name.endsWith('_total') && String(m.type) !== 'counter') {
+        registry.removeSingleMetric(m.name);
+        continue;
+      }
+      defaultNames.push(m.name);
+    }
   }
 
   const state = (name: string): TenantState => {

@@ -33,6 +33,8 @@ describe('httpStatusOf', () => {
     expect(httpStatusOf(arg('unknown-tenant'))).toBe(404);
     expect(httpStatusOf(arg('duplicate-tenant'))).toBe(409);
     expect(httpStatusOf(arg('core-budget'))).toBe(409);
+    expect(httpStatusOf(arg('body-too-large'))).toBe(413);
+    expect(httpStatusOf(arg('unsupported-encoding'))).toBe(415);
     expect(httpStatusOf(arg('something-else'))).toBe(400);
   });
 

@@ -8,6 +8,11 @@ import { ErrorCodes, isSwapLessError } from './errors.js';
 const NOT_FOUND_REASONS: ReadonlySet<string> = new Set(['unknown-model', 'unknown-tenant']);
 /** `details.reason` values that mean "conflicts with the current state" (409): name taken, no cores left. */
 const CONFLICT_REASONS: ReadonlySet<string> = new Set(['duplicate-tenant', 'core-budget']);
+/** `details.reason` values of a request body refused as such: too large once decoded (413), an encoding not spoken (415). */
+const BODY_REASON_STATUS: Readonly<Record<string, number>> = Object.freeze({
+  'body-too-large': 413,
+  'unsupported-encoding': 415,
+});
 
 /** Stable code → HTTP status (codes not listed: 500). */
 export const HTTP_STATUS_BY_CODE: Readonly<Record<string, number>> = Object.freeze({
@@ -32,7 +37,8 @@ export const RETRY_AFTER_S = 1;
 /**
  * The HTTP status of an error: {@link HTTP_STATUS_BY_CODE} for SwapLess errors, where an InvalidArgumentError whose
  * `details.reason` says the thing is unknown (`unknown-model`, `unknown-tenant`) is 404 and one that conflicts with
- * the current state (`duplicate-tenant`, `core-budget`) is 409; a framework error's own 4xx/5xx `statusCode` (413
+ * the current state (`duplicate-tenant`, `core-budget`) is 409, a body too large once decoded (`body-too-large`) 413
+ * and a body in an unsupported encoding (`unsupported-encoding`) 415; a framework error's own 4xx/5xx `statusCode` (413
  * body too large, 415 media type, 400 bad JSON…); else 500.
  */
 export function httpStatusOf(error: unknown): number {
@@ -41,6 +47,8 @@ export function httpStatusOf(error: unknown): number {
       const reason = (error.details as { reason?: unknown } | undefined)?.reason;
       if (typeof reason === 'string' && NOT_FOUND_REASONS.has(reason)) return 404;
       if (typeof reason === 'string' && CONFLICT_REASONS.has(reason)) return 409;
+      if (typeof reason === 'string' && BODY_REASON_STATUS[reason] !== undefined)
+        return BODY_REASON_STATUS[reason];
     }
     return HTTP_STATUS_BY_CODE[error.code] ?? 500;
   }

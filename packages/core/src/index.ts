@@ -47,6 +47,19 @@ export {
   type WorkloadTenant,
 } from './workload.js';
 export { HTTP_STATUS_BY_CODE, httpStatusOf, RETRY_AFTER_S } from './http-status.js';
+export {
+  ACCEPT_ENCODING,
+  allowedMethods,
+  CONTENT_ENCODINGS,
+  contentCodingOf,
+  type DecodedBody,
+  decodeRequestBody,
+  decodingHook,
+  type EncodedRequest,
+  JSON_CONTENT_TYPE,
+  methodNotAllowedMessage,
+  type RouteFinder,
+} from './http-protocol.js';
 export { choiceFlag, intFlag } from './flags.js';
 export { modelBytes, modelBytesSync } from './model-bytes.js';
 export { ForbiddenPathError } from './errors.js';
