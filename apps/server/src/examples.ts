@@ -105,3 +105,13 @@ export function curlLine(apiUrl: string, tenant: string, file: string, withToken
   const auth = withToken ? ` -H "Authorization: Bearer $SWAPLESS_INFERENCE_TOKEN"` : '';
   return `curl -s${auth} -H 'Content-Type: application/json' --data-binary @${shellQuote(file)} ${apiUrl}/v2/models/${encodeURIComponent(tenant)}/infer | head -c 400; echo`;
 }
+
+/**
+ * The `curl` line for clients of the server (`GET /`): it fetches the example request from the server itself
+ * (`GET /examples/<tenant>.json`) and pipes it to the tenant's infer endpoint, so it names no file of the host.
+ */
+export function remoteCurlLine(baseUrl: string, tenant: string, withToken = false): string {
+  const name = encodeURIComponent(tenant);
+  const auth = withToken ? ` -H "Authorization: Bearer $SWAPLESS_INFERENCE_TOKEN"` : '';
+  return `curl -s ${baseUrl}/examples/${name}.json | curl -s${auth} -H 'Content-Type: application/json' --data-binary @- ${baseUrl}/v2/models/${name}/infer | head -c 400; echo`;
+}

@@ -1,7 +1,7 @@
 // End to end over real HTTP: the real server (real fastify on a loopback port, the service with the emulated usb3
 // Edge TPU and the real TFLite runtime) with small models from a temporary repository.
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -171,6 +171,27 @@ describe('startup', () => {
     const missing = await fetch(`${base}/nope/../../etc/passwd`);
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as { code: string }).code).toBe('SWAPLESS_NOT_FOUND');
+  });
+
+  it('gives clients a curl line that names no file of the host and works verbatim', async () => {
+    const text = await (await fetch(`${base}/`)).text();
+    expect(text).not.toContain(work);
+    const { tenants } = JSON.parse(text) as { tenants: { name: string; example: string }[] };
+    const line = tenants.find((t) => t.name === 'net')!.example;
+    expect(line).toContain(`${base}/examples/net.json`);
+    const { stdout } = await run('sh', ['-c', line.replace(' | head -c 400; echo', '')]);
+    expect(JSON.parse(stdout)).toMatchObject({
+      model_name: 'net',
+      outputs: [{ datatype: 'INT8', shape: [1, 10] }],
+    });
+    const example = await fetch(`${base}/examples/net.json`);
+    expect(example.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await example.text()).toBe(await readFile(server.examples.net!, 'utf8'));
+    for (const path of ['/examples/nope.json', '/examples/net', '/examples/..%2f..%2fetc%2fpasswd']) {
+      const refused = await fetch(`${base}${path}`);
+      expect(refused.status, path).toBe(404);
+      expect(await refused.text()).not.toContain(work);
+    }
   });
 });
 

@@ -5,12 +5,14 @@
  * own: it wires the adapters' structural backends to the service and the repository.
  */
 
+import { readFile } from 'node:fs/promises';
 import { dashboardRoutes } from '@swapless/adapter-dashboard';
 import { frameworkErrorHandler, type InferenceBackend, kserveRoutes } from '@swapless/adapter-kserve';
 import { type ManagementBackend, managementRoutes } from '@swapless/adapter-management';
 import { createMetrics, metricsRoutes } from '@swapless/adapter-prometheus';
 import {
   ErrorCodes,
+  InvalidArgumentError,
   isSwapLessError,
   type ProgressListener,
   progressBar,
@@ -31,7 +33,7 @@ import { type AuthSummary, installAuth } from './auth.js';
 import type { BannerTenant, ServerUrls } from './banner.js';
 import { parseConfig, type ServerConfig, type ServerConfigInput, type ServerTenantConfig } from './config.js';
 import { installErrorHandling } from './errors.js';
-import { clearExamples, curlLine, removeExample, writeExamples } from './examples.js';
+import { clearExamples, curlLine, remoteCurlLine, removeExample, writeExamples } from './examples.js';
 import { createLogger, flushLogger } from './logger.js';
 import { beginShutdown, clientErrorHandler, repositoryIndexOf, trackConnections } from './protocol.js';
 import { loadSecurity } from './security.js';
@@ -389,11 +391,26 @@ export async function startServer(
         name,
         metadata: `${urls.api}/models/${name}`,
         infer: `${urls.api}/models/${name}/infer`,
-        example: curl[name] ?? null,
+        // A line for clients: it names no file of this host (the example comes from `GET /examples/<name>.json`).
+        example:
+          examples[name] !== undefined ? remoteCurlLine(urls.base, name, access.inference === 'token') : null,
       })),
       docs: 'docs/server.md',
     }),
   );
+  // The example request of a tenant (synthetic inputs, nothing secret), read from the state directory.
+  app.get<{ Params: { file: string } }>('/examples/:file', async (request, reply) => {
+    const name = /^(.+)\.json$/.exec(request.params.file)?.[1];
+    const path = name !== undefined && Object.hasOwn(examples, name) ? examples[name] : undefined;
+    const text = path !== undefined ? await readFile(path, 'utf8').catch(() => null) : null;
+    if (text === null) {
+      throw new InvalidArgumentError(
+        `Expected the example request of a tenant (/examples/<tenant>.json) but there is none for "${request.params.file}"`,
+        { details: { reason: 'unknown-tenant' } },
+      );
+    }
+    return reply.type('application/json').send(text);
+  });
 
   const dropExample = async (name: string): Promise<void> => {
     delete examples[name];
