@@ -31,6 +31,7 @@ import { parseConfig, type ServerConfig, type ServerConfigInput, type ServerTena
 import { installErrorHandling } from './errors.js';
 import { curlLine, writeExamples } from './examples.js';
 import { createLogger, flushLogger } from './logger.js';
+import { RejectionLog } from './rejections.js';
 
 /** How often the model repository is re-read for `GET /api/v1/models`, ms. */
 const REPOSITORY_RESCAN_MS = 5000;
@@ -249,7 +250,8 @@ export async function startServer(
     // Router errors (bad percent-encoding, over-long parameters) in the same `{ "error" }` shape as the routes.
     frameworkErrors: frameworkErrorHandler,
   });
-  installErrorHandling(app);
+  const rejections = new RejectionLog(logger);
+  installErrorHandling(app, rejections);
 
   const inference: InferenceBackend = {
     isLive: () => closing === null,
@@ -257,8 +259,9 @@ export async function startServer(
     modelNames: () => service.tenantNames(),
     modelMetadata: (name) => (service.has(name) ? service.metadata(name) : undefined),
     isModelReady: (name) => startupDone && closing === null && service.has(name),
-    async infer(name, inputs) {
-      const { outputs, trace } = await service.infer(name, inputs);
+    admit: (name, deadlineMs) => service.admit(name, deadlineMs),
+    async infer(name, inputs, options) {
+      const { outputs, trace } = await service.infer(name, inputs, options);
       return {
         outputs,
         parameters: {
@@ -319,6 +322,7 @@ export async function startServer(
       serverName: 'swapless',
       serverVersion: SERVER_VERSION,
       bodyLimit: cfg.bodyLimit,
+      deadlineMs: cfg.deadlineMs,
     });
     await managementRoutes(app, { backend: management });
     await metricsRoutes(app, { metrics });
@@ -373,6 +377,7 @@ export async function startServer(
           clearInterval(reaper);
           await service.close();
           metrics.close();
+          rejections.flush();
           logger.info({ ms: Math.round(performance.now() - t) }, 'shut down');
           flushLogger(logger);
         }

@@ -20,6 +20,7 @@ export const ErrorCodes = {
   INVALID_CONFIG: 'SWAPLESS_INVALID_CONFIG',
   OVERLOADED: 'SWAPLESS_OVERLOADED',
   SHUTTING_DOWN: 'SWAPLESS_SHUTTING_DOWN',
+  DEADLINE_EXCEEDED: 'SWAPLESS_DEADLINE_EXCEEDED',
   COMPILER_FAILED: 'SWAPLESS_COMPILER_FAILED',
   COMPILER_TIMEOUT: 'SWAPLESS_COMPILER_TIMEOUT',
   MODEL_REJECTED: 'SWAPLESS_MODEL_REJECTED',
@@ -152,6 +153,16 @@ export class InvalidConfigError extends SwapLessError {
 export class OverloadedError extends SwapLessError {
   constructor(message: string, options?: SwapLessErrorOptions) {
     super(ErrorCodes.OVERLOADED, message, options);
+  }
+}
+
+/**
+ * An admitted request could not finish by its deadline, so it was dropped before it ran (never served late);
+ * `details` say the tenant, the deadline and how long it waited. The HTTP status is 504.
+ */
+export class DeadlineExceededError extends SwapLessError {
+  constructor(message: string, options?: SwapLessErrorOptions) {
+    super(ErrorCodes.DEADLINE_EXCEEDED, message, options);
   }
 }
 

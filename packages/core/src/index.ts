@@ -28,7 +28,13 @@ export {
   stderrSink,
 } from './progress.js';
 export { CACHE_DIR_ENV, cacheDir, writeFileAtomic } from './cache.js';
-export { InvalidConfigError, ModelRejectedError, OverloadedError, ShuttingDownError } from './errors.js';
+export {
+  DeadlineExceededError,
+  InvalidConfigError,
+  ModelRejectedError,
+  OverloadedError,
+  ShuttingDownError,
+} from './errors.js';
 export {
   formatAjvErrors,
   type ParsedWorkload,
@@ -39,6 +45,6 @@ export {
   type WorkloadPhase,
   type WorkloadTenant,
 } from './workload.js';
-export { HTTP_STATUS_BY_CODE, httpStatusOf, RETRY_AFTER_S } from './http-status.js';
+export { HTTP_STATUS_BY_CODE, httpStatusOf, RETRY_AFTER_S, retryAfterOf } from './http-status.js';
 export { choiceFlag, intFlag } from './flags.js';
 export { modelBytes, modelBytesSync } from './model-bytes.js';
