@@ -301,14 +301,17 @@ const trace = (tenant: string, ms: number, extra: object = {}) => ({
 });
 
 describe('createMetrics with a hand-driven source', () => {
-  it('counts failed requests as outcome="error" without observing their durations', async () => {
+  it('counts failed requests as outcome="error" (dropped by deadline: "expired") without observing their durations', async () => {
     const src = fakeSource(() => ({ tenants: [], tpuQueued: 0, backend: 'edgetpu' }));
     const m = createMetrics({ source: src, defaultMetrics: false });
     src.emit('request', trace('x', 3));
     src.emit('request', trace('x', 5, { error: 'boom' }));
+    src.emit('request', trace('x', 7, { error: 'too late', expired: true }));
+    src.emit('request', trace('x', 8, { error: 'too late', expired: true }));
     const { samples } = parseExposition(await m.text());
     expect(one(samples, `${P}requests_total`, { tenant: 'x', outcome: 'ok' })).toBe(1);
     expect(one(samples, `${P}requests_total`, { tenant: 'x', outcome: 'error' })).toBe(1);
+    expect(one(samples, `${P}requests_total`, { tenant: 'x', outcome: 'expired' })).toBe(2);
     // The real delegate's head time is measured: timing="measured".
     expect(one(samples, `${P}request_duration_seconds_count`, { tenant: 'x', timing: 'measured' })).toBe(1);
     expect(

@@ -55,6 +55,7 @@ const STAGES = ['tpu_wait', 'tpu', 'cpu_wait', 'cpu'] as const;
 class TenantState {
   ok = 0;
   error = 0;
+  expired = 0;
   rejected = 0;
   reloads = 0;
   /** Listed by `source.gauges()` at some scrape: absent from a later one means removed. */
@@ -219,12 +220,13 @@ export function createMetrics(options: MetricsOptions): Metrics {
 
   counter(
     'requests_total',
-    'Requests by outcome: ok (completed), error (failed after admission), rejected (refused at admission).',
+    'Requests by outcome: ok (completed), error (failed after admission), expired (admitted, then dropped before it ran because it could no longer finish by its deadline), rejected (refused at admission).',
     ['tenant', 'outcome'],
     (c) => {
       for (const s of tenants.values()) {
         c.inc({ tenant: s.name, outcome: 'ok' }, s.ok);
         c.inc({ tenant: s.name, outcome: 'error' }, s.error);
+        c.inc({ tenant: s.name, outcome: 'expired' }, s.expired);
         c.inc({ tenant: s.name, outcome: 'rejected' }, s.rejected);
       }
     },
@@ -355,7 +357,8 @@ export function createMetrics(options: MetricsOptions): Metrics {
         throw new TypeError('malformed trace');
       const s = tenants.get(t.tenant) ?? state(t.tenant);
       if (t.error !== undefined) {
-        s.error++;
+        if (t.expired === true) s.expired++;
+        else s.error++;
         return;
       }
       const tpu = t.tpu;
