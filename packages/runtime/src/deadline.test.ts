@@ -75,6 +75,7 @@ describe('deadline admission', () => {
     expect(() => r.admit('a', now + 100)).toThrow(/within its deadline/);
     expect(() => r.admit('a', now + 10_000)).not.toThrow();
     expect(() => r.admit('a', Number.NaN)).toThrow(InvalidArgumentError);
+    expect(() => r.admit('nobody', now + 10_000)).toThrow(/the name of a tenant/);
     // A deadline far enough away is admitted, and Infinity is no deadline at all.
     const late = r.submit('a', [x], { deadlineMs: now + 10_000 });
     const none = r.submit('a', [x], { deadlineMs: Number.POSITIVE_INFINITY });
@@ -85,6 +86,18 @@ describe('deadline admission', () => {
       expired: 0,
       rejected: { overloaded: 2, shuttingDown: 0 },
     });
+    // admit() refuses a full queue too, before the deadline is even considered.
+    const small = await createRuntime({ cores: 1, queueLimit: 1, emulator: { timeScale: 0 } });
+    try {
+      await small.addTenant({ name: 'b', model: MODEL, choice: { k: N, cores: 0 } });
+      const running = small.submit('b', [x]);
+      expect(() => small.admit('b', Number.POSITIVE_INFINITY)).toThrow(
+        expect.objectContaining({ details: expect.objectContaining({ reason: 'queue-full' }) }),
+      );
+      await running;
+    } finally {
+      await small.close();
+    }
     expect(await rejection(r.submit('a', [x], { deadlineMs: 'soon' as unknown as number }))).toBeInstanceOf(
       InvalidArgumentError,
     );

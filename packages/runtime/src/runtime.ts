@@ -674,10 +674,11 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
   }
 
   /**
-   * Deadline admission on its own (what `submit` does when given a deadline), for a caller that wants to refuse
-   * a request before it has even read it: returns when a request of tenant `name` arriving now is predicted to
-   * finish by `deadlineMs` (`performance.now()` clock); else counts the rejection and throws `OverloadedError`
-   * with `details` `{ reason: 'deadline', tenant, predictedMs, budgetMs, retryAfterS }`.
+   * Admission on its own (what `submit` checks before it takes a request), for a caller that wants to refuse a
+   * request before it has even read it: returns when tenant `name` has room in its queue (`queueLimit`) and a
+   * request arriving now is predicted to finish by `deadlineMs` (`performance.now()` clock); else counts the
+   * rejection and throws `OverloadedError` — `details.reason` `'queue-full'`, or `'deadline'` with `predictedMs`,
+   * `budgetMs` and `retryAfterS`.
    *
    * The prediction: with `B` the expected Edge TPU work queued ahead (each waiting head's mean TPU time, plus what
    * is left of the one running), `S_T`/`S_C` the tenant's mean TPU/CPU stage times, `n` its requests in flight
@@ -687,7 +688,29 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
    * @throws InvalidArgumentError for an unknown tenant or a deadline that is not a number.
    */
   admit(name: string, deadlineMs: number): void {
-    this.#admit(this.#tenant(name), checkDeadline(deadlineMs), performance.now());
+    const tenant = this.#tenant(name);
+    const deadline = checkDeadline(deadlineMs);
+    this.#admitQueue(tenant);
+    this.#admit(tenant, deadline, performance.now());
+  }
+
+  /** Refuses a request when the tenant's queue is full. */
+  #admitQueue(tenant: TenantState): void {
+    if (tenant.inFlight < tenant.queueLimit) return;
+    tenant.rejectedOverloaded++;
+    tenant.obs.rejected++;
+    this.#emit('reject', { tenant: tenant.name, code: 'SWAPLESS_OVERLOADED', atMs: performance.now() });
+    throw new OverloadedError(
+      `Expected fewer than ${tenant.queueLimit} requests in flight for tenant ${tenant.name} but it has ${tenant.inFlight}`,
+      {
+        details: {
+          reason: 'queue-full',
+          tenant: tenant.name,
+          queueLimit: tenant.queueLimit,
+          inFlight: tenant.inFlight,
+        },
+      },
+    );
   }
 
   /**
@@ -814,15 +837,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
         throw new ShuttingDownError(`Expected a running runtime for tenant ${name} but it is shutting down`);
       }
       const list = this.#validateInputs(tenant, inputs);
-      if (tenant.inFlight >= tenant.queueLimit) {
-        tenant.rejectedOverloaded++;
-        tenant.obs.rejected++;
-        this.#emit('reject', { tenant: name, code: 'SWAPLESS_OVERLOADED', atMs: performance.now() });
-        throw new OverloadedError(
-          `Expected fewer than ${tenant.queueLimit} requests in flight for tenant ${name} but it has ${tenant.inFlight}`,
-          { details: { tenant: name, queueLimit: tenant.queueLimit, inFlight: tenant.inFlight } },
-        );
-      }
+      this.#admitQueue(tenant);
       const arrivalMs = performance.now();
       let deadlineMs = Number.POSITIVE_INFINITY;
       if (options?.deadlineMs !== undefined) {

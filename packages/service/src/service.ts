@@ -292,10 +292,11 @@ export class Service extends EventEmitter<ServiceEvents> {
   }
 
   /**
-   * Deadline admission alone (`runtime.admit`): returns when a request of tenant `name` arriving now is predicted
-   * to finish by `deadlineMs` (`performance.now()` clock), else throws `OverloadedError` (`details.reason`
-   * `'deadline'`). The prediction uses the latency model's stage times for the tenant's configuration until the
-   * runtime has measured them. Lets a server refuse a request before reading its body.
+   * Admission alone (`runtime.admit`): returns when tenant `name` has room in its queue and a request arriving now
+   * is predicted to finish by `deadlineMs` (`performance.now()` clock), else throws `OverloadedError`
+   * (`details.reason` `'queue-full'` or `'deadline'`). The prediction uses the latency model's stage times for the
+   * tenant's configuration until the runtime has measured them. Lets a server refuse a request before reading
+   * its body.
    */
   admit(name: string, deadlineMs: number): void {
     this.runtime.admit(name, deadlineMs);
