@@ -61,9 +61,9 @@ interface Config {
   choice: Required<TenantChoice>;
   executors: Executor[];
   /**
-   * Requests an executor may hold at once: 2 for mg1 (the next request waits inside the worker, so it starts
-   * without a thread round trip — same FIFO single server), 1 for mgc (a request goes to whichever worker frees
-   * first: M/G/c).
+   * Requests an executor may hold at once: {@link MG1_DEPTH} for mg1 (the next ones wait inside the worker, so
+   * they start without a thread round trip, and a burst costs one wake-up — same FIFO single server), 1 for mgc
+   * (a request goes to whichever worker frees first: M/G/c).
    */
   depth: number;
   queue: Req[];
@@ -145,6 +145,12 @@ function emptyObservation(): TenantObservation {
     latencyMs: [],
   };
 }
+
+/**
+ * Requests an mg1 stage's worker may hold at once (see `Config.depth`): the ones after the first wait inside the
+ * worker and start without a thread round trip, and a burst of them is handed over with one wake-up of the worker.
+ */
+const MG1_DEPTH = 8;
 
 /** How often queued requests are checked against their deadlines (besides before each stage), ms. */
 const SWEEP_MS = 100;
@@ -473,7 +479,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
       variant,
       choice,
       executors: [],
-      depth: choice.mode === 'mg1' ? 2 : 1,
+      depth: choice.mode === 'mg1' ? MG1_DEPTH : 1,
       queue: [],
       inflight: 0,
       retired: false,
@@ -703,6 +709,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     throw new OverloadedError(
       `Expected fewer than ${tenant.queueLimit} requests in flight for tenant ${tenant.name} but it has ${tenant.inFlight}`,
       {
+        stack: false,
         details: {
           reason: 'queue-full',
           tenant: tenant.name,
@@ -748,6 +755,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     throw new OverloadedError(
       `Expected tenant ${tenant.name} to finish a new request within its deadline (${ms(Math.max(0, budgetMs))} ms left) but its queues need about ${ms(predictedMs)} ms; retry later`,
       {
+        stack: false,
         details: {
           reason: 'deadline',
           tenant: tenant.name,
@@ -772,6 +780,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     const error = new DeadlineExceededError(
       `Expected a request of tenant ${name} to finish within its deadline (${ms(req.deadlineMs - req.arrivalMs)} ms) but after ${ms(now - req.arrivalMs)} ms in the queue it would need about ${ms(remainingMs)} ms more; it was dropped before its ${stage === 'tpu' ? 'Edge TPU' : 'CPU'} stage`,
       {
+        stack: false,
         details: {
           tenant: name,
           stage,
@@ -834,7 +843,9 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
         tenant.rejectedShuttingDown++;
         tenant.obs.rejected++;
         this.#emit('reject', { tenant: name, code: 'SWAPLESS_SHUTTING_DOWN', atMs: performance.now() });
-        throw new ShuttingDownError(`Expected a running runtime for tenant ${name} but it is shutting down`);
+        throw new ShuttingDownError(`Expected a running runtime for tenant ${name} but it is shutting down`, {
+          stack: false,
+        });
       }
       const list = this.#validateInputs(tenant, inputs);
       this.#admitQueue(tenant);
@@ -989,7 +1000,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
         if (ex.running !== level) continue;
         const req = queue.shift()!;
         if (req.deadlineMs !== Number.POSITIVE_INFINITY) {
-          // At level 1 it waits in the worker behind the one running there.
+          // At level L it waits in the worker behind the L sent before it.
           const now = performance.now();
           const remaining = (level + 1) * config.cpu.ms;
           if (now + remaining > req.deadlineMs) {
