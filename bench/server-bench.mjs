@@ -1,6 +1,6 @@
 // Server benchmark (run after `npm run build`): `npm run bench:server [-- --duration 5] [-- --warmup 1]
 // [-- --policies baseline,swapless,default,cpu] [-- --concurrency 1,8,64] [-- --encodings json,binary]
-// [-- --rounds 1] [-- --mode functional|timing-only] [-- --json] [-- --profile]`.
+// [-- --rounds 1] [-- --before DIR] [-- --mode functional|timing-only] [-- --json] [-- --profile]`.
 //
 // Starts the real server (apps/server/bin/swapless-server.js) in a child process — so the load generator does not
 // share its event loop — with one tenant, a tiny int8 model (one ADD over [1, 16]) in a temporary model
@@ -21,46 +21,36 @@
 // encoding at concurrency 64 (target ≥ 0.75 ×), and the absolute target: ≥ 5,000 req/s with p99 < 20 ms at
 // concurrency 64 on this machine (2 cores: the client and the server share them). With --profile the server of the
 // first non-baseline policy runs under --cpu-prof and the bench prints where its busy time went (self time by
-// function, top 25).
+// function, top 25). `--before DIR` adds, for every SwapLess policy P, a server `P@before` started from another
+// built checkout (e.g. a worktree of the previous commit), taking its turns with the others: a before/after
+// comparison under the same load.
 //
 // Latencies are measured end to end by the client; the TPU stage's duration is emulated (device model, waited
 // out in real time), the CPU stage is measured.
 
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KServeClient, randomInputs, runClosedLoop } from '@swapless/adapter-kserve';
 import { tinyModel, writeModel } from '@swapless/tflite';
-import { printProfile, profileSummary } from './cpu-profile.mjs';
+import { benchArgs, printProfile, profileSummary, spawnReady } from './server-bench-support.mjs';
 
-const args = process.argv.slice(2);
-if (args.includes('--help') || args.includes('-h')) {
-  // The header comment of this file is the help.
-  const text = await readFile(fileURLToPath(import.meta.url), 'utf8');
-  const lines = text.split('\n');
-  const header = lines.slice(
-    0,
-    lines.findIndex((line) => !line.startsWith('//')),
-  );
-  console.log(header.map((line) => line.replace(/^\/\/ ?/, '')).join('\n'));
-  process.exit(0);
-}
-const opt = (name, fallback) => {
-  const at = args.indexOf(name);
-  return at === -1 ? fallback : args[at + 1];
-};
+const { args, opt } = await benchArgs(import.meta.url);
 const json = args.includes('--json');
 const profile = args.includes('--profile');
 const durationMs = Number(opt('--duration', 5)) * 1000;
 const warmupMs = Number(opt('--warmup', 1)) * 1000;
 const policies = opt('--policies', 'baseline,swapless,default,cpu').split(',');
+if (args.includes('--before')) {
+  for (const p of [...policies]) if (p !== 'baseline') policies.push(`${p}@before`);
+}
 const concurrencies = opt('--concurrency', '1,8,64').split(',').map(Number);
 const mode = opt('--mode', 'functional');
 const encodingsArg = opt('--encodings', 'json,binary');
 const encodings = encodingsArg.split(',');
 const rounds = Number(opt('--rounds', 1));
+const beforeRoot = opt('--before', undefined);
 const TARGET = { requestsPerS: 5000, p99Ms: 20, concurrency: 64, ratioToBare: 0.75 };
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -76,28 +66,9 @@ await writeFile(
   writeModel(tinyModel({ type: 'int8', shape: [1, 16] })),
 );
 
-/** Spawns `node …args`; resolves once the child printed its first stdout line (JSON: `{ urls: { base } }`). */
-async function spawnReady(args, options = {}) {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
-  let stderr = '';
-  child.stderr.on('data', (d) => {
-    stderr += d;
-  });
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  const summary = await new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const nl = out.indexOf('\n');
-      if (nl !== -1) resolve(JSON.parse(out.slice(0, nl)));
-    });
-    exited.then(({ code }) => reject(new Error(`child exited (${code}) before it was ready:\n${stderr}`)));
-  });
-  return { child, summary, exited, stderr: () => stderr };
-}
-
 /** Starts the SwapLess server with `policy` (the real bin, `--json` startup summary). */
-async function startServer(policy, { cpuProfDir } = {}) {
+async function startServer(name, { cpuProfDir } = {}) {
+  const [policy, before] = name.split('@');
   const config = {
     port: 0,
     logLevel: 'warn',
@@ -110,10 +81,11 @@ async function startServer(policy, { cpuProfDir } = {}) {
     queueLimit: 256,
     tenants: [{ name: 'tiny', model: 'tiny', rate: 5000 }],
   };
-  const configPath = join(work, `config-${policy}.json`);
+  const configPath = join(work, `config-${name}.json`);
   await writeFile(configPath, JSON.stringify(config));
   const nodeArgs = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [];
-  return spawnReady([...nodeArgs, bin, '--config', configPath, '--json']);
+  const serverBin = before === undefined ? bin : join(beforeRoot, 'apps/server/bin/swapless-server.js');
+  return spawnReady([...nodeArgs, serverBin, '--config', configPath, '--json']);
 }
 
 async function stopServer(server) {

@@ -245,8 +245,10 @@ export async function startServer(
     bodyLimit: cfg.bodyLimit,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
-    // Requests carry no ids worth generating on the hot path.
+    // Requests carry no ids worth generating on the hot path, nor a child logger of their own (fastify would
+    // create one per request to bind that empty id).
     genReqId: () => '',
+    childLoggerFactory: (parent) => parent,
     // Router errors (bad percent-encoding, over-long parameters) in the same `{ "error" }` shape as the routes.
     frameworkErrors: frameworkErrorHandler,
   });

@@ -1,7 +1,55 @@
-// Shared by the server benches: the self time by function of a V8 .cpuprofile (what `node --cpu-prof` writes).
+// Shared by the server benches (server-bench.mjs, overload-bench.mjs): the command line, the server child
+// process, and the self time by function of a V8 .cpuprofile (what `node --cpu-prof` writes).
 
+import { spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The bench's command line: prints the header comment of the file at `metaUrl` (its help) and exits for `--help`;
+ * else returns the arguments and `opt(name, fallback)`, the value after a flag.
+ */
+export async function benchArgs(metaUrl) {
+  const args = process.argv.slice(2);
+  if (args.includes('--help') || args.includes('-h')) {
+    const lines = (await readFile(fileURLToPath(metaUrl), 'utf8')).split('\n');
+    const header = lines.slice(
+      0,
+      lines.findIndex((line) => !line.startsWith('//')),
+    );
+    console.log(header.map((line) => line.replace(/^\/\/ ?/, '')).join('\n'));
+    process.exit(0);
+  }
+  const opt = (name, fallback) => {
+    const at = args.indexOf(name);
+    return at === -1 ? fallback : args[at + 1];
+  };
+  return { args, opt };
+}
+
+/**
+ * Spawns `node …args`; resolves once the child printed its first stdout line (the server's `--json` startup
+ * summary: `{ urls: { base } }`) with the child, that summary, a promise of its exit and its stderr so far.
+ */
+export async function spawnReady(args, options = {}) {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+  let stderr = '';
+  child.stderr.on('data', (d) => {
+    stderr = (stderr + d).slice(-16_000);
+  });
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const summary = await new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const nl = out.indexOf('\n');
+      if (nl !== -1) resolve(JSON.parse(out.slice(0, nl)));
+    });
+    exited.then(({ code }) => reject(new Error(`child exited (${code}) before it was ready:\n${stderr}`)));
+  });
+  return { child, summary, exited, stderr: () => stderr };
+}
 
 /** Now on the clock of a profile's timestamps (µs of the system's monotonic clock, shared by all processes). */
 export function profileClockUs() {
