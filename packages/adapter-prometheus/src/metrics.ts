@@ -46,6 +46,21 @@ export interface Metrics {
   close(): void;
 }
 
+/**
+ * prom-client default metrics left out: each scrape of them walks every open handle, request or resource of the
+ * process (`process._getActiveHandles()` and friends), so their cost grows with the connections a loaded server
+ * holds — tens of ms of event loop per scrape with a thousand sockets — and `promtool check metrics` rejects the
+ * `*_total` gauges among them.
+ */
+export const EXCLUDED_DEFAULT_METRICS: readonly string[] = Object.freeze([
+  'nodejs_active_handles',
+  'nodejs_active_handles_total',
+  'nodejs_active_requests',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources',
+  'nodejs_active_resources_total',
+]);
+
 const TIMINGS = ['emulated', 'measured'] as const;
 const EMULATED = 0;
 const MEASURED = 1;
@@ -314,7 +329,11 @@ export function createMetrics(options: MetricsOptions): Metrics {
   ) {
     const before = new Set(registry.getMetricsAsArray().map((m) => m.name));
     collectDefaultMetrics({ register: registry });
-    for (const m of registry.getMetricsAsArray()) if (!before.has(m.name)) defaultNames.push(m.name);
+    for (const m of registry.getMetricsAsArray()) {
+      if (before.has(m.name)) continue;
+      if (EXCLUDED_DEFAULT_METRICS.includes(m.name)) registry.removeSingleMetric(m.name);
+      else defaultNames.push(m.name);
+    }
   }
 
   const state = (name: string): TenantState => {
