@@ -154,6 +154,10 @@ const paths = ['/metrics', '/v2/health/live', '/v2/health/ready'];
 const samples = Object.fromEntries(paths.map((p) => [p, []]));
 const failed = Object.fromEntries(paths.map((p) => [p, 0]));
 let rssMax = 0;
+// The server's own view: the longest event-loop delay between two scrapes (prom-client's histogram, reset at
+// each scrape) and the GC time.
+const loopMaxMs = [];
+let gcSeconds = 0;
 let stopped = false;
 parentPort.on('message', () => { stopped = true; });
 const get = (path) => new Promise((resolve) => {
@@ -177,11 +181,18 @@ const get = (path) => new Promise((resolve) => {
       if (r.status !== 200) failed[paths[i]]++;
       const rss = i === 0 ? Number(/^process_resident_memory_bytes (\\S+)$/m.exec(r.body)?.[1]) : NaN;
       if (Number.isFinite(rss)) rssMax = Math.max(rssMax, rss);
+      if (i === 0) {
+        const lag = Number(/^nodejs_eventloop_lag_max_seconds (\\S+)$/m.exec(r.body)?.[1]);
+        if (Number.isFinite(lag)) loopMaxMs.push(lag * 1000);
+        let gc = 0;
+        for (const m of r.body.matchAll(/^nodejs_gc_duration_seconds_sum\\{[^}]*\\} (\\S+)$/gm)) gc += Number(m[1]);
+        if (gc > 0) gcSeconds = gc;
+      }
     });
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, 1000 - (performance.now() - t))));
   }
   agent.destroy();
-  parentPort.postMessage({ samples, failed, rssMax });
+  parentPort.postMessage({ samples, failed, rssMax, loopMaxMs, gcSeconds });
 })();
 `;
 
@@ -191,13 +202,16 @@ function startScraper(base) {
   return async () => {
     const result = new Promise((resolve) => worker.once('message', resolve));
     worker.postMessage('stop');
-    const { samples, failed, rssMax } = await result;
+    const { samples, failed, rssMax, loopMaxMs, gcSeconds } = await result;
     await worker.terminate();
     return {
       endpoints: Object.fromEntries(
         Object.keys(samples).map((p) => [p, { ...summarizeLatencies(samples[p]), failed: failed[p] }]),
       ),
       rssMaxFromMetrics: rssMax,
+      eventLoopDelayMaxMs: loopMaxMs.length > 0 ? Math.max(...loopMaxMs) : null,
+      eventLoopDelayMaxP50Ms: loopMaxMs.length > 0 ? summarizeLatencies(loopMaxMs).p50Ms : null,
+      gcSecondsTotal: gcSeconds,
     };
   };
 }
@@ -388,6 +402,11 @@ const result = {
       maxFromMetrics: scrapes.rssMaxFromMetrics,
     },
     scrapes: scrapes.endpoints,
+    serverEventLoop: {
+      delayMaxMs: scrapes.eventLoopDelayMaxMs,
+      medianOfPerSecondMaxMs: scrapes.eventLoopDelayMaxP50Ms,
+      gcSecondsSinceStart: scrapes.gcSecondsTotal,
+    },
   },
   serverExit: exit,
   ...(profiled !== null ? { profile: profiled } : {}),
@@ -429,6 +448,13 @@ if (json) {
   for (const [path, s] of Object.entries(o.scrapes)) {
     console.log(
       `${path.padEnd(18)} ${String(s.count).padStart(3)} scrapes, p50 ${s.p50Ms?.toFixed(1)} ms, p99 ${s.p99Ms?.toFixed(1)} ms, max ${s.maxMs?.toFixed(1)} ms${s.failed ? `, ${s.failed} failed` : ''}`,
+    );
+  }
+  const loop = o.serverEventLoop;
+  if (loop.delayMaxMs !== null) {
+    console.log(
+      `server loop    longest event-loop delay ${loop.delayMaxMs.toFixed(1)} ms (median of the per-second maxima ` +
+        `${loop.medianOfPerSecondMaxMs.toFixed(1)} ms); GC ${loop.gcSecondsSinceStart.toFixed(2)} s since start`,
     );
   }
   console.log(

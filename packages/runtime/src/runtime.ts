@@ -88,6 +88,8 @@ interface Config {
   tpu: StageEstimate;
   /** Mean service time of its CPU stage (prior, then measured compute). */
   cpu: StageEstimate;
+  /** Its requests waiting in the Edge TPU queue. */
+  tpuQueued: number;
 }
 
 interface Req {
@@ -97,8 +99,6 @@ interface Req {
   arrivalMs: number;
   /** `SubmitOptions.deadlineMs`, Infinity without one. */
   deadlineMs: number;
-  /** Its share of the Edge TPU backlog while it waits in the TPU queue, ms. */
-  tpuEstMs: number;
   tpu: TpuTrace | null;
   headOutputs: TensorArray[] | null;
   cpuEnqueuedMs: number;
@@ -151,6 +151,13 @@ function emptyObservation(): TenantObservation {
  * worker and start without a thread round trip, and a burst of them is handed over with one wake-up of the worker.
  */
 const MG1_DEPTH = 8;
+
+/**
+ * Share of a request's time budget its predicted completion may take at admission. Service times vary (a GC
+ * pause, a busy machine): a request admitted at the very edge of its budget would often miss it after all and be
+ * dropped (504) after waiting, where refusing it at once (503) tells its client sooner.
+ */
+const ADMISSION_SHARE = 0.9;
 
 /** How often queued requests are checked against their deadlines (besides before each stage), ms. */
 const SWEEP_MS = 100;
@@ -245,8 +252,8 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
   readonly #models = new Map<string, ModelEntry>();
   readonly #tpuQueue: Req[] = [];
   #tpuBusy = false;
-  /** Σ of the expected Edge TPU times of the requests in the TPU queue, ms. */
-  #tpuBacklogMs = 0;
+  /** Configurations with requests in the TPU queue: the backlog is Σ their counts × their mean TPU times. */
+  readonly #tpuConfigs = new Set<Config>();
   /** When the head running on the device is expected to finish (valid while `#tpuBusy`), ms. */
   #tpuRunEndMs = 0;
   /** Configurations whose CPU queue may hold requests (what the deadline sweep visits). */
@@ -492,6 +499,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
       zeroHead: null,
       tpu: new StageEstimate(),
       cpu: new StageEstimate(),
+      tpuQueued: 0,
     };
     await this.#tpu.acquire(variant, tenant.name);
     try {
@@ -689,8 +697,10 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
    * The prediction: with `B` the expected Edge TPU work queued ahead (each waiting head's mean TPU time, plus what
    * is left of the one running), `S_T`/`S_C` the tenant's mean TPU/CPU stage times, `n` its requests in flight
    * and `m` its CPU servers (cores for mgc, else 1), a new request completes after
-   * `max(B + S_T, n · S_C / m) + S_C` (terms of a stage the tenant does not have are left out). Mean times are
-   * the latency model's (`setServicePrior`) until the configuration has been measured, then measured moving means.
+   * `max(B + S_T, n · S_C / m) + S_C` (terms of a stage the tenant does not have are left out), and it is
+   * admitted when that takes at most 90 % of the time left to its deadline (a reserve for the variance of service
+   * times). Mean times are the latency model's (`setServicePrior`) until the configuration has been measured,
+   * then measured moving means.
    * @throws InvalidArgumentError for an unknown tenant or a deadline that is not a number.
    */
   admit(name: string, deadlineMs: number): void {
@@ -736,7 +746,9 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     let t = 0;
     if (c.variant.head !== null) {
       const running = this.#tpuBusy ? Math.max(0, this.#tpuRunEndMs - now) : 0;
-      t = this.#tpuBacklogMs + running + c.tpu.ms;
+      let backlog = 0;
+      for (const q of this.#tpuConfigs) backlog += q.tpuQueued * q.tpu.ms;
+      t = backlog + running + c.tpu.ms;
     }
     if (c.variant.tail !== null) {
       const servers = c.choice.mode === 'mgc' ? Math.max(1, c.choice.cores) : 1;
@@ -747,7 +759,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
 
   #admit(tenant: TenantState, deadlineMs: number, now: number): void {
     const predictedMs = this.#predict(tenant, now);
-    if (now + predictedMs <= deadlineMs) return;
+    if (predictedMs <= ADMISSION_SHARE * (deadlineMs - now)) return;
     tenant.rejectedOverloaded++;
     tenant.obs.rejected++;
     this.#emit('reject', { tenant: tenant.name, code: 'SWAPLESS_OVERLOADED', atMs: now });
@@ -762,7 +774,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
           predictedMs,
           budgetMs,
           // By then the work queued now has drained enough for a request with the same budget.
-          retryAfterS: (predictedMs - Math.max(0, budgetMs)) / 1000,
+          retryAfterS: (predictedMs - ADMISSION_SHARE * Math.max(0, budgetMs)) / 1000,
         },
       },
     );
@@ -802,12 +814,8 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
       const drop = queue.filter((r) => late(r, 'tpu'));
       const keep = queue.filter((r) => !late(r, 'tpu'));
       queue.length = 0;
-      let backlog = 0;
-      for (const r of keep) {
-        queue.push(r);
-        backlog += r.tpuEstMs;
-      }
-      this.#tpuBacklogMs = backlog;
+      for (const r of keep) queue.push(r);
+      for (const r of drop) this.#leftTpuQueue(r);
       for (const r of drop) this.#expire(r, now, 'tpu', this.#remainingMs(r, 'tpu'));
     }
     for (const c of this.#cpuQueued) {
@@ -874,7 +882,6 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
           inputs: list,
           arrivalMs,
           deadlineMs,
-          tpuEstMs: 0,
           tpu: null,
           headOutputs: null,
           cpuEnqueuedMs: 0,
@@ -884,8 +891,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
           reject,
         };
         if (config.variant.head !== null) {
-          req.tpuEstMs = config.tpu.ms;
-          this.#tpuBacklogMs += req.tpuEstMs;
+          if (config.tpuQueued++ === 0) this.#tpuConfigs.add(config);
           this.#tpuQueue.push(req);
           this.#pumpTpu();
         } else {
@@ -908,11 +914,8 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
       // Re-checked each time: dropping a request settles it, and a listener may have started the device since.
       if (this.#tpuBusy) return;
       req = this.#tpuQueue.shift();
-      if (req === undefined) {
-        this.#tpuBacklogMs = 0;
-        return;
-      }
-      this.#tpuBacklogMs -= req.tpuEstMs;
+      if (req === undefined) return;
+      this.#leftTpuQueue(req);
       if (req.deadlineMs === Number.POSITIVE_INFINITY) break;
       const now = performance.now();
       const remaining = this.#remainingMs(req, 'tpu');
@@ -938,6 +941,12 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
         this.#fail(req, error);
       },
     );
+  }
+
+  /** A request is no longer in the TPU queue (started or dropped): the backlog's counts follow. */
+  #leftTpuQueue(req: Req): void {
+    const c = req.config;
+    if (--c.tpuQueued === 0) this.#tpuConfigs.delete(c);
   }
 
   #tpuDone(): void {
