@@ -499,7 +499,8 @@ export class TfliteWorker {
     }
     if (this.#outbox !== null || Atomics.load(this.#ctrl, 1) !== 0) {
       // The worker sleeps (or runs already wait to go): collect; one message and one wake-up at the round's end.
-      (this.#outbox ??= []).push(key, staged, outs);
+      this.#outbox ??= [];
+      this.#outbox.push(key, staged, outs);
       for (let i = 0; i < staged.length; i++) this.#outboxTransfer.push(staged[i]!);
       for (let i = 0; i < outs.length; i++) this.#outboxTransfer.push(outs[i]!);
       this.#scheduleWake();
