@@ -1,6 +1,6 @@
 // Overload benchmark (run after `npm run build`): `npm run bench:overload [-- --duration 60] [-- --measure 5]
 // [-- --factor 2] [-- --deadline 1000] [-- --queue-limit 4096] [-- --encoding binary|json] [-- --shape 32768]
-// [-- --device usb2] [-- --seed 1] [-- --json] [-- --keep] [-- --profile]`.
+// [-- --device usb2] [-- --seed 1] [-- --before DIR] [-- --json] [-- --keep] [-- --profile]`.
 //
 // Starts the real server (apps/server/bin/swapless-server.js) in a child process with one tenant whose whole model
 // runs on the emulated Edge TPU (policy `default`, functional mode): a tiny int8 ADD over [1, --shape] on the
@@ -24,7 +24,9 @@
 // overload (target < 1 MB), its peak RSS (VmHWM) against its RSS before the overload, and the p99 and max of the
 // scrapes (target < 100 ms each). `--json` prints one JSON object instead; `--keep` keeps the work directory (the
 // server's log is `server.log` there); `--profile` runs the server under --cpu-prof and prints where its main
-// thread's time went during the overload. A short fixed-seed sample of this bench runs in the server's tests
+// thread's time went during the overload; `--before DIR` runs the same against the server of another built
+// checkout with that server's own defaults for the queue bound and without a deadline (a checkout from before
+// deadlines existed: the comparison). A short fixed-seed sample of this bench runs in the server's tests
 // (apps/server/src/overload-bench.test.ts).
 
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -46,6 +48,7 @@ import {
 const { args, opt } = await benchArgs(import.meta.url);
 const json = args.includes('--json');
 const keep = args.includes('--keep');
+const beforeRoot = opt('--before', undefined);
 const profile = args.includes('--profile');
 const durationS = Number(opt('--duration', 60));
 const measureS = Number(opt('--measure', 5));
@@ -84,7 +87,7 @@ const TARGET = {
 const GRACE_MS = 1000;
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const bin = join(root, 'apps/server/bin/swapless-server.js');
+const bin = join(beforeRoot ?? root, 'apps/server/bin/swapless-server.js');
 const log = (...a) => {
   if (!json) console.log(...a);
 };
@@ -109,8 +112,8 @@ async function startServer() {
     repository: join(work, 'models'),
     stateDir: join(work, 'state'),
     examples: false,
-    deadlineMs,
-    queueLimit,
+    // A server from before deadlines knows neither setting (its schema refuses unknown keys).
+    ...(beforeRoot === undefined ? { deadlineMs, queueLimit } : {}),
     tenants: [{ name: 'tiny', model: 'tiny', rate: 500 }],
   };
   const configPath = join(work, 'config.json');
@@ -312,8 +315,13 @@ const client = new KServeClient(base);
 const meta = await (await fetch(`${base}/v2/models/tiny`)).json();
 const inputs = randomInputs(meta);
 log(
-  `SwapLess overload bench — tiny int8 ADD [1,${width}] whole on the emulated ${device} Edge TPU, ${availableParallelism()} cores ` +
-    `(${cpus()[0]?.model ?? 'cpu'}); server deadline ${deadlineMs} ms, queue limit ${queueLimit}, ${encoding} tensors; ` +
+  `SwapLess overload bench${beforeRoot === undefined ? '' : ` (server of ${beforeRoot}, its defaults, no deadline)`} — ` +
+    `tiny int8 ADD [1,${width}] whole on the emulated ${device} Edge TPU, ${availableParallelism()} cores ` +
+    `(${cpus()[0]?.model ?? 'cpu'}); ` +
+    (beforeRoot === undefined
+      ? `server deadline ${deadlineMs} ms, queue limit ${queueLimit}, `
+      : `answers counted late after ${deadlineMs} ms + 1 s, `) +
+    `${encoding} tensors; ` +
     'client in this process, server in a child',
 );
 
@@ -379,7 +387,18 @@ const profiled = profile ? await profileSummary(join(work, 'cpuprof'), root, 25,
 if (!keep) await rm(work, { recursive: true, force: true });
 
 const result = {
-  setup: { device, width, encoding, deadlineMs, queueLimit, factor, durationS, measureS, seed },
+  setup: {
+    device,
+    width,
+    encoding,
+    deadlineMs,
+    queueLimit,
+    factor,
+    durationS,
+    measureS,
+    seed,
+    before: beforeRoot ?? null,
+  },
   target: TARGET,
   sustainable: { okPerS: sustainable, closedLoops: plateau },
   overload: {
