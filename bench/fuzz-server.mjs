@@ -21,7 +21,6 @@
 // there; it is also kept, with the reproducers, whenever the server died); `--json` prints one JSON object instead
 // of the report. The exit status is 1 when the server died.
 
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -32,6 +31,7 @@ import { Vetter } from '@swapless/edgetpu';
 import { buildTestNet, SeededRandom, writeModel } from '@swapless/tflite';
 import { generateZooModel } from '@swapless/zoo';
 import { generateMutants as sharedMutants } from './fuzz-mutants.mjs';
+import { spawnReady } from './server-bench-support.mjs';
 
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {
@@ -155,25 +155,8 @@ async function startServer(generation) {
   };
   const configPath = join(work, `config-${generation}.json`);
   await writeFile(configPath, JSON.stringify(config));
-  const child = spawn(process.execPath, [bin, '--config', configPath, '--json'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const { child, summary, exited } = await spawnReady([bin, '--config', configPath, '--json'], {
     env: { ...process.env, SWAPLESS_CACHE_DIR: cache },
-  });
-  let stderr = '';
-  child.stderr.on('data', (d) => {
-    stderr = (stderr + d).slice(-20_000);
-  });
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  const summary = await new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const nl = out.indexOf('\n');
-      if (nl !== -1) resolve(JSON.parse(out.slice(0, nl)));
-    });
-    exited.then(({ code, signal }) =>
-      reject(new Error(`the server exited (code ${code}, signal ${signal}) before it was ready:\n${stderr}`)),
-    );
   });
   const server = { child, base: summary.urls.base, exited, dead: null };
   exited.then((how) => {

@@ -46,7 +46,9 @@ export async function spawnReady(args, options = {}) {
       const nl = out.indexOf('\n');
       if (nl !== -1) resolve(JSON.parse(out.slice(0, nl)));
     });
-    exited.then(({ code }) => reject(new Error(`child exited (${code}) before it was ready:\n${stderr}`)));
+    exited.then(({ code, signal }) =>
+      reject(new Error(`the child exited (code ${code}, signal ${signal}) before it was ready:\n${stderr}`)),
+    );
   });
   return { child, summary, exited, stderr: () => stderr };
 }
