@@ -31,23 +31,9 @@ import { Vetter } from '@swapless/edgetpu';
 import { buildTestNet, SeededRandom, writeModel } from '@swapless/tflite';
 import { generateZooModel } from '@swapless/zoo';
 import { generateMutants as sharedMutants } from './fuzz-mutants.mjs';
-import { spawnReady } from './server-bench-support.mjs';
+import { benchArgs, spawnReady } from './server-bench-support.mjs';
 
-const args = process.argv.slice(2);
-if (args.includes('--help') || args.includes('-h')) {
-  // The header comment of this file is the help.
-  const lines = (await readFile(fileURLToPath(import.meta.url), 'utf8')).split('\n');
-  const header = lines.slice(
-    0,
-    lines.findIndex((line) => !line.startsWith('//')),
-  );
-  console.log(header.map((line) => line.replace(/^\/\/ ?/, '')).join('\n'));
-  process.exit(0);
-}
-const opt = (name, fallback) => {
-  const at = args.indexOf(name);
-  return at === -1 ? fallback : args[at + 1];
-};
+const { args, opt } = await benchArgs(import.meta.url);
 function intOpt(name, fallback, min, max) {
   const raw = opt(name, String(fallback));
   const n = Number(raw);
