@@ -70,8 +70,9 @@ export interface ServerConfig {
   /** Per-tenant bound on admitted, unfinished requests (default 64); more get 503. */
   readonly queueLimit: number;
   /**
-   * Deadline of an inference request, ms after it arrived (default 5000). A request predicted to miss it is
-   * refused at once (503 with Retry-After); one that can no longer make it while queued is dropped (504). A
+   * Deadline of an inference request, ms after it arrived (default 5000). A request predicted to need more than
+   * 90 % of it is refused at once (503 with Retry-After); one that can no longer make it while queued is dropped
+   * (504). A
    * request's `parameters.timeout` (µs) may shorten it, never lengthen it.
    */
   readonly deadlineMs: number;
