@@ -72,8 +72,7 @@ export interface ServerConfig {
   /**
    * Deadline of an inference request, ms after it arrived (default 5000). A request predicted to need more than
    * 90 % of it is refused at once (503 with Retry-After); one that can no longer make it while queued is dropped
-   * (504). A
-   * request's `parameters.timeout` (µs) may shorten it, never lengthen it.
+   * (504). A request's `parameters.timeout` (µs) may shorten it, never lengthen it.
    */
   readonly deadlineMs: number;
   /** Largest request body, bytes (default 16 MiB). */
