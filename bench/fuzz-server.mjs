@@ -21,7 +21,6 @@
 // there; it is also kept, with the reproducers, whenever the server died); `--json` prints one JSON object instead
 // of the report. The exit status is 1 when the server died.
 
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -32,22 +31,9 @@ import { Vetter } from '@swapless/edgetpu';
 import { buildTestNet, SeededRandom, writeModel } from '@swapless/tflite';
 import { generateZooModel } from '@swapless/zoo';
 import { generateMutants as sharedMutants } from './fuzz-mutants.mjs';
+import { benchArgs, spawnReady } from './server-bench-support.mjs';
 
-const args = process.argv.slice(2);
-if (args.includes('--help') || args.includes('-h')) {
-  // The header comment of this file is the help.
-  const lines = (await readFile(fileURLToPath(import.meta.url), 'utf8')).split('\n');
-  const header = lines.slice(
-    0,
-    lines.findIndex((line) => !line.startsWith('//')),
-  );
-  console.log(header.map((line) => line.replace(/^\/\/ ?/, '')).join('\n'));
-  process.exit(0);
-}
-const opt = (name, fallback) => {
-  const at = args.indexOf(name);
-  return at === -1 ? fallback : args[at + 1];
-};
+const { args, opt } = await benchArgs(import.meta.url);
 function intOpt(name, fallback, min, max) {
   const raw = opt(name, String(fallback));
   const n = Number(raw);
@@ -155,25 +141,8 @@ async function startServer(generation) {
   };
   const configPath = join(work, `config-${generation}.json`);
   await writeFile(configPath, JSON.stringify(config));
-  const child = spawn(process.execPath, [bin, '--config', configPath, '--json'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const { child, summary, exited } = await spawnReady([bin, '--config', configPath, '--json'], {
     env: { ...process.env, SWAPLESS_CACHE_DIR: cache },
-  });
-  let stderr = '';
-  child.stderr.on('data', (d) => {
-    stderr = (stderr + d).slice(-20_000);
-  });
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  const summary = await new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const nl = out.indexOf('\n');
-      if (nl !== -1) resolve(JSON.parse(out.slice(0, nl)));
-    });
-    exited.then(({ code, signal }) =>
-      reject(new Error(`the server exited (code ${code}, signal ${signal}) before it was ready:\n${stderr}`)),
-    );
   });
   const server = { child, base: summary.urls.base, exited, dead: null };
   exited.then((how) => {

@@ -1,6 +1,6 @@
 // Server benchmark (run after `npm run build`): `npm run bench:server [-- --duration 5] [-- --warmup 1]
 // [-- --policies baseline,swapless,default,cpu] [-- --concurrency 1,8,64] [-- --encodings json,binary]
-// [-- --mode functional|timing-only] [-- --json] [-- --profile]`.
+// [-- --rounds 1] [-- --before DIR] [-- --mode functional|timing-only] [-- --json] [-- --profile]`.
 //
 // Starts the real server (apps/server/bin/swapless-server.js) in a child process — so the load generator does not
 // share its event loop — with one tenant, a tiny int8 model (one ADD over [1, 16]) in a temporary model
@@ -8,53 +8,50 @@
 // `POST /v2/models/tiny/infer` in a closed loop (runClosedLoop/KServeClient from @swapless/adapter-kserve) at each
 // concurrency, with JSON and with binary tensor data, and prints throughput and client-side p50/p99 side by side.
 //
-// One server per policy, because the policy decides where the tiny model runs:
+// One server per policy, all started first, because the policy decides where the tiny model runs:
 //   swapless  what the controller chooses (printed: its cut k and cores)
 //   default   the whole model on the Edge TPU (k = n): the TPU path; the emulator serialises calls on one device
 //   cpu       the whole model on the CPU (k = 0): the CPU path (a worker thread per tenant)
 //   baseline  not SwapLess: a bare fastify server answering the same route with a canned response (no parsing, no
 //             model) — the HTTP ceiling of this machine with this client, for scale
-// Target: ≥ 5,000 req/s with p99 < 20 ms at concurrency 64 on this machine (2 cores: the client and the server
-// share them). With --profile the server of the first policy runs under --cpu-prof (its whole run) and
-// the bench prints where its CPU time went (self time by function, top 25).
+// The servers take turns: each round runs every encoding and concurrency against every server in a row (the
+// others idle meanwhile), so a change of the machine's load hits them alike; with `--rounds N` the figures are the
+// medians over N rounds. Printed per run: throughput, client-side p50/p99, and the server process's CPU time per
+// request (all its threads, from /proc on Linux). Then SwapLess's throughput as a multiple of bare fastify's, per
+// encoding at concurrency 64 (target ≥ 0.75 ×), and the absolute target: ≥ 5,000 req/s with p99 < 20 ms at
+// concurrency 64 on this machine (2 cores: the client and the server share them). With --profile the server of the
+// first non-baseline policy runs under --cpu-prof and the bench prints where its busy time went (self time by
+// function, top 25). `--before DIR` adds, for every SwapLess policy P, a server `P@before` started from another
+// built checkout (e.g. a worktree of the previous commit), taking its turns with the others: a before/after
+// comparison under the same load.
 //
 // Latencies are measured end to end by the client; the TPU stage's duration is emulated (device model, waited
 // out in real time), the CPU stage is measured.
 
-import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KServeClient, randomInputs, runClosedLoop } from '@swapless/adapter-kserve';
 import { tinyModel, writeModel } from '@swapless/tflite';
+import { benchArgs, printProfile, profileSummary, spawnReady } from './server-bench-support.mjs';
 
-const args = process.argv.slice(2);
-if (args.includes('--help') || args.includes('-h')) {
-  // The header comment of this file is the help.
-  const text = await readFile(fileURLToPath(import.meta.url), 'utf8');
-  const lines = text.split('\n');
-  const header = lines.slice(
-    0,
-    lines.findIndex((line) => !line.startsWith('//')),
-  );
-  console.log(header.map((line) => line.replace(/^\/\/ ?/, '')).join('\n'));
-  process.exit(0);
-}
-const opt = (name, fallback) => {
-  const at = args.indexOf(name);
-  return at === -1 ? fallback : args[at + 1];
-};
+const { args, opt } = await benchArgs(import.meta.url);
 const json = args.includes('--json');
 const profile = args.includes('--profile');
 const durationMs = Number(opt('--duration', 5)) * 1000;
 const warmupMs = Number(opt('--warmup', 1)) * 1000;
 const policies = opt('--policies', 'baseline,swapless,default,cpu').split(',');
+if (args.includes('--before')) {
+  for (const p of [...policies]) if (p !== 'baseline') policies.push(`${p}@before`);
+}
 const concurrencies = opt('--concurrency', '1,8,64').split(',').map(Number);
 const mode = opt('--mode', 'functional');
 const encodingsArg = opt('--encodings', 'json,binary');
 const encodings = encodingsArg.split(',');
-const TARGET = { requestsPerS: 5000, p99Ms: 20, concurrency: 64 };
+const rounds = Number(opt('--rounds', 1));
+const beforeRoot = opt('--before', undefined);
+const TARGET = { requestsPerS: 5000, p99Ms: 20, concurrency: 64, ratioToBare: 0.75 };
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = join(root, 'apps/server/bin/swapless-server.js');
@@ -69,28 +66,9 @@ await writeFile(
   writeModel(tinyModel({ type: 'int8', shape: [1, 16] })),
 );
 
-/** Spawns `node …args`; resolves once the child printed its first stdout line (JSON: `{ urls: { base } }`). */
-async function spawnReady(args, options = {}) {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
-  let stderr = '';
-  child.stderr.on('data', (d) => {
-    stderr += d;
-  });
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  const summary = await new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const nl = out.indexOf('\n');
-      if (nl !== -1) resolve(JSON.parse(out.slice(0, nl)));
-    });
-    exited.then(({ code }) => reject(new Error(`child exited (${code}) before it was ready:\n${stderr}`)));
-  });
-  return { child, summary, exited, stderr: () => stderr };
-}
-
 /** Starts the SwapLess server with `policy` (the real bin, `--json` startup summary). */
-async function startServer(policy, { cpuProfDir } = {}) {
+async function startServer(name, { cpuProfDir } = {}) {
+  const [policy, before] = name.split('@');
   const config = {
     port: 0,
     logLevel: 'warn',
@@ -103,10 +81,11 @@ async function startServer(policy, { cpuProfDir } = {}) {
     queueLimit: 256,
     tenants: [{ name: 'tiny', model: 'tiny', rate: 5000 }],
   };
-  const configPath = join(work, `config-${policy}.json`);
+  const configPath = join(work, `config-${name}.json`);
   await writeFile(configPath, JSON.stringify(config));
   const nodeArgs = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [];
-  return spawnReady([...nodeArgs, bin, '--config', configPath, '--json']);
+  const serverBin = before === undefined ? bin : join(beforeRoot, 'apps/server/bin/swapless-server.js');
+  return spawnReady([...nodeArgs, serverBin, '--config', configPath, '--json']);
 }
 
 async function stopServer(server) {
@@ -143,75 +122,150 @@ function startBaseline() {
   return spawnReady(['--input-type=module', '-e', BASELINE_SERVER], { cwd: root });
 }
 
-/** Self time by function from a .cpuprofile (V8 sampling profile). */
-function summarizeProfile(prof) {
-  const byId = new Map(prof.nodes.map((n) => [n.id, n]));
-  const self = new Map();
-  const deltas = prof.timeDeltas;
-  let total = 0;
-  for (let i = 0; i < prof.samples.length; i++) {
-    const node = byId.get(prof.samples[i]);
-    const dt = deltas[i] ?? 0;
-    total += dt;
-    const cf = node.callFrame;
-    const file = cf.url ? cf.url.replace(/^file:\/\//, '').replace(`${root}/`, '') : '';
-    const key = `${cf.functionName || '(anonymous)'}  ${file}${file ? `:${cf.lineNumber + 1}` : ''}`;
-    self.set(key, (self.get(key) ?? 0) + dt);
+/** CPU time of a process so far (user + system, all threads), ms; null where /proc is not there. */
+async function cpuMsOf(pid) {
+  try {
+    const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1].split(' ');
+    // utime and stime (fields 14 and 15 of the line) in clock ticks of 10 ms (USER_HZ = 100 on Linux).
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
   }
-  return [...self.entries()]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, 25)
-    .map(([fn, us]) => ({ fn, ms: us / 1000, share: us / total }));
 }
 
-const results = [];
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length / 2;
+  if (sorted.length === 0) return Number.NaN;
+  return sorted.length % 2 === 1 ? sorted[Math.floor(mid)] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+const runs = [];
 const chosen = {};
-let profileSummary = null;
+let profiled = null;
 log(
   `SwapLess server bench — tiny int8 ADD [1,16], ${availableParallelism()} cores (${cpus()[0]?.model ?? 'cpu'}), ` +
-    `${durationMs / 1000} s per run after ${warmupMs / 1000} s warm-up; client in this process, server in a child`,
+    `${durationMs / 1000} s per run after ${warmupMs / 1000} s warm-up, ${rounds} round(s); client in this process, ` +
+    'servers in children',
 );
-for (const [pi, policy] of policies.entries()) {
-  const baseline = policy === 'baseline';
-  const cpuProfDir =
-    profile && pi === (policies[0] === 'baseline' ? 1 : 0) ? join(work, 'cpuprof') : undefined;
-  const server = baseline ? await startBaseline() : await startServer(policy, { cpuProfDir });
+const profiledPolicy = profile ? policies.find((p) => p !== 'baseline') : undefined;
+const servers = new Map();
+for (const policy of policies) {
+  const cpuProfDir = policy === profiledPolicy ? join(work, 'cpuprof') : undefined;
+  const server = policy === 'baseline' ? await startBaseline() : await startServer(policy, { cpuProfDir });
   const base = server.summary.urls.base;
-  const client = new KServeClient(base);
-  const meta = baseline
-    ? { inputs: [{ name: 'x', datatype: 'INT8', shape: [1, 16] }] }
-    : await (await fetch(`${base}/v2/models/tiny`)).json();
-  const inputs = randomInputs(meta);
+  const meta =
+    policy === 'baseline'
+      ? { inputs: [{ name: 'x', datatype: 'INT8', shape: [1, 16] }] }
+      : await (await fetch(`${base}/v2/models/tiny`)).json();
+  servers.set(policy, {
+    server,
+    base,
+    client: new KServeClient(base),
+    inputs: randomInputs(meta),
+    cpuProfDir,
+  });
+}
+for (let round = 0; round < rounds; round++) {
   for (const encoding of encodings) {
     for (const concurrency of concurrencies) {
-      const r = await runClosedLoop(client, 'tiny', inputs, {
-        concurrency,
-        durationMs,
-        warmupMs,
-        binary: encoding === 'binary',
-      });
-      const status = baseline ? { k: null, ops: null } : await tenantStatus(base);
-      chosen[policy] = { k: status.k, ops: status.ops, cores: status.cores, timing: status.timing };
-      results.push({ policy, encoding, concurrency, k: status.k, ops: status.ops, ...r });
-      log(
-        `  ${policy.padEnd(8)} ${encoding.padEnd(6)} c=${String(concurrency).padStart(2)}  ` +
-          `${r.requestsPerS.toFixed(0).padStart(6)} req/s  p50 ${r.latency.p50Ms?.toFixed(2)} ms  ` +
-          `p99 ${r.latency.p99Ms?.toFixed(2)} ms${baseline ? '' : `  k=${status.k}/${status.ops}`}` +
-          (Object.keys(r.errors).length ? `  errors ${JSON.stringify(r.errors)}` : ''),
-      );
+      for (const policy of policies) {
+        const { server, base, client, inputs } = servers.get(policy);
+        const baseline = policy === 'baseline';
+        const cpu0 = await cpuMsOf(server.child.pid);
+        const r = await runClosedLoop(client, 'tiny', inputs, {
+          concurrency,
+          durationMs,
+          warmupMs,
+          binary: encoding === 'binary',
+        });
+        const cpu1 = await cpuMsOf(server.child.pid);
+        // Over the warm-up too: CPU per request of everything the server answered meanwhile.
+        const answered = r.requests * ((durationMs + warmupMs) / durationMs);
+        const cpuUs = cpu0 === null || cpu1 === null ? null : ((cpu1 - cpu0) * 1000) / answered;
+        const status = baseline ? { k: null, ops: null } : await tenantStatus(base);
+        chosen[policy] = { k: status.k, ops: status.ops, cores: status.cores, timing: status.timing };
+        runs.push({
+          round,
+          policy,
+          encoding,
+          concurrency,
+          k: status.k,
+          ops: status.ops,
+          serverCpuUsPerRequest: cpuUs,
+          ...r,
+        });
+        log(
+          `  ${policy.padEnd(8)} ${encoding.padEnd(6)} c=${String(concurrency).padStart(2)}  ` +
+            `${r.requestsPerS.toFixed(0).padStart(6)} req/s  p50 ${r.latency.p50Ms?.toFixed(2)} ms  ` +
+            `p99 ${r.latency.p99Ms?.toFixed(2)} ms` +
+            (cpuUs === null ? '' : `  server CPU ${cpuUs.toFixed(0)} µs/req`) +
+            (baseline ? '' : `  k=${status.k}/${status.ops}`) +
+            (Object.keys(r.errors).length ? `  errors ${JSON.stringify(r.errors)}` : ''),
+        );
+      }
     }
   }
+}
+for (const [policy, { server, client, cpuProfDir }] of servers) {
   client.close?.();
   await stopServer(server);
   if (cpuProfDir) {
-    const files = (await readdir(cpuProfDir)).filter((f) => f.endsWith('.cpuprofile'));
-    if (files.length > 0) {
-      const prof = JSON.parse(await readFile(join(cpuProfDir, files[0]), 'utf8'));
-      profileSummary = { policy, top: summarizeProfile(prof) };
-    }
+    const summary = await profileSummary(cpuProfDir, root);
+    if (summary !== null) profiled = { policy, ...summary };
   }
 }
 await rm(work, { recursive: true, force: true });
+
+/** One figure per policy, encoding and concurrency: the medians over the rounds. */
+const results = [];
+for (const policy of policies) {
+  for (const encoding of encodings) {
+    for (const concurrency of concurrencies) {
+      const mine = runs.filter(
+        (r) => r.policy === policy && r.encoding === encoding && r.concurrency === concurrency,
+      );
+      const cpu = mine.map((r) => r.serverCpuUsPerRequest).filter((v) => v !== null);
+      results.push({
+        policy,
+        encoding,
+        concurrency,
+        k: mine[0].k,
+        ops: mine[0].ops,
+        requestsPerS: median(mine.map((r) => r.requestsPerS)),
+        latency: {
+          p50Ms: median(mine.map((r) => r.latency.p50Ms)),
+          p99Ms: median(mine.map((r) => r.latency.p99Ms)),
+        },
+        serverCpuUsPerRequest: cpu.length > 0 ? median(cpu) : null,
+        errors: Object.assign({}, ...mine.map((r) => r.errors)),
+      });
+    }
+  }
+}
+/** SwapLess over bare fastify at the target concurrency: throughput ratio, per round then the median. */
+const ratios = [];
+if (policies.includes('baseline')) {
+  for (const policy of policies.filter((p) => p !== 'baseline')) {
+    for (const encoding of encodings) {
+      const per = [];
+      for (let round = 0; round < rounds; round++) {
+        const at = (p) =>
+          runs.find(
+            (r) =>
+              r.round === round &&
+              r.policy === p &&
+              r.encoding === encoding &&
+              r.concurrency === TARGET.concurrency,
+          );
+        const mine = at(policy);
+        const bare = at('baseline');
+        if (mine && bare) per.push(mine.requestsPerS / bare.requestsPerS);
+      }
+      if (per.length > 0) ratios.push({ policy, encoding, ratio: median(per), perRound: per });
+    }
+  }
+}
 
 const pathOf = (policy) => {
   if (policy === 'baseline') return 'bare HTTP (ceiling)';
@@ -221,16 +275,17 @@ const pathOf = (policy) => {
   return `${policy} (${where})`;
 };
 if (json) {
-  console.log(JSON.stringify({ target: TARGET, chosen, results, profile: profileSummary }, null, 2));
+  console.log(JSON.stringify({ target: TARGET, chosen, results, ratios, runs, profile: profiled }, null, 2));
 } else {
   const cell = (r) =>
     r
-      ? `${r.requestsPerS.toFixed(0).padStart(6)}/s ${r.latency.p50Ms?.toFixed(1).padStart(5)} ${r.latency.p99Ms?.toFixed(1).padStart(5)}`
+      ? `${r.requestsPerS.toFixed(0).padStart(6)}/s ${r.latency.p50Ms?.toFixed(1).padStart(5)} ${r.latency.p99Ms?.toFixed(1).padStart(5)}` +
+        (r.serverCpuUsPerRequest === null ? '' : ` ${r.serverCpuUsPerRequest.toFixed(0).padStart(4)}µs`)
       : '—';
   const header = [
     'policy (where the model runs)'.padEnd(30),
     'enc   ',
-    ...concurrencies.map((c) => `c=${c}  req/s  p50   p99`.padEnd(23)),
+    ...concurrencies.map((c) => `c=${c}  req/s  p50   p99  CPU/req`.padEnd(30)),
   ];
   console.log('');
   console.log(header.join(' '));
@@ -239,14 +294,14 @@ if (json) {
       const cells = concurrencies.map((c) =>
         cell(
           results.find((r) => r.policy === policy && r.encoding === encoding && r.concurrency === c),
-        ).padEnd(23),
+        ).padEnd(30),
       );
       console.log([pathOf(policy).padEnd(30), encoding.padEnd(6), ...cells].join(' '));
     }
   }
   console.log(
     `\nTarget at c=${TARGET.concurrency}: ≥ ${TARGET.requestsPerS} req/s with p99 < ${TARGET.p99Ms} ms (latencies in ms, ` +
-      'client-side round trip; TPU stage emulated, CPU stage measured).',
+      'client-side round trip; TPU stage emulated, CPU stage measured; CPU/req: the server process, all threads).',
   );
   for (const policy of policies) {
     for (const encoding of encodings) {
@@ -260,12 +315,18 @@ if (json) {
       );
     }
   }
-  if (profileSummary) {
-    console.log(`\nServer CPU profile (${profileSummary.policy}, whole run), self time by function:`);
-    for (const t of profileSummary.top) {
+  if (ratios.length > 0) {
+    console.log(
+      `\nThroughput as a multiple of bare fastify at c=${TARGET.concurrency} (target ≥ ${TARGET.ratioToBare} ×; median of ` +
+        `${rounds} round(s), each against the bare run just before it):`,
+    );
+    for (const r of ratios) {
       console.log(
-        `  ${(100 * t.share).toFixed(1).padStart(5)} %  ${t.ms.toFixed(0).padStart(7)} ms  ${t.fn}`,
+        `  ${pathOf(r.policy).padEnd(30)} ${r.encoding.padEnd(6)} ${r.ratio.toFixed(2)} ×  ` +
+          `${r.ratio >= TARGET.ratioToBare ? 'meets' : 'misses'}` +
+          (r.perRound.length > 1 ? `  (rounds: ${r.perRound.map((x) => x.toFixed(2)).join(', ')})` : ''),
       );
     }
   }
+  if (profiled) printProfile(`Server CPU profile (${profiled.policy}, whole run)`, profiled);
 }

@@ -81,6 +81,12 @@ export interface ServerConfig {
   readonly tickMs: number;
   /** Per-tenant bound on admitted, unfinished requests (default 64); more get 503. */
   readonly queueLimit: number;
+  /**
+   * Deadline of an inference request, ms after it arrived (default 5000). A request predicted to need more than
+   * 90 % of it is refused at once (503 with Retry-After); one that can no longer make it while queued is dropped
+   * (504). A request's `parameters.timeout` (µs) may shorten it, never lengthen it.
+   */
+  readonly deadlineMs: number;
   /** Largest request body, bytes (default 16 MiB). */
   readonly bodyLimit: number;
   /** Model repository directory (absolute), or null for none. A missing directory is an empty repository. */
@@ -160,6 +166,7 @@ export const SERVER_CONFIG_SCHEMA = {
     policyOptions: { type: 'object', default: {} },
     tickMs: { type: 'integer', minimum: 50, maximum: 3_600_000, default: 1000 },
     queueLimit: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 64 },
+    deadlineMs: { type: 'integer', minimum: 1, maximum: 3_600_000, default: 5000 },
     bodyLimit: { type: 'integer', minimum: 1024, maximum: 1024 * 1024 * 1024, default: 16 * 1024 * 1024 },
     repository: { type: ['string', 'null'], minLength: 1, default: './models' },
     repositoryLimits: REPOSITORY_LIMITS_SCHEMA,
@@ -230,6 +237,7 @@ export const ENV_OVERRIDES = {
   SWAPLESS_REPOSITORY: 'repository',
   SWAPLESS_LOG_LEVEL: 'logLevel',
   SWAPLESS_MODE: 'mode',
+  SWAPLESS_DEADLINE_MS: 'deadlineMs',
 } as const satisfies Record<string, keyof ServerConfig>;
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, allowUnionTypes: true });
@@ -267,6 +275,9 @@ export function envOverrides(env: Readonly<Record<string, string | undefined>>):
         break;
       case 'cores':
         out.cores = integerEnv(name, raw, 1, 1024);
+        break;
+      case 'deadlineMs':
+        out.deadlineMs = integerEnv(name, raw, 1, 3_600_000);
         break;
       case 'repository':
         out.repository = raw;
@@ -392,6 +403,7 @@ export function parseConfig(input: unknown, options: ParseConfigOptions = {}): L
     policyOptions: c.policyOptions!,
     tickMs: c.tickMs!,
     queueLimit: c.queueLimit!,
+    deadlineMs: c.deadlineMs!,
     bodyLimit: c.bodyLimit!,
     repository: c.repository === null ? null : abs('repository', c.repository!),
     repositoryLimits: repositoryLimitsOf(c.repositoryLimits),

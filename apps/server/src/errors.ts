@@ -11,8 +11,10 @@ import {
   JSON_CONTENT_TYPE,
   methodNotAllowedMessage,
   RETRY_AFTER_S,
+  retryAfterOf,
 } from '@swapless/core';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { RejectionLog } from './rejections.js';
 
 export { RETRY_AFTER_S };
 
@@ -36,20 +38,25 @@ export function errorBody(error: unknown, status: number): { error: string; code
  * Installs the server-wide error handling on `app`: an error handler (status by code, KServe error body with
  * `Content-Type: application/json`, `Retry-After` on 503) and an `onError` hook that logs 5xx at error level and
  * 4xx at debug — request logging is off, so this is where failures reach the log, including those of adapters
- * with their own handlers. Also a not-found handler in the same shape: 405 with `Allow` for a path that exists
- * with other methods, else 404.
+ * with their own handlers. Expected refusals (503, 504) go to `rejections` when given (one warn line per class per
+ * second, no stack), else at debug. Also a not-found handler in the same shape: 405 with `Allow` for a path that
+ * exists with other methods, else 404.
  */
-export function installErrorHandling(app: FastifyInstance): void {
+export function installErrorHandling(app: FastifyInstance, rejections?: RejectionLog): void {
   app.addHook('onError', async (request: FastifyRequest, _reply: FastifyReply, error: FastifyError) => {
     const status = statusOf(error);
-    if (status >= 500)
+    if (status === 503 || status === 504) {
+      const code = typeof error.code === 'string' ? error.code : 'SWAPLESS_HTTP';
+      if (rejections !== undefined) rejections.record(status, code, error.message);
+      else request.log.debug({ code, url: request.url, status }, error.message);
+    } else if (status >= 500)
       request.log.error({ err: error, url: request.url, method: request.method }, error.message);
     else
       request.log.debug({ code: (error as { code?: string }).code, url: request.url, status }, error.message);
   });
   app.setErrorHandler((error, _request, reply) => {
     const status = statusOf(error);
-    if (status === 503) void reply.header('Retry-After', String(RETRY_AFTER_S));
+    if (status === 503) void reply.header('Retry-After', String(retryAfterOf(error)));
     return sendJsonError(reply, status, errorBody(error, status));
   });
   app.setNotFoundHandler((request, reply) => {

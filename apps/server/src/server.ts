@@ -36,6 +36,7 @@ import { installErrorHandling } from './errors.js';
 import { clearExamples, curlLine, remoteCurlLine, removeExample, writeExamples } from './examples.js';
 import { createLogger, flushLogger } from './logger.js';
 import { beginShutdown, clientErrorHandler, repositoryIndexOf, trackConnections } from './protocol.js';
+import { RejectionLog } from './rejections.js';
 import { loadSecurity } from './security.js';
 import { openTenantState, type TenantState } from './state.js';
 
@@ -267,14 +268,17 @@ export async function startServer(
     forceCloseConnections: 'idle',
     // Requests node's parser refuses (400, 431, 408) in the same shape.
     clientErrorHandler,
-    // Requests carry no ids worth generating on the hot path.
+    // Requests carry no ids worth generating on the hot path, nor a child logger of their own (fastify would
+    // create one per request to bind that empty id).
     genReqId: () => '',
+    childLoggerFactory: (parent) => parent,
     // Router errors (bad percent-encoding, over-long parameters) in the same `{ "error" }` shape as the routes.
     frameworkErrors: frameworkErrorHandler,
     // node's own https when the config names a certificate and key.
     ...(security.tls !== null ? { https: security.tls } : {}),
   }) as unknown as FastifyInstance;
-  installErrorHandling(app);
+  const rejections = new RejectionLog(logger);
+  installErrorHandling(app, rejections);
   // Who may call which route (auth.ts): one hook for every route, the adapters' included.
   const access = installAuth(app, { tokens: security.tokens, host: cfg.host, tls: security.tls !== null });
   const connections = trackConnections(app.server);
@@ -285,8 +289,9 @@ export async function startServer(
     modelNames: () => service.tenantNames(),
     modelMetadata: (name) => (service.has(name) ? service.metadata(name) : undefined),
     isModelReady: (name) => startupDone && closing === null && service.has(name),
-    async infer(name, inputs) {
-      const { outputs, trace } = await service.infer(name, inputs);
+    admit: (name, deadlineMs) => service.admit(name, deadlineMs),
+    async infer(name, inputs, options) {
+      const { outputs, trace } = await service.infer(name, inputs, options);
       return {
         outputs,
         parameters: {
@@ -369,6 +374,7 @@ export async function startServer(
       serverName: 'swapless',
       serverVersion: SERVER_VERSION,
       bodyLimit: cfg.bodyLimit,
+      deadlineMs: cfg.deadlineMs,
     });
     await managementRoutes(app, { backend: management });
     await metricsRoutes(app, { metrics });
@@ -464,6 +470,7 @@ export async function startServer(
           await service.close();
           metrics.close();
           await state.close();
+          rejections.flush();
           logger.info({ ms: Math.round(performance.now() - t) }, 'shut down');
           flushLogger(logger);
         }

@@ -3,7 +3,13 @@
 import { createInterpreter, type Interpreter } from '@swapless/edgetpu';
 import { GraphBuilder, tinyModel, writeModel } from '@swapless/tflite';
 import { datatypeFromTflite, type TensorArray } from './datatypes.js';
-import type { BackendResult, InferenceBackend, ModelMetadata, TensorMeta } from './types.js';
+import type {
+  BackendResult,
+  InferCallOptions,
+  InferenceBackend,
+  ModelMetadata,
+  TensorMeta,
+} from './types.js';
 
 /** `tiny`: FP32 [1,4] y = x + x. */
 export function tinyBytes(): Uint8Array {
@@ -51,6 +57,12 @@ export class InterpreterBackend implements InferenceBackend {
   failNext: unknown = undefined;
   /** Requests served. */
   served = 0;
+  /** Options of the last `infer` call. */
+  lastOptions: InferCallOptions | undefined = undefined;
+  /** Thrown by every `admit` while set. */
+  refuseAdmission: unknown = undefined;
+  /** `admit` calls: model and deadline. */
+  readonly admissions: { name: string; deadlineMs: number }[] = [];
 
   constructor(models: Record<string, Uint8Array>) {
     for (const [name, bytes] of Object.entries(models)) {
@@ -74,7 +86,12 @@ export class InterpreterBackend implements InferenceBackend {
   isModelReady(name: string): boolean {
     return this.#models.has(name) && !this.notReady.has(name);
   }
-  async infer(name: string, inputs: TensorArray[]): Promise<BackendResult> {
+  admit(name: string, deadlineMs: number): void {
+    this.admissions.push({ name, deadlineMs });
+    if (this.refuseAdmission !== undefined) throw this.refuseAdmission;
+  }
+  async infer(name: string, inputs: TensorArray[], options?: InferCallOptions): Promise<BackendResult> {
+    this.lastOptions = options;
     if (this.failNext !== undefined) {
       const error = this.failNext;
       this.failNext = undefined;

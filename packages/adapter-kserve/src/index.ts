@@ -9,6 +9,7 @@ export {
 } from './routes.js';
 export type {
   BackendResult,
+  InferCallOptions,
   InferenceBackend,
   ModelMetadata,
   Parameters,
@@ -38,7 +39,7 @@ export {
 } from './datatypes.js';
 export { HEADER_LENGTH_HEADER } from './codec.js';
 export { INFERENCE_REQUEST_SCHEMA } from './schema.js';
-export { httpStatusOf, RETRY_AFTER_S } from './status.js';
+export { httpStatusOf, RETRY_AFTER_S, retryAfterOf } from './status.js';
 export {
   decodeInferResponse,
   type EncodedInferRequest,

@@ -1,6 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import {
+  DeadlineExceededError,
   DelegateUnavailableError,
   ErrorCodes,
   InvalidArgumentError,
@@ -526,9 +527,10 @@ describe('kserveRoutes over real TFLite interpreters', () => {
       );
     });
 
-    it('backend errors map by code: 503 with Retry-After, 404, 400, 500', async () => {
+    it('backend errors map by code: 503 with Retry-After, 504, 404, 400, 500', async () => {
       const cases: [unknown, number, RegExp][] = [
         [new OverloadedError('Tenant "tiny" is overloaded (64 in flight)'), 503, /overloaded/],
+        [new DeadlineExceededError('Dropped before its Edge TPU stage'), 504, /Dropped before/],
         [new ShuttingDownError('The runtime is closing'), 503, /closing/],
         [new DelegateUnavailableError('The Edge TPU went away'), 503, /went away/],
         [

@@ -17,7 +17,13 @@ import {
   JSON_CONTENT_TYPE,
   methodNotAllowedMessage,
 } from '@swapless/core';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type {
+  FastifyError,
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  HookHandlerDoneFunction,
+} from 'fastify';
 import {
   decodeInferRequest,
   encodeInferResponse,
@@ -26,7 +32,8 @@ import {
   parseInferBody,
   planOf,
 } from './codec.js';
-import { httpStatusOf, RETRY_AFTER_S } from './status.js';
+import type { InferenceRequestJson } from './schema.js';
+import { httpStatusOf, RETRY_AFTER_S, retryAfterOf } from './status.js';
 import { modelConfigOf, parseIndexRequest, StatisticsTable, servedIndex } from './triton.js';
 import type { InferenceBackend, ModelMetadata } from './types.js';
 
@@ -61,11 +68,23 @@ export interface KServeRoutesOptions {
   serverVersion?: string;
   /** Largest inference request body in bytes (default {@link DEFAULT_BODY_LIMIT}); larger ones get 413. */
   bodyLimit?: number;
+  /**
+   * Deadline of an inference request, ms after it arrived (default: none). A request's `parameters.timeout`
+   * (µs, Triton's schedule-policy convention) may shorten it, never lengthen it. The backend receives the
+   * result as `infer(…, { deadlineMs })`; a backend with `admit` is asked before the body is read, so a request
+   * whose deadline is already out of reach is refused (503) without being parsed.
+   */
+  deadlineMs?: number;
 }
 
 type Params = { name: string; version?: string };
 
-function checkOptions(options: KServeRoutesOptions): Required<KServeRoutesOptions> {
+/** A request of these routes: when it arrived (set by an `onRequest` hook of the inference routes). */
+type TimedRequest = FastifyRequest & { swaplessArrivalMs: number };
+
+function checkOptions(
+  options: KServeRoutesOptions,
+): Required<Omit<KServeRoutesOptions, 'deadlineMs'>> & { deadlineMs: number | undefined } {
   const backend = options?.backend as unknown as Record<string, unknown> | undefined;
   for (const fn of ['isLive', 'isReady', 'modelNames', 'modelMetadata', 'isModelReady', 'infer']) {
     if (typeof backend?.[fn] !== 'function') {
@@ -80,11 +99,21 @@ function checkOptions(options: KServeRoutesOptions): Required<KServeRoutesOption
       expected('a positive integer number of bytes', 'kserveRoutes options.bodyLimit', bodyLimit),
     );
   }
+  const deadlineMs = options.deadlineMs;
+  if (
+    deadlineMs !== undefined &&
+    !(typeof deadlineMs === 'number' && deadlineMs > 0 && deadlineMs < Infinity)
+  ) {
+    throw new InvalidArgumentError(
+      expected('a positive finite number of ms', 'kserveRoutes options.deadlineMs', deadlineMs),
+    );
+  }
   return {
     backend: options.backend,
     serverName: options.serverName ?? 'swapless',
     serverVersion: options.serverVersion ?? VERSION,
     bodyLimit,
+    deadlineMs,
   };
 }
 
@@ -92,8 +121,13 @@ function describeName(name: string): string {
   return JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}…` : name);
 }
 
-function sendError(reply: FastifyReply, status: number, message: string): FastifyReply {
-  if (status === 503) reply.header('retry-after', String(RETRY_AFTER_S));
+function sendError(
+  reply: FastifyReply,
+  status: number,
+  message: string,
+  retryAfterS = RETRY_AFTER_S,
+): FastifyReply {
+  if (status === 503) reply.header('retry-after', String(retryAfterS));
   // RFC 7694: a 415 for the request's Content-Encoding says which codings would do.
   else if (status === 415) reply.header('accept-encoding', ACCEPT_ENCODING);
   // As bytes: fastify appends `; charset=utf-8` to a JSON content type of a string body.
@@ -150,7 +184,36 @@ export function frameworkErrorHandler(
  * options)` or `app.register(kserveRoutes, options)`; the routes exist once the app is ready.
  */
 export async function kserveRoutes(app: FastifyInstance, options: KServeRoutesOptions): Promise<void> {
-  const { backend, serverName, serverVersion, bodyLimit } = checkOptions(options);
+  const { backend, serverName, serverVersion, bodyLimit, deadlineMs } = checkOptions(options);
+  const admit = backend.admit;
+
+  /**
+   * Runs before the body is read: notes the arrival, and refuses at once a request that could not meet even
+   * the default deadline (a request's own timeout can only shorten it), so overload costs no body parsing.
+   */
+  const onInferRequest = (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) => {
+    const now = performance.now();
+    (request as TimedRequest).swaplessArrivalMs = now;
+    if (admit !== undefined && deadlineMs !== undefined) {
+      const name = (request.params as Params).name;
+      try {
+        if (backend.isModelReady(name)) admit.call(backend, name, now + deadlineMs);
+      } catch (error) {
+        done(error as Error);
+        return;
+      }
+    }
+    done();
+  };
+
+  /** The request's deadline: the default after its arrival, shortened by `parameters.timeout` (µs; 0: none). */
+  const deadlineOf = (request: FastifyRequest, json: InferenceRequestJson): number | undefined => {
+    const arrival = (request as TimedRequest).swaplessArrivalMs;
+    let deadline = deadlineMs === undefined ? Number.POSITIVE_INFINITY : arrival + deadlineMs;
+    const timeoutUs = json.parameters?.timeout;
+    if (timeoutUs !== undefined && timeoutUs > 0) deadline = Math.min(deadline, arrival + timeoutUs / 1000);
+    return deadline === Number.POSITIVE_INFINITY ? undefined : deadline;
+  };
 
   const lookup = (name: string, version: string | undefined): ModelPlan => {
     const meta: ModelMetadata | undefined = backend.modelMetadata(name);
@@ -213,8 +276,13 @@ export async function kserveRoutes(app: FastifyInstance, options: KServeRoutesOp
         request.headers[HEADER_LENGTH_HEADER],
       );
       const decoded = decodeInferRequest(plan, json, binary);
+      const deadline = deadlineOf(request, json);
       const t1 = performance.now();
-      const result = await backend.infer(name, decoded.inputs);
+      const result = await backend.infer(
+        name,
+        decoded.inputs,
+        deadline === undefined ? undefined : { deadlineMs: deadline },
+      );
       const t2 = performance.now();
       const encoded = encodeInferResponse(plan, decoded, result);
       const t3 = performance.now();
@@ -273,15 +341,19 @@ export async function kserveRoutes(app: FastifyInstance, options: KServeRoutesOp
       // gzip / deflate / br bodies are decoded as they arrive, capped at the body limit once decoded (413).
       v2.addHook('preParsing', decodingHook(bodyLimit));
 
+      v2.decorateRequest('swaplessArrivalMs', 0);
+
       v2.setErrorHandler((error: FastifyError, request, reply) => {
         const status = httpStatusOf(error);
-        if (status >= 500 && status !== 503) request.log.error({ err: error }, 'kserve request failed');
-        else if (status === 503) request.log.warn({ code: error.code }, error.message);
+        // Expected refusals (503 overloaded or shutting down, 504 deadline) are not logged here, one line per
+        // request: under overload they would be most of the log. The server counts them instead.
+        if (status >= 500 && status !== 503 && status !== 504)
+          request.log.error({ err: error }, 'kserve request failed');
         const message =
           status === 500 && !isSwapLessError(error)
             ? `Internal error: ${error.message}`
             : errorMessage(error, request, request.routeOptions.bodyLimit ?? bodyLimit);
-        return sendError(reply, status, message);
+        return sendError(reply, status, message, retryAfterOf(error));
       });
 
       v2.setNotFoundHandler((request, reply) => {
@@ -308,8 +380,12 @@ export async function kserveRoutes(app: FastifyInstance, options: KServeRoutesOp
       v2.get<{ Params: Params }>('/models/:name/versions/:version', metadata);
       v2.get<{ Params: Params }>('/models/:name/ready', modelReady);
       v2.get<{ Params: Params }>('/models/:name/versions/:version/ready', modelReady);
-      v2.post<{ Params: Params }>('/models/:name/infer', { bodyLimit }, infer);
-      v2.post<{ Params: Params }>('/models/:name/versions/:version/infer', { bodyLimit }, infer);
+      v2.post<{ Params: Params }>('/models/:name/infer', { bodyLimit, onRequest: onInferRequest }, infer);
+      v2.post<{ Params: Params }>(
+        '/models/:name/versions/:version/infer',
+        { bodyLimit, onRequest: onInferRequest },
+        infer,
+      );
       v2.get<{ Params: Params }>('/models/:name/config', config);
       v2.get<{ Params: Params }>('/models/:name/versions/:version/config', config);
       v2.get('/models/stats', stats);

@@ -21,7 +21,11 @@ export const INFERENCE_REQUEST_SCHEMA = {
     id: { type: 'string', maxLength: 1024 },
     parameters: {
       type: 'object',
-      properties: { binary_data_output: { type: 'boolean' } },
+      properties: {
+        binary_data_output: { type: 'boolean' },
+        // Triton's schedule-policy parameter: µs the client will wait; it may shorten the server's deadline.
+        timeout: { type: 'integer', minimum: 0 },
+      },
     },
     inputs: {
       type: 'array',
@@ -64,7 +68,7 @@ const validateRequest = ajv.compile(INFERENCE_REQUEST_SCHEMA);
 /** The JSON part of a request once it passed the schema. */
 export interface InferenceRequestJson {
   id?: string;
-  parameters?: { binary_data_output?: boolean; [key: string]: unknown };
+  parameters?: { binary_data_output?: boolean; timeout?: number; [key: string]: unknown };
   inputs: {
     name: string;
     shape: number[];

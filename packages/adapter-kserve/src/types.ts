@@ -45,11 +45,21 @@ export interface RepositoryIndexEntry {
   reason: string;
 }
 
+/** Per-request facts the routes pass to {@link InferenceBackend.infer}. */
+export interface InferCallOptions {
+  /**
+   * When the answer stops being useful, on the `performance.now()` clock (ms): the routes' `deadlineMs` after
+   * the request arrived, shortened by the request's `parameters.timeout`. Absent: no deadline.
+   */
+  deadlineMs?: number;
+}
+
 /**
  * What the routes need from the inference side. `infer` receives one typed array per model input, in metadata
  * input order, of the datatype's array type (see `arrayTypeOf`) and exactly the element count of the shape;
  * the arrays are the backend's to keep. Errors it throws are mapped to statuses by their stable `code`
- * (see `httpStatusOf`).
+ * (see `httpStatusOf`): a backend that honours deadlines refuses a request it cannot finish in time with
+ * `OverloadedError` (503) and drops one that ran out of time while queued with `DeadlineExceededError` (504).
  */
 export interface InferenceBackend {
   isLive(): boolean;
@@ -57,7 +67,13 @@ export interface InferenceBackend {
   modelNames(): string[];
   modelMetadata(name: string): ModelMetadata | undefined;
   isModelReady(name: string): boolean;
-  infer(name: string, inputs: TensorArray[]): Promise<BackendResult>;
+  infer(name: string, inputs: TensorArray[], options?: InferCallOptions): Promise<BackendResult>;
+  /**
+   * Optional, cheap: throws (e.g. `OverloadedError`) when a request for `name` arriving now could not finish by
+   * `deadlineMs` (`performance.now()` clock). The routes call it before they read a request's body, so a
+   * request that would be refused anyway costs no parsing.
+   */
+  admit?(name: string, deadlineMs: number): void;
   /**
    * Every model the repository has, served or not, for `POST /v2/repository/index` (optional: without it the
    * index lists the served models).

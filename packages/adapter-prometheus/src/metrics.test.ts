@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   createMetrics,
   DEFAULT_BUCKETS,
+  EXCLUDED_DEFAULT_METRICS,
   type Metrics,
   type MetricsGauges,
   type MetricsSource,
@@ -216,6 +217,9 @@ describe('createMetrics over a real runtime', () => {
     expect(types.get(`${P}tpu_queue_depth`)).toBe('gauge');
     expect(one(samples, 'process_cpu_user_seconds_total')).toBeGreaterThan(0);
     expect(find(samples, 'nodejs_heap_size_used_bytes').length).toBe(1);
+    // Those whose cost grows with the open handles are left out.
+    for (const name of EXCLUDED_DEFAULT_METRICS) expect(types.has(name), name).toBe(false);
+    expect(types.has('nodejs_eventloop_lag_seconds')).toBe(true);
 
     // The route: real fastify on a loopback port, real HTTP.
     const app = Fastify();
@@ -301,14 +305,17 @@ const trace = (tenant: string, ms: number, extra: object = {}) => ({
 });
 
 describe('createMetrics with a hand-driven source', () => {
-  it('counts failed requests as outcome="error" without observing their durations', async () => {
+  it('counts failed requests as outcome="error" (dropped by deadline: "expired") without observing their durations', async () => {
     const src = fakeSource(() => ({ tenants: [], tpuQueued: 0, backend: 'edgetpu' }));
     const m = createMetrics({ source: src, defaultMetrics: false });
     src.emit('request', trace('x', 3));
     src.emit('request', trace('x', 5, { error: 'boom' }));
+    src.emit('request', trace('x', 7, { error: 'too late', expired: true }));
+    src.emit('request', trace('x', 8, { error: 'too late', expired: true }));
     const { samples } = parseExposition(await m.text());
     expect(one(samples, `${P}requests_total`, { tenant: 'x', outcome: 'ok' })).toBe(1);
     expect(one(samples, `${P}requests_total`, { tenant: 'x', outcome: 'error' })).toBe(1);
+    expect(one(samples, `${P}requests_total`, { tenant: 'x', outcome: 'expired' })).toBe(2);
     // The real delegate's head time is measured: timing="measured".
     expect(one(samples, `${P}request_duration_seconds_count`, { tenant: 'x', timing: 'measured' })).toBe(1);
     expect(
@@ -352,9 +359,9 @@ describe('createMetrics with a hand-driven source', () => {
     expect(types.has('nodejs_active_handles_total')).toBe(false);
     expect(types.has('nodejs_active_requests_total')).toBe(false);
     expect(types.has('nodejs_active_resources_total')).toBe(false);
-    // …and the rest of the defaults stay, the per-type active handles among them.
+    // …the per-type active handles are left out too (they walk every handle at each scrape), the rest stay.
     expect(types.get('process_cpu_seconds_total')).toBe('counter');
-    expect(types.get('nodejs_active_handles')).toBe('gauge');
+    expect(types.has('nodejs_active_handles')).toBe(false);
     expect(types.get('nodejs_heap_size_used_bytes')).toBe('gauge');
     expect(types.get('nodejs_eventloop_lag_p99_seconds')).toBe('gauge');
     m.close();

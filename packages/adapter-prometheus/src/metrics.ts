@@ -48,6 +48,21 @@ export interface Metrics {
   close(): void;
 }
 
+/**
+ * prom-client default metrics left out: each scrape of them walks every open handle, request or resource of the
+ * process (`process._getActiveHandles()` and friends), so their cost grows with the connections a loaded server
+ * holds — tens of ms of event loop per scrape with a thousand sockets — and `promtool check metrics` rejects the
+ * `*_total` gauges among them.
+ */
+export const EXCLUDED_DEFAULT_METRICS: readonly string[] = Object.freeze([
+  'nodejs_active_handles',
+  'nodejs_active_handles_total',
+  'nodejs_active_requests',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources',
+  'nodejs_active_resources_total',
+]);
+
 const TIMINGS = ['emulated', 'measured'] as const;
 const EMULATED = 0;
 const MEASURED = 1;
@@ -57,6 +72,7 @@ const STAGES = ['tpu_wait', 'tpu', 'cpu_wait', 'cpu'] as const;
 class TenantState {
   ok = 0;
   error = 0;
+  expired = 0;
   rejected = 0;
   reloads = 0;
   /** Listed by `source.gauges()` at some scrape: absent from a later one means removed. */
@@ -221,12 +237,13 @@ export function createMetrics(options: MetricsOptions): Metrics {
 
   counter(
     'requests_total',
-    'Requests by outcome: ok (completed), error (failed after admission), rejected (refused at admission).',
+    'Requests by outcome: ok (completed), error (failed after admission), expired (admitted, then dropped before it ran because it could no longer finish by its deadline), rejected (refused at admission).',
     ['tenant', 'outcome'],
     (c) => {
       for (const s of tenants.values()) {
         c.inc({ tenant: s.name, outcome: 'ok' }, s.ok);
         c.inc({ tenant: s.name, outcome: 'error' }, s.error);
+        c.inc({ tenant: s.name, outcome: 'expired' }, s.expired);
         c.inc({ tenant: s.name, outcome: 'rejected' }, s.rejected);
       }
     },
@@ -316,14 +333,14 @@ export function createMetrics(options: MetricsOptions): Metrics {
     collectDefaultMetrics({ register: registry });
     for (const m of registry.getMetricsAsArray()) {
       if (before.has(m.name)) continue;
-      // A `_total` name promises a counter (what `promtool check metrics` enforces): prom-client's
-      // `nodejs_active_{handles,requests,resources}_total` are gauges. Their per-type twins without the suffix
-      // (`nodejs_active_handles{type}`, …) stay; `sum()` of one gives the total.
-      if (m.name.endsWith('_total') && String(m.type) !== 'counter') {
+      // Left out: the `nodejs_active_*` gauges (EXCLUDED_DEFAULT_METRICS: costly per scrape), and any other default
+      // metric named `_total` that is not a counter (a `_total` name promises one; `promtool check metrics` enforces it).
+      if (
+        EXCLUDED_DEFAULT_METRICS.includes(m.name) ||
+        (m.name.endsWith('_total') && String(m.type) !== 'counter')
+      ) {
         registry.removeSingleMetric(m.name);
-        continue;
-      }
-      defaultNames.push(m.name);
+      } else defaultNames.push(m.name);
     }
   }
 
@@ -367,7 +384,8 @@ export function createMetrics(options: MetricsOptions): Metrics {
         throw new TypeError('malformed trace');
       const s = tenants.get(t.tenant) ?? state(t.tenant);
       if (t.error !== undefined) {
-        s.error++;
+        if (t.expired === true) s.expired++;
+        else s.error++;
         return;
       }
       const tpu = t.tpu;

@@ -30,6 +30,8 @@ export interface MetricsTrace {
   cpu: MetricsCpuTrace | null;
   /** Set when the request failed. */
   error?: string;
+  /** Set (with `error`) when the request was dropped because it could not finish by its deadline. */
+  expired?: boolean;
 }
 
 /** Per-tenant values read at scrape time. */

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { describeValue, expected } from './describe.js';
-import { ErrorCodes, InvalidModelError, isSwapLessError, NativeLoadError, SwapLessError } from './errors.js';
+import {
+  ErrorCodes,
+  InvalidModelError,
+  isSwapLessError,
+  NativeLoadError,
+  OverloadedError,
+  SwapLessError,
+} from './errors.js';
 
 describe('errors', () => {
   it('keep their stable code, class name and cause', () => {
@@ -24,6 +31,14 @@ describe('errors', () => {
     expect(isSwapLessError(err, ErrorCodes.INVALID_MODEL)).toBe(false);
     expect(isSwapLessError({ code: 'ENOENT' })).toBe(false);
     expect(err.details.causes).toEqual(['a', 'b']);
+  });
+
+  it('skip the stack trace of an expected refusal when asked, and only then', () => {
+    const cheap = new OverloadedError('queue full', { stack: false, details: { tenant: 'a' } });
+    expect(cheap.stack).toBe('OverloadedError: queue full');
+    expect(cheap.details).toEqual({ tenant: 'a' });
+    expect(new OverloadedError('queue full').stack).toMatch(/\n\s+at /);
+    expect(Error.stackTraceLimit).toBeGreaterThan(0);
   });
 
   it('every code is unique and prefixed', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  DeadlineExceededError,
   DelegateUnavailableError,
   ForbiddenError,
   InvalidArgumentError,
@@ -11,7 +12,7 @@ import {
   UnauthorizedError,
   UnsupportedModelError,
 } from './errors.js';
-import { httpStatusOf } from './http-status.js';
+import { httpStatusOf, RETRY_AFTER_S, retryAfterOf } from './http-status.js';
 
 describe('httpStatusOf', () => {
   it('maps stable codes, not messages', () => {
@@ -24,6 +25,7 @@ describe('httpStatusOf', () => {
     expect(httpStatusOf(new DelegateUnavailableError('x'))).toBe(503);
     expect(httpStatusOf(new UnauthorizedError('x'))).toBe(401);
     expect(httpStatusOf(new ForbiddenError('x'))).toBe(403);
+    expect(httpStatusOf(new DeadlineExceededError('x'))).toBe(504);
     expect(httpStatusOf(new SwapLessIoError('not found'))).toBe(500);
   });
 
@@ -44,5 +46,18 @@ describe('httpStatusOf', () => {
     expect(httpStatusOf(new Error('boom'))).toBe(500);
     expect(httpStatusOf(null)).toBe(500);
     expect(httpStatusOf('text')).toBe(500);
+  });
+});
+
+describe('retryAfterOf', () => {
+  it("uses the error's own details.retryAfterS in whole seconds, at least 1, else the default", () => {
+    const after = (retryAfterS: unknown) => new OverloadedError('x', { details: { retryAfterS } });
+    expect(retryAfterOf(after(2.2))).toBe(3);
+    expect(retryAfterOf(after(0.01))).toBe(1);
+    expect(retryAfterOf(after(1e9))).toBe(3600);
+    expect(retryAfterOf(after('5'))).toBe(RETRY_AFTER_S);
+    expect(retryAfterOf(after(Number.NaN))).toBe(RETRY_AFTER_S);
+    expect(retryAfterOf(new OverloadedError('x'))).toBe(RETRY_AFTER_S);
+    expect(retryAfterOf(new Error('x'))).toBe(RETRY_AFTER_S);
   });
 });

@@ -29,10 +29,24 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<string, number>> = Object.free
   [ErrorCodes.OVERLOADED]: 503,
   [ErrorCodes.SHUTTING_DOWN]: 503,
   [ErrorCodes.DELEGATE_UNAVAILABLE]: 503,
+  [ErrorCodes.DEADLINE_EXCEEDED]: 504,
 });
 
-/** Seconds a client should wait after a 503 before retrying (sent as `Retry-After`). */
+/** Seconds a client should wait after a 503 before retrying (sent as `Retry-After`) unless the error says. */
 export const RETRY_AFTER_S = 1;
+
+/** Longest `Retry-After` an error may ask for, s. */
+const MAX_RETRY_AFTER_S = 3600;
+
+/**
+ * The `Retry-After` of a 503, in whole seconds: the error's own `details.retryAfterS` when it gives one (an
+ * admission refused by deadline knows how long the queue needs to drain), else {@link RETRY_AFTER_S}; at least 1.
+ */
+export function retryAfterOf(error: unknown): number {
+  const s = isSwapLessError(error) ? (error.details as { retryAfterS?: unknown }).retryAfterS : undefined;
+  if (typeof s !== 'number' || !Number.isFinite(s)) return RETRY_AFTER_S;
+  return Math.min(MAX_RETRY_AFTER_S, Math.max(1, Math.ceil(s)));
+}
 
 /**
  * The HTTP status of an error: {@link HTTP_STATUS_BY_CODE} for SwapLess errors, where an InvalidArgumentError whose

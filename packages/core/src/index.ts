@@ -29,6 +29,7 @@ export {
 } from './progress.js';
 export { CACHE_DIR_ENV, cacheDir, type WriteFileAtomicOptions, writeFileAtomic } from './cache.js';
 export {
+  DeadlineExceededError,
   ForbiddenError,
   InvalidConfigError,
   ModelRejectedError,
@@ -46,7 +47,7 @@ export {
   type WorkloadPhase,
   type WorkloadTenant,
 } from './workload.js';
-export { HTTP_STATUS_BY_CODE, httpStatusOf, RETRY_AFTER_S } from './http-status.js';
+export { HTTP_STATUS_BY_CODE, httpStatusOf, RETRY_AFTER_S, retryAfterOf } from './http-status.js';
 export {
   ACCEPT_ENCODING,
   allowedMethods,

@@ -6,6 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
 import {
+  DeadlineExceededError,
   expected,
   InvalidArgumentError,
   OverloadedError,
@@ -21,6 +22,7 @@ import {
 } from '@swapless/edgetpu';
 import { readModel } from '@swapless/tflite';
 import type { ProfileInput } from '@swapless/tpu-emulator';
+import { ms, type ServicePrior, StageEstimate } from './deadline.js';
 import { preparedPart } from './parts.js';
 import { EdgeTpuBackend, EmulatedBackend, type TpuBackend, type TpuRun } from './tpu.js';
 import type {
@@ -59,9 +61,9 @@ interface Config {
   choice: Required<TenantChoice>;
   executors: Executor[];
   /**
-   * Requests an executor may hold at once: 2 for mg1 (the next request waits inside the worker, so it starts
-   * without a thread round trip — same FIFO single server), 1 for mgc (a request goes to whichever worker frees
-   * first: M/G/c).
+   * Requests an executor may hold at once: {@link MG1_DEPTH} for mg1 (the next ones wait inside the worker, so
+   * they start without a thread round trip, and a burst costs one wake-up — same FIFO single server), 1 for mgc
+   * (a request goes to whichever worker frees first: M/G/c).
    */
   depth: number;
   queue: Req[];
@@ -82,6 +84,12 @@ interface Config {
   holding: boolean;
   /** Zero head outputs for timing-only mode (indexed like the head's outputs). */
   zeroHead: TensorArray[] | null;
+  /** Mean service time of its Edge TPU stage (prior, then measured). */
+  tpu: StageEstimate;
+  /** Mean service time of its CPU stage (prior, then measured compute). */
+  cpu: StageEstimate;
+  /** Its requests waiting in the Edge TPU queue. */
+  tpuQueued: number;
 }
 
 interface Req {
@@ -89,6 +97,8 @@ interface Req {
   config: Config;
   inputs: TensorArray[];
   arrivalMs: number;
+  /** `SubmitOptions.deadlineMs`, Infinity without one. */
+  deadlineMs: number;
   tpu: TpuTrace | null;
   headOutputs: TensorArray[] | null;
   cpuEnqueuedMs: number;
@@ -111,6 +121,7 @@ interface TenantState {
   admitted: number;
   completed: number;
   failed: number;
+  expired: number;
   rejectedOverloaded: number;
   rejectedShuttingDown: number;
   latencies: Float64Array;
@@ -134,6 +145,22 @@ function emptyObservation(): TenantObservation {
     latencyMs: [],
   };
 }
+
+/**
+ * Requests an mg1 stage's worker may hold at once (see `Config.depth`): the ones after the first wait inside the
+ * worker and start without a thread round trip, and a burst of them is handed over with one wake-up of the worker.
+ */
+const MG1_DEPTH = 8;
+
+/**
+ * Share of a request's time budget its predicted completion may take at admission. Service times vary (a GC
+ * pause, a busy machine): a request admitted at the very edge of its budget would often miss it after all and be
+ * dropped (504) after waiting, where refusing it at once (503) tells its client sooner.
+ */
+const ADMISSION_SHARE = 0.9;
+
+/** How often queued requests are checked against their deadlines (besides before each stage), ms. */
+const SWEEP_MS = 100;
 
 /** Zeros of a tensor's type and size (raw bytes for a type no typed array carries). */
 function zerosFor(info: TensorInfo): TensorArray {
@@ -183,6 +210,16 @@ function isEdgeTpuDevice(d: RuntimeOptions['device']): d is { edgetpu: EdgeTpuBa
   return typeof d === 'object' && d !== null && 'edgetpu' in d && typeof d.edgetpu === 'object';
 }
 
+/** A deadline as `SubmitOptions.deadlineMs` takes it: a number on the `performance.now()` clock (Infinity: none). */
+function checkDeadline(value: unknown): number {
+  if (typeof value !== 'number' || Number.isNaN(value)) {
+    throw new InvalidArgumentError(
+      expected('a number of ms on the performance.now() clock', 'the deadlineMs of a request', value),
+    );
+  }
+  return value;
+}
+
 function positiveInt(value: unknown, what: string, min = 1): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
     throw new InvalidArgumentError(expected(`an integer ≥ ${min}`, what, value));
@@ -215,6 +252,14 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
   readonly #models = new Map<string, ModelEntry>();
   readonly #tpuQueue: Req[] = [];
   #tpuBusy = false;
+  /** Configurations with requests in the TPU queue: the backlog is Σ their counts × their mean TPU times. */
+  readonly #tpuConfigs = new Set<Config>();
+  /** When the head running on the device is expected to finish (valid while `#tpuBusy`), ms. */
+  #tpuRunEndMs = 0;
+  /** Configurations whose CPU queue may hold requests (what the deadline sweep visits). */
+  readonly #cpuQueued = new Set<Config>();
+  /** Drops queued requests whose deadline went out of reach (started with the first deadline). */
+  #sweepTimer: NodeJS.Timeout | null = null;
   /** CPU threads of the configurations whose stage runs (started and not yet drained after retirement). */
   #threadsInUse = 0;
   /** Configurations waiting for their CPU stage to start, oldest first. */
@@ -408,6 +453,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
         admitted: 0,
         completed: 0,
         failed: 0,
+        expired: 0,
         rejectedOverloaded: 0,
         rejectedShuttingDown: 0,
         latencies: new Float64Array(this.#window),
@@ -440,7 +486,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
       variant,
       choice,
       executors: [],
-      depth: choice.mode === 'mg1' ? 2 : 1,
+      depth: choice.mode === 'mg1' ? MG1_DEPTH : 1,
       queue: [],
       inflight: 0,
       retired: false,
@@ -451,6 +497,9 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
       started: false,
       holding: false,
       zeroHead: null,
+      tpu: new StageEstimate(),
+      cpu: new StageEstimate(),
+      tpuQueued: 0,
     };
     await this.#tpu.acquire(variant, tenant.name);
     try {
@@ -629,10 +678,167 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
   }
 
   /**
+   * How long a request of tenant `name` submitted now is expected to take until it completes, ms: the work
+   * queued ahead of it times the mean service times of its stages (see {@link Runtime.admit}). 0 before anything
+   * is known about the tenant's stages.
+   * @throws InvalidArgumentError (`details.reason` `'unknown-tenant'`) for a name that is not a tenant.
+   */
+  predictMs(name: string): number {
+    return this.#predict(this.#tenant(name), performance.now());
+  }
+
+  /**
+   * Admission on its own (what `submit` checks before it takes a request), for a caller that wants to refuse a
+   * request before it has even read it: returns when tenant `name` has room in its queue (`queueLimit`) and a
+   * request arriving now is predicted to finish by `deadlineMs` (`performance.now()` clock); else counts the
+   * rejection and throws `OverloadedError` — `details.reason` `'queue-full'`, or `'deadline'` with `predictedMs`,
+   * `budgetMs` and `retryAfterS`.
+   *
+   * The prediction: with `B` the expected Edge TPU work queued ahead (each waiting head's mean TPU time, plus what
+   * is left of the one running), `S_T`/`S_C` the tenant's mean TPU/CPU stage times, `n` its requests in flight
+   * and `m` its CPU servers (cores for mgc, else 1), a new request completes after
+   * `max(B + S_T, n · S_C / m) + S_C` (terms of a stage the tenant does not have are left out), and it is
+   * admitted when that takes at most 90 % of the time left to its deadline (a reserve for the variance of service
+   * times). Mean times are the latency model's (`setServicePrior`) until the configuration has been measured,
+   * then measured moving means.
+   * @throws InvalidArgumentError for an unknown tenant or a deadline that is not a number.
+   */
+  admit(name: string, deadlineMs: number): void {
+    const tenant = this.#tenant(name);
+    const deadline = checkDeadline(deadlineMs);
+    this.#admitQueue(tenant);
+    this.#admit(tenant, deadline, performance.now());
+  }
+
+  /** Refuses a request when the tenant's queue is full. */
+  #admitQueue(tenant: TenantState): void {
+    if (tenant.inFlight < tenant.queueLimit) return;
+    tenant.rejectedOverloaded++;
+    tenant.obs.rejected++;
+    this.#emit('reject', { tenant: tenant.name, code: 'SWAPLESS_OVERLOADED', atMs: performance.now() });
+    throw new OverloadedError(
+      `Expected fewer than ${tenant.queueLimit} requests in flight for tenant ${tenant.name} but it has ${tenant.inFlight}`,
+      {
+        stack: false,
+        details: {
+          reason: 'queue-full',
+          tenant: tenant.name,
+          queueLimit: tenant.queueLimit,
+          inFlight: tenant.inFlight,
+        },
+      },
+    );
+  }
+
+  /**
+   * The latency model's mean stage times for tenant `name`'s current configuration (the controller's
+   * prediction): deadline admission uses them until the configuration's own service times have been measured.
+   * @throws InvalidArgumentError for an unknown tenant.
+   */
+  setServicePrior(name: string, prior: ServicePrior): void {
+    const c = this.#tenant(name).current;
+    c.tpu.prior(prior?.tpuMs);
+    c.cpu.prior(prior?.cpuMs);
+  }
+
+  #predict(tenant: TenantState, now: number): number {
+    const c = tenant.current;
+    let t = 0;
+    if (c.variant.head !== null) {
+      const running = this.#tpuBusy ? Math.max(0, this.#tpuRunEndMs - now) : 0;
+      let backlog = 0;
+      for (const q of this.#tpuConfigs) backlog += q.tpuQueued * q.tpu.ms;
+      t = backlog + running + c.tpu.ms;
+    }
+    if (c.variant.tail !== null) {
+      const servers = c.choice.mode === 'mgc' ? Math.max(1, c.choice.cores) : 1;
+      t = Math.max(t, (c.inflight * c.cpu.ms) / servers) + c.cpu.ms;
+    }
+    return t;
+  }
+
+  #admit(tenant: TenantState, deadlineMs: number, now: number): void {
+    const predictedMs = this.#predict(tenant, now);
+    if (predictedMs <= ADMISSION_SHARE * (deadlineMs - now)) return;
+    tenant.rejectedOverloaded++;
+    tenant.obs.rejected++;
+    this.#emit('reject', { tenant: tenant.name, code: 'SWAPLESS_OVERLOADED', atMs: now });
+    const budgetMs = deadlineMs - now;
+    throw new OverloadedError(
+      `Expected tenant ${tenant.name} to finish a new request within its deadline (${ms(Math.max(0, budgetMs))} ms left) but its queues need about ${ms(predictedMs)} ms; retry later`,
+      {
+        stack: false,
+        details: {
+          reason: 'deadline',
+          tenant: tenant.name,
+          predictedMs,
+          budgetMs,
+          // By then the work queued now has drained enough for a request with the same budget.
+          retryAfterS: (predictedMs - ADMISSION_SHARE * Math.max(0, budgetMs)) / 1000,
+        },
+      },
+    );
+  }
+
+  /** Expected time a request still needs once its next stage starts now: that stage and the ones after it. */
+  #remainingMs(req: Req, stage: 'tpu' | 'cpu'): number {
+    const c = req.config;
+    return stage === 'tpu' && c.variant.tail !== null ? c.tpu.ms + c.cpu.ms : c[stage].ms;
+  }
+
+  /** Drops an admitted request that can no longer finish by its deadline: 504, counted as expired. */
+  #expire(req: Req, now: number, stage: 'tpu' | 'cpu', remainingMs: number): void {
+    const name = req.config.tenant.name;
+    const error = new DeadlineExceededError(
+      `Expected a request of tenant ${name} to finish within its deadline (${ms(req.deadlineMs - req.arrivalMs)} ms) but after ${ms(now - req.arrivalMs)} ms in the queue it would need about ${ms(remainingMs)} ms more; it was dropped before its ${stage === 'tpu' ? 'Edge TPU' : 'CPU'} stage`,
+      {
+        stack: false,
+        details: {
+          tenant: name,
+          stage,
+          budgetMs: req.deadlineMs - req.arrivalMs,
+          waitedMs: now - req.arrivalMs,
+          remainingMs,
+        },
+      },
+    );
+    this.#fail(req, error, true);
+  }
+
+  /** Drops every queued request that can no longer finish by its deadline (runs every {@link SWEEP_MS}). */
+  readonly #sweep = (): void => {
+    const now = performance.now();
+    const late = (r: Req, stage: 'tpu' | 'cpu') => now + this.#remainingMs(r, stage) > r.deadlineMs;
+    const queue = this.#tpuQueue;
+    if (queue.length > 0 && queue.some((r) => late(r, 'tpu'))) {
+      const drop = queue.filter((r) => late(r, 'tpu'));
+      const keep = queue.filter((r) => !late(r, 'tpu'));
+      queue.length = 0;
+      for (const r of keep) queue.push(r);
+      for (const r of drop) this.#leftTpuQueue(r);
+      for (const r of drop) this.#expire(r, now, 'tpu', this.#remainingMs(r, 'tpu'));
+    }
+    for (const c of this.#cpuQueued) {
+      if (c.queue.length === 0) {
+        this.#cpuQueued.delete(c);
+        continue;
+      }
+      if (!c.queue.some((r) => late(r, 'cpu'))) continue;
+      const drop = c.queue.filter((r) => late(r, 'cpu'));
+      const keep = c.queue.filter((r) => !late(r, 'cpu'));
+      c.queue.length = 0;
+      c.queue.push(...keep);
+      for (const r of drop) this.#expire(r, now, 'cpu', this.#remainingMs(r, 'cpu'));
+    }
+  };
+
+  /**
    * Submits one request. `inputs`: one typed array per model input (a single typed array for a one-input
-   * model). Resolves with the outputs and the trace; rejects with `OverloadedError` (tenant queue full),
-   * `ShuttingDownError` (closing), `InvalidArgumentError` (unknown tenant, wrong inputs), or the error of a
-   * failed stage. Every admitted request settles exactly once.
+   * model). Resolves with the outputs and the trace; rejects with `OverloadedError` (tenant queue full, or its
+   * deadline out of reach — see {@link Runtime.admit}), `ShuttingDownError` (closing), `InvalidArgumentError`
+   * (unknown tenant, wrong inputs, a deadline that is not a number), `DeadlineExceededError` (admitted, then
+   * dropped before a stage because it could no longer finish by its deadline), or the error of a failed stage.
+   * Every admitted request settles exactly once.
    */
   submit(
     name: string,
@@ -645,20 +851,23 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
         tenant.rejectedShuttingDown++;
         tenant.obs.rejected++;
         this.#emit('reject', { tenant: name, code: 'SWAPLESS_SHUTTING_DOWN', atMs: performance.now() });
-        throw new ShuttingDownError(`Expected a running runtime for tenant ${name} but it is shutting down`);
+        throw new ShuttingDownError(`Expected a running runtime for tenant ${name} but it is shutting down`, {
+          stack: false,
+        });
       }
       const list = this.#validateInputs(tenant, inputs);
-      if (tenant.inFlight >= tenant.queueLimit) {
-        tenant.rejectedOverloaded++;
-        tenant.obs.rejected++;
-        this.#emit('reject', { tenant: name, code: 'SWAPLESS_OVERLOADED', atMs: performance.now() });
-        throw new OverloadedError(
-          `Expected fewer than ${tenant.queueLimit} requests in flight for tenant ${name} but it has ${tenant.inFlight}`,
-          { details: { tenant: name, queueLimit: tenant.queueLimit, inFlight: tenant.inFlight } },
-        );
+      this.#admitQueue(tenant);
+      const arrivalMs = performance.now();
+      let deadlineMs = Number.POSITIVE_INFINITY;
+      if (options?.deadlineMs !== undefined) {
+        deadlineMs = checkDeadline(options.deadlineMs);
+        this.#admit(tenant, deadlineMs, arrivalMs);
+        if (this.#sweepTimer === null && !this.#closing) {
+          this.#sweepTimer = setInterval(this.#sweep, SWEEP_MS);
+          this.#sweepTimer.unref();
+        }
       }
       const config = tenant.current;
-      const arrivalMs = performance.now();
       const id = this.#nextId++;
       config.inflight++;
       tenant.inFlight++;
@@ -672,6 +881,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
           config,
           inputs: list,
           arrivalMs,
+          deadlineMs,
           tpu: null,
           headOutputs: null,
           cpuEnqueuedMs: 0,
@@ -681,6 +891,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
           reject,
         };
         if (config.variant.head !== null) {
+          if (config.tpuQueued++ === 0) this.#tpuConfigs.add(config);
           this.#tpuQueue.push(req);
           this.#pumpTpu();
         } else {
@@ -698,10 +909,21 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
   }
 
   #pumpTpu(): void {
-    if (this.#tpuBusy) return;
-    const req = this.#tpuQueue.shift();
-    if (req === undefined) return;
+    let req: Req | undefined;
+    for (;;) {
+      // Re-checked each time: dropping a request settles it, and a listener may have started the device since.
+      if (this.#tpuBusy) return;
+      req = this.#tpuQueue.shift();
+      if (req === undefined) return;
+      this.#leftTpuQueue(req);
+      if (req.deadlineMs === Number.POSITIVE_INFINITY) break;
+      const now = performance.now();
+      const remaining = this.#remainingMs(req, 'tpu');
+      if (now + remaining <= req.deadlineMs) break;
+      this.#expire(req, now, 'tpu', remaining);
+    }
     this.#tpuBusy = true;
+    this.#tpuRunEndMs = performance.now() + req.config.tpu.ms;
     const enqueuedMs = req.arrivalMs;
     const variant = req.config.variant;
     // The device takes the caching token of the head that starts on it.
@@ -719,6 +941,12 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
         this.#fail(req, error);
       },
     );
+  }
+
+  /** A request is no longer in the TPU queue (started or dropped): the backlog's counts follow. */
+  #leftTpuQueue(req: Req): void {
+    const c = req.config;
+    if (--c.tpuQueued === 0) this.#tpuConfigs.delete(c);
   }
 
   #tpuDone(): void {
@@ -741,6 +969,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
       breakdown: r.breakdown,
     };
     req.headOutputs = r.outputs ?? config.zeroHead;
+    config.tpu.observe(r.endMs - r.startMs);
     const obs = config.tenant.obs;
     this.#push(obs.tpuServiceMs, r.endMs - r.startMs);
     this.#push(obs.tpuAt, config.choice.k);
@@ -764,6 +993,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
   #enqueueCpu(req: Req): void {
     req.cpuEnqueuedMs = performance.now();
     req.config.queue.push(req);
+    if (req.deadlineMs !== Number.POSITIVE_INFINITY) this.#cpuQueued.add(req.config);
     this.#dispatch(req.config);
   }
 
@@ -778,6 +1008,16 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
         const ex = executors[e]!;
         if (ex.running !== level) continue;
         const req = queue.shift()!;
+        if (req.deadlineMs !== Number.POSITIVE_INFINITY) {
+          // At level L it waits in the worker behind the L sent before it.
+          const now = performance.now();
+          const remaining = (level + 1) * config.cpu.ms;
+          if (now + remaining > req.deadlineMs) {
+            this.#expire(req, now, 'cpu', remaining);
+            e--;
+            continue;
+          }
+        }
         ex.running++;
         this.#runCpu(config, ex, req);
       }
@@ -827,6 +1067,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     const ex = req.ex!;
     const config = req.config;
     ex.running--;
+    if (error === null) config.cpu.observe(endMs - startMs);
     this.#dispatch(config);
     if (error !== null) {
       this.#fail(req, error);
@@ -875,15 +1116,17 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     this.#emit('request', trace);
   }
 
-  #fail(req: Req, error: unknown): void {
+  #fail(req: Req, error: unknown, expired = false): void {
     const tenant = req.config.tenant;
-    tenant.failed++;
+    if (expired) tenant.expired++;
+    else tenant.failed++;
     this.#settled(req);
     req.reject(error);
     if (this.listenerCount('request') === 0) return;
     // Failures are traced too (with `error`), so metrics count them; the CPU part never completed.
     const trace = this.#trace(req, null, false);
     trace.error = error instanceof Error ? error.message : String(error);
+    if (expired) trace.expired = true;
     this.#emit('request', trace);
   }
 
@@ -1052,6 +1295,10 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
       // The switch: synchronous, so no request is admitted half-way through it.
       changes.forEach((c, i) => {
         const old = c.tenant.current;
+        // Until the latency model's prior for the new choice arrives or it is measured, the old times are the
+        // best guess.
+        prepared[i]!.tpu.prior(old.tpu.ms);
+        prepared[i]!.cpu.prior(old.cpu.ms);
         c.tenant.current = prepared[i]!;
         old.retired = true;
         old.retiredBy = seq;
@@ -1096,6 +1343,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
         admitted: t.admitted,
         completed: t.completed,
         failed: t.failed,
+        expired: t.expired,
         rejected: { overloaded: t.rejectedOverloaded, shuttingDown: t.rejectedShuttingDown },
         inFlight: t.inFlight,
         queueLimit: t.queueLimit,
@@ -1153,11 +1401,14 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     this.#closing = true;
     this.#closed = (async () => {
       await this.#chain;
+      // The sweep keeps running while requests drain (their deadlines still hold), and stops once they have.
       if (this.#inFlight > 0) {
         await new Promise<void>((resolve) => {
           this.#drained = resolve;
         });
       }
+      if (this.#sweepTimer !== null) clearInterval(this.#sweepTimer);
+      this.#sweepTimer = null;
       const all = [...this.#tenants.values(), ...this.#removing.values()];
       await Promise.all(all.map((t) => this.#dispose(t.current)));
       await this.#tpu.close();

@@ -144,6 +144,8 @@ export interface RequestTrace {
   functional: boolean;
   /** Set when the request failed (the error went to the caller). */
   error?: string;
+  /** Set when the request was dropped because it could not finish by its deadline (`error` says why). */
+  expired?: boolean;
 }
 
 /** The result of {@link Runtime.submit}. */
@@ -163,6 +165,13 @@ export interface SubmitOptions {
    * match (not a whole non-shared `ArrayBuffer` of the output's byte size, or already detached) is ignored.
    */
   reuse?: readonly (TensorArray | null | undefined)[];
+  /**
+   * When the result stops being useful, on the `performance.now()` clock (ms). Admission refuses the request at
+   * once (`OverloadedError`, `details.reason` `'deadline'`) when the tenant's queues predict it cannot finish by
+   * then; an admitted request that can no longer finish by then is dropped before its next stage starts
+   * (`DeadlineExceededError`), never run late. Default: no deadline.
+   */
+  deadlineMs?: number;
 }
 
 /** A request that was refused at admission. */
@@ -229,6 +238,9 @@ export interface TenantStats {
   admitted: number;
   completed: number;
   failed: number;
+  /** Admitted, then dropped before a stage because they could no longer finish by their deadline. */
+  expired: number;
+  /** Refused at admission: queue full or deadline out of reach (`overloaded`), or closing. */
   rejected: { overloaded: number; shuttingDown: number };
   /** Admitted and not completed. */
   inFlight: number;

@@ -63,16 +63,34 @@ const ctrl = new Int32Array(workerData.ctrl);
 const spinUs = workerData.spinUs;
 const interpreters = new Map();
 let api = null;
+// Replies to runs wait here while more runs are already waiting in the port, and go as one message
+// ([-1, replies]) when the port is drained or the oldest has waited BATCH_MS: a burst costs the main thread one
+// message event, not one each.
+const BATCH_MS = 0.25;
+let replies = null;
+let transfers = null;
+let since = 0;
+function reply(r, transfer) {
+  if (replies === null) { replies = [r]; transfers = transfer; since = performance.now(); return; }
+  replies.push(r);
+  for (let i = 0; i < transfer.length; i++) transfers.push(transfer[i]);
+}
+function flush() {
+  if (replies === null) return;
+  if (replies.length === 1) port.postMessage(replies[0], transfers);
+  else port.postMessage([-1, replies], transfers);
+  replies = null;
+  transfers = null;
+}
 function ctorsOf(list) { return list.map((t) => globalThis[t.arrayType] || Uint8Array); }
 function errorOf(error) {
   return { name: error && error.name, code: error && error.code, message: String(error && error.message || error),
     details: error && error.details };
 }
-function run(msg) {
-  // msg = [id, key, inputs, outputs] (a compact array: cheaper to clone than an object).
-  const seg = interpreters.get(msg[1]);
-  if (seg === undefined) throw new Error('no segment loaded under key ' + msg[1]);
-  const it = seg.it, ins = msg[2], outs = msg[3], ic = seg.ic, oc = seg.oc;
+function run(key, ins, outs) {
+  const seg = interpreters.get(key);
+  if (seg === undefined) throw new Error('no segment loaded under key ' + key);
+  const it = seg.it, ic = seg.ic, oc = seg.oc;
   const t0 = performance.now();
   for (let i = 0; i < ins.length; i++) it.setInput(i, new ic[i](ins[i]));
   it.invoke();
@@ -80,13 +98,24 @@ function run(msg) {
   const t1 = performance.now();
   const transfer = outs.slice();
   for (let i = 0; i < ins.length; i++) transfer.push(ins[i]);
-  port.postMessage([origin + t0, origin + t1, ins, outs], transfer);
+  reply([origin + t0, origin + t1, ins, outs], transfer);
 }
 function handle(msg) {
   if (Array.isArray(msg)) {
-    try { run(msg); } catch (error) { port.postMessage([errorOf(error)]); }
+    // [0, key, inputs, outputs]: one run; [2, [key, inputs, outputs, key, …]]: runs posted together (compact
+    // arrays: cheaper to clone than objects).
+    if (msg[0] === 0) {
+      try { run(msg[1], msg[2], msg[3]); } catch (error) { reply([errorOf(error)], []); }
+      return;
+    }
+    const runs = msg[1];
+    for (let i = 0; i < runs.length; i += 3) {
+      try { run(runs[i], runs[i + 1], runs[i + 2]); } catch (error) { reply([errorOf(error)], []); }
+      if (replies !== null && performance.now() - since >= BATCH_MS) flush();
+    }
     return;
   }
+  flush();
   const id = msg.id;
   try {
     if (msg.op === 'load') {
@@ -115,7 +144,9 @@ function loop() {
       got++;
       handle(r.message);
       sent = Atomics.load(ctrl, 0);
+      if (replies !== null && (got === sent || performance.now() - since >= BATCH_MS)) flush();
     }
+    flush();
     if (got !== sent) continue;
     if (spinUs > 0) {
       // Bounded spin before sleeping: a request sent right after the previous completion is taken without a
@@ -182,6 +213,9 @@ interface Reply {
 /** Reply to a run: `[t0, t1, inputs, outputs]` on success, `[error]` on failure (runs complete in order). */
 type RunReply = [number, number, ArrayBuffer[], ArrayBuffer[]] | [{ message: string }];
 
+/** Replies to consecutive runs in one message (the worker batches those of a burst). */
+type RunReplies = [-1, RunReply[]];
+
 let edgetpuUrl: string | undefined;
 
 function allocate(bytes: readonly number[]): ArrayBuffer[] {
@@ -216,6 +250,13 @@ export class TfliteWorker {
   #runsHead = 0;
   readonly #segments = new Map<string, Segment>();
   #next = 0;
+  #wakeScheduled = false;
+  /**
+   * Runs collected while the worker sleeps, posted together at the next wake-up: flat `key, inputs, outputs`
+   * triples (null: none waiting). While it is not null every run goes here, so runs stay in order.
+   */
+  #outbox: unknown[] | null = null;
+  #outboxTransfer: ArrayBuffer[] = [];
   #dead: Error | null = null;
   #exited: Promise<void>;
   /** Sequence number of this worker (for traces). */
@@ -239,9 +280,11 @@ export class TfliteWorker {
       workerData: { edgetpuUrl, port: channel.port2, ctrl: this.#ctrl.buffer, spinUs },
       transferList: [channel.port2],
     });
-    this.#port.on('message', (msg: Reply | RunReply) =>
-      Array.isArray(msg) ? this.#runReply(msg) : this.#reply(msg),
-    );
+    this.#port.on('message', (msg: Reply | RunReply | RunReplies) => {
+      if (!Array.isArray(msg)) this.#reply(msg);
+      else if (msg[0] !== -1) this.#runReply(msg as RunReply);
+      else for (const r of (msg as RunReplies)[1]) this.#runReply(r);
+    });
     this.#worker.on('error', (error) => this.#die(error));
     this.#exited = new Promise((resolve) => {
       this.#worker.once('exit', (code) => {
@@ -284,6 +327,8 @@ export class TfliteWorker {
   }
 
   #fire(error: Error): void {
+    this.#outbox = null;
+    this.#outboxTransfer = [];
     const pending = [...this.#pending.values()];
     this.#pending.clear();
     const runs = this.#runs.slice(this.#runsHead);
@@ -309,10 +354,69 @@ export class TfliteWorker {
   }
 
   #send(msg: unknown, transfer?: ArrayBuffer[]): void {
-    this.#port.postMessage(msg, transfer);
-    Atomics.add(this.#ctrl, 0, 1);
+    this.#flushOutbox();
+    this.#post(msg, transfer);
     // A worker that is busy drains its port before it sleeps again: no futex wake needed.
     if (Atomics.load(this.#ctrl, 1) !== 0) Atomics.notify(this.#ctrl, 0);
+  }
+
+  #post(msg: unknown, transfer?: ArrayBuffer[]): void {
+    this.#port.postMessage(msg, transfer);
+    Atomics.add(this.#ctrl, 0, 1);
+  }
+
+  #scheduleWake(): void {
+    if (this.#wakeScheduled) return;
+    this.#wakeScheduled = true;
+    setImmediate(this.#wake);
+  }
+
+  /**
+   * The end of the event loop's round after a run found the worker asleep: posts the runs collected meanwhile
+   * as one message and wakes the worker once. A burst of requests (many HTTP requests parsed in one round) costs
+   * one message and one futex wake — a cross-core wake-up, tens of µs of the main thread's time on a VM — instead
+   * of one each.
+   */
+  readonly #wake = (): void => {
+    this.#wakeScheduled = false;
+    this.#flushOutbox();
+    if (Atomics.load(this.#ctrl, 1) !== 0) Atomics.notify(this.#ctrl, 0);
+  };
+
+  /** Posts the collected runs (one message); a run whose buffers cannot be posted fails alone. */
+  #flushOutbox(): void {
+    const box = this.#outbox;
+    if (box === null) return;
+    const transfer = this.#outboxTransfer;
+    this.#outbox = null;
+    this.#outboxTransfer = [];
+    if (this.#dead !== null) return;
+    try {
+      this.#post([2, box], transfer);
+      return;
+    } catch {
+      // Nothing was transferred: post them one by one below, so only the run at fault fails.
+    }
+    // The collected runs are the last ones registered (runs go to the outbox while it is not null).
+    const count = box.length / 3;
+    const first = this.#runs.length - 3 * count;
+    const failed: number[] = [];
+    for (let j = 0; j < count; j++) {
+      const ins = box[3 * j + 1] as ArrayBuffer[];
+      const outs = box[3 * j + 2] as ArrayBuffer[];
+      try {
+        this.#post([0, box[3 * j], ins, outs], ins.concat(outs));
+      } catch (error) {
+        failed.push(j);
+        const at = first + 3 * j;
+        const seg = this.#runs[at] as Segment;
+        const done = this.#runs[at + 1] as RunCallback<unknown>;
+        const tag = this.#runs[at + 2];
+        seg.spareIn.push(ins);
+        queueMicrotask(() => done(tag, error as Error, null, 0, 0));
+      }
+    }
+    for (let k = failed.length - 1; k >= 0; k--) this.#runs.splice(first + 3 * failed[k]!, 3);
   }
 
   #call(msg: Record<string, unknown>): Promise<Record<string, unknown>> {
@@ -393,13 +497,24 @@ export class TfliteWorker {
             : (Buffer.allocUnsafeSlow(s.outBytes[i]!).buffer as ArrayBuffer);
       }
     }
-    try {
-      this.#send([0, key, staged, outs], staged.concat(outs));
-    } catch (e) {
-      // Nothing was transferred (e.g. a reused buffer that cannot be transferred).
-      s.spareIn.push(staged);
-      queueMicrotask(() => done(tag, e as Error, null, 0, 0));
-      return;
+    if (this.#outbox !== null || Atomics.load(this.#ctrl, 1) !== 0) {
+      // The worker sleeps (or runs already wait to go): collect; one message and one wake-up at the round's end.
+      this.#outbox ??= [];
+      this.#outbox.push(key, staged, outs);
+      for (let i = 0; i < staged.length; i++) this.#outboxTransfer.push(staged[i]!);
+      for (let i = 0; i < outs.length; i++) this.#outboxTransfer.push(outs[i]!);
+      this.#scheduleWake();
+    } else {
+      try {
+        this.#post([0, key, staged, outs], staged.concat(outs));
+      } catch (e) {
+        // Nothing was transferred (e.g. a reused buffer that cannot be transferred).
+        s.spareIn.push(staged);
+        queueMicrotask(() => done(tag, e as Error, null, 0, 0));
+        return;
+      }
+      // Went to sleep in the meantime: it needs waking (at the round's end, with whatever else comes).
+      if (Atomics.load(this.#ctrl, 1) !== 0) this.#scheduleWake();
     }
     this.#runs.push(s, done, tag);
     // The next request's output buffers, allocated while this one computes.

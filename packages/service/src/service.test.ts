@@ -433,6 +433,27 @@ describe('state for the adapters', () => {
     expect(JSON.parse(JSON.stringify(s.tenants()))).toEqual(s.tenants());
   });
 
+  it("gives deadline admission the latency model's stage times until the runtime has measured them", async () => {
+    const s = await service({ policy: 'default', emulator: { timeScale: 1 } });
+    await s.addTenant({ name: 'a', model: A, source: 'test:a' });
+    // Nothing has run yet: the prediction is the model's mean Edge TPU time of the whole model (k = n).
+    const prior = s.runtime.predictMs('a');
+    expect(prior).toBeGreaterThan(0);
+    const now = performance.now();
+    expect(() => s.admit('a', now + prior / 2)).toThrow(
+      expect.objectContaining({
+        code: ErrorCodes.OVERLOADED,
+        details: expect.objectContaining({ reason: 'deadline' }),
+      }),
+    );
+    await expect(s.infer('a', [input(11)], { deadlineMs: now + prior / 2 })).rejects.toMatchObject({
+      code: ErrorCodes.OVERLOADED,
+    });
+    await s.infer('a', [input(11)], { deadlineMs: performance.now() + 60_000 });
+    // admit() counts its refusals like submit's.
+    expect(s.tenant('a')).toMatchObject({ admitted: 1, completed: 1, expired: 0, rejected: 2 });
+  });
+
   it('close drains the requests in flight, refuses new work and is idempotent', async () => {
     // Real-time emulated device: the requests are still queued when close() is called.
     const s = await service({ emulator: { timeScale: 1 } });

@@ -279,7 +279,9 @@ export class Service extends EventEmitter<ServiceEvents> {
   /**
    * Runs one request: `runtime.submit`. Resolves with the model's outputs (in model output order) and the
    * request's trace; rejects with `InvalidArgumentError` (unknown tenant — `details.reason` `'unknown-tenant'` —
-   * or wrong inputs), `OverloadedError` (tenant queue full), `ShuttingDownError` (closing).
+   * or wrong inputs), `OverloadedError` (tenant queue full, or `options.deadlineMs` out of reach),
+   * `DeadlineExceededError` (admitted, then dropped before it ran: it could no longer finish by its deadline),
+   * `ShuttingDownError` (closing).
    */
   infer(
     name: string,
@@ -287,6 +289,17 @@ export class Service extends EventEmitter<ServiceEvents> {
     options?: SubmitOptions,
   ): Promise<SubmitResult> {
     return this.runtime.submit(name, inputs, options);
+  }
+
+  /**
+   * Admission alone (`runtime.admit`): returns when tenant `name` has room in its queue and a request arriving now
+   * is predicted to finish by `deadlineMs` (`performance.now()` clock), else throws `OverloadedError`
+   * (`details.reason` `'queue-full'` or `'deadline'`). The prediction uses the latency model's stage times for the
+   * tenant's configuration until the runtime has measured them. Lets a server refuse a request before reading
+   * its body.
+   */
+  admit(name: string, deadlineMs: number): void {
+    this.runtime.admit(name, deadlineMs);
   }
 
   /**
@@ -807,7 +820,11 @@ export class Service extends EventEmitter<ServiceEvents> {
       const choices = entries.map((e) => stats.tenants[e.name]!.choice);
       const p = this.#predictor.predict(systemSetup(planned, choices, this.cores, this.#profile.name));
       entries.forEach((e, i) => {
-        e.predictedMs = finiteOrNull(p.tenants[i]?.responseMs ?? Number.NaN);
+        const t = p.tenants[i];
+        e.predictedMs = finiteOrNull(t?.responseMs ?? Number.NaN);
+        // Deadline admission's stage times until the runtime has measured this configuration.
+        if (t !== undefined)
+          this.runtime.setServicePrior(e.name, { tpuMs: t.tpuServiceMs, cpuMs: t.cpuServiceMs });
       });
     } catch {
       // A configuration outside the catalog (set by hand on the runtime) has no prediction.
@@ -853,6 +870,7 @@ export class Service extends EventEmitter<ServiceEvents> {
       admitted: st?.admitted ?? 0,
       completed: st?.completed ?? 0,
       failed: st?.failed ?? 0,
+      expired: st?.expired ?? 0,
       rejected: st === undefined ? 0 : st.rejected.overloaded + st.rejected.shuttingDown,
       inFlight: st?.inFlight ?? 0,
       queueLimit: st?.queueLimit ?? 0,

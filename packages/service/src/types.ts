@@ -148,7 +148,9 @@ export interface TenantStatus {
   admitted: number;
   completed: number;
   failed: number;
-  /** Refused at admission (overloaded or shutting down). */
+  /** Admitted, then dropped before they ran because they could no longer finish by their deadline (504). */
+  expired: number;
+  /** Refused at admission (queue full, deadline out of reach, or shutting down). */
   rejected: number;
   inFlight: number;
   queueLimit: number;
