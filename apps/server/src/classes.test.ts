@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { SeededRandom } from '@swapless/tflite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from './server.js';
-import { reference, testBanner, testServerConfig } from './test-support.js';
+import { reference, testBanner, testServerConfig, useTestCache } from './test-support.js';
 
 const require = createRequire(import.meta.url);
 const read = (path: string) => readFileSync(path);
@@ -22,14 +22,14 @@ const COMPILED = read(
     new URL('../../../fixtures/models/coral/mobilenet_v1_0.25_128_quant_edgetpu.tflite', import.meta.url),
   ),
 );
-const savedCache = process.env.SWAPLESS_CACHE_DIR;
+let restoreCache = (): void => {};
 
 let server: RunningServer;
 let base: string;
 
 beforeAll(async () => {
   const work = await mkdtemp(join(tmpdir(), 'swapless-server-classes-'));
-  process.env.SWAPLESS_CACHE_DIR = join(work, 'cache');
+  restoreCache = useTestCache(work);
   const repo = join(work, 'models');
   for (const [name, bytes] of [
     ['face', FACE],
@@ -58,8 +58,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.close();
-  if (savedCache === undefined) delete process.env.SWAPLESS_CACHE_DIR;
-  else process.env.SWAPLESS_CACHE_DIR = savedCache;
+  restoreCache();
 });
 
 function faceInput(seed: number): Float32Array {

@@ -10,11 +10,11 @@ import { tinyModel, writeModel } from '@swapless/tflite';
 import { type Logger, pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from './server.js';
-import { testServerConfig } from './test-support.js';
+import { testServerConfig, useTestCache } from './test-support.js';
 
 const tiny = writeModel(tinyModel({ type: 'int8', shape: [1, 8] }));
 const CANARY = 'swapless-server-confinement-canary-91c2';
-const savedCache = process.env.SWAPLESS_CACHE_DIR;
+let restoreCache = (): void => {};
 /** Long enough for a loaded machine, short enough that a request waiting on a FIFO fails the test. */
 const PROMPT_MS = 10_000;
 
@@ -74,7 +74,7 @@ function expectNothingLeaks(text: string): void {
 beforeAll(async () => {
   process.env.SWAPLESS_SERVER_CONFINEMENT_CANARY = CANARY; // shows in /proc/self/environ
   work = await mkdtemp(join(tmpdir(), 'swapless-server-confine-'));
-  process.env.SWAPLESS_CACHE_DIR = join(work, 'cache');
+  restoreCache = useTestCache(work);
   const outside = join(work, 'outside');
   await mkdir(join(outside, 'folder'), { recursive: true });
   await writeFile(join(outside, 'folder', 'model.tflite'), tiny);
@@ -119,8 +119,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close();
   delete process.env.SWAPLESS_SERVER_CONFINEMENT_CANARY;
-  if (savedCache === undefined) delete process.env.SWAPLESS_CACHE_DIR;
-  else process.env.SWAPLESS_CACHE_DIR = savedCache;
+  restoreCache();
   await rm(work, { recursive: true, force: true });
 });
 

@@ -9,10 +9,10 @@ import { type Logger, pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from './config.js';
 import { type RunningServer, startServer } from './server.js';
-import { testServerConfig } from './test-support.js';
+import { testServerConfig, useTestCache } from './test-support.js';
 
 const testnet = writeModel(buildTestNet(3));
-const savedCache = process.env.SWAPLESS_CACHE_DIR;
+let restoreCache = (): void => {};
 const DEADLINE_MS = 1000;
 
 let work: string;
@@ -46,7 +46,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'swapless-server-deadline-'));
-  process.env.SWAPLESS_CACHE_DIR = join(work, 'cache');
+  restoreCache = useTestCache(work);
   const repo = join(work, 'models');
   await mkdir(join(repo, 'testnet'), { recursive: true });
   await writeFile(join(repo, 'testnet', 'model.tflite'), testnet);
@@ -65,8 +65,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.close();
-  if (savedCache === undefined) delete process.env.SWAPLESS_CACHE_DIR;
-  else process.env.SWAPLESS_CACHE_DIR = savedCache;
+  restoreCache();
 });
 
 describe('deadlines end to end', () => {

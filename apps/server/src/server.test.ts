@@ -11,12 +11,18 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ServerConfigInput } from './config.js';
 import { serve } from './serve.js';
 import { type RunningServer, startServer } from './server.js';
-import { memoryLogger, reference, startServerProcess, testServerConfig } from './test-support.js';
+import {
+  memoryLogger,
+  reference,
+  startServerProcess,
+  testServerConfig,
+  useTestCache,
+} from './test-support.js';
 
 const run = promisify(execFile);
 const testnet = writeModel(buildTestNet(3));
 const tiny = writeModel(tinyModel({ type: 'int8', shape: [1, 8] }));
-const savedCache = process.env.SWAPLESS_CACHE_DIR;
+let restoreCache = (): void => {};
 
 let work: string;
 let repo: string;
@@ -80,7 +86,7 @@ async function stillServes(): Promise<void> {
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'swapless-server-e2e-'));
-  process.env.SWAPLESS_CACHE_DIR = join(work, 'cache');
+  restoreCache = useTestCache(work);
   repo = join(work, 'models');
   await mkdir(join(repo, 'testnet'), { recursive: true });
   await writeFile(join(repo, 'testnet', 'model.tflite'), testnet);
@@ -96,8 +102,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.close();
-  if (savedCache === undefined) delete process.env.SWAPLESS_CACHE_DIR;
-  else process.env.SWAPLESS_CACHE_DIR = savedCache;
+  restoreCache();
 });
 
 describe('startup', () => {

@@ -18,12 +18,19 @@ import {
   TENANT_STATE_FILE,
   type TenantStateDocument,
 } from './state.js';
-import { memoryLogger, reference, startServerProcess, testBanner, testServerConfig } from './test-support.js';
+import {
+  memoryLogger,
+  reference,
+  startServerProcess,
+  testBanner,
+  testServerConfig,
+  useTestCache,
+} from './test-support.js';
 
 const run = promisify(execFile);
 const tiny = writeModel(tinyModel({ type: 'int8', shape: [1, 8] }));
 const testnet = writeModel(buildTestNet(3));
-const savedCache = process.env.SWAPLESS_CACHE_DIR;
+let restoreCache = (): void => {};
 
 let work: string;
 let repo: string;
@@ -100,7 +107,7 @@ async function listTenants(base: string): Promise<TenantView[]> {
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'swapless-server-state-'));
-  process.env.SWAPLESS_CACHE_DIR = join(work, 'cache');
+  restoreCache = useTestCache(work);
   repo = join(work, 'models');
   await mkdir(join(repo, 'tiny'), { recursive: true });
   await writeFile(join(repo, 'tiny', 'model.tflite'), tiny);
@@ -110,8 +117,7 @@ beforeAll(async () => {
 });
 
 afterAll(() => {
-  if (savedCache === undefined) delete process.env.SWAPLESS_CACHE_DIR;
-  else process.env.SWAPLESS_CACHE_DIR = savedCache;
+  restoreCache();
 });
 
 describe('the state file', () => {

@@ -2,6 +2,7 @@
 // (each killed a TFLite process) placed in the repository and registered is refused with a typed 400 (the verifier
 // refuses all five as INVALID_MODEL; a model no verifier can fault is rejected by the vetting process's signal), and
 // the server keeps answering inference for the tenant it already serves. Vetting never holds start-up up.
+
 import { createHash } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,11 +14,12 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { fixtureModels } from '../../../tools/test-fixtures.mjs';
 import { parseConfig } from './config.js';
 import { type RunningServer, serviceOptionsOf, startServer } from './server.js';
+import { useTestCache } from './test-support.js';
 
 /** Paths of the hostile fixtures (fixtures/models/hostile). */
 const HOSTILE = fixtureModels('hostile').map((f) => f.path);
 const testnet = writeModel(buildTestNet(3));
-const savedCache = process.env.SWAPLESS_CACHE_DIR;
+let restoreCache = (): void => {};
 
 let work: string;
 let repo: string;
@@ -65,7 +67,7 @@ async function place(name: string, file: string): Promise<void> {
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'swapless-server-vetting-'));
-  process.env.SWAPLESS_CACHE_DIR = join(work, 'cache');
+  restoreCache = useTestCache(work);
   repo = join(work, 'models');
   await mkdir(join(repo, 'testnet'), { recursive: true });
   await writeFile(join(repo, 'testnet', 'model.tflite'), testnet);
@@ -92,8 +94,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.close();
-  if (savedCache === undefined) delete process.env.SWAPLESS_CACHE_DIR;
-  else process.env.SWAPLESS_CACHE_DIR = savedCache;
+  restoreCache();
 });
 
 describe('vetting in the server', () => {
