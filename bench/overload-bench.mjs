@@ -456,7 +456,7 @@ if (json) {
       (Object.keys(o.networkErrors).length > 0 ? `; no answer: ${JSON.stringify(o.networkErrors)}` : ''),
   );
   console.log(
-    `200 latency    p50 ${o.okLatency.p50Ms?.toFixed(1)} ms, p99 ${o.okLatency.p99Ms?.toFixed(1)} ms, max ${o.okLatency.maxMs?.toFixed(1)} ms`,
+    `200 latency    p50 ${o.okLatency.p50Ms?.toFixed(1)} ms, p99 ${o.okLatency.p99Ms?.toFixed(1)} ms, max ${o.okLatency.maxMs?.toFixed(1)} ms (measured by the client; the Edge TPU's time in it is emulated)`,
   );
   console.log(
     `log            ${o.logBytes} bytes during the overload (target < ${TARGET.logBytes / 1e6} MB) — ${verdict(o.logBytes < TARGET.logBytes)}`,
