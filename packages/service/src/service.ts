@@ -1144,6 +1144,11 @@ export async function createService(options: ServiceOptions = {}): Promise<Servi
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
     throw new InvalidArgumentError(expected('a function', 'the service onProgress', options.onProgress));
   }
+  if (options.clock !== undefined && typeof options.clock !== 'function') {
+    throw new InvalidArgumentError(
+      expected('a function returning epoch ms', 'the service clock', options.clock),
+    );
+  }
   const runtime = await createRuntime({
     device: edgetpu ?? profile,
     cores,
