@@ -82,5 +82,11 @@ describe('closing the loop', () => {
     expect(s.observeFrontend('a', Number.NaN)).toBe(false);
     await once(s, 'tick');
     expect(s.tenant('a')!.predictedMs).toBeCloseTo(7.001, 6);
+    // A decision's prediction is what clients see too: λ-weighted over the tenants at the decision's rates.
+    await s.addTenant({ name: 'b', model: A, source: 'test', rate: 15 });
+    const d = s.history().at(-1)!;
+    expect(d.trigger).toBe('tenant-added');
+    const ra = d.rates.a!;
+    expect(d.predictedMs).toBeCloseTo((ra * 7.001 + 15 * 0.001) / (ra + 15), 6);
   });
 });

@@ -89,4 +89,29 @@ export class ClosedLoop {
     });
     return { responseMs, prediction };
   }
+
+  /**
+   * The λ-weighted mean of {@link ClosedLoop.predict}'s responses (the mean over all tenants when no rate is
+   * positive); null when a tenant is unstable or the choices are outside the catalogs.
+   */
+  meanMs(
+    model: Predictor,
+    tenants: readonly PlannedTenant[],
+    choices: readonly TenantChoice[],
+    cores: number,
+    device: string,
+  ): number | null {
+    let r: number[];
+    try {
+      r = this.predict(model, tenants, choices, cores, device).responseMs;
+    } catch {
+      return null;
+    }
+    const total = tenants.reduce((s, t) => s + Math.max(0, t.rate), 0);
+    const mean =
+      total > 0
+        ? tenants.reduce((s, t, i) => s + Math.max(0, t.rate) * r[i]!, 0) / total
+        : r.reduce((s, x) => s + x, 0) / Math.max(1, r.length);
+    return Number.isFinite(mean) ? mean : null;
+  }
 }

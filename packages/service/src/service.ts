@@ -634,19 +634,25 @@ export class Service extends EventEmitter<ServiceEvents> {
     decisionMs: number,
     entries: readonly Entry[],
   ): DecisionRecord {
+    const rates = entries.map((e) =>
+      trigger === 'tick' || trigger === 'divergence' ? e.ratePerS : this.#priorOf(e),
+    );
+    // What a client should see under it (loop.ts), when the policy has a prediction of it at all.
+    let predictedMs = finiteOrNull(decision.predictedMs);
+    if (predictedMs !== null) {
+      const planned = entries.map((e, i) => ({ name: e.name, rate: rates[i]!, catalog: e.catalog }));
+      predictedMs =
+        this.#loop.meanMs(this.#predictor, planned, decision.choices, this.cores, this.#profile.name) ??
+        predictedMs;
+    }
     return {
       seq: ++this.#seq,
       atMs: this.#clock(),
       trigger,
       choices: decision.choices.map((c, i) => ({ name: names[i]!, k: c.k, cores: c.cores, mode: c.mode })),
-      predictedMs: finiteOrNull(decision.predictedMs),
+      predictedMs,
       reason: decision.reason,
-      rates: Object.fromEntries(
-        entries.map((e) => [
-          e.name,
-          trigger === 'tick' || trigger === 'divergence' ? e.ratePerS : this.#priorOf(e),
-        ]),
-      ),
+      rates: Object.fromEntries(entries.map((e, i) => [e.name, rates[i]!])),
       decisionMs,
       applied: false,
     };

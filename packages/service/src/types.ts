@@ -186,7 +186,11 @@ export interface DecisionRecord {
   trigger: 'initial' | 'tick' | 'tenant-added' | 'tenant-removed' | 'divergence';
   /** One choice per tenant (every tenant of the plan). */
   choices: { name: string; k: number; cores: number; mode: CpuMode }[];
-  /** Mean response the policy's model predicts for it, ms (null when the policy has no finite prediction). */
+  /**
+   * Mean response predicted for it at the decision's rates, ms: the service's prediction (corrected model plus
+   * emulation lag and front-end time, λ-weighted), or the policy's own when the service cannot predict it; null
+   * when the policy has no finite prediction.
+   */
   predictedMs: number | null;
   /** The policy's reason. */
   reason: string;
