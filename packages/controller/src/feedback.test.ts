@@ -154,3 +154,17 @@ describe('swapless policy with a shared correction', () => {
     expect(again!.choices[0]!.k).toBeLessThan(catalog.n);
   });
 });
+
+describe('swapless policy replan with nothing stable', () => {
+  it('keeps the configuration in effect rather than moving between unstable ones', () => {
+    const catalog = syntheticCatalog('u', { cuts: 6 });
+    const policy = swaplessPolicy();
+    const first = policy.initial({ tenants: [{ name: 'u', catalog, rate: 10 }], cores: 2, nowMs: 0 });
+    // 10,000 req/s: no configuration of this catalog is stable.
+    const arrivals = { u: Array.from({ length: 10_000 }, (_, i) => i / 10) };
+    policy.onTick({ arrivals }, 1000);
+    const d = policy.replan!(1000, 'divergence');
+    expect(d!.choices).toEqual(first.choices);
+    expect(d!.reason).toMatch(/no stable configuration: configuration kept$/);
+  });
+});

@@ -240,6 +240,14 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
       if (!(tenants.reduce((s, t) => s + t.rate, 0) > 0)) return null;
       const currentMs = predictMs(model, tenants, current, ctx.cores);
       const best = searchBest(tenants, ctx.cores, model, current, options);
+      if (!Number.isFinite(best.predictedMs)) {
+        // Nothing is stable under the corrected model: moving would only cost a reconfiguration.
+        return {
+          choices: current,
+          predictedMs: currentMs,
+          reason: `${why}: re-planned with the corrected model, no stable configuration: configuration kept`,
+        };
+      }
       const same = best.choices.every(
         (c, i) => c.k === current[i]!.k && c.cores === current[i]!.cores && c.mode === current[i]!.mode,
       );

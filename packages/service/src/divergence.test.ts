@@ -58,6 +58,23 @@ describe('DivergenceTracker (simulated clock)', () => {
     expect(fired).toEqual([20_000]);
   });
 
+  it('re-plans once for every diverging tenant: the others wait another 10 s too', () => {
+    const d = new DivergenceTracker();
+    const fired: [number, string[]][] = [];
+    for (let s = 0; s <= 25; s++) {
+      const t = s * 1000;
+      d.record('a', t, 10, 30, 10); // diverging from 0 s
+      if (s >= 4) d.record('b', t, 10, 30, 10); // diverging from 4 s
+      const due = d.takeDue(t);
+      if (due.length > 0) fired.push([t, due]);
+    }
+    // a is due at 10 s; b, acted on then too, needs 10 s more (not 14 s); both due together at 20 s.
+    expect(fired).toEqual([
+      [10_000, ['a']],
+      [20_000, ['a', 'b']],
+    ]);
+  });
+
   it('gives no ratio with too few completions or no prediction, and forgets what left the window', () => {
     const d = new DivergenceTracker();
     d.record('a', 0, 4, 50, 10);

@@ -116,19 +116,18 @@ export class DivergenceTracker {
   }
 
   /**
-   * Tenants whose divergence has held for `holdMs` at `nowMs` — since it started, or since it was last acted on —
-   * marked as acted on now (the caller re-plans once for them).
+   * Tenants whose divergence has held for `holdMs` at `nowMs` — since it started, or since it was last acted on.
+   * When there is one, every diverging tenant is marked as acted on now: the caller re-plans the whole system once
+   * for all of them, and each needs another `holdMs` of divergence before the next re-plan.
    */
   takeDue(nowMs: number): string[] {
     const due: string[] = [];
     for (const [name, t] of this.#tenants) {
       const since = t.status.sinceMs;
-      if (since === null) continue;
-      if (nowMs - Math.max(since, t.actedMs ?? since) >= this.holdMs) {
-        t.actedMs = nowMs;
-        due.push(name);
-      }
+      if (since !== null && nowMs - Math.max(since, t.actedMs ?? since) >= this.holdMs) due.push(name);
     }
+    if (due.length > 0)
+      for (const t of this.#tenants.values()) if (t.status.sinceMs !== null) t.actedMs = nowMs;
     return due;
   }
 
