@@ -359,6 +359,16 @@ describe('controller ticks', () => {
     expect(c.reconfigurations).toBeGreaterThanOrEqual(3);
     expect(c.decisionMs.p50).toBeGreaterThanOrEqual(0);
     expect(c.decisionMs.max).toBeGreaterThanOrEqual(c.decisionMs.p50!);
+    // Functional emulation computes heads on the host: status and series say how far that lags the device.
+    const runtimeEmulation = s.runtime.stats().emulation!;
+    expect(runtimeEmulation.calls).toBeGreaterThan(0);
+    expect(c.emulation).not.toBeNull();
+    expect(c.emulation!.meanComputeMs).toBeGreaterThan(0);
+    expect(c.emulation!.lagging).toBe(c.emulation!.laggingFraction! > 0.1);
+    expect(c.emulation!.message === null).toBe(!c.emulation!.lagging);
+    const lags = ticks.map((t) => t.tenants.a?.emulationLagMs ?? null).filter((v) => v !== null);
+    expect(lags.length).toBeGreaterThan(0);
+    for (const v of lags) expect(v).toBeGreaterThanOrEqual(0);
     expect(s.history(2)).toEqual(s.history().slice(-2));
     expect(s.history(0)).toEqual([]);
     expect(() => s.history(-1)).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_ARGUMENT }));
@@ -395,6 +405,10 @@ describe('controller ticks', () => {
     expect(high).toBeGreaterThan(3 * low);
     expect(s.series().at(-1)!.tenants.a!.ratePerS).toBe(high);
     expect(s.gauges().tenants[0]!.ratePerS).toBe(high);
+    // Timing-only heads are not computed: there is no emulation to report.
+    expect(s.controller().emulation).toBeNull();
+    expect(s.gauges().emulationLagging).toBeNull();
+    expect(s.series().at(-1)!.tenants.a!.emulationLagMs).toBeNull();
   });
 });
 

@@ -47,6 +47,7 @@ import {
 } from '@swapless/runtime';
 import { readModel, runnability, splitModel, type TfliteModel } from '@swapless/tflite';
 import { compileReport, type DeviceProfile, getProfile, MIB } from '@swapless/tpu-emulator';
+import { EmulationMonitor } from './emulation-monitor.js';
 import { edgeTpuHeadCompiler } from './head-compiler.js';
 import { modelMetadata } from './metadata.js';
 import type {
@@ -72,6 +73,14 @@ const DECISION_TIMES = 1024;
 /** Runtime events the service re-emits. */
 const FORWARDED = ['request', 'reject', 'reload', 'reconfigure'] as const;
 type Forwarded = (typeof FORWARDED)[number];
+
+/** Per-tenant figures of one tick window. */
+interface TickWindow {
+  completed: number;
+  meanMs: number | null;
+  p99Ms: number | null;
+  emulationLagMs: number | null;
+}
 
 /** What the service keeps per tenant. */
 interface Entry {
@@ -176,6 +185,7 @@ export class Service extends EventEmitter<ServiceEvents> {
   readonly #heads = new Map<string, { cachedBytes: number; streamedBytes: number; token: string }>();
   readonly #history: DecisionRecord[] = [];
   readonly #series: SeriesSample[] = [];
+  readonly #emulation = new EmulationMonitor();
   readonly #decisionTimes = new Float64Array(DECISION_TIMES);
   #decisionCount = 0;
   #lastDecisionMs: number | null = null;
@@ -718,8 +728,10 @@ export class Service extends EventEmitter<ServiceEvents> {
         cores: st.choice.cores,
         inFlight: st.inFlight,
         predictedMs: e.predictedMs,
+        emulationLagMs: w?.emulationLagMs ?? null,
       };
     }
+    this.#emulation.record(after.emulation, obs.toMs);
     const reloads = stats.tpu.reloads - this.#lastReloads;
     const busy = stats.tpu.busyMs - this.#lastBusyMs;
     this.#lastReloads = stats.tpu.reloads;
@@ -744,12 +756,12 @@ export class Service extends EventEmitter<ServiceEvents> {
   ): {
     tick: TickObservations;
     windowRates: Map<string, number>;
-    windows: Map<string, { completed: number; meanMs: number | null; p99Ms: number | null }>;
+    windows: Map<string, TickWindow>;
   } {
     const arrivals: Record<string, number[]> = {};
     const stages: StageObservation[] = [];
     const windowRates = new Map<string, number>();
-    const windows = new Map<string, { completed: number; meanMs: number | null; p99Ms: number | null }>();
+    const windows = new Map<string, TickWindow>();
     for (const [name, o] of Object.entries(obs.tenants)) {
       const e = this.#tenants.get(name);
       const st = stats.tenants[name];
@@ -798,7 +810,9 @@ export class Service extends EventEmitter<ServiceEvents> {
         meanMs = sum / sorted.length;
         p99Ms = quantile(sorted, 0.99);
       }
-      windows.set(name, { completed, meanMs, p99Ms });
+      const lags = stats.emulation === null ? [] : o.emulationLagMs;
+      const emulationLagMs = lags.length > 0 ? lags.reduce((a, b) => a + b, 0) / lags.length : null;
+      windows.set(name, { completed, meanMs, p99Ms, emulationLagMs });
     }
     const loads = this.#loads;
     this.#loads = [];
@@ -911,6 +925,7 @@ export class Service extends EventEmitter<ServiceEvents> {
         p99: n > 0 ? quantile(sorted, 0.99) : null,
         max: n > 0 ? sorted[n - 1]! : null,
       },
+      emulation: this.#emulation.status(this.runtime.stats().emulation),
     };
   }
 
@@ -976,7 +991,13 @@ export class Service extends EventEmitter<ServiceEvents> {
         predictedMs: e.predictedMs,
       });
     }
-    return { tenants, tpuQueued: stats.tpu.queued, backend: this.runtime.backend };
+    const emulation = this.#emulation.status(stats.emulation);
+    return {
+      tenants,
+      tpuQueued: stats.tpu.queued,
+      backend: this.runtime.backend,
+      emulationLagging: emulation === null ? null : emulation.lagging,
+    };
   }
 
   /**
