@@ -49,6 +49,7 @@ import { readModel, runnability, splitModel, type TfliteModel } from '@swapless/
 import { compileReport, type DeviceProfile, getProfile, MIB } from '@swapless/tpu-emulator';
 import { edgeTpuHeadCompiler } from './head-compiler.js';
 import { modelMetadata } from './metadata.js';
+import { RefusalWindows } from './refusals.js';
 import type {
   ControllerStatus,
   DecisionRecord,
@@ -188,6 +189,7 @@ export class Service extends EventEmitter<ServiceEvents> {
   #tickQueued = false;
   #lastReloads = 0;
   #lastBusyMs = 0;
+  readonly #refusals = new RefusalWindows();
   #chain: Promise<unknown> = Promise.resolve();
   #timer: NodeJS.Timeout | null = null;
   #closing = false;
@@ -705,6 +707,7 @@ export class Service extends EventEmitter<ServiceEvents> {
     const after = decision !== null ? this.runtime.stats() : stats;
     this.#predict(after);
     const tenants: Record<string, SeriesTenant> = {};
+    const refusals = this.#refusals.take(after.tenants);
     for (const e of this.#tenants.values()) {
       const st = after.tenants[e.name];
       if (st === undefined) continue;
@@ -718,6 +721,8 @@ export class Service extends EventEmitter<ServiceEvents> {
         cores: st.choice.cores,
         inFlight: st.inFlight,
         predictedMs: e.predictedMs,
+        rejected: refusals.get(e.name)?.rejected ?? 0,
+        expired: refusals.get(e.name)?.expired ?? 0,
       };
     }
     const reloads = stats.tpu.reloads - this.#lastReloads;
