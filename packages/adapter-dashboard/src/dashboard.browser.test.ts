@@ -361,6 +361,8 @@ describe('dashboard in headless Chromium: the views that show trouble (fixture d
     fixture.tenantList = [
       tenantRow('vision', 40, {
         sloMs: 15,
+        rejected: 12,
+        expired: 3,
         divergence: { ratio: 1.6, measuredMs: 40, predictedMs: 25, sinceMs: Date.now() - 12_000 },
       }),
       tenantRow('audio', 2, {
@@ -520,11 +522,18 @@ describe('dashboard in headless Chromium: the views that show trouble (fixture d
         diverging: tr.querySelector('td.divergence')?.classList.contains('diverging'),
         lag: tr.querySelector('td.emu-lag')?.textContent,
         slo: tr.querySelectorAll('td')[7]?.textContent,
+        counts: tr.querySelectorAll('td')[12]?.textContent,
       })),
     );
     const by = Object.fromEntries(rows.map((r) => [r.tenant, r]));
     // vision: 40 ms mean against a 15 ms SLO. speech: 20 ms against 100 ms. audio: no SLO.
-    expect(by.vision).toMatchObject({ breach: true, divergence: '×1.60', diverging: true, lag: '12.5' });
+    expect(by.vision).toMatchObject({
+      breach: true,
+      divergence: '×1.60',
+      diverging: true,
+      lag: '12.5',
+      counts: '100 · 0 · 12 · 3',
+    });
     expect(by.speech).toMatchObject({ breach: false, divergence: '–', diverging: false, lag: '–' });
     expect(by.audio).toMatchObject({
       breach: false,
@@ -535,6 +544,9 @@ describe('dashboard in headless Chromium: the views that show trouble (fixture d
     });
     expect(by.vision!.background).not.toBe(by.audio!.background);
     expect(await page.getAttribute('tr[data-tenant="vision"] td.divergence', 'title')).toContain('since');
+    // At a glance: the facts row names the tenant furthest from its prediction.
+    expect(await page.textContent('#fact-divergence')).toBe('vision ×1.60');
+    expect(await page.$eval('#fact-divergence', (e) => e.classList.contains('diverging'))).toBe(true);
     // The emulation lag chart: vision's lag; audio's null and speech's absent field draw nothing.
     const lag = await page.$$eval('[data-chart="lag"] path.series', (ps) =>
       ps.map((p) => [(p as SVGPathElement).dataset.label, (p as SVGPathElement).dataset.last]),

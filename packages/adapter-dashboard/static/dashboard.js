@@ -275,7 +275,7 @@ function renderTenants(tenants) {
       ),
     );
     cell(tr, String(t.inFlight ?? '–'), 'num');
-    cell(tr, `${t.completed ?? 0} · ${t.failed ?? 0} · ${t.rejected ?? 0}`, 'num');
+    cell(tr, `${t.completed ?? 0} · ${t.failed ?? 0} · ${t.rejected ?? 0} · ${t.expired ?? 0}`, 'num');
     return tr;
   });
   body.replaceChildren(...rows);
@@ -357,6 +357,28 @@ function renderFacts(device, controller) {
     backend === 'emulated'
       ? 'End to end: mean (solid), p99 (dashed), predicted mean (dotted), ms · TPU part emulated, CPU part measured'
       : 'End to end: mean (solid), p99 (dashed), predicted mean (dotted), ms · measured',
+  );
+}
+
+/** The divergence fact: the tenant whose measured mean is furthest from its prediction, highlighted beyond 25 %. */
+function renderDivergence(tenants) {
+  let worst = null;
+  for (const t of tenants) {
+    const ratio = finite(t?.divergence?.ratio);
+    if (
+      ratio !== null &&
+      ratio > 0 &&
+      (worst === null || Math.abs(Math.log(ratio)) > Math.abs(Math.log(worst.ratio)))
+    ) {
+      worst = { name: t.name, ratio };
+    }
+  }
+  const el = $('#fact-divergence');
+  const off = worst !== null && Math.abs(worst.ratio - 1) > DIVERGENCE;
+  el.classList.toggle('diverging', off);
+  setText(
+    '#fact-divergence',
+    worst === null ? '–' : off ? `${worst.name} ×${worst.ratio.toFixed(2)}` : 'all within 25 %',
   );
 }
 
@@ -508,6 +530,7 @@ function render(data) {
   );
 
   renderTenants(tenants);
+  renderDivergence(tenants);
   renderLog(history);
   renderFacts(device, controller);
   if (samples.length > 0) {
