@@ -163,7 +163,7 @@ export function swatch(item) {
 function yScale(options, minPos, maxV, top, ih) {
   if (options.log && Number.isFinite(minPos)) {
     const lo = 10 ** Math.floor(Math.log10(minPos));
-    let hi = 10 ** Math.ceil(Math.log10(Math.max(maxV * 1.08, minPos)));
+    let hi = 10 ** Math.ceil(Math.log10(Math.max(maxV, minPos)));
     if (hi <= lo) hi = lo * 10;
     const decades = Math.round(Math.log10(hi / lo));
     const ticks = [];
