@@ -131,7 +131,7 @@ const finite = (v) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
  * One series per tenant of a per-tick field, in the tenant's colour and marker. `perSecond`: a count of the tick
  * window divided by the window's length (the time since the previous sample; the first sample has none).
  */
-function perTenant(names, field, { scale = 1, perSecond = false, label = (n) => n, dash } = {}) {
+function perTenant(names, field, { perSecond = false, label = (n) => n, dash } = {}) {
   return names.map((name) => ({
     label: label(name),
     ...lookOf(name),
@@ -139,7 +139,7 @@ function perTenant(names, field, { scale = 1, perSecond = false, label = (n) => 
     points: samples.map((s, i) => {
       const v = finite(s.tenants?.[name]?.[field]);
       if (v === null) return { t: s.atMs, v: null };
-      if (!perSecond) return { t: s.atMs, v: v * scale };
+      if (!perSecond) return { t: s.atMs, v };
       const dt = i > 0 ? (s.atMs - samples[i - 1].atMs) / 1000 : 0;
       return { t: s.atMs, v: dt > 0 ? v / dt : null };
     }),
