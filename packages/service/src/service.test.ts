@@ -468,6 +468,25 @@ describe('state for the adapters', () => {
     expect(s.tenant('a')).toMatchObject({ admitted: 1, completed: 1, expired: 0, rejected: 2 });
   });
 
+  it("puts the refusals of each tick window into that tick's series sample", async () => {
+    const s = await service({ policy: 'default', emulator: { timeScale: 1 }, tickMs: 40 });
+    await s.addTenant({ name: 'a', model: A, source: 'test:a' });
+    const ticks: SeriesSample[] = [];
+    s.on('tick', (t) => ticks.push(t));
+    await once(s, 'tick');
+    const before = ticks.length;
+    // Deadlines out of reach: refused at admission (503), three of them.
+    for (let i = 0; i < 3; i++) expect(() => s.admit('a', performance.now())).toThrow();
+    await once(s, 'tick');
+    await once(s, 'tick');
+    const after = ticks.slice(before);
+    expect(after.reduce((n, t) => n + t.tenants.a!.rejected, 0)).toBe(3);
+    expect(after.every((t) => t.tenants.a!.expired === 0)).toBe(true);
+    // The last window had no refusals: per-window counts, not the running total.
+    expect(after.at(-1)!.tenants.a!.rejected).toBe(0);
+    expect(s.tenant('a')).toMatchObject({ rejected: 3 });
+  });
+
   it('close drains the requests in flight, refuses new work and is idempotent', async () => {
     // Real-time emulated device: the requests are still queued when close() is called.
     const s = await service({ emulator: { timeScale: 1 } });

@@ -50,6 +50,7 @@ import { compileReport, type DeviceProfile, getProfile, MIB } from '@swapless/tp
 import { EmulationMonitor } from './emulation-monitor.js';
 import { edgeTpuHeadCompiler } from './head-compiler.js';
 import { modelMetadata } from './metadata.js';
+import { RefusalWindows } from './refusals.js';
 import type {
   ControllerStatus,
   DecisionRecord,
@@ -198,6 +199,7 @@ export class Service extends EventEmitter<ServiceEvents> {
   #tickQueued = false;
   #lastReloads = 0;
   #lastBusyMs = 0;
+  readonly #refusals = new RefusalWindows();
   #chain: Promise<unknown> = Promise.resolve();
   #timer: NodeJS.Timeout | null = null;
   #closing = false;
@@ -715,6 +717,7 @@ export class Service extends EventEmitter<ServiceEvents> {
     const after = decision !== null ? this.runtime.stats() : stats;
     this.#predict(after);
     const tenants: Record<string, SeriesTenant> = {};
+    const refusals = this.#refusals.take(after.tenants);
     for (const e of this.#tenants.values()) {
       const st = after.tenants[e.name];
       if (st === undefined) continue;
@@ -729,6 +732,8 @@ export class Service extends EventEmitter<ServiceEvents> {
         inFlight: st.inFlight,
         predictedMs: e.predictedMs,
         emulationLagMs: w?.emulationLagMs ?? null,
+        rejected: refusals.get(e.name)?.rejected ?? 0,
+        expired: refusals.get(e.name)?.expired ?? 0,
       };
     }
     this.#emulation.record(after.emulation, obs.toMs);

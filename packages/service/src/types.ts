@@ -244,6 +244,10 @@ export interface SeriesTenant {
    * was done (null without head calls, on the real device and in timing-only mode).
    */
   emulationLagMs: number | null;
+  /** Requests refused at admission during the tick window (HTTP 503: queue full, deadline out of reach, closing). */
+  rejected: number;
+  /** Requests dropped during the tick window because they could no longer finish by their deadline (HTTP 504). */
+  expired: number;
 }
 
 /** One controller tick. */
