@@ -32,6 +32,7 @@ import type { Logger } from 'pino';
 import { type AuthSummary, installAuth } from './auth.js';
 import type { BannerTenant, ServerUrls } from './banner.js';
 import { parseConfig, type ServerConfig, type ServerConfigInput, type ServerTenantConfig } from './config.js';
+import { EmulationLog } from './emulation-log.js';
 import { installErrorHandling } from './errors.js';
 import { clearExamples, curlLine, remoteCurlLine, removeExample, writeExamples } from './examples.js';
 import { createLogger, flushLogger } from './logger.js';
@@ -374,6 +375,12 @@ export async function startServer(
   };
 
   const metrics = createMetrics({ source: service });
+  // The functional emulator lagging the device: one warn line a minute at most (status and dashboard say it too).
+  const emulationLog = new EmulationLog(logger);
+  const onTick = (): void => {
+    emulationLog.check(service.controller().emulation, performance.now());
+  };
+  service.on('tick', onTick);
   try {
     await kserveRoutes(app, {
       backend: inference,
@@ -474,6 +481,7 @@ export async function startServer(
         } finally {
           clearInterval(reaper);
           await service.close();
+          service.off('tick', onTick);
           metrics.close();
           await state.close();
           rejections.flush();

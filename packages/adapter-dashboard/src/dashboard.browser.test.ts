@@ -123,6 +123,7 @@ afterAll(async () => {
 async function openPage(
   viewport: { width: number; height: number },
   colorScheme: 'light' | 'dark' = 'light',
+  base = url,
 ) {
   const page = await browser.newPage({ viewport, colorScheme });
   const problems: string[] = [];
@@ -134,7 +135,7 @@ async function openPage(
   page.on('response', (r) => {
     if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
   });
-  await page.goto(`${url}/dashboard`);
+  await page.goto(`${base}/dashboard`);
   return { page, problems };
 }
 
@@ -162,10 +163,19 @@ describe('dashboard in headless Chromium over a live service', () => {
       before,
       { timeout: 30_000 },
     );
-    // Latency: a mean and a p99 line per tenant.
-    expect(await page.$eval('[data-chart="latency"]', (el) => (el as HTMLElement).dataset.series)).toBe('4');
-    expect(await page.$$eval('[data-chart="latency"] path.series', (p) => p.length)).toBe(4);
+    // Latency: a mean, a p99 and a predicted line per tenant (predicted only where the policy predicts).
+    expect(await page.$eval('[data-chart="latency"]', (el) => (el as HTMLElement).dataset.series)).toBe('6');
+    expect(await page.$$eval('[data-chart="latency"] path.series:not(.dotted)', (p) => p.length)).toBe(4);
     expect(await page.$$eval('[data-chart="latency"] path.series.dashed', (p) => p.length)).toBe(2);
+    // Completed and refused: the service's per-tick counts of each tenant, 503s and 504s included (0 is drawn).
+    const outcomes = await page.$$eval('[data-chart="outcomes"] path.series', (p) =>
+      p.map((e) => (e as SVGPathElement).dataset.label),
+    );
+    for (const t of ['vision', 'audio']) {
+      expect(outcomes).toEqual(
+        expect.arrayContaining([`${t} completed`, `${t} rejected (503)`, `${t} expired (504)`]),
+      );
+    }
 
     // Reconfigurations: the policy alternated vision's cut; the k chart marks them and steps between two cuts.
     await page.waitForFunction(
@@ -187,7 +197,7 @@ describe('dashboard in headless Chromium over a live service', () => {
     for (const r of rows) {
       expect(r.cells[0]).toContain(r.tenant);
       expect(r.cells[1]).toMatch(/^\d+ \/ 10$/);
-      expect(r.cells[8]).toBe('emulated');
+      expect(r.cells[10]).toBe('emulated');
       expect(Number(r.cells[3])).toBeGreaterThan(0); // estimated rate
       expect(Number(r.cells[5])).toBeGreaterThan(0); // measured mean latency
     }
@@ -220,7 +230,7 @@ describe('dashboard in headless Chromium over a live service', () => {
     const b = (await box)!;
     await page.mouse.move(b.x + b.width * 0.8, b.y + b.height * 0.5);
     await page.waitForSelector('#tooltip:not([hidden])');
-    expect(await page.$$eval('#tooltip .tt-row', (r) => r.length)).toBe(4);
+    expect(await page.$$eval('#tooltip .tt-row', (r) => r.length)).toBe(6);
     await page.mouse.move(0, 0);
 
     // A screenshot worth looking at: ten seconds of samples (20 ticks per tenant).
@@ -269,5 +279,330 @@ describe('dashboard in headless Chromium over a live service', () => {
     await narrow.page.screenshot({ path: join(ARTIFACTS, 'dashboard-narrow.png'), fullPage: true });
     expect(narrow.problems).toEqual([]);
     await narrow.page.close();
+  });
+});
+
+/**
+ * A source whose data the test sets: the fields issue 13 adds on the service side (refusals per tick, divergence,
+ * emulation lag, the emulation status) in every state the page must show, including a tenant being removed.
+ */
+class FixtureSource implements DashboardSource {
+  samples: { atMs: number; tenants: Record<string, object>; tpu: object }[] = [];
+  tenantList: object[] = [];
+  emulation: object | null = null;
+  readonly tickMs = 500;
+
+  /** Appends `n` ticks ending now with per-tenant figures from `perTenant`. */
+  tick(n: number, perTenant: Record<string, object>, busyFraction = 1): void {
+    const end = Date.now();
+    for (let i = n - 1; i >= 0; i--) {
+      const atMs = end - i * this.tickMs;
+      if (this.samples.length > 0 && atMs <= this.samples.at(-1)!.atMs) continue;
+      this.samples.push({ atMs, tenants: perTenant, tpu: { queued: 0, reloads: 0, busyFraction } });
+    }
+  }
+
+  series(sinceMs?: number) {
+    return sinceMs === undefined ? this.samples : this.samples.filter((s) => s.atMs > sinceMs);
+  }
+  tenants() {
+    return this.tenantList;
+  }
+  device() {
+    return { profile: 'usb3', backend: 'emulated', capacityBytes: 8 << 20, holder: null, tenants: [] };
+  }
+  controller() {
+    return { policy: 'swapless', cores: 2, backend: 'emulated', emulation: this.emulation };
+  }
+  history() {
+    return [];
+  }
+}
+
+/** Per-tick figures of a tenant (the service's SeriesTenant shape). */
+const tick = (meanMs: number, p99Ms: number, extra: object = {}) => ({
+  ratePerS: 40,
+  completed: 20,
+  meanMs,
+  p99Ms,
+  k: 3,
+  cores: 1,
+  inFlight: 0,
+  predictedMs: meanMs / 2,
+  rejected: 0,
+  expired: 0,
+  ...extra,
+});
+
+/** A tenant row (the service's TenantStatus shape). */
+const tenantRow = (name: string, meanMs: number, extra: object = {}) => ({
+  name,
+  source: `test:${name}`,
+  ops: 10,
+  k: 3,
+  cores: 1,
+  timing: 'emulated',
+  rate: { estimatedPerS: 40 },
+  predictedMs: meanMs / 2,
+  measured: { count: 100, meanMs, p99Ms: meanMs * 3 },
+  completed: 100,
+  failed: 0,
+  rejected: 0,
+  inFlight: 0,
+  ...extra,
+});
+
+describe('dashboard in headless Chromium: the views that show trouble (fixture data)', () => {
+  const fixture = new FixtureSource();
+  let fixtureApp: FastifyInstance;
+  let fixtureUrl: string;
+
+  beforeAll(async () => {
+    fixture.tenantList = [
+      tenantRow('vision', 40, {
+        sloMs: 15,
+        rejected: 12,
+        expired: 3,
+        divergence: { ratio: 1.6, measuredMs: 40, predictedMs: 25, sinceMs: Date.now() - 12_000 },
+      }),
+      tenantRow('audio', 2, {
+        sloMs: null,
+        divergence: { ratio: 1.1, measuredMs: 2.2, predictedMs: 2, sinceMs: null },
+      }),
+      tenantRow('speech', 20, { sloMs: 100 }),
+    ];
+    fixture.emulation = {
+      lagging: false,
+      laggingFraction: 0.02,
+      meanLagMs: 0.1,
+      meanComputeMs: 3,
+      message: null,
+    };
+    fixture.tick(40, {
+      // 4 rejected and 1 expired per 500 ms tick: 8 and 2 req/s; 20 completed: 40 req/s.
+      vision: tick(40, 900, { rejected: 4, expired: 1, divergence: 1.6, emulationLagMs: 12.5 }),
+      audio: tick(2, 6, { divergence: 1.1, emulationLagMs: null }),
+      // No divergence or emulation fields at all (a service without them).
+      speech: tick(20, 60),
+    });
+    fixtureApp = Fastify();
+    await dashboardRoutes(fixtureApp, { source: fixture });
+    fixtureUrl = await fixtureApp.listen({ host: '127.0.0.1', port: 0 });
+  });
+
+  afterAll(async () => {
+    await fixtureApp?.close();
+  });
+
+  async function openFixture() {
+    const opened = await openPage({ width: 1440, height: 900 }, 'light', fixtureUrl);
+    await opened.page.waitForFunction(
+      () => Number((document.querySelector('[data-chart="latency"]') as HTMLElement).dataset.points) > 0,
+    );
+    return opened;
+  }
+
+  const data = (page: Page, sel: string) =>
+    page.$eval(sel, (el) => ({ ...(el as HTMLElement | SVGElement).dataset }));
+
+  it('charts 503s and 504s next to completions, per tenant, per second', async () => {
+    const { page, problems } = await openFixture();
+    const lines = await page.$$eval('[data-chart="outcomes"] path.series', (ps) =>
+      Object.fromEntries(
+        ps.map((p) => [(p as SVGPathElement).dataset.label, (p as SVGPathElement).dataset.last]),
+      ),
+    );
+    expect(lines['vision completed']).toBe('40');
+    expect(lines['vision rejected (503)']).toBe('8');
+    expect(lines['vision expired (504)']).toBe('2');
+    expect(lines['audio rejected (503)']).toBe('0');
+    // Refusals are told apart from completions by the line style, in the chart and in its legend.
+    expect(
+      await page.$eval(
+        '[data-chart="outcomes"] path[data-label="vision rejected (503)"]',
+        (p) => p.classList.value,
+      ),
+    ).toContain('dashed');
+    expect(
+      await page.$eval(
+        '[data-chart="outcomes"] path[data-label="vision expired (504)"]',
+        (p) => p.classList.value,
+      ),
+    ).toContain('dotted');
+    expect(await data(page, '[data-legend="outcomes"] [data-label="rejected 503"] svg')).toMatchObject({
+      dash: 'dashed',
+    });
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('switches the latency axis between linear and log, and remembers the choice', async () => {
+    const { page, problems } = await openFixture();
+    const ticks = () =>
+      page.$$eval('[data-chart="latency"] svg > text[text-anchor="end"]', (ts) =>
+        ts.map((t) => t.textContent ?? '').filter((v) => /^[\d.]+$/.test(v)),
+      );
+    expect(await data(page, '[data-chart="latency"]')).toMatchObject({ scale: 'linear', yMin: '0' });
+    expect(await ticks()).toContain('0');
+    const linearPath = await page.$eval('[data-chart="latency"] path[data-label="audio mean"]', (p) =>
+      p.getAttribute('d'),
+    );
+
+    await page.click('#latency-log');
+    // Data from 2 ms to 900 ms: whole decades 1..1000 on a log axis, no zero.
+    expect(await data(page, '[data-chart="latency"]')).toMatchObject({
+      scale: 'log',
+      yMin: '1',
+      yMax: '1000',
+    });
+    expect(await ticks()).toEqual(expect.arrayContaining(['1', '10', '100', '1000']));
+    expect(await ticks()).not.toContain('0');
+    const logPath = await page.$eval('[data-chart="latency"] path[data-label="audio mean"]', (p) =>
+      p.getAttribute('d'),
+    );
+    expect(logPath).not.toBe(linearPath);
+
+    // The choice survives a reload, and unticking goes back to linear.
+    await page.reload();
+    await page.waitForFunction(
+      () => (document.querySelector('[data-chart="latency"]') as HTMLElement).dataset.scale === 'log',
+    );
+    expect(await page.isChecked('#latency-log')).toBe(true);
+    await page.click('#latency-log');
+    expect(await data(page, '[data-chart="latency"]')).toMatchObject({ scale: 'linear' });
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('bounds the Edge TPU load axis to 0–100 %', async () => {
+    const { page, problems } = await openFixture();
+    // busyFraction 1 → 100 %: the axis ends at 100, no headroom above it.
+    expect(await data(page, '[data-chart="tpu"]')).toMatchObject({ scale: 'linear', yMin: '0', yMax: '100' });
+    const labels = await page.$$eval('[data-chart="tpu"] svg > text[text-anchor="end"]', (ts) =>
+      ts.map((t) => Number(t.textContent)).filter((v) => Number.isFinite(v)),
+    );
+    expect(Math.max(...labels)).toBe(100);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('tells the tenants apart by point markers as well as colour, in the lines and the legends', async () => {
+    const { page, problems } = await openFixture();
+    const legend = await page.$$eval('[data-legend="latency"] .legend-item', (items) =>
+      items.map((i) => ({
+        label: (i as HTMLElement).dataset.label,
+        marker: (i.querySelector('svg') as SVGElement | null)?.dataset.marker ?? '',
+      })),
+    );
+    const tenants = legend.filter((l) => ['vision', 'audio', 'speech'].includes(l.label!));
+    expect(tenants).toHaveLength(3);
+    expect(new Set(tenants.map((t) => t.marker)).size).toBe(3);
+    expect(tenants.every((t) => t.marker !== '')).toBe(true);
+    for (const t of tenants) {
+      const marks = await data(page, `[data-chart="latency"] g.marks[data-label="${t.label} mean"]`);
+      expect(marks.marker).toBe(t.marker);
+      expect(Number(marks.count)).toBeGreaterThan(0);
+      // The same marker on every chart of that tenant.
+      expect((await data(page, `[data-chart="rate"] g.marks[data-label="${t.label}"]`)).marker).toBe(
+        t.marker,
+      );
+    }
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('shows SLO breaches as red rows, divergence and emulation lag per tenant, "–" where a field is absent', async () => {
+    const { page, problems } = await openFixture();
+    const rows = await page.$$eval('#tenant-table tbody tr', (trs) =>
+      trs.map((tr) => ({
+        tenant: (tr as HTMLElement).dataset.tenant,
+        breach: tr.classList.contains('slo-breach'),
+        background: getComputedStyle(tr).backgroundColor,
+        divergence: tr.querySelector('td.divergence')?.textContent,
+        diverging: tr.querySelector('td.divergence')?.classList.contains('diverging'),
+        lag: tr.querySelector('td.emu-lag')?.textContent,
+        slo: tr.querySelectorAll('td')[7]?.textContent,
+        counts: tr.querySelectorAll('td')[12]?.textContent,
+      })),
+    );
+    const by = Object.fromEntries(rows.map((r) => [r.tenant, r]));
+    // vision: 40 ms mean against a 15 ms SLO. speech: 20 ms against 100 ms. audio: no SLO.
+    expect(by.vision).toMatchObject({
+      breach: true,
+      divergence: '×1.60',
+      diverging: true,
+      lag: '12.5',
+      counts: '100 · 0 · 12 · 3',
+    });
+    expect(by.speech).toMatchObject({ breach: false, divergence: '–', diverging: false, lag: '–' });
+    expect(by.audio).toMatchObject({
+      breach: false,
+      divergence: '×1.10',
+      diverging: false,
+      lag: '–',
+      slo: '–',
+    });
+    expect(by.vision!.background).not.toBe(by.audio!.background);
+    expect(await page.getAttribute('tr[data-tenant="vision"] td.divergence', 'title')).toContain('since');
+    // At a glance: the facts row names the tenant furthest from its prediction.
+    expect(await page.textContent('#fact-divergence')).toBe('vision ×1.60');
+    expect(await page.$eval('#fact-divergence', (e) => e.classList.contains('diverging'))).toBe(true);
+    // The emulation lag chart: vision's lag; audio's null and speech's absent field draw nothing.
+    const lag = await page.$$eval('[data-chart="lag"] path.series', (ps) =>
+      ps.map((p) => [(p as SVGPathElement).dataset.label, (p as SVGPathElement).dataset.last]),
+    );
+    expect(lag).toEqual([['vision', '12.5']]);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('raises the emulation banner only while the emulation lags, with its message', async () => {
+    const { page, problems } = await openFixture();
+    expect(await page.isVisible('#emulation-banner')).toBe(false);
+    expect(await page.textContent('#fact-emulation')).toBe('2 % late · 0.1 ms');
+
+    const message =
+      'The host computed 35 % of Edge TPU heads after the device finished them (mean lag 4.2 ms).';
+    fixture.emulation = { lagging: true, laggingFraction: 0.35, meanLagMs: 4.2, meanComputeMs: 9, message };
+    await page.waitForSelector('#emulation-banner', { state: 'visible', timeout: 10_000 });
+    expect(await page.textContent('#emulation-message')).toBe(message);
+    expect(await page.textContent('#fact-emulation')).toBe('35 % late · 4.20 ms');
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const shot = join(ARTIFACTS, 'dashboard-trouble.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    console.log(`dashboard screenshot (trouble): ${shot}`);
+
+    // Real device (no emulation status): no banner.
+    fixture.emulation = null;
+    await page.waitForSelector('#emulation-banner', { state: 'hidden', timeout: 10_000 });
+    expect(await page.textContent('#fact-emulation')).toBe('–');
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('drops a removed tenant from the legends and charts while its samples are still in the window', async () => {
+    const { page, problems } = await openFixture();
+    const legendLabels = () =>
+      page.$$eval('[data-legend] .legend-item', (items) =>
+        items.map((i) => (i as HTMLElement).dataset.label),
+      );
+    expect(await legendLabels()).toContain('speech');
+    const before = Number((await data(page, '[data-chart="latency"]')).series);
+
+    fixture.tenantList = fixture.tenantList.filter((t) => (t as { name: string }).name !== 'speech');
+    const last = fixture.samples.at(-1)!.tenants;
+    fixture.tick(2, { vision: last.vision!, audio: last.audio! });
+    await page.waitForFunction(
+      () => document.querySelectorAll('#tenant-table tbody tr').length === 2,
+      undefined,
+      {
+        timeout: 10_000,
+      },
+    );
+    expect(await legendLabels()).not.toContain('speech');
+    expect(Number((await data(page, '[data-chart="latency"]')).series)).toBe(before - 3);
+    expect(await page.$$('[data-chart] [data-label^="speech"]')).toHaveLength(0);
+    expect(problems).toEqual([]);
+    await page.close();
   });
 });

@@ -17,6 +17,15 @@ export interface DashboardSample {
       k: number;
       cores: number;
       inFlight: number;
+      /** Predicted mean response at this tick, ms (the latency chart's dotted line). */
+      predictedMs?: number | null;
+      /** Refused at admission (503) / dropped on their deadline (504) during the tick window. */
+      rejected?: number;
+      expired?: number;
+      /** Measured/predicted mean response of the tick. */
+      divergence?: number | null;
+      /** Mean lag of emulated head outputs behind the device in the tick window, ms (null: none or real device). */
+      emulationLagMs?: number | null;
     }
   >;
   tpu: { queued: number; reloads: number; busyFraction: number };
@@ -40,6 +49,13 @@ export interface DashboardTenant {
   failed?: number;
   rejected?: number;
   inFlight?: number;
+  /** Measured/predicted mean response; `sinceMs` (epoch ms) while off by more than 25 %, else null. */
+  divergence?: {
+    ratio: number | null;
+    measuredMs: number | null;
+    predictedMs: number | null;
+    sinceMs: number | null;
+  };
 }
 
 /** The device's cache state. */
@@ -64,6 +80,14 @@ export interface DashboardController {
   decisions?: number;
   reconfigurations?: number;
   decisionMs?: { last: number; p50: number; p99: number; max: number };
+  /** The emulated device's head computation over the last seconds (null for the real device); banner when lagging. */
+  emulation?: {
+    lagging: boolean;
+    laggingFraction: number | null;
+    meanLagMs: number | null;
+    meanComputeMs: number | null;
+    message: string | null;
+  } | null;
 }
 
 /** One controller decision. */

@@ -1,6 +1,7 @@
 // SwapLess dashboard charts: small hand-written SVG charts (no dependencies, no build step).
 // TimeChart draws lines or step lines over wall-clock time; CacheChart draws the device cache bars.
-// Every chart root carries data attributes (data-points, data-series, data-markers) so tests and tools can tell
+// Every chart root carries data attributes (data-points, data-series, data-markers, data-scale, data-y-min,
+// data-y-max) and every drawn line its label and last value (data-label, data-last), so tests and tools can tell
 // what it drew.
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
@@ -86,6 +87,120 @@ export function formatBytes(bytes) {
   return `${bytes} B`;
 }
 
+/** Point-marker shapes: with the colour they tell the tenants apart (colour alone fails for colour-blind readers). */
+export const MARKERS = ['circle', 'square', 'triangle', 'diamond', 'cross', 'triangle-down', 'plus'];
+
+/** SVG path data of a point marker of `shape` centred on (x, y), about 2r wide. */
+export function markerPath(shape, x, y, r) {
+  const f = (v) => Number(v.toFixed(1));
+  switch (shape) {
+    case 'square':
+      return `M${f(x - r * 0.85)},${f(y - r * 0.85)}h${f(r * 1.7)}v${f(r * 1.7)}h${f(-r * 1.7)}z`;
+    case 'triangle':
+      return `M${f(x)},${f(y - r)}L${f(x + r)},${f(y + r * 0.8)}H${f(x - r)}z`;
+    case 'triangle-down':
+      return `M${f(x)},${f(y + r)}L${f(x + r)},${f(y - r * 0.8)}H${f(x - r)}z`;
+    case 'diamond':
+      return `M${f(x)},${f(y - r * 1.15)}L${f(x + r)},${f(y)}L${f(x)},${f(y + r * 1.15)}L${f(x - r)},${f(y)}z`;
+    case 'cross':
+      return `M${f(x - r)},${f(y - r)}L${f(x + r)},${f(y + r)}M${f(x + r)},${f(y - r)}L${f(x - r)},${f(y + r)}`;
+    case 'plus':
+      return `M${f(x - r)},${f(y)}H${f(x + r)}M${f(x)},${f(y - r)}V${f(y + r)}`;
+    default:
+      return `M${f(x - r)},${f(y)}a${r},${r} 0 1,0 ${f(2 * r)},0a${r},${r} 0 1,0 ${f(-2 * r)},0`;
+  }
+}
+
+/** Line shapes are drawn with a stroke only; the others are filled. */
+const OPEN_MARKERS = new Set(['cross', 'plus']);
+
+/** Line style class of a series or legend entry: `dash` is true/'dashed', 'dotted', or absent (solid). */
+function dashClass(dash) {
+  return dash === 'dotted' ? 'dotted' : dash ? 'dashed' : '';
+}
+
+/**
+ * A legend or tooltip swatch: a short line in the entry's colour and line style with its point marker on it
+ * (`style` 'block' or 'hatched' for area entries). Carries data-marker and data-dash for tests.
+ */
+export function swatch(item) {
+  if (item.style === 'block' || item.style === 'hatched') {
+    const el = document.createElement('span');
+    el.className = `swatch ${item.style}`;
+    el.style.color = item.color;
+    return el;
+  }
+  const dash = dashClass(item.dash ?? item.style);
+  const root = svg('svg', {
+    class: 'swatch-line',
+    width: 22,
+    height: 12,
+    viewBox: '0 0 22 12',
+    'aria-hidden': 'true',
+  });
+  root.style.color = item.color;
+  svg('line', { x1: 1, x2: 21, y1: 6, y2: 6, class: `swatch-stroke${dash ? ` ${dash}` : ''}` }, root);
+  if (item.marker) {
+    svg(
+      'path',
+      {
+        d: markerPath(item.marker, 11, 6, 3.5),
+        class: `mark${OPEN_MARKERS.has(item.marker) ? ' open' : ''}`,
+      },
+      root,
+    );
+  }
+  root.dataset.marker = item.marker ?? '';
+  root.dataset.dash = dash || 'solid';
+  return root;
+}
+
+/**
+ * The y scale of a chart: linear from 0 (the top a nice tick above the data, at least `minMax`); linear 0..`max`
+ * when the quantity has a fixed range (values above it drawn at the top); or logarithmic over whole decades that
+ * cover the positive values (zero and negative values leave a gap).
+ */
+function yScale(options, minPos, maxV, top, ih) {
+  if (options.log && Number.isFinite(minPos)) {
+    const lo = 10 ** Math.floor(Math.log10(minPos));
+    let hi = 10 ** Math.ceil(Math.log10(Math.max(maxV, minPos)));
+    if (hi <= lo) hi = lo * 10;
+    const decades = Math.round(Math.log10(hi / lo));
+    const ticks = [];
+    for (let d = 0; d <= decades; d++) {
+      const p = Number((lo * 10 ** d).toPrecision(12));
+      ticks.push(p);
+      // Few decades: 2 and 5 between the powers of ten, so the axis still has a handful of labels.
+      if (decades <= 2 && d < decades)
+        ticks.push(Number((p * 2).toPrecision(12)), Number((p * 5).toPrecision(12)));
+    }
+    const span = Math.log10(hi) - Math.log10(lo);
+    const y = (v) => (v > 0 ? top + ih - ((Math.log10(v) - Math.log10(lo)) / span) * ih : null);
+    return { kind: 'log', min: lo, max: hi, ticks, y };
+  }
+  let yMax;
+  let ticks;
+  if (Number.isFinite(options.max)) {
+    yMax = options.max;
+    ticks = niceTicks(0, yMax, Math.max(2, Math.floor(ih / 38)), options.integer).filter((t) => t <= yMax);
+  } else {
+    const high = Math.max(maxV * 1.08, options.minMax ?? 0, options.integer ? 1 : 1e-9);
+    ticks = niceTicks(0, high, Math.max(2, Math.floor(ih / 38)), options.integer);
+    yMax = ticks[ticks.length - 1];
+  }
+  const y = (v) => top + ih - (Math.min(Math.max(v, 0), yMax) / yMax) * ih;
+  return { kind: 'linear', min: 0, max: yMax, ticks, y };
+}
+
+/** Indices of the points of a line that get a marker: about `count`, evenly spread, always the newest one. */
+function markerIndices(drawn, count) {
+  if (drawn.length <= count) return drawn;
+  const step = drawn.length / count;
+  const picked = [];
+  for (let i = drawn.length - 1; i >= 0; i -= step) picked.push(drawn[Math.round(i)]);
+  return picked;
+}
+
 /** Index of the point nearest to time `t` in points sorted by time. */
 function nearest(points, t) {
   let lo = 0;
@@ -111,10 +226,7 @@ function showTooltip(tooltip, clientX, clientY, title, rows) {
     const row = document.createElement('div');
     row.className = 'tt-row';
     const left = document.createElement('span');
-    const sw = document.createElement('span');
-    sw.className = `swatch${r.dash ? ' dashed' : ''}`;
-    sw.style.color = r.color;
-    left.append(sw, document.createTextNode(r.label));
+    left.append(swatch(r), document.createTextNode(r.label));
     const right = document.createElement('b');
     right.textContent = r.value;
     row.append(left, right);
@@ -149,8 +261,10 @@ function observeWidth(container, chart) {
 export class TimeChart {
   /**
    * @param {HTMLElement} container element with a `data-chart` attribute
-   * @param {{ unit: string, step?: boolean, integer?: boolean, minMax?: number, height?: number,
-   *           format?: (v: number) => string, tooltip: HTMLElement }} options
+   * @param {{ unit: string, step?: boolean, integer?: boolean, minMax?: number, max?: number, log?: boolean,
+   *           height?: number, empty?: string, format?: (v: number) => string, tooltip: HTMLElement }} options
+   *   `max`: the quantity's fixed upper bound (the axis ends there); `log`: logarithmic y axis (can be toggled
+   *   by setting `options.log` and calling render); `empty`: the message when there is nothing to draw.
    */
   constructor(container, options) {
     this.container = container;
@@ -160,7 +274,8 @@ export class TimeChart {
   }
 
   /**
-   * @param {{ series: { label: string, color: string, dash?: boolean, points: { t: number, v: number|null }[] }[],
+   * @param {{ series: { label: string, color: string, dash?: boolean|'dashed'|'dotted', marker?: string,
+   *                     points: { t: number, v: number|null }[] }[],
    *           markers?: { t: number, label: string }[], hlines?: { v: number, label: string }[],
    *           domain: [number, number] | null }} data
    */
@@ -187,11 +302,13 @@ export class TimeChart {
 
     let points = 0;
     let maxV = Number.NEGATIVE_INFINITY;
+    let minPos = Number.POSITIVE_INFINITY;
     for (const s of series) {
       for (const p of s.points) {
         if (p.v === null || !Number.isFinite(p.v)) continue;
         points++;
         if (p.v > maxV) maxV = p.v;
+        if (p.v > 0 && p.v < minPos) minPos = p.v;
       }
     }
     for (const h of hlines) if (Number.isFinite(h.v) && h.v > maxV) maxV = h.v;
@@ -205,21 +322,32 @@ export class TimeChart {
 
     if (points === 0 || domain === null) {
       svg('line', { x1: m.left, x2: m.left + iw, y1: m.top + ih, y2: m.top + ih, class: 'axisline' }, root);
-      text(root, m.left + iw / 2, m.top + ih / 2, 'Waiting for data…', {
-        class: 'empty',
-        'text-anchor': 'middle',
-      });
+      delete container.dataset.scale;
+      delete container.dataset.yMin;
+      delete container.dataset.yMax;
+      text(
+        root,
+        m.left + iw / 2,
+        m.top + ih / 2,
+        domain === null ? 'Waiting for data…' : (options.empty ?? 'Waiting for data…'),
+        {
+          class: 'empty',
+          'text-anchor': 'middle',
+        },
+      );
       container.replaceChildren(root);
       return;
     }
 
     const [t0, t1raw] = domain;
     const t1 = t1raw > t0 ? t1raw : t0 + 1000;
-    const top = Math.max(maxV * 1.08, options.minMax ?? 0, options.integer ? 1 : 1e-9);
-    const yTicks = niceTicks(0, top, Math.max(2, Math.floor(ih / 38)), options.integer);
-    const yMax = yTicks[yTicks.length - 1];
+    const scale = yScale(options, minPos, maxV, m.top, ih);
+    const yTicks = scale.ticks;
+    const y = scale.y;
+    container.dataset.scale = scale.kind;
+    container.dataset.yMin = String(scale.min);
+    container.dataset.yMax = String(scale.max);
     const x = (t) => m.left + ((t - t0) / (t1 - t0)) * iw;
-    const y = (v) => m.top + ih - (v / yMax) * ih;
 
     // Grid and axes.
     for (const v of yTicks) {
@@ -234,6 +362,7 @@ export class TimeChart {
 
     // Reference lines, then events, then the series on top.
     for (const h of hlines) {
+      if (y(h.v) === null) continue;
       svg('line', { x1: m.left, x2: m.left + iw, y1: y(h.v), y2: y(h.v), class: 'hline' }, root);
       text(root, m.left + iw - 2, y(h.v) - 4, h.label, { 'text-anchor': 'end' });
     }
@@ -254,28 +383,47 @@ export class TimeChart {
       let d = '';
       let pen = false;
       let lastY = 0;
+      let last = null;
+      const drawn = [];
       for (const p of s.points) {
-        if (p.v === null || !Number.isFinite(p.v) || p.t < t0 - 60_000) {
+        const py0 = p.v === null || !Number.isFinite(p.v) || p.t < t0 - 60_000 ? null : y(p.v);
+        if (py0 === null) {
           pen = false;
           continue;
         }
         const px = x(p.t).toFixed(1);
-        const py = (y(p.v) + nudge).toFixed(1);
+        const py = (py0 + nudge).toFixed(1);
         if (!pen) d += `M${px},${py}`;
         else if (options.step) d += `H${px}V${py}`;
         else d += `L${px},${py}`;
         pen = true;
         lastY = py;
+        last = p.v;
+        if (p.t >= t0) drawn.push([Number(px), Number(py)]);
       }
       if (options.step && pen) d += `H${(m.left + iw).toFixed(1)}V${lastY}`;
-      if (d !== '') {
-        const path = svg(
-          'path',
-          { d, class: `series${s.dash ? ' dashed' : ''}`, 'clip-path': `url(#${clip})` },
-          root,
-        );
-        // A style, not the stroke attribute: colours may be CSS variables (theme colours).
-        path.style.stroke = s.color;
+      if (d === '') return;
+      const dash = dashClass(s.dash);
+      const path = svg(
+        'path',
+        { d, class: `series${dash ? ` ${dash}` : ''}`, 'clip-path': `url(#${clip})` },
+        root,
+      );
+      // A style, not the stroke attribute: colours may be CSS variables (theme colours).
+      path.style.stroke = s.color;
+      path.dataset.label = s.label;
+      path.dataset.last = String(last);
+      if (s.marker) {
+        path.dataset.marker = s.marker;
+        const g = svg('g', { class: 'marks', 'clip-path': `url(#${clip})` }, root);
+        g.dataset.label = s.label;
+        g.dataset.marker = s.marker;
+        g.style.color = s.color;
+        const open = OPEN_MARKERS.has(s.marker) ? ' open' : '';
+        const marks = markerIndices(drawn, Math.max(4, Math.floor(iw / 70)));
+        g.dataset.count = String(marks.length);
+        for (const [px, py] of marks)
+          svg('path', { d: markerPath(s.marker, px, py, 3.5), class: `mark${open}` }, g);
       }
     });
 
@@ -294,7 +442,13 @@ export class TimeChart {
         if (i < 0) continue;
         const p = s.points[i];
         if (best === null || Math.abs(p.t - t) < Math.abs(best - t)) best = p.t;
-        rows.push({ label: s.label, color: s.color, dash: s.dash, value: `${format(p.v)} ${options.unit}` });
+        rows.push({
+          label: s.label,
+          color: s.color,
+          dash: s.dash,
+          marker: s.marker,
+          value: `${format(p.v)} ${options.unit}`,
+        });
       }
       if (best === null) return;
       cross.setAttribute('x1', x(best));

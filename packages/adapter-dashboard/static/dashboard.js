@@ -2,13 +2,16 @@
 // ten-minute window of samples and redraws the charts, the tenant table and the decision log.
 // Hand-written, no dependencies, no build step. Every value comes from the server; text goes in via textContent.
 
-import { CacheChart, clock, formatNumber, TimeChart } from './charts.js';
+import { CacheChart, clock, formatNumber, MARKERS, swatch, TimeChart } from './charts.js';
 
 const BASE = document.querySelector('meta[name="swapless-base"]')?.getAttribute('content') ?? '/dashboard';
 const POLL_MS = 1000;
 const WINDOW_MS = 10 * 60 * 1000;
 const MIN_SPAN_MS = 30 * 1000;
 const LOG_ROWS = 50;
+// A tenant whose measured/predicted ratio is off by more than this is highlighted (the controller's own threshold).
+const DIVERGENCE = 0.25;
+const LOG_SCALE_KEY = 'swapless.dashboard.latencyLog';
 // Tableau 10: distinguishable, and readable on light and dark backgrounds.
 const PALETTE = [
   '#4e79a7',
@@ -32,27 +35,54 @@ const chartEl = (name) => {
 };
 
 const charts = {
-  latency: new TimeChart(chartEl('latency'), { unit: 'ms', tooltip, height: 260 }),
+  latency: new TimeChart(chartEl('latency'), { unit: 'ms', tooltip, height: 260, log: storedLogScale() }),
   rate: new TimeChart(chartEl('rate'), { unit: 'req/s', tooltip }),
-  tpu: new TimeChart(chartEl('tpu'), { unit: '%', tooltip, minMax: 100 }),
+  outcomes: new TimeChart(chartEl('outcomes'), { unit: 'req/s', tooltip }),
+  tpu: new TimeChart(chartEl('tpu'), { unit: '%', tooltip, max: 100 }),
+  lag: new TimeChart(chartEl('lag'), { unit: 'ms', tooltip, empty: 'No emulation lag reported' }),
   k: new TimeChart(chartEl('k'), { unit: 'k (ops)', tooltip, step: true, integer: true }),
   cores: new TimeChart(chartEl('cores'), { unit: 'cores', tooltip, step: true, integer: true }),
   cache: new CacheChart(chartEl('cache')),
 };
 
+/** The latency axis scale the reader chose last time (log or linear), if the browser lets us remember it. */
+function storedLogScale() {
+  try {
+    return localStorage.getItem(LOG_SCALE_KEY) === 'log';
+  } catch {
+    return false;
+  }
+}
+
+const logToggle = $('#latency-log');
+logToggle.checked = charts.latency.options.log;
+logToggle.addEventListener('change', () => {
+  charts.latency.options.log = logToggle.checked;
+  try {
+    localStorage.setItem(LOG_SCALE_KEY, logToggle.checked ? 'log' : 'linear');
+  } catch {
+    // Storage refused (private mode): the choice lasts for this page only.
+  }
+  charts.latency.render();
+});
+
 /** Samples in the window, oldest first. */
 let samples = [];
 let lastAt;
-const colors = new Map();
+/** Tenant name → its look: a colour and a point marker (kept for the page's life, so a tenant keeps its look). */
+const looks = new Map();
 
-function colorOf(name) {
-  let c = colors.get(name);
-  if (c === undefined) {
-    c = PALETTE[colors.size % PALETTE.length];
-    colors.set(name, c);
+function lookOf(name) {
+  let l = looks.get(name);
+  if (l === undefined) {
+    const i = looks.size;
+    l = { color: PALETTE[i % PALETTE.length], marker: MARKERS[i % MARKERS.length] };
+    looks.set(name, l);
   }
-  return c;
+  return l;
 }
+
+const colorOf = (name) => lookOf(name).color;
 
 function merge(series) {
   if (!Array.isArray(series)) return;
@@ -68,25 +98,23 @@ function merge(series) {
   }
 }
 
-/** Tenant names in display order: the current tenants first, then those only seen in the window. */
+/**
+ * Tenant names in display order: the service's current tenants. A removed tenant leaves the charts and legends
+ * even while its samples are still in the window. Only when the server sends no tenant list are the names taken
+ * from the samples.
+ */
 function tenantNames(tenants) {
   const names = [];
   const seen = new Set();
-  for (const t of tenants) {
-    if (typeof t?.name === 'string' && !seen.has(t.name)) {
-      seen.add(t.name);
-      names.push(t.name);
+  const add = (name) => {
+    if (typeof name === 'string' && !seen.has(name)) {
+      seen.add(name);
+      names.push(name);
     }
-  }
-  for (const s of samples) {
-    for (const name of Object.keys(s.tenants ?? {})) {
-      if (!seen.has(name)) {
-        seen.add(name);
-        names.push(name);
-      }
-    }
-  }
-  for (const n of names) colorOf(n);
+  };
+  if (tenants !== null) for (const t of tenants) add(t?.name);
+  else for (const s of samples) for (const name of Object.keys(s.tenants ?? {})) add(name);
+  for (const n of names) lookOf(n);
   return names;
 }
 
@@ -97,16 +125,29 @@ function domain() {
   return [Math.min(oldest, newest - MIN_SPAN_MS), newest];
 }
 
-function perTenant(names, field, scale = 1) {
+const finite = (v) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+/**
+ * One series per tenant of a per-tick field, in the tenant's colour and marker. `perSecond`: a count of the tick
+ * window divided by the window's length (the time since the previous sample; the first sample has none).
+ */
+function perTenant(names, field, { perSecond = false, label = (n) => n, dash } = {}) {
   return names.map((name) => ({
-    label: name,
-    color: colorOf(name),
-    points: samples.map((s) => {
-      const v = s.tenants?.[name]?.[field];
-      return { t: s.atMs, v: typeof v === 'number' && Number.isFinite(v) ? v * scale : null };
+    label: label(name),
+    ...lookOf(name),
+    dash,
+    points: samples.map((s, i) => {
+      const v = finite(s.tenants?.[name]?.[field]);
+      if (v === null) return { t: s.atMs, v: null };
+      if (!perSecond) return { t: s.atMs, v };
+      const dt = i > 0 ? (s.atMs - samples[i - 1].atMs) / 1000 : 0;
+      return { t: s.atMs, v: dt > 0 ? v / dt : null };
     }),
   }));
 }
+
+/** Legend entries of the tenants: name, colour and point marker, as drawn on the lines. */
+const tenantLegend = (names) => names.map((n) => ({ label: n, ...lookOf(n) }));
 
 function legend(name, items) {
   const el = $(`[data-legend="${name}"]`);
@@ -114,15 +155,22 @@ function legend(name, items) {
     ...items.map((it) => {
       const item = document.createElement('span');
       item.className = 'legend-item';
-      const sw = document.createElement('span');
-      sw.className = `swatch${it.style ? ` ${it.style}` : ''}`;
-      sw.style.color = it.color;
+      item.dataset.label = it.label;
       const label = document.createElement(it.bold === false ? 'span' : 'b');
       label.textContent = it.label;
-      item.append(sw, label);
+      item.append(swatch(it), label);
       return item;
     }),
   );
+}
+
+/** The newest per-tick value of a tenant's field (null when the newest sample with the tenant lacks it). */
+function latest(name, field) {
+  for (let i = samples.length - 1; i >= 0; i--) {
+    const t = samples[i].tenants?.[name];
+    if (t !== undefined) return finite(t[field]);
+  }
+  return null;
 }
 
 /** Decisions that changed some tenant's cut or cores (what the runtime reconfigured), as chart markers. */
@@ -165,6 +213,27 @@ function badge(kind, label, title) {
 
 const num = (v) => (typeof v === 'number' && Number.isFinite(v) ? formatNumber(v) : '–');
 
+/** Measured latency above the tenant's SLO (mean over the runtime's trace window); false without an SLO. */
+function overSlo(t) {
+  const slo = finite(t.sloMs);
+  return (
+    slo !== null && t.measured?.count > 0 && finite(t.measured.meanMs) !== null && t.measured.meanMs > slo
+  );
+}
+
+/** The divergence cell: measured/predicted as "×1.42", highlighted beyond the controller's threshold. */
+function divergenceCell(tr, divergence) {
+  const ratio = finite(divergence?.ratio);
+  const td = cell(tr, ratio === null ? '–' : `×${ratio.toFixed(2)}`, 'num divergence');
+  if (ratio !== null && Math.abs(ratio - 1) > DIVERGENCE) {
+    td.classList.add('diverging');
+    const since = finite(divergence.sinceMs);
+    td.title =
+      `Measured mean ${num(divergence.measuredMs)} ms vs predicted ${num(divergence.predictedMs)} ms` +
+      (since !== null ? `, off by more than ${DIVERGENCE * 100} % since ${clock(since)}` : '');
+  }
+}
+
 function renderTenants(tenants) {
   const table = $('#tenant-table');
   const body = table.querySelector('tbody');
@@ -173,9 +242,7 @@ function renderTenants(tenants) {
     tr.dataset.tenant = t.name;
     const name = document.createElement('span');
     name.className = 'tenant-name';
-    const dot = document.createElement('span');
-    dot.className = 'tenant-dot';
-    dot.style.color = colorOf(t.name);
+    const dot = swatch(lookOf(t.name));
     const src = document.createElement('span');
     src.className = 'src';
     src.textContent = t.source ?? '';
@@ -188,10 +255,13 @@ function renderTenants(tenants) {
     const mean = cell(tr, num(t.measured?.count > 0 ? t.measured.meanMs : null), 'num');
     cell(tr, num(t.measured?.count > 0 ? t.measured.p99Ms : null), 'num');
     cell(tr, num(t.sloMs), 'num');
-    if (typeof t.sloMs === 'number' && t.measured?.count > 0 && t.measured.meanMs > t.sloMs) {
+    if (overSlo(t)) {
+      tr.classList.add('slo-breach');
       mean.classList.add('over-slo');
-      mean.title = 'Mean latency above the SLO';
+      tr.title = `${t.name}: mean latency ${num(t.measured.meanMs)} ms is above its SLO of ${num(t.sloMs)} ms`;
     }
+    divergenceCell(tr, t.divergence);
+    cell(tr, num(latest(t.name, 'emulationLagMs')), 'num emu-lag');
     // At k = 0 there is no Edge TPU stage: every part of the latency is measured, whatever the backend.
     const timing = t.timing === 'emulated' && t.k !== 0 ? 'emulated' : 'measured';
     cell(
@@ -205,7 +275,7 @@ function renderTenants(tenants) {
       ),
     );
     cell(tr, String(t.inFlight ?? '–'), 'num');
-    cell(tr, `${t.completed ?? 0} · ${t.failed ?? 0} · ${t.rejected ?? 0}`, 'num');
+    cell(tr, `${t.completed ?? 0} · ${t.failed ?? 0} · ${t.rejected ?? 0} · ${t.expired ?? 0}`, 'num');
     return tr;
   });
   body.replaceChildren(...rows);
@@ -272,6 +342,7 @@ function renderFacts(device, controller) {
   const dm = controller?.decisionMs;
   setText('#fact-decision-ms', dm ? `${num(dm.p50)} · ${num(dm.p99)} ms` : '–');
   setText('#fact-tpu', device ? `${device.calls ?? 0} · ${device.reloads ?? 0}` : '–');
+  renderEmulation(controller?.emulation ?? null);
   const note = $('#timing-note');
   if (backend === 'emulated') {
     note.hidden = false;
@@ -284,9 +355,56 @@ function renderFacts(device, controller) {
   setText(
     '#latency-sub',
     backend === 'emulated'
-      ? 'End to end, mean (solid) and p99 (dashed), ms · TPU part emulated, CPU part measured'
-      : 'End to end, mean (solid) and p99 (dashed), ms · measured',
+      ? 'End to end: mean (solid), p99 (dashed), predicted mean (dotted), ms · TPU part emulated, CPU part measured'
+      : 'End to end: mean (solid), p99 (dashed), predicted mean (dotted), ms · measured',
   );
+}
+
+/** The divergence fact: the tenant whose measured mean is furthest from its prediction, highlighted beyond 25 %. */
+function renderDivergence(tenants) {
+  let worst = null;
+  for (const t of tenants) {
+    const ratio = finite(t?.divergence?.ratio);
+    if (
+      ratio !== null &&
+      ratio > 0 &&
+      (worst === null || Math.abs(Math.log(ratio)) > Math.abs(Math.log(worst.ratio)))
+    ) {
+      worst = { name: t.name, ratio };
+    }
+  }
+  const el = $('#fact-divergence');
+  const off = worst !== null && Math.abs(worst.ratio - 1) > DIVERGENCE;
+  el.classList.toggle('diverging', off);
+  setText(
+    '#fact-divergence',
+    worst === null ? '–' : off ? `${worst.name} ×${worst.ratio.toFixed(2)}` : 'all within 25 %',
+  );
+}
+
+/** The emulation fact and the banner that says when the host's emulation of the head lags the device. */
+function renderEmulation(emu) {
+  const fraction = finite(emu?.laggingFraction);
+  const meanLag = finite(emu?.meanLagMs);
+  setText(
+    '#fact-emulation',
+    emu === null || emu === undefined
+      ? '–'
+      : `${fraction === null ? '–' : `${Math.round(fraction * 100)} %`} late · ${meanLag === null ? '–' : `${formatNumber(meanLag)} ms`}`,
+  );
+  const banner = $('#emulation-banner');
+  const lagging = emu?.lagging === true;
+  banner.hidden = !lagging;
+  if (lagging) {
+    setText(
+      '#emulation-message',
+      typeof emu.message === 'string' && emu.message !== ''
+        ? emu.message
+        : `The host computes the Edge TPU heads more slowly than the emulated device runs them` +
+            (fraction !== null ? ` (${Math.round(fraction * 100)} % of calls late)` : '') +
+            ': latencies include that lag.',
+    );
+  }
 }
 
 function render(data) {
@@ -294,22 +412,51 @@ function render(data) {
   const history = Array.isArray(data.history) ? data.history : [];
   const device = data.device ?? null;
   const controller = data.controller ?? null;
-  const names = tenantNames(tenants);
+  const names = tenantNames(Array.isArray(data.tenants) ? tenants : null);
   const dom = domain();
-  const tenantLegend = names.map((n) => ({ label: n, color: colorOf(n) }));
+  const tenantItems = tenantLegend(names);
 
-  const latency = [];
-  for (const s of perTenant(names, 'meanMs')) latency.push({ ...s, label: `${s.label} mean` });
-  for (const s of perTenant(names, 'p99Ms')) latency.push({ ...s, label: `${s.label} p99`, dash: true });
-  charts.latency.update({ series: latency, domain: dom });
+  charts.latency.update({
+    series: [
+      ...perTenant(names, 'meanMs', { label: (n) => `${n} mean` }),
+      ...perTenant(names, 'p99Ms', { label: (n) => `${n} p99`, dash: 'dashed' }),
+      ...perTenant(names, 'predictedMs', { label: (n) => `${n} predicted`, dash: 'dotted' }),
+    ],
+    domain: dom,
+  });
   legend('latency', [
-    ...tenantLegend,
+    ...tenantItems,
     { label: 'mean', color: 'var(--muted)', bold: false },
-    { label: 'p99', color: 'var(--muted)', style: 'dashed', bold: false },
+    { label: 'p99', color: 'var(--muted)', dash: 'dashed', bold: false },
+    { label: 'predicted mean', color: 'var(--muted)', dash: 'dotted', bold: false },
   ]);
 
   charts.rate.update({ series: perTenant(names, 'ratePerS'), domain: dom });
-  legend('rate', tenantLegend);
+  legend('rate', tenantItems);
+
+  charts.outcomes.update({
+    series: [
+      ...perTenant(names, 'completed', { perSecond: true, label: (n) => `${n} completed` }),
+      ...perTenant(names, 'rejected', {
+        perSecond: true,
+        label: (n) => `${n} rejected (503)`,
+        dash: 'dashed',
+      }),
+      ...perTenant(names, 'expired', { perSecond: true, label: (n) => `${n} expired (504)`, dash: 'dotted' }),
+    ],
+    domain: dom,
+  });
+  legend('outcomes', [
+    ...tenantItems,
+    { label: 'completed', color: 'var(--muted)', bold: false },
+    { label: 'rejected 503', color: 'var(--muted)', dash: 'dashed', bold: false },
+    { label: 'expired 504', color: 'var(--muted)', dash: 'dotted', bold: false },
+  ]);
+
+  charts.lag.options.empty =
+    device?.backend === 'edgetpu' ? 'Real Edge TPU: nothing is emulated' : 'No emulation lag reported';
+  charts.lag.update({ series: perTenant(names, 'emulationLagMs'), domain: dom });
+  legend('lag', tenantItems);
 
   const emulated = device?.backend === 'emulated';
   charts.tpu.update({
@@ -331,7 +478,7 @@ function render(data) {
   const maxOps = Math.max(0, ...tenants.map((t) => (Number.isFinite(t.ops) ? t.ops : 0)));
   charts.k.options.minMax = maxOps;
   charts.k.update({ series: perTenant(names, 'k'), markers, domain: dom });
-  legend('k', [...tenantLegend, { label: '▼ reconfiguration', color: 'transparent', bold: false }]);
+  legend('k', [...tenantItems, { label: '▼ reconfiguration', color: 'transparent', bold: false }]);
 
   const total = controller?.cores;
   charts.cores.update({
@@ -341,8 +488,8 @@ function render(data) {
     domain: dom,
   });
   legend('cores', [
-    ...tenantLegend,
-    { label: 'cores available', color: 'var(--faint)', style: 'dotted', bold: false },
+    ...tenantItems,
+    { label: 'cores available', color: 'var(--faint)', dash: 'dotted', bold: false },
   ]);
 
   const devTenants = Array.isArray(device?.tenants) ? device.tenants : [];
@@ -366,7 +513,7 @@ function render(data) {
   legend('cache', [
     { label: 'cached on chip', color: 'var(--muted)', style: 'block', bold: false },
     { label: 'streamed per inference', color: 'var(--muted)', style: 'hatched', bold: false },
-    { label: 'usable SRAM', color: 'var(--bad)', style: 'dashed', bold: false },
+    { label: 'usable SRAM', color: 'var(--bad)', dash: 'dashed', bold: false },
     ...(device?.holder
       ? [{ label: `token holder: ${device.holder}`, color: 'var(--emu)', style: 'block' }]
       : []),
@@ -383,6 +530,7 @@ function render(data) {
   );
 
   renderTenants(tenants);
+  renderDivergence(tenants);
   renderLog(history);
   renderFacts(device, controller);
   if (samples.length > 0) {

@@ -55,6 +55,7 @@ function runtimeSource(rt: Runtime, decisions: EventEmitter): MetricsSource {
         })),
         tpuQueued: s.tpu.queued,
         backend: s.backend,
+        emulationLagging: s.emulation === null ? null : s.emulation.lagging > 0,
       };
     },
   };
@@ -164,10 +165,26 @@ describe('createMetrics over a real runtime', () => {
             samples,
             `${P}stage_duration_seconds`,
             { ...labels, stage: 'tpu' },
-            withTpu.map((t) => t.tpu!.endMs - t.tpu!.startMs),
+            // Device time: the wait for the emulator's outputs after it is in emulation_lag_seconds.
+            withTpu.map((t) => t.tpu!.deviceEndMs - t.tpu!.startMs),
           );
         }
       }
+      // The functional emulator's host work, per tenant, from the traces' emulation parts.
+      const emulated = byTenant(name).filter((t) => t.tpu?.emulation != null);
+      expect(emulated.length).toBeGreaterThan(0);
+      expectHistogram(
+        samples,
+        `${P}emulation_compute_seconds`,
+        { tenant: name },
+        emulated.map((t) => t.tpu!.emulation!.computeMs),
+      );
+      expectHistogram(
+        samples,
+        `${P}emulation_lag_seconds`,
+        { tenant: name },
+        emulated.map((t) => t.tpu!.emulation!.lagMs),
+      );
       // CPU stages are always measured, whatever backend ran the head.
       const withCpu = byTenant(name).filter((t) => t.cpu !== null);
       expectHistogram(
@@ -206,6 +223,7 @@ describe('createMetrics over a real runtime', () => {
     expect(find(samples, `${P}tenant_predicted_latency_seconds`, { tenant: 'b' })).toEqual([]);
     expect(one(samples, `${P}tpu_queue_depth`)).toBe(0);
     expect(one(samples, `${P}backend_info`, { backend: 'emulated' })).toBe(1);
+    expect(one(samples, `${P}emulation_lagging`)).toBe(rt.stats().emulation!.lagging > 0 ? 1 : 0);
     expect(one(samples, `${P}metrics_dropped_events_total`)).toBe(0);
 
     // Types, and prom-client's default process metrics in the same registry.
@@ -215,6 +233,8 @@ describe('createMetrics over a real runtime', () => {
     expect(types.get(`${P}controller_decision_seconds`)).toBe('histogram');
     expect(types.get(`${P}tenant_partition_point`)).toBe('gauge');
     expect(types.get(`${P}tpu_queue_depth`)).toBe('gauge');
+    expect(types.get(`${P}emulation_lag_seconds`)).toBe('histogram');
+    expect(types.get(`${P}emulation_lagging`)).toBe('gauge');
     expect(one(samples, 'process_cpu_user_seconds_total')).toBeGreaterThan(0);
     expect(find(samples, 'nodejs_heap_size_used_bytes').length).toBe(1);
     // Those whose cost grows with the open handles are left out.

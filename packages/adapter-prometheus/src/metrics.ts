@@ -81,6 +81,9 @@ class TenantState {
   readonly duration: (HistogramChild | null)[] = [null, null];
   /** Stage children by `stage index * 2 + timing index`. */
   readonly stages: (HistogramChild | null)[] = [null, null, null, null, null, null, null, null];
+  /** Emulation compute and lag children. */
+  emulationCompute: HistogramChild | null = null;
+  emulationLag: HistogramChild | null = null;
   constructor(readonly name: string) {}
 }
 
@@ -186,6 +189,9 @@ export function createMetrics(options: MetricsOptions): Metrics {
     'prediction_divergence_ratio',
     'replans_total',
     'backend_info',
+    'emulation_compute_seconds',
+    'emulation_lag_seconds',
+    'emulation_lagging',
     'metrics_dropped_events_total',
   ].map(n);
   for (const name of names) {
@@ -258,7 +264,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
   );
   const stages = histogram(
     'stage_duration_seconds',
-    'Per-stage time of completed requests: tpu_wait (Edge TPU queue), tpu (Edge TPU stage), cpu_wait (CPU queue), cpu (CPU stage incl. hand-back). TPU stages carry the backend timing; CPU stages are always measured.',
+    'Per-stage time of completed requests: tpu_wait (Edge TPU queue), tpu (Edge TPU device time), cpu_wait (CPU queue), cpu (CPU stage incl. hand-back). TPU stages carry the backend timing; CPU stages are always measured. With the functional emulator, the wait for head outputs after the device is done is in emulation_lag_seconds.',
     ['tenant', 'stage', 'timing'],
   );
   gauge('tenant_in_flight', 'Requests admitted and not completed.', ['tenant'], (g, s) => {
@@ -334,6 +340,24 @@ export function createMetrics(options: MetricsOptions): Metrics {
       if (typeof s.backend === 'string') g.set({ backend: s.backend }, 1);
     },
   );
+  const emulationCompute = histogram(
+    'emulation_compute_seconds',
+    "Host time computing a head's outputs with the functional Edge TPU emulator (not device time: the emulated device is busy for its modelled time only).",
+    ['tenant'],
+  );
+  const emulationLag = histogram(
+    'emulation_lag_seconds',
+    "How long a head's outputs came after the emulated Edge TPU was done (0 when the host kept up); measured latencies include it, a real device would not add it.",
+    ['tenant'],
+  );
+  gauge(
+    'emulation_lagging',
+    'The functional emulator computes heads slower than the device it emulates on more than 10 % of the calls of the last 10 s (1) or not (0); absent without emulation.',
+    [],
+    (g, s) => {
+      if (typeof s.emulationLagging === 'boolean') g.set(s.emulationLagging ? 1 : 0);
+    },
+  );
   counter(
     'metrics_dropped_events_total',
     'Source events the metrics adapter could not record (malformed).',
@@ -383,6 +407,8 @@ export function createMetrics(options: MetricsOptions): Metrics {
       tenants.delete(s.name);
       duration.removeWhere('tenant', s.name);
       stages.removeWhere('tenant', s.name);
+      emulationCompute.removeWhere('tenant', s.name);
+      emulationLag.removeWhere('tenant', s.name);
     }
   };
 
@@ -417,7 +443,14 @@ export function createMetrics(options: MetricsOptions): Metrics {
       d.observeMs(t.latencyMs);
       if (tpu !== null) {
         stage(s, 0, timing).observeMs(tpu.startMs - tpu.enqueuedMs);
-        stage(s, 1, timing).observeMs(tpu.endMs - tpu.startMs);
+        stage(s, 1, timing).observeMs((tpu.deviceEndMs ?? tpu.endMs) - tpu.startMs);
+        const e = tpu.emulation;
+        if (e != null) {
+          s.emulationCompute ??= emulationCompute.child(s.name);
+          s.emulationLag ??= emulationLag.child(s.name);
+          s.emulationCompute.observeMs(e.computeMs);
+          s.emulationLag.observeMs(e.lagMs);
+        }
       }
       const cpu = t.cpu;
       if (cpu !== null) {

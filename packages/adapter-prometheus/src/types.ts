@@ -10,6 +10,13 @@ export interface MetricsTpuTrace {
   enqueuedMs: number;
   startMs: number;
   endMs: number;
+  /** When the device was done (before `endMs` when the emulator's outputs lagged it); absent: `endMs`. */
+  deviceEndMs?: number;
+  /**
+   * The functional emulator's host computation of the head: compute time, and how long the outputs came after the
+   * emulated device was done, ms (absent or null for the real device and timing-only heads).
+   */
+  emulation?: { computeMs: number; lagMs: number } | null;
 }
 
 /** CPU part of a request trace (always measured). Times are `performance.now()` ms. */
@@ -58,6 +65,11 @@ export interface MetricsGauges {
   tpuQueued: number;
   /** Which Edge TPU backend serves the TPU stages. */
   backend: 'emulated' | 'edgetpu';
+  /**
+   * True when the functional emulator computes heads slower than the device it emulates on more than 10 % of
+   * recent calls; null or absent when there is no emulation.
+   */
+  emulationLagging?: boolean | null;
 }
 
 /**

@@ -23,6 +23,7 @@ import {
 import { readModel } from '@swapless/tflite';
 import type { ProfileInput } from '@swapless/tpu-emulator';
 import { ms, type ServicePrior, StageEstimate } from './deadline.js';
+import { EMULATION_LAG_THRESHOLD_MS } from './emulation.js';
 import { preparedPart } from './parts.js';
 import { EdgeTpuBackend, EmulatedBackend, type TpuBackend, type TpuRun } from './tpu.js';
 import type {
@@ -142,6 +143,7 @@ function emptyObservation(): TenantObservation {
     cpuAt: [],
     tpuAt: [],
     tpuReload: [],
+    emulationLagMs: [],
     latencyMs: [],
   };
 }
@@ -269,6 +271,8 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
   #tpuCalls = 0;
   #tpuReloads = 0;
   #tpuBusyMs = 0;
+  /** Functional emulator: head computations, those whose outputs lagged the device, and their sums (ms). */
+  readonly #emu = { calls: 0, lagging: 0, computeMs: 0, lagMs: 0 };
   #nextId = 0;
   #gen = 0;
   #seq = 0;
@@ -299,9 +303,16 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     if (isEdgeTpuDevice(device)) {
       this.#tpu = new EdgeTpuBackend(device.edgetpu);
     } else {
-      const emu: { functional: boolean; threads: number; timeScale?: number; seed?: number } = {
+      const emu: {
+        functional: boolean;
+        threads: number;
+        workers: number;
+        timeScale?: number;
+        seed?: number;
+      } = {
         functional: mode === 'functional',
         threads: headThreads,
+        workers: positiveInt(options.emulator?.workers ?? 1, 'the emulator workers'),
       };
       if (options.emulator?.timeScale !== undefined) emu.timeScale = options.emulator.timeScale;
       if (options.emulator?.seed !== undefined) emu.seed = options.emulator.seed;
@@ -749,6 +760,9 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
       let backlog = 0;
       for (const q of this.#tpuConfigs) backlog += q.tpuQueued * q.tpu.ms;
       t = backlog + running + c.tpu.ms;
+      // The head's outputs (functional emulator): computed by the emulation pool behind what it already holds.
+      const outputs = this.#tpu.outputsBacklogMs?.(c.variant) ?? 0;
+      if (outputs > t) t = outputs;
     }
     if (c.variant.tail !== null) {
       const servers = c.choice.mode === 'mgc' ? Math.max(1, c.choice.cores) : 1;
@@ -783,7 +797,10 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
   /** Expected time a request still needs once its next stage starts now: that stage and the ones after it. */
   #remainingMs(req: Req, stage: 'tpu' | 'cpu'): number {
     const c = req.config;
-    return stage === 'tpu' && c.variant.tail !== null ? c.tpu.ms + c.cpu.ms : c[stage].ms;
+    if (stage === 'cpu') return c.cpu.ms;
+    // The TPU stage lasts the device's time, or until the emulation pool has the head's outputs.
+    const tpu = Math.max(c.tpu.ms, this.#tpu.outputsBacklogMs?.(c.variant) ?? 0);
+    return c.variant.tail !== null ? tpu + c.cpu.ms : tpu;
   }
 
   /** Drops an admitted request that can no longer finish by its deadline: 504, counted as expired. */
@@ -931,13 +948,21 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     this.#lastHead = head;
     if (variant.report !== null) this.#tokenHolders.set(variant.report.cachingToken, head);
     const headInputs = variant.boundary.headInputs.map((i) => req.inputs[i]!);
-    this.#tpu.run(variant, headInputs).then(
+    // The device is free at its own end (for the emulator: the modelled end, while the head's outputs may still
+    // be computing); the request goes on when its outputs are ready.
+    let freed = false;
+    const free = (): void => {
+      if (freed) return;
+      freed = true;
+      this.#tpuDone();
+    };
+    this.#tpu.run(variant, headInputs, free).then(
       (r) => {
-        this.#tpuDone();
+        free();
         this.#afterTpu(req, r, enqueuedMs);
       },
       (error: unknown) => {
-        this.#tpuDone();
+        free();
         this.#fail(req, error);
       },
     );
@@ -957,21 +982,33 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
 
   #afterTpu(req: Req, r: TpuRun, enqueuedMs: number): void {
     const config = req.config;
-    this.#tpuBusyMs += r.endMs - r.startMs;
+    const deviceMs = r.deviceEndMs - r.startMs;
+    this.#tpuBusyMs += deviceMs;
     req.tpu = {
       backend: this.#tpu.kind,
       enqueuedMs,
       startMs: r.startMs,
+      deviceEndMs: r.deviceEndMs,
       endMs: r.endMs,
       modelledMs: r.modelledMs,
       computedMs: r.computedMs,
       reload: r.reload,
       breakdown: r.breakdown,
+      emulation: r.emulation,
     };
     req.headOutputs = r.outputs ?? config.zeroHead;
-    config.tpu.observe(r.endMs - r.startMs);
+    config.tpu.observe(deviceMs);
     const obs = config.tenant.obs;
-    this.#push(obs.tpuServiceMs, r.endMs - r.startMs);
+    this.#push(obs.tpuServiceMs, deviceMs);
+    const lagMs = r.emulation?.lagMs ?? 0;
+    this.#push(obs.emulationLagMs, lagMs);
+    if (r.emulation !== null) {
+      const e = this.#emu;
+      e.calls++;
+      e.computeMs += r.emulation.computeMs;
+      e.lagMs += lagMs;
+      if (lagMs > EMULATION_LAG_THRESHOLD_MS) e.lagging++;
+    }
     this.#push(obs.tpuAt, config.choice.k);
     obs.tpuReload.push(r.reload);
     if (obs.tpuReload.length > 2 * this.#window) obs.tpuReload.splice(0, obs.tpuReload.length - this.#window);
@@ -1373,7 +1410,14 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
       },
       workers: this.#pool.size,
       variantsCached: variants,
+      emulation: this.#emulationStats(),
     };
+  }
+
+  #emulationStats(): RuntimeStats['emulation'] {
+    const pool = this.#tpu.emulation;
+    if (pool == null) return null;
+    return { workers: pool.workers, queued: pool.queued, ...this.#emu };
   }
 
   /**

@@ -6,16 +6,19 @@
 import { createInterpreter, type Interpreter, type TensorArray, type TensorInfo } from '@swapless/edgetpu';
 import type { CallBreakdown, DeviceProfile, ProfileInput } from '@swapless/tpu-emulator';
 import { EmulatedDevice, sleepUntil } from '@swapless/tpu-emulator';
+import { EmulationPool } from './emulation.js';
 import { preparedPart } from './parts.js';
 import type { EdgeTpuBackendOptions } from './types.js';
 import type { Variant } from './variants.js';
-import { TfliteWorker } from './worker.js';
 
 /** One head call. */
 export interface TpuRun {
   /** Head outputs (null when nothing was computed: timing-only). */
   outputs: TensorArray[] | null;
   startMs: number;
+  /** When the device was free again: start + modelled time (emulator), the call's end (real device). */
+  deviceEndMs: number;
+  /** When the stage ended: the later of `deviceEndMs` and the outputs being ready. */
   endMs: number;
   modelledMs: number | null;
   computedMs: number | null;
@@ -23,6 +26,8 @@ export interface TpuRun {
   breakdown: CallBreakdown | null;
   tokenBefore: string | null;
   tokenAfter: string | null;
+  /** The functional emulator's host computation of the head (null otherwise). */
+  emulation: { computeMs: number; readyMs: number; lagMs: number } | null;
 }
 
 /** What the TPU stage needs from a backend. */
@@ -41,8 +46,19 @@ export interface TpuBackend {
   acquire(variant: Variant, tenant: string): Promise<void>;
   /** Drops one reference; the head is disposed at zero. */
   release(variant: Variant): void;
-  /** One call; `inputs` are the head's inputs in head input order. */
-  run(variant: Variant, inputs: readonly TensorArray[]): Promise<TpuRun>;
+  /**
+   * One call; `inputs` are the head's inputs in head input order. `onDeviceFree` is called once, when the device
+   * can start the next call (for the emulator its modelled end, possibly before the head's outputs are ready);
+   * always before the returned promise settles.
+   */
+  run(variant: Variant, inputs: readonly TensorArray[], onDeviceFree?: () => void): Promise<TpuRun>;
+  /**
+   * Estimated ms until the outputs of a call of `variant` started now would be ready, beyond the device's own
+   * time (the functional emulator's pool backlog); 0 when outputs come with the device.
+   */
+  outputsBacklogMs?(variant: Variant): number;
+  /** The functional emulator's pool: worker threads and calls queued on it (absent otherwise). */
+  readonly emulation?: { readonly workers: number; readonly queued: number } | null;
   /**
    * Inputs and outputs of a loaded head, as its interpreter sees them (the real device only: a compiled model
    * has no CPU interpreter to ask).
@@ -109,22 +125,23 @@ class RefCountedHeads<T> {
   }
 }
 
-/** The calibrated device model in real time, optionally computing heads on the CPU (functional mode). */
+/**
+ * The calibrated device model in real time. In functional mode the heads' outputs are computed on the host by an
+ * {@link EmulationPool}, off the device's timeline: the device is busy for the modelled time only, and a call's
+ * stage ends when both the device is done and the outputs are ready (the difference is the emulation lag).
+ */
 export class EmulatedBackend implements TpuBackend {
   readonly kind = 'emulated' as const;
   readonly functional: boolean;
   readonly profile: DeviceProfile;
   readonly #device: EmulatedDevice;
-  readonly #threads: number;
   readonly #timeScale: number;
-  #worker: TfliteWorker | null = null;
-  readonly #heads = new RefCountedHeads<void>(
-    (_, id) => void this.#worker?.unload(id).catch(() => undefined),
-  );
+  readonly #pool: EmulationPool | null;
+  readonly #heads = new RefCountedHeads<void>((_, id) => this.#pool?.unload(id));
 
   constructor(
     profile: ProfileInput,
-    options: { functional: boolean; timeScale?: number; seed?: number; threads: number },
+    options: { functional: boolean; timeScale?: number; seed?: number; threads: number; workers?: number },
   ) {
     const deviceOptions: { timeScale?: number; seed?: number } = {};
     if (options.timeScale !== undefined) deviceOptions.timeScale = options.timeScale;
@@ -132,68 +149,74 @@ export class EmulatedBackend implements TpuBackend {
     this.#device = new EmulatedDevice(profile, deviceOptions);
     this.profile = this.#device.profile;
     this.functional = options.functional;
-    this.#threads = options.threads;
     this.#timeScale = options.timeScale ?? 1;
+    this.#pool = this.functional ? new EmulationPool(options.workers ?? 1, options.threads) : null;
   }
 
   get token(): string | null {
     return this.#device.token;
   }
 
-  #headWorker(): TfliteWorker {
-    this.#worker ??= new TfliteWorker(-1);
-    return this.#worker;
+  get emulation(): { workers: number; queued: number } | null {
+    const pool = this.#pool;
+    return pool === null ? null : { workers: pool.size, queued: pool.queued };
+  }
+
+  outputsBacklogMs(variant: Variant): number {
+    return this.#pool === null ? 0 : this.#pool.backlogMs(variant.id);
   }
 
   async acquire(variant: Variant): Promise<void> {
-    if (!this.functional || variant.head === null) return;
+    const pool = this.#pool;
+    if (pool === null || variant.head === null) return;
     const head = variant.head;
-    await this.#heads.acquire(variant.id, () =>
-      this.#headWorker()
-        .load(variant.id, preparedPart(head), { threads: this.#threads })
-        .then(() => undefined),
-    );
+    await this.#heads.acquire(variant.id, () => pool.load(variant.id, preparedPart(head)));
   }
 
   release(variant: Variant): void {
     this.#heads.release(variant.id);
   }
 
-  async run(variant: Variant, inputs: readonly TensorArray[]): Promise<TpuRun> {
+  async run(variant: Variant, inputs: readonly TensorArray[], onDeviceFree?: () => void): Promise<TpuRun> {
     const startMs = performance.now();
-    const timed = this.#device.invoke(variant.report!);
-    let computed: Promise<{ outputs: TensorArray[]; ms: number } | null> = Promise.resolve(null);
-    if (this.functional) {
-      computed = this.#headWorker()
-        .runAsync(variant.id, inputs)
-        .then((r) => ({ outputs: r.outputs, ms: r.endMs - r.startMs }));
+    const computing = this.#pool === null ? null : this.#pool.compute(variant.id, inputs);
+    // Settled below; this keeps a failure from being reported as unhandled while the device runs.
+    computing?.catch(() => undefined);
+    let deviceEndMs: number;
+    let r: Awaited<ReturnType<EmulatedDevice['invoke']>>;
+    try {
+      r = await this.#device.invoke(variant.report!);
+      // The stage started here, before the device's own queue: the device is never free before `startMs` + the
+      // modelled time.
+      const due = startMs + r.breakdown.totalMs * this.#timeScale;
+      if (performance.now() < due) await sleepUntil(due);
+    } finally {
+      deviceEndMs = performance.now();
+      onDeviceFree?.();
     }
-    // Both must settle before the device is free again, even if one fails.
-    const [t, c] = await Promise.allSettled([timed, computed]);
-    if (t.status === 'rejected') throw t.reason;
-    if (c.status === 'rejected') throw c.reason;
-    const r = t.value;
-    // The stage started here, before the device's own queue: it must not end before `startMs` + the modelled
-    // time (the device is never free early).
-    const due = startMs + r.breakdown.totalMs * this.#timeScale;
-    if (performance.now() < due) await sleepUntil(due);
+    const c = computing === null ? null : await computing;
+    const endMs = c === null ? deviceEndMs : Math.max(deviceEndMs, c.readyMs);
     return {
-      outputs: c.value?.outputs ?? null,
+      outputs: c?.outputs ?? null,
       startMs,
-      endMs: performance.now(),
+      deviceEndMs,
+      endMs,
       modelledMs: r.breakdown.totalMs,
-      computedMs: c.value?.ms ?? null,
+      computedMs: c?.computeMs ?? null,
       reload: r.reloaded,
       breakdown: r.breakdown,
       tokenBefore: r.tokenBefore,
       tokenAfter: r.tokenAfter,
+      emulation:
+        c === null
+          ? null
+          : { computeMs: c.computeMs, readyMs: c.readyMs, lagMs: Math.max(0, c.readyMs - deviceEndMs) },
     };
   }
 
   async close(): Promise<void> {
     this.#heads.forget();
-    await this.#worker?.terminate();
-    this.#worker = null;
+    await this.#pool?.close();
   }
 }
 
@@ -232,18 +255,26 @@ export class EdgeTpuBackend implements TpuBackend {
     this.#heads.release(variant.id);
   }
 
-  async run(variant: Variant, inputs: readonly TensorArray[]): Promise<TpuRun> {
-    const it = await this.#heads.get(variant.id);
-    const startMs = performance.now();
-    inputs.forEach((a, i) => {
-      it.setInput(i, a);
-    });
-    await it.invokeAsync();
-    const outputs = it.outputs.map((_, i) => it.getOutput(i));
-    const endMs = performance.now();
+  async run(variant: Variant, inputs: readonly TensorArray[], onDeviceFree?: () => void): Promise<TpuRun> {
+    let outputs: TensorArray[];
+    let startMs: number;
+    let endMs: number;
+    try {
+      const it = await this.#heads.get(variant.id);
+      startMs = performance.now();
+      inputs.forEach((a, i) => {
+        it.setInput(i, a);
+      });
+      await it.invokeAsync();
+      outputs = it.outputs.map((_, i) => it.getOutput(i));
+      endMs = performance.now();
+    } finally {
+      onDeviceFree?.();
+    }
     return {
       outputs,
       startMs,
+      deviceEndMs: endMs,
       endMs,
       modelledMs: null,
       computedMs: endMs - startMs,
@@ -251,6 +282,7 @@ export class EdgeTpuBackend implements TpuBackend {
       breakdown: null,
       tokenBefore: null,
       tokenAfter: null,
+      emulation: null,
     };
   }
 

@@ -55,8 +55,11 @@ export interface RuntimeOptions {
   cores?: number;
   /** Default per-tenant bound on requests admitted and not yet completed (default 64). */
   queueLimit?: number;
-  /** Emulator: real ms per modelled ms (default 1) and jitter seed. */
-  emulator?: { timeScale?: number; seed?: number };
+  /**
+   * Emulator: real ms per modelled ms (default 1), jitter seed, and the worker threads that compute heads in
+   * functional mode off the device's timeline (default 1; each holds every head in use).
+   */
+  emulator?: { timeScale?: number; seed?: number; workers?: number };
   /** Threads of the interpreters that compute heads in functional emulated mode (default 1). */
   headThreads?: number;
   /**
@@ -91,7 +94,15 @@ export interface TpuTrace {
   enqueuedMs: number;
   /** Started on the device, ms. */
   startMs: number;
-  /** Stage finished (max of modelled and computed for the emulator in functional mode), ms. */
+  /**
+   * The device was free again, ms: start + modelled time for the emulator, the call's end for the real device.
+   * `deviceEndMs − startMs` is the device time (what the Edge TPU would take), whatever the host.
+   */
+  deviceEndMs: number;
+  /**
+   * Stage finished, ms: the later of `deviceEndMs` and the head's outputs being ready (the functional emulator
+   * computes them on the host, off the device's timeline; see `emulation`).
+   */
   endMs: number;
   /** Modelled device time (emulator), ms; null for the real backend. */
   modelledMs: number | null;
@@ -101,6 +112,13 @@ export interface TpuTrace {
   reload: boolean;
   /** The emulator's breakdown of the modelled time. */
   breakdown: CallBreakdown | null;
+  /**
+   * The functional emulator's host computation of the head (null for the real device and in timing-only mode):
+   * its invoke time, when its outputs were ready, and `lagMs = max(0, readyMs − deviceEndMs)`, how long the
+   * request waited for the host after the emulated device was done. Lag is the host being slower than the Edge
+   * TPU it emulates, not device time.
+   */
+  emulation: { computeMs: number; readyMs: number; lagMs: number } | null;
 }
 
 /** CPU part of a trace (null when the variant has no tail, k = n). */
@@ -271,6 +289,20 @@ export interface RuntimeStats {
   reconfigurations: { completed: number; failed: number; tenantSwitches: number };
   workers: number;
   variantsCached: number;
+  /**
+   * The functional emulator's head computation (null for the real device and in timing-only mode): pool worker
+   * threads, calls queued on it now, and cumulative counts — head calls computed, calls whose outputs were ready
+   * more than `EMULATION_LAG_THRESHOLD_MS` after the device's modelled end (`lagging`), and the sums of compute
+   * and lag, ms.
+   */
+  emulation: {
+    workers: number;
+    queued: number;
+    calls: number;
+    lagging: number;
+    computeMs: number;
+    lagMs: number;
+  } | null;
 }
 
 /** Per-tenant samples since the previous {@link Runtime.observe} (each list bounded by the window). */
@@ -279,8 +311,13 @@ export interface TenantObservation {
   arrivalsMs: number[];
   /** Rejected at admission. */
   rejected: number;
-  /** TPU service times (stage start → end), ms, with the cut they were measured at. */
+  /** TPU service times (device time: start → the device's end), ms, with the cut they were measured at. */
   tpuServiceMs: number[];
+  /**
+   * Per TPU sample (parallel to `tpuServiceMs`): how long its outputs lagged the device's end on the functional
+   * emulator, ms (0 without lag, on the real device and in timing-only mode).
+   */
+  emulationLagMs: number[];
   /** CPU service times (worker compute), ms. */
   cpuServiceMs: number[];
   /** Cut and cores of each CPU sample. */

@@ -2,9 +2,11 @@
 
 // --- the controlled runtime (service.ts, types.ts, metadata.ts)
 export { createService, Service } from './service.js';
+export { EMULATION_LAGGING_FRACTION, EMULATION_WINDOW_MS } from './emulation-monitor.js';
 export { modelMetadata } from './metadata.js';
 export type {
   ControllerStatus,
+  EmulationStatus,
   DecisionRecord,
   DeviceState,
   DeviceTenant,

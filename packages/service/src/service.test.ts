@@ -359,6 +359,16 @@ describe('controller ticks', () => {
     expect(c.reconfigurations).toBeGreaterThanOrEqual(3);
     expect(c.decisionMs.p50).toBeGreaterThanOrEqual(0);
     expect(c.decisionMs.max).toBeGreaterThanOrEqual(c.decisionMs.p50!);
+    // Functional emulation computes heads on the host: status and series say how far that lags the device.
+    const runtimeEmulation = s.runtime.stats().emulation!;
+    expect(runtimeEmulation.calls).toBeGreaterThan(0);
+    expect(c.emulation).not.toBeNull();
+    expect(c.emulation!.meanComputeMs).toBeGreaterThan(0);
+    expect(c.emulation!.lagging).toBe(c.emulation!.laggingFraction! > 0.1);
+    expect(c.emulation!.message === null).toBe(!c.emulation!.lagging);
+    const lags = ticks.map((t) => t.tenants.a?.emulationLagMs ?? null).filter((v) => v !== null);
+    expect(lags.length).toBeGreaterThan(0);
+    for (const v of lags) expect(v).toBeGreaterThanOrEqual(0);
     expect(s.history(2)).toEqual(s.history().slice(-2));
     expect(s.history(0)).toEqual([]);
     expect(() => s.history(-1)).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_ARGUMENT }));
@@ -395,6 +405,10 @@ describe('controller ticks', () => {
     expect(high).toBeGreaterThan(3 * low);
     expect(s.series().at(-1)!.tenants.a!.ratePerS).toBe(high);
     expect(s.gauges().tenants[0]!.ratePerS).toBe(high);
+    // Timing-only heads are not computed: there is no emulation to report.
+    expect(s.controller().emulation).toBeNull();
+    expect(s.gauges().emulationLagging).toBeNull();
+    expect(s.series().at(-1)!.tenants.a!.emulationLagMs).toBeNull();
   });
 });
 
@@ -452,6 +466,25 @@ describe('state for the adapters', () => {
     await s.infer('a', [input(11)], { deadlineMs: performance.now() + 60_000 });
     // admit() counts its refusals like submit's.
     expect(s.tenant('a')).toMatchObject({ admitted: 1, completed: 1, expired: 0, rejected: 2 });
+  });
+
+  it("puts the refusals of each tick window into that tick's series sample", async () => {
+    const s = await service({ policy: 'default', emulator: { timeScale: 1 }, tickMs: 40 });
+    await s.addTenant({ name: 'a', model: A, source: 'test:a' });
+    const ticks: SeriesSample[] = [];
+    s.on('tick', (t) => ticks.push(t));
+    await once(s, 'tick');
+    const before = ticks.length;
+    // Deadlines out of reach: refused at admission (503), three of them.
+    for (let i = 0; i < 3; i++) expect(() => s.admit('a', performance.now())).toThrow();
+    await once(s, 'tick');
+    await once(s, 'tick');
+    const after = ticks.slice(before);
+    expect(after.reduce((n, t) => n + t.tenants.a!.rejected, 0)).toBe(3);
+    expect(after.every((t) => t.tenants.a!.expired === 0)).toBe(true);
+    // The last window had no refusals: per-window counts, not the running total.
+    expect(after.at(-1)!.tenants.a!.rejected).toBe(0);
+    expect(s.tenant('a')).toMatchObject({ rejected: 3 });
   });
 
   it('close drains the requests in flight, refuses new work and is idempotent', async () => {

@@ -46,9 +46,11 @@ import {
 } from '@swapless/runtime';
 import { readModel, runnability, splitModel, type TfliteModel } from '@swapless/tflite';
 import { compileReport, type DeviceProfile, getProfile, MIB } from '@swapless/tpu-emulator';
+import { EmulationMonitor } from './emulation-monitor.js';
 import { edgeTpuHeadCompiler } from './head-compiler.js';
 import { ClosedLoop } from './loop.js';
 import { modelMetadata } from './metadata.js';
+import { RefusalWindows } from './refusals.js';
 import type {
   ControllerStatus,
   DecisionRecord,
@@ -72,6 +74,14 @@ const DECISION_TIMES = 1024;
 /** Runtime events the service re-emits. */
 const FORWARDED = ['request', 'reject', 'reload', 'reconfigure'] as const;
 type Forwarded = (typeof FORWARDED)[number];
+
+/** Per-tenant figures of one tick window. */
+interface TickWindow {
+  completed: number;
+  meanMs: number | null;
+  p99Ms: number | null;
+  emulationLagMs: number | null;
+}
 
 /** What the service keeps per tenant. */
 interface Entry {
@@ -176,6 +186,7 @@ export class Service extends EventEmitter<ServiceEvents> {
   readonly #heads = new Map<string, { cachedBytes: number; streamedBytes: number; token: string }>();
   readonly #history: DecisionRecord[] = [];
   readonly #series: SeriesSample[] = [];
+  readonly #emulation = new EmulationMonitor();
   readonly #decisionTimes = new Float64Array(DECISION_TIMES);
   #decisionCount = 0;
   #lastDecisionMs: number | null = null;
@@ -188,6 +199,7 @@ export class Service extends EventEmitter<ServiceEvents> {
   #tickQueued = false;
   #lastReloads = 0;
   #lastBusyMs = 0;
+  readonly #refusals = new RefusalWindows();
   #chain: Promise<unknown> = Promise.resolve();
   #timer: NodeJS.Timeout | null = null;
   #closing = false;
@@ -729,6 +741,7 @@ export class Service extends EventEmitter<ServiceEvents> {
     const after = decision !== null || replanned ? this.runtime.stats() : stats;
     this.#predict(after);
     const tenants: Record<string, SeriesTenant> = {};
+    const refusals = this.#refusals.take(after.tenants);
     for (const e of this.#tenants.values()) {
       const st = after.tenants[e.name];
       if (st === undefined) continue;
@@ -743,8 +756,12 @@ export class Service extends EventEmitter<ServiceEvents> {
         inFlight: st.inFlight,
         predictedMs: e.predictedMs,
         divergence: ratios.get(e.name) ?? null,
+        emulationLagMs: w?.emulationLagMs ?? null,
+        rejected: refusals.get(e.name)?.rejected ?? 0,
+        expired: refusals.get(e.name)?.expired ?? 0,
       };
     }
+    this.#emulation.record(after.emulation, obs.toMs);
     const reloads = stats.tpu.reloads - this.#lastReloads;
     const busy = stats.tpu.busyMs - this.#lastBusyMs;
     this.#lastReloads = stats.tpu.reloads;
@@ -827,12 +844,12 @@ export class Service extends EventEmitter<ServiceEvents> {
   ): {
     tick: TickObservations;
     windowRates: Map<string, number>;
-    windows: Map<string, { completed: number; meanMs: number | null; p99Ms: number | null }>;
+    windows: Map<string, TickWindow>;
   } {
     const arrivals: Record<string, number[]> = {};
     const stages: StageObservation[] = [];
     const windowRates = new Map<string, number>();
-    const windows = new Map<string, { completed: number; meanMs: number | null; p99Ms: number | null }>();
+    const windows = new Map<string, TickWindow>();
     for (const [name, o] of Object.entries(obs.tenants)) {
       const e = this.#tenants.get(name);
       const st = stats.tenants[name];
@@ -883,7 +900,9 @@ export class Service extends EventEmitter<ServiceEvents> {
         meanMs = sum / sorted.length;
         p99Ms = quantile(sorted, 0.99);
       }
-      windows.set(name, { completed, meanMs, p99Ms });
+      const lags = stats.emulation === null ? [] : o.emulationLagMs;
+      const emulationLagMs = lags.length > 0 ? lags.reduce((a, b) => a + b, 0) / lags.length : null;
+      windows.set(name, { completed, meanMs, p99Ms, emulationLagMs });
     }
     const loads = this.#loads;
     this.#loads = [];
@@ -1007,6 +1026,7 @@ export class Service extends EventEmitter<ServiceEvents> {
         p99: n > 0 ? quantile(sorted, 0.99) : null,
         max: n > 0 ? sorted[n - 1]! : null,
       },
+      emulation: this.#emulation.status(this.runtime.stats().emulation),
     };
   }
 
@@ -1073,7 +1093,13 @@ export class Service extends EventEmitter<ServiceEvents> {
         divergence: this.#loop.divergence.status(e.name).ratio,
       });
     }
-    return { tenants, tpuQueued: stats.tpu.queued, backend: this.runtime.backend };
+    const emulation = this.#emulation.status(stats.emulation);
+    return {
+      tenants,
+      tpuQueued: stats.tpu.queued,
+      backend: this.runtime.backend,
+      emulationLagging: emulation === null ? null : emulation.lagging,
+    };
   }
 
   /**

@@ -204,6 +204,24 @@ export interface DecisionRecord {
   error?: string;
 }
 
+/**
+ * The functional emulator's head computation over the last 10 s: the host computes each head's outputs while the
+ * emulated device keeps its modelled time, and a call whose outputs come after the device is done has waited for
+ * the host (emulation lag), not for the Edge TPU.
+ */
+export interface EmulationStatus {
+  /** More than 10 % of the window's head calls lagged the device by more than 0.5 ms. */
+  lagging: boolean;
+  /** Share of the window's head calls that lagged (null when none ran). */
+  laggingFraction: number | null;
+  /** Mean lag of the outputs behind the device's end over the window's calls, ms (null when none ran). */
+  meanLagMs: number | null;
+  /** Mean host compute time of a head over the window's calls, ms (null when none ran). */
+  meanComputeMs: number | null;
+  /** One sentence for people when lagging, else null. */
+  message: string | null;
+}
+
 /** Controller state. */
 export interface ControllerStatus {
   policy: string;
@@ -222,6 +240,8 @@ export interface ControllerStatus {
   lastDecision: DecisionRecord | null;
   /** Time of one policy tick (`onTick`), measured over the last ticks, ms; null before the first tick with tenants. */
   decisionMs: { last: number | null; p50: number | null; p99: number | null; max: number | null };
+  /** The functional emulator's head computation (null for the real device and in timing-only mode). */
+  emulation: EmulationStatus | null;
 }
 
 /** Per-tenant figures of one tick. */
@@ -240,6 +260,15 @@ export interface SeriesTenant {
   predictedMs: number | null;
   /** Measured / predicted mean response over the divergence window at this tick (null: too few completions). */
   divergence: number | null;
+  /**
+   * Mean emulation lag of the head calls of the tick window, ms: how long outputs came after the emulated device
+   * was done (null without head calls, on the real device and in timing-only mode).
+   */
+  emulationLagMs: number | null;
+  /** Requests refused at admission during the tick window (HTTP 503: queue full, deadline out of reach, closing). */
+  rejected: number;
+  /** Requests dropped during the tick window because they could no longer finish by their deadline (HTTP 504). */
+  expired: number;
 }
 
 /** One controller tick. */
@@ -300,6 +329,8 @@ export interface ServiceGauges {
   }[];
   tpuQueued: number;
   backend: 'emulated' | 'edgetpu';
+  /** `ControllerStatus.emulation.lagging` (null when there is no emulation). */
+  emulationLagging: boolean | null;
 }
 
 /** A tenant was added or removed. */
