@@ -291,6 +291,12 @@ export async function startServer(
     modelMetadata: (name) => (service.has(name) ? service.metadata(name) : undefined),
     isModelReady: (name) => startupDone && closing === null && service.has(name),
     admit: (name, deadlineMs) => service.admit(name, deadlineMs),
+    // What the HTTP front end adds to the runtime's latency (body read, decode, encode): the service adds its mean
+    // to the tenant's predictions, so they are what a client sees.
+    onServed(name, serverMs, result) {
+      const runtimeMs = result.parameters?.latency_ms;
+      if (typeof runtimeMs === 'number') service.observeFrontend(name, Math.max(0, serverMs - runtimeMs));
+    },
     async infer(name, inputs, options) {
       const { outputs, trace } = await service.infer(name, inputs, options);
       return {

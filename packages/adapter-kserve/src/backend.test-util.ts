@@ -63,6 +63,8 @@ export class InterpreterBackend implements InferenceBackend {
   refuseAdmission: unknown = undefined;
   /** `admit` calls: model and deadline. */
   readonly admissions: { name: string; deadlineMs: number }[] = [];
+  /** `onServed` calls: model, server time and the result's parameters. */
+  readonly servedCalls: { name: string; serverMs: number; parameters: unknown }[] = [];
 
   constructor(models: Record<string, Uint8Array>) {
     for (const [name, bytes] of Object.entries(models)) {
@@ -89,6 +91,9 @@ export class InterpreterBackend implements InferenceBackend {
   admit(name: string, deadlineMs: number): void {
     this.admissions.push({ name, deadlineMs });
     if (this.refuseAdmission !== undefined) throw this.refuseAdmission;
+  }
+  onServed(name: string, serverMs: number, result: BackendResult): void {
+    this.servedCalls.push({ name, serverMs, parameters: result.parameters });
   }
   async infer(name: string, inputs: TensorArray[], options?: InferCallOptions): Promise<BackendResult> {
     this.lastOptions = options;

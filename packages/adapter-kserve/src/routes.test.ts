@@ -192,6 +192,24 @@ describe('kserveRoutes over real TFLite interpreters', () => {
       });
     });
 
+    it('tells the backend how long the server held each successful request, not a failed one', async () => {
+      const before = backend.servedCalls.length;
+      const t = performance.now();
+      const res = await post(s, '/v2/models/tiny/infer', goodBody);
+      const clientMs = performance.now() - t;
+      expect(res.status).toBe(200);
+      expect(backend.servedCalls.length).toBe(before + 1);
+      const call = backend.servedCalls.at(-1)!;
+      expect(call.name).toBe('tiny');
+      expect(call.parameters).toEqual({ backend: 'test-interpreter' });
+      // Server time is part of what the client waited for.
+      expect(call.serverMs).toBeGreaterThan(0);
+      expect(call.serverMs).toBeLessThanOrEqual(clientMs);
+      backend.failNext = new Error('boom');
+      expect((await post(s, '/v2/models/tiny/infer', goodBody)).status).toBe(500);
+      expect(backend.servedCalls.length).toBe(before + 1);
+    });
+
     it('accepts nested data, the versions route, no id, and any or no content type', async () => {
       const nested = { inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', data: [X] }] };
       const res = await post(s, '/v2/models/tiny/versions/1/infer', nested);

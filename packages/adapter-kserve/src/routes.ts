@@ -288,6 +288,13 @@ export async function kserveRoutes(app: FastifyInstance, options: KServeRoutesOp
       const t3 = performance.now();
       const d = result.durations;
       stats.success(t3 - t0, t1 - t0, d?.queueMs ?? 0, d?.inferMs ?? t2 - t1, t3 - t2);
+      if (backend.onServed !== undefined) {
+        try {
+          backend.onServed(name, t3 - ((request as TimedRequest).swaplessArrivalMs ?? t0), result);
+        } catch {
+          // A backend's bookkeeping must not fail a request that succeeded.
+        }
+      }
       if (encoded.kind === 'json') {
         reply.header('content-type', JSON_TYPE);
         return encoded.body;

@@ -75,6 +75,13 @@ export interface InferenceBackend {
    */
   admit?(name: string, deadlineMs: number): void;
   /**
+   * Optional, cheap: told after each successful inference how long the server held the request, ms — from its
+   * arrival (before the body was read) to the encoded response — with the backend's own result, so a backend can
+   * learn what the HTTP front end adds to its own time (body read, decode, encode, queueing). Errors it throws are
+   * ignored.
+   */
+  onServed?(name: string, serverMs: number, result: BackendResult): void;
+  /**
    * Every model the repository has, served or not, for `POST /v2/repository/index` (optional: without it the
    * index lists the served models).
    */

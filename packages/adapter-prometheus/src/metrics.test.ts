@@ -503,3 +503,38 @@ describe('createMetrics with a hand-driven source', () => {
     m.close();
   });
 });
+
+describe('closing the loop: divergence and re-plans', () => {
+  it('exports the divergence ratio per tenant and counts decisions by reason', async () => {
+    let ratio: number | null = 1.8;
+    const src = fakeSource(() => ({
+      tenants: [
+        { name: 'a', k: 1, cores: 1, inFlight: 0, ratePerS: 1, predictedMs: 5, divergence: ratio },
+        { name: 'b', k: 1, cores: 1, inFlight: 0, ratePerS: 1, predictedMs: 5, divergence: null },
+        { name: 'c', k: 1, cores: 1, inFlight: 0, ratePerS: 1, predictedMs: 5 },
+      ],
+      tpuQueued: 0,
+      backend: 'emulated',
+    }));
+    const m = createMetrics({ source: src, defaultMetrics: false });
+    src.emit('decision', { decisionMs: 1, applied: true, trigger: 'initial' });
+    src.emit('decision', { decisionMs: 1, applied: true, trigger: 'divergence' });
+    src.emit('decision', { decisionMs: 1, applied: true, trigger: 'divergence' });
+    src.emit('decision', { decisionMs: 1, applied: false, trigger: 'tick' });
+    const { samples, types } = parseExposition(await m.text());
+    expect(types.get(`${P}prediction_divergence_ratio`)).toBe('gauge');
+    expect(types.get(`${P}replans_total`)).toBe('counter');
+    expect(one(samples, `${P}prediction_divergence_ratio`, { tenant: 'a' })).toBe(1.8);
+    // No ratio (too few completions, or a source that has none): no sample rather than a made-up value.
+    expect(find(samples, `${P}prediction_divergence_ratio`, { tenant: 'b' })).toEqual([]);
+    expect(find(samples, `${P}prediction_divergence_ratio`, { tenant: 'c' })).toEqual([]);
+    expect(one(samples, `${P}replans_total`, { reason: 'divergence' })).toBe(2);
+    expect(one(samples, `${P}replans_total`, { reason: 'initial' })).toBe(1);
+    expect(one(samples, `${P}replans_total`, { reason: 'tick' })).toBe(1);
+    ratio = 0.9;
+    expect(
+      one(parseExposition(await m.text()).samples, `${P}prediction_divergence_ratio`, { tenant: 'a' }),
+    ).toBe(0.9);
+    m.close();
+  });
+});

@@ -146,6 +146,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
 
   const tenants = new Map<string, TenantState>();
   const reconfigurations = new Map<string, number>();
+  const replans = new Map<string, number>();
   let dropped = 0;
 
   // One gauges() read per scrape, shared by every metric's collect (the registry calls them all synchronously
@@ -185,6 +186,8 @@ export function createMetrics(options: MetricsOptions): Metrics {
     'tenant_cpu_cores',
     'tenant_rate_per_second',
     'tenant_predicted_latency_seconds',
+    'prediction_divergence_ratio',
+    'replans_total',
     'backend_info',
     'emulation_compute_seconds',
     'emulation_lag_seconds',
@@ -311,6 +314,22 @@ export function createMetrics(options: MetricsOptions): Metrics {
     ['tenant'],
     (g, s) => {
       for (const t of s.tenants) if (t.predictedMs !== null) setGauge(g, t.name, t.predictedMs / 1000);
+    },
+  );
+  gauge(
+    'prediction_divergence_ratio',
+    "Measured / predicted mean response of the tenant over the controller's divergence window (10 s of completions); absent when too few completed. Beyond 0.75..1.25 for 10 s the controller re-plans.",
+    ['tenant'],
+    (g, s) => {
+      for (const t of s.tenants) if (typeof t.divergence === 'number') setGauge(g, t.name, t.divergence);
+    },
+  );
+  counter(
+    'replans_total',
+    'Controller decisions by reason: initial, tick (the policy found a better configuration), tenant-added, tenant-removed, divergence (predicted and measured response diverged).',
+    ['reason'],
+    (c) => {
+      for (const [reason, v] of replans) c.inc({ reason }, v);
     },
   );
   gauge(
@@ -456,10 +475,11 @@ export function createMetrics(options: MetricsOptions): Metrics {
       reconfigurations.set(e.phase, (reconfigurations.get(e.phase) ?? 0) + 1);
     } else dropped++;
   };
-  const onDecision = (e: { decisionMs: number }): void => {
-    if (e !== null && typeof e === 'object' && Number.isFinite(e.decisionMs))
+  const onDecision = (e: { decisionMs: number; trigger?: string }): void => {
+    if (e !== null && typeof e === 'object' && Number.isFinite(e.decisionMs)) {
       decision.observeMs(e.decisionMs);
-    else dropped++;
+      if (typeof e.trigger === 'string') replans.set(e.trigger, (replans.get(e.trigger) ?? 0) + 1);
+    } else dropped++;
   };
   source.on('request', onRequest);
   source.on('reject', onReject);

@@ -54,6 +54,8 @@ export interface MetricsTenantGauges {
   ratePerS: number;
   /** The latency model's prediction for the current configuration, ms (null when there is none). */
   predictedMs: number | null;
+  /** Measured / predicted mean response over the controller's divergence window (null or absent: none). */
+  divergence?: number | null;
 }
 
 /** Everything the adapter reads at scrape time. */
@@ -80,7 +82,10 @@ export interface MetricsSource {
   on(event: 'reject', listener: (event: { tenant: string; code: string }) => void): unknown;
   on(event: 'reload', listener: (event: { tenant: string; reloadMs: number }) => void): unknown;
   on(event: 'reconfigure', listener: (event: { phase: string }) => void): unknown;
-  on(event: 'decision', listener: (event: { decisionMs: number; applied: boolean }) => void): unknown;
+  on(
+    event: 'decision',
+    listener: (event: { decisionMs: number; applied: boolean; trigger?: string }) => void,
+  ): unknown;
   off?(event: string, listener: (...args: unknown[]) => void): unknown;
   gauges(): MetricsGauges;
 }

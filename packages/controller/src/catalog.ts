@@ -37,6 +37,12 @@ export interface CutCandidate {
   boundaryBytes: number;
   /** Share of the model's MACs in the TPU part. */
   tpuMacsShare: number;
+  /**
+   * Mean time a request spends at this cut outside every queue and stage the latency model knows, ms — e.g. an
+   * emulated head's outputs arriving after the device's modelled end (learned online by `ServiceCorrection`). It
+   * adds to the tenant's response and holds no server busy. Absent: 0.
+   */
+  delayMs?: number;
 }
 
 /** Everything the search needs about one model on one device. */

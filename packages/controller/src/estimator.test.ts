@@ -116,7 +116,7 @@ describe('service-time correction', () => {
     // Bounded: absurd observations saturate at the bound.
     for (let i = 0; i < 500; i++)
       c.observe({ tenant: 'c', stage: 'tpu', k: cut.k, ms: cut.tpu!.serviceMs * 50 });
-    expect(c.factor('c', 'tpu', cut.k)).toBe(2);
+    expect(c.factor('c', 'tpu', cut.k)).toBe(8);
     // Reloading calls are compared with call + reload.
     const d = new ServiceCorrection(new Map([['c', cat]]));
     for (let i = 0; i < 10; i++)

@@ -30,7 +30,7 @@ const L2R = 3; // λ²·r
 const LVX = 4; // λ·(v + x²)
 const LXR = 5; // λ·(2xr + r²)
 const L2XR = 6; // λ²·(2xr + r²)
-const CPU = 7; // λ[/s]·(W_C + E[S_C])  (Infinity when the CPU stage is unstable)
+const CPU = 7; // λ[/s]·(W_C + E[S_C] + delay)  (Infinity when the CPU stage is unstable)
 // 1 if the option uses the Edge TPU: an exact integer count, so that "nobody on the TPU" is recognised even
 // after incremental updates of the sums left rounding residue in the other components.
 const CNT = 8;
@@ -48,6 +48,7 @@ function dominatesCut(a: CutFacts, b: CutFacts): boolean {
   // Same TPU presence only (presence changes Λ_T and thus every other tenant's switch probability).
   if ((a.cut.tpu === null) !== (b.cut.tpu === null)) return false;
   if ((a.cut.cpu === null) !== (b.cut.cpu === null)) return false;
+  if ((a.cut.delayMs ?? 0) > (b.cut.delayMs ?? 0)) return false;
   const ta = a.cut.tpu;
   const tb = b.cut.tpu;
   if (ta !== null && tb !== null) {
@@ -108,6 +109,8 @@ interface StaticOptions {
   moments: (Moments | null)[];
   /** TPU stage per option (null for k = 0). */
   tpu: (CutCandidate['tpu'] | null)[];
+  /** The cut's additive delay per option (`CutCandidate.delayMs`), ms. */
+  delay: Float64Array;
 }
 
 const choicesCache = new WeakMap<TenantCatalog, Map<number, StaticOptions>>();
@@ -135,6 +138,7 @@ function choicesOf(catalog: TenantCatalog, cores: number): StaticOptions {
     const mgc = new Uint8Array(n);
     const moments: (Moments | null)[] = [];
     const tpu: (CutCandidate['tpu'] | null)[] = [];
+    const delay = new Float64Array(n);
     let cutIndex = -1;
     all.forEach((c, o) => {
       if (o === 0 || all[o - 1]!.k !== c.k) cutIndex++;
@@ -144,8 +148,9 @@ function choicesOf(catalog: TenantCatalog, cores: number): StaticOptions {
       mgc[o] = c.mode === 'mgc' ? 1 : 0;
       moments.push(f.cut.cpu === null ? null : f.moments.get(c.mode === 'mg1' ? c.cores : 1)!);
       tpu.push(f.cut.tpu);
+      delay[o] = f.cut.delayMs ?? 0;
     });
-    hit = { all, cut, cores: coresArr, mgc, moments, tpu };
+    hit = { all, cut, cores: coresArr, mgc, moments, tpu, delay };
     byCores.set(cores, hit);
   }
   return hit;
@@ -426,13 +431,15 @@ function prepare(tenants: readonly PlannedTenant[], cores: number, pooled: boole
     const terms = scratch;
     for (let o = 0; o < n; o++) {
       const m = s.moments[o]!;
+      // A cut's additive delay (e.g. emulation lag) counts with the CPU term: both are the tenant's own.
+      const d = t.rate * s.delay[o]!;
       if (m === null) {
-        terms[o] = 0;
+        terms[o] = d;
         continue;
       }
       const c = s.cores[o]!;
       const wait = s.mgc[o] === 1 ? mgcWaitMs(lam, m, c) : mg1WaitMs(lam, m);
-      terms[o] = Number.isFinite(wait) ? t.rate * (wait + m.meanMs) : Infinity;
+      terms[o] = Number.isFinite(wait) ? t.rate * (wait + m.meanMs) + d : Infinity;
     }
     // Per cut: keep options in increasing cores (at equal cores, lower term first) only while the CPU term
     // strictly improves; the first option of a cut is kept even when unstable.

@@ -1,13 +1,23 @@
 /**
  * Service-time feedback: measured stage times correct the catalog the search uses.
  *
- * For every (tenant, stage, k, threads) the correction keeps an EWMA of observed / profiled mean, where the
- * profiled mean is the catalog's Edge TPU call time (+ its reload when the observation says the call reloaded)
- * or the mean of the CPU samples at that thread count. A key's own factor is used once it has `minCount`
- * observations; before that the tenant's factor for that stage over all keys (the usual case of a machine that
- * is uniformly slower than when it was profiled); before that 1. Factors are clamped to [min, max] (default
- * [0.5, 2]) so one bad measurement cannot throw the search off, and quantised to `step` (default 1 %) so a
- * corrected catalog is rebuilt only when a factor really moved.
+ * For every (tenant, stage, k, threads) the correction keeps an EWMA of observed / profiled mean. The Edge TPU has
+ * two factors per cut, learned apart: calls that found the device holding the head's caching token (compared with
+ * the catalog's call time) and calls that paid a reload (compared with call + reload) — a live host is often off
+ * by different amounts on the two (the reload is a transfer, the call mostly compute). The CPU stage is compared
+ * with the mean of the profiled samples at the thread count it ran with. A key's own factor is used once it has
+ * `minCount` observations; before that the tenant's factor for that stage over all keys (the usual case of a
+ * machine that is uniformly slower than when it was profiled), then the other TPU kind's factor, then 1.
+ *
+ * Factors are clamped to [min, max] (default [0.25, 8]: a busy host can be that far off its profile), and
+ * quantised to `step` (default 1 %) so a corrected catalog is rebuilt only when a factor really moved. One
+ * observation moves a trusted factor at most `outlier`× (default 4) from its value, so a single stall (a GC pause,
+ * a page fault) cannot throw the search off.
+ *
+ * Emulation lag (the emulated head's outputs ready after the device's modelled end, see `@swapless/runtime`) is
+ * learned in ms per (tenant, k) — it is not a factor of anything in the catalog — and extrapolated to cuts not
+ * yet run in proportion to the head's share of the MACs (the host computes the head, so its cost scales with it).
+ * The corrected catalog carries it as each cut's `delayMs`.
  */
 import type { CutCandidate, TenantCatalog } from './catalog.js';
 
@@ -19,10 +29,12 @@ export interface StageObservation {
   k: number;
   /** CPU: threads one request used (cores for mg1, 1 for mgc). Ignored for the TPU. */
   threads?: number;
-  /** Measured service time (no queueing), ms. */
+  /** Measured service time (no queueing), ms. For the TPU: the device's time. */
   ms: number;
   /** TPU: true when the call paid a reload (the device held another token). */
   reload?: boolean;
+  /** TPU: how long the emulated head's outputs lagged the device's end, ms (absent or 0: no lag). */
+  lagMs?: number;
   /** Number of requests `ms` is the mean of (default 1). */
   count?: number;
 }
@@ -31,14 +43,19 @@ export interface StageObservation {
 export interface CorrectionOptions {
   /** EWMA weight of one observation (default 0.05). */
   alpha?: number;
-  /** Bounds of a factor (default 0.5 and 2). */
+  /** Bounds of a factor (default 0.25 and 8). */
   min?: number;
   max?: number;
   /** Observations before a factor is trusted (default 5). */
   minCount?: number;
   /** Quantisation of applied factors (default 0.01). */
   step?: number;
+  /** Largest move of a trusted factor by one observation, × (default 4). */
+  outlier?: number;
 }
+
+/** What a factor corrects: the Edge TPU call without reload, with reload, or the CPU stage. */
+export type FactorKind = 'tpu' | 'tpu-reload' | 'cpu';
 
 interface Ewma {
   value: number;
@@ -46,28 +63,71 @@ interface Ewma {
 }
 
 const mean = (xs: readonly number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
+const SEP = '\u0000';
 
-/** Per-(tenant, stage, k, threads) multiplicative corrections of profiled service times. */
+/** A lag rounded to two significant digits (0 below 0.05 ms), so tiny jitter does not rebuild catalogs. */
+function quantLag(ms: number): number {
+  return ms < 0.05 ? 0 : Number(ms.toPrecision(2));
+}
+
+/** Per-(tenant, stage, k, threads) multiplicative corrections of profiled service times, and emulation lags. */
 export class ServiceCorrection {
   private readonly keyed = new Map<string, Ewma>();
   private readonly staged = new Map<string, Ewma>();
-  private readonly cache = new Map<string, { signature: string; catalog: TenantCatalog }>();
+  private readonly cache = new Map<
+    string,
+    { catalog: TenantCatalog; signature: string; corrected: TenantCatalog }
+  >();
   private readonly alpha: number;
   private readonly min: number;
   private readonly max: number;
   private readonly minCount: number;
   private readonly step: number;
+  private readonly outlier: number;
 
-  /** @param catalogs The profiled catalogs by tenant name (the reference of every ratio). */
+  /**
+   * @param catalogs The profiled catalogs by tenant name (the reference of every ratio). The map is read at every
+   *   call, so an owner may add and remove tenants in it (call {@link ServiceCorrection.forget} for a removed one).
+   */
   constructor(
     private readonly catalogs: ReadonlyMap<string, TenantCatalog>,
     options: CorrectionOptions = {},
   ) {
     this.alpha = options.alpha ?? 0.05;
-    this.min = options.min ?? 0.5;
-    this.max = options.max ?? 2;
+    this.min = options.min ?? 0.25;
+    this.max = options.max ?? 8;
     this.minCount = options.minCount ?? 5;
     this.step = options.step ?? 0.01;
+    this.outlier = options.outlier ?? 4;
+  }
+
+  /** True when `tenant` has a catalog here. */
+  has(tenant: string): boolean {
+    return this.catalogs.has(tenant);
+  }
+
+  /** Drops everything learned about `tenant` (its model changed or it was removed). */
+  forget(tenant: string): void {
+    const prefix = `${tenant}${SEP}`;
+    for (const map of [this.keyed, this.staged])
+      for (const key of [...map.keys()]) if (key.startsWith(prefix)) map.delete(key);
+    this.cache.delete(tenant);
+  }
+
+  private feed(map: Map<string, Ewma>, key: string, x: number, count: number, ratio: boolean): void {
+    const e = map.get(key);
+    // The first observations start the average rather than being pulled towards a prior.
+    if (e === undefined) {
+      map.set(key, { value: x, count });
+      return;
+    }
+    let v = x;
+    if (ratio && e.count >= this.minCount)
+      v = Math.min(e.value * this.outlier, Math.max(e.value / this.outlier, x));
+    const w = 1 - (1 - this.alpha) ** count;
+    const ww = e.count < 1 / this.alpha ? Math.max(w, count / (e.count + count)) : w;
+    e.value += ww * (v - e.value);
+    e.count += count;
   }
 
   /** Feeds one observation; returns false when it cannot be matched to the catalog (unknown tenant, cut, threads). */
@@ -76,11 +136,14 @@ export class ServiceCorrection {
     const cut = cat?.cuts.find((c) => c.k === o.k);
     if (cut === undefined || !(o.ms >= 0) || !Number.isFinite(o.ms)) return false;
     let profiled: number;
+    let kind: FactorKind;
     let threads = 0;
     if (o.stage === 'tpu') {
       if (cut.tpu === null) return false;
+      kind = o.reload === true ? 'tpu-reload' : 'tpu';
       profiled = cut.tpu.serviceMs + (o.reload === true ? cut.tpu.reloadMs : 0);
     } else {
+      kind = 'cpu';
       threads = o.threads ?? 1;
       const s = cut.cpu?.get(threads);
       if (s === undefined) return false;
@@ -89,36 +152,56 @@ export class ServiceCorrection {
     if (!(profiled > 0)) return false;
     const ratio = Math.min(this.max * 2, Math.max(this.min / 2, o.ms / profiled));
     const count = Math.max(1, o.count ?? 1);
-    const w = 1 - (1 - this.alpha) ** count;
-    for (const [map, key] of [
-      [this.keyed, `${o.tenant}\u0000${o.stage}\u0000${o.k}\u0000${threads}`],
-      [this.staged, `${o.tenant}\u0000${o.stage}`],
-    ] as const) {
-      const e = map.get(key);
-      // The first observations start the average rather than being pulled towards 1.
-      if (e === undefined) map.set(key, { value: ratio, count });
-      else {
-        const ww = e.count < 1 / this.alpha ? Math.max(w, count / (e.count + count)) : w;
-        e.value += ww * (ratio - e.value);
-        e.count += count;
-      }
+    this.feed(this.keyed, `${o.tenant}${SEP}${kind}${SEP}${o.k}${SEP}${threads}`, ratio, count, true);
+    this.feed(this.staged, `${o.tenant}${SEP}${kind}`, ratio, count, true);
+    if (o.stage === 'tpu') {
+      const lag = typeof o.lagMs === 'number' && o.lagMs > 0 && Number.isFinite(o.lagMs) ? o.lagMs : 0;
+      this.feed(this.keyed, `${o.tenant}${SEP}lag${SEP}${o.k}`, lag, count, false);
+      if (cut.tpuMacsShare > 0)
+        this.feed(this.staged, `${o.tenant}${SEP}lag`, lag / cut.tpuMacsShare, count, false);
     }
     return true;
   }
 
-  /** The factor applied to `tenant`'s `stage` at cut `k` (and `threads` for the CPU). */
-  factor(tenant: string, stage: 'tpu' | 'cpu', k: number, threads = 1): number {
-    const key = `${tenant}\u0000${stage}\u0000${k}\u0000${stage === 'tpu' ? 0 : threads}`;
-    let e = this.keyed.get(key);
-    if (e === undefined || e.count < this.minCount) e = this.staged.get(`${tenant}\u0000${stage}`);
-    if (e === undefined || e.count < this.minCount) return 1;
-    const f = Math.min(this.max, Math.max(this.min, e.value));
-    return Math.round(f / this.step) * this.step;
+  private trusted(map: Map<string, Ewma>, key: string): number | null {
+    const e = map.get(key);
+    return e !== undefined && e.count >= this.minCount ? e.value : null;
   }
 
   /**
-   * The tenant's catalog with every factor applied: TPU call, reload and variance (×f, ×f, ×f²) and CPU samples
-   * (×f). The same object is returned while no applied factor changed, so caches keyed by catalog stay warm.
+   * The factor applied to `tenant`'s `kind` at cut `k` (and `threads` for the CPU): `'tpu'` the Edge TPU call
+   * without a reload, `'tpu-reload'` a call that reloaded (relative to call + reload), `'cpu'` the CPU stage.
+   */
+  factor(tenant: string, kind: FactorKind, k: number, threads = 1): number {
+    const key = (kd: FactorKind) => `${tenant}${SEP}${kd}${SEP}${k}${SEP}${kd === 'cpu' ? threads : 0}`;
+    const chain: FactorKind[] =
+      kind === 'cpu' ? ['cpu'] : kind === 'tpu' ? ['tpu', 'tpu-reload'] : ['tpu-reload', 'tpu'];
+    let f: number | null = null;
+    for (const kd of chain) {
+      f = this.trusted(this.keyed, key(kd)) ?? this.trusted(this.staged, `${tenant}${SEP}${kd}`);
+      if (f !== null) break;
+    }
+    if (f === null) return 1;
+    const clamped = Math.min(this.max, Math.max(this.min, f));
+    return Math.round(clamped / this.step) * this.step;
+  }
+
+  /**
+   * Mean emulation lag of `tenant`'s head at cut `k`, ms: learned at that cut, else extrapolated from the cuts run
+   * so far by the head's share of the MACs, else 0.
+   */
+  lagMs(tenant: string, k: number): number {
+    const own = this.trusted(this.keyed, `${tenant}${SEP}lag${SEP}${k}`);
+    if (own !== null) return quantLag(own);
+    const perShare = this.trusted(this.staged, `${tenant}${SEP}lag`);
+    const share = this.catalogs.get(tenant)?.cuts.find((c) => c.k === k)?.tpuMacsShare ?? 0;
+    return perShare === null ? 0 : quantLag(perShare * share);
+  }
+
+  /**
+   * The tenant's catalog with every factor applied: TPU call (×f, variance ×f²) and reload (so that call + reload
+   * is ×f_reload), CPU samples (×f), and each cut's emulation lag as its `delayMs`. The same object is returned
+   * while nothing applied changed, so caches keyed by catalog stay warm.
    */
   corrected(tenant: string): TenantCatalog {
     const cat = this.catalogs.get(tenant);
@@ -126,15 +209,21 @@ export class ServiceCorrection {
       throw new RangeError(`Expected a known tenant for corrected() but received ${tenant}`);
     const parts: string[] = [];
     for (const c of cat.cuts) {
-      parts.push(c.tpu === null ? '-' : String(this.factor(tenant, 'tpu', c.k)));
+      if (c.tpu === null) parts.push('-');
+      else
+        parts.push(
+          `${this.factor(tenant, 'tpu', c.k)}/${this.factor(tenant, 'tpu-reload', c.k)}+${this.lagMs(tenant, c.k)}`,
+        );
       for (const t of c.cpu?.keys() ?? []) parts.push(String(this.factor(tenant, 'cpu', c.k, t)));
     }
     const signature = parts.join(',');
-    if (signature.split(',').every((p) => p === '-' || p === '1')) return cat;
+    if (parts.every((p) => p === '-' || p === '1' || p === '1/1+0')) return cat;
     const hit = this.cache.get(tenant);
-    if (hit !== undefined && hit.signature === signature) return hit.catalog;
+    if (hit !== undefined && hit.catalog === cat && hit.signature === signature) return hit.corrected;
     const cuts: CutCandidate[] = cat.cuts.map((c) => {
       const ft = this.factor(tenant, 'tpu', c.k);
+      const fr = this.factor(tenant, 'tpu-reload', c.k);
+      const lag = c.tpu === null ? 0 : this.lagMs(tenant, c.k);
       return {
         ...c,
         tpu:
@@ -143,7 +232,7 @@ export class ServiceCorrection {
             : {
                 ...c.tpu,
                 serviceMs: c.tpu.serviceMs * ft,
-                reloadMs: c.tpu.reloadMs * ft,
+                reloadMs: Math.max(0, (c.tpu.serviceMs + c.tpu.reloadMs) * fr - c.tpu.serviceMs * ft),
                 serviceVarianceMs2: c.tpu.serviceVarianceMs2 * ft * ft,
                 source: 'measured' as const,
               },
@@ -156,10 +245,11 @@ export class ServiceCorrection {
                   return [t, f === 1 ? s : s.map((x) => x * f)] as const;
                 }),
               ),
+        ...(lag > 0 ? { delayMs: (c.delayMs ?? 0) + lag } : {}),
       };
     });
-    const catalog: TenantCatalog = { ...cat, cuts };
-    this.cache.set(tenant, { signature, catalog });
-    return catalog;
+    const corrected: TenantCatalog = { ...cat, cuts };
+    this.cache.set(tenant, { catalog: cat, signature, corrected });
+    return corrected;
   }
 }

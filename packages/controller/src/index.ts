@@ -60,7 +60,13 @@ export {
   prepareFastModel,
   topConfigurations,
 } from './fast.js';
-export { type CorrectionOptions, ServiceCorrection, type StageObservation } from './feedback.js';
+export { addDelays, cutDelayMs, delayedPredictor } from './delays.js';
+export {
+  type CorrectionOptions,
+  type FactorKind,
+  ServiceCorrection,
+  type StageObservation,
+} from './feedback.js';
 export {
   type HysteresisOptions,
   SwitchCostModel,

@@ -15,6 +15,7 @@ import { DEFAULT_MODEL_NAME, defaultModel } from '@swapless/queueing';
 import { simulate } from '@swapless/sim';
 import { poissonArrivals, type RatePhase } from './arrivals.js';
 import type { TenantCatalog } from './catalog.js';
+import { delayedPredictor } from './delays.js';
 import { RateEstimator, type RateEstimatorOptions, type RateSnapshot } from './estimator.js';
 import {
   type FastSearchOptions,
@@ -80,6 +81,11 @@ export interface Policy {
   initial(ctx: PolicyContext): Decision;
   /** Called periodically (e.g. every second); a new decision to apply, or null to keep the current one. */
   onTick(obs: TickObservations, nowMs: number): Decision | null;
+  /**
+   * Optional: search again now and return the best configuration whatever the hysteresis says (the caller saw the
+   * model's predictions diverge from what it measures). Null when the policy cannot re-plan.
+   */
+  replan?(nowMs: number, why: string): Decision | null;
   /** Latest rate estimates (adaptive policies only). */
   readonly rates?: RateSnapshot | null;
 }
@@ -104,7 +110,7 @@ function predictMs(
   choices: TenantChoice[],
   cores: number,
 ): number {
-  return model.predict(systemSetup(tenants, choices, cores)).meanResponseMs;
+  return delayedPredictor(model, tenants).predict(systemSetup(tenants, choices, cores)).meanResponseMs;
 }
 
 /** Options of {@link swaplessPolicy}. */
@@ -112,7 +118,12 @@ export interface SwaplessOptions {
   /** Latency model (default: the default model, searched by the fast path; any other uses the generic search). */
   model?: Predictor;
   estimator?: RateEstimatorOptions;
-  correction?: CorrectionOptions | false;
+  /**
+   * Online correction of the catalogs from measured stage times: its options, `false` for none, or a
+   * {@link ServiceCorrection} its owner feeds (then the policy reads it and does not feed it the ticks' stages —
+   * so a service keeps what it learned across the fresh policies of re-plans).
+   */
+  correction?: CorrectionOptions | false | ServiceCorrection;
   hysteresis?: HysteresisOptions;
   search?: FastSearchOptions;
   /** Generic-path search: exhaustive up to this many configurations (default 20,000). */
@@ -131,7 +142,7 @@ function searchBest(
     const r = fastSearch(tenants, cores, { ...options.search, ...(warm ? { starts: [warm] } : {}) });
     return { choices: r.choices, predictedMs: r.meanResponseMs };
   }
-  const r = searchConfiguration(tenants, cores, model, {
+  const r = searchConfiguration(tenants, cores, delayedPredictor(model, tenants), {
     exhaustiveLimit: options.exhaustiveLimit ?? 20_000,
     ...(warm ? { starts: [warm] } : {}),
   });
@@ -152,6 +163,16 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
   let current: TenantChoice[] = [];
   let lastSwitchMs = Number.NEGATIVE_INFINITY;
   let snapshot: RateSnapshot | null = null;
+  /** The tenant's catalog as corrected so far (its own when the correction does not know it). */
+  const correctedOf = (name: string, catalog: TenantCatalog): TenantCatalog =>
+    correction?.has(name) === true ? correction.corrected(name) : catalog;
+  /** The tenants at the estimated rates (the priors before any estimate) with their corrected catalogs. */
+  const tenantsNow = (snap: RateSnapshot | null): PlannedTenant[] =>
+    (ctx?.tenants ?? []).map((t) => ({
+      name: t.name,
+      rate: snap === null ? t.rate : (snap.rates[t.name] ?? 0),
+      catalog: correctedOf(t.name, t.catalog),
+    }));
   return {
     name: 'swapless',
     get rates() {
@@ -165,11 +186,17 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
         { ...options.estimator, priors: Object.fromEntries(c.tenants.map((t) => [t.name, t.rate])) },
         c.nowMs ?? 0,
       );
+      const shared = options.correction instanceof ServiceCorrection ? options.correction : null;
       correction =
-        options.correction === false
+        shared ??
+        (options.correction === false
           ? null
-          : new ServiceCorrection(new Map(c.tenants.map((t) => [t.name, t.catalog])), options.correction);
-      const best = searchBest(planned(c), c.cores, model, null, options);
+          : new ServiceCorrection(
+              new Map(c.tenants.map((t) => [t.name, t.catalog])),
+              options.correction as CorrectionOptions | undefined,
+            ));
+      const start = planned(c).map((t) => ({ ...t, catalog: correctedOf(t.name, t.catalog) }));
+      const best = searchBest(start, c.cores, model, null, options);
       current = best.choices;
       lastSwitchMs = c.nowMs ?? 0;
       return { choices: current, predictedMs: best.predictedMs, reason: 'initial search at the prior rates' };
@@ -180,15 +207,12 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
       for (const [name, times] of Object.entries(obs.arrivals ?? {})) {
         for (let i = 0; i < times.length; i++) estimator.observe(name, times[i]!);
       }
-      for (const s of obs.stages ?? []) correction?.observe(s);
+      if (!(options.correction instanceof ServiceCorrection))
+        for (const s of obs.stages ?? []) correction?.observe(s);
       for (const l of obs.loads ?? []) costs.recordLoad(l.tenant, l.k, l.ms);
       snapshot = estimator.update(nowMs);
       const snap = snapshot;
-      const tenants: PlannedTenant[] = ctx.tenants.map((t) => ({
-        name: t.name,
-        rate: snap.rates[t.name] ?? 0,
-        catalog: correction?.corrected(t.name) ?? t.catalog,
-      }));
+      const tenants = tenantsNow(snap);
       const totalRate = tenants.reduce((s, t) => s + t.rate, 0);
       if (!(totalRate > 0)) return null;
       const best = searchBest(tenants, ctx.cores, model, current, options);
@@ -208,6 +232,31 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
         choices: current,
         predictedMs: best.predictedMs,
         reason: `${verdict.reason}: ${currentMs.toFixed(2)} → ${best.predictedMs.toFixed(2)} ms${snap.changed ? ` (rate change: ${snap.changedTenants.join(', ')})` : ''}`,
+      };
+    },
+    replan(nowMs, why) {
+      if (ctx === null) return null;
+      const tenants = tenantsNow(snapshot);
+      if (!(tenants.reduce((s, t) => s + t.rate, 0) > 0)) return null;
+      const currentMs = predictMs(model, tenants, current, ctx.cores);
+      const best = searchBest(tenants, ctx.cores, model, current, options);
+      if (!Number.isFinite(best.predictedMs)) {
+        // Nothing is stable under the corrected model: moving would only cost a reconfiguration.
+        return {
+          choices: current,
+          predictedMs: currentMs,
+          reason: `${why}: re-planned with the corrected model, no stable configuration: configuration kept`,
+        };
+      }
+      const same = best.choices.every(
+        (c, i) => c.k === current[i]!.k && c.cores === current[i]!.cores && c.mode === current[i]!.mode,
+      );
+      current = best.choices;
+      if (!same) lastSwitchMs = nowMs;
+      return {
+        choices: current,
+        predictedMs: best.predictedMs,
+        reason: `${why}: re-planned with the corrected model, ${same ? `configuration kept (${best.predictedMs.toFixed(2)} ms)` : `${currentMs.toFixed(2)} → ${best.predictedMs.toFixed(2)} ms`}`,
       };
     },
   };

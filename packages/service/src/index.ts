@@ -23,6 +23,12 @@ export type {
   TenantStatus,
   TensorMeta,
 } from './types.js';
+export {
+  type DivergenceOptions,
+  DivergenceTracker,
+  type TenantDivergence,
+} from './divergence.js';
+export { type FrontendOptions, FrontendTimes } from './frontend.js';
 
 // --- model repository (repository.ts)
 export {

@@ -515,6 +515,7 @@ describe('state for the adapters', () => {
       { policy: 'best' },
       { historyLimit: 1.5 },
       { profiling: { maxCuts: 1 } },
+      { clock: 12 },
     ]) {
       await expect(createService(bad as ServiceOptions)).rejects.toMatchObject({
         code: ErrorCodes.INVALID_ARGUMENT,

@@ -21,7 +21,6 @@ import {
   type PolicyTenant,
   type Predictor,
   type StageObservation,
-  systemSetup,
   type TenantCatalog,
   type TickObservations,
 } from '@swapless/controller';
@@ -49,6 +48,7 @@ import { readModel, runnability, splitModel, type TfliteModel } from '@swapless/
 import { compileReport, type DeviceProfile, getProfile, MIB } from '@swapless/tpu-emulator';
 import { EmulationMonitor } from './emulation-monitor.js';
 import { edgeTpuHeadCompiler } from './head-compiler.js';
+import { ClosedLoop } from './loop.js';
 import { modelMetadata } from './metadata.js';
 import { RefusalWindows } from './refusals.js';
 import type {
@@ -205,6 +205,9 @@ export class Service extends EventEmitter<ServiceEvents> {
   #closing = false;
   #closed: Promise<void> | null = null;
   readonly #t0 = performance.now();
+  /** Online correction, front-end times and divergence (loop.ts). */
+  readonly #loop: ClosedLoop;
+  readonly #clock: () => number;
   readonly #forwarders = new Map<Forwarded, (...args: unknown[]) => void>();
 
   /** @internal Use {@link createService}. */
@@ -218,8 +221,13 @@ export class Service extends EventEmitter<ServiceEvents> {
     this.#edgetpu = settings.edgetpu;
     const chosen = settings.policy;
     this.#policyName = typeof chosen === 'string' ? chosen : 'custom';
+    this.#loop = new ClosedLoop(options.policyOptions);
+    this.#clock = options.clock ?? Date.now;
+    const loop = this.#loop;
     this.#policyFactory =
-      typeof chosen === 'string' ? () => createPolicy(chosen, options.policyOptions as never) : chosen;
+      typeof chosen === 'string'
+        ? () => createPolicy(chosen, loop.policyOptions(chosen, options.policyOptions) as never)
+        : chosen;
     this.#predictor =
       settings.policy === 'swapless'
         ? ((options.policyOptions as { model?: Predictor } | undefined)?.model ?? defaultModel)
@@ -312,6 +320,16 @@ export class Service extends EventEmitter<ServiceEvents> {
    */
   admit(name: string, deadlineMs: number): void {
     this.runtime.admit(name, deadlineMs);
+  }
+
+  /**
+   * Reports the front-end time of one request of tenant `name`, ms: what the server spent on it outside the
+   * runtime (body read, decode, encode, HTTP queueing). Its running mean is added to the tenant's predictions, so
+   * they are what a client sees. Cheap; returns false (and ignores it) for an unknown tenant or a value that is not
+   * a finite number ≥ 0.
+   */
+  observeFrontend(name: string, ms: number): boolean {
+    return this.#tenants.has(name) && this.#loop.frontend.observe(name, ms);
   }
 
   /**
@@ -545,6 +563,7 @@ export class Service extends EventEmitter<ServiceEvents> {
     }
     record.applied = true;
     this.#tenants.set(entry.name, entry);
+    this.#loop.add(entry.name, entry.catalog);
     this.#policy = policy;
     this.#planNames = names;
     this.#predict(this.runtime.stats());
@@ -569,6 +588,7 @@ export class Service extends EventEmitter<ServiceEvents> {
       } finally {
         // Whether or not the runtime still had it (closing), the service no longer serves it.
         this.#tenants.delete(name);
+        this.#loop.remove(name);
       }
       this.#emitSafe('tenant', { action: 'removed', name });
       const rest = [...this.#tenants.values()];
@@ -626,16 +646,25 @@ export class Service extends EventEmitter<ServiceEvents> {
     decisionMs: number,
     entries: readonly Entry[],
   ): DecisionRecord {
+    const rates = entries.map((e) =>
+      trigger === 'tick' || trigger === 'divergence' ? e.ratePerS : this.#priorOf(e),
+    );
+    // What a client should see under it (loop.ts), when the policy has a prediction of it at all.
+    let predictedMs = finiteOrNull(decision.predictedMs);
+    if (predictedMs !== null) {
+      const planned = entries.map((e, i) => ({ name: e.name, rate: rates[i]!, catalog: e.catalog }));
+      predictedMs =
+        this.#loop.meanMs(this.#predictor, planned, decision.choices, this.cores, this.#profile.name) ??
+        predictedMs;
+    }
     return {
       seq: ++this.#seq,
-      atMs: Date.now(),
+      atMs: this.#clock(),
       trigger,
       choices: decision.choices.map((c, i) => ({ name: names[i]!, k: c.k, cores: c.cores, mode: c.mode })),
-      predictedMs: finiteOrNull(decision.predictedMs),
+      predictedMs,
       reason: decision.reason,
-      rates: Object.fromEntries(
-        entries.map((e) => [e.name, trigger === 'tick' ? e.ratePerS : this.#priorOf(e)]),
-      ),
+      rates: Object.fromEntries(entries.map((e, i) => [e.name, rates[i]!])),
       decisionMs,
       applied: false,
     };
@@ -682,6 +711,11 @@ export class Service extends EventEmitter<ServiceEvents> {
     const windowMs = Math.max(1e-6, obs.toMs - obs.fromMs);
     this.#ticks++;
     const { tick, windowRates, windows } = this.#observations(obs, stats, windowMs);
+    // The correction learns before the policy plans with it; the window's completions are compared with the
+    // prediction that was in force while they ran.
+    this.#loop.observe(tick.stages ?? []);
+    const now = this.#clock();
+    const ratios = this.#diverge(windows, now);
     let decisionMs: number | null = null;
     let decision: Decision | null = null;
     const policy = this.#policy;
@@ -702,19 +736,9 @@ export class Service extends EventEmitter<ServiceEvents> {
       e.ratePerS =
         estimated !== undefined && Number.isFinite(estimated) ? estimated : (windowRates.get(e.name) ?? 0);
     }
-    if (decision !== null && decisionMs !== null) {
-      const names = this.#planNames;
-      const entries = names.map((n) => this.#tenants.get(n)!);
-      const record = this.#record('tick', names, decision, decisionMs, entries);
-      try {
-        await this.#reconfigure(names, decision.choices);
-        record.applied = true;
-      } catch (error) {
-        record.error = message(error);
-      }
-      this.#pushDecision(record);
-    }
-    const after = decision !== null ? this.runtime.stats() : stats;
+    if (decision !== null && decisionMs !== null) await this.#applyDecision('tick', decision, decisionMs);
+    const replanned = decision === null && policy !== null && (await this.#divergenceReplan(policy, now));
+    const after = decision !== null || replanned ? this.runtime.stats() : stats;
     this.#predict(after);
     const tenants: Record<string, SeriesTenant> = {};
     const refusals = this.#refusals.take(after.tenants);
@@ -731,6 +755,7 @@ export class Service extends EventEmitter<ServiceEvents> {
         cores: st.choice.cores,
         inFlight: st.inFlight,
         predictedMs: e.predictedMs,
+        divergence: ratios.get(e.name) ?? null,
         emulationLagMs: w?.emulationLagMs ?? null,
         rejected: refusals.get(e.name)?.rejected ?? 0,
         expired: refusals.get(e.name)?.expired ?? 0,
@@ -742,7 +767,7 @@ export class Service extends EventEmitter<ServiceEvents> {
     this.#lastReloads = stats.tpu.reloads;
     this.#lastBusyMs = stats.tpu.busyMs;
     const sample: SeriesSample = {
-      atMs: Date.now(),
+      atMs: now,
       tenants,
       tpu: { queued: after.tpu.queued, reloads, busyFraction: Math.min(1, Math.max(0, busy / windowMs)) },
       decisionMs,
@@ -751,6 +776,64 @@ export class Service extends EventEmitter<ServiceEvents> {
     if (this.#series.length > this.#seriesLimit)
       this.#series.splice(0, this.#series.length - this.#seriesLimit);
     this.#emitSafe('tick', sample);
+  }
+
+  /** Feeds the tick's completions to the divergence tracker; the ratio per tenant (null: too few completions). */
+  #diverge(
+    windows: ReadonlyMap<string, { completed: number; meanMs: number | null }>,
+    now: number,
+  ): Map<string, number | null> {
+    const ratios = new Map<string, number | null>();
+    for (const e of this.#tenants.values()) {
+      const w = windows.get(e.name);
+      // Measured as a client of this server sees it: the runtime's latency plus the front-end time.
+      const mean = w?.meanMs == null ? null : w.meanMs + this.#loop.frontend.meanMs(e.name);
+      const d = this.#loop.divergence.record(e.name, now, w?.completed ?? 0, mean, e.predictedMs);
+      ratios.set(e.name, d.ratio);
+    }
+    return ratios;
+  }
+
+  /**
+   * When a tenant's measured mean has stayed > 25 % off its prediction for 10 s: one re-plan past the hysteresis
+   * (`policy.replan`), recorded with trigger `divergence`. True when a decision was applied.
+   */
+  async #divergenceReplan(policy: Policy, now: number): Promise<boolean> {
+    const due = this.#loop.divergence.takeDue(now);
+    if (due.length === 0 || policy.replan === undefined || this.#planNames.length === 0) return false;
+    const why = `divergence of ${due
+      .map((n) => `${n} (measured/predicted ${this.#loop.divergence.status(n).ratio?.toFixed(2)})`)
+      .join(', ')}`;
+    const t = performance.now();
+    let decision: Decision | null = null;
+    try {
+      decision = policy.replan(now, why);
+    } catch (error) {
+      process.emitWarning(
+        `SwapLess service: the '${policy.name}' policy failed to re-plan: ${message(error)}`,
+      );
+    }
+    if (decision === null) return false;
+    return (await this.#applyDecision('divergence', decision, performance.now() - t)).applied;
+  }
+
+  /** Applies a decision of the current policy to the runtime and records it. */
+  async #applyDecision(
+    trigger: 'tick' | 'divergence',
+    decision: Decision,
+    decisionMs: number,
+  ): Promise<DecisionRecord> {
+    const names = this.#planNames;
+    const entries = names.map((n) => this.#tenants.get(n)!);
+    const record = this.#record(trigger, names, decision, decisionMs, entries);
+    try {
+      await this.#reconfigure(names, decision.choices);
+      record.applied = true;
+    } catch (error) {
+      record.error = message(error);
+    }
+    this.#pushDecision(record);
+    return record;
   }
 
   /** The runtime's observation as the policy's tick input, plus per-window figures for the series. */
@@ -794,6 +877,8 @@ export class Service extends EventEmitter<ServiceEvents> {
           k: o.tpuAt[i]!,
           ms: o.tpuServiceMs[i]!,
           reload: o.tpuReload[i] === true,
+          // Emulation lag of the head's outputs behind the device (absent for the real device: 0).
+          lagMs: (o as { emulationLagMs?: readonly number[] }).emulationLagMs?.[i] ?? 0,
         });
       }
       for (let i = 0; i < o.cpuServiceMs.length; i++) {
@@ -824,7 +909,10 @@ export class Service extends EventEmitter<ServiceEvents> {
     return { tick: { arrivals, stages, loads }, windowRates, windows };
   }
 
-  /** Updates every tenant's predicted response: the latency model at the estimated rates, current configuration. */
+  /**
+   * Updates every tenant's predicted response: the latency model on the corrected catalogs at the estimated rates
+   * and the current configuration, plus emulation lag and front-end time.
+   */
   #predict(stats: RuntimeStats): void {
     const entries = [...this.#tenants.values()].filter((e) => stats.tenants[e.name] !== undefined);
     for (const e of this.#tenants.values()) e.predictedMs = null;
@@ -837,10 +925,17 @@ export class Service extends EventEmitter<ServiceEvents> {
         ...(e.sloMs !== null ? { sloMs: e.sloMs } : {}),
       }));
       const choices = entries.map((e) => stats.tenants[e.name]!.choice);
-      const p = this.#predictor.predict(systemSetup(planned, choices, this.cores, this.#profile.name));
+      // The corrected model plus emulation lag and front-end time: what a client of this host sees (loop.ts).
+      const { responseMs, prediction: p } = this.#loop.predict(
+        this.#predictor,
+        planned,
+        choices,
+        this.cores,
+        this.#profile.name,
+      );
       entries.forEach((e, i) => {
         const t = p.tenants[i];
-        e.predictedMs = finiteOrNull(t?.responseMs ?? Number.NaN);
+        e.predictedMs = finiteOrNull(responseMs[i]!);
         // Deadline admission's stage times until the runtime has measured this configuration.
         if (t !== undefined)
           this.runtime.setServicePrior(e.name, { tpuMs: t.tpuServiceMs, cpuMs: t.cpuServiceMs });
@@ -894,6 +989,7 @@ export class Service extends EventEmitter<ServiceEvents> {
       inFlight: st?.inFlight ?? 0,
       queueLimit: st?.queueLimit ?? 0,
       tpu: this.#head(e, choice.k),
+      divergence: { ...this.#loop.divergence.status(e.name) },
     };
   }
 
@@ -994,6 +1090,7 @@ export class Service extends EventEmitter<ServiceEvents> {
         inFlight: st.inFlight,
         ratePerS: e.ratePerS,
         predictedMs: e.predictedMs,
+        divergence: this.#loop.divergence.status(e.name).ratio,
       });
     }
     const emulation = this.#emulation.status(stats.emulation);
@@ -1078,6 +1175,11 @@ export async function createService(options: ServiceOptions = {}): Promise<Servi
   checkVetting(options.vetting);
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
     throw new InvalidArgumentError(expected('a function', 'the service onProgress', options.onProgress));
+  }
+  if (options.clock !== undefined && typeof options.clock !== 'function') {
+    throw new InvalidArgumentError(
+      expected('a function returning epoch ms', 'the service clock', options.clock),
+    );
   }
   const runtime = await createRuntime({
     device: edgetpu ?? profile,

@@ -17,6 +17,7 @@ import type {
   RequestTrace,
 } from '@swapless/runtime';
 import type { InferenceDatatype } from '@swapless/tflite';
+import type { TenantDivergence } from './divergence.js';
 
 /** Options of {@link createService}. */
 export interface ServiceOptions {
@@ -64,6 +65,11 @@ export interface ServiceOptions {
    * an object sets the child's limits and whether the verdict cache is used.
    */
   vetting?: boolean | ServiceVetting;
+  /**
+   * Epoch-ms clock of the tick samples, decisions and the divergence windows (default `Date.now`; tests inject a
+   * simulated one).
+   */
+  clock?: () => number;
 }
 
 /** Limits of the vetting process (see {@link ServiceOptions.vetting}). */
@@ -159,6 +165,11 @@ export interface TenantStatus {
    * compiled model (its on-chip split is edgetpu_compiler's, inside the file).
    */
   tpu: { cachedBytes: number; streamedBytes: number; token: string } | null;
+  /**
+   * Measured / predicted mean response over the last 10 s of completions (front-end time included on both
+   * sides), and since when (epoch ms) it has been more than 25 % off without a break (null while within).
+   */
+  divergence: TenantDivergence;
 }
 
 /** One configuration decision of the controller. */
@@ -167,11 +178,19 @@ export interface DecisionRecord {
   seq: number;
   /** When, epoch ms. */
   atMs: number;
-  /** `initial`: the first tenant's plan; `tick`: the policy changed its mind; `tenant-*`: re-planned for a change. */
-  trigger: 'initial' | 'tick' | 'tenant-added' | 'tenant-removed';
+  /**
+   * `initial`: the first tenant's plan; `tick`: the policy changed its mind; `tenant-*`: re-planned for a change;
+   * `divergence`: re-planned past the hysteresis because a tenant's measured mean stayed > 25 % off the prediction
+   * for 10 s.
+   */
+  trigger: 'initial' | 'tick' | 'tenant-added' | 'tenant-removed' | 'divergence';
   /** One choice per tenant (every tenant of the plan). */
   choices: { name: string; k: number; cores: number; mode: CpuMode }[];
-  /** Mean response the policy's model predicts for it, ms (null when the policy has no finite prediction). */
+  /**
+   * Mean response predicted for it at the decision's rates, ms: the service's prediction (corrected model plus
+   * emulation lag and front-end time, λ-weighted), or the policy's own when the service cannot predict it; null
+   * when the policy has no finite prediction.
+   */
   predictedMs: number | null;
   /** The policy's reason. */
   reason: string;
@@ -239,6 +258,8 @@ export interface SeriesTenant {
   inFlight: number;
   /** Predicted mean response at this tick, ms. */
   predictedMs: number | null;
+  /** Measured / predicted mean response over the divergence window at this tick (null: too few completions). */
+  divergence: number | null;
   /**
    * Mean emulation lag of the head calls of the tick window, ms: how long outputs came after the emulated device
    * was done (null without head calls, on the real device and in timing-only mode).
@@ -303,6 +324,8 @@ export interface ServiceGauges {
     inFlight: number;
     ratePerS: number;
     predictedMs: number | null;
+    /** Measured / predicted mean response over the divergence window (null: none). */
+    divergence: number | null;
   }[];
   tpuQueued: number;
   backend: 'emulated' | 'edgetpu';

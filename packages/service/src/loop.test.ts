@@ -1,0 +1,92 @@
+import { once } from 'node:events';
+import type { Predictor } from '@swapless/controller';
+import { buildTestNet, SeededRandom, writeModel } from '@swapless/tflite';
+import { describe, expect, it } from 'vitest';
+import type { DecisionRecord, SeriesSample } from './index.js';
+import { serviceFactory, usePrivateCache } from './test-support.js';
+
+const A = writeModel(buildTestNet(0));
+
+function input(seed: number): Int8Array {
+  const a = new Int8Array(16 * 16 * 3);
+  new SeededRandom(seed).fillUniformInt8(a);
+  return a;
+}
+
+/** A latency model that predicts 1 µs for everything: whatever the host measures diverges from it. */
+const tiny: Predictor = {
+  name: 'tiny',
+  predict(system) {
+    const tenants = system.tenants.map((t) => ({
+      name: t.name,
+      responseMs: 0.001,
+      tpuWaitMs: 0,
+      tpuServiceMs: 0,
+      cpuWaitMs: 0,
+      cpuServiceMs: 0.001,
+      tpuUtilization: 0,
+      cpuUtilization: 0,
+      switchProbability: 0,
+    }));
+    return { model: 'tiny', tenants, meanResponseMs: 0.001, stable: true };
+  },
+};
+
+usePrivateCache();
+const service = serviceFactory();
+
+describe('closing the loop', () => {
+  it('re-plans past the hysteresis once a tenant diverged for 10 s of the (simulated) clock, not before', async () => {
+    let clockMs = 5_000_000;
+    const s = await service({
+      policy: 'swapless',
+      policyOptions: { model: tiny },
+      tickMs: 15,
+      clock: () => clockMs,
+    });
+    await s.addTenant({ name: 'a', model: A, source: 'test', rate: 5 });
+    const samples: SeriesSample[] = [];
+    const decisions: DecisionRecord[] = [];
+    s.on('decision', (d) => decisions.push(d));
+    // One simulated second per tick, whatever the wall clock does.
+    s.on('tick', (t) => {
+      samples.push(t);
+      clockMs += 1000;
+    });
+    let seed = 0;
+    while (!decisions.some((d) => d.trigger === 'divergence') && samples.length < 80) {
+      for (let i = 0; i < 3; i++) await s.infer('a', input(seed++));
+      await once(s, 'tick');
+    }
+    const replan = decisions.find((d) => d.trigger === 'divergence');
+    expect(replan).toBeDefined();
+    const first = samples.find((t) => (t.tenants.a?.divergence ?? null) !== null)!;
+    expect(first.tenants.a!.divergence!).toBeGreaterThan(1.25);
+    // Exactly 10 simulated seconds after the divergence began: not one tick earlier.
+    expect(replan!.atMs - first.atMs).toBe(10_000);
+    expect(replan!.reason).toMatch(/^divergence of a \(measured\/predicted \d+\.\d\d\): re-planned/);
+    expect(replan!.applied).toBe(true);
+    const st = s.tenant('a')!;
+    expect(st.divergence.sinceMs).toBe(first.atMs);
+    expect(st.divergence.ratio).toBeGreaterThan(1.25);
+    expect(st.divergence.measuredMs).toBeGreaterThan(st.divergence.predictedMs!);
+    expect(s.gauges().tenants[0]!.divergence).toBe(st.divergence.ratio);
+  });
+
+  it('adds the reported front-end time to the prediction', async () => {
+    const s = await service({ policy: 'swapless', policyOptions: { model: tiny }, tickMs: 15 });
+    await s.addTenant({ name: 'a', model: A, source: 'test', rate: 5 });
+    expect(s.tenant('a')!.predictedMs).toBeCloseTo(0.001, 9);
+    for (let i = 0; i < 5; i++) expect(s.observeFrontend('a', 7)).toBe(true);
+    expect(s.observeFrontend('nobody', 7)).toBe(false);
+    expect(s.observeFrontend('a', Number.NaN)).toBe(false);
+    await once(s, 'tick');
+    expect(s.tenant('a')!.predictedMs).toBeCloseTo(7.001, 6);
+    // A decision's prediction is what clients see too: λ-weighted over the tenants at the decision's rates.
+    await s.addTenant({ name: 'b', model: A, source: 'test', rate: 15 });
+    const d = s.history().at(-1)!;
+    expect(d.trigger).toBe('tenant-added');
+    const ra = d.rates.a!;
+    expect(d.predictedMs).toBeCloseTo((ra * 7.001 + 15 * 0.001) / (ra + 15), 6);
+  });
+});

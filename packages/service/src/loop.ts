@@ -1,0 +1,117 @@
+/**
+ * What closes the service's control loop: the online correction of every tenant's catalog from measured stage
+ * times (shared with the swapless policy, so a re-plan's fresh policy keeps what was learned), the front-end time
+ * per tenant, and the divergence of measured from predicted response. Predictions made here are what a client of
+ * this host should see: the corrected latency model, plus each cut's emulation lag, plus the front-end time.
+ */
+import {
+  type CorrectionOptions,
+  delayedPredictor,
+  type PlannedTenant,
+  type Predictor,
+  ServiceCorrection,
+  type StageObservation,
+  systemSetup,
+  type TenantCatalog,
+  type TenantChoice,
+} from '@swapless/controller';
+import type { Prediction } from '@swapless/queueing';
+import { DivergenceTracker } from './divergence.js';
+import { FrontendTimes } from './frontend.js';
+
+/** The learned state of the loop (one per service). */
+export class ClosedLoop {
+  readonly #catalogs = new Map<string, TenantCatalog>();
+  readonly correction: ServiceCorrection;
+  readonly frontend = new FrontendTimes();
+  readonly divergence = new DivergenceTracker();
+
+  /** @param policyOptions The service's `policyOptions` (their `correction` settings apply here too). */
+  constructor(policyOptions: object | undefined) {
+    const c = (policyOptions as { correction?: unknown } | undefined)?.correction;
+    this.correction = new ServiceCorrection(
+      this.#catalogs,
+      typeof c === 'object' && c !== null ? (c as CorrectionOptions) : {},
+    );
+  }
+
+  /** Starts learning about a tenant (its profiled catalog is the reference). */
+  add(name: string, catalog: TenantCatalog): void {
+    this.correction.forget(name);
+    this.#catalogs.set(name, catalog);
+  }
+
+  /** Forgets a removed tenant. */
+  remove(name: string): void {
+    this.correction.forget(name);
+    this.#catalogs.delete(name);
+    this.frontend.forget(name);
+    this.divergence.forget(name);
+  }
+
+  /** Feeds a tick's measured stage times. */
+  observe(stages: readonly StageObservation[]): void {
+    for (const s of stages) this.correction.observe(s);
+  }
+
+  /**
+   * The options of a built-in policy: the swapless policy reads this loop's correction (unless it was turned off
+   * with `correction: false`), so it plans with the same corrected catalogs the service predicts with.
+   */
+  policyOptions(name: string, options: object | undefined): object | undefined {
+    if (name !== 'swapless') return options;
+    if ((options as { correction?: unknown } | undefined)?.correction === false) return options;
+    return { ...options, correction: this.correction };
+  }
+
+  /** The tenant's catalog corrected by what was measured (its own until something was). */
+  catalog(name: string, fallback: TenantCatalog): TenantCatalog {
+    return this.correction.has(name) ? this.correction.corrected(name) : fallback;
+  }
+
+  /**
+   * Per-tenant response a client should see (ms, in `tenants` order; NaN when unstable): `model` on the corrected
+   * catalogs at `choices`, plus each tenant's cut delay (emulation lag) and front-end time. Also the prediction
+   * itself (for the stage times admission uses).
+   */
+  predict(
+    model: Predictor,
+    tenants: readonly PlannedTenant[],
+    choices: readonly TenantChoice[],
+    cores: number,
+    device: string,
+  ): { responseMs: number[]; prediction: Prediction } {
+    const planned = tenants.map((t) => ({ ...t, catalog: this.catalog(t.name, t.catalog) }));
+    const prediction = delayedPredictor(model, planned).predict(systemSetup(planned, choices, cores, device));
+    const responseMs = tenants.map((t, i) => {
+      const r = prediction.tenants[i]?.responseMs ?? Number.NaN;
+      return Number.isFinite(r) ? r + this.frontend.meanMs(t.name) : Number.NaN;
+    });
+    return { responseMs, prediction };
+  }
+
+  /**
+   * The λ-weighted mean of {@link ClosedLoop.predict}'s responses (the mean over all tenants when no rate is
+   * positive); null when a tenant is unstable or the choices are outside the catalogs.
+   */
+  meanMs(
+    model: Predictor,
+    tenants: readonly PlannedTenant[],
+    choices: readonly TenantChoice[],
+    cores: number,
+    device: string,
+  ): number | null {
+    let r: number[];
+    try {
+      r = this.predict(model, tenants, choices, cores, device).responseMs;
+    } catch {
+      return null;
+    }
+    const total = tenants.reduce((s, t) => s + Math.max(0, t.rate), 0);
+    const mean =
+      total > 0
+        ? tenants.reduce((s, t, i) => s + Math.max(0, t.rate) * r[i]!, 0) / total
+        : r.reduce((s, x) => s + x, 0) / Math.max(1, r.length);
+    return Number.isFinite(mean) ? mean : null;
+  }
+}
