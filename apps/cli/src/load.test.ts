@@ -246,6 +246,8 @@ describe('swapless load', () => {
       ['--url', 'ftp://host', '--workload', workload],
       ['--url', url, '--workload', workload, 'extra'],
       ['--url', url, '--workload', workload, '--bogus'],
+      ['--url', url, '--workload', workload, '--demo'],
+      ['--demo'],
     ];
     for (const argv of cases) {
       const r = await cli('load', ...argv);
@@ -253,7 +255,8 @@ describe('swapless load', () => {
     }
     const help = await cli('load', '--help');
     expect(help.status).toBe(0);
-    expect(help.out).toMatch(/^Usage: swapless load --url URL --workload WORKLOAD\.json/);
+    expect(help.out).toMatch(/^Usage: swapless load --url URL \(--workload WORKLOAD\.json \| --demo\)/);
+    expect(help.out).toMatch(/--demo +instead of --workload: the demo load the SwapLess server sized/);
     const missing = await cli('load', '--url', url, '--workload', join(dir(), 'none.json'));
     expect(missing.status).toBe(1);
   });
@@ -363,5 +366,83 @@ describe('swapless load against a server that requires a token, over HTTPS', () 
     } finally {
       if (saved !== undefined) process.env.SWAPLESS_INFERENCE_TOKEN = saved;
     }
+  });
+});
+
+describe('swapless load --demo', () => {
+  useTempCache('load-demo');
+  let app: FastifyInstance;
+  let url: string;
+  let backend: ReturnType<typeof backendOf>;
+  // What GET /examples/demo-load.json answers (a SwapLess server sizes it for its host; here a fixed one).
+  let demo: { status: number; body: unknown } = { status: 404, body: {} };
+  const workload = {
+    device: 'usb3',
+    cpu: { cores: 1 },
+    tenants: [
+      { name: 'cam', model: 'mobilenet_v1', rate: 30, sloMs: 50 },
+      { name: 'mic', model: 'mobilenet_v2', rate: 10, sloMs: 40 },
+    ],
+    phases: [{ atS: 0.4, rates: { cam: 5, mic: 40 } }],
+    durationS: 0.8,
+    seed: 11,
+  };
+
+  beforeAll(async () => {
+    backend = backendOf({
+      cam: writeModel(tinyModel({ shape: [1, 4] })),
+      mic: writeModel(tinyModel({ type: 'int8', shape: [1, 8] })),
+    });
+    app = Fastify();
+    app.get('/examples/demo-load.json', async (_request, reply) => reply.code(demo.status).send(demo.body));
+    await kserveRoutes(app, { backend });
+    url = await app.listen({ port: 0, host: '127.0.0.1' });
+  });
+  afterAll(async () => {
+    await app.close();
+    backend.close();
+  });
+
+  it("fetches the server's demo load and runs it with its phases, binary tensors", async () => {
+    demo = { status: 200, body: workload };
+    const r = await cli('load', '--url', url, '--demo', '--json');
+    expect(r.status, r.err).toBe(0);
+    const report = JSON.parse(r.out);
+    expect(report).toMatchObject({
+      url,
+      workload: `${url}/examples/demo-load.json`,
+      binary: true,
+      seed: 11,
+      durationS: 0.8,
+    });
+    expect(report.total.failed).toBe(0);
+    // The arrivals are the demo's: its rates, its rate step, its seed.
+    const plan = poissonArrivals(workload.tenants, {
+      durationMs: 800,
+      seed: 11,
+      phases: workload.phases,
+    });
+    expect(report.tenants.map((t: { name: string; planned: number }) => [t.name, t.planned])).toEqual([
+      ['cam', plan.cam!.length],
+      ['mic', plan.mic!.length],
+    ]);
+    expect(report.total.ok).toBeGreaterThan(0);
+  });
+
+  it('says so when the server has no demo load, or serves an invalid one', async () => {
+    demo = { status: 404, body: { error: 'no demo load here' } };
+    const none = await cli('load', '--url', url, '--demo', '--json');
+    expect(none.status).toBe(1);
+    expect(JSON.parse(none.out).error.code).toBe('SWAPLESS_IO');
+    expect(none.err).toMatch(
+      /Expected the demo load at .*\/examples\/demo-load\.json .* but it answered 404/,
+    );
+    demo = { status: 200, body: { tenants: [{ name: 'cam', rate: -1 }] } };
+    const bad = await cli('load', '--url', url, '--demo', '--json');
+    expect(bad.status).toBe(1);
+    expect(JSON.parse(bad.out).error.code).toBe('SWAPLESS_INVALID_CONFIG');
+    const down = await cli('load', '--url', 'http://127.0.0.1:1', '--demo');
+    expect(down.status).toBe(1);
+    expect(down.err).toMatch(/for --demo but it could not be reached/);
   });
 });
