@@ -110,6 +110,7 @@ describe('swapless load', () => {
       'windowS',
       'elapsedS',
       'stopped',
+      'startedAtMs',
       'schedule',
       'total',
       'tenants',
@@ -427,6 +428,22 @@ describe('swapless load --demo', () => {
       ['mic', plan.mic!.length],
     ]);
     expect(report.total.ok).toBeGreaterThan(0);
+    // Per phase, by when each request was due: before and after the step at 0.4 s.
+    for (const [i, t] of report.tenants.entries()) {
+      const name = workload.tenants[i]!.name as 'cam' | 'mic';
+      const due = Array.from(plan[name]!);
+      expect(t.phases.map((p: { fromS: number; toS: number }) => [p.fromS, p.toS])).toEqual([
+        [0, 0.4],
+        [0.4, 0.8],
+      ]);
+      expect(t.phases.map((p: { planned: number }) => p.planned)).toEqual([
+        due.filter((at) => at < 400).length,
+        due.filter((at) => at >= 400).length,
+      ]);
+      expect(t.phases[0].ok + t.phases[1].ok).toBe(t.ok);
+      expect(t.phases[0].latencyMs.count + t.phases[1].latencyMs.count).toBe(t.latencyMs.count);
+    }
+    expect(report.startedAtMs).toBeGreaterThan(Date.now() - 60_000);
   });
 
   it('says so when the server has no demo load, or serves an invalid one', async () => {
