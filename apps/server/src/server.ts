@@ -434,7 +434,8 @@ export async function startServer(
     if (load === null) {
       throw new InvalidArgumentError(
         `Expected a server with tenants and examples on for ${DEMO_LOAD_ROUTE} but ${cfg.examples ? (startupDone ? 'it serves no tenant' : 'it is still starting') : 'examples are off in its config'}`,
-        { details: { reason: 'no-demo-load' } },
+        // 404: there is no such resource (yet), like the example request of a tenant that does not exist.
+        { details: { reason: 'unknown-tenant' } },
       );
     }
     return reply.type('application/json').send(`${JSON.stringify(load.workload, null, 2)}\n`);
