@@ -206,7 +206,17 @@ async function runPolicy(policy, work, cache, workloadPath) {
     await new Promise((r) => setTimeout(r, 1000));
     await scrape();
     const data = await getJson(base, '/dashboard/data?history=1000');
-    return { policy, startupS, workload, report, snapshots, data, serverStderr: server.stderr() };
+    return {
+      policy,
+      startupS,
+      workload,
+      report,
+      snapshots,
+      data,
+      // What the server said of the demo load it sized (its startup line), null from a server without one.
+      demoLoad: server.summary.demoLoad ?? null,
+      serverStderr: server.stderr(),
+    };
   } finally {
     server.child.kill('SIGTERM');
     await server.exited;
@@ -331,6 +341,7 @@ function figures(result) {
   return {
     policy: result.policy,
     startupS: result.startupS,
+    demoLoad: result.demoLoad,
     workload,
     client: {
       meanMs: all.latencyMs.meanMs,
@@ -372,9 +383,13 @@ function render(out) {
   ];
   for (const r of out.runs) {
     const w = r.workload;
+    const sized =
+      r.demoLoad && typeof r.demoLoad.utilisation === 'number'
+        ? ` (this server sized its demo load to use at most ${f(r.demoLoad.utilisation * 100, 0)} % of its CPU or device)`
+        : '';
     lines.push(
       '',
-      `policy ${r.policy}: ready in ${f(r.startupS)} s; ${w.durationS} s load, rates ${w.tenants.map((t) => `${t.name} ${t.rate}`).join(', ')}${w.phases
+      `policy ${r.policy}: ready in ${f(r.startupS)} s${sized}; ${w.durationS} s load, rates ${w.tenants.map((t) => `${t.name} ${t.rate}`).join(', ')}${w.phases
         .map(
           (p) =>
             `; at ${p.atS} s ${Object.entries(p.rates)
