@@ -203,7 +203,9 @@ describe('startup', () => {
 
 describe('the demo load', () => {
   it('serves a workload sized for this host that `swapless load` accepts, and writes it to the state directory', async () => {
-    const res = await fetch(`${base}/examples/demo-load.json`);
+    const index = (await (await fetch(`${base}/`)).json()) as { demoLoad: string };
+    expect(index.demoLoad).toBe(`${base}/examples/demo-load.json`);
+    const res = await fetch(index.demoLoad);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     const text = await res.text();

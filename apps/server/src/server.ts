@@ -411,6 +411,8 @@ export async function startServer(
         example:
           examples[name] !== undefined ? remoteCurlLine(urls.base, name, access.inference === 'token') : null,
       })),
+      // The demo load for this host, for `swapless load --demo` (null without one).
+      demoLoad: cfg.examples && service.tenantNames().length > 0 ? `${urls.base}${DEMO_LOAD_ROUTE}` : null,
       docs: 'docs/server.md',
     }),
   );
