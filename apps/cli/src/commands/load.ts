@@ -15,8 +15,11 @@ import { readWorkloadFile } from '../workload-file.js';
 
 /** Encoded requests kept per tenant (used in turn): varied inputs without encoding on the hot path. */
 const POOL = 8;
-/** Uncounted warm-up rounds per tenant (each sends the whole pool at once). */
-const WARMUP_ROUNDS = 4;
+/**
+ * The uncounted warm-up: each tenant's pool once, spread evenly over this long (all tenants at once), so the
+ * server's rate estimates see about pool / 1 s, not a burst a controller would re-plan for.
+ */
+const WARMUP_MS = 1000;
 
 const help = `Usage: swapless load --url URL (--workload WORKLOAD.json | --demo) [--duration S] [--max-requests N]
                      [--seed S] [--binary] [--max-in-flight N] [--timeout S] [--token T] [--cacert FILE] [--json]
@@ -27,7 +30,7 @@ matter how fast the server answers — the load to watch the server adapt live. 
 datatypes and shapes the server's metadata gives (seeded). The tenants must already be served under their
 workload names (GET /v2/models/<name>); the workload's model, device and cpu fields are not used here.
 
-Before the arrivals start, each tenant gets a few uncounted warm-up requests (keep-alive sockets open, both
+Before the arrivals start, each tenant gets 8 uncounted warm-up requests over one second (keep-alive sockets open, both
 sides' hot paths compiled). Progress goes to stderr each second. The report gives per tenant: requests sent, answered ok, failed by HTTP
 status, dropped (arrivals while --max-in-flight requests were outstanding), the latency of the successful requests
 (mean, p50, p95, p99, max — client-side round trips, measured) and the achieved rates.
@@ -234,25 +237,31 @@ export const loadCommand: Command = {
         );
       }
 
-      // Warm-up, not counted: open a few keep-alive sockets and let both sides compile their hot paths, so the
-      // first second of the run measures the server rather than connection set-up and a cold JIT. A request the
-      // server refuses as malformed here would fail every time: say so now.
+      // Warm-up, not counted: open keep-alive sockets and let both sides compile their hot paths, so the first
+      // second of the run measures the server rather than connection set-up and a cold JIT. Paced, not a burst: a
+      // burst would look like a rate spike to the server's controller, which would re-plan for it just before the
+      // run. A request the server refuses as malformed here would fail every time: say so now.
       let warmupRequests = 0;
-      for (const t of workload.tenants) {
-        const pool = requests.get(t.name)!;
-        for (let round = 0; round < WARMUP_ROUNDS; round++) {
+      await Promise.all(
+        workload.tenants.map(async (t) => {
+          const pool = requests.get(t.name)!;
           warmupRequests += pool.length;
-          const answers = await Promise.all(pool.map((r) => client.send(t.name, r).catch(() => null)));
+          const answers = await Promise.all(
+            pool.map(async (r, i) => {
+              await new Promise((resolve) => setTimeout(resolve, (i * WARMUP_MS) / pool.length));
+              return client.send(t.name, r).catch(() => null);
+            }),
+          );
           const bad = answers.find(
             (a) => a !== null && a.status >= 400 && a.status < 500 && a.status !== 429,
           );
-          if (round === 0 && bad) {
+          if (bad) {
             io.err(
               `warning: tenant ${JSON.stringify(t.name)}: the server answered ${bad.status} to a warm-up request: ${bad.body.toString('utf8').slice(0, 300)}`,
             );
           }
-        }
-      }
+        }),
+      );
 
       const controller = new AbortController();
       const onSigint = () => {
