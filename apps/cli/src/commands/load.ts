@@ -16,10 +16,10 @@ import { readWorkloadFile } from '../workload-file.js';
 /** Encoded requests kept per tenant (used in turn): varied inputs without encoding on the hot path. */
 const POOL = 8;
 /**
- * The uncounted warm-up: each tenant's pool once, spread evenly over this long (all tenants at once), so the
- * server's rate estimates see about pool / 1 s, not a burst a controller would re-plan for.
+ * The uncounted warm-up: each tenant's pool once, all tenants at once, each at its first-phase rate but over at most
+ * this long — so the server's rate estimates see the load's own rates, not a burst a controller would re-plan for.
  */
-const WARMUP_MS = 1000;
+const WARMUP_MAX_MS = 2000;
 
 const help = `Usage: swapless load --url URL (--workload WORKLOAD.json | --demo) [--duration S] [--max-requests N]
                      [--seed S] [--binary] [--max-in-flight N] [--timeout S] [--token T] [--cacert FILE] [--json]
@@ -30,7 +30,7 @@ matter how fast the server answers — the load to watch the server adapt live. 
 datatypes and shapes the server's metadata gives (seeded). The tenants must already be served under their
 workload names (GET /v2/models/<name>); the workload's model, device and cpu fields are not used here.
 
-Before the arrivals start, each tenant gets 8 uncounted warm-up requests over one second (keep-alive sockets open, both
+Before the arrivals start, each tenant gets 8 uncounted warm-up requests at its rate, over at most 2 s (keep-alive sockets open, both
 sides' hot paths compiled). Progress goes to stderr each second. The report gives per tenant: requests sent, answered ok, failed by HTTP
 status, dropped (arrivals while --max-in-flight requests were outstanding), the latency of the successful requests
 (mean, p50, p95, p99, max — client-side round trips, measured) and the achieved rates.
@@ -246,9 +246,10 @@ export const loadCommand: Command = {
         workload.tenants.map(async (t) => {
           const pool = requests.get(t.name)!;
           warmupRequests += pool.length;
+          const gapMs = Math.min(1000 / t.rate, WARMUP_MAX_MS / pool.length);
           const answers = await Promise.all(
             pool.map(async (r, i) => {
-              await new Promise((resolve) => setTimeout(resolve, (i * WARMUP_MS) / pool.length));
+              await new Promise((resolve) => setTimeout(resolve, i * gapMs));
               return client.send(t.name, r).catch(() => null);
             }),
           );
