@@ -1,12 +1,12 @@
 import { execFile } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { kserveRoutes } from '@swapless/adapter-kserve';
 import { poissonArrivals } from '@swapless/controller';
 import { OverloadedError } from '@swapless/core';
 import { createInterpreter, type Interpreter, type TensorArray } from '@swapless/edgetpu';
-import { installAuth } from '@swapless/server';
+import { installAuth, startServer } from '@swapless/server';
 import { tinyModel, writeModel } from '@swapless/tflite';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -462,4 +462,48 @@ describe('swapless load --demo', () => {
     expect(down.status).toBe(1);
     expect(down.err).toMatch(/for --demo but it could not be reached/);
   });
+});
+
+describe('swapless load --demo against the real server', () => {
+  const dir = useTempCache('load-demo-server');
+
+  it('runs the demo load the server sized for this host, with its step (shortened by --duration)', async () => {
+    await mkdir(join(dir(), 'models', 'tiny'), { recursive: true });
+    await writeFile(
+      join(dir(), 'models', 'tiny', 'model.tflite'),
+      writeModel(tinyModel({ type: 'int8', shape: [1, 8] })),
+    );
+    const server = await startServer(
+      {
+        host: '127.0.0.1',
+        port: 0,
+        repository: join(dir(), 'models'),
+        stateDir: join(dir(), 'state'),
+        logLevel: 'silent',
+        profiling: { repetitions: 2, maxCuts: 3 },
+        tenants: [{ name: 'tiny', model: 'tiny' }],
+      },
+      { progress: false },
+    );
+    try {
+      const demo = server.demoLoad!.workload;
+      const r = await cli('load', '--url', server.urls.base, '--demo', '--duration', '1', '--json');
+      expect(r.status, r.err).toBe(0);
+      const report = JSON.parse(r.out);
+      expect(report).toMatchObject({ binary: true, seed: demo.seed, durationS: 1 });
+      expect(report.tenants.map((t: { name: string }) => t.name)).toEqual(['tiny']);
+      // The demo's arrivals over the first second: its first-phase rate (its step comes at 20 s).
+      const plan = poissonArrivals([{ name: 'tiny', rate: demo.tenants[0]!.rate }], {
+        durationMs: 1000,
+        seed: demo.seed,
+        phases: demo.phases,
+      });
+      expect(report.total.planned).toBe(plan.tiny!.length);
+      // Answered by the model (how many in time is the bench's business: npm run bench:live-truth).
+      expect(report.total.ok).toBeGreaterThan(0);
+      expect(report.total.ok + report.total.failed).toBe(report.total.sent);
+    } finally {
+      await server.close();
+    }
+  }, 120_000);
 });

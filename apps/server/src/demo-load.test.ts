@@ -83,6 +83,27 @@ describe('sizeDemoLoad', () => {
     expect(bannerDemoLoad(null)).toBeNull();
   });
 
+  it('caps the total rate: a model that costs next to nothing does not make an HTTP benchmark of the demo', () => {
+    const tiny = [{ name: 'tiny', model: 'tiny', hostMs: 0.001, overheadMs: 0.005, deviceMs: 0.3 }];
+    const { workload, sizing } = sizeDemoLoad(tiny, host);
+    expect(workload.tenants[0]!.rate).toBe(200);
+    expect(workload.phases).toEqual([{ atS: 20, rates: { tiny: 50 } }]);
+    expect(Math.max(...sizing.phases.map((p) => p.device))).toBeLessThan(0.1);
+    const three = sizeDemoLoad(
+      costs.map((c) => ({ ...c, hostMs: 0.01, deviceMs: 0.01, overheadMs: 0 })),
+      host,
+      { maxTotalRate: 70 },
+    ).workload;
+    // The heavier phase in requests: 1 + 6 + 1 (second phase) against 4 + 2 + 1.
+    const second = {
+      ...Object.fromEntries(three.tenants.map((t) => [t.name, t.rate])),
+      ...three.phases[0]!.rates,
+    };
+    const total = Object.values(second).reduce((a, b) => a + b, 0);
+    expect(total).toBeLessThanOrEqual(70);
+    expect(total).toBeGreaterThan(69);
+  });
+
   it('refuses costs and hosts it cannot size from (InvalidArgumentError)', () => {
     const bad: [DemoTenantCost[], { cores: number; lanes: number }, number?][] = [
       [[], host],
@@ -93,6 +114,9 @@ describe('sizeDemoLoad', () => {
       [costs, host, 0],
       [costs, host, 1.5],
     ];
+    expect(() => sizeDemoLoad(costs, host, { maxTotalRate: 0 })).toThrow(
+      expect.objectContaining({ code: 'SWAPLESS_INVALID_ARGUMENT' }),
+    );
     for (const [c, h, target] of bad) {
       expect(() => sizeDemoLoad(c, h, target === undefined ? {} : { target })).toThrow(
         expect.objectContaining({ code: 'SWAPLESS_INVALID_ARGUMENT' }),

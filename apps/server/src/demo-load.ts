@@ -50,6 +50,12 @@ export interface DemoLoadOptions {
   seed?: number;
   /** Device profile named in the workload (usb3). */
   device?: string;
+  /**
+   * Most requests per second of all tenants together in either phase ({@link DEMO_MAX_TOTAL_RATE}): what a request
+   * costs in HTTP handling (both sides, the client on this host too) and in the emulator's timers is not in the
+   * costs, and is what a cheap model's demo would measure instead of the model.
+   */
+  maxTotalRate?: number;
 }
 
 /** Utilisation of one phase at the chosen rates. */
@@ -86,6 +92,8 @@ export interface DemoLoad {
 
 /** Default utilisation target of the heavier phase. */
 export const DEMO_LOAD_TARGET = 0.5;
+/** Default cap of the demo's total rate, req/s (see {@link DemoLoadOptions.maxTotalRate}). */
+export const DEMO_MAX_TOTAL_RATE = 200;
 
 /**
  * Mix weights of the demo's two phases, by tenant position: the first tenant drops to a quarter, the second
@@ -122,10 +130,10 @@ function nonNegative(v: number, what: string): void {
 
 /**
  * Sizes the demo load from measured costs (a pure function): two phases with the demo's mix (see
- * {@link weights}), one scale for both, the largest with every utilisation of either phase ≤ `target`; rates
- * rounded down to 0.1 req/s. Each tenant's `sloMs` is four times what one request costs it alone (compute,
+ * {@link weights}), one scale for both, the largest with every utilisation of either phase ≤ `target` and at most
+ * `maxTotalRate` requests per second in all; rates rounded down to 0.1 req/s. Each tenant's `sloMs` is four times what one request costs it alone (compute,
  * decoding, device), rounded up to 10 ms. InvalidArgumentError for a cost that is not a finite number ≥ 0, a host without a core
- * or a lane, no tenants, or a target outside (0, 1].
+ * or a lane, no tenants, a target outside (0, 1], or a cap that is not above 0.
  */
 export function sizeDemoLoad(
   costs: readonly DemoTenantCost[],
@@ -158,7 +166,13 @@ export function sizeDemoLoad(
   for (const u of unit) {
     for (const v of [u.host, u.lanes, u.device]) if (v > 0) scale = Math.min(scale, target / v);
   }
-  if (!Number.isFinite(scale)) scale = 10; // nothing costs anything measurable: a modest load
+  const maxTotalRate = options.maxTotalRate ?? DEMO_MAX_TOTAL_RATE;
+  if (!(maxTotalRate > 0))
+    throw new InvalidArgumentError(expected('a rate above 0', 'the demo maxTotalRate', maxTotalRate));
+  for (const p of [0, 1]) {
+    const total = costs.reduce((sum, _, i) => sum + weights(i)[p]!, 0);
+    scale = Math.min(scale, maxTotalRate / total);
+  }
   const rates = [0, 1].map((p) => costs.map((_, i) => roundRate(scale * weights(i)[p]!)));
   const byName = (rs: readonly number[]) => Object.fromEntries(costs.map((c, i) => [c.name, rs[i]!]));
   const phases: DemoPhaseLoad[] = [0, 1].map((p) => ({

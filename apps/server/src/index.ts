@@ -54,6 +54,7 @@ export {
   DEMO_LOAD_FILE,
   DEMO_LOAD_ROUTE,
   DEMO_LOAD_TARGET,
+  DEMO_MAX_TOTAL_RATE,
   type DemoHost,
   type DemoLoad,
   type DemoLoadOptions,
