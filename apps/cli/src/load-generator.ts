@@ -70,6 +70,24 @@ export interface TenantLoad {
   sentPerS: number;
   okPerS: number;
   latencyMs: LatencySummary;
+  /**
+   * The same per phase of the load (by when each request was due: the first phase from 0 s, then one per phase
+   * of the workload, in order).
+   */
+  phases: PhaseLoad[];
+}
+
+/** What one tenant saw during one phase of the load. */
+export interface PhaseLoad {
+  /** Start and end of the phase, s from the start of the arrivals. */
+  fromS: number;
+  toS: number;
+  planned: number;
+  sent: number;
+  ok: number;
+  failed: number;
+  dropped: number;
+  latencyMs: LatencySummary;
 }
 
 /** The result of {@link runOpenLoop}. */
@@ -80,8 +98,10 @@ export interface OpenLoopResult {
   elapsedS: number;
   /** True when the run was stopped early (signal). */
   stopped: boolean;
+  /** When the arrivals started (time 0 of the phases), epoch ms. */
+  startedAtMs: number;
   schedule: { planned: number; lagP99Ms: number | null; lagMaxMs: number | null };
-  total: Omit<TenantLoad, 'name' | 'rate'>;
+  total: Omit<TenantLoad, 'name' | 'rate' | 'phases'>;
   tenants: TenantLoad[];
 }
 
@@ -94,6 +114,15 @@ interface Counter {
   errors: Record<string, number>;
   latencies: number[];
   next: number;
+  /** Per phase: planned, sent, ok, failed, dropped and the latencies of the ok answers. */
+  phases: {
+    planned: number;
+    sent: number;
+    ok: number;
+    failed: number;
+    dropped: number;
+    latencies: number[];
+  }[];
 }
 
 /** Runs the open loop; resolves when every arrival was dispatched (or dropped) and every request answered. */
@@ -115,6 +144,18 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
   const windowMs =
     planned === options.maxRequests && planned > 0 ? merged[planned - 1]!.at : options.durationMs;
 
+  // Phase boundaries, ms: 0, then each phase's start within the window.
+  const bounds = [
+    0,
+    ...(options.phases ?? [])
+      .map((p) => p.atMs ?? (p.atS ?? 0) * 1000)
+      .filter((at) => at > 0 && at < options.durationMs),
+  ].sort((a, b) => a - b);
+  const phaseOf = (at: number): number => {
+    let i = 0;
+    while (i + 1 < bounds.length && bounds[i + 1]! <= at) i++;
+    return i;
+  };
   const counters: Counter[] = tenants.map(() => ({
     planned: 0,
     sent: 0,
@@ -124,8 +165,14 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
     errors: {},
     latencies: [],
     next: 0,
+    phases: bounds.map(() => ({ planned: 0, sent: 0, ok: 0, failed: 0, dropped: 0, latencies: [] })),
   }));
-  for (const a of merged) counters[a.tenant]!.planned++;
+  const phaseIndex = new Uint16Array(merged.length);
+  merged.forEach((a, i) => {
+    phaseIndex[i] = phaseOf(a.at);
+    counters[a.tenant]!.planned++;
+    counters[a.tenant]!.phases[phaseIndex[i]!]!.planned++;
+  });
   const lags = new Float64Array(planned);
   let inFlight = 0;
   let recent: number[] = [];
@@ -134,6 +181,7 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
   let lastAnswer = 0;
 
   const start = performance.now();
+  const startedAtMs = Date.now();
   let finish: () => void = () => {};
   const done = new Promise<void>((resolve) => {
     finish = resolve;
@@ -142,10 +190,11 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
     if ((index >= planned || stopped) && inFlight === 0) finish();
   };
 
-  const send = (c: Counter, name: string) => {
+  const send = (c: Counter, name: string, phase: Counter['phases'][number]) => {
     const pool = options.requests.get(name)!;
     const request = pool[c.next++ % pool.length]!;
     c.sent++;
+    phase.sent++;
     inFlight++;
     const t0 = performance.now();
     const settle = (status: number) => {
@@ -154,10 +203,13 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
       inFlight--;
       if (status === 200) {
         c.ok++;
+        phase.ok++;
         c.latencies.push(t1 - t0);
+        phase.latencies.push(t1 - t0);
         recent.push(t1 - t0);
       } else {
         c.failed++;
+        phase.failed++;
         const key = failureKey(status);
         c.errors[key] = (c.errors[key] ?? 0) + 1;
       }
@@ -178,8 +230,11 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
       lags[index] = now - a.at;
       index++;
       const c = counters[a.tenant]!;
-      if (inFlight >= maxInFlight) c.dropped++;
-      else send(c, tenants[a.tenant]!.name);
+      const phase = c.phases[phaseIndex[index - 1]!]!;
+      if (inFlight >= maxInFlight) {
+        c.dropped++;
+        phase.dropped++;
+      } else send(c, tenants[a.tenant]!.name, phase);
     }
     if (index < planned && !stopped) {
       timer = setTimeout(dispatch, Math.max(0, merged[index]!.at - (performance.now() - start)));
@@ -245,6 +300,16 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
       sentPerS: c.sent / windowS,
       okPerS: c.ok / windowS,
       latencyMs: summarizeLatencies(c.latencies),
+      phases: c.phases.map((p, j) => ({
+        fromS: bounds[j]! / 1000,
+        toS: (bounds[j + 1] ?? options.durationMs) / 1000,
+        planned: p.planned,
+        sent: p.sent,
+        ok: p.ok,
+        failed: p.failed,
+        dropped: p.dropped,
+        latencyMs: summarizeLatencies(p.latencies),
+      })),
     };
   });
   const sum = totals();
@@ -255,6 +320,7 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
     windowS,
     elapsedS: ((lastAnswer || performance.now()) - start) / 1000,
     stopped,
+    startedAtMs,
     schedule: { planned, lagP99Ms: lagSummary.p99Ms, lagMaxMs: lagSummary.maxMs },
     total: {
       planned,

@@ -1,12 +1,12 @@
 import { execFile } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { kserveRoutes } from '@swapless/adapter-kserve';
 import { poissonArrivals } from '@swapless/controller';
 import { OverloadedError } from '@swapless/core';
 import { createInterpreter, type Interpreter, type TensorArray } from '@swapless/edgetpu';
-import { installAuth } from '@swapless/server';
+import { installAuth, startServer } from '@swapless/server';
 import { tinyModel, writeModel } from '@swapless/tflite';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -110,6 +110,7 @@ describe('swapless load', () => {
       'windowS',
       'elapsedS',
       'stopped',
+      'startedAtMs',
       'schedule',
       'total',
       'tenants',
@@ -246,6 +247,8 @@ describe('swapless load', () => {
       ['--url', 'ftp://host', '--workload', workload],
       ['--url', url, '--workload', workload, 'extra'],
       ['--url', url, '--workload', workload, '--bogus'],
+      ['--url', url, '--workload', workload, '--demo'],
+      ['--demo'],
     ];
     for (const argv of cases) {
       const r = await cli('load', ...argv);
@@ -253,7 +256,8 @@ describe('swapless load', () => {
     }
     const help = await cli('load', '--help');
     expect(help.status).toBe(0);
-    expect(help.out).toMatch(/^Usage: swapless load --url URL --workload WORKLOAD\.json/);
+    expect(help.out).toMatch(/^Usage: swapless load --url URL \(--workload WORKLOAD\.json \| --demo\)/);
+    expect(help.out).toMatch(/--demo +instead of --workload: the demo load the SwapLess server sized/);
     const missing = await cli('load', '--url', url, '--workload', join(dir(), 'none.json'));
     expect(missing.status).toBe(1);
   });
@@ -364,4 +368,142 @@ describe('swapless load against a server that requires a token, over HTTPS', () 
       if (saved !== undefined) process.env.SWAPLESS_INFERENCE_TOKEN = saved;
     }
   });
+});
+
+describe('swapless load --demo', () => {
+  useTempCache('load-demo');
+  let app: FastifyInstance;
+  let url: string;
+  let backend: ReturnType<typeof backendOf>;
+  // What GET /examples/demo-load.json answers (a SwapLess server sizes it for its host; here a fixed one).
+  let demo: { status: number; body: unknown } = { status: 404, body: {} };
+  const workload = {
+    device: 'usb3',
+    cpu: { cores: 1 },
+    tenants: [
+      { name: 'cam', model: 'mobilenet_v1', rate: 30, sloMs: 50 },
+      { name: 'mic', model: 'mobilenet_v2', rate: 10, sloMs: 40 },
+    ],
+    phases: [{ atS: 0.4, rates: { cam: 5, mic: 40 } }],
+    durationS: 0.8,
+    seed: 11,
+  };
+
+  beforeAll(async () => {
+    backend = backendOf({
+      cam: writeModel(tinyModel({ shape: [1, 4] })),
+      mic: writeModel(tinyModel({ type: 'int8', shape: [1, 8] })),
+    });
+    app = Fastify();
+    app.get('/examples/demo-load.json', async (_request, reply) => reply.code(demo.status).send(demo.body));
+    await kserveRoutes(app, { backend });
+    url = await app.listen({ port: 0, host: '127.0.0.1' });
+  });
+  afterAll(async () => {
+    await app.close();
+    backend.close();
+  });
+
+  it("fetches the server's demo load and runs it with its phases, binary tensors", async () => {
+    demo = { status: 200, body: workload };
+    const r = await cli('load', '--url', url, '--demo', '--json');
+    expect(r.status, r.err).toBe(0);
+    const report = JSON.parse(r.out);
+    expect(report).toMatchObject({
+      url,
+      workload: `${url}/examples/demo-load.json`,
+      binary: true,
+      seed: 11,
+      durationS: 0.8,
+    });
+    expect(report.total.failed).toBe(0);
+    // The arrivals are the demo's: its rates, its rate step, its seed.
+    const plan = poissonArrivals(workload.tenants, {
+      durationMs: 800,
+      seed: 11,
+      phases: workload.phases,
+    });
+    expect(report.tenants.map((t: { name: string; planned: number }) => [t.name, t.planned])).toEqual([
+      ['cam', plan.cam!.length],
+      ['mic', plan.mic!.length],
+    ]);
+    expect(report.total.ok).toBeGreaterThan(0);
+    // Per phase, by when each request was due: before and after the step at 0.4 s.
+    for (const [i, t] of report.tenants.entries()) {
+      const name = workload.tenants[i]!.name as 'cam' | 'mic';
+      const due = Array.from(plan[name]!);
+      expect(t.phases.map((p: { fromS: number; toS: number }) => [p.fromS, p.toS])).toEqual([
+        [0, 0.4],
+        [0.4, 0.8],
+      ]);
+      expect(t.phases.map((p: { planned: number }) => p.planned)).toEqual([
+        due.filter((at) => at < 400).length,
+        due.filter((at) => at >= 400).length,
+      ]);
+      expect(t.phases[0].ok + t.phases[1].ok).toBe(t.ok);
+      expect(t.phases[0].latencyMs.count + t.phases[1].latencyMs.count).toBe(t.latencyMs.count);
+    }
+    expect(report.startedAtMs).toBeGreaterThan(Date.now() - 60_000);
+  });
+
+  it('says so when the server has no demo load, or serves an invalid one', async () => {
+    demo = { status: 404, body: { error: 'no demo load here' } };
+    const none = await cli('load', '--url', url, '--demo', '--json');
+    expect(none.status).toBe(1);
+    expect(JSON.parse(none.out).error.code).toBe('SWAPLESS_IO');
+    expect(none.err).toMatch(
+      /Expected the demo load at .*\/examples\/demo-load\.json .* but it answered 404/,
+    );
+    demo = { status: 200, body: { tenants: [{ name: 'cam', rate: -1 }] } };
+    const bad = await cli('load', '--url', url, '--demo', '--json');
+    expect(bad.status).toBe(1);
+    expect(JSON.parse(bad.out).error.code).toBe('SWAPLESS_INVALID_CONFIG');
+    const down = await cli('load', '--url', 'http://127.0.0.1:1', '--demo');
+    expect(down.status).toBe(1);
+    expect(down.err).toMatch(/for --demo but it could not be reached/);
+  });
+});
+
+describe('swapless load --demo against the real server', () => {
+  const dir = useTempCache('load-demo-server');
+
+  it('runs the demo load the server sized for this host, with its step (shortened by --duration)', async () => {
+    await mkdir(join(dir(), 'models', 'tiny'), { recursive: true });
+    await writeFile(
+      join(dir(), 'models', 'tiny', 'model.tflite'),
+      writeModel(tinyModel({ type: 'int8', shape: [1, 8] })),
+    );
+    const server = await startServer(
+      {
+        host: '127.0.0.1',
+        port: 0,
+        repository: join(dir(), 'models'),
+        stateDir: join(dir(), 'state'),
+        logLevel: 'silent',
+        profiling: { repetitions: 2, maxCuts: 3 },
+        tenants: [{ name: 'tiny', model: 'tiny' }],
+      },
+      { progress: false },
+    );
+    try {
+      const demo = server.demoLoad!.workload;
+      const r = await cli('load', '--url', server.urls.base, '--demo', '--duration', '1', '--json');
+      expect(r.status, r.err).toBe(0);
+      const report = JSON.parse(r.out);
+      expect(report).toMatchObject({ binary: true, seed: demo.seed, durationS: 1 });
+      expect(report.tenants.map((t: { name: string }) => t.name)).toEqual(['tiny']);
+      // The demo's arrivals over the first second: its first-phase rate (its step comes at 20 s).
+      const plan = poissonArrivals([{ name: 'tiny', rate: demo.tenants[0]!.rate }], {
+        durationMs: 1000,
+        seed: demo.seed,
+        phases: demo.phases,
+      });
+      expect(report.total.planned).toBe(plan.tiny!.length);
+      // Answered by the model (how many in time is the bench's business: npm run bench:live-truth).
+      expect(report.total.ok).toBeGreaterThan(0);
+      expect(report.total.ok + report.total.failed).toBe(report.total.sent);
+    } finally {
+      await server.close();
+    }
+  }, 120_000);
 });

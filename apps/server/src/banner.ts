@@ -25,6 +25,19 @@ export interface BannerInfo {
   startupMs: number;
   /** What each kind of route requires (default: everything open, plain HTTP). */
   access?: AuthSummary;
+  /** The demo load sized for this host (`GET /examples/demo-load.json`), when there is one. */
+  demoLoad?: BannerDemoLoad | null;
+}
+
+/** What the banner says about the demo load. */
+export interface BannerDemoLoad {
+  /** Tenant → rate of the first phase, req/s. */
+  rates: Readonly<Record<string, number>>;
+  /** The rate step: when, and the tenants' new rates. */
+  step: { atS: number; rates: Readonly<Record<string, number>> } | null;
+  durationS: number;
+  /** Highest utilisation of the host's CPU or the device in either phase (0..1). */
+  utilisation: number;
 }
 
 /** One tenant line of the banner. */
@@ -113,6 +126,17 @@ export function formatBanner(b: BannerInfo): string {
         : '  Try it:',
     );
     for (const [, line] of curls) lines.push(`    ${line}`);
+  }
+  if (b.demoLoad) {
+    const d = b.demoLoad;
+    const rates = Object.entries(d.rates)
+      .map(([n, r]) => `${n} ${r}${d.step?.rates[n] !== undefined ? `→${d.step.rates[n]}` : ''}`)
+      .join(', ');
+    lines.push(
+      '',
+      `  Demo load sized for this host (req/s: ${rates}${d.step ? `, step at ${d.step.atS} s` : ''}; ${d.durationS} s; at most ${Math.round(d.utilisation * 100)} % of CPU or device):`,
+      `    npx swapless load --url ${b.urls.base} --demo${access.inference === 'token' ? ' (with $SWAPLESS_INFERENCE_TOKEN)' : ''}`,
+    );
   }
   lines.push('', '  Stop with Ctrl-C (in-flight requests are drained first).');
   return lines.join('\n');

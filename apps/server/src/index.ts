@@ -11,7 +11,13 @@ export {
   installAuth,
   isLoopbackHost,
 } from './auth.js';
-export { accessLines, type BannerInfo, formatBanner, type ServerUrls } from './banner.js';
+export {
+  accessLines,
+  type BannerDemoLoad,
+  type BannerInfo,
+  formatBanner,
+  type ServerUrls,
+} from './banner.js';
 export {
   AUTH_CONFIG_SCHEMA,
   AUTH_ENV_OVERRIDES,
@@ -43,6 +49,20 @@ export {
   type ServerPolicy,
   type ServerTenantConfig,
 } from './config.js';
+export {
+  bannerDemoLoad,
+  DEMO_LOAD_FILE,
+  DEMO_LOAD_ROUTE,
+  DEMO_LOAD_TARGET,
+  DEMO_MAX_TOTAL_RATE,
+  type DemoHost,
+  type DemoLoad,
+  type DemoLoadOptions,
+  type DemoPhaseLoad,
+  type DemoTenantCost,
+  sizeDemoLoad,
+} from './demo-load.js';
+export { demoLoadOf, measureDemoCosts } from './demo-costs.js';
 export { errorBody, installErrorHandling, RETRY_AFTER_S, STATUS_BY_CODE, statusOf } from './errors.js';
 export {
   clearExamples,

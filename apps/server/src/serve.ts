@@ -6,6 +6,7 @@
 import { parseServeArgs, SERVE_HELP } from './args.js';
 import { formatBanner } from './banner.js';
 import { loadConfig } from './config.js';
+import { bannerDemoLoad } from './demo-load.js';
 import { flushLogger } from './logger.js';
 import { describeTenants, type RunningServer, startServer } from './server.js';
 
@@ -112,6 +113,7 @@ export async function serve(argv: readonly string[], options: ServeOptions = {})
         curl: running.curl,
         startupMs: running.startupMs,
         access: running.access,
+        demoLoad: bannerDemoLoad(running.demoLoad),
       };
       io.out(args.json ? JSON.stringify({ ...info, examples: running.examples }) : formatBanner(info));
       options.started?.(running);

@@ -6,6 +6,7 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { parseWorkload } from '@swapless/core';
 import { buildTestNet, SeededRandom, tinyModel, writeModel } from '@swapless/tflite';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ServerConfigInput } from './config.js';
@@ -197,6 +198,42 @@ describe('startup', () => {
       expect(refused.status, path).toBe(404);
       expect(await refused.text()).not.toContain(work);
     }
+  });
+});
+
+describe('the demo load', () => {
+  it('serves a workload sized for this host that `swapless load` accepts, and writes it to the state directory', async () => {
+    const index = (await (await fetch(`${base}/`)).json()) as { demoLoad: string };
+    expect(index.demoLoad).toBe(`${base}/examples/demo-load.json`);
+    const res = await fetch(index.demoLoad);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    const text = await res.text();
+    expect(text).not.toContain(work);
+    // What `swapless load --demo` does with it: the workload schema of @swapless/core.
+    const { workload } = parseWorkload(text, 'GET /examples/demo-load.json');
+    expect(workload.tenants.map((t) => t.name)).toEqual(['net', 'tiny']);
+    for (const t of workload.tenants) {
+      expect(t.rate).toBeGreaterThan(0);
+      expect(t.sloMs).toBeGreaterThanOrEqual(10);
+    }
+    // The demo shape: one rate step at 20 s of 40 (the first tenant down to a quarter, the second tripled).
+    expect(workload.durationS).toBe(40);
+    expect(workload.phases).toHaveLength(1);
+    expect(workload.phases[0]!.atS).toBe(20);
+    expect(workload.phases[0]!.rates.net).toBeLessThan(workload.tenants[0]!.rate);
+    expect(workload.phases[0]!.rates.tiny).toBeGreaterThan(workload.tenants[1]!.rate);
+    // Sized from what the tenants cost here: measured compute and decoding, at most half of any resource.
+    const sizing = server.demoLoad!.sizing;
+    expect(sizing.costs.map((c) => c.name)).toEqual(['net', 'tiny']);
+    for (const c of sizing.costs) {
+      expect(c.hostMs).toBeGreaterThan(0);
+      expect(c.overheadMs).toBeGreaterThan(0);
+    }
+    for (const p of sizing.phases) expect(Math.max(p.host, p.lanes, p.device)).toBeLessThanOrEqual(0.5);
+    expect(JSON.parse(await readFile(join(work, 'state', 'demo-load.json'), 'utf8'))).toEqual(
+      JSON.parse(text),
+    );
   });
 });
 

@@ -6,6 +6,7 @@
  */
 
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { dashboardRoutes } from '@swapless/adapter-dashboard';
 import { frameworkErrorHandler, type InferenceBackend, kserveRoutes } from '@swapless/adapter-kserve';
 import { type ManagementBackend, managementRoutes } from '@swapless/adapter-management';
@@ -18,6 +19,7 @@ import {
   progressBar,
   SwapLessIoError,
   stderrSink,
+  writeFileAtomic,
 } from '@swapless/core';
 import {
   createService,
@@ -32,6 +34,8 @@ import type { Logger } from 'pino';
 import { type AuthSummary, installAuth } from './auth.js';
 import type { BannerTenant, ServerUrls } from './banner.js';
 import { parseConfig, type ServerConfig, type ServerConfigInput, type ServerTenantConfig } from './config.js';
+import { demoLoadOf } from './demo-costs.js';
+import { DEMO_LOAD_FILE, DEMO_LOAD_ROUTE, type DemoLoad } from './demo-load.js';
 import { EmulationLog } from './emulation-log.js';
 import { installErrorHandling } from './errors.js';
 import { clearExamples, curlLine, remoteCurlLine, removeExample, writeExamples } from './examples.js';
@@ -94,6 +98,12 @@ export interface RunningServer {
    * the first one is taken before listening and vets nothing in the way).
    */
   readonly scan: ScanResult;
+  /**
+   * The demo load sized for this host from what the served tenants cost here (demo-load.ts), as it was at ready
+   * (`GET /examples/demo-load.json` re-sizes it when the tenants changed since); null without tenants or with
+   * `examples: false`.
+   */
+  readonly demoLoad: DemoLoad | null;
   /** Time from the call to ready, ms (measured). */
   readonly startupMs: number;
   /** What each kind of route requires (tokens, HTTPS); no secrets. */
@@ -414,9 +424,37 @@ export async function startServer(
         example:
           examples[name] !== undefined ? remoteCurlLine(urls.base, name, access.inference === 'token') : null,
       })),
+      // The demo load for this host, for `swapless load --demo` (null without one).
+      demoLoad: cfg.examples && service.tenantNames().length > 0 ? `${urls.base}${DEMO_LOAD_ROUTE}` : null,
       docs: 'docs/server.md',
     }),
   );
+  // The demo load for this host (a workload file for `swapless load --demo`): re-sized when the tenants changed.
+  let demoLoad: DemoLoad | null = null;
+  const refreshDemoLoad = async (): Promise<DemoLoad | null> => {
+    const names = service.tenantNames().join('\n');
+    if (demoLoad !== null && demoLoad.workload.tenants.map((t) => t.name).join('\n') === names)
+      return demoLoad;
+    demoLoad = demoLoadOf(service, service.controller().device);
+    if (demoLoad !== null) {
+      await writeFileAtomic(
+        join(cfg.stateDir, DEMO_LOAD_FILE),
+        `${JSON.stringify(demoLoad.workload, null, 2)}\n`,
+      ).catch((error: unknown) => logger.warn({ err: error }, 'could not write the demo load'));
+    }
+    return demoLoad;
+  };
+  app.get(DEMO_LOAD_ROUTE, async (_request, reply) => {
+    const load = cfg.examples && startupDone ? await refreshDemoLoad() : null;
+    if (load === null) {
+      throw new InvalidArgumentError(
+        `Expected a server with tenants and examples on for ${DEMO_LOAD_ROUTE} but ${cfg.examples ? (startupDone ? 'it serves no tenant' : 'it is still starting') : 'examples are off in its config'}`,
+        // 404: there is no such resource (yet), like the example request of a tenant that does not exist.
+        { details: { reason: 'unknown-tenant' } },
+      );
+    }
+    return reply.type('application/json').send(`${JSON.stringify(load.workload, null, 2)}\n`);
+  });
   // The example request of a tenant (synthetic inputs, nothing secret), read from the state directory.
   app.get<{ Params: { file: string } }>('/examples/:file', async (request, reply) => {
     const name = /^(.+)\.json$/.exec(request.params.file)?.[1];
@@ -613,6 +651,15 @@ export async function startServer(
   // The start-up scan did not wait for vetting; the tenants' own models have been vetted since.
   await rescan();
   startupDone = true;
+  if (cfg.examples) {
+    const load = await refreshDemoLoad();
+    if (load !== null) {
+      logger.info(
+        { rates: load.workload.tenants.map((t) => [t.name, t.rate]), phases: load.sizing.phases },
+        'demo load sized for this host',
+      );
+    }
+  }
   const startupMs = performance.now() - t0;
   logger.info({ ms: Math.round(startupMs), tenants: service.tenantNames(), failed: failed.length }, 'ready');
   return {
@@ -631,6 +678,9 @@ export async function startServer(
     state,
     get scan() {
       return lastScan;
+    },
+    get demoLoad() {
+      return demoLoad;
     },
     startupMs,
     access,

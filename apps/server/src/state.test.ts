@@ -326,6 +326,9 @@ describe('startServer and the saved tenants', () => {
         if (n === bytes.length) {
           expect(server.service.tenantNames()).toEqual(['a']);
           expect(warnings(logs)).toEqual([]);
+          // No examples, no demo load either.
+          expect(server.demoLoad).toBeNull();
+          expect((await fetch(`${server.urls.base}/examples/demo-load.json`)).status).toBe(404);
         } else {
           expect(server.service.tenantNames(), `${n} bytes`).toEqual([]);
           expect(await asideFiles(dir), `${n} bytes`).toHaveLength(1);
@@ -417,6 +420,12 @@ describe('startServer and the saved tenants', () => {
       const doc = await readState(dir);
       expect(doc.tenants.map((t) => t.name).sort()).toEqual(names);
       expect(doc.tenants.map((t) => [t.name, t.rate]).sort()).toEqual(names.map((n, i) => [n, i + 1]));
+      // The demo load follows the tenants: sized again for the four registered since the start.
+      expect(server.demoLoad).toBeNull();
+      const demo = (await (await fetch(`${server.urls.base}/examples/demo-load.json`)).json()) as {
+        tenants: { name: string }[];
+      };
+      expect(demo.tenants.map((t) => t.name).sort()).toEqual(names);
     } finally {
       await server.close();
     }

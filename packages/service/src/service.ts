@@ -297,6 +297,14 @@ export class Service extends EventEmitter<ServiceEvents> {
   }
 
   /**
+   * A tenant's catalog: its candidate cuts with the modelled Edge TPU stages and the CPU times measured on this host
+   * (the profile). `InvalidArgumentError` for an unknown tenant.
+   */
+  catalog(name: string): TenantCatalog {
+    return this.#entry(name).catalog;
+  }
+
+  /**
    * Runs one request: `runtime.submit`. Resolves with the model's outputs (in model output order) and the
    * request's trace; rejects with `InvalidArgumentError` (unknown tenant — `details.reason` `'unknown-tenant'` —
    * or wrong inputs), `OverloadedError` (tenant queue full, or `options.deadlineMs` out of reach),

@@ -5,7 +5,7 @@ import {
   type KServeClientError,
   randomInputs,
 } from '@swapless/adapter-kserve';
-import { expected, SwapLessIoError, UsageError } from '@swapless/core';
+import { expected, parseWorkload, SwapLessIoError, UsageError } from '@swapless/core';
 import { SeededRandom } from '@swapless/tflite';
 import { intFlag, parseCommand, positionals } from '../args.js';
 import type { Command } from '../command.js';
@@ -15,11 +15,14 @@ import { readWorkloadFile } from '../workload-file.js';
 
 /** Encoded requests kept per tenant (used in turn): varied inputs without encoding on the hot path. */
 const POOL = 8;
-/** Uncounted warm-up rounds per tenant (each sends the whole pool at once). */
-const WARMUP_ROUNDS = 4;
+/**
+ * The uncounted warm-up: each tenant's pool once, all tenants at once, each at its first-phase rate but over at most
+ * this long — so the server's rate estimates see the load's own rates, not a burst a controller would re-plan for.
+ */
+const WARMUP_MAX_MS = 2000;
 
-const help = `Usage: swapless load --url URL --workload WORKLOAD.json [--duration S] [--max-requests N] [--seed S]
-                     [--binary] [--max-in-flight N] [--timeout S] [--token T] [--cacert FILE] [--json]
+const help = `Usage: swapless load --url URL (--workload WORKLOAD.json | --demo) [--duration S] [--max-requests N]
+                     [--seed S] [--binary] [--max-in-flight N] [--timeout S] [--token T] [--cacert FILE] [--json]
 
 Drives a running SwapLess (or any KServe v2) server over HTTP with open-loop Poisson arrivals: each tenant of the
 workload sends POST /v2/models/<tenant name>/infer at its rate, with the workload's phases (rate changes), no
@@ -27,14 +30,17 @@ matter how fast the server answers — the load to watch the server adapt live. 
 datatypes and shapes the server's metadata gives (seeded). The tenants must already be served under their
 workload names (GET /v2/models/<name>); the workload's model, device and cpu fields are not used here.
 
-Before the arrivals start, each tenant gets a few uncounted warm-up requests (keep-alive sockets open, both
+Before the arrivals start, each tenant gets 8 uncounted warm-up requests at its rate, over at most 2 s (keep-alive sockets open, both
 sides' hot paths compiled). Progress goes to stderr each second. The report gives per tenant: requests sent, answered ok, failed by HTTP
 status, dropped (arrivals while --max-in-flight requests were outstanding), the latency of the successful requests
 (mean, p50, p95, p99, max — client-side round trips, measured) and the achieved rates.
 
 Options:
   --url URL          the server, e.g. http://127.0.0.1:8080 or https://… (required)
-  --workload FILE    the workload file (required; docs/cli.md): tenants, rates, phases, durationS, seed
+  --workload FILE    the workload file (docs/cli.md): tenants, rates, phases, durationS, seed
+  --demo             instead of --workload: the demo load the SwapLess server sized for its own host from what
+                     its tenants cost there (GET /examples/demo-load.json): its tenants, rates with a rate step,
+                     sustainable with headroom; tensors are sent binary (as with --binary)
   --duration S       length of the arrival window in seconds (default: the workload's durationS)
   --max-requests N   at most N requests in all, the earliest arrivals (default 1000000)
   --seed S           arrival and input seed (default: the workload's seed)
@@ -48,6 +54,31 @@ Options:
   -h, --help         show this help
 
 Ctrl-C stops the arrivals, waits for the requests in flight and prints the report so far.`;
+
+/** Where a SwapLess server serves the demo load it sized for its host. */
+export const DEMO_LOAD_PATH = '/examples/demo-load.json';
+
+/** Fetches and validates the server's demo load (SwapLessIoError when it has none, InvalidConfigError if invalid). */
+export async function fetchDemoLoad(client: KServeClient): Promise<ReturnType<typeof parseWorkload>> {
+  const where = `${client.url}${DEMO_LOAD_PATH}`;
+  let res: Awaited<ReturnType<KServeClient['request']>>;
+  try {
+    res = await client.request('GET', DEMO_LOAD_PATH);
+  } catch (err) {
+    throw new SwapLessIoError(
+      `Expected a SwapLess server at ${client.url} for --demo but it could not be reached: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+  const text = res.body.toString('utf8');
+  if (res.status !== 200) {
+    throw new SwapLessIoError(
+      `Expected the demo load at ${where} (a SwapLess server with tenants) but it answered ${res.status}: ${text.slice(0, 300)}`,
+      { details: { status: res.status } },
+    );
+  }
+  return parseWorkload(text, where);
+}
 
 function numberFlag(name: string, raw: string | undefined, min: number, max: number): number | undefined {
   if (raw === undefined) return undefined;
@@ -114,6 +145,7 @@ export const loadCommand: Command = {
     const { values, positionals: pos } = parseCommand('load', argv, {
       url: { type: 'string' },
       workload: { type: 'string' },
+      demo: { type: 'boolean', default: false },
       duration: { type: 'string' },
       'max-requests': { type: 'string' },
       seed: { type: 'string' },
@@ -126,8 +158,11 @@ export const loadCommand: Command = {
     positionals('load', pos, []);
     if (values.url === undefined)
       throw new UsageError('Expected --url URL for swapless load but received none');
-    if (values.workload === undefined) {
-      throw new UsageError('Expected --workload FILE for swapless load but received none');
+    if (values.workload === undefined && values.demo !== true) {
+      throw new UsageError('Expected --workload FILE or --demo for swapless load but received neither');
+    }
+    if (values.workload !== undefined && values.demo === true) {
+      throw new UsageError('Expected either --workload FILE or --demo for swapless load but received both');
     }
     const durationS = numberFlag('duration', values.duration, 0, 86_400);
     const maxRequests = intFlag('max-requests', values['max-requests'], 1, 100_000_000) ?? 1_000_000;
@@ -158,10 +193,19 @@ export const loadCommand: Command = {
     } catch (err) {
       throw new UsageError((err as Error).message, { cause: err });
     }
-    const { workload, warnings } = await readWorkloadFile(values.workload);
+    let parsed: Awaited<ReturnType<typeof readWorkloadFile>>;
+    try {
+      parsed = values.demo === true ? await fetchDemoLoad(client) : await readWorkloadFile(values.workload!);
+    } catch (err) {
+      client.close();
+      throw err;
+    }
+    const { workload, warnings } = parsed;
     for (const w of warnings) io.err(`warning: ${w}`);
     const seed = seedFlag ?? workload.seed;
-    const binary = values.binary === true;
+    // The demo measures the server, not JSON: its tensors go binary (a JSON image request costs the server's main
+    // thread milliseconds of decoding that no stage of the controller's model holds).
+    const binary = values.binary === true || values.demo === true;
 
     try {
       // Inputs from the server's metadata: a fixed pool of encoded requests per tenant.
@@ -193,25 +237,32 @@ export const loadCommand: Command = {
         );
       }
 
-      // Warm-up, not counted: open a few keep-alive sockets and let both sides compile their hot paths, so the
-      // first second of the run measures the server rather than connection set-up and a cold JIT. A request the
-      // server refuses as malformed here would fail every time: say so now.
+      // Warm-up, not counted: open keep-alive sockets and let both sides compile their hot paths, so the first
+      // second of the run measures the server rather than connection set-up and a cold JIT. Paced, not a burst: a
+      // burst would look like a rate spike to the server's controller, which would re-plan for it just before the
+      // run. A request the server refuses as malformed here would fail every time: say so now.
       let warmupRequests = 0;
-      for (const t of workload.tenants) {
-        const pool = requests.get(t.name)!;
-        for (let round = 0; round < WARMUP_ROUNDS; round++) {
+      await Promise.all(
+        workload.tenants.map(async (t) => {
+          const pool = requests.get(t.name)!;
           warmupRequests += pool.length;
-          const answers = await Promise.all(pool.map((r) => client.send(t.name, r).catch(() => null)));
+          const gapMs = Math.min(1000 / t.rate, WARMUP_MAX_MS / pool.length);
+          const answers = await Promise.all(
+            pool.map(async (r, i) => {
+              await new Promise((resolve) => setTimeout(resolve, i * gapMs));
+              return client.send(t.name, r).catch(() => null);
+            }),
+          );
           const bad = answers.find(
             (a) => a !== null && a.status >= 400 && a.status < 500 && a.status !== 429,
           );
-          if (round === 0 && bad) {
+          if (bad) {
             io.err(
               `warning: tenant ${JSON.stringify(t.name)}: the server answered ${bad.status} to a warm-up request: ${bad.body.toString('utf8').slice(0, 300)}`,
             );
           }
-        }
-      }
+        }),
+      );
 
       const controller = new AbortController();
       const onSigint = () => {
@@ -242,7 +293,7 @@ export const loadCommand: Command = {
 
       const report = {
         url: client.url,
-        workload: values.workload,
+        workload: values.workload ?? `${client.url}${DEMO_LOAD_PATH}`,
         binary,
         seed,
         durationS: durationS ?? workload.durationS,

@@ -1,0 +1,508 @@
+// Live-truth benchmark (run after `npm run build`): `npm run bench:live-truth [-- --policies swapless,default]
+// [-- --duration S] [-- --seed N] [-- --workload FILE] [-- --cache DIR] [-- --json] [-- --keep]`.
+//
+// What a user of `npm start` sees, against what the controller says. For each policy of `--policies` (default
+// `swapless`; the server's `policy`, set through SWAPLESS_POLICY) it starts the server as `npm start` does (the
+// embedded default, in a child process, with a fresh temporary HOME and cache directory — `--cache DIR` reuses one
+// instead — on a free port), waits until it is ready, and runs the demo load with its rate step through the real
+// `swapless load` (binary tensors, as `--demo` sends them): the demo load the first server sized for this host
+// (`GET /examples/demo-load.json`; every policy then gets the same one), or `--workload FILE`. `--duration S`
+// shortens it (the step stays half-way), `--seed N` changes its arrivals. While it runs, /metrics is scraped four
+// times a second; afterwards the dashboard's data (tick series, decisions, controller) is read.
+//
+// Printed per tenant and phase of the load: the controller's predicted mean response (its per-tick prediction,
+// weighted by completions in the phase), the server-measured mean and p99 (Prometheus
+// `swapless_request_duration_seconds`: admission to completion), the client-measured mean and p99 (`swapless
+// load`: HTTP round trips), the ratios client/predicted, server/predicted and p99/mean, the emulation lag (the mean
+// of `swapless_emulation_lag_seconds` when the server exports it, else the series' `emulationLagMs`; "—" when
+// neither exists), reconfigurations in the phase and how long after the step the first came, and failures
+// (client failed + dropped; server rejected + expired). The TPU time is emulated (the calibrated device model);
+// every other figure is measured. Then the issue-13 targets as measured (0 failed, 0 dropped, client mean within
+// 20 % of the prediction, p99 < 4 × mean, a reconfiguration within 10 s of the step) and, with more than one
+// policy, each policy's client mean over all requests and the reduction of the first policy against the others.
+// `--json` prints one JSON object with the same figures; `--keep` keeps the work directory (server logs).
+
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { parseWorkload } from '@swapless/core';
+import { benchArgs, spawnReady } from './server-bench-support.mjs';
+
+const run = promisify(execFile);
+const { args, opt } = await benchArgs(import.meta.url);
+const json = args.includes('--json');
+const keep = args.includes('--keep');
+const POLICIES = ['swapless', 'default', 'cpu', 'fixed', 'oracle'];
+const policies = opt('--policies', 'swapless').split(',').filter(Boolean);
+const durationS = opt('--duration', undefined) === undefined ? undefined : Number(opt('--duration'));
+const seed = opt('--seed', undefined) === undefined ? undefined : Number(opt('--seed'));
+const workloadFile = opt('--workload', undefined);
+const cacheArg = opt('--cache', undefined);
+const fail = (message) => {
+  console.error(`live-truth-bench: ${message}`);
+  process.exit(2);
+};
+if (policies.length === 0 || policies.some((p) => !POLICIES.includes(p)))
+  fail(`expected --policies from ${POLICIES.join(', ')} (comma-separated) but received ${opt('--policies')}`);
+if (durationS !== undefined && !(durationS >= 2 && durationS <= 3600))
+  fail(`expected --duration from 2 to 3600 s but received ${opt('--duration')}`);
+if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0))
+  fail(`expected --seed to be an integer ≥ 0 but received ${opt('--seed')}`);
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const serverBin = join(root, 'apps', 'server', 'bin', 'swapless-server.js');
+const cliBin = join(root, 'apps', 'cli', 'bin', 'swapless.js');
+const TARGET = { ratio: 0.2, p99OverMean: 4, reconfigWithinS: 10 };
+
+// --- Prometheus text: the few series this bench reads -------------------------------------------------------------
+
+/** `{ histograms: name → tenant → { count, sum, buckets: [[le, cumulative]] } , counters: name → tenant → label → n }` */
+/** `table[a][b]`, made (with `make()`) when missing. */
+function slot(table, a, b, make) {
+  table[a] ??= {};
+  table[a][b] ??= make();
+  return table[a][b];
+}
+
+function parseMetrics(text) {
+  const histograms = {};
+  const counters = {};
+  for (const line of text.split('\n')) {
+    const m = /^(swapless_[a-z_]+)\{([^}]*)\} (\S+)/.exec(line);
+    if (m === null) continue;
+    const [, name, rawLabels, rawValue] = m;
+    const labels = {};
+    for (const l of rawLabels.matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]] = l[2];
+    const value = Number(rawValue);
+    const tenant = labels.tenant;
+    if (tenant === undefined || !Number.isFinite(value)) continue;
+    const h = /^(.*)_(bucket|sum|count)$/.exec(name);
+    if (h !== null && (h[1].endsWith('_seconds') || h[2] === 'bucket')) {
+      // Summed over the other labels (e.g. timing): one histogram per tenant.
+      const t = slot(histograms, h[1], tenant, () => ({ count: 0, sum: 0, buckets: new Map() }));
+      if (h[2] === 'count') t.count += value;
+      else if (h[2] === 'sum') t.sum += value;
+      else t.buckets.set(labels.le, (t.buckets.get(labels.le) ?? 0) + value);
+    } else if (name.endsWith('_total')) {
+      const key = labels.outcome ?? '';
+      const t = slot(counters, name, tenant, () => ({}));
+      t[key] = (t[key] ?? 0) + value;
+    }
+  }
+  return { histograms, counters };
+}
+
+/** The change of a tenant's histogram between two snapshots: count, mean (ms) and p99 (ms, interpolated in buckets). */
+function histogramDelta(a, b, name, tenant) {
+  const x = b?.histograms[name]?.[tenant];
+  if (x === undefined) return null;
+  const y = a?.histograms[name]?.[tenant] ?? { count: 0, sum: 0, buckets: new Map() };
+  const count = x.count - y.count;
+  if (count <= 0) return { count: 0, meanMs: null, p99Ms: null };
+  const buckets = [...x.buckets.entries()]
+    .map(([le, n]) => [le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le), n - (y.buckets.get(le) ?? 0)])
+    .sort((p, q) => p[0] - q[0]);
+  const rank = 0.99 * count;
+  let p99 = null;
+  let lower = 0;
+  let below = 0;
+  for (const [le, n] of buckets) {
+    if (n >= rank) {
+      p99 = Number.isFinite(le) ? lower + ((le - lower) * (rank - below)) / Math.max(1e-9, n - below) : lower;
+      break;
+    }
+    lower = le;
+    below = n;
+  }
+  return { count, meanMs: ((x.sum - y.sum) / count) * 1000, p99Ms: p99 === null ? null : p99 * 1000 };
+}
+
+function counterDelta(a, b, name, tenant, outcomes) {
+  const x = b?.counters[name]?.[tenant] ?? {};
+  const y = a?.counters[name]?.[tenant] ?? {};
+  return outcomes.reduce((s, o) => s + ((x[o] ?? 0) - (y[o] ?? 0)), 0);
+}
+
+// --- one policy ---------------------------------------------------------------------------------------------------
+
+async function getJson(base, path) {
+  const res = await fetch(`${base}${path}`);
+  if (!res.ok) throw new Error(`GET ${path} answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
+  return res.json();
+}
+
+/** The demo workload, shortened or re-seeded as asked; the step stays at the same fraction of the load. */
+function adjust(workload) {
+  const w = structuredClone(workload);
+  if (durationS !== undefined) {
+    const f = durationS / w.durationS;
+    w.durationS = durationS;
+    w.phases = w.phases.map((p) => ({ ...p, atS: Math.round(p.atS * f * 1000) / 1000 }));
+  }
+  if (seed !== undefined) w.seed = seed;
+  return w;
+}
+
+async function runPolicy(policy, work, cache, workloadPath) {
+  const logFile = join(work, `server-${policy}.log`);
+  const home = join(work, 'home');
+  await mkdir(home, { recursive: true });
+  const t0 = performance.now();
+  const server = await spawnReady([serverBin, '--json'], {
+    cwd: root,
+    env: {
+      ...process.env,
+      HOME: home,
+      SWAPLESS_CACHE_DIR: cache,
+      SWAPLESS_PORT: '0',
+      SWAPLESS_POLICY: policy,
+      SWAPLESS_LOG_LEVEL: 'info',
+    },
+  });
+  const startupS = (performance.now() - t0) / 1000;
+  const base = server.summary.urls.base;
+  try {
+    let path = workloadPath;
+    if (path === null) {
+      const demo = await getJson(base, '/examples/demo-load.json');
+      path = join(work, 'demo-load.json');
+      await writeFile(
+        path,
+        `${JSON.stringify(adjust(parseWorkload(demo, 'the demo load').workload), null, 2)}\n`,
+      );
+    }
+    const workload = parseWorkload(await readFile(path, 'utf8'), path).workload;
+
+    // /metrics four times a second while the load runs.
+    const snapshots = [];
+    let scraping = true;
+    const scrape = async () => {
+      const atMs = Date.now();
+      const text = await fetch(`${base}/metrics`).then((r) => r.text());
+      snapshots.push({ atMs, ...parseMetrics(text) });
+    };
+    const scraper = (async () => {
+      while (scraping) {
+        await scrape().catch(() => undefined);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    })();
+    let report;
+    try {
+      const { stdout } = await run(
+        process.execPath,
+        [cliBin, 'load', '--url', base, '--workload', path, '--binary', '--json'],
+        { cwd: root, maxBuffer: 64 * 1024 * 1024, timeout: (workload.durationS + 300) * 1000 },
+      );
+      report = JSON.parse(stdout);
+    } finally {
+      scraping = false;
+      await scraper;
+    }
+    // Requests still finishing on the server side after the client's last answer: one more scrape a tick later.
+    await new Promise((r) => setTimeout(r, 1000));
+    await scrape();
+    const data = await getJson(base, '/dashboard/data?history=1000');
+    return {
+      policy,
+      startupS,
+      workload,
+      report,
+      snapshots,
+      data,
+      // What the server said of the demo load it sized (its startup line), null from a server without one.
+      demoLoad: server.summary.demoLoad ?? null,
+      serverStderr: server.stderr(),
+    };
+  } finally {
+    server.child.kill('SIGTERM');
+    await server.exited;
+    await writeFile(logFile, server.stderr()).catch(() => undefined);
+  }
+}
+
+// --- figures ------------------------------------------------------------------------------------------------------
+
+const weighted = (items, value, weight) => {
+  let s = 0;
+  let w = 0;
+  for (const it of items) {
+    const v = value(it);
+    const k = weight(it);
+    if (v === null || v === undefined || !Number.isFinite(v) || !(k > 0)) continue;
+    s += v * k;
+    w += k;
+  }
+  return w > 0 ? s / w : null;
+};
+const ratio = (a, b) => (a === null || b === null || !(b > 0) ? null : a / b);
+// The first scrape at or after `atMs` (so a phase's window holds no warm-up request and each request counts once).
+const snapshotAt = (snapshots, atMs) =>
+  snapshots.find((s) => s.atMs >= atMs) ?? snapshots[snapshots.length - 1] ?? null;
+
+function figures(result) {
+  const { report, snapshots, data, workload } = result;
+  const start = report.startedAtMs;
+  const series = data.series ?? [];
+  const history = data.history ?? [];
+  const tenants = report.tenants.map((t) => t.name);
+  const phaseBounds = report.tenants[0].phases.map((p) => [p.fromS, p.toS]);
+  const lastSnapshot = snapshots[snapshots.length - 1] ?? null;
+  const phases = phaseBounds.map(([fromS, toS], j) => {
+    const fromMs = start + fromS * 1000;
+    const toMs = start + toS * 1000;
+    const last = j === phaseBounds.length - 1;
+    const a = snapshotAt(snapshots, fromMs);
+    const b = last ? lastSnapshot : snapshotAt(snapshots, toMs);
+    const ticks = series.filter((s) => s.atMs > fromMs + 500 && s.atMs <= (last ? toMs + 2000 : toMs + 500));
+    const decisions = history.filter(
+      (d) => d.applied && d.atMs >= fromMs && d.atMs < (last ? toMs + 2000 : toMs) && d.trigger !== 'initial',
+    );
+    const rows = tenants.map((name, i) => {
+      const client = report.tenants[i].phases[j];
+      const server = histogramDelta(a, b, 'swapless_request_duration_seconds', name);
+      const tickOf = (s) => s.tenants?.[name];
+      const predictedMs = weighted(
+        ticks,
+        (s) => tickOf(s)?.predictedMs ?? null,
+        (s) => Math.max(1e-3, tickOf(s)?.completed ?? 0),
+      );
+      const promLag = histogramDelta(a, b, 'swapless_emulation_lag_seconds', name);
+      const seriesLag = weighted(
+        ticks,
+        (s) => tickOf(s)?.emulationLagMs ?? null,
+        (s) => Math.max(1e-3, tickOf(s)?.completed ?? 0),
+      );
+      const emulationLagMs = promLag?.meanMs ?? seriesLag ?? null;
+      const rate = (fromS === 0 ? null : workload.phases.find((p) => p.atS === fromS)?.rates[name]) ?? null;
+      return {
+        tenant: name,
+        ratePerS:
+          rate ??
+          workload.phases
+            .filter((p) => p.atS <= fromS)
+            .reduce((r, p) => p.rates[name] ?? r, workload.tenants[i].rate),
+        predictedMs,
+        server: { count: server?.count ?? 0, meanMs: server?.meanMs ?? null, p99Ms: server?.p99Ms ?? null },
+        client: {
+          ok: client.ok,
+          meanMs: client.latencyMs.meanMs,
+          p99Ms: client.latencyMs.p99Ms,
+        },
+        clientOverPredicted: ratio(client.latencyMs.meanMs, predictedMs),
+        serverOverPredicted: ratio(server?.meanMs ?? null, predictedMs),
+        clientOverServer: ratio(client.latencyMs.meanMs, server?.meanMs ?? null),
+        p99OverMean: ratio(client.latencyMs.p99Ms, client.latencyMs.meanMs),
+        emulationLagMs,
+        failures: {
+          clientFailed: client.failed,
+          clientDropped: client.dropped,
+          serverRejected: counterDelta(a, b, 'swapless_requests_total', name, ['rejected']),
+          serverExpired: counterDelta(a, b, 'swapless_requests_total', name, ['expired']),
+        },
+      };
+    });
+    return {
+      fromS,
+      toS,
+      reconfigurations: decisions.length,
+      firstReconfigurationAfterS: decisions.length > 0 ? (decisions[0].atMs - fromMs) / 1000 : null,
+      decisions: decisions.map((d) => ({
+        atS: Math.round((d.atMs - start) / 100) / 10,
+        trigger: d.trigger,
+        reason: d.reason,
+        predictedMs: d.predictedMs,
+        choices: d.choices.map((c) => `${c.name}:k=${c.k},c=${c.cores}`).join(' '),
+      })),
+      tenants: rows,
+    };
+  });
+  const all = report.total;
+  const rows = phases.flatMap((p) => p.tenants);
+  const targets = {
+    noFailures: rows.every((r) => r.failures.clientFailed === 0 && r.failures.clientDropped === 0),
+    meanWithin20Percent: rows.every(
+      (r) => r.clientOverPredicted !== null && Math.abs(r.clientOverPredicted - 1) <= TARGET.ratio,
+    ),
+    p99Below4xMean: rows.every((r) => r.p99OverMean !== null && r.p99OverMean < TARGET.p99OverMean),
+    reconfigurationWithin10sOfStep:
+      phases.length < 2 ||
+      phases
+        .slice(1)
+        .every(
+          (p) =>
+            p.firstReconfigurationAfterS !== null && p.firstReconfigurationAfterS <= TARGET.reconfigWithinS,
+        ),
+  };
+  const controller = data.controller ?? {};
+  return {
+    policy: result.policy,
+    startupS: result.startupS,
+    demoLoad: result.demoLoad,
+    workload,
+    client: {
+      meanMs: all.latencyMs.meanMs,
+      p99Ms: all.latencyMs.p99Ms,
+      ok: all.ok,
+      failed: all.failed,
+      dropped: all.dropped,
+    },
+    schedule: report.schedule,
+    controller: {
+      reconfigurations: controller.reconfigurations ?? null,
+      decisions: controller.decisions ?? null,
+      // Owned by the emulation work of issue 13: read defensively, null when the server has no such field.
+      emulation: controller.emulation ?? null,
+    },
+    phases,
+    targets,
+  };
+}
+
+// --- output -------------------------------------------------------------------------------------------------------
+
+const f = (v, d = 1) => (v === null || v === undefined ? '—' : Number(v).toFixed(d));
+function pad(rows) {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => String(c).padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+function render(out) {
+  const lines = [
+    `live truth — ${out.machine.cores} cores (${out.machine.cpu}), node ${process.version}; the Edge TPU is emulated (device model), everything else measured`,
+  ];
+  for (const r of out.runs) {
+    const w = r.workload;
+    const sized =
+      r.demoLoad && typeof r.demoLoad.utilisation === 'number'
+        ? ` (this server sized its demo load to use at most ${f(r.demoLoad.utilisation * 100, 0)} % of its CPU or device)`
+        : '';
+    lines.push(
+      '',
+      `policy ${r.policy}: ready in ${f(r.startupS)} s${sized}; ${w.durationS} s load, rates ${w.tenants.map((t) => `${t.name} ${t.rate}`).join(', ')}${w.phases
+        .map(
+          (p) =>
+            `; at ${p.atS} s ${Object.entries(p.rates)
+              .map(([n, v]) => `${n} ${v}`)
+              .join(', ')}`,
+        )
+        .join('')} req/s`,
+      '',
+    );
+    const rows = [
+      [
+        'phase',
+        'tenant',
+        'req/s',
+        'pred ms',
+        'server ms',
+        'client ms',
+        'client/pred',
+        'server/pred',
+        'server p99',
+        'client p99',
+        'p99/mean',
+        'emu lag ms',
+        'failed',
+      ],
+    ];
+    for (const p of r.phases) {
+      for (const t of p.tenants) {
+        const fails = t.failures;
+        rows.push([
+          `${p.fromS}–${p.toS} s`,
+          t.tenant,
+          f(t.ratePerS),
+          f(t.predictedMs),
+          f(t.server.meanMs),
+          f(t.client.meanMs),
+          f(t.clientOverPredicted, 2),
+          f(t.serverOverPredicted, 2),
+          f(t.server.p99Ms),
+          f(t.client.p99Ms),
+          f(t.p99OverMean, 2),
+          f(t.emulationLagMs, 2),
+          `${fails.clientFailed + fails.clientDropped} (503 ${fails.serverRejected}, 504 ${fails.serverExpired})`,
+        ]);
+      }
+    }
+    lines.push(pad(rows), '');
+    for (const p of r.phases) {
+      lines.push(
+        `  ${p.fromS}–${p.toS} s: ${p.reconfigurations} reconfiguration${p.reconfigurations === 1 ? '' : 's'}${p.firstReconfigurationAfterS !== null && p.fromS > 0 ? `, the first ${f(p.firstReconfigurationAfterS)} s after the step` : ''}`,
+      );
+      for (const d of p.decisions) lines.push(`    at ${d.atS} s (${d.trigger}): ${d.choices} — ${d.reason}`);
+    }
+    const e = r.controller.emulation;
+    if (e !== null && typeof e === 'object') {
+      lines.push(
+        `  emulation: lagging ${e.lagging}, lagging fraction ${f(e.laggingFraction, 2)}, mean lag ${f(e.meanLagMs, 2)} ms, mean head compute ${f(e.meanComputeMs, 2)} ms${e.message ? ` — ${e.message}` : ''}`,
+      );
+    }
+    lines.push(
+      `  all requests: client mean ${f(r.client.meanMs)} ms, p99 ${f(r.client.p99Ms)} ms, ${r.client.ok} ok, ${r.client.failed} failed, ${r.client.dropped} dropped; generator lag p99 ${f(r.schedule.lagP99Ms)} ms`,
+      `  targets: ${Object.entries(r.targets)
+        .map(([k, v]) => `${k} ${v ? 'yes' : 'NO'}`)
+        .join(', ')}`,
+    );
+  }
+  if (out.reduction !== null) {
+    lines.push(
+      '',
+      `client mean over all requests: ${out.runs.map((r) => `${r.policy} ${f(r.client.meanMs)} ms`).join(', ')}`,
+    );
+    for (const [other, v] of Object.entries(out.reduction))
+      lines.push(`  ${out.runs[0].policy} vs ${other}: mean ${v === null ? '—' : `${f(v * 100)} % lower`}`);
+  }
+  return lines.join('\n');
+}
+
+// --- main ---------------------------------------------------------------------------------------------------------
+
+const work = await mkdtemp(join(tmpdir(), 'swapless-live-truth-'));
+const cache = cacheArg ?? join(work, 'cache');
+let workloadPath = workloadFile ?? null;
+if (workloadPath !== null) {
+  const w = adjust(parseWorkload(await readFile(workloadPath, 'utf8'), workloadPath).workload);
+  workloadPath = join(work, 'workload.json');
+  await writeFile(workloadPath, `${JSON.stringify(w, null, 2)}\n`);
+}
+const runs = [];
+try {
+  for (const policy of policies) {
+    if (!json) console.error(`live-truth-bench: policy ${policy}: starting the server…`);
+    const result = await runPolicy(policy, work, cache, workloadPath);
+    // Every policy gets the load the first server sized.
+    workloadPath ??= join(work, 'demo-load.json');
+    runs.push(figures(result));
+  }
+} finally {
+  if (!keep) await rm(work, { recursive: true, force: true });
+  else console.error(`live-truth-bench: kept ${work}`);
+}
+const first = runs[0];
+const reduction =
+  runs.length > 1
+    ? Object.fromEntries(
+        runs
+          .slice(1)
+          .map((r) => [r.policy, r.client.meanMs > 0 ? 1 - first.client.meanMs / r.client.meanMs : null]),
+      )
+    : null;
+const out = {
+  machine: { cores: availableParallelism(), cpu: cpus()[0]?.model ?? 'unknown' },
+  timing: 'TPU stage emulated (calibrated device model); CPU stages, server and client latencies measured',
+  runs,
+  reduction,
+};
+console.log(json ? JSON.stringify(out, null, 2) : render(out));
