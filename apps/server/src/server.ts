@@ -7,6 +7,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { dashboardRoutes } from '@swapless/adapter-dashboard';
 import { frameworkErrorHandler, type InferenceBackend, kserveRoutes } from '@swapless/adapter-kserve';
 import { type ManagementBackend, managementRoutes } from '@swapless/adapter-management';
@@ -45,6 +46,8 @@ import { RejectionLog } from './rejections.js';
 import { loadSecurity } from './security.js';
 import { openTenantState, type TenantState } from './state.js';
 
+/** Sampling interval of the event-loop lateness that counts as front-end time, ms. */
+const LOOP_RESOLUTION_MS = 1;
 /** How often the model repository is re-read for `GET /api/v1/models`, ms. */
 const REPOSITORY_RESCAN_MS = 5000;
 
@@ -294,6 +297,10 @@ export async function startServer(
   const access = installAuth(app, { tokens: security.tokens, host: cfg.host, tls: security.tls !== null });
   const connections = trackConnections(app.server);
 
+  // The event loop's lateness, sampled every ms and read (then reset) at each controller tick.
+  const loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+  loopDelay.enable();
+  let loopWaitMs = 0;
   const inference: InferenceBackend = {
     isLive: () => closing === null,
     isReady: () => startupDone && closing === null && service.ready,
@@ -301,11 +308,13 @@ export async function startServer(
     modelMetadata: (name) => (service.has(name) ? service.metadata(name) : undefined),
     isModelReady: (name) => startupDone && closing === null && service.has(name),
     admit: (name, deadlineMs) => service.admit(name, deadlineMs),
-    // What the HTTP front end adds to the runtime's latency (body read, decode, encode): the service adds its mean
-    // to the tenant's predictions, so they are what a client sees.
+    // What the HTTP front end adds to the runtime's latency (body read, decode, encode), plus the main thread's
+    // mean lateness (a request that arrives while the event loop is busy waits before any hook sees it): the service
+    // adds its mean to the tenant's predictions, so they are what a client sees.
     onServed(name, serverMs, result) {
       const runtimeMs = result.parameters?.latency_ms;
-      if (typeof runtimeMs === 'number') service.observeFrontend(name, Math.max(0, serverMs - runtimeMs));
+      if (typeof runtimeMs === 'number')
+        service.observeFrontend(name, Math.max(0, serverMs - runtimeMs) + loopWaitMs);
     },
     async infer(name, inputs, options) {
       const { outputs, trace } = await service.infer(name, inputs, options);
@@ -389,6 +398,10 @@ export async function startServer(
   const emulationLog = new EmulationLog(logger);
   const onTick = (): void => {
     emulationLog.check(service.controller().emulation, performance.now());
+    // The loop's mean lateness over the tick, beyond the 1 ms sampling interval.
+    const mean = loopDelay.count > 0 ? loopDelay.mean / 1e6 - LOOP_RESOLUTION_MS : 0;
+    loopWaitMs = Number.isFinite(mean) ? Math.max(0, mean) : 0;
+    loopDelay.reset();
   };
   service.on('tick', onTick);
   try {
@@ -520,6 +533,7 @@ export async function startServer(
           clearInterval(reaper);
           await service.close();
           service.off('tick', onTick);
+          loopDelay.disable();
           metrics.close();
           await state.close();
           rejections.flush();
