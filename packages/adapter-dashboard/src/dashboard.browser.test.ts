@@ -552,6 +552,16 @@ describe('dashboard in headless Chromium: the views that show trouble (fixture d
       ps.map((p) => [(p as SVGPathElement).dataset.label, (p as SVGPathElement).dataset.last]),
     );
     expect(lag).toEqual([['vision', '12.5']]);
+    // Measured / predicted per tick: vision and audio, with the ±25 % band the divergence re-plan uses.
+    const ratio = await page.$$eval('[data-chart="divergence"] path.series', (ps) =>
+      ps.map((p) => [(p as SVGPathElement).dataset.label, (p as SVGPathElement).dataset.last]),
+    );
+    expect(ratio).toEqual([
+      ['vision', '1.6'],
+      ['audio', '1.1'],
+      ['×0.75', '0.75'],
+      ['×1.25', '1.25'],
+    ]);
     expect(problems).toEqual([]);
     await page.close();
   });

@@ -40,6 +40,11 @@ const charts = {
   outcomes: new TimeChart(chartEl('outcomes'), { unit: 'req/s', tooltip }),
   tpu: new TimeChart(chartEl('tpu'), { unit: '%', tooltip, max: 100 }),
   lag: new TimeChart(chartEl('lag'), { unit: 'ms', tooltip, empty: 'No emulation lag reported' }),
+  divergence: new TimeChart(chartEl('divergence'), {
+    unit: '×',
+    tooltip,
+    empty: 'No prediction to compare yet',
+  }),
   k: new TimeChart(chartEl('k'), { unit: 'k (ops)', tooltip, step: true, integer: true }),
   cores: new TimeChart(chartEl('cores'), { unit: 'cores', tooltip, step: true, integer: true }),
   cache: new CacheChart(chartEl('cache')),
@@ -451,6 +456,25 @@ function render(data) {
     { label: 'completed', color: 'var(--muted)', bold: false },
     { label: 'rejected 503', color: 'var(--muted)', dash: 'dashed', bold: false },
     { label: 'expired 504', color: 'var(--muted)', dash: 'dotted', bold: false },
+  ]);
+
+  // The divergence band: the controller re-plans when a tenant stays outside it for 10 s.
+  const band = (v) => ({
+    label: `×${v.toFixed(2)}`,
+    color: 'var(--muted)',
+    dash: 'dotted',
+    points: samples.length > 0 ? [samples[0], samples.at(-1)].map((s) => ({ t: s.atMs, v })) : [],
+  });
+  const divergence = perTenant(names, 'divergence');
+  charts.divergence.update({
+    series: divergence.some((s) => s.points.some((p) => p.v !== null))
+      ? [...divergence, band(0.75), band(1.25)]
+      : divergence,
+    domain: dom,
+  });
+  legend('divergence', [
+    ...tenantItems,
+    { label: '±25 %', color: 'var(--muted)', dash: 'dotted', bold: false },
   ]);
 
   charts.lag.options.empty =
