@@ -94,7 +94,7 @@ function reportError(err: unknown, json: boolean, io: Output, command: string): 
     const e = err instanceof Error ? err : new Error(String(err));
     if (json)
       io.out(
-        JSON.stringify({ error: { name: e.name, code: 'SWAPLESS_INTERNAL', message: e.message } }, null, 2),
+        JSON.stringify({ error: { name: e.name, code: ErrorCodes.INTERNAL, message: e.message } }, null, 2),
       );
     io.err(`swapless ${command}: internal error: ${e.stack ?? e.message}`);
   }

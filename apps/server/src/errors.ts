@@ -5,6 +5,7 @@
  */
 import {
   allowedMethods,
+  ErrorCodes,
   HTTP_STATUS_BY_CODE,
   httpStatusOf,
   isSwapLessError,
@@ -21,7 +22,7 @@ export { RETRY_AFTER_S };
 /** Stable code → HTTP status: the project-wide table of `@swapless/core`. */
 export const STATUS_BY_CODE = HTTP_STATUS_BY_CODE;
 
-/** The HTTP status of an error (`@swapless/core`'s {@link httpStatusOf}: by stable code, 404/409 by reason). */
+/** The HTTP status of an error (`@swapless/core`'s {@link httpStatusOf}: by its stable code alone). */
 export const statusOf: (error: unknown) => number = httpStatusOf;
 
 /** The JSON body of an error response. */
@@ -30,7 +31,7 @@ export function errorBody(error: unknown, status: number): { error: string; code
   const e = error as Partial<FastifyError> | null;
   // A 5xx that is not ours is a bug: its message may leak internals, so say only what happened.
   if (status >= 500)
-    return { error: 'Internal server error (see the server log)', code: 'SWAPLESS_INTERNAL' };
+    return { error: 'Internal server error (see the server log)', code: ErrorCodes.INTERNAL };
   return { error: e?.message ?? String(error), code: typeof e?.code === 'string' ? e.code : 'SWAPLESS_HTTP' };
 }
 
@@ -71,7 +72,7 @@ export function installErrorHandling(app: FastifyInstance, rejections?: Rejectio
     }
     return sendJsonError(reply, 404, {
       error: `Expected a known route but received ${request.method} ${request.url.split('?')[0]} (see GET / for the list)`,
-      code: 'SWAPLESS_NOT_FOUND',
+      code: ErrorCodes.NOT_FOUND,
     });
   });
 }

@@ -358,22 +358,27 @@ describe('management API', () => {
   });
 
   it('gives 4xx for bad registrations and keeps serving', async () => {
-    const cases: [string, unknown, number[]][] = [
+    const cases: [string, unknown, number[], string?][] = [
       ['malformed model in the repository', { name: 'b', model: 'broken' }, [400]],
       ['path traversal', { name: 'p', model: '../../etc/passwd' }, [400]],
       ['encoded traversal', { name: 'p', model: '%2e%2e%2fetc' }, [400]],
-      ['unknown model', { name: 'u', model: 'nosuchmodel' }, [400, 404]],
-      ['duplicate name', { name: 'net', model: 'tiny' }, [409]],
+      // A model that exists nowhere makes the registration body a bad request, not a missing resource.
+      ['unknown model', { name: 'u', model: 'nosuchmodel' }, [400], 'SWAPLESS_INVALID_ARGUMENT'],
+      ['duplicate name', { name: 'net', model: 'tiny' }, [409], 'SWAPLESS_CONFLICT'],
       ['bad tenant name', { name: '../x', model: 'tiny' }, [400]],
       ['missing model', { name: 'm' }, [400]],
     ];
-    for (const [what, body, statuses] of cases) {
+    for (const [what, body, statuses, code] of cases) {
       const res = await post('/api/v1/tenants', body);
       expect(statuses, `${what}: ${res.status}`).toContain(res.status);
-      expect(((await res.json()) as { error: string }).error, what).toEqual(expect.any(String));
+      const answer = (await res.json()) as { error: string; code?: string };
+      expect(answer.error, what).toEqual(expect.any(String));
+      if (code !== undefined) expect(answer.code, what).toBe(code);
     }
     expect((await post('/api/v1/tenants', '{"name": "x", ')).status).toBe(400);
-    expect((await fetch(`${base}/api/v1/tenants/nosuch`, { method: 'DELETE' })).status).toBe(404);
+    const missing = await fetch(`${base}/api/v1/tenants/nosuch`, { method: 'DELETE' });
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { code?: string }).code).toBe('SWAPLESS_NOT_FOUND');
     expect(server.service.tenantNames()).toEqual(['net', 'tiny']);
     await stillServes();
   });

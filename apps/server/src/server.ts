@@ -14,8 +14,8 @@ import { type ManagementBackend, managementRoutes } from '@swapless/adapter-mana
 import { createMetrics, metricsRoutes } from '@swapless/adapter-prometheus';
 import {
   ErrorCodes,
-  InvalidArgumentError,
   isSwapLessError,
+  NotFoundError,
   type ProgressListener,
   progressBar,
   SwapLessIoError,
@@ -127,7 +127,7 @@ function clientHost(host: string): string {
 
 function describeError(error: unknown): { code: string; message: string } {
   if (isSwapLessError(error)) return { code: error.code, message: error.message };
-  return { code: 'SWAPLESS_INTERNAL', message: error instanceof Error ? error.message : String(error) };
+  return { code: ErrorCodes.INTERNAL, message: error instanceof Error ? error.message : String(error) };
 }
 
 /** `[1,224,224,3] INT8` for the banner. */
@@ -460,9 +460,9 @@ export async function startServer(
   app.get(DEMO_LOAD_ROUTE, async (_request, reply) => {
     const load = cfg.examples && startupDone ? await refreshDemoLoad() : null;
     if (load === null) {
-      throw new InvalidArgumentError(
+      throw new NotFoundError(
         `Expected a server with tenants and examples on for ${DEMO_LOAD_ROUTE} but ${cfg.examples ? (startupDone ? 'it serves no tenant' : 'it is still starting') : 'examples are off in its config'}`,
-        // 404: there is no such resource (yet), like the example request of a tenant that does not exist.
+        // There is no such resource (yet), like the example request of a tenant that does not exist.
         { details: { reason: 'unknown-tenant' } },
       );
     }
@@ -474,7 +474,7 @@ export async function startServer(
     const path = name !== undefined && Object.hasOwn(examples, name) ? examples[name] : undefined;
     const text = path !== undefined ? await readFile(path, 'utf8').catch(() => null) : null;
     if (text === null) {
-      throw new InvalidArgumentError(
+      throw new NotFoundError(
         `Expected the example request of a tenant (/examples/<tenant>.json) but there is none for "${request.params.file}"`,
         { details: { reason: 'unknown-tenant' } },
       );

@@ -1,11 +1,13 @@
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import {
+  ConflictError,
   DeadlineExceededError,
   DelegateUnavailableError,
   ErrorCodes,
   InvalidArgumentError,
   isSwapLessError,
+  NotFoundError,
   OverloadedError,
   ShuttingDownError,
   TfLiteRuntimeError,
@@ -545,15 +547,18 @@ describe('kserveRoutes over real TFLite interpreters', () => {
       );
     });
 
-    it('backend errors map by code: 503 with Retry-After, 504, 404, 400, 500', async () => {
+    it('backend errors map by code: 503 with Retry-After, 504, 404, 409, 400, 500', async () => {
       const cases: [unknown, number, RegExp][] = [
         [new OverloadedError('Tenant "tiny" is overloaded (64 in flight)'), 503, /overloaded/],
         [new DeadlineExceededError('Dropped before its Edge TPU stage'), 504, /Dropped before/],
         [new ShuttingDownError('The runtime is closing'), 503, /closing/],
         [new DelegateUnavailableError('The Edge TPU went away'), 503, /went away/],
+        [new NotFoundError('No tenant "tiny"', { details: { reason: 'unknown-tenant' } }), 404, /No tenant/],
+        [new ConflictError('Tenant "tiny" is being replaced'), 409, /being replaced/],
+        // By code alone: a reason that once meant 404 is only detail on an InvalidArgumentError.
         [
           new InvalidArgumentError('No tenant "tiny"', { details: { reason: 'unknown-tenant' } }),
-          404,
+          400,
           /No tenant/,
         ],
         [new InvalidArgumentError('Expected something else'), 400, /something else/],

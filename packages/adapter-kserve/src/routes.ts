@@ -16,6 +16,7 @@ import {
   isSwapLessError,
   JSON_CONTENT_TYPE,
   methodNotAllowedMessage,
+  NotFoundError,
 } from '@swapless/core';
 import type {
   FastifyError,
@@ -226,13 +227,13 @@ export async function kserveRoutes(app: FastifyInstance, options: KServeRoutesOp
       }
       const names = backend.modelNames();
       const list = names.length > 10 ? `${names.slice(0, 10).join(', ')}, …` : names.join(', ');
-      throw new InvalidArgumentError(
+      throw new NotFoundError(
         `Expected one of the served models (${list || 'none'}) but received ${describeName(name)}`,
         { details: { reason: 'unknown-model' } },
       );
     }
     if (version !== undefined && !meta.versions.includes(version)) {
-      throw new InvalidArgumentError(
+      throw new NotFoundError(
         `Expected a version of model ${describeName(name)} (${meta.versions.join(', ')}) but received ${describeName(version)}`,
         { details: { reason: 'unknown-model' } },
       );

@@ -1,12 +1,14 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import {
+  ConflictError,
   DelegateUnavailableError,
   ErrorCodes,
   InvalidArgumentError,
   InvalidModelError,
   isSwapLessError,
   ModelRejectedError,
+  NotFoundError,
   ShuttingDownError,
 } from '@swapless/core';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -35,11 +37,15 @@ class MemoryBackend implements ManagementBackend {
     await new Promise((r) => setTimeout(r, 1));
     if (this.closing) throw new ShuttingDownError('The service is closing');
     if (this.map.has(spec.name))
-      throw new InvalidArgumentError(`Tenant ${JSON.stringify(spec.name)} exists`, {
+      throw new ConflictError(`Tenant ${JSON.stringify(spec.name)} exists`, {
         details: { reason: 'duplicate-tenant' },
       });
     if (spec.model === 'broken.tflite')
       throw new InvalidModelError('Expected a .tflite model but received 12 bytes');
+    if (spec.model === 'legacy')
+      throw new InvalidArgumentError('Expected a new tenant name but received "x"', {
+        details: { reason: 'duplicate-tenant' },
+      });
     if (spec.model === 'crash')
       throw new ModelRejectedError('Rejected repository model crash: … ended with signal SIGSEGV …', {
         details: { reason: 'signal SIGSEGV', stage: 'create' },
@@ -52,7 +58,7 @@ class MemoryBackend implements ManagementBackend {
         },
       );
     if (this.map.size >= this.maxTenants)
-      throw new InvalidArgumentError('Expected at most 3 tenants for 3 cores but received 4', {
+      throw new ConflictError('Expected at most 3 tenants for 3 cores but received 4', {
         details: { reason: 'core-budget' },
       });
     const t = { ...spec, k: 3, cores: 1 };
@@ -61,7 +67,7 @@ class MemoryBackend implements ManagementBackend {
   }
   async unregister(name: string) {
     if (!this.map.delete(name))
-      throw new InvalidArgumentError(`No tenant ${name}`, { details: { reason: 'unknown-tenant' } });
+      throw new NotFoundError(`No tenant ${name}`, { details: { reason: 'unknown-tenant' } });
   }
   /** Names remembered but not served (a saved registration that could not be restored). */
   readonly remembered = new Set<string>();
@@ -225,12 +231,14 @@ describe('managementRoutes', () => {
 
   it('maps the backend’s errors: 409 duplicate and core budget, 400 unknown or bad model, 503 closing', async () => {
     await call('POST', '/tenants', { name: 'a', model: 'cam' });
-    await expectError(await call('POST', '/tenants', { name: 'a', model: 'cam' }), 409, /exists/);
-    await expectError(
-      await call('POST', '/tenants', { name: 'b', model: 'nope' }),
-      400,
-      /Expected a repository or zoo model/,
-    );
+    const duplicate = await call('POST', '/tenants', { name: 'a', model: 'cam' });
+    await expectError(duplicate, 409, /exists/);
+    expect(duplicate.body).toEqual({ error: expect.any(String), code: ErrorCodes.CONFLICT });
+    const unknownModel = await call('POST', '/tenants', { name: 'b', model: 'nope' });
+    await expectError(unknownModel, 400, /Expected a repository or zoo model/);
+    expect(unknownModel.body.code).toBe(ErrorCodes.INVALID_ARGUMENT);
+    // The status follows the code alone: a reason that once meant 409 is only detail on an InvalidArgumentError.
+    await expectError(await call('POST', '/tenants', { name: 'b', model: 'legacy' }), 400, /new tenant name/);
     await expectError(
       await call('POST', '/tenants', { name: 'b', model: 'broken.tflite' }),
       400,
@@ -238,7 +246,9 @@ describe('managementRoutes', () => {
     );
     await call('POST', '/tenants', { name: 'b', model: 'cam' });
     await call('POST', '/tenants', { name: 'c', model: 'cam' });
-    await expectError(await call('POST', '/tenants', { name: 'd', model: 'cam' }), 409, /at most 3 tenants/);
+    const budget = await call('POST', '/tenants', { name: 'd', model: 'cam' });
+    await expectError(budget, 409, /at most 3 tenants/);
+    expect(budget.body.code).toBe(ErrorCodes.CONFLICT);
     backend.closing = true;
     const r = await call('POST', '/tenants', { name: 'e', model: 'cam' });
     expect(r.headers['retry-after']).toBe('1');
@@ -255,12 +265,12 @@ describe('managementRoutes', () => {
   });
 
   it('answers 404 for unknown tenants and 400 for malformed names, raw or encoded', async () => {
-    await expectError(
-      await call('GET', '/tenants/ghost'),
-      404,
-      /^Expected the name of a registered tenant but received "ghost"$/,
-    );
-    await expectError(await call('DELETE', '/tenants/ghost'), 404, /registered tenant/);
+    const ghost = await call('GET', '/tenants/ghost');
+    await expectError(ghost, 404, /^Expected the name of a registered tenant but received "ghost"$/);
+    expect(ghost.body.code).toBe(ErrorCodes.NOT_FOUND);
+    const gone = await call('DELETE', '/tenants/ghost');
+    await expectError(gone, 404, /registered tenant/);
+    expect(gone.body.code).toBe(ErrorCodes.NOT_FOUND);
     // A name the backend remembers without serving it is dropped (204) once, then unknown.
     backend.remembered.add('kept');
     expect((await call('DELETE', '/tenants/kept')).status).toBe(204);
@@ -370,12 +380,11 @@ describe('managementRoutes', () => {
   });
 
   it('maps codes to statuses', () => {
-    expect(managementStatusOf(new InvalidArgumentError('x', { details: { reason: 'unknown-tenant' } }))).toBe(
-      404,
-    );
-    expect(
-      managementStatusOf(new InvalidArgumentError('x', { details: { reason: 'duplicate-tenant' } })),
-    ).toBe(409);
+    expect(managementStatusOf(new NotFoundError('x', { details: { reason: 'unknown-tenant' } }))).toBe(404);
+    expect(managementStatusOf(new ConflictError('x', { details: { reason: 'duplicate-tenant' } }))).toBe(409);
+    // By code alone: the reasons of an InvalidArgumentError (an unknown model in a registration included) are 400.
+    for (const reason of ['unknown-tenant', 'duplicate-tenant', 'unknown-model'])
+      expect(managementStatusOf(new InvalidArgumentError('x', { details: { reason } }))).toBe(400);
     expect(managementStatusOf(new InvalidArgumentError('x'))).toBe(400);
     expect(managementStatusOf(new InvalidModelError('x'))).toBe(400);
     expect(managementStatusOf(new ShuttingDownError('x'))).toBe(503);

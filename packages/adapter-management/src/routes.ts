@@ -20,6 +20,7 @@ import {
   isSwapLessError,
   JSON_CONTENT_TYPE,
   methodNotAllowedMessage,
+  NotFoundError,
   RETRY_AFTER_S,
 } from '@swapless/core';
 import { Ajv } from 'ajv';
@@ -56,7 +57,11 @@ export interface ModelsListing {
 export interface ManagementBackend {
   tenants(): object[];
   tenant(name: string): object | undefined;
-  /** Registers a tenant; resolves to its status. Typed errors map to statuses (see {@link managementStatusOf}). */
+  /**
+   * Registers a tenant; resolves to its status. Errors map to statuses by their code (see `httpStatusOf` of
+   * `@swapless/core`): a name in use is a `ConflictError` (409); a model that exists nowhere is a bad request body,
+   * an `InvalidArgumentError` (400), not a `NotFoundError`.
+   */
   register(spec: TenantSpec): Promise<object>;
   /** Unregisters a tenant after its in-flight requests completed. */
   unregister(name: string): Promise<void>;
@@ -122,17 +127,14 @@ const WHAT: Record<string, string> = {
 };
 
 /**
- * The HTTP status of an error on the management routes: the project-wide table of `@swapless/core`
- * ({@link httpStatusOf}: 400 bad input, 404 unknown tenant, 409 duplicate tenant or no cores left, 503 overloaded /
- * shutting down, a framework error's own status, else 500), except that a registration naming a model that exists
- * nowhere (`details.reason` `unknown-model`) is a bad request body here (400), not a missing resource.
+ * The HTTP status of an error on the management routes: the project-wide table of `@swapless/core`, by the error's
+ * code alone ({@link httpStatusOf}: 400 bad input — a registration naming a model that exists nowhere included —,
+ * 404 `SWAPLESS_NOT_FOUND` unknown tenant, 409 `SWAPLESS_CONFLICT` duplicate tenant or no cores left, 503
+ * overloaded / shutting down, a framework error's own status, else 500). The management routes add no rule of
+ * their own.
+ * @deprecated Use `httpStatusOf` from `@swapless/core`; this is the same function.
  */
-export function managementStatusOf(error: unknown): number {
-  if (isSwapLessError(error, ErrorCodes.INVALID_ARGUMENT)) {
-    if ((error.details as { reason?: unknown } | undefined)?.reason === 'unknown-model') return 400;
-  }
-  return httpStatusOf(error);
-}
+export const managementStatusOf: (error: unknown) => number = httpStatusOf;
 
 function sendError(reply: FastifyReply, status: number, message: string, cause?: unknown): FastifyReply {
   if (status === 503) reply.header('retry-after', String(RETRY_AFTER_S));
@@ -151,13 +153,10 @@ function sendError(reply: FastifyReply, status: number, message: string, cause?:
     .send(Buffer.from(JSON.stringify(body)));
 }
 
-function notFound(name: string): InvalidArgumentError {
-  return new InvalidArgumentError(
-    `Expected the name of a registered tenant but received ${JSON.stringify(name)}`,
-    {
-      details: { reason: 'unknown-tenant' },
-    },
-  );
+function notFound(name: string): NotFoundError {
+  return new NotFoundError(`Expected the name of a registered tenant but received ${JSON.stringify(name)}`, {
+    details: { reason: 'unknown-tenant' },
+  });
 }
 
 function checkOptions(options: ManagementRoutesOptions): Required<ManagementRoutesOptions> {
@@ -232,7 +231,7 @@ export async function managementRoutes(
             `Expected ${WHAT[part] ?? part} but received: ${problems.map((p) => `${part}${p}`).join('; ')}`,
           );
         }
-        const status = managementStatusOf(error);
+        const status = httpStatusOf(error);
         if (status === 500) request.log.error({ err: error }, 'management request failed');
         const message =
           status === 500 && !isSwapLessError(error) ? `Internal error: ${error.message}` : error.message;
@@ -269,15 +268,7 @@ export async function managementRoutes(
         async (request, reply) => {
           // (An empty body is undefined and fails the schema: "body/: must be object".)
           const spec: TenantSpec = { ...request.body };
-          let status: object;
-          try {
-            status = await backend.register(spec);
-          } catch (err) {
-            // A model that does not exist makes the registration a bad request, not a missing resource.
-            const reason = isSwapLessError(err) ? (err.details as { reason?: unknown }).reason : undefined;
-            if (reason === 'unknown-model') return sendError(reply, 400, (err as Error).message, err);
-            throw err;
-          }
+          const status = await backend.register(spec);
           reply.code(201).header('location', `${prefix}/tenants/${encodeURIComponent(spec.name)}`);
           return status;
         },

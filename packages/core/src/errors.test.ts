@@ -1,10 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { describeValue, expected } from './describe.js';
 import {
+  ConflictError,
+  codedError,
   ErrorCodes,
+  InternalError,
+  InvalidArgumentError,
   InvalidModelError,
   isSwapLessError,
   NativeLoadError,
+  NotFoundError,
   OverloadedError,
   SwapLessError,
 } from './errors.js';
@@ -39,6 +44,29 @@ describe('errors', () => {
     expect(cheap.details).toEqual({ tenant: 'a' });
     expect(new OverloadedError('queue full').stack).toMatch(/\n\s+at /);
     expect(Error.stackTraceLimit).toBeGreaterThan(0);
+  });
+
+  it('declare coded classes with codedError: own name and code, instanceof their class and SwapLessError only', () => {
+    class NoSuchWidgetError extends codedError(ErrorCodes.NOT_FOUND) {}
+    const err = new NoSuchWidgetError('gone', { details: { reason: 'unknown-widget' } });
+    expect(err).toBeInstanceOf(NoSuchWidgetError);
+    expect(err).toBeInstanceOf(SwapLessError);
+    expect(err).toBeInstanceOf(Error);
+    expect(err).not.toBeInstanceOf(NotFoundError);
+    expect(err.name).toBe('NoSuchWidgetError');
+    expect(err.code).toBe('SWAPLESS_NOT_FOUND');
+    expect(err.details).toEqual({ reason: 'unknown-widget' });
+    expect(NoSuchWidgetError.code).toBe('SWAPLESS_NOT_FOUND');
+    // The classes built on it: code and name as before, not one another.
+    const notFound = new NotFoundError('x');
+    expect([notFound.name, notFound.code]).toEqual(['NotFoundError', 'SWAPLESS_NOT_FOUND']);
+    expect(notFound).not.toBeInstanceOf(InvalidArgumentError);
+    const conflict = new ConflictError('x');
+    expect([conflict.name, conflict.code]).toEqual(['ConflictError', 'SWAPLESS_CONFLICT']);
+    const internal = new InternalError('x', { cause: new Error('bug') });
+    expect([internal.name, internal.code]).toEqual(['InternalError', 'SWAPLESS_INTERNAL']);
+    expect(isSwapLessError(internal, ErrorCodes.INTERNAL)).toBe(true);
+    expect(new InvalidArgumentError('x')).not.toBeInstanceOf(InvalidModelError);
   });
 
   it('every code is unique and prefixed', () => {

@@ -27,6 +27,9 @@ export const ErrorCodes = {
   FORBIDDEN_PATH: 'SWAPLESS_FORBIDDEN_PATH',
   UNAUTHORIZED: 'SWAPLESS_UNAUTHORIZED',
   FORBIDDEN: 'SWAPLESS_FORBIDDEN',
+  NOT_FOUND: 'SWAPLESS_NOT_FOUND',
+  CONFLICT: 'SWAPLESS_CONFLICT',
+  INTERNAL: 'SWAPLESS_INTERNAL',
 } as const;
 
 /** One of the stable error codes in {@link ErrorCodes}. */
@@ -71,33 +74,44 @@ export class SwapLessError extends Error {
   }
 }
 
-/** A caller passed a value of the wrong type or out of range. */
-export class InvalidArgumentError extends SwapLessError {
-  constructor(message: string, options?: SwapLessErrorOptions) {
-    super(ErrorCodes.INVALID_ARGUMENT, message, options);
-  }
+/**
+ * The constructor {@link codedError} returns: `new (message, options?)`, whose instances carry the one code `C`; the
+ * code is also on the class itself (`NotFoundError.code`).
+ */
+export interface CodedErrorClass<C extends ErrorCode> {
+  new (message: string, options?: SwapLessErrorOptions): SwapLessError & { readonly code: C };
+  /** The code every instance carries. */
+  readonly code: C;
+  readonly prototype: SwapLessError & { readonly code: C };
 }
+
+/**
+ * A base class for a {@link SwapLessError} that always carries `code` and takes only `(message, options?)`. Declare
+ * a coded error in one line, `export class NotFoundError extends codedError(ErrorCodes.NOT_FOUND) {}`: a real class
+ * (its own name, `instanceof` both it and {@link SwapLessError}, extendable) with no constructor to copy.
+ */
+export function codedError<C extends ErrorCode>(code: C): CodedErrorClass<C> {
+  return class extends SwapLessError {
+    static readonly code: C = code;
+    declare readonly code: C;
+
+    constructor(message: string, options?: SwapLessErrorOptions) {
+      super(code, message, options);
+    }
+  };
+}
+
+/** A caller passed a value of the wrong type or out of range. */
+export class InvalidArgumentError extends codedError(ErrorCodes.INVALID_ARGUMENT) {}
 
 /** Bytes that are not a well-formed .tflite model (truncated, corrupted offsets, out-of-range indices…). */
-export class InvalidModelError extends SwapLessError {
-  constructor(message: string, options?: SwapLessErrorOptions) {
-    super(ErrorCodes.INVALID_MODEL, message, options);
-  }
-}
+export class InvalidModelError extends codedError(ErrorCodes.INVALID_MODEL) {}
 
 /** A well-formed model that uses something SwapLess cannot represent faithfully (it refuses rather than drop data). */
-export class UnsupportedModelError extends SwapLessError {
-  constructor(message: string, options?: SwapLessErrorOptions) {
-    super(ErrorCodes.UNSUPPORTED_MODEL, message, options);
-  }
-}
+export class UnsupportedModelError extends codedError(ErrorCodes.UNSUPPORTED_MODEL) {}
 
 /** A partition point that does not exist for the model. */
-export class InvalidCutError extends SwapLessError {
-  constructor(message: string, options?: SwapLessErrorOptions) {
-    super(ErrorCodes.INVALID_CUT, message, options);
-  }
-}
+export class InvalidCutError extends codedError(ErrorCodes.INVALID_CUT) {}
 
 /** The native addon or the TFLite library could not be loaded; the message lists every cause and the fix. */
 export class NativeLoadError extends SwapLessError {
@@ -111,46 +125,22 @@ export class NativeLoadError extends SwapLessError {
 }
 
 /** The Edge TPU delegate was required but could not be created. */
-export class DelegateUnavailableError extends SwapLessError {
-  constructor(message: string, options?: SwapLessErrorOptions) {
-    super(ErrorCodes.DELEGATE_UNAVAILABLE, message, options);
-  }
-}
+export class DelegateUnavailableError extends codedError(ErrorCodes.DELEGATE_UNAVAILABLE) {}
 
 /** TFLite itself reported a failure; its error-reporter messages are in the message and in `details.reports`. */
-export class TfLiteRuntimeError extends SwapLessError {
-  constructor(message: string, options?: SwapLessErrorOptions) {
-    super(ErrorCodes.TFLITE_RUNTIME, message, options);
-  }
-}
+export class TfLiteRuntimeError extends codedError(ErrorCodes.TFLITE_RUNTIME) {}
 
 /** A call was made on an interpreter while an asynchronous invoke was still in flight. */
-export class InterpreterBusyError extends SwapLessError {
-  constructor(message: string, options?: SwapLessErrorOptions) {
-    super(ErrorCodes.INTERPRETER_BUSY, message, options);
-  }
-}
+export class InterpreterBusyError extends codedError(ErrorCodes.INTERPRETER_BUSY) {}
 
 /** A call was made on an interpreter after `dispose()`. */
-export class InterpreterDisposedError extends SwapLessError {
-  constructor(message: string, options?: SwapLessErrorOptions) {
-    super(ErrorCodes.INTERPRETER_DISPOSED, message, options);
-  }
-}
+export class InterpreterDisposedError extends codedError(ErrorCodes.INTERPRETER_DISPOSED) {}
 
 /** A file could not be read or written. */
-export class SwapLessIoError extends SwapLessError {
-  constructor(message: string, options?: SwapLessErrorOptions) {
-    super(ErrorCodes.IO, message, options);
-  }
-}
+export class SwapLessIoError extends codedError(ErrorCodes.IO) {}
 
 /** A command line that does not parse (unknown flag, missing argument); the CLI exits with status 2. */
-export class UsageError extends SwapLessError {
-  constructor(message: string, options?: SwapLessErrorOptions) {
-    super(ErrorCodes.USAGE, message, options);
-  }
-}
+export class UsageError extends codedError(ErrorCodes.USAGE) {}
 
 /** A configuration document (workload, server config, profile…) that does not match its schema. */
 export class InvalidConfigError extends SwapLessError {
@@ -164,39 +154,23 @@ export class InvalidConfigError extends SwapLessError {
 }
 
 /** A request was rejected because its tenant's queue is full (the tenant is overloaded); retry later. */
-export class OverloadedError extends SwapLessError {
-  constructor(message: string, options?: SwapLessErrorOptions) {
-    super(ErrorCodes.OVERLOADED, message, options);
-  }
-}
+export class OverloadedError extends codedError(ErrorCodes.OVERLOADED) {}
 
 /**
  * An admitted request could not finish by its deadline, so it was dropped before it ran (never served late);
  * `details` say the tenant, the deadline and how long it waited. The HTTP status is 504.
  */
-export class DeadlineExceededError extends SwapLessError {
-  constructor(message: string, options?: SwapLessErrorOptions) {
-    super(ErrorCodes.DEADLINE_EXCEEDED, message, options);
-  }
-}
+export class DeadlineExceededError extends codedError(ErrorCodes.DEADLINE_EXCEEDED) {}
 
 /** A request arrived while the runtime was draining for shutdown. */
-export class ShuttingDownError extends SwapLessError {
-  constructor(message: string, options?: SwapLessErrorOptions) {
-    super(ErrorCodes.SHUTTING_DOWN, message, options);
-  }
-}
+export class ShuttingDownError extends codedError(ErrorCodes.SHUTTING_DOWN) {}
 
 /**
  * A model that failed vetting: loading and invoking it once in a short-lived child process killed that
  * process (a signal), hung, or failed. `details.reason` says which (e.g. `signal SIGSEGV`); the model is never
  * loaded into the calling process.
  */
-export class ModelRejectedError extends SwapLessError {
-  constructor(message: string, options?: SwapLessErrorOptions) {
-    super(ErrorCodes.MODEL_REJECTED, message, options);
-  }
-}
+export class ModelRejectedError extends codedError(ErrorCodes.MODEL_REJECTED) {}
 
 /**
  * A file that must stay inside a root directory (a model repository) and was refused: it resolves outside the root,
@@ -204,31 +178,38 @@ export class ModelRejectedError extends SwapLessError {
  * at all. `details.reason` says which (`outside-root`, `not-a-file`, `too-large`, `unresolvable`); the message names
  * the file relative to the root only, never a host path or a link's target.
  */
-export class ForbiddenPathError extends SwapLessError {
-  constructor(message: string, options?: SwapLessErrorOptions) {
-    super(ErrorCodes.FORBIDDEN_PATH, message, options);
-  }
-}
+export class ForbiddenPathError extends codedError(ErrorCodes.FORBIDDEN_PATH) {}
 
 /**
  * A request without the credentials its endpoint needs: no `Authorization: Bearer` token, or one that does not
  * match (`details.reason` `missing-token` / `invalid-token`). HTTP 401.
  */
-export class UnauthorizedError extends SwapLessError {
-  constructor(message: string, options?: SwapLessErrorOptions) {
-    super(ErrorCodes.UNAUTHORIZED, message, options);
-  }
-}
+export class UnauthorizedError extends codedError(ErrorCodes.UNAUTHORIZED) {}
 
 /**
  * A request the server refuses whatever credentials it carries, e.g. a management change on a server that listens
  * beyond loopback without an admin token configured. HTTP 403.
  */
-export class ForbiddenError extends SwapLessError {
-  constructor(message: string, options?: SwapLessErrorOptions) {
-    super(ErrorCodes.FORBIDDEN, message, options);
-  }
-}
+export class ForbiddenError extends codedError(ErrorCodes.FORBIDDEN) {}
+
+/**
+ * A request names something that does not exist: a tenant, a served model or version, a resource not there (yet).
+ * `details.reason` says which kind (`unknown-tenant`, `unknown-model`). HTTP 404.
+ */
+export class NotFoundError extends codedError(ErrorCodes.NOT_FOUND) {}
+
+/**
+ * A request that conflicts with the current state: a tenant name already in use (`details.reason`
+ * `duplicate-tenant`), more cores than the budget has (`core-budget`). Retrying the same request will not help
+ * until the state changes. HTTP 409.
+ */
+export class ConflictError extends codedError(ErrorCodes.CONFLICT) {}
+
+/**
+ * A failure that is not one of the expected ones above: a bug. Reported under this code (HTTP 500, CLI exit 1) when
+ * something that is not a SwapLess error escapes; wrap the original as `cause`.
+ */
+export class InternalError extends codedError(ErrorCodes.INTERNAL) {}
 
 /** True when `value` is a SwapLess error, optionally with the given code. Works across package copies. */
 export function isSwapLessError(value: unknown, code?: ErrorCode): value is SwapLessError {

@@ -1,18 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import {
+  ConflictError,
   DeadlineExceededError,
   DelegateUnavailableError,
+  ErrorCodes,
   ForbiddenError,
+  InternalError,
   InvalidArgumentError,
   InvalidConfigError,
   InvalidModelError,
+  NotFoundError,
   OverloadedError,
   ShuttingDownError,
   SwapLessIoError,
   UnauthorizedError,
   UnsupportedModelError,
 } from './errors.js';
-import { httpStatusOf, RETRY_AFTER_S, retryAfterOf } from './http-status.js';
+import { HTTP_STATUS_BY_CODE, httpStatusOf, RETRY_AFTER_S, retryAfterOf } from './http-status.js';
 
 describe('httpStatusOf', () => {
   it('maps stable codes, not messages', () => {
@@ -29,15 +33,33 @@ describe('httpStatusOf', () => {
     expect(httpStatusOf(new SwapLessIoError('not found'))).toBe(500);
   });
 
-  it('tells unknown (404) and conflicting (409) arguments apart by details.reason', () => {
+  it('has one status for every code, 404 for not-found and 409 for conflict', () => {
+    expect(Object.keys(HTTP_STATUS_BY_CODE).sort()).toEqual(Object.values(ErrorCodes).sort());
+    expect(HTTP_STATUS_BY_CODE[ErrorCodes.NOT_FOUND]).toBe(404);
+    expect(HTTP_STATUS_BY_CODE[ErrorCodes.CONFLICT]).toBe(409);
+    expect(HTTP_STATUS_BY_CODE[ErrorCodes.INTERNAL]).toBe(500);
+    expect(httpStatusOf(new NotFoundError('x', { details: { reason: 'unknown-tenant' } }))).toBe(404);
+    expect(httpStatusOf(new ConflictError('x', { details: { reason: 'core-budget' } }))).toBe(409);
+    expect(httpStatusOf(new InternalError('x'))).toBe(500);
+    expect(httpStatusOf({ code: 'SWAPLESS_FROM_A_NEWER_VERSION', message: 'x' })).toBe(500);
+  });
+
+  it('derives the status from the code alone, not from details.reason', () => {
     const arg = (reason: string) => new InvalidArgumentError('x', { details: { reason } });
-    expect(httpStatusOf(arg('unknown-model'))).toBe(404);
-    expect(httpStatusOf(arg('unknown-tenant'))).toBe(404);
-    expect(httpStatusOf(arg('duplicate-tenant'))).toBe(409);
-    expect(httpStatusOf(arg('core-budget'))).toBe(409);
+    // The reasons that once meant 404/409 on an InvalidArgumentError are only detail now.
+    for (const reason of [
+      'unknown-model',
+      'unknown-tenant',
+      'duplicate-tenant',
+      'core-budget',
+      'something-else',
+    ])
+      expect(httpStatusOf(arg(reason))).toBe(400);
+    expect(httpStatusOf(new NotFoundError('x', { details: { reason: 'duplicate-tenant' } }))).toBe(404);
+    // A body the HTTP decoding layer refused keeps its transport status.
     expect(httpStatusOf(arg('body-too-large'))).toBe(413);
     expect(httpStatusOf(arg('unsupported-encoding'))).toBe(415);
-    expect(httpStatusOf(arg('something-else'))).toBe(400);
+    expect(httpStatusOf(new InvalidArgumentError('x', { details: { reason: 'toString' } }))).toBe(400);
   });
 
   it("keeps a framework error's own status and hides everything else behind 500", () => {

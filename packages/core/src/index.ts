@@ -29,10 +29,15 @@ export {
 } from './progress.js';
 export { CACHE_DIR_ENV, cacheDir, type WriteFileAtomicOptions, writeFileAtomic } from './cache.js';
 export {
+  type CodedErrorClass,
+  ConflictError,
+  codedError,
   DeadlineExceededError,
   ForbiddenError,
+  InternalError,
   InvalidConfigError,
   ModelRejectedError,
+  NotFoundError,
   OverloadedError,
   ShuttingDownError,
   UnauthorizedError,

@@ -1,4 +1,11 @@
-import { ErrorCodes, InvalidArgumentError, OverloadedError, ShuttingDownError } from '@swapless/core';
+import {
+  ConflictError,
+  ErrorCodes,
+  InvalidArgumentError,
+  NotFoundError,
+  OverloadedError,
+  ShuttingDownError,
+} from '@swapless/core';
 import type { TensorArray } from '@swapless/edgetpu';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -225,9 +232,9 @@ describe('reconfiguration', () => {
     expect(r.choice('a')).toEqual({ k: 3, cores: 2, mode: 'mgc' });
 
     const over = r.reconfigure({ tenants: [{ name: 'b', k: 3, cores: 1 }] });
-    await expect(over).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(over).rejects.toBeInstanceOf(ConflictError);
     await expect(over).rejects.toMatchObject({
-      code: ErrorCodes.INVALID_ARGUMENT,
+      code: ErrorCodes.CONFLICT,
       details: { reason: 'core-budget' },
     });
     expect(r.choice('b')).toEqual({ k: 10, cores: 0, mode: 'mg1' });
@@ -235,7 +242,7 @@ describe('reconfiguration', () => {
       InvalidArgumentError,
     );
     await expect(r.reconfigure({ tenants: [{ name: 'nobody', k: 1, cores: 1 }] })).rejects.toMatchObject({
-      code: ErrorCodes.INVALID_ARGUMENT,
+      code: ErrorCodes.NOT_FOUND,
       details: { reason: 'unknown-tenant' },
     });
     expect(r.stats().reconfigurations.completed).toBe(3);
@@ -267,6 +274,7 @@ describe('admission', () => {
     const r = await runtime();
     await r.addTenant({ name: 'a', model: MODEL, choice: { k: 4, cores: 1 } });
     await expect(r.submit('zz', [testInput(1)])).rejects.toMatchObject({
+      code: ErrorCodes.NOT_FOUND,
       details: { reason: 'unknown-tenant' },
     });
     await expect(r.submit('a', [new Float32Array(768)])).rejects.toBeInstanceOf(InvalidArgumentError);
@@ -279,9 +287,11 @@ describe('admission', () => {
     // A single typed array is accepted for a one-input model.
     expect((await r.submit('a', testInput(1))).outputs).toEqual(expectedOutputs(MODEL, 1));
     await expect(r.addTenant({ name: 'a', model: MODEL, choice: { k: 1, cores: 1 } })).rejects.toMatchObject({
+      code: ErrorCodes.CONFLICT,
       details: { reason: 'duplicate-tenant' },
     });
     await expect(r.addTenant({ name: 'c', model: MODEL, choice: { k: 1, cores: 2 } })).rejects.toMatchObject({
+      code: ErrorCodes.CONFLICT,
       details: { reason: 'core-budget' },
     });
     await expect(
@@ -347,7 +357,7 @@ describe('removeTenant', () => {
     expect(r.tenantNames).toEqual(['b']);
     expect(r.stats().tenants.a).toBeUndefined();
     await expect(r.submit('a', [testInput(0)])).rejects.toMatchObject({
-      code: ErrorCodes.INVALID_ARGUMENT,
+      code: ErrorCodes.NOT_FOUND,
       details: { reason: 'unknown-tenant' },
     });
     // A decision that still lists the tenant being removed is applied to the others.
@@ -369,10 +379,10 @@ describe('removeTenant', () => {
     // Only b's model is still cached (one variant per cut it used).
     expect(r.stats().variantsCached).toBe(2);
     await expect(r.removeTenant('a')).rejects.toMatchObject({
-      code: ErrorCodes.INVALID_ARGUMENT,
+      code: ErrorCodes.NOT_FOUND,
       details: { reason: 'unknown-tenant' },
     });
-    await expect(r.removeTenant('never')).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(r.removeTenant('never')).rejects.toBeInstanceOf(NotFoundError);
     await r.removeTenant('b');
     expect(r.stats()).toMatchObject({ tenants: {}, variantsCached: 0 });
   });
@@ -387,7 +397,10 @@ describe('removeTenant', () => {
     const removal = r.removeTenant('a');
     // Queued after the removal: runs once a is gone.
     const late = r.reconfigure({ tenants: [{ name: 'b', k: 3, cores: 2 }] });
-    await expect(early).rejects.toMatchObject({ details: { reason: 'core-budget' } });
+    await expect(early).rejects.toMatchObject({
+      code: ErrorCodes.CONFLICT,
+      details: { reason: 'core-budget' },
+    });
     await removal;
     await late;
     expect(r.choice('b')).toEqual({ k: 3, cores: 2, mode: 'mg1' });

@@ -6,9 +6,11 @@
 import { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
 import {
+  ConflictError,
   DeadlineExceededError,
   expected,
   InvalidArgumentError,
+  NotFoundError,
   OverloadedError,
   ShuttingDownError,
   type SwapLessError,
@@ -347,7 +349,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
   #tenant(name: string): TenantState {
     const t = this.#tenants.get(name);
     if (t === undefined) {
-      throw new InvalidArgumentError(expected('the name of a tenant', 'the tenant', name), {
+      throw new NotFoundError(expected('the name of a tenant', 'the tenant', name), {
         details: { reason: 'unknown-tenant', tenants: [...this.#tenants.keys()] },
       });
     }
@@ -395,7 +397,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     // A tenant being removed keeps its CPU stages (and so its cores) until its last request has finished.
     for (const t of this.#removing.values()) sum += t.current.choice.cores;
     if (sum > this.cores) {
-      throw new InvalidArgumentError(
+      throw new ConflictError(
         expected(`at most ${this.cores} cores in total`, 'the tenants’ CPU stages', sum),
         { details: { reason: 'core-budget', cores: this.cores, requested: Object.fromEntries(next) } },
       );
@@ -407,7 +409,9 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
    * A model compiled by edgetpu_compiler (`*_edgetpu.tflite`) is not split: on the real Edge TPU backend it runs
    * whole through the delegate, and its only choice is `{ k: n, cores: 0 }`; the emulated backend refuses it
    * (`UnsupportedModelError`: give the uncompiled model).
-   * Throws `InvalidArgumentError` for a bad name, choice or core budget, `InvalidModelError` for bad bytes.
+   * Throws `InvalidArgumentError` for a bad name or choice, `ConflictError` (`SWAPLESS_CONFLICT`) for a name in use
+   * (`details.reason` `'duplicate-tenant'`) or more cores than the budget (`'core-budget'`), `InvalidModelError`
+   * for bad bytes.
    */
   addTenant(options: TenantOptions): Promise<void> {
     if (this.#closing)
@@ -422,7 +426,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
         throw new InvalidArgumentError(expected('a non-empty string', 'the tenant name', name));
       }
       if (this.#tenants.has(name) || this.#removing.has(name)) {
-        throw new InvalidArgumentError(expected('a new tenant name', 'the tenant name', name), {
+        throw new ConflictError(expected('a new tenant name', 'the tenant name', name), {
           details: { reason: 'duplicate-tenant' },
         });
       }
@@ -692,7 +696,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
    * How long a request of tenant `name` submitted now is expected to take until it completes, ms: the work
    * queued ahead of it times the mean service times of its stages (see {@link Runtime.admit}). 0 before anything
    * is known about the tenant's stages.
-   * @throws InvalidArgumentError (`details.reason` `'unknown-tenant'`) for a name that is not a tenant.
+   * @throws NotFoundError (`SWAPLESS_NOT_FOUND`, `details.reason` `'unknown-tenant'`) for a name that is not a tenant.
    */
   predictMs(name: string): number {
     return this.#predict(this.#tenant(name), performance.now());
@@ -712,7 +716,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
    * admitted when that takes at most 90 % of the time left to its deadline (a reserve for the variance of service
    * times). Mean times are the latency model's (`setServicePrior`) until the configuration has been measured,
    * then measured moving means.
-   * @throws InvalidArgumentError for an unknown tenant or a deadline that is not a number.
+   * @throws NotFoundError for an unknown tenant, InvalidArgumentError for a deadline that is not a number.
    */
   admit(name: string, deadlineMs: number): void {
     const tenant = this.#tenant(name);
@@ -744,7 +748,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
   /**
    * The latency model's mean stage times for tenant `name`'s current configuration (the controller's
    * prediction): deadline admission uses them until the configuration's own service times have been measured.
-   * @throws InvalidArgumentError for an unknown tenant.
+   * @throws NotFoundError for an unknown tenant.
    */
   setServicePrior(name: string, prior: ServicePrior): void {
     const c = this.#tenant(name).current;
@@ -852,8 +856,8 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
   /**
    * Submits one request. `inputs`: one typed array per model input (a single typed array for a one-input
    * model). Resolves with the outputs and the trace; rejects with `OverloadedError` (tenant queue full, or its
-   * deadline out of reach — see {@link Runtime.admit}), `ShuttingDownError` (closing), `InvalidArgumentError`
-   * (unknown tenant, wrong inputs, a deadline that is not a number), `DeadlineExceededError` (admitted, then
+   * deadline out of reach — see {@link Runtime.admit}), `ShuttingDownError` (closing), `NotFoundError`
+   * (unknown tenant), `InvalidArgumentError` (wrong inputs, a deadline that is not a number), `DeadlineExceededError` (admitted, then
    * dropped before a stage because it could no longer finish by its deadline), or the error of a failed stage.
    * Every admitted request settles exactly once.
    */
@@ -1200,13 +1204,13 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
   }
 
   /**
-   * Removes a tenant. It stops admitting at once (a `submit` for it then throws `InvalidArgumentError` with
+   * Removes a tenant. It stops admitting at once (a `submit` for it then throws `NotFoundError` with
    * `details.reason` `'unknown-tenant'`, like a name never added); its requests in flight complete normally;
    * then its configurations are disposed (heads through the reference-counted head cache, so a head another
    * tenant still uses stays loaded), its workers go back to the pool and its cores return to the budget. The
    * name can be added again after the returned promise resolves. Serialised with `addTenant` and `reconfigure`
    * (applied in call order); a name that is not a tenant when its turn comes (never added, already removed or
-   * being removed) rejects with `InvalidArgumentError` (`'unknown-tenant'`). While the runtime closes, a
+   * being removed) rejects with `NotFoundError` (`'unknown-tenant'`). While the runtime closes, a
    * removal still resolves once the tenant has drained and is disposed.
    */
   removeTenant(name: string): Promise<void> {
@@ -1258,7 +1262,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
    * Applies a controller decision: loads the new variants and CPU stages in the background, then switches
    * every changed tenant at once. Requests admitted before the switch finish on the configuration they were
    * admitted with; a configuration is disposed after its last request. Resolves with the `switched` event;
-   * rejects (leaving every tenant unchanged) with `InvalidArgumentError` for a bad decision or the error that
+   * rejects (leaving every tenant unchanged) with `InvalidArgumentError` for a bad decision, `ConflictError` for one over the core budget, or the error that
    * made loading fail, and with `ShuttingDownError` when closing. Calls are applied in call order. Entries for a
    * tenant that is being removed ({@link removeTenant}) when the call is made or applied are ignored.
    */

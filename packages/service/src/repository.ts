@@ -211,7 +211,7 @@ function transient(result: Loaded): boolean {
 
 function errorInfo(err: unknown): { code: string; message: string } {
   if (isSwapLessError(err)) return { code: err.code, message: err.message };
-  return { code: 'SWAPLESS_INTERNAL', message: err instanceof Error ? err.message : String(err) };
+  return { code: ErrorCodes.INTERNAL, message: err instanceof Error ? err.message : String(err) };
 }
 
 /** A skipped entry; `cause` (host paths and all, for logs) is kept out of its JSON. */
@@ -331,7 +331,9 @@ export class ModelRepository {
   /**
    * Resolves a model reference: a repository model of that name, else a zoo model name. Throws
    * InvalidArgumentError (`details.reason`: `invalid-name` for a name that is not a plain model name — path
-   * separators, `..`, too long —, `unknown-model` when neither has it), InvalidModelError / InvalidConfigError /
+   * separators, `..`, too long —, `unknown-model` when neither has it: the reference is an argument of the caller,
+   * e.g. of a tenant registration, so a name that exists nowhere is a bad request, not a missing resource, and
+   * deliberately not a NotFoundError), InvalidModelError / InvalidConfigError /
    * UnsupportedModelError when the repository's entry is malformed, ModelRejectedError when it failed vetting.
    * A model being vetted is waited for; one whose last rejection depended on the machine (`retryable`: a timeout,
    * a memory kill) is vetted again.
@@ -588,7 +590,7 @@ export class ModelRepository {
       const { code, message } = errorInfo(err);
       return skipped(
         name,
-        code === 'SWAPLESS_INTERNAL' ? ErrorCodes.INVALID_MODEL : code,
+        code === ErrorCodes.INTERNAL ? ErrorCodes.INVALID_MODEL : code,
         `Expected a valid .tflite model in repository entry ${name} but: ${message}`,
       );
     }
@@ -618,12 +620,12 @@ export class ModelRepository {
         };
       }
       const { code, message } = errorInfo(err);
-      if (code === 'SWAPLESS_INTERNAL' || TRANSIENT_CODES.has(code)) {
+      if (code === ErrorCodes.INTERNAL || TRANSIENT_CODES.has(code)) {
         // The vetting process could not run (its message names host paths: the addon, the child script): say so
         // without them; the cause has them, for the log.
         return skipped(
           name,
-          code === 'SWAPLESS_INTERNAL' ? ErrorCodes.IO : code,
+          code === ErrorCodes.INTERNAL ? ErrorCodes.IO : code,
           `Expected a model that loads and runs in repository entry ${name} but the vetting process could not run it (${code}; see the server log)`,
           err,
         );

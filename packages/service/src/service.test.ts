@@ -172,15 +172,18 @@ describe('tenants', () => {
       choices: [{ name: 'b', k: 0, cores: 2 }],
     });
     await expect(s.infer('a', [x])).rejects.toMatchObject({
-      code: ErrorCodes.INVALID_ARGUMENT,
+      code: ErrorCodes.NOT_FOUND,
       details: { reason: 'unknown-tenant' },
     });
     await expect(s.removeTenant('a')).rejects.toMatchObject({
-      code: ErrorCodes.INVALID_ARGUMENT,
+      code: ErrorCodes.NOT_FOUND,
       details: { reason: 'unknown-tenant' },
     });
     expect(() => s.metadata('a')).toThrow(
-      expect.objectContaining({ details: expect.objectContaining({ reason: 'unknown-tenant' }) }),
+      expect.objectContaining({
+        code: ErrorCodes.NOT_FOUND,
+        details: expect.objectContaining({ reason: 'unknown-tenant' }),
+      }),
     );
     // The name is free again.
     await s.addTenant({ name: 'a', model: A, source: 'test:a' });
@@ -204,8 +207,8 @@ describe('tenants', () => {
     };
 
     await expect(s.addTenant({ name: 'a', model: B, source: 'x' })).rejects.toMatchObject({
-      name: 'InvalidArgumentError',
-      code: ErrorCodes.INVALID_ARGUMENT,
+      name: 'ConflictError',
+      code: ErrorCodes.CONFLICT,
       details: { reason: 'duplicate-tenant' },
     });
     unchanged();
@@ -279,6 +282,7 @@ describe('tenants', () => {
     const s = await service();
     const first = s.addTenant({ name: 'a', model: A, source: 'test:a' });
     await expect(s.addTenant({ name: 'a', model: A, source: 'test:a' })).rejects.toMatchObject({
+      code: ErrorCodes.CONFLICT,
       details: { reason: 'duplicate-tenant' },
     });
     await first;

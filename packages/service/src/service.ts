@@ -25,11 +25,13 @@ import {
   type TickObservations,
 } from '@swapless/controller';
 import {
+  ConflictError,
   ErrorCodes,
   expected,
   InvalidArgumentError,
   InvalidModelError,
   isSwapLessError,
+  NotFoundError,
   ShuttingDownError,
 } from '@swapless/core';
 import { createInterpreter, type InterpreterOptions, type TensorArray, vetModel } from '@swapless/edgetpu';
@@ -146,8 +148,8 @@ function sameChoice(a: Required<TenantChoice>, b: Required<TenantChoice>): boole
   return a.k === b.k && a.cores === b.cores && a.mode === b.mode;
 }
 
-function unknownTenant(name: unknown, tenants: string[]): InvalidArgumentError {
-  return new InvalidArgumentError(expected('the name of a tenant', 'the tenant', name), {
+function unknownTenant(name: unknown, tenants: string[]): NotFoundError {
+  return new NotFoundError(expected('the name of a tenant', 'the tenant', name), {
     details: { reason: 'unknown-tenant', tenants },
   });
 }
@@ -290,7 +292,7 @@ export class Service extends EventEmitter<ServiceEvents> {
 
   /**
    * The tenant's model metadata, KServe-shaped (frozen, shared).
-   * @throws InvalidArgumentError (`details.reason` `'unknown-tenant'`) for a name that is not a tenant.
+   * @throws NotFoundError (`SWAPLESS_NOT_FOUND`, `details.reason` `'unknown-tenant'`) for a name that is not a tenant.
    */
   metadata(name: string): ModelMetadata {
     return this.#entry(name).metadata;
@@ -298,7 +300,7 @@ export class Service extends EventEmitter<ServiceEvents> {
 
   /**
    * A tenant's catalog: its candidate cuts with the modelled Edge TPU stages and the CPU times measured on this host
-   * (the profile). `InvalidArgumentError` for an unknown tenant.
+   * (the profile). `NotFoundError` for an unknown tenant.
    */
   catalog(name: string): TenantCatalog {
     return this.#entry(name).catalog;
@@ -306,8 +308,8 @@ export class Service extends EventEmitter<ServiceEvents> {
 
   /**
    * Runs one request: `runtime.submit`. Resolves with the model's outputs (in model output order) and the
-   * request's trace; rejects with `InvalidArgumentError` (unknown tenant — `details.reason` `'unknown-tenant'` —
-   * or wrong inputs), `OverloadedError` (tenant queue full, or `options.deadlineMs` out of reach),
+   * request's trace; rejects with `NotFoundError` (unknown tenant — `details.reason` `'unknown-tenant'`),
+   * `InvalidArgumentError` (wrong inputs), `OverloadedError` (tenant queue full, or `options.deadlineMs` out of reach),
    * `DeadlineExceededError` (admitted, then dropped before it ran: it could no longer finish by its deadline),
    * `ShuttingDownError` (closing).
    */
@@ -346,8 +348,8 @@ export class Service extends EventEmitter<ServiceEvents> {
    * fresh policy (current estimated rates as priors), reconfigures the others and adds the new one to the
    * runtime. Ticks continue while the catalog is built and pause while the plan is applied.
    *
-   * @throws InvalidArgumentError for a bad spec, a name in use (`details.reason` `'duplicate-tenant'`) or a plan
-   *   that does not fit (e.g. fewer cores than a baseline policy needs).
+   * @throws InvalidArgumentError for a bad spec or a plan that does not fit (e.g. fewer cores than a baseline policy
+   *   needs); ConflictError (`SWAPLESS_CONFLICT`, `details.reason` `'duplicate-tenant'`) for a name in use.
    * A float model (nothing maps to the Edge TPU) is a CPU-only tenant (k = 0; the controller chooses its cores).
    * A compiled `*_edgetpu.tflite` is served whole on a real Edge TPU (one fixed choice, its Edge TPU time
    * measured on the device at registration).
@@ -387,7 +389,7 @@ export class Service extends EventEmitter<ServiceEvents> {
     const queueLimit =
       spec.queueLimit === undefined ? undefined : positiveInt(spec.queueLimit, `the queueLimit of ${name}`);
     if (this.#tenants.has(name) || this.#adding.has(name) || this.#removing.has(name)) {
-      throw new InvalidArgumentError(expected('a new tenant name', 'the tenant name', name), {
+      throw new ConflictError(expected('a new tenant name', 'the tenant name', name), {
         details: { reason: 'duplicate-tenant' },
       });
     }
@@ -582,7 +584,7 @@ export class Service extends EventEmitter<ServiceEvents> {
   /**
    * Removes a tenant: new requests for it are refused at once, its requests in flight complete, then the
    * remaining tenants are re-planned with a fresh policy. Concurrent calls for the same name share one removal.
-   * @throws InvalidArgumentError (`details.reason` `'unknown-tenant'`) for a name that is not a tenant.
+   * @throws NotFoundError (`SWAPLESS_NOT_FOUND`, `details.reason` `'unknown-tenant'`) for a name that is not a tenant.
    */
   removeTenant(name: string): Promise<void> {
     const pending = this.#removing.get(name);
