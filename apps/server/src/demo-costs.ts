@@ -70,8 +70,7 @@ export function measureDemoCosts(service: Service): { costs: DemoTenantCost[]; h
       deviceMs: deviceMsOf(catalog),
     };
   });
-  const stats = service.runtime.stats() as { emulation?: { workers?: unknown } | null };
-  const workers = typeof stats.emulation?.workers === 'number' ? stats.emulation.workers : 1;
+  const workers = service.runtime.stats().emulation?.workers ?? 1;
   const cores = availableParallelism();
   return { costs, host: { cores, lanes: Math.max(1, Math.min(workers, service.cores, cores)) } };
 }

@@ -151,6 +151,9 @@ function perTenant(names, field, { perSecond = false, label = (n) => n, dash } =
   }));
 }
 
+/** A legend entry for a line style (what solid, dashed or dotted lines measure), in the muted colour. */
+const lineKey = (label, dash) => ({ label, color: 'var(--muted)', dash, bold: false });
+
 /** Legend entries of the tenants: name, colour and point marker, as drawn on the lines. */
 const tenantLegend = (names) => names.map((n) => ({ label: n, ...lookOf(n) }));
 
@@ -431,9 +434,9 @@ function render(data) {
   });
   legend('latency', [
     ...tenantItems,
-    { label: 'mean', color: 'var(--muted)', bold: false },
-    { label: 'p99', color: 'var(--muted)', dash: 'dashed', bold: false },
-    { label: 'predicted mean', color: 'var(--muted)', dash: 'dotted', bold: false },
+    lineKey('mean'),
+    lineKey('p99', 'dashed'),
+    lineKey('predicted mean', 'dotted'),
   ]);
 
   charts.rate.update({ series: perTenant(names, 'ratePerS'), domain: dom });
@@ -453,9 +456,9 @@ function render(data) {
   });
   legend('outcomes', [
     ...tenantItems,
-    { label: 'completed', color: 'var(--muted)', bold: false },
-    { label: 'rejected 503', color: 'var(--muted)', dash: 'dashed', bold: false },
-    { label: 'expired 504', color: 'var(--muted)', dash: 'dotted', bold: false },
+    lineKey('completed'),
+    lineKey('rejected 503', 'dashed'),
+    lineKey('expired 504', 'dotted'),
   ]);
 
   // The divergence band: the controller re-plans when a tenant stays outside it for 10 s.
@@ -472,10 +475,7 @@ function render(data) {
       : divergence,
     domain: dom,
   });
-  legend('divergence', [
-    ...tenantItems,
-    { label: '±25 %', color: 'var(--muted)', dash: 'dotted', bold: false },
-  ]);
+  legend('divergence', [...tenantItems, lineKey('±25 %', 'dotted')]);
 
   charts.lag.options.empty =
     device?.backend === 'edgetpu' ? 'Real Edge TPU: nothing is emulated' : 'No emulation lag reported';

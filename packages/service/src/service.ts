@@ -887,8 +887,8 @@ export class Service extends EventEmitter<ServiceEvents> {
           k: o.tpuAt[i]!,
           ms: o.tpuServiceMs[i]!,
           reload: o.tpuReload[i] === true,
-          // Emulation lag of the head's outputs behind the device (absent for the real device: 0).
-          lagMs: (o as { emulationLagMs?: readonly number[] }).emulationLagMs?.[i] ?? 0,
+          // Emulation lag of the head's outputs behind the device (0 for the real device).
+          lagMs: o.emulationLagMs[i] ?? 0,
         });
       }
       for (let i = 0; i < o.cpuServiceMs.length; i++) {
@@ -1017,6 +1017,7 @@ export class Service extends EventEmitter<ServiceEvents> {
 
   /** The controller: policy, tick, counts, the last decision and the measured time of a policy tick. */
   controller(): ControllerStatus {
+    const stats = this.runtime.stats();
     const n = Math.min(this.#decisionCount, DECISION_TIMES);
     const sorted = this.#decisionTimes.slice(0, n).sort();
     return {
@@ -1028,7 +1029,7 @@ export class Service extends EventEmitter<ServiceEvents> {
       backend: this.runtime.backend,
       mode: this.runtime.mode,
       decisions: this.#seq,
-      reconfigurations: this.runtime.stats().reconfigurations.completed,
+      reconfigurations: stats.reconfigurations.completed,
       lastDecision: this.#history.at(-1) ?? null,
       decisionMs: {
         last: this.#lastDecisionMs,
@@ -1036,7 +1037,7 @@ export class Service extends EventEmitter<ServiceEvents> {
         p99: n > 0 ? quantile(sorted, 0.99) : null,
         max: n > 0 ? sorted[n - 1]! : null,
       },
-      emulation: this.#emulation.status(this.runtime.stats().emulation),
+      emulation: this.#emulation.status(stats.emulation),
     };
   }
 
