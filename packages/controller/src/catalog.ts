@@ -43,6 +43,12 @@ export interface CutCandidate {
    * adds to the tenant's response and holds no server busy. Absent: 0.
    */
   delayMs?: number;
+  /**
+   * Host compute of this cut's head by the functional emulator's pool, ms (its service time there): set by
+   * `ServiceCorrection` when the service runs a functional emulator, absent otherwise. The latency model sees the
+   * pool as a queue shared by every tenant's head (see `delayedPredictor`).
+   */
+  emulationMs?: number;
 }
 
 /** Everything the search needs about one model on one device. */

@@ -3,7 +3,7 @@
  * `delayMs`, e.g. emulation lag learned online; a tenant's front-end time, e.g. HTTP decode and encode). They hold
  * no server busy, so they shift a tenant's mean response and nothing else.
  */
-import type { Prediction, SystemSetup } from '@swapless/queueing';
+import { mgcWaitMs, type Prediction, type SystemSetup } from '@swapless/queueing';
 import type { TenantCatalog } from './catalog.js';
 import type { Predictor } from './search.js';
 
@@ -28,7 +28,7 @@ export function addDelays(
   const tenants = prediction.tenants.map((t, i) => {
     const d = delays[i] ?? 0;
     const rate = system.tenants[i]?.rate ?? 0;
-    weighted += rate * d;
+    if (rate > 0) weighted += rate * d;
     total += rate;
     return d > 0 ? { ...t, responseMs: t.responseMs + d } : t;
   });
@@ -36,13 +36,55 @@ export function addDelays(
   return { ...prediction, tenants, meanResponseMs: prediction.meanResponseMs + shift };
 }
 
+/** Options of {@link delayedPredictor}. */
+export interface DelayOptions {
+  /**
+   * Workers of a functional emulator's pool that computes the heads (their `CutCandidate.emulationMs`), or
+   * null/absent for none: then each head's outputs are ready after the pool's queue, modelled below.
+   */
+  emulationWorkers?: number | null;
+}
+
+/**
+ * The emulation pool's lag per tenant (in `system`'s order), ms: the heads of every tenant on the Edge TPU share
+ * `workers` workers, an M/G/c queue with each head's `emulationMs` as its (deterministic) service time and the
+ * tenants' rates as Poisson arrivals; a head's outputs lag the device by max(0, W_pool + h − x), x the device's
+ * call time. Infinity for every pooled tenant when the pool is overloaded; null when no tenant uses the pool.
+ */
+export function emulationLags(
+  system: SystemSetup,
+  catalogs: ReadonlyMap<string, TenantCatalog>,
+  workers: number,
+): number[] | null {
+  let lam = 0;
+  let first = 0;
+  let second = 0;
+  const heads = system.tenants.map((t) => {
+    const cut = catalogs.get(t.name)?.cuts.find((c) => c.k === t.k);
+    const h = cut?.emulationMs;
+    if (cut?.tpu == null || h === undefined || !(h > 0)) return null;
+    const l = Math.max(0, t.rate) / 1000;
+    lam += l;
+    first += l * h;
+    second += l * h * h;
+    return { h, x: cut.tpu.serviceMs };
+  });
+  if (!heads.some((h) => h !== null)) return null;
+  const wait = lam > 0 ? mgcWaitMs(lam, { meanMs: first / lam, secondMomentMs2: second / lam }, workers) : 0;
+  return heads.map((h) =>
+    h === null ? 0 : Number.isFinite(wait) ? Math.max(0, wait + h.h - h.x) : Infinity,
+  );
+}
+
 /**
  * A predictor that adds each tenant's cut delay (`CutCandidate.delayMs` of its catalog, looked up by tenant name
- * in `catalogs`) to `model`'s prediction. The same `model` when no catalog has a delay.
+ * in `catalogs`) and, with `options.emulationWorkers`, the emulation pool's lag ({@link emulationLags}) to
+ * `model`'s prediction. The same `model` when there is neither.
  */
 export function delayedPredictor(
   model: Predictor,
   catalogs: ReadonlyMap<string, TenantCatalog> | readonly { name: string; catalog: TenantCatalog }[],
+  options: DelayOptions = {},
 ): Predictor {
   const byName: ReadonlyMap<string, TenantCatalog> =
     catalogs instanceof Map
@@ -50,16 +92,22 @@ export function delayedPredictor(
       : new Map(
           (catalogs as readonly { name: string; catalog: TenantCatalog }[]).map((t) => [t.name, t.catalog]),
         );
-  if (![...byName.values()].some((c) => c.cuts.some((x) => (x.delayMs ?? 0) > 0))) return model;
+  const cuts = [...byName.values()].flatMap((c) => c.cuts);
+  const delays = cuts.some((x) => (x.delayMs ?? 0) > 0);
+  const workers = options.emulationWorkers ?? null;
+  const pooled = workers !== null && workers >= 1 && cuts.some((x) => (x.emulationMs ?? 0) > 0);
+  if (!delays && !pooled) return model;
   return {
     name: model.name,
     predict(system) {
       const p = model.predict(system);
-      const delays = system.tenants.map((t) => {
+      const lags = pooled ? emulationLags(system, byName, workers) : null;
+      const added = system.tenants.map((t, i) => {
         const c = byName.get(t.name);
-        return c === undefined ? 0 : cutDelayMs(c, t.k);
+        return (c === undefined ? 0 : cutDelayMs(c, t.k)) + (lags?.[i] ?? 0);
       });
-      return addDelays(p, system, delays);
+      const q = addDelays(p, system, added);
+      return lags?.some((l) => l === Infinity) === true ? { ...q, stable: false } : q;
     },
   };
 }

@@ -18,6 +18,12 @@
  * learned in ms per (tenant, k) — it is not a factor of anything in the catalog — and extrapolated to cuts not
  * yet run in proportion to the head's share of the MACs (the host computes the head, so its cost scales with it).
  * The corrected catalog carries it as each cut's `delayMs`.
+ *
+ * When the owner says a functional emulator's pool computes the heads ({@link ServiceCorrection.setEmulation}),
+ * the lag is not a constant of the cut but the pool's queue: the correction then learns the pool's compute per
+ * head instead (a factor on the head's profiled CPU time — the whole model's minus the cut's suffix — per cut,
+ * else per tenant) and the corrected catalog carries it as each cut's `emulationMs`, which `delayedPredictor`
+ * turns into the pool's waiting time for the configuration at hand.
  */
 import type { CutCandidate, TenantCatalog } from './catalog.js';
 
@@ -35,6 +41,8 @@ export interface StageObservation {
   reload?: boolean;
   /** TPU: how long the emulated head's outputs lagged the device's end, ms (absent or 0: no lag). */
   lagMs?: number;
+  /** TPU: the emulation pool's compute of the head, ms (absent or 0: no functional emulator). */
+  computeMs?: number;
   /** Number of requests `ms` is the mean of (default 1). */
   count?: number;
 }
@@ -55,7 +63,7 @@ export interface CorrectionOptions {
 }
 
 /** What a factor corrects: the Edge TPU call without reload, with reload, or the CPU stage. */
-export type FactorKind = 'tpu' | 'tpu-reload' | 'cpu';
+export type FactorKind = 'tpu' | 'tpu-reload' | 'cpu' | 'emulation';
 
 interface Ewma {
   value: number;
@@ -63,6 +71,22 @@ interface Ewma {
 }
 
 const mean = (xs: readonly number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
+
+/**
+ * Profiled host compute of `cut`'s head at the catalog's smallest thread count, ms: the whole model on the CPU
+ * (cut 0) minus the cut's suffix. Null without a head or without the CPU profile to derive it from.
+ */
+export function profiledHeadMs(catalog: TenantCatalog, cut: CutCandidate): number | null {
+  if (cut.tpu === null) return null;
+  const threads = catalog.threads[0];
+  const whole = catalog.cuts.find((c) => c.k === 0)?.cpu?.get(threads ?? 1);
+  if (whole === undefined || whole.length === 0) return null;
+  const tail = cut.cpu === null ? [] : (cut.cpu.get(threads ?? 1) ?? null);
+  if (tail === null) return null;
+  const head = mean(whole) - (tail.length > 0 ? mean(tail) : 0);
+  // A cut near the start can measure a suffix at or above the whole model (noise): then its share of the MACs.
+  return Math.max(head > 0 ? head : mean(whole) * cut.tpuMacsShare, 0.01);
+}
 const SEP = '\u0000';
 
 /** A lag rounded to two significant digits (0 below 0.05 ms), so tiny jitter does not rebuild catalogs. */
@@ -84,6 +108,7 @@ export class ServiceCorrection {
   private readonly minCount: number;
   private readonly step: number;
   private readonly outlier: number;
+  #emulationWorkers: number | null = null;
 
   /**
    * @param catalogs The profiled catalogs by tenant name (the reference of every ratio). The map is read at every
@@ -99,6 +124,22 @@ export class ServiceCorrection {
     this.minCount = options.minCount ?? 5;
     this.step = options.step ?? 0.01;
     this.outlier = options.outlier ?? 4;
+  }
+
+  /**
+   * Says whether a functional emulator's pool computes the heads (its worker count) or not (null, the default:
+   * the real device, timing-only emulation). With a pool, corrected catalogs carry each head's `emulationMs`.
+   */
+  setEmulation(workers: number | null): void {
+    const w = workers !== null && Number.isInteger(workers) && workers >= 1 ? workers : null;
+    if (w === this.#emulationWorkers) return;
+    this.#emulationWorkers = w;
+    this.cache.clear();
+  }
+
+  /** Workers of the emulation pool the heads are computed by (null: none, see {@link setEmulation}). */
+  get emulationWorkers(): number | null {
+    return this.#emulationWorkers;
   }
 
   /** True when `tenant` has a catalog here. */
@@ -154,6 +195,19 @@ export class ServiceCorrection {
     const count = Math.max(1, o.count ?? 1);
     this.feed(this.keyed, `${o.tenant}${SEP}${kind}${SEP}${o.k}${SEP}${threads}`, ratio, count, true);
     this.feed(this.staged, `${o.tenant}${SEP}${kind}`, ratio, count, true);
+    if (
+      o.stage === 'tpu' &&
+      typeof o.computeMs === 'number' &&
+      o.computeMs > 0 &&
+      Number.isFinite(o.computeMs)
+    ) {
+      const head = profiledHeadMs(cat!, cut);
+      if (head !== null) {
+        const r = Math.min(this.max * 2, Math.max(this.min / 2, o.computeMs / head));
+        this.feed(this.keyed, `${o.tenant}${SEP}emulation${SEP}${o.k}${SEP}0`, r, count, true);
+        this.feed(this.staged, `${o.tenant}${SEP}emulation`, r, count, true);
+      }
+    }
     if (o.stage === 'tpu') {
       const lag = typeof o.lagMs === 'number' && o.lagMs > 0 && Number.isFinite(o.lagMs) ? o.lagMs : 0;
       this.feed(this.keyed, `${o.tenant}${SEP}lag${SEP}${o.k}`, lag, count, false);
@@ -175,7 +229,11 @@ export class ServiceCorrection {
   factor(tenant: string, kind: FactorKind, k: number, threads = 1): number {
     const key = (kd: FactorKind) => `${tenant}${SEP}${kd}${SEP}${k}${SEP}${kd === 'cpu' ? threads : 0}`;
     const chain: FactorKind[] =
-      kind === 'cpu' ? ['cpu'] : kind === 'tpu' ? ['tpu', 'tpu-reload'] : ['tpu-reload', 'tpu'];
+      kind === 'cpu' || kind === 'emulation'
+        ? [kind]
+        : kind === 'tpu'
+          ? ['tpu', 'tpu-reload']
+          : ['tpu-reload', 'tpu'];
     let f: number | null = null;
     for (const kd of chain) {
       f = this.trusted(this.keyed, key(kd)) ?? this.trusted(this.staged, `${tenant}${SEP}${kd}`);
@@ -199,6 +257,21 @@ export class ServiceCorrection {
   }
 
   /**
+   * The emulation pool's compute of `tenant`'s head at cut `k`, ms: its profiled CPU time ({@link profiledHeadMs})
+   * × the factor learned at that cut, else for the tenant, else 1. Null without a pool
+   * ({@link ServiceCorrection.setEmulation}), a head, or a profile to derive it from.
+   */
+  emulationMs(tenant: string, k: number): number | null {
+    if (this.#emulationWorkers === null) return null;
+    const cat = this.catalogs.get(tenant);
+    const cut = cat?.cuts.find((c) => c.k === k);
+    if (cat === undefined || cut === undefined) return null;
+    const head = profiledHeadMs(cat, cut);
+    if (head === null) return null;
+    return Number((head * this.factor(tenant, 'emulation', k)).toPrecision(3));
+  }
+
+  /**
    * The tenant's catalog with every factor applied: TPU call (×f, variance ×f²) and reload (so that call + reload
    * is ×f_reload), CPU samples (×f), and each cut's emulation lag as its `delayMs`. The same object is returned
    * while nothing applied changed, so caches keyed by catalog stay warm.
@@ -208,12 +281,18 @@ export class ServiceCorrection {
     if (cat === undefined)
       throw new RangeError(`Expected a known tenant for corrected() but received ${tenant}`);
     const parts: string[] = [];
+    // With a pool the lag is its queue (predicted from `emulationMs`), not a constant of the cut.
+    const pooled = this.#emulationWorkers !== null;
+    const lagOf = (k: number) => (pooled ? 0 : this.lagMs(tenant, k));
+    const emuOf = (k: number) => (pooled ? this.emulationMs(tenant, k) : null);
     for (const c of cat.cuts) {
       if (c.tpu === null) parts.push('-');
-      else
+      else {
+        const emu = emuOf(c.k);
         parts.push(
-          `${this.factor(tenant, 'tpu', c.k)}/${this.factor(tenant, 'tpu-reload', c.k)}+${this.lagMs(tenant, c.k)}`,
+          `${this.factor(tenant, 'tpu', c.k)}/${this.factor(tenant, 'tpu-reload', c.k)}+${lagOf(c.k)}${emu === null ? '' : `~${emu}`}`,
         );
+      }
       for (const t of c.cpu?.keys() ?? []) parts.push(String(this.factor(tenant, 'cpu', c.k, t)));
     }
     const signature = parts.join(',');
@@ -223,7 +302,8 @@ export class ServiceCorrection {
     const cuts: CutCandidate[] = cat.cuts.map((c) => {
       const ft = this.factor(tenant, 'tpu', c.k);
       const fr = this.factor(tenant, 'tpu-reload', c.k);
-      const lag = c.tpu === null ? 0 : this.lagMs(tenant, c.k);
+      const lag = c.tpu === null ? 0 : lagOf(c.k);
+      const emu = c.tpu === null ? null : emuOf(c.k);
       return {
         ...c,
         tpu:
@@ -246,6 +326,7 @@ export class ServiceCorrection {
                 }),
               ),
         ...(lag > 0 ? { delayMs: (c.delayMs ?? 0) + lag } : {}),
+        ...(emu !== null ? { emulationMs: emu } : {}),
       };
     });
     const corrected: TenantCatalog = { ...cat, cuts };

@@ -60,7 +60,7 @@ export {
   prepareFastModel,
   topConfigurations,
 } from './fast.js';
-export { addDelays, cutDelayMs, delayedPredictor } from './delays.js';
+export { addDelays, cutDelayMs, type DelayOptions, delayedPredictor, emulationLags } from './delays.js';
 export {
   type CorrectionOptions,
   type FactorKind,

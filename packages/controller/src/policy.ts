@@ -109,8 +109,10 @@ function predictMs(
   tenants: readonly PlannedTenant[],
   choices: TenantChoice[],
   cores: number,
+  emulationWorkers: number | null = null,
 ): number {
-  return delayedPredictor(model, tenants).predict(systemSetup(tenants, choices, cores)).meanResponseMs;
+  return delayedPredictor(model, tenants, { emulationWorkers }).predict(systemSetup(tenants, choices, cores))
+    .meanResponseMs;
 }
 
 /** Options of {@link swaplessPolicy}. */
@@ -130,19 +132,33 @@ export interface SwaplessOptions {
   exhaustiveLimit?: number;
 }
 
-/** Searches one configuration, fast path when it applies. */
+/**
+ * Searches one configuration, fast path when it applies. With an emulation pool computing the heads
+ * (`emulationWorkers`, see `delayedPredictor`) the pool couples the tenants in a way the fast path's additive
+ * terms do not hold: its optimum (and the current configuration) then start a coordinate descent under the full
+ * model, pool included.
+ */
 function searchBest(
   tenants: readonly PlannedTenant[],
   cores: number,
   model: Predictor,
   warm: TenantChoice[] | null,
   options: SwaplessOptions,
+  emulationWorkers: number | null = null,
 ): { choices: TenantChoice[]; predictedMs: number } {
+  const full = delayedPredictor(model, tenants, { emulationWorkers });
+  const pooled =
+    emulationWorkers !== null && tenants.some((t) => t.catalog.cuts.some((c) => (c.emulationMs ?? 0) > 0));
   if (model.name === DEFAULT_MODEL_NAME && fastSearchApplicable(tenants)) {
     const r = fastSearch(tenants, cores, { ...options.search, ...(warm ? { starts: [warm] } : {}) });
-    return { choices: r.choices, predictedMs: r.meanResponseMs };
+    if (!pooled) return { choices: r.choices, predictedMs: r.meanResponseMs };
+    const refined = searchConfiguration(tenants, cores, full, {
+      exhaustiveLimit: 0,
+      starts: [r.choices, ...(warm ? [warm] : [])],
+    });
+    return { choices: refined.choices, predictedMs: refined.prediction.meanResponseMs };
   }
-  const r = searchConfiguration(tenants, cores, delayedPredictor(model, tenants), {
+  const r = searchConfiguration(tenants, cores, full, {
     exhaustiveLimit: options.exhaustiveLimit ?? 20_000,
     ...(warm ? { starts: [warm] } : {}),
   });
@@ -166,6 +182,8 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
   /** The tenant's catalog as corrected so far (its own when the correction does not know it). */
   const correctedOf = (name: string, catalog: TenantCatalog): TenantCatalog =>
     correction?.has(name) === true ? correction.corrected(name) : catalog;
+  /** Workers of the emulation pool the correction says computes the heads (null: none). */
+  const workers = (): number | null => correction?.emulationWorkers ?? null;
   /** The tenants at the estimated rates (the priors before any estimate) with their corrected catalogs. */
   const tenantsNow = (snap: RateSnapshot | null): PlannedTenant[] =>
     (ctx?.tenants ?? []).map((t) => ({
@@ -196,7 +214,7 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
               options.correction as CorrectionOptions | undefined,
             ));
       const start = planned(c).map((t) => ({ ...t, catalog: correctedOf(t.name, t.catalog) }));
-      const best = searchBest(start, c.cores, model, null, options);
+      const best = searchBest(start, c.cores, model, null, options, workers());
       current = best.choices;
       lastSwitchMs = c.nowMs ?? 0;
       return { choices: current, predictedMs: best.predictedMs, reason: 'initial search at the prior rates' };
@@ -215,8 +233,8 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
       const tenants = tenantsNow(snap);
       const totalRate = tenants.reduce((s, t) => s + t.rate, 0);
       if (!(totalRate > 0)) return null;
-      const best = searchBest(tenants, ctx.cores, model, current, options);
-      const currentMs = predictMs(model, tenants, current, ctx.cores);
+      const best = searchBest(tenants, ctx.cores, model, current, options, workers());
+      const currentMs = predictMs(model, tenants, current, ctx.cores, workers());
       const changes = tenants
         .map((t, i) => ({ t, from: current[i]!, to: best.choices[i]! }))
         .filter(({ from, to }) => from.k !== to.k || from.cores !== to.cores || from.mode !== to.mode)
@@ -238,8 +256,8 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
       if (ctx === null) return null;
       const tenants = tenantsNow(snapshot);
       if (!(tenants.reduce((s, t) => s + t.rate, 0) > 0)) return null;
-      const currentMs = predictMs(model, tenants, current, ctx.cores);
-      const best = searchBest(tenants, ctx.cores, model, current, options);
+      const currentMs = predictMs(model, tenants, current, ctx.cores, workers());
+      const best = searchBest(tenants, ctx.cores, model, current, options, workers());
       if (!Number.isFinite(best.predictedMs)) {
         // Nothing is stable under the corrected model: moving would only cost a reconfiguration.
         return {

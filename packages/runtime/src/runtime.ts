@@ -146,6 +146,7 @@ function emptyObservation(): TenantObservation {
     tpuAt: [],
     tpuReload: [],
     emulationLagMs: [],
+    emulationComputeMs: [],
     latencyMs: [],
   };
 }
@@ -1006,6 +1007,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     this.#push(obs.tpuServiceMs, deviceMs);
     const lagMs = r.emulation?.lagMs ?? 0;
     this.#push(obs.emulationLagMs, lagMs);
+    this.#push(obs.emulationComputeMs, r.emulation?.computeMs ?? 0);
     if (r.emulation !== null) {
       const e = this.#emu;
       e.calls++;

@@ -318,6 +318,11 @@ export interface TenantObservation {
    * emulator, ms (0 without lag, on the real device and in timing-only mode).
    */
   emulationLagMs: number[];
+  /**
+   * Per TPU sample (parallel to `tpuServiceMs`): the host's compute of the emulated head by the emulation pool, ms
+   * (its service time there, without the pool's queue; 0 on the real device and in timing-only mode).
+   */
+  emulationComputeMs: number[];
   /** CPU service times (worker compute), ms. */
   cpuServiceMs: number[];
   /** Cut and cores of each CPU sample. */

@@ -2,7 +2,8 @@
  * What closes the service's control loop: the online correction of every tenant's catalog from measured stage
  * times (shared with the swapless policy, so a re-plan's fresh policy keeps what was learned), the front-end time
  * per tenant, and the divergence of measured from predicted response. Predictions made here are what a client of
- * this host should see: the corrected latency model, plus each cut's emulation lag, plus the front-end time.
+ * this host should see: the corrected latency model, plus the emulation lag (the emulation pool's queue when a
+ * functional emulator computes the heads, see `ServiceCorrection.setEmulation`), plus the front-end time.
  */
 import {
   type CorrectionOptions,
@@ -82,7 +83,9 @@ export class ClosedLoop {
     device: string,
   ): { responseMs: number[]; prediction: Prediction } {
     const planned = tenants.map((t) => ({ ...t, catalog: this.catalog(t.name, t.catalog) }));
-    const prediction = delayedPredictor(model, planned).predict(systemSetup(planned, choices, cores, device));
+    const prediction = delayedPredictor(model, planned, {
+      emulationWorkers: this.correction.emulationWorkers,
+    }).predict(systemSetup(planned, choices, cores, device));
     const responseMs = tenants.map((t, i) => {
       const r = prediction.tenants[i]?.responseMs ?? Number.NaN;
       return Number.isFinite(r) ? r + this.frontend.meanMs(t.name) : Number.NaN;

@@ -224,6 +224,8 @@ export class Service extends EventEmitter<ServiceEvents> {
     const chosen = settings.policy;
     this.#policyName = typeof chosen === 'string' ? chosen : 'custom';
     this.#loop = new ClosedLoop(options.policyOptions);
+    // A functional emulator's pool computes the heads: the loop models its queue (the emulation lag).
+    this.#loop.correction.setEmulation(runtime.stats().emulation?.workers ?? null);
     this.#clock = options.clock ?? Date.now;
     const loop = this.#loop;
     this.#policyFactory =
@@ -889,6 +891,7 @@ export class Service extends EventEmitter<ServiceEvents> {
           reload: o.tpuReload[i] === true,
           // Emulation lag of the head's outputs behind the device (0 for the real device).
           lagMs: o.emulationLagMs[i] ?? 0,
+          computeMs: o.emulationComputeMs?.[i] ?? 0,
         });
       }
       for (let i = 0; i < o.cpuServiceMs.length; i++) {

@@ -386,10 +386,13 @@ describe('ModelRepository: when vetting is slow or inconclusive', () => {
     const only = join(work, 'one-model');
     await mkdir(join(only, 'm'), { recursive: true });
     await writeFile(join(only, 'm', 'model.tflite'), GOOD);
+    // The hung first vetting times out after 300 ms; later ones get time enough to start a process on a busy host.
+    let vets = 0;
     const repo = new ModelRepository({
       root: only,
       zoo: false,
-      vet: (bytes, name) => vetter.vet(bytes, { timeoutMs: 300, label: `repository model ${name}` }),
+      vet: (bytes, name) =>
+        vetter.vet(bytes, { timeoutMs: vets++ === 0 ? 300 : 30_000, label: `repository model ${name}` }),
     });
     const first = await repo.scan();
     expect(first.rejected).toEqual([
