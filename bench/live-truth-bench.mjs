@@ -385,7 +385,11 @@ function render(out) {
     const w = r.workload;
     const sized =
       r.demoLoad && typeof r.demoLoad.utilisation === 'number'
-        ? ` (this server sized its demo load to use at most ${f(r.demoLoad.utilisation * 100, 0)} % of its CPU or device)`
+        ? ` (this server sized its demo load to use at most ${f(r.demoLoad.utilisation * 100, 0)} % of its CPU or device${
+            typeof r.demoLoad.stepGain === 'number'
+              ? `; at the step it predicted a switch of plans ${f(r.demoLoad.stepGain * 100, 0)} % better than keeping the first`
+              : ''
+          })`
         : '';
     lines.push(
       '',

@@ -38,6 +38,8 @@ export interface BannerDemoLoad {
   durationS: number;
   /** Highest utilisation of the host's CPU or the device in either phase (0..1). */
   utilisation: number;
+  /** The controller's predicted gain of switching plans at the step (0..1), when it was planned. */
+  stepGain?: number | null;
 }
 
 /** One tenant line of the banner. */
@@ -137,6 +139,10 @@ export function formatBanner(b: BannerInfo): string {
       `  Demo load sized for this host (req/s: ${rates}${d.step ? `, step at ${d.step.atS} s` : ''}; ${d.durationS} s; at most ${Math.round(d.utilisation * 100)} % of CPU or device):`,
       `    npx swapless load --url ${b.urls.base} --demo${access.inference === 'token' ? ' (with $SWAPLESS_INFERENCE_TOKEN)' : ''}`,
     );
+    if (d.step && typeof d.stepGain === 'number' && d.stepGain > 0)
+      lines.push(
+        `    (after the step the controller is predicted to switch plans, ${Math.round(d.stepGain * 100)} % lower mean: watch the dashboard)`,
+      );
   }
   lines.push('', '  Stop with Ctrl-C (in-flight requests are drained first).');
   return lines.join('\n');

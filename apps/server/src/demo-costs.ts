@@ -5,7 +5,8 @@
  */
 import { availableParallelism } from 'node:os';
 import type { Service } from '@swapless/service';
-import { type DemoHost, type DemoTenantCost, sizeDemoLoad } from './demo-load.js';
+import type { DemoHost, DemoLoad, DemoTenantCost } from './demo-load.js';
+import { chooseDemoLoad, planDemoStep } from './demo-step.js';
 import { exampleRequest } from './examples.js';
 
 type Catalog = ReturnType<Service['catalog']>;
@@ -75,9 +76,17 @@ export function measureDemoCosts(service: Service): { costs: DemoTenantCost[]; h
   return { costs, host: { cores, lanes: Math.max(1, Math.min(workers, service.cores, cores)) } };
 }
 
-/** The demo load for the tenants the service serves now, or null when it serves none. */
-export function demoLoadOf(service: Service, device: string): ReturnType<typeof sizeDemoLoad> | null {
+/**
+ * The demo load for the tenants the service serves now, or null when it serves none: sized with the first mix
+ * after whose step the controller is predicted to switch plans with a clear gain (`chooseDemoLoad`, demo-step.ts).
+ * Its `sizing.step` says what was predicted.
+ */
+export function demoLoadOf(service: Service, device: string): DemoLoad | null {
   if (service.tenantNames().length === 0) return null;
   const { costs, host } = measureDemoCosts(service);
-  return sizeDemoLoad(costs, host, { device });
+  const catalogs = new Map(costs.map((c) => [c.name, service.catalog(c.name)] as const));
+  const workers = service.runtime.stats().emulation?.workers ?? null;
+  return chooseDemoLoad(costs, host, device, (load, mix) =>
+    planDemoStep(load, catalogs, service.cores, workers, mix),
+  );
 }

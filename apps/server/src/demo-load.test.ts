@@ -96,6 +96,7 @@ describe('sizeDemoLoad', () => {
       step: { atS: 20, rates: { mobilenet_v2: 7.2 } },
       durationS: 40,
       utilisation: expect.closeTo(0.35, 1),
+      stepGain: null,
     });
     expect(bannerDemoLoad(null)).toBeNull();
   });

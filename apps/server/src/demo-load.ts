@@ -50,6 +50,8 @@ export interface DemoLoadOptions {
   seed?: number;
   /** Device profile named in the workload (usb3). */
   device?: string;
+  /** Rate weights per tenant position before and after the step (the first of {@link DEMO_MIXES}). */
+  mix?: readonly DemoWeights[];
   /**
    * Most requests per second of all tenants together in either phase ({@link DEMO_MAX_TOTAL_RATE}): what a request
    * costs in HTTP handling (both sides, the client on this host too) and in the emulator's timers is not in the
@@ -87,7 +89,27 @@ export interface DemoLoad {
     host: DemoHost;
     costs: DemoTenantCost[];
     phases: DemoPhaseLoad[];
+    /**
+     * What the controller is predicted to do at the step, from the profiles (see `demo-step.ts`): null when it was
+     * not planned (a pure sizing, or no tenant can change its plan).
+     */
+    step: DemoStepPlan | null;
   };
+}
+
+/** The controller's plans for the demo's two phases as predicted at startup (see `planDemoStep`). */
+export interface DemoStepPlan {
+  /** Index of the mix in {@link DEMO_MIXES}. */
+  mix: number;
+  /** Plan of the first phase, e.g. `mobilenet_v2 k=66 c=0, …`. */
+  before: string;
+  /** Plan chosen for the second phase's rates. */
+  after: string;
+  /** Predicted mean response after the step with the first plan kept, and with the second, ms. */
+  keptMs: number;
+  bestMs: number;
+  /** (keptMs − bestMs) / keptMs: 1 when the first plan would be unstable after the step. */
+  gain: number;
 }
 
 /** Highest utilisation of one model-compute lane after the step (see {@link sizeDemoLoad}). */
@@ -98,14 +120,38 @@ export const DEMO_LOAD_TARGET = 0.35;
 /** Default cap of the demo's total rate, req/s (see {@link DemoLoadOptions.maxTotalRate}). */
 export const DEMO_MAX_TOTAL_RATE = 200;
 
+/** Weights of one tenant's rate in the demo's two phases (before and after the step). */
+export type DemoWeights = readonly [number, number];
+
 /**
- * Mix weights of the demo's two phases, by tenant position: the first tenant drops to a quarter, the second
- * triples (the embedded demo: mobilenet_v2 20 → 5, mobilenet_v1 10 → 30, efficientnet_s 5 → 5 req/s at scale 1).
+ * The mixes the demo's step may take, by tenant position (tenants past a mix's length keep weight [1, 1]), in order
+ * of preference. The first is the demo's own: the first tenant drops to a quarter, the second triples (the embedded
+ * demo: mobilenet_v2 8 → 2, mobilenet_v1 4 → 12, efficientnet_s 2 → 2 req/s); the others move the step to other
+ * tenants, for hosts where the first one is a step after which the same plan stays best (see `demo-step.ts`).
  */
-function weights(i: number): [number, number] {
-  if (i === 0) return [4, 1];
-  if (i === 1) return [2, 6];
-  return [1, 1];
+export const DEMO_MIXES: readonly (readonly DemoWeights[])[] = [
+  [
+    [4, 1],
+    [2, 6],
+  ],
+  [
+    [1, 4],
+    [6, 2],
+  ],
+  [
+    [4, 1],
+    [2, 2],
+    [1, 4],
+  ],
+  [
+    [1, 1],
+    [1, 6],
+    [4, 1],
+  ],
+];
+
+function weightsOf(mix: readonly DemoWeights[]): (i: number) => DemoWeights {
+  return (i) => mix[i] ?? [1, 1];
 }
 
 /** Rounds a rate down to 0.1 req/s, at least 0.1. */
@@ -132,8 +178,8 @@ function nonNegative(v: number, what: string): void {
 }
 
 /**
- * Sizes the demo load from measured costs (a pure function): two phases with the demo's mix (see
- * {@link weights}), one scale for both, the largest with every utilisation of either phase ≤ `target` and at most
+ * Sizes the demo load from measured costs (a pure function): two phases with the demo's mix (`options.mix`, see
+ * {@link DEMO_MIXES}), one scale for both, the largest with every utilisation of either phase ≤ `target` and at most
  * `maxTotalRate` requests per second in all; rates rounded down to 0.1 req/s. Each tenant's `sloMs` is four times what one request costs it alone (compute,
  * decoding, device), rounded up to 10 ms. InvalidArgumentError for a cost that is not a finite number ≥ 0, a host without a core
  * or a lane, no tenants, a target outside (0, 1], or a cap that is not above 0.
@@ -155,6 +201,7 @@ export function sizeDemoLoad(
     nonNegative(c.overheadMs, `the overheadMs of ${c.name}`);
     nonNegative(c.deviceMs, `the deviceMs of ${c.name}`);
   }
+  const weights = weightsOf(options.mix ?? DEMO_MIXES[0]!);
   const stepAtS = options.stepAtS ?? 20;
   const durationS = options.durationS ?? 40;
   const unit = [0, 1].map((p) =>
@@ -207,7 +254,7 @@ export function sizeDemoLoad(
       durationS,
       seed: options.seed ?? 7,
     },
-    sizing: { target, host: { ...host }, costs: costs.map((c) => ({ ...c })), phases },
+    sizing: { target, host: { ...host }, costs: costs.map((c) => ({ ...c })), phases, step: null },
   };
 }
 
@@ -222,6 +269,7 @@ export function bannerDemoLoad(load: DemoLoad | null): {
   step: { atS: number; rates: Record<string, number> } | null;
   durationS: number;
   utilisation: number;
+  stepGain: number | null;
 } | null {
   if (load === null) return null;
   const w = load.workload;
@@ -231,5 +279,6 @@ export function bannerDemoLoad(load: DemoLoad | null): {
     step: step === undefined ? null : { atS: step.atS, rates: { ...step.rates } },
     durationS: w.durationS,
     utilisation: Math.max(...load.sizing.phases.flatMap((p) => [p.host, p.lanes, p.device])),
+    stepGain: load.sizing.step?.gain ?? null,
   };
 }

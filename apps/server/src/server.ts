@@ -669,7 +669,12 @@ export async function startServer(
     const load = await refreshDemoLoad();
     if (load !== null) {
       logger.info(
-        { rates: load.workload.tenants.map((t) => [t.name, t.rate]), phases: load.sizing.phases },
+        {
+          rates: load.workload.tenants.map((t) => [t.name, t.rate]),
+          phases: load.sizing.phases,
+          // What the controller is predicted to do at the step (demo-step.ts).
+          step: load.sizing.step,
+        },
         'demo load sized for this host',
       );
     }

@@ -1,0 +1,111 @@
+/**
+ * A demo step that matters: the demo load's rate step is there to show the controller adapting, so it must be a
+ * step after which another plan is predicted to be clearly better than keeping the first one. From the tenants'
+ * profiled catalogs (and the emulation pool priced from the profiles, as the service plans before it measured
+ * anything) this predicts the swapless policy's plan for each phase and the gain of switching; `demo-costs.ts` tries
+ * the mixes of {@link DEMO_MIXES} in order and keeps the first whose gain reaches {@link DEMO_STEP_MIN_GAIN}.
+ */
+import {
+  delayedPredictor,
+  ServiceCorrection,
+  swaplessPolicy,
+  systemSetup,
+  type TenantCatalog,
+  type TenantChoice,
+} from '@swapless/controller';
+import { defaultModel } from '@swapless/queueing';
+import {
+  DEMO_MIXES,
+  type DemoHost,
+  type DemoLoad,
+  type DemoStepPlan,
+  type DemoTenantCost,
+  sizeDemoLoad,
+} from './demo-load.js';
+
+/** Smallest predicted gain of switching at the step for a mix to be kept (10 %: well past the hysteresis' 3 %). */
+export const DEMO_STEP_MIN_GAIN = 0.1;
+
+function describe(names: readonly string[], choices: readonly TenantChoice[]): string {
+  return choices
+    .map((c, i) => `${names[i]} k=${c.k} c=${c.cores}${c.cores > 1 ? ` ${c.mode}` : ''}`)
+    .join(', ');
+}
+
+/**
+ * The controller's predicted plans for a sized demo load's two phases and the gain of switching at the step
+ * (`mix` is recorded as given). `emulationWorkers`: the functional emulator's pool (null: none).
+ */
+export function planDemoStep(
+  load: DemoLoad,
+  catalogs: ReadonlyMap<string, TenantCatalog>,
+  cores: number,
+  emulationWorkers: number | null,
+  mix: number,
+): DemoStepPlan {
+  const names = load.workload.tenants.map((t) => t.name);
+  const correction = new ServiceCorrection(catalogs);
+  correction.setEmulation(emulationWorkers);
+  const [first, second] = load.sizing.phases.map((p) => p.rates) as [
+    Record<string, number>,
+    Record<string, number>,
+  ];
+  const decide = (rates: Record<string, number>) =>
+    swaplessPolicy({ correction }).initial({
+      tenants: names.map((name) => ({ name, rate: rates[name] ?? 0, catalog: catalogs.get(name)! })),
+      cores,
+      nowMs: 0,
+    });
+  const before = decide(first).choices;
+  const after = decide(second);
+  const planned = names.map((name) => ({
+    name,
+    rate: second[name] ?? 0,
+    catalog: correction.corrected(name),
+  }));
+  const keptMs = delayedPredictor(defaultModel, planned, { emulationWorkers }).predict(
+    systemSetup(planned, before, cores),
+  ).meanResponseMs;
+  const bestMs = after.predictedMs;
+  const gain = !Number.isFinite(keptMs)
+    ? Number.isFinite(bestMs)
+      ? 1
+      : 0
+    : keptMs > 0
+      ? Math.max(0, (keptMs - bestMs) / keptMs)
+      : 0;
+  return {
+    mix,
+    before: describe(names, before),
+    after: describe(names, after.choices),
+    keptMs,
+    bestMs,
+    gain,
+  };
+}
+
+/**
+ * Sizes the demo load with each mix of {@link DEMO_MIXES} in turn and returns the first whose step `plan` predicts
+ * a gain of at least {@link DEMO_STEP_MIN_GAIN} by switching, else the one with the largest gain (the first mix when
+ * none gains). A mix `plan` throws for (a tenant set the controller cannot plan) counts as no gain.
+ */
+export function chooseDemoLoad(
+  costs: readonly DemoTenantCost[],
+  host: DemoHost,
+  device: string,
+  plan: (load: DemoLoad, mix: number) => DemoStepPlan,
+): DemoLoad {
+  let best: DemoLoad | null = null;
+  for (const [i, mix] of DEMO_MIXES.entries()) {
+    const load = sizeDemoLoad(costs, host, { device, mix });
+    try {
+      load.sizing.step = plan(load, i);
+    } catch {
+      load.sizing.step = null;
+    }
+    const gain = load.sizing.step?.gain ?? 0;
+    if (best === null || gain > (best.sizing.step?.gain ?? 0)) best = load;
+    if (gain >= DEMO_STEP_MIN_GAIN) return load;
+  }
+  return best!;
+}
