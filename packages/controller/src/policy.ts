@@ -155,6 +155,7 @@ function searchBest(
     const refined = searchConfiguration(tenants, cores, full, {
       exhaustiveLimit: 0,
       starts: [r.choices, ...(warm ? [warm] : [])],
+      baselineStarts: false,
     });
     return { choices: refined.choices, predictedMs: refined.prediction.meanResponseMs };
   }

@@ -29,6 +29,8 @@ export interface SearchOptions {
   exhaustiveLimit?: number;
   /** Starting points for coordinate descent besides the built-in ones. */
   starts?: TenantChoice[][];
+  /** Also start coordinate descent from the baselines (default, fixed, cpu); default true. */
+  baselineStarts?: boolean;
   device?: string;
 }
 
@@ -87,7 +89,10 @@ export function searchConfiguration(
   }
 
   // Coordinate descent: improve one tenant at a time with the others fixed, until no move helps.
-  const starts = [...(options.starts ?? []), ...defaultStarts(tenants, cores)];
+  const starts = [
+    ...(options.starts ?? []),
+    ...(options.baselineStarts === false ? [] : defaultStarts(tenants, cores)),
+  ];
   let best: { choices: TenantChoice[]; prediction: Prediction } | null = null;
   for (const start of starts) {
     const choices = [...start];
