@@ -32,7 +32,7 @@ export function errorBody(error: unknown, status: number): { error: string; code
   // A 5xx that is not ours is a bug: its message may leak internals, so say only what happened.
   if (status >= 500)
     return { error: 'Internal server error (see the server log)', code: ErrorCodes.INTERNAL };
-  return { error: e?.message ?? String(error), code: typeof e?.code === 'string' ? e.code : 'SWAPLESS_HTTP' };
+  return { error: e?.message ?? String(error), code: typeof e?.code === 'string' ? e.code : ErrorCodes.HTTP };
 }
 
 /**
@@ -47,7 +47,7 @@ export function installErrorHandling(app: FastifyInstance, rejections?: Rejectio
   app.addHook('onError', async (request: FastifyRequest, _reply: FastifyReply, error: FastifyError) => {
     const status = statusOf(error);
     if (status === 503 || status === 504) {
-      const code = typeof error.code === 'string' ? error.code : 'SWAPLESS_HTTP';
+      const code = typeof error.code === 'string' ? error.code : ErrorCodes.HTTP;
       if (rejections !== undefined) rejections.record(status, code, error.message);
       else request.log.debug({ code, url: request.url, status }, error.message);
     } else if (status >= 500)
@@ -67,7 +67,7 @@ export function installErrorHandling(app: FastifyInstance, rejections?: Rejectio
       reply.header('allow', allowed.join(', '));
       return sendJsonError(reply, 405, {
         error: methodNotAllowedMessage(request.method, request.url, allowed),
-        code: 'SWAPLESS_METHOD_NOT_ALLOWED',
+        code: ErrorCodes.METHOD_NOT_ALLOWED,
       });
     }
     return sendJsonError(reply, 404, {

@@ -63,7 +63,7 @@ export function clientErrorHandler(error: Error & { code?: string; reason?: stri
     return;
   }
   const [status, message] = describeClientError(error, socket);
-  const body = JSON.stringify({ error: message, code: error.code ?? 'SWAPLESS_HTTP' });
+  const body = JSON.stringify({ error: message, code: error.code ?? ErrorCodes.HTTP });
   socket.end(rawAnswer(status, body));
   socket.resume();
   const timer = setTimeout(() => socket.destroy(), LINGER_MS);

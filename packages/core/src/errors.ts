@@ -30,6 +30,10 @@ export const ErrorCodes = {
   NOT_FOUND: 'SWAPLESS_NOT_FOUND',
   CONFLICT: 'SWAPLESS_CONFLICT',
   INTERNAL: 'SWAPLESS_INTERNAL',
+  /** A request the HTTP layer refused before any route ran (malformed, too long a URL, bad framing). */
+  HTTP: 'SWAPLESS_HTTP',
+  /** A known path asked with a method it does not have (HTTP 405, with `Allow`). */
+  METHOD_NOT_ALLOWED: 'SWAPLESS_METHOD_NOT_ALLOWED',
 } as const;
 
 /** One of the stable error codes in {@link ErrorCodes}. */

@@ -25,6 +25,8 @@ const STATUS: Readonly<Record<ErrorCode, number>> = {
   [ErrorCodes.UNSUPPORTED_MODEL]: 400,
   [ErrorCodes.MODEL_REJECTED]: 400,
   [ErrorCodes.FORBIDDEN_PATH]: 400,
+  [ErrorCodes.HTTP]: 400,
+  [ErrorCodes.METHOD_NOT_ALLOWED]: 405,
   [ErrorCodes.UNAUTHORIZED]: 401,
   [ErrorCodes.FORBIDDEN]: 403,
   [ErrorCodes.NOT_FOUND]: 404,
