@@ -44,7 +44,7 @@ describe('TypeScript snippets type-check (strict, NodeNext)', () => {
 
 /** Removes // and /* *\/ comments outside strings, for ```jsonc. */
 function stripJsonComments(text: string): string {
-  return text.replace(/("(?:\\.|[^"\\])*")|\/\/[^\n]*|\/\*[\s\S]*?\*\//g, (m, str) => str ?? '');
+  return text.replace(/("(?:\\.|[^"\\])*")|\/\/[^\n]*|\/\*[\s\S]*?\*\//g, (_m, str) => str ?? '');
 }
 
 describe('data blocks parse', () => {
