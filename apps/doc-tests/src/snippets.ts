@@ -20,6 +20,16 @@ const PACKAGE_DIR = fileURLToPath(new URL('../', import.meta.url));
 /** Where snippet modules are written (git-ignored). */
 export const SNIPPET_DIR = join(PACKAGE_DIR, '.snippets');
 
+/**
+ * One cache directory for every snippet of this process's runs (zoo models, profiles, a server's state): snippets
+ * share what they generate, and nothing lands in the user's own cache. Inside TMPDIR, which the test run removes.
+ */
+let cacheDir: string | undefined;
+function snippetCacheDir(): string {
+  cacheDir ??= mkdtempSync(join(tmpdir(), 'doc-tests-cache-'));
+  return cacheDir;
+}
+
 /** A file name for the snippet at file:line, e.g. docs-queueing-md-L7. */
 export function snippetName(s: Snippet): string {
   return `${s.file.replace(/[^A-Za-z0-9]+/g, '-')}-L${s.line}`;
@@ -106,7 +116,13 @@ export async function runSnippet(s: Snippet, timeoutMs: number): Promise<RunResu
       execFile(
         process.execPath,
         [file],
-        { cwd, timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 16 << 20 },
+        {
+          cwd,
+          env: { ...process.env, SWAPLESS_CACHE_DIR: snippetCacheDir() },
+          timeout: timeoutMs,
+          killSignal: 'SIGKILL',
+          maxBuffer: 16 << 20,
+        },
         (err, stdout, stderr) => {
           const e = err as (Error & { code?: number | string; signal?: string }) | null;
           resolve({
