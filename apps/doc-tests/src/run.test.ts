@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { docFiles, extractSnippets, readDoc, where } from './markdown.js';
 import { JS_LANGS, runSnippet, TS_LANGS } from './snippets.js';
 
-const TIMEOUT_MS = 90_000;
+const TIMEOUT_MS = 150_000;
 
 const runnable = docFiles()
   .flatMap((f) => extractSnippets(f, readDoc(f)))
