@@ -17,8 +17,11 @@ export const TS_LANGS = new Set(['ts', 'typescript']);
 export const JS_LANGS = new Set(['js', 'javascript', 'mjs']);
 
 const PACKAGE_DIR = fileURLToPath(new URL('../', import.meta.url));
-/** Where snippet modules are written (git-ignored). */
-export const SNIPPET_DIR = join(PACKAGE_DIR, '.snippets');
+/**
+ * Where snippet modules live: inside this package, so Node resolves their `@swapless/*` imports through the
+ * workspace's node_modules; under node_modules/.cache, which git and the linter ignore.
+ */
+export const SNIPPET_DIR = join(PACKAGE_DIR, 'node_modules', '.cache', 'doc-snippets');
 
 /**
  * One cache directory for every snippet of this process's runs (zoo models, profiles, a server's state): snippets
