@@ -160,6 +160,26 @@ describe('relative links resolve', () => {
   }
 });
 
+describe('repository paths named in the text exist', () => {
+  // `packages/x/src/y.ts` in a doc goes stale when the file moves; build outputs and test artifacts are made later.
+  const path = /`((?:packages|apps|native|examples|fixtures|bench|tools)\/[A-Za-z0-9_./@-]+)`/g;
+  for (const file of files) {
+    it(file, () => {
+      const missing: string[] = [];
+      readDoc(file)
+        .split('\n')
+        .forEach((l, i) => {
+          for (const m of l.matchAll(path)) {
+            const p = m[1]!.replace(/[.,:;]$/, '');
+            if (/\/(build|dist|test-artifacts)\//.test(p)) continue;
+            if (!existsSync(join(REPO_ROOT, p))) missing.push(`${file}:${i + 1}: ${p}`);
+          }
+        });
+      expect(missing, `${file} names repository paths that do not exist`).toEqual([]);
+    });
+  }
+});
+
 describe('no pointer to the development environment', () => {
   // Facts cite public sources (Coral's documentation, the TFLite schema, the paper); paths name repository files.
   const forbidden = /\bFACTS(\.md)?\b|\bDESIGN\.md\b|\.\.\/shared\b|(^|[\s`'"(])\/work\//;
