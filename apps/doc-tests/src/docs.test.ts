@@ -148,6 +148,12 @@ describe('relative links resolve', () => {
           broken.push(`${file}:${link.line}: ${link.target} (no such file in the repository)`);
           continue;
         }
+        // A package's README travels in its tarball without the rest of the repository.
+        const pkg = /^((?:packages|native)\/[^/]+)\/README\.md$/.exec(file)?.[1];
+        if (pkg && !rel.startsWith(`${pkg}/`)) {
+          broken.push(`${file}:${link.line}: ${link.target} (outside the package: not in its tarball)`);
+          continue;
+        }
         if (anchor && target.endsWith('.md')) {
           if (!anchorCache.has(target)) anchorCache.set(target, anchors(readFileSync(target, 'utf8')));
           if (!anchorCache.get(target)!.has(anchor)) {
