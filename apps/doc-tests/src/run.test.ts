@@ -1,4 +1,5 @@
-// Every ```ts / ```js snippet of the documentation runs to exit 0 (two at a time, each in its own node process).
+// Every ```ts / ```js snippet of the documentation runs to exit 0, each in its own node process (vitest.config.ts
+// sets how many at a time).
 import { describe, expect, it } from 'vitest';
 import { docFiles, extractSnippets, readDoc, where } from './markdown.js';
 import { JS_LANGS, runSnippet, TS_LANGS } from './snippets.js';
