@@ -69,7 +69,7 @@ export interface TimedPart {
  * always first), one untimed lead-in invoke and then up to `blockSize` timed invokes in a row. Blocks, not
  * single invokes, because switching interpreters on every invoke measures a state no server is in: the thread
  * pool of the multi-threaded interpreter falls asleep during the other's invoke and pays a wake-up, while its
- * spinning workers slow the other (on the 2-core machine of FACTS.md, per-invoke alternation put the
+ * spinning workers slow the other (on a 2-core x86-64 machine, per-invoke alternation put the
  * 2-thread median of face_detection_short_range 20 % higher and its p90 up to 30× higher). The lead-in invoke
  * absorbs the switch; blocks still alternate often enough that slow drift in machine load hits every thread
  * count alike.

@@ -1,7 +1,7 @@
 /**
- * Fidelity of the device model: every published calibration figure (FACTS.md, "The Edge TPU") against what
- * the emulator computes for the zoo's architecture-faithful models. Pure and deterministic: the same zoo
- * seed gives the same report. Shape documented in docs/tpu-emulator.md ("Fidelity report").
+ * Fidelity of the device model: every published calibration figure (Coral's benchmarks and multiple-model
+ * pages) against what the emulator computes for the zoo's architecture-faithful models. Pure and
+ * deterministic: the same zoo seed gives the same report. Shape documented in docs/tpu-emulator.md ("Fidelity report").
  */
 import { expected, InvalidArgumentError } from '@swapless/core';
 import type { TfliteModel } from '@swapless/tflite';
@@ -21,8 +21,8 @@ import type {
 /** Acceptance tolerance of the fidelity report, percent. */
 export const FIDELITY_TOLERANCE_PCT = 15;
 
-const BENCHMARKS = 'coral.ai/docs/edgetpu/benchmarks, Table 1 (via FACTS.md)';
-const SWAPPING = 'FACTS.md, "The Edge TPU (calibration facts)": alternating / co-compiled MobileNet v1 + v2';
+const BENCHMARKS = 'coral.ai/docs/edgetpu/benchmarks, Table 1';
+const SWAPPING = 'coral.ai/docs/edgetpu/multiple-edgetpu: alternating / co-compiled MobileNet v1 + v2';
 
 /** The zoo models the published figures are for (names of `@swapless/zoo`). */
 export type FidelityModelName =
