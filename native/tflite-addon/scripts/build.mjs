@@ -20,18 +20,20 @@ if (!existsSync(join(nodedir, 'include', 'node', 'node_api.h'))) {
   process.exit(1);
 }
 
-// Installed from a tarball or the registry, node-gyp is not among this package's dependencies: npm runs install
-// scripts with npm_config_node_gyp pointing at the node-gyp it bundles. In the repository the dev dependency is used.
-let gyp = process.env.npm_config_node_gyp;
+// In the repository the pinned dev dependency builds the addon. Installed from a tarball or the registry,
+// node-gyp is not among this package's dependencies: npm runs install scripts with npm_config_node_gyp pointing
+// at the node-gyp it bundles.
+let gyp;
+try {
+  gyp = require.resolve('node-gyp/bin/node-gyp.js');
+} catch {
+  gyp = process.env.npm_config_node_gyp;
+}
 if (!gyp || !existsSync(gyp)) {
-  try {
-    gyp = require.resolve('node-gyp/bin/node-gyp.js');
-  } catch {
-    console.error(
-      '[tflite-addon] node-gyp not found: install with npm (which provides it to install scripts), or `npm install node-gyp`.',
-    );
-    process.exit(1);
-  }
+  console.error(
+    '[tflite-addon] node-gyp not found: install with npm (which provides it to install scripts), or `npm install node-gyp`.',
+  );
+  process.exit(1);
 }
 
 const args = [
