@@ -20,11 +20,19 @@ if (!existsSync(join(nodedir, 'include', 'node', 'node_api.h'))) {
   process.exit(1);
 }
 
+// In the repository the pinned dev dependency builds the addon. Installed from a tarball or the registry,
+// node-gyp is not among this package's dependencies: npm runs install scripts with npm_config_node_gyp pointing
+// at the node-gyp it bundles.
 let gyp;
 try {
   gyp = require.resolve('node-gyp/bin/node-gyp.js');
 } catch {
-  console.error('[tflite-addon] node-gyp is missing: run `npm ci` at the repository root.');
+  gyp = process.env.npm_config_node_gyp;
+}
+if (!gyp || !existsSync(gyp)) {
+  console.error(
+    '[tflite-addon] node-gyp not found: install with npm (which provides it to install scripts), or `npm install node-gyp`.',
+  );
   process.exit(1);
 }
 
