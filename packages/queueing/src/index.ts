@@ -84,6 +84,14 @@ export {
 } from './guard.js';
 export { discoverPlugins, type InstalledPlugin } from './discover.js';
 export {
+  type HostedLatencyModel,
+  LATENCY_MODEL_CHOICE_SCHEMA,
+  type LatencyModelChoice,
+  latencyModelChoiceOf,
+  type ResolveChoiceOptions,
+  resolveLatencyModel,
+} from './choice.js';
+export {
   assertLatencyModel,
   checkLatencyModel,
   type ConformanceCheck,
