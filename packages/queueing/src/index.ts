@@ -80,6 +80,7 @@ export {
   type LatencyModelIdentity,
   latencyModelLabel,
   predictionProblems,
+  queueingPackage,
   quickCheckLatencyModel,
 } from './guard.js';
 export { discoverPlugins, type InstalledPlugin } from './discover.js';
