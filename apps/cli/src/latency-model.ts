@@ -28,12 +28,16 @@ export function chosenLatencyModel(values: {
   });
 }
 
-/** How `--json` outputs name the model: `{ id, package, version, label }`. */
+/**
+ * How `--json` outputs name the model (as the server's controller status does): `latencyModel`, its id (the field
+ * `plan` always had), and `latencyModelDetails`, `{ id, package, version, label }`.
+ */
 export function latencyModelJson(m: HostedLatencyModel): {
-  id: string;
-  package: string | null;
-  version: string | null;
-  label: string;
+  latencyModel: string;
+  latencyModelDetails: { id: string; package: string | null; version: string | null; label: string };
 } {
-  return { id: m.id, package: m.package, version: m.version, label: m.label };
+  return {
+    latencyModel: m.id,
+    latencyModelDetails: { id: m.id, package: m.package, version: m.version, label: m.label },
+  };
 }

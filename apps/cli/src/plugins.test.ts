@@ -81,7 +81,8 @@ describe('--latency-model in plan and bench', () => {
     );
     expect(r.status).toBe(0);
     const j = JSON.parse(r.out);
-    expect(j.latencyModel).toEqual({
+    expect(j.latencyModel).toBe('mg1-switchover');
+    expect(j.latencyModelDetails).toEqual({
       id: 'mg1-switchover',
       package: '@swapless/latency-model-switchover',
       version: '0.1.0',

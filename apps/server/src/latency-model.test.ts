@@ -76,7 +76,9 @@ describe('latencyModel in the server config', () => {
     try {
       const res = await fetch(`${server.urls.base}/api/v1/controller`);
       expect(res.status).toBe(200);
-      expect(((await res.json()) as { latencyModel: unknown }).latencyModel).toEqual({
+      const body = (await res.json()) as { latencyModel: unknown; latencyModelDetails: unknown };
+      expect(body.latencyModel).toBe('mg1-switchover');
+      expect(body.latencyModelDetails).toEqual({
         id: 'mg1-switchover',
         package: '@swapless/latency-model-switchover',
         version: '0.1.0',

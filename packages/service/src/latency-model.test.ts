@@ -43,14 +43,15 @@ describe('the service latency model', () => {
     expect([...fitted.keys()].sort()).toEqual(['a', 'b']);
     expect(fitted.get('a')).toBeGreaterThan(0.8);
     expect(fitted.get('b')).toBeGreaterThan(0.8);
-    const c = s.controller().latencyModel;
+    const c = s.controller().latencyModelDetails;
     expect(c).toMatchObject({ id: 'mg1-switchover', package: null, label: 'mg1-switchover (built-in)' });
     expect(c.fitted).toBeGreaterThan(0);
   });
 
   it('resolves { id, options } through the registry and names it with package and version', async () => {
     const s = await service({ latencyModel: { id: PLUGIN, options: { correction: 'linear' } } });
-    expect(s.controller().latencyModel).toEqual({
+    expect(s.controller().latencyModel).toBe('mg1-switchover');
+    expect(s.controller().latencyModelDetails).toEqual({
       id: 'mg1-switchover',
       package: '@swapless/latency-model-switchover',
       version: '0.1.0',
@@ -58,8 +59,8 @@ describe('the service latency model', () => {
       fitted: 0,
     });
     const d = await service({});
-    expect(d.controller().latencyModel).toMatchObject({ id: 'mg1-default', fitted: null });
-    expect(d.controller().latencyModel.label).toMatch(/^mg1-default \(@swapless\/queueing@/);
+    expect(d.controller().latencyModelDetails).toMatchObject({ id: 'mg1-default', fitted: null });
+    expect(d.controller().latencyModelDetails.label).toMatch(/^mg1-default \(@swapless\/queueing@/);
   });
 
   it('bad ids and options are SWAPLESS_INVALID_CONFIG before anything starts', async () => {

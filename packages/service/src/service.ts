@@ -1028,7 +1028,8 @@ export class Service extends EventEmitter<ServiceEvents> {
     const { id, package: pkg, version, label } = this.#latency;
     return {
       policy: this.#policyName,
-      latencyModel: {
+      latencyModel: id,
+      latencyModelDetails: {
         id,
         package: pkg,
         version,

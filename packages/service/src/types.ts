@@ -234,12 +234,14 @@ export interface EmulationStatus {
 /** Controller state. */
 export interface ControllerStatus {
   policy: string;
+  /** Id of the latency model (`mg1-default`, `mg1-switchover`, …). */
+  latencyModel: string;
   /**
-   * The latency model: its id, package and version, `label` as every output names it
+   * The latency model in full: id, package and version, `label` as every output names it
    * (`mg1-switchover (@swapless/latency-model-switchover@0.1.0)`), and `fitted`, the measurement windows fed to
    * its `fit()` so far (null for a model without `fit`).
    */
-  latencyModel: {
+  latencyModelDetails: {
     id: string;
     package: string | null;
     version: string | null;

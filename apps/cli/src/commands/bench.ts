@@ -169,7 +169,7 @@ export const benchCommand: Command = {
           ? 'simulated (TPU emulated, CPU profiles measured)'
           : `measured (TPU emulated in real time, ${values.functional ? 'functional' : 'timing-only'})`,
       device: workload.device,
-      latencyModel: latencyModelJson(latency),
+      ...latencyModelJson(latency),
       cores: workload.cpu.cores,
       coresRequested,
       coresNote,

@@ -103,7 +103,7 @@ export const planCommand: Command = {
       workload: path!,
       device: workload.device,
       cores: workload.cpu.cores,
-      latencyModel: latencyModelJson(latency),
+      ...latencyModelJson(latency),
       sources: { tpu: 'emulated', cpu: 'measured', simulated: simulator !== undefined },
       tenants: classes.json,
       timing: { prepareMs: prepared - started, planMs: finished - prepared },
