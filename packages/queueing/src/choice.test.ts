@@ -44,6 +44,9 @@ describe('latency model choices (config key, service option, CLI flags)', () => 
       resolveLatencyModel({ id: 'mg1-default', options: [] as unknown as Record<string, unknown> }),
     );
     await refusal(resolveLatencyModel(42 as unknown as string));
+    // An installed package that is not a plugin: the loader's own, specific error.
+    const notPlugin = await refusal(resolveLatencyModel('vitest'));
+    expect(notPlugin.message).toMatch(/^Expected a valid plugin manifest for .*vitest.swapless-plugin\.json/);
     const unknown = await refusal(resolveLatencyModel('no-such-model'));
     expect(unknown.message).toMatch(/^Expected a registered id \(mg1-default\)/);
   });

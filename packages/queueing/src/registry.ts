@@ -24,6 +24,7 @@ import {
   isPathSpecifier,
   type LoadPluginOptions,
   loadPlugin,
+  locatePlugin,
   validatePluginOptions,
 } from './loader.js';
 import { createDefaultModel, DEFAULT_MODEL_NAME, DEFAULT_MODEL_OPTIONS_SCHEMA } from './model.js';
@@ -346,6 +347,13 @@ export class LatencyModelRegistry {
     const baseDir = this.#baseDir ?? process.cwd();
     const installed = discoverPlugins(baseDir);
     if (installed.some((p) => p.package === id)) return id;
+    try {
+      // An installed package without a manifest: the loader says what is wrong with it.
+      locatePlugin(id, { baseDir });
+      return id;
+    } catch {
+      // Not a package name here: perhaps a model id.
+    }
     for (const p of installed) {
       try {
         const resolved = await this.load(p.package);
