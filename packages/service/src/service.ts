@@ -725,10 +725,12 @@ export class Service extends EventEmitter<ServiceEvents> {
     // The correction learns before the policy plans with it; the window's completions are compared with the
     // prediction that was in force while they ran.
     this.#loop.observe(tick.stages ?? []);
-    this.#loop.fit(
-      this.#predictor,
-      fitObservations(obs, windowRates, (n) => stats.tenants[n]?.choice.cores ?? 0),
-    );
+    // The latency model calibrates on the same window (fit-observations.ts maps it), when it can.
+    if (typeof this.#predictor.fit === 'function')
+      this.#loop.fit(
+        this.#predictor,
+        fitObservations(obs, windowRates, (n) => stats.tenants[n]?.choice.cores ?? 0),
+      );
     const now = this.#clock();
     const ratios = this.#diverge(windows, now);
     let decisionMs: number | null = null;
