@@ -11,6 +11,7 @@ import { emulateCommand } from './commands/emulate.js';
 import { inspectCommand } from './commands/inspect.js';
 import { loadCommand } from './commands/load.js';
 import { planCommand } from './commands/plan.js';
+import { pluginsCommand } from './commands/plugins.js';
 import { profileCommand } from './commands/profile.js';
 import { runCommand } from './commands/run.js';
 import { serveCommand } from './commands/serve.js';
@@ -30,6 +31,7 @@ export const commands: readonly Command[] = [
   compileCommand,
   planCommand,
   benchCommand,
+  pluginsCommand,
   serveCommand,
   loadCommand,
 ];

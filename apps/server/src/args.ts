@@ -4,6 +4,7 @@
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { choiceFlag, expected, intFlag, UsageError } from '@swapless/core';
+import { latencyModelChoiceOf } from '@swapless/service';
 import { LOG_LEVELS, SERVER_POLICIES, type ServerConfigInput } from './config.js';
 
 /** `--help` of the server's command line. */
@@ -21,6 +22,9 @@ Options (each overrides the config file and the environment):
   --device D         usb3 | usb2 | pcie | devboard (emulated) | edgetpu     env SWAPLESS_DEVICE
   --cores N          CPU cores for the tenants' CPU stages                  env SWAPLESS_CORES
   --policy P         ${SERVER_POLICIES.join(' | ')}               env SWAPLESS_POLICY
+  --latency-model M  latency model id (mg1-default), installed plugin (model id or package) or plugin path
+  --latency-model-options JSON
+                     options of that model (a JSON object; default model if --latency-model is not given)
   --mode M           functional | timing-only                               env SWAPLESS_MODE
   --repository DIR   model repository (default ./models)                    env SWAPLESS_REPOSITORY
   --log-level L      ${LOG_LEVELS.join(' | ')}     env SWAPLESS_LOG_LEVEL
@@ -38,6 +42,8 @@ const FLAGS = {
   device: { type: 'string' },
   cores: { type: 'string' },
   policy: { type: 'string' },
+  'latency-model': { type: 'string' },
+  'latency-model-options': { type: 'string' },
   mode: { type: 'string' },
   repository: { type: 'string' },
   'log-level': { type: 'string' },
@@ -86,6 +92,8 @@ export function parseServeArgs(argv: readonly string[]): ServeArgs {
   if (device !== undefined) overrides.device = device;
   const policy = choiceFlag('policy', values.policy, SERVER_POLICIES);
   if (policy !== undefined) overrides.policy = policy;
+  const latencyModel = latencyModelChoiceOf(values['latency-model'], values['latency-model-options']);
+  if (latencyModel !== undefined) overrides.latencyModel = latencyModel;
   const mode = choiceFlag('mode', values.mode, ['functional', 'timing-only'] as const);
   if (mode !== undefined) overrides.mode = mode;
   const repository = nonEmpty('repository', values.repository);

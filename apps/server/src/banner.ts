@@ -11,6 +11,8 @@ export interface BannerInfo {
   device: string;
   backend: 'emulated' | 'edgetpu';
   policy: string;
+  /** The latency model's label (`mg1-default (@swapless/queueing@0.1.0)`), when known. */
+  latencyModel?: string;
   cores: number;
   configSource: string;
   repository: string | null;
@@ -82,7 +84,7 @@ export function formatBanner(b: BannerInfo): string {
   ];
   const lines = [
     `SwapLess server ready in ${(b.startupMs / 1000).toFixed(1)} s — ${b.urls.base}`,
-    `  device ${b.device} (${b.backend === 'emulated' ? 'emulated Edge TPU: TPU times come from the device model' : 'real Edge TPU: measured'}), policy ${b.policy}, ${b.cores} CPU core${b.cores === 1 ? '' : 's'} for CPU stages`,
+    `  device ${b.device} (${b.backend === 'emulated' ? 'emulated Edge TPU: TPU times come from the device model' : 'real Edge TPU: measured'}), policy ${b.policy}${b.latencyModel === undefined ? '' : ` (latency model ${b.latencyModel})`}, ${b.cores} CPU core${b.cores === 1 ? '' : 's'} for CPU stages`,
     `  config: ${b.configSource}; model repository: ${b.repository ?? 'none'}`,
     '',
     ...rows.map(([l, v]) => `  ${l.padEnd(15)} ${v}`),

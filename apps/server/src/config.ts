@@ -7,8 +7,10 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, isAbsolute, resolve } from 'node:path';
 import { cacheDir, expected, formatAjvErrors, InvalidConfigError, SwapLessIoError } from '@swapless/core';
+import { LATENCY_MODEL_CHOICE_SCHEMA, type LatencyModelChoice } from '@swapless/service';
 import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
+import { type LatencyModelConfig, latencyModelConfigOf } from './latency-model.js';
 import { REPOSITORY_LIMITS_SCHEMA, type RepositoryLimits, repositoryLimitsOf } from './repository-limits.js';
 import {
   AUTH_CONFIG_SCHEMA,
@@ -77,6 +79,11 @@ export interface ServerConfig {
   readonly policy: ServerPolicy;
   /** Options of the policy. */
   readonly policyOptions: Readonly<Record<string, unknown>>;
+  /**
+   * The latency model (default `mg1-default`): an id, a plugin package name or a path (relative to the config
+   * file), or `{ id, options }`; normalised to `{ id, options }`, null for the default. See latency-model.ts.
+   */
+  readonly latencyModel: LatencyModelConfig | null;
   /** Controller tick, ms (default 1000). */
   readonly tickMs: number;
   /** Per-tenant bound on admitted, unfinished requests (default 64); more get 503. */
@@ -118,7 +125,10 @@ export interface ServerConfig {
 
 /** What a config file, an embedded default or a caller may give: every field optional. */
 export type ServerConfigInput = {
-  -readonly [K in keyof ServerConfig]?: ServerConfig[K] | (K extends 'cores' | 'repository' ? null : never);
+  -readonly [K in keyof ServerConfig]?:
+    | ServerConfig[K]
+    | (K extends 'cores' | 'repository' ? null : never)
+    | (K extends 'latencyModel' ? LatencyModelChoice : never);
 } & { $schema?: string };
 
 const MODEL_NAME = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
@@ -164,6 +174,7 @@ export const SERVER_CONFIG_SCHEMA = {
     cores: { type: ['integer', 'null'], minimum: 1, maximum: 1024, default: null },
     policy: { enum: [...SERVER_POLICIES], default: 'swapless' },
     policyOptions: { type: 'object', default: {} },
+    latencyModel: { oneOf: [...LATENCY_MODEL_CHOICE_SCHEMA.oneOf, { type: 'null' }] },
     tickMs: { type: 'integer', minimum: 50, maximum: 3_600_000, default: 1000 },
     queueLimit: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 64 },
     deadlineMs: { type: 'integer', minimum: 1, maximum: 3_600_000, default: 5000 },
@@ -338,7 +349,8 @@ export function parseConfig(input: unknown, options: ParseConfigOptions = {}): L
   const merged = JSON.parse(JSON.stringify(input)) as Record<string, unknown>;
   // Paths in each layer are relative to that layer's base (the config file's folder, or the cwd).
   const pathBase: Record<string, string> = {};
-  for (const k of ['repository', 'stateDir', 'logDestination', 'tls']) if (k in merged) pathBase[k] = baseDir;
+  for (const k of ['repository', 'stateDir', 'logDestination', 'tls', 'latencyModel'])
+    if (k in merged) pathBase[k] = baseDir;
   if ('auth' in merged) merged.auth = mergeAuth(undefined, merged.auth, baseDir);
   const labels: Record<string, string> = {};
   for (const layer of options.layers ?? []) {
@@ -404,6 +416,7 @@ export function parseConfig(input: unknown, options: ParseConfigOptions = {}): L
     cores: c.cores ?? null,
     policy: c.policy!,
     policyOptions: c.policyOptions!,
+    latencyModel: latencyModelConfigOf(c.latencyModel, pathBase.latencyModel ?? baseDir),
     tickMs: c.tickMs!,
     queueLimit: c.queueLimit!,
     deadlineMs: c.deadlineMs!,

@@ -103,6 +103,7 @@ export async function serve(argv: readonly string[], options: ServeOptions = {})
         device: typeof config.device === 'string' ? config.device : 'edgetpu',
         backend: running.service.controller().backend,
         policy: config.policy,
+        latencyModel: running.service.controller().latencyModelDetails.label,
         cores: running.service.cores,
         configSource: source,
         repository: config.repository,

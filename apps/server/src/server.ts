@@ -160,6 +160,7 @@ export function serviceOptionsOf(config: ServerConfig): ServiceOptions {
     profiling: { ...config.profiling },
     vetting: config.vetting.enabled ? { timeoutMs: config.vetting.timeoutMs } : false,
     ...(config.cores !== null ? { cores: config.cores } : {}),
+    ...(config.latencyModel !== null ? { latencyModel: config.latencyModel } : {}),
   };
 }
 

@@ -34,7 +34,16 @@ export interface ConformanceOptions {
   systems?: readonly SystemSetup[];
   /** Relative tolerance of the numeric comparisons (default 1e-9). */
   tolerance?: number;
+  /**
+   * Run only these checks (by {@link ConformanceCheck.name}); the others are left out of the report. The host
+   * runs `['shape', 'components']` on every plugin it loads ({@link QUICK_CONFORMANCE_CHECKS}).
+   */
+  only?: readonly string[];
 }
+
+/** The checks a host runs on every latency model it loads: cheap (a dozen predictions) and catching NaN, negative
+ * or infinite times without a reason, and stages that do not add up. */
+export const QUICK_CONFORMANCE_CHECKS = ['shape', 'components'] as const;
 
 /** A system of the kit, with the tenants that must come out unstable (and at which stage). */
 export interface ConformanceSystem {
@@ -330,6 +339,7 @@ export function checkLatencyModel(model: LatencyModel, options: ConformanceOptio
       : String(model);
   const checks: ConformanceCheck[] = [];
   const check = (name: string, run: () => string[] | 'skip') => {
+    if (options.only !== undefined && !options.only.includes(name)) return;
     let failures: string[];
     let skipped = false;
     try {

@@ -74,6 +74,25 @@ export {
   type ResolvedLatencyModel,
 } from './registry.js';
 export {
+  type GuardedLatencyModel,
+  type GuardOptions,
+  guardLatencyModel,
+  type LatencyModelIdentity,
+  latencyModelLabel,
+  predictionProblems,
+  queueingPackage,
+  quickCheckLatencyModel,
+} from './guard.js';
+export { discoverPlugins, type InstalledPlugin } from './discover.js';
+export {
+  type HostedLatencyModel,
+  LATENCY_MODEL_CHOICE_SCHEMA,
+  type LatencyModelChoice,
+  latencyModelChoiceOf,
+  type ResolveChoiceOptions,
+  resolveLatencyModel,
+} from './choice.js';
+export {
   assertLatencyModel,
   checkLatencyModel,
   type ConformanceCheck,
@@ -81,6 +100,7 @@ export {
   type ConformanceReport,
   type ConformanceSystem,
   conformanceSystems,
+  QUICK_CONFORMANCE_CHECKS,
 } from './conformance.js';
 /**
  * The error classes and helpers of `@swapless/core` a plugin needs to throw typed errors, re-exported so a

@@ -182,7 +182,7 @@ describe('registry', () => {
     expect(e.problems[1]).toMatch(/^\/1 \.\/escape: .*resolves outside the plugin package/);
     expect(e.problems[2]).toMatch(/^\/2 \.\/bad-options: .*\/options\/halfLife: must be >= 1/);
     expect(e.problems[3]).toMatch(
-      /^\/3 no-such-model: .*Expected an installed plugin package for "no-such-model"/,
+      /^\/3 no-such-model: .*Expected a registered id \(mg1-default\), .* or a path to a plugin package .* but received "no-such-model"/,
     );
     expect(e.details.failures).toHaveLength(4);
     expect(e.cause).toBeInstanceOf(AggregateError);
@@ -193,7 +193,7 @@ describe('registry', () => {
     const made: string[] = [];
     const factory = (name: string) => (): LatencyModel => {
       made.push(name);
-      return { name, predict: defaultModel.predict };
+      return { name, predict: (s) => ({ ...defaultModel.predict(s), model: name }) };
     };
     const r = new LatencyModelRegistry({ baseDir: fixtures })
       .register('low', factory('low'), { priority: -1 })

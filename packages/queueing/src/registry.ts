@@ -11,7 +11,22 @@ import {
   InvalidConfigError,
   isSwapLessError,
 } from '@swapless/core';
-import { instantiate, type LoadPluginOptions, loadPlugin, validatePluginOptions } from './loader.js';
+import { discoverPlugins } from './discover.js';
+import {
+  guardLatencyModel,
+  type LatencyModelIdentity,
+  latencyModelLabel,
+  queueingPackage,
+  quickCheckLatencyModel,
+} from './guard.js';
+import {
+  instantiate,
+  isPathSpecifier,
+  type LoadPluginOptions,
+  loadPlugin,
+  locatePlugin,
+  validatePluginOptions,
+} from './loader.js';
 import { createDefaultModel, DEFAULT_MODEL_NAME, DEFAULT_MODEL_OPTIONS_SCHEMA } from './model.js';
 import type { JsonSchema, LatencyModel, LatencyModelFactory, PluginManifest } from './plugin.js';
 
@@ -25,9 +40,14 @@ export type LatencyModelSpec = string | readonly [nameOrSpecifier: string, optio
 export const BUILTIN_LATENCY_MODELS = [DEFAULT_MODEL_NAME] as const;
 
 /** A model the registry produced, and where it came from. */
-export interface ResolvedLatencyModel {
-  /** The model instance (cached: the same spec gives the same instance). */
+export interface ResolvedLatencyModel extends LatencyModelIdentity {
+  /**
+   * The model instance (cached: the same spec gives the same instance), guarded: it passed the quick conformance
+   * checks when it was created, and every prediction it returns is checked (`guardLatencyModel`).
+   */
   readonly model: LatencyModel;
+  /** How outputs name it: `mg1-switchover (@swapless/latency-model-switchover@0.1.0)`. */
+  readonly label: string;
   /** Registered name, or the plugin's manifest name. */
   readonly name: string;
   /** `builtin` for factories registered in code, `plugin` for packages loaded through their manifest. */
@@ -59,6 +79,10 @@ export interface RegisterOptions {
   optionsSchema?: JsonSchema;
   /** One line for listings. */
   description?: string;
+  /** The npm package the factory comes from, for labels (default none: the model is labelled "built-in"). */
+  package?: string;
+  /** That package's version. */
+  version?: string;
 }
 
 /** Options of {@link LatencyModelRegistry.registerPlugin}. */
@@ -86,6 +110,8 @@ type Entry =
       factory: LatencyModelFactory;
       optionsSchema?: JsonSchema;
       description?: string;
+      package?: string;
+      version?: string;
     }
   | {
       kind: 'plugin';
@@ -156,6 +182,8 @@ export class LatencyModelRegistry {
     };
     if (options.optionsSchema !== undefined) entry.optionsSchema = options.optionsSchema;
     if (options.description !== undefined) entry.description = options.description;
+    if (options.package !== undefined) entry.package = options.package;
+    if (options.version !== undefined) entry.version = options.version;
     this.#entries.set(name, entry);
     this.#forget(name);
     return this;
@@ -281,22 +309,89 @@ export class LatencyModelRegistry {
       const where = `latency model ${id}`;
       const valid = deepFreeze(validatePluginOptions(entry.optionsSchema, options ?? {}, where));
       const model = instantiate(entry.factory, valid, where);
-      return Object.freeze({ model, name: id, kind: 'builtin', options: valid });
+      return guarded(
+        model,
+        { package: entry.package ?? null, version: entry.version ?? null },
+        {
+          name: id,
+          kind: 'builtin',
+          options: valid,
+        },
+      );
     }
-    const specifier = entry?.kind === 'plugin' ? entry.specifier : id;
+    const specifier = entry?.kind === 'plugin' ? entry.specifier : await this.#specifierOf(id);
     const opts = options ?? (entry?.kind === 'plugin' ? entry.options : {});
     const loadOptions: LoadPluginOptions = {};
     if (this.#baseDir !== undefined) loadOptions.baseDir = this.#baseDir;
     const loaded = await loadPlugin(specifier, opts, loadOptions);
-    return Object.freeze({
-      model: loaded.model,
-      name: loaded.manifest.name,
-      kind: 'plugin',
-      options: loaded.options,
-      manifest: loaded.manifest,
-      dir: loaded.dir,
-    });
+    return guarded(
+      loaded.model,
+      { package: loaded.manifest.name, version: loaded.manifest.version },
+      {
+        name: loaded.manifest.name,
+        kind: 'plugin',
+        options: loaded.options,
+        manifest: loaded.manifest,
+        dir: loaded.dir,
+      },
+    );
   }
+
+  /**
+   * What an unregistered id names: a path or an installed package as it is; otherwise the installed plugin
+   * package whose model has that id (`mg1-switchover` → the package that makes it). Throws
+   * {@link InvalidConfigError} saying what is accepted when nothing matches.
+   */
+  async #specifierOf(id: string): Promise<string> {
+    if (isPathSpecifier(id)) return id;
+    const baseDir = this.#baseDir ?? process.cwd();
+    const installed = discoverPlugins(baseDir);
+    if (installed.some((p) => p.package === id)) return id;
+    try {
+      // An installed package without a manifest: the loader says what is wrong with it.
+      locatePlugin(id, { baseDir });
+      return id;
+    } catch {
+      // Not a package name here: perhaps a model id.
+    }
+    for (const p of installed) {
+      try {
+        const resolved = await this.load(p.package);
+        if (resolved.id === id) return p.package;
+      } catch {
+        // A broken installed plugin is not the one asked for; `swapless plugins list` shows why it fails.
+      }
+    }
+    const registered = [...this.#entries.keys()];
+    const accepted = [
+      `a registered id (${registered.join(', ') || 'none'})`,
+      installed.length > 0
+        ? `an installed plugin's package name or model id (${installed.map((p) => p.package).join(', ')})`
+        : 'an installed plugin package (none found)',
+      'or a path to a plugin package (starting with ./, ../ or /)',
+    ].join(', ');
+    throw new InvalidConfigError(
+      `Expected ${accepted} for the latency model but received ${JSON.stringify(id)}`,
+      [`/: ${JSON.stringify(id)} is not a registered id, an installed plugin or a path`],
+      { details: { id, registered, installed: installed.map((p) => p.package), baseDir } },
+    );
+  }
+}
+
+/** Quick conformance on a fresh model, then the guarded, labelled, frozen resolution. */
+function guarded(
+  model: LatencyModel,
+  from: { package: string | null; version: string | null },
+  rest: Omit<ResolvedLatencyModel, 'model' | 'id' | 'package' | 'version' | 'label'>,
+): ResolvedLatencyModel {
+  const identity: LatencyModelIdentity = { id: model.name, ...from };
+  quickCheckLatencyModel(model, identity);
+  return Object.freeze({
+    ...rest,
+    ...identity,
+    label: latencyModelLabel(identity),
+    model: guardLatencyModel(model, identity),
+  });
 }
 
 function checkPriority(priority: unknown, name: string): number {
@@ -327,6 +422,8 @@ export function createLatencyModelRegistry(options: RegistryOptions = {}): Laten
       optionsSchema: DEFAULT_MODEL_OPTIONS_SCHEMA as unknown as JsonSchema,
       description:
         'Multi-class M/G/1 Edge TPU with token-switch reloads + per-tenant M/G/1 or M/G/c CPU stages',
+      package: queueingPackage().name,
+      version: queueingPackage().version,
     });
   }
   return registry;

@@ -30,6 +30,14 @@ export {
 } from './divergence.js';
 export { type FrontendOptions, FrontendTimes } from './frontend.js';
 
+// --- the latency model (latency-model.ts, fit-observations.ts; the choice's form is @swapless/queueing's)
+export { fitObservations } from './fit-observations.js';
+export {
+  LATENCY_MODEL_CHOICE_SCHEMA,
+  type LatencyModelChoice,
+  latencyModelChoiceOf,
+} from '@swapless/queueing';
+
 // --- model repository (repository.ts)
 export {
   DEFAULT_MAX_FILE_BYTES,

@@ -16,7 +16,7 @@ import {
   type TenantCatalog,
   type TenantChoice,
 } from '@swapless/controller';
-import type { Prediction } from '@swapless/queueing';
+import type { Observation, Prediction } from '@swapless/queueing';
 import { DivergenceTracker } from './divergence.js';
 import { FrontendTimes } from './frontend.js';
 
@@ -48,6 +48,25 @@ export class ClosedLoop {
     this.#catalogs.delete(name);
     this.frontend.forget(name);
     this.divergence.forget(name);
+  }
+
+  /** Measurement windows the latency model's `fit()` has taken. */
+  fitted = 0;
+
+  /**
+   * Feeds a window's observations (fit-observations.ts) to the latency model's `fit()`, when it has one. A model
+   * that refuses them costs a warning, never the tick.
+   */
+  fit(model: { fit?: (o: readonly Observation[]) => void; name: string }, observations: Observation[]): void {
+    if (typeof model.fit !== 'function' || observations.length === 0) return;
+    try {
+      model.fit(observations);
+      this.fitted++;
+    } catch (error) {
+      process.emitWarning(
+        `SwapLess service: latency model ${model.name} failed to fit: ${(error as Error)?.message ?? String(error)}`,
+      );
+    }
   }
 
   /** Feeds a tick's measured stage times. */

@@ -35,7 +35,7 @@ import {
   ShuttingDownError,
 } from '@swapless/core';
 import { createInterpreter, type InterpreterOptions, type TensorArray, vetModel } from '@swapless/edgetpu';
-import { defaultModel } from '@swapless/queueing';
+import type { HostedLatencyModel } from '@swapless/queueing';
 import {
   createRuntime,
   type EdgeTpuBackendOptions,
@@ -49,7 +49,9 @@ import {
 import { readModel, runnability, splitModel, type TfliteModel } from '@swapless/tflite';
 import { compileReport, type DeviceProfile, getProfile, MIB } from '@swapless/tpu-emulator';
 import { EmulationMonitor } from './emulation-monitor.js';
+import { fitObservations } from './fit-observations.js';
 import { edgeTpuHeadCompiler } from './head-compiler.js';
+import { policyOptionsWith, serviceLatencyModel } from './latency-model.js';
 import { ClosedLoop } from './loop.js';
 import { modelMetadata } from './metadata.js';
 import { RefusalWindows } from './refusals.js';
@@ -175,7 +177,8 @@ export class Service extends EventEmitter<ServiceEvents> {
   readonly #edgetpu: EdgeTpuBackendOptions | null;
   readonly #policyFactory: () => Policy;
   #policyName: string;
-  readonly #predictor: Predictor;
+  readonly #predictor: Predictor & Pick<HostedLatencyModel['model'], 'fit'>;
+  readonly #latency: HostedLatencyModel;
   readonly #options: ServiceOptions;
   readonly #historyLimit: number;
   readonly #seriesLimit: number;
@@ -232,10 +235,8 @@ export class Service extends EventEmitter<ServiceEvents> {
       typeof chosen === 'string'
         ? () => createPolicy(chosen, loop.policyOptions(chosen, options.policyOptions) as never)
         : chosen;
-    this.#predictor =
-      settings.policy === 'swapless'
-        ? ((options.policyOptions as { model?: Predictor } | undefined)?.model ?? defaultModel)
-        : defaultModel;
+    this.#latency = settings.latencyModel;
+    this.#predictor = settings.latencyModel.model;
     this.#historyLimit = settings.historyLimit;
     this.#seriesLimit = settings.seriesLimit;
     this.#threads = Array.from({ length: Math.min(this.cores, availableParallelism()) }, (_, i) => i + 1);
@@ -726,6 +727,12 @@ export class Service extends EventEmitter<ServiceEvents> {
     // The correction learns before the policy plans with it; the window's completions are compared with the
     // prediction that was in force while they ran.
     this.#loop.observe(tick.stages ?? []);
+    // The latency model calibrates on the same window (fit-observations.ts maps it), when it can.
+    if (typeof this.#predictor.fit === 'function')
+      this.#loop.fit(
+        this.#predictor,
+        fitObservations(obs, windowRates, (n) => stats.tenants[n]?.choice.cores ?? 0),
+      );
     const now = this.#clock();
     const ratios = this.#diverge(windows, now);
     let decisionMs: number | null = null;
@@ -1023,8 +1030,17 @@ export class Service extends EventEmitter<ServiceEvents> {
     const stats = this.runtime.stats();
     const n = Math.min(this.#decisionCount, DECISION_TIMES);
     const sorted = this.#decisionTimes.slice(0, n).sort();
+    const { id, package: pkg, version, label } = this.#latency;
     return {
       policy: this.#policyName,
+      latencyModel: id,
+      latencyModelDetails: {
+        id,
+        package: pkg,
+        version,
+        label,
+        fitted: typeof this.#predictor.fit === 'function' ? this.#loop.fitted : null,
+      },
       tickMs: this.tickMs,
       ticks: this.#ticks,
       cores: this.cores,
@@ -1142,6 +1158,7 @@ interface ServiceSettings {
   policy: PolicyName | (() => Policy);
   historyLimit: number;
   seriesLimit: number;
+  latencyModel: HostedLatencyModel;
 }
 
 /**
@@ -1195,6 +1212,7 @@ export async function createService(options: ServiceOptions = {}): Promise<Servi
       expected('a function returning epoch ms', 'the service clock', options.clock),
     );
   }
+  const latencyModel = await serviceLatencyModel(options);
   const runtime = await createRuntime({
     device: edgetpu ?? profile,
     cores,
@@ -1202,15 +1220,21 @@ export async function createService(options: ServiceOptions = {}): Promise<Servi
     ...(options.queueLimit !== undefined ? { queueLimit: options.queueLimit } : {}),
     ...(options.emulator !== undefined ? { emulator: options.emulator } : {}),
   });
-  const service = new Service(runtime, options, {
-    cores,
-    edgetpu: edgetpu?.edgetpu ?? null,
-    tickMs,
-    profile,
-    policy,
-    historyLimit,
-    seriesLimit,
-  });
+  const policyOptions = policyOptionsWith(options, latencyModel);
+  const service = new Service(
+    runtime,
+    { ...options, policyOptions },
+    {
+      latencyModel,
+      cores,
+      edgetpu: edgetpu?.edgetpu ?? null,
+      tickMs,
+      profile,
+      policy,
+      historyLimit,
+      seriesLimit,
+    },
+  );
   service.warnings.push(...warnings);
   return service;
 }

@@ -7,6 +7,7 @@
 import type { Policy, PolicyName } from '@swapless/controller';
 import type { ProgressListener } from '@swapless/core';
 import type { Vetter } from '@swapless/edgetpu';
+import type { LatencyModel, LatencyModelChoice } from '@swapless/queueing';
 import type {
   CpuMode,
   EdgeTpuBackendOptions,
@@ -41,6 +42,14 @@ export interface ServiceOptions {
   policy?: PolicyName | (() => Policy);
   /** Options of a built-in policy (`createPolicy(policy, policyOptions)` of `@swapless/controller`). */
   policyOptions?: object;
+  /**
+   * The latency model the service predicts with and the swapless policy plans with: an id (`mg1-default`, an
+   * installed plugin's model id such as `mg1-switchover`), a plugin package name or path, `{ id, options }`, or a
+   * model instance. Resolved through the latency-model registry (docs/plugins.md): checked when it loads, every
+   * prediction checked, and its `fit()` fed the runtime's measurements every tick. Default `mg1-default`
+   * (or `policyOptions.model`, which cannot be combined with this).
+   */
+  latencyModel?: LatencyModelChoice | LatencyModel;
   /** Controller tick, ms (default 1000). */
   tickMs?: number;
   /** Per-tenant bound on requests in flight (default: the runtime's, 64). */
@@ -225,6 +234,20 @@ export interface EmulationStatus {
 /** Controller state. */
 export interface ControllerStatus {
   policy: string;
+  /** Id of the latency model (`mg1-default`, `mg1-switchover`, …). */
+  latencyModel: string;
+  /**
+   * The latency model in full: id, package and version, `label` as every output names it
+   * (`mg1-switchover (@swapless/latency-model-switchover@0.1.0)`), and `fitted`, the measurement windows fed to
+   * its `fit()` so far (null for a model without `fit`).
+   */
+  latencyModelDetails: {
+    id: string;
+    package: string | null;
+    version: string | null;
+    label: string;
+    fitted: number | null;
+  };
   tickMs: number;
   /** Ticks run so far. */
   ticks: number;

@@ -14,12 +14,13 @@ import { CDF_LEVELS } from '@swapless/sim';
 import { choiceFlag, intFlag, parseCommand, positionals } from '../args.js';
 import { type LiveRun, runPolicyLive } from '../bench-live.js';
 import type { Command } from '../command.js';
+import { chosenLatencyModel, latencyModelFlags, latencyModelJson } from '../latency-model.js';
 import { table } from '../output.js';
 import { lineChart } from '../svg.js';
 import { prepareTenants, profilingOptions, readWorkloadFile, tenantClasses } from '../workload-file.js';
 
 const help = `Usage: swapless bench WORKLOAD.json [--policies default,cpu,fixed,swapless,oracle] [--mode sim|live]
-                      [--out DIR] [--json]
+                      [--latency-model ID|PATH] [--latency-model-options JSON] [--out DIR] [--json]
 
 Runs each policy on the same arrivals (same seed) and reports, per policy and tenant, mean, p50, p95, p99,
 throughput, rejected requests and reconfigurations, the reduction of mean latency against "default" (the whole
@@ -44,6 +45,11 @@ Options:
   --functional     with --mode live: compute the TPU heads on the CPU too (correct outputs, slower)
   --cores N        CPU cores for the CPU stages instead of the workload's cpu.cores (both modes; live: not
                    reduced, even if the main thread then competes with the CPU stages)
+  --latency-model M
+                   the model the swapless policy plans with: mg1-default (default), an installed plugin's
+                   model id or package name, or a path to a plugin package (\`swapless plugins list\`)
+  --latency-model-options JSON
+                   options of that model, a JSON object checked against its options schema
   --out DIR        write DIR/report.md, DIR/latency-over-time.svg (with reconfiguration marks), DIR/cdf.svg,
                    DIR/result.json
   --repetitions N  timed runs per CPU measurement when profiling (default 20; profiles are cached)
@@ -66,6 +72,7 @@ export const benchCommand: Command = {
       ...profilingOptions,
       functional: { type: 'boolean', default: false },
       cores: { type: 'string' },
+      ...latencyModelFlags,
     });
     const [path] = positionals('bench', pos, ['workload']);
     const mode = choiceFlag('mode', values.mode, ['sim', 'live'] as const) ?? 'sim';
@@ -79,6 +86,7 @@ export const benchCommand: Command = {
         );
       }
     }
+    const latency = await chosenLatencyModel(values);
     const { workload: asRead, warnings } = await readWorkloadFile(path!);
     for (const w of warnings) io.err(`warning: ${w}`);
     const coresFlag = intFlag('cores', values.cores, 1, 4096);
@@ -105,12 +113,16 @@ export const benchCommand: Command = {
     /** Live mode: the same policy simulated with the same cores and arrivals, by policy name. */
     const simulated = new Map<string, number>();
     const skipped: { policy: string; reason: string }[] = [];
+    /** A fresh policy (policies keep state: rate estimators, hysteresis); swapless plans with the chosen model. */
+    const makePolicy = (name: PolicyName) =>
+      name === 'oracle'
+        ? createPolicy('oracle', { seed: workload.seed, phases, durationMs: Math.min(durationMs, 120_000) })
+        : name === 'swapless'
+          ? createPolicy('swapless', { model: latency.model })
+          : createPolicy(name);
     for (const name of policies) {
       io.err(`bench: ${name} (${mode === 'sim' ? 'simulated' : `live, ${workload.durationS} s`})…`);
-      const policy =
-        name === 'oracle'
-          ? createPolicy('oracle', { seed: workload.seed, phases, durationMs: Math.min(durationMs, 120_000) })
-          : createPolicy(name);
+      const policy = makePolicy(name);
       const ptenants: PolicyTenant[] = tenants.map(({ model: _model, ...t }) => t);
       const simWorkload = {
         tenants: ptenants,
@@ -122,15 +134,7 @@ export const benchCommand: Command = {
       };
       try {
         if (mode === 'live') {
-          // A fresh policy: policies keep state (rate estimators, hysteresis).
-          const twin =
-            name === 'oracle'
-              ? createPolicy('oracle', {
-                  seed: workload.seed,
-                  phases,
-                  durationMs: Math.min(durationMs, 120_000),
-                })
-              : createPolicy(name);
+          const twin = makePolicy(name);
           simulated.set(name, runPolicyInSim(simWorkload, twin).meanResponseMs);
         }
         runs.push(
@@ -165,6 +169,7 @@ export const benchCommand: Command = {
           ? 'simulated (TPU emulated, CPU profiles measured)'
           : `measured (TPU emulated in real time, ${values.functional ? 'functional' : 'timing-only'})`,
       device: workload.device,
+      ...latencyModelJson(latency),
       cores: workload.cpu.cores,
       coresRequested,
       coresNote,
@@ -293,7 +298,7 @@ export const benchCommand: Command = {
           [
             `# SwapLess bench — ${path}`,
             '',
-            `Mode: ${mode} — ${result.source}. Device ${workload.device}, ${workload.cpu.cores} CPU cores, ${workload.durationS} s, seed ${workload.seed}.`,
+            `Mode: ${mode} — ${result.source}. Device ${workload.device}, ${workload.cpu.cores} CPU cores, ${workload.durationS} s, seed ${workload.seed}. Latency model ${latency.label}.`,
             ...(coresNote === null ? [] : ['', `Note: ${coresNote}.`]),
             ...classes.lines.flatMap((l, i) => [
               ...(i === 0 ? [''] : []),
@@ -325,7 +330,7 @@ export const benchCommand: Command = {
     }
     io.out(
       [
-        `${path} — ${result.source}; ${workload.device}, ${workload.cpu.cores} cores, ${workload.durationS} s, seed ${workload.seed}`,
+        `${path} — ${result.source}; ${workload.device}, ${workload.cpu.cores} cores, ${workload.durationS} s, seed ${workload.seed}; latency model ${latency.label}`,
         ...(coresNote === null ? [] : [`note: ${coresNote}`]),
         ...classes.lines.map((l) => `${l}: no Edge TPU stage in any policy`),
         summary,

@@ -1,13 +1,19 @@
 import { type PlannedTenant, type PlanResult, planWorkload, type Simulator } from '@swapless/controller';
 import { ratesAt } from '@swapless/core';
-import { createLatencyModelRegistry } from '@swapless/queueing';
 import { simulate } from '@swapless/sim';
 import { parseCommand, positionals } from '../args.js';
 import type { Command } from '../command.js';
+import {
+  chosenLatencyModel,
+  LATENCY_MODEL_HELP,
+  latencyModelFlags,
+  latencyModelJson,
+} from '../latency-model.js';
 import { table } from '../output.js';
 import { prepareTenants, profilingOptions, readWorkloadFile, tenantClasses } from '../workload-file.js';
 
-const help = `Usage: swapless plan WORKLOAD.json [--latency-model NAME|PACKAGE] [--no-simulate] [--json]
+const help = `Usage: swapless plan WORKLOAD.json [--latency-model ID|PATH] [--latency-model-options JSON]
+                     [--no-simulate] [--json]
 
 For each tenant of the workload, the best (cut point, CPU cores) under the latency model, its predicted mean
 latency, and the same for the baselines — default (whole model on the Edge TPU, as the default compiler does),
@@ -24,7 +30,7 @@ this machine (profiles cached under $SWAPLESS_CACHE_DIR/profiles: the first run 
 answer from the cache). Simulated latencies are virtual-time results of those inputs.
 
 Options:
-  --latency-model M   built-in name (mg1-default) or a plugin package/path (docs/plugins.md); default mg1-default
+${LATENCY_MODEL_HELP}
   --no-simulate       skip the simulations (prediction only)
   --repetitions N     timed runs per CPU measurement when profiling (default 20; profiles are cached)
   --max-cuts N        candidate cuts per model when profiling (default 12)
@@ -39,7 +45,7 @@ export const planCommand: Command = {
   help,
   async run(argv, io) {
     const { values, positionals: pos } = parseCommand('plan', argv, {
-      'latency-model': { type: 'string' },
+      ...latencyModelFlags,
       'no-simulate': { type: 'boolean', default: false },
       ...profilingOptions,
     });
@@ -47,8 +53,8 @@ export const planCommand: Command = {
     const { workload, warnings } = await readWorkloadFile(path!);
     for (const w of warnings) io.err(`warning: ${w}`);
     const started = performance.now();
-    const registry = createLatencyModelRegistry({ baseDir: process.cwd() });
-    const { model } = await registry.load(values['latency-model'] ?? 'mg1-default');
+    const latency = await chosenLatencyModel(values);
+    const { model } = latency;
 
     const tenantsPrepared = await prepareTenants(workload, values);
     const classes = tenantClasses(tenantsPrepared);
@@ -97,7 +103,7 @@ export const planCommand: Command = {
       workload: path!,
       device: workload.device,
       cores: workload.cpu.cores,
-      latencyModel: model.name,
+      ...latencyModelJson(latency),
       sources: { tpu: 'emulated', cpu: 'measured', simulated: simulator !== undefined },
       tenants: classes.json,
       timing: { prepareMs: prepared - started, planMs: finished - prepared },
@@ -130,7 +136,7 @@ export const planCommand: Command = {
     const f = (x: number | null | undefined) =>
       x === null || x === undefined ? '—' : Number.isFinite(x) ? x.toFixed(2) : '∞';
     const lines = [
-      `${path} on ${workload.device} with ${workload.cpu.cores} CPU cores — latency model ${model.name} (TPU emulated, CPU measured${simulator ? ', simulated check' : ''})`,
+      `${path} on ${workload.device} with ${workload.cpu.cores} CPU cores — latency model ${latency.label} (TPU emulated, CPU measured${simulator ? ', simulated check' : ''})`,
       ...classes.lines.map((l) => `  ${l}: cut 0 only, planned for CPU cores like the others`),
     ];
     for (const p of result.phases) {

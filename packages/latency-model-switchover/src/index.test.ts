@@ -172,7 +172,7 @@ describe('the plugin package', () => {
     const registry = createLatencyModelRegistry({ baseDir: packageDir });
     const resolved = await registry.resolve([['.', { correction: 'linear' }], 'mg1-default']);
     expect(resolved.kind).toBe('plugin');
-    expect(resolved.name).toBe('@swapless/latency-model-vacation');
+    expect(resolved.name).toBe('@swapless/latency-model-switchover');
     expect(resolved.options).toEqual({ correction: 'linear', minObservedCalls: 200, memoryCalls: 5000 });
     expect(resolved.model.name).toBe(SWITCHOVER_MODEL_NAME);
     expect(assertLatencyModel(resolved.model).passed).toBe(true);

@@ -1,5 +1,5 @@
 /**
- * `@swapless/latency-model-vacation`: a latency-model plugin that refines SwapLess's default model where it is
+ * `@swapless/latency-model-switchover`: a latency-model plugin that refines SwapLess's default model where it is
  * approximate. The Edge TPU is still one FCFS M/G/1 server, but a token-switch reload is treated as what it
  * is — a *switchover (setup) time* the server spends before a call whose caching token differs from the
  * previous call's — and the mean wait accounts for the fact that successive service times are then not
