@@ -82,6 +82,9 @@ export function segmentFacts(model: TfliteModel, mapped?: number): SegmentFacts 
   for (let p = 0; p < mapped; p++) {
     const op = analysis.ops[p]!;
     macs += op.macs;
+    const shape = op.outputs[0] === undefined ? undefined : graph.tensors[op.outputs[0]]?.shape;
+    const channels = shape && shape.length > 0 ? shape[shape.length - 1]! : 0;
+    const elements = shape ? shape.reduce((a, d) => a * d, 1) : 0;
     layers.push({
       position: p,
       type: op.type,
@@ -89,6 +92,7 @@ export function segmentFacts(model: TfliteModel, mapped?: number): SegmentFacts 
       weightBytes: op.weightBytes,
       inputBytes: op.inputBytes,
       outputBytes: op.outputBytes,
+      ...(channels > 0 ? { outputChannels: channels, outputPositions: elements / channels } : {}),
     });
     for (const t of [...op.inputs, ...op.outputs]) {
       largestActivationBytes = Math.max(largestActivationBytes, activationBytes(t));

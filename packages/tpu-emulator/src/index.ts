@@ -62,5 +62,22 @@ export {
   type ModelBuilder,
 } from './fidelity.js';
 
+// --- small, fast networks (and larger ones that must not regress) against published figures
+export {
+  PROFILE_V1_OVERRIDES,
+  profilesV1,
+  SMALL_MODEL_TARGETS,
+  SMALL_MODEL_TOLERANCE_PCT,
+  type SmallModelName,
+  type SmallModelOptions,
+  type SmallModelReport,
+  type SmallModelRow,
+  type SmallModelSet,
+  type SmallModelSpec,
+  type SmallModelTarget,
+  type SpecModelBuilder,
+  smallModelReport,
+} from './small-models.js';
+
 // --- real-time device
 export { EmulatedDevice, type EmulatedDeviceOptions, type InvokeResult, sleepUntil } from './device.js';

@@ -28,15 +28,19 @@ const CHIP = {
   clockMHz: 500,
   macsPerCycle: 4096,
   arrayEfficiency: {
-    CONV_2D: 0.3,
+    CONV_2D: 0.45,
     DEPTHWISE_CONV_2D: 0.015,
     FULLY_CONNECTED: 0.015625,
     TRANSPOSE_CONV: 0.3,
     UNIDIRECTIONAL_SEQUENCE_LSTM: 0.015625,
   },
   vectorElementsPerCycle: 64,
-  activationBytesPerCycle: 16,
+  activationBytesPerCycle: 32,
   opOverheadCycles: 500,
+  tiledArrayTypes: ['CONV_2D'],
+  arrayTileOverheadCycles: 112,
+  zeroCopyTypes: ['CONCATENATION', 'RESHAPE', 'SQUEEZE'],
+  fusedOutputTypes: ['MAX_POOL_2D', 'AVERAGE_POOL_2D'],
   outputCostFactor: 4,
   streamOverlap: 0.75,
   sramMiB: 8,
@@ -88,6 +92,13 @@ export const BUILTIN_PROFILE_NAMES: readonly BuiltinProfileName[] = Object.freez
 
 const nonNegative = { type: 'number', minimum: 0 } as const;
 const fraction = { type: 'number', exclusiveMinimum: 0, maximum: 1 } as const;
+/** A list of builtin op type names (`CONV_2D`, …); empty turns the rule off. */
+const opTypes = {
+  type: 'array',
+  maxItems: 64,
+  uniqueItems: true,
+  items: { type: 'string', pattern: '^[A-Z][A-Z0-9_]*$' },
+} as const;
 
 /**
  * Property schemas of a profile. Ranges are physical sanity bounds (a clock of 5 GHz or a 100 GB/s USB link
@@ -108,6 +119,10 @@ const PROFILE_PROPERTIES = {
   vectorElementsPerCycle: { type: 'number', exclusiveMinimum: 0, maximum: 65536 },
   activationBytesPerCycle: { type: 'number', exclusiveMinimum: 0, maximum: 65536 },
   opOverheadCycles: { type: 'number', minimum: 0, maximum: 1e7 },
+  tiledArrayTypes: opTypes,
+  arrayTileOverheadCycles: { type: 'number', minimum: 0, maximum: 1e6 },
+  zeroCopyTypes: opTypes,
+  fusedOutputTypes: opTypes,
   linkMBps: { type: 'number', exclusiveMinimum: 0, maximum: 100000 },
   callOverheadMs: { type: 'number', minimum: 0, maximum: 1000 },
   outputCostFactor: { type: 'number', minimum: 1, maximum: 100 },

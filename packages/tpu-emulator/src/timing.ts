@@ -27,12 +27,37 @@ function msPerByte(p: DeviceProfile): number {
  */
 export function layerComputeMs(layer: LayerReport, profile: ProfileInput): number {
   const p = resolveProfile(profile);
+  if (p.zeroCopyTypes?.includes(layer.type)) return 0;
   const cyclesPerMs = p.clockMHz * 1e3;
+  if (p.fusedOutputTypes?.includes(layer.type)) {
+    return (p.opOverheadCycles + layer.macs / p.vectorElementsPerCycle) / cyclesPerMs;
+  }
   const eff = p.arrayEfficiency[layer.type];
-  const macsPerCycle = eff === undefined ? p.vectorElementsPerCycle : p.macsPerCycle * eff;
-  const macCycles = layer.macs / macsPerCycle;
+  let macCycles: number;
+  if (eff === undefined) macCycles = layer.macs / p.vectorElementsPerCycle;
+  else if (p.tiledArrayTypes?.includes(layer.type)) macCycles = tiledArrayCycles(layer, p, eff);
+  else macCycles = layer.macs / (p.macsPerCycle * eff);
   const activationCycles = (layer.inputBytes + layer.outputBytes) / p.activationBytesPerCycle;
   return (p.opOverheadCycles + Math.max(macCycles, activationCycles)) / cyclesPerMs;
+}
+
+/**
+ * Array cycles of a layer timed tile by tile: its K×C weight matrix (K = reduction depth = MACs per output
+ * element, C = output channels) occupies ⌈K/r⌉·⌈C/r⌉ tiles of the r×r array (r = √macsPerCycle), and each tile
+ * streams the P output positions plus a fixed fill/drain/weight-load cost, at the sustained efficiency `eff`.
+ * Partly filled tiles (K or C not a multiple of r) and few positions (deep 7×7 layers) make small layers slow;
+ * wide, shallow ones (P in the thousands) run near `eff` of the peak.
+ */
+function tiledArrayCycles(layer: LayerReport, p: DeviceProfile, eff: number): number {
+  const channels = layer.outputChannels ?? 0;
+  const positions = layer.outputPositions ?? 0;
+  // A report without the output shape (made before it was recorded): the flat efficiency.
+  if (!(channels > 0 && positions > 0)) return layer.macs / (p.macsPerCycle * eff);
+  if (layer.macs <= 0) return 0;
+  const side = Math.sqrt(p.macsPerCycle);
+  const depth = layer.macs / (positions * channels);
+  const tiles = Math.ceil(depth / side - 1e-9) * Math.ceil(channels / side - 1e-9);
+  return (tiles * (positions + (p.arrayTileOverheadCycles ?? 0))) / eff;
 }
 
 /**

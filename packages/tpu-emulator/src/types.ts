@@ -39,6 +39,25 @@ export interface DeviceProfile {
   readonly activationBytesPerCycle: number;
   /** Fixed cycles per op on the Edge TPU (instruction issue, array fill and drain, DMA descriptor setup). */
   readonly opOverheadCycles: number;
+  /**
+   * Array op types timed tile by tile (docs/tpu-emulator.md, "Small layers"): the layer's weights are split in
+   * ⌈K/64⌉·⌈C/64⌉ tiles of the 64×64 array (K = reduction depth, C = output channels), and each tile streams the
+   * layer's P output positions plus {@link DeviceProfile.arrayTileOverheadCycles}, at `arrayEfficiency[type]`.
+   * Absent or empty: every array op uses the flat `macs / (macsPerCycle · arrayEfficiency)` of profile version 1.
+   */
+  readonly tiledArrayTypes?: readonly string[];
+  /** Cycles per array tile besides its output positions (weight load, pipeline fill and drain). Default 0. */
+  readonly arrayTileOverheadCycles?: number;
+  /**
+   * Op types that move no data on the Edge TPU (the compiler lays their inputs out in place: concatenation,
+   * reshape): they cost nothing. Absent: none.
+   */
+  readonly zeroCopyTypes?: readonly string[];
+  /**
+   * Op types applied to their producer's output on the fly (pooling in the output pipeline): only their vector
+   * work and the per-op cost count, no activation traffic. Absent: none.
+   */
+  readonly fusedOutputTypes?: readonly string[];
   /** Effective host link bandwidth, MB/s (10^6 B/s): input, streamed parameters and cache reloads use it. */
   readonly linkMBps: number;
   /** Fixed cost of one invocation (driver, USB/PCIe round trips, runtime bookkeeping), ms. */
@@ -86,6 +105,10 @@ export interface LayerReport {
   readonly inputBytes: number;
   /** Bytes of the op's outputs. */
   readonly outputBytes: number;
+  /** Channels (last dimension) of the op's first output; absent in reports made before it was recorded. */
+  readonly outputChannels?: number;
+  /** Positions of the op's first output (its elements / channels, e.g. H·W); absent like `outputChannels`. */
+  readonly outputPositions?: number;
   /** `none` for ops without parameters. */
   readonly placement: ParameterPlacement;
 }

@@ -8,8 +8,11 @@
  */
 import type { FusedActivation, GraphBuilder, Padding, Size2, TensorHandle } from '@swapless/tflite';
 
-/** Builds one architecture on `b` for a square input of `size` pixels; returns the softmax output. */
-export type ArchitectureFn = (b: GraphBuilder, size: number) => TensorHandle;
+/**
+ * Builds one architecture on `b` for a square input of `size` pixels; returns the softmax output. `depth` is
+ * the width (depth) multiplier of the architectures that define one (MobileNet v1); the others ignore it.
+ */
+export type ArchitectureFn = (b: GraphBuilder, size: number, depth?: number) => TensorHandle;
 
 interface ConvOptions {
   stride?: Size2;
@@ -90,14 +93,18 @@ const MOBILENET_V1_LAYERS: readonly (readonly [number, number])[] = [
   [1, 1024],
 ];
 
-/** MobileNet v1 1.0 (TF-slim layout, 1001 classes). */
-export const mobilenetV1: ArchitectureFn = (b, size) => {
+/**
+ * MobileNet v1 (TF-slim layout, 1001 classes); `depth` is TF-slim's depth_multiplier (1.0, 0.75, 0.5, 0.25):
+ * every conv's filters become max(⌊filters · depth⌋, 8), the logits keep 1001.
+ */
+export const mobilenetV1: ArchitectureFn = (b, size, depth = 1) => {
+  const d = (filters: number): number => Math.max(Math.floor(filters * depth), 8);
   let x = b.input('input', [1, size, size, 3]);
-  x = conv(b, x, 'MobilenetV1/Conv2d_0', 32, 3, { stride: 2, activation: 'relu6' });
+  x = conv(b, x, 'MobilenetV1/Conv2d_0', d(32), 3, { stride: 2, activation: 'relu6' });
   MOBILENET_V1_LAYERS.forEach(([stride, filters], i) => {
     const s = `MobilenetV1/Conv2d_${i + 1}`;
     x = b.depthwiseConv2d(x, { name: `${s}_depthwise`, kernel: 3, stride, activation: 'relu6' });
-    x = conv(b, x, `${s}_pointwise`, filters, 1, { activation: 'relu6' });
+    x = conv(b, x, `${s}_pointwise`, d(filters), 1, { activation: 'relu6' });
   });
   return slimLogits(b, globalAvgPool(b, x, 'MobilenetV1/Logits/AvgPool_1a'), 'MobilenetV1/Logits', 1001);
 };

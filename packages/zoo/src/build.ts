@@ -16,7 +16,16 @@ export interface BuildZooModelOptions {
    * architecture at that resolution (used to compare MACs with figures published at another resolution).
    */
   inputSize?: number;
+  /**
+   * Width (depth) multiplier, for the architectures that define one: `mobilenet_v1` (TF-slim
+   * depth_multiplier, e.g. 0.25 for Coral's mobilenet_v1_0.25_128). Default 1; another model refuses any
+   * other value.
+   */
+  depthMultiplier?: number;
 }
+
+/** Models whose architecture takes a width (depth) multiplier. */
+const DEPTH_MULTIPLIER_MODELS: readonly ZooModelName[] = ['mobilenet_v1'];
 
 /** True when `name` is one of {@link ZOO_MODEL_NAMES}. */
 export function isZooModelName(name: unknown): name is ZooModelName {
@@ -43,7 +52,7 @@ function checkSeed(seed: unknown): number {
  * Builds a zoo model: a fully int8-quantized TFLite model (int8 input scale 1/128, per-channel int8 weights,
  * int32 biases, int8 activations, softmax output) with the architecture of {@link ZOO_MODELS}[name] and
  * random weights from `seed`. Throws InvalidArgumentError (`SWAPLESS_INVALID_ARGUMENT`) for an unknown name,
- * a bad seed or input size.
+ * a bad seed, input size or depth multiplier.
  */
 export function buildZooModel(name: ZooModelName, options: BuildZooModelOptions = {}): TfliteModel {
   assertZooModelName(name);
@@ -53,7 +62,16 @@ export function buildZooModel(name: ZooModelName, options: BuildZooModelOptions 
   if (typeof size !== 'number' || !Number.isInteger(size) || size < 64 || size > 1024) {
     throw new InvalidArgumentError(expected('an integer between 64 and 1024', `${name} input size`, size));
   }
+  const depth = options.depthMultiplier ?? 1;
+  if (typeof depth !== 'number' || !(depth > 0 && depth <= 4)) {
+    throw new InvalidArgumentError(expected('a number in (0, 4]', `${name} depth multiplier`, depth));
+  }
+  if (depth !== 1 && !DEPTH_MULTIPLIER_MODELS.includes(name)) {
+    throw new InvalidArgumentError(
+      expected(`depth multiplier 1 (only ${DEPTH_MULTIPLIER_MODELS.join(', ')} take another)`, name, depth),
+    );
+  }
   const b = new GraphBuilder({ seed, name });
-  b.output(architectureOf(name)(b, size));
+  b.output(architectureOf(name)(b, size, depth));
   return b.build();
 }

@@ -81,4 +81,20 @@ describe('buildZooModel', () => {
     expect(() => buildZooModel('squeezenet', { seed: 1.5 })).toThrow(/non-negative safe integer/);
     expect(() => buildZooModel('squeezenet', { inputSize: 10 })).toThrow(InvalidArgumentError);
   });
+
+  it('builds MobileNet v1 at a depth multiplier, and refuses one elsewhere', () => {
+    // TF-slim mobilenet_v1.md table: 0.25_128 has 14 M MACs and 0.47 M params, 0.5_160 77 M and 1.32 M.
+    for (const [depth, size, macs, params] of [
+      [0.25, 128, 14e6, 0.47e6],
+      [0.5, 160, 77e6, 1.32e6],
+    ] as const) {
+      const { totals } = analyzeModel(
+        buildZooModel('mobilenet_v1', { depthMultiplier: depth, inputSize: size }),
+      );
+      expect(Math.abs(totals.macs / macs - 1)).toBeLessThan(0.06);
+      expect(Math.abs(totals.params / params - 1)).toBeLessThan(0.06);
+    }
+    expect(() => buildZooModel('mobilenet_v2', { depthMultiplier: 0.5 })).toThrow(InvalidArgumentError);
+    expect(() => buildZooModel('mobilenet_v1', { depthMultiplier: 0 })).toThrow(InvalidArgumentError);
+  });
 });
