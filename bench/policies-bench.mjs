@@ -10,6 +10,10 @@
 //    of swapless, oracle, default, cpu, fixed; swapless/oracle (target ≤ 1.05) and reduction vs default.
 // 2. Step change of the rates: time until the configuration swapless has in effect simulates within 1.10 × the
 //    new oracle (target ≤ 10 s simulated).
+//
+// `--device D` plans another Edge TPU profile (default usb3); `--cpu P` another CPU profile (default host): e.g.
+// `-- --device devboard --cpu devboard-a53` is the Dev Board regime, with CPU stages MODELLED for its quad
+// Cortex-A53 instead of measured (docs/cpu-profiles.md).
 
 import { readFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg } from 'node:os';
@@ -24,6 +28,12 @@ const flag = (name, fallback) => {
   return at === -1 ? fallback : Number(args[at + 1]);
 };
 const durationMs = flag('--duration', quick ? 40 : 120) * 1000;
+const text = (name, fallback) => {
+  const at = args.indexOf(name);
+  return at === -1 ? fallback : args[at + 1];
+};
+const device = text('--device', 'usb3');
+const cpu = text('--cpu', 'host');
 const warmupMs = durationMs / 10;
 const log = (line = '') => {
   if (!json) console.log(line);
@@ -32,7 +42,7 @@ log(
   `SwapLess policies benchmark — ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, Node ${process.version}, load ${loadavg()[0].toFixed(2)}`,
 );
 log(
-  `All latencies SIMULATED (${durationMs / 1000} s per run, ${warmupMs / 1000} s warm-up, seed 1); TPU emulated (usb3), CPU measured.`,
+  `All latencies SIMULATED (${durationMs / 1000} s per run, ${warmupMs / 1000} s warm-up, seed 1); TPU emulated (${device}), ${cpu === 'host' ? 'CPU measured' : `CPU modelled for ${cpu}`}.`,
 );
 
 const cache = new Map();
@@ -46,6 +56,8 @@ async function catalog(name) {
         cuts: 'auto',
         threads: [1, 2],
         repetitions: 5,
+        device,
+        cpu,
       }),
     );
   }
@@ -212,4 +224,4 @@ for (const c of stepCases) {
     `  ${s.label.padEnd(60)} new oracle ${oracle.simulatedMs.toFixed(2)} ms; swapless configs after the step: ${trail.map((t) => `${(t.atMs / 1000).toFixed(0)} s → ${t.simulatedMs.toFixed(2)} ms`).join(', ')}; within 1.10× after ${s.recoverySeconds} s`,
   );
 }
-if (json) console.log(JSON.stringify({ durationMs, stationary: results, steps }, null, 2));
+if (json) console.log(JSON.stringify({ durationMs, device, cpu, stationary: results, steps }, null, 2));

@@ -5,7 +5,14 @@
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { assertServable, buildCatalog, classifyModel, type PolicyTenant } from '@swapless/controller';
-import { InvalidConfigError, parseWorkload, SwapLessIoError, type Workload } from '@swapless/core';
+import {
+  type CpuProfileSpec,
+  InvalidConfigError,
+  parseWorkload,
+  resolveCpuProfile,
+  SwapLessIoError,
+  type Workload,
+} from '@swapless/core';
 import { readModel } from '@swapless/tflite';
 import { intFlag } from './args.js';
 import { readBytes, resolveModelPath } from './model-file.js';
@@ -14,6 +21,8 @@ import { progressBar, stderrSink } from './progress.js';
 /** Flags every workload command takes to control profiling. */
 export const profilingOptions = {
   repetitions: { type: 'string' },
+  // The CPU the CPU stages are planned for, over the workload's cpu.profile (docs/cpu-profiles.md).
+  cpu: { type: 'string' },
   'max-cuts': { type: 'string' },
 } as const;
 
@@ -45,8 +54,14 @@ export interface PreparedTenant extends PolicyTenant {
  */
 export async function prepareTenants(
   workload: Workload,
-  flags: { repetitions?: string | undefined; 'max-cuts'?: string | undefined },
+  flags: { repetitions?: string | undefined; 'max-cuts'?: string | undefined; cpu?: string | undefined },
 ): Promise<PreparedTenant[]> {
+  // Validated here (InvalidConfigError listing the valid profiles), so the cast below is checked.
+  const target = resolveCpuProfile(
+    flags.cpu ?? workload.cpu.profile,
+    flags.cpu !== undefined ? '--cpu' : '/cpu/profile',
+  );
+  const cpu = (flags.cpu ?? workload.cpu.profile) as CpuProfileSpec;
   const profiling = {
     ...(flags.repetitions !== undefined
       ? { repetitions: intFlag('repetitions', flags.repetitions, 1, 100_000)! }
@@ -55,8 +70,9 @@ export async function prepareTenants(
       ? { maxCuts: intFlag('max-cuts', flags['max-cuts'], 2, 10_000)! }
       : {}),
   };
+  // A modelled CPU has its own cores; the host's count only bounds what can be measured here.
   const threads = Array.from(
-    { length: Math.min(workload.cpu.cores, availableParallelism()) },
+    { length: Math.min(workload.cpu.cores, target.kind === 'model' ? target.cores : availableParallelism()) },
     (_, i) => i + 1,
   );
   // Every model is read and classified before anything is profiled: a tenant the planner cannot serve (a custom
@@ -88,6 +104,7 @@ export async function prepareTenants(
         name: t.model,
         device: workload.device,
         threads,
+        cpu,
         onProgress: bar,
         ...profiling,
       });

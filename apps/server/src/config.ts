@@ -11,6 +11,12 @@ import { LATENCY_MODEL_CHOICE_SCHEMA, type LatencyModelChoice } from '@swapless/
 import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { type LatencyModelConfig, latencyModelConfigOf } from './latency-model.js';
+import {
+  CPU_CONFIG_SCHEMA,
+  cpuConfigProblems,
+  cpuConfigWarnings,
+  type ServerCpuConfig,
+} from './cpu-config.js';
 import { REPOSITORY_LIMITS_SCHEMA, type RepositoryLimits, repositoryLimitsOf } from './repository-limits.js';
 import {
   AUTH_CONFIG_SCHEMA,
@@ -75,6 +81,8 @@ export interface ServerConfig {
   readonly mode: 'functional' | 'timing-only';
   /** CPU cores for the tenants' CPU stages; null = the service's default (all but one). */
   readonly cores: number | null;
+  /** The CPU profile (`host` default; a modelled one is validated but planning-only: cpu-config.ts). */
+  readonly cpu: ServerCpuConfig;
   /** Controller policy (default swapless). */
   readonly policy: ServerPolicy;
   /** Options of the policy. */
@@ -172,6 +180,7 @@ export const SERVER_CONFIG_SCHEMA = {
     },
     mode: { enum: ['functional', 'timing-only'], default: 'functional' },
     cores: { type: ['integer', 'null'], minimum: 1, maximum: 1024, default: null },
+    cpu: CPU_CONFIG_SCHEMA,
     policy: { enum: [...SERVER_POLICIES], default: 'swapless' },
     policyOptions: { type: 'object', default: {} },
     latencyModel: { oneOf: [...LATENCY_MODEL_CHOICE_SCHEMA.oneOf, { type: 'null' }] },
@@ -393,6 +402,7 @@ export function parseConfig(input: unknown, options: ParseConfigOptions = {}): L
     names.add(t.name);
   });
   problems.push(...authProblems(c.auth!));
+  problems.push(...cpuConfigProblems(c.cpu));
   if (problems.length > 0) {
     throw new InvalidConfigError(
       `Expected a valid server config for ${source}:\n  ${problems.join('\n  ')}`,
@@ -414,6 +424,7 @@ export function parseConfig(input: unknown, options: ParseConfigOptions = {}): L
     device: c.device === 'edgetpu' ? { edgetpu: {} } : c.device!,
     mode: c.mode!,
     cores: c.cores ?? null,
+    cpu: { profile: c.cpu!.profile },
     policy: c.policy!,
     policyOptions: c.policyOptions!,
     latencyModel: latencyModelConfigOf(c.latencyModel, pathBase.latencyModel ?? baseDir),
@@ -433,7 +444,7 @@ export function parseConfig(input: unknown, options: ParseConfigOptions = {}): L
     auth: { ...c.auth },
     tls: c.tls ? { cert: abs('tls', c.tls.cert), key: abs('tls', c.tls.key) } : null,
   };
-  warnings.push(...securityWarnings(config));
+  warnings.push(...securityWarnings(config), ...cpuConfigWarnings(config.cpu));
   return { config: deepFreeze(config), warnings, source };
 }
 

@@ -5,10 +5,16 @@
  * once: configurations are then assembled from it without touching the model again.
  */
 import { createHash } from 'node:crypto';
-import { expected, InvalidArgumentError, type ProgressListener, UnsupportedModelError } from '@swapless/core';
+import {
+  type CpuProfileSpec,
+  expected,
+  InvalidArgumentError,
+  type ProgressListener,
+  UnsupportedModelError,
+} from '@swapless/core';
 import { type ProfileOptions, type ProfileResult, profileModel } from '@swapless/profiler';
 import type { TpuStage } from '@swapless/queueing';
-import { analyzeModel, readModel, splitModel } from '@swapless/tflite';
+import { analyzeModel, cutPoints, readModel, splitModel } from '@swapless/tflite';
 import {
   callBreakdown,
   compileReport,
@@ -17,6 +23,7 @@ import {
   getProfile,
   resolveProfile,
 } from '@swapless/tpu-emulator';
+import { type CatalogCpu, isModelledCpu, modelledCpuStages } from './catalog-cpu.js';
 import { assertServable, classifyModel, type TenantClassKind } from './classes.js';
 
 /**
@@ -72,14 +79,19 @@ export interface TenantCatalog {
   reason: string | null;
   /** Device profile the TPU stages were computed for. */
   device: string;
-  /** Thread counts the CPU stages were measured at (ascending). */
+  /** Thread counts the CPU stages were measured (or modelled) at (ascending). */
   threads: readonly number[];
+  /** The CPU the CPU stages are for and whether they were measured (`host`) or modelled. Absent: measured on the host. */
+  cpu?: CatalogCpu;
   /**
    * Candidates by ascending k; always includes 0 and `edgetpuPrefix` (only 0 for `cpu-only`, only n for
    * `compiled`).
    */
   cuts: readonly CutCandidate[];
-  /** The profile the CPU samples come from (for reports and caching); null for `compiled` (no CPU stage). */
+  /**
+   * The profile the CPU samples come from (for reports and caching); null for `compiled` (no CPU stage) and on a
+   * modelled CPU (nothing is measured).
+   */
   profile: ProfileResult | null;
 }
 
@@ -100,6 +112,11 @@ export interface CatalogOptions {
   /** Profiler cache (default on). */
   cache?: boolean;
   onProgress?: ProgressListener;
+  /**
+   * The CPU the CPU stages are for (default `host`: measured here). Any other profile models the suffix times
+   * from the model's ops (docs/cpu-profiles.md) and measures nothing; `InvalidConfigError` for an unknown one.
+   */
+  cpu?: CpuProfileSpec;
 }
 
 /** The TPU stage of the head [0,k) of `model` on `device` (device model: emulated). */
@@ -136,8 +153,50 @@ export async function buildCatalog(model: Uint8Array, options: CatalogOptions = 
   assertServable(cls, `model ${JSON.stringify(options.name ?? 'model')}`);
   const prefix = analysis.edgetpuPrefix.length;
   const sha256 = createHash('sha256').update(model).digest('hex');
+  const label = options.name ?? sha256.slice(0, 12);
+  const total = analysis.totals.macs || 1;
+  const fixed = {
+    model: label,
+    sha256,
+    n: analysis.n,
+    edgetpuPrefix: prefix,
+    kind: cls.kind === 'cpu-only' ? ('cpu-only' as const) : ('partitioned' as const),
+    reason: cls.kind === 'cpu-only' ? cls.reason : null,
+    device: device.name,
+  };
+  const cut = (
+    k: number,
+    cpu: CutCandidate['cpu'],
+    boundaryBytes: number,
+    prefixMacs: number,
+  ): CutCandidate => ({
+    k,
+    tpu: k === 0 ? null : tpuStage(parsed, k, device),
+    cpu,
+    boundaryBytes,
+    tpuMacsShare: prefixMacs / total,
+  });
+  if (isModelledCpu(options.cpu)) {
+    // A modelled CPU: nothing is measured (the host's times say nothing about the target).
+    const points = cutPoints(parsed);
+    const modelled = await modelledCpuStages(model, options.cpu!, {
+      name: label,
+      cuts: options.cuts ?? 'auto',
+      ...(options.maxCuts !== undefined ? { maxCuts: options.maxCuts } : {}),
+      ...(options.threads !== undefined ? { threads: options.threads } : {}),
+    });
+    return {
+      ...fixed,
+      threads: modelled.threads,
+      cpu: modelled.cpu,
+      cuts: modelled.cuts
+        .filter((c) => c.k <= prefix)
+        .map((c) => cut(c.k, c.cpu, points[c.k]!.bytes, points[c.k]!.prefixMacs)),
+      profile: null,
+    };
+  }
   const profile = await profileModel(model, {
-    name: options.name ?? sha256.slice(0, 12),
+    name: label,
     cuts: options.cuts ?? 'auto',
     ...(options.maxCuts !== undefined ? { maxCuts: options.maxCuts } : {}),
     ...(options.threads !== undefined ? { threads: options.threads } : {}),
@@ -145,29 +204,17 @@ export async function buildCatalog(model: Uint8Array, options: CatalogOptions = 
     ...(options.cache !== undefined ? { cache: options.cache } : {}),
     ...(options.onProgress !== undefined ? { onProgress: options.onProgress } : {}),
   });
-  const total = analysis.totals.macs || 1;
   const cuts: CutCandidate[] = [];
   for (const c of profile.cuts) {
     if (c.k > prefix) continue;
     const cpu =
       c.suffix === null ? null : new Map(c.suffix.measurements.map((m) => [m.threads, m.samples] as const));
-    cuts.push({
-      k: c.k,
-      tpu: c.k === 0 ? null : tpuStage(parsed, c.k, device),
-      cpu,
-      boundaryBytes: c.boundaryBytes,
-      tpuMacsShare: c.prefixMacs / total,
-    });
+    cuts.push(cut(c.k, cpu, c.boundaryBytes, c.prefixMacs));
   }
   return {
-    model: options.name ?? sha256.slice(0, 12),
-    sha256,
-    n: analysis.n,
-    edgetpuPrefix: prefix,
-    kind: cls.kind === 'cpu-only' ? 'cpu-only' : 'partitioned',
-    reason: cls.kind === 'cpu-only' ? cls.reason : null,
-    device: device.name,
+    ...fixed,
     threads: [...profile.settings.threads].sort((a, b) => a - b),
+    cpu: { profile: 'host', source: 'measured' },
     cuts,
     profile,
   };

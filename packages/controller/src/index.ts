@@ -7,6 +7,7 @@ export {
   type TenantCatalog,
   type TenantKind,
 } from './catalog.js';
+export { type CatalogCpu, isModelledCpu, type ModelledCpuStages, modelledCpuStages } from './catalog-cpu.js';
 export {
   assertServable,
   assertSplittable,

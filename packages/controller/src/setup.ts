@@ -78,7 +78,7 @@ export function tenantSetup(tenant: PlannedTenant, choice: TenantChoice): Tenant
         ),
       );
     }
-    cpu = { mode: choice.mode, samplesMs: samples, source: 'measured' };
+    cpu = { mode: choice.mode, samplesMs: samples, source: tenant.catalog.cpu?.source ?? 'measured' };
   }
   return {
     name: tenant.name,

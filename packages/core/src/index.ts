@@ -52,6 +52,20 @@ export {
   type WorkloadPhase,
   type WorkloadTenant,
 } from './workload.js';
+export {
+  CPU_MODEL_PROFILES,
+  CPU_PROFILE_JSON_SCHEMA,
+  CPU_PROFILE_NAMES,
+  type CpuModelProfile,
+  type CpuOpRates,
+  type CpuParallelFractions,
+  type CpuProfile,
+  type CpuProfileName,
+  type CpuProfileSpec,
+  type CustomCpuProfileSpec,
+  resolveCpuProfile,
+  validCpuProfilesSentence,
+} from './cpu-profile.js';
 export { HTTP_STATUS_BY_CODE, httpStatusOf, RETRY_AFTER_S, retryAfterOf } from './http-status.js';
 export {
   ACCEPT_ENCODING,

@@ -29,7 +29,7 @@ describe('parseWorkload', () => {
     const { workload, warnings } = parseWorkload(input);
     expect(workload).toEqual({
       device: 'usb3',
-      cpu: { cores: 2 },
+      cpu: { cores: 2, profile: 'host' },
       tenants: [{ name: 'a', model: 'squeezenet', rate: 1 }],
       phases: [],
       durationS: 60,

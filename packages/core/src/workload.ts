@@ -5,6 +5,7 @@
  * freeze. Errors and warnings come back together.
  */
 import { Ajv, type ErrorObject } from 'ajv';
+import { type CpuProfileSpec, resolveCpuProfile, validCpuProfilesSentence } from './cpu-profile.js';
 import { InvalidConfigError } from './errors.js';
 
 /** One application sharing the Edge TPU. */
@@ -29,7 +30,11 @@ export interface WorkloadPhase {
 export interface Workload {
   /** Device profile: `usb3` (default), `usb2`, `pcie`, `devboard`, or a custom profile name/file. */
   readonly device: string;
-  readonly cpu: { readonly cores: number };
+  /**
+   * CPU cores, and the CPU the CPU stages are planned for: `host` (default: measured here), a built-in target
+   * (`devboard-a53`, `rpi4-a72`) or a custom profile (docs/cpu-profiles.md).
+   */
+  readonly cpu: { readonly cores: number; readonly profile: CpuProfileSpec };
   readonly tenants: readonly WorkloadTenant[];
   readonly phases: readonly WorkloadPhase[];
   /** Length of a run, seconds (default 60). */
@@ -52,7 +57,11 @@ export const WORKLOAD_JSON_SCHEMA = {
     cpu: {
       type: 'object',
       additionalProperties: false,
-      properties: { cores: { type: 'integer', minimum: 1, maximum: 1024, default: 2 } },
+      properties: {
+        cores: { type: 'integer', minimum: 1, maximum: 1024, default: 2 },
+        // Checked by resolveCpuProfile after the schema, so an unknown name gets one message listing the valid ones.
+        profile: { anyOf: [{ type: 'string' }, { type: 'object' }], default: 'host' },
+      },
       default: {},
     },
     tenants: {
@@ -149,8 +158,19 @@ export function parseWorkload(input: unknown, source = 'workload'): ParsedWorklo
       problems,
     );
   }
-  const w = copy as { tenants: WorkloadTenant[]; phases: WorkloadPhase[]; cpu: { cores: number } } & Workload;
+  const w = copy as {
+    tenants: WorkloadTenant[];
+    phases: WorkloadPhase[];
+    cpu: { cores: number; profile: CpuProfileSpec };
+  } & Workload;
   const problems: string[] = [];
+  try {
+    resolveCpuProfile(w.cpu.profile, '/cpu/profile');
+  } catch (err) {
+    problems.push(
+      ...(err as InvalidConfigError).problems.map((p) => `${p} (valid: ${validCpuProfilesSentence()})`),
+    );
+  }
   const warnings: string[] = [];
   const names = new Set<string>();
   w.tenants.forEach((t, i) => {
@@ -177,7 +197,7 @@ export function parseWorkload(input: unknown, source = 'workload'): ParsedWorklo
   }
   const workload: Workload = {
     device: w.device,
-    cpu: { cores: w.cpu.cores },
+    cpu: { cores: w.cpu.cores, profile: w.cpu.profile },
     tenants: w.tenants.map((t) => ({ ...t })),
     phases: [...w.phases].map((p) => ({ atS: p.atS, rates: { ...p.rates } })),
     durationS: w.durationS,

@@ -54,3 +54,19 @@ export {
   profiledThreads,
   suffixTime,
 } from './views.js';
+
+// --- modelled CPUs (every profile but `host`): docs/cpu-profiles.md
+export {
+  type CpuOpClass,
+  type CpuOpWork,
+  cpuOpWork,
+  type ModelCpuProfileOptions,
+  type ModelledCpuProfile,
+  type ModelledCut,
+  modelCpuProfile,
+  modelledModelMs,
+  modelledOpMs,
+  modelledPartMs,
+  modelProfileOf,
+} from './cpu-model.js';
+export { HELD_OUT_TOLERANCE, PUBLISHED_CPU_FIGURES, type PublishedCpuFigure } from './cpu-calibration.js';

@@ -15,6 +15,7 @@ import { choiceFlag, intFlag, parseCommand, positionals } from '../args.js';
 import { type LiveRun, runPolicyLive } from '../bench-live.js';
 import type { Command } from '../command.js';
 import { chosenLatencyModel, latencyModelFlags, latencyModelJson } from '../latency-model.js';
+import { assertHostCpuForLive, cpuSourceLabel } from '../modelled-cpu.js';
 import { table } from '../output.js';
 import { lineChart } from '../svg.js';
 import { prepareTenants, profilingOptions, readWorkloadFile, tenantClasses } from '../workload-file.js';
@@ -54,6 +55,8 @@ Options:
                    DIR/result.json
   --repetitions N  timed runs per CPU measurement when profiling (default 20; profiles are cached)
   --max-cuts N     candidate cuts per model when profiling (default 12)
+  --cpu PROFILE    host (default: the workload's cpu.profile), devboard-a53, rpi4-a72: CPU stages modelled for
+                   that CPU instead of measured (sim mode only; docs/cpu-profiles.md)
   --json           print the result as JSON (docs/cli.md)
   -h, --help       show this help`;
 
@@ -105,8 +108,10 @@ export const benchCommand: Command = {
     }
     const workload = cores === coresRequested ? asRead : { ...asRead, cpu: { ...asRead.cpu, cores } };
 
+    assertHostCpuForLive(mode, values.cpu ?? workload.cpu.profile);
     const tenants = await prepareTenants(workload, values);
     const classes = tenantClasses(tenants);
+    const cpuSource = cpuSourceLabel(tenants);
     const durationMs = workload.durationS * 1000;
     const phases = workload.phases.map((p) => ({ atS: p.atS, rates: p.rates }));
     const runs: Run[] = [];
@@ -166,11 +171,12 @@ export const benchCommand: Command = {
       mode,
       source:
         mode === 'sim'
-          ? 'simulated (TPU emulated, CPU profiles measured)'
+          ? `simulated (TPU emulated, ${cpuSource.source === 'measured' ? 'CPU profiles measured' : cpuSource.text})`
           : `measured (TPU emulated in real time, ${values.functional ? 'functional' : 'timing-only'})`,
       device: workload.device,
       ...latencyModelJson(latency),
       cores: workload.cpu.cores,
+      cpuProfile: cpuSource.profile,
       coresRequested,
       coresNote,
       durationS: workload.durationS,

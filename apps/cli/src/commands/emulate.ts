@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { classifyModel, edgetpuPart } from '@swapless/controller';
-import { InvalidCutError, SwapLessIoError, UsageError } from '@swapless/core';
+import { type CpuProfileSpec, InvalidCutError, SwapLessIoError, UsageError } from '@swapless/core';
 import { analyzeModel, readModel, splitModel, type TfliteModel } from '@swapless/tflite';
 import {
   BUILTIN_PROFILE_NAMES,
@@ -18,9 +18,10 @@ import { buildZooModel } from '@swapless/zoo';
 import { intFlag, parseCommand } from '../args.js';
 import type { Command } from '../command.js';
 import { readBytes, resolveModelPath } from '../model-file.js';
+import { modelledSuffix, modelledSuffixLine } from '../modelled-cpu.js';
 import { formatBytes, table } from '../output.js';
 
-const help = `Usage: swapless emulate MODEL [--device D] [--cut K] [--json]
+const help = `Usage: swapless emulate MODEL [--device D] [--cut K] [--cpu PROFILE] [--json]
        swapless emulate --alternate A,B [--device D] [--json]
        swapless emulate --fidelity [--json]
 
@@ -37,6 +38,7 @@ EMULATED: it comes from the device model (docs/tpu-emulator.md), not from a meas
 Options:
   --device D   usb3 (default), usb2, pcie, devboard, or a profile JSON file (schema in docs/tpu-emulator.md)
   --cut K      cut point: the Edge TPU runs ops [0,K) (default: the whole Edge-TPU-mappable prefix)
+  --cpu P      also the CPU part [K,n) modelled on CPU profile P (devboard-a53, rpi4-a72; docs/cpu-profiles.md)
   --json       print the result as JSON (docs/cli.md)
   -h, --help   show this help
 
@@ -137,6 +139,7 @@ export const emulateCommand: Command = {
       device: { type: 'string' },
       cut: { type: 'string' },
       alternate: { type: 'string' },
+      cpu: { type: 'string' },
       fidelity: { type: 'boolean', default: false },
     });
     const modes = [positionals.length > 0, values.alternate !== undefined, values.fidelity].filter(
@@ -244,6 +247,7 @@ export const emulateCommand: Command = {
     const report = compileReport(head, profile);
     const first = callBreakdown(report, profile, { reload: true });
     const steady = callBreakdown(report, profile);
+    const cpu = values.cpu === undefined ? undefined : modelledSuffix(model, values.cpu as CpuProfileSpec, k);
     const result = {
       source: 'emulated' as const,
       model: spec,
@@ -253,6 +257,7 @@ export const emulateCommand: Command = {
       compile: compileSummary(report),
       first,
       steady,
+      ...(cpu ? { cpu } : {}),
     };
     if (values.json) {
       io.out(JSON.stringify(result, null, 2));
@@ -268,6 +273,7 @@ export const emulateCommand: Command = {
           breakdownRows('first / after a switch', first),
           breakdownRows('steady state', steady),
         ]),
+        ...(cpu ? [modelledSuffixLine(cpu, n)] : []),
       ].join('\n'),
     );
     return 0;

@@ -9,6 +9,7 @@ import {
   latencyModelFlags,
   latencyModelJson,
 } from '../latency-model.js';
+import { cpuSourceLabel } from '../modelled-cpu.js';
 import { table } from '../output.js';
 import { prepareTenants, profilingOptions, readWorkloadFile, tenantClasses } from '../workload-file.js';
 
@@ -34,6 +35,8 @@ ${LATENCY_MODEL_HELP}
   --no-simulate       skip the simulations (prediction only)
   --repetitions N     timed runs per CPU measurement when profiling (default 20; profiles are cached)
   --max-cuts N        candidate cuts per model when profiling (default 12)
+  --cpu PROFILE       host (default: the workload's cpu.profile), devboard-a53, rpi4-a72: CPU stages modelled
+                      for that CPU instead of measured (docs/cpu-profiles.md)
   --json              print the plans as JSON (docs/cli.md)
   -h, --help          show this help
 
@@ -58,6 +61,7 @@ export const planCommand: Command = {
 
     const tenantsPrepared = await prepareTenants(workload, values);
     const classes = tenantClasses(tenantsPrepared);
+    const cpuSource = cpuSourceLabel(tenantsPrepared);
     const prepared = performance.now();
 
     const simulator: Simulator | undefined = values['no-simulate']
@@ -104,7 +108,8 @@ export const planCommand: Command = {
       device: workload.device,
       cores: workload.cpu.cores,
       ...latencyModelJson(latency),
-      sources: { tpu: 'emulated', cpu: 'measured', simulated: simulator !== undefined },
+      cpuProfile: cpuSource.profile,
+      sources: { tpu: 'emulated', cpu: cpuSource.source, simulated: simulator !== undefined },
       tenants: classes.json,
       timing: { prepareMs: prepared - started, planMs: finished - prepared },
       phases: phases.map((p) => ({
@@ -136,7 +141,7 @@ export const planCommand: Command = {
     const f = (x: number | null | undefined) =>
       x === null || x === undefined ? '—' : Number.isFinite(x) ? x.toFixed(2) : '∞';
     const lines = [
-      `${path} on ${workload.device} with ${workload.cpu.cores} CPU cores — latency model ${latency.label} (TPU emulated, CPU measured${simulator ? ', simulated check' : ''})`,
+      `${path} on ${workload.device} with ${workload.cpu.cores} CPU cores — latency model ${latency.label} (TPU emulated, ${cpuSource.text}${simulator ? ', simulated check' : ''})`,
       ...classes.lines.map((l) => `  ${l}: cut 0 only, planned for CPU cores like the others`),
     ];
     for (const p of result.phases) {

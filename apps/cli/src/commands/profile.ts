@@ -1,13 +1,14 @@
-import { UsageError } from '@swapless/core';
+import { type CpuProfileSpec, resolveCpuProfile, UsageError } from '@swapless/core';
 import { type CutSelection, monotonicity, profileModel } from '@swapless/profiler';
 import { intFlag, parseCommand, positionals } from '../args.js';
 import type { Command } from '../command.js';
 import { ms } from '../inference.js';
 import { readBytes, resolveModelPath } from '../model-file.js';
+import { printModelledProfile } from '../modelled-cpu.js';
 import { table } from '../output.js';
 import { progressBar, stderrSink } from '../progress.js';
 
-const help = `Usage: swapless profile MODEL [--threads 1,2] [--cuts auto|all|k1,k2] [--max-cuts N]
+const help = `Usage: swapless profile MODEL [--cpu PROFILE] [--threads 1,2] [--cuts auto|all|k1,k2] [--max-cuts N]
                         [--repetitions N] [--warmup N] [--refresh] [--json]
 
 Measures on the real TFLite runtime the CPU time of the suffix [k,n) — the part the CPU runs when ops [0,k) run
@@ -16,6 +17,9 @@ int8 rewrite), or on TFLite's reference kernels where XNNPACK cannot prepare a p
 under $SWAPLESS_CACHE_DIR/profiles by model hash, runtime, host and settings; a second run loads the cache.
 
 Options:
+  --cpu PROFILE      host (default: measured here), devboard-a53 or rpi4-a72: the times MODELLED for that CPU
+                     from the model's ops (docs/cpu-profiles.md), nothing measured; --json gives wholeModelMs
+                     and its thread count (wholeModelThreads)
   --threads LIST     thread counts to measure (default 1..cores)
   --cuts C           auto (default: cheap cuts spread over the Edge-TPU-mappable prefix; cut 0 alone when
                      nothing maps, e.g. a float model), all (every cut, any model), or a list k1,k2,…
@@ -65,6 +69,7 @@ export const profileCommand: Command = {
       repetitions: { type: 'string' },
       warmup: { type: 'string' },
       refresh: { type: 'boolean', default: false },
+      cpu: { type: 'string' },
     });
     const [spec] = positionals('profile', pos, ['model']);
     const threads = values.threads === undefined ? undefined : list('threads', values.threads, 256);
@@ -74,6 +79,23 @@ export const profileCommand: Command = {
       values.cuts === undefined || values.cuts === 'auto' || values.cuts === 'all'
         ? (values.cuts as CutSelection | undefined)
         : list('cuts', values.cuts, Number.MAX_SAFE_INTEGER);
+    if (values.cpu !== undefined && resolveCpuProfile(values.cpu, '--cpu').kind === 'model') {
+      await printModelledProfile(
+        io,
+        await readBytes(await resolveModelPath(spec!)),
+        spec!,
+        values.cpu as CpuProfileSpec,
+        {
+          json: values.json === true,
+          ...(threads ? { threads } : {}),
+          ...(cuts !== undefined ? { cuts } : {}),
+          ...(values['max-cuts'] !== undefined
+            ? { maxCuts: intFlag('max-cuts', values['max-cuts'], 1, 10_000)! }
+            : {}),
+        },
+      );
+      return 0;
+    }
     const bar = progressBar(stderrSink);
     let profile: Awaited<ReturnType<typeof profileModel>>;
     try {
