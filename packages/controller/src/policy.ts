@@ -154,8 +154,9 @@ function searchBest(
     if (!pooled) return { choices: r.choices, predictedMs: r.meanResponseMs };
     const refined = searchConfiguration(tenants, cores, full, {
       exhaustiveLimit: 0,
+      // The baselines start it too: a move the pool makes worth it often needs two tenants to move at once (a
+      // core handed from one to the other), which single-tenant steps from the fast optimum alone do not find.
       starts: [r.choices, ...(warm ? [warm] : [])],
-      baselineStarts: false,
     });
     return { choices: refined.choices, predictedMs: refined.prediction.meanResponseMs };
   }
