@@ -14,9 +14,8 @@
  * caching token the p_i of a token group is not additive: configurations where two tenants pick the same token
  * are detected and evaluated with the token-group formula instead (exact; slower only for those).
  */
-import { expected, InvalidArgumentError } from '@swapless/core';
+import { expected, InvalidArgumentError, SeededRandom } from '@swapless/core';
 import { type Moments, mg1WaitMs, mgcWaitMs, sampleMoments } from '@swapless/queueing';
-import { SeededRandom } from '@swapless/tflite';
 import type { CutCandidate, TenantCatalog } from './catalog.js';
 import { type PlannedTenant, type TenantChoice, tenantChoices } from './setup.js';
 

@@ -13,6 +13,8 @@ import {
   modelBytes,
   noProgress,
   type ProgressListener,
+  positiveInt,
+  SeededRandom,
 } from '@swapless/core';
 import { MAX_THREADS, runtimeInfo } from '@swapless/edgetpu';
 import {
@@ -20,7 +22,6 @@ import {
   cutPoints,
   INT8_REWRITE_VERSION,
   readModel,
-  SeededRandom,
   splitModel,
   writeModel,
 } from '@swapless/tflite';
@@ -123,13 +124,6 @@ interface Normalised {
   factory: InterpreterFactory;
 }
 
-function integerAtLeast(value: unknown, min: number, forWhat: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw new InvalidArgumentError(expected(`an integer ≥ ${min}`, forWhat, value));
-  }
-  return value;
-}
-
 function booleanOption(value: unknown, forWhat: string): boolean {
   if (typeof value !== 'boolean') throw new InvalidArgumentError(expected('a boolean', forWhat, value));
   return value;
@@ -179,11 +173,11 @@ function normalise(options: unknown): Normalised {
   }
   return {
     cuts: o.cuts ?? 'auto',
-    maxCuts: integerAtLeast(o.maxCuts ?? DEFAULT_MAX_CUTS, 2, 'options.maxCuts'),
+    maxCuts: positiveInt(o.maxCuts ?? DEFAULT_MAX_CUTS, 'options.maxCuts', 2),
     threads: [...new Set(threadsIn as number[])].sort((a, b) => a - b),
-    warmup: integerAtLeast(o.warmup ?? DEFAULT_WARMUP, 0, 'options.warmup'),
-    repetitions: integerAtLeast(o.repetitions ?? DEFAULT_REPETITIONS, 1, 'options.repetitions'),
-    blockSize: integerAtLeast(o.blockSize ?? DEFAULT_BLOCK_SIZE, 1, 'options.blockSize'),
+    warmup: positiveInt(o.warmup ?? DEFAULT_WARMUP, 'options.warmup', 0),
+    repetitions: positiveInt(o.repetitions ?? DEFAULT_REPETITIONS, 'options.repetitions', 1),
+    blockSize: positiveInt(o.blockSize ?? DEFAULT_BLOCK_SIZE, 'options.blockSize', 1),
     seed,
     name,
     cache: booleanOption(o.cache ?? true, 'options.cache'),
