@@ -9,8 +9,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { dashboardRoutes } from '@swapless/adapter-dashboard';
-import { frameworkErrorHandler, type InferenceBackend, kserveRoutes } from '@swapless/adapter-kserve';
-import { type ManagementBackend, managementRoutes } from '@swapless/adapter-management';
+import { frameworkErrorHandler, kserveRoutes } from '@swapless/adapter-kserve';
+import { managementRoutes } from '@swapless/adapter-management';
 import { createMetrics, metricsRoutes } from '@swapless/adapter-prometheus';
 import {
   ErrorCodes,
@@ -33,6 +33,7 @@ import {
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { type AuthSummary, installAuth } from './auth.js';
+import { type BackendContext, inferenceBackend, managementBackend } from './backends.js';
 import type { BannerTenant, ServerUrls } from './banner.js';
 import { parseConfig, type ServerConfig, type ServerConfigInput, type ServerTenantConfig } from './config.js';
 import { demoLoadOf } from './demo-costs.js';
@@ -41,15 +42,14 @@ import { EmulationLog } from './emulation-log.js';
 import { installErrorHandling } from './errors.js';
 import { clearExamples, curlLine, remoteCurlLine, removeExample, writeExamples } from './examples.js';
 import { createLogger, flushLogger } from './logger.js';
-import { beginShutdown, clientErrorHandler, repositoryIndexOf, trackConnections } from './protocol.js';
+import { beginShutdown, clientErrorHandler, trackConnections } from './protocol.js';
 import { RejectionLog } from './rejections.js';
+import { type RepositoryWatcher, watchRepository } from './repository-watcher.js';
 import { loadSecurity } from './security.js';
 import { openTenantState, type TenantState } from './state.js';
 
 /** Sampling interval of the event-loop lateness that counts as front-end time, ms. */
 const LOOP_RESOLUTION_MS = 1;
-/** How often the model repository is re-read for `GET /api/v1/models`, ms. */
-const REPOSITORY_RESCAN_MS = 5000;
 
 /** The server's version (reported by `GET /v2`). */
 export const SERVER_VERSION = '0.1.0';
@@ -200,77 +200,19 @@ export async function startServer(
   });
   // Scans never wait for vetting: the server listens at once, models not vetted yet are listed as pending while
   // their vetting goes on in the background (a few at a time), and a registration waits for its own model only.
-  let scan: ScanResult;
+  let watcher: RepositoryWatcher;
   try {
-    scan = await repository.scan({ wait: false });
+    watcher = await watchRepository(repository, logger);
   } catch (error) {
     await service.close();
     throw error;
   }
-  for (const m of scan.models)
-    logger.info({ model: m.name, path: m.path, bytes: m.size }, 'repository model found');
-  for (const p of scan.pending) logger.info({ model: p.name }, 'repository model found, being vetted');
-  for (const s of scan.skipped)
-    logger.warn({ model: s.name, code: s.code, err: s.cause }, 'repository entry skipped: %s', s.message);
-  for (const r of scan.rejected)
-    logger.warn(
-      { model: r.name, code: r.code, reason: r.reason },
-      'repository model rejected: %s',
-      r.message,
-    );
   // E.g. a real Edge TPU without edgetpu_compiler: heads would run on the CPU under a `measured` label.
   for (const w of service.warnings) logger.warn({ device: cfg.device }, w);
   let startupDone = false;
   let closing: Promise<void> | null = null;
   const examples: Record<string, string> = {};
   const curl: Record<string, string> = {};
-  let lastScan = scan;
-  let scanning: Promise<void> | null = null;
-  let followUp: Promise<void> | null = null;
-  // Each caller gets a scan that started after its call (a model dropped in just before is listed); callers that
-  // arrive while one runs share a single follow-up scan. Verdicts reached in the background since the last scan are
-  // logged by the next one.
-  const rescan = (): Promise<void> => {
-    if (scanning !== null) {
-      followUp ??= scanning.then(() => {
-        followUp = null;
-        return rescan();
-      });
-      return followUp;
-    }
-    scanning = repository
-      .scan({ wait: false })
-      .then(
-        (result) => {
-          for (const s of result.skipped) {
-            if (!lastScan.skipped.some((o) => o.name === s.name && o.message === s.message)) {
-              logger.warn(
-                { model: s.name, code: s.code, err: s.cause },
-                'repository entry skipped: %s',
-                s.message,
-              );
-            }
-          }
-          for (const r of result.rejected) {
-            if (!lastScan.rejected.some((o) => o.name === r.name && o.sha256 === r.sha256)) {
-              logger.warn(
-                { model: r.name, code: r.code, reason: r.reason },
-                'repository model rejected: %s',
-                r.message,
-              );
-            }
-          }
-          lastScan = result;
-        },
-        (error: unknown) => logger.warn({ err: error }, 'repository scan failed'),
-      )
-      .finally(() => {
-        scanning = null;
-      });
-    return scanning;
-  };
-  const rescanTimer = setInterval(() => void rescan(), REPOSITORY_RESCAN_MS);
-  rescanTimer.unref();
 
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -301,97 +243,25 @@ export async function startServer(
   const loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
   loopDelay.enable();
   let loopWaitMs = 0;
-  const inference: InferenceBackend = {
-    isLive: () => closing === null,
-    isReady: () => startupDone && closing === null && service.ready,
-    modelNames: () => service.tenantNames(),
-    modelMetadata: (name) => (service.has(name) ? service.metadata(name) : undefined),
-    isModelReady: (name) => startupDone && closing === null && service.has(name),
-    admit: (name, deadlineMs) => service.admit(name, deadlineMs),
-    // What the HTTP front end adds to the runtime's latency (body read, decode, encode), plus the main thread's
-    // mean lateness (a request that arrives while the event loop is busy waits before any hook sees it): the service
-    // adds its mean to the tenant's predictions, so they are what a client sees.
-    onServed(name, serverMs, result) {
-      const runtimeMs = result.parameters?.latency_ms;
-      if (typeof runtimeMs === 'number')
-        service.observeFrontend(name, Math.max(0, serverMs - runtimeMs) + loopWaitMs);
-    },
-    async infer(name, inputs, options) {
-      const { outputs, trace } = await service.infer(name, inputs, options);
-      return {
-        outputs,
-        parameters: {
-          latency_ms: Math.round(trace.latencyMs * 1000) / 1000,
-          k: trace.k,
-          cores: trace.cores,
-          // The TPU part's timing: from the device model (emulated) or the real delegate (measured); the CPU
-          // part is always measured. A request without a TPU stage (k = 0) is measured end to end.
-          timing: trace.tpu === null || trace.tpu.backend === 'edgetpu' ? 'measured' : 'emulated',
-        },
-        // For Triton's statistics: time in the TPU and CPU queues, and in the two stages.
-        durations: {
-          queueMs:
-            (trace.tpu === null ? 0 : trace.tpu.startMs - trace.tpu.enqueuedMs) +
-            (trace.cpu === null ? 0 : trace.cpu.startMs - trace.cpu.enqueuedMs),
-          inferMs:
-            (trace.tpu === null ? 0 : trace.tpu.endMs - trace.tpu.startMs) +
-            (trace.cpu === null ? 0 : trace.cpu.endMs - trace.cpu.startMs),
-        },
-      };
-    },
-    async repositoryIndex() {
-      await rescan();
-      return repositoryIndexOf(lastScan, service.tenants(), (name) => inference.isModelReady(name));
-    },
+  const context: BackendContext = {
+    service,
+    repository,
+    watcher,
+    started: () => startupDone,
+    closing: () => closing !== null,
   };
-
-  const management: ManagementBackend = {
-    tenants: () => service.tenants(),
-    tenant: (name) => service.tenant(name),
-    async register(spec) {
-      // TFLite refusing the model is already a 400 SWAPLESS_INVALID_MODEL naming the tenant (Service.addTenant).
-      const status = await addTenant(spec, () => void rescan());
-      // Acknowledged means saved: a registration that cannot be saved would be gone after a restart, so it is undone
-      // and the client gets the typed error (500 SWAPLESS_IO), not a 201.
-      try {
-        await state.save(spec);
-      } catch (error) {
-        logger.error({ tenant: spec.name, err: error }, 'registration not saved: undoing it');
-        await service.removeTenant(spec.name).catch(() => undefined);
-        throw new SwapLessIoError(`${(error as Error).message}; the tenant was not registered`, {
-          cause: error,
-          details: (error as SwapLessIoError).details,
-        });
-      }
-      await writeExample(spec.name);
-      return status;
+  const inference = inferenceBackend(context, () => loopWaitMs);
+  const management = managementBackend(
+    context,
+    // Defined further down (they need the URLs and the state, which come later): looked up when called.
+    {
+      add: (spec, resolved) => addTenant(spec, resolved),
+      state: () => state,
+      writeExample: (name) => writeExample(name),
+      dropExample: (name) => dropExample(name),
     },
-    async unregister(name) {
-      // Saved first: a removal that cannot be saved fails (500) with the tenant still served, never comes back later.
-      await state.delete(name);
-      await service.removeTenant(name);
-      await dropExample(name);
-    },
-    async forget(name) {
-      // A saved registration that is not served (its restore failed): dropped from the state.
-      if (service.has(name) || !(await state.delete(name))) return false;
-      await dropExample(name);
-      return true;
-    },
-    controller: () => service.controller(),
-    history: (limit) => service.history(limit),
-    async models() {
-      // A fresh scan (an entry is re-parsed only when its file changed), so a model dropped in is listed at once.
-      await rescan();
-      return {
-        repository: lastScan.models.map((m) => m.name),
-        zoo: repository.zooNames(),
-        skipped: lastScan.skipped,
-        rejected: lastScan.rejected,
-        pending: lastScan.pending,
-      };
-    },
-  };
+    logger,
+  );
 
   const metrics = createMetrics({ source: service });
   // The functional emulator lagging the device: one warn line a minute at most (status and dashboard say it too).
@@ -416,7 +286,7 @@ export async function startServer(
     await metricsRoutes(app, { metrics });
     await dashboardRoutes(app, { source: service });
   } catch (error) {
-    clearInterval(rescanTimer);
+    watcher.close();
     metrics.close();
     await service.close();
     throw error;
@@ -521,7 +391,7 @@ export async function startServer(
       closing = (async () => {
         logger.info('shutting down: no new connections, draining in-flight requests');
         const t = performance.now();
-        clearInterval(rescanTimer);
+        watcher.close();
         // Answers in flight go out with `Connection: close`; new requests get a 503 in the error shape.
         beginShutdown(app.server, connections);
         // A keep-alive connection that was busy when closing began turns idle once its response is sent, and
@@ -663,7 +533,7 @@ export async function startServer(
   }
 
   // The start-up scan did not wait for vetting; the tenants' own models have been vetted since.
-  await rescan();
+  await watcher.rescan();
   startupDone = true;
   if (cfg.examples) {
     const load = await refreshDemoLoad();
@@ -691,7 +561,7 @@ export async function startServer(
     failed,
     state,
     get scan() {
-      return lastScan;
+      return watcher.last;
     },
     get demoLoad() {
       return demoLoad;
