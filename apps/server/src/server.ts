@@ -13,8 +13,6 @@ import { frameworkErrorHandler, kserveRoutes } from '@swapless/adapter-kserve';
 import { managementRoutes } from '@swapless/adapter-management';
 import { createMetrics, metricsRoutes } from '@swapless/adapter-prometheus';
 import {
-  ErrorCodes,
-  isSwapLessError,
   NotFoundError,
   type ProgressListener,
   progressBar,
@@ -47,6 +45,7 @@ import { RejectionLog } from './rejections.js';
 import { type RepositoryWatcher, watchRepository } from './repository-watcher.js';
 import { loadSecurity } from './security.js';
 import { openTenantState, type TenantState } from './state.js';
+import { type FailedTenant, startTenants } from './tenant-startup.js';
 
 /** Sampling interval of the event-loop lateness that counts as front-end time, ms. */
 const LOOP_RESOLUTION_MS = 1;
@@ -64,14 +63,7 @@ export interface StartServerOptions {
   service?: Partial<ServiceOptions>;
 }
 
-/** A tenant the config asked for, or a saved registration, that could not be started. */
-export interface FailedTenant {
-  name: string;
-  code: string;
-  message: string;
-  /** Where the tenant came from: the config, or the state directory (registered through the API before). */
-  from: 'config' | 'state';
-}
+export type { FailedTenant } from './tenant-startup.js';
 
 /** A running server. */
 export interface RunningServer {
@@ -123,11 +115,6 @@ function clientHost(host: string): string {
   if (host === '0.0.0.0') return '127.0.0.1';
   if (host === '::' || host === '[::]') return '[::1]';
   return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-}
-
-function describeError(error: unknown): { code: string; message: string } {
-  if (isSwapLessError(error)) return { code: error.code, message: error.message };
-  return { code: ErrorCodes.INTERNAL, message: error instanceof Error ? error.message : String(error) };
 }
 
 /** `[1,224,224,3] INT8` for the banner. */
@@ -454,83 +441,16 @@ export async function startServer(
     throw error;
   }
 
-  const failed: FailedTenant[] = [];
-  try {
-    for (const t of cfg.tenants) {
-      if (closing !== null) break;
-      const ok = await startTenant(t, 'config');
-      if (!ok) continue;
-      await writeExample(t.name);
-    }
-    // Then the registrations saved by earlier runs, in registration order. The config's tenants come first and win a
-    // name both have; a saved registration that cannot start (its model is gone…) stays saved for the next start.
-    const configNames = new Set(cfg.tenants.map((t) => t.name));
-    for (const t of state.saved) {
-      if (closing !== null) break;
-      if (configNames.has(t.name)) {
-        await dropShadowed(t);
-        continue;
-      }
-      // Registered again through the API while starting (that registration replaced the saved one), or dropped by a
-      // DELETE meanwhile.
-      if (service.has(t.name) || state.get(t.name) === undefined) continue;
-      if (await startTenant(t, 'state')) await writeExample(t.name);
-    }
-  } finally {
-    drawer?.done();
-  }
-
-  async function startTenant(t: ServerTenantConfig, from: FailedTenant['from']): Promise<boolean> {
-    if (drawer) drawer.prefix = `${t.name}: `;
-    const tt = performance.now();
-    try {
-      const status = await addTenant(t);
-      drawer?.done();
-      logger.info(
-        {
-          tenant: t.name,
-          from,
-          model: status.source,
-          k: status.k,
-          cores: status.cores,
-          class: status.modelClass.kind,
-          ms: Math.round(performance.now() - tt),
-        },
-        'tenant started',
-      );
-      return true;
-    } catch (error) {
-      drawer?.done();
-      const { code, message } = describeError(error);
-      failed.push({ name: t.name, code, message, from });
-      // A saved registration that fails is kept for the next start (its model may come back): a warning.
-      if (from === 'config')
-        logger.error({ tenant: t.name, model: t.model, code }, 'tenant not started: %s', message);
-      else
-        logger.warn(
-          { tenant: t.name, saved: t, code },
-          'saved tenant not restored (kept in the state for the next start; DELETE /api/v1/tenants/%s drops it): %s',
-          t.name,
-          message,
-        );
-      return false;
-    }
-  }
-
-  /** A saved registration whose name a config tenant now has: the config wins, the saved one is dropped. */
-  async function dropShadowed(t: ServerTenantConfig): Promise<void> {
-    const message = `Expected a name no config tenant has for the saved registration ${JSON.stringify(t.name)} (model ${JSON.stringify(t.model)}) but the config has a tenant of that name: the config's tenant wins and the saved registration was dropped`;
-    failed.push({ name: t.name, code: ErrorCodes.INVALID_ARGUMENT, message, from: 'state' });
-    logger.warn({ tenant: t.name, saved: t }, 'saved tenant not restored: %s', message);
-    await state
-      .delete(t.name)
-      .catch((error: unknown) =>
-        logger.error(
-          { tenant: t.name, err: error },
-          'could not drop the shadowed registration from the state',
-        ),
-      );
-  }
+  const failed = await startTenants({
+    tenants: cfg.tenants,
+    state,
+    service,
+    logger,
+    drawer,
+    closing: () => closing !== null,
+    add: addTenant,
+    writeExample,
+  });
 
   // The start-up scan did not wait for vetting; the tenants' own models have been vetted since.
   await watcher.rescan();
