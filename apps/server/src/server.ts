@@ -9,14 +9,13 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { dashboardRoutes } from '@swapless/adapter-dashboard';
-import { frameworkErrorHandler, kserveRoutes } from '@swapless/adapter-kserve';
+import { kserveRoutes } from '@swapless/adapter-kserve';
 import { managementRoutes } from '@swapless/adapter-management';
 import { createMetrics, metricsRoutes } from '@swapless/adapter-prometheus';
 import {
   NotFoundError,
   type ProgressListener,
   progressBar,
-  SwapLessIoError,
   stderrSink,
   writeFileAtomic,
 } from '@swapless/core';
@@ -28,8 +27,9 @@ import {
   type ServiceOptions,
   type TenantStatus,
 } from '@swapless/service';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { createApp, listenError, listenOn } from './app.js';
 import { type AuthSummary, installAuth } from './auth.js';
 import { type BackendContext, inferenceBackend, managementBackend } from './backends.js';
 import type { BannerTenant, ServerUrls } from './banner.js';
@@ -40,7 +40,7 @@ import { EmulationLog } from './emulation-log.js';
 import { installErrorHandling } from './errors.js';
 import { clearExamples, curlLine, remoteCurlLine, removeExample, writeExamples } from './examples.js';
 import { createLogger, flushLogger } from './logger.js';
-import { beginShutdown, clientErrorHandler, trackConnections } from './protocol.js';
+import { beginShutdown, trackConnections } from './protocol.js';
 import { RejectionLog } from './rejections.js';
 import { type RepositoryWatcher, watchRepository } from './repository-watcher.js';
 import { loadSecurity } from './security.js';
@@ -108,13 +108,6 @@ export interface RunningServer {
    * dispose the service (`service.close()`). Idempotent; resolves when everything is closed.
    */
   close(): Promise<void>;
-}
-
-/** The host clients on this machine use to reach an address the server listens on. */
-function clientHost(host: string): string {
-  if (host === '0.0.0.0') return '127.0.0.1';
-  if (host === '::' || host === '[::]') return '[::1]';
-  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }
 
 /** `[1,224,224,3] INT8` for the banner. */
@@ -201,25 +194,7 @@ export async function startServer(
   const examples: Record<string, string> = {};
   const curl: Record<string, string> = {};
 
-  const app = Fastify({
-    loggerInstance: logger as FastifyBaseLogger,
-    // No per-request log lines: the hot path stays cheap; errors are logged by installErrorHandling's hook.
-    logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: cfg.bodyLimit,
-    // Requests that arrive while closing are answered by beginShutdown (the error shape), not fastify.
-    return503OnClosing: false,
-    forceCloseConnections: 'idle',
-    // Requests node's parser refuses (400, 431, 408) in the same shape.
-    clientErrorHandler,
-    // Requests carry no ids worth generating on the hot path, nor a child logger of their own (fastify would
-    // create one per request to bind that empty id).
-    genReqId: () => '',
-    childLoggerFactory: (parent) => parent,
-    // Router errors (bad percent-encoding, over-long parameters) in the same `{ "error" }` shape as the routes.
-    frameworkErrors: frameworkErrorHandler,
-    // node's own https when the config names a certificate and key.
-    ...(security.tls !== null ? { https: security.tls } : {}),
-  }) as unknown as FastifyInstance;
+  const app = createApp(cfg.bodyLimit, security.tls, logger);
   const rejections = new RejectionLog(logger);
   installErrorHandling(app, rejections);
   // Who may call which route (auth.ts): one hook for every route, the adapters' included.
@@ -411,34 +386,11 @@ export async function startServer(
 
   let port: number;
   try {
-    await app.listen({ host: cfg.host, port: cfg.port });
-    const address = app.server.address();
-    port = typeof address === 'object' && address !== null ? address.port : cfg.port;
-    const base = `${security.tls !== null ? 'https' : 'http'}://${clientHost(cfg.host)}:${port}`;
-    urls = {
-      base,
-      api: `${base}/v2`,
-      management: `${base}/api/v1`,
-      dashboard: `${base}/dashboard`,
-      metrics: `${base}/metrics`,
-    };
+    ({ port, urls } = await listenOn(app, cfg.host, cfg.port, security.tls !== null));
     logger.info({ host: cfg.host, port, urls }, 'listening');
   } catch (error) {
     await close().catch(() => undefined);
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
-      const why =
-        code === 'EADDRINUSE'
-          ? 'it is in use'
-          : code === 'EACCES'
-            ? 'permission denied'
-            : 'no such address here';
-      throw new SwapLessIoError(
-        `Expected a free port to listen on at ${cfg.host}:${cfg.port} but ${why} (${code}); choose another with --port or SWAPLESS_PORT`,
-        { cause: error, details: { host: cfg.host, port: cfg.port, code } },
-      );
-    }
-    throw error;
+    throw listenError(error, cfg.host, cfg.port);
   }
 
   const failed = await startTenants({
