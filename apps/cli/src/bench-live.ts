@@ -11,6 +11,7 @@ import {
   type RatePhase,
   type StageObservation,
 } from '@swapless/controller';
+import { quantile } from '@swapless/core';
 import type { TensorArray } from '@swapless/edgetpu';
 import { createRuntime } from '@swapless/runtime';
 import { SeededRandom } from '@swapless/tflite';
@@ -50,9 +51,6 @@ export interface LiveStageMeans {
   /** Rest of the CPU stage: worker → main-thread return hop and output assembly. */
   cpuReturnMs: number;
 }
-
-const quantile = (sorted: number[], q: number) =>
-  sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 
 const stageMeans = (a: {
   n: number;
@@ -230,13 +228,13 @@ export async function runPolicyLive(
     return {
       name: t.name,
       meanMs: mean,
-      p50Ms: quantile(sorted, 0.5),
-      p95Ms: quantile(sorted, 0.95),
-      p99Ms: quantile(sorted, 0.99),
+      p50Ms: quantile(sorted, 0.5, 'nearest-rank'),
+      p95Ms: quantile(sorted, 0.95, 'nearest-rank'),
+      p99Ms: quantile(sorted, 0.99, 'nearest-rank'),
       throughputPerS: (sorted.length * 1000) / options.durationMs,
       completed: sorted.length,
       rejected: rejected.get(t.name)!,
-      cdfMs: options.cdfLevels.map((q) => quantile(sorted, q)),
+      cdfMs: options.cdfLevels.map((q) => quantile(sorted, q, 'nearest-rank')),
       stages: stageMeans(acc.get(t.name)!),
     };
   });

@@ -2,7 +2,7 @@
  * What `run` and `demo` share: deterministic inputs, invoke timing and output summaries. Every time printed
  * from here was measured on this machine; `backendLabel` says on what.
  */
-import { UnsupportedModelError } from '@swapless/core';
+import { quantile, UnsupportedModelError } from '@swapless/core';
 import {
   type BackendInfo,
   type Interpreter,
@@ -50,11 +50,6 @@ export interface Timing {
   meanMs: number;
 }
 
-/** Order statistic of sorted samples (nearest rank). */
-function quantile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
-}
-
 /** Times `fn` `repeat` times after `warmup` untimed calls. */
 export function timeRuns(fn: () => void, repeat: number, warmup: number): Timing {
   for (let i = 0; i < warmup; i++) fn();
@@ -67,8 +62,8 @@ export function timeRuns(fn: () => void, repeat: number, warmup: number): Timing
   samples.sort((x, y) => x - y);
   return {
     runs: repeat,
-    medianMs: quantile(samples, 0.5),
-    p90Ms: quantile(samples, 0.9),
+    medianMs: quantile(samples, 0.5, 'nearest-rank'),
+    p90Ms: quantile(samples, 0.9, 'nearest-rank'),
     minMs: samples[0] ?? 0,
     meanMs: samples.reduce((s, x) => s + x, 0) / Math.max(1, samples.length),
   };

@@ -9,16 +9,13 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { dashboardRoutes } from '@swapless/adapter-dashboard';
-import { frameworkErrorHandler, type InferenceBackend, kserveRoutes } from '@swapless/adapter-kserve';
-import { type ManagementBackend, managementRoutes } from '@swapless/adapter-management';
+import { kserveRoutes } from '@swapless/adapter-kserve';
+import { managementRoutes } from '@swapless/adapter-management';
 import { createMetrics, metricsRoutes } from '@swapless/adapter-prometheus';
 import {
-  ErrorCodes,
-  isSwapLessError,
   NotFoundError,
   type ProgressListener,
   progressBar,
-  SwapLessIoError,
   stderrSink,
   writeFileAtomic,
 } from '@swapless/core';
@@ -30,9 +27,11 @@ import {
   type ServiceOptions,
   type TenantStatus,
 } from '@swapless/service';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { createApp, listenError, listenOn } from './app.js';
 import { type AuthSummary, installAuth } from './auth.js';
+import { type BackendContext, inferenceBackend, managementBackend } from './backends.js';
 import type { BannerTenant, ServerUrls } from './banner.js';
 import { parseConfig, type ServerConfig, type ServerConfigInput, type ServerTenantConfig } from './config.js';
 import { demoLoadOf } from './demo-costs.js';
@@ -41,15 +40,15 @@ import { EmulationLog } from './emulation-log.js';
 import { installErrorHandling } from './errors.js';
 import { clearExamples, curlLine, remoteCurlLine, removeExample, writeExamples } from './examples.js';
 import { createLogger, flushLogger } from './logger.js';
-import { beginShutdown, clientErrorHandler, repositoryIndexOf, trackConnections } from './protocol.js';
+import { beginShutdown, trackConnections } from './protocol.js';
 import { RejectionLog } from './rejections.js';
+import { type RepositoryWatcher, watchRepository } from './repository-watcher.js';
 import { loadSecurity } from './security.js';
 import { openTenantState, type TenantState } from './state.js';
+import { type FailedTenant, startTenants } from './tenant-startup.js';
 
 /** Sampling interval of the event-loop lateness that counts as front-end time, ms. */
 const LOOP_RESOLUTION_MS = 1;
-/** How often the model repository is re-read for `GET /api/v1/models`, ms. */
-const REPOSITORY_RESCAN_MS = 5000;
 
 /** The server's version (reported by `GET /v2`). */
 export const SERVER_VERSION = '0.1.0';
@@ -64,14 +63,7 @@ export interface StartServerOptions {
   service?: Partial<ServiceOptions>;
 }
 
-/** A tenant the config asked for, or a saved registration, that could not be started. */
-export interface FailedTenant {
-  name: string;
-  code: string;
-  message: string;
-  /** Where the tenant came from: the config, or the state directory (registered through the API before). */
-  from: 'config' | 'state';
-}
+export type { FailedTenant } from './tenant-startup.js';
 
 /** A running server. */
 export interface RunningServer {
@@ -116,18 +108,6 @@ export interface RunningServer {
    * dispose the service (`service.close()`). Idempotent; resolves when everything is closed.
    */
   close(): Promise<void>;
-}
-
-/** The host clients on this machine use to reach an address the server listens on. */
-function clientHost(host: string): string {
-  if (host === '0.0.0.0') return '127.0.0.1';
-  if (host === '::' || host === '[::]') return '[::1]';
-  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-}
-
-function describeError(error: unknown): { code: string; message: string } {
-  if (isSwapLessError(error)) return { code: error.code, message: error.message };
-  return { code: ErrorCodes.INTERNAL, message: error instanceof Error ? error.message : String(error) };
 }
 
 /** `[1,224,224,3] INT8` for the banner. */
@@ -201,97 +181,21 @@ export async function startServer(
   });
   // Scans never wait for vetting: the server listens at once, models not vetted yet are listed as pending while
   // their vetting goes on in the background (a few at a time), and a registration waits for its own model only.
-  let scan: ScanResult;
+  let watcher: RepositoryWatcher;
   try {
-    scan = await repository.scan({ wait: false });
+    watcher = await watchRepository(repository, logger);
   } catch (error) {
     await service.close();
     throw error;
   }
-  for (const m of scan.models)
-    logger.info({ model: m.name, path: m.path, bytes: m.size }, 'repository model found');
-  for (const p of scan.pending) logger.info({ model: p.name }, 'repository model found, being vetted');
-  for (const s of scan.skipped)
-    logger.warn({ model: s.name, code: s.code, err: s.cause }, 'repository entry skipped: %s', s.message);
-  for (const r of scan.rejected)
-    logger.warn(
-      { model: r.name, code: r.code, reason: r.reason },
-      'repository model rejected: %s',
-      r.message,
-    );
   // E.g. a real Edge TPU without edgetpu_compiler: heads would run on the CPU under a `measured` label.
   for (const w of service.warnings) logger.warn({ device: cfg.device }, w);
   let startupDone = false;
   let closing: Promise<void> | null = null;
   const examples: Record<string, string> = {};
   const curl: Record<string, string> = {};
-  let lastScan = scan;
-  let scanning: Promise<void> | null = null;
-  let followUp: Promise<void> | null = null;
-  // Each caller gets a scan that started after its call (a model dropped in just before is listed); callers that
-  // arrive while one runs share a single follow-up scan. Verdicts reached in the background since the last scan are
-  // logged by the next one.
-  const rescan = (): Promise<void> => {
-    if (scanning !== null) {
-      followUp ??= scanning.then(() => {
-        followUp = null;
-        return rescan();
-      });
-      return followUp;
-    }
-    scanning = repository
-      .scan({ wait: false })
-      .then(
-        (result) => {
-          for (const s of result.skipped) {
-            if (!lastScan.skipped.some((o) => o.name === s.name && o.message === s.message)) {
-              logger.warn(
-                { model: s.name, code: s.code, err: s.cause },
-                'repository entry skipped: %s',
-                s.message,
-              );
-            }
-          }
-          for (const r of result.rejected) {
-            if (!lastScan.rejected.some((o) => o.name === r.name && o.sha256 === r.sha256)) {
-              logger.warn(
-                { model: r.name, code: r.code, reason: r.reason },
-                'repository model rejected: %s',
-                r.message,
-              );
-            }
-          }
-          lastScan = result;
-        },
-        (error: unknown) => logger.warn({ err: error }, 'repository scan failed'),
-      )
-      .finally(() => {
-        scanning = null;
-      });
-    return scanning;
-  };
-  const rescanTimer = setInterval(() => void rescan(), REPOSITORY_RESCAN_MS);
-  rescanTimer.unref();
 
-  const app = Fastify({
-    loggerInstance: logger as FastifyBaseLogger,
-    // No per-request log lines: the hot path stays cheap; errors are logged by installErrorHandling's hook.
-    logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: cfg.bodyLimit,
-    // Requests that arrive while closing are answered by beginShutdown (the error shape), not fastify.
-    return503OnClosing: false,
-    forceCloseConnections: 'idle',
-    // Requests node's parser refuses (400, 431, 408) in the same shape.
-    clientErrorHandler,
-    // Requests carry no ids worth generating on the hot path, nor a child logger of their own (fastify would
-    // create one per request to bind that empty id).
-    genReqId: () => '',
-    childLoggerFactory: (parent) => parent,
-    // Router errors (bad percent-encoding, over-long parameters) in the same `{ "error" }` shape as the routes.
-    frameworkErrors: frameworkErrorHandler,
-    // node's own https when the config names a certificate and key.
-    ...(security.tls !== null ? { https: security.tls } : {}),
-  }) as unknown as FastifyInstance;
+  const app = createApp(cfg.bodyLimit, security.tls, logger);
   const rejections = new RejectionLog(logger);
   installErrorHandling(app, rejections);
   // Who may call which route (auth.ts): one hook for every route, the adapters' included.
@@ -302,97 +206,25 @@ export async function startServer(
   const loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
   loopDelay.enable();
   let loopWaitMs = 0;
-  const inference: InferenceBackend = {
-    isLive: () => closing === null,
-    isReady: () => startupDone && closing === null && service.ready,
-    modelNames: () => service.tenantNames(),
-    modelMetadata: (name) => (service.has(name) ? service.metadata(name) : undefined),
-    isModelReady: (name) => startupDone && closing === null && service.has(name),
-    admit: (name, deadlineMs) => service.admit(name, deadlineMs),
-    // What the HTTP front end adds to the runtime's latency (body read, decode, encode), plus the main thread's
-    // mean lateness (a request that arrives while the event loop is busy waits before any hook sees it): the service
-    // adds its mean to the tenant's predictions, so they are what a client sees.
-    onServed(name, serverMs, result) {
-      const runtimeMs = result.parameters?.latency_ms;
-      if (typeof runtimeMs === 'number')
-        service.observeFrontend(name, Math.max(0, serverMs - runtimeMs) + loopWaitMs);
-    },
-    async infer(name, inputs, options) {
-      const { outputs, trace } = await service.infer(name, inputs, options);
-      return {
-        outputs,
-        parameters: {
-          latency_ms: Math.round(trace.latencyMs * 1000) / 1000,
-          k: trace.k,
-          cores: trace.cores,
-          // The TPU part's timing: from the device model (emulated) or the real delegate (measured); the CPU
-          // part is always measured. A request without a TPU stage (k = 0) is measured end to end.
-          timing: trace.tpu === null || trace.tpu.backend === 'edgetpu' ? 'measured' : 'emulated',
-        },
-        // For Triton's statistics: time in the TPU and CPU queues, and in the two stages.
-        durations: {
-          queueMs:
-            (trace.tpu === null ? 0 : trace.tpu.startMs - trace.tpu.enqueuedMs) +
-            (trace.cpu === null ? 0 : trace.cpu.startMs - trace.cpu.enqueuedMs),
-          inferMs:
-            (trace.tpu === null ? 0 : trace.tpu.endMs - trace.tpu.startMs) +
-            (trace.cpu === null ? 0 : trace.cpu.endMs - trace.cpu.startMs),
-        },
-      };
-    },
-    async repositoryIndex() {
-      await rescan();
-      return repositoryIndexOf(lastScan, service.tenants(), (name) => inference.isModelReady(name));
-    },
+  const context: BackendContext = {
+    service,
+    repository,
+    watcher,
+    started: () => startupDone,
+    closing: () => closing !== null,
   };
-
-  const management: ManagementBackend = {
-    tenants: () => service.tenants(),
-    tenant: (name) => service.tenant(name),
-    async register(spec) {
-      // TFLite refusing the model is already a 400 SWAPLESS_INVALID_MODEL naming the tenant (Service.addTenant).
-      const status = await addTenant(spec, () => void rescan());
-      // Acknowledged means saved: a registration that cannot be saved would be gone after a restart, so it is undone
-      // and the client gets the typed error (500 SWAPLESS_IO), not a 201.
-      try {
-        await state.save(spec);
-      } catch (error) {
-        logger.error({ tenant: spec.name, err: error }, 'registration not saved: undoing it');
-        await service.removeTenant(spec.name).catch(() => undefined);
-        throw new SwapLessIoError(`${(error as Error).message}; the tenant was not registered`, {
-          cause: error,
-          details: (error as SwapLessIoError).details,
-        });
-      }
-      await writeExample(spec.name);
-      return status;
+  const inference = inferenceBackend(context, () => loopWaitMs);
+  const management = managementBackend(
+    context,
+    // Defined further down (they need the URLs and the state, which come later): looked up when called.
+    {
+      add: (spec, resolved) => addTenant(spec, resolved),
+      state: () => state,
+      writeExample: (name) => writeExample(name),
+      dropExample: (name) => dropExample(name),
     },
-    async unregister(name) {
-      // Saved first: a removal that cannot be saved fails (500) with the tenant still served, never comes back later.
-      await state.delete(name);
-      await service.removeTenant(name);
-      await dropExample(name);
-    },
-    async forget(name) {
-      // A saved registration that is not served (its restore failed): dropped from the state.
-      if (service.has(name) || !(await state.delete(name))) return false;
-      await dropExample(name);
-      return true;
-    },
-    controller: () => service.controller(),
-    history: (limit) => service.history(limit),
-    async models() {
-      // A fresh scan (an entry is re-parsed only when its file changed), so a model dropped in is listed at once.
-      await rescan();
-      return {
-        repository: lastScan.models.map((m) => m.name),
-        zoo: repository.zooNames(),
-        skipped: lastScan.skipped,
-        rejected: lastScan.rejected,
-        pending: lastScan.pending,
-      };
-    },
-  };
+    logger,
+  );
 
   const metrics = createMetrics({ source: service });
   // The functional emulator lagging the device: one warn line a minute at most (status and dashboard say it too).
@@ -417,7 +249,7 @@ export async function startServer(
     await metricsRoutes(app, { metrics });
     await dashboardRoutes(app, { source: service });
   } catch (error) {
-    clearInterval(rescanTimer);
+    watcher.close();
     metrics.close();
     await service.close();
     throw error;
@@ -522,7 +354,7 @@ export async function startServer(
       closing = (async () => {
         logger.info('shutting down: no new connections, draining in-flight requests');
         const t = performance.now();
-        clearInterval(rescanTimer);
+        watcher.close();
         // Answers in flight go out with `Connection: close`; new requests get a 503 in the error shape.
         beginShutdown(app.server, connections);
         // A keep-alive connection that was busy when closing began turns idle once its response is sent, and
@@ -555,116 +387,26 @@ export async function startServer(
 
   let port: number;
   try {
-    await app.listen({ host: cfg.host, port: cfg.port });
-    const address = app.server.address();
-    port = typeof address === 'object' && address !== null ? address.port : cfg.port;
-    const base = `${security.tls !== null ? 'https' : 'http'}://${clientHost(cfg.host)}:${port}`;
-    urls = {
-      base,
-      api: `${base}/v2`,
-      management: `${base}/api/v1`,
-      dashboard: `${base}/dashboard`,
-      metrics: `${base}/metrics`,
-    };
+    ({ port, urls } = await listenOn(app, cfg.host, cfg.port, security.tls !== null));
     logger.info({ host: cfg.host, port, urls }, 'listening');
   } catch (error) {
     await close().catch(() => undefined);
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
-      const why =
-        code === 'EADDRINUSE'
-          ? 'it is in use'
-          : code === 'EACCES'
-            ? 'permission denied'
-            : 'no such address here';
-      throw new SwapLessIoError(
-        `Expected a free port to listen on at ${cfg.host}:${cfg.port} but ${why} (${code}); choose another with --port or SWAPLESS_PORT`,
-        { cause: error, details: { host: cfg.host, port: cfg.port, code } },
-      );
-    }
-    throw error;
+    throw listenError(error, cfg.host, cfg.port);
   }
 
-  const failed: FailedTenant[] = [];
-  try {
-    for (const t of cfg.tenants) {
-      if (closing !== null) break;
-      const ok = await startTenant(t, 'config');
-      if (!ok) continue;
-      await writeExample(t.name);
-    }
-    // Then the registrations saved by earlier runs, in registration order. The config's tenants come first and win a
-    // name both have; a saved registration that cannot start (its model is gone…) stays saved for the next start.
-    const configNames = new Set(cfg.tenants.map((t) => t.name));
-    for (const t of state.saved) {
-      if (closing !== null) break;
-      if (configNames.has(t.name)) {
-        await dropShadowed(t);
-        continue;
-      }
-      // Registered again through the API while starting (that registration replaced the saved one), or dropped by a
-      // DELETE meanwhile.
-      if (service.has(t.name) || state.get(t.name) === undefined) continue;
-      if (await startTenant(t, 'state')) await writeExample(t.name);
-    }
-  } finally {
-    drawer?.done();
-  }
-
-  async function startTenant(t: ServerTenantConfig, from: FailedTenant['from']): Promise<boolean> {
-    if (drawer) drawer.prefix = `${t.name}: `;
-    const tt = performance.now();
-    try {
-      const status = await addTenant(t);
-      drawer?.done();
-      logger.info(
-        {
-          tenant: t.name,
-          from,
-          model: status.source,
-          k: status.k,
-          cores: status.cores,
-          class: status.modelClass.kind,
-          ms: Math.round(performance.now() - tt),
-        },
-        'tenant started',
-      );
-      return true;
-    } catch (error) {
-      drawer?.done();
-      const { code, message } = describeError(error);
-      failed.push({ name: t.name, code, message, from });
-      // A saved registration that fails is kept for the next start (its model may come back): a warning.
-      if (from === 'config')
-        logger.error({ tenant: t.name, model: t.model, code }, 'tenant not started: %s', message);
-      else
-        logger.warn(
-          { tenant: t.name, saved: t, code },
-          'saved tenant not restored (kept in the state for the next start; DELETE /api/v1/tenants/%s drops it): %s',
-          t.name,
-          message,
-        );
-      return false;
-    }
-  }
-
-  /** A saved registration whose name a config tenant now has: the config wins, the saved one is dropped. */
-  async function dropShadowed(t: ServerTenantConfig): Promise<void> {
-    const message = `Expected a name no config tenant has for the saved registration ${JSON.stringify(t.name)} (model ${JSON.stringify(t.model)}) but the config has a tenant of that name: the config's tenant wins and the saved registration was dropped`;
-    failed.push({ name: t.name, code: ErrorCodes.INVALID_ARGUMENT, message, from: 'state' });
-    logger.warn({ tenant: t.name, saved: t }, 'saved tenant not restored: %s', message);
-    await state
-      .delete(t.name)
-      .catch((error: unknown) =>
-        logger.error(
-          { tenant: t.name, err: error },
-          'could not drop the shadowed registration from the state',
-        ),
-      );
-  }
+  const failed = await startTenants({
+    tenants: cfg.tenants,
+    state,
+    service,
+    logger,
+    drawer,
+    closing: () => closing !== null,
+    add: addTenant,
+    writeExample,
+  });
 
   // The start-up scan did not wait for vetting; the tenants' own models have been vetted since.
-  await rescan();
+  await watcher.rescan();
   startupDone = true;
   if (cfg.examples) {
     const load = await refreshDemoLoad();
@@ -697,7 +439,7 @@ export async function startServer(
     failed,
     state,
     get scan() {
-      return lastScan;
+      return watcher.last;
     },
     get demoLoad() {
       return demoLoad;

@@ -4,7 +4,7 @@
  * measured HTTP round trip.
  */
 import { performance } from 'node:perf_hooks';
-import { expected, InvalidArgumentError } from '@swapless/core';
+import { expected, InvalidArgumentError, quantile } from '@swapless/core';
 import type { InferInput, KServeClient, RawResponse } from './client.js';
 import { arrayTypeOf, isNumericDatatype, toHalfBits } from './datatypes.js';
 import type { ModelMetadata } from './types.js';
@@ -17,14 +17,6 @@ export interface LatencySummary {
   p95Ms: number | null;
   p99Ms: number | null;
   maxMs: number | null;
-}
-
-/** Quantile of sorted values by linear interpolation between order statistics (type 7, as NumPy). */
-function quantile(sorted: Float64Array, q: number): number {
-  const h = (sorted.length - 1) * q;
-  const lo = Math.floor(h);
-  const a = sorted[lo]!;
-  return lo + 1 < sorted.length ? a + (h - lo) * (sorted[lo + 1]! - a) : a;
 }
 
 /** Summarises latencies (ms): mean, p50, p95, p99 (type-7 interpolation), max. */

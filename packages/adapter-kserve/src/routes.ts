@@ -186,60 +186,8 @@ export function frameworkErrorHandler(
  */
 export async function kserveRoutes(app: FastifyInstance, options: KServeRoutesOptions): Promise<void> {
   const { backend, serverName, serverVersion, bodyLimit, deadlineMs } = checkOptions(options);
-  const admit = backend.admit;
-
-  /**
-   * Runs before the body is read: notes the arrival, and refuses at once a request that could not meet even
-   * the default deadline (a request's own timeout can only shorten it), so overload costs no body parsing.
-   */
-  const onInferRequest = (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) => {
-    const now = performance.now();
-    (request as TimedRequest).swaplessArrivalMs = now;
-    if (admit !== undefined && deadlineMs !== undefined) {
-      const name = (request.params as Params).name;
-      try {
-        if (backend.isModelReady(name)) admit.call(backend, name, now + deadlineMs);
-      } catch (error) {
-        done(error as Error);
-        return;
-      }
-    }
-    done();
-  };
-
-  /** The request's deadline: the default after its arrival, shortened by `parameters.timeout` (µs; 0: none). */
-  const deadlineOf = (request: FastifyRequest, json: InferenceRequestJson): number | undefined => {
-    const arrival = (request as TimedRequest).swaplessArrivalMs;
-    let deadline = deadlineMs === undefined ? Number.POSITIVE_INFINITY : arrival + deadlineMs;
-    const timeoutUs = json.parameters?.timeout;
-    if (timeoutUs !== undefined && timeoutUs > 0) deadline = Math.min(deadline, arrival + timeoutUs / 1000);
-    return deadline === Number.POSITIVE_INFINITY ? undefined : deadline;
-  };
-
-  const lookup = (name: string, version: string | undefined): ModelPlan => {
-    const meta: ModelMetadata | undefined = backend.modelMetadata(name);
-    if (meta === undefined) {
-      if (!MODEL_NAME_PATTERN.test(name)) {
-        throw new InvalidArgumentError(
-          `Expected a model name matching ${MODEL_NAME_PATTERN.source} but received ${describeName(name)}`,
-          { details: { reason: 'model-name' } },
-        );
-      }
-      const names = backend.modelNames();
-      const list = names.length > 10 ? `${names.slice(0, 10).join(', ')}, …` : names.join(', ');
-      throw new NotFoundError(
-        `Expected one of the served models (${list || 'none'}) but received ${describeName(name)}`,
-        { details: { reason: 'unknown-model' } },
-      );
-    }
-    if (version !== undefined && !meta.versions.includes(version)) {
-      throw new NotFoundError(
-        `Expected a version of model ${describeName(name)} (${meta.versions.join(', ')}) but received ${describeName(version)}`,
-        { details: { reason: 'unknown-model' } },
-      );
-    }
-    return planOf(meta);
-  };
+  const onInferRequest = admissionHook(backend, deadlineMs);
+  const lookup = (name: string, version: string | undefined): ModelPlan => modelPlan(backend, name, version);
 
   const metadata = async (request: FastifyRequest<{ Params: Params }>) => {
     const { meta } = lookup(request.params.name, request.params.version);
@@ -277,7 +225,7 @@ export async function kserveRoutes(app: FastifyInstance, options: KServeRoutesOp
         request.headers[HEADER_LENGTH_HEADER],
       );
       const decoded = decodeInferRequest(plan, json, binary);
-      const deadline = deadlineOf(request, json);
+      const deadline = deadlineOf(request, json, deadlineMs);
       const t1 = performance.now();
       const result = await backend.infer(
         name,
@@ -341,37 +289,7 @@ export async function kserveRoutes(app: FastifyInstance, options: KServeRoutesOp
 
   app.register(
     async (v2) => {
-      // Raw bytes for every content type (and none): the handler tells JSON from the binary extension.
-      v2.removeAllContentTypeParsers();
-      v2.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_request, body, done) =>
-        done(null, body),
-      );
-      // gzip / deflate / br bodies are decoded as they arrive, capped at the body limit once decoded (413).
-      v2.addHook('preParsing', decodingHook(bodyLimit));
-
-      v2.decorateRequest('swaplessArrivalMs', 0);
-
-      v2.setErrorHandler((error: FastifyError, request, reply) => {
-        const status = httpStatusOf(error);
-        // Expected refusals (503 overloaded or shutting down, 504 deadline) are not logged here, one line per
-        // request: under overload they would be most of the log. The server counts them instead.
-        if (status >= 500 && status !== 503 && status !== 504)
-          request.log.error({ err: error }, 'kserve request failed');
-        const message =
-          status === 500 && !isSwapLessError(error)
-            ? `Internal error: ${error.message}`
-            : errorMessage(error, request, request.routeOptions.bodyLimit ?? bodyLimit);
-        return sendError(reply, status, message, retryAfterOf(error));
-      });
-
-      v2.setNotFoundHandler((request, reply) => {
-        if (sendMethodNotAllowed(request, reply)) return reply;
-        return sendError(
-          reply,
-          404,
-          `Expected a KServe v2 route (see GET /v2) but received ${request.method} ${describeName(request.url.split('?')[0] ?? '')}`,
-        );
-      });
+      prepareScope(v2, bodyLimit);
 
       v2.get('/health/live', async (_request, reply) =>
         backend.isLive() ? { live: true } : sendError(reply, 503, 'The server is not live'),
@@ -403,4 +321,101 @@ export async function kserveRoutes(app: FastifyInstance, options: KServeRoutesOp
     },
     { prefix: '/v2' },
   );
+}
+
+/**
+ * Runs before the body is read: notes the arrival, and refuses at once a request that could not meet even
+ * the default deadline (a request's own timeout can only shorten it), so overload costs no body parsing.
+ */
+function admissionHook(
+  backend: InferenceBackend,
+  deadlineMs: number | undefined,
+): (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void {
+  const admit = backend.admit;
+  return (request, _reply, done) => {
+    const now = performance.now();
+    (request as TimedRequest).swaplessArrivalMs = now;
+    if (admit !== undefined && deadlineMs !== undefined) {
+      const name = (request.params as Params).name;
+      try {
+        if (backend.isModelReady(name)) admit.call(backend, name, now + deadlineMs);
+      } catch (error) {
+        done(error as Error);
+        return;
+      }
+    }
+    done();
+  };
+}
+
+/** The request's deadline: the default after its arrival, shortened by `parameters.timeout` (µs; 0: none). */
+function deadlineOf(
+  request: FastifyRequest,
+  json: InferenceRequestJson,
+  deadlineMs: number | undefined,
+): number | undefined {
+  const arrival = (request as TimedRequest).swaplessArrivalMs;
+  let deadline = deadlineMs === undefined ? Number.POSITIVE_INFINITY : arrival + deadlineMs;
+  const timeoutUs = json.parameters?.timeout;
+  if (timeoutUs !== undefined && timeoutUs > 0) deadline = Math.min(deadline, arrival + timeoutUs / 1000);
+  return deadline === Number.POSITIVE_INFINITY ? undefined : deadline;
+}
+
+/** The plan of a served model and version; a malformed name is a bad request, an unknown one not found. */
+function modelPlan(backend: InferenceBackend, name: string, version: string | undefined): ModelPlan {
+  const meta: ModelMetadata | undefined = backend.modelMetadata(name);
+  if (meta === undefined) {
+    if (!MODEL_NAME_PATTERN.test(name)) {
+      throw new InvalidArgumentError(
+        `Expected a model name matching ${MODEL_NAME_PATTERN.source} but received ${describeName(name)}`,
+        { details: { reason: 'model-name' } },
+      );
+    }
+    const names = backend.modelNames();
+    const list = names.length > 10 ? `${names.slice(0, 10).join(', ')}, …` : names.join(', ');
+    throw new NotFoundError(
+      `Expected one of the served models (${list || 'none'}) but received ${describeName(name)}`,
+      { details: { reason: 'unknown-model' } },
+    );
+  }
+  if (version !== undefined && !meta.versions.includes(version)) {
+    throw new NotFoundError(
+      `Expected a version of model ${describeName(name)} (${meta.versions.join(', ')}) but received ${describeName(version)}`,
+      { details: { reason: 'unknown-model' } },
+    );
+  }
+  return planOf(meta);
+}
+
+/** The `/v2` scope's body parsing, decoding, error and not-found handling. */
+function prepareScope(v2: FastifyInstance, bodyLimit: number): void {
+  // Raw bytes for every content type (and none): the handler tells JSON from the binary extension.
+  v2.removeAllContentTypeParsers();
+  v2.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_request, body, done) => done(null, body));
+  // gzip / deflate / br bodies are decoded as they arrive, capped at the body limit once decoded (413).
+  v2.addHook('preParsing', decodingHook(bodyLimit));
+
+  v2.decorateRequest('swaplessArrivalMs', 0);
+
+  v2.setErrorHandler((error: FastifyError, request, reply) => {
+    const status = httpStatusOf(error);
+    // Expected refusals (503 overloaded or shutting down, 504 deadline) are not logged here, one line per
+    // request: under overload they would be most of the log. The server counts them instead.
+    if (status >= 500 && status !== 503 && status !== 504)
+      request.log.error({ err: error }, 'kserve request failed');
+    const message =
+      status === 500 && !isSwapLessError(error)
+        ? `Internal error: ${error.message}`
+        : errorMessage(error, request, request.routeOptions.bodyLimit ?? bodyLimit);
+    return sendError(reply, status, message, retryAfterOf(error));
+  });
+
+  v2.setNotFoundHandler((request, reply) => {
+    if (sendMethodNotAllowed(request, reply)) return reply;
+    return sendError(
+      reply,
+      404,
+      `Expected a KServe v2 route (see GET /v2) but received ${request.method} ${describeName(request.url.split('?')[0] ?? '')}`,
+    );
+  });
 }

@@ -173,35 +173,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
     ours.push(name);
   };
   // Checked up front so a failure registers nothing.
-  const names = [
-    'requests_total',
-    'request_duration_seconds',
-    'stage_duration_seconds',
-    'tenant_in_flight',
-    'tpu_queue_depth',
-    'tpu_reloads_total',
-    'reconfigurations_total',
-    'controller_decision_seconds',
-    'tenant_partition_point',
-    'tenant_cpu_cores',
-    'tenant_rate_per_second',
-    'tenant_predicted_latency_seconds',
-    'prediction_divergence_ratio',
-    'replans_total',
-    'backend_info',
-    'emulation_compute_seconds',
-    'emulation_lag_seconds',
-    'emulation_lagging',
-    'metrics_dropped_events_total',
-  ].map(n);
-  for (const name of names) {
-    if (registry.getSingleMetric(name) !== undefined) {
-      throw new InvalidArgumentError(
-        expected(`a registry without a series named ${name}`, 'createMetrics option registry', registry),
-        { details: { reason: 'duplicate-series', name } },
-      );
-    }
-  }
+  checkFree(registry, SERIES.map(n));
 
   const counter = (name: string, help: string, labelNames: string[], collect: (c: Counter) => void) => {
     const c: Counter = new Counter({
@@ -267,12 +239,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
     'Per-stage time of completed requests: tpu_wait (Edge TPU queue), tpu (Edge TPU device time), cpu_wait (CPU queue), cpu (CPU stage incl. hand-back). TPU stages carry the backend timing; CPU stages are always measured. With the functional emulator, the wait for head outputs after the device is done is in emulation_lag_seconds.',
     ['tenant', 'stage', 'timing'],
   );
-  gauge('tenant_in_flight', 'Requests admitted and not completed.', ['tenant'], (g, s) => {
-    for (const t of s.tenants) setGauge(g, t.name, t.inFlight);
-  });
-  gauge('tpu_queue_depth', 'Requests waiting for the Edge TPU.', [], (g, s) => {
-    if (Number.isFinite(s.tpuQueued)) g.set(s.tpuQueued);
-  });
+  snapshotGauges(gauge);
   counter(
     'tpu_reloads_total',
     "Edge TPU reloads: the device held another head's caching token and re-uploaded this tenant's cached parameters.",
@@ -294,50 +261,12 @@ export function createMetrics(options: MetricsOptions): Metrics {
     'Time of one controller decision (policy tick), measured.',
     [],
   ).child();
-  gauge(
-    'tenant_partition_point',
-    'Partition point k: ops [0,k) run on the Edge TPU, [k,n) on the CPU.',
-    ['tenant'],
-    (g, s) => {
-      for (const t of s.tenants) setGauge(g, t.name, t.k);
-    },
-  );
-  gauge('tenant_cpu_cores', "CPU cores of the tenant's CPU stage.", ['tenant'], (g, s) => {
-    for (const t of s.tenants) setGauge(g, t.name, t.cores);
-  });
-  gauge('tenant_rate_per_second', 'Estimated arrival rate, requests per second.', ['tenant'], (g, s) => {
-    for (const t of s.tenants) setGauge(g, t.name, t.ratePerS);
-  });
-  gauge(
-    'tenant_predicted_latency_seconds',
-    "The latency model's predicted mean response time for the current configuration (absent when none).",
-    ['tenant'],
-    (g, s) => {
-      for (const t of s.tenants) if (t.predictedMs !== null) setGauge(g, t.name, t.predictedMs / 1000);
-    },
-  );
-  gauge(
-    'prediction_divergence_ratio',
-    "Measured / predicted mean response of the tenant over the controller's divergence window (10 s of completions); absent when too few completed. Beyond 0.75..1.25 for 10 s the controller re-plans.",
-    ['tenant'],
-    (g, s) => {
-      for (const t of s.tenants) if (typeof t.divergence === 'number') setGauge(g, t.name, t.divergence);
-    },
-  );
   counter(
     'replans_total',
     'Controller decisions by reason: initial, tick (the policy found a better configuration), tenant-added, tenant-removed, divergence (predicted and measured response diverged).',
     ['reason'],
     (c) => {
       for (const [reason, v] of replans) c.inc({ reason }, v);
-    },
-  );
-  gauge(
-    'backend_info',
-    'The Edge TPU backend serving the TPU stages (value 1): emulated or edgetpu.',
-    ['backend'],
-    (g, s) => {
-      if (typeof s.backend === 'string') g.set({ backend: s.backend }, 1);
     },
   );
   const emulationCompute = histogram(
@@ -350,14 +279,6 @@ export function createMetrics(options: MetricsOptions): Metrics {
     "How long a head's outputs came after the emulated Edge TPU was done (0 when the host kept up); measured latencies include it, a real device would not add it.",
     ['tenant'],
   );
-  gauge(
-    'emulation_lagging',
-    'The functional emulator computes heads slower than the device it emulates on more than 10 % of the calls of the last 10 s (1) or not (0); absent without emulation.',
-    [],
-    (g, s) => {
-      if (typeof s.emulationLagging === 'boolean') g.set(s.emulationLagging ? 1 : 0);
-    },
-  );
   counter(
     'metrics_dropped_events_total',
     'Source events the metrics adapter could not record (malformed).',
@@ -367,25 +288,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
     },
   );
 
-  const defaultNames: string[] = [];
-  if (
-    options.defaultMetrics !== false &&
-    registry.getSingleMetric('process_cpu_user_seconds_total') === undefined
-  ) {
-    const before = new Set(registry.getMetricsAsArray().map((m) => m.name));
-    collectDefaultMetrics({ register: registry });
-    for (const m of registry.getMetricsAsArray()) {
-      if (before.has(m.name)) continue;
-      // Left out: the `nodejs_active_*` gauges (EXCLUDED_DEFAULT_METRICS: costly per scrape), and any other default
-      // metric named `_total` that is not a counter (a `_total` name promises one; `promtool check metrics` enforces it).
-      if (
-        EXCLUDED_DEFAULT_METRICS.includes(m.name) ||
-        (m.name.endsWith('_total') && String(m.type) !== 'counter')
-      ) {
-        registry.removeSingleMetric(m.name);
-      } else defaultNames.push(m.name);
-    }
-  }
+  const defaultNames = options.defaultMetrics !== false ? registerDefaultMetrics(registry) : [];
 
   const state = (name: string): TenantState => {
     let s = tenants.get(name);
@@ -516,4 +419,126 @@ export function createMetrics(options: MetricsOptions): Metrics {
 function setGauge(g: Gauge, tenant: unknown, value: unknown): void {
   if (typeof tenant === 'string' && typeof value === 'number' && Number.isFinite(value))
     g.set({ tenant }, value);
+}
+
+/** The series createMetrics registers, after the prefix. */
+const SERIES = [
+  'requests_total',
+  'request_duration_seconds',
+  'stage_duration_seconds',
+  'tenant_in_flight',
+  'tpu_queue_depth',
+  'tpu_reloads_total',
+  'reconfigurations_total',
+  'controller_decision_seconds',
+  'tenant_partition_point',
+  'tenant_cpu_cores',
+  'tenant_rate_per_second',
+  'tenant_predicted_latency_seconds',
+  'prediction_divergence_ratio',
+  'replans_total',
+  'backend_info',
+  'emulation_compute_seconds',
+  'emulation_lag_seconds',
+  'emulation_lagging',
+  'metrics_dropped_events_total',
+];
+
+/** Throws when `registry` already has a series of one of `names` (then nothing has been registered yet). */
+function checkFree(registry: Registry, names: readonly string[]): void {
+  for (const name of names) {
+    if (registry.getSingleMetric(name) !== undefined) {
+      throw new InvalidArgumentError(
+        expected(`a registry without a series named ${name}`, 'createMetrics option registry', registry),
+        { details: { reason: 'duplicate-series', name } },
+      );
+    }
+  }
+}
+
+/** Defines a gauge read from the scrape's snapshot of the source (see createMetrics). */
+type SnapshotGauge = (
+  name: string,
+  help: string,
+  labelNames: string[],
+  collect: (g: Gauge, s: MetricsGauges) => void,
+) => Gauge;
+
+/** The gauges that only read the source's snapshot: per-tenant state, the TPU queue, backend and emulation. */
+function snapshotGauges(gauge: SnapshotGauge): void {
+  gauge('tenant_in_flight', 'Requests admitted and not completed.', ['tenant'], (g, s) => {
+    for (const t of s.tenants) setGauge(g, t.name, t.inFlight);
+  });
+  gauge('tpu_queue_depth', 'Requests waiting for the Edge TPU.', [], (g, s) => {
+    if (Number.isFinite(s.tpuQueued)) g.set(s.tpuQueued);
+  });
+  gauge(
+    'tenant_partition_point',
+    'Partition point k: ops [0,k) run on the Edge TPU, [k,n) on the CPU.',
+    ['tenant'],
+    (g, s) => {
+      for (const t of s.tenants) setGauge(g, t.name, t.k);
+    },
+  );
+  gauge('tenant_cpu_cores', "CPU cores of the tenant's CPU stage.", ['tenant'], (g, s) => {
+    for (const t of s.tenants) setGauge(g, t.name, t.cores);
+  });
+  gauge('tenant_rate_per_second', 'Estimated arrival rate, requests per second.', ['tenant'], (g, s) => {
+    for (const t of s.tenants) setGauge(g, t.name, t.ratePerS);
+  });
+  gauge(
+    'tenant_predicted_latency_seconds',
+    "The latency model's predicted mean response time for the current configuration (absent when none).",
+    ['tenant'],
+    (g, s) => {
+      for (const t of s.tenants) if (t.predictedMs !== null) setGauge(g, t.name, t.predictedMs / 1000);
+    },
+  );
+  gauge(
+    'prediction_divergence_ratio',
+    "Measured / predicted mean response of the tenant over the controller's divergence window (10 s of completions); absent when too few completed. Beyond 0.75..1.25 for 10 s the controller re-plans.",
+    ['tenant'],
+    (g, s) => {
+      for (const t of s.tenants) if (typeof t.divergence === 'number') setGauge(g, t.name, t.divergence);
+    },
+  );
+  gauge(
+    'backend_info',
+    'The Edge TPU backend serving the TPU stages (value 1): emulated or edgetpu.',
+    ['backend'],
+    (g, s) => {
+      if (typeof s.backend === 'string') g.set({ backend: s.backend }, 1);
+    },
+  );
+  gauge(
+    'emulation_lagging',
+    'The functional emulator computes heads slower than the device it emulates on more than 10 % of the calls of the last 10 s (1) or not (0); absent without emulation.',
+    [],
+    (g, s) => {
+      if (typeof s.emulationLagging === 'boolean') g.set(s.emulationLagging ? 1 : 0);
+    },
+  );
+}
+
+/**
+ * Registers prom-client's default process metrics in `registry` (unless it has them already) and returns the names
+ * added. Left out: the `nodejs_active_*` gauges (EXCLUDED_DEFAULT_METRICS: costly per scrape), and any other
+ * default metric named `_total` that is not a counter (a `_total` name promises one; `promtool check metrics`
+ * enforces it).
+ */
+function registerDefaultMetrics(registry: Registry): string[] {
+  const defaultNames: string[] = [];
+  if (registry.getSingleMetric('process_cpu_user_seconds_total') !== undefined) return defaultNames;
+  const before = new Set(registry.getMetricsAsArray().map((m) => m.name));
+  collectDefaultMetrics({ register: registry });
+  for (const m of registry.getMetricsAsArray()) {
+    if (before.has(m.name)) continue;
+    if (
+      EXCLUDED_DEFAULT_METRICS.includes(m.name) ||
+      (m.name.endsWith('_total') && String(m.type) !== 'counter')
+    ) {
+      registry.removeSingleMetric(m.name);
+    } else defaultNames.push(m.name);
+  }
+  return defaultNames;
 }

@@ -2,7 +2,7 @@
  * Seeded Poisson arrival traces with piecewise-constant rates: the same seed gives the same arrival times to
  * every policy and every oracle candidate (common random numbers).
  */
-import { Xoshiro128 } from '@swapless/sim';
+import { Xoshiro128 } from '@swapless/core';
 
 /** From `atS` (or `atMs`) on, the listed tenants arrive at these rates (req/s); others keep theirs. */
 export interface RatePhase {

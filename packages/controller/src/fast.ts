@@ -14,9 +14,8 @@
  * caching token the p_i of a token group is not additive: configurations where two tenants pick the same token
  * are detected and evaluated with the token-group formula instead (exact; slower only for those).
  */
-import { expected, InvalidArgumentError } from '@swapless/core';
+import { expected, InvalidArgumentError, SeededRandom } from '@swapless/core';
 import { type Moments, mg1WaitMs, mgcWaitMs, sampleMoments } from '@swapless/queueing';
-import { SeededRandom } from '@swapless/tflite';
 import type { CutCandidate, TenantCatalog } from './catalog.js';
 import { type PlannedTenant, type TenantChoice, tenantChoices } from './setup.js';
 
@@ -628,7 +627,7 @@ export interface FastSearchOptions {
   /** Extra starting points for coordinate descent (e.g. the configuration in effect: a warm start). */
   starts?: readonly (readonly TenantChoice[])[];
   /**
-   * Random restarts besides the built-in starts (default 0: with the pair and triple moves they did not find a
+   * Random restarts besides the built-in starts (default 0: with the group moves they did not find a
    * better optimum on the bench's instances, see docs/controller.md).
    */
   restarts?: number;
@@ -741,12 +740,128 @@ function repick(tables: readonly TenantTable[], picks: number[], i: number, o: n
   return d;
 }
 
+/** Largest group of tenants that {@link groupMove} moves at once. */
+const MAX_GROUP = 3;
+
+/**
+ * Scratch state of {@link groupMove}, allocated once per search: the group being tried, its slots and options,
+ * and the accepted move (`members[d] = -1` past its size, or everywhere when none was accepted).
+ */
+class GroupScratch {
+  readonly tried = new Int32Array(MAX_GROUP);
+  readonly slots = new Int32Array(MAX_GROUP);
+  readonly picked = new Int32Array(MAX_GROUP);
+  /** Cores of the slots chosen at levels [0, d): prefix[d]. */
+  readonly prefix = new Int32Array(MAX_GROUP + 1);
+  readonly members = new Int32Array(MAX_GROUP);
+  readonly options = new Int32Array(MAX_GROUP);
+  /** Configurations evaluated by the last call. */
+  evaluated = 0;
+}
+
+/**
+ * Group moves: g tenants (g = 2, then 3) re-split their cores and Edge TPU presence at once, each taking its best
+ * option for its new core count and presence (`bestAt`, slot 2c + on, from the round that moved nobody) — e.g. one
+ * tenant moves wholly onto the TPU so that two others can leave it with a core each. Only genuine moves count
+ * (every member changes its option): a move of fewer tenants was tried before. Groups, then slots, are tried in
+ * lexicographic order and the first move that improves on `value` by more than 1e-12 is taken.
+ *
+ * Returns the accepted move's objective (its summed components left in `trial`, its tenants and options in
+ * `group.members` / `group.options`, -1 past its size), or `value` when no move improves (members all -1).
+ * `picks` is left as it was.
+ */
+function groupMove(
+  model: FastModel,
+  picks: number[],
+  sum: Float64Array,
+  used: number,
+  value: number,
+  bestAt: readonly Int32Array[],
+  group: GroupScratch,
+  trial: Float64Array,
+): number {
+  const { tables, totalRate, sharedTokens } = model;
+  const m = tables.length;
+  const { tried, slots, picked, prefix, members, options } = group;
+  members.fill(-1);
+  options.fill(0);
+  let evaluated = 0;
+  let found = false;
+  let moved = value;
+  for (let g = 2; g <= Math.min(MAX_GROUP, m) && !found; g++) {
+    for (let d = 0; d < g; d++) tried[d] = d;
+    for (;;) {
+      let free = model.cores - used;
+      for (let d = 0; d < g; d++) free += tables[tried[d]!]!.cores[picks[tried[d]!]!]!;
+      // Depth-first over the members' slots, level d from slot 0 up while the cores of the slots fit in `free`.
+      let d = 0;
+      slots[0] = -1;
+      prefix[0] = 0;
+      while (d >= 0 && !found) {
+        const s = ++slots[d]!;
+        if (prefix[d]! + (s >> 1) > free) {
+          d--;
+          continue;
+        }
+        const ti = tried[d]!;
+        const o = bestAt[ti]![s]!;
+        if (o < 0 || o === picks[ti]) continue;
+        picked[d] = o;
+        if (d + 1 < g) {
+          prefix[d + 1] = prefix[d]! + (s >> 1);
+          slots[++d] = -1;
+          continue;
+        }
+        for (let w = 0; w < W; w++) {
+          let x = sum[w]!;
+          for (let e = 0; e < g; e++) {
+            const t = tables[tried[e]!]!;
+            x = x - t.vec[picks[tried[e]!]! * W + w]! + t.vec[picked[e]! * W + w]!;
+          }
+          trial[w] = x;
+        }
+        let v: number;
+        if (sharedTokens) {
+          for (let e = 0; e < g; e++) {
+            const p = picks[tried[e]!]!;
+            picks[tried[e]!] = picked[e]!;
+            picked[e] = p;
+          }
+          v = evalPicks(model, trial, picks);
+          for (let e = 0; e < g; e++) {
+            const p = picks[tried[e]!]!;
+            picks[tried[e]!] = picked[e]!;
+            picked[e] = p;
+          }
+        } else v = objectiveOf(trial, totalRate);
+        evaluated++;
+        // Recorded by code that runs for every move tried, taken or not (see the note in coordinateDescent on
+        // code first reached late); the loops then end on `found`.
+        found = v < value - 1e-12;
+        for (let e = 0; e < g; e++) {
+          members[e] = found ? tried[e]! : -1;
+          options[e] = found ? picked[e]! : 0;
+        }
+        moved = found ? v * 1 : value;
+      }
+      // The next group of g tenants in lexicographic order.
+      let d2 = g - 1;
+      while (d2 >= 0 && tried[d2] === m - g + d2) d2--;
+      if (d2 < 0 || found) break;
+      tried[d2]!++;
+      for (let e = d2 + 1; e < g; e++) tried[e] = tried[e - 1]! + 1;
+    }
+  }
+  group.evaluated = evaluated;
+  return moved;
+}
+
 /**
  * Coordinate descent from several starts: best single-tenant moves (O(1) each against the sum of the other
- * tenants) and core-transfer moves between pairs of tenants, until neither improves.
+ * tenants) and group moves of 2 and 3 tenants ({@link groupMove}), until neither improves.
  *
  * Allocation-free in the loop. A round that moves nobody has evaluated every option of every tenant against
- * the same configuration, so the pair moves reuse those values (best option per tenant and core count)
+ * the same configuration, so the group moves reuse those values (best option per tenant and core count)
  * instead of evaluating again. Configurations at the start of each round are remembered across starts: a
  * start that reaches one already visited stops (its continuation is the same, deterministic descent).
  */
@@ -763,13 +878,14 @@ function coordinateDescent(
   let evaluated = 0;
   const perCores = model.cores + 1;
   // Best option of a tenant per core count and Edge TPU presence (slot 2c + on) under the current others, for
-  // pair moves: keeping the best of each presence lets a pair swap who uses the TPU (one tenant moving wholly
+  // group moves: keeping the best of each presence lets a group swap who uses the TPU (one tenant moving wholly
   // onto it to free its cores while the other leaves it), which the single best per core count misses.
   const bestAt = packedArray(m, () => new Int32Array(2 * perCores));
   const bestAtVal = packedArray(m, () => new Float64Array(2 * perCores));
   // Where every option of a slot is unstable with the others as they are, the slot still gets the option with the
   // cheapest own term (CPU term + λ(x + r)): the others moving too can make it stable (the group moves below).
   const bestAtOwn = new Float64Array(2 * perCores);
+  const group = new GroupScratch();
   // Visited configurations as a mixed-radix number (or a string when that could exceed 2^53).
   let radixProduct = 1;
   for (const t of tables) radixProduct *= Math.max(1, t.choices.length);
@@ -811,7 +927,7 @@ function coordinateDescent(
       }
       let improved = false;
       // Single-tenant moves; every option is evaluated (also those needing more cores than are free, for
-      // the pair moves below).
+      // the group moves below).
       for (let i = 0; i < m; i++) {
         const t = tables[i]!;
         const vec = t.vec;
@@ -910,125 +1026,11 @@ function coordinateDescent(
         }
       }
       if (improved) continue;
-      // An accepted pair or triple move only records itself here (plain locals: no type feedback needed) and is
-      // applied below, by code that runs whether or not a move was accepted.
-      let gi = -1;
-      let gOi = 0;
-      let gj = -1;
-      let gOj = 0;
-      let gl = -1;
-      let gOl = 0;
-      // Pair moves: hand cores from one tenant to another, each re-choosing its best option at its new
-      // count (bestAt is current: nobody moved in this round).
-      for (let i = 0; i < m && !improved; i++) {
-        for (let j = i + 1; j < m && !improved; j++) {
-          const ti = tables[i]!;
-          const tj = tables[j]!;
-          const pi = picks[i]!;
-          const pj = picks[j]!;
-          const free = model.cores - used + ti.cores[pi]! + tj.cores[pj]!;
-          const bvi = bestAt[i]!;
-          const bvj = bestAt[j]!;
-          const limit = 2 * free + 1;
-          for (let si = 0; si <= limit && !improved; si++) {
-            if (bvi[si]! < 0) continue;
-            for (let sj = 0; (sj >> 1) + (si >> 1) <= free; sj++) {
-              if (bvj[sj]! < 0) continue;
-              const oi = bestAt[i]![si]!;
-              const oj = bestAt[j]![sj]!;
-              if (oi === pi && oj === pj) continue;
-              for (let w = 0; w < W; w++)
-                trial[w] =
-                  sum[w]! -
-                  ti.vec[pi * W + w]! +
-                  ti.vec[oi * W + w]! -
-                  tj.vec[pj * W + w]! +
-                  tj.vec[oj * W + w]!;
-              let v: number;
-              if (sharedTokens) {
-                picks[i] = oi;
-                picks[j] = oj;
-                v = evalPicks(model, trial, picks);
-                picks[i] = pi;
-                picks[j] = pj;
-              } else v = objectiveOf(trial, totalRate);
-              evaluated++;
-              if (v < value - 1e-12) {
-                gi = i;
-                gOi = oi;
-                gj = j;
-                gOj = oj;
-                value = v;
-                improved = true;
-                break;
-              }
-            }
-          }
-        }
-      }
-      // Triple moves, last: three tenants re-split their cores and Edge TPU presence at once (e.g. one moves
-      // wholly onto the TPU so that two others can leave it with a core each).
-      for (let i = 0; i < m && !improved; i++) {
-        const ti = tables[i]!;
-        const pi = picks[i]!;
-        const bvi = bestAt[i]!;
-        for (let j = i + 1; j < m && !improved; j++) {
-          const tj = tables[j]!;
-          const pj = picks[j]!;
-          const bvj = bestAt[j]!;
-          for (let l = j + 1; l < m && !improved; l++) {
-            const tl = tables[l]!;
-            const pl = picks[l]!;
-            const bvl = bestAt[l]!;
-            const free = model.cores - used + ti.cores[pi]! + tj.cores[pj]! + tl.cores[pl]!;
-            for (let si = 0; si <= 2 * free + 1 && !improved; si++) {
-              if (bvi[si]! < 0) continue;
-              for (let sj = 0; (si >> 1) + (sj >> 1) <= free && !improved; sj++) {
-                if (bvj[sj]! < 0) continue;
-                for (let sl = 0; (si >> 1) + (sj >> 1) + (sl >> 1) <= free; sl++) {
-                  if (bvl[sl]! < 0) continue;
-                  const oi = bestAt[i]![si]!;
-                  const oj = bestAt[j]![sj]!;
-                  const ol = bestAt[l]![sl]!;
-                  // Only genuine triples: moves of fewer tenants were tried above.
-                  if (oi === pi || oj === pj || ol === pl) continue;
-                  for (let w = 0; w < W; w++)
-                    trial[w] =
-                      sum[w]! -
-                      ti.vec[pi * W + w]! +
-                      ti.vec[oi * W + w]! -
-                      tj.vec[pj * W + w]! +
-                      tj.vec[oj * W + w]! -
-                      tl.vec[pl * W + w]! +
-                      tl.vec[ol * W + w]!;
-                  let v: number;
-                  if (sharedTokens) {
-                    picks[i] = oi;
-                    picks[j] = oj;
-                    picks[l] = ol;
-                    v = evalPicks(model, trial, picks);
-                    picks[i] = pi;
-                    picks[j] = pj;
-                    picks[l] = pl;
-                  } else v = objectiveOf(trial, totalRate);
-                  evaluated++;
-                  if (v < value - 1e-12) {
-                    gi = i;
-                    gOi = oi;
-                    gj = j;
-                    gOj = oj;
-                    gl = l;
-                    gOl = ol;
-                    value = v;
-                    improved = true;
-                    break;
-                  }
-                }
-              }
-            }
-          }
-        }
-      }
+      // Group moves: 2, then 3 tenants at once (bestAt is current: nobody moved in this round).
+      const move = groupMove(model, picks, sum, used, value, bestAt, group, trial);
+      evaluated += group.evaluated;
+      improved = move < value;
+      value = improved ? move : value;
       // Apply the accepted group move (trial holds its sums). Runs every time, as a no-op without a move: the
       // first accepted move comes late (sometimes after hundreds of decisions), and code first run then has no
       // type feedback — it would deoptimise this whole function, and the next ~20 decisions would run slowly.
@@ -1037,8 +1039,7 @@ function coordinateDescent(
         const sw = sum[w]!;
         sum[w] = improved ? tw : sw;
       }
-      used +=
-        repick(tables, picks, gi, gOi) + repick(tables, picks, gj, gOj) + repick(tables, picks, gl, gOl);
+      for (let d = 0; d < MAX_GROUP; d++) used += repick(tables, picks, group.members[d]!, group.options[d]!);
       if (!improved) break;
     }
     if (!repeated && value < best.value) {

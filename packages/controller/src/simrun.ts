@@ -13,8 +13,8 @@
  * `actual` catalogs that differ from the policy's (e.g. a CPU 30 % slower than profiled) this is how the
  * correction is exercised.
  */
-import { expected, InvalidArgumentError } from '@swapless/core';
-import { type SimResult, type SimTenantSeries, Simulation, Xoshiro128 } from '@swapless/sim';
+import { expected, InvalidArgumentError, Xoshiro128 } from '@swapless/core';
+import { type SimResult, type SimTenantSeries, Simulation } from '@swapless/sim';
 import { poissonArrivals, type RatePhase } from './arrivals.js';
 import type { TenantCatalog } from './catalog.js';
 import type { StageObservation } from './feedback.js';

@@ -1,5 +1,5 @@
+import { SeededRandom } from '@swapless/core';
 import type { ProfileResult } from '@swapless/profiler';
-import { SeededRandom } from '@swapless/tflite';
 import type { CutCandidate, TenantCatalog } from './catalog.js';
 
 /** Deterministic pseudo-random numbers in [0, 1) for test instances (the project's SeededRandom). */

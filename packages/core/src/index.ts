@@ -81,6 +81,8 @@ export {
   type RouteFinder,
 } from './http-protocol.js';
 export { choiceFlag, intFlag } from './flags.js';
+export { positiveInt, type QuantileMethod, quantile } from './numbers.js';
+export { SeededRandom, Xoshiro128 } from './random.js';
 export { modelBytes, modelBytesSync } from './model-bytes.js';
 export { ForbiddenPathError } from './errors.js';
 export {

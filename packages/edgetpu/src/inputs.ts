@@ -3,7 +3,7 @@
  * about (the CLI's run, demo and split --verify, the vetting child, the profiler), so a seed means the same
  * inputs everywhere.
  */
-import { SeededRandom } from '@swapless/tflite';
+import { SeededRandom } from '@swapless/core';
 import { type TensorArray, type TensorInfo, TYPED_ARRAYS } from './interpreter.js';
 
 type ArrayCtor = new (length: number) => TensorArray;

@@ -13,15 +13,18 @@ import {
   modelBytes,
   noProgress,
   type ProgressListener,
+  positiveInt,
+  SeededRandom,
 } from '@swapless/core';
 import { MAX_THREADS, runtimeInfo } from '@swapless/edgetpu';
 import {
   analyzeModel,
+  type CutPoint,
   cutPoints,
   INT8_REWRITE_VERSION,
   readModel,
-  SeededRandom,
   splitModel,
+  type TfliteModel,
   writeModel,
 } from '@swapless/tflite';
 import { type CacheKey, cacheFile, hostIdentity, readCache } from './cache.js';
@@ -123,13 +126,6 @@ interface Normalised {
   factory: InterpreterFactory;
 }
 
-function integerAtLeast(value: unknown, min: number, forWhat: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw new InvalidArgumentError(expected(`an integer ≥ ${min}`, forWhat, value));
-  }
-  return value;
-}
-
 function booleanOption(value: unknown, forWhat: string): boolean {
   if (typeof value !== 'boolean') throw new InvalidArgumentError(expected('a boolean', forWhat, value));
   return value;
@@ -179,11 +175,11 @@ function normalise(options: unknown): Normalised {
   }
   return {
     cuts: o.cuts ?? 'auto',
-    maxCuts: integerAtLeast(o.maxCuts ?? DEFAULT_MAX_CUTS, 2, 'options.maxCuts'),
+    maxCuts: positiveInt(o.maxCuts ?? DEFAULT_MAX_CUTS, 'options.maxCuts', 2),
     threads: [...new Set(threadsIn as number[])].sort((a, b) => a - b),
-    warmup: integerAtLeast(o.warmup ?? DEFAULT_WARMUP, 0, 'options.warmup'),
-    repetitions: integerAtLeast(o.repetitions ?? DEFAULT_REPETITIONS, 1, 'options.repetitions'),
-    blockSize: integerAtLeast(o.blockSize ?? DEFAULT_BLOCK_SIZE, 1, 'options.blockSize'),
+    warmup: positiveInt(o.warmup ?? DEFAULT_WARMUP, 'options.warmup', 0),
+    repetitions: positiveInt(o.repetitions ?? DEFAULT_REPETITIONS, 'options.repetitions', 1),
+    blockSize: positiveInt(o.blockSize ?? DEFAULT_BLOCK_SIZE, 'options.blockSize', 1),
     seed,
     name,
     cache: booleanOption(o.cache ?? true, 'options.cache'),
@@ -304,6 +300,64 @@ export async function profileModel(
   }
 
   const started = process.hrtime.bigint();
+  const parts = await measureParts(parsed, bytes, cuts, n, o, total);
+
+  const settings: ProfileSettings = {
+    cuts: selection,
+    ...(selection === 'auto' ? { maxCuts: o.maxCuts } : {}),
+    threads: o.threads,
+    warmup: o.warmup,
+    repetitions: o.repetitions,
+    blockSize: o.blockSize,
+    seed: o.seed,
+    timer: PROFILE_TIMER,
+  };
+  const cutProfiles = cutProfilesOf(cuts, points, parts, n);
+  const profile: Profile = {
+    schemaVersion: PROFILE_SCHEMA_VERSION,
+    kind: PROFILE_KIND,
+    createdAt: new Date().toISOString(),
+    durationMs: Number(process.hrtime.bigint() - started) / 1e6,
+    model: {
+      sha256,
+      bytes: bytes.byteLength,
+      n,
+      edgetpuPrefix: analysis.edgetpuPrefix.length,
+      ...(name !== undefined ? { name } : {}),
+    },
+    runtime,
+    host,
+    settings,
+    cuts: cutProfiles,
+  };
+  // A measurement that produced something the schema refuses is a bug here: fail loudly, never cache it.
+  validateProfile(profile, 'the measured profile');
+
+  let cachePath = path;
+  if (path !== null) {
+    try {
+      await saveProfile(path, profile);
+    } catch (error) {
+      if (!isSwapLessError(error)) throw error;
+      cachePath = null;
+      warnings.push(`Could not write the profile cache: ${error.message}`);
+    }
+  }
+  return asResult(profile, false, cachePath, warnings);
+}
+
+/**
+ * Measures every distinct part of the cuts (prefix [0, k), suffix [k, n); the whole model once) at every thread
+ * count, visiting the cuts in seeded order; `total` is the number of (part, thread count) units, for progress.
+ */
+async function measureParts(
+  parsed: TfliteModel,
+  bytes: Uint8Array,
+  cuts: readonly number[],
+  n: number,
+  o: Normalised,
+  total: number,
+): Promise<Map<string, PartProfile>> {
   let done = 0;
   o.onProgress({ phase: 'profile', done, total });
   const parts = new Map<string, PartProfile>();
@@ -348,18 +402,17 @@ export async function profileModel(
       });
     }
   }
+  return parts;
+}
 
-  const settings: ProfileSettings = {
-    cuts: selection,
-    ...(selection === 'auto' ? { maxCuts: o.maxCuts } : {}),
-    threads: o.threads,
-    warmup: o.warmup,
-    repetitions: o.repetitions,
-    blockSize: o.blockSize,
-    seed: o.seed,
-    timer: PROFILE_TIMER,
-  };
-  const cutProfiles: CutProfile[] = cuts.map((k) => {
+/** One profile entry per cut, with the facts of its cut point and its own copy of the measured parts. */
+function cutProfilesOf(
+  cuts: readonly number[],
+  points: readonly CutPoint[],
+  parts: ReadonlyMap<string, PartProfile>,
+  n: number,
+): CutProfile[] {
+  return cuts.map((k) => {
     const point = points[k]!;
     // Each cut gets its own copy so the document has no shared subtrees (k = 0 and k = n share the data).
     const copy = (key: string): PartProfile => structuredClone(parts.get(key)!);
@@ -375,35 +428,4 @@ export async function profileModel(
       suffix: k < n ? copy(`${k}-${n}`) : null,
     };
   });
-  const profile: Profile = {
-    schemaVersion: PROFILE_SCHEMA_VERSION,
-    kind: PROFILE_KIND,
-    createdAt: new Date().toISOString(),
-    durationMs: Number(process.hrtime.bigint() - started) / 1e6,
-    model: {
-      sha256,
-      bytes: bytes.byteLength,
-      n,
-      edgetpuPrefix: analysis.edgetpuPrefix.length,
-      ...(name !== undefined ? { name } : {}),
-    },
-    runtime,
-    host,
-    settings,
-    cuts: cutProfiles,
-  };
-  // A measurement that produced something the schema refuses is a bug here: fail loudly, never cache it.
-  validateProfile(profile, 'the measured profile');
-
-  let cachePath = path;
-  if (path !== null) {
-    try {
-      await saveProfile(path, profile);
-    } catch (error) {
-      if (!isSwapLessError(error)) throw error;
-      cachePath = null;
-      warnings.push(`Could not write the profile cache: ${error.message}`);
-    }
-  }
-  return asResult(profile, false, cachePath, warnings);
 }

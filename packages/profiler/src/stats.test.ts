@@ -1,6 +1,6 @@
 import { ErrorCodes } from '@swapless/core';
 import { describe, expect, it } from 'vitest';
-import { quantileSorted, summarize } from './stats.js';
+import { summarize } from './stats.js';
 
 describe('summarize', () => {
   it('computes median, mean, sample std, extremes and type-7 percentiles, keeping sample order', () => {
@@ -26,10 +26,5 @@ describe('summarize', () => {
     for (const bad of [[], [1, Number.NaN], [Number.POSITIVE_INFINITY], [-1]]) {
       expect(() => summarize(1, bad)).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_ARGUMENT }));
     }
-  });
-
-  it('interpolates quantiles between order statistics', () => {
-    expect(quantileSorted([10, 20], 0.25)).toBe(12.5);
-    expect(Number.isNaN(quantileSorted([], 0.5))).toBe(true);
   });
 });

@@ -2,19 +2,8 @@
  * Summary statistics of timing samples. Percentiles use linear interpolation between order statistics
  * (Hyndman–Fan type 7, the default of R and NumPy) so small sample counts still give sensible spreads.
  */
-import { expected, InvalidArgumentError } from '@swapless/core';
+import { expected, InvalidArgumentError, quantile } from '@swapless/core';
 import type { Measurement } from './types.js';
-
-/** The p-quantile (0 ≤ p ≤ 1) of values already sorted ascending; type-7 interpolation. */
-export function quantileSorted(sorted: ArrayLike<number>, p: number): number {
-  const n = sorted.length;
-  if (n === 0) return Number.NaN;
-  const h = (n - 1) * p;
-  const lo = Math.floor(h);
-  const hi = Math.min(lo + 1, n - 1);
-  const a = sorted[lo]!;
-  return a + (h - lo) * (sorted[hi]! - a);
-}
 
 /**
  * Builds a {@link Measurement} from samples in milliseconds (kept in the given order). Throws
@@ -39,12 +28,12 @@ export function summarize(threads: number, samples: readonly number[]): Measurem
   return {
     threads,
     samples: [...samples],
-    median: quantileSorted(sorted, 0.5),
+    median: quantile(sorted, 0.5),
     mean,
     std: n > 1 ? Math.sqrt(squares / (n - 1)) : 0,
     min: sorted[0]!,
     max: sorted[n - 1]!,
-    p10: quantileSorted(sorted, 0.1),
-    p90: quantileSorted(sorted, 0.9),
+    p10: quantile(sorted, 0.1),
+    p90: quantile(sorted, 0.9),
   };
 }

@@ -12,6 +12,8 @@ import {
   InvalidArgumentError,
   NotFoundError,
   OverloadedError,
+  positiveInt,
+  quantile,
   ShuttingDownError,
   type SwapLessError,
 } from '@swapless/core';
@@ -176,23 +178,18 @@ function copyOf(a: TensorArray): TensorArray {
   return a.slice() as TensorArray;
 }
 
-function quantile(sorted: Float64Array, q: number): number {
-  if (sorted.length === 0) return 0;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return sorted[i]!;
-}
-
 /** Summary statistics of latencies (ms). */
 export function summarize(values: ArrayLike<number>): LatencySummary {
   const sorted = Float64Array.from(values).sort();
   let sum = 0;
   for (const v of sorted) sum += v;
+  const at = (q: number) => (sorted.length === 0 ? 0 : quantile(sorted, q, 'nearest-rank'));
   return {
     count: sorted.length,
     meanMs: sorted.length === 0 ? 0 : sum / sorted.length,
-    p50Ms: quantile(sorted, 0.5),
-    p95Ms: quantile(sorted, 0.95),
-    p99Ms: quantile(sorted, 0.99),
+    p50Ms: at(0.5),
+    p95Ms: at(0.95),
+    p99Ms: at(0.99),
     maxMs: sorted.length === 0 ? 0 : sorted[sorted.length - 1]!,
   };
 }
@@ -221,13 +218,6 @@ function checkDeadline(value: unknown): number {
     throw new InvalidArgumentError(
       expected('a number of ms on the performance.now() clock', 'the deadlineMs of a request', value),
     );
-  }
-  return value;
-}
-
-function positiveInt(value: unknown, what: string, min = 1): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw new InvalidArgumentError(expected(`an integer ≥ ${min}`, what, value));
   }
   return value;
 }

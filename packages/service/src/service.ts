@@ -32,6 +32,8 @@ import {
   InvalidModelError,
   isSwapLessError,
   NotFoundError,
+  positiveInt,
+  quantile,
   ShuttingDownError,
 } from '@swapless/core';
 import { createInterpreter, type InterpreterOptions, type TensorArray, vetModel } from '@swapless/edgetpu';
@@ -106,13 +108,6 @@ interface Entry {
   lastCompleted: number;
 }
 
-function positiveInt(value: unknown, what: string, min = 1): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw new InvalidArgumentError(expected(`an integer ≥ ${min}`, what, value));
-  }
-  return value;
-}
-
 function positiveNumber(value: unknown, what: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
     throw new InvalidArgumentError(expected('a finite number > 0', what, value));
@@ -122,11 +117,6 @@ function positiveNumber(value: unknown, what: string): number {
 
 function finiteOrNull(x: number): number | null {
   return Number.isFinite(x) ? x : null;
-}
-
-function quantile(sorted: ArrayLike<number>, q: number): number {
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return sorted[i]!;
 }
 
 function message(error: unknown): string {
@@ -918,7 +908,7 @@ export class Service extends EventEmitter<ServiceEvents> {
         let sum = 0;
         for (const v of sorted) sum += v;
         meanMs = sum / sorted.length;
-        p99Ms = quantile(sorted, 0.99);
+        p99Ms = quantile(sorted, 0.99, 'nearest-rank');
       }
       const lags = stats.emulation === null ? [] : o.emulationLagMs;
       const emulationLagMs = lags.length > 0 ? lags.reduce((a, b) => a + b, 0) / lags.length : null;
@@ -1052,8 +1042,8 @@ export class Service extends EventEmitter<ServiceEvents> {
       lastDecision: this.#history.at(-1) ?? null,
       decisionMs: {
         last: this.#lastDecisionMs,
-        p50: n > 0 ? quantile(sorted, 0.5) : null,
-        p99: n > 0 ? quantile(sorted, 0.99) : null,
+        p50: n > 0 ? quantile(sorted, 0.5, 'nearest-rank') : null,
+        p99: n > 0 ? quantile(sorted, 0.99, 'nearest-rank') : null,
         max: n > 0 ? sorted[n - 1]! : null,
       },
       emulation: this.#emulation.status(stats.emulation),

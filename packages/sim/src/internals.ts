@@ -4,9 +4,10 @@
  * classes with number fields initialised in the constructor, so V8 gives every lane the same hidden class and
  * the loop's property accesses stay monomorphic.
  */
+
+import { Xoshiro128 } from '@swapless/core';
 import type { TenantSetup } from './contract.js';
 import { ExactRecorder, type Recorder, SketchRecorder } from './quantiles.js';
-import { Xoshiro128 } from './rng.js';
 import type { CpuSampling } from './types.js';
 
 /**

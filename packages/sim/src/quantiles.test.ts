@@ -1,6 +1,6 @@
+import { Xoshiro128 } from '@swapless/core';
 import { describe, expect, it } from 'vitest';
 import { ExactRecorder, quantileSorted, SKETCH_RELATIVE_ACCURACY, SketchRecorder } from './quantiles.js';
-import { Xoshiro128 } from './rng.js';
 
 describe('quantiles', () => {
   it('exact quantiles interpolate between order statistics (type 7)', () => {

@@ -4,15 +4,14 @@
  * are exact either way; only quantiles differ.
  */
 
-/** Quantile of sorted values by linear interpolation between order statistics (type 7, as R and NumPy). */
-export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
-  const n = sorted.length;
-  if (n === 0) return Number.NaN;
-  const h = (n - 1) * q;
-  const lo = Math.floor(h);
-  const a = sorted[lo]!;
-  return lo + 1 < n ? a + (h - lo) * (sorted[lo + 1]! - a) : a;
-}
+import { quantile } from '@swapless/core';
+
+/**
+ * Quantile of sorted values by linear interpolation between order statistics (type 7, as R and NumPy); NaN when
+ * empty.
+ * @deprecated Use `quantile(sorted, q)` from `@swapless/core`, which this is.
+ */
+export const quantileSorted: (sorted: ArrayLike<number>, q: number) => number = quantile;
 
 /** What the result needs from a recorder. */
 export interface Recorder {
@@ -46,7 +45,7 @@ export class ExactRecorder implements Recorder {
       view.sort();
       this.sorted = true;
     }
-    return quantileSorted(view, q);
+    return quantile(view, q);
   }
 }
 

@@ -285,13 +285,45 @@ export function scheduleOf(model: TfliteModel): Schedule {
     }
     for (const t of op.outputs) if (t >= 0) producedAt[t] = p;
   }
-  // First consuming compute position of each constant-only op; consumers come later in op order, so walk back.
+  const { firstConsumer, attached } = attachConstantOps(operators, computeOps, constantOnly, nt);
+  const schedule: Schedule = {
+    n,
+    computeOps,
+    positionOf,
+    constantOnly,
+    firstConsumer,
+    attached,
+    constness,
+    producer,
+    producedAt,
+    lastUse,
+    firstUse,
+    isInput,
+    isOutput,
+  };
+  schedules.set(model, schedule);
+  return schedule;
+}
+
+/**
+ * Attaches each constant-only op to the first compute position that consumes its results, directly or through
+ * other constant-only ops (-1: none); `attached[p]` lists the constant-only ops that run with compute op `p`.
+ */
+function attachConstantOps(
+  operators: readonly Operator[],
+  computeOps: readonly number[],
+  constantOnly: Uint8Array,
+  nt: number,
+): { firstConsumer: Int32Array; attached: number[][] } {
+  const no = operators.length;
+  const n = computeOps.length;
   const firstConsumer = new Int32Array(no).fill(-1);
   const minConsumer = new Int32Array(nt).fill(-1);
   for (let p = 0; p < n; p++) {
     for (const t of operators[computeOps[p]!]!.inputs)
       if (t >= 0 && minConsumer[t] === -1) minConsumer[t] = p;
   }
+  // Consumers come later in op order, so walk back.
   for (let o = no - 1; o >= 0; o--) {
     if (constantOnly[o] === 0) continue;
     let best = -1;
@@ -312,23 +344,7 @@ export function scheduleOf(model: TfliteModel): Schedule {
     const p = firstConsumer[o]!;
     if (constantOnly[o] === 1 && p >= 0) attached[p]!.push(o);
   }
-  const schedule: Schedule = {
-    n,
-    computeOps,
-    positionOf,
-    constantOnly,
-    firstConsumer,
-    attached,
-    constness,
-    producer,
-    producedAt,
-    lastUse,
-    firstUse,
-    isInput,
-    isOutput,
-  };
-  schedules.set(model, schedule);
-  return schedule;
+  return { firstConsumer, attached };
 }
 
 /** Whether an op (with its attributed constant-only ops) can run on the Edge TPU, and why not. */
@@ -664,6 +680,18 @@ function edgeTpuMapping(model: TfliteModel, s: Schedule, index: number, limits: 
       }
     }
   }
+  const reason = opLimit(model, s, op, code, name);
+  return reason === undefined ? { mappable: true } : no(reason);
+}
+
+/** The per-op limits of the Edge TPU (options, constant inputs, axes, sizes): why `op` cannot map, or undefined. */
+function opLimit(
+  model: TfliteModel,
+  s: Schedule,
+  op: Operator,
+  code: number,
+  name: string,
+): string | undefined {
   const fused = optionNumber(op, 'fusedActivationFunction') ?? 0;
   const inShape = shapeOf(model, op.inputs[0]) ?? [];
   const rank = inShape.length;
@@ -671,28 +699,27 @@ function edgeTpuMapping(model: TfliteModel, s: Schedule, index: number, limits: 
   switch (code) {
     case OP.AVERAGE_POOL_2D:
     case OP.MAX_POOL_2D:
-      if (fused !== 0) return no(`${name} with a fused activation function`);
+      if (fused !== 0) return `${name} with a fused activation function`;
       break;
     case OP.CONCATENATION: {
-      if (fused !== 0) return no(`${name} with a fused activation function`);
+      if (fused !== 0) return `${name} with a fused activation function`;
       const constants = op.inputs.filter((t) => t >= 0 && s.constness[t] !== 0);
       if (constants.length > 0) {
-        if (op.inputs.length !== 2) return no(`${name} with a constant input must have exactly 2 inputs`);
-        if (!constants.every((t) => isAllZero(model, t))) return no(`${name} with a non-zero constant input`);
+        if (op.inputs.length !== 2) return `${name} with a constant input must have exactly 2 inputs`;
+        if (!constants.every((t) => isAllZero(model, t))) return `${name} with a non-zero constant input`;
       }
       break;
     }
     case OP.CONV_2D:
     case OP.DEPTHWISE_CONV_2D:
       if ((optionNumber(op, 'dilationWFactor') ?? 1) !== (optionNumber(op, 'dilationHFactor') ?? 1)) {
-        return no(`${name} with different dilations in x and y`);
+        return `${name} with different dilations in x and y`;
       }
       break;
     case OP.FULLY_CONNECTED: {
-      if ((optionNumber(op, 'weightsFormat') ?? 0) !== 0)
-        return no(`${name} with non-default weights format`);
+      if ((optionNumber(op, 'weightsFormat') ?? 0) !== 0) return `${name} with non-default weights format`;
       const out = shapeOf(model, op.outputs[0]) ?? [];
-      if (out.filter((d) => d > 1).length > 1) return no(`${name} whose output is not one-dimensional`);
+      if (out.filter((d) => d > 1).length > 1) return `${name} whose output is not one-dimensional`;
       break;
     }
     case OP.MEAN:
@@ -700,55 +727,53 @@ function edgeTpuMapping(model: TfliteModel, s: Schedule, index: number, limits: 
     case OP.REDUCE_MAX:
     case OP.REDUCE_MIN: {
       const axes = constantInts(model, op.inputs[1]);
-      if (axes === undefined) return no(`${name} with non-constant axes`);
-      if (axes.some((a) => axisOf(a) === 0) && rank > 1) return no(`${name} reducing the batch dimension`);
+      if (axes === undefined) return `${name} with non-constant axes`;
+      if (axes.some((a) => axisOf(a) === 0) && rank > 1) return `${name} reducing the batch dimension`;
       if (code === OP.MEAN && rank >= 3 && axes.some((a) => axisOf(a) === rank - 1)) {
-        if ((inShape[rank - 1] ?? 0) % 4 !== 0)
-          return no(`${name} reducing a depth that is not a multiple of 4`);
+        if ((inShape[rank - 1] ?? 0) % 4 !== 0) return `${name} reducing a depth that is not a multiple of 4`;
       }
       break;
     }
     case OP.PAD: {
       const pads = constantInts(model, op.inputs[1]);
-      if (pads === undefined) return no(`${name} with non-constant paddings`);
-      if (rank > 1 && (pads[0] !== 0 || pads[1] !== 0)) return no(`${name} padding the batch dimension`);
+      if (pads === undefined) return `${name} with non-constant paddings`;
+      if (rank > 1 && (pads[0] !== 0 || pads[1] !== 0)) return `${name} padding the batch dimension`;
       break;
     }
     case OP.SPLIT: {
       const axis = constantInts(model, op.inputs[0]);
-      if (axis?.[0] === undefined) return no(`${name} with a non-constant axis`);
+      if (axis?.[0] === undefined) return `${name} with a non-constant axis`;
       const splitRank = (shapeOf(model, op.inputs[1]) ?? []).length;
       const a = axis[0] < 0 ? axis[0] + splitRank : axis[0];
-      if (a === 0 && splitRank > 1) return no(`${name} along the batch dimension`);
+      if (a === 0 && splitRank > 1) return `${name} along the batch dimension`;
       break;
     }
     case OP.PACK:
-      if ((optionNumber(op, 'axis') ?? 0) === 0) return no(`${name} along the batch dimension`);
+      if ((optionNumber(op, 'axis') ?? 0) === 0) return `${name} along the batch dimension`;
       break;
     case OP.SOFTMAX:
-      if (inShape.filter((d) => d > 1).length > 1) return no(`${name} whose input is not one-dimensional`);
+      if (inShape.filter((d) => d > 1).length > 1) return `${name} whose input is not one-dimensional`;
       if (elementCount(inShape) > SOFTMAX_MAX_ELEMENTS) {
-        return no(`${name} over more than ${SOFTMAX_MAX_ELEMENTS} elements`);
+        return `${name} over more than ${SOFTMAX_MAX_ELEMENTS} elements`;
       }
       break;
     case OP.STRIDED_SLICE: {
       const strides = constantInts(model, op.inputs[3]);
-      if (strides === undefined || strides.some((v) => v !== 1))
-        return no(`${name} with strides other than 1`);
+      if (strides === undefined || strides.some((v) => v !== 1)) return `${name} with strides other than 1`;
       if ((optionNumber(op, 'ellipsisMask') ?? 0) !== 0 || (optionNumber(op, 'newAxisMask') ?? 0) !== 0) {
-        return no(`${name} with an ellipsis or new-axis mask`);
+        return `${name} with an ellipsis or new-axis mask`;
       }
       break;
     }
     case OP.PRELU: {
       const alpha = shapeOf(model, op.inputs[1]) ?? [];
-      if (alpha.slice(0, -1).some((d) => d > 1)) return no(`${name} whose alpha is not one-dimensional`);
+      if (alpha.slice(0, -1).some((d) => d > 1)) return `${name} whose alpha is not one-dimensional`;
       break;
     }
     default:
       break;
   }
-  return { mappable: true };
+  return undefined;
 }
 
 function isAllZero(model: TfliteModel, t: number): boolean {

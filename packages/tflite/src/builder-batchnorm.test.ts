@@ -1,14 +1,13 @@
 // GraphBuilder.batchNorm: an unfoldable inference batch norm as MUL + ADD by constant int8 vectors (how the
 // converter emits the pre-activation of ResNet v2). Structure, quantization, Edge TPU mapping, validation, and
 // the numbers on the real TFLite 2.9 runtime against a float reference from the model's own constants.
-import { ErrorCodes, InvalidArgumentError } from '@swapless/core';
+import { ErrorCodes, InvalidArgumentError, SeededRandom } from '@swapless/core';
 import { describe, expect, it } from 'vitest';
 import { analyzeModel } from './analysis.js';
 import { GraphBuilder, INT8_OP_VERSIONS } from './builder.js';
 import type { Tensor, TfliteModel } from './model.js';
 import { TensorType } from './model.js';
 import { builtinOperatorName } from './ops.js';
-import { SeededRandom } from './prng.js';
 import { openInterpreter } from './testing/native.test-util.js';
 import { writeModel } from './writer.js';
 

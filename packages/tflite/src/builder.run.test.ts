@@ -1,10 +1,11 @@
 // Runs GraphBuilder models on the real TFLite 2.9 runtime (through the raw binding): interpreter creation
 // validates op versions and quantization constraints, invoke checks the numbers. These tests need the writer
 // and the native runtime and fail (never skip) when either is missing.
+
+import { SeededRandom } from '@swapless/core';
 import { describe, expect, it } from 'vitest';
 import { buildTestNet, type FusedActivation, GraphBuilder, type TensorHandle, tinyModel } from './builder.js';
 import type { Tensor, TfliteModel } from './model.js';
-import { SeededRandom } from './prng.js';
 import { openInterpreter, type TensorArray, type TestInterpreter } from './testing/native.test-util.js';
 import { writeModel } from './writer.js';
 

@@ -1,11 +1,10 @@
-import { ErrorCodes, InvalidArgumentError } from '@swapless/core';
+import { ErrorCodes, InvalidArgumentError, SeededRandom } from '@swapless/core';
 import { describe, expect, it } from 'vitest';
 import { buildTestNet, GraphBuilder, INT8_OP_VERSIONS, type TensorHandle, tinyModel } from './builder.js';
 import { quantForRange } from './builder-quant.js';
 import type { Tensor, TfliteModel } from './model.js';
 import { TensorType } from './model.js';
 import { BuiltinOperator, builtinOperatorName } from './ops.js';
-import { SeededRandom } from './prng.js';
 import { readModel } from './reader.js';
 import { writeModel } from './writer.js';
 
@@ -476,7 +475,7 @@ describe('GraphBuilder validation', () => {
 
   it('rejects bad kernels, strides, padding, dilation and activations', () => {
     const { b, x } = setup();
-    expectInvalid(() => b.conv2d(x, { filters: 2, kernel: 0 }), /positive integer for conv2d .* kernel/);
+    expectInvalid(() => b.conv2d(x, { filters: 2, kernel: 0 }), /an integer ≥ 1 for conv2d .* kernel/);
     expectInvalid(() => b.conv2d(x, { filters: 2, kernel: 3, stride: 1.5 }), /stride but received 1.5/);
     expectInvalid(() => b.conv2d(x, { filters: 0, kernel: 1 }), /filters/);
     expectInvalid(

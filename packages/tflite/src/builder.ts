@@ -15,7 +15,7 @@
  * scale and zero point; SOFTMAX and LOGISTIC outputs are fixed to scale 1/256, zero point −128.
  */
 
-import { describeValue, InvalidArgumentError } from '@swapless/core';
+import { describeValue, InvalidArgumentError, positiveInt, SeededRandom } from '@swapless/core';
 import {
   type ActivationKind,
   applyActivation,
@@ -42,7 +42,6 @@ import type {
 import { TensorType } from './model.js';
 import { BuiltinOperator } from './ops.js';
 import { type BuiltinOptionsName, BuiltinOptionsType, getOptionsSpec } from './options.js';
-import { SeededRandom } from './prng.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Public types
@@ -290,13 +289,6 @@ function requireSpec<T>(spec: T, forWhat: string): T {
 
 function showShape(shape: readonly number[]): string {
   return `shape [${shape.join(', ')}]`;
-}
-
-function positiveInt(value: unknown, forWhat: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    fail('a positive integer', forWhat, describeValue(value));
-  }
-  return value;
 }
 
 function pair(value: Size2 | undefined, fallback: number, forWhat: string): [number, number] {

@@ -1,8 +1,8 @@
+import { SeededRandom } from '@swapless/core';
 import { describe, expect, it } from 'vitest';
 import { analyzeModel, emptyPrefixSentence, modelClass } from './analysis.js';
 import { compiledModelSummary } from './compiled.js';
 import type { TfliteModel } from './model.js';
-import { SeededRandom } from './prng.js';
 import { readModel } from './reader.js';
 import { loadRealModel, REAL_MODELS, realModel } from './testing/real-models.js';
 

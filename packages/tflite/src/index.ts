@@ -112,4 +112,5 @@ export type {
   TinyModelOptions,
 } from './builder.js';
 export { buildTestNet, GraphBuilder, INT8_OP_VERSIONS, tinyModel } from './builder.js';
-export { SeededRandom } from './prng.js';
+/** The model generator's seeded generator; it lives in @swapless/core and is re-exported here for existing imports. */
+export { SeededRandom } from '@swapless/core';

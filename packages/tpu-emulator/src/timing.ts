@@ -2,8 +2,7 @@
  * Virtual-time device model: pure functions from a compile report and a profile to per-call durations, and a
  * {@link VirtualDevice} that tracks the caching token. Equations: docs/tpu-emulator.md ("Timing model").
  */
-import { expected, InvalidArgumentError, UnsupportedModelError } from '@swapless/core';
-import { SeededRandom } from '@swapless/tflite';
+import { expected, InvalidArgumentError, SeededRandom, UnsupportedModelError } from '@swapless/core';
 import { resolveProfile } from './profiles.js';
 import type {
   CallBreakdown,
