@@ -10,13 +10,13 @@ import { cacheDir, expected, formatAjvErrors, InvalidConfigError, SwapLessIoErro
 import { LATENCY_MODEL_CHOICE_SCHEMA, type LatencyModelChoice } from '@swapless/service';
 import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
-import { type LatencyModelConfig, latencyModelConfigOf } from './latency-model.js';
 import {
   CPU_CONFIG_SCHEMA,
   cpuConfigProblems,
   cpuConfigWarnings,
   type ServerCpuConfig,
 } from './cpu-config.js';
+import { type LatencyModelConfig, latencyModelConfigOf } from './latency-model.js';
 import { REPOSITORY_LIMITS_SCHEMA, type RepositoryLimits, repositoryLimitsOf } from './repository-limits.js';
 import {
   AUTH_CONFIG_SCHEMA,
