@@ -55,6 +55,26 @@ describe('ServiceCorrection with an emulation pool', () => {
     // The lag is the pool's queue now, predicted from emulationMs: not added again as a constant.
     expect(fixed.delayMs).toBeUndefined();
   });
+
+  it("keeps the outputs' way back to the main thread as a delay of every head", () => {
+    const c = new ServiceCorrection(new Map([['c', cat]]));
+    c.setEmulation(1);
+    for (let i = 0; i < 30; i++)
+      c.observe({
+        tenant: 'c',
+        stage: 'tpu',
+        k: whole.k,
+        ms: whole.tpu!.serviceMs,
+        computeMs: 10,
+        returnMs: 3,
+      });
+    expect(c.emulationReturnMs('c')).toBeCloseTo(3, 6);
+    const fixed = c.corrected('c');
+    for (const cut of fixed.cuts) expect(cut.delayMs).toBe(cut.tpu === null ? undefined : 3);
+    // Without a pool there is nothing to return from.
+    c.setEmulation(null);
+    expect(c.emulationReturnMs('c')).toBe(0);
+  });
 });
 
 describe('emulationLags: the pool as an M/G/c queue', () => {

@@ -23,7 +23,8 @@
  * the lag is not a constant of the cut but the pool's queue: the correction then learns the pool's compute per
  * head instead (a factor on the head's profiled CPU time — the whole model's minus the cut's suffix — per cut,
  * else per tenant) and the corrected catalog carries it as each cut's `emulationMs`, which `delayedPredictor`
- * turns into the pool's waiting time for the configuration at hand.
+ * turns into the pool's waiting time for the configuration at hand. What the pool does not hold — the
+ * outputs' way back to the main thread (`returnMs`) — is learned per tenant and stays a `delayMs`.
  */
 import type { CutCandidate, TenantCatalog } from './catalog.js';
 
@@ -43,6 +44,8 @@ export interface StageObservation {
   lagMs?: number;
   /** TPU: the emulation pool's compute of the head, ms (absent or 0: no functional emulator). */
   computeMs?: number;
+  /** TPU: from the pool worker's end of the head to its outputs on the main thread, ms (absent: none). */
+  returnMs?: number;
   /** Number of requests `ms` is the mean of (default 1). */
   count?: number;
 }
@@ -207,6 +210,9 @@ export class ServiceCorrection {
         this.feed(this.keyed, `${o.tenant}${SEP}emulation${SEP}${o.k}${SEP}0`, r, count, true);
         this.feed(this.staged, `${o.tenant}${SEP}emulation`, r, count, true);
       }
+      const back =
+        typeof o.returnMs === 'number' && o.returnMs > 0 && Number.isFinite(o.returnMs) ? o.returnMs : 0;
+      this.feed(this.staged, `${o.tenant}${SEP}return`, back, count, false);
     }
     if (o.stage === 'tpu') {
       const lag = typeof o.lagMs === 'number' && o.lagMs > 0 && Number.isFinite(o.lagMs) ? o.lagMs : 0;
@@ -272,6 +278,15 @@ export class ServiceCorrection {
   }
 
   /**
+   * Mean time `tenant`'s emulated head outputs took from the pool worker back to the main thread, ms (0 until
+   * trusted, and without a pool): outside the pool's queue, it adds to the lag as it is.
+   */
+  emulationReturnMs(tenant: string): number {
+    if (this.#emulationWorkers === null) return 0;
+    return quantLag(this.trusted(this.staged, `${tenant}${SEP}return`) ?? 0);
+  }
+
+  /**
    * The tenant's catalog with every factor applied: TPU call (×f, variance ×f²) and reload (so that call + reload
    * is ×f_reload), CPU samples (×f), and each cut's emulation lag as its `delayMs`. The same object is returned
    * while nothing applied changed, so caches keyed by catalog stay warm.
@@ -283,7 +298,8 @@ export class ServiceCorrection {
     const parts: string[] = [];
     // With a pool the lag is its queue (predicted from `emulationMs`), not a constant of the cut.
     const pooled = this.#emulationWorkers !== null;
-    const lagOf = (k: number) => (pooled ? 0 : this.lagMs(tenant, k));
+    const back = this.emulationReturnMs(tenant);
+    const lagOf = (k: number) => (pooled ? back : this.lagMs(tenant, k));
     const emuOf = (k: number) => (pooled ? this.emulationMs(tenant, k) : null);
     for (const c of cat.cuts) {
       if (c.tpu === null) parts.push('-');

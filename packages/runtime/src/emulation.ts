@@ -21,6 +21,11 @@ export interface HeadComputation {
   computeMs: number;
   /** When the outputs were back on the main thread, `performance.now()` ms. */
   readyMs: number;
+  /**
+   * From the worker's end of the invoke to the outputs being back on the main thread, ms: the reply's transfer and
+   * the main thread's lateness in taking it (the worker is already free for the next call).
+   */
+  returnMs: number;
 }
 
 /** Weight of a new sample in the per-head moving mean of compute time. */
@@ -106,7 +111,8 @@ export class EmulationPool {
       const computeMs = r.endMs - r.startMs;
       const mean = this.#meanMs.get(id);
       this.#meanMs.set(id, mean === undefined ? computeMs : mean + ALPHA * (computeMs - mean));
-      return { outputs: r.outputs, computeMs, readyMs: performance.now() };
+      const readyMs = performance.now();
+      return { outputs: r.outputs, computeMs, readyMs, returnMs: Math.max(0, readyMs - r.endMs) };
     } finally {
       this.#queued--;
       this.#load[best] = Math.max(0, this.#load[best]! - estimate);

@@ -149,6 +149,7 @@ function emptyObservation(): TenantObservation {
     tpuReload: [],
     emulationLagMs: [],
     emulationComputeMs: [],
+    emulationReturnMs: [],
     latencyMs: [],
   };
 }
@@ -998,6 +999,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     const lagMs = r.emulation?.lagMs ?? 0;
     this.#push(obs.emulationLagMs, lagMs);
     this.#push(obs.emulationComputeMs, r.emulation?.computeMs ?? 0);
+    this.#push(obs.emulationReturnMs, r.emulation?.returnMs ?? 0);
     if (r.emulation !== null) {
       const e = this.#emu;
       e.calls++;

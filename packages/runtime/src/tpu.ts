@@ -27,7 +27,7 @@ export interface TpuRun {
   tokenBefore: string | null;
   tokenAfter: string | null;
   /** The functional emulator's host computation of the head (null otherwise). */
-  emulation: { computeMs: number; readyMs: number; lagMs: number } | null;
+  emulation: { computeMs: number; readyMs: number; lagMs: number; returnMs: number } | null;
 }
 
 /** What the TPU stage needs from a backend. */
@@ -210,7 +210,12 @@ export class EmulatedBackend implements TpuBackend {
       emulation:
         c === null
           ? null
-          : { computeMs: c.computeMs, readyMs: c.readyMs, lagMs: Math.max(0, c.readyMs - deviceEndMs) },
+          : {
+              computeMs: c.computeMs,
+              readyMs: c.readyMs,
+              lagMs: Math.max(0, c.readyMs - deviceEndMs),
+              returnMs: c.returnMs,
+            },
     };
   }
 

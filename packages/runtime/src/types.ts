@@ -118,7 +118,7 @@ export interface TpuTrace {
    * request waited for the host after the emulated device was done. Lag is the host being slower than the Edge
    * TPU it emulates, not device time.
    */
-  emulation: { computeMs: number; readyMs: number; lagMs: number } | null;
+  emulation: { computeMs: number; readyMs: number; lagMs: number; returnMs: number } | null;
 }
 
 /** CPU part of a trace (null when the variant has no tail, k = n). */
@@ -323,6 +323,11 @@ export interface TenantObservation {
    * (its service time there, without the pool's queue; 0 on the real device and in timing-only mode).
    */
   emulationComputeMs: number[];
+  /**
+   * Per TPU sample (parallel to `tpuServiceMs`): from the pool worker's end of the head to its outputs being back
+   * on the main thread, ms (the reply's transfer and the main thread's lateness; 0 without a functional emulator).
+   */
+  emulationReturnMs: number[];
   /** CPU service times (worker compute), ms. */
   cpuServiceMs: number[];
   /** Cut and cores of each CPU sample. */

@@ -87,6 +87,7 @@ describe('the service latency model', () => {
           tpuServiceMs: [2, 4, 6],
           emulationLagMs: [0, 0, 0],
           emulationComputeMs: [0, 0, 0],
+          emulationReturnMs: [0, 0, 0],
           tpuAt: [3, 3, 5],
           tpuReload: [true, false, true],
           cpuServiceMs: [1, 3],

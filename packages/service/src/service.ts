@@ -889,6 +889,7 @@ export class Service extends EventEmitter<ServiceEvents> {
           // Emulation lag of the head's outputs behind the device (0 for the real device).
           lagMs: o.emulationLagMs[i] ?? 0,
           computeMs: o.emulationComputeMs?.[i] ?? 0,
+          returnMs: o.emulationReturnMs?.[i] ?? 0,
         });
       }
       for (let i = 0; i < o.cpuServiceMs.length; i++) {
