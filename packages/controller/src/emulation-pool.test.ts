@@ -17,6 +17,18 @@ function pooled(catalog: TenantCatalog, ms: (k: number) => number): TenantCatalo
   return { ...catalog, cuts: catalog.cuts.map((c) => (c.tpu === null ? c : { ...c, emulationMs: ms(c.k) })) };
 }
 
+/** A correction with a pool of `workers` that observed 30 whole-model Edge TPU calls with `extra` fields. */
+function pooledCorrection(
+  workers: number,
+  extra: { computeMs: number; lagMs?: number; returnMs?: number },
+): ServiceCorrection {
+  const c = new ServiceCorrection(new Map([['c', cat]]));
+  c.setEmulation(workers);
+  for (let i = 0; i < 30; i++)
+    c.observe({ tenant: 'c', stage: 'tpu', k: whole.k, ms: whole.tpu!.serviceMs, ...extra });
+  return c;
+}
+
 describe('ServiceCorrection with an emulation pool', () => {
   it('prices each head at its profiled CPU time (whole model minus suffix) until the pool is measured', () => {
     const c = new ServiceCorrection(new Map([['c', cat]]));
@@ -35,18 +47,8 @@ describe('ServiceCorrection with an emulation pool', () => {
   });
 
   it('learns the pool compute as a factor and replaces the constant lag delay by it', () => {
-    const c = new ServiceCorrection(new Map([['c', cat]]));
-    c.setEmulation(2);
     const head = profiledHeadMs(cat, whole)!;
-    for (let i = 0; i < 30; i++)
-      c.observe({
-        tenant: 'c',
-        stage: 'tpu',
-        k: whole.k,
-        ms: whole.tpu!.serviceMs,
-        computeMs: 3 * head,
-        lagMs: 40,
-      });
+    const c = pooledCorrection(2, { computeMs: 3 * head, lagMs: 40 });
     expect(c.factor('c', 'emulation', whole.k)).toBeCloseTo(3, 2);
     // Another cut: the tenant's factor applies to its own profiled head.
     expect(c.emulationMs('c', mid.k)).toBeCloseTo(3 * profiledHeadMs(cat, mid)!, 0);
@@ -57,17 +59,7 @@ describe('ServiceCorrection with an emulation pool', () => {
   });
 
   it("keeps the outputs' way back to the main thread as a delay of every head", () => {
-    const c = new ServiceCorrection(new Map([['c', cat]]));
-    c.setEmulation(1);
-    for (let i = 0; i < 30; i++)
-      c.observe({
-        tenant: 'c',
-        stage: 'tpu',
-        k: whole.k,
-        ms: whole.tpu!.serviceMs,
-        computeMs: 10,
-        returnMs: 3,
-      });
+    const c = pooledCorrection(1, { computeMs: 10, returnMs: 3 });
     expect(c.emulationReturnMs('c')).toBeCloseTo(3, 6);
     const fixed = c.corrected('c');
     for (const cut of fixed.cuts) expect(cut.delayMs).toBe(cut.tpu === null ? undefined : 3);
