@@ -624,6 +624,11 @@ export interface FastSearchOptions {
    * (default 20,000); otherwise coordinate descent with restarts. `Infinity` forces exact search.
    */
   exactLimit?: number;
+  /**
+   * When coordinate descent finds no stable configuration, search exactly after all when the space has at most
+   * this many configurations (default 1e9: branch and bound prunes most of it); `0` never.
+   */
+  rescueLimit?: number;
   /** Extra starting points for coordinate descent (e.g. the configuration in effect: a warm start). */
   starts?: readonly (readonly TenantChoice[])[];
   /**
@@ -1140,8 +1145,17 @@ export function fastSearch(
 /** {@link fastSearch} on an already prepared model. */
 export function fastSearchPrepared(model: FastModel, options: FastSearchOptions = {}): FastSearchResult {
   const space = model.tables.reduce((s, t) => s * t.choices.length, 1);
-  const exact = space <= (options.exactLimit ?? 20_000);
-  const r = exact ? branchAndBound(model) : coordinateDescent(model, startPoints(model, options));
+  let exact = space <= (options.exactLimit ?? 20_000);
+  let r = exact ? branchAndBound(model) : coordinateDescent(model, startPoints(model, options));
+  // Coordinate descent cannot climb out of unstable configurations (they all score Infinity): when it found no
+  // stable one, the exact search settles whether there is one (rare: a system near saturation).
+  if (!exact && !(r.picks.length > 0 && Number.isFinite(r.value)) && space <= (options.rescueLimit ?? 1e9)) {
+    const b = branchAndBound(model);
+    if (b.picks.length > 0 && Number.isFinite(b.value)) {
+      r = { picks: b.picks, value: b.value, evaluated: r.evaluated + b.evaluated };
+      exact = true;
+    }
+  }
   if (r.picks.length === 0) {
     // Nothing stable: report the first feasible configuration as Infinity rather than inventing an optimum.
     // (The greedy starts give each tenant a fair share of at least one core, which can exceed the budget when
