@@ -80,6 +80,24 @@ const mean = (xs: readonly number[]): number => xs.reduce((s, x) => s + x, 0) / 
  * (cut 0) minus the cut's suffix. Null without a head or without the CPU profile to derive it from.
  */
 export function profiledHeadMs(catalog: TenantCatalog, cut: CutCandidate): number | null {
+  // Read for every observed Edge TPU call and every corrected cut: computed once per (catalog, cut).
+  let byCut = headCache.get(catalog);
+  if (byCut === undefined) {
+    byCut = new Map();
+    headCache.set(catalog, byCut);
+  }
+  let head = byCut.get(cut);
+  if (head === undefined) {
+    head = headOf(catalog, cut);
+    byCut.set(cut, head);
+  }
+  return head;
+}
+
+/** Profiled head times by catalog and cut (catalogs and their cuts are immutable). */
+const headCache = new WeakMap<TenantCatalog, Map<CutCandidate, number | null>>();
+
+function headOf(catalog: TenantCatalog, cut: CutCandidate): number | null {
   if (cut.tpu === null) return null;
   const threads = catalog.threads[0];
   const whole = catalog.cuts.find((c) => c.k === 0)?.cpu?.get(threads ?? 1);
