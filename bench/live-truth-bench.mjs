@@ -81,8 +81,9 @@ function parseMetrics(text) {
     if (tenant === undefined || !Number.isFinite(value)) continue;
     const h = /^(.*)_(bucket|sum|count)$/.exec(name);
     if (h !== null && (h[1].endsWith('_seconds') || h[2] === 'bucket')) {
-      // Summed over the other labels (e.g. timing): one histogram per tenant.
-      const t = slot(histograms, h[1], tenant, () => ({ count: 0, sum: 0, buckets: new Map() }));
+      // Summed over the other labels (e.g. timing): one histogram per tenant, and per stage for the stage times.
+      const key = labels.stage === undefined ? h[1] : `${h[1]}:${labels.stage}`;
+      const t = slot(histograms, key, tenant, () => ({ count: 0, sum: 0, buckets: new Map() }));
       if (h[2] === 'count') t.count += value;
       else if (h[2] === 'sum') t.sum += value;
       else t.buckets.set(labels.le, (t.buckets.get(labels.le) ?? 0) + value);
@@ -243,6 +244,47 @@ const ratio = (a, b) => (a === null || b === null || !(b > 0) ? null : a / b);
 const snapshotAt = (snapshots, atMs) =>
   snapshots.find((s) => s.atMs >= atMs) ?? snapshots[snapshots.length - 1] ?? null;
 
+const STAGES = ['tpuWaitMs', 'tpuMs', 'emulationMs', 'cpuWaitMs', 'cpuMs'];
+const STAGE_METRIC = {
+  tpuWaitMs: 'swapless_stage_duration_seconds:tpu_wait',
+  tpuMs: 'swapless_stage_duration_seconds:tpu',
+  emulationMs: 'swapless_emulation_lag_seconds',
+  cpuWaitMs: 'swapless_stage_duration_seconds:cpu_wait',
+  cpuMs: 'swapless_stage_duration_seconds:cpu',
+};
+
+/**
+ * Where a tenant's time goes in one phase: the controller's predicted parts (per tick, weighted by completions)
+ * beside the measured ones — each stage's total over the phase divided by the requests the server completed, so
+ * the parts add up to the server's mean (the runtime's admission to completion); what is left of it is the
+ * runtime's time outside the stages, and client minus server is the front end (HTTP on both sides, the client's
+ * own scheduling), which the server predicts as its front-end time (docs/server.md).
+ */
+function stageBreakdown(a, b, name, server, client, ticks, tickOf) {
+  const predicted = {};
+  for (const k of [...STAGES, 'frontendMs']) {
+    predicted[k] = weighted(
+      ticks,
+      (s) => tickOf(s)?.predictedStages?.[k] ?? null,
+      (s) => Math.max(1e-3, tickOf(s)?.completed ?? 0),
+    );
+  }
+  const requests = server?.count ?? 0;
+  const measured = {};
+  for (const k of STAGES) {
+    const x = b?.histograms[STAGE_METRIC[k]]?.[name];
+    const y = a?.histograms[STAGE_METRIC[k]]?.[name];
+    measured[k] = x === undefined || requests <= 0 ? null : ((x.sum - (y?.sum ?? 0)) * 1000) / requests;
+  }
+  const inStages = STAGES.reduce((s, k) => s + (measured[k] ?? 0), 0);
+  measured.runtimeOtherMs = server?.meanMs == null ? null : server.meanMs - inStages;
+  measured.frontendMs =
+    server?.meanMs == null || client.latencyMs.meanMs == null
+      ? null
+      : client.latencyMs.meanMs - server.meanMs;
+  return { predicted, measured };
+}
+
 function figures(result) {
   const { report, snapshots, data, workload } = result;
   const start = report.startedAtMs;
@@ -277,6 +319,7 @@ function figures(result) {
         (s) => Math.max(1e-3, tickOf(s)?.completed ?? 0),
       );
       const emulationLagMs = promLag?.meanMs ?? seriesLag ?? null;
+      const stages = stageBreakdown(a, b, name, server, client, ticks, tickOf);
       const rate = (fromS === 0 ? null : workload.phases.find((p) => p.atS === fromS)?.rates[name]) ?? null;
       return {
         tenant: name,
@@ -297,6 +340,7 @@ function figures(result) {
         clientOverServer: ratio(client.latencyMs.meanMs, server?.meanMs ?? null),
         p99OverMean: ratio(client.latencyMs.p99Ms, client.latencyMs.meanMs),
         emulationLagMs,
+        stages,
         failures: {
           clientFailed: client.failed,
           clientDropped: client.dropped,
@@ -440,7 +484,33 @@ function render(out) {
         ]);
       }
     }
-    lines.push(pad(rows), '');
+    lines.push(
+      pad(rows),
+      '',
+      '  where the time goes, ms per request, predicted / measured (runtime other: the runtime outside its stages; front end: client minus server)',
+      '',
+    );
+    const parts = [
+      ['phase', 'tenant', 'tpu wait', 'tpu', 'emulation', 'cpu wait', 'cpu', 'runtime other', 'front end'],
+    ];
+    for (const p of r.phases) {
+      for (const t of p.tenants) {
+        const { predicted: q, measured: m } = t.stages;
+        const pm = (k) => `${f(q[k])} / ${f(m[k])}`;
+        parts.push([
+          `${p.fromS}–${p.toS} s`,
+          t.tenant,
+          pm('tpuWaitMs'),
+          pm('tpuMs'),
+          pm('emulationMs'),
+          pm('cpuWaitMs'),
+          pm('cpuMs'),
+          `— / ${f(m.runtimeOtherMs)}`,
+          `${f(q.frontendMs)} / ${f(m.frontendMs)}`,
+        ]);
+      }
+    }
+    lines.push(pad(parts), '');
     for (const p of r.phases) {
       lines.push(
         `  ${p.fromS}–${p.toS} s: ${p.reconfigurations} reconfiguration${p.reconfigurations === 1 ? '' : 's'}${p.firstReconfigurationAfterS !== null && p.fromS > 0 ? `, the first ${f(p.firstReconfigurationAfterS)} s after the step` : ''}`,

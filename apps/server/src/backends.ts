@@ -24,10 +24,11 @@ export interface BackendContext {
 }
 
 /**
- * The KServe v2 backend. `loopWaitMs` is the main thread's mean lateness over the last controller tick: a request
- * that arrives while the event loop is busy waits before any hook sees it, so it counts as front-end time.
+ * The KServe v2 backend. `outsideMs` is what a client on this host waits outside the server's hooks over the last
+ * controller tick (the client probe's round trip, else the event loop's lateness, server.ts): it counts as
+ * front-end time.
  */
-export function inferenceBackend(ctx: BackendContext, loopWaitMs: () => number): InferenceBackend {
+export function inferenceBackend(ctx: BackendContext, outsideMs: () => number): InferenceBackend {
   const { service, watcher } = ctx;
   const backend: InferenceBackend = {
     isLive: () => !ctx.closing(),
@@ -36,12 +37,13 @@ export function inferenceBackend(ctx: BackendContext, loopWaitMs: () => number):
     modelMetadata: (name) => (service.has(name) ? service.metadata(name) : undefined),
     isModelReady: (name) => ctx.started() && !ctx.closing() && service.has(name),
     admit: (name, deadlineMs) => service.admit(name, deadlineMs),
-    // What the HTTP front end adds to the runtime's latency (body read, decode, encode), plus the main thread's
-    // mean lateness: the service adds its mean to the tenant's predictions, so they are what a client sees.
+    // What the HTTP front end adds to the runtime's latency (body read, decode, encode, write), plus what a client
+    // waits outside the server: the service adds its mean to the tenant's predictions, so they are what a client
+    // sees.
     onServed(name, serverMs, result) {
       const runtimeMs = result.parameters?.latency_ms;
       if (typeof runtimeMs === 'number')
-        service.observeFrontend(name, Math.max(0, serverMs - runtimeMs) + loopWaitMs());
+        service.observeFrontend(name, Math.max(0, serverMs - runtimeMs) + outsideMs());
     },
     async infer(name, inputs, options) {
       const { outputs, trace } = await service.infer(name, inputs, options);

@@ -195,6 +195,20 @@ describe('loadConfig', () => {
     expect(text).toMatch(/unknown property "extra"/);
   });
 
+  it('probes as a client every 250 ms by default, not at all with 0, and refuses a negative interval', () => {
+    expect(parseConfig({}).config.clientProbeMs).toBe(250);
+    expect(parseConfig({ clientProbeMs: 0 }).config.clientProbeMs).toBe(0);
+    const err = (() => {
+      try {
+        parseConfig({ clientProbeMs: -5 } as never);
+      } catch (e) {
+        return e as InvalidConfigError;
+      }
+    })();
+    expect(err).toBeInstanceOf(InvalidConfigError);
+    expect(err!.problems.join('\n')).toMatch(/\/clientProbeMs: must be >= 0/);
+  });
+
   it('refuses duplicate tenant names and a non-object document', async () => {
     const dup = await file(
       'dup.json',

@@ -102,6 +102,12 @@ export interface ServerConfig {
    * (504). A request's `parameters.timeout` (µs) may shorten it, never lengthen it.
    */
   readonly deadlineMs: number;
+  /**
+   * Interval of the client probe, ms (default 250; 0: off): a worker thread asks the server for
+   * `/v2/health/live` and its round trip — what a client on this host waits outside the server's own time — is
+   * added to the predictions as front-end time. Off, the event loop's lateness stands in for it.
+   */
+  readonly clientProbeMs: number;
   /** Largest request body, bytes (default 16 MiB). */
   readonly bodyLimit: number;
   /** Model repository directory (absolute), or null for none. A missing directory is an empty repository. */
@@ -187,6 +193,7 @@ export const SERVER_CONFIG_SCHEMA = {
     tickMs: { type: 'integer', minimum: 50, maximum: 3_600_000, default: 1000 },
     queueLimit: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 64 },
     deadlineMs: { type: 'integer', minimum: 1, maximum: 3_600_000, default: 5000 },
+    clientProbeMs: { type: 'integer', minimum: 0, maximum: 60_000, default: 250 },
     bodyLimit: { type: 'integer', minimum: 1024, maximum: 1024 * 1024 * 1024, default: 16 * 1024 * 1024 },
     repository: { type: ['string', 'null'], minLength: 1, default: './models' },
     repositoryLimits: REPOSITORY_LIMITS_SCHEMA,
@@ -431,6 +438,7 @@ export function parseConfig(input: unknown, options: ParseConfigOptions = {}): L
     tickMs: c.tickMs!,
     queueLimit: c.queueLimit!,
     deadlineMs: c.deadlineMs!,
+    clientProbeMs: c.clientProbeMs!,
     bodyLimit: c.bodyLimit!,
     repository: c.repository === null ? null : abs('repository', c.repository!),
     repositoryLimits: repositoryLimitsOf(c.repositoryLimits),

@@ -33,6 +33,7 @@ import { createApp, listenError, listenOn } from './app.js';
 import { type AuthSummary, installAuth } from './auth.js';
 import { type BackendContext, inferenceBackend, managementBackend } from './backends.js';
 import type { BannerTenant, ServerUrls } from './banner.js';
+import { type ClientProbe, startClientProbe } from './client-probe.js';
 import { parseConfig, type ServerConfig, type ServerConfigInput, type ServerTenantConfig } from './config.js';
 import { demoLoadOf } from './demo-costs.js';
 import { DEMO_LOAD_FILE, DEMO_LOAD_ROUTE, type DemoLoad } from './demo-load.js';
@@ -202,10 +203,13 @@ export async function startServer(
   const access = installAuth(app, { tokens: security.tokens, host: cfg.host, tls: security.tls !== null });
   const connections = trackConnections(app.server);
 
-  // The event loop's lateness, sampled every ms and read (then reset) at each controller tick.
+  // What a client waits outside the server's hooks (its request for the event loop, its answer for the client's
+  // own thread): the client probe's mean round trip over the last tick (client-probe.ts); without probes, the
+  // event loop's mean lateness, sampled every ms and read (then reset) at each controller tick.
   const loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
   loopDelay.enable();
-  let loopWaitMs = 0;
+  let outsideMs = 0;
+  let clientProbe: ClientProbe | null = null;
   const context: BackendContext = {
     service,
     repository,
@@ -213,7 +217,7 @@ export async function startServer(
     started: () => startupDone,
     closing: () => closing !== null,
   };
-  const inference = inferenceBackend(context, () => loopWaitMs);
+  const inference = inferenceBackend(context, () => outsideMs);
   const management = managementBackend(
     context,
     // Defined further down (they need the URLs and the state, which come later): looked up when called.
@@ -233,8 +237,9 @@ export async function startServer(
     emulationLog.check(service.controller().emulation, performance.now());
     // The loop's mean lateness over the tick, beyond the 1 ms sampling interval.
     const mean = loopDelay.count > 0 ? loopDelay.mean / 1e6 - LOOP_RESOLUTION_MS : 0;
-    loopWaitMs = Number.isFinite(mean) ? Math.max(0, mean) : 0;
     loopDelay.reset();
+    const probed = clientProbe?.take() ?? null;
+    outsideMs = probed ?? (Number.isFinite(mean) ? Math.max(0, mean) : 0);
   };
   service.on('tick', onTick);
   try {
@@ -355,6 +360,7 @@ export async function startServer(
         logger.info('shutting down: no new connections, draining in-flight requests');
         const t = performance.now();
         watcher.close();
+        await clientProbe?.close();
         // Answers in flight go out with `Connection: close`; new requests get a 503 in the error shape.
         beginShutdown(app.server, connections);
         // A keep-alive connection that was busy when closing began turns idle once its response is sent, and
@@ -389,6 +395,7 @@ export async function startServer(
   try {
     ({ port, urls } = await listenOn(app, cfg.host, cfg.port, security.tls !== null));
     logger.info({ host: cfg.host, port, urls }, 'listening');
+    if (cfg.clientProbeMs > 0) clientProbe = startClientProbe(urls.base, cfg.clientProbeMs);
   } catch (error) {
     await close().catch(() => undefined);
     throw listenError(error, cfg.host, cfg.port);

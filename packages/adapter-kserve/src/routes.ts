@@ -237,12 +237,17 @@ export async function kserveRoutes(app: FastifyInstance, options: KServeRoutesOp
       const t3 = performance.now();
       const d = result.durations;
       stats.success(t3 - t0, t1 - t0, d?.queueMs ?? 0, d?.inferMs ?? t2 - t1, t3 - t2);
-      if (backend.onServed !== undefined) {
-        try {
-          backend.onServed(name, t3 - ((request as TimedRequest).swaplessArrivalMs ?? t0), result);
-        } catch {
-          // A backend's bookkeeping must not fail a request that succeeded.
-        }
+      const onServed = backend.onServed;
+      if (onServed !== undefined) {
+        // Told once the response has been handed to the socket: writing it is the server's time too.
+        const arrival = (request as TimedRequest).swaplessArrivalMs || t0;
+        reply.raw.once('finish', () => {
+          try {
+            onServed.call(backend, name, performance.now() - arrival, result);
+          } catch {
+            // A backend's bookkeeping must not fail a request that succeeded.
+          }
+        });
       }
       if (encoded.kind === 'json') {
         reply.header('content-type', JSON_TYPE);

@@ -76,8 +76,9 @@ export interface InferenceBackend {
   admit?(name: string, deadlineMs: number): void;
   /**
    * Optional, cheap: told after each successful inference how long the server held the request, ms — from its
-   * arrival (before the body was read) to the encoded response — with the backend's own result, so a backend can
-   * learn what the HTTP front end adds to its own time (body read, decode, encode, queueing). Errors it throws are
+   * arrival (before the body was read) until the response was handed to the socket — with the backend's own
+   * result, so a backend can learn what the HTTP front end adds to its own time (body read, decode, encode, write,
+   * queueing). Not called when the client went away before the response was written. Errors it throws are
    * ignored.
    */
   onServed?(name: string, serverMs: number, result: BackendResult): void;

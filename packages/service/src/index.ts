@@ -12,6 +12,7 @@ export type {
   DeviceTenant,
   KServeDatatype,
   ModelMetadata,
+  PredictedStages,
   SeriesSample,
   SeriesTenant,
   ServiceEvents,

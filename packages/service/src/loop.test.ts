@@ -32,6 +32,25 @@ const tiny: Predictor = {
   },
 };
 
+/** A latency model whose four parts differ, so a part reported in the wrong place shows. */
+const parted: Predictor = {
+  name: 'parted',
+  predict(system) {
+    const tenants = system.tenants.map((t) => ({
+      name: t.name,
+      responseMs: 10,
+      tpuWaitMs: 1,
+      tpuServiceMs: 2,
+      cpuWaitMs: 3,
+      cpuServiceMs: 4,
+      tpuUtilization: 0.1,
+      cpuUtilization: 0.1,
+      switchProbability: 0,
+    }));
+    return { model: 'parted', tenants, meanResponseMs: 10, stable: true };
+  },
+};
+
 usePrivateCache();
 const service = serviceFactory();
 
@@ -88,5 +107,24 @@ describe('closing the loop', () => {
     expect(d.trigger).toBe('tenant-added');
     const ra = d.rates.a!;
     expect(d.predictedMs).toBeCloseTo((ra * 7.001 + 15 * 0.001) / (ra + 15), 6);
+  });
+
+  it("splits each tick's prediction by stage, the parts adding up to the predicted response", async () => {
+    const s = await service({ policy: 'swapless', policyOptions: { model: parted }, tickMs: 15 });
+    await s.addTenant({ name: 'a', model: A, source: 'test', rate: 5 });
+    for (let i = 0; i < 5; i++) s.observeFrontend('a', 7);
+    await s.infer('a', input(1));
+    const [tick] = (await once(s, 'tick')) as [SeriesSample];
+    const t = tick.tenants.a!;
+    const p = t.predictedStages!;
+    expect(p.tpuWaitMs).toBe(1);
+    expect(p.tpuMs).toBe(2);
+    expect(p.cpuWaitMs).toBe(3);
+    expect(p.cpuMs).toBe(4);
+    expect(p.frontendMs).toBeCloseTo(7, 9);
+    expect(p.emulationMs).toBeGreaterThanOrEqual(0);
+    const sum = p.tpuWaitMs + p.tpuMs + p.emulationMs + p.cpuWaitMs + p.cpuMs + p.frontendMs;
+    expect(sum).toBeCloseTo(t.predictedMs!, 6);
+    expect(s.series().at(-1)!.tenants.a!.predictedStages).toEqual(p);
   });
 });

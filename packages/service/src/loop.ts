@@ -19,6 +19,7 @@ import {
 import type { Observation, Prediction } from '@swapless/queueing';
 import { DivergenceTracker } from './divergence.js';
 import { FrontendTimes } from './frontend.js';
+import type { PredictedStages } from './types.js';
 
 /** The learned state of the loop (one per service). */
 export class ClosedLoop {
@@ -100,7 +101,7 @@ export class ClosedLoop {
     choices: readonly TenantChoice[],
     cores: number,
     device: string,
-  ): { responseMs: number[]; prediction: Prediction } {
+  ): { responseMs: number[]; stages: (PredictedStages | null)[]; prediction: Prediction } {
     const planned = tenants.map((t) => ({ ...t, catalog: this.catalog(t.name, t.catalog) }));
     const prediction = delayedPredictor(model, planned, {
       emulationWorkers: this.correction.emulationWorkers,
@@ -109,7 +110,21 @@ export class ClosedLoop {
       const r = prediction.tenants[i]?.responseMs ?? Number.NaN;
       return Number.isFinite(r) ? r + this.frontend.meanMs(t.name) : Number.NaN;
     });
-    return { responseMs, prediction };
+    const stages = tenants.map((t, i): PredictedStages | null => {
+      const p = prediction.tenants[i];
+      if (p === undefined || !Number.isFinite(p.responseMs)) return null;
+      // The delayed predictor adds the emulation lag to the response on top of the four queueing parts.
+      const parts = p.tpuWaitMs + p.tpuServiceMs + p.cpuWaitMs + p.cpuServiceMs;
+      return {
+        tpuWaitMs: p.tpuWaitMs,
+        tpuMs: p.tpuServiceMs,
+        emulationMs: Math.max(0, p.responseMs - parts),
+        cpuWaitMs: p.cpuWaitMs,
+        cpuMs: p.cpuServiceMs,
+        frontendMs: this.frontend.meanMs(t.name),
+      };
+    });
+    return { responseMs, stages, prediction };
   }
 
   /**

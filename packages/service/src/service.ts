@@ -63,6 +63,7 @@ import type {
   DeviceState,
   DeviceTenant,
   ModelMetadata,
+  PredictedStages,
   SeriesSample,
   SeriesTenant,
   ServiceEvents,
@@ -103,6 +104,7 @@ interface Entry {
   /** Current rate estimate, req/s. */
   ratePerS: number;
   predictedMs: number | null;
+  predictedStages: PredictedStages | null;
   /** Runtime counters at the previous tick (for per-window deltas). */
   lastAdmitted: number;
   lastCompleted: number;
@@ -416,6 +418,7 @@ export class Service extends EventEmitter<ServiceEvents> {
           sloMs,
           ratePerS: priorPerS,
           predictedMs: null,
+          predictedStages: null,
           lastAdmitted: 0,
           lastCompleted: 0,
         };
@@ -764,6 +767,7 @@ export class Service extends EventEmitter<ServiceEvents> {
         cores: st.choice.cores,
         inFlight: st.inFlight,
         predictedMs: e.predictedMs,
+        predictedStages: e.predictedStages,
         divergence: ratios.get(e.name) ?? null,
         emulationLagMs: w?.emulationLagMs ?? null,
         rejected: refusals.get(e.name)?.rejected ?? 0,
@@ -926,7 +930,10 @@ export class Service extends EventEmitter<ServiceEvents> {
    */
   #predict(stats: RuntimeStats): void {
     const entries = [...this.#tenants.values()].filter((e) => stats.tenants[e.name] !== undefined);
-    for (const e of this.#tenants.values()) e.predictedMs = null;
+    for (const e of this.#tenants.values()) {
+      e.predictedMs = null;
+      e.predictedStages = null;
+    }
     if (entries.length === 0) return;
     try {
       const planned = entries.map((e) => ({
@@ -937,16 +944,15 @@ export class Service extends EventEmitter<ServiceEvents> {
       }));
       const choices = entries.map((e) => stats.tenants[e.name]!.choice);
       // The corrected model plus emulation lag and front-end time: what a client of this host sees (loop.ts).
-      const { responseMs, prediction: p } = this.#loop.predict(
-        this.#predictor,
-        planned,
-        choices,
-        this.cores,
-        this.#profile.name,
-      );
+      const {
+        responseMs,
+        stages,
+        prediction: p,
+      } = this.#loop.predict(this.#predictor, planned, choices, this.cores, this.#profile.name);
       entries.forEach((e, i) => {
         const t = p.tenants[i];
         e.predictedMs = finiteOrNull(responseMs[i]!);
+        e.predictedStages = e.predictedMs === null ? null : (stages[i] ?? null);
         // Deadline admission's stage times until the runtime has measured this configuration.
         if (t !== undefined)
           this.runtime.setServicePrior(e.name, { tpuMs: t.tpuServiceMs, cpuMs: t.cpuServiceMs });

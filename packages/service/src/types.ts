@@ -267,6 +267,26 @@ export interface ControllerStatus {
   emulation: EmulationStatus | null;
 }
 
+/**
+ * A tenant's predicted mean response split by stage, ms; the parts add up to its predicted response. Set beside
+ * the measured stage times (Prometheus `swapless_stage_duration_seconds`, `swapless_emulation_lag_seconds`), it says
+ * which stage a prediction misses.
+ */
+export interface PredictedStages {
+  /** Waiting for the Edge TPU (the device's FIFO). */
+  tpuWaitMs: number;
+  /** The device's time per call, with the expected reload. */
+  tpuMs: number;
+  /** The emulated head's outputs after the device's end (the emulation pool's wait and compute beyond the device). */
+  emulationMs: number;
+  /** Waiting for the CPU stage. */
+  cpuWaitMs: number;
+  /** The CPU stage. */
+  cpuMs: number;
+  /** The server's own time outside the runtime (HTTP, decode, encode, event-loop lateness). */
+  frontendMs: number;
+}
+
 /** Per-tenant figures of one tick. */
 export interface SeriesTenant {
   /** Estimated rate, req/s. */
@@ -281,6 +301,8 @@ export interface SeriesTenant {
   inFlight: number;
   /** Predicted mean response at this tick, ms. */
   predictedMs: number | null;
+  /** Where the predicted response goes, stage by stage (null when there is no prediction). */
+  predictedStages: PredictedStages | null;
   /** Measured / predicted mean response over the divergence window at this tick (null: too few completions). */
   divergence: number | null;
   /**

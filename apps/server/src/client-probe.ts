@@ -1,0 +1,99 @@
+/**
+ * A client of this host, measured. The controller's predictions are meant to be what a client sees, and a client
+ * sees more than the server's own time: its request waits for the server's event loop before any hook sees it, and
+ * its answer waits for the client's own thread to be scheduled — on a busy 2-core host several milliseconds that
+ * neither the runtime nor the HTTP front end can time. The probe is such a client: a worker thread (an OS thread of
+ * its own, scheduled like any other process here) that asks this server for `/v2/health/live` every `intervalMs`
+ * over one kept-alive connection and times the round trip. The mean round trip of a tick is what the host adds to
+ * any request's time outside the server's hooks; the server counts it as front-end time (backends.ts).
+ *
+ * It measures a client on this host: a remote client adds its network round trip on top, which no server can see.
+ */
+import { Worker } from 'node:worker_threads';
+
+/** A running probe. */
+export interface ClientProbe {
+  /** Mean round trip of the probes answered since the previous call, ms (null when none was), and starts anew. */
+  take(): number | null;
+  /** Stops probing (idempotent). */
+  close(): Promise<void>;
+}
+
+/** The worker's code (CommonJS, evaluated): one request at a time, the next `intervalMs` after an answer. */
+const PROBE_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { url, intervalMs } = workerData;
+const target = new URL(url);
+const http = require(target.protocol === 'https:' ? 'node:https' : 'node:http');
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+let stopped = false;
+let timer = null;
+const next = () => { if (!stopped) timer = setTimeout(once, intervalMs); };
+function once() {
+  const t0 = performance.now();
+  const req = http.request(
+    { host: target.hostname, port: target.port, path: '/v2/health/live', agent, timeout: 10000,
+      // The server's own certificate, possibly self-signed: the probe talks to this process only.
+      rejectUnauthorized: false },
+    (res) => {
+      res.resume();
+      res.on('end', () => { if (res.statusCode === 200) parentPort.postMessage(performance.now() - t0); next(); });
+      res.on('error', next);
+    },
+  );
+  req.on('timeout', () => req.destroy());
+  req.on('error', next);
+  req.end();
+}
+parentPort.on('message', (m) => {
+  if (m !== 'stop') return;
+  stopped = true;
+  clearTimeout(timer);
+  agent.destroy();
+  parentPort.close();
+});
+next();
+`;
+
+/**
+ * Starts probing the server at `baseUrl` (its `http://` or `https://` base URL) every `intervalMs`. A probe that
+ * fails (e.g. the server is shutting down) is simply not counted.
+ */
+export function startClientProbe(baseUrl: string, intervalMs: number): ClientProbe {
+  let sum = 0;
+  let count = 0;
+  const worker = new Worker(PROBE_SOURCE, {
+    eval: true,
+    workerData: { url: baseUrl, intervalMs },
+    // A few requests a second need little: keep the thread small.
+    resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 },
+  });
+  worker.on('message', (ms: unknown) => {
+    if (typeof ms === 'number' && Number.isFinite(ms) && ms >= 0) {
+      sum += ms;
+      count++;
+    }
+  });
+  // A probe that dies costs the prediction its client part (front-end time falls back), never the server.
+  worker.on('error', () => undefined);
+  worker.unref();
+  let closed: Promise<void> | null = null;
+  return {
+    take() {
+      const mean = count > 0 ? sum / count : null;
+      sum = 0;
+      count = 0;
+      return mean;
+    },
+    close() {
+      closed ??= (async () => {
+        worker.postMessage('stop');
+        const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+        const timeout = new Promise<void>((resolve) => setTimeout(resolve, 1000).unref());
+        await Promise.race([exited, timeout]);
+        await worker.terminate();
+      })();
+      return closed;
+    },
+  };
+}
