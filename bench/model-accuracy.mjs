@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { baselineChoices, buildCatalog, planWorkload, systemSetup } from '@swapless/controller';
-import { defaultModel } from '@swapless/queueing';
+import { defaultModel, responseDistributions } from '@swapless/queueing';
 import { simulate } from '@swapless/sim';
 import { generateZooModel } from '@swapless/zoo';
 
@@ -18,6 +18,7 @@ const flag = (name, fallback) => {
 };
 const json = args.includes('--json');
 const CONFIGS = Number(flag('--configs', 240));
+const QUANTILE_LEVELS = [0.5, 0.95, 0.99];
 const CORES = 4;
 const MODELS = [
   'mobilenet_v1',
@@ -107,6 +108,17 @@ while (rows.length < CONFIGS && attempts < CONFIGS * 20) {
   const requests = target < 0.5 ? 200_000 : 600_000;
   const sim = simulate(system, { requests, warmupMs: 0, seed: 1000 + rows.length, quantiles: 'sketch' });
   const err = (predicted.meanResponseMs - sim.meanResponseMs) / sim.meanResponseMs;
+  // Percentiles: the predicted response-time distribution against the simulator's (sketched, ±0.5 %) quantiles.
+  const dists = responseDistributions(system);
+  const quantileErrorsPct = Object.fromEntries(
+    QUANTILE_LEVELS.map((p) => [
+      p,
+      system.tenants.map((_, i) => {
+        const simulated = sim.tenants[i].cdfMs[Math.round(p * 100) - 1];
+        return (100 * (dists[i].quantileMs(p) - simulated)) / simulated;
+      }),
+    ]),
+  );
   rows.push({
     tenants: T,
     utilization: target,
@@ -114,6 +126,7 @@ while (rows.length < CONFIGS && attempts < CONFIGS * 20) {
     predictedMs: predicted.meanResponseMs,
     simulatedMs: sim.meanResponseMs,
     errorPct: 100 * err,
+    quantileErrorsPct,
     tpuUtilization: predicted.tenants[0].tpuUtilization,
     swaps: sim.swaps,
     setup: system.tenants
@@ -176,6 +189,16 @@ const summary = {
       maxAbsErrorPct: Math.max(...rs.map((r) => Math.abs(r.errorPct))),
     };
   }),
+  // Per tenant and configuration: |predicted − simulated| / simulated of each quantile, mean and worst.
+  quantiles: QUANTILE_LEVELS.map((p) => {
+    const errs = rows.flatMap((r) => r.quantileErrorsPct[p].map(Math.abs));
+    return {
+      level: p,
+      tenantConfigurations: errs.length,
+      mapePct: errs.reduce((a, b) => a + b, 0) / Math.max(1, errs.length),
+      maxAbsErrorPct: Math.max(...errs),
+    };
+  }),
   planCheck: {
     workloads: planRows.length,
     modelPredictsGain: claimed.length,
@@ -196,6 +219,14 @@ if (json) {
   for (const r of summary.regions) {
     console.log(
       `  ${r.region.padEnd(26)} n=${String(r.configurations).padStart(3)}  MAPE ${r.mapePct.toFixed(2).padStart(6)} %  max |error| ${r.maxAbsErrorPct.toFixed(1)} %`,
+    );
+  }
+  console.log(
+    'response-time percentiles (responseDistributions) vs simulator, per tenant and configuration:',
+  );
+  for (const q of summary.quantiles) {
+    console.log(
+      `  p${String(q.level * 100).padEnd(2)} n=${q.tenantConfigurations}  MAPE ${q.mapePct.toFixed(2).padStart(6)} %  max |error| ${q.maxAbsErrorPct.toFixed(1)} %`,
     );
   }
   const pc = summary.planCheck;

@@ -51,6 +51,12 @@ export {
   PLUGIN_MANIFEST_JSON_SCHEMA,
   type PluginManifest,
 } from './plugin.js';
+export {
+  type PercentileOptions,
+  predictQuantiles,
+  type ResponseDistribution,
+  responseDistributions,
+} from './percentiles.js';
 export { isValidRange, isValidVersion, satisfies } from './semver.js';
 export {
   type CheckedManifest,
