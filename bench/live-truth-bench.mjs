@@ -431,7 +431,7 @@ function render(out) {
       r.demoLoad && typeof r.demoLoad.utilisation === 'number'
         ? ` (this server sized its demo load to use at most ${f(r.demoLoad.utilisation * 100, 0)} % of its CPU or device${
             typeof r.demoLoad.stepGain === 'number'
-              ? `; at the step it predicted a switch of plans ${f(r.demoLoad.stepGain * 100, 0)} % better than keeping the first`
+              ? `; at the step it predicted a switch of plans ${f(r.demoLoad.stepGain * 100, 0)} % better than keeping the first${typeof r.demoLoad.stepReverseGain === 'number' ? `, whose second plan is ${f(r.demoLoad.stepReverseGain * 100, 0)} % worse before the step` : ''}`
               : ''
           })`
         : '';

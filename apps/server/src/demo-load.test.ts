@@ -97,6 +97,7 @@ describe('sizeDemoLoad', () => {
       durationS: 40,
       utilisation: expect.closeTo(0.35, 1),
       stepGain: null,
+      stepReverseGain: null,
     });
     expect(bannerDemoLoad(null)).toBeNull();
   });

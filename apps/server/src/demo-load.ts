@@ -110,6 +110,12 @@ export interface DemoStepPlan {
   bestMs: number;
   /** (keptMs − bestMs) / keptMs: 1 when the first plan would be unstable after the step. */
   gain: number;
+  /**
+   * The same the other way round: how much worse the second phase's plan is predicted to be than the first's
+   * before the step (1 when unstable there). A small value means the controller, whose live corrections move its
+   * predictions, may well pick the second plan before the step and then have nothing to switch to.
+   */
+  reverseGain: number;
 }
 
 /** Highest utilisation of one model-compute lane after the step (see {@link sizeDemoLoad}). */
@@ -270,6 +276,8 @@ export function bannerDemoLoad(load: DemoLoad | null): {
   durationS: number;
   utilisation: number;
   stepGain: number | null;
+  /** How much worse the second phase's plan is predicted to be before the step (null: no prediction). */
+  stepReverseGain: number | null;
 } | null {
   if (load === null) return null;
   const w = load.workload;
@@ -280,5 +288,6 @@ export function bannerDemoLoad(load: DemoLoad | null): {
     durationS: w.durationS,
     utilisation: Math.max(...load.sizing.phases.flatMap((p) => [p.host, p.lanes, p.device])),
     stepGain: load.sizing.step?.gain ?? null,
+    stepReverseGain: load.sizing.step?.reverseGain ?? null,
   };
 }

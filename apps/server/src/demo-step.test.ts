@@ -81,6 +81,18 @@ describe('planDemoStep', () => {
     // the step splits b between the pool and a core, and keeping the first plan would cost far more.
     expect(step.after).not.toBe(step.before);
     expect(step.gain).toBeGreaterThan(DEMO_STEP_MIN_GAIN);
+    // And the other way: the second plan at the first phase's rates, against the first phase's best.
+    const first = load.sizing.phases[0]!.rates;
+    const before = ['a', 'b'].map((name) => ({
+      name,
+      rate: first[name]!,
+      catalog: correction.corrected(name),
+    }));
+    const model = delayedPredictor(defaultModel, before, { emulationWorkers: 1 });
+    const early = model.predict(systemSetup(before, parse(step.after), 2)).meanResponseMs;
+    const best = model.predict(systemSetup(before, parse(step.before), 2)).meanResponseMs;
+    expect(early).toBeGreaterThanOrEqual(best - 1e-9);
+    expect(step.reverseGain).toBeCloseTo(Number.isFinite(early) ? (early - best) / early : 1, 6);
   });
 
   it('finds no gain when the step changes nothing', () => {
@@ -93,15 +105,26 @@ describe('planDemoStep', () => {
     const step = planDemoStep(flat, catalogs, 2, 1, 9);
     expect(step.before).toBe(step.after);
     expect(step.gain).toBe(0);
+    expect(step.reverseGain).toBe(0);
   });
 });
 
 describe('chooseDemoLoad', () => {
-  const planWith = (gains: readonly (number | Error)[]) => (_: unknown, mix: number) => {
-    const g = gains[mix]!;
-    if (g instanceof Error) throw g;
-    return { mix, before: 'x', after: 'y', keptMs: 10, bestMs: 10 * (1 - g), gain: g };
-  };
+  const planWith =
+    (gains: readonly (number | Error)[], reverse: readonly number[] = [1, 1, 1, 1]) =>
+    (_: unknown, mix: number) => {
+      const g = gains[mix]!;
+      if (g instanceof Error) throw g;
+      return {
+        mix,
+        before: 'x',
+        after: 'y',
+        keptMs: 10,
+        bestMs: 10 * (1 - g),
+        gain: g,
+        reverseGain: reverse[mix]!,
+      };
+    };
 
   it('keeps the first mix whose predicted gain reaches the minimum', () => {
     expect(DEMO_STEP_MIN_GAIN).toBe(0.1);
@@ -110,6 +133,20 @@ describe('chooseDemoLoad', () => {
     // Sized with that mix: the first tenant's rate rises fourfold at the step.
     const [first, second] = load.sizing.phases.map((p) => p.rates);
     expect(second!.a! / first!.a!).toBeCloseTo(DEMO_MIXES[1]![0]![1] / DEMO_MIXES[1]![0]![0], 0);
+  });
+
+  it('wants the gain both ways: a step whose second plan is nearly as good before it does not count', () => {
+    // Mix 1 gains 15 % at the step, but its second plan is only 2 % worse before it: mix 2 is kept.
+    const load = chooseDemoLoad(costs, host, 'usb3', planWith([0.02, 0.15, 0.5, 0.5], [1, 0.02, 0.3, 1]));
+    expect(load.sizing.step?.mix).toBe(2);
+    // None reaches the minimum both ways: the largest smaller of the two.
+    const fallback = chooseDemoLoad(
+      costs,
+      host,
+      'usb3',
+      planWith([0.3, 0.3, 0.05, 0.3], [0.01, 0.08, 0.5, 0.06]),
+    );
+    expect(fallback.sizing.step?.mix).toBe(1);
   });
 
   it('falls back to the largest gain, and a mix that cannot be planned counts as none', () => {

@@ -1,9 +1,11 @@
 /**
  * A demo step that matters: the demo load's rate step is there to show the controller adapting, so it must be a
- * step after which another plan is predicted to be clearly better than keeping the first one. From the tenants'
+ * step after which another plan is predicted to be clearly better than keeping the first one — and before which
+ * that other plan is clearly worse, or the controller (whose predictions move as it corrects them live) may take
+ * it before the step and have nothing left to switch to. From the tenants'
  * profiled catalogs (and the emulation pool priced from the profiles, as the service plans before it measured
  * anything) this predicts the swapless policy's plan for each phase and the gain of switching; `demo-costs.ts` tries
- * the mixes of {@link DEMO_MIXES} in order and keeps the first whose gain reaches {@link DEMO_STEP_MIN_GAIN}.
+ * the mixes of {@link DEMO_MIXES} in order and keeps the first whose gains both ways reach {@link DEMO_STEP_MIN_GAIN}.
  */
 import {
   delayedPredictor,
@@ -23,7 +25,10 @@ import {
   sizeDemoLoad,
 } from './demo-load.js';
 
-/** Smallest predicted gain of switching at the step for a mix to be kept (10 %: well past the hysteresis' 3 %). */
+/**
+ * Smallest predicted gain, both ways, of the two phases' plans for a mix to be kept (10 %: well past the
+ * hysteresis' 3 %).
+ */
 export const DEMO_STEP_MIN_GAIN = 0.1;
 
 function describe(names: readonly string[], choices: readonly TenantChoice[]): string {
@@ -56,38 +61,49 @@ export function planDemoStep(
       cores,
       nowMs: 0,
     });
-  const before = decide(first).choices;
+  const first_ = decide(first);
+  const before = first_.choices;
   const after = decide(second);
-  const planned = names.map((name) => ({
-    name,
-    rate: second[name] ?? 0,
-    catalog: correction.corrected(name),
-  }));
-  const keptMs = delayedPredictor(defaultModel, planned, { emulationWorkers }).predict(
-    systemSetup(planned, before, cores),
-  ).meanResponseMs;
+  // The mean at `rates` of a plan, under the same model the policy uses.
+  const meanAt = (rates: Record<string, number>, choices: readonly TenantChoice[]) => {
+    const planned = names.map((name) => ({
+      name,
+      rate: rates[name] ?? 0,
+      catalog: correction.corrected(name),
+    }));
+    return delayedPredictor(defaultModel, planned, { emulationWorkers }).predict(
+      systemSetup(planned, choices, cores),
+    ).meanResponseMs;
+  };
+  const keptMs = meanAt(second, before);
   const bestMs = after.predictedMs;
-  const gain = !Number.isFinite(keptMs)
-    ? Number.isFinite(bestMs)
-      ? 1
-      : 0
-    : keptMs > 0
-      ? Math.max(0, (keptMs - bestMs) / keptMs)
-      : 0;
   return {
     mix,
     before: describe(names, before),
     after: describe(names, after.choices),
     keptMs,
     bestMs,
-    gain,
+    gain: relativeGain(keptMs, bestMs),
+    reverseGain: relativeGain(meanAt(first, after.choices), first_.predictedMs),
   };
+}
+
+/** (worse − better) / worse: 1 when only `worse` is unstable, 0 when both are or `better` is no better. */
+function relativeGain(worseMs: number, betterMs: number): number {
+  if (!Number.isFinite(worseMs)) return Number.isFinite(betterMs) ? 1 : 0;
+  return worseMs > 0 ? Math.max(0, (worseMs - betterMs) / worseMs) : 0;
+}
+
+/** A step's gain both ways: the smaller of switching after the step and of not switching before it. */
+function twoWayGain(step: DemoStepPlan | null): number {
+  return step === null ? 0 : Math.min(step.gain, step.reverseGain);
 }
 
 /**
  * Sizes the demo load with each mix of {@link DEMO_MIXES} in turn and returns the first whose step `plan` predicts
- * a gain of at least {@link DEMO_STEP_MIN_GAIN} by switching, else the one with the largest gain (the first mix when
- * none gains). A mix `plan` throws for (a tenant set the controller cannot plan) counts as no gain.
+ * a gain of at least {@link DEMO_STEP_MIN_GAIN} both ways (switching after the step, not switching before it), else
+ * the one with the largest such gain (the first mix when none gains). A mix `plan` throws for (a tenant set the
+ * controller cannot plan) counts as no gain.
  */
 export function chooseDemoLoad(
   costs: readonly DemoTenantCost[],
@@ -103,8 +119,8 @@ export function chooseDemoLoad(
     } catch {
       load.sizing.step = null;
     }
-    const gain = load.sizing.step?.gain ?? 0;
-    if (best === null || gain > (best.sizing.step?.gain ?? 0)) best = load;
+    const gain = twoWayGain(load.sizing.step);
+    if (best === null || gain > twoWayGain(best.sizing.step)) best = load;
     if (gain >= DEMO_STEP_MIN_GAIN) return load;
   }
   return best!;
