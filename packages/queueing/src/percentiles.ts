@@ -19,7 +19,7 @@
  */
 import { erlangC, mgcWaitMs, perMs } from './formulas.js';
 import { analyzeTpu, cpuStageMoments } from './model.js';
-import type { CpuStage, SystemSetup, TenantSetup } from './system.js';
+import type { CpuStage, SystemSetup, TenantSetup, TpuStage } from './system.js';
 import { validateSystem } from './validate.js';
 
 /** A tenant's predicted response-time distribution. */
@@ -64,12 +64,21 @@ export function responseDistributions(
     // The grid: the sum's mean plus TAIL_SDS of its standard deviations, and past every point mass.
     const parts: Part[] = [];
     if (cls !== undefined && t.tpu !== null) {
-      parts.push(
-        pkWaitPart(tpu.utilization, tpu.ratePerMs, mixture.m2, mixture.m3, mixture.fill, mixture.reach),
+      const wait = pkWaitPart(
+        tpu.utilization,
+        tpu.ratePerMs,
+        mixture.m2,
+        mixture.m3,
+        mixture.fill,
+        mixture.reach,
       );
-      parts.push(
-        tpuCallPart(t.tpu.serviceMs, t.tpu.serviceVarianceMs2, t.tpu.reloadMs, cls.switchProbability),
+      const call = tpuCallPart(
+        t.tpu.serviceMs,
+        t.tpu.serviceVarianceMs2,
+        t.tpu.reloadMs,
+        cls.switchProbability,
       );
+      parts.push(tpuStagePart(wait, call, mixture.calls, t.tpu, tpu.ratePerMs));
     }
     if (cpu !== null) parts.push(...cpu);
     const mean = parts.reduce((s, p) => s + p.mean, 0);
@@ -130,11 +139,11 @@ interface Part {
 function tpuMixture(
   system: SystemSetup,
   tpu: ReturnType<typeof analyzeTpu>,
-): { m2: number; m3: number; reach: number; fill: (pmf: Float64Array, h: number) => void } {
+): { m2: number; m3: number; reach: number; calls: TpuCall[]; fill: (pmf: Float64Array, h: number) => void } {
   let m2 = 0;
   let m3 = 0;
   const total = tpu.ratePerMs;
-  const calls: { w: number; m: number; v: number; r: number; p: number }[] = [];
+  const calls: TpuCall[] = [];
   for (const c of tpu.classes) {
     const stage = system.tenants[c.index]!.tpu!;
     const w = total > 0 ? c.ratePerMs / total : 0;
@@ -143,6 +152,7 @@ function tpuMixture(
     m3 += w * x.m3;
     calls.push({
       w,
+      token: stage.token,
       m: stage.serviceMs,
       v: stage.serviceVarianceMs2,
       r: stage.reloadMs,
@@ -156,7 +166,105 @@ function tpuMixture(
     }
   };
   const reach = Math.max(0, ...calls.map((c) => c.m + c.r + 6 * Math.sqrt(c.v)));
-  return { m2, m3, reach, fill };
+  return { m2, m3, reach, calls, fill };
+}
+
+/** One class of Edge TPU calls: share of the calls, token, service mean and variance, reload, switch probability. */
+interface TpuCall {
+  w: number;
+  token: string;
+  m: number;
+  v: number;
+  r: number;
+  p: number;
+}
+
+/**
+ * The Edge TPU stage, wait and call together. Taken apart they are not independent: a call reloads when the call
+ * before it had another token, and that call is also what the arrival may wait for — a long wait behind a call of
+ * one's own token ends in a call without reload. In FCFS with Poisson arrivals the call before a request is the
+ * previous arrival's, of class j with probability λ_j/Λ whatever came before, so the stage is the mixture over j of
+ * W | j = (W' + S_j − A)⁺ (Lindley's recursion: W' the previous arrival's wait, from the Pollaczek–Khinchine–Beneš
+ * distribution; S_j its call with its own reload; A ~ Exp(Λ) the time between the two arrivals) followed by this
+ * request's call, with the reload exactly when j's token differs from its own.
+ */
+function tpuStagePart(
+  wait: Part,
+  call: Part,
+  calls: readonly TpuCall[],
+  own: TpuStage,
+  ratePerMs: number,
+): Part {
+  return {
+    mean: wait.mean + call.mean,
+    variance: wait.variance + call.variance,
+    reach: Math.max(wait.reach, call.reach),
+    transform(h, n) {
+      const [wr, wi] = wait.transform(h, n);
+      const total = new Float64Array(n);
+      for (const prev of calls) {
+        if (prev.w <= 0) continue;
+        // W' + S_j: the previous call with its own reload (decided by the call before it, independent of j).
+        const x = new Float64Array(n);
+        addGamma(x, h, prev.m, prev.v, 1 - prev.p);
+        if (prev.p > 0) addGamma(x, h, prev.m + prev.r, prev.v, prev.p);
+        const [xr, xi] = transformed(x);
+        multiplyInto(xr, xi, wr, wi);
+        fft(xr, xi, true);
+        const waited = lindleyStep(xr, h, ratePerMs);
+        // This request's call: a reload exactly when the previous call had another token.
+        const mine = new Float64Array(n);
+        addGamma(
+          mine,
+          h,
+          own.serviceMs + (prev.token === own.token ? 0 : own.reloadMs),
+          own.serviceVarianceMs2,
+          1,
+        );
+        const [ar, ai] = transformed(waited);
+        const [br, bi] = transformed(mine);
+        multiplyInto(ar, ai, br, bi);
+        fft(ar, ai, true);
+        for (let j = 0; j < n; j++) total[j] = total[j]! + prev.w * ar[j]!;
+      }
+      return transformed(total);
+    },
+  };
+}
+
+/** (re, im) ← (re, im) × (br, bi), element by element. */
+function multiplyInto(re: Float64Array, im: Float64Array, br: Float64Array, bi: Float64Array): void {
+  for (let j = 0; j < re.length; j++) {
+    const a = re[j]!;
+    const b = im[j]!;
+    re[j] = a * br[j]! - b * bi[j]!;
+    im[j] = a * bi[j]! + b * br[j]!;
+  }
+}
+
+/**
+ * One step of Lindley's recursion on the grid: the distribution of (X − A)⁺ for X given by its probabilities `x`
+ * at the grid points and A ~ Exp(λ) independent: P((X − A)⁺ ≤ t) = P(X ≤ t) + Σ_{x > t} P(X = x)·e^{−λ(x − t)}.
+ */
+function lindleyStep(x: Float64Array, h: number, ratePerMs: number): Float64Array {
+  const n = x.length;
+  const decay = Math.exp(-ratePerMs * h);
+  const cdf = new Float64Array(n);
+  // Above: Σ_{m > k} x_m e^{−λ(m − k)h}, from the top down.
+  let above = 0;
+  for (let k = n - 1; k >= 0; k--) {
+    cdf[k] = above;
+    above = decay * (above + Math.max(0, x[k]!));
+  }
+  let below = 0;
+  for (let k = 0; k < n; k++) {
+    below += Math.max(0, x[k]!);
+    cdf[k] = cdf[k]! + below;
+  }
+  const out = new Float64Array(n);
+  out[0] = cdf[0]!;
+  for (let k = 1; k < n; k++) out[k] = Math.max(0, cdf[k]! - cdf[k - 1]!);
+  return out;
 }
 
 /**
