@@ -234,7 +234,8 @@ export class VariantStore {
    * @throws UnsupportedModelError for a model that cannot be split at k, for a compiled model under emulation,
    *   and for a head with no Edge TPU op.
    */
-  variant(model: StoredModel | Uint8Array, k: number, profile: DeviceProfile | null): ServedVariant {
+  variant(model: StoredModel | Uint8Array, k: number, device: ProfileInput | null): ServedVariant {
+    const profile = device === null ? null : resolveProfile(device);
     const stored = this.#stored(model);
     if (stored.compiled) checkCompiled(stored, k, profile);
     const entry = this.#entry(stored, k);
