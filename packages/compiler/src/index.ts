@@ -16,6 +16,7 @@ export {
 // --- the serving variants of every (model, k): one split, one report, one compiled head, bounded
 export {
   type CompiledHead,
+  DEFAULT_MAX_BYTES,
   DEFAULT_MAX_MODELS,
   DEFAULT_MAX_VARIANTS,
   defaultVariantStore,

@@ -103,6 +103,39 @@ describe('VariantStore bounds', () => {
     expect(store.stats()).toMatchObject({ models: 2, parses: 4, splits: 2 });
   });
 
+  it('keeps the bytes it holds under maxBytes, dropping least recently used variants and then models', () => {
+    const nets = [0, 1, 2].map((seed) => writeModel(buildTestNet(seed)));
+    const size = nets[0]!.length;
+    const bound = Math.floor(2.5 * size); // room for two models and a few parts, not for three models
+    const store = new VariantStore({ maxBytes: bound });
+    const first = store.model(nets[0]!);
+    const v = store.variant(first, 5, usb3);
+    const parts = v.head!.length + v.tail!.length;
+    expect(store.stats()).toMatchObject({ models: 1, variants: 1, bytes: size + parts });
+    for (const net of [nets[1]!, nets[2]!]) {
+      store.variant(net, 5, usb3);
+      const stats = store.stats();
+      expect(stats.bytes).toBeLessThanOrEqual(bound);
+      expect(stats.evictions).toBeGreaterThan(0);
+      // The most recent model and variant stay: asking again parses and splits nothing.
+      store.variant(net, 5, usb3);
+      expect(store.stats()).toMatchObject({ parses: stats.parses, splits: stats.splits });
+    }
+    // The least recent went first: the first model is parsed again.
+    const parses = store.stats().parses;
+    store.model(nets[0]!);
+    expect(store.stats().parses).toBe(parses + 1);
+    // The ends reuse the model's bytes: they add nothing.
+    const ends = new VariantStore();
+    ends.variant(nets[2]!, 0, usb3);
+    ends.variant(nets[2]!, N, usb3);
+    expect(ends.stats()).toMatchObject({ variants: 2, bytes: nets[2]!.length });
+    // A store smaller than one model still serves it (the most recent stays).
+    const tiny = new VariantStore({ maxBytes: 1 });
+    expect(tiny.variant(nets[0]!, 4, usb3).head).not.toBeNull();
+    expect(tiny.stats()).toMatchObject({ models: 1, variants: 1 });
+  });
+
   it('refuses bounds that are not positive integers', () => {
     expect(() => new VariantStore({ maxVariants: 0 })).toThrow(
       expect.objectContaining({ code: ErrorCodes.INVALID_ARGUMENT }),

@@ -40,6 +40,8 @@ import { type VariantOptions, variantEntry, variantTarget } from './variants.js'
 export const DEFAULT_MAX_MODELS = 16;
 /** Default bound on split (model, k) variants kept by a {@link VariantStore}. */
 export const DEFAULT_MAX_VARIANTS = 256;
+/** Default bound on the bytes a {@link VariantStore} holds (model copies and written parts): 256 MiB. */
+export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
 
 /** A model as the store holds it: its bytes (a private copy), hash, parse and analysis, made once. */
 export interface StoredModel {
@@ -98,6 +100,11 @@ export interface VariantStoreOptions {
   maxModels?: number;
   /** Split variants kept across all models (least recently used dropped first). Default 256. */
   maxVariants?: number;
+  /**
+   * Bytes held — the models' copies and the parts written for served variants — beyond which the least recently
+   * used variants, then models, are dropped (the most recent one always stays). Default 256 MiB.
+   */
+  maxBytes?: number;
   /** Options of the real compiler and its on-disk cache, for {@link VariantStore.compiledHead}. */
   compiler?: VariantOptions;
   /** Called after each parse, split, report, compile and eviction (a listener that throws is ignored). */
@@ -106,9 +113,10 @@ export interface VariantStoreOptions {
 
 /** Counters of a {@link VariantStore} since it was made. */
 export interface VariantStoreStats {
-  /** Models and variants held now. */
+  /** Models and variants held now, and their bytes (model copies and written parts). */
   models: number;
   variants: number;
+  bytes: number;
   parses: number;
   splits: number;
   reports: number;
@@ -158,6 +166,9 @@ function profileKey(profile: DeviceProfile): string {
 export class VariantStore {
   readonly #maxModels: number;
   readonly #maxVariants: number;
+  readonly #maxBytes: number;
+  /** Bytes held: model copies plus parts written (an end reuses its model's bytes and counts nothing). */
+  #bytes = 0;
   readonly #compiler: VariantOptions;
   readonly #onEvent: ((event: VariantStoreEvent) => void) | undefined;
   /** By SHA-256; Map order is recency (a hit re-inserts). */
@@ -176,6 +187,7 @@ export class VariantStore {
       options.maxVariants ?? DEFAULT_MAX_VARIANTS,
       'the VariantStore maxVariants',
     );
+    this.#maxBytes = positiveInt(options.maxBytes ?? DEFAULT_MAX_BYTES, 'the VariantStore maxBytes');
     if (options.onEvent !== undefined && typeof options.onEvent !== 'function') {
       throw new InvalidArgumentError(expected('a function', 'the VariantStore onEvent', options.onEvent));
     }
@@ -212,7 +224,9 @@ export class VariantStore {
     };
     this.#count('parses', { type: 'parse', model: hash });
     this.#models.set(hash, stored);
+    this.#bytes += own.length;
     while (this.#models.size > this.#maxModels) this.#evictModel(this.#models.keys().next().value!);
+    this.#trim();
     return stored;
   }
 
@@ -252,14 +266,15 @@ export class VariantStore {
       model: stored.sha256,
       k,
       n: stored.n,
-      head: partBytes(entry, 'head'),
-      tail: partBytes(entry, 'tail'),
+      head: this.#partBytes(entry, 'head'),
+      tail: this.#partBytes(entry, 'tail'),
       boundary: entry.split.boundary,
       report,
       compiled: stored.compiled,
     };
     entry.served.set(key, v);
     entryOf.set(v, entry);
+    this.#trim();
     return v;
   }
 
@@ -299,13 +314,19 @@ export class VariantStore {
 
   /** What the store holds now and the work it has done since it was made. */
   stats(): VariantStoreStats {
-    return { models: this.#models.size, variants: this.#variants.size, ...this.#counts };
+    return {
+      models: this.#models.size,
+      variants: this.#variants.size,
+      bytes: this.#bytes,
+      ...this.#counts,
+    };
   }
 
   /** Drops every model and variant (counters stay). Variants already handed out keep working. */
   clear(): void {
     this.#models.clear();
     this.#variants.clear();
+    this.#bytes = 0;
   }
 
   async #compile(entry: SplitEntry, options: VariantOptions): Promise<CompiledHead> {
@@ -373,12 +394,7 @@ export class VariantStore {
     };
     this.#count('splits', { type: 'split', model: model.sha256, k });
     this.#variants.set(key, entry);
-    while (this.#variants.size > this.#maxVariants) {
-      const oldest = this.#variants.keys().next().value!;
-      const evicted = this.#variants.get(oldest)!;
-      this.#variants.delete(oldest);
-      this.#count('evictions', { type: 'evict', model: evicted.model.sha256, k: evicted.k });
-    }
+    while (this.#variants.size > this.#maxVariants) this.#evictVariant(this.#variants.keys().next().value!);
     return entry;
   }
 
@@ -398,10 +414,56 @@ export class VariantStore {
     return report;
   }
 
+  /** The bytes of a part, written once per entry; at an end the model's own bytes (served exactly as given). */
+  #partBytes(entry: SplitEntry, side: 'head' | 'tail'): Uint8Array | null {
+    const cached = entry[side];
+    if (cached !== undefined) return cached;
+    const part = entry.split[side];
+    const bytes = part === null ? null : part === entry.model.model ? entry.model.bytes : writeModel(part);
+    entry[side] = bytes;
+    if (
+      bytes !== null &&
+      bytes !== entry.model.bytes &&
+      this.#variants.get(`${entry.model.sha256}:${entry.k}`) === entry
+    ) {
+      this.#bytes += bytes.length;
+    }
+    return bytes;
+  }
+
+  /** Bytes an entry's written parts hold (an end's part is its model's bytes: counted with the model). */
+  #entryBytes(entry: SplitEntry): number {
+    let total = 0;
+    for (const b of [entry.head, entry.tail]) if (b != null && b !== entry.model.bytes) total += b.length;
+    return total;
+  }
+
+  /** Drops least recently used variants, then models, while over `maxBytes`; the most recent of each stays. */
+  #trim(): void {
+    while (this.#bytes > this.#maxBytes && this.#variants.size > 1) {
+      this.#evictVariant(this.#variants.keys().next().value!);
+    }
+    while (this.#bytes > this.#maxBytes && this.#models.size > 1) {
+      this.#evictModel(this.#models.keys().next().value!);
+    }
+  }
+
+  #evictVariant(key: string): void {
+    const entry = this.#variants.get(key)!;
+    this.#variants.delete(key);
+    this.#bytes -= this.#entryBytes(entry);
+    this.#count('evictions', { type: 'evict', model: entry.model.sha256, k: entry.k });
+  }
+
   #evictModel(hash: string): void {
+    const model = this.#models.get(hash)!;
     this.#models.delete(hash);
+    this.#bytes -= model.bytes.length;
     for (const [key, entry] of this.#variants) {
-      if (entry.model.sha256 === hash) this.#variants.delete(key);
+      if (entry.model.sha256 === hash) {
+        this.#variants.delete(key);
+        this.#bytes -= this.#entryBytes(entry);
+      }
     }
     this.#count('evictions', { type: 'evict', model: hash, k: null });
   }
@@ -415,16 +477,6 @@ export class VariantStore {
       // A listener must not break the work it watches.
     }
   }
-}
-
-/** The bytes of a part, written once per entry; at an end the model's own bytes (served exactly as given). */
-function partBytes(entry: SplitEntry, side: 'head' | 'tail'): Uint8Array | null {
-  const cached = entry[side];
-  if (cached !== undefined) return cached;
-  const part = entry.split[side];
-  const bytes = part === null ? null : part === entry.model.model ? entry.model.bytes : writeModel(part);
-  entry[side] = bytes;
-  return bytes;
 }
 
 /** A compiled model runs only whole (k = n, the file as given is the head) and only on a real Edge TPU. */
