@@ -47,7 +47,10 @@ export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
 export interface StoredModel {
   /** SHA-256 of the bytes, lowercase hex: the model's identity in every key. */
   readonly sha256: string;
-  /** The store's own copy of the bytes (never the caller's buffer). */
+  /**
+   * The store's own copy of the bytes (never the caller's buffer). Read only: the parts served at the ends are these
+   * bytes, and the runtime loads parts without verifying them again.
+   */
   readonly bytes: Uint8Array;
   readonly model: TfliteModel;
   readonly analysis: ModelAnalysis;
