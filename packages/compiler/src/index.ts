@@ -13,6 +13,21 @@ export {
   variants,
 } from './variants.js';
 
+// --- the serving variants of every (model, k): one split, one report, one compiled head, bounded
+export {
+  type CompiledHead,
+  DEFAULT_MAX_BYTES,
+  DEFAULT_MAX_MODELS,
+  DEFAULT_MAX_VARIANTS,
+  defaultVariantStore,
+  type ServedVariant,
+  type StoredModel,
+  VariantStore,
+  type VariantStoreEvent,
+  type VariantStoreOptions,
+  type VariantStoreStats,
+} from './variant-store.js';
+
 // --- choosing the compiler
 export type {
   CompilerChoice,

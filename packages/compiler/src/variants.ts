@@ -20,6 +20,7 @@ import {
   analyzeModel,
   readModel,
   type SplitBoundary,
+  type SplitResult,
   splitModel,
   type TfliteModel,
   writeModel,
@@ -196,20 +197,20 @@ function variantFromEntry(dir: string, key: string, data: VariantData, fromCache
   };
 }
 
-/** Builds one variant entry in a staging directory and commits it. */
+/** Builds one variant entry in a staging directory from a split made by the caller, and commits it. */
 async function buildVariant(
-  model: TfliteModel,
+  split: SplitResult,
+  write: (part: TfliteModel) => Uint8Array,
+  target: VariantTarget,
   k: number,
-  n: number,
-  modelSha256: string,
-  backend: Backend,
   dir: string,
   key: string,
   keyMaterial: unknown,
 ): Promise<void> {
+  const { backend } = target;
   const staging = await stagingDir(dir);
   try {
-    const { head, tail, boundary } = splitModel(model, k);
+    const { head, tail, boundary } = split;
     const files: VariantFileNames = {
       tpu: null,
       tpuCompiled: null,
@@ -219,13 +220,13 @@ async function buildVariant(
     };
     const written: string[] = [];
     if (tail !== null) {
-      await writeFile(join(staging, 'cpu.tflite'), writeModel(tail));
+      await writeFile(join(staging, 'cpu.tflite'), write(tail));
       files.cpu = 'cpu.tflite';
       written.push('cpu.tflite');
     }
     let report: SegmentCompileReport | null = null;
     if (head !== null) {
-      await writeFile(join(staging, 'tpu.tflite'), writeModel(head));
+      await writeFile(join(staging, 'tpu.tflite'), write(head));
       files.tpu = 'tpu.tflite';
       written.push('tpu.tflite');
       // The head ends exactly at the cut, so the compiler needs no -i: it maps what it can of ops [0,k).
@@ -238,8 +239,8 @@ async function buildVariant(
     }
     const data: VariantData = {
       k,
-      n,
-      modelSha256,
+      n: target.n,
+      modelSha256: target.modelSha256,
       source: backend.source,
       compiler: backend.identity,
       files,
@@ -251,6 +252,64 @@ async function buildVariant(
     await rm(staging, { recursive: true, force: true }).catch(() => {});
     throw err;
   }
+}
+
+/** Where and with what the variants of one model are compiled and cached. */
+export interface VariantTarget {
+  /** SHA-256 of the model bytes. */
+  readonly modelSha256: string;
+  /** Compute ops of the model. */
+  readonly n: number;
+  readonly backend: Backend;
+  /** Cache root (created). */
+  readonly root: string;
+  /** The splitter identity (part of every key). */
+  readonly splitter: string;
+}
+
+/** Resolves the compiler and the cache root of {@link variantEntry} calls for one model. */
+export async function variantTarget(
+  modelSha256: string,
+  n: number,
+  options: VariantOptions,
+): Promise<VariantTarget> {
+  const backend = await resolveBackend(options);
+  const root = options.cacheDir ?? cacheDir(VARIANTS_CACHE);
+  await ensureDir(root, 'compiled variants');
+  return { modelSha256, n, backend, root, splitter: await splitterIdentity() };
+}
+
+/**
+ * The cache entry of cut k of a model: read back when valid (a corrupt one is discarded), else built from
+ * `split()` — called only on a miss, so a cached variant is never split again — and committed.
+ */
+export async function variantEntry(
+  target: VariantTarget,
+  k: number,
+  split: () => SplitResult,
+  write: (part: TfliteModel) => Uint8Array,
+): Promise<Variant> {
+  const { backend, modelSha256 } = target;
+  const keyMaterial = {
+    kind: 'variant',
+    model: modelSha256,
+    k,
+    compiler: backend.identity,
+    splitter: target.splitter,
+  };
+  const key = entryKey(keyMaterial);
+  const dir = join(target.root, modelSha256, `k${k}`, entryKey({ compiler: backend.identity }).slice(0, 16));
+  let entry = await readEntry<VariantData>(dir, key);
+  if (entry.state === 'corrupt') await discardEntry(dir);
+  if (entry.state === 'valid') return variantFromEntry(dir, key, entry.manifest.data, true);
+  await buildVariant(split(), write, target, k, dir, key, keyMaterial);
+  entry = await readEntry<VariantData>(dir, key);
+  if (entry.state !== 'valid') {
+    throw new SwapLessIoError(expected('a readable cache entry after writing it', `cut ${k}`, dir), {
+      details: { path: dir, state: entry.state },
+    });
+  }
+  return variantFromEntry(dir, key, entry.manifest.data, false);
 }
 
 /**
@@ -299,34 +358,14 @@ export async function variants(
       { details: { cuts: needsTpu, n, firstUnmappableOp: prefix.firstUnmappableOp, reason: prefix.reason } },
     );
   }
-  const backend = await resolveBackend(options);
-  const root = options.cacheDir ?? cacheDir(VARIANTS_CACHE);
-  await ensureDir(root, 'compiled variants');
+  const target = await variantTarget(sha256(bytes), n, options);
   const onProgress = options.onProgress ?? noProgress;
-  const modelSha256 = sha256(bytes);
-  const splitter = await splitterIdentity();
-  const compilerKey = entryKey({ compiler: backend.identity }).slice(0, 16);
   const result: Variant[] = [];
   for (const [i, k] of cuts.entries()) {
-    const keyMaterial = { kind: 'variant', model: modelSha256, k, compiler: backend.identity, splitter };
-    const key = entryKey(keyMaterial);
-    const dir = join(root, modelSha256, `k${k}`, compilerKey);
-    let entry = await readEntry<VariantData>(dir, key);
-    if (entry.state === 'corrupt') await discardEntry(dir);
-    if (entry.state === 'valid') {
-      result.push(variantFromEntry(dir, key, entry.manifest.data, true));
-      progress(onProgress, { phase: 'variants', done: i + 1, total: cuts.length, label: `k=${k} (cached)` });
-      continue;
-    }
-    await buildVariant(parsed, k, n, modelSha256, backend, dir, key, keyMaterial);
-    entry = await readEntry<VariantData>(dir, key);
-    if (entry.state !== 'valid') {
-      throw new SwapLessIoError(expected('a readable cache entry after writing it', `cut ${k}`, dir), {
-        details: { path: dir, state: entry.state },
-      });
-    }
-    result.push(variantFromEntry(dir, key, entry.manifest.data, false));
-    progress(onProgress, { phase: 'variants', done: i + 1, total: cuts.length, label: `k=${k} (compiled)` });
+    const v = await variantEntry(target, k, () => splitModel(parsed, k), writeModel);
+    result.push(v);
+    const label = `k=${k} (${v.fromCache ? 'cached' : 'compiled'})`;
+    progress(onProgress, { phase: 'variants', done: i + 1, total: cuts.length, label });
   }
   return result;
 }

@@ -4,7 +4,7 @@
  * suffix times per thread count, from the profiler). Everything the search needs about one model, computed
  * once: configurations are then assembled from it without touching the model again.
  */
-import { createHash } from 'node:crypto';
+import { defaultVariantStore, type StoredModel, type VariantStore } from '@swapless/compiler';
 import {
   type CpuProfileSpec,
   expected,
@@ -14,10 +14,9 @@ import {
 } from '@swapless/core';
 import { type ProfileOptions, type ProfileResult, profileModel } from '@swapless/profiler';
 import type { TpuStage } from '@swapless/queueing';
-import { analyzeModel, cutPoints, readModel, splitModel } from '@swapless/tflite';
+import { cutPoints } from '@swapless/tflite';
 import {
   callBreakdown,
-  compileReport,
   type DeviceProfile,
   reloadMs as deviceReloadMs,
   getProfile,
@@ -117,12 +116,16 @@ export interface CatalogOptions {
    * from the model's ops (docs/cpu-profiles.md) and measures nothing; `InvalidConfigError` for an unknown one.
    */
   cpu?: CpuProfileSpec;
+  /**
+   * Where the model is parsed and each head split and compile-reported (default: `defaultVariantStore()` of
+   * @swapless/compiler). Give the store the runtime uses, so a served cut is split once in the process.
+   */
+  variants?: VariantStore;
 }
 
-/** The TPU stage of the head [0,k) of `model` on `device` (device model: emulated). */
-function tpuStage(model: ReturnType<typeof readModel>, k: number, device: DeviceProfile): TpuStage {
-  const { head } = splitModel(model, k);
-  const report = compileReport(head ?? model, device);
+/** The TPU stage of the head [0,k) of `model` on `device` (device model: emulated), from the variant store. */
+function tpuStage(store: VariantStore, model: StoredModel, k: number, device: DeviceProfile): TpuStage {
+  const report = store.report(model, k, device)!;
   return {
     token: report.cachingToken,
     serviceMs: callBreakdown(report, device).totalMs,
@@ -147,12 +150,12 @@ export async function buildCatalog(model: Uint8Array, options: CatalogOptions = 
     typeof options.device === 'object'
       ? resolveProfile(options.device)
       : getProfile(options.device ?? 'usb3');
-  const parsed = readModel(model);
-  const analysis = analyzeModel(parsed);
+  const store = variantStoreOf(options.variants);
+  const stored = store.model(model);
+  const { model: parsed, analysis, sha256 } = stored;
   const cls = classifyModel(parsed, analysis);
   assertServable(cls, `model ${JSON.stringify(options.name ?? 'model')}`);
   const prefix = analysis.edgetpuPrefix.length;
-  const sha256 = createHash('sha256').update(model).digest('hex');
   const label = options.name ?? sha256.slice(0, 12);
   const total = analysis.totals.macs || 1;
   const fixed = {
@@ -171,7 +174,7 @@ export async function buildCatalog(model: Uint8Array, options: CatalogOptions = 
     prefixMacs: number,
   ): CutCandidate => ({
     k,
-    tpu: k === 0 ? null : tpuStage(parsed, k, device),
+    tpu: k === 0 ? null : tpuStage(store, stored, k, device),
     cpu,
     boundaryBytes,
     tpuMacsShare: prefixMacs / total,
@@ -228,6 +231,8 @@ export interface CompiledCatalogOptions {
   device?: string;
   /** The Edge TPU stage of the whole compiled model: measured on the real device (`source: 'measured'`). */
   tpu: TpuStage;
+  /** Where the model is parsed (default: `defaultVariantStore()` of @swapless/compiler). */
+  variants?: VariantStore;
 }
 
 /**
@@ -239,10 +244,8 @@ export interface CompiledCatalogOptions {
 export function compiledCatalog(model: Uint8Array, options: CompiledCatalogOptions): TenantCatalog {
   if (!(model instanceof Uint8Array))
     throw new InvalidArgumentError(expected('model bytes (Uint8Array)', 'compiledCatalog', model));
-  const parsed = readModel(model);
-  const analysis = analyzeModel(parsed);
+  const { model: parsed, analysis, sha256 } = variantStoreOf(options.variants).model(model);
   const cls = classifyModel(parsed, analysis);
-  const sha256 = createHash('sha256').update(model).digest('hex');
   const name = options.name ?? sha256.slice(0, 12);
   if (cls.kind !== 'compiled') {
     throw new UnsupportedModelError(
@@ -269,4 +272,13 @@ export function compiledCatalog(model: Uint8Array, options: CompiledCatalogOptio
     ],
     profile: null,
   };
+}
+
+/** The store a catalogue reads its model and heads from. InvalidArgumentError for a value that is not one. */
+function variantStoreOf(store: VariantStore | undefined): VariantStore {
+  if (store === undefined) return defaultVariantStore();
+  if (typeof store?.report !== 'function' || typeof store.model !== 'function') {
+    throw new InvalidArgumentError(expected('a VariantStore', 'the catalog variants', store));
+  }
+  return store;
 }

@@ -10,9 +10,9 @@ import { type PreparedModel, prepareModel } from '@swapless/edgetpu';
 const prepared = new WeakMap<Uint8Array, PreparedModel>();
 
 /**
- * The prepared form of a variant part. Parts are the runtime's own bytes: split and written from a model that
- * `addTenant` verified with `readModel`, or that model's bytes themselves, so they are trusted (`verify: false`:
- * parsed for the rewrite, not verified again).
+ * The prepared form of a variant part. Parts come from the variant store (`@swapless/compiler`): split and written
+ * from a model the store verified with `readModel` when `addTenant` gave it, or that model's bytes themselves (the
+ * store's own copy), so they are trusted (`verify: false`: parsed for the rewrite, not verified again).
  */
 export function preparedPart(bytes: Uint8Array): PreparedModel {
   let part = prepared.get(bytes);

@@ -5,6 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
+import { defaultVariantStore, type VariantStore } from '@swapless/compiler';
 import {
   ConflictError,
   DeadlineExceededError,
@@ -24,7 +25,6 @@ import {
   TYPED_ARRAYS,
   zeroInput,
 } from '@swapless/edgetpu';
-import { readModel } from '@swapless/tflite';
 import type { ProfileInput } from '@swapless/tpu-emulator';
 import { ms, type ServicePrior, StageEstimate } from './deadline.js';
 import { EMULATION_LAG_THRESHOLD_MS } from './emulation.js';
@@ -49,7 +49,7 @@ import type {
   TenantStats,
   TpuTrace,
 } from './types.js';
-import { ModelEntry, modelHash, type Variant } from './variants.js';
+import { ModelEntry, type Variant } from './variants.js';
 import { type TfliteWorker, WorkerPool } from './worker.js';
 
 interface Executor {
@@ -246,6 +246,8 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
   /** Emulated backend: the last tenant and variant that ran under each caching token. */
   readonly #tokenHolders = new Map<string, { tenant: TenantState; variant: Variant }>();
   readonly #models = new Map<string, ModelEntry>();
+  /** Where every variant comes from (`options.variants`, else the process-wide store). */
+  readonly #variants: VariantStore;
   readonly #tpuQueue: Req[] = [];
   #tpuBusy = false;
   /** Configurations with requests in the TPU queue: the backlog is Σ their counts × their mean TPU times. */
@@ -292,6 +294,11 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     this.cores = positiveInt(options.cores ?? defaultCores(), 'the runtime cores');
     this.#queueLimit = positiveInt(options.queueLimit ?? 64, 'the runtime queueLimit');
     this.#window = positiveInt(options.window ?? 2048, 'the trace window');
+    const store = options.variants;
+    if (store !== undefined && (typeof store?.variant !== 'function' || typeof store.model !== 'function')) {
+      throw new InvalidArgumentError(expected('a VariantStore', 'the runtime variants', options.variants));
+    }
+    this.#variants = options.variants ?? defaultVariantStore();
     const headThreads = positiveInt(options.headThreads ?? 1, 'headThreads');
     const device = options.device ?? 'usb3';
     if (isEdgeTpuDevice(device)) {
@@ -428,11 +435,12 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
         );
       }
       const queueLimit = positiveInt(options.queueLimit ?? this.#queueLimit, `the queueLimit of ${name}`);
-      const hash = modelHash(model);
-      let entry = this.#models.get(hash);
+      // Parsed once per model in the variant store, which keeps its own copy of the bytes.
+      const stored = this.#variants.model(model);
+      let entry = this.#models.get(stored.sha256);
       if (entry === undefined) {
-        entry = new ModelEntry(model.slice(), readModel(model), hash);
-        this.#models.set(hash, entry);
+        entry = new ModelEntry(this.#variants, stored);
+        this.#models.set(stored.sha256, entry);
       }
       if (entry.compiled && this.#tpu.kind !== 'edgetpu') {
         // Refused before anything loads; the variant would refuse too, in the same words.

@@ -247,7 +247,7 @@ export class EdgeTpuBackend implements TpuBackend {
       // The head as split (or a compiled model as given) is the runtime's own, prepared once; what a head compiler
       // returns is not, and is verified like any other file.
       const model =
-        compile === undefined ? preparedPart(head) : await compile(head, { tenant, k: variant.k });
+        compile === undefined ? preparedPart(head) : await compile(head, { tenant, k: variant.k, variant });
       const edgetpu: { library?: string; device?: string; options?: Record<string, string> } = {};
       if (this.#options.library !== undefined) edgetpu.library = this.#options.library;
       if (this.#options.device !== undefined) edgetpu.device = this.#options.device;

@@ -1,4 +1,5 @@
 /** Public shapes of the runtime: options, decisions, traces, events, statistics, observations. */
+import type { ServedVariant, VariantStore } from '@swapless/compiler';
 import type { TensorArray } from '@swapless/edgetpu';
 import type { CallBreakdown, ProfileInput } from '@swapless/tpu-emulator';
 
@@ -30,9 +31,13 @@ export interface EdgeTpuBackendOptions {
   options?: Record<string, string>;
   /**
    * Turns a head segment (ops [0,k) as split) into the bytes the delegate runs — on real hardware the
-   * `*_edgetpu.tflite` from `@swapless/compiler`. Default: the head as split (what the mock delegate needs).
+   * `*_edgetpu.tflite` that `VariantStore.compiledHead(info.variant)` of `@swapless/compiler` makes (compiled once,
+   * from the store's own split). Default: the head as split (what the mock delegate needs).
    */
-  compileHead?: (head: Uint8Array, info: { tenant: string; k: number }) => Promise<Uint8Array> | Uint8Array;
+  compileHead?: (
+    head: Uint8Array,
+    info: { tenant: string; k: number; variant: ServedVariant },
+  ) => Promise<Uint8Array> | Uint8Array;
 }
 
 /** Options of {@link createRuntime}. */
@@ -72,6 +77,11 @@ export interface RuntimeOptions {
   workerSpinUs?: number;
   /** Completed traces kept per tenant for {@link Runtime.stats} percentiles and observations (default 2048). */
   window?: number;
+  /**
+   * Where the tenants' variants come from (split, emulated report): pass the store the controller's catalogues
+   * use so each (model, k) is split once in the process. Default: `defaultVariantStore()` of @swapless/compiler.
+   */
+  variants?: VariantStore;
 }
 
 /** Options of {@link Runtime.addTenant}. */

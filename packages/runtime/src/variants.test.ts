@@ -1,5 +1,6 @@
+import { VariantStore, type VariantStoreEvent } from '@swapless/compiler';
 import { ErrorCodes } from '@swapless/core';
-import { buildTestNet, readModel, writeModel } from '@swapless/tflite';
+import { buildTestNet, writeModel } from '@swapless/tflite';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime } from './index.js';
 import { reference, testInput, testNetBytes } from './test-support.js';
@@ -15,8 +16,9 @@ function twoGraphBytes(): Uint8Array {
 
 describe('ModelEntry variants at the ends', () => {
   it('serves the bytes given at k = 0 and k = n, and splits in between', () => {
-    const bytes = testNetBytes(0);
-    const entry = new ModelEntry(bytes, readModel(bytes));
+    const store = new VariantStore();
+    const entry = new ModelEntry(store, store.model(testNetBytes(0)));
+    const bytes = entry.bytes;
     const cpu = entry.variant(0, null);
     expect(cpu.head).toBeNull();
     expect(cpu.tail).toBe(bytes);
@@ -32,8 +34,9 @@ describe('ModelEntry variants at the ends', () => {
   });
 
   it('gives a model no inner cut of which can be used both ends, and refuses the cuts in between', () => {
-    const bytes = twoGraphBytes();
-    const entry = new ModelEntry(bytes, readModel(bytes));
+    const store = new VariantStore();
+    const entry = new ModelEntry(store, store.model(twoGraphBytes()));
+    const bytes = entry.bytes;
     expect(entry.variant(0, null).tail).toBe(bytes);
     expect(entry.variant(N, null).head).toBe(bytes);
     expect(() => entry.variant(3, null)).toThrow(
@@ -60,5 +63,51 @@ describe('a tenant whose model cannot be split', () => {
     const { outputs, trace } = await rt.submit('loop', [x]);
     expect(trace).toMatchObject({ k: 0, tpu: null });
     expect(outputs).toEqual(reference(bytes, [x]));
+  });
+});
+
+describe('variants from the store', () => {
+  let rt: Runtime | null = null;
+  afterEach(async () => {
+    await rt?.close();
+    rt = null;
+  });
+
+  it('splits each (model, k) once across tenants and reconfigurations, in the store it is given', async () => {
+    const events: VariantStoreEvent[] = [];
+    const store = new VariantStore({ onEvent: (e) => events.push(e) });
+    rt = await createRuntime({ cores: 2, emulator: { timeScale: 0 }, variants: store });
+    const bytes = testNetBytes(0);
+    // Two tenants of one model, each given its own copy of the bytes.
+    await rt.addTenant({ name: 'a', model: bytes.slice(), choice: { k: 3, cores: 1 } });
+    await rt.addTenant({ name: 'b', model: bytes.slice(), choice: { k: 5, cores: 1 } });
+    for (const [ka, kb] of [
+      [5, 3],
+      [3, 5],
+      [5, 3],
+    ] as const) {
+      await rt.reconfigure({
+        tenants: [
+          { name: 'a', k: ka, cores: 1 },
+          { name: 'b', k: kb, cores: 1 },
+        ],
+      });
+      const x = testInput(ka);
+      expect((await rt.submit('a', [x])).outputs).toEqual(reference(bytes, [x]));
+    }
+    expect(events.filter((e) => e.type === 'parse')).toHaveLength(1);
+    const splits = events.filter((e) => e.type === 'split').map((e) => (e as { k: number }).k);
+    expect(splits.sort()).toEqual([3, 5]);
+    expect(rt.stats().variantsCached).toBe(2);
+  });
+
+  it('refuses a variants option that is not a store, and bytes that are not a model with InvalidModelError', async () => {
+    await expect(createRuntime({ cores: 1, variants: {} as unknown as VariantStore })).rejects.toMatchObject({
+      code: ErrorCodes.INVALID_ARGUMENT,
+    });
+    rt = await createRuntime({ cores: 1, emulator: { timeScale: 0 }, variants: new VariantStore() });
+    await expect(
+      rt.addTenant({ name: 'x', model: new Uint8Array(512).fill(7), choice: { k: 0, cores: 1 } }),
+    ).rejects.toMatchObject({ code: ErrorCodes.INVALID_MODEL });
   });
 });

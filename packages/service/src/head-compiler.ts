@@ -1,22 +1,25 @@
 /**
  * What turns a head segment (ops [0,k) as split) into bytes the real Edge TPU runs: the `*_edgetpu.tflite` that
- * `edgetpu_compiler` makes of it, compiled once per head and cached by @swapless/compiler. Without a compiler the
- * delegate gets the head as split (libedgetpu then runs it on the CPU) and the service says so in a warning.
+ * `edgetpu_compiler` makes of it. The variant store of @swapless/compiler compiles it once per (model, k) from its
+ * own split and caches it; this only finds the compiler. Without one the delegate gets the head as split
+ * (libedgetpu then runs it on the CPU) and the service says so in a warning.
  */
-import { readFile } from 'node:fs/promises';
-import { findEdgeTpuCompiler, variants } from '@swapless/compiler';
-import { SwapLessIoError } from '@swapless/core';
-import { analyzeModel, readModel } from '@swapless/tflite';
+import { findEdgeTpuCompiler, type ServedVariant, type VariantStore } from '@swapless/compiler';
 
 /** `compileHead` of the runtime's Edge TPU backend. */
-export type HeadCompiler = (head: Uint8Array, info: { tenant: string; k: number }) => Promise<Uint8Array>;
+export type HeadCompiler = (
+  head: Uint8Array,
+  info: { tenant: string; k: number; variant: ServedVariant },
+) => Promise<Uint8Array>;
 
 /**
  * Finds `edgetpu_compiler` (`compilerPath`, else `$SWAPLESS_EDGETPU_COMPILER`, else PATH) and returns a head
- * compiler that runs it, or `{ compiler: null, warning }` when there is none.
+ * compiler that asks `store` for the compiled head of the variant being loaded, or `{ compiler: null, warning }`
+ * when there is none.
  * @throws InvalidArgumentError when an explicitly named compiler is not an executable file.
  */
 export async function edgeTpuHeadCompiler(
+  store: VariantStore,
   compilerPath?: string,
 ): Promise<{ compiler: HeadCompiler; path: string } | { compiler: null; warning: string }> {
   const path = await findEdgeTpuCompiler(compilerPath !== undefined ? { compilerPath } : {});
@@ -27,17 +30,7 @@ export async function edgeTpuHeadCompiler(
         'No edgetpu_compiler found (set $SWAPLESS_EDGETPU_COMPILER or put it on PATH): heads go to libedgetpu as split, which runs them on the CPU — measured times are not Edge TPU times',
     };
   }
-  const compiler: HeadCompiler = async (head) => {
-    // The head is a model of its own: compiling it whole (cut = its op count) gives its *_edgetpu.tflite.
-    const n = analyzeModel(readModel(head)).n;
-    const [variant] = await variants(head, [n], { compiler: 'edgetpu_compiler', compilerPath: path });
-    const file = variant?.files.tpuCompiled ?? null;
-    if (file === null) {
-      throw new SwapLessIoError(
-        `Expected edgetpu_compiler (${path}) to write a compiled head but received none for a head of ${n} ops`,
-      );
-    }
-    return new Uint8Array(await readFile(file));
-  };
+  const compiler: HeadCompiler = async (_head, { variant }) =>
+    (await store.compiledHead(variant, { compiler: 'edgetpu_compiler', compilerPath: path })).bytes;
   return { compiler, path };
 }

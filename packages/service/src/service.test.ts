@@ -1,8 +1,8 @@
 import { once } from 'node:events';
 import type { Decision, Policy, PolicyContext } from '@swapless/controller';
 import { ErrorCodes, type ProgressEvent } from '@swapless/core';
-import { createInterpreter, type TensorArray } from '@swapless/edgetpu';
-import { buildTestNet, SeededRandom, writeModel } from '@swapless/tflite';
+import { createInterpreter } from '@swapless/edgetpu';
+import { buildTestNet, writeModel } from '@swapless/tflite';
 import { describe, expect, it } from 'vitest';
 import {
   createService,
@@ -12,28 +12,12 @@ import {
   type ServiceOptions,
   type TenantEvent,
 } from './index.js';
-import { serviceFactory, usePrivateCache } from './test-support.js';
+import { input, reference, serviceFactory, usePrivateCache } from './test-support.js';
 
 // The 10-op int8 test network (input int8 [1,16,16,3] → [1,10]); two seeds = two different models.
 const A = writeModel(buildTestNet(0));
 const B = writeModel(buildTestNet(7));
 const N = 10;
-
-function input(seed: number): Int8Array {
-  const a = new Int8Array(16 * 16 * 3);
-  new SeededRandom(seed).fillUniformInt8(a);
-  return a;
-}
-
-/** The unsplit model on a plain interpreter: what every split configuration must reproduce. */
-function reference(model: Uint8Array, x: Int8Array): TensorArray[] {
-  const it = createInterpreter(model, { threads: 1 });
-  it.setInput(0, x);
-  it.invoke();
-  const out = it.outputs.map((_, i) => it.getOutput(i));
-  it.dispose();
-  return out;
-}
 
 usePrivateCache();
 /** A service with fast profiling, no real-time TPU waits and (unless asked) no ticks during the test. */

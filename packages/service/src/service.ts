@@ -4,9 +4,9 @@
  * How it works — the tick loop, adding and removing tenants, what is measured and what is emulated:
  * docs/service.md.
  */
-import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
+import { defaultVariantStore, type StoredModel, type VariantStore } from '@swapless/compiler';
 import {
   assertServable,
   buildCatalog,
@@ -48,8 +48,8 @@ import {
   type SubmitResult,
   type TenantChoice,
 } from '@swapless/runtime';
-import { readModel, runnability, splitModel, type TfliteModel } from '@swapless/tflite';
-import { compileReport, type DeviceProfile, getProfile, MIB } from '@swapless/tpu-emulator';
+import { readModel, runnability } from '@swapless/tflite';
+import { type DeviceProfile, getProfile, MIB } from '@swapless/tpu-emulator';
 import { EmulationMonitor } from './emulation-monitor.js';
 import { fitObservations } from './fit-observations.js';
 import { edgeTpuHeadCompiler } from './head-compiler.js';
@@ -96,7 +96,8 @@ interface Entry {
   source: string;
   bytes: Uint8Array;
   sha256: string;
-  model: TfliteModel;
+  /** The model as the variant store holds it (parsed once). */
+  stored: StoredModel;
   catalog: TenantCatalog;
   metadata: ModelMetadata;
   priorPerS: number;
@@ -180,7 +181,8 @@ export class Service extends EventEmitter<ServiceEvents> {
   readonly #adding = new Set<string>();
   readonly #removing = new Map<string, Promise<void>>();
   readonly #catalogs = new Map<string, Promise<TenantCatalog>>();
-  readonly #heads = new Map<string, { cachedBytes: number; streamedBytes: number; token: string }>();
+  /** The one home of the tenants' variants, shared with the runtime and the catalogues. */
+  readonly #variants: VariantStore;
   readonly #history: DecisionRecord[] = [];
   readonly #series: SeriesSample[] = [];
   readonly #emulation = new EmulationMonitor();
@@ -216,6 +218,7 @@ export class Service extends EventEmitter<ServiceEvents> {
     this.tickMs = settings.tickMs;
     this.#profile = settings.profile;
     this.#edgetpu = settings.edgetpu;
+    this.#variants = settings.variants;
     const chosen = settings.policy;
     this.#policyName = typeof chosen === 'string' ? chosen : 'custom';
     this.#loop = new ClosedLoop(options.policyOptions);
@@ -390,15 +393,14 @@ export class Service extends EventEmitter<ServiceEvents> {
     }
     this.#adding.add(name);
     try {
-      // Our own copy: the parsed model and the runtime keep views into it.
-      const bytes = model.slice();
-      const parsed = readModel(bytes);
+      // Parsed once, in the variant store (its own copy of the bytes): the catalogue and the runtime read it there.
+      const stored = this.#variants.model(model);
+      const { bytes, model: parsed, sha256 } = stored;
       // The model's class, before anything is profiled or loaded: a custom op nothing here runs, or a compiled
       // model without a real Edge TPU, is refused naming the tenant; a float model is a CPU-only tenant.
       const kind = classifyModel(parsed);
       assertServable(kind, `tenant ${JSON.stringify(name)}`, { realEdgeTpu: this.#edgetpu !== null });
       const metadata = modelMetadata(name, parsed);
-      const sha256 = createHash('sha256').update(bytes).digest('hex');
       await this.vet(bytes, `tenant ${name}${source ? ` (${source})` : ''}`);
       const catalog =
         kind.kind === 'compiled'
@@ -411,7 +413,7 @@ export class Service extends EventEmitter<ServiceEvents> {
           source,
           bytes,
           sha256,
-          model: parsed,
+          stored,
           catalog,
           metadata,
           priorPerS,
@@ -469,6 +471,7 @@ export class Service extends EventEmitter<ServiceEvents> {
         name: label,
         device: this.#profile,
         threads: this.#threads,
+        variants: this.#variants,
         ...(profiling.repetitions !== undefined ? { repetitions: profiling.repetitions } : {}),
         ...(profiling.maxCuts !== undefined ? { maxCuts: profiling.maxCuts } : {}),
         ...(profiling.cache !== undefined ? { cache: profiling.cache } : {}),
@@ -497,6 +500,7 @@ export class Service extends EventEmitter<ServiceEvents> {
           name: label,
           device: this.#profile.name,
           tpu: { ...tpu, token: `compiled:${sha256.slice(0, 16)}` },
+          variants: this.#variants,
         }),
       );
       p = built;
@@ -962,23 +966,16 @@ export class Service extends EventEmitter<ServiceEvents> {
     }
   }
 
-  /** Compile report of a tenant's head at cut k (emulated device model; cached per model and cut). */
+  /** Compile report of a tenant's head at cut k (emulated device model), from the variant store. */
   #head(e: Entry, k: number): { cachedBytes: number; streamedBytes: number; token: string } | null {
     // A compiled model's on-chip split is edgetpu_compiler's, inside the file: the device model cannot tell it.
     if (k === 0 || e.catalog.kind === 'compiled') return null;
-    const key = `${e.sha256}:${k}`;
-    let h = this.#heads.get(key);
-    if (h === undefined) {
-      const { head } = splitModel(e.model, k);
-      const report = compileReport(head ?? e.model, this.#profile);
-      h = {
-        cachedBytes: report.onChipCachedBytes,
-        streamedBytes: report.offChipStreamedBytes,
-        token: report.cachingToken,
-      };
-      this.#heads.set(key, h);
-    }
-    return h;
+    const report = this.#variants.report(e.stored, k, this.#profile)!;
+    return {
+      cachedBytes: report.onChipCachedBytes,
+      streamedBytes: report.offChipStreamedBytes,
+      token: report.cachingToken,
+    };
   }
 
   #status(e: Entry, stats: RuntimeStats): TenantStatus {
@@ -1156,6 +1153,7 @@ interface ServiceSettings {
   historyLimit: number;
   seriesLimit: number;
   latencyModel: HostedLatencyModel;
+  variants: VariantStore;
 }
 
 /**
@@ -1169,6 +1167,10 @@ export async function createService(options: ServiceOptions = {}): Promise<Servi
   }
   const device = options.device ?? 'usb3';
   const warnings: string[] = [];
+  const variants = options.variants ?? defaultVariantStore();
+  if (typeof variants?.variant !== 'function' || typeof variants.compiledHead !== 'function') {
+    throw new InvalidArgumentError(expected('a VariantStore', 'the service variants', variants));
+  }
   let profileName: string;
   let edgetpu: { edgetpu: NonNullable<Extract<ServiceOptions['device'], object>>['edgetpu'] } | null = null;
   if (typeof device === 'string') profileName = device;
@@ -1177,7 +1179,7 @@ export async function createService(options: ServiceOptions = {}): Promise<Servi
     edgetpu = { edgetpu: device.edgetpu };
     if (device.edgetpu.compileHead === undefined) {
       // The real Edge TPU runs only what edgetpu_compiler made: compile each head (cached) when a compiler exists.
-      const found = await edgeTpuHeadCompiler(device.compilerPath);
+      const found = await edgeTpuHeadCompiler(variants, device.compilerPath);
       if (found.compiler !== null) edgetpu = { edgetpu: { ...device.edgetpu, compileHead: found.compiler } };
       else warnings.push(found.warning);
     }
@@ -1216,6 +1218,7 @@ export async function createService(options: ServiceOptions = {}): Promise<Servi
     ...(options.mode !== undefined ? { mode: options.mode } : {}),
     ...(options.queueLimit !== undefined ? { queueLimit: options.queueLimit } : {}),
     ...(options.emulator !== undefined ? { emulator: options.emulator } : {}),
+    variants,
   });
   const policyOptions = policyOptionsWith(options, latencyModel);
   const service = new Service(
@@ -1230,6 +1233,7 @@ export async function createService(options: ServiceOptions = {}): Promise<Servi
       policy,
       historyLimit,
       seriesLimit,
+      variants,
     },
   );
   service.warnings.push(...warnings);

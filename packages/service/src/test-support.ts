@@ -2,6 +2,8 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterpreter, type TensorArray } from '@swapless/edgetpu';
+import { SeededRandom } from '@swapless/tflite';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { createService, type Service, type ServiceOptions } from './index.js';
 
@@ -39,4 +41,21 @@ export function serviceFactory(): (options?: ServiceOptions) => Promise<Service>
     open.push(s);
     return s;
   };
+}
+
+/** A seeded int8 input of the 10-op test network ([1,16,16,3]). */
+export function input(seed: number): Int8Array {
+  const a = new Int8Array(16 * 16 * 3);
+  new SeededRandom(seed).fillUniformInt8(a);
+  return a;
+}
+
+/** The unsplit model on a plain interpreter: what every split configuration must reproduce. */
+export function reference(model: Uint8Array, x: Int8Array): TensorArray[] {
+  const it = createInterpreter(model, { threads: 1 });
+  it.setInput(0, x);
+  it.invoke();
+  const out = it.outputs.map((_, i) => it.getOutput(i));
+  it.dispose();
+  return out;
 }

@@ -4,6 +4,7 @@
  * no NaN, no Infinity — a missing figure is `null`).
  */
 
+import type { VariantStore } from '@swapless/compiler';
 import type { Policy, PolicyName } from '@swapless/controller';
 import type { ProgressListener } from '@swapless/core';
 import type { Vetter } from '@swapless/edgetpu';
@@ -56,6 +57,11 @@ export interface ServiceOptions {
   queueLimit?: number;
   /** Profiling of new models (CPU stage samples; cached on disk by the profiler). */
   profiling?: { repetitions?: number; maxCuts?: number; cache?: boolean };
+  /**
+   * Where every tenant's variants come from — split, emulated compile report, compiled head — for the catalogues,
+   * the runtime and the device view alike (default: `defaultVariantStore()` of @swapless/compiler).
+   */
+  variants?: VariantStore;
   /** Decisions kept by {@link Service.history} (default 500). */
   historyLimit?: number;
   /** Tick samples kept by {@link Service.series} (default 600: ten minutes at one tick a second). */
