@@ -3,7 +3,7 @@
  * (whole model on the Edge TPU as the default compiler does, CPU only, a fixed middle cut), each optionally
  * checked in the simulator.
  */
-import type { Prediction, SystemSetup } from '@swapless/queueing';
+import { type Prediction, responseDistributions, type SystemSetup } from '@swapless/queueing';
 import { type BaselinePolicy, baselineChoices, type Predictor, searchConfiguration } from './search.js';
 import { type PlannedTenant, systemSetup, type TenantChoice } from './setup.js';
 
@@ -33,8 +33,41 @@ export interface PolicyPlan {
   /** Null when the policy cannot run this workload (see `reason`). */
   choices: TenantChoice[] | null;
   prediction: Prediction | null;
+  /**
+   * Predicted tails per tenant (`responseDistributions` of `@swapless/queueing`: the default model's assumptions,
+   * whatever `model` predicted the means), with the share of responses within the tenant's `sloMs` when it has
+   * one; null without a configuration or when it is unstable.
+   */
+  tails: PredictedTail[] | null;
   simulated: SimulatedSystem | null;
   reason?: string;
+}
+
+/** One tenant's predicted tail latency. */
+export interface PredictedTail {
+  name: string;
+  p95Ms: number;
+  p99Ms: number;
+  /** The tenant's latency objective, ms (null: none). */
+  sloMs: number | null;
+  /** Predicted fraction of responses within `sloMs` (null without one). */
+  withinSlo: number | null;
+}
+
+/** The predicted tails of a configured system (null when a tenant is unstable). */
+export function predictTails(system: SystemSetup): PredictedTail[] | null {
+  const dists = responseDistributions(system);
+  if (dists.some((d) => !Number.isFinite(d.meanMs))) return null;
+  return dists.map((d, i) => {
+    const slo = system.tenants[i]!.sloMs;
+    return {
+      name: d.name,
+      p95Ms: d.quantileMs(0.95),
+      p99Ms: d.quantileMs(0.99),
+      sloMs: slo ?? null,
+      withinSlo: slo === undefined ? null : d.cdf(slo),
+    };
+  });
 }
 
 /** Result of {@link planWorkload}. */
@@ -78,6 +111,7 @@ export function planWorkload(
       policy,
       choices,
       prediction: prediction ?? (system === null ? null : model.predict(system)),
+      tails: system === null ? null : predictTails(system),
       simulated: system === null || options.simulate === undefined ? null : options.simulate(system),
       ...(reason !== undefined ? { reason } : {}),
     });
