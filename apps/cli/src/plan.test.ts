@@ -17,7 +17,7 @@ describe('swapless plan', () => {
       device: 'usb3',
       cpu: { cores: 2 },
       tenants: [
-        { name: 'a', model: 'squeezenet', rate: 40 },
+        { name: 'a', model: 'squeezenet', rate: 40, sloMs: 30 },
         { name: 'b', model: 'mobilenet_v1', rate: 40 },
       ],
       phases: [{ atS: 5, rates: { a: 10 } }],
@@ -40,6 +40,17 @@ describe('swapless plan', () => {
     );
     expect(def.tenants.every((t: { k: number; n: number }) => t.k === t.n)).toBe(true);
     expect(swapless.simulatedMeanMs).toBeGreaterThan(0);
+    // Predicted tails per tenant, beside the simulated ones; the SLO share only for the tenant with an SLO.
+    const [a, b] = swapless.tenants;
+    expect(a.predictedTail.p99Ms).toBeGreaterThanOrEqual(a.predictedTail.p95Ms);
+    expect(a.predictedTail.p99Ms).toBeGreaterThan(a.predictedMs);
+    expect(a.predictedTail.sloMs).toBe(30);
+    expect(a.predictedTail.withinSlo).toBeGreaterThanOrEqual(0);
+    expect(a.predictedTail.withinSlo).toBeLessThanOrEqual(1);
+    expect(b.predictedTail.withinSlo).toBeNull();
+    const text = await cli('plan', path, '--repetitions', '3', '--max-cuts', '6', '--no-simulate');
+    expect(text.out).toMatch(/pred\. p99 +sim\. p99 +pred\. SLO/);
+    expect(text.out).toMatch(/\d+\.\d % ≤ 30 ms/);
   });
 
   it('refuses a malformed workload with every problem and its path (exit 1)', async () => {

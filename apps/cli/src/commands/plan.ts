@@ -129,6 +129,8 @@ export const planCommand: Command = {
               cores: c.cores,
               mode: c.mode,
               predictedMs: pl.prediction?.tenants[i]?.responseMs ?? null,
+              // Predicted p95/p99 and share within the tenant's sloMs (the default model's distributions).
+              predictedTail: pl.tails?.[i] ?? null,
               simulated: pl.simulated?.tenants[i] ?? null,
             })) ?? [],
         })),
@@ -164,11 +166,30 @@ export const planCommand: Command = {
             t.cores === 0 ? '0' : `${t.cores} (${t.mode})`,
             f(t.predictedMs),
             f(t.simulated?.meanMs),
-            f(t.simulated?.p95Ms),
+            f(t.predictedTail?.p99Ms),
+            f(t.simulated?.p99Ms),
+            t.predictedTail?.withinSlo == null
+              ? '—'
+              : `${(100 * t.predictedTail.withinSlo).toFixed(1)} % ≤ ${t.predictedTail.sloMs} ms`,
           ]);
         }
       }
-      lines.push(table(['policy', 'tenant', 'cut k/n', 'cores', 'pred. ms', 'sim. mean', 'sim. p95'], rows));
+      lines.push(
+        table(
+          [
+            'policy',
+            'tenant',
+            'cut k/n',
+            'cores',
+            'pred. ms',
+            'sim. mean',
+            'pred. p99',
+            'sim. p99',
+            'pred. SLO',
+          ],
+          rows,
+        ),
+      );
       for (const pl of p.plans)
         if (pl.reason) lines.push(`  ${pl.policy.padEnd(8)} not possible: ${pl.reason}`);
       const def = p.plans.find((x) => x.policy === 'default');
