@@ -9,6 +9,7 @@
  *
  * It measures a client on this host: a remote client adds its network round trip on top, which no server can see.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 
 /** A running probe. */
@@ -96,4 +97,49 @@ export function startClientProbe(baseUrl: string, intervalMs: number): ClientPro
       return closed;
     },
   };
+}
+
+/** Sampling interval of the event-loop lateness that stands in for the probe when it is off, ms. */
+const LOOP_RESOLUTION_MS = 1;
+
+/**
+ * What a client on this host waits outside the server's hooks, as of the last controller tick: the probe's mean
+ * round trip over the tick, else (probe off, or no answer in the tick) the event loop's mean lateness beyond its
+ * 1 ms sampling interval. The server counts it as front-end time (backends.ts).
+ */
+export class OutsideTime {
+  readonly #loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+  readonly #probeMs: number;
+  #probe: ClientProbe | null = null;
+  #ms = 0;
+
+  /** @param probeMs Interval of the client probe, ms (0: no probe). */
+  constructor(probeMs: number) {
+    this.#probeMs = probeMs;
+    this.#loop.enable();
+  }
+
+  /** The current value, ms. */
+  get ms(): number {
+    return this.#ms;
+  }
+
+  /** Starts the probe against the server's base URL once it listens (nothing when the probe is off). */
+  listening(baseUrl: string): void {
+    if (this.#probeMs > 0 && this.#probe === null) this.#probe = startClientProbe(baseUrl, this.#probeMs);
+  }
+
+  /** Takes the tick's figures (called at every controller tick). */
+  tick(): void {
+    const mean = this.#loop.count > 0 ? this.#loop.mean / 1e6 - LOOP_RESOLUTION_MS : 0;
+    this.#loop.reset();
+    const probed = this.#probe?.take() ?? null;
+    this.#ms = probed ?? (Number.isFinite(mean) ? Math.max(0, mean) : 0);
+  }
+
+  /** Stops the probe and the sampling. */
+  async close(): Promise<void> {
+    this.#loop.disable();
+    await this.#probe?.close();
+  }
 }

@@ -5,20 +5,11 @@
  * own: it wires the adapters' structural backends to the service and the repository.
  */
 
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { dashboardRoutes } from '@swapless/adapter-dashboard';
 import { kserveRoutes } from '@swapless/adapter-kserve';
 import { managementRoutes } from '@swapless/adapter-management';
 import { createMetrics, metricsRoutes } from '@swapless/adapter-prometheus';
-import {
-  NotFoundError,
-  type ProgressListener,
-  progressBar,
-  stderrSink,
-  writeFileAtomic,
-} from '@swapless/core';
+import { type ProgressListener, progressBar, stderrSink } from '@swapless/core';
 import {
   createService,
   ModelRepository,
@@ -33,23 +24,23 @@ import { createApp, listenError, listenOn } from './app.js';
 import { type AuthSummary, installAuth } from './auth.js';
 import { type BackendContext, inferenceBackend, managementBackend } from './backends.js';
 import type { BannerTenant, ServerUrls } from './banner.js';
-import { type ClientProbe, startClientProbe } from './client-probe.js';
+import { OutsideTime } from './client-probe.js';
 import { parseConfig, type ServerConfig, type ServerConfigInput, type ServerTenantConfig } from './config.js';
-import { demoLoadOf } from './demo-costs.js';
-import { DEMO_LOAD_FILE, DEMO_LOAD_ROUTE, type DemoLoad } from './demo-load.js';
+import type { DemoLoad } from './demo-load.js';
+import { DemoLoadRoute } from './demo-route.js';
 import { EmulationLog } from './emulation-log.js';
 import { installErrorHandling } from './errors.js';
-import { clearExamples, curlLine, remoteCurlLine, removeExample, writeExamples } from './examples.js';
-import { createLogger, flushLogger } from './logger.js';
-import { beginShutdown, trackConnections } from './protocol.js';
+import { ExampleFiles } from './example-files.js';
+import { clearExamples } from './examples.js';
+import { indexRoute } from './index-route.js';
+import { createLogger } from './logger.js';
+import { trackConnections } from './protocol.js';
 import { RejectionLog } from './rejections.js';
 import { type RepositoryWatcher, watchRepository } from './repository-watcher.js';
 import { loadSecurity } from './security.js';
+import { shutdownServer } from './shutdown.js';
 import { openTenantState, type TenantState } from './state.js';
 import { type FailedTenant, startTenants } from './tenant-startup.js';
-
-/** Sampling interval of the event-loop lateness that counts as front-end time, ms. */
-const LOOP_RESOLUTION_MS = 1;
 
 /** The server's version (reported by `GET /v2`). */
 export const SERVER_VERSION = '0.1.0';
@@ -165,13 +156,236 @@ export async function startServer(
   const security = await loadSecurity(cfg);
   const logger = options.logger ?? createLogger({ level: cfg.logLevel, destination: cfg.logDestination });
   const drawer = options.progress === undefined ? progressBar(stderrSink) : null;
+  const { service, repository, watcher } = await startService(cfg, options, logger, drawer);
+  let startupDone = false;
+  let closing: Promise<void> | null = null;
+
+  const app = createApp(cfg.bodyLimit, security.tls, logger);
+  const rejections = new RejectionLog(logger);
+  installErrorHandling(app, rejections);
+  // Who may call which route (auth.ts): one hook for every route, the adapters' included.
+  const access = installAuth(app, { tokens: security.tokens, host: cfg.host, tls: security.tls !== null });
+  const withToken = access.inference === 'token';
+  const connections = trackConnections(app.server);
+  // What a client waits outside the server's hooks, counted as front-end time (client-probe.ts).
+  const outside = new OutsideTime(cfg.clientProbeMs);
+  const context: BackendContext = {
+    service,
+    repository,
+    watcher,
+    started: () => startupDone,
+    closing: () => closing !== null,
+  };
+  let urls: ServerUrls = { base: '', api: '', management: '', dashboard: '', metrics: '' };
+  const examples = new ExampleFiles({
+    dir: cfg.stateDir,
+    enabled: cfg.examples,
+    service,
+    logger,
+    baseUrl: () => urls.base,
+    withToken,
+  });
+  let state: TenantState | null = null;
+  // The state is opened further down (before listening): looked up when called.
+  const management = managementOf(context, examples, logger, () => state!);
+  const metrics = createMetrics({ source: service });
+  const onTick = tickListener(service, logger, outside);
+  try {
+    await adapterRoutes(app, cfg, context, management, metrics, outside);
+  } catch (error) {
+    watcher.close();
+    metrics.close();
+    await outside.close();
+    await service.close();
+    throw error;
+  }
+  const demo = ownRoutes(app, cfg, service, logger, examples, {
+    withToken,
+    urls: () => urls,
+    started: () => startupDone,
+    ready: () => startupDone && closing === null,
+  });
+
+  const parts = { app, connections, service, onTick, watcher, outside, metrics, rejections, logger };
+  const close = (): Promise<void> => {
+    if (closing === null) closing = shutdownServer({ ...parts, state: () => state });
+    return closing;
+  };
+
+  // The saved registrations are read (an unusable file is moved aside) before listening, so registrations that
+  // arrive while the config's tenants start are saved too.
+  state = await openTenantState(cfg.stateDir, logger);
+  // This server owns the directory: example files of tenants gone since the last run go; the served ones are
+  // written again as they start.
+  if (state.owned) await clearExamples(cfg.stateDir);
+
+  const { port, urls: listening } = await listen(app, cfg, security.tls !== null, logger, close);
+  urls = listening;
+  outside.listening(urls.base);
+
+  const failed = await startTenants({
+    tenants: cfg.tenants,
+    state,
+    service,
+    logger,
+    drawer,
+    closing: () => closing !== null,
+    add: (spec) => addTenant(repository, service, logger, spec),
+    writeExample: (name) => examples.write(name),
+  });
+
+  // The start-up scan did not wait for vetting; the tenants' own models have been vetted since.
+  await watcher.rescan();
+  startupDone = true;
+  await demo.sizeAtStartup();
+  const startupMs = performance.now() - t0;
+  logger.info({ ms: Math.round(startupMs), tenants: service.tenantNames(), failed: failed.length }, 'ready');
+  const saved = state;
+  return {
+    app,
+    service,
+    repository,
+    config: cfg,
+    logger,
+    get urls() {
+      return urls;
+    },
+    port,
+    examples: examples.files,
+    curl: examples.curl,
+    failed,
+    state: saved,
+    get scan() {
+      return watcher.last;
+    },
+    get demoLoad() {
+      return demo.current;
+    },
+    startupMs,
+    access,
+    close,
+  };
+}
+
+/** The management backend over the service, the repository, the example files and the saved registrations. */
+function managementOf(
+  context: BackendContext,
+  examples: ExampleFiles,
+  logger: Logger,
+  state: () => TenantState,
+): ReturnType<typeof managementBackend> {
+  const { repository, service } = context;
+  return managementBackend(
+    context,
+    {
+      add: (spec, resolved) => addTenant(repository, service, logger, spec, resolved),
+      state,
+      writeExample: (name) => examples.write(name),
+      dropExample: (name) => examples.drop(name),
+    },
+    logger,
+  );
+}
+
+/** Listens as the config says; a failure closes what was started and is a typed error (listenError). */
+async function listen(
+  app: FastifyInstance,
+  cfg: ServerConfig,
+  https: boolean,
+  logger: Logger,
+  close: () => Promise<void>,
+): Promise<{ port: number; urls: ServerUrls }> {
+  try {
+    const bound = await listenOn(app, cfg.host, cfg.port, https);
+    logger.info({ host: cfg.host, port: bound.port, urls: bound.urls }, 'listening');
+    return bound;
+  } catch (error) {
+    await close().catch(() => undefined);
+    throw listenError(error, cfg.host, cfg.port);
+  }
+}
+
+/** The adapters' routes: KServe v2 under `/v2`, management under `/api/v1`, `/metrics`, `/dashboard`. */
+async function adapterRoutes(
+  app: FastifyInstance,
+  cfg: ServerConfig,
+  context: BackendContext,
+  management: ReturnType<typeof managementBackend>,
+  metrics: ReturnType<typeof createMetrics>,
+  outside: OutsideTime,
+): Promise<void> {
+  await kserveRoutes(app, {
+    backend: inferenceBackend(context, () => outside.ms),
+    serverName: 'swapless',
+    serverVersion: SERVER_VERSION,
+    bodyLimit: cfg.bodyLimit,
+    deadlineMs: cfg.deadlineMs,
+  });
+  await managementRoutes(app, { backend: management });
+  await metricsRoutes(app, { metrics });
+  await dashboardRoutes(app, { source: context.service });
+}
+
+/** The server's own routes — `/`, the demo load, the example requests — and the demo load they serve. */
+function ownRoutes(
+  app: FastifyInstance,
+  cfg: ServerConfig,
+  service: Service,
+  logger: Logger,
+  examples: ExampleFiles,
+  o: { withToken: boolean; urls: () => ServerUrls; started: () => boolean; ready: () => boolean },
+): DemoLoadRoute {
+  const demo = new DemoLoadRoute({
+    service,
+    enabled: cfg.examples,
+    stateDir: cfg.stateDir,
+    logger,
+    ready: o.started,
+  });
+  indexRoute(app, {
+    service,
+    version: SERVER_VERSION,
+    urls: o.urls,
+    ready: o.ready,
+    examples,
+    examplesOn: cfg.examples,
+    withToken: o.withToken,
+  });
+  demo.route(app);
+  examples.route(app);
+  return demo;
+}
+
+/**
+ * What the server does at every controller tick: the emulation-lag warning (one line a minute at most; status and
+ * dashboard say it too) and the time clients wait outside the server.
+ */
+function tickListener(service: Service, logger: Logger, outside: OutsideTime): () => void {
+  const emulationLog = new EmulationLog(logger);
+  const onTick = (): void => {
+    emulationLog.check(service.controller().emulation, performance.now());
+    outside.tick();
+  };
+  service.on('tick', onTick);
+  return onTick;
+}
+
+/**
+ * The service, the model repository and its watcher for `cfg` (progress of catalog building to the user's
+ * listener, or the bar `drawer`, and at debug to the log).
+ */
+async function startService(
+  cfg: ServerConfig,
+  options: StartServerOptions,
+  logger: Logger,
+  drawer: ReturnType<typeof progressBar> | null,
+): Promise<{ service: Service; repository: ModelRepository; watcher: RepositoryWatcher }> {
   const userProgress = options.progress === false ? undefined : (options.progress ?? drawer!);
   const onProgress: ProgressListener = (e) => {
     userProgress?.(e);
     if (e.done >= e.total)
       logger.debug({ phase: e.phase, total: e.total, label: e.label }, 'progress: %s done', e.phase);
   };
-
   const service = await createService({ ...serviceOptionsOf(cfg), onProgress, ...options.service });
   // Every new or changed repository model is vetted (in a child process) before it counts as usable.
   const repository = new ModelRepository({
@@ -191,270 +405,28 @@ export async function startServer(
   }
   // E.g. a real Edge TPU without edgetpu_compiler: heads would run on the CPU under a `measured` label.
   for (const w of service.warnings) logger.warn({ device: cfg.device }, w);
-  let startupDone = false;
-  let closing: Promise<void> | null = null;
-  const examples: Record<string, string> = {};
-  const curl: Record<string, string> = {};
+  return { service, repository, watcher };
+}
 
-  const app = createApp(cfg.bodyLimit, security.tls, logger);
-  const rejections = new RejectionLog(logger);
-  installErrorHandling(app, rejections);
-  // Who may call which route (auth.ts): one hook for every route, the adapters' included.
-  const access = installAuth(app, { tokens: security.tokens, host: cfg.host, tls: security.tls !== null });
-  const connections = trackConnections(app.server);
-
-  // What a client waits outside the server's hooks (its request for the event loop, its answer for the client's
-  // own thread): the client probe's mean round trip over the last tick (client-probe.ts); without probes, the
-  // event loop's mean lateness, sampled every ms and read (then reset) at each controller tick.
-  const loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
-  loopDelay.enable();
-  let outsideMs = 0;
-  let clientProbe: ClientProbe | null = null;
-  const context: BackendContext = {
-    service,
-    repository,
-    watcher,
-    started: () => startupDone,
-    closing: () => closing !== null,
-  };
-  const inference = inferenceBackend(context, () => outsideMs);
-  const management = managementBackend(
-    context,
-    // Defined further down (they need the URLs and the state, which come later): looked up when called.
-    {
-      add: (spec, resolved) => addTenant(spec, resolved),
-      state: () => state,
-      writeExample: (name) => writeExample(name),
-      dropExample: (name) => dropExample(name),
-    },
-    logger,
-  );
-
-  const metrics = createMetrics({ source: service });
-  // The functional emulator lagging the device: one warn line a minute at most (status and dashboard say it too).
-  const emulationLog = new EmulationLog(logger);
-  const onTick = (): void => {
-    emulationLog.check(service.controller().emulation, performance.now());
-    // The loop's mean lateness over the tick, beyond the 1 ms sampling interval.
-    const mean = loopDelay.count > 0 ? loopDelay.mean / 1e6 - LOOP_RESOLUTION_MS : 0;
-    loopDelay.reset();
-    const probed = clientProbe?.take() ?? null;
-    outsideMs = probed ?? (Number.isFinite(mean) ? Math.max(0, mean) : 0);
-  };
-  service.on('tick', onTick);
-  try {
-    await kserveRoutes(app, {
-      backend: inference,
-      serverName: 'swapless',
-      serverVersion: SERVER_VERSION,
-      bodyLimit: cfg.bodyLimit,
-      deadlineMs: cfg.deadlineMs,
-    });
-    await managementRoutes(app, { backend: management });
-    await metricsRoutes(app, { metrics });
-    await dashboardRoutes(app, { source: service });
-  } catch (error) {
-    watcher.close();
-    metrics.close();
-    await service.close();
-    throw error;
-  }
-
-  let urls: ServerUrls = { base: '', api: '', management: '', dashboard: '', metrics: '' };
-  app.get('/', async (_request, reply) =>
-    reply.send({
-      name: 'swapless',
-      version: SERVER_VERSION,
-      ready: startupDone && closing === null,
-      urls,
-      tenants: service.tenantNames().map((name) => ({
-        name,
-        metadata: `${urls.api}/models/${name}`,
-        infer: `${urls.api}/models/${name}/infer`,
-        // A line for clients: it names no file of this host (the example comes from `GET /examples/<name>.json`).
-        example:
-          examples[name] !== undefined ? remoteCurlLine(urls.base, name, access.inference === 'token') : null,
-      })),
-      // The demo load for this host, for `swapless load --demo` (null without one).
-      demoLoad: cfg.examples && service.tenantNames().length > 0 ? `${urls.base}${DEMO_LOAD_ROUTE}` : null,
-      docs: 'docs/server.md',
-    }),
-  );
-  // The demo load for this host (a workload file for `swapless load --demo`): re-sized when the tenants changed.
-  let demoLoad: DemoLoad | null = null;
-  const refreshDemoLoad = async (): Promise<DemoLoad | null> => {
-    const names = service.tenantNames().join('\n');
-    if (demoLoad !== null && demoLoad.workload.tenants.map((t) => t.name).join('\n') === names)
-      return demoLoad;
-    demoLoad = demoLoadOf(service, service.controller().device);
-    if (demoLoad !== null) {
-      await writeFileAtomic(
-        join(cfg.stateDir, DEMO_LOAD_FILE),
-        `${JSON.stringify(demoLoad.workload, null, 2)}\n`,
-      ).catch((error: unknown) => logger.warn({ err: error }, 'could not write the demo load'));
-    }
-    return demoLoad;
-  };
-  app.get(DEMO_LOAD_ROUTE, async (_request, reply) => {
-    const load = cfg.examples && startupDone ? await refreshDemoLoad() : null;
-    if (load === null) {
-      throw new NotFoundError(
-        `Expected a server with tenants and examples on for ${DEMO_LOAD_ROUTE} but ${cfg.examples ? (startupDone ? 'it serves no tenant' : 'it is still starting') : 'examples are off in its config'}`,
-        // There is no such resource (yet), like the example request of a tenant that does not exist.
-        { details: { reason: 'unknown-tenant' } },
-      );
-    }
-    return reply.type('application/json').send(`${JSON.stringify(load.workload, null, 2)}\n`);
+/** Resolves a tenant's model (repository, else zoo) and adds it to the service with the model's defaults. */
+async function addTenant(
+  repository: ModelRepository,
+  service: Service,
+  logger: Logger,
+  spec: ServerTenantConfig,
+  resolved?: () => void,
+): Promise<TenantStatus> {
+  const model = await repository.resolveModel(spec.model).finally(resolved);
+  const rate = spec.rate ?? model.config.rate;
+  const sloMs = spec.sloMs ?? model.config.sloMs;
+  logger.info({ tenant: spec.name, model: model.source }, 'registering tenant');
+  return service.addTenant({
+    name: spec.name,
+    model: model.bytes,
+    source: model.source,
+    ...(rate !== undefined ? { rate } : {}),
+    ...(sloMs !== undefined ? { sloMs } : {}),
   });
-  // The example request of a tenant (synthetic inputs, nothing secret), read from the state directory.
-  app.get<{ Params: { file: string } }>('/examples/:file', async (request, reply) => {
-    const name = /^(.+)\.json$/.exec(request.params.file)?.[1];
-    const path = name !== undefined && Object.hasOwn(examples, name) ? examples[name] : undefined;
-    const text = path !== undefined ? await readFile(path, 'utf8').catch(() => null) : null;
-    if (text === null) {
-      throw new NotFoundError(
-        `Expected the example request of a tenant (/examples/<tenant>.json) but there is none for "${request.params.file}"`,
-        { details: { reason: 'unknown-tenant' } },
-      );
-    }
-    return reply.type('application/json').send(text);
-  });
-
-  const dropExample = async (name: string): Promise<void> => {
-    delete examples[name];
-    delete curl[name];
-    await removeExample(cfg.stateDir, name).catch((error: unknown) =>
-      logger.warn({ tenant: name, err: error }, 'could not remove the example request'),
-    );
-  };
-
-  /** Resolves a tenant's model (repository, else zoo) and adds it to the service with the model's defaults. */
-  const addTenant = async (spec: ServerTenantConfig, resolved?: () => void): Promise<TenantStatus> => {
-    const model = await repository.resolveModel(spec.model).finally(resolved);
-    const rate = spec.rate ?? model.config.rate;
-    const sloMs = spec.sloMs ?? model.config.sloMs;
-    logger.info({ tenant: spec.name, model: model.source }, 'registering tenant');
-    return service.addTenant({
-      name: spec.name,
-      model: model.bytes,
-      source: model.source,
-      ...(rate !== undefined ? { rate } : {}),
-      ...(sloMs !== undefined ? { sloMs } : {}),
-    });
-  };
-
-  const writeExample = async (name: string): Promise<void> => {
-    if (!cfg.examples || !service.has(name)) return;
-    try {
-      const files = await writeExamples(cfg.stateDir, [service.metadata(name)]);
-      examples[name] = files[name]!;
-      curl[name] = curlLine(urls.base, name, files[name]!, access.inference === 'token');
-    } catch (error) {
-      logger.warn({ tenant: name, err: error }, 'could not write the example request');
-    }
-  };
-
-  const close = (): Promise<void> => {
-    if (closing === null) {
-      closing = (async () => {
-        logger.info('shutting down: no new connections, draining in-flight requests');
-        const t = performance.now();
-        watcher.close();
-        await clientProbe?.close();
-        // Answers in flight go out with `Connection: close`; new requests get a 503 in the error shape.
-        beginShutdown(app.server, connections);
-        // A keep-alive connection that was busy when closing began turns idle once its response is sent, and
-        // would then hold app.close() up until the keep-alive timeout (72 s): close such connections as they idle.
-        const reaper = setInterval(() => app.server.closeIdleConnections(), 25);
-        try {
-          await app.close();
-        } finally {
-          clearInterval(reaper);
-          await service.close();
-          service.off('tick', onTick);
-          loopDelay.disable();
-          metrics.close();
-          await state.close();
-          rejections.flush();
-          logger.info({ ms: Math.round(performance.now() - t) }, 'shut down');
-          flushLogger(logger);
-        }
-      })();
-    }
-    return closing;
-  };
-
-  // The saved registrations are read (an unusable file is moved aside) before listening, so registrations that
-  // arrive while the config's tenants start are saved too.
-  const state: TenantState = await openTenantState(cfg.stateDir, logger);
-  // This server owns the directory: example files of tenants gone since the last run go; the served ones are
-  // written again as they start.
-  if (state.owned) await clearExamples(cfg.stateDir);
-
-  let port: number;
-  try {
-    ({ port, urls } = await listenOn(app, cfg.host, cfg.port, security.tls !== null));
-    logger.info({ host: cfg.host, port, urls }, 'listening');
-    if (cfg.clientProbeMs > 0) clientProbe = startClientProbe(urls.base, cfg.clientProbeMs);
-  } catch (error) {
-    await close().catch(() => undefined);
-    throw listenError(error, cfg.host, cfg.port);
-  }
-
-  const failed = await startTenants({
-    tenants: cfg.tenants,
-    state,
-    service,
-    logger,
-    drawer,
-    closing: () => closing !== null,
-    add: addTenant,
-    writeExample,
-  });
-
-  // The start-up scan did not wait for vetting; the tenants' own models have been vetted since.
-  await watcher.rescan();
-  startupDone = true;
-  if (cfg.examples) {
-    const load = await refreshDemoLoad();
-    if (load !== null) {
-      logger.info(
-        {
-          rates: load.workload.tenants.map((t) => [t.name, t.rate]),
-          phases: load.sizing.phases,
-          // What the controller is predicted to do at the step (demo-step.ts).
-          step: load.sizing.step,
-        },
-        'demo load sized for this host',
-      );
-    }
-  }
-  const startupMs = performance.now() - t0;
-  logger.info({ ms: Math.round(startupMs), tenants: service.tenantNames(), failed: failed.length }, 'ready');
-  return {
-    app,
-    service,
-    repository,
-    config: cfg,
-    logger,
-    get urls() {
-      return urls;
-    },
-    port,
-    examples,
-    curl,
-    failed,
-    state,
-    get scan() {
-      return watcher.last;
-    },
-    get demoLoad() {
-      return demoLoad;
-    },
-    startupMs,
-    access,
-    close,
-  };
 }
 
 /** Facts for the banner about a running server. */
