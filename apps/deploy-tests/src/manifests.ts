@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import ts from 'typescript';
 import { parseAllDocuments } from 'yaml';
 
@@ -93,16 +93,23 @@ export function closeSchema(node: unknown): unknown {
   return out;
 }
 
-const crdAjv = new Ajv({ allErrors: true, strict: false, validateFormats: false });
-const crdValidators = new Map<string, ReturnType<typeof crdAjv.compile>>();
-for (const file of ['servingruntimes', 'inferenceservices']) {
-  const crd = JSON.parse(
-    readFileSync(join(PACKAGE_DIR, 'fixtures', 'kserve', `${file}.schema.json`), 'utf8'),
-  ) as CrdSchema;
-  crdValidators.set(
-    `${crd.group}/${crd.version}/${crd.kind}`,
-    crdAjv.compile(closeSchema(crd.schema) as object),
-  );
+/** The KServe validators, by `group/version/kind`: compiled on first use (the InferenceService schema takes seconds). */
+let crdValidators: Map<string, ValidateFunction> | undefined;
+function crdValidator(apiVersion: string, kind: string): ValidateFunction | undefined {
+  if (crdValidators === undefined) {
+    const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false });
+    crdValidators = new Map();
+    for (const file of ['servingruntimes', 'inferenceservices']) {
+      const crd = JSON.parse(
+        readFileSync(join(PACKAGE_DIR, 'fixtures', 'kserve', `${file}.schema.json`), 'utf8'),
+      ) as CrdSchema;
+      crdValidators.set(
+        `${crd.group}/${crd.version}/${crd.kind}`,
+        ajv.compile(closeSchema(crd.schema) as object),
+      );
+    }
+  }
+  return crdValidators.get(`${apiVersion}/${kind}`);
 }
 
 function formatAjv(errors: readonly ErrorObject[] | null | undefined): string[] {
@@ -128,7 +135,7 @@ export function modelModule(apiVersion: string, kind: string): string | undefine
 
 /** The problems of one object against its kind's schema; an unknown kind is a problem too. */
 export async function schemaProblems(o: K8sObject): Promise<string[]> {
-  const crd = crdValidators.get(`${o.apiVersion}/${o.kind}`);
+  const crd = crdValidator(o.apiVersion, o.kind);
   if (crd) return crd(o) ? [] : formatAjv(crd.errors);
   const module = modelModule(o.apiVersion, o.kind);
   if (module === undefined) return [`no schema for ${o.apiVersion} ${o.kind}`];
