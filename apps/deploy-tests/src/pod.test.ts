@@ -56,7 +56,9 @@ beforeAll(async () => {
   const configMount = (container.volumeMounts as Any[]).find((m) => m.name === 'config').mountPath as string;
   await mkdir(moved(configMount), { recursive: true });
   await writeFile(join(moved(configMount), 'server.yaml'), movedIn(configMap.data!['server.yaml']!));
-  const env = Object.fromEntries((container.env as Any[]).map((e) => [e.name, e.value as string]));
+  const env: Record<string, string> = Object.fromEntries(
+    (container.env as Any[]).map((e) => [e.name, e.value as string]),
+  );
   await mkdir(dirname(moved(env.SWAPLESS_ADMIN_TOKEN_FILE!)), { recursive: true });
   await writeFile(moved(env.SWAPLESS_ADMIN_TOKEN_FILE!), `${token}\n`);
   await mkdir(moved('/mnt/models'), { recursive: true });
