@@ -7,6 +7,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
@@ -18,6 +19,7 @@ export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 /** Where the Kustomize variants live. */
 export const KUSTOMIZE_ROOT = join(REPO_ROOT, 'deploy', 'kubernetes');
 const PACKAGE_DIR = fileURLToPath(new URL('../', import.meta.url));
+const require = createRequire(import.meta.url);
 
 /** One object of a rendered variant. */
 export interface K8sObject {
@@ -93,23 +95,31 @@ export function closeSchema(node: unknown): unknown {
   return out;
 }
 
-/** The KServe validators, by `group/version/kind`: compiled on first use (the InferenceService schema takes seconds). */
-let crdValidators: Map<string, ValidateFunction> | undefined;
+/** KServe's CRD schemas, by `group/version/kind` (file name in fixtures/kserve). */
+const CRD_FILES: Readonly<Record<string, string>> = {
+  'serving.kserve.io/v1alpha1/ServingRuntime': 'servingruntimes',
+  'serving.kserve.io/v1beta1/InferenceService': 'inferenceservices',
+};
+// Unoptimised code: the InferenceService schema compiles in half the time, and runs a handful of times here.
+const crdAjv = new Ajv({ allErrors: true, strict: false, validateFormats: false, code: { optimize: false } });
+const crdValidators = new Map<string, ValidateFunction>();
+
+/** The validator of a KServe kind, compiled on first use (the InferenceService schema takes seconds). */
 function crdValidator(apiVersion: string, kind: string): ValidateFunction | undefined {
-  if (crdValidators === undefined) {
-    const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false });
-    crdValidators = new Map();
-    for (const file of ['servingruntimes', 'inferenceservices']) {
-      const crd = JSON.parse(
-        readFileSync(join(PACKAGE_DIR, 'fixtures', 'kserve', `${file}.schema.json`), 'utf8'),
-      ) as CrdSchema;
-      crdValidators.set(
-        `${crd.group}/${crd.version}/${crd.kind}`,
-        ajv.compile(closeSchema(crd.schema) as object),
-      );
-    }
+  const key = `${apiVersion}/${kind}`;
+  const file = CRD_FILES[key];
+  if (file === undefined) return undefined;
+  let validator = crdValidators.get(key);
+  if (validator === undefined) {
+    const crd = JSON.parse(
+      readFileSync(join(PACKAGE_DIR, 'fixtures', 'kserve', `${file}.schema.json`), 'utf8'),
+    ) as CrdSchema;
+    if (`${crd.group}/${crd.version}/${crd.kind}` !== key)
+      throw new Error(`${file}.schema.json is not ${key}`);
+    validator = crdAjv.compile(closeSchema(crd.schema) as object);
+    crdValidators.set(key, validator);
   }
-  return crdValidators.get(`${apiVersion}/${kind}`);
+  return validator;
 }
 
 function formatAjv(errors: readonly ErrorObject[] | null | undefined): string[] {
@@ -141,7 +151,8 @@ export async function schemaProblems(o: K8sObject): Promise<string[]> {
   if (module === undefined) return [`no schema for ${o.apiVersion} ${o.kind}`];
   let Model: new (data: unknown) => { validate(): void };
   try {
-    Model = (await import(module))[o.kind];
+    // Node's own loader: through vitest's module runner, the hundreds of compiled schema modules take seconds.
+    Model = require(module)[o.kind];
   } catch {
     return [`no schema for ${o.apiVersion} ${o.kind}`];
   }
