@@ -127,6 +127,12 @@ describe('the validators reject what the API server would', () => {
     const isvc = clone(objects('kserve').find((o) => o.kind === 'InferenceService')!);
     isvc.spec.predictor.minReplicas = 'one';
     expect((await schemaProblems(isvc)).join('\n')).toMatch(/minReplicas must be integer/);
+    // Only the predictor of an InferenceService's spec is kept as test data (fixtures/kserve/SOURCE.txt).
+    const withTransformer = clone(objects('kserve').find((o) => o.kind === 'InferenceService')!);
+    withTransformer.spec.transformer = { containers: [] };
+    expect((await schemaProblems(withTransformer)).join('\n')).toMatch(
+      /additional properties \(transformer\)/,
+    );
     expect(await schemaProblems({ ...isvc, kind: 'InferenceGraph' })).toEqual([
       'no schema for serving.kserve.io/v1beta1 InferenceGraph',
     ]);
