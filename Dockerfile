@@ -1,14 +1,15 @@
 # syntax=docker/dockerfile:1
 # The SwapLess server as a container image (docs/deploy.md, "The container image").
 #
-#   docker build -t swapless-server:0.1.0 .                        # emulated Edge TPU only
+#   docker build -t swapless-server:0.1.0 .                                   # emulated Edge TPU only
 #   docker build -t swapless-server:0.1.0-edgetpu --build-arg EDGETPU=std .   # + Coral's libedgetpu
 #
 # Stages: `build` installs exactly what package-lock.json says (`npm ci`, which also compiles the native TFLite
 # addon with node-gyp and builds every package), then drops the dev dependencies without re-running any install
-# script; `runtime` is a slim Node image with the built tree, running as an unprivileged user. EDGETPU=std or max adds Coral's Edge TPU runtime
-# (libedgetpu1-std / libedgetpu1-max, and edgetpu-compiler on x86-64) from Coral's own apt repository; the default
-# (none) adds nothing and serves with the emulated device.
+# script; the image is a slim Node image with the built tree, running as an unprivileged user. EDGETPU=std or max
+# adds Coral's Edge TPU runtime (libedgetpu1-std / libedgetpu1-max, and edgetpu-compiler on x86-64) from Coral's
+# own apt repository; the default (none) adds nothing and serves with the emulated device. Needs BuildKit
+# (Docker's default builder since 23.0), which builds only the stages the chosen EDGETPU needs.
 
 ARG NODE_VERSION=20.20.2
 ARG EDGETPU=none
