@@ -107,12 +107,13 @@ describe('SIGTERM with slow requests in flight (the program, as a pod is stopped
     const answer = await probe.finish();
     expect(answer).toMatch(/^HTTP\/1\.1 503 Service Unavailable\r\n/);
     expect(answer).toContain('"code":"SWAPLESS_SHUTTING_DOWN"');
-    // A new connection: refused (the port is closed) while the requests in flight are still running.
+    // A new connection while the requests in flight are still running: refused — the port is closed, or, if it
+    // got in just before it closed, the same 503.
     const fresh = await fetch(`${p.base}/v2/health/live`).then(
       (r) => `answered ${r.status}`,
       (e: Error & { cause?: { code?: string } }) => e.cause?.code ?? e.message,
     );
-    expect(fresh).toBe('ECONNREFUSED');
+    expect(['ECONNREFUSED', 'answered 503']).toContain(fresh);
 
     // Every request in flight completes, with the model's own outputs.
     const responses = await Promise.all(pending);
