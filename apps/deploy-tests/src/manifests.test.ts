@@ -226,6 +226,11 @@ describe('the pieces agree with the server and with each other', () => {
       const pause = Number(c.lifecycle.preStop.exec.command[1]);
       expect(pause).toBeGreaterThan(0);
       expect(pause + config.shutdownTimeoutMs / 1000).toBeLessThanOrEqual(pod.grace);
+      // Liveness fails while the server drains (it answers nothing new): not often enough to be killed for it.
+      const live = c.livenessProbe;
+      expect((live.periodSeconds ?? 10) * (live.failureThreshold ?? 3)).toBeGreaterThan(
+        config.shutdownTimeoutMs / 1000,
+      );
       // A request in flight can still finish before the server gives up draining.
       expect(config.deadlineMs).toBeLessThan(config.shutdownTimeoutMs);
 
