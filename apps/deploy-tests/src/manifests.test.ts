@@ -275,10 +275,23 @@ describe('the pieces agree with the server and with each other', () => {
     expect(sm.spec.endpoints[0].path).toBe('/metrics');
   });
 
-  it('a Deployment with a device passed through is recreated, never rolled (one device, one pod)', () => {
+  it('a pod with a device is replaced one at a time, never surged next to it (one device, one pod)', () => {
+    const oneAtATime = { type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } };
     for (const v of ['overlays/usb', 'overlays/pcie', 'overlays/device-plugin']) {
       const d = objects(v).find((o) => o.kind === 'Deployment')!;
-      expect(d.spec.strategy, v).toEqual({ type: 'Recreate' });
+      expect(d.spec.strategy, v).toEqual(oneAtATime);
+    }
+    for (const v of ['overlays/kserve-usb', 'overlays/kserve-pcie']) {
+      const isvc = objects(v).find((o) => o.kind === 'InferenceService')!;
+      expect(isvc.spec.predictor.deploymentStrategy, v).toEqual(oneAtATime);
+    }
+    // Passed-through devices are not seen by the scheduler: at most one such pod per node.
+    for (const v of ['overlays/usb', 'overlays/pcie']) {
+      const d = objects(v).find((o) => o.kind === 'Deployment')!;
+      const anti =
+        d.spec.template.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0];
+      expect(anti.topologyKey).toBe('kubernetes.io/hostname');
+      expect(d.spec.template.metadata.labels).toMatchObject(anti.labelSelector.matchLabels);
     }
     const plain = objects('plain').find((o) => o.kind === 'Deployment')!;
     expect(plain.spec.strategy.rollingUpdate).toEqual({ maxUnavailable: 0, maxSurge: 1 });
