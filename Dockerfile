@@ -34,7 +34,11 @@ FROM node:${NODE_VERSION}-bookworm-slim AS runtime-none
 # ---- runtime with Coral's libedgetpu (optional: --build-arg EDGETPU=std or max) -----------------------------------
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime-edgetpu
 ARG EDGETPU
-RUN apt-get update \
+ARG DEBIAN_FRONTEND=noninteractive
+# libedgetpu1-max asks, through debconf, to confirm running the accelerator at its maximum clock (it runs hot): a
+# build cannot answer, so choosing EDGETPU=max is taken as the answer.
+RUN echo "libedgetpu1-max libedgetpu/accepted-eula boolean true" | debconf-set-selections \
+ && apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates curl gnupg \
  && curl -fsSL https://packages.cloud.google.com/apt/doc/apt-key.gpg \
       | gpg --dearmor -o /usr/share/keyrings/coral-edgetpu.gpg \
