@@ -168,7 +168,7 @@ describe('relative links resolve', () => {
 
 describe('repository paths named in the text exist', () => {
   // `packages/x/src/y.ts` in a doc goes stale when the file moves; build outputs and test artifacts are made later.
-  const path = /`((?:packages|apps|native|examples|fixtures|bench|tools)\/[A-Za-z0-9_./@-]+)`/g;
+  const path = /`((?:packages|apps|native|examples|fixtures|bench|tools|deploy)\/[A-Za-z0-9_./@-]+)`/g;
   for (const file of files) {
     it(file, () => {
       const missing: string[] = [];

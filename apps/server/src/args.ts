@@ -27,6 +27,9 @@ Options (each overrides the config file and the environment):
                      options of that model (a JSON object; default model if --latency-model is not given)
   --mode M           functional | timing-only                               env SWAPLESS_MODE
   --repository DIR   model repository (default ./models)                    env SWAPLESS_REPOSITORY
+  --tenant NAME[=MODEL]
+                     serve MODEL (a repository folder or zoo name; default NAME) as tenant NAME;
+                     repeatable, and replaces the config's tenants (e.g. KServe's --tenant {{.Name}}=models)
   --log-level L      ${LOG_LEVELS.join(' | ')}     env SWAPLESS_LOG_LEVEL
   --json             print the startup summary as one JSON line instead of the banner
   -h, --help         show this help
@@ -46,6 +49,7 @@ const FLAGS = {
   'latency-model-options': { type: 'string' },
   mode: { type: 'string' },
   repository: { type: 'string' },
+  tenant: { type: 'string', multiple: true },
   'log-level': { type: 'string' },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
@@ -63,6 +67,15 @@ function nonEmpty(name: string, raw: string | undefined): string | undefined {
   if (raw === undefined) return undefined;
   if (raw.trim() === '') throw new UsageError(expected('a non-empty value', `--${name}`, raw));
   return raw;
+}
+
+/** `--tenant NAME[=MODEL]` → a tenant (the config's schema checks both names). */
+function tenantFlag(raw: string): { name: string; model: string } {
+  const [name = '', model = name] = raw.split('=', 2);
+  if (name.trim() === '' || model.trim() === '' || raw.split('=').length > 2) {
+    throw new UsageError(expected('NAME or NAME=MODEL', '--tenant', raw));
+  }
+  return { name, model };
 }
 
 /** Parses the server's flags (UsageError — exit status 2 — for anything it does not understand). */
@@ -98,6 +111,7 @@ export function parseServeArgs(argv: readonly string[]): ServeArgs {
   if (mode !== undefined) overrides.mode = mode;
   const repository = nonEmpty('repository', values.repository);
   if (repository !== undefined) overrides.repository = repository;
+  if (values.tenant !== undefined) overrides.tenants = values.tenant.map(tenantFlag);
   const logLevel = choiceFlag('log-level', values['log-level'], LOG_LEVELS);
   if (logLevel !== undefined) overrides.logLevel = logLevel;
   const configPath = nonEmpty('config', values.config);

@@ -299,9 +299,30 @@ describe('parseServeArgs', () => {
       ['extra'],
       ['--port'],
       ['--host', ''],
+      ['--tenant', ''],
+      ['--tenant', 'a='],
+      ['--tenant', '=m'],
+      ['--tenant', 'a=b=c'],
     ]) {
       expect(() => parseServeArgs(argv), argv.join(' ')).toThrow(UsageError);
     }
+  });
+
+  it('--tenant NAME[=MODEL] replaces the config tenants; the schema checks the names', async () => {
+    const a = parseServeArgs(['--tenant', 'doorbell=models', '--tenant', 'mobilenet_v2']);
+    expect(a.overrides.tenants).toEqual([
+      { name: 'doorbell', model: 'models' },
+      { name: 'mobilenet_v2', model: 'mobilenet_v2' },
+    ]);
+    const path = join(dir, 'tenants.yaml');
+    await writeFile(path, 'tenants: [{ name: other, model: tiny }]\n');
+    const { config } = await loadConfig(path, {}, a.overrides);
+    expect(config.tenants.map((t) => t.name)).toEqual(['doorbell', 'mobilenet_v2']);
+    const bad = parseServeArgs(['--tenant', '../etc=x']);
+    await expect(loadConfig(path, {}, bad.overrides)).rejects.toMatchObject({
+      code: 'SWAPLESS_INVALID_CONFIG',
+      message: expect.stringContaining('(from command line)'),
+    });
   });
 });
 
