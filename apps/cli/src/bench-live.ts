@@ -13,7 +13,7 @@ import {
 } from '@swapless/controller';
 import { quantile } from '@swapless/core';
 import type { TensorArray } from '@swapless/edgetpu';
-import { createRuntime } from '@swapless/runtime';
+import { createRuntime, type RequestTrace, type Observation as RuntimeObservation } from '@swapless/runtime';
 import { SeededRandom } from '@swapless/tflite';
 import { inputsFor } from './inference.js';
 import type { PreparedTenant } from './workload-file.js';
@@ -52,7 +52,8 @@ export interface LiveStageMeans {
   cpuReturnMs: number;
 }
 
-const stageMeans = (a: {
+/** Sums over one tenant's completed requests, for {@link stageMeans}: counts, then ms. */
+interface StageSums {
   n: number;
   submitLag: number;
   tpuN: number;
@@ -64,7 +65,9 @@ const stageMeans = (a: {
   cpuWait: number;
   cpuService: number;
   cpuReturn: number;
-}): LiveStageMeans => {
+}
+
+const stageMeans = (a: StageSums): LiveStageMeans => {
   const per = (x: number, n: number) => (n > 0 ? x / n : 0);
   return {
     submitLagMs: per(a.submitLag, a.n),
@@ -78,21 +81,24 @@ const stageMeans = (a: {
   };
 };
 
+/** Options of {@link runPolicyLive}. */
+interface LiveOptions {
+  cores: number;
+  device: string;
+  durationMs: number;
+  seed: number;
+  phases: readonly RatePhase[];
+  tickMs?: number;
+  cdfLevels: readonly number[];
+  /** `timing-only` (default): no head computed, TPU time purely modelled; `functional`: heads computed on the CPU too. */
+  functional?: boolean;
+}
+
 /** Runs `policy` live for `durationMs`. */
 export async function runPolicyLive(
   policy: Policy,
   tenants: readonly PreparedTenant[],
-  options: {
-    cores: number;
-    device: string;
-    durationMs: number;
-    seed: number;
-    phases: readonly RatePhase[];
-    tickMs?: number;
-    cdfLevels: readonly number[];
-    /** `timing-only` (default): no head computed, TPU time purely modelled; `functional`: heads computed on the CPU too. */
-    functional?: boolean;
-  },
+  options: LiveOptions,
 ): Promise<LiveRun> {
   const tickMs = options.tickMs ?? 1000;
   const rt = await createRuntime({
@@ -105,16 +111,7 @@ export async function runPolicyLive(
   const decisions: LiveRun['decisions'] = [{ atMs: 0, choices: first.choices }];
   for (const [i, t] of tenants.entries())
     await rt.addTenant({ name: t.name, model: t.model, choice: first.choices[i]! });
-  // One fixed input per tenant: the run measures latency, and functional mode checks results itself.
-  const inputs = new Map<string, TensorArray[]>();
-  const rng = new SeededRandom(options.seed);
-  for (const t of tenants) {
-    const { createInterpreter } = await import('@swapless/edgetpu');
-    const probe = createInterpreter(t.model);
-    // The seeded inputs every SwapLess command uses (one stream across the tenants, in order).
-    inputs.set(t.name, inputsFor(probe.inputs, rng, `tenant "${t.name}"`));
-    probe.dispose();
-  }
+  const inputs = await seededInputs(tenants, options.seed);
   const arrivals = poissonArrivals(tenants, {
     durationMs: options.durationMs,
     seed: options.seed,
@@ -123,7 +120,7 @@ export async function runPolicyLive(
   const latencies = new Map<string, { at: number; ms: number }[]>(tenants.map((t) => [t.name, []]));
   const rejected = new Map<string, number>(tenants.map((t) => [t.name, 0]));
   const acc = new Map(
-    tenants.map((t) => [
+    tenants.map((t): [string, StageSums] => [
       t.name,
       {
         n: 0,
@@ -158,22 +155,7 @@ export async function runPolicyLive(
         rt.submit(e.name, inputs.get(e.name)!).then(
           ({ trace }) => {
             latencies.get(e.name)!.push({ at: e.at, ms: performance.now() - started });
-            const a = acc.get(e.name)!;
-            a.n++;
-            a.submitLag += started - t0 - e.at;
-            if (trace.tpu !== null) {
-              a.tpuN++;
-              a.tpuWait += trace.tpu.startMs - trace.tpu.enqueuedMs;
-              a.tpuService += trace.tpu.endMs - trace.tpu.startMs;
-              a.tpuModelled += trace.tpu.modelledMs ?? trace.tpu.endMs - trace.tpu.startMs;
-              if (trace.tpu.reload) a.reloads++;
-            }
-            if (trace.cpu !== null) {
-              a.cpuN++;
-              a.cpuWait += trace.cpu.startMs - trace.cpu.enqueuedMs;
-              a.cpuService += trace.cpu.computeMs;
-              a.cpuReturn += trace.endMs - trace.cpu.startMs - trace.cpu.computeMs;
-            }
+            addTrace(acc.get(e.name)!, trace, started - t0 - e.at);
           },
           () => void rejected.set(e.name, rejected.get(e.name)! + 1),
         ),
@@ -181,19 +163,7 @@ export async function runPolicyLive(
     }
     if (now >= nextTick) {
       nextTick += tickMs;
-      const obs = rt.observe();
-      const stages: StageObservation[] = [];
-      const arrivalsObs: Record<string, number[]> = {};
-      for (const [name, o] of Object.entries(obs.tenants)) {
-        arrivalsObs[name] = o.arrivalsMs.map((a) => a - t0);
-        for (const [i, ms] of o.tpuServiceMs.entries())
-          stages.push({ tenant: name, stage: 'tpu', k: o.tpuAt[i]!, ms, reload: o.tpuReload[i] === true });
-        o.cpuServiceMs.forEach((ms, i) => {
-          const at = o.cpuAt[i]!;
-          stages.push({ tenant: name, stage: 'cpu', k: at.k, threads: at.mode === 'mg1' ? at.cores : 1, ms });
-        });
-      }
-      const d = policy.onTick({ arrivals: arrivalsObs, stages }, now);
+      const d = policy.onTick(tickObservation(rt.observe(), t0), now);
       if (d !== null) {
         decisions.push({ atMs: now, choices: d.choices });
         applying.push(
@@ -211,8 +181,80 @@ export async function runPolicyLive(
   await Promise.all(pending);
   await Promise.all(applying);
   await rt.close();
+  return liveRunResult(policy, tenants, options, { windowMs: tickMs, latencies, rejected, acc, decisions });
+}
 
-  const windowMs = tickMs;
+/**
+ * One fixed input per tenant: the run measures latency, and functional mode checks results itself. The seeded
+ * inputs every SwapLess command uses (one stream across the tenants, in order).
+ */
+async function seededInputs(
+  tenants: readonly PreparedTenant[],
+  seed: number,
+): Promise<Map<string, TensorArray[]>> {
+  const inputs = new Map<string, TensorArray[]>();
+  const rng = new SeededRandom(seed);
+  for (const t of tenants) {
+    const { createInterpreter } = await import('@swapless/edgetpu');
+    const probe = createInterpreter(t.model);
+    inputs.set(t.name, inputsFor(probe.inputs, rng, `tenant "${t.name}"`));
+    probe.dispose();
+  }
+  return inputs;
+}
+
+/** Adds a completed request's stages to its tenant's sums (`submitLagMs`: how late it was submitted). */
+function addTrace(a: StageSums, trace: RequestTrace, submitLagMs: number): void {
+  a.n++;
+  a.submitLag += submitLagMs;
+  if (trace.tpu !== null) {
+    a.tpuN++;
+    a.tpuWait += trace.tpu.startMs - trace.tpu.enqueuedMs;
+    a.tpuService += trace.tpu.endMs - trace.tpu.startMs;
+    a.tpuModelled += trace.tpu.modelledMs ?? trace.tpu.endMs - trace.tpu.startMs;
+    if (trace.tpu.reload) a.reloads++;
+  }
+  if (trace.cpu !== null) {
+    a.cpuN++;
+    a.cpuWait += trace.cpu.startMs - trace.cpu.enqueuedMs;
+    a.cpuService += trace.cpu.computeMs;
+    a.cpuReturn += trace.endMs - trace.cpu.startMs - trace.cpu.computeMs;
+  }
+}
+
+/** What a policy's tick sees of the runtime's observation: arrivals (ms since `t0`) and stage times per tenant. */
+function tickObservation(
+  obs: RuntimeObservation,
+  t0: number,
+): { arrivals: Record<string, number[]>; stages: StageObservation[] } {
+  const stages: StageObservation[] = [];
+  const arrivals: Record<string, number[]> = {};
+  for (const [name, o] of Object.entries(obs.tenants)) {
+    arrivals[name] = o.arrivalsMs.map((a) => a - t0);
+    for (const [i, ms] of o.tpuServiceMs.entries())
+      stages.push({ tenant: name, stage: 'tpu', k: o.tpuAt[i]!, ms, reload: o.tpuReload[i] === true });
+    o.cpuServiceMs.forEach((ms, i) => {
+      const at = o.cpuAt[i]!;
+      stages.push({ tenant: name, stage: 'cpu', k: at.k, threads: at.mode === 'mg1' ? at.cores : 1, ms });
+    });
+  }
+  return { arrivals, stages };
+}
+
+/** The run's result from what it recorded: per-tenant quantiles and stage means, and the mean per window. */
+function liveRunResult(
+  policy: Policy,
+  tenants: readonly PreparedTenant[],
+  options: LiveOptions,
+  recorded: {
+    windowMs: number;
+    latencies: ReadonlyMap<string, readonly { at: number; ms: number }[]>;
+    rejected: ReadonlyMap<string, number>;
+    acc: ReadonlyMap<string, StageSums>;
+    decisions: LiveRun['decisions'];
+  },
+): LiveRun {
+  const { windowMs, latencies, rejected, acc, decisions } = recorded;
   const windows = Math.ceil(options.durationMs / windowMs);
   const sums = new Float64Array(windows);
   const counts = new Float64Array(windows);

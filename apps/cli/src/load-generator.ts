@@ -115,19 +115,139 @@ interface Counter {
   latencies: number[];
   next: number;
   /** Per phase: planned, sent, ok, failed, dropped and the latencies of the ok answers. */
-  phases: {
-    planned: number;
-    sent: number;
-    ok: number;
-    failed: number;
-    dropped: number;
-    latencies: number[];
-  }[];
+  phases: PhaseCounter[];
+}
+
+interface PhaseCounter {
+  planned: number;
+  sent: number;
+  ok: number;
+  failed: number;
+  dropped: number;
+  latencies: number[];
 }
 
 /** Runs the open loop; resolves when every arrival was dispatched (or dropped) and every request answered. */
 export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
   const { client, tenants, maxInFlight } = options;
+  const schedule = arrivalSchedule(options);
+  const { merged, planned, phaseIndex, counters } = schedule;
+  const lags = new Float64Array(planned);
+  let inFlight = 0;
+  let recent: number[] = [];
+  let index = 0;
+  let stopped = false;
+  let lastAnswer = 0;
+
+  const start = performance.now();
+  const startedAtMs = Date.now();
+  let finish: () => void = () => {};
+  const done = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+  const maybeDone = () => {
+    if ((index >= planned || stopped) && inFlight === 0) finish();
+  };
+
+  const send = (c: Counter, name: string, phase: PhaseCounter) => {
+    const pool = options.requests.get(name)!;
+    const request = pool[c.next++ % pool.length]!;
+    c.sent++;
+    phase.sent++;
+    inFlight++;
+    const t0 = performance.now();
+    const settle = (status: number) => {
+      const t1 = performance.now();
+      lastAnswer = t1;
+      inFlight--;
+      countAnswer(c, phase, status, t1 - t0);
+      if (status === 200) recent.push(t1 - t0);
+      maybeDone();
+    };
+    client.send(name, request).then(
+      (res) => settle(res.status),
+      (err: unknown) => settle((err as { status?: number }).status ?? 0),
+    );
+  };
+
+  let timer: NodeJS.Timeout | undefined;
+  const dispatch = () => {
+    timer = undefined;
+    const now = performance.now() - start;
+    while (index < planned && merged[index]!.at <= now && !stopped) {
+      const a = merged[index]!;
+      lags[index] = now - a.at;
+      index++;
+      const c = counters[a.tenant]!;
+      const phase = c.phases[phaseIndex[index - 1]!]!;
+      if (inFlight >= maxInFlight) {
+        c.dropped++;
+        phase.dropped++;
+      } else send(c, tenants[a.tenant]!.name, phase);
+    }
+    if (index < planned && !stopped) {
+      timer = setTimeout(dispatch, Math.max(0, merged[index]!.at - (performance.now() - start)));
+    }
+    maybeDone();
+  };
+
+  const progress = options.onProgress
+    ? setInterval(() => {
+        const p99 = summarizeLatencies(recent).p99Ms;
+        recent = [];
+        options.onProgress!({
+          elapsedS: (performance.now() - start) / 1000,
+          planned,
+          ...totals(counters),
+          inFlight,
+          recentP99Ms: p99,
+        });
+      }, 1000)
+    : undefined;
+  const onAbort = () => {
+    stopped = true;
+    if (timer !== undefined) clearTimeout(timer);
+    maybeDone();
+  };
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+
+  try {
+    dispatch();
+    await done;
+  } finally {
+    if (progress) clearInterval(progress);
+    if (timer !== undefined) clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onAbort);
+  }
+
+  const windowS = stopped ? (performance.now() - start) / 1000 : Math.max(schedule.windowMs, 1e-6) / 1000;
+  const lagSummary = summarizeLatencies(lags.subarray(0, index));
+  return {
+    windowS,
+    elapsedS: ((lastAnswer || performance.now()) - start) / 1000,
+    stopped,
+    startedAtMs,
+    schedule: { planned, lagP99Ms: lagSummary.p99Ms, lagMaxMs: lagSummary.maxMs },
+    ...loadCounts(options, schedule, windowS),
+  };
+}
+
+/** The arrivals of a run, in time order, with each one's phase, and the tenants' counters (planned counted). */
+interface ArrivalSchedule {
+  merged: { at: number; tenant: number }[];
+  planned: number;
+  /** The arrival window, ms: the duration, or up to the last arrival when maxRequests cut it short. */
+  windowMs: number;
+  /** Phase boundaries, ms: 0, then each phase's start within the duration. */
+  bounds: number[];
+  /** Phase of each arrival, by its index in `merged`. */
+  phaseIndex: Uint16Array;
+  counters: Counter[];
+}
+
+/** Draws the tenants' Poisson arrivals into one time-ordered schedule, cut to the first maxRequests. */
+function arrivalSchedule(options: OpenLoopOptions): ArrivalSchedule {
+  const { tenants } = options;
   const arrivals = poissonArrivals(tenants, {
     durationMs: options.durationMs,
     seed: options.seed,
@@ -173,119 +293,46 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
     counters[a.tenant]!.planned++;
     counters[a.tenant]!.phases[phaseIndex[i]!]!.planned++;
   });
-  const lags = new Float64Array(planned);
-  let inFlight = 0;
-  let recent: number[] = [];
-  let index = 0;
-  let stopped = false;
-  let lastAnswer = 0;
+  return { merged, planned, windowMs, bounds, phaseIndex, counters };
+}
 
-  const start = performance.now();
-  const startedAtMs = Date.now();
-  let finish: () => void = () => {};
-  const done = new Promise<void>((resolve) => {
-    finish = resolve;
-  });
-  const maybeDone = () => {
-    if ((index >= planned || stopped) && inFlight === 0) finish();
-  };
-
-  const send = (c: Counter, name: string, phase: Counter['phases'][number]) => {
-    const pool = options.requests.get(name)!;
-    const request = pool[c.next++ % pool.length]!;
-    c.sent++;
-    phase.sent++;
-    inFlight++;
-    const t0 = performance.now();
-    const settle = (status: number) => {
-      const t1 = performance.now();
-      lastAnswer = t1;
-      inFlight--;
-      if (status === 200) {
-        c.ok++;
-        phase.ok++;
-        c.latencies.push(t1 - t0);
-        phase.latencies.push(t1 - t0);
-        recent.push(t1 - t0);
-      } else {
-        c.failed++;
-        phase.failed++;
-        const key = failureKey(status);
-        c.errors[key] = (c.errors[key] ?? 0) + 1;
-      }
-      maybeDone();
-    };
-    client.send(name, request).then(
-      (res) => settle(res.status),
-      (err: unknown) => settle((err as { status?: number }).status ?? 0),
-    );
-  };
-
-  let timer: NodeJS.Timeout | undefined;
-  const dispatch = () => {
-    timer = undefined;
-    const now = performance.now() - start;
-    while (index < planned && merged[index]!.at <= now && !stopped) {
-      const a = merged[index]!;
-      lags[index] = now - a.at;
-      index++;
-      const c = counters[a.tenant]!;
-      const phase = c.phases[phaseIndex[index - 1]!]!;
-      if (inFlight >= maxInFlight) {
-        c.dropped++;
-        phase.dropped++;
-      } else send(c, tenants[a.tenant]!.name, phase);
-    }
-    if (index < planned && !stopped) {
-      timer = setTimeout(dispatch, Math.max(0, merged[index]!.at - (performance.now() - start)));
-    }
-    maybeDone();
-  };
-
-  const totals = () => {
-    let sent = 0;
-    let ok = 0;
-    let failed = 0;
-    let dropped = 0;
-    for (const c of counters) {
-      sent += c.sent;
-      ok += c.ok;
-      failed += c.failed;
-      dropped += c.dropped;
-    }
-    return { sent, ok, failed, dropped };
-  };
-  const progress = options.onProgress
-    ? setInterval(() => {
-        const p99 = summarizeLatencies(recent).p99Ms;
-        recent = [];
-        options.onProgress!({
-          elapsedS: (performance.now() - start) / 1000,
-          planned,
-          ...totals(),
-          inFlight,
-          recentP99Ms: p99,
-        });
-      }, 1000)
-    : undefined;
-  const onAbort = () => {
-    stopped = true;
-    if (timer !== undefined) clearTimeout(timer);
-    maybeDone();
-  };
-  options.signal?.addEventListener('abort', onAbort, { once: true });
-
-  try {
-    dispatch();
-    await done;
-  } finally {
-    if (progress) clearInterval(progress);
-    if (timer !== undefined) clearTimeout(timer);
-    options.signal?.removeEventListener('abort', onAbort);
+/** Counts one answer of a tenant's request, due in `phase`: ok (with its latency) or failed (by its status). */
+function countAnswer(c: Counter, phase: PhaseCounter, status: number, latencyMs: number): void {
+  if (status === 200) {
+    c.ok++;
+    phase.ok++;
+    c.latencies.push(latencyMs);
+    phase.latencies.push(latencyMs);
+  } else {
+    c.failed++;
+    phase.failed++;
+    const key = failureKey(status);
+    c.errors[key] = (c.errors[key] ?? 0) + 1;
   }
+}
 
-  const windowS = stopped ? (performance.now() - start) / 1000 : Math.max(windowMs, 1e-6) / 1000;
-  const perTenant: TenantLoad[] = tenants.map((t, i) => {
+/** Sent, ok, failed and dropped over every tenant. */
+function totals(counters: readonly Counter[]): { sent: number; ok: number; failed: number; dropped: number } {
+  let sent = 0;
+  let ok = 0;
+  let failed = 0;
+  let dropped = 0;
+  for (const c of counters) {
+    sent += c.sent;
+    ok += c.ok;
+    failed += c.failed;
+    dropped += c.dropped;
+  }
+  return { sent, ok, failed, dropped };
+}
+
+/** The counts of a finished run, over all tenants and per tenant and phase, with rates over `windowS`. */
+function loadCounts(
+  options: OpenLoopOptions,
+  { planned, bounds, counters }: ArrivalSchedule,
+  windowS: number,
+): Pick<OpenLoopResult, 'total' | 'tenants'> {
+  const perTenant: TenantLoad[] = options.tenants.map((t, i) => {
     const c = counters[i]!;
     return {
       name: t.name,
@@ -312,16 +359,10 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
       })),
     };
   });
-  const sum = totals();
+  const sum = totals(counters);
   const errors: Record<string, number> = {};
   for (const c of counters) for (const [k, v] of Object.entries(c.errors)) errors[k] = (errors[k] ?? 0) + v;
-  const lagSummary = summarizeLatencies(lags.subarray(0, index));
   return {
-    windowS,
-    elapsedS: ((lastAnswer || performance.now()) - start) / 1000,
-    stopped,
-    startedAtMs,
-    schedule: { planned, lagP99Ms: lagSummary.p99Ms, lagMaxMs: lagSummary.maxMs },
     total: {
       planned,
       ...sum,

@@ -359,39 +359,8 @@ export function decodeInferRequest(
     const count = t.count >= 0 ? t.count : elementCount(shape);
     const size = req.parameters?.binary_data_size;
     if (size !== undefined) {
-      if (req.data !== undefined) {
-        badRequest(
-          `Expected either data or parameters.binary_data_size for input ${JSON.stringify(t.name)} but received both`,
-          'binary-size',
-        );
-      }
-      if (binary === null) {
-        badRequest(
-          `Expected an Inference-Header-Content-Length header for input ${JSON.stringify(t.name)} with binary_data_size but received none`,
-          'binary-header',
-        );
-      }
-      const want = count * t.bytesPerElement;
-      if (size !== want) {
-        badRequest(
-          `Expected binary_data_size ${want} (${count} ${t.datatype} elements, shape ${shapeText(shape)}) for input ${JSON.stringify(t.name)} but received ${size}`,
-          'element-count',
-          { input: t.name, expected: want, received: size },
-        );
-      }
-      if (binaryOffset + size > binary.length) {
-        badRequest(
-          `Expected ${binaryOffset + size} bytes of binary tensor data after the JSON header (through input ${JSON.stringify(t.name)}) but received ${binary.length}`,
-          'binary-size',
-        );
-      }
-      // Always a copy into a fresh, aligned array: the body may start at any offset of a pooled buffer.
-      const out = new t.array(count);
-      new Uint8Array(out.buffer, out.byteOffset, want).set(
-        binary.subarray(binaryOffset, binaryOffset + size),
-      );
+      inputs[index] = binaryInput(req, t, count, size, binary, binaryOffset);
       binaryOffset += size;
-      inputs[index] = out;
     } else {
       if (req.data === undefined) {
         badRequest(
@@ -417,6 +386,60 @@ export function decodeInferRequest(
     );
   }
 
+  const { outputs, flags } = requestedOutputs(plan, json, model);
+  return { id: json.id, inputs, outputs, binary: flags, anyBinary: flags.includes(true) };
+}
+
+/**
+ * Input `t`'s `count` elements from the binary tensor data after the JSON header, at `binaryOffset`: its
+ * `binary_data_size` (`size`) must be exactly their bytes and present after the header.
+ */
+function binaryInput(
+  req: InferenceRequestJson['inputs'][number],
+  t: TensorPlan,
+  count: number,
+  size: number,
+  binary: Buffer | null,
+  binaryOffset: number,
+): TensorArray {
+  if (req.data !== undefined) {
+    badRequest(
+      `Expected either data or parameters.binary_data_size for input ${JSON.stringify(t.name)} but received both`,
+      'binary-size',
+    );
+  }
+  if (binary === null) {
+    badRequest(
+      `Expected an Inference-Header-Content-Length header for input ${JSON.stringify(t.name)} with binary_data_size but received none`,
+      'binary-header',
+    );
+  }
+  const want = count * t.bytesPerElement;
+  if (size !== want) {
+    badRequest(
+      `Expected binary_data_size ${want} (${count} ${t.datatype} elements, shape ${shapeText(req.shape)}) for input ${JSON.stringify(t.name)} but received ${size}`,
+      'element-count',
+      { input: t.name, expected: want, received: size },
+    );
+  }
+  if (binaryOffset + size > binary.length) {
+    badRequest(
+      `Expected ${binaryOffset + size} bytes of binary tensor data after the JSON header (through input ${JSON.stringify(t.name)}) but received ${binary.length}`,
+      'binary-size',
+    );
+  }
+  // Always a copy into a fresh, aligned array: the body may start at any offset of a pooled buffer.
+  const out = new t.array(count);
+  new Uint8Array(out.buffer, out.byteOffset, want).set(binary.subarray(binaryOffset, binaryOffset + size));
+  return out;
+}
+
+/** The outputs a request asks for (all by default) and whether each goes back as binary data. */
+function requestedOutputs(
+  plan: ModelPlan,
+  json: InferenceRequestJson,
+  model: string,
+): { outputs: number[]; flags: boolean[] } {
   const allBinary = json.parameters?.binary_data_output === true;
   let outputs: number[];
   let flags: boolean[];
@@ -439,7 +462,7 @@ export function decodeInferRequest(
       flags.push(o.parameters?.binary_data ?? allBinary);
     }
   }
-  return { id: json.id, inputs, outputs, binary: flags, anyBinary: flags.includes(true) };
+  return { outputs, flags };
 }
 
 // ---------------------------------------------------------------------------------------------------------------

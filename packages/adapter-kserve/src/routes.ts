@@ -210,7 +210,74 @@ export async function kserveRoutes(app: FastifyInstance, options: KServeRoutesOp
 
   const statistics = new StatisticsTable();
 
-  const infer = async (request: FastifyRequest<{ Params: Params }>, reply: FastifyReply) => {
+  const infer = inferHandler(backend, lookup, statistics, deadlineMs);
+
+  const config = async (request: FastifyRequest<{ Params: Params }>) =>
+    modelConfigOf(lookup(request.params.name, request.params.version).meta);
+
+  const served = (): ModelMetadata[] => {
+    const all: ModelMetadata[] = [];
+    for (const name of backend.modelNames()) {
+      const meta = backend.modelMetadata(name);
+      if (meta !== undefined) all.push(meta);
+    }
+    return all;
+  };
+  const stats = async (request: FastifyRequest<{ Params: Partial<Params> }>) => {
+    const { name, version } = request.params;
+    const models = name === undefined ? served() : [lookup(name, version).meta];
+    return { model_stats: statistics.report(models) };
+  };
+
+  const index = indexHandler(backend);
+
+  app.register(
+    async (v2) => {
+      prepareScope(v2, bodyLimit);
+
+      v2.get('/health/live', async (_request, reply) =>
+        backend.isLive() ? { live: true } : sendError(reply, 503, 'The server is not live'),
+      );
+      v2.get('/health/ready', async (_request, reply) =>
+        backend.isReady() ? { ready: true } : sendError(reply, 503, 'The server is not ready'),
+      );
+      v2.get('/', async () => ({
+        name: serverName,
+        version: serverVersion,
+        extensions: [...KSERVE_EXTENSIONS],
+      }));
+      v2.get<{ Params: Params }>('/models/:name', metadata);
+      v2.get<{ Params: Params }>('/models/:name/versions/:version', metadata);
+      v2.get<{ Params: Params }>('/models/:name/ready', modelReady);
+      v2.get<{ Params: Params }>('/models/:name/versions/:version/ready', modelReady);
+      v2.post<{ Params: Params }>('/models/:name/infer', { bodyLimit, onRequest: onInferRequest }, infer);
+      v2.post<{ Params: Params }>(
+        '/models/:name/versions/:version/infer',
+        { bodyLimit, onRequest: onInferRequest },
+        infer,
+      );
+      v2.get<{ Params: Params }>('/models/:name/config', config);
+      v2.get<{ Params: Params }>('/models/:name/versions/:version/config', config);
+      v2.get('/models/stats', stats);
+      v2.get<{ Params: Params }>('/models/:name/stats', stats);
+      v2.get<{ Params: Params }>('/models/:name/versions/:version/stats', stats);
+      v2.post('/repository/index', { bodyLimit: INDEX_BODY_LIMIT }, index);
+    },
+    { prefix: '/v2' },
+  );
+}
+
+/**
+ * The infer route: decodes the request against the model's plan, runs it on the backend (with the request's
+ * deadline), encodes the answer as JSON or binary, and keeps the model's statistics (a failure counts too).
+ */
+function inferHandler(
+  backend: InferenceBackend,
+  lookup: (name: string, version: string | undefined) => ModelPlan,
+  statistics: StatisticsTable,
+  deadlineMs: number | undefined,
+) {
+  return async (request: FastifyRequest<{ Params: Params }>, reply: FastifyReply) => {
     const t0 = performance.now();
     const plan = lookup(request.params.name, request.params.version);
     const name = plan.meta.name;
@@ -261,25 +328,11 @@ export async function kserveRoutes(app: FastifyInstance, options: KServeRoutesOp
       throw error;
     }
   };
+}
 
-  const config = async (request: FastifyRequest<{ Params: Params }>) =>
-    modelConfigOf(lookup(request.params.name, request.params.version).meta);
-
-  const served = (): ModelMetadata[] => {
-    const all: ModelMetadata[] = [];
-    for (const name of backend.modelNames()) {
-      const meta = backend.modelMetadata(name);
-      if (meta !== undefined) all.push(meta);
-    }
-    return all;
-  };
-  const stats = async (request: FastifyRequest<{ Params: Partial<Params> }>) => {
-    const { name, version } = request.params;
-    const models = name === undefined ? served() : [lookup(name, version).meta];
-    return { model_stats: statistics.report(models) };
-  };
-
-  const index = async (request: FastifyRequest) => {
+/** The repository index route: the backend's own index, else the served models; `ready` keeps the READY ones. */
+function indexHandler(backend: InferenceBackend) {
+  return async (request: FastifyRequest) => {
     const { ready } = parseIndexRequest((request.body as Buffer | undefined) ?? EMPTY);
     const entries =
       backend.repositoryIndex !== undefined
@@ -291,41 +344,6 @@ export async function kserveRoutes(app: FastifyInstance, options: KServeRoutesOp
           );
     return ready ? entries.filter((e) => e.state === 'READY') : entries;
   };
-
-  app.register(
-    async (v2) => {
-      prepareScope(v2, bodyLimit);
-
-      v2.get('/health/live', async (_request, reply) =>
-        backend.isLive() ? { live: true } : sendError(reply, 503, 'The server is not live'),
-      );
-      v2.get('/health/ready', async (_request, reply) =>
-        backend.isReady() ? { ready: true } : sendError(reply, 503, 'The server is not ready'),
-      );
-      v2.get('/', async () => ({
-        name: serverName,
-        version: serverVersion,
-        extensions: [...KSERVE_EXTENSIONS],
-      }));
-      v2.get<{ Params: Params }>('/models/:name', metadata);
-      v2.get<{ Params: Params }>('/models/:name/versions/:version', metadata);
-      v2.get<{ Params: Params }>('/models/:name/ready', modelReady);
-      v2.get<{ Params: Params }>('/models/:name/versions/:version/ready', modelReady);
-      v2.post<{ Params: Params }>('/models/:name/infer', { bodyLimit, onRequest: onInferRequest }, infer);
-      v2.post<{ Params: Params }>(
-        '/models/:name/versions/:version/infer',
-        { bodyLimit, onRequest: onInferRequest },
-        infer,
-      );
-      v2.get<{ Params: Params }>('/models/:name/config', config);
-      v2.get<{ Params: Params }>('/models/:name/versions/:version/config', config);
-      v2.get('/models/stats', stats);
-      v2.get<{ Params: Params }>('/models/:name/stats', stats);
-      v2.get<{ Params: Params }>('/models/:name/versions/:version/stats', stats);
-      v2.post('/repository/index', { bodyLimit: INDEX_BODY_LIMIT }, index);
-    },
-    { prefix: '/v2' },
-  );
 }
 
 /**

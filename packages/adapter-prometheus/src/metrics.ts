@@ -141,13 +141,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
   const { source } = options;
   const prefix = options.prefix ?? 'swapless_';
   const registry = options.registry ?? new Registry();
-  const buckets = options.buckets ?? DEFAULT_BUCKETS;
-  const n = (s: string) => `${prefix}${s}`;
-
-  const tenants = new Map<string, TenantState>();
-  const reconfigurations = new Map<string, number>();
-  const replans = new Map<string, number>();
-  let dropped = 0;
+  const rec: Recorded = { tenants: new Map(), reconfigurations: new Map(), replans: new Map(), dropped: 0 };
 
   // One gauges() read per scrape, shared by every metric's collect (the registry calls them all synchronously
   // before its first await, so a microtask marks the end of a scrape).
@@ -160,68 +154,148 @@ export function createMetrics(options: MetricsOptions): Metrics {
     } catch {
       snapshot = null;
     }
-    if (snapshot !== null) sweep(snapshot);
+    if (snapshot !== null) sweep(rec, histograms, snapshot);
     queueMicrotask(() => {
       snapshot = undefined;
     });
     return snapshot;
   };
 
-  const ours: string[] = [];
+  // Checked up front so a failure registers nothing.
+  checkFree(
+    registry,
+    SERIES.map((s) => `${prefix}${s}`),
+  );
+  const define = seriesDefiner(registry, prefix, options.buckets ?? DEFAULT_BUCKETS, scrape);
+  const histograms = registerSeries(define, rec);
+  const defaultNames = options.defaultMetrics !== false ? registerDefaultMetrics(registry) : [];
+
+  const on = eventHandlers(rec, histograms);
+  source.on('request', on.request);
+  source.on('reject', on.reject);
+  source.on('reload', on.reload);
+  source.on('reconfigure', on.reconfigure);
+  source.on('decision', on.decision);
+
+  let closed = false;
+  return {
+    registry,
+    get contentType() {
+      return registry.contentType;
+    },
+    text: () => registry.metrics(),
+    get droppedEvents() {
+      return rec.dropped;
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      if (typeof source.off === 'function') {
+        const off = source.off.bind(source) as (event: string, fn: (...args: never[]) => void) => unknown;
+        off('request', on.request);
+        off('reject', on.reject);
+        off('reload', on.reload);
+        off('reconfigure', on.reconfigure);
+        off('decision', on.decision);
+      }
+      for (const name of [...define.names, ...defaultNames]) registry.removeSingleMetric(name);
+    },
+  };
+}
+
+/** What the source's events recorded, settled into the series when a scrape reads them. */
+interface Recorded {
+  readonly tenants: Map<string, TenantState>;
+  /** Reconfiguration steps by phase. */
+  readonly reconfigurations: Map<string, number>;
+  /** Controller decisions by trigger. */
+  readonly replans: Map<string, number>;
+  /** Malformed events. */
+  dropped: number;
+}
+
+/** The histograms the events observe into. */
+interface Histograms {
+  readonly duration: LeanHistogram;
+  readonly stages: LeanHistogram;
+  readonly decision: HistogramChild;
+  readonly emulationCompute: LeanHistogram;
+  readonly emulationLag: LeanHistogram;
+}
+
+/** Defines the prefixed series in the registry; `names` lists what it registered (for close()). */
+interface SeriesDefiner {
+  readonly names: string[];
+  counter(name: string, help: string, labelNames: string[], collect: (c: Counter) => void): Counter;
+  gauge: SnapshotGauge;
+  histogram(name: string, help: string, labelNames: string[]): LeanHistogram;
+}
+
+/**
+ * Series that settle when a scrape reads them: counters and gauges reset and refill from `collect` (gauges only
+ * when the scrape's snapshot could be read), histograms are prom-client-free LeanHistograms.
+ */
+function seriesDefiner(
+  registry: Registry,
+  prefix: string,
+  buckets: readonly number[],
+  scrape: () => MetricsGauges | null,
+): SeriesDefiner {
+  const n = (s: string) => `${prefix}${s}`;
+  const names: string[] = [];
   const register = (metric: object, name: string): void => {
     registry.registerMetric(metric as Metric);
-    ours.push(name);
+    names.push(name);
   };
-  // Checked up front so a failure registers nothing.
-  checkFree(registry, SERIES.map(n));
+  return {
+    names,
+    counter(name, help, labelNames, collect) {
+      const c: Counter = new Counter({
+        name: n(name),
+        help,
+        labelNames,
+        registers: [],
+        collect() {
+          scrape();
+          c.reset();
+          collect(c);
+        },
+      });
+      register(c, n(name));
+      return c;
+    },
+    gauge(name, help, labelNames, collect) {
+      const g: Gauge = new Gauge({
+        name: n(name),
+        help,
+        labelNames,
+        registers: [],
+        collect() {
+          const s = scrape();
+          g.reset();
+          if (s !== null) collect(g, s);
+        },
+      });
+      register(g, n(name));
+      return g;
+    },
+    histogram(name, help, labelNames) {
+      const h = new LeanHistogram(n(name), help, labelNames, buckets, scrape);
+      register(h, h.name);
+      return h;
+    },
+  };
+}
 
-  const counter = (name: string, help: string, labelNames: string[], collect: (c: Counter) => void) => {
-    const c: Counter = new Counter({
-      name: n(name),
-      help,
-      labelNames,
-      registers: [],
-      collect() {
-        scrape();
-        c.reset();
-        collect(c);
-      },
-    });
-    register(c, n(name));
-    return c;
-  };
-  const gauge = (
-    name: string,
-    help: string,
-    labelNames: string[],
-    collect: (g: Gauge, s: MetricsGauges) => void,
-  ) => {
-    const g: Gauge = new Gauge({
-      name: n(name),
-      help,
-      labelNames,
-      registers: [],
-      collect() {
-        const s = scrape();
-        g.reset();
-        if (s !== null) collect(g, s);
-      },
-    });
-    register(g, n(name));
-    return g;
-  };
-  const histogram = (name: string, help: string, labelNames: string[]) => {
-    const h = new LeanHistogram(n(name), help, labelNames, buckets, scrape);
-    register(h, h.name);
-    return h;
-  };
-
+/** Registers every SwapLess series, in exposition order; the counters read `rec` when scraped. */
+function registerSeries(define: SeriesDefiner, rec: Recorded): Histograms {
+  const { counter, histogram } = define;
   counter(
     'requests_total',
     'Requests by outcome: ok (completed), error (failed after admission), expired (admitted, then dropped before it ran because it could no longer finish by its deadline), rejected (refused at admission).',
     ['tenant', 'outcome'],
     (c) => {
-      for (const s of tenants.values()) {
+      for (const s of rec.tenants.values()) {
         c.inc({ tenant: s.name, outcome: 'ok' }, s.ok);
         c.inc({ tenant: s.name, outcome: 'error' }, s.error);
         c.inc({ tenant: s.name, outcome: 'expired' }, s.expired);
@@ -239,13 +313,13 @@ export function createMetrics(options: MetricsOptions): Metrics {
     'Per-stage time of completed requests: tpu_wait (Edge TPU queue), tpu (Edge TPU device time), cpu_wait (CPU queue), cpu (CPU stage incl. hand-back). TPU stages carry the backend timing; CPU stages are always measured. With the functional emulator, the wait for head outputs after the device is done is in emulation_lag_seconds.',
     ['tenant', 'stage', 'timing'],
   );
-  snapshotGauges(gauge);
+  snapshotGauges(define.gauge);
   counter(
     'tpu_reloads_total',
     "Edge TPU reloads: the device held another head's caching token and re-uploaded this tenant's cached parameters.",
     ['tenant'],
     (c) => {
-      for (const s of tenants.values()) c.inc({ tenant: s.name }, s.reloads);
+      for (const s of rec.tenants.values()) c.inc({ tenant: s.name }, s.reloads);
     },
   );
   counter(
@@ -253,7 +327,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
     'Runtime reconfiguration steps by phase (prepared, switched, retired, failed).',
     ['phase'],
     (c) => {
-      for (const [phase, v] of reconfigurations) c.inc({ phase }, v);
+      for (const [phase, v] of rec.reconfigurations) c.inc({ phase }, v);
     },
   );
   const decision = histogram(
@@ -266,7 +340,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
     'Controller decisions by reason: initial, tick (the policy found a better configuration), tenant-added, tenant-removed, divergence (predicted and measured response diverged).',
     ['reason'],
     (c) => {
-      for (const [reason, v] of replans) c.inc({ reason }, v);
+      for (const [reason, v] of rec.replans) c.inc({ reason }, v);
     },
   );
   const emulationCompute = histogram(
@@ -284,53 +358,61 @@ export function createMetrics(options: MetricsOptions): Metrics {
     'Source events the metrics adapter could not record (malformed).',
     [],
     (c) => {
-      c.inc(dropped);
+      c.inc(rec.dropped);
     },
   );
+  return { duration, stages, decision, emulationCompute, emulationLag };
+}
 
-  const defaultNames = options.defaultMetrics !== false ? registerDefaultMetrics(registry) : [];
+/** The tenant's state, created on first sight. */
+function tenantState(tenants: Map<string, TenantState>, name: string): TenantState {
+  let s = tenants.get(name);
+  if (s === undefined) {
+    s = new TenantState(name);
+    tenants.set(name, s);
+  }
+  return s;
+}
 
-  const state = (name: string): TenantState => {
-    let s = tenants.get(name);
-    if (s === undefined) {
-      s = new TenantState(name);
-      tenants.set(name, s);
-    }
-    return s;
-  };
-  const sweep = (g: MetricsGauges): void => {
-    const listed = new Set<string>();
-    for (const t of g.tenants) {
-      if (t === null || typeof t !== 'object' || typeof t.name !== 'string') continue;
-      listed.add(t.name);
-      state(t.name).listed = true;
-    }
-    for (const s of tenants.values()) {
-      if (!s.listed || listed.has(s.name)) continue;
-      tenants.delete(s.name);
-      duration.removeWhere('tenant', s.name);
-      stages.removeWhere('tenant', s.name);
-      emulationCompute.removeWhere('tenant', s.name);
-      emulationLag.removeWhere('tenant', s.name);
-    }
-  };
+/** Marks the tenants the snapshot lists; one listed before and not now is removed with all its series. */
+function sweep(rec: Recorded, h: Histograms, g: MetricsGauges): void {
+  const listed = new Set<string>();
+  for (const t of g.tenants) {
+    if (t === null || typeof t !== 'object' || typeof t.name !== 'string') continue;
+    listed.add(t.name);
+    tenantState(rec.tenants, t.name).listed = true;
+  }
+  for (const s of rec.tenants.values()) {
+    if (!s.listed || listed.has(s.name)) continue;
+    rec.tenants.delete(s.name);
+    h.duration.removeWhere('tenant', s.name);
+    h.stages.removeWhere('tenant', s.name);
+    h.emulationCompute.removeWhere('tenant', s.name);
+    h.emulationLag.removeWhere('tenant', s.name);
+  }
+}
 
-  // The hot path: one Map lookup, one to five histogram observations, no allocation once a tenant's children
-  // exist. A malformed trace is counted and dropped, never thrown into the runtime's completion path.
+/**
+ * The listeners of the source's events. The hot path (`request`): one Map lookup, one to five histogram
+ * observations, no allocation once a tenant's children exist. A malformed event is counted and dropped, never
+ * thrown into the runtime's completion path.
+ */
+function eventHandlers(rec: Recorded, h: Histograms) {
+  const { tenants, reconfigurations, replans } = rec;
   const stage = (s: TenantState, i: number, timing: number): HistogramChild => {
     const slot = i * 2 + timing;
     let c = s.stages[slot];
     if (c === null || c === undefined) {
-      c = stages.child(s.name, STAGES[i]!, TIMINGS[timing]!);
+      c = h.stages.child(s.name, STAGES[i]!, TIMINGS[timing]!);
       s.stages[slot] = c;
     }
     return c;
   };
-  const onRequest = (t: MetricsTrace): void => {
+  const request = (t: MetricsTrace): void => {
     try {
       if (typeof t.tenant !== 'string' || typeof t.latencyMs !== 'number')
         throw new TypeError('malformed trace');
-      const s = tenants.get(t.tenant) ?? state(t.tenant);
+      const s = tenants.get(t.tenant) ?? tenantState(tenants, t.tenant);
       if (t.error !== undefined) {
         if (t.expired === true) s.expired++;
         else s.error++;
@@ -340,7 +422,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
       const timing = tpu !== null && tpu.backend === 'emulated' ? EMULATED : MEASURED;
       let d = s.duration[timing];
       if (d === null || d === undefined) {
-        d = duration.child(s.name, TIMINGS[timing]!);
+        d = h.duration.child(s.name, TIMINGS[timing]!);
         s.duration[timing] = d;
       }
       d.observeMs(t.latencyMs);
@@ -349,8 +431,8 @@ export function createMetrics(options: MetricsOptions): Metrics {
         stage(s, 1, timing).observeMs((tpu.deviceEndMs ?? tpu.endMs) - tpu.startMs);
         const e = tpu.emulation;
         if (e != null) {
-          s.emulationCompute ??= emulationCompute.child(s.name);
-          s.emulationLag ??= emulationLag.child(s.name);
+          s.emulationCompute ??= h.emulationCompute.child(s.name);
+          s.emulationLag ??= h.emulationLag.child(s.name);
           s.emulationCompute.observeMs(e.computeMs);
           s.emulationLag.observeMs(e.lagMs);
         }
@@ -362,58 +444,31 @@ export function createMetrics(options: MetricsOptions): Metrics {
       }
       s.ok++;
     } catch {
-      dropped++;
+      rec.dropped++;
     }
   };
-  const onReject = (e: { tenant: string }): void => {
-    if (e !== null && typeof e === 'object' && typeof e.tenant === 'string') state(e.tenant).rejected++;
-    else dropped++;
+  const reject = (e: { tenant: string }): void => {
+    if (e !== null && typeof e === 'object' && typeof e.tenant === 'string')
+      tenantState(tenants, e.tenant).rejected++;
+    else rec.dropped++;
   };
-  const onReload = (e: { tenant: string }): void => {
-    if (e !== null && typeof e === 'object' && typeof e.tenant === 'string') state(e.tenant).reloads++;
-    else dropped++;
+  const reload = (e: { tenant: string }): void => {
+    if (e !== null && typeof e === 'object' && typeof e.tenant === 'string')
+      tenantState(tenants, e.tenant).reloads++;
+    else rec.dropped++;
   };
-  const onReconfigure = (e: { phase: string }): void => {
+  const reconfigure = (e: { phase: string }): void => {
     if (e !== null && typeof e === 'object' && typeof e.phase === 'string') {
       reconfigurations.set(e.phase, (reconfigurations.get(e.phase) ?? 0) + 1);
-    } else dropped++;
+    } else rec.dropped++;
   };
-  const onDecision = (e: { decisionMs: number; trigger?: string }): void => {
+  const decision = (e: { decisionMs: number; trigger?: string }): void => {
     if (e !== null && typeof e === 'object' && Number.isFinite(e.decisionMs)) {
-      decision.observeMs(e.decisionMs);
+      h.decision.observeMs(e.decisionMs);
       if (typeof e.trigger === 'string') replans.set(e.trigger, (replans.get(e.trigger) ?? 0) + 1);
-    } else dropped++;
+    } else rec.dropped++;
   };
-  source.on('request', onRequest);
-  source.on('reject', onReject);
-  source.on('reload', onReload);
-  source.on('reconfigure', onReconfigure);
-  source.on('decision', onDecision);
-
-  let closed = false;
-  return {
-    registry,
-    get contentType() {
-      return registry.contentType;
-    },
-    text: () => registry.metrics(),
-    get droppedEvents() {
-      return dropped;
-    },
-    close() {
-      if (closed) return;
-      closed = true;
-      if (typeof source.off === 'function') {
-        const off = source.off.bind(source) as (event: string, fn: (...args: never[]) => void) => unknown;
-        off('request', onRequest);
-        off('reject', onReject);
-        off('reload', onReload);
-        off('reconfigure', onReconfigure);
-        off('decision', onDecision);
-      }
-      for (const name of [...ours, ...defaultNames]) registry.removeSingleMetric(name);
-    },
-  };
+  return { request, reject, reload, reconfigure, decision };
 }
 
 function setGauge(g: Gauge, tenant: unknown, value: unknown): void {

@@ -862,8 +862,156 @@ function groupMove(
 }
 
 /**
- * Coordinate descent from several starts: best single-tenant moves (O(1) each against the sum of the other
- * tenants) and group moves of 2 and 3 tenants ({@link groupMove}), until neither improves.
+ * Scratch state of {@link singleMove}, allocated once per search: the objective of the best move found (a double
+ * field), and the configurations evaluated so far.
+ */
+class SingleScratch {
+  value = 0;
+  evaluated = 0;
+}
+
+/**
+ * Visited configurations as a mixed-radix number (or a string when that could exceed 2^53): returns whether `p`
+ * was seen before, and remembers it.
+ */
+function visitedSet(tables: readonly TenantTable[]): (p: number[]) => boolean {
+  const m = tables.length;
+  let radixProduct = 1;
+  for (const t of tables) radixProduct *= Math.max(1, t.choices.length);
+  const numericKeys = radixProduct < 2 ** 52;
+  const visitedNum = new Set<number>();
+  const visitedStr = new Set<string>();
+  return (p: number[]): boolean => {
+    if (numericKeys) {
+      let key = 0;
+      for (let i = 0; i < m; i++) key = key * tables[i]!.choices.length + p[i]!;
+      if (visitedNum.has(key)) return true;
+      visitedNum.add(key);
+      return false;
+    }
+    const key = p.join(',');
+    if (visitedStr.has(key)) return true;
+    visitedStr.add(key);
+    return false;
+  };
+}
+
+/**
+ * Tenant i's best single move against the sum of the other tenants: every option is evaluated (also those needing
+ * more cores than are free, for the group moves), and the best per slot 2c + on goes to `ba` / `bav` (see
+ * coordinateDescent). Returns the best option that fits the free cores and improves on `value` by more than
+ * 1e-12 (its objective in `out.value`), or the current one (`out.value` = `value`). `picks` is left as it was.
+ */
+function singleMove(
+  model: FastModel,
+  picks: number[],
+  sum: Float64Array,
+  used: number,
+  value: number,
+  i: number,
+  ba: Int32Array,
+  bav: Float64Array,
+  bestAtOwn: Float64Array,
+  trial: Float64Array,
+  out: SingleScratch,
+): number {
+  const { totalRate, sharedTokens } = model;
+  const t = model.tables[i]!;
+  const vec = t.vec;
+  const tc = t.cores;
+  const sh = t.shared;
+  const n = t.choices.length;
+  const cur = picks[i]!;
+  const cb = cur * W;
+  const bL = sum[ON]! - vec[cb + ON]!;
+  const bLX = sum[LX]! - vec[cb + LX]!;
+  const bLR = sum[LR]! - vec[cb + LR]!;
+  const bL2R = sum[L2R]! - vec[cb + L2R]!;
+  const bLVX = sum[LVX]! - vec[cb + LVX]!;
+  const bLXR = sum[LXR]! - vec[cb + LXR]!;
+  const bL2XR = sum[L2XR]! - vec[cb + L2XR]!;
+  const bCPU = sum[CPU]! - vec[cb + CPU]!;
+  const bCNT = sum[CNT]! - vec[cb + CNT]!;
+  // With shared tokens: do the other tenants collide among themselves (then every move is exact-path)?
+  let othersCollide = false;
+  if (sharedTokens) {
+    picks[i] = -1;
+    othersCollide = collidesExcept(model, picks, i);
+    picks[i] = cur;
+  }
+  const left = model.cores - used + tc[cur]!;
+  bav.fill(Infinity);
+  ba.fill(-1);
+  bestAtOwn.fill(Infinity);
+  let evaluated = 0;
+  let bo = cur;
+  let bv = value;
+  for (let o = 0; o < n; o++) {
+    let v: number;
+    if (o === cur) v = value;
+    else {
+      const ob = o * W;
+      if (sharedTokens && (othersCollide || sh[o] !== 0)) {
+        trial[ON] = bL + vec[ob + ON]!;
+        trial[LX] = bLX + vec[ob + LX]!;
+        trial[LR] = bLR + vec[ob + LR]!;
+        trial[L2R] = bL2R + vec[ob + L2R]!;
+        trial[LVX] = bLVX + vec[ob + LVX]!;
+        trial[LXR] = bLXR + vec[ob + LXR]!;
+        trial[L2XR] = bL2XR + vec[ob + L2XR]!;
+        trial[CPU] = bCPU + vec[ob + CPU]!;
+        trial[CNT] = bCNT + vec[ob + CNT]!;
+        picks[i] = o;
+        v = evalPicks(model, trial, picks);
+        picks[i] = cur;
+      } else
+        v = objectiveParts(
+          bL + vec[ob + ON]!,
+          bLX + vec[ob + LX]!,
+          bLR + vec[ob + LR]!,
+          bL2R + vec[ob + L2R]!,
+          bLVX + vec[ob + LVX]!,
+          bLXR + vec[ob + LXR]!,
+          bL2XR + vec[ob + L2XR]!,
+          bCPU + vec[ob + CPU]!,
+          bCNT + vec[ob + CNT]!,
+          totalRate,
+        );
+      evaluated++;
+    }
+    const c = tc[o]!;
+    const slot = 2 * c + (vec[o * W + CNT]! > 0.5 ? 1 : 0);
+    // Every load, comparison and store below runs for every option: one first reached late (the
+    // all-unstable case of a slot, at high load) has no type feedback and would deoptimise this function.
+    const own = vec[o * W + CPU]! + 1000 * (vec[o * W + LX]! + vec[o * W + LR]!);
+    const slotVal = bav[slot]!;
+    const slotOpt = ba[slot]!;
+    const slotOwn = bestAtOwn[slot]!;
+    const lower = v < slotVal;
+    const equal = v === slotVal;
+    const slotUnstable = slotVal === Infinity;
+    const slotEmpty = slotOpt < 0;
+    const ownLower = own < slotOwn;
+    const tieTaken = !lower && equal && slotUnstable && (slotEmpty || ownLower);
+    // v * 1: a number TurboFan knows to be a double (v merges an untyped call result — the shared-token path —
+    // so `lower ? v : slotVal` would box slotVal into a new HeapNumber per option: ~100 KB garbage/decision).
+    const vNum = v * 1;
+    bav[slot] = lower ? vNum : slotVal;
+    ba[slot] = lower || tieTaken ? o : slotOpt;
+    bestAtOwn[slot] = tieTaken ? own : slotOwn;
+    if (c <= left && v < bv - 1e-12) {
+      bv = v;
+      bo = o;
+    }
+  }
+  out.evaluated += evaluated;
+  out.value = bv * 1;
+  return bo;
+}
+
+/**
+ * Coordinate descent from several starts: best single-tenant moves ({@link singleMove}: O(1) each against the sum
+ * of the other tenants) and group moves of 2 and 3 tenants ({@link groupMove}), until neither improves.
  *
  * Allocation-free in the loop. A round that moves nobody has evaluated every option of every tenant against
  * the same configuration, so the group moves reuse those values (best option per tenant and core count)
@@ -875,8 +1023,7 @@ function coordinateDescent(
   starts: number[][],
 ): { picks: number[]; value: number; evaluated: number } {
   const m = model.tables.length;
-  const { totalRate, tables } = model;
-  const sharedTokens = model.sharedTokens;
+  const { tables } = model;
   const sum = new Float64Array(W);
   const trial = new Float64Array(W);
   const best = { picks: [] as number[], value: Infinity, evaluated: 0 };
@@ -891,25 +1038,8 @@ function coordinateDescent(
   // cheapest own term (CPU term + λ(x + r)): the others moving too can make it stable (the group moves below).
   const bestAtOwn = new Float64Array(2 * perCores);
   const group = new GroupScratch();
-  // Visited configurations as a mixed-radix number (or a string when that could exceed 2^53).
-  let radixProduct = 1;
-  for (const t of tables) radixProduct *= Math.max(1, t.choices.length);
-  const numericKeys = radixProduct < 2 ** 52;
-  const visitedNum = new Set<number>();
-  const visitedStr = new Set<string>();
-  const seen = (p: number[]): boolean => {
-    if (numericKeys) {
-      let key = 0;
-      for (let i = 0; i < m; i++) key = key * tables[i]!.choices.length + p[i]!;
-      if (visitedNum.has(key)) return true;
-      visitedNum.add(key);
-      return false;
-    }
-    const key = p.join(',');
-    if (visitedStr.has(key)) return true;
-    visitedStr.add(key);
-    return false;
-  };
+  const single = new SingleScratch();
+  const seen = visitedSet(tables);
 
   for (const start of starts) {
     // A fresh PACKED_SMI copy whatever the start's elements kind (see smiArray).
@@ -931,102 +1061,26 @@ function coordinateDescent(
         break;
       }
       let improved = false;
-      // Single-tenant moves; every option is evaluated (also those needing more cores than are free, for
-      // the group moves below).
       for (let i = 0; i < m; i++) {
-        const t = tables[i]!;
-        const vec = t.vec;
-        const tc = t.cores;
-        const sh = t.shared;
-        const n = t.choices.length;
         const cur = picks[i]!;
-        const cb = cur * W;
-        const bL = sum[ON]! - vec[cb + ON]!;
-        const bLX = sum[LX]! - vec[cb + LX]!;
-        const bLR = sum[LR]! - vec[cb + LR]!;
-        const bL2R = sum[L2R]! - vec[cb + L2R]!;
-        const bLVX = sum[LVX]! - vec[cb + LVX]!;
-        const bLXR = sum[LXR]! - vec[cb + LXR]!;
-        const bL2XR = sum[L2XR]! - vec[cb + L2XR]!;
-        const bCPU = sum[CPU]! - vec[cb + CPU]!;
-        const bCNT = sum[CNT]! - vec[cb + CNT]!;
-        // With shared tokens: do the other tenants collide among themselves (then every move is exact-path)?
-        let othersCollide = false;
-        if (sharedTokens) {
-          picks[i] = -1;
-          othersCollide = collidesExcept(model, picks, i);
-          picks[i] = cur;
-        }
-        const left = model.cores - used + tc[cur]!;
-        const bav = bestAtVal[i]!;
-        const ba = bestAt[i]!;
-        bav.fill(Infinity);
-        ba.fill(-1);
-        bestAtOwn.fill(Infinity);
-        let bo = cur;
-        let bv = value;
-        for (let o = 0; o < n; o++) {
-          let v: number;
-          if (o === cur) v = value;
-          else {
-            const ob = o * W;
-            if (sharedTokens && (othersCollide || sh[o] !== 0)) {
-              trial[ON] = bL + vec[ob + ON]!;
-              trial[LX] = bLX + vec[ob + LX]!;
-              trial[LR] = bLR + vec[ob + LR]!;
-              trial[L2R] = bL2R + vec[ob + L2R]!;
-              trial[LVX] = bLVX + vec[ob + LVX]!;
-              trial[LXR] = bLXR + vec[ob + LXR]!;
-              trial[L2XR] = bL2XR + vec[ob + L2XR]!;
-              trial[CPU] = bCPU + vec[ob + CPU]!;
-              trial[CNT] = bCNT + vec[ob + CNT]!;
-              picks[i] = o;
-              v = evalPicks(model, trial, picks);
-              picks[i] = cur;
-            } else
-              v = objectiveParts(
-                bL + vec[ob + ON]!,
-                bLX + vec[ob + LX]!,
-                bLR + vec[ob + LR]!,
-                bL2R + vec[ob + L2R]!,
-                bLVX + vec[ob + LVX]!,
-                bLXR + vec[ob + LXR]!,
-                bL2XR + vec[ob + L2XR]!,
-                bCPU + vec[ob + CPU]!,
-                bCNT + vec[ob + CNT]!,
-                totalRate,
-              );
-            evaluated++;
-          }
-          const c = tc[o]!;
-          const slot = 2 * c + (vec[o * W + CNT]! > 0.5 ? 1 : 0);
-          // Every load, comparison and store below runs for every option: one first reached late (the
-          // all-unstable case of a slot, at high load) has no type feedback and would deoptimise this function.
-          const own = vec[o * W + CPU]! + 1000 * (vec[o * W + LX]! + vec[o * W + LR]!);
-          const slotVal = bav[slot]!;
-          const slotOpt = ba[slot]!;
-          const slotOwn = bestAtOwn[slot]!;
-          const lower = v < slotVal;
-          const equal = v === slotVal;
-          const slotUnstable = slotVal === Infinity;
-          const slotEmpty = slotOpt < 0;
-          const ownLower = own < slotOwn;
-          const tieTaken = !lower && equal && slotUnstable && (slotEmpty || ownLower);
-          // v * 1: a number TurboFan knows to be a double (v merges an untyped call result — the shared-token path —
-          // so `lower ? v : slotVal` would box slotVal into a new HeapNumber per option: ~100 KB garbage/decision).
-          const vNum = v * 1;
-          bav[slot] = lower ? vNum : slotVal;
-          ba[slot] = lower || tieTaken ? o : slotOpt;
-          bestAtOwn[slot] = tieTaken ? own : slotOwn;
-          if (c <= left && v < bv - 1e-12) {
-            bv = v;
-            bo = o;
-          }
-        }
+        const bo = singleMove(
+          model,
+          picks,
+          sum,
+          used,
+          value,
+          i,
+          bestAt[i]!,
+          bestAtVal[i]!,
+          bestAtOwn,
+          trial,
+          single,
+        );
         if (bo !== cur) {
-          for (let w = 0; w < W; w++) sum[w] = sum[w]! + vec[bo * W + w]! - vec[cb + w]!;
+          const vec = tables[i]!.vec;
+          for (let w = 0; w < W; w++) sum[w] = sum[w]! + vec[bo * W + w]! - vec[cur * W + w]!;
           used += repick(tables, picks, i, bo);
-          value = bv;
+          value = single.value;
           improved = true;
         }
       }
@@ -1052,7 +1106,7 @@ function coordinateDescent(
       best.picks = picks;
     }
   }
-  best.evaluated = evaluated;
+  best.evaluated = evaluated + single.evaluated;
   return best;
 }
 

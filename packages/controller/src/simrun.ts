@@ -14,7 +14,7 @@
  * correction is exercised.
  */
 import { expected, InvalidArgumentError, Xoshiro128 } from '@swapless/core';
-import { type SimResult, type SimTenantSeries, Simulation } from '@swapless/sim';
+import { type SimResult, type SimTenantSeries, type SimTickTenant, Simulation } from '@swapless/sim';
 import { poissonArrivals, type RatePhase } from './arrivals.js';
 import type { TenantCatalog } from './catalog.js';
 import type { StageObservation } from './feedback.js';
@@ -151,37 +151,7 @@ export function runPolicyInSim(
       const st = s.tenants[i]!;
       const swaps = st.swaps - prevSwaps[i]!;
       prevSwaps[i] = st.swaps;
-      const c = st.completed;
-      if (c === 0) return;
-      const setup = st.setup;
-      if (setup.tpu !== null) {
-        const reloads = Math.min(c, swaps);
-        if (c - reloads > 0)
-          stages.push({
-            tenant: name,
-            stage: 'tpu',
-            k: setup.k,
-            ms: setup.tpu.serviceMs,
-            count: c - reloads,
-          });
-        if (reloads > 0)
-          stages.push({
-            tenant: name,
-            stage: 'tpu',
-            k: setup.k,
-            ms: setup.tpu.serviceMs + setup.tpu.reloadMs,
-            reload: true,
-            count: reloads,
-          });
-      }
-      if (setup.cpu !== null) {
-        const m = Math.min(c, stageSamples);
-        const xs = setup.cpu.samplesMs;
-        let sum = 0;
-        for (let q = 0; q < m; q++) sum += xs[Math.floor(draw.next() * xs.length)]!;
-        const threads = setup.cpu.mode === 'mg1' ? setup.cores : 1;
-        stages.push({ tenant: name, stage: 'cpu', k: setup.k, threads, ms: sum / m, count: m });
-      }
+      observedStages(name, st, swaps, draw, stageSamples, stages);
     });
     const d: Decision | null = policy.onTick({ arrivals: arr, stages }, now);
     if (d === null) continue;
@@ -195,7 +165,57 @@ export function runPolicyInSim(
     current = d.choices;
     decisions.push({ atMs: now, ...d });
   }
-  const result = sim.finish();
+  return policyRunResult(policy, sim.finish(), decisions);
+}
+
+/**
+ * What the policy observes of tenant `name`'s stages in a tick, pushed to `stages`: its Edge TPU calls at the
+ * modelled time (with and without a reload: `swaps` reloads this tick) and up to `stageSamples` CPU times drawn
+ * from the samples the simulator uses.
+ */
+function observedStages(
+  name: string,
+  st: SimTickTenant,
+  swaps: number,
+  draw: Xoshiro128,
+  stageSamples: number,
+  stages: StageObservation[],
+): void {
+  const c = st.completed;
+  if (c === 0) return;
+  const setup = st.setup;
+  if (setup.tpu !== null) {
+    const reloads = Math.min(c, swaps);
+    if (c - reloads > 0)
+      stages.push({
+        tenant: name,
+        stage: 'tpu',
+        k: setup.k,
+        ms: setup.tpu.serviceMs,
+        count: c - reloads,
+      });
+    if (reloads > 0)
+      stages.push({
+        tenant: name,
+        stage: 'tpu',
+        k: setup.k,
+        ms: setup.tpu.serviceMs + setup.tpu.reloadMs,
+        reload: true,
+        count: reloads,
+      });
+  }
+  if (setup.cpu !== null) {
+    const m = Math.min(c, stageSamples);
+    const xs = setup.cpu.samplesMs;
+    let sum = 0;
+    for (let q = 0; q < m; q++) sum += xs[Math.floor(draw.next() * xs.length)]!;
+    const threads = setup.cpu.mode === 'mg1' ? setup.cores : 1;
+    stages.push({ tenant: name, stage: 'cpu', k: setup.k, threads, ms: sum / m, count: m });
+  }
+}
+
+/** The run's result from the simulator's: per-tenant figures, the decisions, and the overall mean per window. */
+function policyRunResult(policy: Policy, result: SimResult, decisions: AppliedDecision[]): PolicyRun {
   const series = result.series!;
   const windows = series.tenants[0]?.completed.length ?? 0;
   const meanResponseMs: number[] = [];

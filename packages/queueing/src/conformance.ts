@@ -332,7 +332,6 @@ const withRates = (s: SystemSetup, rate: (t: TenantSetup, i: number) => number):
  *   model still passes `shape` afterwards.
  */
 export function checkLatencyModel(model: LatencyModel, options: ConformanceOptions = {}): ConformanceReport {
-  const tol = options.tolerance ?? 1e-9;
   const modelName =
     typeof model === 'object' && model !== null && typeof model.name === 'string'
       ? model.name
@@ -370,190 +369,228 @@ export function checkLatencyModel(model: LatencyModel, options: ConformanceOptio
   }
 
   const kit = conformanceSystems();
-  const stable = [
-    ...kit
-      .filter((k) => Object.keys(k.unstable).length === 0)
-      .map((k) => ({ label: k.label, system: k.system })),
-    ...(options.systems ?? []).map((system, i) => ({ label: `options.systems[${i}]`, system })),
-  ];
-  const predict = (system: SystemSetup, label: string): { p?: Prediction; error?: string } => {
-    try {
-      return { p: model.predict(deepFreeze(clone(system))) };
-    } catch (err) {
-      return { error: `${label}: predict threw ${msg(err)}` };
-    }
-  };
-  const cache = new Map<string, Prediction>();
-
-  check('shape', () => {
-    const out: string[] = [];
-    for (const { label, system } of [...stable, ...kit.filter((k) => Object.keys(k.unstable).length > 0)]) {
-      const r = predict(system, label);
-      if (r.error) out.push(r.error);
-      else {
-        out.push(...shapeProblems(model, system, r.p, label));
-        cache.set(label, r.p!);
-      }
-    }
-    return out;
-  });
-
-  check('components', () => {
-    const out: string[] = [];
-    for (const { label } of stable) {
-      const p = cache.get(label);
-      if (!p?.tenants) continue;
-      for (const t of p.tenants) {
-        if (t.unstable) continue;
-        const sum = t.tpuWaitMs + t.tpuServiceMs + t.cpuWaitMs + t.cpuServiceMs;
-        if (!(Math.abs(sum - t.responseMs) <= tol * Math.max(1, Math.abs(sum))))
-          out.push(`${label}: ${t.name}.responseMs ${t.responseMs} ≠ sum of its stages ${sum}`);
-      }
-    }
-    return out;
-  });
-
-  check('determinism', () => {
-    const out: string[] = [];
-    for (const { label, system } of stable) {
-      const a = predict(system, label);
-      const b = predict(clone(system), label);
-      if (a.error || b.error) out.push((a.error ?? b.error)!);
-      else if (!sameValue(a.p, b.p)) out.push(`${label}: two predictions of the same system differ`);
-    }
-    return out;
-  });
-
-  const monotone = (label: string, before: Prediction, after: Prediction, what: string, out: string[]) => {
-    before.tenants.forEach((t, i) => {
-      const u = after.tenants[i];
-      if (!u || t.unstable) return;
-      if (u.responseMs < t.responseMs * (1 - tol) - 1e-12)
-        out.push(`${label}: ${what} lowered ${t.name}.responseMs from ${t.responseMs} to ${u.responseMs}`);
-    });
-  };
-
-  check('monotonicity-load', () => {
-    const out: string[] = [];
-    for (const { label, system } of stable) {
-      let prev = predict(system, label);
-      for (const f of [1.05, 1.1, 1.25, 1.5, 2, 3, 5, 10]) {
-        const next = predict(
-          withRates(system, (t) => t.rate * f),
-          `${label} ×${f}`,
-        );
-        if (prev.error || next.error) {
-          out.push((prev.error ?? next.error)!);
-          break;
-        }
-        monotone(label, prev.p!, next.p!, `scaling every rate to ×${f}`, out);
-        prev = next;
-      }
-    }
-    return out;
-  });
-
-  check('monotonicity-single-token', () => {
-    const out: string[] = [];
-    for (const { label, system } of stable) {
-      const one: SystemSetup = {
-        ...system,
-        tenants: system.tenants.map((t) => ({
-          ...t,
-          tpu: t.tpu && { ...t.tpu, token: 'conformance-shared' },
-        })),
-      };
-      const base = predict(one, `${label} (one token)`);
-      if (base.error) {
-        out.push(base.error);
-        continue;
-      }
-      one.tenants.forEach((t, j) => {
-        for (const f of [1.2, 2, 4]) {
-          const raised = predict(
-            withRates(one, (u, i) => (i === j ? u.rate * f : u.rate)),
-            `${label} (one token)`,
-          );
-          if (raised.error) out.push(raised.error);
-          else monotone(`${label} (one token)`, base.p!, raised.p!, `raising ${t.name}'s rate ×${f}`, out);
-        }
-      });
-    }
-    return out;
-  });
-
-  check('instability', () => {
-    const out: string[] = [];
-    for (const k of kit.filter((s) => Object.keys(s.unstable).length > 0)) {
-      const p = cache.get(k.label);
-      if (!p) {
-        out.push(`${k.label}: no prediction (see shape)`);
-        continue;
-      }
-      if (p.stable !== false) out.push(`${k.label}: stable is ${String(p.stable)}, expected false`);
-      if (p.meanResponseMs !== Infinity)
-        out.push(`${k.label}: meanResponseMs ${p.meanResponseMs}, expected Infinity`);
-      for (const [name, stage] of Object.entries(k.unstable)) {
-        const t = p.tenants?.find((x) => x?.name === name);
-        if (!t) out.push(`${k.label}: tenant ${name} missing`);
-        else if (t.responseMs !== Infinity || t.unstable?.stage !== stage)
-          out.push(
-            `${k.label}: ${name} should be unstable at the ${stage} stage, got responseMs ${t.responseMs}, unstable ${JSON.stringify(t.unstable)}`,
-          );
-      }
-    }
-    return out;
-  });
-
-  check('errors', () => {
-    const out: string[] = [];
-    for (const { label, value } of malformedSystems()) {
+  const ctx: CheckContext = {
+    model,
+    tol: options.tolerance ?? 1e-9,
+    kit,
+    stable: [
+      ...kit
+        .filter((k) => Object.keys(k.unstable).length === 0)
+        .map((k) => ({ label: k.label, system: k.system })),
+      ...(options.systems ?? []).map((system, i) => ({ label: `options.systems[${i}]`, system })),
+    ],
+    predict: (system, label) => {
       try {
-        const r = model.predict(value as SystemSetup);
-        out.push(`${label}: predict returned ${typeof r} instead of throwing`);
+        return { p: model.predict(deepFreeze(clone(system))) };
       } catch (err) {
-        const code = (err as { code?: unknown })?.code;
-        if (typeof code !== 'string' || !code.startsWith('SWAPLESS_'))
-          out.push(`${label}: threw ${msg(err)} without a SWAPLESS_ code`);
+        return { error: `${label}: predict threw ${msg(err)}` };
       }
-    }
-    return out;
-  });
-
-  check('fit', () => {
-    if (typeof model.fit !== 'function') return 'skip';
-    const out: string[] = [];
-    const k = kit[1]!;
-    const observations: Observation[] = k.system.tenants.map((t) => {
-      const o: Observation = { tenant: t.name, k: t.k, cores: t.cores, rate: t.rate, count: 500 };
-      if (t.tpu) {
-        o.tpuWaitMs = 2;
-        o.tpuServiceMs = t.tpu.serviceMs + t.tpu.reloadMs / 2;
-        o.reloadFraction = 0.5;
-      }
-      if (t.cpu) {
-        o.cpuWaitMs = 1;
-        o.cpuServiceMs = t.cpu.samplesMs[0]!;
-      }
-      return o;
-    });
-    for (const [what, obs] of [
-      ['fit([])', []],
-      ['fit(observations)', observations],
-    ] as const) {
-      try {
-        model.fit(deepFreeze(clone(obs)) as Observation[]);
-      } catch (err) {
-        out.push(`${what} threw ${msg(err)}`);
-      }
-    }
-    const r = predict(k.system, `${k.label} after fit`);
-    if (r.error) out.push(r.error);
-    else out.push(...shapeProblems(model, k.system, r.p, `${k.label} after fit`));
-    return out;
-  });
-
+    },
+    cache: new Map(),
+  };
+  // `shape` runs first: it keeps the predictions that `components` and `instability` read.
+  check('shape', () => checkShape(ctx));
+  check('components', () => checkComponents(ctx));
+  check('determinism', () => checkDeterminism(ctx));
+  check('monotonicity-load', () => checkMonotoneLoad(ctx));
+  check('monotonicity-single-token', () => checkMonotoneSingleToken(ctx));
+  check('instability', () => checkInstability(ctx));
+  check('errors', () => checkErrors(model));
+  check('fit', () => checkFit(ctx));
   return { model: modelName, passed: checks.every((c) => c.passed), checks };
+}
+
+/** What the checks of {@link checkLatencyModel} share. */
+interface CheckContext {
+  readonly model: LatencyModel;
+  /** Relative tolerance of the numeric comparisons. */
+  readonly tol: number;
+  readonly kit: readonly ConformanceSystem[];
+  /** The kit's stable systems, then the caller's. */
+  readonly stable: readonly { label: string; system: SystemSetup }[];
+  /** The model's prediction of a deep-frozen copy of `system`, or what it threw (prefixed with `label`). */
+  predict(system: SystemSetup, label: string): { p?: Prediction; error?: string };
+  /** The `shape` check's predictions by system label. */
+  readonly cache: Map<string, Prediction>;
+}
+
+const unstableSystems = (kit: readonly ConformanceSystem[]) =>
+  kit.filter((k) => Object.keys(k.unstable).length > 0);
+
+function checkShape({ model, kit, stable, predict, cache }: CheckContext): string[] {
+  const out: string[] = [];
+  for (const { label, system } of [...stable, ...unstableSystems(kit)]) {
+    const r = predict(system, label);
+    if (r.error) out.push(r.error);
+    else {
+      out.push(...shapeProblems(model, system, r.p, label));
+      cache.set(label, r.p!);
+    }
+  }
+  return out;
+}
+
+function checkComponents({ tol, stable, cache }: CheckContext): string[] {
+  const out: string[] = [];
+  for (const { label } of stable) {
+    const p = cache.get(label);
+    if (!p?.tenants) continue;
+    for (const t of p.tenants) {
+      if (t.unstable) continue;
+      const sum = t.tpuWaitMs + t.tpuServiceMs + t.cpuWaitMs + t.cpuServiceMs;
+      if (!(Math.abs(sum - t.responseMs) <= tol * Math.max(1, Math.abs(sum))))
+        out.push(`${label}: ${t.name}.responseMs ${t.responseMs} ≠ sum of its stages ${sum}`);
+    }
+  }
+  return out;
+}
+
+function checkDeterminism({ stable, predict }: CheckContext): string[] {
+  const out: string[] = [];
+  for (const { label, system } of stable) {
+    const a = predict(system, label);
+    const b = predict(clone(system), label);
+    if (a.error || b.error) out.push((a.error ?? b.error)!);
+    else if (!sameValue(a.p, b.p)) out.push(`${label}: two predictions of the same system differ`);
+  }
+  return out;
+}
+
+/** Adds a failure to `out` for every stable tenant of `before` whose responseMs `after` lowers. */
+function monotone(
+  tol: number,
+  label: string,
+  before: Prediction,
+  after: Prediction,
+  what: string,
+  out: string[],
+): void {
+  before.tenants.forEach((t, i) => {
+    const u = after.tenants[i];
+    if (!u || t.unstable) return;
+    if (u.responseMs < t.responseMs * (1 - tol) - 1e-12)
+      out.push(`${label}: ${what} lowered ${t.name}.responseMs from ${t.responseMs} to ${u.responseMs}`);
+  });
+}
+
+function checkMonotoneLoad({ tol, stable, predict }: CheckContext): string[] {
+  const out: string[] = [];
+  for (const { label, system } of stable) {
+    let prev = predict(system, label);
+    for (const f of [1.05, 1.1, 1.25, 1.5, 2, 3, 5, 10]) {
+      const next = predict(
+        withRates(system, (t) => t.rate * f),
+        `${label} ×${f}`,
+      );
+      if (prev.error || next.error) {
+        out.push((prev.error ?? next.error)!);
+        break;
+      }
+      monotone(tol, label, prev.p!, next.p!, `scaling every rate to ×${f}`, out);
+      prev = next;
+    }
+  }
+  return out;
+}
+
+function checkMonotoneSingleToken({ tol, stable, predict }: CheckContext): string[] {
+  const out: string[] = [];
+  for (const { label, system } of stable) {
+    const one: SystemSetup = {
+      ...system,
+      tenants: system.tenants.map((t) => ({
+        ...t,
+        tpu: t.tpu && { ...t.tpu, token: 'conformance-shared' },
+      })),
+    };
+    const base = predict(one, `${label} (one token)`);
+    if (base.error) {
+      out.push(base.error);
+      continue;
+    }
+    one.tenants.forEach((t, j) => {
+      for (const f of [1.2, 2, 4]) {
+        const raised = predict(
+          withRates(one, (u, i) => (i === j ? u.rate * f : u.rate)),
+          `${label} (one token)`,
+        );
+        if (raised.error) out.push(raised.error);
+        else monotone(tol, `${label} (one token)`, base.p!, raised.p!, `raising ${t.name}'s rate ×${f}`, out);
+      }
+    });
+  }
+  return out;
+}
+
+function checkInstability({ kit, cache }: CheckContext): string[] {
+  const out: string[] = [];
+  for (const k of unstableSystems(kit)) {
+    const p = cache.get(k.label);
+    if (!p) {
+      out.push(`${k.label}: no prediction (see shape)`);
+      continue;
+    }
+    if (p.stable !== false) out.push(`${k.label}: stable is ${String(p.stable)}, expected false`);
+    if (p.meanResponseMs !== Infinity)
+      out.push(`${k.label}: meanResponseMs ${p.meanResponseMs}, expected Infinity`);
+    for (const [name, stage] of Object.entries(k.unstable)) {
+      const t = p.tenants?.find((x) => x?.name === name);
+      if (!t) out.push(`${k.label}: tenant ${name} missing`);
+      else if (t.responseMs !== Infinity || t.unstable?.stage !== stage)
+        out.push(
+          `${k.label}: ${name} should be unstable at the ${stage} stage, got responseMs ${t.responseMs}, unstable ${JSON.stringify(t.unstable)}`,
+        );
+    }
+  }
+  return out;
+}
+
+function checkErrors(model: LatencyModel): string[] {
+  const out: string[] = [];
+  for (const { label, value } of malformedSystems()) {
+    try {
+      const r = model.predict(value as SystemSetup);
+      out.push(`${label}: predict returned ${typeof r} instead of throwing`);
+    } catch (err) {
+      const code = (err as { code?: unknown })?.code;
+      if (typeof code !== 'string' || !code.startsWith('SWAPLESS_'))
+        out.push(`${label}: threw ${msg(err)} without a SWAPLESS_ code`);
+    }
+  }
+  return out;
+}
+
+function checkFit({ model, kit, predict }: CheckContext): string[] | 'skip' {
+  if (typeof model.fit !== 'function') return 'skip';
+  const out: string[] = [];
+  const k = kit[1]!;
+  const observations: Observation[] = k.system.tenants.map((t) => {
+    const o: Observation = { tenant: t.name, k: t.k, cores: t.cores, rate: t.rate, count: 500 };
+    if (t.tpu) {
+      o.tpuWaitMs = 2;
+      o.tpuServiceMs = t.tpu.serviceMs + t.tpu.reloadMs / 2;
+      o.reloadFraction = 0.5;
+    }
+    if (t.cpu) {
+      o.cpuWaitMs = 1;
+      o.cpuServiceMs = t.cpu.samplesMs[0]!;
+    }
+    return o;
+  });
+  for (const [what, obs] of [
+    ['fit([])', []],
+    ['fit(observations)', observations],
+  ] as const) {
+    try {
+      model.fit(deepFreeze(clone(obs)) as Observation[]);
+    } catch (err) {
+      out.push(`${what} threw ${msg(err)}`);
+    }
+  }
+  const r = predict(k.system, `${k.label} after fit`);
+  if (r.error) out.push(r.error);
+  else out.push(...shapeProblems(model, k.system, r.p, `${k.label} after fit`));
+  return out;
 }
 
 /**

@@ -8,7 +8,8 @@ import {
   type PolicyTenant,
   runPolicyInSim,
 } from '@swapless/controller';
-import { isSwapLessError, SwapLessIoError, UsageError } from '@swapless/core';
+import { isSwapLessError, SwapLessIoError, UsageError, type Workload } from '@swapless/core';
+import type { HostedLatencyModel } from '@swapless/queueing';
 import { defaultCores } from '@swapless/runtime';
 import { CDF_LEVELS } from '@swapless/sim';
 import { choiceFlag, intFlag, parseCommand, positionals } from '../args.js';
@@ -16,9 +17,15 @@ import { type LiveRun, runPolicyLive } from '../bench-live.js';
 import type { Command } from '../command.js';
 import { chosenLatencyModel, latencyModelFlags, latencyModelJson } from '../latency-model.js';
 import { assertHostCpuForLive, cpuSourceLabel } from '../modelled-cpu.js';
-import { table } from '../output.js';
+import { type Output, table } from '../output.js';
 import { lineChart } from '../svg.js';
-import { prepareTenants, profilingOptions, readWorkloadFile, tenantClasses } from '../workload-file.js';
+import {
+  type PreparedTenant,
+  prepareTenants,
+  profilingOptions,
+  readWorkloadFile,
+  tenantClasses,
+} from '../workload-file.js';
 
 const help = `Usage: swapless bench WORKLOAD.json [--policies default,cpu,fixed,swapless,oracle] [--mode sim|live]
                       [--latency-model ID|PATH] [--latency-model-options JSON] [--out DIR] [--json]
@@ -79,100 +86,34 @@ export const benchCommand: Command = {
     });
     const [path] = positionals('bench', pos, ['workload']);
     const mode = choiceFlag('mode', values.mode, ['sim', 'live'] as const) ?? 'sim';
-    const policies = (values.policies ?? POLICY_NAMES.join(','))
-      .split(',')
-      .map((s) => s.trim()) as PolicyName[];
-    for (const p of policies) {
-      if (!(POLICY_NAMES as readonly string[]).includes(p)) {
-        throw new UsageError(
-          `Expected policies from ${POLICY_NAMES.join(', ')} for --policies but received ${JSON.stringify(p)}`,
-        );
-      }
-    }
+    const policies = policiesFlag(values.policies);
     const latency = await chosenLatencyModel(values);
     const { workload: asRead, warnings } = await readWorkloadFile(path!);
     for (const w of warnings) io.err(`warning: ${w}`);
-    const coresFlag = intFlag('cores', values.cores, 1, 4096);
-    const coresRequested = asRead.cpu.cores;
-    let cores = coresFlag ?? coresRequested;
-    let coresNote: string | null = null;
-    if (mode === 'live' && coresFlag === undefined && coresRequested > defaultCores()) {
-      // The runtime's main thread (event loop, emulated TPU stage, arrival loop) needs a core of its own: plan,
-      // run and simulate with the cores the CPU stages really get, so the plan is the one that runs.
-      cores = defaultCores();
-      coresNote =
-        `the runtime keeps one of this machine's ${availableParallelism()} cores for its main thread: the CPU ` +
-        `stages get ${cores} core${cores === 1 ? '' : 's'}, not the workload's ${coresRequested}; policies plan ` +
-        `and the simulated comparison runs with ${cores} (--cores ${coresRequested} overrides)`;
-      io.err(`bench: note: ${coresNote}`);
-    }
-    const workload = cores === coresRequested ? asRead : { ...asRead, cpu: { ...asRead.cpu, cores } };
+    const { workload, coresRequested, coresNote } = benchCores(
+      mode,
+      intFlag('cores', values.cores, 1, 4096),
+      asRead,
+      io,
+    );
 
     assertHostCpuForLive(mode, values.cpu ?? workload.cpu.profile);
     const tenants = await prepareTenants(workload, values);
     const classes = tenantClasses(tenants);
     const cpuSource = cpuSourceLabel(tenants);
-    const durationMs = workload.durationS * 1000;
-    const phases = workload.phases.map((p) => ({ atS: p.atS, rates: p.rates }));
-    const runs: Run[] = [];
-    /** Live mode: the same policy simulated with the same cores and arrivals, by policy name. */
-    const simulated = new Map<string, number>();
-    const skipped: { policy: string; reason: string }[] = [];
-    /** A fresh policy (policies keep state: rate estimators, hysteresis); swapless plans with the chosen model. */
-    const makePolicy = (name: PolicyName) =>
-      name === 'oracle'
-        ? createPolicy('oracle', { seed: workload.seed, phases, durationMs: Math.min(durationMs, 120_000) })
-        : name === 'swapless'
-          ? createPolicy('swapless', { model: latency.model })
-          : createPolicy(name);
-    for (const name of policies) {
-      io.err(`bench: ${name} (${mode === 'sim' ? 'simulated' : `live, ${workload.durationS} s`})…`);
-      const policy = makePolicy(name);
-      const ptenants: PolicyTenant[] = tenants.map(({ model: _model, ...t }) => t);
-      const simWorkload = {
-        tenants: ptenants,
-        cores: workload.cpu.cores,
-        device: workload.device,
-        phases,
-        durationMs,
-        seed: workload.seed,
-      };
-      try {
-        if (mode === 'live') {
-          const twin = makePolicy(name);
-          simulated.set(name, runPolicyInSim(simWorkload, twin).meanResponseMs);
-        }
-        runs.push(
-          mode === 'sim'
-            ? runPolicyInSim(simWorkload, policy)
-            : await runPolicyLive(policy, tenants, {
-                cores: workload.cpu.cores,
-                device: workload.device,
-                durationMs,
-                seed: workload.seed,
-                phases,
-                cdfLevels: CDF_LEVELS,
-                functional: values.functional === true,
-              }),
-        );
-      } catch (err) {
-        // A policy that cannot run this workload (e.g. CPU-only with fewer cores than tenants) is reported, not fatal.
-        if (!isSwapLessError(err)) throw err;
-        skipped.push({ policy: name, reason: err.message });
-        io.err(`bench: ${name} cannot run this workload: ${err.message}`);
-      }
-    }
-
-    const mean = (p: string) => runs.find((r) => r.policy === p)?.meanResponseMs;
-    const def = mean('default');
-    const oracle = mean('oracle');
+    const functional = values.functional === true;
+    const { runs, simulated, skipped } = await runPolicies(
+      policies,
+      { mode, workload, tenants, latency, functional },
+      io,
+    );
     const result = {
       workload: path!,
       mode,
       source:
         mode === 'sim'
           ? `simulated (TPU emulated, ${cpuSource.source === 'measured' ? 'CPU profiles measured' : cpuSource.text})`
-          : `measured (TPU emulated in real time, ${values.functional ? 'functional' : 'timing-only'})`,
+          : `measured (TPU emulated in real time, ${functional ? 'functional' : 'timing-only'})`,
       device: workload.device,
       ...latencyModelJson(latency),
       cores: workload.cpu.cores,
@@ -182,153 +123,33 @@ export const benchCommand: Command = {
       durationS: workload.durationS,
       seed: workload.seed,
       tenants: classes.json,
-      policies: runs.map((r) => ({
-        policy: r.policy,
-        meanResponseMs: r.meanResponseMs,
-        ...(mode === 'live'
-          ? {
-              simulatedMeanResponseMs: simulated.get(r.policy) ?? null,
-              liveVsSimulatedPct: simulated.has(r.policy)
-                ? 100 * (r.meanResponseMs / simulated.get(r.policy)! - 1)
-                : null,
-            }
-          : {}),
-        reductionVsDefaultPct: def && r.policy !== 'default' ? 100 * (1 - r.meanResponseMs / def) : null,
-        ratioToOracle: oracle ? r.meanResponseMs / oracle : null,
-        rejected: r.rejected,
-        reconfigurations: r.reconfigurations,
-        tenants: r.tenants.map((t, j) => ({
-          name: t.name,
-          meanMs: t.meanMs,
-          p50Ms: t.p50Ms,
-          p95Ms: t.p95Ms,
-          p99Ms: t.p99Ms,
-          throughputPerS: t.throughputPerS,
-          rejected: t.rejected,
-          stages: stagesOf(r, j),
-        })),
-        decisions: r.decisions.map((d) => ({ atMs: d.atMs, choices: d.choices })),
-      })),
+      policies: policyResults(runs, mode, simulated),
       skipped,
     };
-
-    const f = (x: number | null | undefined, d = 2) =>
-      x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(d);
-    // A signed percentage; `sign` −1 shows a reduction (positive value) as "−".
-    const pct = (x: number | null | undefined, sign: 1 | -1) =>
-      x === null || x === undefined ? '—' : `${x * sign >= 0 ? '+' : '−'}${f(Math.abs(x), 1)} %`;
-    const summary = table(
-      [
-        'policy',
-        'mean ms',
-        ...(mode === 'live' ? ['sim ms', 'live vs sim'] : []),
-        'vs default',
-        'vs oracle',
-        'rejected',
-        'reconfig.',
-      ],
-      result.policies.map((p) => [
-        p.policy,
-        f(p.meanResponseMs),
-        ...(mode === 'live' ? [f(p.simulatedMeanResponseMs), pct(p.liveVsSimulatedPct, 1)] : []),
-        pct(p.reductionVsDefaultPct, -1),
-        p.ratioToOracle === null ? '—' : `${f(p.ratioToOracle, 3)}×`,
-        p.rejected,
-        p.reconfigurations,
-      ]),
-    );
-    const perTenant = table(
-      ['policy', 'tenant', 'mean', 'p50', 'p95', 'p99', 'req/s', 'rejected'],
-      result.policies.flatMap((p) =>
-        p.tenants.map((t) => [
-          p.policy,
-          t.name,
-          f(t.meanMs),
-          f(t.p50Ms),
-          f(t.p95Ms),
-          f(t.p99Ms),
-          f(t.throughputPerS, 1),
-          t.rejected,
-        ]),
-      ),
-    );
+    const { summary, perTenant } = benchTables(result.policies, mode);
 
     if (values.out !== undefined) {
-      const dir = resolve(values.out);
-      try {
-        await mkdir(dir, { recursive: true });
-        const marks =
-          runs
-            .find((r) => r.policy === 'swapless')
-            ?.decisions.slice(1)
-            .map((d) => d.atMs / 1000) ?? [];
-        await writeFile(
-          join(dir, 'latency-over-time.svg'),
-          lineChart(
-            runs.map((r) => ({
-              name: r.policy,
-              points: r.series.meanResponseMs.map(
-                (y, i) => [((i + 0.5) * r.series.windowMs) / 1000, y] as const,
-              ),
-            })),
-            {
-              title: `Mean latency per ${runs[0]?.series.windowMs ?? 1000} ms (${result.source})`,
-              xLabel: 'time (s)',
-              yLabel: 'mean latency (ms)',
-              marks,
-              logY: true,
-            },
-          ),
-        );
-        await writeFile(
-          join(dir, 'cdf.svg'),
-          lineChart(
-            runs.flatMap((r, ri) =>
-              r.tenants.map((t, j) => ({
-                name: `${r.policy}/${t.name}`,
-                color: ri,
-                dash: ['', '6,3', '2,3', '8,3,2,3'][j % 4]!,
-                points: CDF_LEVELS.map((q, i) => [cdfOf(r, j)[i] ?? Number.NaN, q] as const),
-              })),
-            ),
-            {
-              title: `Latency CDF per policy and tenant (${result.source})`,
-              xLabel: 'latency (ms)',
-              yLabel: 'fraction of requests',
-            },
-          ),
-        );
-        await writeFile(join(dir, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
-        await writeFile(
-          join(dir, 'report.md'),
-          [
-            `# SwapLess bench — ${path}`,
-            '',
-            `Mode: ${mode} — ${result.source}. Device ${workload.device}, ${workload.cpu.cores} CPU cores, ${workload.durationS} s, seed ${workload.seed}. Latency model ${latency.label}.`,
-            ...(coresNote === null ? [] : ['', `Note: ${coresNote}.`]),
-            ...classes.lines.flatMap((l, i) => [
-              ...(i === 0 ? [''] : []),
-              `- ${l}: no Edge TPU stage in any policy`,
-            ]),
-            '',
-            markdownTable(summary),
-            '',
-            ...skipped.map((x) => `- ${x.policy}: not run — ${x.reason}`),
-            '',
-            markdownTable(perTenant),
-            '',
-            '![latency over time](latency-over-time.svg)',
-            '',
-            '![latency CDF](cdf.svg)',
-            '',
-          ].join('\n'),
-        );
-      } catch (err) {
-        throw new SwapLessIoError(
-          `Expected a writable directory for --out but writing to ${JSON.stringify(dir)} failed: ${(err as Error).message}`,
-          { cause: err },
-        );
-      }
+      await writeBenchOut(resolve(values.out), runs, result, [
+        `# SwapLess bench — ${path}`,
+        '',
+        `Mode: ${mode} — ${result.source}. Device ${workload.device}, ${workload.cpu.cores} CPU cores, ${workload.durationS} s, seed ${workload.seed}. Latency model ${latency.label}.`,
+        ...(coresNote === null ? [] : ['', `Note: ${coresNote}.`]),
+        ...classes.lines.flatMap((l, i) => [
+          ...(i === 0 ? [''] : []),
+          `- ${l}: no Edge TPU stage in any policy`,
+        ]),
+        '',
+        markdownTable(summary),
+        '',
+        ...skipped.map((x) => `- ${x.policy}: not run — ${x.reason}`),
+        '',
+        markdownTable(perTenant),
+        '',
+        '![latency over time](latency-over-time.svg)',
+        '',
+        '![latency CDF](cdf.svg)',
+        '',
+      ]);
     }
     if (values.json) {
       io.out(JSON.stringify(result, null, 2));
@@ -349,6 +170,260 @@ export const benchCommand: Command = {
     return 0;
   },
 };
+
+/** `--policies`: the comma-separated list (default: every policy), each one checked. */
+function policiesFlag(flag: string | undefined): PolicyName[] {
+  const policies = (flag ?? POLICY_NAMES.join(',')).split(',').map((s) => s.trim()) as PolicyName[];
+  for (const p of policies) {
+    if (!(POLICY_NAMES as readonly string[]).includes(p)) {
+      throw new UsageError(
+        `Expected policies from ${POLICY_NAMES.join(', ')} for --policies but received ${JSON.stringify(p)}`,
+      );
+    }
+  }
+  return policies;
+}
+
+/**
+ * The cores the CPU stages get: `--cores`, else the workload's; live mode without `--cores` keeps one of the
+ * machine's cores for the runtime's main thread, and says so (`coresNote`, also on stderr).
+ */
+function benchCores(
+  mode: 'sim' | 'live',
+  coresFlag: number | undefined,
+  asRead: Workload,
+  io: Output,
+): { workload: Workload; coresRequested: number; coresNote: string | null } {
+  const coresRequested = asRead.cpu.cores;
+  let cores = coresFlag ?? coresRequested;
+  let coresNote: string | null = null;
+  if (mode === 'live' && coresFlag === undefined && coresRequested > defaultCores()) {
+    // The runtime's main thread (event loop, emulated TPU stage, arrival loop) needs a core of its own: plan,
+    // run and simulate with the cores the CPU stages really get, so the plan is the one that runs.
+    cores = defaultCores();
+    coresNote =
+      `the runtime keeps one of this machine's ${availableParallelism()} cores for its main thread: the CPU ` +
+      `stages get ${cores} core${cores === 1 ? '' : 's'}, not the workload's ${coresRequested}; policies plan ` +
+      `and the simulated comparison runs with ${cores} (--cores ${coresRequested} overrides)`;
+    io.err(`bench: note: ${coresNote}`);
+  }
+  const workload = cores === coresRequested ? asRead : { ...asRead, cpu: { ...asRead.cpu, cores } };
+  return { workload, coresRequested, coresNote };
+}
+
+/** What running the policies needs: the mode, the workload (with the cores the CPU stages get), its tenants. */
+interface BenchSetup {
+  mode: 'sim' | 'live';
+  workload: Workload;
+  tenants: PreparedTenant[];
+  latency: HostedLatencyModel;
+  functional: boolean;
+}
+
+/**
+ * Runs each policy on the workload, simulated or live (live runs are also simulated with the same cores and
+ * arrivals: `simulated`, mean response by policy name). A policy that cannot run the workload is `skipped`.
+ */
+async function runPolicies(
+  policies: readonly PolicyName[],
+  { mode, workload, tenants, latency, functional }: BenchSetup,
+  io: Output,
+): Promise<{ runs: Run[]; simulated: Map<string, number>; skipped: { policy: string; reason: string }[] }> {
+  const durationMs = workload.durationS * 1000;
+  const phases = workload.phases.map((p) => ({ atS: p.atS, rates: p.rates }));
+  const runs: Run[] = [];
+  /** Live mode: the same policy simulated with the same cores and arrivals, by policy name. */
+  const simulated = new Map<string, number>();
+  const skipped: { policy: string; reason: string }[] = [];
+  /** A fresh policy (policies keep state: rate estimators, hysteresis); swapless plans with the chosen model. */
+  const makePolicy = (name: PolicyName) =>
+    name === 'oracle'
+      ? createPolicy('oracle', { seed: workload.seed, phases, durationMs: Math.min(durationMs, 120_000) })
+      : name === 'swapless'
+        ? createPolicy('swapless', { model: latency.model })
+        : createPolicy(name);
+  for (const name of policies) {
+    io.err(`bench: ${name} (${mode === 'sim' ? 'simulated' : `live, ${workload.durationS} s`})…`);
+    const policy = makePolicy(name);
+    const ptenants: PolicyTenant[] = tenants.map(({ model: _model, ...t }) => t);
+    const simWorkload = {
+      tenants: ptenants,
+      cores: workload.cpu.cores,
+      device: workload.device,
+      phases,
+      durationMs,
+      seed: workload.seed,
+    };
+    try {
+      if (mode === 'live') {
+        const twin = makePolicy(name);
+        simulated.set(name, runPolicyInSim(simWorkload, twin).meanResponseMs);
+      }
+      runs.push(
+        mode === 'sim'
+          ? runPolicyInSim(simWorkload, policy)
+          : await runPolicyLive(policy, tenants, {
+              cores: workload.cpu.cores,
+              device: workload.device,
+              durationMs,
+              seed: workload.seed,
+              phases,
+              cdfLevels: CDF_LEVELS,
+              functional,
+            }),
+      );
+    } catch (err) {
+      // A policy that cannot run this workload (e.g. CPU-only with fewer cores than tenants) is reported, not fatal.
+      if (!isSwapLessError(err)) throw err;
+      skipped.push({ policy: name, reason: err.message });
+      io.err(`bench: ${name} cannot run this workload: ${err.message}`);
+    }
+  }
+  return { runs, simulated, skipped };
+}
+
+/** The `policies` of the result: each run against default and oracle (and, live, against its simulated twin). */
+function policyResults(runs: readonly Run[], mode: 'sim' | 'live', simulated: ReadonlyMap<string, number>) {
+  const mean = (p: string) => runs.find((r) => r.policy === p)?.meanResponseMs;
+  const def = mean('default');
+  const oracle = mean('oracle');
+  return runs.map((r) => ({
+    policy: r.policy,
+    meanResponseMs: r.meanResponseMs,
+    ...(mode === 'live'
+      ? {
+          simulatedMeanResponseMs: simulated.get(r.policy) ?? null,
+          liveVsSimulatedPct: simulated.has(r.policy)
+            ? 100 * (r.meanResponseMs / simulated.get(r.policy)! - 1)
+            : null,
+        }
+      : {}),
+    reductionVsDefaultPct: def && r.policy !== 'default' ? 100 * (1 - r.meanResponseMs / def) : null,
+    ratioToOracle: oracle ? r.meanResponseMs / oracle : null,
+    rejected: r.rejected,
+    reconfigurations: r.reconfigurations,
+    tenants: r.tenants.map((t, j) => ({
+      name: t.name,
+      meanMs: t.meanMs,
+      p50Ms: t.p50Ms,
+      p95Ms: t.p95Ms,
+      p99Ms: t.p99Ms,
+      throughputPerS: t.throughputPerS,
+      rejected: t.rejected,
+      stages: stagesOf(r, j),
+    })),
+    decisions: r.decisions.map((d) => ({ atMs: d.atMs, choices: d.choices })),
+  }));
+}
+
+/** The text tables: one row per policy (`summary`) and one per policy and tenant (`perTenant`). */
+function benchTables(
+  policies: ReturnType<typeof policyResults>,
+  mode: 'sim' | 'live',
+): { summary: string; perTenant: string } {
+  const f = (x: number | null | undefined, d = 2) =>
+    x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(d);
+  // A signed percentage; `sign` −1 shows a reduction (positive value) as "−".
+  const pct = (x: number | null | undefined, sign: 1 | -1) =>
+    x === null || x === undefined ? '—' : `${x * sign >= 0 ? '+' : '−'}${f(Math.abs(x), 1)} %`;
+  const summary = table(
+    [
+      'policy',
+      'mean ms',
+      ...(mode === 'live' ? ['sim ms', 'live vs sim'] : []),
+      'vs default',
+      'vs oracle',
+      'rejected',
+      'reconfig.',
+    ],
+    policies.map((p) => [
+      p.policy,
+      f(p.meanResponseMs),
+      ...(mode === 'live' ? [f(p.simulatedMeanResponseMs), pct(p.liveVsSimulatedPct, 1)] : []),
+      pct(p.reductionVsDefaultPct, -1),
+      p.ratioToOracle === null ? '—' : `${f(p.ratioToOracle, 3)}×`,
+      p.rejected,
+      p.reconfigurations,
+    ]),
+  );
+  const perTenant = table(
+    ['policy', 'tenant', 'mean', 'p50', 'p95', 'p99', 'req/s', 'rejected'],
+    policies.flatMap((p) =>
+      p.tenants.map((t) => [
+        p.policy,
+        t.name,
+        f(t.meanMs),
+        f(t.p50Ms),
+        f(t.p95Ms),
+        f(t.p99Ms),
+        f(t.throughputPerS, 1),
+        t.rejected,
+      ]),
+    ),
+  );
+  return { summary, perTenant };
+}
+
+/**
+ * `--out DIR`: the latency-over-time chart (swapless's reconfigurations marked), the CDF chart, result.json and
+ * report.md (`report`, its lines). SwapLessIoError when DIR cannot be written.
+ */
+async function writeBenchOut(
+  dir: string,
+  runs: readonly Run[],
+  result: { source: string },
+  report: readonly string[],
+): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+    const marks =
+      runs
+        .find((r) => r.policy === 'swapless')
+        ?.decisions.slice(1)
+        .map((d) => d.atMs / 1000) ?? [];
+    await writeFile(
+      join(dir, 'latency-over-time.svg'),
+      lineChart(
+        runs.map((r) => ({
+          name: r.policy,
+          points: r.series.meanResponseMs.map((y, i) => [((i + 0.5) * r.series.windowMs) / 1000, y] as const),
+        })),
+        {
+          title: `Mean latency per ${runs[0]?.series.windowMs ?? 1000} ms (${result.source})`,
+          xLabel: 'time (s)',
+          yLabel: 'mean latency (ms)',
+          marks,
+          logY: true,
+        },
+      ),
+    );
+    await writeFile(
+      join(dir, 'cdf.svg'),
+      lineChart(
+        runs.flatMap((r, ri) =>
+          r.tenants.map((t, j) => ({
+            name: `${r.policy}/${t.name}`,
+            color: ri,
+            dash: ['', '6,3', '2,3', '8,3,2,3'][j % 4]!,
+            points: CDF_LEVELS.map((q, i) => [cdfOf(r, j)[i] ?? Number.NaN, q] as const),
+          })),
+        ),
+        {
+          title: `Latency CDF per policy and tenant (${result.source})`,
+          xLabel: 'latency (ms)',
+          yLabel: 'fraction of requests',
+        },
+      ),
+    );
+    await writeFile(join(dir, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
+    await writeFile(join(dir, 'report.md'), report.join('\n'));
+  } catch (err) {
+    throw new SwapLessIoError(
+      `Expected a writable directory for --out but writing to ${JSON.stringify(dir)} failed: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+}
 
 /** Response-time quantiles at CDF_LEVELS of tenant j of a run (live runs keep them, simulated ones in `sim`). */
 function cdfOf(run: Run, j: number): readonly number[] {

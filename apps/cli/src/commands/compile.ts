@@ -5,7 +5,7 @@ import { analyzeModel, cutPoints, rankCuts, readModel } from '@swapless/tflite';
 import { choiceFlag, intFlag, parseCommand } from '../args.js';
 import type { Command } from '../command.js';
 import { readBytes, resolveModelPath } from '../model-file.js';
-import { formatBytes, table } from '../output.js';
+import { formatBytes, type Output, table } from '../output.js';
 import { progressBar, stderrSink } from '../progress.js';
 
 const help = `Usage: swapless compile MODEL [--cuts auto|all|k1,k2,…] [--device D] [--compiler C] [--json]
@@ -74,66 +74,7 @@ export const compileCommand: Command = {
       );
     }
 
-    if (co !== undefined) {
-      if (values.cuts !== undefined)
-        throw new UsageError(
-          'Expected no --cuts with --co-compile (each model contributes its mappable prefix)',
-        );
-      const names = co.split(',').map((s) => s.trim());
-      if (names.length < 2 || names.some((s) => s === '')) {
-        throw new UsageError(
-          `Expected two or more models A,B,… for --co-compile but received ${JSON.stringify(co)}`,
-        );
-      }
-      // Each model contributes its Edge-TPU-mappable prefix, made by the same variant machinery.
-      const heads: string[] = [];
-      for (const name of names) {
-        const bytes = await readBytes(await resolveModelPath(name));
-        const k = edgetpuPart(classifyModel(readModel(bytes)), name);
-        const [v] = await variants(bytes, [k], options);
-        heads.push(v!.files.tpu!);
-      }
-      let set: Awaited<ReturnType<typeof coCompile>>;
-      try {
-        set = await coCompile(heads, options);
-      } finally {
-        bar.done();
-      }
-      const result = {
-        source: set.source,
-        models: names,
-        cachingToken: set.cachingToken,
-        fromCache: set.fromCache,
-        dir: set.dir,
-        report: reportSummary(set.report),
-        perModel: set.report.models.map((m, i) => ({
-          model: names[i],
-          onChipCachedBytes: m.onChipCachedBytes,
-          offChipStreamedBytes: m.offChipStreamedBytes,
-          mappedOps: m.mappedOps,
-        })),
-      };
-      if (values.json) {
-        io.out(JSON.stringify(result, null, 2));
-        return 0;
-      }
-      io.out(
-        [
-          `Co-compiled ${names.join(' + ')} (${set.source}; caching token ${set.cachingToken.slice(0, 12)}…${set.fromCache ? ', from cache' : ''})`,
-          table(
-            ['model', 'ops mapped', 'cached on chip', 'streamed per call'],
-            result.perModel.map((m) => [
-              m.model!,
-              m.mappedOps,
-              formatBytes(m.onChipCachedBytes),
-              formatBytes(m.offChipStreamedBytes),
-            ]),
-          ),
-          `  remaining on chip: ${formatBytes(set.report.onChipRemainingBytes)}; files in ${set.dir}`,
-        ].join('\n'),
-      );
-      return 0;
-    }
+    if (co !== undefined) return coCompileModels(co, values.cuts, options, bar, values.json === true, io);
 
     const spec = positionals[0]!;
     const bytes = await readBytes(await resolveModelPath(spec));
@@ -196,3 +137,77 @@ export const compileCommand: Command = {
     return 0;
   },
 };
+
+/** What `compile` passes to the compiler: which compiler, the device profile, the progress bar. */
+interface CompileOptions {
+  compiler: CompilerChoice;
+  profile: 'usb3' | 'usb2' | 'pcie' | 'devboard';
+  onProgress: ReturnType<typeof progressBar>;
+}
+
+/** `--co-compile A,B,…`: the models' Edge-TPU-mappable parts compiled together under one caching token. */
+async function coCompileModels(
+  co: string,
+  cuts: string | undefined,
+  options: CompileOptions,
+  bar: ReturnType<typeof progressBar>,
+  json: boolean,
+  io: Output,
+): Promise<number> {
+  if (cuts !== undefined)
+    throw new UsageError('Expected no --cuts with --co-compile (each model contributes its mappable prefix)');
+  const names = co.split(',').map((s) => s.trim());
+  if (names.length < 2 || names.some((s) => s === '')) {
+    throw new UsageError(
+      `Expected two or more models A,B,… for --co-compile but received ${JSON.stringify(co)}`,
+    );
+  }
+  // Each model contributes its Edge-TPU-mappable prefix, made by the same variant machinery.
+  const heads: string[] = [];
+  for (const name of names) {
+    const bytes = await readBytes(await resolveModelPath(name));
+    const k = edgetpuPart(classifyModel(readModel(bytes)), name);
+    const [v] = await variants(bytes, [k], options);
+    heads.push(v!.files.tpu!);
+  }
+  let set: Awaited<ReturnType<typeof coCompile>>;
+  try {
+    set = await coCompile(heads, options);
+  } finally {
+    bar.done();
+  }
+  const result = {
+    source: set.source,
+    models: names,
+    cachingToken: set.cachingToken,
+    fromCache: set.fromCache,
+    dir: set.dir,
+    report: reportSummary(set.report),
+    perModel: set.report.models.map((m, i) => ({
+      model: names[i],
+      onChipCachedBytes: m.onChipCachedBytes,
+      offChipStreamedBytes: m.offChipStreamedBytes,
+      mappedOps: m.mappedOps,
+    })),
+  };
+  if (json) {
+    io.out(JSON.stringify(result, null, 2));
+    return 0;
+  }
+  io.out(
+    [
+      `Co-compiled ${names.join(' + ')} (${set.source}; caching token ${set.cachingToken.slice(0, 12)}…${set.fromCache ? ', from cache' : ''})`,
+      table(
+        ['model', 'ops mapped', 'cached on chip', 'streamed per call'],
+        result.perModel.map((m) => [
+          m.model!,
+          m.mappedOps,
+          formatBytes(m.onChipCachedBytes),
+          formatBytes(m.offChipStreamedBytes),
+        ]),
+      ),
+      `  remaining on chip: ${formatBytes(set.report.onChipRemainingBytes)}; files in ${set.dir}`,
+    ].join('\n'),
+  );
+  return 0;
+}

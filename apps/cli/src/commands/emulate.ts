@@ -19,7 +19,7 @@ import { intFlag, parseCommand } from '../args.js';
 import type { Command } from '../command.js';
 import { readBytes, resolveModelPath } from '../model-file.js';
 import { modelledSuffix, modelledSuffixLine } from '../modelled-cpu.js';
-import { formatBytes, table } from '../output.js';
+import { formatBytes, type Output, table } from '../output.js';
 
 const help = `Usage: swapless emulate MODEL [--device D] [--cut K] [--cpu PROFILE] [--json]
        swapless emulate --alternate A,B [--device D] [--json]
@@ -151,94 +151,11 @@ export const emulateCommand: Command = {
       );
     }
 
-    if (values.fidelity) {
-      const report = fidelityReport({ buildModel: buildZooModel });
-      if (values.json) {
-        io.out(JSON.stringify(report, null, 2));
-        return report.pass ? 0 : 1;
-      }
-      io.out(
-        [
-          'Emulated vs published Edge TPU latency (zoo models, seed 0; all emulated figures come from the device model)',
-          table(
-            ['figure', 'profile', 'published ms', 'emulated ms', 'error %', 'ok'],
-            report.rows.map((r) => [
-              `${r.kind} ${r.models.join('+')}`,
-              r.profile,
-              r.publishedMs.toFixed(1),
-              r.emulatedMs.toFixed(2),
-              `${r.errorPct >= 0 ? '+' : ''}${r.errorPct.toFixed(1)}`,
-              r.acceptance ? (r.withinTolerance ? 'yes' : 'NO') : '(info)',
-            ]),
-          ),
-          '',
-          `max |error| ${report.maxAbsErrorPct.toFixed(1)} % (tolerance ±${report.tolerancePct} %): ${report.pass ? 'pass' : 'FAIL'}`,
-        ].join('\n'),
-      );
-      return report.pass ? 0 : 1;
-    }
+    if (values.fidelity) return printFidelity(values.json === true, io);
 
     const profile = await loadProfile(values.device);
-    if (values.alternate !== undefined) {
-      if (values.cut !== undefined)
-        throw new UsageError(
-          'Expected no --cut with --alternate (each model runs its whole Edge-TPU-mappable prefix)',
-        );
-      const names = values.alternate.split(',').map((s) => s.trim());
-      if (names.length !== 2 || names.some((n) => n === '')) {
-        throw new UsageError(
-          `Expected two models A,B for --alternate but received ${JSON.stringify(values.alternate)}`,
-        );
-      }
-      const parts = await Promise.all(names.map(async (n) => tpuPart(await load(n), undefined, n).head));
-      const [ra, rb] = parts.map((p) => compileReport(p, profile)) as [CompileReport, CompileReport];
-      const co = compileReport(parts, profile);
-      const alone = [callBreakdown(ra, profile).totalMs, callBreakdown(rb, profile).totalMs] as const;
-      const dev = new VirtualDevice(profile);
-      dev.call(ra);
-      dev.call(rb); // warm: from here on every call follows the other model
-      const a = dev.call(ra).breakdown;
-      const b = dev.call(rb).breakdown;
-      const coDev = new VirtualDevice(profile);
-      coDev.call(co, { model: 0 });
-      coDev.call(co, { model: 1 });
-      const ca = coDev.call(co, { model: 0 }).breakdown;
-      const cb = coDev.call(co, { model: 1 }).breakdown;
-      const result = {
-        source: 'emulated' as const,
-        device: profile.name,
-        models: names,
-        aloneMs: alone,
-        alternating: {
-          a,
-          b,
-          pairMs: a.totalMs + b.totalMs,
-          switchCostPerPairMs: a.totalMs + b.totalMs - alone[0] - alone[1],
-        },
-        coCompiled: { a: ca, b: cb, pairMs: ca.totalMs + cb.totalMs, compile: compileSummary(co) },
-        separate: { a: compileSummary(ra), b: compileSummary(rb) },
-      };
-      if (values.json) {
-        io.out(JSON.stringify(result, null, 2));
-        return 0;
-      }
-      io.out(
-        [
-          `${names[0]} and ${names[1]} taking turns on the Edge TPU (${profile.name}; emulated)`,
-          table(BREAKDOWN_HEADERS, [
-            breakdownRows(`${names[0]} (separate)`, a),
-            breakdownRows(`${names[1]} (separate)`, b),
-            breakdownRows(`${names[0]} (co-compiled)`, ca),
-            breakdownRows(`${names[1]} (co-compiled)`, cb),
-          ]),
-          '',
-          `  alone:        ${f3(alone[0])} + ${f3(alone[1])} = ${f3(alone[0] + alone[1])} ms per pair`,
-          `  alternating:  ${f3(result.alternating.pairMs)} ms per pair (+${f3(result.alternating.switchCostPerPairMs)} ms of parameter reloads)`,
-          `  co-compiled:  ${f3(result.coCompiled.pairMs)} ms per pair (one caching token; ${formatBytes(co.offChipStreamedBytes)} streamed per pair round)`,
-        ].join('\n'),
-      );
-      return 0;
-    }
+    if (values.alternate !== undefined)
+      return emulateAlternate(values.alternate, values.cut, profile, values.json === true, io);
 
     const spec = positionals[0]!;
     const model = await load(spec);
@@ -279,3 +196,97 @@ export const emulateCommand: Command = {
     return 0;
   },
 };
+
+/** `--fidelity`: emulated against published Edge TPU latencies; exit 1 when a figure is out of tolerance. */
+function printFidelity(json: boolean, io: Output): number {
+  const report = fidelityReport({ buildModel: buildZooModel });
+  if (json) {
+    io.out(JSON.stringify(report, null, 2));
+    return report.pass ? 0 : 1;
+  }
+  io.out(
+    [
+      'Emulated vs published Edge TPU latency (zoo models, seed 0; all emulated figures come from the device model)',
+      table(
+        ['figure', 'profile', 'published ms', 'emulated ms', 'error %', 'ok'],
+        report.rows.map((r) => [
+          `${r.kind} ${r.models.join('+')}`,
+          r.profile,
+          r.publishedMs.toFixed(1),
+          r.emulatedMs.toFixed(2),
+          `${r.errorPct >= 0 ? '+' : ''}${r.errorPct.toFixed(1)}`,
+          r.acceptance ? (r.withinTolerance ? 'yes' : 'NO') : '(info)',
+        ]),
+      ),
+      '',
+      `max |error| ${report.maxAbsErrorPct.toFixed(1)} % (tolerance ±${report.tolerancePct} %): ${report.pass ? 'pass' : 'FAIL'}`,
+    ].join('\n'),
+  );
+  return report.pass ? 0 : 1;
+}
+
+/** `--alternate A,B`: two models taking turns on the device, compiled separately and co-compiled. */
+async function emulateAlternate(
+  alternate: string,
+  cut: string | undefined,
+  profile: DeviceProfile,
+  json: boolean,
+  io: Output,
+): Promise<number> {
+  if (cut !== undefined)
+    throw new UsageError(
+      'Expected no --cut with --alternate (each model runs its whole Edge-TPU-mappable prefix)',
+    );
+  const names = alternate.split(',').map((s) => s.trim());
+  if (names.length !== 2 || names.some((n) => n === '')) {
+    throw new UsageError(`Expected two models A,B for --alternate but received ${JSON.stringify(alternate)}`);
+  }
+  const parts = await Promise.all(names.map(async (n) => tpuPart(await load(n), undefined, n).head));
+  const [ra, rb] = parts.map((p) => compileReport(p, profile)) as [CompileReport, CompileReport];
+  const co = compileReport(parts, profile);
+  const alone = [callBreakdown(ra, profile).totalMs, callBreakdown(rb, profile).totalMs] as const;
+  const dev = new VirtualDevice(profile);
+  dev.call(ra);
+  dev.call(rb); // warm: from here on every call follows the other model
+  const a = dev.call(ra).breakdown;
+  const b = dev.call(rb).breakdown;
+  const coDev = new VirtualDevice(profile);
+  coDev.call(co, { model: 0 });
+  coDev.call(co, { model: 1 });
+  const ca = coDev.call(co, { model: 0 }).breakdown;
+  const cb = coDev.call(co, { model: 1 }).breakdown;
+  const result = {
+    source: 'emulated' as const,
+    device: profile.name,
+    models: names,
+    aloneMs: alone,
+    alternating: {
+      a,
+      b,
+      pairMs: a.totalMs + b.totalMs,
+      switchCostPerPairMs: a.totalMs + b.totalMs - alone[0] - alone[1],
+    },
+    coCompiled: { a: ca, b: cb, pairMs: ca.totalMs + cb.totalMs, compile: compileSummary(co) },
+    separate: { a: compileSummary(ra), b: compileSummary(rb) },
+  };
+  if (json) {
+    io.out(JSON.stringify(result, null, 2));
+    return 0;
+  }
+  io.out(
+    [
+      `${names[0]} and ${names[1]} taking turns on the Edge TPU (${profile.name}; emulated)`,
+      table(BREAKDOWN_HEADERS, [
+        breakdownRows(`${names[0]} (separate)`, a),
+        breakdownRows(`${names[1]} (separate)`, b),
+        breakdownRows(`${names[0]} (co-compiled)`, ca),
+        breakdownRows(`${names[1]} (co-compiled)`, cb),
+      ]),
+      '',
+      `  alone:        ${f3(alone[0])} + ${f3(alone[1])} = ${f3(alone[0] + alone[1])} ms per pair`,
+      `  alternating:  ${f3(result.alternating.pairMs)} ms per pair (+${f3(result.alternating.switchCostPerPairMs)} ms of parameter reloads)`,
+      `  co-compiled:  ${f3(result.coCompiled.pairMs)} ms per pair (one caching token; ${formatBytes(co.offChipStreamedBytes)} streamed per pair round)`,
+    ].join('\n'),
+  );
+  return 0;
+}

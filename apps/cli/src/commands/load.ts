@@ -5,12 +5,12 @@ import {
   type KServeClientError,
   randomInputs,
 } from '@swapless/adapter-kserve';
-import { expected, parseWorkload, SwapLessIoError, UsageError } from '@swapless/core';
+import { expected, parseWorkload, SwapLessIoError, UsageError, type Workload } from '@swapless/core';
 import { SeededRandom } from '@swapless/tflite';
 import { intFlag, parseCommand, positionals } from '../args.js';
 import type { Command } from '../command.js';
 import { type LoadProgress, type OpenLoopResult, runOpenLoop } from '../load-generator.js';
-import { table } from '../output.js';
+import { type Output, table } from '../output.js';
 import { readWorkloadFile } from '../workload-file.js';
 
 /** Encoded requests kept per tenant (used in turn): varied inputs without encoding on the hot path. */
@@ -170,29 +170,7 @@ export const loadCommand: Command = {
     const maxInFlight = intFlag('max-in-flight', values['max-in-flight'], 1, 1_000_000) ?? 1024;
     const timeoutS = numberFlag('timeout', values.timeout, 0, 3600) ?? 30;
 
-    // The flag wins over the environment; an empty value means none.
-    const token = values.token ?? process.env.SWAPLESS_INFERENCE_TOKEN;
-    let ca: Buffer | undefined;
-    if (values.cacert !== undefined) {
-      try {
-        ca = await readFile(values.cacert);
-      } catch (err) {
-        throw new SwapLessIoError(
-          `Expected a readable CA certificate file for --cacert but received ${JSON.stringify(values.cacert)} (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
-          { cause: err },
-        );
-      }
-    }
-    let client: KServeClient;
-    try {
-      client = new KServeClient(values.url, {
-        timeoutMs: timeoutS * 1000,
-        ...(token !== undefined && token !== '' ? { token } : {}),
-        ...(ca !== undefined ? { ca } : {}),
-      });
-    } catch (err) {
-      throw new UsageError((err as Error).message, { cause: err });
-    }
+    const { client, token } = await loadClient({ ...values, url: values.url }, timeoutS);
     let parsed: Awaited<ReturnType<typeof readWorkloadFile>>;
     try {
       parsed = values.demo === true ? await fetchDemoLoad(client) : await readWorkloadFile(values.workload!);
@@ -208,61 +186,9 @@ export const loadCommand: Command = {
     const binary = values.binary === true || values.demo === true;
 
     try {
-      // Inputs from the server's metadata: a fixed pool of encoded requests per tenant.
-      const requests = new Map<string, EncodedInferRequest[]>();
-      for (const [i, t] of workload.tenants.entries()) {
-        let meta: Awaited<ReturnType<KServeClient['metadata']>>;
-        try {
-          meta = await client.metadata(t.name);
-        } catch (err) {
-          const status = (err as KServeClientError).status;
-          if (status === 401) {
-            throw new SwapLessIoError(
-              `Expected the server at ${client.url} to accept ${token ? 'the token given' : 'requests without a token'} but it answered 401: ${token ? 'pass its inference token' : 'it requires one; pass it'} with --token or SWAPLESS_INFERENCE_TOKEN`,
-              { cause: err, details: { status, tenant: t.name } },
-            );
-          }
-          throw new SwapLessIoError(
-            status === 0
-              ? `Expected a KServe v2 server at ${client.url} but it could not be reached: ${(err as Error).message}`
-              : `Expected the server at ${client.url} to serve model ${JSON.stringify(t.name)} (the workload's tenant name) but it answered ${status}: ${(err as Error).message.replace(/^The server answered \d+: /, '')}`,
-            { cause: err, details: { status, tenant: t.name } },
-          );
-        }
-        const rng = new SeededRandom(seed * 1000 + i);
-        const random = () => rng.nextFloat();
-        requests.set(
-          t.name,
-          Array.from({ length: POOL }, () => client.encodeInfer(randomInputs(meta, random), { binary })),
-        );
-      }
+      const requests = await requestPools(client, workload, { seed, binary, token });
 
-      // Warm-up, not counted: open keep-alive sockets and let both sides compile their hot paths, so the first
-      // second of the run measures the server rather than connection set-up and a cold JIT. Paced, not a burst: a
-      // burst would look like a rate spike to the server's controller, which would re-plan for it just before the
-      // run. A request the server refuses as malformed here would fail every time: say so now.
-      let warmupRequests = 0;
-      await Promise.all(
-        workload.tenants.map(async (t) => {
-          const pool = requests.get(t.name)!;
-          warmupRequests += pool.length;
-          const gapMs = Math.min(1000 / t.rate, WARMUP_MAX_MS / pool.length);
-          const answers = await Promise.all(
-            pool.map(async (r, i) => {
-              await new Promise((resolve) => setTimeout(resolve, i * gapMs));
-              return client.send(t.name, r).catch(() => null);
-            }),
-          );
-          const bad = answers.find(
-            (a) => a !== null && a.status >= 400 && a.status < 500 && a.status !== 429,
-          );
-          if (bad) {
-            io.err(
-              `warning: tenant ${JSON.stringify(t.name)}: the server answered ${bad.status} to a warm-up request: ${bad.body.toString('utf8').slice(0, 300)}`,
-            );
-          }
-        }),
-      );
+      const warmupRequests = await warmUp(client, workload, requests, io);
 
       const controller = new AbortController();
       const onSigint = () => {
@@ -310,3 +236,110 @@ export const loadCommand: Command = {
     }
   },
 };
+
+/**
+ * The client of the run: the token from the flag, else the environment (an empty value means none), and the CA
+ * certificate of `--cacert` (SwapLessIoError when unreadable; UsageError for a bad URL).
+ */
+async function loadClient(
+  flags: { url: string; token?: string | undefined; cacert?: string | undefined },
+  timeoutS: number,
+): Promise<{ client: KServeClient; token: string | undefined }> {
+  // The flag wins over the environment; an empty value means none.
+  const token = flags.token ?? process.env.SWAPLESS_INFERENCE_TOKEN;
+  let ca: Buffer | undefined;
+  if (flags.cacert !== undefined) {
+    try {
+      ca = await readFile(flags.cacert);
+    } catch (err) {
+      throw new SwapLessIoError(
+        `Expected a readable CA certificate file for --cacert but received ${JSON.stringify(flags.cacert)} (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+        { cause: err },
+      );
+    }
+  }
+  let client: KServeClient;
+  try {
+    client = new KServeClient(flags.url, {
+      timeoutMs: timeoutS * 1000,
+      ...(token !== undefined && token !== '' ? { token } : {}),
+      ...(ca !== undefined ? { ca } : {}),
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message, { cause: err });
+  }
+  return { client, token };
+}
+
+/**
+ * Inputs from the server's metadata: a fixed pool of encoded requests per tenant (SwapLessIoError when the server
+ * cannot be reached, wants a token, or does not serve a tenant).
+ */
+async function requestPools(
+  client: KServeClient,
+  workload: Workload,
+  { seed, binary, token }: { seed: number; binary: boolean; token: string | undefined },
+): Promise<Map<string, EncodedInferRequest[]>> {
+  const requests = new Map<string, EncodedInferRequest[]>();
+  for (const [i, t] of workload.tenants.entries()) {
+    let meta: Awaited<ReturnType<KServeClient['metadata']>>;
+    try {
+      meta = await client.metadata(t.name);
+    } catch (err) {
+      const status = (err as KServeClientError).status;
+      if (status === 401) {
+        throw new SwapLessIoError(
+          `Expected the server at ${client.url} to accept ${token ? 'the token given' : 'requests without a token'} but it answered 401: ${token ? 'pass its inference token' : 'it requires one; pass it'} with --token or SWAPLESS_INFERENCE_TOKEN`,
+          { cause: err, details: { status, tenant: t.name } },
+        );
+      }
+      throw new SwapLessIoError(
+        status === 0
+          ? `Expected a KServe v2 server at ${client.url} but it could not be reached: ${(err as Error).message}`
+          : `Expected the server at ${client.url} to serve model ${JSON.stringify(t.name)} (the workload's tenant name) but it answered ${status}: ${(err as Error).message.replace(/^The server answered \d+: /, '')}`,
+        { cause: err, details: { status, tenant: t.name } },
+      );
+    }
+    const rng = new SeededRandom(seed * 1000 + i);
+    const random = () => rng.nextFloat();
+    requests.set(
+      t.name,
+      Array.from({ length: POOL }, () => client.encodeInfer(randomInputs(meta, random), { binary })),
+    );
+  }
+  return requests;
+}
+
+/** Sends each tenant's pool once, paced at its rate, before the run; returns how many requests that was. */
+async function warmUp(
+  client: KServeClient,
+  workload: Workload,
+  requests: ReadonlyMap<string, readonly EncodedInferRequest[]>,
+  io: Output,
+): Promise<number> {
+  // Warm-up, not counted: open keep-alive sockets and let both sides compile their hot paths, so the first
+  // second of the run measures the server rather than connection set-up and a cold JIT. Paced, not a burst: a
+  // burst would look like a rate spike to the server's controller, which would re-plan for it just before the
+  // run. A request the server refuses as malformed here would fail every time: say so now.
+  let warmupRequests = 0;
+  await Promise.all(
+    workload.tenants.map(async (t) => {
+      const pool = requests.get(t.name)!;
+      warmupRequests += pool.length;
+      const gapMs = Math.min(1000 / t.rate, WARMUP_MAX_MS / pool.length);
+      const answers = await Promise.all(
+        pool.map(async (r, i) => {
+          await new Promise((resolve) => setTimeout(resolve, i * gapMs));
+          return client.send(t.name, r).catch(() => null);
+        }),
+      );
+      const bad = answers.find((a) => a !== null && a.status >= 400 && a.status < 500 && a.status !== 429);
+      if (bad) {
+        io.err(
+          `warning: tenant ${JSON.stringify(t.name)}: the server answered ${bad.status} to a warm-up request: ${bad.body.toString('utf8').slice(0, 300)}`,
+        );
+      }
+    }),
+  );
+  return warmupRequests;
+}

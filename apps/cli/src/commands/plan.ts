@@ -1,5 +1,5 @@
 import { type PlannedTenant, type PlanResult, planWorkload, type Simulator } from '@swapless/controller';
-import { ratesAt } from '@swapless/core';
+import { ratesAt, type Workload } from '@swapless/core';
 import { simulate } from '@swapless/sim';
 import { parseCommand, positionals } from '../args.js';
 import type { Command } from '../command.js';
@@ -11,7 +11,13 @@ import {
 } from '../latency-model.js';
 import { cpuSourceLabel } from '../modelled-cpu.js';
 import { table } from '../output.js';
-import { prepareTenants, profilingOptions, readWorkloadFile, tenantClasses } from '../workload-file.js';
+import {
+  type PreparedTenant,
+  prepareTenants,
+  profilingOptions,
+  readWorkloadFile,
+  tenantClasses,
+} from '../workload-file.js';
 
 const help = `Usage: swapless plan WORKLOAD.json [--latency-model ID|PATH] [--latency-model-options JSON]
                      [--no-simulate] [--json]
@@ -64,27 +70,7 @@ export const planCommand: Command = {
     const cpuSource = cpuSourceLabel(tenantsPrepared);
     const prepared = performance.now();
 
-    const simulator: Simulator | undefined = values['no-simulate']
-      ? undefined
-      : (system) => {
-          const r = simulate(system, {
-            durationMs: workload.durationS * 1000,
-            warmupMs: Math.min(5000, workload.durationS * 100),
-            seed: workload.seed,
-          });
-          return {
-            meanResponseMs: r.meanResponseMs,
-            swaps: r.swaps,
-            tenants: r.tenants.map((t) => ({
-              name: t.name,
-              meanMs: t.meanResponseMs,
-              p50Ms: t.p50Ms,
-              p95Ms: t.p95Ms,
-              p99Ms: t.p99Ms,
-              completed: t.completed,
-            })),
-          };
-        };
+    const simulator = values['no-simulate'] ? undefined : workloadSimulator(workload);
     const starts = [0, ...workload.phases.map((p) => p.atS)];
     const phases: { atS: number; rates: Record<string, number>; plan: PlanResult }[] = [];
     for (const atS of starts) {
@@ -112,99 +98,17 @@ export const planCommand: Command = {
       sources: { tpu: 'emulated', cpu: cpuSource.source, simulated: simulator !== undefined },
       tenants: classes.json,
       timing: { prepareMs: prepared - started, planMs: finished - prepared },
-      phases: phases.map((p) => ({
-        atS: p.atS,
-        rates: p.rates,
-        search: p.plan.search,
-        plans: p.plan.plans.map((pl) => ({
-          policy: pl.policy,
-          reason: pl.reason ?? null,
-          predictedMeanMs: pl.prediction?.meanResponseMs ?? null,
-          simulatedMeanMs: pl.simulated?.meanResponseMs ?? null,
-          tenants:
-            pl.choices?.map((c, i) => ({
-              name: workload.tenants[i]!.name,
-              k: c.k,
-              n: tenantsPrepared[i]!.catalog.n,
-              cores: c.cores,
-              mode: c.mode,
-              predictedMs: pl.prediction?.tenants[i]?.responseMs ?? null,
-              // Predicted p95/p99 and share within the tenant's sloMs (the default model's distributions).
-              predictedTail: pl.tails?.[i] ?? null,
-              simulated: pl.simulated?.tenants[i] ?? null,
-            })) ?? [],
-        })),
-      })),
+      phases: phases.map((p) => phaseJson(p, workload, tenantsPrepared)),
     };
     if (values.json) {
       io.out(JSON.stringify(result, null, 2));
       return 0;
     }
-    const f = (x: number | null | undefined) =>
-      x === null || x === undefined ? '—' : Number.isFinite(x) ? x.toFixed(2) : '∞';
     const lines = [
       `${path} on ${workload.device} with ${workload.cpu.cores} CPU cores — latency model ${latency.label} (TPU emulated, ${cpuSource.text}${simulator ? ', simulated check' : ''})`,
       ...classes.lines.map((l) => `  ${l}: cut 0 only, planned for CPU cores like the others`),
     ];
-    for (const p of result.phases) {
-      lines.push(
-        '',
-        `${starts.length > 1 ? `phase at ${p.atS} s` : 'rates'}: ${Object.entries(p.rates)
-          .map(([n, r]) => `${n} ${r}/s`)
-          .join(
-            ', ',
-          )}  (search: ${p.search.method}, ${p.search.evaluated} configurations, ${p.search.ms.toFixed(0)} ms)`,
-      );
-      const rows: (string | number)[][] = [];
-      for (const pl of p.plans) {
-        if (pl.reason) continue;
-        for (const t of pl.tenants) {
-          rows.push([
-            pl.policy,
-            t.name,
-            `${t.k}/${t.n}`,
-            t.cores === 0 ? '0' : `${t.cores} (${t.mode})`,
-            f(t.predictedMs),
-            f(t.simulated?.meanMs),
-            f(t.predictedTail?.p99Ms),
-            f(t.simulated?.p99Ms),
-            t.predictedTail?.withinSlo == null
-              ? '—'
-              : `${(100 * t.predictedTail.withinSlo).toFixed(1)} % ≤ ${t.predictedTail.sloMs} ms`,
-          ]);
-        }
-      }
-      lines.push(
-        table(
-          [
-            'policy',
-            'tenant',
-            'cut k/n',
-            'cores',
-            'pred. ms',
-            'sim. mean',
-            'pred. p99',
-            'sim. p99',
-            'pred. SLO',
-          ],
-          rows,
-        ),
-      );
-      for (const pl of p.plans)
-        if (pl.reason) lines.push(`  ${pl.policy.padEnd(8)} not possible: ${pl.reason}`);
-      const def = p.plans.find((x) => x.policy === 'default');
-      lines.push(
-        ...p.plans
-          .filter((x) => !x.reason)
-          .map((x) => {
-            const vs =
-              x.policy !== 'default' && def?.simulatedMeanMs && x.simulatedMeanMs
-                ? ` (${(100 * (1 - x.simulatedMeanMs / def.simulatedMeanMs)).toFixed(1)} % vs default)`
-                : '';
-            return `  ${x.policy.padEnd(8)} mean: predicted ${f(x.predictedMeanMs)} ms, simulated ${f(x.simulatedMeanMs)} ms${vs}`;
-          }),
-      );
-    }
+    for (const p of result.phases) lines.push(...phaseLines(p, starts.length > 1));
     lines.push(
       '',
       `answered in ${((finished - started) / 1000).toFixed(2)} s (${((prepared - started) / 1000).toFixed(2)} s preparing catalogs)`,
@@ -213,3 +117,110 @@ export const planCommand: Command = {
     return 0;
   },
 };
+
+/** The simulator `plan` checks each plan with: the workload's duration and seed, the first 10 % (≤ 5 s) warm-up. */
+function workloadSimulator(workload: Workload): Simulator {
+  return (system) => {
+    const r = simulate(system, {
+      durationMs: workload.durationS * 1000,
+      warmupMs: Math.min(5000, workload.durationS * 100),
+      seed: workload.seed,
+    });
+    return {
+      meanResponseMs: r.meanResponseMs,
+      swaps: r.swaps,
+      tenants: r.tenants.map((t) => ({
+        name: t.name,
+        meanMs: t.meanResponseMs,
+        p50Ms: t.p50Ms,
+        p95Ms: t.p95Ms,
+        p99Ms: t.p99Ms,
+        completed: t.completed,
+      })),
+    };
+  };
+}
+
+/** One phase of `--json`: its rates, the search, and every policy's plan per tenant. */
+function phaseJson(
+  p: { atS: number; rates: Record<string, number>; plan: PlanResult },
+  workload: Workload,
+  tenantsPrepared: readonly PreparedTenant[],
+) {
+  return {
+    atS: p.atS,
+    rates: p.rates,
+    search: p.plan.search,
+    plans: p.plan.plans.map((pl) => ({
+      policy: pl.policy,
+      reason: pl.reason ?? null,
+      predictedMeanMs: pl.prediction?.meanResponseMs ?? null,
+      simulatedMeanMs: pl.simulated?.meanResponseMs ?? null,
+      tenants:
+        pl.choices?.map((c, i) => ({
+          name: workload.tenants[i]!.name,
+          k: c.k,
+          n: tenantsPrepared[i]!.catalog.n,
+          cores: c.cores,
+          mode: c.mode,
+          predictedMs: pl.prediction?.tenants[i]?.responseMs ?? null,
+          // Predicted p95/p99 and share within the tenant's sloMs (the default model's distributions).
+          predictedTail: pl.tails?.[i] ?? null,
+          simulated: pl.simulated?.tenants[i] ?? null,
+        })) ?? [],
+    })),
+  };
+}
+
+/** The text of one phase: its rates and search, the plans' table, the plans not possible, the means. */
+function phaseLines(p: ReturnType<typeof phaseJson>, phased: boolean): string[] {
+  const f = (x: number | null | undefined) =>
+    x === null || x === undefined ? '—' : Number.isFinite(x) ? x.toFixed(2) : '∞';
+  const lines: string[] = [
+    '',
+    `${phased ? `phase at ${p.atS} s` : 'rates'}: ${Object.entries(p.rates)
+      .map(([n, r]) => `${n} ${r}/s`)
+      .join(
+        ', ',
+      )}  (search: ${p.search.method}, ${p.search.evaluated} configurations, ${p.search.ms.toFixed(0)} ms)`,
+  ];
+  const rows: (string | number)[][] = [];
+  for (const pl of p.plans) {
+    if (pl.reason) continue;
+    for (const t of pl.tenants) {
+      rows.push([
+        pl.policy,
+        t.name,
+        `${t.k}/${t.n}`,
+        t.cores === 0 ? '0' : `${t.cores} (${t.mode})`,
+        f(t.predictedMs),
+        f(t.simulated?.meanMs),
+        f(t.predictedTail?.p99Ms),
+        f(t.simulated?.p99Ms),
+        t.predictedTail?.withinSlo == null
+          ? '—'
+          : `${(100 * t.predictedTail.withinSlo).toFixed(1)} % ≤ ${t.predictedTail.sloMs} ms`,
+      ]);
+    }
+  }
+  lines.push(
+    table(
+      ['policy', 'tenant', 'cut k/n', 'cores', 'pred. ms', 'sim. mean', 'pred. p99', 'sim. p99', 'pred. SLO'],
+      rows,
+    ),
+  );
+  for (const pl of p.plans) if (pl.reason) lines.push(`  ${pl.policy.padEnd(8)} not possible: ${pl.reason}`);
+  const def = p.plans.find((x) => x.policy === 'default');
+  lines.push(
+    ...p.plans
+      .filter((x) => !x.reason)
+      .map((x) => {
+        const vs =
+          x.policy !== 'default' && def?.simulatedMeanMs && x.simulatedMeanMs
+            ? ` (${(100 * (1 - x.simulatedMeanMs / def.simulatedMeanMs)).toFixed(1)} % vs default)`
+            : '';
+        return `  ${x.policy.padEnd(8)} mean: predicted ${f(x.predictedMeanMs)} ms, simulated ${f(x.simulatedMeanMs)} ms${vs}`;
+      }),
+  );
+  return lines;
+}

@@ -4,7 +4,7 @@
  * an operator code above 127, custom options, intermediates, mutating-variable flags, metadata, signature defs
  * and a description. It is structurally valid; it is not meant to be executed.
  */
-import type { TfliteModel } from '../model.js';
+import type { Operator, Tensor, TfliteModel } from '../model.js';
 import { BuiltinOperator } from '../ops.js';
 import { BuiltinOptionsType } from '../options.js';
 
@@ -35,101 +35,10 @@ export function smallModel(): TfliteModel {
     subgraphs: [
       {
         name: 'main',
-        tensors: [
-          {
-            shape: [1, 4, 4, 2],
-            type: 0,
-            buffer: 0,
-            name: 'input',
-            isVariable: false,
-            hasRank: true,
-            shapeSignature: [-1, 4, 4, 2],
-          },
-          { shape: [3, 1, 1, 2], type: 0, buffer: 1, name: 'w', isVariable: false, hasRank: true },
-          { shape: [3], type: 0, buffer: 2, name: 'b', isVariable: false, hasRank: true },
-          { shape: [1, 4, 4, 3], type: 0, buffer: 0, name: 'conv', isVariable: false, hasRank: true },
-          { shape: [2], type: 2, buffer: 3, name: 'shape', isVariable: false, hasRank: true },
-          { shape: [1, 48], type: 0, buffer: 0, name: 'output', isVariable: false, hasRank: true },
-          {
-            shape: [3, 2],
-            type: 9,
-            buffer: 5,
-            name: 'q',
-            isVariable: false,
-            hasRank: true,
-            quantization: { scale: [0.5, 0.25, 0.125], zeroPoint: [0, -3, 2 ** 40], quantizedDimension: 0 },
-          },
-          {
-            shape: [1, 48],
-            type: 9,
-            buffer: 0,
-            name: 'state',
-            isVariable: true,
-            hasRank: true,
-            quantization: { min: [-1], max: [1], scale: [0.0078125], zeroPoint: [0], quantizedDimension: 0 },
-          },
-        ],
+        tensors: smallTensors(),
         inputs: [0],
         outputs: [5],
-        operators: [
-          {
-            opcodeIndex: 0,
-            inputs: [0, 1, 2],
-            outputs: [3],
-            customOptionsFormat: 0,
-            builtinOptions: {
-              type: BuiltinOptionsType.Conv2DOptions,
-              name: 'Conv2DOptions',
-              fields: {
-                padding: 0,
-                strideW: 1,
-                strideH: 1,
-                fusedActivationFunction: 3,
-                dilationWFactor: 1,
-                dilationHFactor: 1,
-                quantizedBiasType: 0,
-              },
-            },
-          },
-          {
-            opcodeIndex: 1,
-            inputs: [3, 4],
-            outputs: [5],
-            customOptionsFormat: 0,
-            builtinOptions: {
-              type: BuiltinOptionsType.ReshapeOptions,
-              name: 'ReshapeOptions',
-              fields: { newShape: [1, 48] },
-            },
-          },
-          {
-            opcodeIndex: 2,
-            inputs: [5, -1],
-            outputs: [7],
-            customOptionsFormat: 0,
-            mutatingVariableInputs: [false, true],
-            intermediates: [6],
-            builtinOptions: {
-              type: BuiltinOptionsType.CumsumOptions,
-              name: 'CumsumOptions',
-              fields: { exclusive: true, reverse: false },
-            },
-          },
-          {
-            opcodeIndex: 3,
-            inputs: [7],
-            outputs: [6],
-            customOptions: new Uint8Array([9, 8, 7]),
-            customOptionsFormat: 0,
-          },
-          {
-            opcodeIndex: 4,
-            inputs: [6],
-            outputs: [7],
-            customOptionsFormat: 0,
-            builtinOptions: { type: BuiltinOptionsType.QuantizeOptions, name: 'QuantizeOptions', fields: {} },
-          },
-        ],
+        operators: smallOperators(),
       },
     ],
     metadataBuffer: [4],
@@ -143,4 +52,108 @@ export function smallModel(): TfliteModel {
       },
     ],
   };
+}
+
+/**
+ * The tensors: a float conv with bias and a reshape, an int8 per-axis tensor with a 64-bit zero point, a
+ * mutable variable, and an input with a shape signature.
+ */
+function smallTensors(): Tensor[] {
+  return [
+    {
+      shape: [1, 4, 4, 2],
+      type: 0,
+      buffer: 0,
+      name: 'input',
+      isVariable: false,
+      hasRank: true,
+      shapeSignature: [-1, 4, 4, 2],
+    },
+    { shape: [3, 1, 1, 2], type: 0, buffer: 1, name: 'w', isVariable: false, hasRank: true },
+    { shape: [3], type: 0, buffer: 2, name: 'b', isVariable: false, hasRank: true },
+    { shape: [1, 4, 4, 3], type: 0, buffer: 0, name: 'conv', isVariable: false, hasRank: true },
+    { shape: [2], type: 2, buffer: 3, name: 'shape', isVariable: false, hasRank: true },
+    { shape: [1, 48], type: 0, buffer: 0, name: 'output', isVariable: false, hasRank: true },
+    {
+      shape: [3, 2],
+      type: 9,
+      buffer: 5,
+      name: 'q',
+      isVariable: false,
+      hasRank: true,
+      quantization: { scale: [0.5, 0.25, 0.125], zeroPoint: [0, -3, 2 ** 40], quantizedDimension: 0 },
+    },
+    {
+      shape: [1, 48],
+      type: 9,
+      buffer: 0,
+      name: 'state',
+      isVariable: true,
+      hasRank: true,
+      quantization: { min: [-1], max: [1], scale: [0.0078125], zeroPoint: [0], quantizedDimension: 0 },
+    },
+  ];
+}
+
+/** The operators: conv, reshape, cumsum (mutating variable input, intermediates), a custom op, quantize. */
+function smallOperators(): Operator[] {
+  return [
+    {
+      opcodeIndex: 0,
+      inputs: [0, 1, 2],
+      outputs: [3],
+      customOptionsFormat: 0,
+      builtinOptions: {
+        type: BuiltinOptionsType.Conv2DOptions,
+        name: 'Conv2DOptions',
+        fields: {
+          padding: 0,
+          strideW: 1,
+          strideH: 1,
+          fusedActivationFunction: 3,
+          dilationWFactor: 1,
+          dilationHFactor: 1,
+          quantizedBiasType: 0,
+        },
+      },
+    },
+    {
+      opcodeIndex: 1,
+      inputs: [3, 4],
+      outputs: [5],
+      customOptionsFormat: 0,
+      builtinOptions: {
+        type: BuiltinOptionsType.ReshapeOptions,
+        name: 'ReshapeOptions',
+        fields: { newShape: [1, 48] },
+      },
+    },
+    {
+      opcodeIndex: 2,
+      inputs: [5, -1],
+      outputs: [7],
+      customOptionsFormat: 0,
+      mutatingVariableInputs: [false, true],
+      intermediates: [6],
+      builtinOptions: {
+        type: BuiltinOptionsType.CumsumOptions,
+        name: 'CumsumOptions',
+        fields: { exclusive: true, reverse: false },
+      },
+    },
+    {
+      opcodeIndex: 3,
+      inputs: [7],
+      outputs: [6],
+      customOptions: new Uint8Array([9, 8, 7]),
+      customOptionsFormat: 0,
+    },
+    {
+      opcodeIndex: 4,
+      inputs: [6],
+      outputs: [7],
+      customOptionsFormat: 0,
+      builtinOptions: { type: BuiltinOptionsType.QuantizeOptions, name: 'QuantizeOptions', fields: {} },
+    },
+  ];
 }
