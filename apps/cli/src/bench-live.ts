@@ -30,7 +30,8 @@ export interface LiveRun {
   })[];
   rejected: number;
   reconfigurations: number;
-  decisions: { atMs: number; choices: Decision['choices'] }[];
+  /** The initial decision at 0 and every one the policy took after it (live ms since the start). */
+  decisions: (Decision & { atMs: number })[];
   series: { windowMs: number; meanResponseMs: number[] };
 }
 
@@ -102,9 +103,9 @@ export async function runPolicyLive(
   });
   const t0 = performance.now();
   const first = policy.initial({ tenants, cores: options.cores, device: options.device, nowMs: 0 });
-  const decisions: LiveRun['decisions'] = [{ atMs: 0, choices: first.choices }];
+  const decisions: LiveRun['decisions'] = [{ atMs: 0, ...first }];
   for (const [i, t] of tenants.entries())
-    await rt.addTenant({ name: t.name, model: t.model, choice: first.choices[i]! });
+    await rt.addTenant({ name: t.name, model: t.model, choice: first.tenants[i]! });
   // One fixed input per tenant: the run measures latency, and functional mode checks results itself.
   const inputs = new Map<string, TensorArray[]>();
   const rng = new SeededRandom(options.seed);
@@ -195,12 +196,8 @@ export async function runPolicyLive(
       }
       const d = policy.onTick({ arrivals: arrivalsObs, stages }, now);
       if (d !== null) {
-        decisions.push({ atMs: now, choices: d.choices });
-        applying.push(
-          rt
-            .reconfigure({ tenants: d.choices.map((c, i) => ({ name: tenants[i]!.name, ...c })) })
-            .catch(() => undefined),
-        );
+        decisions.push({ atMs: now, ...d });
+        applying.push(rt.reconfigure(d).catch(() => undefined));
       }
     }
     if (next >= events.length && now >= options.durationMs) break;

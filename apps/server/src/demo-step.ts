@@ -7,11 +7,11 @@
  */
 import {
   delayedPredictor,
+  type NamedChoice,
   ServiceCorrection,
   swaplessPolicy,
   systemSetup,
   type TenantCatalog,
-  type TenantChoice,
 } from '@swapless/controller';
 import { defaultModel } from '@swapless/queueing';
 import {
@@ -26,10 +26,8 @@ import {
 /** Smallest predicted gain of switching at the step for a mix to be kept (10 %: well past the hysteresis' 3 %). */
 export const DEMO_STEP_MIN_GAIN = 0.1;
 
-function describe(names: readonly string[], choices: readonly TenantChoice[]): string {
-  return choices
-    .map((c, i) => `${names[i]} k=${c.k} c=${c.cores}${c.cores > 1 ? ` ${c.mode}` : ''}`)
-    .join(', ');
+function describe(choices: readonly NamedChoice[]): string {
+  return choices.map((c) => `${c.name} k=${c.k} c=${c.cores}${c.cores > 1 ? ` ${c.mode}` : ''}`).join(', ');
 }
 
 /**
@@ -56,7 +54,7 @@ export function planDemoStep(
       cores,
       nowMs: 0,
     });
-  const before = decide(first).choices;
+  const before = decide(first).tenants;
   const after = decide(second);
   const planned = names.map((name) => ({
     name,
@@ -76,8 +74,8 @@ export function planDemoStep(
       : 0;
   return {
     mix,
-    before: describe(names, before),
-    after: describe(names, after.choices),
+    before: describe(before),
+    after: describe(after.tenants),
     keptMs,
     bestMs,
     gain,

@@ -5,6 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
+import type { CpuMode, TenantChoice } from '@swapless/contracts';
 import {
   ConflictError,
   DeadlineExceededError,
@@ -31,19 +32,17 @@ import { EMULATION_LAG_THRESHOLD_MS } from './emulation.js';
 import { preparedPart } from './parts.js';
 import { EdgeTpuBackend, EmulatedBackend, type TpuBackend, type TpuRun } from './tpu.js';
 import type {
-  CpuMode,
-  Decision,
   EdgeTpuBackendOptions,
   LatencySummary,
-  Observation,
   ReconfigureEvent,
+  ReconfigureRequest,
   RequestTrace,
   RuntimeEvents,
+  RuntimeObservation,
   RuntimeOptions,
   RuntimeStats,
   SubmitOptions,
   SubmitResult,
-  TenantChoice,
   TenantObservation,
   TenantOptions,
   TenantStats,
@@ -63,7 +62,7 @@ interface Config {
   gen: number;
   tenant: TenantState;
   variant: Variant;
-  choice: Required<TenantChoice>;
+  choice: TenantChoice;
   executors: Executor[];
   /**
    * Requests an executor may hold at once: {@link MG1_DEPTH} for mg1 (the next ones wait inside the worker, so
@@ -334,7 +333,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
   }
 
   /** A tenant's current choice (what new requests are admitted with). */
-  choice(name: string): Required<TenantChoice> {
+  choice(name: string): TenantChoice {
     return { ...this.#tenant(name).current.choice };
   }
 
@@ -348,7 +347,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     return t;
   }
 
-  #checkChoice(choice: unknown, entry: ModelEntry, what: string): Required<TenantChoice> {
+  #checkChoice(choice: unknown, entry: ModelEntry, what: string): TenantChoice {
     const c = this.#checkCut(choice, entry.n, what);
     if (entry.compiled && (c.k !== entry.n || c.cores !== 0)) {
       throw new InvalidArgumentError(
@@ -363,7 +362,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     return c;
   }
 
-  #checkCut(choice: unknown, n: number, what: string): Required<TenantChoice> {
+  #checkCut(choice: unknown, n: number, what: string): TenantChoice {
     if (typeof choice !== 'object' || choice === null) {
       throw new InvalidArgumentError(expected('an object { k, cores, mode }', what, choice));
     }
@@ -485,7 +484,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     });
   }
 
-  async #prepare(tenant: TenantState, choice: Required<TenantChoice>): Promise<Config> {
+  async #prepare(tenant: TenantState, choice: TenantChoice): Promise<Config> {
     const variant = tenant.entry.variant(choice.k, this.#tpu.profile);
     const config: Config = {
       gen: ++this.#gen,
@@ -1260,7 +1259,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
    * made loading fail, and with `ShuttingDownError` when closing. Calls are applied in call order. Entries for a
    * tenant that is being removed ({@link removeTenant}) when the call is made or applied are ignored.
    */
-  reconfigure(decision: Decision): Promise<ReconfigureEvent> {
+  reconfigure(decision: ReconfigureRequest): Promise<ReconfigureEvent> {
     if (this.#closing)
       return Promise.reject(new ShuttingDownError('The runtime is closing: no reconfiguration'));
     const t0 = performance.now();
@@ -1271,7 +1270,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
       if (typeof decision !== 'object' || decision === null || !Array.isArray(decision.tenants)) {
         throw new InvalidArgumentError(expected('an object { tenants: [...] }', 'the decision', decision));
       }
-      const wanted = new Map<string, Required<TenantChoice>>();
+      const wanted = new Map<string, TenantChoice>();
       decision.tenants.forEach((d, i) => {
         // A tenant being removed keeps its configuration until it is gone: its entry is ignored.
         const name: unknown = d?.name;
@@ -1284,7 +1283,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
       });
       this.#checkBudget(new Map([...wanted].map(([n, c]) => [n, c.cores])));
       const seq = ++this.#seq;
-      const changes: { tenant: TenantState; choice: Required<TenantChoice> }[] = [];
+      const changes: { tenant: TenantState; choice: TenantChoice }[] = [];
       for (const [name, choice] of wanted) {
         const tenant = this.#tenants.get(name)!;
         const cur = tenant.current.choice;
@@ -1422,7 +1421,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
    * Samples since the previous call (arrivals, rejections, stage service times, latencies), per tenant —
    * what a controller's rate and service-time estimators read. Draining: each sample is returned once.
    */
-  observe(): Observation {
+  observe(): RuntimeObservation {
     const toMs = performance.now();
     const tenants: Record<string, TenantObservation> = {};
     for (const t of this.#tenants.values()) {

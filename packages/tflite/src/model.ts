@@ -6,6 +6,8 @@
  * `undefined`; tensor/operator indices are plain numbers; `-1` in an operator's inputs means "absent".
  */
 
+import type { NumericDatatype } from '@swapless/contracts';
+
 /** TensorType enum values of the schema. */
 export const TensorType = {
   FLOAT32: 0,
@@ -38,8 +40,9 @@ export function tensorTypeName(type: number): string {
 }
 
 /**
- * The Open Inference Protocol (KServe v2 / Triton) datatype names of the TFLite tensor types that travel as plain
- * numbers (BOOL as bytes, FLOAT16 as raw 16-bit words). Strings, complex numbers, resources and INT4 have none.
+ * The Open Inference Protocol (KServe v2 / Triton) datatype names (`NumericDatatype` of `@swapless/contracts`) of
+ * the TFLite tensor types that travel as plain numbers (BOOL as bytes, FLOAT16 as raw 16-bit words). Strings,
+ * complex numbers, resources and INT4 have none.
  */
 export const INFERENCE_DATATYPES = Object.freeze({
   BOOL: 'BOOL',
@@ -54,13 +57,13 @@ export const INFERENCE_DATATYPES = Object.freeze({
   FLOAT16: 'FP16',
   FLOAT32: 'FP32',
   FLOAT64: 'FP64',
-} as const);
+} as const satisfies Record<string, NumericDatatype>);
 
-/** An inference-protocol datatype name (`FP32`, `INT8`, …). */
-export type InferenceDatatype = (typeof INFERENCE_DATATYPES)[keyof typeof INFERENCE_DATATYPES];
+/** @deprecated `NumericDatatype` of `@swapless/contracts` (an inference-protocol datatype name: `FP32`, `INT8`, …). */
+export type InferenceDatatype = NumericDatatype;
 
 /** The inference-protocol datatype of a TFLite tensor type name (`FLOAT32` → `FP32`), or undefined when none. */
-export function inferenceDatatype(typeName: string): InferenceDatatype | undefined {
+export function inferenceDatatype(typeName: string): NumericDatatype | undefined {
   return Object.hasOwn(INFERENCE_DATATYPES, typeName)
     ? INFERENCE_DATATYPES[typeName as keyof typeof INFERENCE_DATATYPES]
     : undefined;
