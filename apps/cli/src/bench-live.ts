@@ -3,8 +3,8 @@
  * the Edge TPU emulated in real time; timing-only by default, functional on request) under open-loop Poisson arrivals — the same arrival
  * times for every policy (same seed). Latencies are measured end to end; the TPU part of each is emulated.
  */
+import type { Decision, TensorArray } from '@swapless/contracts';
 import {
-  type Decision,
   type Policy,
   type PolicyRunTenant,
   poissonArrivals,
@@ -12,7 +12,6 @@ import {
   type StageObservation,
 } from '@swapless/controller';
 import { quantile } from '@swapless/core';
-import type { TensorArray } from '@swapless/edgetpu';
 import { createRuntime } from '@swapless/runtime';
 import { SeededRandom } from '@swapless/tflite';
 import { inputsFor } from './inference.js';

@@ -5,9 +5,9 @@
  * anything) this predicts the swapless policy's plan for each phase and the gain of switching; `demo-costs.ts` tries
  * the mixes of {@link DEMO_MIXES} in order and keeps the first whose gain reaches {@link DEMO_STEP_MIN_GAIN}.
  */
+import type { NamedChoice } from '@swapless/contracts';
 import {
   delayedPredictor,
-  type NamedChoice,
   ServiceCorrection,
   swaplessPolicy,
   systemSetup,

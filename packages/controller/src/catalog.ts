@@ -4,7 +4,9 @@
  * suffix times per thread count, from the profiler). Everything the search needs about one model, computed
  * once: configurations are then assembled from it without touching the model again.
  */
+
 import { createHash } from 'node:crypto';
+import type { TpuStage } from '@swapless/contracts';
 import {
   type CpuProfileSpec,
   expected,
@@ -13,7 +15,6 @@ import {
   UnsupportedModelError,
 } from '@swapless/core';
 import { type ProfileOptions, type ProfileResult, profileModel } from '@swapless/profiler';
-import type { TpuStage } from '@swapless/queueing';
 import { analyzeModel, cutPoints, readModel, splitModel } from '@swapless/tflite';
 import {
   callBreakdown,

@@ -3,8 +3,7 @@
  * (whole model on the Edge TPU as the default compiler does, CPU only, a fixed middle cut), each optionally
  * checked in the simulator.
  */
-import type { TenantChoice } from '@swapless/contracts';
-import type { Prediction, SystemSetup } from '@swapless/queueing';
+import type { Prediction, SystemSetup, TenantChoice } from '@swapless/contracts';
 import { type BaselinePolicy, baselineChoices, type Predictor, searchConfiguration } from './search.js';
 import { type PlannedTenant, systemSetup } from './setup.js';
 

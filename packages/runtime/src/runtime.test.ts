@@ -1,3 +1,4 @@
+import type { TensorArray } from '@swapless/contracts';
 import {
   ConflictError,
   ErrorCodes,
@@ -6,7 +7,6 @@ import {
   OverloadedError,
   ShuttingDownError,
 } from '@swapless/core';
-import type { TensorArray } from '@swapless/edgetpu';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   createRuntime,

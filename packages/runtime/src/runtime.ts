@@ -3,9 +3,10 @@
  * bounded admission, live reconfiguration with per-request variant pinning, traces and metrics.
  * Protocols and rationale: docs/runtime.md.
  */
+
 import { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
-import type { CpuMode, TenantChoice } from '@swapless/contracts';
+import type { CpuMode, TenantChoice, TensorArray } from '@swapless/contracts';
 import {
   ConflictError,
   DeadlineExceededError,
@@ -18,13 +19,7 @@ import {
   ShuttingDownError,
   type SwapLessError,
 } from '@swapless/core';
-import {
-  createInterpreter,
-  type TensorArray,
-  type TensorInfo,
-  TYPED_ARRAYS,
-  zeroInput,
-} from '@swapless/edgetpu';
+import { createInterpreter, type TensorInfo, TYPED_ARRAYS, zeroInput } from '@swapless/edgetpu';
 import { readModel } from '@swapless/tflite';
 import type { ProfileInput } from '@swapless/tpu-emulator';
 import { ms, type ServicePrior, StageEstimate } from './deadline.js';

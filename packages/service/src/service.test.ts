@@ -1,7 +1,8 @@
 import { once } from 'node:events';
-import type { Decision, Policy, PolicyContext } from '@swapless/controller';
+import type { Decision, TensorArray } from '@swapless/contracts';
+import type { Policy, PolicyContext } from '@swapless/controller';
 import { ErrorCodes, type ProgressEvent } from '@swapless/core';
-import { createInterpreter, type TensorArray } from '@swapless/edgetpu';
+import { createInterpreter } from '@swapless/edgetpu';
 import { buildTestNet, SeededRandom, writeModel } from '@swapless/tflite';
 import { describe, expect, it } from 'vitest';
 import {

@@ -4,11 +4,11 @@
  * no NaN, no Infinity — a missing figure is `null`).
  */
 
-import type { CpuMode, NumericDatatype } from '@swapless/contracts';
+import type { CpuMode, LatencyModel, NumericDatatype } from '@swapless/contracts';
 import type { Policy, PolicyName } from '@swapless/controller';
 import type { ProgressListener } from '@swapless/core';
 import type { Vetter } from '@swapless/edgetpu';
-import type { LatencyModel, LatencyModelChoice } from '@swapless/queueing';
+import type { LatencyModelChoice } from '@swapless/queueing';
 import type {
   EdgeTpuBackendOptions,
   LatencySummary,

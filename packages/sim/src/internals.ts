@@ -6,7 +6,7 @@
  */
 
 import { Xoshiro128 } from '@swapless/core';
-import type { TenantSetup } from './contract.js';
+import type { TenantSetup } from '@swapless/contracts';
 import { ExactRecorder, type Recorder, SketchRecorder } from './quantiles.js';
 import type { CpuSampling } from './types.js';
 

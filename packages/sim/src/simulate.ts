@@ -10,7 +10,7 @@
  * for this system, and costs a few dozen arithmetic operations per request with no allocation.
  */
 import { expected, InvalidArgumentError } from '@swapless/core';
-import type { SystemSetup, TenantSetup } from './contract.js';
+import type { SystemSetup, TenantSetup } from '@swapless/contracts';
 import { Lane, LaneSeries, LaneTicks, TimeRing } from './internals.js';
 import type {
   CpuSampling,

@@ -4,7 +4,7 @@
  * NaN latencies a million requests later. Reconfigurations are checked the same way when they are applied.
  */
 import { expected, InvalidArgumentError } from '@swapless/core';
-import type { SystemSetup, TenantSetup } from './contract.js';
+import type { SystemSetup, TenantSetup } from '@swapless/contracts';
 import type { SimOptions } from './types.js';
 
 function fail(what: string, forWhat: string, received: unknown): never {
