@@ -6,7 +6,7 @@
 
 import { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
-import type { CpuMode, TenantChoice, TensorArray } from '@swapless/contracts';
+import type { CpuMode, TenantChoice, TenantChoiceInput, TensorArray } from '@swapless/contracts';
 import {
   ConflictError,
   DeadlineExceededError,
@@ -361,7 +361,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     if (typeof choice !== 'object' || choice === null) {
       throw new InvalidArgumentError(expected('an object { k, cores, mode }', what, choice));
     }
-    const c = choice as TenantChoice;
+    const c = choice as TenantChoiceInput;
     if (typeof c.k !== 'number' || !Number.isInteger(c.k) || c.k < 0 || c.k > n) {
       throw new InvalidArgumentError(expected(`an integer cut between 0 and ${n}`, `${what}.k`, c.k));
     }
