@@ -6,7 +6,7 @@
  * `undefined`; tensor/operator indices are plain numbers; `-1` in an operator's inputs means "absent".
  */
 
-import type { NumericDatatype } from '@swapless/contracts';
+import { DATATYPES, type NumericDatatype } from '@swapless/contracts';
 
 /** TensorType enum values of the schema. */
 export const TensorType = {
@@ -39,25 +39,19 @@ export function tensorTypeName(type: number): string {
   return TENSOR_TYPE_NAMES[type] ?? `type ${type}`;
 }
 
+/** The TFLite tensor type name of a numeric protocol datatype: the same name, with `FLOATnn` for `FPnn`. */
+type TfliteTypeName<D extends NumericDatatype> = D extends `FP${infer Bits}` ? `FLOAT${Bits}` : D;
+
 /**
- * The Open Inference Protocol (KServe v2 / Triton) datatype names (`NumericDatatype` of `@swapless/contracts`) of
- * the TFLite tensor types that travel as plain numbers (BOOL as bytes, FLOAT16 as raw 16-bit words). Strings,
- * complex numbers, resources and INT4 have none.
+ * The Open Inference Protocol (KServe v2 / Triton) datatype (`NumericDatatype` of `@swapless/contracts`) of each
+ * TFLite tensor type that travels as plain numbers (BOOL as bytes, FLOAT16 as raw 16-bit words), by schema type
+ * name. Derived from the protocol's one list, `DATATYPES`; strings, complex numbers, resources and INT4 have none.
  */
-export const INFERENCE_DATATYPES = Object.freeze({
-  BOOL: 'BOOL',
-  UINT8: 'UINT8',
-  UINT16: 'UINT16',
-  UINT32: 'UINT32',
-  UINT64: 'UINT64',
-  INT8: 'INT8',
-  INT16: 'INT16',
-  INT32: 'INT32',
-  INT64: 'INT64',
-  FLOAT16: 'FP16',
-  FLOAT32: 'FP32',
-  FLOAT64: 'FP64',
-} as const satisfies Record<string, NumericDatatype>);
+export const INFERENCE_DATATYPES = Object.freeze(
+  Object.fromEntries(
+    DATATYPES.filter((d): d is NumericDatatype => d !== 'BYTES').map((d) => [d.replace(/^FP/, 'FLOAT'), d]),
+  ),
+) as { readonly [D in NumericDatatype as TfliteTypeName<D>]: D };
 
 /** @deprecated `NumericDatatype` of `@swapless/contracts` (an inference-protocol datatype name: `FP32`, `INT8`, …). */
 export type InferenceDatatype = NumericDatatype;
