@@ -3,8 +3,8 @@
  * the Edge TPU emulated in real time; timing-only by default, functional on request) under open-loop Poisson arrivals — the same arrival
  * times for every policy (same seed). Latencies are measured end to end; the TPU part of each is emulated.
  */
+import type { Decision, TensorArray } from '@swapless/contracts';
 import {
-  type Decision,
   type Policy,
   type PolicyRunTenant,
   poissonArrivals,
@@ -12,8 +12,7 @@ import {
   type StageObservation,
 } from '@swapless/controller';
 import { quantile } from '@swapless/core';
-import type { TensorArray } from '@swapless/edgetpu';
-import { createRuntime, type RequestTrace, type Observation as RuntimeObservation } from '@swapless/runtime';
+import { createRuntime, type RequestTrace, type RuntimeObservation } from '@swapless/runtime';
 import { SeededRandom } from '@swapless/tflite';
 import { inputsFor } from './inference.js';
 import type { PreparedTenant } from './workload-file.js';
@@ -30,7 +29,8 @@ export interface LiveRun {
   })[];
   rejected: number;
   reconfigurations: number;
-  decisions: { atMs: number; choices: Decision['choices'] }[];
+  /** The initial decision at 0 and every one the policy took after it (live ms since the start). */
+  decisions: (Decision & { atMs: number })[];
   series: { windowMs: number; meanResponseMs: number[] };
 }
 
@@ -108,9 +108,9 @@ export async function runPolicyLive(
   });
   const t0 = performance.now();
   const first = policy.initial({ tenants, cores: options.cores, device: options.device, nowMs: 0 });
-  const decisions: LiveRun['decisions'] = [{ atMs: 0, choices: first.choices }];
+  const decisions: LiveRun['decisions'] = [{ atMs: 0, ...first }];
   for (const [i, t] of tenants.entries())
-    await rt.addTenant({ name: t.name, model: t.model, choice: first.choices[i]! });
+    await rt.addTenant({ name: t.name, model: t.model, choice: first.tenants[i]! });
   const inputs = await seededInputs(tenants, options.seed);
   const arrivals = poissonArrivals(tenants, {
     durationMs: options.durationMs,
@@ -165,12 +165,8 @@ export async function runPolicyLive(
       nextTick += tickMs;
       const d = policy.onTick(tickObservation(rt.observe(), t0), now);
       if (d !== null) {
-        decisions.push({ atMs: now, choices: d.choices });
-        applying.push(
-          rt
-            .reconfigure({ tenants: d.choices.map((c, i) => ({ name: tenants[i]!.name, ...c })) })
-            .catch(() => undefined),
-        );
+        decisions.push({ atMs: now, ...d });
+        applying.push(rt.reconfigure(d).catch(() => undefined));
       }
     }
     if (next >= events.length && now >= options.durationMs) break;

@@ -2,12 +2,12 @@
  * What `run` and `demo` share: deterministic inputs, invoke timing and output summaries. Every time printed
  * from here was measured on this machine; `backendLabel` says on what.
  */
+import type { TensorArray } from '@swapless/contracts';
 import { quantile, UnsupportedModelError } from '@swapless/core';
 import {
   type BackendInfo,
   type Interpreter,
   seededInput,
-  type TensorArray,
   type TensorInfo,
   zeroInput,
 } from '@swapless/edgetpu';

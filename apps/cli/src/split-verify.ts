@@ -3,6 +3,7 @@
  * TFLite runtime and compares the outputs bit for bit. All three models run with the same interpreter options
  * (`createInterpreter`'s defaults, one thread), so they run on the same kernels and any difference is the split's.
  */
+import type { TensorArray } from '@swapless/contracts';
 import { UnsupportedModelError } from '@swapless/core';
 import {
   createInterpreter,
@@ -10,7 +11,6 @@ import {
   type InterpreterOptions,
   type PreparedModel,
   prepareModel,
-  type TensorArray,
 } from '@swapless/edgetpu';
 import {
   chainParts,

@@ -4,8 +4,10 @@
  * tenant names) → normalise (paths made absolute) → freeze. Errors list every problem with where it came from;
  * warnings come back next to the config.
  */
+
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, isAbsolute, resolve } from 'node:path';
+import { MODEL_NAME_PATTERN } from '@swapless/contracts';
 import { cacheDir, expected, formatAjvErrors, InvalidConfigError, SwapLessIoError } from '@swapless/core';
 import { LATENCY_MODEL_CHOICE_SCHEMA, type LatencyModelChoice } from '@swapless/service';
 import { Ajv } from 'ajv';
@@ -145,7 +147,7 @@ export type ServerConfigInput = {
     | (K extends 'latencyModel' ? LatencyModelChoice : never);
 } & { $schema?: string };
 
-const MODEL_NAME = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
+const MODEL_NAME = MODEL_NAME_PATTERN.source;
 
 /** JSON Schema (draft-07) of the server config file. */
 export const SERVER_CONFIG_SCHEMA = {

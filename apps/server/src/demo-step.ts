@@ -7,13 +7,13 @@
  * anything) this predicts the swapless policy's plan for each phase and the gain of switching; `demo-costs.ts` tries
  * the mixes of {@link DEMO_MIXES} in order and keeps the first whose gains both ways reach {@link DEMO_STEP_MIN_GAIN}.
  */
+import type { NamedChoice, TenantChoice } from '@swapless/contracts';
 import {
   delayedPredictor,
   ServiceCorrection,
   swaplessPolicy,
   systemSetup,
   type TenantCatalog,
-  type TenantChoice,
 } from '@swapless/controller';
 import { defaultModel } from '@swapless/queueing';
 import {
@@ -31,10 +31,8 @@ import {
  */
 export const DEMO_STEP_MIN_GAIN = 0.1;
 
-function describe(names: readonly string[], choices: readonly TenantChoice[]): string {
-  return choices
-    .map((c, i) => `${names[i]} k=${c.k} c=${c.cores}${c.cores > 1 ? ` ${c.mode}` : ''}`)
-    .join(', ');
+function describe(choices: readonly NamedChoice[]): string {
+  return choices.map((c) => `${c.name} k=${c.k} c=${c.cores}${c.cores > 1 ? ` ${c.mode}` : ''}`).join(', ');
 }
 
 /**
@@ -62,7 +60,7 @@ export function planDemoStep(
       nowMs: 0,
     });
   const first_ = decide(first);
-  const before = first_.choices;
+  const before = first_.tenants;
   const after = decide(second);
   // The mean at `rates` of a plan, under the same model the policy uses.
   const meanAt = (rates: Record<string, number>, choices: readonly TenantChoice[]) => {
@@ -79,12 +77,12 @@ export function planDemoStep(
   const bestMs = after.predictedMs;
   return {
     mix,
-    before: describe(names, before),
-    after: describe(names, after.choices),
+    before: describe(before),
+    after: describe(after.tenants),
     keptMs,
     bestMs,
     gain: relativeGain(keptMs, bestMs),
-    reverseGain: relativeGain(meanAt(first, after.choices), first_.predictedMs),
+    reverseGain: relativeGain(meanAt(first, after.tenants), first_.predictedMs),
   };
 }
 

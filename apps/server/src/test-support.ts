@@ -1,10 +1,12 @@
 // Test-only helpers shared by the server's test files (not part of the built server: tsup bundles from index.ts).
+
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { createInterpreter, type TensorArray } from '@swapless/edgetpu';
+import type { TensorArray } from '@swapless/contracts';
+import { createInterpreter } from '@swapless/edgetpu';
 import { type Logger, pino } from 'pino';
 import { afterAll, beforeAll } from 'vitest';
 import { formatBanner } from './banner.js';

@@ -1,15 +1,10 @@
 // Test-only: an InferenceBackend on real TFLite interpreters (@swapless/edgetpu), over real models built with
 // @swapless/tflite. Not part of the package (tsup bundles from index.ts only).
+import type { ModelMetadata, TensorArray, TensorMeta } from '@swapless/contracts';
 import { createInterpreter, type Interpreter } from '@swapless/edgetpu';
 import { GraphBuilder, tinyModel, writeModel } from '@swapless/tflite';
-import { datatypeFromTflite, type TensorArray } from './datatypes.js';
-import type {
-  BackendResult,
-  InferCallOptions,
-  InferenceBackend,
-  ModelMetadata,
-  TensorMeta,
-} from './types.js';
+import { datatypeFromTflite } from './datatypes.js';
+import type { BackendResult, InferCallOptions, InferenceBackend } from './types.js';
 
 /** `tiny`: FP32 [1,4] y = x + x. */
 export function tinyBytes(): Uint8Array {

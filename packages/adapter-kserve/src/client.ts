@@ -5,19 +5,14 @@
  * be encoded once and sent many times ({@link KServeClient.encodeInfer} + {@link KServeClient.send}), so a load
  * generator measures the server rather than its own serialisation.
  */
+
 import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { ModelMetadata, NumericDatatype, TensorArray } from '@swapless/contracts';
 import { describeValue, ErrorCodes, InvalidArgumentError, SwapLessError } from '@swapless/core';
 import { HEADER_LENGTH_HEADER, jsonElements } from './codec.js';
-import {
-  arrayTypeOf,
-  isNumericDatatype,
-  type KServeDatatype,
-  type NumericDatatype,
-  type TensorArray,
-  toHalfBits,
-} from './datatypes.js';
-import type { ModelMetadata, Parameters } from './types.js';
+import { arrayTypeOf, isNumericDatatype, type KServeDatatype, toHalfBits } from './datatypes.js';
+import type { Parameters } from './types.js';
 
 /** An HTTP request that failed: `status` is the HTTP status, or 0 when no response came (network, timeout). */
 export class KServeClientError extends SwapLessError {

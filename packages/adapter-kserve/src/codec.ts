@@ -7,19 +7,19 @@
  * plain arrays for JSON.stringify: a typed array would otherwise serialise as an object, and the copy into a
  * plain array costs more than the join.
  */
+
+import type { ModelMetadata, NumericDatatype, TensorArray, TensorMeta } from '@swapless/contracts';
 import { InvalidArgumentError } from '@swapless/core';
 import {
   arrayTypeOf,
   elementCount,
   fromHalfBits,
   isNumericDatatype,
-  type NumericDatatype,
-  type TensorArray,
   type TensorArrayConstructor,
   toHalfBits,
 } from './datatypes.js';
 import { checkInferenceRequest, type InferenceRequestJson } from './schema.js';
-import type { BackendResult, ModelMetadata, TensorMeta } from './types.js';
+import type { BackendResult } from './types.js';
 
 /** Name of the HTTP header that gives the byte length of the JSON part of a binary-extension body. */
 export const HEADER_LENGTH_HEADER = 'inference-header-content-length';

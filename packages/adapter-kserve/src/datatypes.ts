@@ -3,44 +3,14 @@
  * (as in @swapless/edgetpu) and BOOL as one byte per element (0 or 1), which is also the binary extension's wire
  * format, so a binary tensor is the typed array's bytes (little-endian) and nothing else.
  */
+import { DATATYPES, type Datatype, type NumericDatatype, type TensorArray } from '@swapless/contracts';
 import { inferenceDatatype } from '@swapless/tflite';
 
-/** Every datatype the Open Inference Protocol names. */
-export const KSERVE_DATATYPES = [
-  'BOOL',
-  'UINT8',
-  'UINT16',
-  'UINT32',
-  'UINT64',
-  'INT8',
-  'INT16',
-  'INT32',
-  'INT64',
-  'FP16',
-  'FP32',
-  'FP64',
-  'BYTES',
-] as const;
+/** Every datatype the Open Inference Protocol names (`DATATYPES` of `@swapless/contracts`). */
+export const KSERVE_DATATYPES = DATATYPES;
 
-/** A datatype of the Open Inference Protocol. */
-export type KServeDatatype = (typeof KSERVE_DATATYPES)[number];
-
-/** Datatypes SwapLess can exchange (every one but BYTES). */
-export type NumericDatatype = Exclude<KServeDatatype, 'BYTES'>;
-
-/** Any typed array a tensor travels in (the same union as @swapless/edgetpu's TensorArray). */
-export type TensorArray =
-  | Float32Array
-  | Float64Array
-  | Int32Array
-  | Uint32Array
-  | Int16Array
-  | Uint16Array
-  | Int8Array
-  | Uint8Array
-  | Uint8ClampedArray
-  | BigInt64Array
-  | BigUint64Array;
+/** A datatype of the Open Inference Protocol (`Datatype` of `@swapless/contracts`). */
+export type KServeDatatype = Datatype;
 
 /** A constructor of one of the {@link TensorArray} classes. */
 export type TensorArrayConstructor = {

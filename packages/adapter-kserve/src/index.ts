@@ -5,17 +5,22 @@ export {
   KSERVE_EXTENSIONS,
   type KServeRoutesOptions,
   kserveRoutes,
-  MODEL_NAME_PATTERN,
 } from './routes.js';
 export type {
   BackendResult,
   InferCallOptions,
   InferenceBackend,
-  ModelMetadata,
   Parameters,
   RepositoryIndexEntry,
-  TensorMeta,
 } from './types.js';
+/** The protocol's vocabulary, from `@swapless/contracts` (one definition, re-exported here). */
+export {
+  MODEL_NAME_PATTERN,
+  type ModelMetadata,
+  type NumericDatatype,
+  type TensorArray,
+  type TensorMeta,
+} from '@swapless/contracts';
 export {
   type DurationStat,
   modelConfigOf,
@@ -32,8 +37,6 @@ export {
   isNumericDatatype,
   KSERVE_DATATYPES,
   type KServeDatatype,
-  type NumericDatatype,
-  type TensorArray,
   type TensorArrayConstructor,
   toHalfBits,
 } from './datatypes.js';

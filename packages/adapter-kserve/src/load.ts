@@ -4,10 +4,10 @@
  * measured HTTP round trip.
  */
 import { performance } from 'node:perf_hooks';
+import type { ModelMetadata } from '@swapless/contracts';
 import { expected, InvalidArgumentError, quantile } from '@swapless/core';
 import type { InferInput, KServeClient, RawResponse } from './client.js';
 import { arrayTypeOf, isNumericDatatype, toHalfBits } from './datatypes.js';
-import type { ModelMetadata } from './types.js';
 
 /** Count, mean and percentiles of latencies (ms); null figures when there are none. */
 export interface LatencySummary {

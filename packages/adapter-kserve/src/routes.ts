@@ -7,6 +7,8 @@
  * JSON header plus binary tensor data when `Inference-Header-Content-Length` is present. Validation is one
  * precompiled ajv function plus the copy into typed arrays (see codec.ts).
  */
+
+import { MODEL_NAME_PATTERN, type ModelMetadata } from '@swapless/contracts';
 import {
   ACCEPT_ENCODING,
   allowedMethods,
@@ -36,7 +38,7 @@ import {
 import type { InferenceRequestJson } from './schema.js';
 import { httpStatusOf, RETRY_AFTER_S, retryAfterOf } from './status.js';
 import { modelConfigOf, parseIndexRequest, StatisticsTable, servedIndex } from './triton.js';
-import type { InferenceBackend, ModelMetadata } from './types.js';
+import type { InferenceBackend } from './types.js';
 
 /** Largest `POST /v2/repository/index` body (it is `{}` or `{"ready": true}`). */
 const INDEX_BODY_LIMIT = 4096;
@@ -50,9 +52,6 @@ export const DEFAULT_BODY_LIMIT = 64 * 1024 * 1024;
  * also asks for load and unload, which are the management API's registrations here, so it is not claimed.)
  */
 export const KSERVE_EXTENSIONS = ['binary_tensor_data', 'model_configuration', 'statistics'] as const;
-
-/** Model names the routes consider well formed (anything else that is not served is a 400, not a 404). */
-export const MODEL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 const VERSION = '0.1.0';
 /** Successful JSON answers: fastify's own content type for JSON text (errors use exactly `application/json`). */

@@ -5,9 +5,11 @@
  * (`POST /v2/repository/index`). See triton-inference-server/server, docs/protocol/extension_model_configuration.md,
  * extension_statistics.md and extension_model_repository.md.
  */
+
+import type { ModelMetadata } from '@swapless/contracts';
 import { InvalidArgumentError } from '@swapless/core';
 import type { KServeDatatype } from './datatypes.js';
-import type { ModelMetadata, RepositoryIndexEntry } from './types.js';
+import type { RepositoryIndexEntry } from './types.js';
 
 /** A tensor of Triton's model configuration (`ModelInput` / `ModelOutput`). */
 export interface TritonTensorConfig {

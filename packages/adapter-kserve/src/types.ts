@@ -1,24 +1,5 @@
 /** The structural contract between the KServe routes and whatever runs the models. */
-import type { KServeDatatype, TensorArray } from './datatypes.js';
-
-/** An input or output of a model as the protocol describes it. */
-export interface TensorMeta {
-  readonly name: string;
-  readonly datatype: KServeDatatype;
-  /** Dimensions; `-1` marks a dimension of any size (the request's shape decides it). */
-  readonly shape: readonly number[];
-}
-
-/** Model metadata (`GET /v2/models/{name}`). */
-export interface ModelMetadata {
-  readonly name: string;
-  /** Versions served; the first is the one reported in inference responses. */
-  readonly versions: readonly string[];
-  /** e.g. `tflite`. */
-  readonly platform: string;
-  readonly inputs: readonly TensorMeta[];
-  readonly outputs: readonly TensorMeta[];
-}
+import type { ModelMetadata, TensorArray } from '@swapless/contracts';
 
 /** Response-level parameters (the protocol allows string, number and boolean values). */
 export type Parameters = Record<string, string | number | boolean>;

@@ -8,6 +8,7 @@
  * `{ "error": "<message>" }`, plus the stable `code` when the error is a SwapLess one and, for a model refused by
  * vetting, the `reason` (e.g. `signal SIGSEGV`).
  */
+import { MODEL_NAME_PATTERN } from '@swapless/contracts';
 import {
   ACCEPT_ENCODING,
   allowedMethods,
@@ -26,8 +27,11 @@ import {
 import { Ajv } from 'ajv';
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 
-/** Tenant names: a letter or digit, then up to 63 letters, digits, `.`, `_` or `-`. */
-export const TENANT_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
+/**
+ * Tenant names as a JSON Schema pattern: `MODEL_NAME_PATTERN` of `@swapless/contracts` (a letter or digit, then up
+ * to 63 letters, digits, `.`, `_` or `-`).
+ */
+export const TENANT_NAME_PATTERN = MODEL_NAME_PATTERN.source;
 
 /** Default and largest `limit` of `GET …/controller/history`. */
 export const HISTORY_LIMIT = { default: 100, max: 10_000 } as const;

@@ -5,6 +5,7 @@
  * once: configurations are then assembled from it without touching the model again.
  */
 import { defaultVariantStore, type StoredModel, type VariantStore } from '@swapless/compiler';
+import type { TpuStage } from '@swapless/contracts';
 import {
   type CpuProfileSpec,
   expected,
@@ -13,7 +14,6 @@ import {
   UnsupportedModelError,
 } from '@swapless/core';
 import { type ProfileOptions, type ProfileResult, profileModel } from '@swapless/profiler';
-import type { TpuStage } from '@swapless/queueing';
 import { cutPoints } from '@swapless/tflite';
 import {
   callBreakdown,

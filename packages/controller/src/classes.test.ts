@@ -239,8 +239,8 @@ describe('policies with CPU-only and compiled tenants (synthetic catalogs)', () 
       );
       expect(run.tenants.every((t) => t.completed > 0)).toBe(true);
       for (const d of run.decisions) {
-        expect(d.choices[0]!.k).toBe(0);
-        expect(d.choices[1]).toMatchObject({ k: 1, cores: 0 });
+        expect(d.tenants[0]!.k).toBe(0);
+        expect(d.tenants[1]).toMatchObject({ k: 1, cores: 0 });
       }
     }
   });

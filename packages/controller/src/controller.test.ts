@@ -1,9 +1,10 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Prediction, SystemSetup } from '@swapless/contracts';
 import { ErrorCodes } from '@swapless/core';
 import type { ProfileResult } from '@swapless/profiler';
-import { defaultModel, type Prediction, type SystemSetup } from '@swapless/queueing';
+import { defaultModel } from '@swapless/queueing';
 import { buildTestNet, writeModel } from '@swapless/tflite';
 import { describe, expect, it } from 'vitest';
 import { buildCatalog, type CutCandidate, type TenantCatalog } from './catalog.js';

@@ -3,7 +3,8 @@
  * `delayMs`, e.g. emulation lag learned online; a tenant's front-end time, e.g. HTTP decode and encode). They hold
  * no server busy, so they shift a tenant's mean response and nothing else.
  */
-import { mgcWaitMs, type Prediction, type SystemSetup } from '@swapless/queueing';
+import type { Prediction, SystemSetup } from '@swapless/contracts';
+import { mgcWaitMs } from '@swapless/queueing';
 import type { TenantCatalog } from './catalog.js';
 import type { Predictor } from './search.js';
 

@@ -1,10 +1,11 @@
+import type { TenantChoice } from '@swapless/contracts';
 import { defaultModel, mgcWaitMs } from '@swapless/queueing';
 import { describe, expect, it } from 'vitest';
 import type { TenantCatalog } from './catalog.js';
 import { delayedPredictor, emulationLags } from './delays.js';
 import { profiledHeadMs, ServiceCorrection } from './feedback.js';
 import { swaplessPolicy } from './policy.js';
-import { type PlannedTenant, systemSetup, type TenantChoice } from './setup.js';
+import { type PlannedTenant, systemSetup } from './setup.js';
 import { syntheticCatalog } from './synthetic.test-util.js';
 
 const cat = syntheticCatalog('c', { cuts: 4 });
@@ -146,7 +147,7 @@ describe('the swapless policy with an emulation pool', () => {
       ts.map((t) => ({ name: t.name, catalog: withPool.corrected(t.name) })),
       { emulationWorkers: 1 },
     );
-    const predict = (choices: TenantChoice[]) =>
+    const predict = (choices: readonly TenantChoice[]) =>
       full.predict(
         systemSetup(
           ts.map((t) => ({ ...t, catalog: withPool.corrected(t.name) })),
@@ -155,9 +156,9 @@ describe('the swapless policy with an emulation pool', () => {
         ),
       ).meanResponseMs;
     // Under the pool-aware model the blind choice is worse than the one the policy makes.
-    expect(blind.choices.map((c) => c.k)).toEqual([ts[0]!.catalog.n, ts[1]!.catalog.n]);
-    expect(predict(d.choices)).toBeLessThan(predict(blind.choices));
-    expect(d.predictedMs).toBeCloseTo(predict(d.choices), 6);
+    expect(blind.tenants.map((c) => c.k)).toEqual([ts[0]!.catalog.n, ts[1]!.catalog.n]);
+    expect(predict(d.tenants)).toBeLessThan(predict(blind.tenants));
+    expect(d.predictedMs).toBeCloseTo(predict(d.tenants), 6);
     expect(Number.isFinite(d.predictedMs)).toBe(true);
   });
 });

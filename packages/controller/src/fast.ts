@@ -14,10 +14,11 @@
  * caching token the p_i of a token group is not additive: configurations where two tenants pick the same token
  * are detected and evaluated with the token-group formula instead (exact; slower only for those).
  */
+import type { TenantChoice } from '@swapless/contracts';
 import { expected, InvalidArgumentError, SeededRandom } from '@swapless/core';
 import { type Moments, mg1WaitMs, mgcWaitMs, sampleMoments } from '@swapless/queueing';
 import type { CutCandidate, TenantCatalog } from './catalog.js';
-import { type PlannedTenant, type TenantChoice, tenantChoices } from './setup.js';
+import { type PlannedTenant, tenantChoices } from './setup.js';
 
 /** Number of additive contributions per option. */
 const W = 9;

@@ -137,9 +137,9 @@ describe('swapless policy with a shared correction', () => {
     const shared = new ServiceCorrection(new Map([['p', catalog]]));
     const policy = swaplessPolicy({ correction: shared });
     const first = policy.initial({ tenants: [{ name: 'p', catalog, rate: 10 }], cores: 2, nowMs: 0 });
-    const obs = { stages: [{ tenant: 'p', stage: 'tpu' as const, k: first.choices[0]!.k, ms: 1e6 }] };
+    const obs = { stages: [{ tenant: 'p', stage: 'tpu' as const, k: first.tenants[0]!.k, ms: 1e6 }] };
     policy.onTick(obs, 1000);
-    expect(shared.factor('p', 'tpu', first.choices[0]!.k)).toBe(1);
+    expect(shared.factor('p', 'tpu', first.tenants[0]!.k)).toBe(1);
     // The owner learns the TPU is 8× slower than modelled: a re-plan moves work off the TPU.
     for (const c of catalog.cuts)
       if (c.tpu !== null)
@@ -150,8 +150,8 @@ describe('swapless policy with a shared correction', () => {
     expect(again!.reason).toMatch(/^divergence: re-planned/);
     expect(again!.predictedMs).toBeGreaterThan(first.predictedMs);
     // All on the TPU at first; 8× slower TPU calls make the CPU the better place.
-    expect(first.choices[0]!.k).toBe(catalog.n);
-    expect(again!.choices[0]!.k).toBeLessThan(catalog.n);
+    expect(first.tenants[0]!.k).toBe(catalog.n);
+    expect(again!.tenants[0]!.k).toBeLessThan(catalog.n);
   });
 });
 
@@ -164,7 +164,7 @@ describe('swapless policy replan with nothing stable', () => {
     const arrivals = { u: Array.from({ length: 10_000 }, (_, i) => i / 10) };
     policy.onTick({ arrivals }, 1000);
     const d = policy.replan!(1000, 'divergence');
-    expect(d!.choices).toEqual(first.choices);
+    expect(d!.tenants).toEqual(first.tenants);
     expect(d!.reason).toMatch(/no stable configuration: configuration kept$/);
   });
 });

@@ -11,8 +11,9 @@
  * requests arriving during it wait d_i/2 on average (λ_i·d_i/1000 of them), so cost_i = d_i + λ_i·d_i²/2000.
  * Load times are measured ({@link SwitchCostModel.recordLoad}) or estimated from the segments' bytes.
  */
+
+import type { TenantChoice } from '@swapless/contracts';
 import type { TenantCatalog } from './catalog.js';
-import type { TenantChoice } from './setup.js';
 
 /** Options of the hysteresis rule. */
 export interface HysteresisOptions {

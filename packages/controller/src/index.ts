@@ -17,13 +17,9 @@ export {
   type TenantClass,
   type TenantClassKind,
 } from './classes.js';
-export {
-  type PlannedTenant,
-  systemSetup,
-  type TenantChoice,
-  tenantChoices,
-  tenantSetup,
-} from './setup.js';
+export { type PlannedTenant, systemSetup, tenantChoices, tenantSetup } from './setup.js';
+/** The vocabulary shared with the runtime, from `@swapless/contracts` (one definition, re-exported here). */
+export type { Decision, NamedChoice, TenantChoice } from '@swapless/contracts';
 export {
   type BaselinePolicy,
   baselineChoices,
@@ -80,7 +76,6 @@ export {
 export {
   createPolicy,
   cpuPolicy,
-  type Decision,
   defaultPolicy,
   type FixedOptions,
   fixedPolicy,

@@ -3,9 +3,10 @@
  * (whole model on the Edge TPU as the default compiler does, CPU only, a fixed middle cut), each optionally
  * checked in the simulator.
  */
-import { type Prediction, responseDistributions, type SystemSetup } from '@swapless/queueing';
+import type { Prediction, SystemSetup, TenantChoice } from '@swapless/contracts';
+import { responseDistributions } from '@swapless/queueing';
 import { type BaselinePolicy, baselineChoices, type Predictor, searchConfiguration } from './search.js';
-import { type PlannedTenant, systemSetup, type TenantChoice } from './setup.js';
+import { type PlannedTenant, systemSetup } from './setup.js';
 
 /** Simulated latency of one tenant. */
 export interface SimulatedTenant {

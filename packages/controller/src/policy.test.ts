@@ -65,7 +65,7 @@ describe('policies in the simulator', () => {
       c.tenants.map((t) => t.completed + t.rejected),
     );
     expect(d.series.meanResponseMs.length).toBe(40);
-    expect(d.decisions[0]!.choices.map((x) => x.k)).toEqual([30, 30]);
+    expect(d.decisions[0]!.tenants.map((x) => x.k)).toEqual([30, 30]);
     const again = runPolicyInSim(workload(10, 4), createPolicy('default'));
     expect(again.meanResponseMs).toBe(d.meanResponseMs);
   });
@@ -93,13 +93,13 @@ describe('policies in the simulator', () => {
       { tenants: tenants(2, 12), cores: 2 },
       { durationMs: 60_000, seed: 3, topN: 10 },
     )[0]!;
-    const final = run.decisions.at(-1)!.choices;
+    const final = run.decisions.at(-1)!.tenants;
     // Simulate the final swapless configuration like the oracle's candidates.
     const sim = runPolicyInSim(
       { tenants: tenants(2, 12), cores: 2, durationMs: 60_000, warmupMs: 6000, seed: 3 },
       {
         name: 'final',
-        initial: () => ({ choices: final, predictedMs: Number.NaN, reason: '' }),
+        initial: () => ({ tenants: final, predictedMs: Number.NaN, reason: '' }),
         onTick: () => null,
       },
     );

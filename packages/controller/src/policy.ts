@@ -3,13 +3,14 @@
  *
  * ```ts
  * const policy = createPolicy('swapless');
- * let decision = policy.initial({ tenants, cores });          // apply decision.choices
- * every tick: const d = policy.onTick({ arrivals, stages, loads }, nowMs); if (d) apply(d.choices);
+ * let decision = policy.initial({ tenants, cores });          // runtime.reconfigure(decision)
+ * every tick: const d = policy.onTick({ arrivals, stages, loads }, nowMs); if (d) runtime.reconfigure(d);
  * ```
  *
  * `swapless` is adaptive (rate estimator + corrected catalog + fast search + hysteresis); `default`, `cpu`,
  * `fixed` are the static baselines; `oracle` is the best static configuration found in the simulator.
  */
+import type { Decision, TenantChoice } from '@swapless/contracts';
 import { expected, InvalidArgumentError } from '@swapless/core';
 import { DEFAULT_MODEL_NAME, defaultModel } from '@swapless/queueing';
 import { simulate } from '@swapless/sim';
@@ -27,7 +28,7 @@ import {
 import { type CorrectionOptions, ServiceCorrection, type StageObservation } from './feedback.js';
 import { type HysteresisOptions, SwitchCostModel, shouldSwitch } from './hysteresis.js';
 import { baselineChoices, evenSplit, nearestCut, type Predictor, searchConfiguration } from './search.js';
-import { type PlannedTenant, systemSetup, type TenantChoice } from './setup.js';
+import { type PlannedTenant, systemSetup } from './setup.js';
 
 /** A tenant as a policy knows it at start: its catalog and its expected (prior) rate. */
 export interface PolicyTenant {
@@ -46,15 +47,6 @@ export interface PolicyContext {
   device?: string;
   /** Time of the start, ms (default 0). */
   nowMs?: number;
-}
-
-/** A configuration to apply: one choice per tenant, in the context's tenant order. */
-export interface Decision {
-  choices: TenantChoice[];
-  /** Mean response the policy's model predicts for it, ms (NaN when the policy has no model of it). */
-  predictedMs: number;
-  /** Why (for logs). */
-  reason: string;
 }
 
 /** A measured model-load time the runtime reports after loading a tenant's variants at cut `k`. */
@@ -94,6 +86,20 @@ export interface Policy {
 export const POLICY_NAMES = ['swapless', 'default', 'cpu', 'fixed', 'oracle'] as const;
 /** A built-in policy name. */
 export type PolicyName = (typeof POLICY_NAMES)[number];
+
+/** The decision of `choices` (one per tenant, in the order of `tenants`): each choice with its tenant's name. */
+function decision(
+  tenants: readonly { name: string }[],
+  choices: readonly TenantChoice[],
+  predictedMs: number,
+  reason: string,
+): Decision {
+  return {
+    tenants: choices.map((c, i) => ({ name: tenants[i]!.name, k: c.k, cores: c.cores, mode: c.mode })),
+    predictedMs,
+    reason,
+  };
+}
 
 function planned(ctx: PolicyContext): PlannedTenant[] {
   return ctx.tenants.map((t) => ({
@@ -219,7 +225,7 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
       const best = searchBest(start, c.cores, model, null, options, workers());
       current = best.choices;
       lastSwitchMs = c.nowMs ?? 0;
-      return { choices: current, predictedMs: best.predictedMs, reason: 'initial search at the prior rates' };
+      return decision(c.tenants, current, best.predictedMs, 'initial search at the prior rates');
     },
     onTick(obs, nowMs) {
       if (ctx === null || estimator === null)
@@ -248,11 +254,12 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
       if (!verdict.switch) return null;
       current = best.choices;
       lastSwitchMs = nowMs;
-      return {
-        choices: current,
-        predictedMs: best.predictedMs,
-        reason: `${verdict.reason}: ${currentMs.toFixed(2)} → ${best.predictedMs.toFixed(2)} ms${snap.changed ? ` (rate change: ${snap.changedTenants.join(', ')})` : ''}`,
-      };
+      return decision(
+        tenants,
+        current,
+        best.predictedMs,
+        `${verdict.reason}: ${currentMs.toFixed(2)} → ${best.predictedMs.toFixed(2)} ms${snap.changed ? ` (rate change: ${snap.changedTenants.join(', ')})` : ''}`,
+      );
     },
     replan(nowMs, why) {
       if (ctx === null) return null;
@@ -262,22 +269,24 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
       const best = searchBest(tenants, ctx.cores, model, current, options, workers());
       if (!Number.isFinite(best.predictedMs)) {
         // Nothing is stable under the corrected model: moving would only cost a reconfiguration.
-        return {
-          choices: current,
-          predictedMs: currentMs,
-          reason: `${why}: re-planned with the corrected model, no stable configuration: configuration kept`,
-        };
+        return decision(
+          tenants,
+          current,
+          currentMs,
+          `${why}: re-planned with the corrected model, no stable configuration: configuration kept`,
+        );
       }
       const same = best.choices.every(
         (c, i) => c.k === current[i]!.k && c.cores === current[i]!.cores && c.mode === current[i]!.mode,
       );
       current = best.choices;
       if (!same) lastSwitchMs = nowMs;
-      return {
-        choices: current,
-        predictedMs: best.predictedMs,
-        reason: `${why}: re-planned with the corrected model, ${same ? `configuration kept (${best.predictedMs.toFixed(2)} ms)` : `${currentMs.toFixed(2)} → ${best.predictedMs.toFixed(2)} ms`}`,
-      };
+      return decision(
+        tenants,
+        current,
+        best.predictedMs,
+        `${why}: re-planned with the corrected model, ${same ? `configuration kept (${best.predictedMs.toFixed(2)} ms)` : `${currentMs.toFixed(2)} → ${best.predictedMs.toFixed(2)} ms`}`,
+      );
     },
   };
 }
@@ -303,7 +312,7 @@ function baseline(name: 'default' | 'cpu' | 'fixed', ctx: PolicyContext, model: 
       ),
     );
   }
-  return { choices, predictedMs: predictMs(model, tenants, choices, ctx.cores), reason: `${name} baseline` };
+  return decision(tenants, choices, predictMs(model, tenants, choices, ctx.cores), `${name} baseline`);
 }
 
 /** The default compiler: the whole Edge-TPU-mappable prefix on the TPU, the rest (if any) on the CPU. */
@@ -345,11 +354,7 @@ export function fixedPolicy(options: FixedOptions = {}): Policy {
       return { k: ks[i]!, cores: c, mode: cut.cpu!.has(c) ? 'mg1' : 'mgc' };
     });
     const tenants = planned(ctx);
-    return {
-      choices,
-      predictedMs: predictMs(defaultModel, tenants, choices, ctx.cores),
-      reason: 'fixed cut',
-    };
+    return decision(tenants, choices, predictMs(defaultModel, tenants, choices, ctx.cores), 'fixed cut');
   });
 }
 
@@ -437,11 +442,12 @@ export function oraclePolicy(options: OracleOptions = {}): Policy {
         ),
       );
     }
-    return {
-      choices: best.choices,
-      predictedMs: best.predictedMs,
-      reason: `oracle (simulated ${best.simulatedMs.toFixed(2)} ms)`,
-    };
+    return decision(
+      ctx.tenants,
+      best.choices,
+      best.predictedMs,
+      `oracle (simulated ${best.simulatedMs.toFixed(2)} ms)`,
+    );
   });
 }
 

@@ -2,10 +2,10 @@
  * Choosing (cut, cores, mode) for every tenant under a latency model, with Σ cores ≤ the cores available:
  * exhaustive when the space is small, coordinate descent from several starts when it is not.
  */
+import type { Prediction, SystemSetup, TenantChoice } from '@swapless/contracts';
 import { expected, InvalidArgumentError } from '@swapless/core';
-import type { Prediction, SystemSetup } from '@swapless/queueing';
 import type { TenantCatalog } from './catalog.js';
-import { type PlannedTenant, systemSetup, type TenantChoice, tenantChoices } from './setup.js';
+import { type PlannedTenant, systemSetup, tenantChoices } from './setup.js';
 
 /** What the search needs of a latency model. */
 export interface Predictor {

@@ -2,19 +2,9 @@
  * Turning catalog entries into the `SystemSetup` that latency models predict and the simulator runs:
  * which (cut, cores, CPU mode) choices a tenant has, and the tenant setup of one choice.
  */
+import type { SystemSetup, TenantChoice, TenantSetup } from '@swapless/contracts';
 import { expected, InvalidArgumentError, InvalidCutError } from '@swapless/core';
-import type { CpuMode, SystemSetup, TenantSetup } from '@swapless/queueing';
 import type { CutCandidate, TenantCatalog } from './catalog.js';
-
-/** One configuration of one tenant. */
-export interface TenantChoice {
-  /** Cut point: ops [0,k) on the Edge TPU. */
-  k: number;
-  /** CPU cores of its CPU stage (0 when k = n: no CPU stage). */
-  cores: number;
-  /** How the CPU stage uses its cores: one request with `cores` threads, or `cores` single-thread workers. */
-  mode: CpuMode;
-}
 
 /** A tenant as the planner sees it: its catalog, rate and optional objective. */
 export interface PlannedTenant {

@@ -13,13 +13,14 @@
  * `actual` catalogs that differ from the policy's (e.g. a CPU 30 % slower than profiled) this is how the
  * correction is exercised.
  */
+import type { Decision, TenantChoice } from '@swapless/contracts';
 import { expected, InvalidArgumentError, Xoshiro128 } from '@swapless/core';
 import { type SimResult, type SimTenantSeries, type SimTickTenant, Simulation } from '@swapless/sim';
 import { poissonArrivals, type RatePhase } from './arrivals.js';
 import type { TenantCatalog } from './catalog.js';
 import type { StageObservation } from './feedback.js';
-import type { Decision, Policy, PolicyTenant } from './policy.js';
-import { type TenantChoice, tenantSetup } from './setup.js';
+import type { Policy, PolicyTenant } from './policy.js';
+import { tenantSetup } from './setup.js';
 
 /** The workload a policy is run on. */
 export interface SimWorkload {
@@ -61,12 +62,9 @@ export interface PolicyRunTenant {
   rejected: number;
 }
 
-/** One applied decision. */
-export interface AppliedDecision {
+/** One applied decision, and when (virtual ms). */
+export interface AppliedDecision extends Decision {
   atMs: number;
-  choices: TenantChoice[];
-  predictedMs: number;
-  reason: string;
 }
 
 /** Result of {@link runPolicyInSim}. All times are virtual (simulated). */
@@ -106,7 +104,7 @@ export function runPolicyInSim(
     ...(workload.phases ? { phases: workload.phases } : {}),
   });
   const actual = workload.tenants.map((t) => ({ ...t, catalog: workload.actual?.[t.name] ?? t.catalog }));
-  const setups = (choices: TenantChoice[]) => actual.map((t, i) => tenantSetup(t, choices[i]!));
+  const setups = (choices: readonly TenantChoice[]) => actual.map((t, i) => tenantSetup(t, choices[i]!));
 
   const first = policy.initial({
     tenants: workload.tenants,
@@ -115,7 +113,7 @@ export function runPolicyInSim(
     nowMs: 0,
   });
   const decisions: AppliedDecision[] = [{ atMs: 0, ...first }];
-  let current = first.choices;
+  let current: readonly TenantChoice[] = first.tenants;
   const sim = new Simulation(
     {
       tenants: setups(current),
@@ -155,14 +153,14 @@ export function runPolicyInSim(
     });
     const d: Decision | null = policy.onTick({ arrivals: arr, stages }, now);
     if (d === null) continue;
-    const changed = d.choices
+    const changed = d.tenants
       .map((c, i) => ({ c, i }))
       .filter(
         ({ c, i }) => c.k !== current[i]!.k || c.cores !== current[i]!.cores || c.mode !== current[i]!.mode,
       );
     if (changed.length === 0) continue;
     sim.reconfigure({ tenants: changed.map(({ c, i }) => tenantSetup(actual[i]!, c)) });
-    current = d.choices;
+    current = d.tenants;
     decisions.push({ atMs: now, ...d });
   }
   return policyRunResult(policy, sim.finish(), decisions);

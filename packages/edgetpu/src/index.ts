@@ -18,11 +18,12 @@ export {
   type Int8Summary,
   Interpreter,
   type KernelsName,
-  type TensorArray,
   type TensorInfo,
   TYPED_ARRAYS,
   type Uint8Policy,
 } from './interpreter.js';
+/** The typed arrays tensors travel in, from `@swapless/contracts` (one definition, re-exported here). */
+export type { TensorArray } from '@swapless/contracts';
 export { seededInput, seededInputs, zeroInput } from './inputs.js';
 export { EDGETPU_LIB_ENV, type LoaderOptions, TFLITE_LIB_ENV } from './loader.js';
 export {

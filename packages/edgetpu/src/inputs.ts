@@ -3,8 +3,9 @@
  * about (the CLI's run, demo and split --verify, the vetting child, the profiler), so a seed means the same
  * inputs everywhere.
  */
+import type { TensorArray } from '@swapless/contracts';
 import { SeededRandom } from '@swapless/core';
-import { type TensorArray, type TensorInfo, TYPED_ARRAYS } from './interpreter.js';
+import { type TensorInfo, TYPED_ARRAYS } from './interpreter.js';
 
 type ArrayCtor = new (length: number) => TensorArray;
 const CTORS = TYPED_ARRAYS as unknown as Readonly<Record<string, ArrayCtor>>;

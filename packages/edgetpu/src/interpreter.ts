@@ -2,11 +2,9 @@
  * The typed interpreter: a thin wrapper over the raw binding that caches tensor metadata and turns binding
  * errors into SwapLess errors. Hot-path methods add no allocation beyond what the binding does.
  */
-import type { RawInterpreter, RawTensorInfo, RawTypedArray, TypedArrayName } from '@swapless/tflite-addon';
+import type { TensorArray } from '@swapless/contracts';
+import type { RawInterpreter, RawTensorInfo, TypedArrayName } from '@swapless/tflite-addon';
 import { fromNative } from './native-errors.js';
-
-/** Any typed array a tensor can be exchanged through (float16 travels as raw bits in a Uint16Array). */
-export type TensorArray = RawTypedArray;
 
 /** The typed array classes tensors travel in, by name ({@link TensorInfo.arrayType}). */
 export const TYPED_ARRAYS = {

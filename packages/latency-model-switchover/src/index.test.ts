@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { SystemSetup, TenantSetup } from '@swapless/contracts';
 import {
   API_VERSION,
   analyzeTpu,
@@ -8,9 +9,7 @@ import {
   ErrorCodes,
   InvalidArgumentError,
   readPluginManifest,
-  type SystemSetup,
   satisfies,
-  type TenantSetup,
 } from '@swapless/queueing';
 import { assertLatencyModel } from '@swapless/queueing/conformance';
 import { describe, expect, it } from 'vitest';

@@ -6,18 +6,21 @@
  * independent. Optionally, `fit()` learns each tenant's reload fraction from the runtime (bursty, non-Poisson
  * arrivals make same-tenant runs longer than the Poisson argument predicts). Reasoning: README.md.
  *
- * Depends only on the published API of `@swapless/queueing`.
+ * The plugin interface comes from `@swapless/contracts` (a peer dependency: the host's copy); the queueing
+ * building blocks it reuses come from the published API of `@swapless/queueing`.
  */
+import type {
+  FitObservation,
+  LatencyModel,
+  LatencyModelFactory,
+  Prediction,
+  SystemSetup,
+} from '@swapless/contracts';
 import {
   analyzeTpu,
   buildPrediction,
   expected,
   InvalidArgumentError,
-  type LatencyModel,
-  type LatencyModelFactory,
-  type Observation,
-  type Prediction,
-  type SystemSetup,
   type TpuAnalysis,
   validateSystem,
 } from '@swapless/queueing';
@@ -130,7 +133,7 @@ interface Learned {
 /** The model with its fitted state, as {@link createSwitchoverModel} returns it. */
 export interface SwitchoverModel extends LatencyModel {
   /** Learns each tenant's reload fraction from `reloadFraction` and `count` of the observations. */
-  fit(observations: readonly Observation[]): void;
+  fit(observations: readonly FitObservation[]): void;
   /** The reload probabilities currently replacing the analytic ones (tenants with enough observed calls). */
   fittedSwitchProbabilities(): ReadonlyMap<string, number>;
 }
@@ -173,7 +176,7 @@ export function createSwitchoverModel(options: SwitchoverOptions = {}): Switchov
         switchoverWait(system, tpu, correction).waitMs,
       );
     },
-    fit(observations: readonly Observation[]): void {
+    fit(observations: readonly FitObservation[]): void {
       if (!Array.isArray(observations))
         throw new InvalidArgumentError(expected('an array of observations', 'fit()', observations));
       for (const o of observations) {

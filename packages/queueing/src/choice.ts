@@ -3,9 +3,10 @@
  * and `--latency-model-options`) name a latency model, and its resolution through the registry: one form, one
  * place, the same errors everywhere.
  */
+
+import type { LatencyModel } from '@swapless/contracts';
 import { describeValue, expected, InvalidConfigError } from '@swapless/core';
 import { guardLatencyModel, latencyModelLabel, quickCheckLatencyModel } from './guard.js';
-import type { LatencyModel } from './plugin.js';
 import { createLatencyModelRegistry, type ResolvedLatencyModel } from './registry.js';
 
 /**

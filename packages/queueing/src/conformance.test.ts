@@ -1,9 +1,8 @@
+import type { LatencyModel, Prediction, SystemSetup } from '@swapless/contracts';
 import { ErrorCodes, InvalidArgumentError } from '@swapless/core';
 import { describe, expect, it } from 'vitest';
 import { assertLatencyModel, checkLatencyModel, conformanceSystems } from './conformance.js';
 import { defaultModel } from './model.js';
-import type { LatencyModel } from './plugin.js';
-import type { Prediction, SystemSetup } from './system.js';
 
 const failed = (model: LatencyModel) =>
   checkLatencyModel(model)

@@ -4,9 +4,16 @@
  * It talks to a model only through its public interface (`name`, `predict`, `fit`) and imports nothing from
  * this package's implementation, so a model passes or fails for what it does, not for how it is built.
  */
+
+import type {
+  FitObservation,
+  LatencyModel,
+  Prediction,
+  SystemSetup,
+  TenantPrediction,
+  TenantSetup,
+} from '@swapless/contracts';
 import { InvalidArgumentError } from '@swapless/core';
-import type { LatencyModel, Observation } from './plugin.js';
-import type { Prediction, SystemSetup, TenantPrediction, TenantSetup } from './system.js';
 
 /** One check's outcome. */
 export interface ConformanceCheck {
@@ -564,8 +571,8 @@ function checkFit({ model, kit, predict }: CheckContext): string[] | 'skip' {
   if (typeof model.fit !== 'function') return 'skip';
   const out: string[] = [];
   const k = kit[1]!;
-  const observations: Observation[] = k.system.tenants.map((t) => {
-    const o: Observation = { tenant: t.name, k: t.k, cores: t.cores, rate: t.rate, count: 500 };
+  const observations: FitObservation[] = k.system.tenants.map((t) => {
+    const o: FitObservation = { tenant: t.name, k: t.k, cores: t.cores, rate: t.rate, count: 500 };
     if (t.tpu) {
       o.tpuWaitMs = 2;
       o.tpuServiceMs = t.tpu.serviceMs + t.tpu.reloadMs / 2;
@@ -582,7 +589,7 @@ function checkFit({ model, kit, predict }: CheckContext): string[] | 'skip' {
     ['fit(observations)', observations],
   ] as const) {
     try {
-      model.fit(deepFreeze(clone(obs)) as Observation[]);
+      model.fit(deepFreeze(clone(obs)) as FitObservation[]);
     } catch (err) {
       out.push(`${what} threw ${msg(err)}`);
     }

@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
-import { PLUGIN_MANIFEST_FILE } from './plugin.js';
+import { PLUGIN_MANIFEST_FILE } from '@swapless/contracts';
 
 /** An installed plugin package as {@link discoverPlugins} finds it. */
 export interface InstalledPlugin {

@@ -1,11 +1,11 @@
 import { fileURLToPath } from 'node:url';
+import type { SystemSetup } from '@swapless/contracts';
 import { ErrorCodes, InvalidArgumentError, InvalidConfigError } from '@swapless/core';
 import { describe, expect, it } from 'vitest';
 import { conformanceSystems } from './conformance.js';
 import { guardLatencyModel, predictionProblems, queueingPackage } from './guard.js';
 import { defaultModel } from './model.js';
 import { createLatencyModelRegistry } from './registry.js';
-import type { SystemSetup } from './system.js';
 
 const fixtures = fileURLToPath(new URL('../test/fixtures/', import.meta.url));
 const registry = () => createLatencyModelRegistry({ baseDir: fixtures });

@@ -5,10 +5,9 @@
  * {@link InvalidConfigError} (`SWAPLESS_INVALID_CONFIG`) naming the model, its package and its version.
  */
 import { readFileSync } from 'node:fs';
+import type { FitObservation, LatencyModel, Prediction, SystemSetup } from '@swapless/contracts';
 import { describeValue, InvalidConfigError, isSwapLessError } from '@swapless/core';
 import { checkLatencyModel, QUICK_CONFORMANCE_CHECKS } from './conformance.js';
-import type { LatencyModel, Observation } from './plugin.js';
-import type { Prediction, SystemSetup } from './system.js';
 
 /** Who a latency model is: what reports, plans and status outputs call it. */
 export interface LatencyModelIdentity {
@@ -185,7 +184,7 @@ export function guardLatencyModel(
   };
   if (typeof model.fit === 'function') {
     const fit = model.fit.bind(model);
-    guarded.fit = (observations: readonly Observation[]) => {
+    guarded.fit = (observations: readonly FitObservation[]) => {
       try {
         fit(observations);
       } catch (err) {

@@ -1,9 +1,11 @@
 /**
- * `@swapless/queueing`: SwapLess latency models. The {@link SystemSetup} contract every model predicts for,
- * the default analytic model (`mg1-default`), the closed-form building blocks, and the latency-model plugin
- * API — interface, manifest, loader, registry and conformance kit. Equations: docs/queueing.md; writing a
- * plugin: docs/plugins.md.
+ * `@swapless/queueing`: SwapLess latency models. The default analytic model (`mg1-default`), the closed-form
+ * building blocks, and the host of the latency-model plugin API — loader, registry, guard and conformance kit.
+ * The {@link SystemSetup} every model predicts for and the plugin interface itself live in `@swapless/contracts`
+ * and are re-exported here. Equations: docs/queueing.md; writing a plugin: docs/plugins.md.
  */
+import type { FitObservation } from '@swapless/contracts';
+
 export type {
   CpuMode,
   CpuStage,
@@ -14,7 +16,7 @@ export type {
   TenantSetup,
   TimeSource,
   TpuStage,
-} from './system.js';
+} from '@swapless/contracts';
 export {
   bernoulliExtraMoments,
   erlangC,
@@ -45,12 +47,14 @@ export {
   API_VERSION,
   type JsonSchema,
   type LatencyModel,
+  type FitObservation,
   type LatencyModelFactory,
-  type Observation,
   PLUGIN_MANIFEST_FILE,
   PLUGIN_MANIFEST_JSON_SCHEMA,
   type PluginManifest,
-} from './plugin.js';
+} from '@swapless/contracts';
+/** @deprecated The name of {@link FitObservation} before 0.2 (the runtime's own samples are `RuntimeObservation`). */
+export type Observation = FitObservation;
 export {
   type PercentileOptions,
   predictQuantiles,

@@ -9,14 +9,6 @@ import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
-  describeValue,
-  expected,
-  formatAjvErrors,
-  InvalidArgumentError,
-  InvalidConfigError,
-} from '@swapless/core';
-import { Ajv, type ValidateFunction } from 'ajv';
-import {
   API_VERSION,
   type JsonSchema,
   type LatencyModel,
@@ -24,7 +16,15 @@ import {
   PLUGIN_MANIFEST_FILE,
   PLUGIN_MANIFEST_JSON_SCHEMA,
   type PluginManifest,
-} from './plugin.js';
+} from '@swapless/contracts';
+import {
+  describeValue,
+  expected,
+  formatAjvErrors,
+  InvalidArgumentError,
+  InvalidConfigError,
+} from '@swapless/core';
+import { Ajv, type ValidateFunction } from 'ajv';
 import { isValidRange, satisfies } from './semver.js';
 
 /** A manifest that passed every check, with where it was found. */

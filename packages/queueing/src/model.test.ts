@@ -1,7 +1,7 @@
+import type { CpuStage, SystemSetup, TenantSetup, TpuStage } from '@swapless/contracts';
 import { ErrorCodes, InvalidArgumentError } from '@swapless/core';
 import { describe, expect, it } from 'vitest';
 import { analyzeTpu, createDefaultModel, DEFAULT_MODEL_NAME, defaultModel } from './model.js';
-import type { CpuStage, SystemSetup, TenantSetup, TpuStage } from './system.js';
 import { SystemErrorReasons } from './validate.js';
 
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);

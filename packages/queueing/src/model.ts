@@ -6,6 +6,15 @@
  * rest. Equations and their limits: docs/queueing.md.
  */
 
+import type {
+  CpuStage,
+  Instability,
+  LatencyModel,
+  Prediction,
+  SystemSetup,
+  TenantPrediction,
+  TenantSetup,
+} from '@swapless/contracts';
 import {
   bernoulliExtraMoments,
   type Moments,
@@ -14,15 +23,6 @@ import {
   perMs,
   sampleMoments,
 } from './formulas.js';
-import type { LatencyModel } from './plugin.js';
-import type {
-  CpuStage,
-  Instability,
-  Prediction,
-  SystemSetup,
-  TenantPrediction,
-  TenantSetup,
-} from './system.js';
 import { validateSystem } from './validate.js';
 
 /** Name of the default model in the registry and in {@link Prediction.model}. */

@@ -1,7 +1,7 @@
+import type { SystemSetup, TenantSetup, TpuStage } from '@swapless/contracts';
 import { describe, expect, it } from 'vitest';
 import { defaultModel } from './model.js';
 import { predictQuantiles, responseDistributions } from './percentiles.js';
-import type { SystemSetup, TenantSetup, TpuStage } from './system.js';
 
 const tpu = (serviceMs: number, extra: Partial<TpuStage> = {}): TpuStage => ({
   token: 'x',

@@ -17,9 +17,10 @@
  * between its two neighbouring grid points so that every part keeps its mean. The result is checked against the
  * simulator's quantiles (tests, and `npm run bench:model-accuracy`); docs/queueing.md states the limits.
  */
+
+import type { CpuStage, SystemSetup, TenantSetup, TpuStage } from '@swapless/contracts';
 import { erlangC, mgcWaitMs, perMs } from './formulas.js';
 import { analyzeTpu, cpuStageMoments } from './model.js';
-import type { CpuStage, SystemSetup, TenantSetup, TpuStage } from './system.js';
 import { validateSystem } from './validate.js';
 
 /** A tenant's predicted response-time distribution. */

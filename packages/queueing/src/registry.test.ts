@@ -2,13 +2,13 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { SystemSetup } from '@swapless/contracts';
+import { API_VERSION, type LatencyModel } from '@swapless/contracts';
 import { ErrorCodes, InvalidArgumentError, InvalidConfigError } from '@swapless/core';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadPlugin, readPluginManifest } from './loader.js';
 import { defaultModel } from './model.js';
-import { API_VERSION, type LatencyModel } from './plugin.js';
 import { BUILTIN_LATENCY_MODELS, createLatencyModelRegistry, LatencyModelRegistry } from './registry.js';
-import type { SystemSetup } from './system.js';
 
 const fixtures = fileURLToPath(new URL('../test/fixtures/', import.meta.url));
 const fixture = (name: string) => join(fixtures, name);

@@ -4,6 +4,8 @@
  * error when none of the candidates loads. The same shape serves backends and controller policies later
  * (DESIGN.md "Plugins").
  */
+
+import type { JsonSchema, LatencyModel, LatencyModelFactory, PluginManifest } from '@swapless/contracts';
 import {
   describeValue,
   expected,
@@ -28,7 +30,6 @@ import {
   validatePluginOptions,
 } from './loader.js';
 import { createDefaultModel, DEFAULT_MODEL_NAME, DEFAULT_MODEL_OPTIONS_SCHEMA } from './model.js';
-import type { JsonSchema, LatencyModel, LatencyModelFactory, PluginManifest } from './plugin.js';
 
 /**
  * How a configuration names a model: a registered name (`'mg1-default'`), a plugin package name or path

@@ -3,8 +3,9 @@
  * numbers, so a NaN or a negative rate that slipped through would come out as a plausible-looking latency;
  * every problem is reported instead, each in the house form "Expected X for Y but received Z".
  */
+
+import type { SystemSetup } from '@swapless/contracts';
 import { expected, InvalidArgumentError } from '@swapless/core';
-import type { SystemSetup } from './system.js';
 
 /**
  * Values of `details.reason` on the {@link InvalidArgumentError}s (`SWAPLESS_INVALID_ARGUMENT`) this package

@@ -1,4 +1,4 @@
-import type { TensorArray } from '@swapless/edgetpu';
+import type { TensorArray } from '@swapless/contracts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EmulationPool } from './emulation.js';
 import { createRuntime, EMULATION_LAG_THRESHOLD_MS, type RequestTrace, type Runtime } from './index.js';

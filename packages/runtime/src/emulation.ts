@@ -5,7 +5,8 @@
  * already free: that difference is the emulation lag, measured per call and reported on its own instead of being
  * counted as device time.
  */
-import type { PreparedModel, TensorArray } from '@swapless/edgetpu';
+import type { TensorArray } from '@swapless/contracts';
+import type { PreparedModel } from '@swapless/edgetpu';
 import { TfliteWorker } from './worker.js';
 
 /**

@@ -3,24 +3,25 @@
 
 export { EMULATION_LAG_THRESHOLD_MS } from './emulation.js';
 export { createRuntime, defaultCores, REJECTION_CODES, Runtime, summarize } from './runtime.js';
+/** The vocabulary shared with the controller, from `@swapless/contracts` (one definition, re-exported here). */
+export type { CpuMode, Decision, TenantChoice, TenantChoiceInput } from '@swapless/contracts';
 export type {
   ArrivalEvent,
-  CpuMode,
   CpuTrace,
-  Decision,
   EdgeTpuBackendOptions,
   LatencySummary,
   Observation,
+  ReconfigureRequest,
   RejectEvent,
   ReconfigureEvent,
   ReloadEvent,
   RequestTrace,
   RuntimeEvents,
+  RuntimeObservation,
   RuntimeOptions,
   RuntimeStats,
   SubmitOptions,
   SubmitResult,
-  TenantChoice,
   TenantObservation,
   TenantOptions,
   TenantStats,

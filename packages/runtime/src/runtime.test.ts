@@ -1,3 +1,4 @@
+import type { TensorArray } from '@swapless/contracts';
 import {
   ConflictError,
   ErrorCodes,
@@ -6,12 +7,11 @@ import {
   OverloadedError,
   ShuttingDownError,
 } from '@swapless/core';
-import type { TensorArray } from '@swapless/edgetpu';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   createRuntime,
-  type Decision,
   type ReconfigureEvent,
+  type ReconfigureRequest,
   type RequestTrace,
   type Runtime,
 } from './index.js';
@@ -472,7 +472,7 @@ describe('core budget during a reconfiguration', () => {
    * the old configurations and none has run yet. Then 30 more go to a's new configuration. Returns when a's new
    * stage first started and when the old stages (all, and a's) last finished.
    */
-  async function switchUnderBacklog(decision: Decision) {
+  async function switchUnderBacklog(decision: ReconfigureRequest) {
     const r = await runtime({ queueLimit: 400 });
     await r.addTenant({ name: 'a', model: MODEL, choice: { k: 0, cores: 1 } });
     await r.addTenant({ name: 'b', model: OTHER, choice: { k: 0, cores: 1, mode: 'mgc' } });

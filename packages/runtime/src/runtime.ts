@@ -3,9 +3,11 @@
  * bounded admission, live reconfiguration with per-request variant pinning, traces and metrics.
  * Protocols and rationale: docs/runtime.md.
  */
+
 import { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { defaultVariantStore, type VariantStore } from '@swapless/compiler';
+import type { CpuMode, TenantChoice, TenantChoiceInput, TensorArray } from '@swapless/contracts';
 import {
   ConflictError,
   DeadlineExceededError,
@@ -18,32 +20,24 @@ import {
   ShuttingDownError,
   type SwapLessError,
 } from '@swapless/core';
-import {
-  createInterpreter,
-  type TensorArray,
-  type TensorInfo,
-  TYPED_ARRAYS,
-  zeroInput,
-} from '@swapless/edgetpu';
+import { createInterpreter, type TensorInfo, TYPED_ARRAYS, zeroInput } from '@swapless/edgetpu';
 import type { ProfileInput } from '@swapless/tpu-emulator';
 import { ms, type ServicePrior, StageEstimate } from './deadline.js';
 import { EMULATION_LAG_THRESHOLD_MS } from './emulation.js';
 import { preparedPart } from './parts.js';
 import { EdgeTpuBackend, EmulatedBackend, type TpuBackend, type TpuRun } from './tpu.js';
 import type {
-  CpuMode,
-  Decision,
   EdgeTpuBackendOptions,
   LatencySummary,
-  Observation,
   ReconfigureEvent,
+  ReconfigureRequest,
   RequestTrace,
   RuntimeEvents,
+  RuntimeObservation,
   RuntimeOptions,
   RuntimeStats,
   SubmitOptions,
   SubmitResult,
-  TenantChoice,
   TenantObservation,
   TenantOptions,
   TenantStats,
@@ -63,7 +57,7 @@ interface Config {
   gen: number;
   tenant: TenantState;
   variant: Variant;
-  choice: Required<TenantChoice>;
+  choice: TenantChoice;
   executors: Executor[];
   /**
    * Requests an executor may hold at once: {@link MG1_DEPTH} for mg1 (the next ones wait inside the worker, so
@@ -341,7 +335,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
   }
 
   /** A tenant's current choice (what new requests are admitted with). */
-  choice(name: string): Required<TenantChoice> {
+  choice(name: string): TenantChoice {
     return { ...this.#tenant(name).current.choice };
   }
 
@@ -355,7 +349,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     return t;
   }
 
-  #checkChoice(choice: unknown, entry: ModelEntry, what: string): Required<TenantChoice> {
+  #checkChoice(choice: unknown, entry: ModelEntry, what: string): TenantChoice {
     const c = this.#checkCut(choice, entry.n, what);
     if (entry.compiled && (c.k !== entry.n || c.cores !== 0)) {
       throw new InvalidArgumentError(
@@ -370,11 +364,11 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     return c;
   }
 
-  #checkCut(choice: unknown, n: number, what: string): Required<TenantChoice> {
+  #checkCut(choice: unknown, n: number, what: string): TenantChoice {
     if (typeof choice !== 'object' || choice === null) {
       throw new InvalidArgumentError(expected('an object { k, cores, mode }', what, choice));
     }
-    const c = choice as TenantChoice;
+    const c = choice as TenantChoiceInput;
     if (typeof c.k !== 'number' || !Number.isInteger(c.k) || c.k < 0 || c.k > n) {
       throw new InvalidArgumentError(expected(`an integer cut between 0 and ${n}`, `${what}.k`, c.k));
     }
@@ -493,7 +487,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     });
   }
 
-  async #prepare(tenant: TenantState, choice: Required<TenantChoice>): Promise<Config> {
+  async #prepare(tenant: TenantState, choice: TenantChoice): Promise<Config> {
     const variant = tenant.entry.variant(choice.k, this.#tpu.profile);
     const config: Config = {
       gen: ++this.#gen,
@@ -1268,7 +1262,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
    * made loading fail, and with `ShuttingDownError` when closing. Calls are applied in call order. Entries for a
    * tenant that is being removed ({@link removeTenant}) when the call is made or applied are ignored.
    */
-  reconfigure(decision: Decision): Promise<ReconfigureEvent> {
+  reconfigure(decision: ReconfigureRequest): Promise<ReconfigureEvent> {
     if (this.#closing)
       return Promise.reject(new ShuttingDownError('The runtime is closing: no reconfiguration'));
     const t0 = performance.now();
@@ -1279,7 +1273,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
       if (typeof decision !== 'object' || decision === null || !Array.isArray(decision.tenants)) {
         throw new InvalidArgumentError(expected('an object { tenants: [...] }', 'the decision', decision));
       }
-      const wanted = new Map<string, Required<TenantChoice>>();
+      const wanted = new Map<string, TenantChoice>();
       decision.tenants.forEach((d, i) => {
         // A tenant being removed keeps its configuration until it is gone: its entry is ignored.
         const name: unknown = d?.name;
@@ -1292,7 +1286,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
       });
       this.#checkBudget(new Map([...wanted].map(([n, c]) => [n, c.cores])));
       const seq = ++this.#seq;
-      const changes: { tenant: TenantState; choice: Required<TenantChoice> }[] = [];
+      const changes: { tenant: TenantState; choice: TenantChoice }[] = [];
       for (const [name, choice] of wanted) {
         const tenant = this.#tenants.get(name)!;
         const cur = tenant.current.choice;
@@ -1430,7 +1424,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
    * Samples since the previous call (arrivals, rejections, stage service times, latencies), per tenant —
    * what a controller's rate and service-time estimators read. Draining: each sample is returned once.
    */
-  observe(): Observation {
+  observe(): RuntimeObservation {
     const toMs = performance.now();
     const tenants: Record<string, TenantObservation> = {};
     for (const t of this.#tenants.values()) {

@@ -1,5 +1,6 @@
 /** Test helpers: small int8 models and a reference run of the unsplit model. Not exported by the package. */
-import { createInterpreter, type TensorArray } from '@swapless/edgetpu';
+import type { TensorArray } from '@swapless/contracts';
+import { createInterpreter } from '@swapless/edgetpu';
 import { buildTestNet, SeededRandom, writeModel } from '@swapless/tflite';
 
 /** The 10-op int8 test network of @swapless/tflite as bytes (input int8 [1,16,16,3] → [1,10]). */

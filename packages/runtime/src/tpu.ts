@@ -3,7 +3,8 @@
  * a request's variant. Heads are loaded per variant with a reference count: a variant in use by any tenant
  * configuration stays loaded, and is disposed when the last configuration using it retires.
  */
-import { createInterpreter, type Interpreter, type TensorArray, type TensorInfo } from '@swapless/edgetpu';
+import type { TensorArray } from '@swapless/contracts';
+import { createInterpreter, type Interpreter, type TensorInfo } from '@swapless/edgetpu';
 import type { CallBreakdown, DeviceProfile, ProfileInput } from '@swapless/tpu-emulator';
 import { EmulatedDevice, sleepUntil } from '@swapless/tpu-emulator';
 import { EmulationPool } from './emulation.js';

@@ -1,24 +1,14 @@
-/** Public shapes of the runtime: options, decisions, traces, events, statistics, observations. */
+/** Public shapes of the runtime: options, traces, events, statistics, observations. */
 import type { ServedVariant, VariantStore } from '@swapless/compiler';
-import type { TensorArray } from '@swapless/edgetpu';
+import type { CpuMode, TenantChoice, TenantChoiceInput, TensorArray } from '@swapless/contracts';
 import type { CallBreakdown, ProfileInput } from '@swapless/tpu-emulator';
 
-/** How a tenant's CPU stage uses its cores: one interpreter with `c` threads, or `c` single-thread workers. */
-export type CpuMode = 'mg1' | 'mgc';
-
-/** One tenant's configuration: cut `k`, CPU cores `c` and CPU stage mode. */
-export interface TenantChoice {
-  /** Cut point, 0..n: ops [0,k) on the Edge TPU, [k,n) on the CPU. */
-  k: number;
-  /** Cores of the tenant's CPU stage (≥ 1 when the tail is not empty; may be 0 for k = n). */
-  cores: number;
-  /** CPU stage mode (default `mg1`). */
-  mode?: CpuMode;
-}
-
-/** A controller decision: new choices for some tenants (tenants not listed keep theirs). */
-export interface Decision {
-  tenants: readonly (TenantChoice & { name: string })[];
+/**
+ * What {@link Runtime.reconfigure} applies: a controller's `Decision` (`@swapless/contracts`) as it is, or any
+ * object with its `tenants` list, where `mode` may be left out (`mg1`). Tenants not listed keep theirs.
+ */
+export interface ReconfigureRequest {
+  readonly tenants: readonly (TenantChoiceInput & { name: string })[];
 }
 
 /** The real Edge TPU backend: libedgetpu through `@swapless/edgetpu`'s delegate. */
@@ -90,8 +80,8 @@ export interface TenantOptions {
   name: string;
   /** The whole model (.tflite bytes). */
   model: Uint8Array;
-  /** Initial choice. */
-  choice: TenantChoice;
+  /** Initial choice (`mode` may be left out: `mg1`). */
+  choice: TenantChoiceInput;
   /** Per-tenant queue bound (default: the runtime's `queueLimit`). */
   queueLimit?: number;
 }
@@ -260,7 +250,7 @@ export interface LatencySummary {
 
 /** Per-tenant counters. */
 export interface TenantStats {
-  choice: Required<TenantChoice>;
+  choice: TenantChoice;
   variant: string;
   config: number;
   admitted: number;
@@ -350,9 +340,15 @@ export interface TenantObservation {
   latencyMs: number[];
 }
 
-/** What a controller reads: the interval and per-tenant samples. */
-export interface Observation {
+/**
+ * What a controller reads: the interval and per-tenant samples (per request; the service turns them into the
+ * window means a latency model's `fit()` takes, `FitObservation` of `@swapless/contracts`).
+ */
+export interface RuntimeObservation {
   fromMs: number;
   toMs: number;
   tenants: Record<string, TenantObservation>;
 }
+
+/** @deprecated The name of {@link RuntimeObservation} before 0.2. */
+export type Observation = RuntimeObservation;

@@ -1,7 +1,8 @@
 // The CPU-stage worker's hand-off protocol: runs posted while the worker sleeps go as one message with one
 // wake-up, its replies to a burst come back as one message, and order and failures stay per run.
+
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { TensorArray } from '@swapless/edgetpu';
+import type { TensorArray } from '@swapless/contracts';
 import { tinyModel, writeModel } from '@swapless/tflite';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TfliteWorker } from './worker.js';

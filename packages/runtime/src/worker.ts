@@ -18,9 +18,11 @@
  *   array messages, `Atomics.notify` only when the worker sleeps, output buffers not zero-filled (the worker
  *   overwrites them) or the caller's own (`SubmitOptions.reuse`).
  */
+
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
+import type { TensorArray } from '@swapless/contracts';
 import { type ErrorCode, expected, InvalidArgumentError, SwapLessError } from '@swapless/core';
-import { type PreparedModel, type TensorArray, type TensorInfo, TYPED_ARRAYS } from '@swapless/edgetpu';
+import { type PreparedModel, type TensorInfo, TYPED_ARRAYS } from '@swapless/edgetpu';
 
 /** Options of a segment loaded into a worker. */
 export interface LoadOptions {

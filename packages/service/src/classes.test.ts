@@ -1,11 +1,13 @@
 // Model classes at registration: a float model is a CPU-only tenant, a custom op nothing here runs is refused
 // naming the tenant, a compiled model is refused under emulation and served whole on a real Edge TPU (the mock
 // libedgetpu of native/tflite-addon/test/mock-edgetpu claims the edgetpu-custom-op and fills its outputs).
+
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import type { TensorArray } from '@swapless/contracts';
 import { ErrorCodes, type ProgressEvent } from '@swapless/core';
-import { createInterpreter, type InterpreterOptions, type TensorArray } from '@swapless/edgetpu';
+import { createInterpreter, type InterpreterOptions } from '@swapless/edgetpu';
 import { buildTestNet, SeededRandom, writeModel } from '@swapless/tflite';
 import { describe, expect, inject, it } from 'vitest';
 import { serviceFactory, usePrivateCache } from './test-support.js';

@@ -1,9 +1,9 @@
 /**
  * The one place where what the live runtime measures becomes what a latency model's `fit()` takes. The plugin
- * API declares per-tenant window means (`Observation` of `@swapless/queueing`); the runtime keeps per-request
+ * API declares per-tenant window means (`FitObservation` of `@swapless/contracts`); the runtime keeps per-request
  * samples (`TenantObservation` of `@swapless/runtime`). Per tenant and cut point seen in the window:
  *
- * | `Observation` field | from the runtime's window                                                            |
+ * | `FitObservation` field | from the runtime's window                                                           |
  * | ------------------- | ------------------------------------------------------------------------------------ |
  * | `tenant`, `k`       | the tenant; the cut of its samples (a window that spans a reconfiguration gives one observation per cut) |
  * | `cores`             | the cores of its CPU samples at that cut, else the cores it runs with now             |
@@ -17,8 +17,8 @@
  * Queue waits (`tpuWaitMs`, `cpuWaitMs`) are not recorded per request by the runtime and are left out (the API
  * declares them optional).
  */
-import type { Observation } from '@swapless/queueing';
-import type { Observation as RuntimeObservation } from '@swapless/runtime';
+import type { FitObservation } from '@swapless/contracts';
+import type { RuntimeObservation } from '@swapless/runtime';
 
 interface Group {
   k: number;
@@ -41,8 +41,8 @@ export function fitObservations(
   window: RuntimeObservation,
   rates: ReadonlyMap<string, number>,
   coresNow: (tenant: string) => number,
-): Observation[] {
-  const out: Observation[] = [];
+): FitObservation[] {
+  const out: FitObservation[] = [];
   for (const [tenant, o] of Object.entries(window.tenants)) {
     const groups = new Map<number, Group>();
     const group = (k: number): Group => {
@@ -67,7 +67,7 @@ export function fitObservations(
       g.cores = at.cores;
     });
     for (const g of [...groups.values()].sort((a, b) => a.k - b.k)) {
-      const obs: Observation = {
+      const obs: FitObservation = {
         tenant,
         k: g.k,
         cores: g.cores ?? coresNow(tenant),

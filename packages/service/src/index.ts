@@ -11,7 +11,6 @@ export type {
   DeviceState,
   DeviceTenant,
   KServeDatatype,
-  ModelMetadata,
   PredictedStages,
   SeriesSample,
   SeriesTenant,
@@ -22,8 +21,9 @@ export type {
   TenantEvent,
   TenantSpec,
   TenantStatus,
-  TensorMeta,
 } from './types.js';
+/** Model metadata and the name pattern, from `@swapless/contracts` (one definition, re-exported here). */
+export { MODEL_NAME_PATTERN, type ModelMetadata, type TensorMeta } from '@swapless/contracts';
 export {
   type DivergenceOptions,
   DivergenceTracker,
@@ -43,7 +43,6 @@ export {
 export {
   DEFAULT_MAX_FILE_BYTES,
   DEFAULT_MAX_MODEL_BYTES,
-  MODEL_NAME_PATTERN,
   ModelRepository,
   type ModelRepositoryOptions,
   type PendingModel,

@@ -3,12 +3,12 @@
  * `@swapless/queueing` (guarded: quick conformance checks at load, every prediction checked), or — without it —
  * the model the service always used (`policyOptions.model` of the swapless policy, else `mg1-default`).
  */
+import type { LatencyModel } from '@swapless/contracts';
 import type { Predictor } from '@swapless/controller';
 import { expected, InvalidArgumentError } from '@swapless/core';
 import {
   defaultModel,
   type HostedLatencyModel,
-  type LatencyModel,
   latencyModelLabel,
   queueingPackage,
   resolveLatencyModel,

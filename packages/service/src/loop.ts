@@ -5,6 +5,7 @@
  * this host should see: the corrected latency model, plus the emulation lag (the emulation pool's queue when a
  * functional emulator computes the heads, see `ServiceCorrection.setEmulation`), plus the front-end time.
  */
+import type { FitObservation, Prediction, TenantChoice } from '@swapless/contracts';
 import {
   type CorrectionOptions,
   delayedPredictor,
@@ -14,9 +15,7 @@ import {
   type StageObservation,
   systemSetup,
   type TenantCatalog,
-  type TenantChoice,
 } from '@swapless/controller';
-import type { Observation, Prediction } from '@swapless/queueing';
 import { DivergenceTracker } from './divergence.js';
 import { FrontendTimes } from './frontend.js';
 import type { PredictedStages } from './types.js';
@@ -58,7 +57,10 @@ export class ClosedLoop {
    * Feeds a window's observations (fit-observations.ts) to the latency model's `fit()`, when it has one. A model
    * that refuses them costs a warning, never the tick.
    */
-  fit(model: { fit?: (o: readonly Observation[]) => void; name: string }, observations: Observation[]): void {
+  fit(
+    model: { fit?: (o: readonly FitObservation[]) => void; name: string },
+    observations: FitObservation[],
+  ): void {
     if (typeof model.fit !== 'function' || observations.length === 0) return;
     try {
       model.fit(observations);

@@ -1,7 +1,7 @@
 /** Model metadata in KServe v2 terms: tensor names, datatypes and shapes of a model's inputs and outputs. */
+import type { ModelMetadata, TensorMeta } from '@swapless/contracts';
 import { UnsupportedModelError } from '@swapless/core';
 import { INFERENCE_DATATYPES, inferenceDatatype, type TfliteModel, tensorTypeName } from '@swapless/tflite';
-import type { ModelMetadata, TensorMeta } from './types.js';
 
 function tensorMeta(model: TfliteModel, index: number, what: string): TensorMeta {
   const t = model.subgraphs[0]!.tensors[index]!;
@@ -13,7 +13,7 @@ function tensorMeta(model: TfliteModel, index: number, what: string): TensorMeta
       { details: { reason: 'tensor-type', tensor: t.name, type } },
     );
   }
-  return { name: t.name, datatype, shape: Object.freeze([...t.shape]) as number[] };
+  return { name: t.name, datatype, shape: Object.freeze([...t.shape]) };
 }
 
 /**
@@ -31,9 +31,9 @@ export function modelMetadata(name: string, model: TfliteModel): ModelMetadata {
   const outputs = g.outputs.map((i, j) => Object.freeze(tensorMeta(model, i, `output ${j}`)));
   return Object.freeze({
     name,
-    versions: Object.freeze(['1']) as ['1'],
-    platform: 'tflite' as const,
-    inputs: Object.freeze(inputs) as TensorMeta[],
-    outputs: Object.freeze(outputs) as TensorMeta[],
+    versions: Object.freeze(['1']),
+    platform: 'tflite',
+    inputs: Object.freeze(inputs),
+    outputs: Object.freeze(outputs),
   });
 }

@@ -18,6 +18,7 @@
 import { createHash } from 'node:crypto';
 import { lstat, readdir, readFile, realpath } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { MODEL_NAME_PATTERN } from '@swapless/contracts';
 import {
   type ConfinedPath,
   DEFAULT_CONFINED_READ_TIMEOUT_MS,
@@ -37,9 +38,6 @@ import {
 import { readModel } from '@swapless/tflite';
 import { generateZooModel, isZooModelName, ZOO_MODEL_NAMES } from '@swapless/zoo';
 import { Ajv } from 'ajv';
-
-/** Names of repository models (and the folders holding them). */
-export const MODEL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** The optional per-model `config.json`. */
 export interface RepositoryModelConfig {

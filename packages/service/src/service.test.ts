@@ -1,5 +1,6 @@
 import { once } from 'node:events';
-import type { Decision, Policy, PolicyContext } from '@swapless/controller';
+import type { Decision, TensorArray } from '@swapless/contracts';
+import type { Policy, PolicyContext } from '@swapless/controller';
 import { ErrorCodes, type ProgressEvent } from '@swapless/core';
 import { createInterpreter } from '@swapless/edgetpu';
 import { buildTestNet, writeModel } from '@swapless/tflite';
@@ -35,10 +36,10 @@ function togglingPolicy(): Policy {
   const decide = (reason: string): Decision => {
     const t = ctx!.tenants;
     return {
-      choices: t.map((x, i) => {
+      tenants: t.map((x, i) => {
         const ks = x.catalog.cuts.filter((c) => c.cpu !== null).map((c) => c.k);
         const k = i === 0 && flip ? ks.at(-1)! : ks[0]!;
-        return { k, cores: 1, mode: 'mg1' as const };
+        return { name: x.name, k, cores: 1, mode: 'mg1' as const };
       }),
       predictedMs: Number.NaN,
       reason,
@@ -231,10 +232,10 @@ describe('tenants', () => {
     const policy = (): Policy => ({
       name: 'broken',
       initial: (c) => ({
-        choices: c.tenants.map((_, i) =>
+        tenants: c.tenants.map(({ name }, i) =>
           i === 0
-            ? { k: 0, cores: c.tenants.length === 1 ? 2 : 1, mode: 'mg1' }
-            : { k: 999, cores: 1, mode: 'mg1' },
+            ? { name, k: 0, cores: c.tenants.length === 1 ? 2 : 1, mode: 'mg1' }
+            : { name, k: 999, cores: 1, mode: 'mg1' },
         ),
         predictedMs: Number.NaN,
         reason: 'test',

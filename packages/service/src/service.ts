@@ -8,12 +8,20 @@ import { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { defaultVariantStore, type StoredModel, type VariantStore } from '@swapless/compiler';
 import {
+  type Decision,
+  MODEL_NAME_PATTERN,
+  type ModelMetadata,
+  type NamedChoice,
+  type TenantChoice,
+  type TenantChoiceInput,
+  type TensorArray,
+} from '@swapless/contracts';
+import {
   assertServable,
   buildCatalog,
   classifyModel,
   compiledCatalog,
   createPolicy,
-  type Decision,
   type LoadObservation,
   POLICY_NAMES,
   type Policy,
@@ -36,17 +44,17 @@ import {
   quantile,
   ShuttingDownError,
 } from '@swapless/core';
-import { createInterpreter, type InterpreterOptions, type TensorArray, vetModel } from '@swapless/edgetpu';
+import { createInterpreter, type InterpreterOptions, vetModel } from '@swapless/edgetpu';
 import type { HostedLatencyModel } from '@swapless/queueing';
 import {
   createRuntime,
   type EdgeTpuBackendOptions,
-  type Observation,
+  type ReconfigureRequest,
   type Runtime,
+  type RuntimeObservation,
   type RuntimeStats,
   type SubmitOptions,
   type SubmitResult,
-  type TenantChoice,
 } from '@swapless/runtime';
 import { readModel, runnability } from '@swapless/tflite';
 import { type DeviceProfile, getProfile, MIB } from '@swapless/tpu-emulator';
@@ -62,7 +70,6 @@ import type {
   DecisionRecord,
   DeviceState,
   DeviceTenant,
-  ModelMetadata,
   PredictedStages,
   SeriesSample,
   SeriesTenant,
@@ -74,8 +81,6 @@ import type {
   TenantStatus,
 } from './types.js';
 
-/** Tenant names: safe in URLs, file names and metric labels. */
-const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** Policy tick times kept for the decision-time percentiles. */
 const DECISION_TIMES = 1024;
 /** Runtime events the service re-emits. */
@@ -139,8 +144,8 @@ function tenantError(error: unknown, tenant: string, source: string): unknown {
   );
 }
 
-function sameChoice(a: Required<TenantChoice>, b: Required<TenantChoice>): boolean {
-  return a.k === b.k && a.cores === b.cores && a.mode === b.mode;
+function sameChoice(a: TenantChoice, b: TenantChoiceInput): boolean {
+  return a.k === b.k && a.cores === b.cores && a.mode === (b.mode ?? 'mg1');
 }
 
 function unknownTenant(name: unknown, tenants: string[]): NotFoundError {
@@ -368,9 +373,9 @@ export class Service extends EventEmitter<ServiceEvents> {
       throw new InvalidArgumentError(expected('an object { name, model, source }', 'the tenant spec', spec));
     }
     const { name, model, source } = spec;
-    if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
+    if (typeof name !== 'string' || !MODEL_NAME_PATTERN.test(name)) {
       throw new InvalidArgumentError(
-        expected(`a name matching ${NAME_PATTERN.source}`, 'the tenant name', name),
+        expected(`a name matching ${MODEL_NAME_PATTERN.source}`, 'the tenant name', name),
         { details: { reason: 'invalid-name' } },
       );
     }
@@ -546,24 +551,32 @@ export class Service extends EventEmitter<ServiceEvents> {
     const { policy, decision, decisionMs } = this.#plan(entries);
     const names = entries.map((e) => e.name);
     const trigger = others.length === 0 ? 'initial' : 'tenant-added';
-    const record = this.#record(trigger, names, decision, decisionMs, entries);
-    const before = new Map(others.map((e) => [e.name, this.runtime.choice(e.name)]));
+    const record = this.#record(trigger, decision, decisionMs, entries);
+    const before: NamedChoice[] = others.map((e) => ({ name: e.name, ...this.runtime.choice(e.name) }));
+    const newcomer = decision.tenants.find((t) => t.name === entry.name);
     try {
-      // The others first: the plan fits the core budget with the newcomer, so shrinking them makes room for it.
-      await this.#reconfigure(
-        others.map((e) => e.name),
-        decision.choices.slice(0, others.length),
-      );
+      if (newcomer === undefined) {
+        throw new InvalidArgumentError(
+          expected(
+            `a choice for the new tenant ${entry.name}`,
+            `the decision of policy ${policy.name}`,
+            'none',
+          ),
+        );
+      }
+      // The others first: the plan fits the core budget with the newcomer, so shrinking them makes room for it
+      // (the runtime does not know the newcomer yet).
+      await this.#reconfigure({ tenants: decision.tenants.filter((t) => t !== newcomer) });
       try {
         await this.runtime.addTenant({
           name: entry.name,
           model: entry.bytes,
-          choice: decision.choices[others.length]!,
+          choice: newcomer,
           ...(queueLimit !== undefined ? { queueLimit } : {}),
         });
       } catch (error) {
         // Put the others back as they were: a failed add changes nothing.
-        await this.#reconfigure([...before.keys()], [...before.values()]).catch(() => undefined);
+        await this.#reconfigure({ tenants: before }).catch(() => undefined);
         throw error;
       }
     } catch (error) {
@@ -618,11 +631,11 @@ export class Service extends EventEmitter<ServiceEvents> {
         return;
       }
       const names = rest.map((e) => e.name);
-      const record = this.#record('tenant-removed', names, planned.decision, planned.decisionMs, rest);
+      const record = this.#record('tenant-removed', planned.decision, planned.decisionMs, rest);
       this.#policy = planned.policy;
       this.#planNames = names;
       try {
-        await this.#reconfigure(names, planned.decision.choices);
+        await this.#reconfigure(planned.decision);
         record.applied = true;
       } catch (error) {
         record.error = message(error);
@@ -635,23 +648,19 @@ export class Service extends EventEmitter<ServiceEvents> {
     return shared;
   }
 
-  /** Applies choices (same order as `names`) to the runtime: only the tenants whose choice changes. */
-  async #reconfigure(names: readonly string[], choices: readonly TenantChoice[]): Promise<void> {
-    const changed: (Required<TenantChoice> & { name: string })[] = [];
-    names.forEach((name, i) => {
-      const c = choices[i]!;
-      const want: Required<TenantChoice> = { k: c.k, cores: c.cores, mode: c.mode ?? 'mg1' };
-      if (!sameChoice(this.runtime.choice(name), want)) changed.push({ name, ...want });
-    });
-    if (changed.length === 0) return;
-    const event = await this.runtime.reconfigure({ tenants: changed });
+  /**
+   * Hands a decision to the runtime as it is (the runtime switches only the tenants whose choice changes); a
+   * decision that changes nothing does not reach it.
+   */
+  async #reconfigure(decision: ReconfigureRequest): Promise<void> {
+    if (decision.tenants.every((t) => sameChoice(this.runtime.choice(t.name), t))) return;
+    const event = await this.runtime.reconfigure(decision);
     // What loading the new variants cost: the policy's switch-cost model learns from it.
     for (const t of event.tenants) this.#loads.push({ tenant: t.name, k: t.to.k, ms: event.elapsedMs });
   }
 
   #record(
     trigger: DecisionRecord['trigger'],
-    names: readonly string[],
     decision: Decision,
     decisionMs: number,
     entries: readonly Entry[],
@@ -664,14 +673,14 @@ export class Service extends EventEmitter<ServiceEvents> {
     if (predictedMs !== null) {
       const planned = entries.map((e, i) => ({ name: e.name, rate: rates[i]!, catalog: e.catalog }));
       predictedMs =
-        this.#loop.meanMs(this.#predictor, planned, decision.choices, this.cores, this.#profile.name) ??
+        this.#loop.meanMs(this.#predictor, planned, decision.tenants, this.cores, this.#profile.name) ??
         predictedMs;
     }
     return {
       seq: ++this.#seq,
       atMs: this.#clock(),
       trigger,
-      choices: decision.choices.map((c, i) => ({ name: names[i]!, k: c.k, cores: c.cores, mode: c.mode })),
+      choices: decision.tenants.map((c) => ({ name: c.name, k: c.k, cores: c.cores, mode: c.mode })),
       predictedMs,
       reason: decision.reason,
       rates: Object.fromEntries(entries.map((e, i) => [e.name, rates[i]!])),
@@ -842,9 +851,9 @@ export class Service extends EventEmitter<ServiceEvents> {
   ): Promise<DecisionRecord> {
     const names = this.#planNames;
     const entries = names.map((n) => this.#tenants.get(n)!);
-    const record = this.#record(trigger, names, decision, decisionMs, entries);
+    const record = this.#record(trigger, decision, decisionMs, entries);
     try {
-      await this.#reconfigure(names, decision.choices);
+      await this.#reconfigure(decision);
       record.applied = true;
     } catch (error) {
       record.error = message(error);
@@ -855,7 +864,7 @@ export class Service extends EventEmitter<ServiceEvents> {
 
   /** The runtime's observation as the policy's tick input, plus per-window figures for the series. */
   #observations(
-    obs: Observation,
+    obs: RuntimeObservation,
     stats: RuntimeStats,
     windowMs: number,
   ): {

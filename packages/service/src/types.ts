@@ -5,12 +5,12 @@
  */
 
 import type { VariantStore } from '@swapless/compiler';
+import type { CpuMode, LatencyModel, NumericDatatype } from '@swapless/contracts';
 import type { Policy, PolicyName } from '@swapless/controller';
 import type { ProgressListener } from '@swapless/core';
 import type { Vetter } from '@swapless/edgetpu';
-import type { LatencyModel, LatencyModelChoice } from '@swapless/queueing';
+import type { LatencyModelChoice } from '@swapless/queueing';
 import type {
-  CpuMode,
   EdgeTpuBackendOptions,
   LatencySummary,
   ReconfigureEvent,
@@ -18,7 +18,6 @@ import type {
   ReloadEvent,
   RequestTrace,
 } from '@swapless/runtime';
-import type { InferenceDatatype } from '@swapless/tflite';
 import type { TenantDivergence } from './divergence.js';
 
 /** Options of {@link createService}. */
@@ -101,7 +100,7 @@ export interface ServiceVetting {
 
 /** What {@link Service.addTenant} takes. */
 export interface TenantSpec {
-  /** Tenant name, `^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$` (it appears in URLs and metric labels). */
+  /** Tenant name, matching `MODEL_NAME_PATTERN` of `@swapless/contracts` (it appears in URLs and metric labels). */
   name: string;
   /** The whole model (.tflite bytes). */
   model: Uint8Array;
@@ -115,24 +114,8 @@ export interface TenantSpec {
   queueLimit?: number;
 }
 
-/** KServe v2 datatype names (the inference-protocol names of `@swapless/tflite`). */
-export type KServeDatatype = InferenceDatatype;
-
-/** One input or output tensor of a model, KServe-shaped. */
-export interface TensorMeta {
-  name: string;
-  datatype: KServeDatatype;
-  shape: number[];
-}
-
-/** A model's metadata as the KServe v2 `GET /v2/models/{name}` route returns it. */
-export interface ModelMetadata {
-  name: string;
-  versions: ['1'];
-  platform: 'tflite';
-  inputs: TensorMeta[];
-  outputs: TensorMeta[];
-}
+/** @deprecated `NumericDatatype` of `@swapless/contracts`: the datatypes a served model's tensors have. */
+export type KServeDatatype = NumericDatatype;
 
 /** One tenant now. */
 export interface TenantStatus {

@@ -5,8 +5,8 @@
  * the loop's property accesses stay monomorphic.
  */
 
+import type { TenantSetup } from '@swapless/contracts';
 import { Xoshiro128 } from '@swapless/core';
-import type { TenantSetup } from './contract.js';
 import { ExactRecorder, type Recorder, SketchRecorder } from './quantiles.js';
 import type { CpuSampling } from './types.js';
 

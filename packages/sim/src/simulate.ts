@@ -9,8 +9,9 @@
  * it arrives: the only "event list" is the next arrival of each tenant. That is exact (not an approximation)
  * for this system, and costs a few dozen arithmetic operations per request with no allocation.
  */
+
+import type { SystemSetup, TenantSetup } from '@swapless/contracts';
 import { expected, InvalidArgumentError } from '@swapless/core';
-import type { SystemSetup, TenantSetup } from './contract.js';
 import { Lane, LaneSeries, LaneTicks, TimeRing } from './internals.js';
 import type {
   CpuSampling,

@@ -1,7 +1,7 @@
 // Shared builders and statistics for the simulator's tests (not exported from the package).
 
+import type { CpuStage, SystemSetup, TenantSetup, TpuStage } from '@swapless/contracts';
 import { Xoshiro128 } from '@swapless/core';
-import type { CpuStage, SystemSetup, TenantSetup, TpuStage } from './contract.js';
 import { simulate } from './simulate.js';
 import type { SimOptions, SimResult } from './types.js';
 

@@ -1,9 +1,9 @@
 /**
  * Public shapes of the simulator: its options (workload, run length, randomness, bounded queues, the
- * reconfiguration hooks) and its result. The system itself is the shared `SystemSetup` contract of
- * `@swapless/queueing`, so a simulation and a latency-model prediction of one setup are directly comparable.
+ * reconfiguration hooks) and its result. The system itself is the shared `SystemSetup` of `@swapless/contracts`,
+ * the one latency models predict for, so a simulation and a prediction of one setup are directly comparable.
  */
-import type { TenantSetup } from './contract.js';
+import type { TenantSetup } from '@swapless/contracts';
 
 /** From this time on, the listed tenants' arrival rates change (tenants not listed keep theirs). */
 export interface SimPhase {

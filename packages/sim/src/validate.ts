@@ -3,8 +3,9 @@
  * with an `InvalidArgumentError` in the house form "Expected X for Y but received Z" instead of producing
  * NaN latencies a million requests later. Reconfigurations are checked the same way when they are applied.
  */
+
+import type { SystemSetup, TenantSetup } from '@swapless/contracts';
 import { expected, InvalidArgumentError } from '@swapless/core';
-import type { SystemSetup, TenantSetup } from './contract.js';
 import type { SimOptions } from './types.js';
 
 function fail(what: string, forWhat: string, received: unknown): never {

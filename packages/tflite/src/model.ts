@@ -6,6 +6,8 @@
  * `undefined`; tensor/operator indices are plain numbers; `-1` in an operator's inputs means "absent".
  */
 
+import { DATATYPES, type NumericDatatype } from '@swapless/contracts';
+
 /** TensorType enum values of the schema. */
 export const TensorType = {
   FLOAT32: 0,
@@ -37,30 +39,25 @@ export function tensorTypeName(type: number): string {
   return TENSOR_TYPE_NAMES[type] ?? `type ${type}`;
 }
 
-/**
- * The Open Inference Protocol (KServe v2 / Triton) datatype names of the TFLite tensor types that travel as plain
- * numbers (BOOL as bytes, FLOAT16 as raw 16-bit words). Strings, complex numbers, resources and INT4 have none.
- */
-export const INFERENCE_DATATYPES = Object.freeze({
-  BOOL: 'BOOL',
-  UINT8: 'UINT8',
-  UINT16: 'UINT16',
-  UINT32: 'UINT32',
-  UINT64: 'UINT64',
-  INT8: 'INT8',
-  INT16: 'INT16',
-  INT32: 'INT32',
-  INT64: 'INT64',
-  FLOAT16: 'FP16',
-  FLOAT32: 'FP32',
-  FLOAT64: 'FP64',
-} as const);
+/** The TFLite tensor type name of a numeric protocol datatype: the same name, with `FLOATnn` for `FPnn`. */
+type TfliteTypeName<D extends NumericDatatype> = D extends `FP${infer Bits}` ? `FLOAT${Bits}` : D;
 
-/** An inference-protocol datatype name (`FP32`, `INT8`, …). */
-export type InferenceDatatype = (typeof INFERENCE_DATATYPES)[keyof typeof INFERENCE_DATATYPES];
+/**
+ * The Open Inference Protocol (KServe v2 / Triton) datatype (`NumericDatatype` of `@swapless/contracts`) of each
+ * TFLite tensor type that travels as plain numbers (BOOL as bytes, FLOAT16 as raw 16-bit words), by schema type
+ * name. Derived from the protocol's one list, `DATATYPES`; strings, complex numbers, resources and INT4 have none.
+ */
+export const INFERENCE_DATATYPES = Object.freeze(
+  Object.fromEntries(
+    DATATYPES.filter((d): d is NumericDatatype => d !== 'BYTES').map((d) => [d.replace(/^FP/, 'FLOAT'), d]),
+  ),
+) as { readonly [D in NumericDatatype as TfliteTypeName<D>]: D };
+
+/** @deprecated `NumericDatatype` of `@swapless/contracts` (an inference-protocol datatype name: `FP32`, `INT8`, …). */
+export type InferenceDatatype = NumericDatatype;
 
 /** The inference-protocol datatype of a TFLite tensor type name (`FLOAT32` → `FP32`), or undefined when none. */
-export function inferenceDatatype(typeName: string): InferenceDatatype | undefined {
+export function inferenceDatatype(typeName: string): NumericDatatype | undefined {
   return Object.hasOwn(INFERENCE_DATATYPES, typeName)
     ? INFERENCE_DATATYPES[typeName as keyof typeof INFERENCE_DATATYPES]
     : undefined;

@@ -3,7 +3,8 @@
 // a branch or residual block where the architecture has them — and just before the softmax) gives outputs
 // bit-identical to the whole model's. One whole-model invoke and one head + tail invoke per cut: the
 // heaviest models (vgg16, inception_v4, resnet152_v2) cost a few seconds each.
-import { createInterpreter, type TensorArray } from '@swapless/edgetpu';
+import type { TensorArray } from '@swapless/contracts';
+import { createInterpreter } from '@swapless/edgetpu';
 import { analyzeModel, type CutPoint, cutPoints, splitBytes, writeModel } from '@swapless/tflite';
 import { describe, expect, it } from 'vitest';
 import { buildZooModel, ZOO_MODEL_NAMES, ZOO_MODELS, type ZooModelName } from './index.js';

@@ -312,7 +312,11 @@ function policyResults(runs: readonly Run[], mode: 'sim' | 'live', simulated: Re
       rejected: t.rejected,
       stages: stagesOf(r, j),
     })),
-    decisions: r.decisions.map((d) => ({ atMs: d.atMs, choices: d.choices })),
+    // The documented JSON: one { k, cores, mode } per tenant, in the workload's tenant order.
+    decisions: r.decisions.map((d) => ({
+      atMs: d.atMs,
+      choices: d.tenants.map(({ k, cores, mode }) => ({ k, cores, mode })),
+    })),
   }));
 }
 

@@ -1,11 +1,6 @@
+import type { TensorArray } from '@swapless/contracts';
 import { assertSplittable, classifyModel } from '@swapless/controller';
-import {
-  createInterpreter,
-  type Interpreter,
-  listEdgeTpus,
-  prepareModel,
-  type TensorArray,
-} from '@swapless/edgetpu';
+import { createInterpreter, type Interpreter, listEdgeTpus, prepareModel } from '@swapless/edgetpu';
 import {
   analyzeModel,
   type CutPoint,

@@ -2,7 +2,9 @@
 // run exactly the bytes they build — no verification, no int8 rewrite, no fallback — and the package graph has no
 // cycle (@swapless/edgetpu, the facade, depends on this package). Throws when the addon or the library is missing:
 // these tests fail, they never skip.
+
 import { createRequire } from 'node:module';
+import type { TensorArray } from '@swapless/contracts';
 import {
   addonPath,
   defaultTfLiteLibraryPath,
@@ -10,11 +12,10 @@ import {
   type RawInterpreter,
   type RawTensorInfo,
   type RawTfLiteLibrary,
-  type RawTypedArray,
 } from '@swapless/tflite-addon';
 
 /** Any typed array a tensor travels in. */
-export type TensorArray = RawTypedArray;
+export type { TensorArray };
 
 let loaded: { binding: RawBinding; library: RawTfLiteLibrary } | undefined;
 

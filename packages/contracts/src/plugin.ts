@@ -1,14 +1,15 @@
 /**
  * The latency-model plugin API: the interface a model implements, the factory a plugin's entry exports, the
  * observations `fit()` receives, and the JSON manifest (`swapless-plugin.json`) that describes a plugin
- * package. How to write one, start to finish: docs/plugins.md.
+ * package. The host that loads, checks and registers plugins is `@swapless/queueing`; how to write one, start to
+ * finish: docs/plugins.md.
  */
 import type { Prediction, SystemSetup } from './system.js';
 
 /**
  * Version of the latency-model plugin API this package implements. A plugin's manifest declares the range it
  * supports in `apiVersion` (e.g. `^1.0.0`); a plugin whose range does not include this version is refused
- * before its code loads. Bumped: major when {@link LatencyModel}, {@link Observation} or the manifest change
+ * before its code loads. Bumped: major when {@link LatencyModel}, {@link FitObservation} or the manifest change
  * incompatibly, minor when something optional is added.
  */
 export const API_VERSION = '1.0.0';
@@ -19,9 +20,10 @@ export const PLUGIN_MANIFEST_FILE = 'swapless-plugin.json';
 /**
  * What the runtime measured for one tenant over one window, for models that calibrate online. Every time is a
  * mean over the window's `count` requests, in ms; stage fields are absent when the tenant has no such stage or
- * the runtime did not record it.
+ * the runtime did not record it. (The runtime's own per-request samples are `RuntimeObservation` of
+ * `@swapless/runtime`; the service turns them into these.)
  */
-export interface Observation {
+export interface FitObservation {
   /** Tenant name, as in {@link SystemSetup}. */
   tenant: string;
   /** Cut point in effect during the window. */
@@ -58,7 +60,7 @@ export interface LatencyModel {
   /** Predicts the whole system (synchronous: optimisers call it thousands of times). */
   predict(system: SystemSetup): Prediction;
   /** Optional online calibration from runtime measurements; later predictions may use them. */
-  fit?(observations: readonly Observation[]): void;
+  fit?(observations: readonly FitObservation[]): void;
 }
 
 /**

@@ -1,0 +1,41 @@
+/**
+ * What the controller decides and the runtime applies: one (cut, cores, CPU mode) choice per tenant. A policy's
+ * decision is handed to the runtime as it is, so both sides speak this one shape.
+ */
+import type { CpuMode } from './system.js';
+
+/** One configuration of one tenant: cut `k`, CPU cores and CPU stage mode. */
+export interface TenantChoice {
+  /** Cut point, 0..n: ops [0,k) on the Edge TPU, [k,n) on the CPU. */
+  k: number;
+  /** Cores of the tenant's CPU stage (≥ 1 when the tail is not empty; 0 when k = n: no CPU stage). */
+  cores: number;
+  /** How the CPU stage uses its cores: one request with `cores` threads, or `cores` single-thread workers. */
+  mode: CpuMode;
+}
+
+/**
+ * A {@link TenantChoice} as a caller may write it where the mode has a default (the runtime's `addTenant` and
+ * `reconfigure`): `mode` may be left out and is then `mg1`.
+ */
+export type TenantChoiceInput = Omit<TenantChoice, 'mode'> & { mode?: CpuMode };
+
+/** A {@link TenantChoice} for the tenant called `name`. */
+export interface NamedChoice extends TenantChoice {
+  /** Tenant name. */
+  name: string;
+}
+
+/**
+ * A controller decision: the configuration to apply, one choice per named tenant, with the prediction and the
+ * reason of the policy that took it. The runtime applies it as it is (`runtime.reconfigure(decision)`); a tenant
+ * the decision does not list keeps its configuration.
+ */
+export interface Decision {
+  /** One choice per tenant, by name (a policy lists every tenant of its plan, in its context's order). */
+  tenants: readonly NamedChoice[];
+  /** Mean response the policy's model predicts for it, ms (NaN when the policy has no model of it). */
+  predictedMs: number;
+  /** Why (for logs). */
+  reason: string;
+}
