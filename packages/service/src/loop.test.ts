@@ -127,4 +127,29 @@ describe('closing the loop', () => {
     expect(sum).toBeCloseTo(t.predictedMs!, 6);
     expect(s.series().at(-1)!.tenants.a!.predictedStages).toEqual(p);
   });
+
+  it('plans a tenant that has had no request yet at its prior, not at an estimate decaying while others start', async () => {
+    let clockMs = 9_000_000;
+    const s = await service({ policy: 'swapless', tickMs: 15, clock: () => clockMs });
+    await s.addTenant({ name: 'a', model: A, source: 'test', rate: 8 });
+    // Simulated seconds go by without a request, as while a server profiles and adds its next tenants.
+    for (let i = 0; i < 8; i++) {
+      await once(s, 'tick');
+      clockMs += 1000;
+    }
+    const decayed = s.tenant('a')!.rate.estimatedPerS;
+    expect(decayed).toBeLessThan(8);
+    await s.addTenant({ name: 'b', model: A, source: 'test', rate: 3 });
+    const added = s.history().at(-1)!;
+    expect(added.trigger).toBe('tenant-added');
+    expect(added.rates).toEqual({ a: 8, b: 3 });
+    // Once a has had requests, its estimate is what a re-plan starts from.
+    for (let i = 0; i < 6; i++) await s.infer('a', input(i));
+    await once(s, 'tick');
+    clockMs += 1000;
+    await s.addTenant({ name: 'c', model: A, source: 'test', rate: 1 });
+    const again = s.history().at(-1)!;
+    expect(again.rates.a).toBeGreaterThan(0);
+    expect(again.rates.a).not.toBe(8);
+  });
 });

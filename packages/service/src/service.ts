@@ -517,9 +517,13 @@ export class Service extends EventEmitter<ServiceEvents> {
     return p;
   }
 
-  /** The rate a fresh policy starts a tenant at: its estimate when there is one, else its prior. */
+  /**
+   * The rate a fresh policy starts a tenant at: its estimate once it has had requests, else its prior. Before its
+   * first request the estimate only says that nothing arrived yet — while a server starts its tenants one by one
+   * it decays towards 0 between the additions, and planning at it would plan for an idle tenant.
+   */
   #priorOf(e: Entry): number {
-    return e.ratePerS > 0 ? e.ratePerS : e.priorPerS;
+    return e.lastAdmitted > 0 && e.ratePerS > 0 ? e.ratePerS : e.priorPerS;
   }
 
   #policyTenants(entries: readonly Entry[]): PolicyTenant[] {
