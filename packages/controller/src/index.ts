@@ -39,6 +39,7 @@ export {
   type SimulatedSystem,
   type SimulatedTenant,
   type Simulator,
+  simulatedSystem,
 } from './plan.js';
 export { type ArrivalOptions, poissonArrivals, type RatePhase, rateAt } from './arrivals.js';
 export {

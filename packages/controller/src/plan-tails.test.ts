@@ -1,7 +1,7 @@
 import { defaultModel } from '@swapless/queueing';
 import { simulate } from '@swapless/sim';
 import { describe, expect, it } from 'vitest';
-import { planWorkload, predictTails } from './plan.js';
+import { planWorkload, predictTails, simulatedSystem } from './plan.js';
 import { systemSetup } from './setup.js';
 import { syntheticCatalog } from './synthetic.test-util.js';
 
@@ -18,21 +18,8 @@ const tenants = [
 describe('predicted tails in a plan', () => {
   it('gives every policy p95, p99 and the share within the SLO, close to what the simulator measures', () => {
     const plan = planWorkload(tenants, 2, defaultModel, {
-      simulate: (system) => {
-        const r = simulate(system, { requests: 200_000, seed: 5, quantiles: 'exact' });
-        return {
-          meanResponseMs: r.meanResponseMs,
-          swaps: r.swaps,
-          tenants: r.tenants.map((t) => ({
-            name: t.name,
-            meanMs: t.meanResponseMs,
-            p50Ms: t.p50Ms,
-            p95Ms: t.p95Ms,
-            p99Ms: t.p99Ms,
-            completed: t.completed,
-          })),
-        };
-      },
+      simulate: (system) =>
+        simulatedSystem(simulate(system, { requests: 200_000, seed: 5, quantiles: 'exact' })),
     });
     const checked = plan.plans.filter((p) => p.tails !== null && p.simulated !== null);
     expect(checked.length).toBeGreaterThanOrEqual(2);

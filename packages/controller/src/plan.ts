@@ -5,6 +5,7 @@
  */
 import type { Prediction, SystemSetup, TenantChoice } from '@swapless/contracts';
 import { responseDistributions } from '@swapless/queueing';
+import type { SimResult } from '@swapless/sim';
 import { type BaselinePolicy, baselineChoices, type Predictor, searchConfiguration } from './search.js';
 import { type PlannedTenant, systemSetup } from './setup.js';
 
@@ -23,6 +24,22 @@ export interface SimulatedSystem {
   meanResponseMs: number;
   tenants: SimulatedTenant[];
   swaps: number;
+}
+
+/** What {@link SimulatedSystem} keeps of a simulator run (`@swapless/sim`'s `simulate`). */
+export function simulatedSystem(r: SimResult): SimulatedSystem {
+  return {
+    meanResponseMs: r.meanResponseMs,
+    swaps: r.swaps,
+    tenants: r.tenants.map((t) => ({
+      name: t.name,
+      meanMs: t.meanResponseMs,
+      p50Ms: t.p50Ms,
+      p95Ms: t.p95Ms,
+      p99Ms: t.p99Ms,
+      completed: t.completed,
+    })),
+  };
 }
 
 /** Runs one configuration in the simulator (injected so planning stays independent of how it is simulated). */

@@ -73,13 +73,7 @@ export function responseDistributions(
         mixture.fill,
         mixture.reach,
       );
-      const call = tpuCallPart(
-        t.tpu.serviceMs,
-        t.tpu.serviceVarianceMs2,
-        t.tpu.reloadMs,
-        cls.switchProbability,
-      );
-      parts.push(tpuStagePart(wait, call, mixture.calls, t.tpu, tpu.ratePerMs));
+      parts.push(tpuStagePart(wait, t.tpu, cls.switchProbability, mixture.calls, tpu.ratePerMs));
     }
     if (cpu !== null) parts.push(...cpu);
     const mean = parts.reduce((s, p) => s + p.mean, 0);
@@ -161,10 +155,7 @@ function tpuMixture(
     });
   }
   const fill = (pmf: Float64Array, h: number): void => {
-    for (const c of calls) {
-      addGamma(pmf, h, c.m, c.v, c.w * (1 - c.p));
-      if (c.p > 0) addGamma(pmf, h, c.m + c.r, c.v, c.w * c.p);
-    }
+    for (const c of calls) addCall(pmf, h, c, c.w);
   };
   const reach = Math.max(0, ...calls.map((c) => c.m + c.r + 6 * Math.sqrt(c.v)));
   return { m2, m3, reach, calls, fill };
@@ -180,6 +171,12 @@ interface TpuCall {
   p: number;
 }
 
+/** Adds weight `w` of one call of class `c`: gamma(m, v) without reload (1 − p), with reload r (p). */
+function addCall(pmf: Float64Array, h: number, c: Omit<TpuCall, 'w' | 'token'>, w: number): void {
+  addGamma(pmf, h, c.m, c.v, w * (1 - c.p));
+  if (c.p > 0) addGamma(pmf, h, c.m + c.r, c.v, w * c.p);
+}
+
 /**
  * The Edge TPU stage, wait and call together. Taken apart they are not independent: a call reloads when the call
  * before it had another token, and that call is also what the arrival may wait for — a long wait behind a call of
@@ -191,44 +188,51 @@ interface TpuCall {
  */
 function tpuStagePart(
   wait: Part,
-  call: Part,
-  calls: readonly TpuCall[],
   own: TpuStage,
+  switchProbability: number,
+  calls: readonly TpuCall[],
   ratePerMs: number,
 ): Part {
+  const x = callMoments(own.serviceMs, own.serviceVarianceMs2, own.reloadMs, switchProbability);
   return {
-    mean: wait.mean + call.mean,
-    variance: wait.variance + call.variance,
-    reach: Math.max(wait.reach, call.reach),
+    mean: wait.mean + x.m1,
+    variance: wait.variance + Math.max(0, x.m2 - x.m1 * x.m1),
+    reach: Math.max(wait.reach, own.serviceMs + own.reloadMs + 6 * Math.sqrt(own.serviceVarianceMs2)),
     transform(h, n) {
       const [wr, wi] = wait.transform(h, n);
-      const total = new Float64Array(n);
+      // This request's call, with or without its reload: two transforms whatever the number of classes.
+      const mine = new Map<boolean, [Float64Array, Float64Array]>();
+      const ownCall = (reload: boolean): [Float64Array, Float64Array] => {
+        let t = mine.get(reload);
+        if (t === undefined) {
+          const pmf = new Float64Array(n);
+          addGamma(pmf, h, own.serviceMs + (reload ? own.reloadMs : 0), own.serviceVarianceMs2, 1);
+          t = transformed(pmf);
+          mine.set(reload, t);
+        }
+        return t;
+      };
+      // The mixture over the previous call's class, summed in the transform domain.
+      const tr = new Float64Array(n);
+      const ti = new Float64Array(n);
       for (const prev of calls) {
         if (prev.w <= 0) continue;
         // W' + S_j: the previous call with its own reload (decided by the call before it, independent of j).
-        const x = new Float64Array(n);
-        addGamma(x, h, prev.m, prev.v, 1 - prev.p);
-        if (prev.p > 0) addGamma(x, h, prev.m + prev.r, prev.v, prev.p);
-        const [xr, xi] = transformed(x);
+        const s = new Float64Array(n);
+        addCall(s, h, prev, 1);
+        const [xr, xi] = transformed(s);
         multiplyInto(xr, xi, wr, wi);
         fft(xr, xi, true);
-        const waited = lindleyStep(xr, h, ratePerMs);
-        // This request's call: a reload exactly when the previous call had another token.
-        const mine = new Float64Array(n);
-        addGamma(
-          mine,
-          h,
-          own.serviceMs + (prev.token === own.token ? 0 : own.reloadMs),
-          own.serviceVarianceMs2,
-          1,
-        );
-        const [ar, ai] = transformed(waited);
-        const [br, bi] = transformed(mine);
+        const [ar, ai] = transformed(lindleyStep(xr, h, ratePerMs));
+        // Then this request's call: a reload exactly when the previous call had another token.
+        const [br, bi] = ownCall(prev.token !== own.token);
         multiplyInto(ar, ai, br, bi);
-        fft(ar, ai, true);
-        for (let j = 0; j < n; j++) total[j] = total[j]! + prev.w * ar[j]!;
+        for (let j = 0; j < n; j++) {
+          tr[j] = tr[j]! + prev.w * ar[j]!;
+          ti[j] = ti[j]! + prev.w * ai[j]!;
+        }
       }
-      return transformed(total);
+      return [tr, ti];
     },
   };
 }
@@ -279,22 +283,6 @@ function callMoments(m: number, v: number, r: number, p: number): { m1: number; 
     m1: m + p * r,
     m2: x2 + 2 * p * r * m + p * r * r,
     m3: x3 + 3 * p * r * x2 + 3 * p * r * r * m + p * r * r * r,
-  };
-}
-
-/** The Edge TPU call: gamma(m, v) (or a point) at 0 with probability 1 − p and at r with probability p. */
-function tpuCallPart(m: number, v: number, r: number, p: number): Part {
-  const x = callMoments(m, v, r, p);
-  return {
-    mean: x.m1,
-    variance: Math.max(0, x.m2 - x.m1 * x.m1),
-    reach: m + r + 6 * Math.sqrt(v),
-    transform(h, n) {
-      const pmf = new Float64Array(n);
-      addGamma(pmf, h, m, v, 1 - p);
-      if (p > 0) addGamma(pmf, h, m + r, v, p);
-      return transformed(pmf);
-    },
   };
 }
 

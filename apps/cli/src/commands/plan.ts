@@ -1,4 +1,10 @@
-import { type PlannedTenant, type PlanResult, planWorkload, type Simulator } from '@swapless/controller';
+import {
+  type PlannedTenant,
+  type PlanResult,
+  planWorkload,
+  type Simulator,
+  simulatedSystem,
+} from '@swapless/controller';
 import { ratesAt, type Workload } from '@swapless/core';
 import { simulate } from '@swapless/sim';
 import { parseCommand, positionals } from '../args.js';
@@ -126,18 +132,7 @@ function workloadSimulator(workload: Workload): Simulator {
       warmupMs: Math.min(5000, workload.durationS * 100),
       seed: workload.seed,
     });
-    return {
-      meanResponseMs: r.meanResponseMs,
-      swaps: r.swaps,
-      tenants: r.tenants.map((t) => ({
-        name: t.name,
-        meanMs: t.meanResponseMs,
-        p50Ms: t.p50Ms,
-        p95Ms: t.p95Ms,
-        p99Ms: t.p99Ms,
-        completed: t.completed,
-      })),
-    };
+    return simulatedSystem(r);
   };
 }
 
