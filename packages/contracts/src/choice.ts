@@ -12,6 +12,8 @@ export interface TenantChoice {
   cores: number;
   /** How the CPU stage uses its cores: one request with `cores` threads, or `cores` single-thread workers. */
   mode: CpuMode;
+  /** Id of the Edge TPU the head runs on (see `SystemSetup.devices`); absent: the host's first device. */
+  device?: string;
 }
 
 /**

@@ -18,6 +18,7 @@ export {
 export type {
   CpuMode,
   CpuStage,
+  DeviceSetup,
   Instability,
   Prediction,
   SystemSetup,

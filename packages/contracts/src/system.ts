@@ -60,15 +60,35 @@ export interface TenantSetup {
   cpu: CpuStage | null;
   /** Optional latency objective, ms. */
   sloMs?: number;
+  /**
+   * Id of the Edge TPU the tenant's head runs on (one of `SystemSetup.devices`); absent: the system's first
+   * device. Only tenants of the same device take turns on it (and reload each other's parameters).
+   */
+  device?: string;
 }
 
-/** A whole configured system: tenants sharing one Edge TPU and a pool of CPU cores. */
+/** One Edge TPU of a host: `usb:0`, `pci:1`, or any id naming an emulated device. */
+export interface DeviceSetup {
+  /** Unique id, e.g. `usb:0` or `pci:0` (the Edge TPU library's device names) or `tpu-a` for an emulated one. */
+  id: string;
+  /** Device profile name (e.g. `usb3`, `pcie`, `devboard`), for reports and the device model. */
+  profile?: string;
+}
+
+/**
+ * A whole configured system: tenants sharing one Edge TPU (or several, see `devices`) and a pool of CPU cores.
+ */
 export interface SystemSetup {
   tenants: readonly TenantSetup[];
-  /** CPU cores available to all CPU stages together (Σ cores ≤ this). */
+  /** CPU cores available to all CPU stages together (Σ cores ≤ this), whichever device a tenant uses. */
   cores: number;
   /** Device profile name, for reports. */
   device?: string;
+  /**
+   * The Edge TPUs of the host, each with its own FIFO queue. Absent or empty: one device, which every tenant
+   * uses. A tenant names its device by `TenantSetup.device`.
+   */
+  devices?: readonly DeviceSetup[];
 }
 
 /** Why a configuration has no finite mean response time. */
@@ -91,7 +111,7 @@ export interface TenantPrediction {
   tpuServiceMs: number;
   cpuWaitMs: number;
   cpuServiceMs: number;
-  /** Utilisation of the shared Edge TPU (the same for every tenant). */
+  /** Utilisation of the tenant's Edge TPU (the same for every tenant of that device). */
   tpuUtilization: number;
   /** Utilisation of this tenant's CPU stage (per server for M/G/c). */
   cpuUtilization: number;
