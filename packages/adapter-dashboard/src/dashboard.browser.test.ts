@@ -126,6 +126,8 @@ async function openPage(
   base = url,
 ) {
   const page = await browser.newPage({ viewport, colorScheme });
+  // Waits are hang guards, not speed checks: CI runs this beside other packages' tests on two cores.
+  page.setDefaultTimeout(60_000);
   const problems: string[] = [];
   page.on('console', (m) => {
     if (m.type() === 'error' || m.type() === 'warning') problems.push(`console.${m.type()}: ${m.text()}`);
@@ -161,7 +163,7 @@ describe('dashboard in headless Chromium over a live service', () => {
     await page.waitForFunction(
       (n) => Number((document.querySelector('[data-chart="rate"]') as HTMLElement).dataset.points) > n,
       before,
-      { timeout: 30_000 },
+      { timeout: 60_000 },
     );
     // Latency: a mean, a p99 and a predicted line per tenant (predicted only where the policy predicts).
     expect(await page.$eval('[data-chart="latency"]', (el) => (el as HTMLElement).dataset.series)).toBe('6');
@@ -181,7 +183,7 @@ describe('dashboard in headless Chromium over a live service', () => {
     await page.waitForFunction(
       () => Number((document.querySelector('[data-chart="k"]') as HTMLElement).dataset.markers) >= 3,
       undefined,
-      { timeout: 30_000 },
+      { timeout: 60_000 },
     );
     const ks = new Set(service.series().map((s) => s.tenants.vision?.k));
     expect(ks.size).toBeGreaterThanOrEqual(2);
@@ -229,7 +231,7 @@ describe('dashboard in headless Chromium over a live service', () => {
     const box = (await page.$('[data-chart="latency"] svg'))!.boundingBox();
     const b = (await box)!;
     await page.mouse.move(b.x + b.width * 0.8, b.y + b.height * 0.5);
-    await page.waitForSelector('#tooltip:not([hidden])');
+    await page.waitForSelector('#tooltip:not([hidden])', { timeout: 60_000 });
     expect(await page.$$eval('#tooltip .tt-row', (r) => r.length)).toBe(6);
     await page.mouse.move(0, 0);
 
@@ -251,6 +253,8 @@ describe('dashboard in headless Chromium over a live service', () => {
     const dark = await openPage({ width: 1280, height: 800 }, 'dark');
     await dark.page.waitForFunction(
       () => Number((document.querySelector('[data-chart="latency"]') as HTMLElement).dataset.points) > 0,
+      undefined,
+      { timeout: 60_000 },
     );
     const bg = await dark.page.evaluate(() => getComputedStyle(document.body).backgroundColor);
     expect(bg).toBe('rgb(15, 20, 25)');
@@ -264,6 +268,8 @@ describe('dashboard in headless Chromium over a live service', () => {
     const narrow = await openPage({ width: 390, height: 844 });
     await narrow.page.waitForFunction(
       () => Number((document.querySelector('[data-chart="cores"]') as HTMLElement).dataset.points) > 0,
+      undefined,
+      { timeout: 60_000 },
     );
     const overflow = await narrow.page.evaluate(
       () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
@@ -398,6 +404,8 @@ describe('dashboard in headless Chromium: the views that show trouble (fixture d
     const opened = await openPage({ width: 1440, height: 900 }, 'light', fixtureUrl);
     await opened.page.waitForFunction(
       () => Number((document.querySelector('[data-chart="latency"]') as HTMLElement).dataset.points) > 0,
+      undefined,
+      { timeout: 60_000 },
     );
     return opened;
   }
@@ -574,7 +582,7 @@ describe('dashboard in headless Chromium: the views that show trouble (fixture d
     const message =
       'The host computed 35 % of Edge TPU heads after the device finished them (mean lag 4.2 ms).';
     fixture.emulation = { lagging: true, laggingFraction: 0.35, meanLagMs: 4.2, meanComputeMs: 9, message };
-    await page.waitForSelector('#emulation-banner', { state: 'visible', timeout: 10_000 });
+    await page.waitForSelector('#emulation-banner', { state: 'visible', timeout: 60_000 });
     expect(await page.textContent('#emulation-message')).toBe(message);
     expect(await page.textContent('#fact-emulation')).toBe('35 % late · 4.20 ms');
     mkdirSync(ARTIFACTS, { recursive: true });
@@ -584,7 +592,7 @@ describe('dashboard in headless Chromium: the views that show trouble (fixture d
 
     // Real device (no emulation status): no banner.
     fixture.emulation = null;
-    await page.waitForSelector('#emulation-banner', { state: 'hidden', timeout: 10_000 });
+    await page.waitForSelector('#emulation-banner', { state: 'hidden', timeout: 60_000 });
     expect(await page.textContent('#fact-emulation')).toBe('–');
     expect(problems).toEqual([]);
     await page.close();
@@ -606,7 +614,7 @@ describe('dashboard in headless Chromium: the views that show trouble (fixture d
       () => document.querySelectorAll('#tenant-table tbody tr').length === 2,
       undefined,
       {
-        timeout: 10_000,
+        timeout: 60_000,
       },
     );
     expect(await legendLabels()).not.toContain('speech');

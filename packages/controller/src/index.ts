@@ -94,6 +94,7 @@ export {
   type SwaplessOptions,
   swaplessPolicy,
   type TickObservations,
+  type TickVerdict,
 } from './policy.js';
 export {
   type AppliedDecision,

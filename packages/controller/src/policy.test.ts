@@ -83,6 +83,36 @@ describe('policies in the simulator', () => {
     expect(jumpy.reconfigurations).toBeGreaterThanOrEqual(s.reconfigurations);
   });
 
+  it('says after every tick what the search found and why it kept or switched', () => {
+    const policy = swaplessPolicy();
+    expect(policy.lastVerdict).toBeNull();
+    const phases = [{ atS: 20, rates: { a: 2, b: 12 } }];
+    const verdicts: NonNullable<typeof policy.lastVerdict>[] = [];
+    const spy = {
+      ...policy,
+      name: 'spy',
+      initial: policy.initial,
+      onTick: (obs: Parameters<typeof policy.onTick>[0], now: number) => {
+        const d = policy.onTick(obs, now);
+        verdicts.push(policy.lastVerdict!);
+        return d;
+      },
+    };
+    const run = runPolicyInSim(workload(25, 1, { durationMs: 40_000, phases }), spy);
+    expect(verdicts.length).toBeGreaterThan(30);
+    for (const v of verdicts) {
+      expect(v.gainMs).toBeCloseTo(v.currentMs - v.candidateMs, 9);
+      if (v.changed.length === 0) expect(v.switch).toBe(false);
+    }
+    // Each decision after the start is one tick whose verdict switched, at that tick's time.
+    const switched = verdicts.filter((v) => v.switch);
+    expect(switched.map((v) => v.atMs)).toEqual(run.decisions.slice(1).map((d) => d.atMs));
+    expect(switched.length).toBeGreaterThanOrEqual(1);
+    expect(switched.every((v) => v.reason === 'gain exceeds cost' && v.changed.length > 0)).toBe(true);
+    // Ticks that kept the configuration say why.
+    expect(verdicts.some((v) => !v.switch && v.reason !== '')).toBe(true);
+  });
+
   it('swapless follows a step change of the rates and ends within 10 % of the new oracle', () => {
     const phases = [{ atS: 30, rates: { a: 2, b: 12 } }];
     const run = runPolicyInSim(workload(25, 1, { durationMs: 90_000, phases }), swaplessPolicy());

@@ -26,7 +26,7 @@ import {
   topConfigurations,
 } from './fast.js';
 import { type CorrectionOptions, ServiceCorrection, type StageObservation } from './feedback.js';
-import { type HysteresisOptions, SwitchCostModel, shouldSwitch } from './hysteresis.js';
+import { type HysteresisOptions, SwitchCostModel, type SwitchVerdict, shouldSwitch } from './hysteresis.js';
 import { baselineChoices, evenSplit, nearestCut, type Predictor, searchConfiguration } from './search.js';
 import { type PlannedTenant, systemSetup } from './setup.js';
 
@@ -80,6 +80,23 @@ export interface Policy {
   replan?(nowMs: number, why: string): Decision | null;
   /** Latest rate estimates (adaptive policies only). */
   readonly rates?: RateSnapshot | null;
+  /**
+   * The last tick's weighing (adaptive policies only): the best configuration the search found, and why it was
+   * or was not applied. Null before the first tick that searched.
+   */
+  readonly lastVerdict?: TickVerdict | null;
+}
+
+/** What an adaptive policy's tick found and decided (see {@link Policy.lastVerdict}). */
+export interface TickVerdict extends SwitchVerdict {
+  /** Policy time of the tick, ms. */
+  atMs: number;
+  /** Predicted mean response of the configuration in force, ms. */
+  currentMs: number;
+  /** Predicted mean response of the best configuration found, ms. */
+  candidateMs: number;
+  /** Tenants whose choice the best configuration changes (empty: the search kept the current one). */
+  changed: string[];
 }
 
 /** Names of the built-in policies. */
@@ -187,6 +204,7 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
   let current: TenantChoice[] = [];
   let lastSwitchMs = Number.NEGATIVE_INFINITY;
   let snapshot: RateSnapshot | null = null;
+  let lastVerdict: TickVerdict | null = null;
   /** The tenant's catalog as corrected so far (its own when the correction does not know it). */
   const correctedOf = (name: string, catalog: TenantCatalog): TenantCatalog =>
     correction?.has(name) === true ? correction.corrected(name) : catalog;
@@ -203,6 +221,9 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
     name: 'swapless',
     get rates() {
       return snapshot;
+    },
+    get lastVerdict() {
+      return lastVerdict;
     },
     initial(c) {
       ctx = c;
@@ -243,14 +264,24 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
       if (!(totalRate > 0)) return null;
       const best = searchBest(tenants, ctx.cores, model, current, options, workers());
       const currentMs = predictMs(model, tenants, current, ctx.cores, workers());
-      const changes = tenants
+      const moved = tenants
         .map((t, i) => ({ t, from: current[i]!, to: best.choices[i]! }))
-        .filter(({ from, to }) => from.k !== to.k || from.cores !== to.cores || from.mode !== to.mode)
-        .map(({ t, from, to }) => ({ stallMs: costs.stallMs(t.name, t.catalog, from, to), rate: t.rate }));
+        .filter(({ from, to }) => from.k !== to.k || from.cores !== to.cores || from.mode !== to.mode);
+      const changes = moved.map(({ t, from, to }) => ({
+        stallMs: costs.stallMs(t.name, t.catalog, from, to),
+        rate: t.rate,
+      }));
       const verdict = shouldSwitch(
         { currentMs, candidateMs: best.predictedMs, totalRate, changes, nowMs, lastSwitchMs },
         options.hysteresis,
       );
+      lastVerdict = {
+        ...verdict,
+        atMs: nowMs,
+        currentMs,
+        candidateMs: best.predictedMs,
+        changed: moved.map(({ t }) => t.name),
+      };
       if (!verdict.switch) return null;
       current = best.choices;
       lastSwitchMs = nowMs;

@@ -90,6 +90,11 @@ describe('closing the loop', () => {
     expect(st.divergence.ratio).toBeGreaterThan(1.25);
     expect(st.divergence.measuredMs).toBeGreaterThan(st.divergence.predictedMs!);
     expect(s.gauges().tenants[0]!.divergence).toBe(st.divergence.ratio);
+    // The status says what the last tick weighed: a kept configuration with its reason.
+    const v = s.controller().lastVerdict!;
+    expect(v.currentMs).toBeGreaterThan(0);
+    expect(v.gainMs).toBeCloseTo(v.currentMs - v.candidateMs, 9);
+    expect(v.reason).not.toBe('');
   });
 
   it('adds the reported front-end time to the prediction', async () => {

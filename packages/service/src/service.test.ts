@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import type { Decision, TensorArray } from '@swapless/contracts';
+import type { Decision } from '@swapless/contracts';
 import type { Policy, PolicyContext } from '@swapless/controller';
 import { ErrorCodes, type ProgressEvent } from '@swapless/core';
 import { createInterpreter } from '@swapless/edgetpu';
@@ -348,6 +348,11 @@ describe('controller ticks', () => {
     expect(c.reconfigurations).toBeGreaterThanOrEqual(3);
     expect(c.decisionMs.p50).toBeGreaterThanOrEqual(0);
     expect(c.decisionMs.max).toBeGreaterThanOrEqual(c.decisionMs.p50!);
+    // Fewer than 100 ticks: the nearest-rank p99 is the slowest tick (numbers sorted as numbers, not as text).
+    expect(c.decisionMs.p99).toBe(c.decisionMs.max);
+    expect(c.decisionMs.max).toBe(Math.max(...ticks.map((t) => t.decisionMs ?? 0), c.decisionMs.last!));
+    // A policy that does not weigh its ticks has no verdict to show.
+    expect(c.lastVerdict).toBeNull();
     // Functional emulation computes heads on the host: status and series say how far that lags the device.
     const runtimeEmulation = s.runtime.stats().emulation!;
     expect(runtimeEmulation.calls).toBeGreaterThan(0);

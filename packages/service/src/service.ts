@@ -1036,7 +1036,7 @@ export class Service extends EventEmitter<ServiceEvents> {
   controller(): ControllerStatus {
     const stats = this.runtime.stats();
     const n = Math.min(this.#decisionCount, DECISION_TIMES);
-    const sorted = this.#decisionTimes.slice(0, n).sort();
+    const sorted = this.#decisionTimes.slice(0, n).sort((a, b) => a - b);
     const { id, package: pkg, version, label } = this.#latency;
     return {
       policy: this.#policyName,
@@ -1064,6 +1064,7 @@ export class Service extends EventEmitter<ServiceEvents> {
         max: n > 0 ? sorted[n - 1]! : null,
       },
       emulation: this.#emulation.status(stats.emulation),
+      lastVerdict: this.#policy?.lastVerdict ?? null,
     };
   }
 

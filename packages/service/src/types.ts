@@ -6,7 +6,7 @@
 
 import type { VariantStore } from '@swapless/compiler';
 import type { CpuMode, LatencyModel, NumericDatatype } from '@swapless/contracts';
-import type { Policy, PolicyName } from '@swapless/controller';
+import type { Policy, PolicyName, TickVerdict } from '@swapless/controller';
 import type { ProgressListener } from '@swapless/core';
 import type { Vetter } from '@swapless/edgetpu';
 import type { LatencyModelChoice } from '@swapless/queueing';
@@ -254,6 +254,12 @@ export interface ControllerStatus {
   decisionMs: { last: number | null; p50: number | null; p99: number | null; max: number | null };
   /** The functional emulator's head computation (null for the real device and in timing-only mode). */
   emulation: EmulationStatus | null;
+  /**
+   * The last tick's weighing by an adaptive policy: the best configuration its search found, its predicted gain
+   * against the one in force, the switch cost, and why it switched or kept (`reason`, e.g. `relative gain 0.021 <
+   * 0.03`). Null for a static policy and before the first tick.
+   */
+  lastVerdict: TickVerdict | null;
 }
 
 /**
