@@ -185,9 +185,17 @@ async function runPolicy(policy, work, cache, workloadPath) {
       const text = await fetch(`${base}/metrics`).then((r) => r.text());
       snapshots.push({ atMs, ...parseMetrics(text) });
     };
+    // The controller's verdict (what its tick weighed, why it kept or switched) once a second.
+    const verdicts = [];
     const scraper = (async () => {
-      while (scraping) {
+      for (let n = 0; scraping; n++) {
         await scrape().catch(() => undefined);
+        if (n % 4 === 0) {
+          const v = await getJson(base, '/api/v1/controller')
+            .then((c) => c.lastVerdict ?? null)
+            .catch(() => null);
+          if (v !== null && verdicts.at(-1)?.atMs !== v.atMs) verdicts.push({ seenAtMs: Date.now(), ...v });
+        }
         await new Promise((r) => setTimeout(r, 250));
       }
     })();
@@ -214,6 +222,7 @@ async function runPolicy(policy, work, cache, workloadPath) {
       report,
       snapshots,
       data,
+      verdicts,
       // What the server said of the demo load it sized (its startup line), null from a server without one.
       demoLoad: server.summary.demoLoad ?? null,
       serverStderr: server.stderr(),
@@ -285,6 +294,36 @@ function stageBreakdown(a, b, name, server, client, ticks, tickOf) {
   return { predicted, measured };
 }
 
+/**
+ * Why the controller kept its configuration during a phase: its ticks' verdicts (sampled once a second) grouped by
+ * the hysteresis rule's reason, with the largest relative gain the search found and the tenants it would move.
+ */
+function keptSummary(verdicts, fromMs, toMs) {
+  const inPhase = verdicts.filter((v) => v.seenAtMs >= fromMs && v.seenAtMs < toMs && !v.switch);
+  const byReason = new Map();
+  for (const v of inPhase) {
+    const key = v.reason.replace(/[\d.]+/g, '#');
+    const e = byReason.get(key) ?? {
+      reason: key,
+      ticks: 0,
+      bestGain: 0,
+      example: v.reason,
+      changed: new Set(),
+    };
+    e.ticks++;
+    const gain = v.currentMs > 0 ? v.gainMs / v.currentMs : 0;
+    if (gain > e.bestGain) {
+      e.bestGain = gain;
+      e.example = v.reason;
+    }
+    for (const t of v.changed) e.changed.add(t);
+    byReason.set(key, e);
+  }
+  return [...byReason.values()]
+    .sort((a, b) => b.ticks - a.ticks)
+    .map((e) => ({ reason: e.example, ticks: e.ticks, bestGain: e.bestGain, changed: [...e.changed] }));
+}
+
 function figures(result) {
   const { report, snapshots, data, workload } = result;
   const start = report.startedAtMs;
@@ -354,6 +393,7 @@ function figures(result) {
       toS,
       reconfigurations: decisions.length,
       firstReconfigurationAfterS: decisions.length > 0 ? (decisions[0].atMs - fromMs) / 1000 : null,
+      kept: keptSummary(result.verdicts ?? [], fromMs, last ? toMs + 2000 : toMs),
       decisions: decisions.map((d) => ({
         atS: Math.round((d.atMs - start) / 100) / 10,
         trigger: d.trigger,
@@ -516,6 +556,10 @@ function render(out) {
         `  ${p.fromS}–${p.toS} s: ${p.reconfigurations} reconfiguration${p.reconfigurations === 1 ? '' : 's'}${p.firstReconfigurationAfterS !== null && p.fromS > 0 ? `, the first ${f(p.firstReconfigurationAfterS)} s after the step` : ''}`,
       );
       for (const d of p.decisions) lines.push(`    at ${d.atS} s (${d.trigger}): ${d.choices} — ${d.reason}`);
+      for (const k of p.kept)
+        lines.push(
+          `    kept on ${k.ticks} sampled tick${k.ticks === 1 ? '' : 's'}: ${k.reason} (best predicted gain ${f(100 * k.bestGain)} %${k.changed.length > 0 ? `, would move ${k.changed.join(', ')}` : ''})`,
+        );
     }
     const e = r.controller.emulation;
     if (e !== null && typeof e === 'object') {
