@@ -190,6 +190,25 @@ function searchBest(
   return { choices: r.choices, predictedMs: r.prediction.meanResponseMs };
 }
 
+/** The tenants whose choice differs between `from` and `to`, and the stall each change costs. */
+function changesOf(
+  tenants: readonly PlannedTenant[],
+  from: readonly TenantChoice[],
+  to: readonly TenantChoice[],
+  costs: SwitchCostModel,
+): { changes: { stallMs: number; rate: number }[]; changed: string[] } {
+  const changes: { stallMs: number; rate: number }[] = [];
+  const changed: string[] = [];
+  tenants.forEach((t, i) => {
+    const a = from[i]!;
+    const b = to[i]!;
+    if (a.k === b.k && a.cores === b.cores && a.mode === b.mode) return;
+    changes.push({ stallMs: costs.stallMs(t.name, t.catalog, a, b), rate: t.rate });
+    changed.push(t.name);
+  });
+  return { changes, changed };
+}
+
 /**
  * The adaptive SwapLess policy: estimates rates from arrivals (change detector), corrects the catalog with
  * measured stage times, searches the best configuration every tick, and switches only when the hysteresis rule
@@ -264,24 +283,13 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
       if (!(totalRate > 0)) return null;
       const best = searchBest(tenants, ctx.cores, model, current, options, workers());
       const currentMs = predictMs(model, tenants, current, ctx.cores, workers());
-      const moved = tenants
-        .map((t, i) => ({ t, from: current[i]!, to: best.choices[i]! }))
-        .filter(({ from, to }) => from.k !== to.k || from.cores !== to.cores || from.mode !== to.mode);
-      const changes = moved.map(({ t, from, to }) => ({
-        stallMs: costs.stallMs(t.name, t.catalog, from, to),
-        rate: t.rate,
-      }));
+      const { changes, changed } = changesOf(tenants, current, best.choices, costs);
+      const candidateMs = best.predictedMs;
       const verdict = shouldSwitch(
-        { currentMs, candidateMs: best.predictedMs, totalRate, changes, nowMs, lastSwitchMs },
+        { currentMs, candidateMs, totalRate, changes, nowMs, lastSwitchMs },
         options.hysteresis,
       );
-      lastVerdict = {
-        ...verdict,
-        atMs: nowMs,
-        currentMs,
-        candidateMs: best.predictedMs,
-        changed: moved.map(({ t }) => t.name),
-      };
+      lastVerdict = { ...verdict, atMs: nowMs, currentMs, candidateMs, changed };
       if (!verdict.switch) return null;
       current = best.choices;
       lastSwitchMs = nowMs;
