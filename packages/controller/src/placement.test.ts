@@ -13,6 +13,7 @@ import {
 import { oraclePolicy, oracleSearch, swaplessPolicy } from './policy.js';
 import { searchConfiguration } from './search.js';
 import type { PlannedTenant } from './setup.js';
+import { runPolicyInSim } from './simrun.js';
 import { rand, syntheticCatalog } from './synthetic.test-util.js';
 
 function instance(seed: number, m: number): PlannedTenant[] {
@@ -144,5 +145,59 @@ describe('placement search (several Edge TPUs)', () => {
     // Placements the model ranks differently are simulated too (3 tenants on 2 devices: 4 placements).
     const placements = new Set(candidates.map((c) => c.choices.map((x) => x.device).join()));
     expect(placements.size).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe('policies on several Edge TPUs in the simulator', () => {
+  it('swapless runs its placement in the loop; a rate step moves a tenant to the other device', () => {
+    const base = instance(11, 4);
+    // t0 and t1 busy for 20 s, then t2 and t3: the placement that was best at the start no longer is.
+    const tenants = base.map((t, i) => ({
+      name: t.name,
+      catalog: t.catalog,
+      rate: i < 2 ? t.rate : t.rate / 6,
+    }));
+    const after = Object.fromEntries(base.map((t, i) => [t.name, i < 2 ? t.rate / 6 : t.rate]));
+    const run = runPolicyInSim(
+      {
+        tenants,
+        cores: 4,
+        devices: two,
+        durationMs: 60_000,
+        seed: 4,
+        phases: [{ atMs: 20_000, rates: after }],
+      },
+      swaplessPolicy(),
+      { quantiles: 'sketch' },
+    );
+    expect(run.decisions[0]!.tenants.every((c) => c.device === 'tpu-a' || c.device === 'tpu-b')).toBe(true);
+    // The simulator ran what the last decision says, device by device.
+    const last = run.decisions.at(-1)!;
+    for (const d of run.sim.devices!) {
+      expect(d.tenants.sort()).toEqual(
+        last.tenants
+          .filter((c) => c.device === d.id)
+          .map((c) => c.name)
+          .sort(),
+      );
+    }
+    expect(run.rejected).toBe(0);
+    expect(Number.isFinite(run.meanResponseMs)).toBe(true);
+    // A tenant keeps its cut and moves to the other device: a reconfiguration of its own.
+    const moved = run.decisions.slice(1).some((d, i) =>
+      d.tenants.some((c, j) => {
+        const was = run.decisions[i]!.tenants[j]!;
+        return c.k > 0 && c.k === was.k && c.device !== was.device;
+      }),
+    );
+    expect(moved).toBe(true);
+    // Every decision after the first changed something, a device move counting as a change.
+    for (let i = 1; i < run.decisions.length; i++) {
+      const before = run.decisions[i - 1]!.tenants;
+      const changed = run.decisions[i]!.tenants.some(
+        (c, j) => c.k !== before[j]!.k || c.cores !== before[j]!.cores || c.device !== before[j]!.device,
+      );
+      expect(changed).toBe(true);
+    }
   });
 });

@@ -254,6 +254,20 @@ function labelBlocks(
   return placement.map((b) => ids[best[b]!]!);
 }
 
+/**
+ * The device a choice is labelled with: its block's, except that a tenant with nothing on the Edge TPU (cut 0)
+ * keeps the device it has (any is the same to it, and a label change would count as a move).
+ */
+function deviceOf(
+  tenant: PlannedTenant,
+  choice: TenantChoice,
+  label: string,
+  now: TenantChoice | undefined,
+): string {
+  const onTpu = tenant.catalog.cuts.find((c) => c.k === choice.k)?.tpu != null;
+  return onTpu || now?.device === undefined ? label : now.device;
+}
+
 /** A balanced start for the local search: tenants by rate, each onto the device with the least rate so far. */
 function balancedPlacement(tenants: readonly PlannedTenant[], devices: number): number[] {
   const load = new Array(devices).fill(0);
@@ -390,7 +404,10 @@ function run(
     if (r.choices.length === 0) continue;
     if (r.weighted < best) best = r.weighted;
     const labels = labelBlocks(p, tenants, ids, options.warm);
-    const choices = r.choices.map((c, i) => ({ ...c, device: labels[i]! }));
+    const choices = r.choices.map((c, i) => ({
+      ...c,
+      device: deviceOf(tenants[i]!, c, labels[i]!, options.warm?.[i]),
+    }));
     candidates.push({ choices, predictedMs: totalRate > 0 ? r.weighted / totalRate : r.weighted });
   }
   return { candidates, placements, pruned, searches: groups.memo.size };
