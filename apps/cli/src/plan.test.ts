@@ -53,6 +53,50 @@ describe('swapless plan', () => {
     expect(text.out).toMatch(/\d+\.\d % ≤ 30 ms/);
   });
 
+  it('places the tenants on several Edge TPUs and prints the placement with each device’s utilisation', async () => {
+    const path = await workload({
+      device: 'usb3',
+      devices: [{ id: 'usb:0' }, { id: 'usb:1' }],
+      cpu: { cores: 2 },
+      tenants: [
+        { name: 'a', model: 'squeezenet', rate: 40 },
+        { name: 'b', model: 'mobilenet_v1', rate: 40 },
+        { name: 'c', model: 'squeezenet', rate: 30 },
+      ],
+      durationS: 5,
+    });
+    const r = await cli('plan', path, '--json', '--repetitions', '3', '--max-cuts', '6');
+    expect(r.status).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.devices).toEqual([
+      { id: 'usb:0', profile: 'usb3' },
+      { id: 'usb:1', profile: 'usb3' },
+    ]);
+    const [swapless, def] = j.phases[0].plans;
+    for (const plan of [swapless, def]) {
+      expect(plan.tenants.every((t: { device: string }) => ['usb:0', 'usb:1'].includes(t.device))).toBe(true);
+      expect(plan.devices.map((d: { id: string }) => d.id)).toEqual(['usb:0', 'usb:1']);
+      const onDevices = plan.devices.flatMap((d: { tenants: string[] }) => d.tenants).sort();
+      expect(onDevices).toEqual(['a', 'b', 'c']);
+    }
+    // Separate queues: no worse than the same tenants crowded onto one device, predicted and simulated.
+    expect(swapless.predictedMeanMs).toBeLessThanOrEqual(def.predictedMeanMs + 1e-9);
+    expect(swapless.simulatedMeanMs).toBeGreaterThan(0);
+    const text = await cli('plan', path, '--repetitions', '3', '--max-cuts', '6', '--no-simulate');
+    expect(text.out).toMatch(/on 2 × usb3 \(usb:0, usb:1\)/);
+    expect(text.out).toMatch(/swapless +placement: usb:0 ρ \d\.\d\d \(.*\) · usb:1 ρ \d\.\d\d/);
+    const mixed = await workload({
+      devices: [
+        { id: 'usb:0', profile: 'usb3' },
+        { id: 'pci:0', profile: 'pcie' },
+      ],
+      tenants: [{ name: 'a', model: 'squeezenet', rate: 5 }],
+    });
+    const refused = await cli('plan', mixed, '--json');
+    expect(refused.status).toBe(1);
+    expect(JSON.parse(refused.out).error.details.problems[0]).toMatch(/^\/devices\/1\/profile: /);
+  });
+
   it('refuses a malformed workload with every problem and its path (exit 1)', async () => {
     const path = await workload({
       tenants: [{ name: 'a', model: 'squeezenet', rate: -3 }],

@@ -102,7 +102,8 @@ export async function prepareTenants(
       const bytes = files.get(t.model)!;
       const catalog = await buildCatalog(bytes, {
         name: t.model,
-        device: workload.device,
+        // Every device of a workload has one profile (checked when it is parsed).
+        device: workload.devices?.[0]?.profile ?? workload.device,
         threads,
         cpu,
         onProgress: bar,

@@ -66,9 +66,13 @@ export class SwitchCostModel {
     return this.fixedMs + bytes / this.bytesPerMs;
   }
 
-  /** Stall of switching `tenant` from `from` to `to` (0 when only cores or mode change and nothing loads). */
+  /**
+   * Stall of switching `tenant` from `from` to `to` (0 when only cores or mode change and nothing loads). A move
+   * to another Edge TPU loads the head there and pays its reload, like a new cut.
+   */
   stallMs(tenant: string, catalog: TenantCatalog, from: TenantChoice, to: TenantChoice): number {
-    if (from.k === to.k) return from.cores === to.cores && from.mode === to.mode ? 0 : this.fixedMs;
+    if (from.k === to.k && from.device === to.device)
+      return from.cores === to.cores && from.mode === to.mode ? 0 : this.fixedMs;
     const reload = catalog.cuts.find((c) => c.k === to.k)?.tpu?.reloadMs ?? 0;
     return this.loadMs(tenant, catalog, to.k) + reload;
   }

@@ -104,3 +104,15 @@ export {
   runPolicyInSim,
   type SimWorkload,
 } from './simrun.js';
+export {
+  assertUniformDevices,
+  canonicalPlacements,
+  MIXED_PROFILES_REASON,
+  type PlacementCandidate,
+  type PlacementOptions,
+  type PlacementResult,
+  perDevicePredictor,
+  placementCandidates,
+  placedSystem,
+  searchPlacement,
+} from './placement.js';

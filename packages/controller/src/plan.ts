@@ -3,9 +3,16 @@
  * (whole model on the Edge TPU as the default compiler does, CPU only, a fixed middle cut), each optionally
  * checked in the simulator.
  */
-import type { Prediction, SystemSetup, TenantChoice } from '@swapless/contracts';
-import { responseDistributions } from '@swapless/queueing';
+import type { DeviceSetup, Prediction, SystemSetup, TenantChoice } from '@swapless/contracts';
+import { type DeviceUtilization, deviceUtilizations, responseDistributions } from '@swapless/queueing';
 import type { SimResult } from '@swapless/sim';
+import {
+  hasSeveralDevices,
+  perDevicePredictor,
+  placedSystem,
+  searchPlacement,
+  spreadOverDevices,
+} from './placement.js';
 import { type BaselinePolicy, baselineChoices, type Predictor, searchConfiguration } from './search.js';
 import { type PlannedTenant, systemSetup } from './setup.js';
 
@@ -59,6 +66,8 @@ export interface PolicyPlan {
   tails: PredictedTail[] | null;
   simulated: SimulatedSystem | null;
   reason?: string;
+  /** With several devices: each device's tenants and predicted Edge TPU utilisation (choices carry `device`). */
+  devices?: DeviceUtilization[];
 }
 
 /** One tenant's predicted tail latency. */
@@ -100,6 +109,8 @@ export interface PlanResult {
 /** Options of {@link planWorkload}. */
 export interface PlanOptions {
   device?: string;
+  /** The host's Edge TPUs: with several, the plan also places each tenant on one (see `searchPlacement`). */
+  devices?: readonly DeviceSetup[];
   simulate?: Simulator;
   exhaustiveLimit?: number;
 }
@@ -112,31 +123,46 @@ export function planWorkload(
   options: PlanOptions = {},
 ): PlanResult {
   const started = performance.now();
-  const found = searchConfiguration(tenants, cores, model, {
-    ...(options.device !== undefined ? { device: options.device } : {}),
-    ...(options.exhaustiveLimit !== undefined ? { exhaustiveLimit: options.exhaustiveLimit } : {}),
-  });
+  const devices = options.devices;
+  const several = hasSeveralDevices(devices);
+  const found = several
+    ? multiDeviceSearch(tenants, cores, model, devices ?? [], options)
+    : searchConfiguration(tenants, cores, model, {
+        ...(options.device !== undefined ? { device: options.device } : {}),
+        ...(options.exhaustiveLimit !== undefined ? { exhaustiveLimit: options.exhaustiveLimit } : {}),
+      });
   const ms = performance.now() - started;
   const plans: PolicyPlan[] = [];
+  const predictor = several ? perDevicePredictor(model) : model;
   const finish = (
     policy: PolicyPlan['policy'],
     choices: TenantChoice[] | null,
     prediction: Prediction | null,
     reason?: string,
   ) => {
-    const system = choices === null ? null : systemSetup(tenants, choices, cores, options.device);
+    const system =
+      choices === null
+        ? null
+        : several
+          ? { ...placedSystem(tenants, choices, cores, devices ?? []), ...deviceOf(options) }
+          : systemSetup(tenants, choices, cores, options.device);
+    const predicted = prediction ?? (system === null ? null : predictor.predict(system));
     plans.push({
       policy,
       choices,
-      prediction: prediction ?? (system === null ? null : model.predict(system)),
+      prediction: predicted,
       tails: system === null ? null : predictTails(system),
       simulated: system === null || options.simulate === undefined ? null : options.simulate(system),
       ...(reason !== undefined ? { reason } : {}),
+      ...(several && system !== null && predicted !== null
+        ? { devices: deviceUtilizations(system, predicted) }
+        : {}),
     });
   };
   finish('swapless', found.choices, found.prediction);
   for (const policy of ['default', 'cpu', 'fixed'] as const) {
-    const choices = baselineChoices(policy, tenants, cores);
+    const base = baselineChoices(policy, tenants, cores);
+    const choices = base !== null && several ? spreadOverDevices(tenants, base, devices ?? []) : base;
     finish(
       policy,
       choices,
@@ -149,5 +175,28 @@ export function planWorkload(
     cores,
     plans,
     search: { method: found.method, evaluated: found.evaluated, ms },
+  };
+}
+
+const deviceOf = (options: PlanOptions) => (options.device !== undefined ? { device: options.device } : {});
+
+/** {@link planWorkload}'s search on several devices: placement, cuts and cores ({@link searchPlacement}). */
+function multiDeviceSearch(
+  tenants: readonly PlannedTenant[],
+  cores: number,
+  model: Predictor,
+  devices: readonly DeviceSetup[],
+  options: PlanOptions,
+): { choices: TenantChoice[]; prediction: Prediction; method: string; evaluated: number } {
+  const r = searchPlacement(tenants, cores, devices, {
+    model,
+    ...(options.exhaustiveLimit !== undefined ? { exhaustiveLimit: options.exhaustiveLimit } : {}),
+  });
+  const system = { ...placedSystem(tenants, r.choices, cores, devices), ...deviceOf(options) };
+  return {
+    choices: r.choices,
+    prediction: perDevicePredictor(model).predict(system),
+    method: `placement (${r.placements} placements, ${r.pruned} pruned)`,
+    evaluated: r.searches,
   };
 }

@@ -10,7 +10,7 @@
  * `swapless` is adaptive (rate estimator + corrected catalog + fast search + hysteresis); `default`, `cpu`,
  * `fixed` are the static baselines; `oracle` is the best static configuration found in the simulator.
  */
-import type { Decision, TenantChoice } from '@swapless/contracts';
+import type { Decision, DeviceSetup, TenantChoice } from '@swapless/contracts';
 import { expected, InvalidArgumentError } from '@swapless/core';
 import { DEFAULT_MODEL_NAME, defaultModel } from '@swapless/queueing';
 import { simulate } from '@swapless/sim';
@@ -27,6 +27,14 @@ import {
 } from './fast.js';
 import { type CorrectionOptions, ServiceCorrection, type StageObservation } from './feedback.js';
 import { type HysteresisOptions, SwitchCostModel, type SwitchVerdict, shouldSwitch } from './hysteresis.js';
+import {
+  hasSeveralDevices,
+  placedPredictMs,
+  placedSystem,
+  placementBest,
+  placementCandidates,
+  spreadOverDevices,
+} from './placement.js';
 import { baselineChoices, evenSplit, nearestCut, type Predictor, searchConfiguration } from './search.js';
 import { type PlannedTenant, systemSetup } from './setup.js';
 
@@ -45,6 +53,11 @@ export interface PolicyContext {
   /** CPU cores for all CPU stages together. */
   cores: number;
   device?: string;
+  /**
+   * The host's Edge TPUs (several: the policies also choose each tenant's device, and decisions carry it; absent
+   * or one: as with one device). One profile for all (see `assertUniformDevices`).
+   */
+  devices?: readonly DeviceSetup[];
   /** Time of the start, ms (default 0). */
   nowMs?: number;
 }
@@ -112,7 +125,13 @@ function decision(
   reason: string,
 ): Decision {
   return {
-    tenants: choices.map((c, i) => ({ name: tenants[i]!.name, k: c.k, cores: c.cores, mode: c.mode })),
+    tenants: choices.map((c, i) => ({
+      name: tenants[i]!.name,
+      k: c.k,
+      cores: c.cores,
+      mode: c.mode,
+      ...(c.device !== undefined ? { device: c.device } : {}),
+    })),
     predictedMs,
     reason,
   };
@@ -133,7 +152,10 @@ function predictMs(
   choices: TenantChoice[],
   cores: number,
   emulationWorkers: number | null = null,
+  devices?: readonly DeviceSetup[],
 ): number {
+  if (hasSeveralDevices(devices))
+    return placedPredictMs(model, tenants, choices, cores, devices, emulationWorkers);
   return delayedPredictor(model, tenants, { emulationWorkers }).predict(systemSetup(tenants, choices, cores))
     .meanResponseMs;
 }
@@ -168,7 +190,17 @@ function searchBest(
   warm: TenantChoice[] | null,
   options: SwaplessOptions,
   emulationWorkers: number | null = null,
+  devices?: readonly DeviceSetup[],
 ): { choices: TenantChoice[]; predictedMs: number } {
+  if (hasSeveralDevices(devices)) {
+    return placementBest(tenants, cores, devices, {
+      model,
+      ...(options.search ? { search: options.search } : {}),
+      ...(options.exhaustiveLimit !== undefined ? { exhaustiveLimit: options.exhaustiveLimit } : {}),
+      warm,
+      emulationWorkers,
+    });
+  }
   const full = delayedPredictor(model, tenants, { emulationWorkers });
   const pooled =
     emulationWorkers !== null && tenants.some((t) => t.catalog.cuts.some((c) => (c.emulationMs ?? 0) > 0));
@@ -202,7 +234,7 @@ function changesOf(
   tenants.forEach((t, i) => {
     const a = from[i]!;
     const b = to[i]!;
-    if (a.k === b.k && a.cores === b.cores && a.mode === b.mode) return;
+    if (sameChoice(a, b)) return;
     changes.push({ stallMs: costs.stallMs(t.name, t.catalog, a, b), rate: t.rate });
     changed.push(t.name);
   });
@@ -262,7 +294,7 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
               options.correction as CorrectionOptions | undefined,
             ));
       const start = planned(c).map((t) => ({ ...t, catalog: correctedOf(t.name, t.catalog) }));
-      const best = searchBest(start, c.cores, model, null, options, workers());
+      const best = searchBest(start, c.cores, model, null, options, workers(), c.devices);
       current = best.choices;
       lastSwitchMs = c.nowMs ?? 0;
       return decision(c.tenants, current, best.predictedMs, 'initial search at the prior rates');
@@ -281,8 +313,8 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
       const tenants = tenantsNow(snap);
       const totalRate = tenants.reduce((s, t) => s + t.rate, 0);
       if (!(totalRate > 0)) return null;
-      const best = searchBest(tenants, ctx.cores, model, current, options, workers());
-      const currentMs = predictMs(model, tenants, current, ctx.cores, workers());
+      const best = searchBest(tenants, ctx.cores, model, current, options, workers(), ctx.devices);
+      const currentMs = predictMs(model, tenants, current, ctx.cores, workers(), ctx.devices);
       const { changes, changed } = changesOf(tenants, current, best.choices, costs);
       const candidateMs = best.predictedMs;
       const verdict = shouldSwitch(
@@ -304,8 +336,8 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
       if (ctx === null) return null;
       const tenants = tenantsNow(snapshot);
       if (!(tenants.reduce((s, t) => s + t.rate, 0) > 0)) return null;
-      const currentMs = predictMs(model, tenants, current, ctx.cores, workers());
-      const best = searchBest(tenants, ctx.cores, model, current, options, workers());
+      const currentMs = predictMs(model, tenants, current, ctx.cores, workers(), ctx.devices);
+      const best = searchBest(tenants, ctx.cores, model, current, options, workers(), ctx.devices);
       if (!Number.isFinite(best.predictedMs)) {
         // Nothing is stable under the corrected model: moving would only cost a reconfiguration.
         return decision(
@@ -315,9 +347,7 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
           `${why}: re-planned with the corrected model, no stable configuration: configuration kept`,
         );
       }
-      const same = best.choices.every(
-        (c, i) => c.k === current[i]!.k && c.cores === current[i]!.cores && c.mode === current[i]!.mode,
-      );
+      const same = best.choices.every((c, i) => sameChoice(c, current[i]!));
       current = best.choices;
       if (!same) lastSwitchMs = nowMs;
       return decision(
@@ -328,6 +358,11 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
       );
     },
   };
+}
+
+/** Same cut, cores, mode and device (a move to another device is a reconfiguration too). */
+function sameChoice(a: TenantChoice, b: TenantChoice): boolean {
+  return a.k === b.k && a.cores === b.cores && a.mode === b.mode && a.device === b.device;
 }
 
 /** A static policy: one decision at start, never changed. */
@@ -341,7 +376,7 @@ function staticPolicy(name: string, decide: (ctx: PolicyContext) => Decision): P
 
 function baseline(name: 'default' | 'cpu' | 'fixed', ctx: PolicyContext, model: Predictor): Decision {
   const tenants = planned(ctx);
-  const choices = baselineChoices(name, tenants, ctx.cores);
+  const choices = placedBaseline(name, tenants, ctx);
   if (choices === null) {
     throw new InvalidArgumentError(
       expected(
@@ -351,7 +386,24 @@ function baseline(name: 'default' | 'cpu' | 'fixed', ctx: PolicyContext, model: 
       ),
     );
   }
-  return decision(tenants, choices, predictMs(model, tenants, choices, ctx.cores), `${name} baseline`);
+  return decision(
+    tenants,
+    choices,
+    predictMs(model, tenants, choices, ctx.cores, null, ctx.devices),
+    `${name} baseline`,
+  );
+}
+
+/** A baseline's choices; on several devices spread over them by rate ({@link spreadOverDevices}). */
+function placedBaseline(
+  name: 'default' | 'cpu' | 'fixed',
+  tenants: readonly PlannedTenant[],
+  ctx: PolicyContext,
+): TenantChoice[] | null {
+  const choices = baselineChoices(name, tenants, ctx.cores);
+  return choices !== null && hasSeveralDevices(ctx.devices)
+    ? spreadOverDevices(tenants, choices, ctx.devices)
+    : choices;
 }
 
 /** The default compiler: the whole Edge-TPU-mappable prefix on the TPU, the rest (if any) on the CPU. */
@@ -393,7 +445,15 @@ export function fixedPolicy(options: FixedOptions = {}): Policy {
       return { k: ks[i]!, cores: c, mode: cut.cpu!.has(c) ? 'mg1' : 'mgc' };
     });
     const tenants = planned(ctx);
-    return decision(tenants, choices, predictMs(defaultModel, tenants, choices, ctx.cores), 'fixed cut');
+    const placed = hasSeveralDevices(ctx.devices)
+      ? spreadOverDevices(tenants, choices, ctx.devices)
+      : choices;
+    return decision(
+      tenants,
+      placed,
+      predictMs(defaultModel, tenants, placed, ctx.cores, null, ctx.devices),
+      'fixed cut',
+    );
   });
 }
 
@@ -433,7 +493,12 @@ export function oracleSearch(ctx: PolicyContext, options: OracleOptions = {}): O
   const seed = options.seed ?? 1;
   const topN = options.topN ?? 20;
   const pool: TenantChoice[][] = [];
-  if (fastSearchApplicable(tenants)) {
+  const several = hasSeveralDevices(ctx.devices);
+  if (several) {
+    // Several devices: the best configuration of each placement (up to symmetry), the model's best first.
+    const candidates = placementCandidates(tenants, ctx.cores, ctx.devices!, { model: defaultModel });
+    pool.push(...candidates.slice(0, topN).map((c) => c.choices));
+  } else if (fastSearchApplicable(tenants)) {
     const top = topConfigurations(prepareFastModel(tenants, ctx.cores), topN);
     if (top !== null) pool.push(...top.map((t) => t.choices));
     else
@@ -441,7 +506,7 @@ export function oracleSearch(ctx: PolicyContext, options: OracleOptions = {}): O
         pool.push(fastSearch(tenants, ctx.cores, { exactLimit: 0, seed: s, restarts: 8 }).choices);
   } else pool.push(searchConfiguration(tenants, ctx.cores, defaultModel).choices);
   for (const b of ['default', 'cpu', 'fixed'] as const) {
-    const c = baselineChoices(b, tenants, ctx.cores);
+    const c = placedBaseline(b, tenants, ctx);
     if (c !== null) pool.push(c);
   }
   const seen = new Set<string>();
@@ -455,8 +520,11 @@ export function oracleSearch(ctx: PolicyContext, options: OracleOptions = {}): O
     const key = JSON.stringify(choices);
     if (seen.has(key)) continue;
     seen.add(key);
-    const predictedMs = predictMs(defaultModel, tenants, choices, ctx.cores);
-    const sim = simulate(systemSetup(actualTenants, choices, ctx.cores), {
+    const predictedMs = predictMs(defaultModel, tenants, choices, ctx.cores, null, ctx.devices);
+    const system = several
+      ? placedSystem(actualTenants, choices, ctx.cores, ctx.devices!)
+      : systemSetup(actualTenants, choices, ctx.cores);
+    const sim = simulate(system, {
       durationMs,
       warmupMs,
       seed,

@@ -12,6 +12,8 @@ export interface PlannedTenant {
   rate: number;
   catalog: TenantCatalog;
   sloMs?: number;
+  /** The Edge TPU the tenant is placed on (see `SystemSetup.devices`), when its choice does not say. */
+  device?: string;
 }
 
 function candidate(catalog: TenantCatalog, k: number): CutCandidate {
@@ -79,6 +81,7 @@ export function tenantSetup(tenant: PlannedTenant, choice: TenantChoice): Tenant
     tpu: cut.tpu,
     cpu,
     ...(tenant.sloMs !== undefined ? { sloMs: tenant.sloMs } : {}),
+    ...((choice.device ?? tenant.device) !== undefined ? { device: choice.device ?? tenant.device } : {}),
   };
 }
 

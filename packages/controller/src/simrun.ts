@@ -13,7 +13,7 @@
  * `actual` catalogs that differ from the policy's (e.g. a CPU 30 % slower than profiled) this is how the
  * correction is exercised.
  */
-import type { Decision, TenantChoice } from '@swapless/contracts';
+import type { Decision, DeviceSetup, TenantChoice } from '@swapless/contracts';
 import { expected, InvalidArgumentError, Xoshiro128 } from '@swapless/core';
 import { type SimResult, type SimTenantSeries, type SimTickTenant, Simulation } from '@swapless/sim';
 import { poissonArrivals, type RatePhase } from './arrivals.js';
@@ -28,6 +28,8 @@ export interface SimWorkload {
   tenants: readonly PolicyTenant[];
   cores: number;
   device?: string;
+  /** The host's Edge TPUs (several: the policy places the tenants; see `PolicyContext.devices`). */
+  devices?: readonly DeviceSetup[];
   /** Rate changes (as the workload file's phases). */
   phases?: readonly RatePhase[];
   durationMs: number;
@@ -110,6 +112,7 @@ export function runPolicyInSim(
     tenants: workload.tenants,
     cores: workload.cores,
     ...(workload.device !== undefined ? { device: workload.device } : {}),
+    ...(workload.devices !== undefined ? { devices: workload.devices } : {}),
     nowMs: 0,
   });
   const decisions: AppliedDecision[] = [{ atMs: 0, ...first }];
@@ -119,6 +122,7 @@ export function runPolicyInSim(
       tenants: setups(current),
       cores: workload.cores,
       ...(workload.device ? { device: workload.device } : {}),
+      ...(workload.devices !== undefined ? { devices: workload.devices } : {}),
     },
     {
       durationMs: workload.durationMs,
@@ -156,7 +160,11 @@ export function runPolicyInSim(
     const changed = d.tenants
       .map((c, i) => ({ c, i }))
       .filter(
-        ({ c, i }) => c.k !== current[i]!.k || c.cores !== current[i]!.cores || c.mode !== current[i]!.mode,
+        ({ c, i }) =>
+          c.k !== current[i]!.k ||
+          c.cores !== current[i]!.cores ||
+          c.mode !== current[i]!.mode ||
+          c.device !== current[i]!.device,
       );
     if (changed.length === 0) continue;
     sim.reconfigure({ tenants: changed.map(({ c, i }) => tenantSetup(actual[i]!, c)) });

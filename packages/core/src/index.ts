@@ -49,6 +49,7 @@ export {
   ratesAt,
   WORKLOAD_JSON_SCHEMA,
   type Workload,
+  type WorkloadDevice,
   type WorkloadPhase,
   type WorkloadTenant,
 } from './workload.js';
@@ -96,3 +97,4 @@ export {
   readConfinedFile,
   resolveConfined,
 } from './confined-file.js';
+export { DeviceErrorReasons, type ResolvedPlacement, resolvePlacement } from './devices.js';

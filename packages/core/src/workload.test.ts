@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ErrorCodes, InvalidConfigError } from './errors.js';
+import { DeviceErrorReasons, resolvePlacement } from './devices.js';
+import { ErrorCodes, InvalidArgumentError, InvalidConfigError } from './errors.js';
 import { parseWorkload, ratesAt } from './workload.js';
 
 const base = {
@@ -80,5 +81,55 @@ describe('parseWorkload', () => {
     expect(problems('{ tenants: ')[0]).toMatch(/^\/: /);
     const { warnings } = parseWorkload({ ...base, durationS: 20 });
     expect(warnings).toEqual(['phase 0 starts at 30 s, at or after the end of the run (20 s)']);
+  });
+});
+
+describe('parseWorkload: several Edge TPUs', () => {
+  it('keeps the devices, each with its profile (default: the workload device)', () => {
+    const { workload } = parseWorkload({
+      ...base,
+      devices: [{ id: 'usb:0' }, { id: 'usb:1', profile: 'devboard' }],
+    });
+    expect(workload.devices).toEqual([
+      { id: 'usb:0', profile: 'devboard' },
+      { id: 'usb:1', profile: 'devboard' },
+    ]);
+    expect(parseWorkload(base).workload.devices).toBeUndefined();
+  });
+
+  it('refuses duplicate ids, mixed profiles and malformed devices, with their JSON paths', () => {
+    expect(problems({ ...base, devices: [{ id: 'a' }, { id: 'a' }] })).toEqual([
+      '/devices/1/id: duplicate device id "a"',
+    ]);
+    const mixed = problems({
+      ...base,
+      devices: [
+        { id: 'a', profile: 'usb3' },
+        { id: 'b', profile: 'pcie' },
+      ],
+    });
+    expect(mixed).toHaveLength(1);
+    expect(mixed[0]).toMatch(/^\/devices\/1\/profile: expected the profile of every other device \("usb3"\)/);
+    expect(problems({ ...base, devices: [] })[0]).toMatch(/^\/devices: /);
+    expect(problems({ ...base, devices: [{ id: 'a b' }] })[0]).toMatch(/^\/devices\/0\/id: /);
+  });
+});
+
+describe('resolvePlacement', () => {
+  it('maps tenants to device indices; absent = the first; errors are typed with a reason', () => {
+    const devices = [{ id: 'x' }, { id: 'y' }];
+    expect(resolvePlacement(devices, [{ name: 'a', device: 'y' }, { name: 'b' }])).toEqual({
+      ids: ['x', 'y'],
+      deviceOf: [1, 0],
+    });
+    expect(resolvePlacement(undefined, [{ name: 'a' }])).toEqual({ ids: [''], deviceOf: [0] });
+    try {
+      resolvePlacement(devices, [{ name: 'a', device: 'z' }]);
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(InvalidArgumentError);
+      expect((err as InvalidArgumentError).details?.reason).toBe(DeviceErrorReasons.UNKNOWN_DEVICE);
+    }
+    expect(() => resolvePlacement([{ id: 'x' }, { id: 'x' }], [])).toThrow(/unique, non-empty device id/);
   });
 });

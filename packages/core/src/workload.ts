@@ -26,10 +26,23 @@ export interface WorkloadPhase {
   readonly rates: Readonly<Record<string, number>>;
 }
 
+/** One Edge TPU of a host with several (`devices` of a workload). */
+export interface WorkloadDevice {
+  /** Unique id, e.g. `usb:0`, `pci:1`, or any name of an emulated device. */
+  readonly id: string;
+  /** Its device profile (default: the workload's `device`). Every device of a workload has the same one. */
+  readonly profile: string;
+}
+
 /** A validated, normalised, frozen workload. */
 export interface Workload {
   /** Device profile: `usb3` (default), `usb2`, `pcie`, `devboard`, or a custom profile name/file. */
   readonly device: string;
+  /**
+   * Several Edge TPUs on the host, when the file lists them: the planner places each tenant on one. Absent: one
+   * device of profile `device`.
+   */
+  readonly devices?: readonly WorkloadDevice[];
   /**
    * CPU cores, and the CPU the CPU stages are planned for: `host` (default: measured here), a built-in target
    * (`devboard-a53`, `rpi4-a72`) or a custom profile (docs/cpu-profiles.md).
@@ -54,6 +67,20 @@ export const WORKLOAD_JSON_SCHEMA = {
   properties: {
     $schema: { type: 'string' },
     device: { type: 'string', minLength: 1, default: 'usb3' },
+    devices: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 16,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['id'],
+        properties: {
+          id: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,64}$' },
+          profile: { type: 'string', minLength: 1 },
+        },
+      },
+    },
     cpu: {
       type: 'object',
       additionalProperties: false,
@@ -178,6 +205,7 @@ export function parseWorkload(input: unknown, source = 'workload'): ParsedWorklo
       problems.push(`/tenants/${i}/name: duplicate tenant name ${JSON.stringify(t.name)}`);
     names.add(t.name);
   });
+  problems.push(...deviceProblems(w.devices, w.device));
   let last = -1;
   w.phases.forEach((p, i) => {
     if (p.atS <= last) problems.push(`/phases/${i}/atS: must be greater than the previous phase's (${last})`);
@@ -197,6 +225,9 @@ export function parseWorkload(input: unknown, source = 'workload'): ParsedWorklo
   }
   const workload: Workload = {
     device: w.device,
+    ...(w.devices !== undefined
+      ? { devices: w.devices.map((d) => ({ id: d.id, profile: d.profile ?? w.device })) }
+      : {}),
     cpu: { cores: w.cpu.cores, profile: w.cpu.profile },
     tenants: w.tenants.map((t) => ({ ...t })),
     phases: [...w.phases].map((p) => ({ atS: p.atS, rates: { ...p.rates } })),
@@ -204,6 +235,28 @@ export function parseWorkload(input: unknown, source = 'workload'): ParsedWorklo
     seed: w.seed,
   };
   return { workload: deepFreeze(workload), warnings };
+}
+
+/**
+ * What the schema cannot say of `devices`: unique ids, and one profile for all (the planner plans every device with
+ * the same Edge TPU stage times; docs/controller.md).
+ */
+function deviceProblems(
+  devices: readonly { id: string; profile?: string }[] | undefined,
+  fallback: string,
+): string[] {
+  const problems: string[] = [];
+  const ids = new Set<string>();
+  devices?.forEach((d, i) => {
+    if (ids.has(d.id)) problems.push(`/devices/${i}/id: duplicate device id ${JSON.stringify(d.id)}`);
+    ids.add(d.id);
+    const first = devices[0]!.profile ?? fallback;
+    if ((d.profile ?? fallback) !== first)
+      problems.push(
+        `/devices/${i}/profile: expected the profile of every other device (${JSON.stringify(first)}) but received ${JSON.stringify(d.profile ?? fallback)}: devices of different profiles are not supported yet`,
+      );
+  });
+  return problems;
 }
 
 /** The rates in force at time `t` seconds (the tenants' base rates overridden by every phase started by then). */

@@ -28,6 +28,15 @@ export {
 } from './formulas.js';
 export { SystemErrorReasons, validateSystem } from './validate.js';
 export {
+  type DeviceGroup,
+  type DeviceUtilization,
+  deviceGroups,
+  deviceUtilizations,
+  isMultiDevice,
+  mapByDevice,
+  predictByDevice,
+} from './devices.js';
+export {
   analyzeCpu,
   analyzeTpu,
   buildPrediction,
@@ -38,6 +47,7 @@ export {
   DEFAULT_MODEL_OPTIONS_SCHEMA,
   type DefaultModelOptions,
   defaultModel,
+  objectiveMs,
   predictDefault,
   type SwitchProbabilityOverrides,
   type TpuAnalysis,

@@ -15,6 +15,7 @@ import type {
   TenantPrediction,
   TenantSetup,
 } from '@swapless/contracts';
+import { predictByDevice } from './devices.js';
 import {
   bernoulliExtraMoments,
   type Moments,
@@ -215,15 +216,17 @@ export function buildPrediction(
     return p;
   });
   const stable = tenants.every((t) => t.unstable === undefined);
-  let meanResponseMs = Infinity;
-  if (stable) {
-    const totalRate = system.tenants.reduce((s, t) => s + t.rate, 0);
-    meanResponseMs =
-      totalRate > 0
-        ? tenants.reduce((s, p, i) => s + system.tenants[i]!.rate * p.responseMs, 0) / totalRate
-        : tenants.reduce((s, p) => s + p.responseMs, 0) / tenants.length;
-  }
-  return { model, tenants, meanResponseMs, stable };
+  return { model, tenants, meanResponseMs: stable ? objectiveMs(system, tenants) : Infinity, stable };
+}
+
+/**
+ * The objective Σλ_iR_i / Σλ_i of per-tenant predictions in system order (the plain mean when every rate is 0).
+ */
+export function objectiveMs(system: SystemSetup, tenants: readonly TenantPrediction[]): number {
+  const totalRate = system.tenants.reduce((s, t) => s + t.rate, 0);
+  return totalRate > 0
+    ? tenants.reduce((s, p, i) => s + system.tenants[i]!.rate * p.responseMs, 0) / totalRate
+    : tenants.reduce((s, p) => s + p.responseMs, 0) / tenants.length;
 }
 
 /** Options of {@link createDefaultModel} (none yet; the object is validated against an empty schema). */
@@ -242,8 +245,11 @@ export const DEFAULT_MODEL_OPTIONS_SCHEMA = {
  */
 export function predictDefault(system: SystemSetup): Prediction {
   validateSystem(system);
-  const tpu = analyzeTpu(system);
-  return buildPrediction(DEFAULT_MODEL_NAME, system, tpu, tpu.pkWaitMs);
+  // Several devices: one M/G/1 per device over its own tenants (devices.ts); one device: as it always was.
+  return predictByDevice(system, DEFAULT_MODEL_NAME, (sub) => {
+    const tpu = analyzeTpu(sub);
+    return buildPrediction(DEFAULT_MODEL_NAME, sub, tpu, tpu.pkWaitMs);
+  });
 }
 
 /** Creates an instance of the default model (stateless: every instance predicts the same). */

@@ -19,6 +19,7 @@
  */
 
 import type { CpuStage, SystemSetup, TenantSetup, TpuStage } from '@swapless/contracts';
+import { mapByDevice } from './devices.js';
 import { erlangC, mgcWaitMs, perMs } from './formulas.js';
 import { analyzeTpu, cpuStageMoments } from './model.js';
 import { validateSystem } from './validate.js';
@@ -55,6 +56,12 @@ export function responseDistributions(
   const n = options.gridPoints ?? 4096;
   if (!Number.isInteger(n) || n < 256 || n > 65_536 || (n & (n - 1)) !== 0)
     throw new RangeError(`Expected gridPoints a power of two from 256 to 65536 but received ${n}`);
+  // Several devices: each device's tenants wait on their own Edge TPU (devices.ts).
+  return mapByDevice(system, (sub) => deviceDistributions(sub, n));
+}
+
+/** {@link responseDistributions} of a system whose tenants share one Edge TPU. */
+function deviceDistributions(system: SystemSetup, n: number): ResponseDistribution[] {
   const tpu = analyzeTpu(system);
   const mixture = tpuMixture(system, tpu);
   return system.tenants.map((t, i) => {

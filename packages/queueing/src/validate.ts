@@ -5,7 +5,7 @@
  */
 
 import type { SystemSetup } from '@swapless/contracts';
-import { expected, InvalidArgumentError } from '@swapless/core';
+import { DeviceErrorReasons, expected, InvalidArgumentError, resolvePlacement } from '@swapless/core';
 
 /**
  * Values of `details.reason` on the {@link InvalidArgumentError}s (`SWAPLESS_INVALID_ARGUMENT`) this package
@@ -16,6 +16,10 @@ export const SystemErrorReasons = {
   INVALID_SYSTEM: 'invalid-system',
   /** The tenants' CPU cores add up to more than the system has. */
   CORES_EXCEEDED: 'cores-exceeded',
+  /** A tenant names a device the system's `devices` does not list. */
+  UNKNOWN_DEVICE: DeviceErrorReasons.UNKNOWN_DEVICE,
+  /** Two of the system's `devices` share an id. */
+  DUPLICATE_DEVICE: DeviceErrorReasons.DUPLICATE_DEVICE,
 } as const;
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
@@ -57,9 +61,13 @@ export function validateSystem(system: unknown, where = 'system'): SystemSetup {
       checkTenant(t, `${where}.tenants[${i}]`, names, problems);
     });
   }
+  if (system.devices !== undefined && !Array.isArray(system.devices))
+    problems.push(expected('an array of { id, profile } or undefined', `${where}.devices`, system.devices));
   if (problems.length > 0) throwProblems(where, problems, SystemErrorReasons.INVALID_SYSTEM);
 
   const setup = system as unknown as SystemSetup;
+  // Unknown or duplicate devices: a typed error of its own (details.reason unknown-device / duplicate-device).
+  resolvePlacement(setup.devices, setup.tenants, where);
   const used = setup.tenants.reduce((sum, t) => sum + t.cores, 0);
   if (used > setup.cores) {
     throw new InvalidArgumentError(
@@ -90,6 +98,8 @@ function checkTenant(t: unknown, at: string, names: Set<string>, problems: strin
   const kOk = isNonNegativeInteger(t.k) && (!nOk || (t.k as number) <= (t.n as number));
   if (!kOk) problems.push(expected(`an integer cut between 0 and n`, `${at}.k`, t.k));
   if (!isNonNegativeInteger(t.cores)) problems.push(expected('an integer ≥ 0', `${at}.cores`, t.cores));
+  if (t.device !== undefined && typeof t.device !== 'string')
+    problems.push(expected('a device id (string) or undefined', `${at}.device`, t.device));
   if (t.sloMs !== undefined && !(isFiniteNonNegative(t.sloMs) && t.sloMs > 0))
     problems.push(expected('a finite number > 0 or undefined', `${at}.sloMs`, t.sloMs));
 

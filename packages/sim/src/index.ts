@@ -9,6 +9,7 @@ export { quantileSorted, SKETCH_RELATIVE_ACCURACY } from './quantiles.js';
 export type {
   CpuSampling,
   SimAppliedReconfiguration,
+  SimDeviceResult,
   SimOptions,
   SimPhase,
   SimReconfiguration,

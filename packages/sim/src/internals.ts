@@ -127,6 +127,8 @@ export class Lane {
   nextArrivalMs = 0;
 
   // Edge TPU stage.
+  /** Index of the tenant's Edge TPU in the system's devices (0 with one device). */
+  device = 0;
   hasTpu = false;
   tpuMs = 0;
   reloadMs = 0;

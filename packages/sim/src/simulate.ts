@@ -1,5 +1,7 @@
 /**
- * The discrete-event simulator of one shared Edge TPU and per-tenant CPU stages, in virtual time.
+ * The discrete-event simulator of Edge TPUs shared by tenants and per-tenant CPU stages, in virtual time. A host
+ * may have several devices (`SystemSetup.devices`): each is its own FCFS server with its own cached token, and a
+ * tenant's calls go to its device (`TenantSetup.device`, absent: the first).
  *
  * Why there is no event heap: the Edge TPU is one FCFS server, so calls start in arrival order and each
  * request's TPU start is max(arrival, previous call's end) (Lindley's recursion). TPU ends are therefore
@@ -11,7 +13,7 @@
  */
 
 import type { SystemSetup, TenantSetup } from '@swapless/contracts';
-import { expected, InvalidArgumentError } from '@swapless/core';
+import { expected, InvalidArgumentError, resolvePlacement } from '@swapless/core';
 import { Lane, LaneSeries, LaneTicks, TimeRing } from './internals.js';
 import type {
   CpuSampling,
@@ -77,12 +79,14 @@ export class Simulation {
   private readonly lanes: Lane[];
   private readonly byName: Map<string, Lane>;
 
-  // Shared Edge TPU state.
-  private deviceToken: number;
-  private tpuFree = 0;
-  private readonly tpuQueue = new TimeRing();
+  // Edge TPU state, per device (index in `deviceIds`).
+  private readonly deviceIds: readonly string[];
+  private readonly deviceIndex: ReadonlyMap<string, number>;
+  private readonly deviceToken: Int32Array;
+  private readonly tpuFree: Float64Array;
+  private readonly tpuQueues: TimeRing[];
   private maxTpuQueue = 0;
-  private tpuBusy = 0;
+  private readonly tpuBusy: Float64Array;
   private swapsAll = 0;
   private lastEventMs = 0;
   private simulated = 0;
@@ -119,7 +123,16 @@ export class Simulation {
     this.tickMs = options.tickMs ?? INF;
     const ticking = options.tickMs !== undefined;
     this.trackTpuQueue = this.bounded || ticking;
-    this.deviceToken = options.initialToken == null ? -1 : this.tokenId(options.initialToken);
+    this.deviceIds = resolvePlacement(system.devices, system.tenants).ids;
+    this.deviceIndex = new Map(this.deviceIds.map((id, d) => [id, d]));
+    const nDevices = this.deviceIds.length;
+    // `initialToken`: the token every device holds at time 0.
+    this.deviceToken = new Int32Array(nDevices).fill(
+      options.initialToken == null ? -1 : this.tokenId(options.initialToken),
+    );
+    this.tpuFree = new Float64Array(nDevices);
+    this.tpuQueues = Array.from({ length: nDevices }, () => new TimeRing());
+    this.tpuBusy = new Float64Array(nDevices);
     this.schedule = options.schedule ?? [];
     this.lanes = system.tenants.map((setup, i) => {
       const changes: [number, number][] = [];
@@ -130,6 +143,7 @@ export class Simulation {
       const trace = options.arrivals?.[setup.name] ?? null;
       const lane = new Lane(i, setup, this.seed, trace, changes, this.sketch);
       lane.configure(setup, 0, this.tokenOf(setup), this.sampling, this.warmupMs, this.endMs);
+      lane.device = this.deviceOf(setup);
       if (options.seriesWindowMs !== undefined) lane.series = new LaneSeries(options.seriesWindowMs);
       if (ticking) lane.ticks = new LaneTicks(this.tickMs);
       lane.nextArrivalMs = lane.drawNext(0);
@@ -208,6 +222,14 @@ export class Simulation {
     return id;
   }
 
+  /** Index of the tenant's device (a tenant naming no device uses the first). */
+  private deviceOf(setup: TenantSetup): number {
+    if (setup.device === undefined) return 0;
+    const d = this.deviceIndex.get(setup.device);
+    if (d === undefined) resolvePlacement(this.system.devices, [setup], 'the simulated system');
+    return d ?? 0;
+  }
+
   private tokenOf(setup: TenantSetup): number {
     return setup.tpu === null ? -1 : this.tokenId(setup.tpu.token);
   }
@@ -222,9 +244,13 @@ export class Simulation {
     const next = this.lanes.map((l) => l.setup);
     for (const s of r.tenants) next[this.byName.get(s.name)!.index] = s;
     checkCores(next, this.system.cores, `the tenants after the reconfiguration at ${atMs} ms`);
-    for (const s of r.tenants) {
-      this.byName.get(s.name)!.configure(s, atMs, this.tokenOf(s), this.sampling, this.warmupMs, this.endMs);
-    }
+    const devices = r.tenants.map((s) => this.deviceOf(s));
+    r.tenants.forEach((s, i) => {
+      const lane = this.byName.get(s.name)!;
+      lane.configure(s, atMs, this.tokenOf(s), this.sampling, this.warmupMs, this.endMs);
+      // A tenant moved to another device queues there from now on; its calls already admitted finish on the old.
+      lane.device = devices[i]!;
+    });
     this.applied.push({ atMs, source, tenants: r.tenants.map((s) => s.name) });
   }
 
@@ -242,12 +268,16 @@ export class Simulation {
   private tickState(timeMs: number): SimTickState {
     const m = this.tickNo++;
     const tickMs = this.tickMs;
-    this.tpuQueue.dropUpTo(timeMs);
+    let tpuQueue = 0;
+    for (const q of this.tpuQueues) {
+      q.dropUpTo(timeMs);
+      tpuQueue += q.size;
+    }
     return {
       timeMs,
       tick: m,
       tickMs,
-      tpuQueue: this.tpuQueue.size,
+      tpuQueue,
       swaps: this.swapsAll,
       tenants: this.lanes.map((l) => {
         const k = l.ticks!;
@@ -281,8 +311,9 @@ export class Simulation {
     const lanes = this.lanes;
     const nLanes = lanes.length;
     const limit = Math.min(limitMs, this.endMs);
-    const { warmupMs, endMs, requestLimit, bounded, maxQueue, trackTpuQueue, tpuQueue, schedule } = this;
-    let { tpuFree, deviceToken, tpuBusy, swapsAll, lastEventMs, simulated, measuredDone, maxTpuQueue } = this;
+    const { warmupMs, endMs, requestLimit, bounded, maxQueue, trackTpuQueue, tpuQueues, schedule } = this;
+    const { tpuFree, deviceToken, tpuBusy } = this;
+    let { swapsAll, lastEventMs, simulated, measuredDone, maxTpuQueue } = this;
     let nextScheduled = this.scheduleIdx < schedule.length ? schedule[this.scheduleIdx]!.atMs : INF;
 
     for (;;) {
@@ -310,12 +341,14 @@ export class Simulation {
       const ticks = lane.ticks;
       if (ticks !== null) ticks.arrivals++;
 
-      // Edge TPU: one FCFS server shared by every tenant.
+      // Edge TPU: the tenant's device, one FCFS server shared by the tenants placed on it.
       let ready = t;
       let tpuWait = 0;
       let tpuService = 0;
       if (lane.hasTpu) {
-        const start = Math.max(tpuFree, t);
+        const d = lane.device;
+        const tpuQueue = tpuQueues[d]!;
+        const start = Math.max(tpuFree[d]!, t);
         if (trackTpuQueue) {
           tpuQueue.dropUpTo(t);
           if (start > t && tpuQueue.size >= maxQueue) {
@@ -325,17 +358,17 @@ export class Simulation {
           }
         }
         tpuService = lane.noisy ? lane.tpuRng.gamma(lane.gammaShape) * lane.gammaScale : lane.tpuMs;
-        if (lane.tokenId !== deviceToken) {
+        if (lane.tokenId !== deviceToken[d]) {
           // Another unit's parameters are cached: this call re-uploads its own first (docs/tpu-emulator.md).
           tpuService += lane.reloadMs;
-          deviceToken = lane.tokenId;
+          deviceToken[d] = lane.tokenId;
           swapsAll++;
           lane.swapsAll++;
           if (measured) lane.swaps++;
           if (series !== null) series.swaps.add(start, 1);
         }
         const end = start + tpuService;
-        tpuFree = end;
+        tpuFree[d] = end;
         if (trackTpuQueue && start > t) {
           tpuQueue.push(start);
           if (tpuQueue.size > maxTpuQueue) maxTpuQueue = tpuQueue.size;
@@ -344,7 +377,7 @@ export class Simulation {
         const a = Math.max(start, warmupMs);
         const b = Math.min(end, endMs);
         if (b > a) {
-          tpuBusy += b - a;
+          tpuBusy[d]! += b - a;
           lane.tpuBusy += b - a;
         }
         if (end > lastEventMs) lastEventMs = end;
@@ -417,9 +450,6 @@ export class Simulation {
         }
       }
     }
-    this.tpuFree = tpuFree;
-    this.deviceToken = deviceToken;
-    this.tpuBusy = tpuBusy;
     this.swapsAll = swapsAll;
     this.lastEventMs = lastEventMs;
     this.simulated = simulated;
@@ -432,7 +462,9 @@ export class Simulation {
     const windowStartMs = warmupMs;
     const windowEndMs = this.stoppedOnRequests || endMs === INF ? Math.min(endMs, this.lastEventMs) : endMs;
     const spanMs = windowEndMs - windowStartMs;
-    const tpuUtilization = spanMs > 0 ? tpuBusy / spanMs : 0;
+    const utilizations = Array.from(tpuBusy, (busy) => (spanMs > 0 ? busy / spanMs : 0));
+    // One device: its utilisation; several: their mean (each device's is in `devices`).
+    const tpuUtilization = utilizations.reduce((s, u) => s + u, 0) / utilizations.length;
 
     const tenants: SimTenantResult[] = lanes.map((l) => {
       l.addCapacity(windowEndMs, windowStartMs, windowEndMs);
@@ -456,7 +488,7 @@ export class Simulation {
         tpuServiceMs: mean(l.sumTpuService),
         cpuWaitMs: mean(l.sumCpuWait),
         cpuServiceMs: mean(l.sumCpuService),
-        tpuUtilization,
+        tpuUtilization: utilizations[l.device]!,
         tpuShare: spanMs > 0 ? l.tpuBusy / spanMs : 0,
         cpuUtilization: l.capacityMs > 0 ? l.cpuBusy / l.capacityMs : 0,
         swaps: l.swaps,
@@ -482,6 +514,13 @@ export class Simulation {
       maxTpuQueue: this.maxTpuQueue,
       reconfigurations: this.applied,
     };
+    if (this.deviceIds.length > 1) {
+      result.devices = this.deviceIds.map((id, d) => ({
+        id,
+        tpuUtilization: utilizations[d]!,
+        tenants: lanes.filter((l) => l.device === d).map((l) => l.setup.name),
+      }));
+    }
     if (this.options.seriesWindowMs !== undefined) {
       const windowMs = this.options.seriesWindowMs;
       const windows = Math.max(

@@ -150,9 +150,9 @@ export interface SimTenantResult {
   tpuServiceMs: number;
   cpuWaitMs: number;
   cpuServiceMs: number;
-  /** Utilisation of the shared Edge TPU (the same for every tenant). */
+  /** Utilisation of the tenant's Edge TPU (the same for every tenant of one device). */
   tpuUtilization: number;
-  /** This tenant's share of Edge TPU time (Σ over tenants = `tpuUtilization`). */
+  /** This tenant's share of its Edge TPU's time (Σ over the tenants of a device = its `tpuUtilization`). */
   tpuShare: number;
   /** Busy server time / available server time of this tenant's CPU stage (per server for mgc). */
   cpuUtilization: number;
@@ -189,6 +189,15 @@ export interface SimAppliedReconfiguration {
   tenants: string[];
 }
 
+/** One Edge TPU of a simulated host with several devices. */
+export interface SimDeviceResult {
+  id: string;
+  /** Its utilisation over the observation window. */
+  tpuUtilization: number;
+  /** The tenants placed on it at the end of the run. */
+  tenants: string[];
+}
+
 /** Result of {@link simulate}. Every time in it is virtual (simulated), in ms. */
 export interface SimResult {
   /** Always 'simulated': nothing here was measured on a device. */
@@ -203,8 +212,13 @@ export interface SimResult {
   rejected: number;
   /** Edge TPU reloads of measured calls, all tenants. */
   swaps: number;
-  /** Utilisation of the Edge TPU over the observation window. */
+  /**
+   * Utilisation of the Edge TPU over the observation window (with several devices, their mean; each device's is
+   * in `devices`).
+   */
   tpuUtilization: number;
+  /** Per device, with several devices (`SystemSetup.devices`): its utilisation and the tenants on it at the end. */
+  devices?: SimDeviceResult[];
   /** Start of the observation window (= warmupMs). */
   windowStartMs: number;
   /** End of the observation window: durationMs, or the last completion when the run stopped on `requests`. */

@@ -5,7 +5,7 @@
  */
 
 import type { SystemSetup, TenantSetup } from '@swapless/contracts';
-import { expected, InvalidArgumentError } from '@swapless/core';
+import { expected, InvalidArgumentError, resolvePlacement } from '@swapless/core';
 import type { SimOptions } from './types.js';
 
 function fail(what: string, forWhat: string, received: unknown): never {
@@ -75,6 +75,8 @@ export function checkTenant(t: unknown, where: string): TenantSetup {
     });
   }
   if (t.sloMs !== undefined) checkNumber(t.sloMs, `${where} sloMs`, true);
+  if (t.device !== undefined && typeof t.device !== 'string')
+    fail('a device id (string) or undefined', `${where} device`, t.device);
   return t as unknown as TenantSetup;
 }
 
@@ -93,6 +95,10 @@ export function checkSystem(system: unknown): SystemSetup {
     names.add(name);
   });
   checkCores(tenants as TenantSetup[], total, 'system.tenants');
+  if (system.devices !== undefined && !Array.isArray(system.devices))
+    fail('an array of { id, profile } or undefined', 'system.devices', system.devices);
+  // Unknown or duplicate devices: InvalidArgumentError, details.reason unknown-device / duplicate-device.
+  resolvePlacement(system.devices as SystemSetup['devices'], tenants as TenantSetup[]);
   return system as unknown as SystemSetup;
 }
 

@@ -8,13 +8,20 @@ import {
   type PolicyTenant,
   runPolicyInSim,
 } from '@swapless/controller';
-import { isSwapLessError, SwapLessIoError, UsageError, type Workload } from '@swapless/core';
+import {
+  InvalidConfigError,
+  isSwapLessError,
+  SwapLessIoError,
+  UsageError,
+  type Workload,
+} from '@swapless/core';
 import type { HostedLatencyModel } from '@swapless/queueing';
 import { defaultCores } from '@swapless/runtime';
 import { CDF_LEVELS } from '@swapless/sim';
 import { choiceFlag, intFlag, parseCommand, positionals } from '../args.js';
 import { type LiveRun, runPolicyLive } from '../bench-live.js';
 import type { Command } from '../command.js';
+import { devicesText, placementText } from '../devices-text.js';
 import { chosenLatencyModel, latencyModelFlags, latencyModelJson } from '../latency-model.js';
 import { assertHostCpuForLive, cpuSourceLabel } from '../modelled-cpu.js';
 import { type Output, table } from '../output.js';
@@ -98,6 +105,10 @@ export const benchCommand: Command = {
     );
 
     assertHostCpuForLive(mode, values.cpu ?? workload.cpu.profile);
+    if (mode === 'live' && (workload.devices?.length ?? 0) > 1) {
+      const problem = `/devices: Expected one device for --mode live but received ${workload.devices!.length}: several Edge TPUs are benchmarked in simulation (--mode sim)`;
+      throw new InvalidConfigError(problem, [problem]);
+    }
     const tenants = await prepareTenants(workload, values);
     const classes = tenantClasses(tenants);
     const cpuSource = cpuSourceLabel(tenants);
@@ -115,6 +126,7 @@ export const benchCommand: Command = {
           ? `simulated (TPU emulated, ${cpuSource.source === 'measured' ? 'CPU profiles measured' : cpuSource.text})`
           : `measured (TPU emulated in real time, ${functional ? 'functional' : 'timing-only'})`,
       device: workload.device,
+      ...(workload.devices !== undefined ? { devices: workload.devices } : {}),
       ...latencyModelJson(latency),
       cores: workload.cpu.cores,
       cpuProfile: cpuSource.profile,
@@ -157,11 +169,14 @@ export const benchCommand: Command = {
     }
     io.out(
       [
-        `${path} — ${result.source}; ${workload.device}, ${workload.cpu.cores} cores, ${workload.durationS} s, seed ${workload.seed}; latency model ${latency.label}`,
+        `${path} — ${result.source}; ${devicesText(workload)}, ${workload.cpu.cores} cores, ${workload.durationS} s, seed ${workload.seed}; latency model ${latency.label}`,
         ...(coresNote === null ? [] : [`note: ${coresNote}`]),
         ...classes.lines.map((l) => `${l}: no Edge TPU stage in any policy`),
         summary,
         ...skipped.map((x) => `  ${x.policy}: not run — ${x.reason}`),
+        ...result.policies.flatMap((p) =>
+          p.devices !== undefined ? [`  ${p.policy.padEnd(8)} ${placementText(p.devices)}`] : [],
+        ),
         '',
         perTenant,
         values.out ? `\nreport: ${join(resolve(values.out), 'report.md')}` : '',
@@ -250,6 +265,7 @@ async function runPolicies(
       tenants: ptenants,
       cores: workload.cpu.cores,
       device: workload.device,
+      ...(workload.devices !== undefined ? { devices: workload.devices } : {}),
       phases,
       durationMs,
       seed: workload.seed,
@@ -302,6 +318,8 @@ function policyResults(runs: readonly Run[], mode: 'sim' | 'live', simulated: Re
     ratioToOracle: oracle ? r.meanResponseMs / oracle : null,
     rejected: r.rejected,
     reconfigurations: r.reconfigurations,
+    // Several devices (simulated): each device's tenants at the end of the run and its Edge TPU utilisation.
+    ...('sim' in r && r.sim.devices !== undefined ? { devices: r.sim.devices } : {}),
     tenants: r.tenants.map((t, j) => ({
       name: t.name,
       meanMs: t.meanMs,
@@ -312,10 +330,16 @@ function policyResults(runs: readonly Run[], mode: 'sim' | 'live', simulated: Re
       rejected: t.rejected,
       stages: stagesOf(r, j),
     })),
-    // The documented JSON: one { k, cores, mode } per tenant, in the workload's tenant order.
+    // The documented JSON: one { k, cores, mode } per tenant (and its device, with several), in the workload's
+    // tenant order.
     decisions: r.decisions.map((d) => ({
       atMs: d.atMs,
-      choices: d.tenants.map(({ k, cores, mode }) => ({ k, cores, mode })),
+      choices: d.tenants.map(({ k, cores, mode, device }) => ({
+        k,
+        cores,
+        mode,
+        ...(device !== undefined ? { device } : {}),
+      })),
     })),
   }));
 }

@@ -9,6 +9,7 @@ import { ratesAt, type Workload } from '@swapless/core';
 import { simulate } from '@swapless/sim';
 import { parseCommand, positionals } from '../args.js';
 import type { Command } from '../command.js';
+import { devicesText, placementText } from '../devices-text.js';
 import {
   chosenLatencyModel,
   LATENCY_MODEL_HELP,
@@ -90,6 +91,7 @@ export const planCommand: Command = {
         rates,
         plan: planWorkload(tenants, workload.cpu.cores, model, {
           device: workload.device,
+          ...(workload.devices !== undefined ? { devices: workload.devices } : {}),
           ...(simulator ? { simulate: simulator } : {}),
         }),
       });
@@ -98,6 +100,7 @@ export const planCommand: Command = {
     const result = {
       workload: path!,
       device: workload.device,
+      ...(workload.devices !== undefined ? { devices: workload.devices } : {}),
       cores: workload.cpu.cores,
       ...latencyModelJson(latency),
       cpuProfile: cpuSource.profile,
@@ -111,7 +114,7 @@ export const planCommand: Command = {
       return 0;
     }
     const lines = [
-      `${path} on ${workload.device} with ${workload.cpu.cores} CPU cores — latency model ${latency.label} (TPU emulated, ${cpuSource.text}${simulator ? ', simulated check' : ''})`,
+      `${path} on ${devicesText(workload)} with ${workload.cpu.cores} CPU cores — latency model ${latency.label} (TPU emulated, ${cpuSource.text}${simulator ? ', simulated check' : ''})`,
       ...classes.lines.map((l) => `  ${l}: cut 0 only, planned for CPU cores like the others`),
     ];
     for (const p of result.phases) lines.push(...phaseLines(p, starts.length > 1));
@@ -151,6 +154,8 @@ function phaseJson(
       reason: pl.reason ?? null,
       predictedMeanMs: pl.prediction?.meanResponseMs ?? null,
       simulatedMeanMs: pl.simulated?.meanResponseMs ?? null,
+      // Several devices: each device's tenants and predicted Edge TPU utilisation.
+      ...(pl.devices !== undefined ? { devices: pl.devices } : {}),
       tenants:
         pl.choices?.map((c, i) => ({
           name: workload.tenants[i]!.name,
@@ -158,6 +163,7 @@ function phaseJson(
           n: tenantsPrepared[i]!.catalog.n,
           cores: c.cores,
           mode: c.mode,
+          ...(c.device !== undefined ? { device: c.device } : {}),
           predictedMs: pl.prediction?.tenants[i]?.responseMs ?? null,
           // Predicted p95/p99 and share within the tenant's sloMs (the default model's distributions).
           predictedTail: pl.tails?.[i] ?? null,
@@ -180,12 +186,14 @@ function phaseLines(p: ReturnType<typeof phaseJson>, phased: boolean): string[] 
       )}  (search: ${p.search.method}, ${p.search.evaluated} configurations, ${p.search.ms.toFixed(0)} ms)`,
   ];
   const rows: (string | number)[][] = [];
+  const placed = p.plans.some((pl) => pl.devices !== undefined);
   for (const pl of p.plans) {
     if (pl.reason) continue;
     for (const t of pl.tenants) {
       rows.push([
         pl.policy,
         t.name,
+        ...(placed ? [t.device ?? '—'] : []),
         `${t.k}/${t.n}`,
         t.cores === 0 ? '0' : `${t.cores} (${t.mode})`,
         f(t.predictedMs),
@@ -200,11 +208,24 @@ function phaseLines(p: ReturnType<typeof phaseJson>, phased: boolean): string[] 
   }
   lines.push(
     table(
-      ['policy', 'tenant', 'cut k/n', 'cores', 'pred. ms', 'sim. mean', 'pred. p99', 'sim. p99', 'pred. SLO'],
+      [
+        'policy',
+        'tenant',
+        ...(placed ? ['device'] : []),
+        'cut k/n',
+        'cores',
+        'pred. ms',
+        'sim. mean',
+        'pred. p99',
+        'sim. p99',
+        'pred. SLO',
+      ],
       rows,
     ),
   );
   for (const pl of p.plans) if (pl.reason) lines.push(`  ${pl.policy.padEnd(8)} not possible: ${pl.reason}`);
+  for (const pl of p.plans)
+    if (pl.devices) lines.push(`  ${pl.policy.padEnd(8)} ${placementText(pl.devices)}`);
   const def = p.plans.find((x) => x.policy === 'default');
   lines.push(
     ...p.plans
