@@ -27,6 +27,9 @@ describe('config: devices', () => {
     const two = parseConfig(
       {
         devices: [{ id: 'tpu-a' }, { id: 'tpu-b', profile: 'pcie' }],
+        // A middle cut for every tenant: both have an Edge TPU stage whatever the load.
+        policy: 'fixed',
+        cores: 2,
         tenants: [{ name: 'cam', model: 'mobilenet_v2', device: 'tpu-b' }],
       },
       { source: 'test' },
@@ -80,6 +83,9 @@ describe('a server with two emulated Edge TPUs', () => {
       {
         ...testServerConfig(dirs.work(), dirs.repo()),
         devices: [{ id: 'tpu-a' }, { id: 'tpu-b', profile: 'pcie' }],
+        // A middle cut for every tenant: both have an Edge TPU stage whatever the load.
+        policy: 'fixed',
+        cores: 2,
         tenants: [
           { name: 'a', model: 'testnet', rate: 20 },
           { name: 'b', model: 'testnet', rate: 20, device: 'tpu-b' },

@@ -60,7 +60,8 @@ describe('several Edge TPUs', () => {
     await rt.addTenant({ name: 'b', model: B, choice: { k: 10, cores: 0, device: 'tpu-b' } });
     expect(rt.choice('a')).toEqual({ k: 10, cores: 0, mode: 'mg1', device: 'tpu-a' });
     expect(rt.choice('b')).toEqual({ k: 10, cores: 0, mode: 'mg1', device: 'tpu-b' });
-    // Alternating tenants on two devices: neither device ever switches tokens after its first call.
+    // Alternating tenants on two devices: each device loads its tenant's parameters once (its first call), then
+    // never switches tokens.
     const traces: RequestTrace[] = [];
     for (let i = 0; i < 6; i++) {
       const r = await rt.submit(i % 2 ? 'b' : 'a', [testInput(i)]);
@@ -68,8 +69,8 @@ describe('several Edge TPUs', () => {
       traces.push(r.trace);
     }
     expect(traces.map((t) => t.tpu!.device)).toEqual(['tpu-a', 'tpu-b', 'tpu-a', 'tpu-b', 'tpu-a', 'tpu-b']);
-    expect(traces.filter((t) => t.tpu!.reload)).toHaveLength(0);
-    // Each device times with its own profile: the PCIe link is faster than USB 3 for the same head.
+    expect(traces.map((t) => t.tpu!.reload)).toEqual([true, true, false, false, false, false]);
+    // Each device has its own profile, counters, token holder and tenants.
     const stats = rt.stats();
     expect(stats.devices.map((d) => [d.id, d.profile, d.calls, d.holder?.tenant, d.tenants])).toEqual([
       ['tpu-a', 'usb3', 3, 'a', ['a']],
@@ -80,7 +81,7 @@ describe('several Edge TPUs', () => {
     await rt.reconfigure({ tenants: [{ name: 'b', k: 10, cores: 0, device: 'tpu-a' }] });
     for (let i = 0; i < 4; i++) await rt.submit(i % 2 ? 'b' : 'a', [testInput(i)]);
     expect(rt.stats().devices[0]!.reloads).toBeGreaterThanOrEqual(3);
-    expect(rt.stats().devices[1]!.reloads).toBe(0);
+    expect(rt.stats().devices[1]!.reloads).toBe(1);
   });
 
   it('moves a tenant to another device under load with real CPU stages: none lost, calls move', async () => {
