@@ -306,7 +306,7 @@ function renderDevices(device) {
     cell(tr, Array.isArray(d.tenants) && d.tenants.length > 0 ? d.tenants.join(', ') : '–');
     cell(tr, d.holder ?? '–');
     const share = finite(busy[d.id]?.busyFraction);
-    cell(tr, share === null ? '–' : formatNumber(share * 100), 'num busy');
+    cell(tr, share === null ? '–' : String(Math.round(share * 100)), 'num busy');
     cell(tr, String(d.queued ?? '–'), 'num');
     cell(tr, `${d.calls ?? 0} · ${d.reloads ?? 0}`, 'num');
     return tr;
