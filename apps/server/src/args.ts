@@ -27,9 +27,11 @@ Options (each overrides the config file and the environment):
                      options of that model (a JSON object; default model if --latency-model is not given)
   --mode M           functional | timing-only                               env SWAPLESS_MODE
   --repository DIR   model repository (default ./models)                    env SWAPLESS_REPOSITORY
-  --tenant NAME[=MODEL]
-                     serve MODEL (a repository folder or zoo name; default NAME) as tenant NAME;
-                     repeatable, and replaces the config's tenants (e.g. KServe's --tenant {{.Name}}=models)
+  --tenant NAME[=MODEL][@DEVICE]
+                     serve MODEL (a repository folder or zoo name; default NAME) as tenant NAME, on
+                     Edge TPU DEVICE (an id of the config's devices; default: where the controller
+                     places it); repeatable, and replaces the config's tenants
+                     (e.g. KServe's --tenant {{.Name}}=models)
   --log-level L      ${LOG_LEVELS.join(' | ')}     env SWAPLESS_LOG_LEVEL
   --json             print the startup summary as one JSON line instead of the banner
   -h, --help         show this help
@@ -69,13 +71,16 @@ function nonEmpty(name: string, raw: string | undefined): string | undefined {
   return raw;
 }
 
-/** `--tenant NAME[=MODEL]` → a tenant (the config's schema checks both names). */
-function tenantFlag(raw: string): { name: string; model: string } {
-  const [name = '', model = name] = raw.split('=', 2);
-  if (name.trim() === '' || model.trim() === '' || raw.split('=').length > 2) {
-    throw new UsageError(expected('NAME or NAME=MODEL', '--tenant', raw));
+/** `--tenant NAME[=MODEL][@DEVICE]` → a tenant (the config's schema checks the names, its devices the device). */
+function tenantFlag(raw: string): { name: string; model: string; device?: string } {
+  const at = raw.indexOf('@');
+  const spec = at < 0 ? raw : raw.slice(0, at);
+  const device = at < 0 ? undefined : raw.slice(at + 1);
+  const [name = '', model = name] = spec.split('=', 2);
+  if (name.trim() === '' || model.trim() === '' || spec.split('=').length > 2 || device?.trim() === '') {
+    throw new UsageError(expected('NAME, NAME=MODEL or either with @DEVICE', '--tenant', raw));
   }
-  return { name, model };
+  return device === undefined ? { name, model } : { name, model, device };
 }
 
 /** Parses the server's flags (UsageError — exit status 2 — for anything it does not understand). */

@@ -120,6 +120,16 @@ export function managementBackend(
       await service.removeTenant(name);
       await tenants.dropExample(name);
     },
+    async update(name, change) {
+      // A live move (no request lost); a saved registration keeps its placement for the next start.
+      const status = await service.moveTenant(name, change.device);
+      const saved = tenants.state().get(name);
+      if (saved !== undefined) {
+        const { registeredAt: _, device: __, ...spec } = saved;
+        await tenants.state().save(change.device === null ? spec : { ...spec, device: change.device });
+      }
+      return status;
+    },
     async forget(name) {
       // A saved registration that is not served (its restore failed): dropped from the state.
       if (service.has(name) || !(await tenants.state().delete(name))) return false;

@@ -18,6 +18,7 @@ import {
   cpuConfigWarnings,
   type ServerCpuConfig,
 } from './cpu-config.js';
+import { DEVICES_CONFIG_SCHEMA, devicesConfigProblems, type ServerDeviceConfig } from './devices-config.js';
 import { type LatencyModelConfig, latencyModelConfigOf } from './latency-model.js';
 import { REPOSITORY_LIMITS_SCHEMA, type RepositoryLimits, repositoryLimitsOf } from './repository-limits.js';
 import {
@@ -52,6 +53,8 @@ export interface ServerTenantConfig {
   readonly rate?: number;
   /** Latency objective, ms. */
   readonly sloMs?: number;
+  /** Id of the Edge TPU (one of `devices`) its head runs on, whatever the controller decides. */
+  readonly device?: string;
 }
 
 /** The real Edge TPU (libedgetpu delegate) instead of the emulator. */
@@ -79,6 +82,11 @@ export interface ServerConfig {
   readonly device:
     | string
     | { readonly edgetpu: ServerEdgeTpuConfig; readonly profile?: string; readonly compilerPath?: string };
+  /**
+   * Several Edge TPUs on this host (`[{ id, profile? }]`, each with its own queue; see devices-config.ts); null
+   * (default): one device.
+   */
+  readonly devices: readonly ServerDeviceConfig[] | null;
   /** `functional` (default: outputs are the model's real outputs) or `timing-only` (load tests). */
   readonly mode: 'functional' | 'timing-only';
   /** CPU cores for the tenants' CPU stages; null = the service's default (all but one). */
@@ -186,6 +194,7 @@ export const SERVER_CONFIG_SCHEMA = {
         },
       ],
     },
+    devices: DEVICES_CONFIG_SCHEMA,
     mode: { enum: ['functional', 'timing-only'], default: 'functional' },
     cores: { type: ['integer', 'null'], minimum: 1, maximum: 1024, default: null },
     cpu: CPU_CONFIG_SCHEMA,
@@ -232,6 +241,7 @@ export const SERVER_CONFIG_SCHEMA = {
           model: { type: 'string', pattern: MODEL_NAME },
           rate: { type: 'number', exclusiveMinimum: 0, maximum: 1e6 },
           sloMs: { type: 'number', exclusiveMinimum: 0 },
+          device: { type: 'string', minLength: 1 },
         },
       },
     },
@@ -412,6 +422,7 @@ export function parseConfig(input: unknown, options: ParseConfigOptions = {}): L
   });
   problems.push(...authProblems(c.auth!));
   problems.push(...cpuConfigProblems(c.cpu));
+  problems.push(...devicesConfigProblems(c.devices, c.tenants));
   if (problems.length > 0) {
     throw new InvalidConfigError(
       `Expected a valid server config for ${source}:\n  ${problems.join('\n  ')}`,
@@ -431,6 +442,7 @@ export function parseConfig(input: unknown, options: ParseConfigOptions = {}): L
     logDestination,
     // `edgetpu` as a device name (handy in SWAPLESS_DEVICE) means the real delegate with its defaults.
     device: c.device === 'edgetpu' ? { edgetpu: {} } : c.device!,
+    devices: c.devices == null ? null : c.devices.map((d) => ({ ...d })),
     mode: c.mode!,
     cores: c.cores ?? null,
     cpu: { profile: c.cpu!.profile },

@@ -124,6 +124,7 @@ export function serviceOptionsOf(config: ServerConfig): ServiceOptions {
         };
   return {
     device,
+    ...(config.devices !== null ? { devices: config.devices.map((x) => ({ ...x })) } : {}),
     mode: config.mode,
     policy: config.policy,
     policyOptions: { ...config.policyOptions },
@@ -426,6 +427,7 @@ async function addTenant(
     source: model.source,
     ...(rate !== undefined ? { rate } : {}),
     ...(sloMs !== undefined ? { sloMs } : {}),
+    ...(spec.device !== undefined ? { device: spec.device } : {}),
   });
 }
 

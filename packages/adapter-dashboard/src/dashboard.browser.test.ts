@@ -202,7 +202,10 @@ describe('dashboard in headless Chromium over a live service', () => {
       expect(r.cells[10]).toBe('emulated');
       expect(Number(r.cells[3])).toBeGreaterThan(0); // estimated rate
       expect(Number(r.cells[5])).toBeGreaterThan(0); // measured mean latency
+      expect(r.cells[13]).toBe('tpu0'); // the Edge TPU: the one device of this service
     }
+    // One device: no per-device table.
+    expect(await page.isVisible('#devices-wrap')).toBe(false);
     expect(await page.textContent('#fact-timing')).toBe('TPU emulated · CPU measured');
     expect(await page.isVisible('#timing-note')).toBe(true);
 
@@ -293,7 +296,9 @@ describe('dashboard in headless Chromium over a live service', () => {
  * emulation lag, the emulation status) in every state the page must show, including a tenant being removed.
  */
 class FixtureSource implements DashboardSource {
-  samples: { atMs: number; tenants: Record<string, object>; tpu: object }[] = [];
+  samples: { atMs: number; tenants: Record<string, object>; tpu: object; devices?: object }[] = [];
+  /** The device state to serve (null: one emulated usb3 device with nothing on it). */
+  deviceState: object | null = null;
   tenantList: object[] = [];
   emulation: object | null = null;
   readonly tickMs = 500;
@@ -315,7 +320,15 @@ class FixtureSource implements DashboardSource {
     return this.tenantList;
   }
   device() {
-    return { profile: 'usb3', backend: 'emulated', capacityBytes: 8 << 20, holder: null, tenants: [] };
+    return (
+      this.deviceState ?? {
+        profile: 'usb3',
+        backend: 'emulated',
+        capacityBytes: 8 << 20,
+        holder: null,
+        tenants: [],
+      }
+    );
   }
   controller() {
     return { policy: 'swapless', cores: 2, backend: 'emulated', emulation: this.emulation };
@@ -622,5 +635,86 @@ describe('dashboard in headless Chromium: the views that show trouble (fixture d
     expect(await page.$$('[data-chart] [data-label^="speech"]')).toHaveLength(0);
     expect(problems).toEqual([]);
     await page.close();
+  });
+
+  it("shows each tenant's Edge TPU and, with several, each device's tenants, token holder and load", async () => {
+    const saved = { tenants: fixture.tenantList, device: fixture.deviceState };
+    fixture.tenantList = [
+      tenantRow('vision', 40, { device: 'tpu-a' }),
+      tenantRow('audio', 2, { device: 'tpu-b', pinned: true }),
+    ];
+    fixture.deviceState = {
+      profile: 'usb3',
+      backend: 'emulated',
+      capacityBytes: 8 << 20,
+      holder: 'vision',
+      tenants: [],
+      devices: [
+        {
+          id: 'tpu-a',
+          profile: 'usb3',
+          holder: 'vision',
+          tenants: ['vision'],
+          queued: 2,
+          calls: 40,
+          reloads: 0,
+          busyMs: 1,
+        },
+        {
+          id: 'tpu-b',
+          profile: 'pcie',
+          holder: 'audio',
+          tenants: ['audio'],
+          queued: 0,
+          calls: 30,
+          reloads: 1,
+          busyMs: 1,
+        },
+      ],
+    };
+    const last = fixture.samples.at(-1)!;
+    fixture.samples.push({
+      atMs: last.atMs + 1,
+      tenants: { vision: last.tenants.vision!, audio: last.tenants.audio! },
+      tpu: { queued: 2, reloads: 1, busyFraction: 0.5 },
+      devices: {
+        'tpu-a': { queued: 2, reloads: 0, busyFraction: 0.75 },
+        'tpu-b': { queued: 0, reloads: 1, busyFraction: 0.25 },
+      },
+    });
+    try {
+      const { page, problems } = await openFixture();
+      await page.waitForFunction(
+        () => document.querySelector('#device-table')?.getAttribute('data-rows') === '2',
+      );
+      const devices = await page.$$eval('#tenant-table tbody tr', (trs) =>
+        trs.map((tr) => [(tr as HTMLElement).dataset.tenant, tr.querySelector('td.device')?.textContent]),
+      );
+      expect(devices).toEqual([
+        ['vision', 'tpu-a'],
+        ['audio', 'tpu-b 📌'],
+      ]);
+      expect(await page.isVisible('#devices-wrap')).toBe(true);
+      const rows = await page.$$eval('#device-table tbody tr', (trs) =>
+        trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent)),
+      );
+      expect(rows).toEqual([
+        ['tpu-a', 'usb3', 'vision', 'vision', '75', '2', '40 · 0'],
+        ['tpu-b', 'pcie', 'audio', 'audio', '25', '0', '30 · 1'],
+      ]);
+      // The Edge TPU load chart: one line per device, ending at its newest busy share.
+      const load = await page.$$eval('[data-chart="tpu"] path.series', (ps) =>
+        ps.map((p) => [(p as SVGPathElement).dataset.label, (p as SVGPathElement).dataset.last]),
+      );
+      expect(load).toEqual([
+        ['tpu-a busy', '75'],
+        ['tpu-b busy', '25'],
+      ]);
+      expect(problems).toEqual([]);
+      await page.close();
+    } finally {
+      fixture.tenantList = saved.tenants;
+      fixture.deviceState = saved.device;
+    }
   });
 });

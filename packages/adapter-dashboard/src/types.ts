@@ -29,6 +29,8 @@ export interface DashboardSample {
     }
   >;
   tpu: { queued: number; reloads: number; busyFraction: number };
+  /** The same per Edge TPU, by id (the Edge TPU load chart draws one line per device when there are several). */
+  devices?: Record<string, { queued: number; reloads: number; busyFraction: number }>;
 }
 
 /** A tenant row of the table. */
@@ -39,6 +41,10 @@ export interface DashboardTenant {
   k: number;
   cores: number;
   mode?: string;
+  /** Id of the Edge TPU its head runs on (the table's Device column). */
+  device?: string;
+  /** Placed there by the operator (📌). */
+  pinned?: boolean;
   sloMs?: number | null;
   rate?: { estimatedPerS: number; priorPerS?: number };
   predictedMs?: number | null;
@@ -70,6 +76,17 @@ export interface DashboardDevice {
   calls?: number;
   reloads?: number;
   busyMs?: number;
+  /** Every Edge TPU of the host; with several, the device card lists them (tenants, token holder, busy share). */
+  devices?: {
+    id: string;
+    profile: string | null;
+    holder: string | null;
+    tenants: string[];
+    queued: number;
+    calls: number;
+    reloads: number;
+    busyMs: number;
+  }[];
 }
 
 /** The controller's status. */

@@ -284,9 +284,34 @@ function renderTenants(tenants) {
     );
     cell(tr, String(t.inFlight ?? '–'), 'num');
     cell(tr, `${t.completed ?? 0} · ${t.failed ?? 0} · ${t.rejected ?? 0} · ${t.expired ?? 0}`, 'num');
+    const device = cell(tr, `${t.device ?? '–'}${t.pinned ? ' 📌' : ''}`, 'device');
+    if (t.pinned) device.title = 'Placed here by the operator: the controller does not move it';
     return tr;
   });
   body.replaceChildren(...rows);
+  table.dataset.rows = String(rows.length);
+}
+
+/** The Edge TPUs of the host, one row each (shown only when there are several). */
+function renderDevices(device) {
+  const list = Array.isArray(device?.devices) ? device.devices : [];
+  $('#devices-wrap').hidden = list.length < 2;
+  const table = $('#device-table');
+  const busy = samples.at(-1)?.devices ?? {};
+  const rows = list.map((d) => {
+    const tr = document.createElement('tr');
+    tr.dataset.device = d.id;
+    cell(tr, d.id);
+    cell(tr, d.profile ?? 'real device');
+    cell(tr, Array.isArray(d.tenants) && d.tenants.length > 0 ? d.tenants.join(', ') : '–');
+    cell(tr, d.holder ?? '–');
+    const share = finite(busy[d.id]?.busyFraction);
+    cell(tr, share === null ? '–' : String(Math.round(share * 100)), 'num busy');
+    cell(tr, String(d.queued ?? '–'), 'num');
+    cell(tr, `${d.calls ?? 0} · ${d.reloads ?? 0}`, 'num');
+    return tr;
+  });
+  table.querySelector('tbody').replaceChildren(...rows);
   table.dataset.rows = String(rows.length);
 }
 
@@ -483,20 +508,34 @@ function render(data) {
   legend('lag', tenantItems);
 
   const emulated = device?.backend === 'emulated';
+  // Several devices: one line each (colours of the tenant palette, by device id).
+  const ids =
+    Array.isArray(device?.devices) && device.devices.length > 1 ? device.devices.map((d) => d.id) : [];
+  const busyOf = (pick) =>
+    samples.map((s) => ({ t: s.atMs, v: Number.isFinite(pick(s)) ? pick(s) * 100 : null }));
   charts.tpu.update({
-    series: [
-      {
-        label: emulated ? 'busy (emulated device)' : 'busy',
-        color: 'var(--accent)',
-        points: samples.map((s) => ({
-          t: s.atMs,
-          v: Number.isFinite(s.tpu?.busyFraction) ? s.tpu.busyFraction * 100 : null,
-        })),
-      },
-    ],
+    series:
+      ids.length > 0
+        ? ids.map((id) => ({
+            label: `${id} busy`,
+            color: colorOf(`device ${id}`),
+            points: busyOf((s) => s.devices?.[id]?.busyFraction),
+          }))
+        : [
+            {
+              label: emulated ? 'busy (emulated device)' : 'busy',
+              color: 'var(--accent)',
+              points: busyOf((s) => s.tpu?.busyFraction),
+            },
+          ],
     domain: dom,
   });
-  legend('tpu', [{ label: emulated ? 'busy, emulated device' : 'busy, measured', color: 'var(--accent)' }]);
+  legend(
+    'tpu',
+    ids.length > 0
+      ? ids.map((id) => ({ label: id, color: colorOf(`device ${id}`) }))
+      : [{ label: emulated ? 'busy, emulated device' : 'busy, measured', color: 'var(--accent)' }],
+  );
 
   const markers = reconfigurations(history);
   const maxOps = Math.max(0, ...tenants.map((t) => (Number.isFinite(t.ops) ? t.ops : 0)));
@@ -554,6 +593,7 @@ function render(data) {
   );
 
   renderTenants(tenants);
+  renderDevices(device);
   renderDivergence(tenants);
   renderLog(history);
   renderFacts(device, controller);

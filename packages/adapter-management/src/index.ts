@@ -8,5 +8,7 @@ export {
   managementStatusOf,
   TENANT_NAME_PATTERN,
   TENANT_SPEC_SCHEMA,
+  TENANT_UPDATE_SCHEMA,
   type TenantSpec,
+  type TenantUpdate,
 } from './routes.js';

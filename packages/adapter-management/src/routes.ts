@@ -1,6 +1,6 @@
 /**
  * The SwapLess management API as a fastify plugin over any {@link ManagementBackend}: tenants (list, one,
- * register, unregister), controller status and decision history, and the models that can be registered.
+ * register, update its device, unregister), controller status and decision history, and the models that can be registered.
  *
  * All routes live in one encapsulated scope under the prefix, with their own validator compiler (a strict ajv:
  * unknown properties are rejected, not silently removed as fastify's default ajv options would), JSON body parser,
@@ -46,6 +46,14 @@ export interface TenantSpec {
   rate?: number;
   /** Latency objective, ms (> 0). */
   sloMs?: number;
+  /** Id of the Edge TPU its head runs on (one of the server's `devices`); default: where the controller places it. */
+  device?: string;
+}
+
+/** A change of a tenant (`PATCH …/tenants/:name`). */
+export interface TenantUpdate {
+  /** Move it to this Edge TPU and keep it there; null: let the controller place it again. */
+  device: string | null;
 }
 
 /** The body of `GET /models` (objects are sent as they are). */
@@ -69,6 +77,11 @@ export interface ManagementBackend {
   register(spec: TenantSpec): Promise<object>;
   /** Unregisters a tenant after its in-flight requests completed. */
   unregister(name: string): Promise<void>;
+  /**
+   * Optional: changes a served tenant (`PATCH`; absent: 405) — moves it to another Edge TPU, live (no request is
+   * lost); resolves to its status. An id that is not a device is an `InvalidArgumentError` (400).
+   */
+  update?(name: string, change: TenantUpdate): Promise<object>;
   /**
    * Optional: drops a tenant that is not served but is remembered for later starts (a saved registration that
    * could not be restored, e.g. its model was missing); resolves true when there was one. `DELETE` calls it for a
@@ -105,7 +118,16 @@ export const TENANT_SPEC_SCHEMA = {
     model: { type: 'string', minLength: 1, maxLength: 4096 },
     rate: { type: 'number', exclusiveMinimum: 0, maximum: 1e6 },
     sloMs: { type: 'number', exclusiveMinimum: 0, maximum: 3.6e6 },
+    device: { type: 'string', minLength: 1, maxLength: 128 },
   },
+} as const;
+
+/** JSON Schema of a tenant change. */
+export const TENANT_UPDATE_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['device'],
+  properties: { device: { type: ['string', 'null'], minLength: 1, maxLength: 128 } },
 } as const;
 
 const NAME_PARAMS_SCHEMA = {
@@ -125,7 +147,8 @@ const strictAjv = new Ajv({ allErrors: true, strict: true, coerceTypes: false })
 const textAjv = new Ajv({ allErrors: true, strict: true, coerceTypes: true });
 
 const WHAT: Record<string, string> = {
-  body: 'a tenant registration ({ name, model, rate?, sloMs? })',
+  body: 'a tenant registration ({ name, model, rate?, sloMs?, device? })',
+  change: 'a tenant change ({ device: string | null })',
   params: 'a valid tenant name',
   querystring: `a query string with an optional integer limit from 1 to ${HISTORY_LIMIT.max}`,
 };
@@ -190,7 +213,7 @@ function checkOptions(options: ManagementRoutesOptions): Required<ManagementRout
 /**
  * Adds the management API under `prefix` (default `/api/v1`):
  * `GET /tenants` → `{ tenants }`, `GET /tenants/:name`, `POST /tenants` (201 + Location),
- * `DELETE /tenants/:name` (204), `GET /controller`, `GET /controller/history?limit=N` → `{ history }`,
+ * `PATCH /tenants/:name` `{ device }` (when the backend has `update`), `DELETE /tenants/:name` (204), `GET /controller`, `GET /controller/history?limit=N` → `{ history }`,
  * `GET /models` → `{ repository, zoo, skipped, rejected?, pending? }`. Usable as `await managementRoutes(app, options)` or
  * `app.register(managementRoutes, options)`; the routes exist once the app is ready.
  */
@@ -229,10 +252,11 @@ export async function managementRoutes(
         if (error.validation !== undefined) {
           const part = error.validationContext ?? 'body';
           const problems = formatAjvErrors(error.validation as never);
+          const what = part === 'body' && request.method === 'PATCH' ? WHAT.change : WHAT[part];
           return sendError(
             reply,
             400,
-            `Expected ${WHAT[part] ?? part} but received: ${problems.map((p) => `${part}${p}`).join('; ')}`,
+            `Expected ${what ?? part} but received: ${problems.map((p) => `${part}${p}`).join('; ')}`,
           );
         }
         const status = httpStatusOf(error);
@@ -277,6 +301,18 @@ export async function managementRoutes(
           return status;
         },
       );
+
+      const update = backend.update?.bind(backend);
+      if (update !== undefined) {
+        api.patch<Named & { Body: TenantUpdate }>(
+          '/tenants/:name',
+          { schema: { params: NAME_PARAMS_SCHEMA, body: TENANT_UPDATE_SCHEMA } },
+          async (request) => {
+            if (backend.tenant(request.params.name) === undefined) throw notFound(request.params.name);
+            return update(request.params.name, { device: request.body.device });
+          },
+        );
+      }
 
       api.delete<Named>(
         '/tenants/:name',

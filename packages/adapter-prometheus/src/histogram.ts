@@ -67,14 +67,17 @@ export class LeanHistogram {
     this.#boundsMs = Float64Array.from(buckets, (s) => s * 1000);
   }
 
-  /** The child of one label set (created on first use; callers keep it, so this is not on the hot path). */
+  /**
+   * The child of one label set (created on first use; callers keep it, so this is not on the hot path). A label
+   * whose value is left out (fewer values than labels) is not written for that set: e.g. the device of a CPU stage.
+   */
   child(...values: string[]): HistogramChild {
     const key = values.join('\u0000');
     let c = this.#children.get(key);
     if (c === undefined) {
       const labels: Record<string, string> = {};
       this.labelNames.forEach((n, i) => {
-        labels[n] = values[i] ?? '';
+        if (values[i] !== undefined) labels[n] = values[i];
       });
       c = new HistogramChild(labels, this.#boundsMs);
       this.#children.set(key, c);

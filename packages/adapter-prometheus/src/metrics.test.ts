@@ -158,13 +158,14 @@ describe('createMetrics over a real runtime', () => {
           expectHistogram(
             samples,
             `${P}stage_duration_seconds`,
-            { ...labels, stage: 'tpu_wait' },
+            // Edge TPU stages carry the device that ran them (the runtime's one device here).
+            { ...labels, stage: 'tpu_wait', device: 'tpu0' },
             withTpu.map((t) => t.tpu!.startMs - t.tpu!.enqueuedMs),
           );
           expectHistogram(
             samples,
             `${P}stage_duration_seconds`,
-            { ...labels, stage: 'tpu' },
+            { ...labels, stage: 'tpu', device: 'tpu0' },
             // Device time: the wait for the emulator's outputs after it is in emulation_lag_seconds.
             withTpu.map((t) => t.tpu!.deviceEndMs - t.tpu!.startMs),
           );

@@ -81,6 +81,8 @@ class TenantState {
   readonly duration: (HistogramChild | null)[] = [null, null];
   /** Stage children by `stage index * 2 + timing index`. */
   readonly stages: (HistogramChild | null)[] = [null, null, null, null, null, null, null, null];
+  /** Device of the cached Edge TPU stage children (a tenant that moves to another device gets new ones). */
+  device = '';
   /** Emulation compute and lag children. */
   emulationCompute: HistogramChild | null = null;
   emulationLag: HistogramChild | null = null;
@@ -141,7 +143,13 @@ export function createMetrics(options: MetricsOptions): Metrics {
   const { source } = options;
   const prefix = options.prefix ?? 'swapless_';
   const registry = options.registry ?? new Registry();
-  const rec: Recorded = { tenants: new Map(), reconfigurations: new Map(), replans: new Map(), dropped: 0 };
+  const rec: Recorded = {
+    tenants: new Map(),
+    reconfigurations: new Map(),
+    replans: new Map(),
+    deviceBusyMs: new Map(),
+    dropped: 0,
+  };
 
   // One gauges() read per scrape, shared by every metric's collect (the registry calls them all synchronously
   // before its first await, so a microtask marks the end of a scrape).
@@ -210,6 +218,8 @@ interface Recorded {
   readonly reconfigurations: Map<string, number>;
   /** Controller decisions by trigger. */
   readonly replans: Map<string, number>;
+  /** Device time per Edge TPU id, ms, as the last scrape's snapshot read it. */
+  readonly deviceBusyMs: Map<string, number>;
   /** Malformed events. */
   dropped: number;
 }
@@ -310,8 +320,8 @@ function registerSeries(define: SeriesDefiner, rec: Recorded): Histograms {
   );
   const stages = histogram(
     'stage_duration_seconds',
-    'Per-stage time of completed requests: tpu_wait (Edge TPU queue), tpu (Edge TPU device time), cpu_wait (CPU queue), cpu (CPU stage incl. hand-back). TPU stages carry the backend timing; CPU stages are always measured. With the functional emulator, the wait for head outputs after the device is done is in emulation_lag_seconds.',
-    ['tenant', 'stage', 'timing'],
+    'Per-stage time of completed requests: tpu_wait (Edge TPU queue), tpu (Edge TPU device time), cpu_wait (CPU queue), cpu (CPU stage incl. hand-back). TPU stages carry the backend timing and the device that ran them; CPU stages are always measured. With the functional emulator, the wait for head outputs after the device is done is in emulation_lag_seconds.',
+    ['tenant', 'stage', 'timing', 'device'],
   );
   snapshotGauges(define.gauge);
   counter(
@@ -320,6 +330,14 @@ function registerSeries(define: SeriesDefiner, rec: Recorded): Histograms {
     ['tenant'],
     (c) => {
       for (const s of rec.tenants.values()) c.inc({ tenant: s.name }, s.reloads);
+    },
+  );
+  counter(
+    'device_busy_seconds_total',
+    'Device time of each Edge TPU: its utilisation is the rate of this counter (rate(...[1m]) = busy share).',
+    ['device'],
+    (c) => {
+      for (const [device, ms] of rec.deviceBusyMs) c.inc({ device }, ms / 1000);
     },
   );
   counter(
@@ -382,6 +400,11 @@ function sweep(rec: Recorded, h: Histograms, g: MetricsGauges): void {
     listed.add(t.name);
     tenantState(rec.tenants, t.name).listed = true;
   }
+  if (Array.isArray(g.devices)) {
+    for (const d of g.devices) {
+      if (typeof d?.id === 'string' && Number.isFinite(d.busyMs)) rec.deviceBusyMs.set(d.id, d.busyMs);
+    }
+  }
   for (const s of rec.tenants.values()) {
     if (!s.listed || listed.has(s.name)) continue;
     rec.tenants.delete(s.name);
@@ -403,7 +426,10 @@ function eventHandlers(rec: Recorded, h: Histograms) {
     const slot = i * 2 + timing;
     let c = s.stages[slot];
     if (c === null || c === undefined) {
-      c = h.stages.child(s.name, STAGES[i]!, TIMINGS[timing]!);
+      // Edge TPU stages (0, 1) carry the device when the trace names one; CPU stages none.
+      const labels = [s.name, STAGES[i]!, TIMINGS[timing]!];
+      if (i < 2 && s.device !== '') labels.push(s.device);
+      c = h.stages.child(...labels);
       s.stages[slot] = c;
     }
     return c;
@@ -427,6 +453,12 @@ function eventHandlers(rec: Recorded, h: Histograms) {
       }
       d.observeMs(t.latencyMs);
       if (tpu !== null) {
+        const device = typeof tpu.device === 'string' ? tpu.device : '';
+        if (device !== s.device) {
+          // Moved to another device: its Edge TPU stages go to that device's series from now on.
+          s.device = device;
+          s.stages.fill(null, 0, 4);
+        }
         stage(s, 0, timing).observeMs(tpu.startMs - tpu.enqueuedMs);
         stage(s, 1, timing).observeMs((tpu.deviceEndMs ?? tpu.endMs) - tpu.startMs);
         const e = tpu.emulation;
@@ -483,7 +515,10 @@ const SERIES = [
   'stage_duration_seconds',
   'tenant_in_flight',
   'tpu_queue_depth',
+  'device_queue_depth',
+  'tenant_device_info',
   'tpu_reloads_total',
+  'device_busy_seconds_total',
   'reconfigurations_total',
   'controller_decision_seconds',
   'tenant_partition_point',
@@ -524,9 +559,25 @@ function snapshotGauges(gauge: SnapshotGauge): void {
   gauge('tenant_in_flight', 'Requests admitted and not completed.', ['tenant'], (g, s) => {
     for (const t of s.tenants) setGauge(g, t.name, t.inFlight);
   });
-  gauge('tpu_queue_depth', 'Requests waiting for the Edge TPU.', [], (g, s) => {
+  gauge('tpu_queue_depth', 'Requests waiting for the Edge TPU (all devices).', [], (g, s) => {
     if (Number.isFinite(s.tpuQueued)) g.set(s.tpuQueued);
   });
+  gauge('device_queue_depth', 'Requests waiting for each Edge TPU.', ['device'], (g, s) => {
+    for (const d of s.devices ?? []) {
+      if (typeof d?.id === 'string' && Number.isFinite(d.queued)) g.set({ device: d.id }, d.queued);
+    }
+  });
+  gauge(
+    'tenant_device_info',
+    "The Edge TPU the tenant's head runs on (value 1).",
+    ['tenant', 'device'],
+    (g, s) => {
+      for (const t of s.tenants) {
+        if (typeof t.name === 'string' && typeof t.device === 'string')
+          g.set({ tenant: t.name, device: t.device }, 1);
+      }
+    },
+  );
   gauge(
     'tenant_partition_point',
     'Partition point k: ops [0,k) run on the Edge TPU, [k,n) on the CPU.',

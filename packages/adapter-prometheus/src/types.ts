@@ -7,6 +7,8 @@
 export interface MetricsTpuTrace {
   /** `emulated`: device time from the device model; `edgetpu`: measured on the real delegate. */
   backend: 'emulated' | 'edgetpu';
+  /** Id of the device that ran it (absent: the `device` label is empty). */
+  device?: string;
   enqueuedMs: number;
   startMs: number;
   endMs: number;
@@ -56,13 +58,17 @@ export interface MetricsTenantGauges {
   predictedMs: number | null;
   /** Measured / predicted mean response over the controller's divergence window (null or absent: none). */
   divergence?: number | null;
+  /** Id of the Edge TPU its head runs on (absent: no `tenant_device_info` series). */
+  device?: string;
 }
 
 /** Everything the adapter reads at scrape time. */
 export interface MetricsGauges {
   tenants: readonly MetricsTenantGauges[];
-  /** Requests waiting for the Edge TPU. */
+  /** Requests waiting for the Edge TPU (all devices). */
   tpuQueued: number;
+  /** Per Edge TPU: requests waiting and device time since start, ms (absent: no per-device series). */
+  devices?: readonly { id: string; queued: number; busyMs: number }[];
   /** Which Edge TPU backend serves the TPU stages. */
   backend: 'emulated' | 'edgetpu';
   /**

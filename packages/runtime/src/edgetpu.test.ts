@@ -82,6 +82,50 @@ describe('edgetpu backend (mock delegate)', () => {
     expect(log.filter((l) => l === 'destroy')).toHaveLength(2);
   });
 
+  it('opens one delegate per device and moves a tenant between devices without losing a request', async () => {
+    process.env.MOCK_EDGETPU_DEVICES = 'usb:/sys/mock-usb,pci:/dev/apex_0';
+    const model = testNetBytes(3);
+    const rt = await createRuntime({
+      cores: 2,
+      device: { edgetpu: { library: mock } },
+      devices: [{ id: 'usb:0' }, { id: 'pci:0' }],
+    });
+    try {
+      expect(rt.devices).toEqual(['usb:0', 'pci:0']);
+      await rt.addTenant({ name: 'a', model, choice: { k: 4, cores: 1 } });
+      const x = [testInput(5)];
+      const want = reference(model, x);
+      const before = Array.from({ length: 8 }, () => rt.submit('a', x));
+      await rt.reconfigure({ tenants: [{ name: 'a', k: 4, cores: 1, device: 'pci:0' }] });
+      const after = Array.from({ length: 8 }, () => rt.submit('a', x));
+      const results = await Promise.all([...before, ...after]);
+      for (const r of results) expect(r.outputs).toEqual(want);
+      expect(results.slice(0, 8).every((r) => r.trace.tpu!.device === 'usb:0')).toBe(true);
+      expect(results.slice(8).every((r) => r.trace.tpu!.device === 'pci:0')).toBe(true);
+      expect(rt.stats().devices.map((d) => [d.id, d.calls, d.holder?.tenant ?? null])).toEqual([
+        ['usb:0', 8, 'a'],
+        ['pci:0', 8, 'a'],
+      ]);
+      // A device the host does not have: the delegate refuses it, typed, and the tenant stays where it was.
+      const missing = await createRuntime({
+        cores: 1,
+        device: { edgetpu: { library: mock } },
+        devices: [{ id: 'usb:0' }, { id: 'pci:3' }],
+      });
+      await missing.addTenant({ name: 'a', model, choice: { k: 4, cores: 1 } });
+      await expect(
+        missing.reconfigure({ tenants: [{ name: 'a', k: 4, cores: 1, device: 'pci:3' }] }),
+      ).rejects.toBeInstanceOf(DelegateUnavailableError);
+      expect(missing.choice('a').device).toBe('usb:0');
+      await missing.close();
+    } finally {
+      await rt.close();
+    }
+    // One delegate per device, each created with that device's libedgetpu name.
+    const created = calls().filter((l) => l.startsWith('create'));
+    expect(created.slice(0, 2)).toEqual(['create device=usb:0', 'create device=pci:0']);
+  });
+
   it('serves a compiled *_edgetpu.tflite whole through the delegate: fixed at k = n, no CPU stage', async () => {
     const { rt, compiled: heads } = await mockRuntime(1);
     try {

@@ -1,6 +1,7 @@
-// Public API of @swapless/runtime: the live executor (one Edge TPU queue, per-tenant CPU stages on worker
+// Public API of @swapless/runtime: the live executor (one Edge TPU queue per device, per-tenant CPU stages on worker
 // threads, live reconfiguration). Architecture and protocols: docs/runtime.md. Keep exports explicit.
 
+export { DEFAULT_DEVICE_ID } from './devices.js';
 export { EMULATION_LAG_THRESHOLD_MS } from './emulation.js';
 export { createRuntime, defaultCores, REJECTION_CODES, Runtime, summarize } from './runtime.js';
 /** The vocabulary shared with the controller, from `@swapless/contracts` (one definition, re-exported here). */
@@ -8,6 +9,8 @@ export type { CpuMode, Decision, TenantChoice, TenantChoiceInput } from '@swaple
 export type {
   ArrivalEvent,
   CpuTrace,
+  DeviceCounters,
+  DeviceStats,
   EdgeTpuBackendOptions,
   LatencySummary,
   Observation,
@@ -16,6 +19,7 @@ export type {
   ReconfigureEvent,
   ReloadEvent,
   RequestTrace,
+  RuntimeDeviceOptions,
   RuntimeEvents,
   RuntimeObservation,
   RuntimeOptions,

@@ -1,5 +1,5 @@
 /**
- * The live executor: one FIFO Edge TPU stage in front of one device, per-tenant CPU stages on worker threads,
+ * The live executor: one FIFO Edge TPU stage in front of each device, per-tenant CPU stages on worker threads,
  * bounded admission, live reconfiguration with per-request variant pinning, traces and metrics.
  * Protocols and rationale: docs/runtime.md.
  */
@@ -21,13 +21,13 @@ import {
   type SwapLessError,
 } from '@swapless/core';
 import { createInterpreter, type TensorInfo, TYPED_ARRAYS, zeroInput } from '@swapless/edgetpu';
-import type { ProfileInput } from '@swapless/tpu-emulator';
 import { ms, type ServicePrior, StageEstimate } from './deadline.js';
+import { createDevices, type DeviceLane } from './devices.js';
 import { EMULATION_LAG_THRESHOLD_MS } from './emulation.js';
 import { preparedPart } from './parts.js';
-import { EdgeTpuBackend, EmulatedBackend, type TpuBackend, type TpuRun } from './tpu.js';
+import type { SharedEmulation, TpuRun } from './tpu.js';
 import type {
-  EdgeTpuBackendOptions,
+  DeviceStats,
   LatencySummary,
   ReconfigureEvent,
   ReconfigureRequest,
@@ -53,11 +53,22 @@ interface Executor {
   running: number;
 }
 
+/** A head on a device: what holds a device's caching token. */
+interface Head {
+  tenant: TenantState;
+  variant: Variant;
+}
+
+/** One device of the runtime (see devices.ts). */
+type Lane = DeviceLane<Req, Config, Head>;
+
 interface Config {
   gen: number;
   tenant: TenantState;
   variant: Variant;
   choice: TenantChoice;
+  /** The device its heads run on (the choice's `device`, or the first device). */
+  lane: Lane;
   executors: Executor[];
   /**
    * Requests an executor may hold at once: {@link MG1_DEPTH} for mg1 (the next ones wait inside the worker, so
@@ -203,10 +214,6 @@ function isMultiThreaded(config: Config): boolean {
   return config.choice.mode === 'mg1' && config.threads > 1;
 }
 
-function isEdgeTpuDevice(d: RuntimeOptions['device']): d is { edgetpu: EdgeTpuBackendOptions } {
-  return typeof d === 'object' && d !== null && 'edgetpu' in d && typeof d.edgetpu === 'object';
-}
-
 /** A deadline as `SubmitOptions.deadlineMs` takes it: a number on the `performance.now()` clock (Infinity: none). */
 function checkDeadline(value: unknown): number {
   if (typeof value !== 'number' || Number.isNaN(value)) {
@@ -228,26 +235,22 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
   readonly mode: 'functional' | 'timing-only';
   /** Which Edge TPU backend runs heads. */
   readonly backend: 'emulated' | 'edgetpu';
-  readonly #tpu: TpuBackend;
+  /** The Edge TPUs, each with its own FIFO queue and backend; the first is where a choice without `device` runs. */
+  readonly #lanes: Lane[];
+  readonly #laneById = new Map<string, Lane>();
+  /** The emulation pool several emulated devices share (null otherwise; each backend then owns its own). */
+  readonly #shared: SharedEmulation | null;
+  /** Head outputs are computed (every device the same: the real ones, or the functional emulator). */
+  readonly #functional: boolean;
   readonly #pool: WorkerPool;
   readonly #queueLimit: number;
   readonly #window: number;
   readonly #tenants = new Map<string, TenantState>();
   /** Tenants being removed: admit nothing, still drain, and still hold their cores until disposed. */
   readonly #removing = new Map<string, TenantState>();
-  /** Tenant and variant of the head that started on the device last (the real backend's token holder). */
-  #lastHead: { tenant: TenantState; variant: Variant } | null = null;
-  /** Emulated backend: the last tenant and variant that ran under each caching token. */
-  readonly #tokenHolders = new Map<string, { tenant: TenantState; variant: Variant }>();
   readonly #models = new Map<string, ModelEntry>();
   /** Where every variant comes from (`options.variants`, else the process-wide store). */
   readonly #variants: VariantStore;
-  readonly #tpuQueue: Req[] = [];
-  #tpuBusy = false;
-  /** Configurations with requests in the TPU queue: the backlog is Σ their counts × their mean TPU times. */
-  readonly #tpuConfigs = new Set<Config>();
-  /** When the head running on the device is expected to finish (valid while `#tpuBusy`), ms. */
-  #tpuRunEndMs = 0;
   /** Configurations whose CPU queue may hold requests (what the deadline sweep visits). */
   readonly #cpuQueued = new Set<Config>();
   /** Drops queued requests whose deadline went out of reach (started with the first deadline). */
@@ -258,9 +261,6 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
   readonly #gated: Config[] = [];
   /** Running (holding) configurations whose stage has a multi-threaded interpreter (mg1 with cores > 1). */
   #multiThreaded = 0;
-  #tpuCalls = 0;
-  #tpuReloads = 0;
-  #tpuBusyMs = 0;
   /** Functional emulator: head computations, those whose outputs lagged the device, and their sums (ms). */
   readonly #emu = { calls: 0, lagging: 0, computeMs: 0, lagMs: 0 };
   #nextId = 0;
@@ -294,26 +294,20 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     }
     this.#variants = options.variants ?? defaultVariantStore();
     const headThreads = positiveInt(options.headThreads ?? 1, 'headThreads');
-    const device = options.device ?? 'usb3';
-    if (isEdgeTpuDevice(device)) {
-      this.#tpu = new EdgeTpuBackend(device.edgetpu);
-    } else {
-      const emu: {
-        functional: boolean;
-        threads: number;
-        workers: number;
-        timeScale?: number;
-        seed?: number;
-      } = {
+    const emu: { functional: boolean; threads: number; workers: number; timeScale?: number; seed?: number } =
+      {
         functional: mode === 'functional',
         threads: headThreads,
-        workers: positiveInt(options.emulator?.workers ?? 1, 'the emulator workers'),
+        workers: options.emulator?.workers ?? 1,
       };
-      if (options.emulator?.timeScale !== undefined) emu.timeScale = options.emulator.timeScale;
-      if (options.emulator?.seed !== undefined) emu.seed = options.emulator.seed;
-      this.#tpu = new EmulatedBackend(device as ProfileInput, emu);
-    }
-    this.backend = this.#tpu.kind;
+    if (options.emulator?.timeScale !== undefined) emu.timeScale = options.emulator.timeScale;
+    if (options.emulator?.seed !== undefined) emu.seed = options.emulator.seed;
+    const { lanes, shared } = createDevices<Req, Config, Head>(options, emu);
+    this.#lanes = lanes;
+    for (const lane of lanes) this.#laneById.set(lane.id, lane);
+    this.#shared = shared;
+    this.backend = lanes[0]!.backend.kind;
+    this.#functional = lanes[0]!.backend.functional;
     // Workers spin briefly for a back-to-back request only on cores of their own: with no core left for the main
     // thread, a spinning worker would take CPU from the thread that has to send it that request.
     const spinUs = options.workerSpinUs ?? 0;
@@ -380,7 +374,25 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     if (cores > this.cores) {
       throw new InvalidArgumentError(expected(`at most ${this.cores} cores`, `${what}.cores`, cores));
     }
-    return { k: c.k, cores, mode };
+    if (c.device !== undefined && !this.#laneById.has(c.device)) {
+      throw new InvalidArgumentError(
+        expected(`one of the devices ${[...this.#laneById.keys()].join(', ')}`, `${what}.device`, c.device),
+        { details: { reason: 'unknown-device', devices: [...this.#laneById.keys()] } },
+      );
+    }
+    // With one device the choice stays as it always was; with several it always names its device.
+    if (this.#lanes.length === 1) return { k: c.k, cores, mode };
+    return { k: c.k, cores, mode, device: c.device ?? this.#lanes[0]!.id };
+  }
+
+  /** The device of a checked choice. */
+  #laneOf(choice: TenantChoice): Lane {
+    return choice.device === undefined ? this.#lanes[0]! : this.#laneById.get(choice.device)!;
+  }
+
+  /** Ids of the Edge TPUs, first (the default of a choice without `device`) first. */
+  get devices(): string[] {
+    return this.#lanes.map((l) => l.id);
   }
 
   #checkBudget(next: Map<string, number>): void {
@@ -436,9 +448,9 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
         entry = new ModelEntry(this.#variants, stored);
         this.#models.set(stored.sha256, entry);
       }
-      if (entry.compiled && this.#tpu.kind !== 'edgetpu') {
+      if (entry.compiled && this.backend !== 'edgetpu') {
         // Refused before anything loads; the variant would refuse too, in the same words.
-        entry.variant(entry.n, this.#tpu.profile);
+        entry.variant(entry.n, this.#lanes[0]!.backend.profile);
       }
       const choice = this.#checkChoice(options.choice, entry, `the choice of ${name}`);
       this.#checkBudget(new Map([[name, choice.cores]]));
@@ -474,7 +486,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
       tenant.current = await this.#prepare(tenant, choice);
       if (entry.compiled) {
         try {
-          const io = await this.#tpu.describe!(tenant.current.variant);
+          const io = await tenant.current.lane.backend.describe!(tenant.current.variant);
           tenant.inputs = io.inputs;
           tenant.outputs = io.outputs;
         } catch (error) {
@@ -488,12 +500,15 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
   }
 
   async #prepare(tenant: TenantState, choice: TenantChoice): Promise<Config> {
-    const variant = tenant.entry.variant(choice.k, this.#tpu.profile);
+    const lane = this.#laneOf(choice);
+    const tpu = lane.backend;
+    const variant = tenant.entry.variant(choice.k, tpu.profile);
     const config: Config = {
       gen: ++this.#gen,
       tenant,
       variant,
       choice,
+      lane,
       executors: [],
       depth: choice.mode === 'mg1' ? MG1_DEPTH : 1,
       queue: [],
@@ -510,7 +525,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
       cpu: new StageEstimate(),
       tpuQueued: 0,
     };
-    await this.#tpu.acquire(variant, tenant.name);
+    await tpu.acquire(variant, tenant.name);
     try {
       if (variant.tail !== null) {
         const count = choice.mode === 'mg1' ? 1 : choice.cores;
@@ -529,10 +544,10 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
         const failed = settled.find((s) => s.status === 'rejected');
         if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
         const info = (settled[0] as PromiseFulfilledResult<{ inputs: readonly TensorInfo[] }>).value;
-        if (!this.#tpu.functional && variant.head !== null) {
+        if (!tpu.functional && variant.head !== null) {
           config.zeroHead = this.#zeroHead(tenant, variant, info.inputs);
         }
-      } else if (!this.#tpu.functional) {
+      } else if (!tpu.functional) {
         config.zeroHead = this.#zeroHead(tenant, variant, []);
       }
     } catch (error) {
@@ -561,7 +576,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
 
   async #disposeNow(config: Config): Promise<void> {
     config.disposed = true;
-    this.#tpu.release(config.variant);
+    config.lane.backend.release(config.variant);
     const executors = config.executors.splice(0);
     await Promise.all(
       executors.map(async (ex) => {
@@ -754,12 +769,14 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     const c = tenant.current;
     let t = 0;
     if (c.variant.head !== null) {
-      const running = this.#tpuBusy ? Math.max(0, this.#tpuRunEndMs - now) : 0;
+      // Only the work queued on the tenant's own device is ahead of it.
+      const lane = c.lane;
+      const running = lane.busy ? Math.max(0, lane.runEndMs - now) : 0;
       let backlog = 0;
-      for (const q of this.#tpuConfigs) backlog += q.tpuQueued * q.tpu.ms;
+      for (const q of lane.configs) backlog += q.tpuQueued * q.tpu.ms;
       t = backlog + running + c.tpu.ms;
       // The head's outputs (functional emulator): computed by the emulation pool behind what it already holds.
-      const outputs = this.#tpu.outputsBacklogMs?.(c.variant) ?? 0;
+      const outputs = lane.backend.outputsBacklogMs?.(c.variant) ?? 0;
       if (outputs > t) t = outputs;
     }
     if (c.variant.tail !== null) {
@@ -797,7 +814,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     const c = req.config;
     if (stage === 'cpu') return c.cpu.ms;
     // The TPU stage lasts the device's time, or until the emulation pool has the head's outputs.
-    const tpu = Math.max(c.tpu.ms, this.#tpu.outputsBacklogMs?.(c.variant) ?? 0);
+    const tpu = Math.max(c.tpu.ms, c.lane.backend.outputsBacklogMs?.(c.variant) ?? 0);
     return c.variant.tail !== null ? tpu + c.cpu.ms : tpu;
   }
 
@@ -824,8 +841,9 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
   readonly #sweep = (): void => {
     const now = performance.now();
     const late = (r: Req, stage: 'tpu' | 'cpu') => now + this.#remainingMs(r, stage) > r.deadlineMs;
-    const queue = this.#tpuQueue;
-    if (queue.length > 0 && queue.some((r) => late(r, 'tpu'))) {
+    for (const lane of this.#lanes) {
+      const queue = lane.queue;
+      if (queue.length === 0 || !queue.some((r) => late(r, 'tpu'))) continue;
       const drop = queue.filter((r) => late(r, 'tpu'));
       const keep = queue.filter((r) => !late(r, 'tpu'));
       queue.length = 0;
@@ -906,9 +924,10 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
           reject,
         };
         if (config.variant.head !== null) {
-          if (config.tpuQueued++ === 0) this.#tpuConfigs.add(config);
-          this.#tpuQueue.push(req);
-          this.#pumpTpu();
+          const lane = config.lane;
+          if (config.tpuQueued++ === 0) lane.configs.add(config);
+          lane.queue.push(req);
+          this.#pumpTpu(lane);
         } else {
           this.#enqueueCpu(req);
         }
@@ -923,12 +942,12 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     if (list.length > 2 * this.#window) list.splice(0, list.length - this.#window);
   }
 
-  #pumpTpu(): void {
+  #pumpTpu(lane: Lane): void {
     let req: Req | undefined;
     for (;;) {
       // Re-checked each time: dropping a request settles it, and a listener may have started the device since.
-      if (this.#tpuBusy) return;
-      req = this.#tpuQueue.shift();
+      if (lane.busy) return;
+      req = lane.queue.shift();
       if (req === undefined) return;
       this.#leftTpuQueue(req);
       if (req.deadlineMs === Number.POSITIVE_INFINITY) break;
@@ -937,14 +956,14 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
       if (now + remaining <= req.deadlineMs) break;
       this.#expire(req, now, 'tpu', remaining);
     }
-    this.#tpuBusy = true;
-    this.#tpuRunEndMs = performance.now() + req.config.tpu.ms;
+    lane.busy = true;
+    lane.runEndMs = performance.now() + req.config.tpu.ms;
     const enqueuedMs = req.arrivalMs;
     const variant = req.config.variant;
     // The device takes the caching token of the head that starts on it.
     const head = { tenant: req.config.tenant, variant };
-    this.#lastHead = head;
-    if (variant.report !== null) this.#tokenHolders.set(variant.report.cachingToken, head);
+    lane.lastHead = head;
+    if (variant.report !== null) lane.tokenHolders.set(variant.report.cachingToken, head);
     const headInputs = variant.boundary.headInputs.map((i) => req.inputs[i]!);
     // The device is free at its own end (for the emulator: the modelled end, while the head's outputs may still
     // be computing); the request goes on when its outputs are ready.
@@ -952,9 +971,9 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     const free = (): void => {
       if (freed) return;
       freed = true;
-      this.#tpuDone();
+      this.#tpuDone(lane);
     };
-    this.#tpu.run(variant, headInputs, free).then(
+    lane.backend.run(variant, headInputs, free).then(
       (r) => {
         free();
         this.#afterTpu(req, r, enqueuedMs);
@@ -969,21 +988,23 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
   /** A request is no longer in the TPU queue (started or dropped): the backlog's counts follow. */
   #leftTpuQueue(req: Req): void {
     const c = req.config;
-    if (--c.tpuQueued === 0) this.#tpuConfigs.delete(c);
+    if (--c.tpuQueued === 0) c.lane.configs.delete(c);
   }
 
-  #tpuDone(): void {
-    this.#tpuBusy = false;
-    this.#tpuCalls++;
-    this.#pumpTpu();
+  #tpuDone(lane: Lane): void {
+    lane.busy = false;
+    lane.calls++;
+    this.#pumpTpu(lane);
   }
 
   #afterTpu(req: Req, r: TpuRun, enqueuedMs: number): void {
     const config = req.config;
     const deviceMs = r.deviceEndMs - r.startMs;
-    this.#tpuBusyMs += deviceMs;
+    const lane = config.lane;
+    lane.busyMs += deviceMs;
     req.tpu = {
-      backend: this.#tpu.kind,
+      backend: lane.backend.kind,
+      device: lane.id,
       enqueuedMs,
       startMs: r.startMs,
       deviceEndMs: r.deviceEndMs,
@@ -1013,9 +1034,10 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     obs.tpuReload.push(r.reload);
     if (obs.tpuReload.length > 2 * this.#window) obs.tpuReload.splice(0, obs.tpuReload.length - this.#window);
     if (r.reload) {
-      this.#tpuReloads++;
+      lane.reloads++;
       this.#emit('reload', {
         tenant: config.tenant.name,
+        device: lane.id,
         variant: config.variant.id,
         atMs: r.startMs,
         reloadMs: r.breakdown?.reloadMs ?? 0,
@@ -1130,14 +1152,14 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
         const o = map[i]!;
         if (o.part === 'tail') outputs[i] = tail![o.index]!;
         else if (o.part === 'head') {
-          outputs[i] = this.#tpu.functional ? head![o.index]! : copyOf(head![o.index]!);
+          outputs[i] = this.#functional ? head![o.index]! : copyOf(head![o.index]!);
         } else outputs[i] = copyOf(req.inputs[o.index]!);
       }
     } catch (error) {
       this.#fail(req, error);
       return;
     }
-    const trace = this.#trace(req, cpu, this.#tpu.functional || variant.head === null);
+    const trace = this.#trace(req, cpu, this.#functional || variant.head === null);
     const tenant = config.tenant;
     tenant.completed++;
     tenant.latencies[tenant.latencyCount++ % this.#window] = trace.latencyMs;
@@ -1225,8 +1247,10 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
       // Every configuration the tenant ever had: the current one now, retired ones as they drained.
       await this.#dispose(tenant.current);
       await Promise.all([...tenant.disposals]);
-      if (this.#lastHead?.tenant === tenant) this.#lastHead = null;
-      for (const [token, h] of this.#tokenHolders) if (h.tenant === tenant) this.#tokenHolders.delete(token);
+      for (const lane of this.#lanes) {
+        if (lane.lastHead?.tenant === tenant) lane.lastHead = null;
+        for (const [token, h] of lane.tokenHolders) if (h.tenant === tenant) lane.tokenHolders.delete(token);
+      }
       this.#removing.delete(tenant.name);
       this.#forgetModel(tenant.entry);
     });
@@ -1290,7 +1314,12 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
       for (const [name, choice] of wanted) {
         const tenant = this.#tenants.get(name)!;
         const cur = tenant.current.choice;
-        if (cur.k !== choice.k || cur.cores !== choice.cores || cur.mode !== choice.mode) {
+        if (
+          cur.k !== choice.k ||
+          cur.cores !== choice.cores ||
+          cur.mode !== choice.mode ||
+          cur.device !== choice.device
+        ) {
           changes.push({ tenant, choice });
         }
       }
@@ -1362,10 +1391,30 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
    * (libedgetpu does not expose the token). Null before the first head call and once the holding tenant has
    * been removed (the device may still cache its parameters, but no tenant owns them).
    */
-  #holder(): { tenant: string; variant: string } | null {
-    const token = this.#tpu.token;
-    const head = token === undefined ? this.#lastHead : token === null ? null : this.#tokenHolders.get(token);
+  #holder(lane: Lane): { tenant: string; variant: string } | null {
+    const token = lane.backend.token;
+    const head = token === undefined ? lane.lastHead : token === null ? null : lane.tokenHolders.get(token);
     return head == null ? null : { tenant: head.tenant.name, variant: head.variant.id };
+  }
+
+  #deviceStats(): DeviceStats[] {
+    return this.#lanes.map((lane) => {
+      const tenants: string[] = [];
+      for (const t of this.#tenants.values()) {
+        if (t.current.lane === lane && t.current.variant.head !== null) tenants.push(t.name);
+      }
+      return {
+        id: lane.id,
+        profile: lane.backend.profile?.name ?? null,
+        queued: lane.queue.length,
+        busy: lane.busy,
+        calls: lane.calls,
+        reloads: lane.reloads,
+        busyMs: lane.busyMs,
+        holder: this.#holder(lane),
+        tenants,
+      };
+    });
   }
 
   /** Aggregated metrics: counters, queue lengths, latency summaries over the trace window. */
@@ -1389,19 +1438,22 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     }
     let variants = 0;
     for (const m of this.#models.values()) variants += m.size;
+    const devices = this.#deviceStats();
+    const sum = (f: (d: DeviceStats) => number) => devices.reduce((a, d) => a + f(d), 0);
     return {
       uptimeMs: performance.now() - this.#startMs,
       closing: this.#closing,
       backend: this.backend,
       mode: this.mode,
       tenants,
+      devices,
       tpu: {
-        queued: this.#tpuQueue.length,
-        busy: this.#tpuBusy,
-        calls: this.#tpuCalls,
-        reloads: this.#tpuReloads,
-        busyMs: this.#tpuBusyMs,
-        holder: this.#holder(),
+        queued: sum((d) => d.queued),
+        busy: devices.some((d) => d.busy),
+        calls: sum((d) => d.calls),
+        reloads: sum((d) => d.reloads),
+        busyMs: sum((d) => d.busyMs),
+        holder: devices[0]!.holder,
       },
       reconfigurations: {
         completed: this.#reconfOk,
@@ -1415,7 +1467,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
   }
 
   #emulationStats(): RuntimeStats['emulation'] {
-    const pool = this.#tpu.emulation;
+    const pool = this.#lanes[0]!.backend.emulation;
     if (pool == null) return null;
     return { workers: pool.workers, queued: pool.queued, ...this.#emu };
   }
@@ -1455,7 +1507,8 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
       this.#sweepTimer = null;
       const all = [...this.#tenants.values(), ...this.#removing.values()];
       await Promise.all(all.map((t) => this.#dispose(t.current)));
-      await this.#tpu.close();
+      await Promise.all(this.#lanes.map((l) => l.backend.close()));
+      await this.#shared?.close();
       await this.#pool.close();
     })();
     return this.#closed;

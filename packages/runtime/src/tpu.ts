@@ -127,6 +127,26 @@ class RefCountedHeads<T> {
 }
 
 /**
+ * The functional emulator's head computation shared by every emulated device of a runtime: one pool of worker
+ * threads and one reference count per head, so two devices serving the same head (a tenant moved from one to
+ * the other) load it once, and several devices do not multiply the host threads that compute heads.
+ */
+export class SharedEmulation {
+  readonly pool: EmulationPool;
+  readonly heads: RefCountedHeads<void>;
+
+  constructor(workers: number, threads: number) {
+    this.pool = new EmulationPool(workers, threads);
+    this.heads = new RefCountedHeads<void>((_, id) => this.pool.unload(id));
+  }
+
+  async close(): Promise<void> {
+    this.heads.forget();
+    await this.pool.close();
+  }
+}
+
+/**
  * The calibrated device model in real time. In functional mode the heads' outputs are computed on the host by an
  * {@link EmulationPool}, off the device's timeline: the device is busy for the modelled time only, and a call's
  * stage ends when both the device is done and the outputs are ready (the difference is the emulation lag).
@@ -138,11 +158,20 @@ export class EmulatedBackend implements TpuBackend {
   readonly #device: EmulatedDevice;
   readonly #timeScale: number;
   readonly #pool: EmulationPool | null;
-  readonly #heads = new RefCountedHeads<void>((_, id) => this.#pool?.unload(id));
+  readonly #heads: RefCountedHeads<void>;
+  /** The pool is another's (several devices share one): closing this device leaves it to its owner. */
+  readonly #shared: boolean;
 
   constructor(
     profile: ProfileInput,
-    options: { functional: boolean; timeScale?: number; seed?: number; threads: number; workers?: number },
+    options: {
+      functional: boolean;
+      timeScale?: number;
+      seed?: number;
+      threads: number;
+      workers?: number;
+      shared?: SharedEmulation;
+    },
   ) {
     const deviceOptions: { timeScale?: number; seed?: number } = {};
     if (options.timeScale !== undefined) deviceOptions.timeScale = options.timeScale;
@@ -151,7 +180,11 @@ export class EmulatedBackend implements TpuBackend {
     this.profile = this.#device.profile;
     this.functional = options.functional;
     this.#timeScale = options.timeScale ?? 1;
-    this.#pool = this.functional ? new EmulationPool(options.workers ?? 1, options.threads) : null;
+    const shared = this.functional ? options.shared : undefined;
+    this.#shared = shared !== undefined;
+    this.#pool =
+      shared?.pool ?? (this.functional ? new EmulationPool(options.workers ?? 1, options.threads) : null);
+    this.#heads = shared?.heads ?? new RefCountedHeads<void>((_, id) => this.#pool?.unload(id));
   }
 
   get token(): string | null {
@@ -221,6 +254,7 @@ export class EmulatedBackend implements TpuBackend {
   }
 
   async close(): Promise<void> {
+    if (this.#shared) return;
     this.#heads.forget();
     await this.#pool?.close();
   }

@@ -30,6 +30,21 @@ export interface EdgeTpuBackendOptions {
   ) => Promise<Uint8Array> | Uint8Array;
 }
 
+/**
+ * One Edge TPU of a runtime with several (`RuntimeOptions.devices`): an emulated device with its own `profile`,
+ * or a real one through its own libedgetpu delegate (`edgetpu`). With neither, the runtime's `device` option
+ * applies: its profile, or its delegate settings with this device's `id` as the delegate's device (`usb:0`,
+ * `pci:1`, … as libedgetpu's `device` option takes them).
+ */
+export interface RuntimeDeviceOptions {
+  /** Unique id: what `TenantChoice.device` names (e.g. `usb:0`, `pci:0`, or `tpu-a` for an emulated one). */
+  id: string;
+  /** Emulator profile of this device (`'usb3'`, `'pcie'`, … or a profile object). */
+  profile?: ProfileInput;
+  /** The real device's delegate settings (`device` defaults to nothing: give it, e.g. the id). */
+  edgetpu?: EdgeTpuBackendOptions;
+}
+
 /** Options of {@link createRuntime}. */
 export interface RuntimeOptions {
   /**
@@ -37,6 +52,12 @@ export interface RuntimeOptions {
    * object), or `{ edgetpu: {...} }` for the real delegate. Default `'usb3'`.
    */
   device?: ProfileInput | { edgetpu: EdgeTpuBackendOptions };
+  /**
+   * Several Edge TPUs, each with its own FIFO queue and backend (see {@link RuntimeDeviceOptions}); a tenant's
+   * `choice.device` names its device, absent: the first. All emulated or all real. Default: one device, from
+   * `device`, whose id is `device.edgetpu.device` or `'tpu0'`.
+   */
+  devices?: readonly RuntimeDeviceOptions[];
   /**
    * `functional` (default): heads are computed (on the CPU with the emulator) so every output is the model's
    * real output. `timing-only`: the emulator only times heads; tails get zero boundary inputs (load tests).
@@ -90,6 +111,8 @@ export interface TenantOptions {
 export interface TpuTrace {
   /** `emulated`: time from the device model (real-time wait); `edgetpu`: measured on the delegate. */
   backend: 'emulated' | 'edgetpu';
+  /** Id of the device that ran the head (the configuration's device at admission). */
+  device: string;
   /** Entered the TPU queue, ms. */
   enqueuedMs: number;
   /** Started on the device, ms. */
@@ -222,6 +245,8 @@ export interface ReconfigureEvent {
 /** The device re-uploaded a unit's cached parameters (token switch). */
 export interface ReloadEvent {
   tenant: string;
+  /** Id of the device that reloaded. */
+  device: string;
   variant: string;
   atMs: number;
   reloadMs: number;
@@ -246,6 +271,32 @@ export interface LatencySummary {
   p95Ms: number;
   p99Ms: number;
   maxMs: number;
+}
+
+/** A device's queue and counters, or all devices' together (`RuntimeStats.tpu`). */
+export interface DeviceCounters {
+  /** Requests waiting for the device. */
+  queued: number;
+  busy: boolean;
+  calls: number;
+  reloads: number;
+  /** Device time of its calls together, ms (busy time: utilisation = Δ busyMs / Δ time). */
+  busyMs: number;
+  /**
+   * Tenant and variant (`RequestTrace.variant` form) whose head holds the device's caching token now: from the
+   * emulator's token state, or for the real device the last head that ran (the token is not observable).
+   * Null before the first head call, and after the holding tenant was removed.
+   */
+  holder: { tenant: string; variant: string } | null;
+}
+
+/** One device's queue and counters (`RuntimeStats.devices`). */
+export interface DeviceStats extends DeviceCounters {
+  id: string;
+  /** Emulator profile name; null for the real device. */
+  profile: string | null;
+  /** Tenants whose current configuration runs its head here (a tenant without a head is on no device). */
+  tenants: string[];
 }
 
 /** Per-tenant counters. */
@@ -273,19 +324,13 @@ export interface RuntimeStats {
   backend: 'emulated' | 'edgetpu';
   mode: 'functional' | 'timing-only';
   tenants: Record<string, TenantStats>;
-  tpu: {
-    queued: number;
-    busy: boolean;
-    calls: number;
-    reloads: number;
-    busyMs: number;
-    /**
-     * Tenant and variant (`RequestTrace.variant` form) whose head holds the device's caching token now: from the
-     * emulator's token state, or for the real device the last head that ran (the token is not observable).
-     * Null before the first head call, and after the holding tenant was removed.
-     */
-    holder: { tenant: string; variant: string } | null;
-  };
+  /**
+   * Every device of the runtime; `tpu` sums them (its `holder` is the first device's). One entry without
+   * `RuntimeOptions.devices`.
+   */
+  devices: DeviceStats[];
+  /** Every device together (one device: its own counters); `holder` is the first device's. */
+  tpu: DeviceCounters;
   reconfigurations: { completed: number; failed: number; tenantSwitches: number };
   workers: number;
   variantsCached: number;

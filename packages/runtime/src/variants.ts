@@ -13,7 +13,8 @@ export type Variant = ServedVariant;
 export class ModelEntry {
   readonly stored: StoredModel;
   readonly #store: VariantStore;
-  readonly #variants = new Map<number, Variant>();
+  /** Per device profile (null: the real Edge TPU), per cut: devices with other profiles time other reports. */
+  readonly #variants = new Map<DeviceProfile | null, Map<number, Variant>>();
 
   constructor(store: VariantStore, stored: StoredModel) {
     this.#store = store;
@@ -42,7 +43,9 @@ export class ModelEntry {
 
   /** Number of variants in use or used by this runtime. */
   get size(): number {
-    return this.#variants.size;
+    let n = 0;
+    for (const m of this.#variants.values()) n += m.size;
+    return n;
   }
 
   /**
@@ -51,10 +54,15 @@ export class ModelEntry {
    * op, a model that cannot be split at k).
    */
   variant(k: number, profile: DeviceProfile | null): Variant {
-    let v = this.#variants.get(k);
+    let byCut = this.#variants.get(profile);
+    if (byCut === undefined) {
+      byCut = new Map();
+      this.#variants.set(profile, byCut);
+    }
+    let v = byCut.get(k);
     if (v === undefined) {
       v = this.#store.variant(this.stored, k, profile);
-      this.#variants.set(k, v);
+      byCut.set(k, v);
     }
     return v;
   }

@@ -4,12 +4,14 @@
 export { createService, Service } from './service.js';
 export { EMULATION_LAGGING_FRACTION, EMULATION_WINDOW_MS } from './emulation-monitor.js';
 export { modelMetadata } from './metadata.js';
+export { DEVICE_PROFILE_NAMES } from './placement.js';
 export type {
   ControllerStatus,
   EmulationStatus,
   DecisionRecord,
   DeviceState,
   DeviceTenant,
+  DeviceUse,
   KServeDatatype,
   PredictedStages,
   SeriesSample,

@@ -5,7 +5,7 @@
  * this host should see: the corrected latency model, plus the emulation lag (the emulation pool's queue when a
  * functional emulator computes the heads, see `ServiceCorrection.setEmulation`), plus the front-end time.
  */
-import type { FitObservation, Prediction, TenantChoice } from '@swapless/contracts';
+import type { DeviceSetup, FitObservation, Prediction, TenantChoice } from '@swapless/contracts';
 import {
   type CorrectionOptions,
   delayedPredictor,
@@ -18,6 +18,7 @@ import {
 } from '@swapless/controller';
 import { DivergenceTracker } from './divergence.js';
 import { FrontendTimes } from './frontend.js';
+import { placedSetup } from './placement.js';
 import type { PredictedStages } from './types.js';
 
 /** The learned state of the loop (one per service). */
@@ -72,6 +73,9 @@ export class ClosedLoop {
     }
   }
 
+  /** The host's Edge TPUs when it has several (the service sets them): predictions are made per device. */
+  devices: readonly DeviceSetup[] | undefined = undefined;
+
   /** Feeds a tick's measured stage times. */
   observe(stages: readonly StageObservation[]): void {
     for (const s of stages) this.correction.observe(s);
@@ -107,7 +111,7 @@ export class ClosedLoop {
     const planned = tenants.map((t) => ({ ...t, catalog: this.catalog(t.name, t.catalog) }));
     const prediction = delayedPredictor(model, planned, {
       emulationWorkers: this.correction.emulationWorkers,
-    }).predict(systemSetup(planned, choices, cores, device));
+    }).predict(placedSetup(systemSetup(planned, choices, cores, device), choices, this.devices));
     const responseMs = tenants.map((t, i) => {
       const r = prediction.tenants[i]?.responseMs ?? Number.NaN;
       return Number.isFinite(r) ? r + this.frontend.meanMs(t.name) : Number.NaN;

@@ -12,8 +12,6 @@ import {
   MODEL_NAME_PATTERN,
   type ModelMetadata,
   type NamedChoice,
-  type TenantChoice,
-  type TenantChoiceInput,
   type TensorArray,
 } from '@swapless/contracts';
 import {
@@ -64,6 +62,7 @@ import { edgeTpuHeadCompiler } from './head-compiler.js';
 import { policyOptionsWith, serviceLatencyModel } from './latency-model.js';
 import { ClosedLoop } from './loop.js';
 import { modelMetadata } from './metadata.js';
+import { DeviceWindows, deviceUses, Placement, planContext, resolveDevices } from './placement.js';
 import { RefusalWindows } from './refusals.js';
 import type {
   ControllerStatus,
@@ -144,10 +143,6 @@ function tenantError(error: unknown, tenant: string, source: string): unknown {
   );
 }
 
-function sameChoice(a: TenantChoice, b: TenantChoiceInput): boolean {
-  return a.k === b.k && a.cores === b.cores && a.mode === (b.mode ?? 'mg1');
-}
-
 function unknownTenant(name: unknown, tenants: string[]): NotFoundError {
   return new NotFoundError(expected('the name of a tenant', 'the tenant', name), {
     details: { reason: 'unknown-tenant', tenants },
@@ -213,6 +208,9 @@ export class Service extends EventEmitter<ServiceEvents> {
   readonly #loop: ClosedLoop;
   readonly #clock: () => number;
   readonly #forwarders = new Map<Forwarded, (...args: unknown[]) => void>();
+  /** The host's Edge TPUs and where the operator placed tenants (placement.ts). */
+  readonly #placement: Placement;
+  readonly #deviceWindows = new DeviceWindows();
 
   /** @internal Use {@link createService}. */
   constructor(runtime: Runtime, options: ServiceOptions, settings: ServiceSettings) {
@@ -224,9 +222,11 @@ export class Service extends EventEmitter<ServiceEvents> {
     this.#profile = settings.profile;
     this.#edgetpu = settings.edgetpu;
     this.#variants = settings.variants;
+    this.#placement = new Placement(runtime.devices, settings.deviceProfiles);
     const chosen = settings.policy;
     this.#policyName = typeof chosen === 'string' ? chosen : 'custom';
     this.#loop = new ClosedLoop(options.policyOptions);
+    if (this.#placement.several) this.#loop.devices = this.#placement.devices;
     // A functional emulator's pool computes the heads: the loop models its queue (the emulation lag).
     this.#loop.correction.setEmulation(runtime.stats().emulation?.workers ?? null);
     this.#clock = options.clock ?? Date.now;
@@ -391,6 +391,8 @@ export class Service extends EventEmitter<ServiceEvents> {
     const sloMs = spec.sloMs === undefined ? null : positiveNumber(spec.sloMs, `the sloMs of ${name}`);
     const queueLimit =
       spec.queueLimit === undefined ? undefined : positiveInt(spec.queueLimit, `the queueLimit of ${name}`);
+    const device =
+      spec.device === undefined ? undefined : this.#placement.check(spec.device, `the device of ${name}`);
     if (this.#tenants.has(name) || this.#adding.has(name) || this.#removing.has(name)) {
       throw new ConflictError(expected('a new tenant name', 'the tenant name', name), {
         details: { reason: 'duplicate-tenant' },
@@ -429,7 +431,13 @@ export class Service extends EventEmitter<ServiceEvents> {
           lastAdmitted: 0,
           lastCompleted: 0,
         };
-        await this.#addPlanned(entry, queueLimit);
+        this.#placement.pin(name, device);
+        try {
+          await this.#addPlanned(entry, queueLimit);
+        } catch (error) {
+          this.#placement.forget(name);
+          throw error;
+        }
         return this.#status(entry, this.runtime.stats());
       });
     } catch (error) {
@@ -527,12 +535,17 @@ export class Service extends EventEmitter<ServiceEvents> {
   }
 
   #policyTenants(entries: readonly Entry[]): PolicyTenant[] {
-    return entries.map((e) => ({
-      name: e.name,
-      catalog: e.catalog,
-      rate: this.#priorOf(e),
-      ...(e.sloMs !== null ? { sloMs: e.sloMs } : {}),
-    }));
+    return entries.map((e) => {
+      const pinned = this.#placement.pinned(e.name);
+      return {
+        name: e.name,
+        catalog: e.catalog,
+        rate: this.#priorOf(e),
+        ...(e.sloMs !== null ? { sloMs: e.sloMs } : {}),
+        // The operator's placement, for a policy that places tenants (`TenantSetup.device`).
+        ...(pinned !== undefined ? { device: pinned } : {}),
+      };
+    });
   }
 
   /** A fresh policy for `entries`, and its initial decision. */
@@ -540,12 +553,17 @@ export class Service extends EventEmitter<ServiceEvents> {
     const policy = this.#policyFactory();
     this.#policyName = policy.name;
     const t = performance.now();
-    const decision = policy.initial({
-      tenants: this.#policyTenants(entries),
-      cores: this.cores,
-      device: this.#profile.name,
-      nowMs: this.#now(),
-    });
+    const decision = policy.initial(
+      planContext(
+        {
+          tenants: this.#policyTenants(entries),
+          cores: this.cores,
+          device: this.#profile.name,
+          nowMs: this.#now(),
+        },
+        this.#placement,
+      ),
+    );
     return { policy, decision, decisionMs: performance.now() - t };
   }
 
@@ -557,7 +575,8 @@ export class Service extends EventEmitter<ServiceEvents> {
     const trigger = others.length === 0 ? 'initial' : 'tenant-added';
     const record = this.#record(trigger, decision, decisionMs, entries);
     const before: NamedChoice[] = others.map((e) => ({ name: e.name, ...this.runtime.choice(e.name) }));
-    const newcomer = decision.tenants.find((t) => t.name === entry.name);
+    const found = decision.tenants.find((t) => t.name === entry.name);
+    const newcomer = found === undefined ? undefined : this.#placement.place(found);
     try {
       if (newcomer === undefined) {
         throw new InvalidArgumentError(
@@ -570,7 +589,7 @@ export class Service extends EventEmitter<ServiceEvents> {
       }
       // The others first: the plan fits the core budget with the newcomer, so shrinking them makes room for it
       // (the runtime does not know the newcomer yet).
-      await this.#reconfigure({ tenants: decision.tenants.filter((t) => t !== newcomer) });
+      await this.#reconfigure({ tenants: decision.tenants.filter((t) => t !== found) });
       try {
         await this.runtime.addTenant({
           name: entry.name,
@@ -616,6 +635,7 @@ export class Service extends EventEmitter<ServiceEvents> {
         // Whether or not the runtime still had it (closing), the service no longer serves it.
         this.#tenants.delete(name);
         this.#loop.remove(name);
+        this.#placement.forget(name);
       }
       this.#emitSafe('tenant', { action: 'removed', name });
       const rest = [...this.#tenants.values()];
@@ -653,12 +673,45 @@ export class Service extends EventEmitter<ServiceEvents> {
   }
 
   /**
+   * Places tenant `name` on Edge TPU `device` for good (null: wherever the controller decides again) and moves it
+   * there now — a live reconfiguration: its requests already queued or running finish on the device they started
+   * on, new ones go to the new device, none is lost. Resolves with its status.
+   * @throws NotFoundError for an unknown tenant; InvalidArgumentError (`details.reason` `'unknown-device'`) for an
+   *   id that is not a device of this host; ShuttingDownError while closing.
+   */
+  moveTenant(name: string, device: string | null): Promise<TenantStatus> {
+    if (this.#closing)
+      return Promise.reject(new ShuttingDownError('The service is closing: no tenant can move'));
+    try {
+      this.#entry(name);
+      if (device !== null) this.#placement.check(device, `the device of ${name}`);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#serial(async () => {
+      const entry = this.#entry(name);
+      const before = this.#placement.pinned(name);
+      this.#placement.pin(name, device ?? undefined);
+      try {
+        // Unpinned: the controller's next decision places it; until then it stays where it is.
+        if (device !== null) await this.#reconfigure({ tenants: [{ name, ...this.runtime.choice(name) }] });
+      } catch (error) {
+        this.#placement.pin(name, before);
+        throw error;
+      }
+      this.#predict(this.runtime.stats());
+      return this.#status(entry, this.runtime.stats());
+    });
+  }
+
+  /**
    * Hands a decision to the runtime as it is (the runtime switches only the tenants whose choice changes); a
    * decision that changes nothing does not reach it.
    */
   async #reconfigure(decision: ReconfigureRequest): Promise<void> {
-    if (decision.tenants.every((t) => sameChoice(this.runtime.choice(t.name), t))) return;
-    const event = await this.runtime.reconfigure(decision);
+    const tenants = this.#placement.placeAll(decision.tenants);
+    if (tenants.every((t) => this.#placement.same(this.runtime.choice(t.name), t))) return;
+    const event = await this.runtime.reconfigure({ tenants });
     // What loading the new variants cost: the policy's switch-cost model learns from it.
     for (const t of event.tenants) this.#loads.push({ tenant: t.name, k: t.to.k, ms: event.elapsedMs });
   }
@@ -684,7 +737,7 @@ export class Service extends EventEmitter<ServiceEvents> {
       seq: ++this.#seq,
       atMs: this.#clock(),
       trigger,
-      choices: decision.tenants.map((c) => ({ name: c.name, k: c.k, cores: c.cores, mode: c.mode })),
+      choices: decision.tenants.map((c) => this.#placement.recorded(this.#placement.place(c))),
       predictedMs,
       reason: decision.reason,
       rates: Object.fromEntries(entries.map((e, i) => [e.name, rates[i]!])),
@@ -801,6 +854,7 @@ export class Service extends EventEmitter<ServiceEvents> {
       tenants,
       tpu: { queued: after.tpu.queued, reloads, busyFraction: Math.min(1, Math.max(0, busy / windowMs)) },
       decisionMs,
+      devices: this.#deviceWindows.take(stats.devices, after.devices, windowMs),
     };
     this.#series.push(sample);
     if (this.#series.length > this.#seriesLimit)
@@ -1002,6 +1056,8 @@ export class Service extends EventEmitter<ServiceEvents> {
       k: choice.k,
       cores: choice.cores,
       mode: choice.mode,
+      device: this.#placement.deviceOf(choice),
+      pinned: this.#placement.pinned(e.name) !== undefined,
       sloMs: e.sloMs,
       rate: { estimatedPerS: e.ratePerS, priorPerS: e.priorPerS },
       predictedMs: e.predictedMs,
@@ -1052,6 +1108,7 @@ export class Service extends EventEmitter<ServiceEvents> {
       ticks: this.#ticks,
       cores: this.cores,
       device: this.#profile.name,
+      devices: this.#placement.devices.map((d) => ({ ...d })),
       backend: this.runtime.backend,
       mode: this.runtime.mode,
       decisions: this.#seq,
@@ -1097,6 +1154,7 @@ export class Service extends EventEmitter<ServiceEvents> {
       tenants.push({
         name: e.name,
         k: st.choice.k,
+        device: this.#placement.deviceOf(st.choice),
         cachedBytes: h?.cachedBytes ?? 0,
         streamedBytes: h?.streamedBytes ?? 0,
         token: h?.token ?? e.catalog.cuts.find((c) => c.k === st.choice.k)?.tpu?.token ?? '',
@@ -1111,6 +1169,7 @@ export class Service extends EventEmitter<ServiceEvents> {
       calls: stats.tpu.calls,
       reloads: stats.tpu.reloads,
       busyMs: stats.tpu.busyMs,
+      devices: deviceUses(stats.devices),
     };
   }
 
@@ -1129,12 +1188,14 @@ export class Service extends EventEmitter<ServiceEvents> {
         ratePerS: e.ratePerS,
         predictedMs: e.predictedMs,
         divergence: this.#loop.divergence.status(e.name).ratio,
+        device: this.#placement.deviceOf(st.choice),
       });
     }
     const emulation = this.#emulation.status(stats.emulation);
     return {
       tenants,
       tpuQueued: stats.tpu.queued,
+      devices: stats.devices.map((d) => ({ id: d.id, queued: d.queued, busyMs: d.busyMs })),
       backend: this.runtime.backend,
       emulationLagging: emulation === null ? null : emulation.lagging,
     };
@@ -1159,6 +1220,8 @@ export class Service extends EventEmitter<ServiceEvents> {
 
 /** Options after validation (internal). */
 interface ServiceSettings {
+  /** Profile name of each device (`ServiceOptions.devices`), in the runtime's device order. */
+  deviceProfiles: (string | undefined)[];
   cores: number;
   edgetpu: EdgeTpuBackendOptions | null;
   tickMs: number;
@@ -1202,7 +1265,9 @@ export async function createService(options: ServiceOptions = {}): Promise<Servi
       expected('a device profile name or { edgetpu: {...} }', 'the service device', device),
     );
   }
-  const profile = getProfile(profileName as 'usb3');
+  const devices = resolveDevices(options.devices, profileName, edgetpu !== null);
+  // The catalogues model the first device (the default of every tenant).
+  const profile = getProfile((devices.profiles[0] ?? profileName) as 'usb3');
   const cores = positiveInt(options.cores ?? Math.max(1, availableParallelism() - 1), 'the service cores');
   const tickMs = positiveInt(options.tickMs ?? 1000, 'the controller tickMs', 10);
   const policy = options.policy ?? 'swapless';
@@ -1228,6 +1293,7 @@ export async function createService(options: ServiceOptions = {}): Promise<Servi
   const latencyModel = await serviceLatencyModel(options);
   const runtime = await createRuntime({
     device: edgetpu ?? profile,
+    ...(devices.runtime !== undefined ? { devices: devices.runtime } : {}),
     cores,
     ...(options.mode !== undefined ? { mode: options.mode } : {}),
     ...(options.queueLimit !== undefined ? { queueLimit: options.queueLimit } : {}),
@@ -1240,6 +1306,7 @@ export async function createService(options: ServiceOptions = {}): Promise<Servi
     { ...options, policyOptions },
     {
       latencyModel,
+      deviceProfiles: devices.profiles,
       cores,
       edgetpu: edgetpu?.edgetpu ?? null,
       tickMs,

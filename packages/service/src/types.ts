@@ -5,7 +5,7 @@
  */
 
 import type { VariantStore } from '@swapless/compiler';
-import type { CpuMode, LatencyModel, NumericDatatype } from '@swapless/contracts';
+import type { CpuMode, DeviceSetup, LatencyModel, NumericDatatype } from '@swapless/contracts';
 import type { Policy, PolicyName, TickVerdict } from '@swapless/controller';
 import type { ProgressListener } from '@swapless/core';
 import type { Vetter } from '@swapless/edgetpu';
@@ -28,6 +28,14 @@ export interface ServiceOptions {
    * device model the latency model and the compile reports use for the Edge TPU stages.
    */
   device?: string | { edgetpu: EdgeTpuBackendOptions; profile?: string; compilerPath?: string };
+  /**
+   * Several Edge TPUs on this host, each with its own FIFO queue: `{ id, profile? }` (profile default: the one of
+   * `device`). Emulated: each device models its profile. Real (`device: { edgetpu }`): each id is the libedgetpu
+   * device its delegate opens (`usb:0`, `pci:0`, …). The controller plans on them (`SystemSetup.devices`) and its
+   * decisions' `device` is applied; a tenant a decision does not place runs on the first. Default: one device.
+   * The catalogues (the Edge TPU stage's modelled times) use the first device's profile.
+   */
+  devices?: readonly DeviceSetup[];
   /**
    * CPU cores for the tenants' CPU stages together (default `max(1, availableParallelism() − 1)`: one core stays
    * with the main thread — event loop, HTTP, the TPU stage).
@@ -112,6 +120,11 @@ export interface TenantSpec {
   sloMs?: number;
   /** This tenant's bound on requests in flight (default: the service's `queueLimit`). */
   queueLimit?: number;
+  /**
+   * The device its head runs on (one of `ServiceOptions.devices`' ids), whatever the controller decides; default:
+   * where the controller places it.
+   */
+  device?: string;
 }
 
 /** @deprecated `NumericDatatype` of `@swapless/contracts`: the datatypes a served model's tensors have. */
@@ -136,6 +149,10 @@ export interface TenantStatus {
   /** Current CPU cores of its CPU stage. */
   cores: number;
   mode: CpuMode;
+  /** Id of the Edge TPU its head runs on (the runtime's first device for a tenant without a head). */
+  device: string;
+  /** True when the operator placed it there (`TenantSpec.device`, `moveTenant`): decisions do not move it. */
+  pinned: boolean;
   sloMs: number | null;
   rate: {
     /** Current estimate, req/s (the policy's estimator, else the arrivals of the last tick). */
@@ -182,8 +199,8 @@ export interface DecisionRecord {
    * for 10 s.
    */
   trigger: 'initial' | 'tick' | 'tenant-added' | 'tenant-removed' | 'divergence';
-  /** One choice per tenant (every tenant of the plan). */
-  choices: { name: string; k: number; cores: number; mode: CpuMode }[];
+  /** One choice per tenant (every tenant of the plan); `device` only on a host with several devices. */
+  choices: { name: string; k: number; cores: number; mode: CpuMode; device?: string }[];
   /**
    * Mean response predicted for it at the decision's rates, ms: the service's prediction (corrected model plus
    * emulation lag and front-end time, λ-weighted), or the policy's own when the service cannot predict it; null
@@ -243,6 +260,8 @@ export interface ControllerStatus {
   cores: number;
   /** Device profile name (of the emulator, or of the device model used for the real Edge TPU). */
   device: string;
+  /** The Edge TPUs the controller plans on (`SystemSetup.devices`), the first being the default. */
+  devices: DeviceSetup[];
   backend: 'emulated' | 'edgetpu';
   mode: 'functional' | 'timing-only';
   /** Decisions taken (initial, tick and tenant changes). */
@@ -326,12 +345,16 @@ export interface SeriesSample {
   };
   /** Time the policy took for this tick, ms (null without tenants). */
   decisionMs: number | null;
+  /** The same per device, by id (`tpu` sums them). */
+  devices: Record<string, { queued: number; reloads: number; busyFraction: number }>;
 }
 
 /** One tenant's head on the device. */
 export interface DeviceTenant {
   name: string;
   k: number;
+  /** Id of the Edge TPU it runs on. */
+  device: string;
   /** Parameters cached in SRAM / streamed over the link per call, bytes (0 for k = 0). */
   cachedBytes: number;
   streamedBytes: number;
@@ -353,6 +376,23 @@ export interface DeviceState {
   calls: number;
   reloads: number;
   busyMs: number;
+  /** Every Edge TPU of the host (one entry with one device); the fields above sum them (`holder`: the first's). */
+  devices: DeviceUse[];
+}
+
+/** One Edge TPU of the host in {@link DeviceState}. */
+export interface DeviceUse {
+  id: string;
+  /** Profile of its device model (null for a real device without one). */
+  profile: string | null;
+  /** Tenant whose head holds its caching token now (null: none yet, or unknown). */
+  holder: string | null;
+  /** Tenants whose heads run on it. */
+  tenants: string[];
+  queued: number;
+  calls: number;
+  reloads: number;
+  busyMs: number;
 }
 
 /** What the Prometheus adapter reads on each scrape. */
@@ -366,8 +406,12 @@ export interface ServiceGauges {
     predictedMs: number | null;
     /** Measured / predicted mean response over the divergence window (null: none). */
     divergence: number | null;
+    /** Id of the Edge TPU its head runs on. */
+    device: string;
   }[];
   tpuQueued: number;
+  /** Per Edge TPU: requests waiting and busy time since start, ms (utilisation is its rate of change). */
+  devices: { id: string; queued: number; busyMs: number }[];
   backend: 'emulated' | 'edgetpu';
   /** `ControllerStatus.emulation.lagging` (null when there is no emulation). */
   emulationLagging: boolean | null;
