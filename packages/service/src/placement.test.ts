@@ -147,9 +147,9 @@ describe('several Edge TPUs', () => {
       details: { reason: 'unknown-device' },
     });
     expect(s.tenantNames()).toEqual([]);
-    // A policy that does not place tenants keeps them all on the first device.
+    // A static policy spreads its baseline over the devices (each tenant by rate onto the least loaded one).
     await s.addTenant({ name: 'a', model: A, source: 't' });
     await s.addTenant({ name: 'b', model: B, source: 't' });
-    expect(s.tenants().map((t) => t.device)).toEqual(['tpu-a', 'tpu-a']);
+    expect(s.tenants().map((t) => t.device)).toEqual(['tpu-a', 'tpu-b']);
   });
 });
