@@ -16,6 +16,14 @@ import { DEFAULT_MODEL_NAME, defaultModel } from '@swapless/queueing';
 import { simulate } from '@swapless/sim';
 import { poissonArrivals, type RatePhase } from './arrivals.js';
 import type { TenantCatalog } from './catalog.js';
+import {
+  type CoCompileOptions,
+  coCompileSearch,
+  type Grouping,
+  groupedTenants,
+  regroupedTenants,
+  setsByName,
+} from './cocompile.js';
 import { delayedPredictor } from './delays.js';
 import { RateEstimator, type RateEstimatorOptions, type RateSnapshot } from './estimator.js';
 import {
@@ -83,7 +91,7 @@ export interface Policy {
 }
 
 /** Names of the built-in policies. */
-export const POLICY_NAMES = ['swapless', 'default', 'cpu', 'fixed', 'oracle'] as const;
+export const POLICY_NAMES = ['swapless', 'swapless+', 'default', 'cpu', 'fixed', 'oracle'] as const;
 /** A built-in policy name. */
 export type PolicyName = (typeof POLICY_NAMES)[number];
 
@@ -93,11 +101,13 @@ function decision(
   choices: readonly TenantChoice[],
   predictedMs: number,
   reason: string,
+  grouping: Grouping = [],
 ): Decision {
   return {
     tenants: choices.map((c, i) => ({ name: tenants[i]!.name, k: c.k, cores: c.cores, mode: c.mode })),
     predictedMs,
     reason,
+    ...(grouping.length > 0 ? { sets: setsByName(tenants, grouping) } : {}),
   };
 }
 
@@ -116,8 +126,10 @@ function predictMs(
   choices: TenantChoice[],
   cores: number,
   emulationWorkers: number | null = null,
+  grouping: Grouping = [],
 ): number {
-  return delayedPredictor(model, tenants, { emulationWorkers }).predict(systemSetup(tenants, choices, cores))
+  const grouped = grouping.length > 0 ? groupedTenants(tenants, choices, grouping) : tenants;
+  return delayedPredictor(model, tenants, { emulationWorkers }).predict(systemSetup(grouped, choices, cores))
     .meanResponseMs;
 }
 
@@ -136,6 +148,8 @@ export interface SwaplessOptions {
   search?: FastSearchOptions;
   /** Generic-path search: exhaustive up to this many configurations (default 20,000). */
   exhaustiveLimit?: number;
+  /** Also search co-compiled head sets (the `swapless+` policy): true or the options of that search. */
+  coCompile?: boolean | CoCompileOptions;
 }
 
 /**
@@ -145,6 +159,22 @@ export interface SwaplessOptions {
  * model, pool included.
  */
 function searchBest(
+  tenants: readonly PlannedTenant[],
+  cores: number,
+  model: Predictor,
+  warm: TenantChoice[] | null,
+  options: SwaplessOptions,
+  emulationWorkers: number | null = null,
+): { choices: TenantChoice[]; predictedMs: number; grouping: Grouping } {
+  const base = searchSeparate(tenants, cores, model, warm, options, emulationWorkers);
+  if (!options.coCompile) return { ...base, grouping: [] };
+  const full = delayedPredictor(model, tenants, { emulationWorkers });
+  const r = coCompileSearch(tenants, cores, full, base, options.coCompile === true ? {} : options.coCompile);
+  return { choices: r.choices, predictedMs: r.predictedMs, grouping: r.grouping };
+}
+
+/** {@link searchBest} with every head compiled alone. */
+function searchSeparate(
   tenants: readonly PlannedTenant[],
   cores: number,
   model: Predictor,
@@ -185,6 +215,7 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
   let correction: ServiceCorrection | null = null;
   const costs = new SwitchCostModel(options.hysteresis);
   let current: TenantChoice[] = [];
+  let grouping: Grouping = [];
   let lastSwitchMs = Number.NEGATIVE_INFINITY;
   let snapshot: RateSnapshot | null = null;
   /** The tenant's catalog as corrected so far (its own when the correction does not know it). */
@@ -200,7 +231,7 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
       catalog: correctedOf(t.name, t.catalog),
     }));
   return {
-    name: 'swapless',
+    name: options.coCompile ? 'swapless+' : 'swapless',
     get rates() {
       return snapshot;
     },
@@ -224,8 +255,9 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
       const start = planned(c).map((t) => ({ ...t, catalog: correctedOf(t.name, t.catalog) }));
       const best = searchBest(start, c.cores, model, null, options, workers());
       current = best.choices;
+      grouping = best.grouping;
       lastSwitchMs = c.nowMs ?? 0;
-      return decision(c.tenants, current, best.predictedMs, 'initial search at the prior rates');
+      return decision(c.tenants, current, best.predictedMs, 'initial search at the prior rates', grouping);
     },
     onTick(obs, nowMs) {
       if (ctx === null || estimator === null)
@@ -242,10 +274,14 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
       const totalRate = tenants.reduce((s, t) => s + t.rate, 0);
       if (!(totalRate > 0)) return null;
       const best = searchBest(tenants, ctx.cores, model, current, options, workers());
-      const currentMs = predictMs(model, tenants, current, ctx.cores, workers());
+      const currentMs = predictMs(model, tenants, current, ctx.cores, workers(), grouping);
+      const regrouped = regroupedTenants(grouping, best.grouping);
       const changes = tenants
         .map((t, i) => ({ t, from: current[i]!, to: best.choices[i]! }))
-        .filter(({ from, to }) => from.k !== to.k || from.cores !== to.cores || from.mode !== to.mode)
+        .filter(
+          ({ from, to }, i) =>
+            from.k !== to.k || from.cores !== to.cores || from.mode !== to.mode || regrouped.has(i),
+        )
         .map(({ t, from, to }) => ({ stallMs: costs.stallMs(t.name, t.catalog, from, to), rate: t.rate }));
       const verdict = shouldSwitch(
         { currentMs, candidateMs: best.predictedMs, totalRate, changes, nowMs, lastSwitchMs },
@@ -253,19 +289,21 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
       );
       if (!verdict.switch) return null;
       current = best.choices;
+      grouping = best.grouping;
       lastSwitchMs = nowMs;
       return decision(
         tenants,
         current,
         best.predictedMs,
         `${verdict.reason}: ${currentMs.toFixed(2)} → ${best.predictedMs.toFixed(2)} ms${snap.changed ? ` (rate change: ${snap.changedTenants.join(', ')})` : ''}`,
+        grouping,
       );
     },
     replan(nowMs, why) {
       if (ctx === null) return null;
       const tenants = tenantsNow(snapshot);
       if (!(tenants.reduce((s, t) => s + t.rate, 0) > 0)) return null;
-      const currentMs = predictMs(model, tenants, current, ctx.cores, workers());
+      const currentMs = predictMs(model, tenants, current, ctx.cores, workers(), grouping);
       const best = searchBest(tenants, ctx.cores, model, current, options, workers());
       if (!Number.isFinite(best.predictedMs)) {
         // Nothing is stable under the corrected model: moving would only cost a reconfiguration.
@@ -274,18 +312,23 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
           current,
           currentMs,
           `${why}: re-planned with the corrected model, no stable configuration: configuration kept`,
+          grouping,
         );
       }
-      const same = best.choices.every(
-        (c, i) => c.k === current[i]!.k && c.cores === current[i]!.cores && c.mode === current[i]!.mode,
-      );
+      const same =
+        regroupedTenants(grouping, best.grouping).size === 0 &&
+        best.choices.every(
+          (c, i) => c.k === current[i]!.k && c.cores === current[i]!.cores && c.mode === current[i]!.mode,
+        );
       current = best.choices;
+      grouping = best.grouping;
       if (!same) lastSwitchMs = nowMs;
       return decision(
         tenants,
         current,
         best.predictedMs,
         `${why}: re-planned with the corrected model, ${same ? `configuration kept (${best.predictedMs.toFixed(2)} ms)` : `${currentMs.toFixed(2)} → ${best.predictedMs.toFixed(2)} ms`}`,
+        grouping,
       );
     },
   };
@@ -454,6 +497,7 @@ export function oraclePolicy(options: OracleOptions = {}): Policy {
 /** Options per built-in policy, for {@link createPolicy}. */
 export interface PolicyOptionsByName {
   swapless: SwaplessOptions;
+  'swapless+': SwaplessOptions;
   default: Record<string, never>;
   cpu: Record<string, never>;
   fixed: FixedOptions;
@@ -468,6 +512,8 @@ export function createPolicy<N extends PolicyName>(name: N, options?: PolicyOpti
   switch (name) {
     case 'swapless':
       return swaplessPolicy(options as SwaplessOptions);
+    case 'swapless+':
+      return swaplessPolicy({ coCompile: true, ...(options as SwaplessOptions) });
     case 'default':
       return defaultPolicy();
     case 'cpu':

@@ -239,8 +239,8 @@ async function runPolicies(
   const makePolicy = (name: PolicyName) =>
     name === 'oracle'
       ? createPolicy('oracle', { seed: workload.seed, phases, durationMs: Math.min(durationMs, 120_000) })
-      : name === 'swapless'
-        ? createPolicy('swapless', { model: latency.model })
+      : name === 'swapless' || name === 'swapless+'
+        ? createPolicy(name, { model: latency.model })
         : createPolicy(name);
   for (const name of policies) {
     io.err(`bench: ${name} (${mode === 'sim' ? 'simulated' : `live, ${workload.durationS} s`})…`);
@@ -316,6 +316,7 @@ function policyResults(runs: readonly Run[], mode: 'sim' | 'live', simulated: Re
     decisions: r.decisions.map((d) => ({
       atMs: d.atMs,
       choices: d.tenants.map(({ k, cores, mode }) => ({ k, cores, mode })),
+      ...(d.sets === undefined ? {} : { sets: d.sets }),
     })),
   }));
 }
