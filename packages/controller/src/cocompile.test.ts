@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { buildCatalog, type TenantCatalog } from './catalog.js';
 import {
   candidateGroupings,
+  closedFormObjective,
   coCompileSearch,
   groupedTenants,
   groupingOf,
@@ -17,7 +18,7 @@ import {
   setFigures,
   setsByName,
 } from './cocompile.js';
-import { fastSearch } from './fast.js';
+import { fastSearch, prepareFastModel } from './fast.js';
 import { createPolicy } from './policy.js';
 import { systemSetup } from './setup.js';
 import { runPolicyInSim } from './simrun.js';
@@ -143,6 +144,27 @@ describe('coCompileSearch and swapless+', () => {
     expect(plus.decisions[0]!.sets).toEqual([expect.arrayContaining(['squeezenet', 'mobilenet_v2'])]);
     expect(plus.swaps).toBeLessThan(plain.swaps / 10);
     expect(plus.meanResponseMs).toBeLessThan(plain.meanResponseMs);
+  });
+
+  it("screens and refines with a closed form equal to the default model's prediction of the grouped system", () => {
+    const tenants = [tenant('inception_v3', 8), tenant('mobilenet_v2', 30), tenant('squeezenet', 40)];
+    const fm = prepareFastModel(tenants, 3);
+    let checked = 0;
+    for (let a = 0; a < fm.tables[0]!.choices.length; a += 3)
+      for (let b = 0; b < fm.tables[1]!.choices.length; b += 2) {
+        const choices = [fm.tables[0]!.choices[a]!, fm.tables[1]!.choices[b]!, fm.tables[2]!.choices.at(-1)!];
+        if (choices.reduce((s, c) => s + c.cores, 0) > 3) continue;
+        for (const grouping of [[], [[0, 1]], [[1, 0, 2]], [[2, 1]]]) {
+          const want = defaultModel.predict(
+            systemSetup(groupedTenants(tenants, choices, grouping, variants), choices, 3),
+          ).meanResponseMs;
+          const got = closedFormObjective(tenants, 3, choices, grouping)!;
+          if (Number.isFinite(want)) expect(got).toBeCloseTo(want, 6);
+          else expect(got).toBe(Number.POSITIVE_INFINITY);
+          checked++;
+        }
+      }
+    expect(checked).toBeGreaterThan(24);
   });
 
   it('keeps heads apart when one tenant is nearly idle (nothing to gain), never predicting worse than base', () => {

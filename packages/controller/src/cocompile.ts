@@ -10,11 +10,11 @@
  *
  * The search ({@link coCompileSearch}) adds "which tenants' heads are compiled together, in which order" to the
  * (cut, cores) search: every grouping of the tenants into sets (all set partitions up to
- * {@link MAX_PARTITIONED} tenants, pairs only beyond) is screened at the separate optimum's cuts — one exact
- * prediction each, the order of a set that does not fit chosen there too (a set that fits has no order to choose:
- * nothing streams) — and the best screened groupings are refined by the existing (k, cores) search on catalogues
- * conditioned on the other members' cuts, until the cuts stop moving. Docs: docs/controller.md ("Co-compiled head
- * sets").
+ * {@link MAX_PARTITIONED} tenants, pairs only beyond) is screened at the separate optimum (the fast search's), the
+ * order of a set that does not fit chosen there too (a set that fits has no order to choose: nothing streams); the
+ * best screened groupings are refined by coordinate descent over every tenant's (cut, cores, mode) options of the
+ * fast search's tables, the sets evaluated in closed form ({@link setFigures}: prefix sums of the heads' parameter
+ * bytes, no report built). Docs: docs/controller.md ("Co-compiled head sets").
  */
 import { defaultVariantStore, type VariantStore } from '@swapless/compiler';
 import type { TenantChoice, TpuStage } from '@swapless/contracts';
@@ -28,7 +28,7 @@ import {
   MIB,
 } from '@swapless/tpu-emulator';
 import type { CutCandidate, TenantCatalog } from './catalog.js';
-import { type FastSearchOptions, fastSearch } from './fast.js';
+import { FAST_LAYOUT, type FastModel, fastSearchApplicable, prepareFastModel } from './fast.js';
 import type { Predictor } from './search.js';
 import { type PlannedTenant, systemSetup } from './setup.js';
 
@@ -42,12 +42,10 @@ export const MAX_PARTITIONED = 5;
 export interface CoCompileOptions {
   /** Where set reports are made and cached (default: `defaultVariantStore()`). */
   variants?: VariantStore;
-  /** How many screened groupings are refined by the (k, cores) search (default 2). */
+  /** How many screened groupings are refined by the (k, cores) search (default 1). */
   refine?: number;
-  /** Refinement rounds per grouping (default 3). */
+  /** Coordinate-descent rounds per refined grouping (default 3). */
   rounds?: number;
-  /** Options of the inner fast search. */
-  search?: FastSearchOptions;
   /** Only groupings made of these sets are considered (by tenant index); default: all. For tests and tools. */
   only?: readonly Grouping[];
 }
@@ -58,7 +56,7 @@ export interface CoCompileResult {
   /** The co-compiled sets chosen (tenant indices in compile order); empty: every head compiled alone. */
   grouping: Grouping;
   predictedMs: number;
-  /** Groupings screened and configurations the refinement evaluated exactly. */
+  /** Groupings screened, and predictions made by `model` (0 or 1: the winner's). */
   screened: number;
   evaluated: number;
 }
@@ -296,53 +294,210 @@ function fits(cuts: readonly (CutCandidate | undefined)[]): boolean {
 }
 
 /**
- * The catalogue of set member `i` with every cut's TPU stage co-compiled with the other members at their current
- * cuts, under one token per set whatever the cuts (so the inner search sees the members share it). Cached per
- * (catalogue, set, others' cuts): a steady workload finds the same ones every tick.
+ * What the search reads per decision: the fast model's tables, each tenant's options grouped by cut (ascending
+ * cores), each option's catalogue cut, and the sets' figures by member cuts (the same sets recur across moves).
  */
-const conditionalCache = new WeakMap<TenantCatalog, Map<string, TenantCatalog>>();
-
-function conditionalCatalog(
-  tenants: readonly PlannedTenant[],
-  set: readonly number[],
-  member: number,
-  ks: readonly number[],
-  store: VariantStore,
-): TenantCatalog {
-  const catalog = tenants[set[member]!]!.catalog;
-  const key = set.map((i, j) => (j === member ? `${i}:*` : `${i}:${ks[i]}`)).join(',');
-  let byKey = conditionalCache.get(catalog);
-  if (byKey === undefined) {
-    byKey = new Map();
-    conditionalCache.set(catalog, byKey);
-  }
-  const hit = byKey.get(key);
-  if (hit !== undefined) return hit;
-  const token = `set:${set.join(',')}`;
-  const cuts = catalog.cuts.map((c) => {
-    if (c.tpu === null || c.head === undefined) return c;
-    const stages = setStages(
-      set.map((i, j) => (j === member ? c : cutOf(tenants[i]!.catalog, ks[i]!))),
-      store,
-      token,
-    );
-    const s = stages?.[member];
-    return s == null ? c : { ...c, tpu: s };
-  });
-  const made: TenantCatalog = { ...catalog, cuts };
-  if (byKey.size >= 256) byKey.clear();
-  byKey.set(key, made);
-  return made;
+interface SearchSpace {
+  fm: FastModel;
+  /** Per tenant, per option: the catalogue cut (with its head). */
+  cutOf: (CutCandidate | undefined)[][];
+  /** Per tenant: option indices grouped by cut. */
+  byCut: number[][][];
+  /** Per tenant, per option: index of its cut among the tenant's cuts (for the figures' keys). */
+  cutIndex: Int32Array[];
+  /** Set figures by set index, members and their cut indices. */
+  figures: Map<number | string, ReturnType<typeof setFigures>>;
+  /** Scratch per tenant: call, reload, variance, group id. */
+  x: Float64Array;
+  r: Float64Array;
+  v: Float64Array;
+  group: Int32Array;
 }
 
-function sameCuts(a: readonly TenantChoice[], b: readonly TenantChoice[]): boolean {
-  return a.every((c, i) => c.k === b[i]!.k && c.cores === b[i]!.cores && c.mode === b[i]!.mode);
+function searchSpace(fm: FastModel, tenants: readonly PlannedTenant[]): SearchSpace {
+  const cutOf = fm.tables.map((t, i) => {
+    const byK = new Map(tenants[i]!.catalog.cuts.map((c) => [c.k, c]));
+    return t.choices.map((c) => byK.get(c.k));
+  });
+  const byCut = fm.tables.map((t) => {
+    const groups: number[][] = [];
+    t.choices.forEach((c, o) => {
+      const last = groups.at(-1);
+      if (last !== undefined && t.choices[last[0]!]!.k === c.k) last.push(o);
+      else groups.push([o]);
+    });
+    return groups;
+  });
+  const m = fm.tables.length;
+  const cutIndex = byCut.map((groups, i) => {
+    const a = new Int32Array(fm.tables[i]!.choices.length);
+    groups.forEach((g, c) => {
+      for (const o of g) a[o] = c;
+    });
+    return a;
+  });
+  return {
+    fm,
+    cutOf,
+    byCut,
+    cutIndex,
+    figures: new Map(),
+    x: new Float64Array(m),
+    r: new Float64Array(m),
+    v: new Float64Array(m),
+    group: new Int32Array(m),
+  };
+}
+
+/** Group id of a set (token ids of separately compiled heads are ≥ 0). */
+const SET_GROUP = -2;
+/** No Edge TPU stage. */
+const NO_TPU = -1;
+
+/**
+ * The default model's objective Σλ_iR_i/Λ of one configuration (option indices into the fast model's tables)
+ * with `grouping`'s members co-compiled: the CPU terms from the tables, the Edge TPU terms with the sets' call
+ * times and reloads ({@link setFigures}) and token groups (p_i = 1 − Λ_g/Λ_T, a set being one group). The same
+ * formula as the fast search's token-group evaluation, so with no set it is that search's objective.
+ */
+function groupedObjective(sp: SearchSpace, picks: readonly number[], grouping: Grouping): number {
+  const { width, cpu: CPU } = FAST_LAYOUT;
+  const { fm, x, r, v, group } = sp;
+  const m = fm.tables.length;
+  let cpu = 0;
+  let used = 0;
+  for (let i = 0; i < m; i++) {
+    const t = fm.tables[i]!;
+    const o = picks[i]!;
+    cpu += t.vec[o * width + CPU]!;
+    used += t.cores[o]!;
+    const tok = t.tok[o]!;
+    group[i] = tok < 0 ? NO_TPU : tok;
+    x[i] = t.raw[o * 3]!;
+    r[i] = t.raw[o * 3 + 1]!;
+    v[i] = t.raw[o * 3 + 2]!;
+  }
+  if (used > fm.cores || !Number.isFinite(cpu)) return Number.POSITIVE_INFINITY;
+  for (let s = 0; s < grouping.length; s++) {
+    const set = grouping[s]!;
+    const members: number[] = [];
+    // A number while it stays exact (≤ 3 members: 14 bits each over the set index), else a string.
+    let key: number | string = s;
+    for (const i of set) {
+      if (group[i] === NO_TPU || sp.cutOf[i]![picks[i]!]?.head === undefined) continue;
+      members.push(i);
+      const c = sp.cutIndex[i]![picks[i]!]!;
+      key = set.length <= 3 ? ((key as number) * 64 + i) * 256 + c : `${key},${i}:${c}`;
+    }
+    if (members.length < 2) continue;
+    let f = sp.figures.get(key);
+    if (f === undefined) {
+      const heads = members.map((i) => sp.cutOf[i]![picks[i]!]!.head!);
+      f = setFigures(
+        heads.map((h) => h.report),
+        heads[0]!.profile,
+      );
+      sp.figures.set(key, f);
+    }
+    let reload = 0;
+    for (const i of members) reload += r[i]!;
+    reload = reload > 0 && f.aloneReloadMs > 0 ? (reload * f.reloadMs) / f.aloneReloadMs : f.reloadMs;
+    for (let j = 0; j < members.length; j++) {
+      const i = members[j]!;
+      const ratio = f.callMs[j]! / f.aloneMs[j]!;
+      x[i] = x[i]! * ratio;
+      v[i] = v[i]! * ratio * ratio;
+      r[i] = reload;
+      group[i] = SET_GROUP - s;
+    }
+  }
+  let L = 0;
+  for (let i = 0; i < m; i++) if (group[i] !== NO_TPU) L += fm.tables[i]!.lam;
+  let rho = 0;
+  let n2 = 0;
+  for (let i = 0; i < m; i++) {
+    const g = group[i]!;
+    if (g === NO_TPU) continue;
+    let lamG = 0;
+    for (let j = 0; j < m; j++) if (group[j] === g) lamG += fm.tables[j]!.lam;
+    const xi = x[i]!;
+    const ri = r[i]!;
+    const p = L > 0 ? Math.max(0, 1 - lamG / L) : 0;
+    const lam = fm.tables[i]!.lam;
+    rho += lam * (xi + p * ri);
+    n2 += lam * (v[i]! + xi * xi + (2 * xi * ri + ri * ri) * p);
+  }
+  if (rho >= 1) return Number.POSITIVE_INFINITY;
+  const wait = L > 0 ? n2 / (2 * (1 - rho)) : 0;
+  return (cpu + 1000 * (rho + L * wait)) / fm.totalRate;
+}
+
+/**
+ * Coordinate descent with the grouping fixed, from `picks` (changed in place). A tenant's move tries each of its
+ * cuts once, with the option of that cut that has the lowest CPU term within the cores the others leave: the
+ * Edge TPU terms depend on the cut only, so that option is the cut's best (exact for a one-tenant move).
+ */
+function descend(sp: SearchSpace, picks: number[], grouping: Grouping, rounds: number): number {
+  const { width, cpu: CPU } = FAST_LAYOUT;
+  const { fm } = sp;
+  let best = groupedObjective(sp, picks, grouping);
+  for (let round = 0; round < rounds; round++) {
+    let improved = false;
+    for (let i = 0; i < picks.length; i++) {
+      const t = fm.tables[i]!;
+      let free = fm.cores;
+      for (let j = 0; j < picks.length; j++) if (j !== i) free -= fm.tables[j]!.cores[picks[j]!]!;
+      const keep = picks[i]!;
+      let bestO = keep;
+      for (const options of sp.byCut[i]!) {
+        let o = -1;
+        for (const q of options) {
+          if (t.cores[q]! <= free && (o < 0 || t.vec[q * width + CPU]! < t.vec[o * width + CPU]!)) o = q;
+        }
+        if (o < 0 || o === keep) continue;
+        picks[i] = o;
+        const got = groupedObjective(sp, picks, grouping);
+        if (got < best) {
+          best = got;
+          bestO = o;
+          improved = true;
+        }
+      }
+      picks[i] = bestO;
+    }
+    if (!improved) break;
+  }
+  return best;
+}
+
+/**
+ * The search's closed-form objective of one configuration under a grouping (what screening and refinement
+ * compare), or null when a choice is not among the fast search's options. For tests: it must equal the default
+ * model's prediction of `groupedTenants(...)`.
+ */
+export function closedFormObjective(
+  tenants: readonly PlannedTenant[],
+  cores: number,
+  choices: readonly TenantChoice[],
+  grouping: Grouping,
+): number | null {
+  const fm = prepareFastModel(tenants, cores);
+  const picks = choices.map((c, i) => optionIndex(fm.tables[i]!.choices, c));
+  return picks.some((o) => o < 0) ? null : groupedObjective(searchSpace(fm, tenants), picks, grouping);
+}
+
+/** Index of `choice` among a fast table's options (−1 when pruned there). */
+function optionIndex(choices: readonly TenantChoice[], choice: TenantChoice): number {
+  return choices.findIndex((c) => c.k === choice.k && c.cores === choice.cores && c.mode === choice.mode);
 }
 
 /**
  * The best configuration with co-compiled head sets, starting from `base` (the separate-compilation optimum of
- * the same tenants, e.g. `fastSearch`'s): never worse than `base` under `model` (base is kept when nothing
- * beats it). `model` predicts a system (the default latency model, or a `delayedPredictor` around it).
+ * the same tenants, e.g. `fastSearch`'s). Every grouping ({@link candidateGroupings}) is screened at the base
+ * configuration — the order of a set that does not fit chosen there (a set that fits has no order to choose) —
+ * and the best `refine` groupings are refined by coordinate descent over every tenant's (cut, cores, mode) with
+ * the default model's closed form. The winner is predicted once more by `model` (the default model, or a
+ * `delayedPredictor` around it) and taken only when it beats `base.predictedMs`: never worse than `base`.
  * @throws InvalidArgumentError for base choices that do not match the tenants.
  */
 export function coCompileSearch(
@@ -358,31 +513,28 @@ export function coCompileSearch(
     );
   }
   const store = options.variants ?? defaultVariantStore();
-  let evaluated = 0;
-  const exact = (grouping: Grouping, choices: readonly TenantChoice[]): number => {
-    evaluated++;
-    const grouped = groupedTenants(tenants, choices, grouping, store, true);
-    const ms = model.predict(systemSetup(grouped, choices, cores)).meanResponseMs;
-    return Number.isFinite(ms) ? ms : Number.POSITIVE_INFINITY;
-  };
-  let best: CoCompileResult = {
+  const keep: CoCompileResult = {
     choices: [...base.choices],
     grouping: [],
     predictedMs: Number.isFinite(base.predictedMs) ? base.predictedMs : Number.POSITIVE_INFINITY,
     screened: 0,
     evaluated: 0,
   };
-  // Screening at the base cuts: each grouping once, a set that streams in every order it can be compiled in.
+  if (!fastSearchApplicable(tenants)) return keep;
+  const fm = prepareFastModel(tenants, cores);
+  const start = base.choices.map((c, i) => optionIndex(fm.tables[i]!.choices, c));
+  if (start.some((o) => o < 0)) return keep;
+  const sp = searchSpace(fm, tenants);
+  // Screening at the base configuration: each grouping once, a set that streams in each order.
   const screened: { grouping: Grouping; ms: number }[] = [];
-  const groupings = options.only ?? candidateGroupings(tenants);
-  for (const g of groupings) {
+  for (const g of options.only ?? candidateGroupings(tenants)) {
     let grouping: number[][] = g.map((s) => [...s]);
-    let ms = exact(grouping, base.choices);
+    let ms = groupedObjective(sp, start, grouping);
     grouping.forEach((set, si) => {
-      if (set.length > 4 || fits(set.map((i) => cutOf(tenants[i]!.catalog, base.choices[i]!.k)))) return;
+      if (set.length > 4 || fits(set.map((i) => sp.cutOf[i]![start[i]!]))) return;
       for (const order of permutations(set)) {
         const trial = grouping.map((s, j) => (j === si ? order : s));
-        const t = exact(trial, base.choices);
+        const t = groupedObjective(sp, start, trial);
         if (t < ms) {
           ms = t;
           grouping = trial;
@@ -392,33 +544,24 @@ export function coCompileSearch(
     screened.push({ grouping, ms });
   }
   screened.sort((a, b) => a.ms - b.ms);
-  for (const { grouping, ms } of screened.slice(0, options.refine ?? 2)) {
-    if (ms < best.predictedMs) best = { ...best, choices: [...base.choices], grouping, predictedMs: ms };
-    let ks: TenantChoice[] = [...base.choices];
-    for (let round = 0; round < (options.rounds ?? 3); round++) {
-      const cond = tenants.map((t) => t);
-      for (const set of grouping) {
-        set.forEach((i, j) => {
-          cond[i] = {
-            ...tenants[i]!,
-            catalog: conditionalCatalog(
-              tenants,
-              set,
-              j,
-              ks.map((c) => c.k),
-              store,
-            ),
-          };
-        });
-      }
-      const r = fastSearch(cond, cores, { ...options.search, starts: [ks] });
-      const got = exact(grouping, r.choices);
-      if (got < best.predictedMs) best = { ...best, choices: r.choices, grouping, predictedMs: got };
-      if (sameCuts(r.choices, ks)) break;
-      ks = r.choices;
-    }
+  let best: { grouping: Grouping; picks: number[]; ms: number } | null = null;
+  for (const { grouping } of screened.slice(0, options.refine ?? 1)) {
+    const picks = [...start];
+    const ms = descend(sp, picks, grouping, options.rounds ?? 3);
+    if (best === null || ms < best.ms) best = { grouping, picks, ms };
   }
-  return { ...best, screened: screened.length, evaluated };
+  if (best === null || !Number.isFinite(best.ms)) return { ...keep, screened: screened.length };
+  const choices = best.picks.map((o, i) => fm.tables[i]!.choices[o]!);
+  const grouped = groupedTenants(tenants, choices, best.grouping, store, true);
+  const predictedMs = model.predict(systemSetup(grouped, choices, cores)).meanResponseMs;
+  if (!(predictedMs < keep.predictedMs)) return { ...keep, screened: screened.length, evaluated: 1 };
+  return {
+    choices: [...choices],
+    grouping: best.grouping,
+    predictedMs,
+    screened: screened.length,
+    evaluated: 1,
+  };
 }
 
 /** Sets as tenant names (a decision's `sets`) from a grouping. */
