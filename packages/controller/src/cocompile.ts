@@ -349,6 +349,12 @@ function searchSpace(fm: FastModel, tenants: readonly PlannedTenant[]): SearchSp
   };
 }
 
+/**
+ * Objective of an unstable configuration: above every stable one, and ordered by the Edge TPU utilisation it
+ * would need (so the search still climbs towards stability when it starts from an unstable configuration).
+ */
+const UNSTABLE = 1e15;
+
 /** Group id of a set (token ids of separately compiled heads are ≥ 0). */
 const SET_GROUP = -2;
 /** No Edge TPU stage. */
@@ -377,7 +383,7 @@ function groupedObjective(sp: SearchSpace, picks: readonly number[], grouping: G
     r[i] = t.raw[o * 3 + 1]!;
     v[i] = t.raw[o * 3 + 2]!;
   }
-  if (used > fm.cores || !Number.isFinite(cpu)) return Number.POSITIVE_INFINITY;
+  if (used > fm.cores) return Number.POSITIVE_INFINITY;
   for (let s = 0; s < grouping.length; s++) {
     const set = grouping[s]!;
     const members: number[] = [];
@@ -427,7 +433,7 @@ function groupedObjective(sp: SearchSpace, picks: readonly number[], grouping: G
     rho += lam * (xi + p * ri);
     n2 += lam * (v[i]! + xi * xi + (2 * xi * ri + ri * ri) * p);
   }
-  if (rho >= 1) return Number.POSITIVE_INFINITY;
+  if (rho >= 1 || !Number.isFinite(cpu)) return UNSTABLE * (Number.isFinite(cpu) ? 1 : 2) + rho;
   const wait = L > 0 ? n2 / (2 * (1 - rho)) : 0;
   return (cpu + 1000 * (rho + L * wait)) / fm.totalRate;
 }
@@ -472,8 +478,8 @@ function descend(sp: SearchSpace, picks: number[], grouping: Grouping, rounds: n
 
 /**
  * The search's closed-form objective of one configuration under a grouping (what screening and refinement
- * compare), or null when a choice is not among the fast search's options. For tests: it must equal the default
- * model's prediction of `groupedTenants(...)`.
+ * compare; Infinity when unstable), or null when a choice is not among the fast search's options. For tests: it
+ * must equal the default model's prediction of `groupedTenants(...)`.
  */
 export function closedFormObjective(
   tenants: readonly PlannedTenant[],
@@ -483,7 +489,9 @@ export function closedFormObjective(
 ): number | null {
   const fm = prepareFastModel(tenants, cores);
   const picks = choices.map((c, i) => optionIndex(fm.tables[i]!.choices, c));
-  return picks.some((o) => o < 0) ? null : groupedObjective(searchSpace(fm, tenants), picks, grouping);
+  if (picks.some((o) => o < 0)) return null;
+  const ms = groupedObjective(searchSpace(fm, tenants), picks, grouping);
+  return ms < UNSTABLE ? ms : Number.POSITIVE_INFINITY;
 }
 
 /** Index of `choice` among a fast table's options (−1 when pruned there). */
@@ -550,7 +558,7 @@ export function coCompileSearch(
     const ms = descend(sp, picks, grouping, options.rounds ?? 3);
     if (best === null || ms < best.ms) best = { grouping, picks, ms };
   }
-  if (best === null || !Number.isFinite(best.ms)) return { ...keep, screened: screened.length };
+  if (best === null || !(best.ms < UNSTABLE)) return { ...keep, screened: screened.length };
   const choices = best.picks.map((o, i) => fm.tables[i]!.choices[o]!);
   const grouped = groupedTenants(tenants, choices, best.grouping, store, true);
   const predictedMs = model.predict(systemSetup(grouped, choices, cores)).meanResponseMs;
