@@ -1,5 +1,5 @@
 // Policies benchmark (run after `npm run build`): `npm run bench:policies [-- --json] [-- --duration 120]
-// [-- --quick]`.
+// [-- --quick] [-- --mixes]`.
 //
 // Everything reported is SIMULATED (virtual time, @swapless/sim) on catalogs whose Edge TPU stages are EMULATED
 // (device model, usb3) and whose CPU stages were MEASURED on this machine (profiler, auto cuts, 1 and 2 threads,
@@ -125,9 +125,12 @@ log();
 log(
   `${'workload (rates req/s)'.padEnd(44)} ${POLICIES.map((p) => p.padStart(8)).join(' ')}   sw/or   vs default   +/sw    +/or   reload  + vs def   [swapless k/cores] vs oracle; swapless+`,
 );
-const singles = quick
-  ? ['resnet50_v1', 'inception_v4']
-  : ['resnet50_v1', 'inception_v4', 'resnet152_v2', 'vgg16', 'efficientnet_edgetpu_l'];
+// `--mixes`: only the multi-tenant workloads (and the step changes).
+const singles = args.includes('--mixes')
+  ? []
+  : quick
+    ? ['resnet50_v1', 'inception_v4']
+    : ['resnet50_v1', 'inception_v4', 'resnet152_v2', 'vgg16', 'efficientnet_edgetpu_l'];
 for (const name of singles) {
   const cat = await catalog(name);
   for (const u of [0.3, 0.6, 0.9]) {
@@ -156,23 +159,23 @@ const mixes = [
   ],
   // Small models taking turns fast: reloads dominate separately compiled heads.
   [
-    ['squeezenet', 0.35],
-    ['mobilenet_v2', 0.35],
-  ],
-  [
-    ['mobilenet_v1', 0.3],
-    ['efficientnet_edgetpu_s', 0.3],
-  ],
-  [
     ['squeezenet', 0.25],
     ['mobilenet_v2', 0.25],
+  ],
+  [
+    ['mobilenet_v1', 0.25],
     ['efficientnet_edgetpu_s', 0.25],
   ],
   [
-    ['squeezenet', 0.2],
-    ['mobilenet_v1', 0.2],
-    ['mobilenet_v2', 0.2],
-    ['inception_v1', 0.15],
+    ['squeezenet', 0.17],
+    ['mobilenet_v2', 0.17],
+    ['efficientnet_edgetpu_s', 0.17],
+  ],
+  [
+    ['squeezenet', 0.12],
+    ['mobilenet_v1', 0.12],
+    ['mobilenet_v2', 0.12],
+    ['inception_v1', 0.08],
   ],
 ];
 for (const mix of quick ? [mixes[0], mixes[4]] : mixes) {

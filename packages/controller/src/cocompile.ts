@@ -44,7 +44,7 @@ export interface CoCompileOptions {
   variants?: VariantStore;
   /** How many screened groupings are refined by the (k, cores) search (default 1). */
   refine?: number;
-  /** Coordinate-descent rounds per refined grouping (default 3). */
+  /** Coordinate-descent rounds per refined grouping (default 2). */
   rounds?: number;
   /** Only groupings made of these sets are considered (by tenant index); default: all. For tests and tools. */
   only?: readonly Grouping[];
@@ -273,6 +273,16 @@ export function candidateGroupings(tenants: readonly PlannedTenant[]): Grouping[
   return out;
 }
 
+/**
+ * The compile orders tried for a set that streams: every order up to 3 members; beyond, the members by descending
+ * rate (the most frequent calls get the cache first) and its reverse.
+ */
+function orders(set: readonly number[], fm: FastModel): number[][] {
+  if (set.length <= 3) return permutations(set);
+  const byRate = [...set].sort((a, b) => fm.tables[b]!.lam - fm.tables[a]!.lam);
+  return [byRate, [...byRate].reverse()];
+}
+
 function permutations(xs: readonly number[]): number[][] {
   if (xs.length <= 1) return [[...xs]];
   const out: number[][] = [];
@@ -387,13 +397,15 @@ function groupedObjective(sp: SearchSpace, picks: readonly number[], grouping: G
   for (let s = 0; s < grouping.length; s++) {
     const set = grouping[s]!;
     const members: number[] = [];
-    // A number while it stays exact (≤ 3 members: 14 bits each over the set index), else a string.
-    let key: number | string = s;
+    // A number while it stays exact (≤ 4 members of the first 8 tenants, < 256 cuts: 11 bits each), else a string.
+    const exact = set.length <= 4 && m <= 8;
+    // Members and cuts in order say it all; the set's index and size lead, so keys of any length differ.
+    let key: number | string = s * 8 + set.length;
     for (const i of set) {
       if (group[i] === NO_TPU || sp.cutOf[i]![picks[i]!]?.head === undefined) continue;
       members.push(i);
       const c = sp.cutIndex[i]![picks[i]!]!;
-      key = set.length <= 3 ? ((key as number) * 64 + i) * 256 + c : `${key},${i}:${c}`;
+      key = exact && c < 256 && typeof key === 'number' ? (key * 8 + i) * 256 + c : `${key},${i}:${c}`;
     }
     if (members.length < 2) continue;
     let f = sp.figures.get(key);
@@ -539,8 +551,8 @@ export function coCompileSearch(
     let grouping: number[][] = g.map((s) => [...s]);
     let ms = groupedObjective(sp, start, grouping);
     grouping.forEach((set, si) => {
-      if (set.length > 4 || fits(set.map((i) => sp.cutOf[i]![start[i]!]))) return;
-      for (const order of permutations(set)) {
+      if (fits(set.map((i) => sp.cutOf[i]![start[i]!]))) return;
+      for (const order of orders(set, fm)) {
         const trial = grouping.map((s, j) => (j === si ? order : s));
         const t = groupedObjective(sp, start, trial);
         if (t < ms) {
@@ -555,7 +567,7 @@ export function coCompileSearch(
   let best: { grouping: Grouping; picks: number[]; ms: number } | null = null;
   for (const { grouping } of screened.slice(0, options.refine ?? 1)) {
     const picks = [...start];
-    const ms = descend(sp, picks, grouping, options.rounds ?? 3);
+    const ms = descend(sp, picks, grouping, options.rounds ?? 2);
     if (best === null || ms < best.ms) best = { grouping, picks, ms };
   }
   if (best === null || !(best.ms < UNSTABLE)) return { ...keep, screened: screened.length };

@@ -64,6 +64,7 @@ export {
   type CoCompileOptions,
   type CoCompileResult,
   candidateGroupings,
+  closedFormObjective,
   coCompileSearch,
   type Grouping,
   groupedTenants,
