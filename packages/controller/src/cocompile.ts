@@ -572,12 +572,17 @@ export function coCompileSearch(
   }
   if (best === null || !(best.ms < UNSTABLE)) return { ...keep, screened: screened.length };
   const choices = best.picks.map((o, i) => fm.tables[i]!.choices[o]!);
-  const grouped = groupedTenants(tenants, choices, best.grouping, store, true);
+  // Members that ended without a head (k = 0) leave their set; a set left with one head is none.
+  const heads = best.picks;
+  const grouping = best.grouping
+    .map((set) => set.filter((i) => sp.cutOf[i]![heads[i]!]?.head !== undefined && choices[i]!.k > 0))
+    .filter((set) => set.length >= 2);
+  const grouped = groupedTenants(tenants, choices, grouping, store, true);
   const predictedMs = model.predict(systemSetup(grouped, choices, cores)).meanResponseMs;
   if (!(predictedMs < keep.predictedMs)) return { ...keep, screened: screened.length, evaluated: 1 };
   return {
     choices: [...choices],
-    grouping: best.grouping,
+    grouping,
     predictedMs,
     screened: screened.length,
     evaluated: 1,
