@@ -1,12 +1,20 @@
 // Model vs simulator: the default analytic latency model against the discrete-event simulator on a grid of
 // configurations (zoo models, 1–4 tenants, several cuts, 1–4 cores, utilisation 0.1–0.9), both fed the same
 // SystemSetup: TPU stages from the Edge TPU device model (emulated), CPU stages from measured profiles.
-// Prints the mean-response MAPE overall and per region (low/high load × single/multi tenant).
-//   npm run build && npm run bench:model-accuracy [-- --configs 240] [-- --json]
+// Prints the mean-response MAPE overall and per region (low/high load × single/multi tenant), and for
+// configurations whose heads are co-compiled in sets (2–4 tenants, random sets and compile orders: one caching
+// token per set, the set's reload, streaming by compile order — issue 15 A; target ≤ 5 % MAPE).
+//   npm run build && npm run bench:model-accuracy [-- --configs 240] [-- --cocompiled 200] [-- --json]
 
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { baselineChoices, buildCatalog, planWorkload, systemSetup } from '@swapless/controller';
+import {
+  baselineChoices,
+  buildCatalog,
+  groupedTenants,
+  planWorkload,
+  systemSetup,
+} from '@swapless/controller';
 import { defaultModel, responseDistributions } from '@swapless/queueing';
 import { simulate } from '@swapless/sim';
 import { generateZooModel } from '@swapless/zoo';
@@ -139,6 +147,51 @@ while (rows.length < CONFIGS && attempts < CONFIGS * 20) {
   if (rows.length % 40 === 0) log(`  ${rows.length}/${CONFIGS} configurations predicted and simulated`);
 }
 
+// Co-compiled head sets: random configurations of 2–4 tenants whose heads (k > 0) are grouped into one or two
+// sets in a random compile order; the members' TPU stages are the set's (groupedTenants), the rest as above.
+const CO_CONFIGS = Number(flag('--cocompiled', 200));
+const coRows = [];
+for (let attempt = 0; coRows.length < CO_CONFIGS && attempt < CO_CONFIGS * 20; attempt++) {
+  const T = 2 + (coRows.length % 3);
+  const cfg = randomConfig(T);
+  if (cfg === null) continue;
+  const heads = cfg.choices.flatMap((c, i) => (c.k > 0 ? [i] : []));
+  if (heads.length < 2) continue;
+  for (let i = heads.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [heads[i], heads[j]] = [heads[j], heads[i]];
+  }
+  const size = 2 + Math.floor(rand() * (heads.length - 1));
+  const grouping = [heads.slice(0, size)];
+  if (heads.length - size >= 2 && rand() < 0.5) grouping.push(heads.slice(size));
+  const grouped = groupedTenants(cfg.tenants, cfg.choices, grouping);
+  const p0 = defaultModel.predict(systemSetup(grouped, cfg.choices, CORES));
+  const util0 = Math.max(p0.tenants[0].tpuUtilization, ...p0.tenants.map((t) => t.cpuUtilization));
+  if (!(util0 > 0)) continue;
+  const target = 0.1 + 0.8 * ((coRows.length * 0.618034) % 1);
+  const system = systemSetup(
+    grouped.map((t) => ({ ...t, rate: (t.rate * target) / util0 })),
+    cfg.choices,
+    CORES,
+  );
+  const predicted = defaultModel.predict(system);
+  if (!predicted.stable) continue;
+  const requests = target < 0.5 ? 200_000 : 600_000;
+  const sim = simulate(system, { requests, warmupMs: 0, seed: 5000 + coRows.length, quantiles: 'sketch' });
+  coRows.push({
+    tenants: T,
+    sets: grouping.map((g) => g.length),
+    utilization: target,
+    predictedMs: predicted.meanResponseMs,
+    simulatedMs: sim.meanResponseMs,
+    errorPct: (100 * (predicted.meanResponseMs - sim.meanResponseMs)) / sim.meanResponseMs,
+    swaps: sim.swaps,
+    setup: `${system.tenants.map((t) => `${t.name}:${cfg.tenants[Number(t.name.slice(1))].catalog.model}@k${t.k}`).join(' ')} sets ${grouping.map((g) => g.map((i) => `t${i}`).join('+')).join(', ')}`,
+  });
+  if (coRows.length % 50 === 0)
+    log(`  ${coRows.length}/${CO_CONFIGS} co-compiled configurations predicted and simulated`);
+}
+
 // Planning check: on random workloads, whenever the model predicts SwapLess's choice beats the default compiler
 // (whole model on the Edge TPU), does the simulator agree?
 const PLANS = Number(flag('--plans', 60));
@@ -211,9 +264,17 @@ const summary = {
     worstSimulatedGainPct: 100 * Math.min(...claimed.map((r) => r.simulatedGain)),
   },
   worst: [...rows].sort((a, b) => Math.abs(b.errorPct) - Math.abs(a.errorPct)).slice(0, 5),
+  coCompiled: {
+    configurations: coRows.length,
+    mapePct: mape(coRows),
+    lowLoadMapePct: mape(coRows.filter((r) => r.utilization < 0.5)),
+    highLoadMapePct: mape(coRows.filter((r) => r.utilization >= 0.5)),
+    maxAbsErrorPct: Math.max(...coRows.map((r) => Math.abs(r.errorPct))),
+    worst: [...coRows].sort((a, b) => Math.abs(b.errorPct) - Math.abs(a.errorPct)).slice(0, 3),
+  },
 };
 if (json) {
-  console.log(JSON.stringify({ ...summary, rows }, null, 2));
+  console.log(JSON.stringify({ ...summary, rows, coRows }, null, 2));
 } else {
   console.log(
     `mean-response MAPE, default model vs simulator, ${rows.length} configurations (1–4 tenants, ${CORES} cores, utilisation 0.1–0.9)`,
@@ -224,6 +285,10 @@ if (json) {
       `  ${r.region.padEnd(26)} n=${String(r.configurations).padStart(3)}  MAPE ${r.mapePct.toFixed(2).padStart(6)} %  max |error| ${r.maxAbsErrorPct.toFixed(1)} %`,
     );
   }
+  const co = summary.coCompiled;
+  console.log(
+    `  co-compiled head sets: n=${co.configurations}  MAPE ${co.mapePct.toFixed(2)} % (target ≤ 5 %; low load ${co.lowLoadMapePct.toFixed(2)} %, high load ${co.highLoadMapePct.toFixed(2)} %)  max |error| ${co.maxAbsErrorPct.toFixed(1)} %`,
+  );
   console.log(
     'response-time percentiles (responseDistributions) vs simulator, per tenant and configuration:',
   );

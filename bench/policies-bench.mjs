@@ -1,13 +1,16 @@
 // Policies benchmark (run after `npm run build`): `npm run bench:policies [-- --json] [-- --duration 120]
-// [-- --quick]`.
+// [-- --quick] [-- --mixes]`.
 //
 // Everything reported is SIMULATED (virtual time, @swapless/sim) on catalogs whose Edge TPU stages are EMULATED
 // (device model, usb3) and whose CPU stages were MEASURED on this machine (profiler, auto cuts, 1 and 2 threads,
 // 5 repetitions, cached). Every policy of one workload sees the same arrival times (seeded trace).
 //
 // 1. Stationary, single tenant for each large zoo model at 3 rates (30 / 60 / 90 % of what the default
-//    compiler's Edge TPU call can serve), 2 cores; 2- and 3-tenant mixes, 4 cores. Per workload: mean response
-//    of swapless, oracle, default, cpu, fixed; swapless/oracle (target ≤ 1.05) and reduction vs default.
+//    compiler's Edge TPU call can serve), 2 cores; 2-, 3- and 4-tenant mixes, 4 cores (the last ones small models
+//    that take turns fast: reload-heavy). Per workload: mean response of swapless+, swapless, oracle, default,
+//    cpu, fixed; swapless/oracle (target ≤ 1.05), reduction vs default, and for swapless+ (co-compiled head sets,
+//    issue 15 A): swapless+/swapless (target ≤ 1.01), swapless+/oracle where reloads take ≥ 20 % of the
+//    oracle's Edge TPU busy time (target ≤ 0.85), and its median reduction vs default over multi-tenant mixes.
 // 2. Step change of the rates: time until the configuration swapless has in effect simulates within 1.10 × the
 //    new oracle (target ≤ 10 s simulated).
 //
@@ -65,7 +68,21 @@ async function catalog(name) {
 }
 const wholeTpuMs = (cat) => cat.cuts.find((c) => c.k === cat.edgetpuPrefix).tpu.serviceMs;
 
-const POLICIES = ['swapless', 'oracle', 'default', 'cpu', 'fixed'];
+const POLICIES = ['swapless+', 'swapless', 'oracle', 'default', 'cpu', 'fixed'];
+
+/** Share of the Edge TPU's busy time spent reloading in a run of static choices (separately compiled heads). */
+function reloadShare(run, tenants) {
+  const choices = run.decisions.at(-1).tenants;
+  let reload = 0;
+  let busy = 0;
+  run.sim.tenants.forEach((t, i) => {
+    const tpu = tenants[i].catalog.cuts.find((c) => c.k === choices[i].k)?.tpu;
+    if (!tpu) return;
+    reload += t.swaps * tpu.reloadMs;
+    busy += t.completed * t.tpuServiceMs;
+  });
+  return busy > 0 ? reload / busy : 0;
+}
 async function runWorkload(label, tenants, cores) {
   const workload = { tenants, cores, durationMs, warmupMs, seed: 1 };
   const out = { label, cores, rates: tenants.map((t) => +t.rate.toFixed(2)), policies: {} };
@@ -74,25 +91,31 @@ async function runWorkload(label, tenants, cores) {
     try {
       policy = createPolicy(p, p === 'oracle' ? { durationMs, warmupMs, seed: 1, topN: 20 } : undefined);
       const run = runPolicyInSim(workload, policy);
+      const last = run.decisions.at(-1);
       out.policies[p] = {
         meanMs: run.meanResponseMs,
         p99Ms: Math.max(...run.tenants.map((t) => t.p99Ms)),
         reconfigurations: run.reconfigurations,
-        choices: run.decisions
-          .at(-1)
-          .choices.map((c) => `${c.k}/${c.cores}${c.mode === 'mgc' ? 'w' : 't'}`)
-          .join(' '),
+        choices: last.tenants.map((c) => `${c.k}/${c.cores}${c.mode === 'mgc' ? 'w' : 't'}`).join(' '),
+        sets: last.sets ?? [],
       };
+      if (p === 'oracle') out.oracleReloadShare = reloadShare(run, tenants);
     } catch (e) {
       out.policies[p] = { meanMs: Number.NaN, error: e.message.slice(0, 60) };
     }
   }
   const s = out.policies.swapless.meanMs;
+  const plus = out.policies['swapless+'].meanMs;
+  out.tenants = tenants.length;
   out.swaplessOverOracle = s / out.policies.oracle.meanMs;
   out.reductionVsDefault = 1 - s / out.policies.default.meanMs;
+  out.plusOverSwapless = plus / s;
+  out.plusOverOracle = plus / out.policies.oracle.meanMs;
+  out.plusReductionVsDefault = 1 - plus / out.policies.default.meanMs;
   const f = (x) => (Number.isFinite(x) ? x.toFixed(2).padStart(8) : '     n/a');
+  const sets = out.policies['swapless+'].sets?.map((x) => x.join('+')).join(', ');
   log(
-    `${label.padEnd(44)} ${POLICIES.map((p) => f(out.policies[p].meanMs)).join(' ')}   ${out.swaplessOverOracle.toFixed(3)}   ${(100 * out.reductionVsDefault).toFixed(1).padStart(5)} %   [${out.policies.swapless.choices}] vs oracle [${out.policies.oracle.choices}]`,
+    `${label.padEnd(44)} ${POLICIES.map((p) => f(out.policies[p].meanMs)).join(' ')}   ${out.swaplessOverOracle.toFixed(3)}   ${(100 * out.reductionVsDefault).toFixed(1).padStart(5)} %   ${out.plusOverSwapless.toFixed(3)}   ${out.plusOverOracle.toFixed(3)}   ${(100 * (out.oracleReloadShare ?? 0)).toFixed(0).padStart(3)} %   ${(100 * out.plusReductionVsDefault).toFixed(1).padStart(5)} %   [${out.policies.swapless.choices}] vs oracle [${out.policies.oracle.choices}]; swapless+ [${out.policies['swapless+'].choices}]${sets ? ` sets ${sets}` : ''}`,
   );
   return out;
 }
@@ -100,11 +123,14 @@ async function runWorkload(label, tenants, cores) {
 const results = [];
 log();
 log(
-  `${'workload (rates req/s)'.padEnd(44)} ${POLICIES.map((p) => p.padStart(8)).join(' ')}   sw/or   vs default   [swapless k/cores] vs oracle`,
+  `${'workload (rates req/s)'.padEnd(44)} ${POLICIES.map((p) => p.padStart(8)).join(' ')}   sw/or   vs default   +/sw    +/or   reload  + vs def   [swapless k/cores] vs oracle; swapless+`,
 );
-const singles = quick
-  ? ['resnet50_v1', 'inception_v4']
-  : ['resnet50_v1', 'inception_v4', 'resnet152_v2', 'vgg16', 'efficientnet_edgetpu_l'];
+// `--mixes`: only the multi-tenant workloads (and the step changes).
+const singles = args.includes('--mixes')
+  ? []
+  : quick
+    ? ['resnet50_v1', 'inception_v4']
+    : ['resnet50_v1', 'inception_v4', 'resnet152_v2', 'vgg16', 'efficientnet_edgetpu_l'];
 for (const name of singles) {
   const cat = await catalog(name);
   for (const u of [0.3, 0.6, 0.9]) {
@@ -131,8 +157,28 @@ const mixes = [
     ['vgg16', 0.2],
     ['efficientnet_edgetpu_s', 0.3],
   ],
+  // Small models taking turns fast: reloads dominate separately compiled heads.
+  [
+    ['squeezenet', 0.25],
+    ['mobilenet_v2', 0.25],
+  ],
+  [
+    ['mobilenet_v1', 0.25],
+    ['efficientnet_edgetpu_s', 0.25],
+  ],
+  [
+    ['squeezenet', 0.17],
+    ['mobilenet_v2', 0.17],
+    ['efficientnet_edgetpu_s', 0.17],
+  ],
+  [
+    ['squeezenet', 0.12],
+    ['mobilenet_v1', 0.12],
+    ['mobilenet_v2', 0.12],
+    ['inception_v1', 0.08],
+  ],
 ];
-for (const mix of quick ? mixes.slice(0, 2) : mixes) {
+for (const mix of quick ? [mixes[0], mixes[4]] : mixes) {
   const tenants = [];
   for (const [name, u] of mix) {
     const cat = await catalog(name);
@@ -147,6 +193,39 @@ const reductions = results.map((r) => r.reductionVsDefault).filter(Number.isFini
 log();
 log(
   `swapless/oracle: median ${ratios.sort((a, b) => a - b)[ratios.length >> 1].toFixed(3)}, max ${Math.max(...ratios).toFixed(3)} (${ratios.filter((x) => x <= 1.05).length}/${ratios.length} ≤ 1.05); reduction vs default: median ${(100 * reductions.sort((a, b) => a - b)[reductions.length >> 1]).toFixed(1)} %, max ${(100 * Math.max(...reductions)).toFixed(1)} %`,
+);
+
+const multi = results.filter((r) => r.tenants > 1);
+const plusRatios = results.map((r) => r.plusOverSwapless).filter(Number.isFinite);
+const heavy = results.filter((r) => (r.oracleReloadShare ?? 0) >= 0.2);
+const plusReductions = multi
+  .map((r) => r.plusReductionVsDefault)
+  .filter(Number.isFinite)
+  .sort((a, b) => a - b);
+const swReductions = multi
+  .map((r) => r.reductionVsDefault)
+  .filter(Number.isFinite)
+  .sort((a, b) => a - b);
+const coCompiled = {
+  maxPlusOverSwapless: Math.max(...plusRatios),
+  plusWithin1Pct: plusRatios.filter((x) => x <= 1.01).length,
+  workloads: plusRatios.length,
+  reloadHeavy: heavy.map((r) => ({
+    label: r.label,
+    reloadShare: r.oracleReloadShare,
+    plusOverOracle: r.plusOverOracle,
+  })),
+  medianPlusReductionVsDefaultMulti: plusReductions[plusReductions.length >> 1],
+  medianSwaplessReductionVsDefaultMulti: swReductions[swReductions.length >> 1],
+};
+log(
+  `swapless+/swapless: max ${coCompiled.maxPlusOverSwapless.toFixed(3)} (${coCompiled.plusWithin1Pct}/${coCompiled.workloads} ≤ 1.01, target all)`,
+);
+log(
+  `reload-heavy workloads (reloads ≥ 20 % of the oracle's Edge TPU busy time): ${heavy.length}; swapless+/oracle ${heavy.map((r) => r.plusOverOracle.toFixed(3)).join(', ') || '—'} (target ≤ 0.85 each: ${heavy.filter((r) => r.plusOverOracle <= 0.85).length}/${heavy.length})`,
+);
+log(
+  `median reduction vs default over ${multi.length} multi-tenant workloads: swapless+ ${(100 * coCompiled.medianPlusReductionVsDefaultMulti).toFixed(1)} %, swapless ${(100 * coCompiled.medianSwaplessReductionVsDefaultMulti).toFixed(1)} % (target ≥ 60 % is for issue 15 A+B+C together)`,
 );
 
 // --- 2. step change
@@ -195,7 +274,7 @@ for (const c of stepCases) {
       { tenants: newTenants, cores, ...evalOpts },
       {
         name: 'static',
-        initial: () => ({ choices, predictedMs: Number.NaN, reason: '' }),
+        initial: () => ({ tenants: choices, predictedMs: Number.NaN, reason: '' }),
         onTick: () => null,
       },
     ).meanResponseMs;
@@ -207,7 +286,7 @@ for (const c of stepCases) {
   let recoveredAt = Number.POSITIVE_INFINITY;
   const trail = [];
   for (let i = inEffect.length - 1; i >= 0; i--) {
-    const ms = simulateChoices(inEffect[i].choices);
+    const ms = simulateChoices(inEffect[i].tenants);
     trail.unshift({ atMs: inEffect[i].atMs, simulatedMs: ms });
     if (ms <= 1.1 * oracle.simulatedMs) recoveredAt = Math.max(stepMs, inEffect[i].atMs);
     else break;
@@ -224,4 +303,5 @@ for (const c of stepCases) {
     `  ${s.label.padEnd(60)} new oracle ${oracle.simulatedMs.toFixed(2)} ms; swapless configs after the step: ${trail.map((t) => `${(t.atMs / 1000).toFixed(0)} s → ${t.simulatedMs.toFixed(2)} ms`).join(', ')}; within 1.10× after ${s.recoverySeconds} s`,
   );
 }
-if (json) console.log(JSON.stringify({ durationMs, device, cpu, stationary: results, steps }, null, 2));
+if (json)
+  console.log(JSON.stringify({ durationMs, device, cpu, stationary: results, coCompiled, steps }, null, 2));

@@ -111,6 +111,8 @@ export async function runPolicyLive(
   const decisions: LiveRun['decisions'] = [{ atMs: 0, ...first }];
   for (const [i, t] of tenants.entries())
     await rt.addTenant({ name: t.name, model: t.model, choice: first.tenants[i]! });
+  // Co-compiled head sets (swapless+) are a unit of several tenants: applied once all of them are there.
+  if (first.sets !== undefined) await rt.reconfigure(first);
   const inputs = await seededInputs(tenants, options.seed);
   const arrivals = poissonArrivals(tenants, {
     durationMs: options.durationMs,

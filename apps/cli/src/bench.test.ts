@@ -34,6 +34,7 @@ describe('swapless bench', () => {
     expect(j.mode).toBe('sim');
     expect(j.policies.map((p: { policy: string }) => p.policy)).toEqual([
       'swapless',
+      'swapless+',
       'default',
       'cpu',
       'fixed',
@@ -47,6 +48,9 @@ describe('swapless bench', () => {
     const byName = Object.fromEntries(j.policies.map((p: { policy: string }) => [p.policy, p]));
     expect(byName.default.reductionVsDefaultPct).toBeNull();
     expect(byName.oracle.ratioToOracle).toBe(1);
+    // Two small models taking turns: swapless+ compiles their heads together and stops the reloads.
+    expect(byName['swapless+'].decisions[0].sets).toEqual([expect.arrayContaining(['a', 'b'])]);
+    expect(byName['swapless+'].meanResponseMs).toBeLessThan(byName.swapless.meanResponseMs);
     expect(byName.swapless.reductionVsDefaultPct).toBeGreaterThan(0);
     for (const f of ['report.md', 'latency-over-time.svg', 'cdf.svg', 'result.json']) {
       expect((await readFile(join(out, f), 'utf8')).length).toBeGreaterThan(100);

@@ -18,6 +18,7 @@ export {
   type CompiledHead,
   DEFAULT_MAX_BYTES,
   DEFAULT_MAX_MODELS,
+  DEFAULT_MAX_SETS,
   DEFAULT_MAX_VARIANTS,
   defaultVariantStore,
   type ServedVariant,

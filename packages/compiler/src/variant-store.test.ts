@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { ErrorCodes } from '@swapless/core';
 import { analyzeModel, buildTestNet, readModel, splitModel, tinyModel, writeModel } from '@swapless/tflite';
-import { getProfile } from '@swapless/tpu-emulator';
+import { compileReport, getProfile } from '@swapless/tpu-emulator';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { COMPILER_ENV } from './edgetpu.js';
 import { FAKE_COMPILER, removeTempDirs, tempDir } from './fake-compiler.test-util.js';
@@ -221,5 +221,45 @@ describe('VariantStore.compiledHead (fake edgetpu_compiler)', () => {
     expect(c.fromCache).toBe(true);
     expect(c.bytes).toEqual(a.bytes);
     expect((await readFile(calls, 'utf8')).trim().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('VariantStore: co-compiled sets', () => {
+  const other = writeModel(buildTestNet(9));
+
+  it('makes one report per (set, order, cuts, profile), equal to compiling the heads together', () => {
+    const { events, store: make } = recorded();
+    const store = make();
+    const members = [
+      { model: testNet, k: 4 },
+      { model: other, k: N },
+    ];
+    const a = store.coCompiledReport(members, 'usb3');
+    expect(store.coCompiledReport(members, usb3)).toBe(a);
+    const heads = [splitModel(readModel(testNet), 4).head!, readModel(other)];
+    const { cachingToken: _t, ...together } = compileReport(heads, 'usb3');
+    const { cachingToken: _u, ...made } = a;
+    expect(made).toEqual(together);
+    // Another order, another cut, another profile: another set each.
+    const reversed = store.coCompiledReport([...members].reverse(), 'usb3');
+    expect(reversed.cachingToken).not.toBe(a.cachingToken);
+    store.coCompiledReport([{ model: testNet, k: 3 }, members[1]!], 'usb3');
+    store.coCompiledReport(members, pcie);
+    expect(events.filter((e) => e.type === 'set')).toHaveLength(4);
+    expect(store.stats().sets).toBe(4);
+  });
+
+  it('keeps at most maxSets reports and refuses a member without a head', () => {
+    const store = new VariantStore({ maxSets: 1 });
+    const one = store.coCompiledReport([{ model: testNet, k: 4 }], 'usb3');
+    store.coCompiledReport([{ model: testNet, k: 3 }], 'usb3');
+    expect(store.coCompiledReport([{ model: testNet, k: 4 }], 'usb3')).not.toBe(one);
+    expect(store.stats().sets).toBe(3);
+    expect(() => store.coCompiledReport([{ model: testNet, k: 0 }], 'usb3')).toThrowError(
+      expect.objectContaining({ code: ErrorCodes.INVALID_CUT }),
+    );
+    expect(() => store.coCompiledReport([], 'usb3')).toThrowError(
+      expect.objectContaining({ code: ErrorCodes.INVALID_ARGUMENT }),
+    );
   });
 });

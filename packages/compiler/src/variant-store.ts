@@ -27,6 +27,7 @@ import {
 import {
   type CompileReport,
   callBreakdown,
+  coCompileReports,
   compileReport,
   type DeviceProfile,
   type ProfileInput,
@@ -42,6 +43,14 @@ export const DEFAULT_MAX_MODELS = 16;
 export const DEFAULT_MAX_VARIANTS = 256;
 /** Default bound on the bytes a {@link VariantStore} holds (model copies and written parts): 256 MiB. */
 export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
+/** Default bound on co-compiled set reports kept by a {@link VariantStore} (they hold no model bytes). */
+export const DEFAULT_MAX_SETS = 1024;
+
+/** One member of a co-compiled set: a model cut at k (its head [0,k) joins the set). */
+export interface SetMember {
+  readonly model: StoredModel | Uint8Array;
+  readonly k: number;
+}
 
 /** A model as the store holds it: its bytes (a private copy), hash, parse and analysis, made once. */
 export interface StoredModel {
@@ -95,7 +104,8 @@ export type VariantStoreEvent =
   | { readonly type: 'split'; readonly model: string; readonly k: number }
   | { readonly type: 'report'; readonly model: string; readonly k: number; readonly profile: string }
   | { readonly type: 'compile'; readonly model: string; readonly k: number; readonly fromCache: boolean }
-  | { readonly type: 'evict'; readonly model: string; readonly k: number | null };
+  | { readonly type: 'evict'; readonly model: string; readonly k: number | null }
+  | { readonly type: 'set'; readonly members: readonly string[]; readonly profile: string };
 
 /** Options of {@link VariantStore}. */
 export interface VariantStoreOptions {
@@ -108,6 +118,8 @@ export interface VariantStoreOptions {
    * used variants, then models, are dropped (the most recent one always stays). Default 256 MiB.
    */
   maxBytes?: number;
+  /** Co-compiled set reports kept (least recently used dropped first). Default 1024. */
+  maxSets?: number;
   /** Options of the real compiler and its on-disk cache, for {@link VariantStore.compiledHead}. */
   compiler?: VariantOptions;
   /** Called after each parse, split, report, compile and eviction (a listener that throws is ignored). */
@@ -125,6 +137,8 @@ export interface VariantStoreStats {
   reports: number;
   compiles: number;
   evictions: number;
+  /** Co-compiled set reports made (one per set, order, cuts and profile). */
+  sets: number;
 }
 
 /** One split (model, k) and what was derived from it. */
@@ -143,7 +157,7 @@ interface SplitEntry {
 }
 
 /** The work counters of a store. */
-type Counter = 'parses' | 'splits' | 'reports' | 'compiles' | 'evictions';
+type Counter = 'parses' | 'splits' | 'reports' | 'compiles' | 'evictions' | 'sets';
 
 /** The split entry behind each served variant (so a variant outlives its eviction for compiling). */
 const entryOf = new WeakMap<ServedVariant, SplitEntry>();
@@ -178,7 +192,10 @@ export class VariantStore {
   readonly #models = new Map<string, StoredModel>();
   /** By `<sha256>:<k>`; Map order is recency. */
   readonly #variants = new Map<string, SplitEntry>();
-  readonly #counts = { parses: 0, splits: 0, reports: 0, compiles: 0, evictions: 0 };
+  readonly #counts = { parses: 0, splits: 0, reports: 0, compiles: 0, evictions: 0, sets: 0 };
+  readonly #maxSets: number;
+  /** Co-compiled set reports by members' tokens in order and profile key; Map order is recency. */
+  readonly #sets = new Map<string, CompileReport>();
 
   /** @throws InvalidArgumentError for bounds that are not positive integers or a listener that is not a function. */
   constructor(options: VariantStoreOptions = {}) {
@@ -191,6 +208,7 @@ export class VariantStore {
       'the VariantStore maxVariants',
     );
     this.#maxBytes = positiveInt(options.maxBytes ?? DEFAULT_MAX_BYTES, 'the VariantStore maxBytes');
+    this.#maxSets = positiveInt(options.maxSets ?? DEFAULT_MAX_SETS, 'the VariantStore maxSets');
     if (options.onEvent !== undefined && typeof options.onEvent !== 'function') {
       throw new InvalidArgumentError(expected('a function', 'the VariantStore onEvent', options.onEvent));
     }
@@ -315,6 +333,55 @@ export class VariantStore {
     return p;
   }
 
+  /**
+   * The emulated compile report of a co-compiled set: the heads of `members` compiled together, in this order
+   * (earlier members get the on-chip cache first), as one unit with one caching token. Made once per (members'
+   * models, cuts, order, profile) from the heads' own reports, which are made (and split) on first use.
+   * @throws InvalidArgumentError for an empty set; InvalidCutError / UnsupportedModelError as {@link report},
+   *   and for a member at k = 0 (no head to co-compile).
+   */
+  coCompiledReport(members: readonly SetMember[], profile: ProfileInput): CompileReport {
+    if (!Array.isArray(members) || members.length === 0) {
+      throw new InvalidArgumentError(expected('at least one member', 'a co-compiled set', members));
+    }
+    const p = resolveProfile(profile);
+    const heads = members.map((m, i) => {
+      const r = this.report(m.model, m.k, p);
+      if (r === null) {
+        throw new InvalidCutError(
+          expected('a cut k > 0 (a head to co-compile)', `member ${i} of a set`, m.k),
+        );
+      }
+      return r;
+    });
+    return this.coCompiledFromReports(heads, p);
+  }
+
+  /**
+   * {@link coCompiledReport} from the members' own head reports (as a controller's catalogue holds them),
+   * cached under the same key: the heads' caching tokens in order (a head's token identifies its model and cut)
+   * and the profile.
+   * @throws InvalidArgumentError as `coCompileReports` of @swapless/tpu-emulator.
+   */
+  coCompiledFromReports(heads: readonly CompileReport[], profile: ProfileInput): CompileReport {
+    const p = resolveProfile(profile);
+    if (!Array.isArray(heads)) {
+      throw new InvalidArgumentError(expected('an array of head reports', 'a co-compiled set', heads));
+    }
+    const key = `${heads.map((h) => h?.cachingToken).join('+')}@${profileKey(p)}`;
+    const hit = this.#sets.get(key);
+    if (hit !== undefined) {
+      this.#sets.delete(key);
+      this.#sets.set(key, hit);
+      return hit;
+    }
+    const report = coCompileReports(heads, p);
+    this.#sets.set(key, report);
+    while (this.#sets.size > this.#maxSets) this.#sets.delete(this.#sets.keys().next().value!);
+    this.#count('sets', { type: 'set', members: heads.map((h) => h.cachingToken), profile: p.name });
+    return report;
+  }
+
   /** What the store holds now and the work it has done since it was made. */
   stats(): VariantStoreStats {
     return {
@@ -329,6 +396,7 @@ export class VariantStore {
   clear(): void {
     this.#models.clear();
     this.#variants.clear();
+    this.#sets.clear();
     this.#bytes = 0;
   }
 

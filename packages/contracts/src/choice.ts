@@ -40,4 +40,9 @@ export interface Decision {
   predictedMs: number;
   /** Why (for logs). */
   reason: string;
+  /**
+   * Co-compiled head sets: each list names tenants whose heads are compiled together in this order (earlier
+   * heads get the on-chip cache first) and share one caching token. Absent or unlisted: compiled alone.
+   */
+  sets?: readonly (readonly string[])[];
 }

@@ -16,6 +16,7 @@ import {
 import { type ProfileOptions, type ProfileResult, profileModel } from '@swapless/profiler';
 import { cutPoints } from '@swapless/tflite';
 import {
+  type CompileReport,
   callBreakdown,
   type DeviceProfile,
   reloadMs as deviceReloadMs,
@@ -55,6 +56,11 @@ export interface CutCandidate {
    * pool as a queue shared by every tenant's head (see `delayedPredictor`).
    */
   emulationMs?: number;
+  /**
+   * The head's emulated compile report and the profile it was made for (absent for k = 0 and for a compiled
+   * model): what co-compiling this head with other tenants' heads starts from (see cocompile.ts).
+   */
+  head?: { readonly report: CompileReport; readonly profile: DeviceProfile };
 }
 
 /** Everything the search needs about one model on one device. */
@@ -175,6 +181,7 @@ export async function buildCatalog(model: Uint8Array, options: CatalogOptions = 
   ): CutCandidate => ({
     k,
     tpu: k === 0 ? null : tpuStage(store, stored, k, device),
+    ...(k === 0 ? {} : { head: { report: store.report(stored, k, device)!, profile: device } }),
     cpu,
     boundaryBytes,
     tpuMacsShare: prefixMacs / total,

@@ -34,6 +34,8 @@ const CPU = 7; // λ[/s]·(W_C + E[S_C] + delay)  (Infinity when the CPU stage i
 // 1 if the option uses the Edge TPU: an exact integer count, so that "nobody on the TPU" is recognised even
 // after incremental updates of the sums left rounding residue in the other components.
 const CNT = 8;
+/** Layout facts other searches read from a {@link FastModel}'s tables: vector width and the CPU term's index. */
+export const FAST_LAYOUT = { width: W, cpu: CPU } as const;
 
 /** Rate-independent facts about one catalogued cut, cached per catalog. */
 interface CutFacts {

@@ -60,6 +60,20 @@ export {
   prepareFastModel,
   topConfigurations,
 } from './fast.js';
+export {
+  type CoCompileOptions,
+  type CoCompileResult,
+  candidateGroupings,
+  closedFormObjective,
+  coCompileSearch,
+  type Grouping,
+  groupedTenants,
+  groupingOf,
+  MAX_PARTITIONED,
+  regroupedTenants,
+  setStages,
+  setsByName,
+} from './cocompile.js';
 export { addDelays, cutDelayMs, type DelayOptions, delayedPredictor, emulationLags } from './delays.js';
 export {
   type CorrectionOptions,

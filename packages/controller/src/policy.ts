@@ -16,6 +16,14 @@ import { DEFAULT_MODEL_NAME, defaultModel } from '@swapless/queueing';
 import { simulate } from '@swapless/sim';
 import { poissonArrivals, type RatePhase } from './arrivals.js';
 import type { TenantCatalog } from './catalog.js';
+import {
+  type CoCompileOptions,
+  coCompileSearch,
+  type Grouping,
+  groupedTenants,
+  regroupedTenants,
+  setsByName,
+} from './cocompile.js';
 import { delayedPredictor } from './delays.js';
 import { RateEstimator, type RateEstimatorOptions, type RateSnapshot } from './estimator.js';
 import {
@@ -113,7 +121,7 @@ export interface TickVerdict extends SwitchVerdict {
 }
 
 /** Names of the built-in policies. */
-export const POLICY_NAMES = ['swapless', 'default', 'cpu', 'fixed', 'oracle'] as const;
+export const POLICY_NAMES = ['swapless', 'swapless+', 'default', 'cpu', 'fixed', 'oracle'] as const;
 /** A built-in policy name. */
 export type PolicyName = (typeof POLICY_NAMES)[number];
 
@@ -123,6 +131,7 @@ function decision(
   choices: readonly TenantChoice[],
   predictedMs: number,
   reason: string,
+  grouping: Grouping = [],
 ): Decision {
   return {
     tenants: choices.map((c, i) => ({
@@ -134,6 +143,7 @@ function decision(
     })),
     predictedMs,
     reason,
+    ...(grouping.length > 0 ? { sets: setsByName(tenants, grouping) } : {}),
   };
 }
 
@@ -153,10 +163,12 @@ function predictMs(
   cores: number,
   emulationWorkers: number | null = null,
   devices?: readonly DeviceSetup[],
+  grouping: Grouping = [],
 ): number {
   if (hasSeveralDevices(devices))
     return placedPredictMs(model, tenants, choices, cores, devices, emulationWorkers);
-  return delayedPredictor(model, tenants, { emulationWorkers }).predict(systemSetup(tenants, choices, cores))
+  const grouped = grouping.length > 0 ? groupedTenants(tenants, choices, grouping) : tenants;
+  return delayedPredictor(model, tenants, { emulationWorkers }).predict(systemSetup(grouped, choices, cores))
     .meanResponseMs;
 }
 
@@ -175,6 +187,8 @@ export interface SwaplessOptions {
   search?: FastSearchOptions;
   /** Generic-path search: exhaustive up to this many configurations (default 20,000). */
   exhaustiveLimit?: number;
+  /** Also search co-compiled head sets (the `swapless+` policy): true or the options of that search. */
+  coCompile?: boolean | CoCompileOptions;
 }
 
 /**
@@ -184,6 +198,24 @@ export interface SwaplessOptions {
  * model, pool included.
  */
 function searchBest(
+  tenants: readonly PlannedTenant[],
+  cores: number,
+  model: Predictor,
+  warm: TenantChoice[] | null,
+  options: SwaplessOptions,
+  emulationWorkers: number | null = null,
+  devices?: readonly DeviceSetup[],
+): { choices: TenantChoice[]; predictedMs: number; grouping: Grouping } {
+  const base = searchSeparate(tenants, cores, model, warm, options, emulationWorkers, devices);
+  // Co-compiled sets are searched on a single Edge TPU (a set lives on one device; across several, placement).
+  if (!options.coCompile || hasSeveralDevices(devices)) return { ...base, grouping: [] };
+  const full = delayedPredictor(model, tenants, { emulationWorkers });
+  const r = coCompileSearch(tenants, cores, full, base, options.coCompile === true ? {} : options.coCompile);
+  return { choices: r.choices, predictedMs: r.predictedMs, grouping: r.grouping };
+}
+
+/** {@link searchBest} with every head compiled alone. */
+function searchSeparate(
   tenants: readonly PlannedTenant[],
   cores: number,
   model: Predictor,
@@ -222,19 +254,23 @@ function searchBest(
   return { choices: r.choices, predictedMs: r.prediction.meanResponseMs };
 }
 
-/** The tenants whose choice differs between `from` and `to`, and the stall each change costs. */
+/**
+ * The tenants whose choice differs between `from` and `to` (or whose co-compiled set changes: the indices in
+ * `regrouped`), and the stall each change costs.
+ */
 function changesOf(
   tenants: readonly PlannedTenant[],
   from: readonly TenantChoice[],
   to: readonly TenantChoice[],
   costs: SwitchCostModel,
+  regrouped: ReadonlySet<number> = new Set(),
 ): { changes: { stallMs: number; rate: number }[]; changed: string[] } {
   const changes: { stallMs: number; rate: number }[] = [];
   const changed: string[] = [];
   tenants.forEach((t, i) => {
     const a = from[i]!;
     const b = to[i]!;
-    if (sameChoice(a, b)) return;
+    if (sameChoice(a, b) && !regrouped.has(i)) return;
     changes.push({ stallMs: costs.stallMs(t.name, t.catalog, a, b), rate: t.rate });
     changed.push(t.name);
   });
@@ -253,6 +289,7 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
   let correction: ServiceCorrection | null = null;
   const costs = new SwitchCostModel(options.hysteresis);
   let current: TenantChoice[] = [];
+  let grouping: Grouping = [];
   let lastSwitchMs = Number.NEGATIVE_INFINITY;
   let snapshot: RateSnapshot | null = null;
   let lastVerdict: TickVerdict | null = null;
@@ -269,7 +306,7 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
       catalog: correctedOf(t.name, t.catalog),
     }));
   return {
-    name: 'swapless',
+    name: options.coCompile ? 'swapless+' : 'swapless',
     get rates() {
       return snapshot;
     },
@@ -296,8 +333,9 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
       const start = planned(c).map((t) => ({ ...t, catalog: correctedOf(t.name, t.catalog) }));
       const best = searchBest(start, c.cores, model, null, options, workers(), c.devices);
       current = best.choices;
+      grouping = best.grouping;
       lastSwitchMs = c.nowMs ?? 0;
-      return decision(c.tenants, current, best.predictedMs, 'initial search at the prior rates');
+      return decision(c.tenants, current, best.predictedMs, 'initial search at the prior rates', grouping);
     },
     onTick(obs, nowMs) {
       if (ctx === null || estimator === null)
@@ -314,8 +352,9 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
       const totalRate = tenants.reduce((s, t) => s + t.rate, 0);
       if (!(totalRate > 0)) return null;
       const best = searchBest(tenants, ctx.cores, model, current, options, workers(), ctx.devices);
-      const currentMs = predictMs(model, tenants, current, ctx.cores, workers(), ctx.devices);
-      const { changes, changed } = changesOf(tenants, current, best.choices, costs);
+      const currentMs = predictMs(model, tenants, current, ctx.cores, workers(), ctx.devices, grouping);
+      const regrouped = regroupedTenants(grouping, best.grouping);
+      const { changes, changed } = changesOf(tenants, current, best.choices, costs, regrouped);
       const candidateMs = best.predictedMs;
       const verdict = shouldSwitch(
         { currentMs, candidateMs, totalRate, changes, nowMs, lastSwitchMs },
@@ -324,19 +363,21 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
       lastVerdict = { ...verdict, atMs: nowMs, currentMs, candidateMs, changed };
       if (!verdict.switch) return null;
       current = best.choices;
+      grouping = best.grouping;
       lastSwitchMs = nowMs;
       return decision(
         tenants,
         current,
         best.predictedMs,
         `${verdict.reason}: ${currentMs.toFixed(2)} → ${best.predictedMs.toFixed(2)} ms${snap.changed ? ` (rate change: ${snap.changedTenants.join(', ')})` : ''}`,
+        grouping,
       );
     },
     replan(nowMs, why) {
       if (ctx === null) return null;
       const tenants = tenantsNow(snapshot);
       if (!(tenants.reduce((s, t) => s + t.rate, 0) > 0)) return null;
-      const currentMs = predictMs(model, tenants, current, ctx.cores, workers(), ctx.devices);
+      const currentMs = predictMs(model, tenants, current, ctx.cores, workers(), ctx.devices, grouping);
       const best = searchBest(tenants, ctx.cores, model, current, options, workers(), ctx.devices);
       if (!Number.isFinite(best.predictedMs)) {
         // Nothing is stable under the corrected model: moving would only cost a reconfiguration.
@@ -345,16 +386,21 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
           current,
           currentMs,
           `${why}: re-planned with the corrected model, no stable configuration: configuration kept`,
+          grouping,
         );
       }
-      const same = best.choices.every((c, i) => sameChoice(c, current[i]!));
+      const same =
+        regroupedTenants(grouping, best.grouping).size === 0 &&
+        best.choices.every((c, i) => sameChoice(c, current[i]!));
       current = best.choices;
+      grouping = best.grouping;
       if (!same) lastSwitchMs = nowMs;
       return decision(
         tenants,
         current,
         best.predictedMs,
         `${why}: re-planned with the corrected model, ${same ? `configuration kept (${best.predictedMs.toFixed(2)} ms)` : `${currentMs.toFixed(2)} → ${best.predictedMs.toFixed(2)} ms`}`,
+        grouping,
       );
     },
   };
@@ -561,6 +607,7 @@ export function oraclePolicy(options: OracleOptions = {}): Policy {
 /** Options per built-in policy, for {@link createPolicy}. */
 export interface PolicyOptionsByName {
   swapless: SwaplessOptions;
+  'swapless+': SwaplessOptions;
   default: Record<string, never>;
   cpu: Record<string, never>;
   fixed: FixedOptions;
@@ -575,6 +622,8 @@ export function createPolicy<N extends PolicyName>(name: N, options?: PolicyOpti
   switch (name) {
     case 'swapless':
       return swaplessPolicy(options as SwaplessOptions);
+    case 'swapless+':
+      return swaplessPolicy({ coCompile: true, ...(options as SwaplessOptions) });
     case 'default':
       return defaultPolicy();
     case 'cpu':

@@ -18,6 +18,7 @@ import { expected, InvalidArgumentError, Xoshiro128 } from '@swapless/core';
 import { type SimResult, type SimTenantSeries, type SimTickTenant, Simulation } from '@swapless/sim';
 import { poissonArrivals, type RatePhase } from './arrivals.js';
 import type { TenantCatalog } from './catalog.js';
+import { groupedTenants, groupingOf } from './cocompile.js';
 import type { StageObservation } from './feedback.js';
 import type { Policy, PolicyTenant } from './policy.js';
 import { tenantSetup } from './setup.js';
@@ -106,7 +107,11 @@ export function runPolicyInSim(
     ...(workload.phases ? { phases: workload.phases } : {}),
   });
   const actual = workload.tenants.map((t) => ({ ...t, catalog: workload.actual?.[t.name] ?? t.catalog }));
-  const setups = (choices: readonly TenantChoice[]) => actual.map((t, i) => tenantSetup(t, choices[i]!));
+  // A decision's co-compiled sets give their members the set's TPU stages (see cocompile.ts).
+  const setups = (d: Decision) => {
+    const grouped = groupedTenants(actual, d.tenants, groupingOf(actual, d.sets));
+    return grouped.map((t, i) => tenantSetup(t, d.tenants[i]!));
+  };
 
   const first = policy.initial({
     tenants: workload.tenants,
@@ -117,9 +122,10 @@ export function runPolicyInSim(
   });
   const decisions: AppliedDecision[] = [{ atMs: 0, ...first }];
   let current: readonly TenantChoice[] = first.tenants;
+  let live = setups(first);
   const sim = new Simulation(
     {
-      tenants: setups(current),
+      tenants: live,
       cores: workload.cores,
       ...(workload.device ? { device: workload.device } : {}),
       ...(workload.devices !== undefined ? { devices: workload.devices } : {}),
@@ -157,6 +163,7 @@ export function runPolicyInSim(
     });
     const d: Decision | null = policy.onTick({ arrivals: arr, stages }, now);
     if (d === null) continue;
+    const next = setups(d);
     const changed = d.tenants
       .map((c, i) => ({ c, i }))
       .filter(
@@ -164,11 +171,15 @@ export function runPolicyInSim(
           c.k !== current[i]!.k ||
           c.cores !== current[i]!.cores ||
           c.mode !== current[i]!.mode ||
-          c.device !== current[i]!.device,
+          c.device !== current[i]!.device ||
+          next[i]!.tpu?.token !== live[i]!.tpu?.token ||
+          next[i]!.tpu?.serviceMs !== live[i]!.tpu?.serviceMs ||
+          next[i]!.tpu?.reloadMs !== live[i]!.tpu?.reloadMs,
       );
     if (changed.length === 0) continue;
-    sim.reconfigure({ tenants: changed.map(({ c, i }) => tenantSetup(actual[i]!, c)) });
+    sim.reconfigure({ tenants: changed.map(({ i }) => next[i]!) });
     current = d.tenants;
+    live = next;
     decisions.push({ atMs: now, ...d });
   }
   return policyRunResult(policy, sim.finish(), decisions);

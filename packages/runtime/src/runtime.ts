@@ -25,6 +25,7 @@ import { ms, type ServicePrior, StageEstimate } from './deadline.js';
 import { createDevices, type DeviceLane } from './devices.js';
 import { EMULATION_LAG_THRESHOLD_MS } from './emulation.js';
 import { preparedPart } from './parts.js';
+import { type SetPlace, setPlaces, setVariant } from './sets.js';
 import type { SharedEmulation, TpuRun } from './tpu.js';
 import type {
   DeviceStats,
@@ -69,6 +70,8 @@ interface Config {
   choice: TenantChoice;
   /** The device its heads run on (the choice's `device`, or the first device). */
   lane: Lane;
+  /** Key of the co-compiled set its head runs in ('' for none; see sets.ts). */
+  set: string;
   executors: Executor[];
   /**
    * Requests an executor may hold at once: {@link MG1_DEPTH} for mg1 (the next ones wait inside the worker, so
@@ -499,16 +502,22 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     });
   }
 
-  async #prepare(tenant: TenantState, choice: TenantChoice): Promise<Config> {
+  async #prepare(tenant: TenantState, choice: TenantChoice, place?: SetPlace): Promise<Config> {
     const lane = this.#laneOf(choice);
     const tpu = lane.backend;
-    const variant = tenant.entry.variant(choice.k, tpu.profile);
+    const profile = tpu.profile;
+    const own = tenant.entry.variant(choice.k, profile);
+    const inSet = place !== undefined && profile !== null && own.head !== null;
+    const variant = inSet
+      ? setVariant(this.#variants, own, place, (name) => this.#tenants.get(name)!.entry.stored, profile)
+      : own;
     const config: Config = {
       gen: ++this.#gen,
       tenant,
       variant,
       choice,
       lane,
+      set: inSet ? place.key : '',
       executors: [],
       depth: choice.mode === 'mg1' ? MG1_DEPTH : 1,
       queue: [],
@@ -1310,20 +1319,32 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
       });
       this.#checkBudget(new Map([...wanted].map(([n, c]) => [n, c.cores])));
       const seq = ++this.#seq;
-      const changes: { tenant: TenantState; choice: TenantChoice }[] = [];
-      for (const [name, choice] of wanted) {
-        const tenant = this.#tenants.get(name)!;
+      const changes: { tenant: TenantState; choice: TenantChoice; place?: SetPlace }[] = [];
+      // Co-compiled sets: a tenant whose set (members, order, cuts) changes switches with it, listed or not.
+      const places = setPlaces(
+        decision.sets,
+        (n) => wanted.get(n)?.k ?? this.#tenants.get(n)?.current.choice.k,
+      );
+      const setKey = (name: string, choice: TenantChoice) =>
+        this.#laneOf(choice).backend.profile === null ? '' : (places.get(name)?.key ?? '');
+      for (const [name, tenant] of this.#tenants) {
+        if (this.#removing.has(name) || removing.has(name)) continue;
         const cur = tenant.current.choice;
+        const choice = wanted.get(name) ?? cur;
+        const place = places.get(name);
         if (
           cur.k !== choice.k ||
           cur.cores !== choice.cores ||
           cur.mode !== choice.mode ||
-          cur.device !== choice.device
+          cur.device !== choice.device ||
+          tenant.current.set !== setKey(name, choice)
         ) {
-          changes.push({ tenant, choice });
+          changes.push({ tenant, choice, ...(place === undefined ? {} : { place }) });
         }
       }
-      const settled = await Promise.allSettled(changes.map((c) => this.#prepare(c.tenant, c.choice)));
+      const settled = await Promise.allSettled(
+        changes.map((c) => this.#prepare(c.tenant, c.choice, c.place)),
+      );
       const failed = settled.find((s) => s.status === 'rejected') as PromiseRejectedResult | undefined;
       const prepared = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
       const describe = () =>

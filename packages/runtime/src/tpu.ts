@@ -9,6 +9,7 @@ import type { CallBreakdown, DeviceProfile, ProfileInput } from '@swapless/tpu-e
 import { EmulatedDevice, sleepUntil } from '@swapless/tpu-emulator';
 import { EmulationPool } from './emulation.js';
 import { preparedPart } from './parts.js';
+import type { SetVariant } from './sets.js';
 import type { EdgeTpuBackendOptions } from './types.js';
 import type { Variant } from './variants.js';
 
@@ -219,7 +220,9 @@ export class EmulatedBackend implements TpuBackend {
     let deviceEndMs: number;
     let r: Awaited<ReturnType<EmulatedDevice['invoke']>>;
     try {
-      r = await this.#device.invoke(variant.report!);
+      r = await this.#device.invoke(variant.report!, {
+        model: (variant as Partial<SetVariant>).setModel ?? 0,
+      });
       // The stage started here, before the device's own queue: the device is never free before `startMs` + the
       // modelled time.
       const due = startMs + r.breakdown.totalMs * this.#timeScale;

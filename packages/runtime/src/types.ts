@@ -9,6 +9,11 @@ import type { CallBreakdown, ProfileInput } from '@swapless/tpu-emulator';
  */
 export interface ReconfigureRequest {
   readonly tenants: readonly (TenantChoiceInput & { name: string })[];
+  /**
+   * Co-compiled head sets (`Decision.sets`): tenant names whose heads run as one unit, in compile order (emulated
+   * Edge TPU; ignored on the real one). A tenant whose set changes is reconfigured with its set. Absent: none.
+   */
+  readonly sets?: readonly (readonly string[])[];
 }
 
 /** The real Edge TPU backend: libedgetpu through `@swapless/edgetpu`'s delegate. */

@@ -2,7 +2,7 @@ import { ErrorCodes, InvalidArgumentError } from '@swapless/core';
 import { GraphBuilder, splitModel, type TfliteModel } from '@swapless/tflite';
 import { buildZooModel } from '@swapless/zoo';
 import { describe, expect, it } from 'vitest';
-import { compileReport, MIB } from './compile.js';
+import { coCompileReports, compileReport, MIB } from './compile.js';
 import { parseProfile } from './profiles.js';
 
 /** A chain of 1×1 convs on a small map: parameters of `filters[i]²`-ish bytes, tiny activations. */
@@ -149,5 +149,60 @@ describe('compileReport', () => {
       expect(e).toBeInstanceOf(InvalidArgumentError);
       expect((e as InvalidArgumentError).code).toBe(ErrorCodes.INVALID_ARGUMENT);
     }
+  });
+});
+
+describe('coCompileReports', () => {
+  const heads = [
+    buildZooModel('mobilenet_v1', { seed: 0 }),
+    splitModel(buildZooModel('inception_v3', { seed: 1 }), 60).head!,
+    buildZooModel('squeezenet', { seed: 2 }),
+  ];
+
+  it('places a set exactly as compiling the models together does, in either order', () => {
+    for (const order of [
+      [0, 1, 2],
+      [2, 1, 0],
+      [1, 0],
+    ]) {
+      const models = order.map((i) => heads[i]!);
+      const together = compileReport(models, 'usb3');
+      const merged = coCompileReports(
+        models.map((m) => compileReport(m, 'usb3')),
+        'usb3',
+      );
+      const { cachingToken: _a, ...want } = together;
+      const { cachingToken: _b, ...got } = merged;
+      expect(got).toEqual(want);
+    }
+  });
+
+  it('gives the earlier member the cache: the later one streams what does not fit', () => {
+    const alone = heads.map((h) => compileReport(h, 'usb3'));
+    const ab = coCompileReports([alone[1]!, alone[0]!], 'usb3');
+    const ba = coCompileReports([alone[0]!, alone[1]!], 'usb3');
+    // 4.6 MiB of inception_v3's head and 4.1 MiB of mobilenet_v1 exceed the ~7.2 MiB budget: the later one streams.
+    expect(ab.offChipStreamedBytes).toBeGreaterThan(0);
+    expect(ab.models[1]!.offChipStreamedBytes).toBeGreaterThan(ba.models[0]!.offChipStreamedBytes);
+    // Tokens: one per set and order, distinct from the members'.
+    expect(ab.cachingToken).not.toBe(ba.cachingToken);
+    expect(coCompileReports([alone[1]!, alone[0]!], 'usb3').cachingToken).toBe(ab.cachingToken);
+    expect(alone.map((r) => r.cachingToken)).not.toContain(ab.cachingToken);
+  });
+
+  it('refuses an empty set, a set member and a report of another profile', () => {
+    const a = compileReport(heads[0]!, 'usb3');
+    const set = compileReport([heads[0]!, heads[2]!], 'usb3');
+    for (const bad of [[], [set], [compileReport(heads[0]!, 'pcie')], [{}]]) {
+      let err: unknown;
+      try {
+        coCompileReports(bad as never, 'usb3');
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(InvalidArgumentError);
+      expect((err as InvalidArgumentError).code).toBe(ErrorCodes.INVALID_ARGUMENT);
+    }
+    expect(coCompileReports([a], 'usb3').models[0]!.onChipCachedBytes).toBe(a.onChipCachedBytes);
   });
 });

@@ -8,6 +8,7 @@ import { analyzeModel, boundaryAt, type TfliteModel, tensorBytes } from '@swaple
 import { resolveProfile } from './profiles.js';
 import type {
   CompileReport,
+  DeviceProfile,
   LayerReport,
   ModelCompileReport,
   ParameterPlacement,
@@ -218,6 +219,25 @@ export function compileReport(
   }
 
   const facts = models.map((m) => segmentFacts(m));
+  return placeUnit(facts, p, options.cachingToken ?? fingerprint(models, facts));
+}
+
+/** What the placement needs of one model of a unit: its mapped layers and sizes (facts or an earlier report). */
+type PlacementInput = Omit<
+  ModelCompileReport,
+  | 'index'
+  | 'onChipCachedBytes'
+  | 'onChipRemainingBytes'
+  | 'offChipStreamedBytes'
+  | 'parameterBytes'
+  | 'macs'
+  | 'layers'
+  | 'mappedOps'
+  | 'unmappedOps'
+> & { mapped: number; layers: readonly Omit<LayerReport, 'placement'>[] };
+
+/** The unit's report: the parameter budget after the activation reserve, then in-order placement across models. */
+function placeUnit(facts: readonly PlacementInput[], p: DeviceProfile, cachingToken: string): CompileReport {
   const largest = Math.max(0, ...facts.map((f) => f.largestActivationBytes));
   const activation = activationReserveBytes(largest, p);
   const budget = Math.max(0, Math.floor(p.sramMiB * MIB - p.fixedReserveMiB * MIB - activation));
@@ -271,7 +291,7 @@ export function compileReport(
     source: 'emulated',
     reportVersion: 1,
     profile: p.name,
-    cachingToken: options.cachingToken ?? fingerprint(models, facts),
+    cachingToken,
     activationReserveBytes: Math.round(activation),
     parameterBudgetBytes: budget,
     onChipCachedBytes: used,
@@ -281,4 +301,42 @@ export function compileReport(
     unmappedOps: reports.reduce((a, r) => a + r.unmappedOps, 0),
     models: reports,
   };
+}
+
+/**
+ * The report of a co-compiled set made from the reports of its members compiled alone (each a one-model unit for
+ * the same profile), in compile order: the same budget and in-order placement as {@link compileReport} of the
+ * members' models together, without the models (the layers' sizes are in the reports). What the controller's
+ * search asks many times per decision. The caching token is derived from the members' tokens and their order,
+ * unless `options.cachingToken` is given.
+ *
+ * @throws InvalidArgumentError for an empty set, a report that is not a one-model emulated unit, or members
+ *   reported for another profile.
+ */
+export function coCompileReports(
+  members: readonly CompileReport[],
+  profile: ProfileInput,
+  options: CompileOptions = {},
+): CompileReport {
+  const p = resolveProfile(profile);
+  if (!Array.isArray(members) || members.length === 0) {
+    throw new InvalidArgumentError(expected('at least one member report', 'a co-compiled set', members));
+  }
+  const inputs = members.map((r, i): PlacementInput => {
+    if (typeof r !== 'object' || r === null || r.source !== 'emulated' || r.models?.length !== 1) {
+      throw new InvalidArgumentError(
+        expected('the emulated report of one segment (one model)', `member ${i} of a co-compiled set`, r),
+      );
+    }
+    if (r.profile !== p.name) {
+      throw new InvalidArgumentError(
+        expected(`a report for profile "${p.name}"`, `member ${i} of a co-compiled set`, r.profile),
+      );
+    }
+    const m = r.models[0]!;
+    return { ...m, mapped: m.mappedOps };
+  });
+  const fp = new Fingerprint();
+  for (const r of members) fp.addString(r.cachingToken);
+  return placeUnit(inputs, p, options.cachingToken ?? `emu-set-${fp.hex()}`);
 }

@@ -34,6 +34,7 @@ export {
 export {
   activationReserveBytes,
   type CompileOptions,
+  coCompileReports,
   compileReport,
   MIB,
   type SegmentFacts,

@@ -34,7 +34,7 @@ import {
   tenantClasses,
 } from '../workload-file.js';
 
-const help = `Usage: swapless bench WORKLOAD.json [--policies default,cpu,fixed,swapless,oracle] [--mode sim|live]
+const help = `Usage: swapless bench WORKLOAD.json [--policies default,cpu,fixed,swapless,swapless+,oracle] [--mode sim|live]
                       [--latency-model ID|PATH] [--latency-model-options JSON] [--out DIR] [--json]
 
 Runs each policy on the same arrivals (same seed) and reports, per policy and tenant, mean, p50, p95, p99,
@@ -61,7 +61,7 @@ Options:
   --cores N        CPU cores for the CPU stages instead of the workload's cpu.cores (both modes; live: not
                    reduced, even if the main thread then competes with the CPU stages)
   --latency-model M
-                   the model the swapless policy plans with: mg1-default (default), an installed plugin's
+                   the model the swapless and swapless+ policies plan with: mg1-default (default), an installed plugin's
                    model id or package name, or a path to a plugin package (\`swapless plugins list\`)
   --latency-model-options JSON
                    options of that model, a JSON object checked against its options schema
@@ -79,7 +79,7 @@ type Run = LiveRun | ReturnType<typeof runPolicyInSim>;
 export const benchCommand: Command = {
   name: 'bench',
   summary:
-    'run policies (swapless, default, cpu, fixed, oracle) on a workload, simulated or live; report and plots',
+    'run policies (swapless, swapless+, default, cpu, fixed, oracle) on a workload, simulated or live; report and plots',
   help,
   async run(argv, io) {
     const { values, positionals: pos } = parseCommand('bench', argv, {
@@ -254,8 +254,8 @@ async function runPolicies(
   const makePolicy = (name: PolicyName) =>
     name === 'oracle'
       ? createPolicy('oracle', { seed: workload.seed, phases, durationMs: Math.min(durationMs, 120_000) })
-      : name === 'swapless'
-        ? createPolicy('swapless', { model: latency.model })
+      : name === 'swapless' || name === 'swapless+'
+        ? createPolicy(name, { model: latency.model })
         : createPolicy(name);
   for (const name of policies) {
     io.err(`bench: ${name} (${mode === 'sim' ? 'simulated' : `live, ${workload.durationS} s`})…`);
@@ -340,6 +340,7 @@ function policyResults(runs: readonly Run[], mode: 'sim' | 'live', simulated: Re
         mode,
         ...(device !== undefined ? { device } : {}),
       })),
+      ...(d.sets === undefined ? {} : { sets: d.sets }),
     })),
   }));
 }
