@@ -14,10 +14,9 @@
 //    2 devices at least 40 % lower. The mixes load one device to 50–60 % of its whole-model capacity (before
 //    reloads), so that the one-device case is still stable: the comparison is between two working systems.
 
-import { readFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg } from 'node:os';
-import { buildCatalog, createPolicy, runPolicyInSim } from '@swapless/controller';
-import { generateZooModel } from '@swapless/zoo';
+import { createPolicy, runPolicyInSim } from '@swapless/controller';
+import { wholeTpuMs, zooCatalogs } from './zoo-catalogs.mjs';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -38,24 +37,7 @@ log(
   `All latencies SIMULATED (${durationMs / 1000} s per run, ${warmupMs / 1000} s warm-up, seed ${seed}); every device an EMULATED ${profile} Edge TPU; CPU stages measured here.`,
 );
 
-const cache = new Map();
-async function catalog(name) {
-  if (!cache.has(name)) {
-    const g = await generateZooModel(name);
-    cache.set(
-      name,
-      await buildCatalog(new Uint8Array(await readFile(g.path)), {
-        name,
-        cuts: 'auto',
-        threads: [1, 2],
-        repetitions: 5,
-        device: profile,
-      }),
-    );
-  }
-  return cache.get(name);
-}
-const wholeTpuMs = (cat) => cat.cuts.find((c) => c.k === cat.edgetpuPrefix).tpu.serviceMs;
+const catalog = zooCatalogs({ device: profile });
 const devicesOf = (n) => Array.from({ length: n }, (_, i) => ({ id: `tpu-${i}`, profile }));
 
 /** Tenants of a mix: [zoo model, share of its whole-model Edge TPU call's capacity]. */

@@ -18,10 +18,9 @@
 // `-- --device devboard --cpu devboard-a53` is the Dev Board regime, with CPU stages MODELLED for its quad
 // Cortex-A53 instead of measured (docs/cpu-profiles.md).
 
-import { readFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg } from 'node:os';
-import { buildCatalog, createPolicy, oracleSearch, runPolicyInSim } from '@swapless/controller';
-import { generateZooModel } from '@swapless/zoo';
+import { createPolicy, oracleSearch, runPolicyInSim } from '@swapless/controller';
+import { wholeTpuMs, zooCatalogs } from './zoo-catalogs.mjs';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -48,25 +47,7 @@ log(
   `All latencies SIMULATED (${durationMs / 1000} s per run, ${warmupMs / 1000} s warm-up, seed 1); TPU emulated (${device}), ${cpu === 'host' ? 'CPU measured' : `CPU modelled for ${cpu}`}.`,
 );
 
-const cache = new Map();
-async function catalog(name) {
-  if (!cache.has(name)) {
-    const g = await generateZooModel(name);
-    cache.set(
-      name,
-      await buildCatalog(new Uint8Array(await readFile(g.path)), {
-        name,
-        cuts: 'auto',
-        threads: [1, 2],
-        repetitions: 5,
-        device,
-        cpu,
-      }),
-    );
-  }
-  return cache.get(name);
-}
-const wholeTpuMs = (cat) => cat.cuts.find((c) => c.k === cat.edgetpuPrefix).tpu.serviceMs;
+const catalog = zooCatalogs({ device, cpu });
 
 const POLICIES = ['swapless+', 'swapless', 'oracle', 'default', 'cpu', 'fixed'];
 

@@ -1,0 +1,33 @@
+// Catalogs of zoo models for the simulation benchmarks (bench:policies, bench:devices): each model generated and
+// profiled once per process, every cut, 1 and 2 threads, 5 repetitions.
+import { readFile } from 'node:fs/promises';
+import { buildCatalog } from '@swapless/controller';
+import { generateZooModel } from '@swapless/zoo';
+
+/**
+ * A catalog cache for one Edge TPU profile (`device`) and CPU profile (`cpu`, omitted: measured on this host).
+ * @param {{ device: string, cpu?: string }} options
+ */
+export function zooCatalogs({ device, cpu }) {
+  const cache = new Map();
+  return async function catalog(name) {
+    if (!cache.has(name)) {
+      const g = await generateZooModel(name);
+      cache.set(
+        name,
+        await buildCatalog(new Uint8Array(await readFile(g.path)), {
+          name,
+          cuts: 'auto',
+          threads: [1, 2],
+          repetitions: 5,
+          device,
+          ...(cpu !== undefined ? { cpu } : {}),
+        }),
+      );
+    }
+    return cache.get(name);
+  };
+}
+
+/** A catalog's whole-model Edge TPU call time, ms (the compiler's default prefix). */
+export const wholeTpuMs = (cat) => cat.cuts.find((c) => c.k === cat.edgetpuPrefix).tpu.serviceMs;
