@@ -98,6 +98,35 @@ describe('swapless bench', () => {
     expect(JSON.parse(forced.out)).toMatchObject({ cores: 1, coresRequested: 2, coresNote: null });
   });
 
+  it('places the tenants on several Edge TPUs in simulation, and prints each policy’s placement', async () => {
+    const path = await workload({
+      ...twoTenants,
+      devices: [{ id: 'usb:0' }, { id: 'usb:1' }],
+      tenants: [...twoTenants.tenants, { name: 'c', model: 'squeezenet', rate: 20 }],
+      durationS: 8,
+    });
+    const r = await cli('bench', path, '--policies', 'swapless,default,oracle', '--json', ...QUICK);
+    expect(r.status).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.devices.map((d: { id: string }) => d.id)).toEqual(['usb:0', 'usb:1']);
+    for (const p of j.policies) {
+      const choices = p.decisions[0].choices;
+      expect(choices.every((c: { device: string }) => c.device === 'usb:0' || c.device === 'usb:1')).toBe(
+        true,
+      );
+      expect(p.devices.map((d: { id: string }) => d.id)).toEqual(['usb:0', 'usb:1']);
+      expect(p.devices.flatMap((d: { tenants: string[] }) => d.tenants).sort()).toEqual(['a', 'b', 'c']);
+      for (const d of p.devices) expect(d.tpuUtilization).toBeLessThan(1);
+    }
+    const text = await cli('bench', path, '--policies', 'swapless', ...QUICK);
+    expect(text.out).toMatch(/2 × usb3 \(usb:0, usb:1\)/);
+    expect(text.out).toMatch(/swapless +placement: usb:0 ρ \d\.\d\d .* · usb:1 ρ \d\.\d\d/);
+    // Live runs have one device (several are benchmarked in simulation).
+    const live = await cli('bench', path, '--mode', 'live', '--policies', 'default', '--json', ...QUICK);
+    expect(live.status).toBe(1);
+    expect(JSON.parse(live.out).error.code).toBe('SWAPLESS_INVALID_CONFIG');
+  });
+
   it('refuses unknown policies and modes with exit 2', async () => {
     const path = await workload(twoTenants);
     expect((await cli('bench', path, '--policies', 'swapless,magic')).status).toBe(2);

@@ -13,7 +13,7 @@
  * as many blocks as there are devices: 15 for four tenants on four devices). A cheap bound prunes a placement
  * before its knapsack: each of its devices given all the cores is no worse than its share, so when that sum is
  * already no better than the best placement so far the placement cannot win. Past `placementLimit` placements,
- * single-tenant moves from a balanced start (and the placement in effect) replace the enumeration.
+ * single-tenant moves from a start balanced by Edge TPU load (and the placement in effect) replace the enumeration.
  *
  * Devices of different profiles (say `usb3` and `pcie`) would need a catalog per profile (their Edge TPU stage
  * times differ); a tenant has one catalog, so mixed profiles are refused ({@link assertUniformDevices}).
@@ -268,16 +268,30 @@ function deviceOf(
   return onTpu || now?.device === undefined ? label : now.device;
 }
 
-/** A balanced start for the local search: tenants by rate, each onto the device with the least rate so far. */
+/**
+ * Edge TPU load of a tenant with its whole mappable prefix on the device (rate × that call's time; the rate alone
+ * when it has no such call): what the balanced placement spreads.
+ */
+function tpuLoad(t: PlannedTenant): number {
+  const cuts = t.catalog.cuts;
+  const whole = cuts.find((c) => c.k === t.catalog.edgetpuPrefix)?.tpu ?? cuts.at(-1)?.tpu ?? null;
+  return Math.max(0, t.rate) * (whole?.serviceMs ?? 1);
+}
+
+/**
+ * A balanced placement (the local search's start, and how the baselines spread): tenants by Edge TPU load, each
+ * onto the device with the least load so far.
+ */
 function balancedPlacement(tenants: readonly PlannedTenant[], devices: number): number[] {
   const load = new Array(devices).fill(0);
   const out = new Array(tenants.length).fill(0);
+  const weight = tenants.map(tpuLoad);
   [...tenants.keys()]
-    .sort((a, b) => tenants[b]!.rate - tenants[a]!.rate)
+    .sort((a, b) => weight[b]! - weight[a]!)
     .forEach((i) => {
       const d = load.indexOf(Math.min(...load));
       out[i] = d;
-      load[d] += tenants[i]!.rate;
+      load[d] += weight[i]!;
     });
   return out;
 }
@@ -484,7 +498,10 @@ export function placementBest(
   };
 }
 
-/** `choices` (a baseline's, without devices) spread over the devices: by rate, each onto the least loaded. */
+/**
+ * `choices` (a baseline's, without devices) spread over the devices: by Edge TPU load (rate × whole-model call),
+ * each onto the least loaded device so far.
+ */
 export function spreadOverDevices(
   tenants: readonly PlannedTenant[],
   choices: readonly TenantChoice[],

@@ -440,7 +440,7 @@ function baseline(name: 'default' | 'cpu' | 'fixed', ctx: PolicyContext, model: 
   );
 }
 
-/** A baseline's choices; on several devices spread over them by rate ({@link spreadOverDevices}). */
+/** A baseline's choices; on several devices spread over them by Edge TPU load ({@link spreadOverDevices}). */
 function placedBaseline(
   name: 'default' | 'cpu' | 'fixed',
   tenants: readonly PlannedTenant[],

@@ -106,6 +106,29 @@ describe('mg1-switchover', () => {
     expect(p.tenants).toEqual(defaultModel.predict(s).tenants);
   });
 
+  it('predicts several Edge TPUs as one queue per device', () => {
+    const model = createSwitchoverModel();
+    const a = tenant('a', 50, 'ta', 1, 10);
+    const b = tenant('b', 5, 'tb', 1, 60);
+    const c = tenant('c', 20, 'tc', 3, 5);
+    const both: SystemSetup = {
+      cores: 0,
+      devices: [{ id: 'x' }, { id: 'y' }],
+      tenants: [
+        { ...a, device: 'x' },
+        { ...c, device: 'y' },
+        { ...b, device: 'x' },
+      ],
+    };
+    const p = model.predict(both);
+    const onX = model.predict(system(a, b));
+    expect(p.tenants[0]).toEqual(onX.tenants[0]);
+    expect(p.tenants[2]).toEqual(onX.tenants[1]);
+    expect(p.tenants[1]).toEqual(model.predict(system(c)).tenants[0]);
+    // One device listed: the same as none.
+    expect(model.predict({ ...system(a, b), devices: [{ id: 'x' }] })).toEqual(onX);
+  });
+
   it('is closer to an exact FCFS simulation than P-K when tenants differ (positive and negative correlation)', () => {
     // Asymmetric cases where P-K is off by 7–10 %: it under-predicts the first, over-predicts the second.
     const cases = [

@@ -21,6 +21,7 @@ import {
   buildPrediction,
   expected,
   InvalidArgumentError,
+  predictByDevice,
   type TpuAnalysis,
   validateSystem,
 } from '@swapless/queueing';
@@ -168,13 +169,11 @@ export function createSwitchoverModel(options: SwitchoverOptions = {}): Switchov
     name: SWITCHOVER_MODEL_NAME,
     predict(system: SystemSetup): Prediction {
       validateSystem(system);
-      const tpu = analyzeTpu(system, learned.size > 0 ? fitted() : undefined);
-      return buildPrediction(
-        SWITCHOVER_MODEL_NAME,
-        system,
-        tpu,
-        switchoverWait(system, tpu, correction).waitMs,
-      );
+      // Several Edge TPUs: each device's tenants as a system of their own (one queue per device).
+      return predictByDevice(system, SWITCHOVER_MODEL_NAME, (sub) => {
+        const tpu = analyzeTpu(sub, learned.size > 0 ? fitted() : undefined);
+        return buildPrediction(SWITCHOVER_MODEL_NAME, sub, tpu, switchoverWait(sub, tpu, correction).waitMs);
+      });
     },
     fit(observations: readonly FitObservation[]): void {
       if (!Array.isArray(observations))
