@@ -3,11 +3,20 @@
  * (whole model on the Edge TPU as the default compiler does, CPU only, a fixed middle cut), each optionally
  * checked in the simulator.
  */
-import type { Prediction, SystemSetup, TenantChoice } from '@swapless/contracts';
+import type { Prediction, SloPercentile, SystemSetup, TenantChoice } from '@swapless/contracts';
 import { responseDistributions } from '@swapless/queueing';
 import type { SimResult } from '@swapless/sim';
+import { fastSearchApplicable } from './fast.js';
 import { type BaselinePolicy, baselineChoices, type Predictor, searchConfiguration } from './search.js';
 import { type PlannedTenant, systemSetup } from './setup.js';
+import {
+  DEFAULT_SLO_PERCENTILE,
+  hasSlo,
+  type SloPlan,
+  simulatedAttainment,
+  sloLevel,
+  sloPlan,
+} from './slo.js';
 
 /** Simulated latency of one tenant. */
 export interface SimulatedTenant {
@@ -17,6 +26,12 @@ export interface SimulatedTenant {
   p95Ms: number;
   p99Ms: number;
   completed: number;
+  /** Response-time quantiles at the simulator's `CDF_LEVELS` (0.01 … 0.99, 0.999), ms. */
+  cdfMs?: number[];
+  /** Simulated fraction of responses within the tenant's `sloMs` (absent without one). */
+  withinSlo?: number;
+  /** Whether the simulated quantile at the SLO's percentile is within `sloMs` (absent without an SLO). */
+  sloMet?: boolean;
 }
 
 /** Simulated latency of a whole configuration. */
@@ -38,6 +53,7 @@ export function simulatedSystem(r: SimResult): SimulatedSystem {
       p95Ms: t.p95Ms,
       p99Ms: t.p99Ms,
       completed: t.completed,
+      cdfMs: t.cdfMs,
     })),
   };
 }
@@ -59,6 +75,11 @@ export interface PolicyPlan {
   tails: PredictedTail[] | null;
   simulated: SimulatedSystem | null;
   reason?: string;
+  /**
+   * SwapLess's plan when a tenant has an SLO: whether the search's bound meets them all, the admitted fraction
+   * per tenant (1: nothing shed) and what the SLOs changed ('' when nothing).
+   */
+  slo?: { feasible: boolean; admit: number[]; reason: string };
 }
 
 /** One tenant's predicted tail latency. */
@@ -70,6 +91,12 @@ export interface PredictedTail {
   sloMs: number | null;
   /** Predicted fraction of responses within `sloMs` (null without one). */
   withinSlo: number | null;
+  /** The percentile `sloMs` bounds (null without an SLO). */
+  sloPercentile: SloPercentile | null;
+  /** Predicted response time at that percentile, ms (null without an SLO). */
+  sloQuantileMs: number | null;
+  /** Whether it is within `sloMs` (null without an SLO). */
+  sloMet: boolean | null;
 }
 
 /** The predicted tails of a configured system (null when a tenant is unstable). */
@@ -77,13 +104,18 @@ export function predictTails(system: SystemSetup): PredictedTail[] | null {
   const dists = responseDistributions(system);
   if (dists.some((d) => !Number.isFinite(d.meanMs))) return null;
   return dists.map((d, i) => {
-    const slo = system.tenants[i]!.sloMs;
+    const t = system.tenants[i]!;
+    const slo = t.sloMs;
+    const at = slo === undefined ? null : d.quantileMs(sloLevel(t.sloPercentile));
     return {
       name: d.name,
       p95Ms: d.quantileMs(0.95),
       p99Ms: d.quantileMs(0.99),
       sloMs: slo ?? null,
       withinSlo: slo === undefined ? null : d.cdf(slo),
+      sloPercentile: slo === undefined ? null : (t.sloPercentile ?? DEFAULT_SLO_PERCENTILE),
+      sloQuantileMs: at,
+      sloMet: at === null ? null : at <= slo!,
     };
   });
 }
@@ -116,6 +148,11 @@ export function planWorkload(
     ...(options.device !== undefined ? { device: options.device } : {}),
     ...(options.exhaustiveLimit !== undefined ? { exhaustiveLimit: options.exhaustiveLimit } : {}),
   });
+  // With SLOs (fast path only), SwapLess's plan is the SLO-constrained one, with admission control.
+  const slo: SloPlan | null =
+    hasSlo(tenants) && fastSearchApplicable(tenants)
+      ? sloPlan(tenants, cores, found.choices, { bestMeanMs: found.prediction.meanResponseMs })
+      : null;
   const ms = performance.now() - started;
   const plans: PolicyPlan[] = [];
   const finish = (
@@ -123,18 +160,25 @@ export function planWorkload(
     choices: TenantChoice[] | null,
     prediction: Prediction | null,
     reason?: string,
+    sloPart?: SloPlan,
   ) => {
     const system = choices === null ? null : systemSetup(tenants, choices, cores, options.device);
+    const simulated = system === null || options.simulate === undefined ? null : options.simulate(system);
     plans.push({
       policy,
       choices,
       prediction: prediction ?? (system === null ? null : model.predict(system)),
       tails: system === null ? null : predictTails(system),
-      simulated: system === null || options.simulate === undefined ? null : options.simulate(system),
+      simulated: simulated === null ? null : simulatedAttainment(simulated, system!),
       ...(reason !== undefined ? { reason } : {}),
+      ...(sloPart
+        ? { slo: { feasible: sloPart.feasible, admit: sloPart.admit, reason: sloPart.reason } }
+        : {}),
     });
   };
-  finish('swapless', found.choices, found.prediction);
+  if (slo === null || slo.reason === '')
+    finish('swapless', found.choices, found.prediction, undefined, slo ?? undefined);
+  else finish('swapless', slo.choices, null, undefined, slo);
   for (const policy of ['default', 'cpu', 'fixed'] as const) {
     const choices = baselineChoices(policy, tenants, cores);
     finish(

@@ -10,7 +10,7 @@
  * `swapless` is adaptive (rate estimator + corrected catalog + fast search + hysteresis); `default`, `cpu`,
  * `fixed` are the static baselines; `oracle` is the best static configuration found in the simulator.
  */
-import type { Decision, TenantChoice } from '@swapless/contracts';
+import type { Decision, SloPercentile, TenantChoice } from '@swapless/contracts';
 import { expected, InvalidArgumentError } from '@swapless/core';
 import { DEFAULT_MODEL_NAME, defaultModel } from '@swapless/queueing';
 import { simulate } from '@swapless/sim';
@@ -29,6 +29,7 @@ import { type CorrectionOptions, ServiceCorrection, type StageObservation } from
 import { type HysteresisOptions, SwitchCostModel, shouldSwitch } from './hysteresis.js';
 import { baselineChoices, evenSplit, nearestCut, type Predictor, searchConfiguration } from './search.js';
 import { type PlannedTenant, systemSetup } from './setup.js';
+import { type SearchedPlan, sloSwitchReason, withSlos } from './slo.js';
 
 /** A tenant as a policy knows it at start: its catalog and its expected (prior) rate. */
 export interface PolicyTenant {
@@ -37,6 +38,8 @@ export interface PolicyTenant {
   /** Expected rate, requests per second (the workload file's; the adaptive policy only uses it as a prior). */
   rate: number;
   sloMs?: number;
+  /** The percentile `sloMs` bounds (default p99). */
+  sloPercentile?: SloPercentile;
 }
 
 /** What a policy is started with. */
@@ -95,19 +98,26 @@ function decision(
   reason: string,
 ): Decision {
   return {
-    tenants: choices.map((c, i) => ({ name: tenants[i]!.name, k: c.k, cores: c.cores, mode: c.mode })),
+    tenants: choices.map((c, i) => ({
+      name: tenants[i]!.name,
+      k: c.k,
+      cores: c.cores,
+      mode: c.mode,
+      ...(c.admit !== undefined ? { admit: c.admit } : {}),
+    })),
     predictedMs,
     reason,
   };
 }
 
+/** A tenant's latency objective, as the planner takes it. */
+const sloOf = (t: PolicyTenant): Pick<PlannedTenant, 'sloMs' | 'sloPercentile'> => ({
+  ...(t.sloMs !== undefined ? { sloMs: t.sloMs } : {}),
+  ...(t.sloPercentile !== undefined ? { sloPercentile: t.sloPercentile } : {}),
+});
+
 function planned(ctx: PolicyContext): PlannedTenant[] {
-  return ctx.tenants.map((t) => ({
-    name: t.name,
-    rate: t.rate,
-    catalog: t.catalog,
-    ...(t.sloMs !== undefined ? { sloMs: t.sloMs } : {}),
-  }));
+  return ctx.tenants.map((t) => ({ name: t.name, rate: t.rate, catalog: t.catalog, ...sloOf(t) }));
 }
 
 function predictMs(
@@ -151,13 +161,13 @@ function searchBest(
   warm: TenantChoice[] | null,
   options: SwaplessOptions,
   emulationWorkers: number | null = null,
-): { choices: TenantChoice[]; predictedMs: number } {
+): SearchedPlan {
   const full = delayedPredictor(model, tenants, { emulationWorkers });
   const pooled =
     emulationWorkers !== null && tenants.some((t) => t.catalog.cuts.some((c) => (c.emulationMs ?? 0) > 0));
   if (model.name === DEFAULT_MODEL_NAME && fastSearchApplicable(tenants)) {
     const r = fastSearch(tenants, cores, { ...options.search, ...(warm ? { starts: [warm] } : {}) });
-    if (!pooled) return { choices: r.choices, predictedMs: r.meanResponseMs };
+    if (!pooled) return withSlos(tenants, cores, { choices: r.choices, predictedMs: r.meanResponseMs });
     const refined = searchConfiguration(tenants, cores, full, {
       exhaustiveLimit: 0,
       // The baselines start it too: a move the pool makes worth it often needs two tenants to move at once (a
@@ -198,6 +208,7 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
       name: t.name,
       rate: snap === null ? t.rate : (snap.rates[t.name] ?? 0),
       catalog: correctedOf(t.name, t.catalog),
+      ...sloOf(t),
     }));
   return {
     name: 'swapless',
@@ -225,7 +236,12 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
       const best = searchBest(start, c.cores, model, null, options, workers());
       current = best.choices;
       lastSwitchMs = c.nowMs ?? 0;
-      return decision(c.tenants, current, best.predictedMs, 'initial search at the prior rates');
+      return decision(
+        c.tenants,
+        current,
+        best.predictedMs,
+        `initial search at the prior rates${best.sloReason ? `; ${best.sloReason}` : ''}`,
+      );
     },
     onTick(obs, nowMs) {
       if (ctx === null || estimator === null)
@@ -247,10 +263,14 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
         .map((t, i) => ({ t, from: current[i]!, to: best.choices[i]! }))
         .filter(({ from, to }) => from.k !== to.k || from.cores !== to.cores || from.mode !== to.mode)
         .map(({ t, from, to }) => ({ stallMs: costs.stallMs(t.name, t.catalog, from, to), rate: t.rate }));
-      const verdict = shouldSwitch(
-        { currentMs, candidateMs: best.predictedMs, totalRate, changes, nowMs, lastSwitchMs },
-        options.hysteresis,
-      );
+      const forced = sloSwitchReason(tenants, current, best.choices);
+      const verdict =
+        forced !== null
+          ? { switch: true, reason: forced }
+          : shouldSwitch(
+              { currentMs, candidateMs: best.predictedMs, totalRate, changes, nowMs, lastSwitchMs },
+              options.hysteresis,
+            );
       if (!verdict.switch) return null;
       current = best.choices;
       lastSwitchMs = nowMs;
@@ -258,7 +278,7 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
         tenants,
         current,
         best.predictedMs,
-        `${verdict.reason}: ${currentMs.toFixed(2)} → ${best.predictedMs.toFixed(2)} ms${snap.changed ? ` (rate change: ${snap.changedTenants.join(', ')})` : ''}`,
+        `${verdict.reason}: ${currentMs.toFixed(2)} → ${best.predictedMs.toFixed(2)} ms${snap.changed ? ` (rate change: ${snap.changedTenants.join(', ')})` : ''}${best.sloReason ? `; ${best.sloReason}` : ''}`,
       );
     },
     replan(nowMs, why) {

@@ -21,6 +21,7 @@ import type { TenantCatalog } from './catalog.js';
 import type { StageObservation } from './feedback.js';
 import type { Policy, PolicyTenant } from './policy.js';
 import { tenantSetup } from './setup.js';
+import { admitted, ThinnedTraces } from './slo.js';
 
 /** The workload a policy is run on. */
 export interface SimWorkload {
@@ -60,6 +61,8 @@ export interface PolicyRunTenant {
   throughputPerS: number;
   completed: number;
   rejected: number;
+  /** Measured arrivals refused by admission control (a decision's `admit` < 1); absent when none. */
+  shed?: number;
 }
 
 /** One applied decision, and when (virtual ms). */
@@ -113,6 +116,8 @@ export function runPolicyInSim(
     nowMs: 0,
   });
   const decisions: AppliedDecision[] = [{ atMs: 0, ...first }];
+  const thinned = new ThinnedTraces(arrivals, seed);
+  thinned.admit(0, admitted(first));
   let current: readonly TenantChoice[] = first.tenants;
   const sim = new Simulation(
     {
@@ -124,7 +129,7 @@ export function runPolicyInSim(
       durationMs: workload.durationMs,
       warmupMs: workload.warmupMs ?? 0,
       seed,
-      arrivals,
+      arrivals: thinned.traces,
       tickMs,
       seriesWindowMs: tickMs,
       quantiles: options.quantiles ?? 'exact',
@@ -153,17 +158,24 @@ export function runPolicyInSim(
     });
     const d: Decision | null = policy.onTick({ arrivals: arr, stages }, now);
     if (d === null) continue;
+    thinned.admit(now, admitted(d));
     const changed = d.tenants
       .map((c, i) => ({ c, i }))
       .filter(
         ({ c, i }) => c.k !== current[i]!.k || c.cores !== current[i]!.cores || c.mode !== current[i]!.mode,
       );
-    if (changed.length === 0) continue;
-    sim.reconfigure({ tenants: changed.map(({ c, i }) => tenantSetup(actual[i]!, c)) });
+    if (changed.length === 0 && d.tenants.every((c, i) => c.admit === current[i]!.admit)) continue;
+    if (changed.length > 0)
+      sim.reconfigure({ tenants: changed.map(({ c, i }) => tenantSetup(actual[i]!, c)) });
     current = d.tenants;
     decisions.push({ atMs: now, ...d });
   }
-  return policyRunResult(policy, sim.finish(), decisions);
+  const run = policyRunResult(policy, sim.finish(), decisions);
+  for (const t of run.tenants) {
+    const shed = thinned.shed(t.name, workload.warmupMs ?? 0);
+    if (shed > 0) t.shed = shed;
+  }
+  return run;
 }
 
 /**
