@@ -5,8 +5,8 @@
 // 5 repetitions, cached), the same catalogs as `npm run bench:policies`.
 //
 // Workloads: the multi-tenant mixes of bench:policies, each with latency objectives (SLOs) set from the
-// unconstrained SwapLess plan's own predicted quantiles: one tenant at 0.85 × its p99 (mild), two tenants at
-// 0.7 × (one of them p95), and one tenant at 0.45 × its p99 (tight: often infeasible, then load is shed).
+// unconstrained SwapLess plan's own predicted quantiles: one tenant at 0.95 × its p99 (mild), two tenants at
+// 0.9 × (one of them p95), and one tenant at 0.5 × its p99 (tight: often infeasible, then load is shed).
 // Per workload, side by side, each configuration simulated with the same seed:
 //   swapless    the mean-optimal configuration (the controller without SLOs);
 //   slo         the SLO-constrained plan (sloPlan: saddlepoint screen, local search, admission control);
@@ -136,15 +136,15 @@ const mixes = [
 ];
 /** SLO variants: [tenant index, factor × the free plan's quantile, percentile]. */
 const variants = [
-  { label: 'mild', slos: [[0, 0.85, 'p99']] },
+  { label: 'mild', slos: [[0, 0.95, 'p99']] },
   {
     label: 'two',
     slos: [
-      [0, 0.7, 'p99'],
-      [1, 0.7, 'p95'],
+      [0, 0.9, 'p99'],
+      [1, 0.9, 'p95'],
     ],
   },
-  { label: 'tight', slos: [[1, 0.45, 'p99']] },
+  { label: 'tight', slos: [[1, 0.5, 'p99']] },
 ];
 
 const cores = 4;

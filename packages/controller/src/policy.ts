@@ -167,7 +167,13 @@ function searchBest(
     emulationWorkers !== null && tenants.some((t) => t.catalog.cuts.some((c) => (c.emulationMs ?? 0) > 0));
   if (model.name === DEFAULT_MODEL_NAME && fastSearchApplicable(tenants)) {
     const r = fastSearch(tenants, cores, { ...options.search, ...(warm ? { starts: [warm] } : {}) });
-    if (!pooled) return withSlos(tenants, cores, { choices: r.choices, predictedMs: r.meanResponseMs });
+    if (!pooled)
+      return withSlos(
+        tenants,
+        cores,
+        { choices: r.choices, predictedMs: r.meanResponseMs },
+        warm ?? undefined,
+      );
     const refined = searchConfiguration(tenants, cores, full, {
       exhaustiveLimit: 0,
       // The baselines start it too: a move the pool makes worth it often needs two tenants to move at once (a

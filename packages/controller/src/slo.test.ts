@@ -159,9 +159,15 @@ describe('the SLO-constrained plan', () => {
     // The admitted rates are what the stages see.
     expect(systemSetup(shedding, plan.choices, 3).tenants[1]!.rate).toBeCloseTo(30 * plan.admit[1]!, 9);
     expect(simulatedMiss(shedding, plan.choices, 3)[0]!).toBeLessThanOrEqual(0.01);
-    // Tighter still: b is shed entirely, then a share of a itself.
+    // Tighter still: even without b the SLO fails. By default nothing of a is refused (the configuration closest
+    // to the SLO); with shedSloTenants, b is shed entirely and then a share of a itself.
     const tighter = shedding.map((t, i) => (i === 0 ? { ...t, sloMs: 18 } : t));
-    const worse = sloPlan(tighter, 3, free.choices);
+    const kept = sloPlan(tighter, 3, free.choices);
+    expect(kept).toMatchObject({ feasible: false, admit: [1, 1] });
+    expect(kept.reason).toBe(
+      'SLOs (a p99 ≤ 18 ms) cannot be met even without b: configuration closest to them, nothing shed',
+    );
+    const worse = sloPlan(tighter, 3, free.choices, { shedSloTenants: true });
     expect(worse.admit[1]).toBe(0);
     expect(worse.admit[0]).toBeLessThan(1);
     expect(worse.reason).toMatch(
@@ -178,10 +184,10 @@ describe('the SLO-constrained plan', () => {
     expect(admit).toBeLessThan(1);
     // In the simulator the shed share never arrives, and a meets its SLO.
     const run = runPolicyInSim(
-      { tenants: shedding, cores: 3, durationMs: 30_000, warmupMs: 3000, seed: 4 },
+      { tenants: shedding, cores: 3, durationMs: 20_000, warmupMs: 2000, seed: 4 },
       createPolicy('swapless'),
     );
-    const offered = 30 * 27;
+    const offered = 30 * 18;
     expect(run.tenants[1]!.shed! / offered).toBeGreaterThan(0.5 * (1 - admit));
     expect(run.tenants[1]!.shed! / offered).toBeLessThan(1.5 * (1 - admit) + 0.05);
     expect(run.tenants[0]!.shed).toBeUndefined();

@@ -15,8 +15,8 @@
  *   "no wait with probability 1 − C, else exponential" (`mgc`); the samples' own MGF; a cut's `delayMs` as a
  *   constant.
  *
- * K, K′ and K″ are sums over tenants of per-option terms at a grid of θ (43 values per SLO tenant, from
- * 0.25/sloMs to 360/sloMs), computed once per option and decision, so one configuration costs O(tenants × grid)
+ * K, K′ and K″ are sums over tenants of per-option terms at a grid of θ (32 values per SLO tenant, from
+ * 0.25/sloMs to 320/sloMs), computed once per option and decision, so one configuration costs O(tenants × grid)
  * flops and a few logarithms. The saddlepoints K′(θ_g) that bracket sloMs give the tail, interpolated in log.
  * It is an approximation, not a bound: a configuration passes when its miss probability is at most
  * {@link SLO_MARGIN} × (1 − level). `npm run bench:slo` compares it with the exact percentiles and the simulator.
@@ -30,6 +30,7 @@ import {
   fastObjective,
   fastSearchApplicable,
   fastSearchPrepared,
+  ownTerm,
   prepareFastModel,
 } from './fast.js';
 import { type PlannedTenant, tenantSetup } from './setup.js';
@@ -50,9 +51,9 @@ export function hasSlo(tenants: readonly { sloMs?: number }[]): boolean {
   return tenants.some((t) => t.sloMs !== undefined);
 }
 
-/** θ grid per SLO tenant: c/sloMs for c = 0.25·2^(g/4), g = 0..GRID−1 (0.25 to ≈ 360). */
-const GRID = 43;
-const GRID_C = Array.from({ length: GRID }, (_, g) => 0.25 * 2 ** (g / 4));
+/** θ grid per SLO tenant: c/sloMs for c = 0.25·2^(g/3), g = 0..GRID−1 (0.25 to ≈ 320). */
+const GRID = 32;
+const GRID_C = Array.from({ length: GRID }, (_, g) => 0.25 * 2 ** (g / 3));
 
 /**
  * Safety factor on the allowed miss probability: a configuration passes when its approximated miss probability
@@ -211,6 +212,7 @@ export class SloScreen {
   /** θ (per ms) of the whole grid: GRID values per SLO tenant, in `sloIndex` order. */
   readonly theta: Float64Array;
   readonly #terms: Map<string, OptionTerms>[];
+  readonly #byObject: WeakMap<TenantChoice, OptionTerms>[];
   readonly #mix: Float64Array;
   readonly #k = new Float64Array(3 * GRID);
   readonly #w = new Float64Array(3);
@@ -226,13 +228,20 @@ export class SloScreen {
       for (let g = 0; g < GRID; g++) this.theta[s * GRID + g] = GRID_C[g]! / tenants[ti]!.sloMs!;
     });
     this.#terms = tenants.map(() => new Map());
+    this.#byObject = tenants.map(() => new WeakMap());
     this.#mix = new Float64Array(6 * this.theta.length);
   }
 
   #termsOf(i: number, choice: TenantChoice): OptionTerms {
+    // By identity first: the search hands the same option objects again and again.
+    const byObject = this.#byObject[i]!.get(choice);
+    if (byObject !== undefined) return byObject;
     const key = `${choice.k}/${choice.cores}/${choice.mode}`;
     const cached = this.#terms[i]!.get(key);
-    if (cached !== undefined) return cached;
+    if (cached !== undefined) {
+      this.#byObject[i]!.set(choice, cached);
+      return cached;
+    }
     const t = this.tenants[i]!;
     const setup = tenantSetup(t, choice);
     const T = this.theta.length;
@@ -274,6 +283,7 @@ export class SloScreen {
       own,
     };
     this.#terms[i]!.set(key, terms);
+    this.#byObject[i]!.set(choice, terms);
     return terms;
   }
 
@@ -399,6 +409,15 @@ export interface SloSearchOptions {
   rounds?: number;
   /** Extra starts (e.g. the configuration in effect). */
   starts?: readonly (readonly TenantChoice[])[];
+  /** Stop at the first configuration that passes every SLO, without polishing its mean (default false). */
+  feasibility?: boolean;
+  /**
+   * Options per tenant the moves consider: for each core count, with and without the Edge TPU, this many with the
+   * lowest own term (default 3), plus the one in effect.
+   */
+  shortlist?: number;
+  /** At most this many configurations evaluated (default 4000); the best found so far is the answer. */
+  budget?: number;
 }
 
 /** Result of {@link sloSearch}. */
@@ -413,12 +432,31 @@ export interface SloSearchResult {
   evaluated: number;
 }
 
+/** Per tenant, the option indices the moves consider (see {@link SloSearchOptions.shortlist}). */
+function shortlists(model: FastModel, keep: number): number[][] {
+  return model.tables.map((t, i) => {
+    const groups = new Map<number, { o: number; v: number }[]>();
+    for (let o = 0; o < t.choices.length; o++) {
+      const key = 2 * t.cores[o]! + (t.tok[o]! >= 0 ? 1 : 0);
+      const g = groups.get(key) ?? [];
+      g.push({ o, v: ownTerm(model, i, o) });
+      groups.set(key, g);
+    }
+    const out: number[] = [];
+    for (const g of groups.values()) {
+      g.sort((a, b) => a.v - b.v);
+      for (const x of g.slice(0, keep)) if (Number.isFinite(x.v)) out.push(x.o);
+    }
+    return out.sort((a, b) => a - b);
+  });
+}
+
 /**
- * The best configuration by mean among those the screen passes for every SLO, by local search over the fast model's
- * options: from the mean-optimal configuration (and `starts`), first repair (the single-tenant move, or pair of
- * moves handing cores from one tenant to another, that lowers the violation most, ties by mean), then polish
- * (moves that lower the mean and keep the SLOs). Not exact: `npm run bench:slo` compares it with an exhaustive
- * search.
+ * The best configuration by mean among those the screen passes for every SLO, by local search over a shortlist
+ * of each tenant's options: from the mean-optimal configuration (and `starts`), first repair (the single-tenant
+ * move, or pair of moves handing cores from one tenant to another, that lowers the violation most, ties by mean;
+ * when stuck, any pair of a failing tenant's and another tenant's options), then polish (moves that lower the mean
+ * and keep the SLOs). Not exact: `npm run bench:slo` compares it with an exhaustive search.
  */
 export function sloSearch(
   model: FastModel,
@@ -429,6 +467,8 @@ export function sloSearch(
   const tables = model.tables;
   const m = tables.length;
   const rounds = options.rounds ?? 12;
+  const budget = options.budget ?? 4000;
+  const short = shortlists(model, options.shortlist ?? 3);
   let evaluated = 0;
   const indexOf = (i: number, c: TenantChoice): number =>
     tables[i]!.choices.findIndex((x) => x.k === c.k && x.cores === c.cores && x.mode === c.mode);
@@ -444,21 +484,23 @@ export function sloSearch(
     a.v < b.v - 1e-12 || (Math.abs(a.v - b.v) <= 1e-12 && a.mean < b.mean);
   let best: { p: number[]; s: { v: number; mean: number } } | null = null;
   for (const st of [start, ...(options.starts ?? [])]) {
+    if (evaluated >= budget) break;
     const p0 = st.map((c, i) => indexOf(i, c));
     if (p0.some((o) => o < 0) || coresOf(p0) > model.cores) continue;
     let p = p0;
     let s = score(p);
     // Repair, then polish: the same moves, accepted by (violation, mean) — once the violation is 0 only moves
     // that keep it 0 and lower the mean are better.
-    for (let round = 0; round < 2 * rounds; round++) {
+    for (let round = 0; round < 2 * rounds && evaluated < budget; round++) {
+      if (options.feasibility === true && s.v === 0) break;
       let move: { p: number[]; s: { v: number; mean: number } } | null = null;
       const consider = (q: number[]): void => {
-        if (coresOf(q) > model.cores) return;
+        if (evaluated >= budget || coresOf(q) > model.cores) return;
         const sq = score(q);
         if (better(sq, move?.s ?? s)) move = { p: q, s: sq };
       };
       for (let i = 0; i < m; i++) {
-        for (let o = 0; o < tables[i]!.choices.length; o++) {
+        for (const o of short[i]!) {
           if (o === p[i]) continue;
           const q = [...p];
           q[i] = o;
@@ -482,15 +524,15 @@ export function sloSearch(
       }
       if (move === null && s.v > 0) {
         // Stuck while an SLO is broken: move two tenants at once, a tenant whose SLO fails and any other (e.g.
-        // the one holding the cores it needs), over all their options that fit.
+        // the one holding the cores it needs), over their shortlists.
         const failing = screen
           .evaluate(choicesOf(p))
           .miss.flatMap((x, i) => (x !== null && x > screen.allowed[i]! ? [i] : []));
         for (const i of failing)
           for (let j = 0; j < m; j++) {
             if (j === i) continue;
-            for (let o = 0; o < tables[i]!.choices.length; o++)
-              for (let oj = 0; oj < tables[j]!.choices.length; oj++) {
+            for (const o of short[i]!)
+              for (const oj of short[j]!) {
                 if (o === p[i] && oj === p[j]) continue;
                 const q = [...p];
                 q[i] = o;
@@ -531,10 +573,21 @@ export interface SloPlan {
 
 /** Options of {@link sloPlan}. */
 export interface SloPlanOptions extends SloSearchOptions {
-  /** Steps of the bisection of an admitted fraction (default 7: within 1 %). */
+  /** Steps of the bisection of an admitted fraction (default 6: within 2 %). */
   shedSteps?: number;
   /** The predicted mean of `best`, ms, when the caller has it (saves computing it again). */
   bestMeanMs?: number;
+  /**
+   * The admitted fractions in effect (the previous decision's): when shedding, they are tried first, and kept
+   * when they still meet the SLOs and 2 points more would not — a steady load then costs two searches, not a
+   * bisection.
+   */
+  previousAdmit?: readonly number[];
+  /**
+   * Also shed load of the tenants with an SLO when shedding all the others is not enough (default false: then the
+   * configuration closest to the SLOs is kept and nothing of an SLO tenant is refused).
+   */
+  shedSloTenants?: boolean;
 }
 
 const pct = (x: number): string => `${(100 * x).toFixed(x > 0.995 || x < 0.005 ? 1 : 0)} %`;
@@ -550,9 +603,9 @@ function slos(tenants: readonly PlannedTenant[]): string {
 /**
  * The SLO-constrained plan of tenants at their rates, from the mean-optimal configuration `best` (the fast
  * search's): `best` itself when the screen passes every SLO, else {@link sloSearch}'s; when nothing meets
- * them all, admission control sheds load — a common fraction of every tenant without an SLO first (bisected to
- * the largest that still meets the SLOs), and only when shedding all of them is not enough, a common fraction of
- * the SLO tenants too. Tenants need the fast path ({@link fastSearchApplicable}).
+ * them all, admission control sheds load — a common fraction of every tenant without an SLO (bisected to the
+ * largest that still meets the SLOs), and only when shedding all of them is not enough and `shedSloTenants` is
+ * set, a common fraction of the SLO tenants too; else the configuration closest to the SLOs, nothing shed. Tenants need the fast path ({@link fastSearchApplicable}).
  */
 export function sloPlan(
   tenants: readonly PlannedTenant[],
@@ -575,7 +628,7 @@ export function sloPlan(
     };
   }
   let evaluated = 1;
-  const attempt = (admit: readonly number[]): SloSearchResult | null => {
+  const attempt = (admit: readonly number[], feasibility = false): SloSearchResult | null => {
     const scaled = tenants.map((t, i) => ({ ...t, rate: t.rate * admit[i]! }));
     if (!fastSearchApplicable(scaled)) return null;
     const model = prepareFastModel(scaled, cores);
@@ -587,6 +640,7 @@ export function sloPlan(
     const r = sloSearch(model, all ? screen : new SloScreen(scaled), start, {
       ...options,
       starts: [...(all && known ? [] : [best]), ...(options.starts ?? [])],
+      feasibility,
     });
     evaluated += r.evaluated;
     return r;
@@ -609,17 +663,23 @@ export function sloPlan(
     floor: number,
   ): { r: SloSearchResult; admit: number[] } | null => {
     const at = (a: number): number[] => base.map((b, i) => (group.includes(i) ? a : b));
-    const none = attempt(at(floor));
+    // Feasibility only while bisecting; the fraction found is searched again in full (its mean polished).
+    const full = (a: number) => ({ r: attempt(at(a))!, admit: at(a) });
+    const prev = options.previousAdmit?.[group[0]!];
+    if (prev !== undefined && prev < 1 && prev >= floor && attempt(at(prev), true)?.feasible) {
+      const more = Math.min(1, prev + 0.02);
+      if (!attempt(at(more), true)?.feasible) return full(prev);
+    }
+    const none = attempt(at(floor), true);
     if (none === null || !none.feasible) return null;
-    let lo = { a: floor, r: none };
+    let lo = floor;
     let hi = 1;
-    for (let step = 0; step < (options.shedSteps ?? 7); step++) {
-      const mid = (lo.a + hi) / 2;
-      const r = attempt(at(mid));
-      if (r?.feasible) lo = { a: mid, r };
+    for (let step = 0; step < (options.shedSteps ?? 6); step++) {
+      const mid = (lo + hi) / 2;
+      if (attempt(at(mid), true)?.feasible) lo = mid;
       else hi = mid;
     }
-    return { r: lo.r, admit: at(lo.a) };
+    return full(lo);
   };
   const names = (group: readonly number[]): string => group.map((i) => tenants[i]!.name).join(', ');
   const free = tenants.flatMap((t, i) => (t.sloMs === undefined && t.rate > 0 ? [i] : []));
@@ -633,11 +693,14 @@ export function sloPlan(
       );
   }
   const bound = tenants.flatMap((t, i) => (t.sloMs !== undefined ? [i] : []));
-  const shed = shedGroup(
-    bound,
-    tenants.map((t) => (t.sloMs === undefined ? 0 : 1)),
-    0.01,
-  );
+  const shed =
+    options.shedSloTenants !== true
+      ? null
+      : shedGroup(
+          bound,
+          tenants.map((t) => (t.sloMs === undefined ? 0 : 1)),
+          0.01,
+        );
   if (shed !== null)
     return result(
       shed.r,
@@ -647,7 +710,7 @@ export function sloPlan(
   return result(
     plain,
     ones,
-    `SLOs (${slos(tenants)}) cannot be met: no admitted fraction meets them; configuration closest to them`,
+    `SLOs (${slos(tenants)}) cannot be met${free.length > 0 ? ` even without ${names(free)}` : ''}: configuration closest to them, nothing shed`,
   );
 }
 
@@ -667,9 +730,13 @@ export function withSlos(
   tenants: readonly PlannedTenant[],
   cores: number,
   found: SearchedPlan,
+  current?: readonly TenantChoice[],
 ): SearchedPlan {
   if (!hasSlo(tenants) || !fastSearchApplicable(tenants)) return found;
-  const plan = sloPlan(tenants, cores, found.choices, { bestMeanMs: found.predictedMs });
+  const plan = sloPlan(tenants, cores, found.choices, {
+    bestMeanMs: found.predictedMs,
+    ...(current?.length === tenants.length ? { previousAdmit: current.map((c) => c.admit ?? 1) } : {}),
+  });
   if (plan.reason === '') return found;
   return { choices: plan.choices, predictedMs: plan.meanResponseMs, sloReason: plan.reason };
 }
