@@ -17,7 +17,8 @@
  *
  * K, K′ and K″ are sums over tenants of per-option terms at a grid of θ (32 values per SLO tenant, from
  * 0.25/sloMs to 320/sloMs), computed once per option and decision, so one configuration costs O(tenants × grid)
- * flops and a few logarithms. The saddlepoints K′(θ_g) that bracket sloMs give the tail, interpolated in log.
+ * flops. K′ grows with θ, so the grid point past sloMs is bisected for (5 steps), and the saddlepoints K′(θ_g)
+ * that bracket sloMs give the tail, interpolated in log.
  * It is an approximation, not a bound: a configuration passes when its miss probability is at most
  * {@link SLO_MARGIN} × (1 − level). `npm run bench:slo` compares it with the exact percentiles and the simulator.
  */
@@ -213,8 +214,7 @@ export class SloScreen {
   readonly theta: Float64Array;
   readonly #terms: Map<string, OptionTerms>[];
   readonly #byObject: WeakMap<TenantChoice, OptionTerms>[];
-  readonly #mix: Float64Array;
-  readonly #k = new Float64Array(3 * GRID);
+  readonly #k = new Float64Array(3);
   readonly #w = new Float64Array(3);
 
   constructor(tenants: readonly PlannedTenant[], margin = SLO_MARGIN) {
@@ -229,7 +229,6 @@ export class SloScreen {
     });
     this.#terms = tenants.map(() => new Map());
     this.#byObject = tenants.map(() => new WeakMap());
-    this.#mix = new Float64Array(6 * this.theta.length);
   }
 
   #termsOf(i: number, choice: TenantChoice): OptionTerms {
@@ -301,78 +300,82 @@ export class SloScreen {
     // M_j = C(1 + p(R − 1)) = CR − (λ_j/Λ)·C(R − 1).
     let rho = 0;
     for (const o of terms) if (o.lam > 0) rho += o.lam * (o.x + (1 - o.lam / L) * o.r);
-    const mix = this.#mix;
-    mix.fill(0);
-    for (const o of terms) {
-      if (o.lam === 0) continue;
-      const l2 = (o.lam * o.lam) / L;
-      const v = o.tpu;
-      for (let q = 0; q < mix.length; q += 6) {
-        mix[q] = mix[q]! + o.lam * v[q]! - l2 * v[q + 3]!;
-        mix[q + 1] = mix[q + 1]! + o.lam * v[q + 1]! - l2 * v[q + 4]!;
-        mix[q + 2] = mix[q + 2]! + o.lam * v[q + 2]! - l2 * v[q + 5]!;
-      }
-    }
     const miss: (number | null)[] = Array.from({ length: n }, () => null);
     let violation = 0;
     const k = this.#k;
+    const w = this.#w;
+    /**
+     * K, K′, K″ of SLO tenant i's response at θ_q (q = s·GRID + g) into k[0..2]; false where the transform
+     * diverges. The Edge TPU mixture is summed over the tenants at this θ only.
+     */
+    const cumulants = (i: number, s: number, g: number, p: number): boolean => {
+      const o = terms[i]!;
+      const at = 3 * g;
+      k[0] = o.own![at]!;
+      k[1] = o.own![at + 1]!;
+      k[2] = o.own![at + 2]!;
+      if (!Number.isFinite(k[0]!)) return false;
+      if (o.lam === 0) return true;
+      const q = s * GRID + g;
+      const m = 6 * q;
+      // Σ λ_j M_j, Σ λ_j M_j′, Σ λ_j M_j″ with p_j = 1 − λ_j/Λ (as the mean model): M_j = CR − (λ_j/Λ)·C(R − 1).
+      let g0 = -L;
+      let g1 = 0;
+      let g2 = 0;
+      for (const t of terms) {
+        if (t.lam === 0) continue;
+        const l2 = (t.lam * t.lam) / L;
+        const v = t.tpu;
+        g0 += t.lam * v[m]! - l2 * v[m + 3]!;
+        g1 += t.lam * v[m + 1]! - l2 * v[m + 4]!;
+        g2 += t.lam * v[m + 2]! - l2 * v[m + 5]!;
+      }
+      pkCumulants(rho, this.theta[q]!, g0, g1, g2, w, 0);
+      if (!Number.isFinite(w[0]!)) return false;
+      // The own call: C(1 + p(R − 1)); its derivatives from the stored products.
+      const v = o.tpu;
+      const m0 = v[m]! - v[m + 3]! + p * v[m + 3]!;
+      const m1 = v[m + 1]! - v[m + 4]! + p * v[m + 4]!;
+      const m2 = v[m + 2]! - v[m + 5]! + p * v[m + 5]!;
+      k[0] = k[0]! + w[0]! + Math.log(m0);
+      k[1] = k[1]! + w[1]! + m1 / m0;
+      k[2] = k[2]! + w[2]! + m2 / m0 - (m1 / m0) ** 2;
+      return true;
+    };
     this.sloIndex.forEach((i, s) => {
       const o = terms[i]!;
       const slo = this.tenants[i]!.sloMs!;
       const p = o.lam > 0 ? 1 - o.lam / L : 0;
-      // K, K′, K″ of the whole response at each θ of the tenant's grid.
-      for (let g = 0; g < GRID; g++) {
-        const at = 3 * g;
-        k[at] = o.own![at]!;
-        k[at + 1] = o.own![at + 1]!;
-        k[at + 2] = o.own![at + 2]!;
-        if (o.lam === 0 || !Number.isFinite(k[at]!)) continue;
-        const q = s * GRID + g;
-        const th = this.theta[q]!;
-        const m = 6 * q;
-        const w = this.#w;
-        pkCumulants(rho, th, mix[m]! - L, mix[m + 1]!, mix[m + 2]!, w, 0);
-        // The own call: C(1 + p(R − 1)); its derivatives from the stored products.
-        const v = o.tpu;
-        const c0 = v[m]! - v[m + 3]!;
-        const c1 = v[m + 1]! - v[m + 4]!;
-        const c2 = v[m + 2]! - v[m + 5]!;
-        const m0 = c0 + p * v[m + 3]!;
-        const m1 = c1 + p * v[m + 4]!;
-        const m2 = c2 + p * v[m + 5]!;
-        k[at] = k[at]! + w[0]! + Math.log(m0);
-        k[at + 1] = k[at + 1]! + w[1]! + m1 / m0;
-        k[at + 2] = k[at + 2]! + w[2]! + m2 / m0 - (m1 / m0) ** 2;
+      // K′ grows with θ until the transform diverges: bisect for the first grid point past sloMs (or divergent).
+      const past = (g: number): boolean => !cumulants(i, s, g, p) || k[1]! >= slo;
+      let lo = 0;
+      let hi = GRID;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (past(mid)) hi = mid;
+        else lo = mid + 1;
       }
-      miss[i] = tailAt(k, this.theta, s * GRID, slo);
-      const ratio = miss[i]! / this.allowed[i]!;
+      let tail: number;
+      if (lo === 0)
+        tail = 1; // sloMs at or below the smallest saddlepoint: around the mean, most responses miss
+      else {
+        cumulants(i, s, lo - 1, p);
+        const x0 = k[1]!;
+        const p0 = lugannaniRice(this.theta[s * GRID + lo - 1]!, k[0]!, x0, k[2]!);
+        if (lo === GRID || !cumulants(i, s, lo, p))
+          tail = p0; // beyond the grid: the last point's tail
+        else {
+          const p1 = lugannaniRice(this.theta[s * GRID + lo]!, k[0]!, k[1]!, k[2]!);
+          const f = (slo - x0) / (k[1]! - x0);
+          tail = Math.exp((1 - f) * Math.log(Math.max(p0, 1e-300)) + f * Math.log(Math.max(p1, 1e-300)));
+        }
+      }
+      miss[i] = tail;
+      const ratio = tail / this.allowed[i]!;
       if (ratio > 1) violation += Math.log(ratio);
     });
     return { miss, violation };
   }
-}
-
-/**
- * P(R > slo) from the cumulants at the grid: the saddlepoints x_g = K′(θ_g) bracketing `slo`, the Lugannani–Rice
- * tail at both, interpolated in log; 1 below the first finite one, the last one's tail beyond the grid.
- */
-function tailAt(k: Float64Array, theta: Float64Array, base: number, slo: number): number {
-  let prevX = Number.NaN;
-  let prevP = 1;
-  for (let g = 0; g < GRID; g++) {
-    const at = 3 * g;
-    if (!Number.isFinite(k[at]!)) break;
-    const x = k[at + 1]!;
-    const p = lugannaniRice(theta[base + g]!, k[at]!, x, k[at + 2]!);
-    if (x >= slo) {
-      if (Number.isNaN(prevX)) return g === 0 ? 1 : p;
-      const f = (slo - prevX) / (x - prevX);
-      return Math.exp((1 - f) * Math.log(Math.max(prevP, 1e-300)) + f * Math.log(Math.max(p, 1e-300)));
-    }
-    prevX = x;
-    prevP = p;
-  }
-  return prevP;
 }
 
 /** The approximated P(R > sloMs) of every tenant of a configured system with an SLO (null without one). */
@@ -416,7 +419,7 @@ export interface SloSearchOptions {
    * lowest own term (default 3), plus the one in effect.
    */
   shortlist?: number;
-  /** At most this many configurations evaluated (default 4000); the best found so far is the answer. */
+  /** At most this many configurations evaluated (default 1500); the best found so far is the answer. */
   budget?: number;
 }
 
@@ -467,7 +470,7 @@ export function sloSearch(
   const tables = model.tables;
   const m = tables.length;
   const rounds = options.rounds ?? 12;
-  const budget = options.budget ?? 4000;
+  const budget = options.budget ?? 1500;
   const short = shortlists(model, options.shortlist ?? 3);
   let evaluated = 0;
   const indexOf = (i: number, c: TenantChoice): number =>
@@ -636,10 +639,12 @@ export function sloPlan(
     const known = best.every((c, i) =>
       model.tables[i]!.choices.some((x) => x.k === c.k && x.cores === c.cores && x.mode === c.mode),
     );
-    const start = all && known ? best : fastSearchPrepared(model).choices;
+    // From the mean-optimal configuration at full rates when the pruned options still hold it (a full fast search
+    // at the admitted rates only when they do not): most of a decision's time would go there.
+    const start = known ? best : fastSearchPrepared(model).choices;
     const r = sloSearch(model, all ? screen : new SloScreen(scaled), start, {
       ...options,
-      starts: [...(all && known ? [] : [best]), ...(options.starts ?? [])],
+      ...(feasibility ? { rounds: Math.min(options.rounds ?? 6, 6) } : {}),
       feasibility,
     });
     evaluated += r.evaluated;
