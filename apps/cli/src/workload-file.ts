@@ -121,6 +121,7 @@ export async function prepareTenants(
       catalog: m.catalog,
       model: m.bytes,
       ...(t.sloMs !== undefined ? { sloMs: t.sloMs } : {}),
+      ...(t.sloPercentile !== undefined ? { sloPercentile: t.sloPercentile } : {}),
     };
   });
 }

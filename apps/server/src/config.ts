@@ -52,6 +52,8 @@ export interface ServerTenantConfig {
   readonly rate?: number;
   /** Latency objective, ms. */
   readonly sloMs?: number;
+  /** The percentile `sloMs` bounds, `p95` or `p99` (default `p99`); only with `sloMs`. */
+  readonly sloPercentile?: 'p95' | 'p99';
 }
 
 /** The real Edge TPU (libedgetpu delegate) instead of the emulator. */
@@ -232,7 +234,9 @@ export const SERVER_CONFIG_SCHEMA = {
           model: { type: 'string', pattern: MODEL_NAME },
           rate: { type: 'number', exclusiveMinimum: 0, maximum: 1e6 },
           sloMs: { type: 'number', exclusiveMinimum: 0 },
+          sloPercentile: { enum: ['p95', 'p99'] },
         },
+        dependencies: { sloPercentile: ['sloMs'] },
       },
     },
     examples: { type: 'boolean', default: true },

@@ -46,6 +46,8 @@ export interface TenantSpec {
   rate?: number;
   /** Latency objective, ms (> 0). */
   sloMs?: number;
+  /** The percentile `sloMs` bounds, `p95` or `p99` (default `p99`); only with `sloMs`. */
+  sloPercentile?: 'p95' | 'p99';
 }
 
 /** The body of `GET /models` (objects are sent as they are). */
@@ -105,7 +107,9 @@ export const TENANT_SPEC_SCHEMA = {
     model: { type: 'string', minLength: 1, maxLength: 4096 },
     rate: { type: 'number', exclusiveMinimum: 0, maximum: 1e6 },
     sloMs: { type: 'number', exclusiveMinimum: 0, maximum: 3.6e6 },
+    sloPercentile: { enum: ['p95', 'p99'] },
   },
+  dependencies: { sloPercentile: ['sloMs'] },
 } as const;
 
 const NAME_PARAMS_SCHEMA = {
@@ -125,7 +129,7 @@ const strictAjv = new Ajv({ allErrors: true, strict: true, coerceTypes: false })
 const textAjv = new Ajv({ allErrors: true, strict: true, coerceTypes: true });
 
 const WHAT: Record<string, string> = {
-  body: 'a tenant registration ({ name, model, rate?, sloMs? })',
+  body: 'a tenant registration ({ name, model, rate?, sloMs?, sloPercentile? })',
   params: 'a valid tenant name',
   querystring: `a query string with an optional integer limit from 1 to ${HISTORY_LIMIT.max}`,
 };

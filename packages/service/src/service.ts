@@ -65,6 +65,7 @@ import { policyOptionsWith, serviceLatencyModel } from './latency-model.js';
 import { ClosedLoop } from './loop.js';
 import { modelMetadata } from './metadata.js';
 import { RefusalWindows } from './refusals.js';
+import { SloAttainment, sloPercentileOf } from './slo-attainment.js';
 import type {
   ControllerStatus,
   DecisionRecord,
@@ -93,6 +94,7 @@ interface TickWindow {
   meanMs: number | null;
   p99Ms: number | null;
   emulationLagMs: number | null;
+  withinSlo: number | null;
 }
 
 /** What the service keeps per tenant. */
@@ -107,6 +109,7 @@ interface Entry {
   metadata: ModelMetadata;
   priorPerS: number;
   sloMs: number | null;
+  sloPercentile: 'p95' | 'p99' | null;
   /** Current rate estimate, req/s. */
   ratePerS: number;
   predictedMs: number | null;
@@ -204,6 +207,7 @@ export class Service extends EventEmitter<ServiceEvents> {
   #lastReloads = 0;
   #lastBusyMs = 0;
   readonly #refusals = new RefusalWindows();
+  readonly #slo = new SloAttainment();
   #chain: Promise<unknown> = Promise.resolve();
   #timer: NodeJS.Timeout | null = null;
   #closing = false;
@@ -389,6 +393,7 @@ export class Service extends EventEmitter<ServiceEvents> {
     }
     const priorPerS = spec.rate === undefined ? 1 : positiveNumber(spec.rate, `the rate of ${name}`);
     const sloMs = spec.sloMs === undefined ? null : positiveNumber(spec.sloMs, `the sloMs of ${name}`);
+    const sloPercentile = sloPercentileOf(sloMs, spec.sloPercentile, name);
     const queueLimit =
       spec.queueLimit === undefined ? undefined : positiveInt(spec.queueLimit, `the queueLimit of ${name}`);
     if (this.#tenants.has(name) || this.#adding.has(name) || this.#removing.has(name)) {
@@ -423,6 +428,7 @@ export class Service extends EventEmitter<ServiceEvents> {
           metadata,
           priorPerS,
           sloMs,
+          sloPercentile,
           ratePerS: priorPerS,
           predictedMs: null,
           predictedStages: null,
@@ -532,6 +538,7 @@ export class Service extends EventEmitter<ServiceEvents> {
       catalog: e.catalog,
       rate: this.#priorOf(e),
       ...(e.sloMs !== null ? { sloMs: e.sloMs } : {}),
+      ...(e.sloPercentile !== null ? { sloPercentile: e.sloPercentile } : {}),
     }));
   }
 
@@ -615,6 +622,7 @@ export class Service extends EventEmitter<ServiceEvents> {
       } finally {
         // Whether or not the runtime still had it (closing), the service no longer serves it.
         this.#tenants.delete(name);
+        this.#slo.forget(name);
         this.#loop.remove(name);
       }
       this.#emitSafe('tenant', { action: 'removed', name });
@@ -789,6 +797,7 @@ export class Service extends EventEmitter<ServiceEvents> {
         emulationLagMs: w?.emulationLagMs ?? null,
         rejected: refusals.get(e.name)?.rejected ?? 0,
         expired: refusals.get(e.name)?.expired ?? 0,
+        withinSlo: w?.withinSlo ?? null,
       };
     }
     this.#emulation.record(after.emulation, obs.toMs);
@@ -934,7 +943,8 @@ export class Service extends EventEmitter<ServiceEvents> {
       }
       const lags = stats.emulation === null ? [] : o.emulationLagMs;
       const emulationLagMs = lags.length > 0 ? lags.reduce((a, b) => a + b, 0) / lags.length : null;
-      windows.set(name, { completed, meanMs, p99Ms, emulationLagMs });
+      const withinSlo = this.#slo.record(name, e.sloMs, o.latencyMs);
+      windows.set(name, { completed, meanMs, p99Ms, emulationLagMs, withinSlo });
     }
     const loads = this.#loads;
     this.#loads = [];
@@ -959,7 +969,11 @@ export class Service extends EventEmitter<ServiceEvents> {
         catalog: e.catalog,
         ...(e.sloMs !== null ? { sloMs: e.sloMs } : {}),
       }));
-      const choices = entries.map((e) => stats.tenants[e.name]!.choice);
+      // At the admitted rates: a tenant whose load is shed only sends its admitted share to the stages.
+      const choices = entries.map((e) => {
+        const st = stats.tenants[e.name]!;
+        return st.admit < 1 ? { ...st.choice, admit: st.admit } : st.choice;
+      });
       // The corrected model plus emulation lag and front-end time: what a client of this host sees (loop.ts).
       const {
         responseMs,
@@ -1003,6 +1017,8 @@ export class Service extends EventEmitter<ServiceEvents> {
       cores: choice.cores,
       mode: choice.mode,
       sloMs: e.sloMs,
+      slo: this.#slo.status(e.name, e.sloMs, e.sloPercentile),
+      admit: st?.admit ?? 1,
       rate: { estimatedPerS: e.ratePerS, priorPerS: e.priorPerS },
       predictedMs: e.predictedMs,
       measured: st?.latency ?? { count: 0, meanMs: 0, p50Ms: 0, p95Ms: 0, p99Ms: 0, maxMs: 0 },
@@ -1012,7 +1028,7 @@ export class Service extends EventEmitter<ServiceEvents> {
       completed: st?.completed ?? 0,
       failed: st?.failed ?? 0,
       expired: st?.expired ?? 0,
-      rejected: st === undefined ? 0 : st.rejected.overloaded + st.rejected.shuttingDown,
+      rejected: st === undefined ? 0 : st.rejected.overloaded + st.rejected.shuttingDown + st.rejected.shed,
       inFlight: st?.inFlight ?? 0,
       queueLimit: st?.queueLimit ?? 0,
       tpu: this.#head(e, choice.k),
