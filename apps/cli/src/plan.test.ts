@@ -48,9 +48,18 @@ describe('swapless plan', () => {
     expect(a.predictedTail.withinSlo).toBeGreaterThanOrEqual(0);
     expect(a.predictedTail.withinSlo).toBeLessThanOrEqual(1);
     expect(b.predictedTail.withinSlo).toBeNull();
+    // sloMs without a percentile is a p99 objective: the predicted p99 decides whether it is met, and the
+    // simulated share within 30 ms and the simulated p99 decide it for the simulator.
+    expect(a.predictedTail.sloPercentile).toBe('p99');
+    expect(a.predictedTail.sloMet).toBe(a.predictedTail.p99Ms <= 30);
+    expect(a.simulated.sloMet).toBe(a.simulated.p99Ms <= 30);
+    expect(a.simulated.withinSlo).toBeGreaterThanOrEqual(0);
+    expect(a.simulated.cdfMs).toBeUndefined();
+    expect(b.simulated.sloMet).toBeUndefined();
+    expect(swapless.slo.admit).toHaveLength(2);
     const text = await cli('plan', path, '--repetitions', '3', '--max-cuts', '6', '--no-simulate');
-    expect(text.out).toMatch(/pred\. p99 +sim\. p99 +pred\. SLO/);
-    expect(text.out).toMatch(/\d+\.\d % ≤ 30 ms/);
+    expect(text.out).toMatch(/pred\. p99 +sim\. p99 +pred\. SLO +sim\. SLO +admitted/);
+    expect(text.out).toMatch(/\d+\.\d % ≤ 30 ms [✓✗]/);
   });
 
   it('refuses a malformed workload with every problem and its path (exit 1)', async () => {

@@ -650,7 +650,18 @@ export function sloPlan(
     evaluated += r.evaluated;
     return r;
   };
-  const plain = attempt(ones)!;
+  let plain = attempt(ones)!;
+  if (!plain.feasible) {
+    // Before refusing any request: once more over every option, not only the shortlists.
+    const model = prepareFastModel(tenants, cores);
+    const wide = sloSearch(model, screen, plain.choices, {
+      starts: [best],
+      shortlist: Infinity,
+      budget: 6000,
+    });
+    evaluated += wide.evaluated;
+    if (wide.feasible || wide.check.violation < plain.check.violation) plain = wide;
+  }
   const result = (r: SloSearchResult, admit: number[], why: string): SloPlan => ({
     choices: r.choices.map((c, i) => (admit[i]! < 1 ? { ...c, admit: admit[i]! } : c)),
     meanResponseMs: r.meanResponseMs,
