@@ -421,6 +421,8 @@ export interface SloSearchOptions {
   shortlist?: number;
   /** At most this many configurations evaluated (default 1500); the best found so far is the answer. */
   budget?: number;
+  /** Spaces (product of the tenants' option counts) up to this size are searched exhaustively (default 2000). */
+  exhaustiveLimit?: number;
 }
 
 /** Result of {@link sloSearch}. */
@@ -486,7 +488,24 @@ export function sloSearch(
   const better = (a: { v: number; mean: number }, b: { v: number; mean: number }): boolean =>
     a.v < b.v - 1e-12 || (Math.abs(a.v - b.v) <= 1e-12 && a.mean < b.mean);
   let best: { p: number[]; s: { v: number; mean: number } } | null = null;
-  for (const st of [start, ...(options.starts ?? [])]) {
+  if (tables.reduce((n, t) => n * t.choices.length, 1) <= (options.exhaustiveLimit ?? 2000)) {
+    // A small space: every configuration within the core budget, exactly (under the screen).
+    const walk = (i: number, p: number[], left: number): void => {
+      if (i === m) {
+        const sp = score(p);
+        if (best === null || better(sp, best.s)) best = { p: [...p], s: sp };
+        return;
+      }
+      for (let o = 0; o < tables[i]!.choices.length; o++) {
+        if (tables[i]!.cores[o]! > left) continue;
+        p.push(o);
+        walk(i + 1, p, left - tables[i]!.cores[o]!);
+        p.pop();
+      }
+    };
+    walk(0, [], model.cores);
+  }
+  for (const st of best === null ? [start, ...(options.starts ?? [])] : []) {
     if (evaluated >= budget) break;
     const p0 = st.map((c, i) => indexOf(i, c));
     if (p0.some((o) => o < 0) || coresOf(p0) > model.cores) continue;
