@@ -610,6 +610,11 @@ export interface SloPlanOptions extends SloSearchOptions {
    * configuration closest to the SLOs is kept and nothing of an SLO tenant is refused).
    */
   shedSloTenants?: boolean;
+  /**
+   * When the shortlist search finds nothing that passes, search once more over every option before shedding
+   * (default true; the policy's per-tick hook turns it off to bound a decision's time).
+   */
+  wide?: boolean;
 }
 
 const pct = (x: number): string => `${(100 * x).toFixed(x > 0.995 || x < 0.005 ? 1 : 0)} %`;
@@ -670,7 +675,7 @@ export function sloPlan(
     return r;
   };
   let plain = attempt(ones)!;
-  if (!plain.feasible) {
+  if (!plain.feasible && options.wide !== false) {
     // Before refusing any request: once more over every option, not only the shortlists.
     const model = prepareFastModel(tenants, cores);
     const wide = sloSearch(model, screen, plain.choices, {
@@ -769,6 +774,9 @@ export function withSlos(
 ): SearchedPlan {
   if (!hasSlo(tenants) || !fastSearchApplicable(tenants)) return found;
   const plan = sloPlan(tenants, cores, found.choices, {
+    // A tick's decision stays bounded: shortlists and a smaller budget only (planWorkload searches wider).
+    wide: false,
+    budget: 600,
     bestMeanMs: found.predictedMs,
     ...(current?.length === tenants.length ? { previousAdmit: current.map((c) => c.admit ?? 1) } : {}),
   });
