@@ -14,6 +14,9 @@
 //    (`fastSearch`, then `coCompileSearch`: every set partition screened, the best one refined), wall clock and
 //    process CPU time; target one decision for 4 tenants ≤ 2 ms p99.
 // 3. Change-detection delay of the rate estimator on seeded Poisson streams (virtual time).
+// 4. One decision of 4 tenants with SLOs (2 of them p99, 1 p95): the fast search, then the SLO screen of its
+//    optimum, and when an SLO fails the SLO-constrained search (and admission control when nothing meets them);
+//    rates as in 1 (cold and warm); p50/p99 overall and by what the SLOs did.
 
 import { readFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg } from 'node:os';
@@ -24,8 +27,10 @@ import {
   poissonArrivals,
   RateEstimator,
   searchConfiguration,
+  systemSetup,
+  withSlos,
 } from '@swapless/controller';
-import { defaultModel } from '@swapless/queueing';
+import { defaultModel, responseDistributions } from '@swapless/queueing';
 import { generateZooModel } from '@swapless/zoo';
 
 const args = process.argv.slice(2);
@@ -298,10 +303,90 @@ for (const [from, to] of [
   );
 }
 
+// --- 4. decisions with SLOs
+log();
+log(
+  '4. One decision of 4 tenants with SLOs (measured wall clock): fast search + SLO screen (+ SLO search, shedding)',
+);
+const sloTiming = {};
+{
+  const ref = catalogs.map((catalog, j) => ({ name: `t${j}`, catalog, rate: rateFor(catalog, 0.6, 4) }));
+  const free = fastSearch(ref, 4);
+  const tails = responseDistributions(systemSetup(ref, free.choices, 4));
+  // SLOs at 1.1 × the reference plan's quantiles: they bind when the rates move up.
+  const slo = [
+    { sloMs: +(1.1 * tails[0].quantileMs(0.99)).toFixed(1), sloPercentile: 'p99' },
+    {},
+    { sloMs: +(1.1 * tails[2].quantileMs(0.95)).toFixed(1), sloPercentile: 'p95' },
+    { sloMs: +(1.1 * tails[3].quantileMs(0.99)).toFixed(1), sloPercentile: 'p99' },
+  ];
+  for (const warm of [false, true]) {
+    const r = rand(99);
+    const by = { met: [], changed: [], shed: [] };
+    const all = [];
+    const cpu = [];
+    let prev = null;
+    let us = catalogs.map(() => 0.2 + 0.9 * r());
+    for (let i = 0; i < decisions + 200; i++) {
+      if (!warm || i % 100 === 0) us = catalogs.map(() => 0.2 + 0.9 * r());
+      else us = us.map((u) => Math.min(1.1, Math.max(0.2, u * (1 + 0.05 * (2 * r() - 1)))));
+      const tenants = catalogs.map((catalog, j) => ({
+        name: `t${j}`,
+        catalog,
+        rate: rateFor(catalog, us[j], 4),
+        ...slo[j],
+      }));
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      const found = fastSearch(tenants, 4, warm && prev ? { starts: [prev] } : {});
+      const d = withSlos(
+        tenants,
+        4,
+        { choices: found.choices, predictedMs: found.meanResponseMs },
+        warm && prev ? prev : undefined,
+      );
+      const dt = performance.now() - t0;
+      const dc = cpuMs(process.cpuUsage(c0));
+      prev = d.choices;
+      if (i < 200) continue;
+      all.push(dt);
+      cpu.push(dc);
+      (d.sloReason === undefined
+        ? by.met
+        : d.choices.some((c) => c.admit !== undefined)
+          ? by.shed
+          : by.changed
+      ).push(dt);
+    }
+    const q = (xs) => ({ n: xs.length, p50: quantile(xs, 0.5), p99: quantile(xs, 0.99) });
+    sloTiming[warm ? 'warm' : 'cold'] = {
+      all: q(all),
+      cpuP99: quantile(cpu, 0.99),
+      met: q(by.met),
+      changed: q(by.changed),
+      shed: q(by.shed),
+    };
+    const t = sloTiming[warm ? 'warm' : 'cold'];
+    const g = (x) => (x.n === 0 ? '—' : `p50 ${x.p50.toFixed(3)} ms, p99 ${x.p99.toFixed(3)} ms (${x.n})`);
+    log(
+      `  ${warm ? 'warm' : 'cold'}: all ${g(t.all)}, CPU p99 ${t.cpuP99.toFixed(3)} ms; optimum meets the SLOs ${g(t.met)}; SLO search ${g(t.changed)}; shedding ${g(t.shed)}`,
+    );
+  }
+  log(
+    `  SLOs: ${slo.map((s, j) => (s.sloMs ? `t${j} ${s.sloPercentile} ≤ ${s.sloMs} ms` : `t${j} none`)).join(', ')}`,
+  );
+}
+
 if (json)
   console.log(
     JSON.stringify(
-      { timing, plusTiming, gap: { all: gapAll, byTenants: gapBy, exactChecks, exactMismatch }, detection },
+      {
+        timing,
+        plusTiming,
+        gap: { all: gapAll, byTenants: gapBy, exactChecks, exactMismatch },
+        detection,
+        slo: sloTiming,
+      },
       null,
       2,
     ),

@@ -122,6 +122,7 @@ export async function prepareTenants(
       catalog: m.catalog,
       model: m.bytes,
       ...(t.sloMs !== undefined ? { sloMs: t.sloMs } : {}),
+      ...(t.sloPercentile !== undefined ? { sloPercentile: t.sloPercentile } : {}),
     };
   });
 }

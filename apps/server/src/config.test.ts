@@ -77,12 +77,14 @@ describe('loadConfig', () => {
     const path = await file(
       'server.json',
       JSON.stringify({
-        tenants: [{ name: 'a', model: 'mobilenet_v2', rate: 5, sloMs: 30 }],
+        tenants: [{ name: 'a', model: 'mobilenet_v2', rate: 5, sloMs: 30, sloPercentile: 'p95' }],
         repository: null,
       }),
     );
     const { config } = await loadConfig(path, {});
-    expect(config.tenants).toEqual([{ name: 'a', model: 'mobilenet_v2', rate: 5, sloMs: 30 }]);
+    expect(config.tenants).toEqual([
+      { name: 'a', model: 'mobilenet_v2', rate: 5, sloMs: 30, sloPercentile: 'p95' },
+    ]);
     expect(config.repository).toBeNull();
   });
 
@@ -162,6 +164,8 @@ describe('loadConfig', () => {
         'tenants:',
         '  - { name: "../etc", model: mobilenet_v2 }',
         '  - { name: a, model: mobilenet_v2, rate: -1 }',
+        '  - { name: b, model: mobilenet_v2, sloMs: 40, sloPercentile: p90 }',
+        '  - { name: c, model: mobilenet_v2, sloPercentile: p95 }',
       ].join('\n'),
     );
     const err = await configError(loadConfig(path, {}));
@@ -172,6 +176,8 @@ describe('loadConfig', () => {
     expect(text).toMatch(/\/policy: must be equal to one of the allowed values/);
     expect(text).toMatch(/\/tenants\/0\/name: must match pattern/);
     expect(text).toMatch(/\/tenants\/1\/rate: must be > 0/);
+    expect(text).toMatch(/\/tenants\/2\/sloPercentile: must be equal to one of the allowed values/);
+    expect(text).toMatch(/\/tenants\/3: must have property sloMs when property sloPercentile is present/);
   });
 
   it('takes partial repository limits with defaults for the rest, and refuses bad ones', () => {

@@ -53,6 +53,8 @@ export interface ServerTenantConfig {
   readonly rate?: number;
   /** Latency objective, ms. */
   readonly sloMs?: number;
+  /** The percentile `sloMs` bounds, `p95` or `p99` (default `p99`); only with `sloMs`. */
+  readonly sloPercentile?: 'p95' | 'p99';
   /** Id of the Edge TPU (one of `devices`) its head runs on, whatever the controller decides. */
   readonly device?: string;
 }
@@ -241,8 +243,10 @@ export const SERVER_CONFIG_SCHEMA = {
           model: { type: 'string', pattern: MODEL_NAME },
           rate: { type: 'number', exclusiveMinimum: 0, maximum: 1e6 },
           sloMs: { type: 'number', exclusiveMinimum: 0 },
+          sloPercentile: { enum: ['p95', 'p99'] },
           device: { type: 'string', minLength: 1 },
         },
+        dependencies: { sloPercentile: ['sloMs'] },
       },
     },
     examples: { type: 'boolean', default: true },

@@ -427,6 +427,7 @@ async function addTenant(
     source: model.source,
     ...(rate !== undefined ? { rate } : {}),
     ...(sloMs !== undefined ? { sloMs } : {}),
+    ...(spec.sloPercentile !== undefined ? { sloPercentile: spec.sloPercentile } : {}),
     ...(spec.device !== undefined ? { device: spec.device } : {}),
   });
 }

@@ -182,6 +182,15 @@ describe('managementRoutes', () => {
       'cam-1',
       'b.2',
     ]);
+    // An SLO percentile reaches the backend as given.
+    const p95 = await call('POST', '/tenants', {
+      name: 'mic',
+      model: 'cam',
+      sloMs: 40,
+      sloPercentile: 'p95',
+    });
+    expect(p95.body).toMatchObject({ sloMs: 40, sloPercentile: 'p95' });
+    await call('DELETE', '/tenants/mic');
     expect((await call('GET', '/tenants/b.2')).body).toMatchObject({ name: 'b.2', model: 'cam' });
     const removed = await call('DELETE', '/tenants/cam-1');
     expect(removed.status).toBe(204);
@@ -204,6 +213,14 @@ describe('managementRoutes', () => {
       [{ name: 'x', model: 'cam', rate: 0 }, /body\/rate: must be > 0/],
       [{ name: 'x', model: 'cam', rate: '5' }, /body\/rate: must be number/],
       [{ name: 'x', model: 'cam', sloMs: -1 }, /body\/sloMs: must be > 0/],
+      [
+        { name: 'x', model: 'cam', sloMs: 5, sloPercentile: 'p90' },
+        /body\/sloPercentile: must be equal to one of/,
+      ],
+      [
+        { name: 'x', model: 'cam', sloPercentile: 'p95' },
+        /body\/: must have property sloMs when property sloPercentile is present/,
+      ],
       [
         { name: 'x', model: 'cam', cores: 2 },
         /must NOT have additional properties \(unknown property "cores"\)/,

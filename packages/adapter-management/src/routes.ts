@@ -46,6 +46,8 @@ export interface TenantSpec {
   rate?: number;
   /** Latency objective, ms (> 0). */
   sloMs?: number;
+  /** The percentile `sloMs` bounds, `p95` or `p99` (default `p99`); only with `sloMs`. */
+  sloPercentile?: 'p95' | 'p99';
   /** Id of the Edge TPU its head runs on (one of the server's `devices`); default: where the controller places it. */
   device?: string;
 }
@@ -118,8 +120,10 @@ export const TENANT_SPEC_SCHEMA = {
     model: { type: 'string', minLength: 1, maxLength: 4096 },
     rate: { type: 'number', exclusiveMinimum: 0, maximum: 1e6 },
     sloMs: { type: 'number', exclusiveMinimum: 0, maximum: 3.6e6 },
+    sloPercentile: { enum: ['p95', 'p99'] },
     device: { type: 'string', minLength: 1, maxLength: 128 },
   },
+  dependencies: { sloPercentile: ['sloMs'] },
 } as const;
 
 /** JSON Schema of a tenant change. */
@@ -147,7 +151,7 @@ const strictAjv = new Ajv({ allErrors: true, strict: true, coerceTypes: false })
 const textAjv = new Ajv({ allErrors: true, strict: true, coerceTypes: true });
 
 const WHAT: Record<string, string> = {
-  body: 'a tenant registration ({ name, model, rate?, sloMs?, device? })',
+  body: 'a tenant registration ({ name, model, rate?, sloMs?, sloPercentile?, device? })',
   change: 'a tenant change ({ device: string | null })',
   params: 'a valid tenant name',
   querystring: `a query string with an optional integer limit from 1 to ${HISTORY_LIMIT.max}`,

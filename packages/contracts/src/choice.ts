@@ -14,6 +14,11 @@ export interface TenantChoice {
   mode: CpuMode;
   /** Id of the Edge TPU the head runs on (see `SystemSetup.devices`); absent: the host's first device. */
   device?: string;
+  /**
+   * Admission control: the fraction of the tenant's requests admitted, in [0, 1]; the rest are refused at once
+   * (`SWAPLESS_SHED_FOR_SLO`) so that the other tenants meet their latency objectives. Absent: 1 (all admitted).
+   */
+  admit?: number;
 }
 
 /**

@@ -21,6 +21,7 @@ export type {
   DeviceSetup,
   Instability,
   Prediction,
+  SloPercentile,
   SystemSetup,
   TenantPrediction,
   TenantSetup,

@@ -43,6 +43,9 @@ export interface CpuStage {
   source: TimeSource;
 }
 
+/** The percentile a latency objective (`sloMs`) bounds: 95 % or 99 % of the responses finish within it. */
+export type SloPercentile = 'p95' | 'p99';
+
 /** One tenant at one configuration. */
 export interface TenantSetup {
   name: string;
@@ -58,8 +61,10 @@ export interface TenantSetup {
   tpu: TpuStage | null;
   /** The CPU stage; null when k = n (everything on the Edge TPU). */
   cpu: CpuStage | null;
-  /** Optional latency objective, ms. */
+  /** Optional latency objective, ms: `sloPercentile` of the tenant's responses finish within it. */
   sloMs?: number;
+  /** Which percentile `sloMs` bounds (default `p99` when `sloMs` is given without one). */
+  sloPercentile?: SloPercentile;
   /**
    * Id of the Edge TPU the tenant's head runs on (one of `SystemSetup.devices`); absent: the system's first
    * device. Only tenants of the same device take turns on it (and reload each other's parameters).

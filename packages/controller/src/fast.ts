@@ -596,6 +596,15 @@ function evalPicks(model: FastModel, s: Float64Array, picks: ArrayLike<number>):
     : objectiveOf(s, model.totalRate);
 }
 
+/**
+ * Tenant i's own share of the objective at its option o: its CPU term (wait, service, delay) plus λ times its call
+ * and reload, as the greedy starts rank options (a hook for shortlists, e.g. the SLO search's).
+ */
+export function ownTerm(model: FastModel, i: number, o: number): number {
+  const v = model.tables[i]!.vec;
+  return v[o * W + CPU]! + 1000 * (v[o * W + LX]! + v[o * W + LR]!);
+}
+
 /** Predicted mean response (ms) of one configuration: option indices into the model's tables. */
 export function fastObjective(model: FastModel, picks: ArrayLike<number>): number {
   const s = new Float64Array(W);

@@ -111,6 +111,26 @@ export {
   type TickVerdict,
 } from './policy.js';
 export {
+  DEFAULT_SLO_PERCENTILE,
+  fractionWithin,
+  hasSlo,
+  type SearchedPlan,
+  type SloCheck,
+  type SloPlan,
+  type SloPlanOptions,
+  SloScreen,
+  type SloSearchOptions,
+  type SloSearchResult,
+  simulatedAttainment,
+  sloLevel,
+  sloMissProbabilities,
+  SLO_MARGIN,
+  sloPlan,
+  sloSearch,
+  sloSwitchReason,
+  withSlos,
+} from './slo.js';
+export {
   type AppliedDecision,
   type PolicyRun,
   type PolicyRunTenant,

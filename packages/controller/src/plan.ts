@@ -3,9 +3,10 @@
  * (whole model on the Edge TPU as the default compiler does, CPU only, a fixed middle cut), each optionally
  * checked in the simulator.
  */
-import type { DeviceSetup, Prediction, SystemSetup, TenantChoice } from '@swapless/contracts';
+import type { DeviceSetup, Prediction, SloPercentile, SystemSetup, TenantChoice } from '@swapless/contracts';
 import { type DeviceUtilization, deviceUtilizations, responseDistributions } from '@swapless/queueing';
 import type { SimResult } from '@swapless/sim';
+import { fastSearchApplicable } from './fast.js';
 import {
   hasSeveralDevices,
   perDevicePredictor,
@@ -15,6 +16,14 @@ import {
 } from './placement.js';
 import { type BaselinePolicy, baselineChoices, type Predictor, searchConfiguration } from './search.js';
 import { type PlannedTenant, systemSetup } from './setup.js';
+import {
+  DEFAULT_SLO_PERCENTILE,
+  hasSlo,
+  type SloPlan,
+  simulatedAttainment,
+  sloLevel,
+  sloPlan,
+} from './slo.js';
 
 /** Simulated latency of one tenant. */
 export interface SimulatedTenant {
@@ -24,6 +33,12 @@ export interface SimulatedTenant {
   p95Ms: number;
   p99Ms: number;
   completed: number;
+  /** Response-time quantiles at the simulator's `CDF_LEVELS` (0.01 … 0.99, 0.999), ms. */
+  cdfMs?: number[];
+  /** Simulated fraction of responses within the tenant's `sloMs` (absent without one). */
+  withinSlo?: number;
+  /** Whether the simulated quantile at the SLO's percentile is within `sloMs` (absent without an SLO). */
+  sloMet?: boolean;
 }
 
 /** Simulated latency of a whole configuration. */
@@ -45,6 +60,7 @@ export function simulatedSystem(r: SimResult): SimulatedSystem {
       p95Ms: t.p95Ms,
       p99Ms: t.p99Ms,
       completed: t.completed,
+      cdfMs: t.cdfMs,
     })),
   };
 }
@@ -68,6 +84,11 @@ export interface PolicyPlan {
   reason?: string;
   /** With several devices: each device's tenants and predicted Edge TPU utilisation (choices carry `device`). */
   devices?: DeviceUtilization[];
+  /**
+   * SwapLess's plan when a tenant has an SLO: whether the search's bound meets them all, the admitted fraction
+   * per tenant (1: nothing shed) and what the SLOs changed ('' when nothing).
+   */
+  slo?: { feasible: boolean; admit: number[]; reason: string };
 }
 
 /** One tenant's predicted tail latency. */
@@ -79,6 +100,12 @@ export interface PredictedTail {
   sloMs: number | null;
   /** Predicted fraction of responses within `sloMs` (null without one). */
   withinSlo: number | null;
+  /** The percentile `sloMs` bounds (null without an SLO). */
+  sloPercentile: SloPercentile | null;
+  /** Predicted response time at that percentile, ms (null without an SLO). */
+  sloQuantileMs: number | null;
+  /** Whether it is within `sloMs` (null without an SLO). */
+  sloMet: boolean | null;
 }
 
 /** The predicted tails of a configured system (null when a tenant is unstable). */
@@ -86,13 +113,18 @@ export function predictTails(system: SystemSetup): PredictedTail[] | null {
   const dists = responseDistributions(system);
   if (dists.some((d) => !Number.isFinite(d.meanMs))) return null;
   return dists.map((d, i) => {
-    const slo = system.tenants[i]!.sloMs;
+    const t = system.tenants[i]!;
+    const slo = t.sloMs;
+    const at = slo === undefined ? null : d.quantileMs(sloLevel(t.sloPercentile));
     return {
       name: d.name,
       p95Ms: d.quantileMs(0.95),
       p99Ms: d.quantileMs(0.99),
       sloMs: slo ?? null,
       withinSlo: slo === undefined ? null : d.cdf(slo),
+      sloPercentile: slo === undefined ? null : (t.sloPercentile ?? DEFAULT_SLO_PERCENTILE),
+      sloQuantileMs: at,
+      sloMet: at === null ? null : at <= slo!,
     };
   });
 }
@@ -131,6 +163,11 @@ export function planWorkload(
         ...(options.device !== undefined ? { device: options.device } : {}),
         ...(options.exhaustiveLimit !== undefined ? { exhaustiveLimit: options.exhaustiveLimit } : {}),
       });
+  // With SLOs (fast path, one device), SwapLess's plan is the SLO-constrained one, with admission control.
+  const slo: SloPlan | null =
+    !several && hasSlo(tenants) && fastSearchApplicable(tenants)
+      ? sloPlan(tenants, cores, found.choices, { bestMeanMs: found.prediction.meanResponseMs })
+      : null;
   const ms = performance.now() - started;
   const plans: PolicyPlan[] = [];
   const predictor = several ? perDevicePredictor(model) : model;
@@ -139,6 +176,7 @@ export function planWorkload(
     choices: TenantChoice[] | null,
     prediction: Prediction | null,
     reason?: string,
+    sloPart?: SloPlan,
   ) => {
     const system =
       choices === null
@@ -147,19 +185,25 @@ export function planWorkload(
           ? { ...placedSystem(tenants, choices, cores, devices ?? []), ...deviceOf(options) }
           : systemSetup(tenants, choices, cores, options.device);
     const predicted = prediction ?? (system === null ? null : predictor.predict(system));
+    const simulated = system === null || options.simulate === undefined ? null : options.simulate(system);
     plans.push({
       policy,
       choices,
       prediction: predicted,
       tails: system === null ? null : predictTails(system),
-      simulated: system === null || options.simulate === undefined ? null : options.simulate(system),
+      simulated: simulated === null ? null : simulatedAttainment(simulated, system!),
       ...(reason !== undefined ? { reason } : {}),
       ...(several && system !== null && predicted !== null
         ? { devices: deviceUtilizations(system, predicted) }
         : {}),
+      ...(sloPart
+        ? { slo: { feasible: sloPart.feasible, admit: sloPart.admit, reason: sloPart.reason } }
+        : {}),
     });
   };
-  finish('swapless', found.choices, found.prediction);
+  if (slo === null || slo.reason === '')
+    finish('swapless', found.choices, found.prediction, undefined, slo ?? undefined);
+  else finish('swapless', slo.choices, null, undefined, slo);
   for (const policy of ['default', 'cpu', 'fixed'] as const) {
     const base = baselineChoices(policy, tenants, cores);
     const choices = base !== null && several ? spreadOverDevices(tenants, base, devices ?? []) : base;

@@ -10,7 +10,7 @@
  * `swapless` is adaptive (rate estimator + corrected catalog + fast search + hysteresis); `default`, `cpu`,
  * `fixed` are the static baselines; `oracle` is the best static configuration found in the simulator.
  */
-import type { Decision, DeviceSetup, TenantChoice } from '@swapless/contracts';
+import type { Decision, DeviceSetup, SloPercentile, TenantChoice } from '@swapless/contracts';
 import { expected, InvalidArgumentError } from '@swapless/core';
 import { DEFAULT_MODEL_NAME, defaultModel } from '@swapless/queueing';
 import { simulate } from '@swapless/sim';
@@ -45,6 +45,7 @@ import {
 } from './placement.js';
 import { baselineChoices, evenSplit, nearestCut, type Predictor, searchConfiguration } from './search.js';
 import { type PlannedTenant, systemSetup } from './setup.js';
+import { type SearchedPlan, sloSwitchReason, withSlos } from './slo.js';
 
 /** A tenant as a policy knows it at start: its catalog and its expected (prior) rate. */
 export interface PolicyTenant {
@@ -53,6 +54,8 @@ export interface PolicyTenant {
   /** Expected rate, requests per second (the workload file's; the adaptive policy only uses it as a prior). */
   rate: number;
   sloMs?: number;
+  /** The percentile `sloMs` bounds (default p99). */
+  sloPercentile?: SloPercentile;
 }
 
 /** What a policy is started with. */
@@ -140,6 +143,7 @@ function decision(
       cores: c.cores,
       mode: c.mode,
       ...(c.device !== undefined ? { device: c.device } : {}),
+      ...(c.admit !== undefined ? { admit: c.admit } : {}),
     })),
     predictedMs,
     reason,
@@ -147,13 +151,14 @@ function decision(
   };
 }
 
+/** A tenant's latency objective, as the planner takes it. */
+const sloOf = (t: PolicyTenant): Pick<PlannedTenant, 'sloMs' | 'sloPercentile'> => ({
+  ...(t.sloMs !== undefined ? { sloMs: t.sloMs } : {}),
+  ...(t.sloPercentile !== undefined ? { sloPercentile: t.sloPercentile } : {}),
+});
+
 function planned(ctx: PolicyContext): PlannedTenant[] {
-  return ctx.tenants.map((t) => ({
-    name: t.name,
-    rate: t.rate,
-    catalog: t.catalog,
-    ...(t.sloMs !== undefined ? { sloMs: t.sloMs } : {}),
-  }));
+  return ctx.tenants.map((t) => ({ name: t.name, rate: t.rate, catalog: t.catalog, ...sloOf(t) }));
 }
 
 function predictMs(
@@ -205,13 +210,19 @@ function searchBest(
   options: SwaplessOptions,
   emulationWorkers: number | null = null,
   devices?: readonly DeviceSetup[],
-): { choices: TenantChoice[]; predictedMs: number; grouping: Grouping } {
+): SearchedPlan & { grouping: Grouping } {
   const base = searchSeparate(tenants, cores, model, warm, options, emulationWorkers, devices);
   // Co-compiled sets are searched on a single Edge TPU (a set lives on one device; across several, placement).
   if (!options.coCompile || hasSeveralDevices(devices)) return { ...base, grouping: [] };
   const full = delayedPredictor(model, tenants, { emulationWorkers });
   const r = coCompileSearch(tenants, cores, full, base, options.coCompile === true ? {} : options.coCompile);
-  return { choices: r.choices, predictedMs: r.predictedMs, grouping: r.grouping };
+  // The SLO search knows separately compiled heads only: its reason holds while no set is chosen.
+  return {
+    choices: r.choices,
+    predictedMs: r.predictedMs,
+    grouping: r.grouping,
+    ...(r.grouping.length === 0 && base.sloReason !== undefined ? { sloReason: base.sloReason } : {}),
+  };
 }
 
 /** {@link searchBest} with every head compiled alone. */
@@ -223,7 +234,7 @@ function searchSeparate(
   options: SwaplessOptions,
   emulationWorkers: number | null = null,
   devices?: readonly DeviceSetup[],
-): { choices: TenantChoice[]; predictedMs: number } {
+): SearchedPlan {
   if (hasSeveralDevices(devices)) {
     return placementBest(tenants, cores, devices, {
       model,
@@ -238,7 +249,13 @@ function searchSeparate(
     emulationWorkers !== null && tenants.some((t) => t.catalog.cuts.some((c) => (c.emulationMs ?? 0) > 0));
   if (model.name === DEFAULT_MODEL_NAME && fastSearchApplicable(tenants)) {
     const r = fastSearch(tenants, cores, { ...options.search, ...(warm ? { starts: [warm] } : {}) });
-    if (!pooled) return { choices: r.choices, predictedMs: r.meanResponseMs };
+    if (!pooled)
+      return withSlos(
+        tenants,
+        cores,
+        { choices: r.choices, predictedMs: r.meanResponseMs },
+        warm ?? undefined,
+      );
     const refined = searchConfiguration(tenants, cores, full, {
       exhaustiveLimit: 0,
       // The baselines start it too: a move the pool makes worth it often needs two tenants to move at once (a
@@ -304,6 +321,7 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
       name: t.name,
       rate: snap === null ? t.rate : (snap.rates[t.name] ?? 0),
       catalog: correctedOf(t.name, t.catalog),
+      ...sloOf(t),
     }));
   return {
     name: options.coCompile ? 'swapless+' : 'swapless',
@@ -335,7 +353,13 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
       current = best.choices;
       grouping = best.grouping;
       lastSwitchMs = c.nowMs ?? 0;
-      return decision(c.tenants, current, best.predictedMs, 'initial search at the prior rates', grouping);
+      return decision(
+        c.tenants,
+        current,
+        best.predictedMs,
+        `initial search at the prior rates${best.sloReason ? `; ${best.sloReason}` : ''}`,
+        grouping,
+      );
     },
     onTick(obs, nowMs) {
       if (ctx === null || estimator === null)
@@ -356,10 +380,13 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
       const regrouped = regroupedTenants(grouping, best.grouping);
       const { changes, changed } = changesOf(tenants, current, best.choices, costs, regrouped);
       const candidateMs = best.predictedMs;
-      const verdict = shouldSwitch(
+      const weighed = shouldSwitch(
         { currentMs, candidateMs, totalRate, changes, nowMs, lastSwitchMs },
         options.hysteresis,
       );
+      // A configuration that breaks an SLO the candidate meets is left past the hysteresis.
+      const forced = sloSwitchReason(tenants, current, best.choices);
+      const verdict = forced !== null ? { ...weighed, switch: true, reason: forced } : weighed;
       lastVerdict = { ...verdict, atMs: nowMs, currentMs, candidateMs, changed };
       if (!verdict.switch) return null;
       current = best.choices;
@@ -369,7 +396,7 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
         tenants,
         current,
         best.predictedMs,
-        `${verdict.reason}: ${currentMs.toFixed(2)} → ${best.predictedMs.toFixed(2)} ms${snap.changed ? ` (rate change: ${snap.changedTenants.join(', ')})` : ''}`,
+        `${verdict.reason}: ${currentMs.toFixed(2)} → ${best.predictedMs.toFixed(2)} ms${snap.changed ? ` (rate change: ${snap.changedTenants.join(', ')})` : ''}${best.sloReason ? `; ${best.sloReason}` : ''}`,
         grouping,
       );
     },

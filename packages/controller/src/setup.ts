@@ -2,7 +2,7 @@
  * Turning catalog entries into the `SystemSetup` that latency models predict and the simulator runs:
  * which (cut, cores, CPU mode) choices a tenant has, and the tenant setup of one choice.
  */
-import type { SystemSetup, TenantChoice, TenantSetup } from '@swapless/contracts';
+import type { SloPercentile, SystemSetup, TenantChoice, TenantSetup } from '@swapless/contracts';
 import { expected, InvalidArgumentError, InvalidCutError } from '@swapless/core';
 import type { CutCandidate, TenantCatalog } from './catalog.js';
 
@@ -14,6 +14,8 @@ export interface PlannedTenant {
   sloMs?: number;
   /** The Edge TPU the tenant is placed on (see `SystemSetup.devices`), when its choice does not say. */
   device?: string;
+  /** The percentile `sloMs` bounds (default p99). */
+  sloPercentile?: SloPercentile;
 }
 
 function candidate(catalog: TenantCatalog, k: number): CutCandidate {
@@ -74,13 +76,15 @@ export function tenantSetup(tenant: PlannedTenant, choice: TenantChoice): Tenant
   }
   return {
     name: tenant.name,
-    rate: tenant.rate,
+    // Admission control: only the admitted share of the requests reaches the stages.
+    rate: choice.admit === undefined ? tenant.rate : tenant.rate * choice.admit,
     k: choice.k,
     n: tenant.catalog.n,
     cores: cut.cpu === null ? 0 : choice.cores,
     tpu: cut.tpu,
     cpu,
     ...(tenant.sloMs !== undefined ? { sloMs: tenant.sloMs } : {}),
+    ...(tenant.sloPercentile !== undefined ? { sloPercentile: tenant.sloPercentile } : {}),
     ...((choice.device ?? tenant.device) !== undefined ? { device: choice.device ?? tenant.device } : {}),
   };
 }

@@ -22,6 +22,7 @@ import { groupedTenants, groupingOf } from './cocompile.js';
 import type { StageObservation } from './feedback.js';
 import type { Policy, PolicyTenant } from './policy.js';
 import { tenantSetup } from './setup.js';
+import { admitted, ThinnedTraces } from './slo.js';
 
 /** The workload a policy is run on. */
 export interface SimWorkload {
@@ -63,6 +64,8 @@ export interface PolicyRunTenant {
   throughputPerS: number;
   completed: number;
   rejected: number;
+  /** Measured arrivals refused by admission control (a decision's `admit` < 1); absent when none. */
+  shed?: number;
 }
 
 /** One applied decision, and when (virtual ms). */
@@ -121,6 +124,8 @@ export function runPolicyInSim(
     nowMs: 0,
   });
   const decisions: AppliedDecision[] = [{ atMs: 0, ...first }];
+  const thinned = new ThinnedTraces(arrivals, seed);
+  thinned.admit(0, admitted(first));
   let current: readonly TenantChoice[] = first.tenants;
   let live = setups(first);
   const sim = new Simulation(
@@ -134,7 +139,7 @@ export function runPolicyInSim(
       durationMs: workload.durationMs,
       warmupMs: workload.warmupMs ?? 0,
       seed,
-      arrivals,
+      arrivals: thinned.traces,
       tickMs,
       seriesWindowMs: tickMs,
       quantiles: options.quantiles ?? 'exact',
@@ -163,6 +168,7 @@ export function runPolicyInSim(
     });
     const d: Decision | null = policy.onTick({ arrivals: arr, stages }, now);
     if (d === null) continue;
+    thinned.admit(now, admitted(d));
     const next = setups(d);
     const changed = d.tenants
       .map((c, i) => ({ c, i }))
@@ -176,13 +182,18 @@ export function runPolicyInSim(
           next[i]!.tpu?.serviceMs !== live[i]!.tpu?.serviceMs ||
           next[i]!.tpu?.reloadMs !== live[i]!.tpu?.reloadMs,
       );
-    if (changed.length === 0) continue;
-    sim.reconfigure({ tenants: changed.map(({ i }) => next[i]!) });
+    if (changed.length === 0 && d.tenants.every((c, i) => c.admit === current[i]!.admit)) continue;
+    if (changed.length > 0) sim.reconfigure({ tenants: changed.map(({ i }) => next[i]!) });
     current = d.tenants;
     live = next;
     decisions.push({ atMs: now, ...d });
   }
-  return policyRunResult(policy, sim.finish(), decisions);
+  const run = policyRunResult(policy, sim.finish(), decisions);
+  for (const t of run.tenants) {
+    const shed = thinned.shed(t.name, workload.warmupMs ?? 0);
+    if (shed > 0) t.shed = shed;
+  }
+  return run;
 }
 
 /**

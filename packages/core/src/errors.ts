@@ -19,6 +19,8 @@ export const ErrorCodes = {
   USAGE: 'SWAPLESS_USAGE',
   INVALID_CONFIG: 'SWAPLESS_INVALID_CONFIG',
   OVERLOADED: 'SWAPLESS_OVERLOADED',
+  /** A request refused by admission control: its tenant's share was shed so that other tenants meet their SLOs. */
+  SHED_FOR_SLO: 'SWAPLESS_SHED_FOR_SLO',
   SHUTTING_DOWN: 'SWAPLESS_SHUTTING_DOWN',
   DEADLINE_EXCEEDED: 'SWAPLESS_DEADLINE_EXCEEDED',
   COMPILER_FAILED: 'SWAPLESS_COMPILER_FAILED',
@@ -159,6 +161,12 @@ export class InvalidConfigError extends SwapLessError {
 
 /** A request was rejected because its tenant's queue is full (the tenant is overloaded); retry later. */
 export class OverloadedError extends codedError(ErrorCodes.OVERLOADED) {}
+
+/**
+ * A request refused by admission control: the controller admits only a fraction of its tenant's requests
+ * (`TenantChoice.admit`) so that the tenants with latency objectives meet them. The HTTP status is 503.
+ */
+export class ShedForSloError extends codedError(ErrorCodes.SHED_FOR_SLO) {}
 
 /**
  * An admitted request could not finish by its deadline, so it was dropped before it ran (never served late);

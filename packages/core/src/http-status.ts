@@ -40,6 +40,7 @@ const STATUS: Readonly<Record<ErrorCode, number>> = {
   [ErrorCodes.COMPILER_FAILED]: 500,
   [ErrorCodes.COMPILER_TIMEOUT]: 500,
   [ErrorCodes.OVERLOADED]: 503,
+  [ErrorCodes.SHED_FOR_SLO]: 503,
   [ErrorCodes.SHUTTING_DOWN]: 503,
   [ErrorCodes.DELEGATE_UNAVAILABLE]: 503,
   [ErrorCodes.DEADLINE_EXCEEDED]: 504,

@@ -39,6 +39,7 @@ export {
   ModelRejectedError,
   NotFoundError,
   OverloadedError,
+  ShedForSloError,
   ShuttingDownError,
   UnauthorizedError,
 } from './errors.js';

@@ -133,3 +133,26 @@ describe('resolvePlacement', () => {
     expect(() => resolvePlacement([{ id: 'x' }, { id: 'x' }], [])).toThrow(/unique, non-empty device id/);
   });
 });
+
+describe('SLO percentiles in a workload', () => {
+  const base = { tenants: [{ name: 'a', model: 'm', rate: 5, sloMs: 50 }] };
+  it('keeps sloPercentile p95/p99 and leaves it out when not given (p99 is the default the planner applies)', () => {
+    const withP95 = parseWorkload({ tenants: [{ ...base.tenants[0], sloPercentile: 'p95' }] }).workload;
+    expect(withP95.tenants[0]).toMatchObject({ sloMs: 50, sloPercentile: 'p95' });
+    expect(parseWorkload(base).workload.tenants[0]!.sloPercentile).toBeUndefined();
+  });
+  it('refuses another percentile, and a percentile without sloMs, with the path', () => {
+    const bad = (t: object) => () => parseWorkload({ tenants: [t] });
+    expect(bad({ name: 'a', model: 'm', rate: 5, sloMs: 50, sloPercentile: 'p90' })).toThrowError(
+      /\/tenants\/0\/sloPercentile: must be equal to one of the allowed values \("p95", "p99"\)/,
+    );
+    expect(bad({ name: 'a', model: 'm', rate: 5, sloPercentile: 'p95' })).toThrowError(
+      /\/tenants\/0\/sloPercentile: needs an sloMs/,
+    );
+    try {
+      bad({ name: 'a', model: 'm', rate: 5, sloPercentile: 'p95' })();
+    } catch (e) {
+      expect((e as { code: string }).code).toBe('SWAPLESS_INVALID_CONFIG');
+    }
+  });
+});

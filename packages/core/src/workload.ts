@@ -16,8 +16,10 @@ export interface WorkloadTenant {
   readonly model: string;
   /** Mean request rate, requests per second. */
   readonly rate: number;
-  /** Optional latency objective, ms. */
+  /** Optional latency objective, ms: `sloPercentile` of the tenant's responses finish within it. */
   readonly sloMs?: number;
+  /** The percentile `sloMs` bounds, `p95` or `p99` (default `p99`); only with `sloMs`. */
+  readonly sloPercentile?: 'p95' | 'p99';
 }
 
 /** From `atS` seconds on, the listed tenants' rates change (tenants not listed keep theirs). */
@@ -104,6 +106,7 @@ export const WORKLOAD_JSON_SCHEMA = {
           model: { type: 'string', minLength: 1 },
           rate: { type: 'number', exclusiveMinimum: 0, maximum: 1e6 },
           sloMs: { type: 'number', exclusiveMinimum: 0 },
+          sloPercentile: { enum: ['p95', 'p99'] },
         },
       },
     },
@@ -204,6 +207,8 @@ export function parseWorkload(input: unknown, source = 'workload'): ParsedWorklo
     if (names.has(t.name))
       problems.push(`/tenants/${i}/name: duplicate tenant name ${JSON.stringify(t.name)}`);
     names.add(t.name);
+    if (t.sloPercentile !== undefined && t.sloMs === undefined)
+      problems.push(`/tenants/${i}/sloPercentile: needs an sloMs (the latency the percentile is held to)`);
   });
   problems.push(...deviceProblems(w.devices, w.device));
   let last = -1;

@@ -102,6 +102,8 @@ function checkTenant(t: unknown, at: string, names: Set<string>, problems: strin
     problems.push(expected('a device id (string) or undefined', `${at}.device`, t.device));
   if (t.sloMs !== undefined && !(isFiniteNonNegative(t.sloMs) && t.sloMs > 0))
     problems.push(expected('a finite number > 0 or undefined', `${at}.sloMs`, t.sloMs));
+  if (t.sloPercentile !== undefined && t.sloPercentile !== 'p95' && t.sloPercentile !== 'p99')
+    problems.push(expected("'p95', 'p99' or undefined", `${at}.sloPercentile`, t.sloPercentile));
 
   if (t.tpu === null) {
     if (kOk && t.k !== 0) problems.push(expected('an Edge TPU stage (k > 0)', `${at}.tpu`, t.tpu));

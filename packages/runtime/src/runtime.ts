@@ -17,6 +17,7 @@ import {
   OverloadedError,
   positiveInt,
   quantile,
+  ShedForSloError,
   ShuttingDownError,
   type SwapLessError,
 } from '@swapless/core';
@@ -137,6 +138,10 @@ interface TenantState {
   expired: number;
   rejectedOverloaded: number;
   rejectedShuttingDown: number;
+  /** Admission control (`TenantChoice.admit`): the admitted fraction, its credit, and the requests shed. */
+  admit: number;
+  admitCredit: number;
+  rejectedShed: number;
   latencies: Float64Array;
   latencyCount: number;
   obs: TenantObservation;
@@ -479,6 +484,9 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
         failed: 0,
         expired: 0,
         rejectedOverloaded: 0,
+        admit: 1,
+        admitCredit: 0,
+        rejectedShed: 0,
         rejectedShuttingDown: 0,
         latencies: new Float64Array(this.#window),
         latencyCount: 0,
@@ -743,6 +751,28 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     this.#admit(tenant, deadline, performance.now());
   }
 
+  /**
+   * Admission control: admits exactly the fraction `admit` of the tenant's requests, evenly spread (a credit
+   * grows by `admit` per request and one admitted request spends 1), and refuses the others with
+   * `ShedForSloError`. A refused request still counts as an arrival, so the rate estimate stays the offered load.
+   */
+  #shed(tenant: TenantState): void {
+    tenant.admitCredit += tenant.admit;
+    if (tenant.admitCredit >= 1) {
+      tenant.admitCredit -= 1;
+      return;
+    }
+    const now = performance.now();
+    tenant.rejectedShed++;
+    tenant.obs.rejected++;
+    this.#push(tenant.obs.arrivalsMs, now);
+    this.#emit('reject', { tenant: tenant.name, code: 'SWAPLESS_SHED_FOR_SLO', atMs: now });
+    throw new ShedForSloError(
+      `Expected tenant ${tenant.name} to admit this request but the controller admits only ${(100 * tenant.admit).toFixed(1)} % of its requests so that other tenants meet their latency objectives`,
+      { stack: false, details: { reason: 'shed-for-slo', tenant: tenant.name, admit: tenant.admit } },
+    );
+  }
+
   /** Refuses a request when the tenant's queue is full. */
   #admitQueue(tenant: TenantState): void {
     if (tenant.inFlight < tenant.queueLimit) return;
@@ -898,6 +928,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
         });
       }
       const list = this.#validateInputs(tenant, inputs);
+      if (tenant.admit < 1) this.#shed(tenant);
       this.#admitQueue(tenant);
       const arrivalMs = performance.now();
       let deadlineMs = Number.POSITIVE_INFINITY;
@@ -1318,6 +1349,9 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
         wanted.set(d.name, this.#checkChoice(d, tenant.entry, `decision.tenants[${i}]`));
       });
       this.#checkBudget(new Map([...wanted].map(([n, c]) => [n, c.cores])));
+      const admits = decision.tenants.flatMap((d, i) =>
+        wanted.has(d.name) ? [{ name: d.name, admit: admitOf(d.admit, `decision.tenants[${i}].admit`) }] : [],
+      );
       const seq = ++this.#seq;
       const changes: { tenant: TenantState; choice: TenantChoice; place?: SetPlace }[] = [];
       // Co-compiled sets: a tenant whose set (members, order, cuts) changes switches with it, listed or not.
@@ -1392,6 +1426,13 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
         this.#retireIfDone(old);
       });
       for (const c of prepared) this.#gate(c);
+      for (const a of admits) {
+        const t = this.#tenants.get(a.name);
+        if (t !== undefined && t.admit !== a.admit) {
+          t.admit = a.admit;
+          t.admitCredit = 0;
+        }
+      }
       this.#switches += changes.length;
       this.#reconfOk++;
       const event: ReconfigureEvent = {
@@ -1451,7 +1492,12 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
         completed: t.completed,
         failed: t.failed,
         expired: t.expired,
-        rejected: { overloaded: t.rejectedOverloaded, shuttingDown: t.rejectedShuttingDown },
+        rejected: {
+          overloaded: t.rejectedOverloaded,
+          shuttingDown: t.rejectedShuttingDown,
+          shed: t.rejectedShed,
+        },
+        admit: t.admit,
         inFlight: t.inFlight,
         queueLimit: t.queueLimit,
         latency: summarize(t.latencies.subarray(0, n)),
@@ -1540,6 +1586,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
 export const REJECTION_CODES: readonly SwapLessError['code'][] = [
   'SWAPLESS_OVERLOADED',
   'SWAPLESS_SHUTTING_DOWN',
+  'SWAPLESS_SHED_FOR_SLO',
 ];
 
 /**
@@ -1548,4 +1595,12 @@ export const REJECTION_CODES: readonly SwapLessError['code'][] = [
  */
 export async function createRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
   return new Runtime(options);
+}
+
+/** A decision's admitted fraction (absent: all), checked: a number in [0, 1]. */
+function admitOf(value: unknown, what: string): number {
+  if (value === undefined) return 1;
+  if (typeof value !== 'number' || !(value >= 0 && value <= 1))
+    throw new InvalidArgumentError(expected('an admitted fraction between 0 and 1', what, value));
+  return value;
 }

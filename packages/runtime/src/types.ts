@@ -314,8 +314,10 @@ export interface TenantStats {
   failed: number;
   /** Admitted, then dropped before a stage because they could no longer finish by their deadline. */
   expired: number;
-  /** Refused at admission: queue full or deadline out of reach (`overloaded`), or closing. */
-  rejected: { overloaded: number; shuttingDown: number };
+  /** Refused requests: queue full or deadline, shutting down, shed by admission control (`SWAPLESS_SHED_FOR_SLO`). */
+  rejected: { overloaded: number; shuttingDown: number; shed: number };
+  /** Admitted fraction of its requests (`TenantChoice.admit`; 1 without admission control). */
+  admit: number;
   /** Admitted and not completed. */
   inFlight: number;
   queueLimit: number;

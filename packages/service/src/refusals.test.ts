@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { RefusalWindows } from './refusals.js';
 
 /** The counters RefusalWindows reads; the rest of TenantStats is irrelevant to it. */
-function stats(overloaded: number, shuttingDown: number, expired: number): TenantStats {
-  return { rejected: { overloaded, shuttingDown }, expired } as TenantStats;
+function stats(overloaded: number, shuttingDown: number, expired: number, shed = 0): TenantStats {
+  return { rejected: { overloaded, shuttingDown, shed }, expired } as TenantStats;
 }
 
 describe('RefusalWindows', () => {
@@ -20,6 +20,11 @@ describe('RefusalWindows', () => {
     });
     expect(Object.fromEntries(w.take({ a: stats(5, 1, 1), b: stats(0, 0, 3) }))).toEqual({
       a: { rejected: 0, expired: 0 },
+      b: { rejected: 0, expired: 0 },
+    });
+    // Requests shed by admission control are 503s too.
+    expect(Object.fromEntries(w.take({ a: stats(5, 1, 1, 6), b: stats(0, 0, 3) }))).toEqual({
+      a: { rejected: 6, expired: 0 },
       b: { rejected: 0, expired: 0 },
     });
   });

@@ -22,7 +22,10 @@ export class RefusalWindows {
     const now = new Map<string, TickRefusals>();
     const deltas = new Map<string, TickRefusals>();
     for (const [name, st] of Object.entries(tenants)) {
-      const total = { rejected: st.rejected.overloaded + st.rejected.shuttingDown, expired: st.expired };
+      const total = {
+        rejected: st.rejected.overloaded + st.rejected.shuttingDown + st.rejected.shed,
+        expired: st.expired,
+      };
       const prev = this.#last.get(name);
       deltas.set(name, {
         rejected: since(total.rejected, prev?.rejected),

@@ -64,6 +64,7 @@ import { ClosedLoop } from './loop.js';
 import { modelMetadata } from './metadata.js';
 import { DeviceWindows, deviceUses, Placement, planContext, resolveDevices } from './placement.js';
 import { RefusalWindows } from './refusals.js';
+import { SloAttainment, sloPercentileOf } from './slo-attainment.js';
 import type {
   ControllerStatus,
   DecisionRecord,
@@ -92,6 +93,7 @@ interface TickWindow {
   meanMs: number | null;
   p99Ms: number | null;
   emulationLagMs: number | null;
+  withinSlo: number | null;
 }
 
 /** What the service keeps per tenant. */
@@ -106,6 +108,7 @@ interface Entry {
   metadata: ModelMetadata;
   priorPerS: number;
   sloMs: number | null;
+  sloPercentile: 'p95' | 'p99' | null;
   /** Current rate estimate, req/s. */
   ratePerS: number;
   predictedMs: number | null;
@@ -199,6 +202,7 @@ export class Service extends EventEmitter<ServiceEvents> {
   #lastReloads = 0;
   #lastBusyMs = 0;
   readonly #refusals = new RefusalWindows();
+  readonly #slo = new SloAttainment();
   #chain: Promise<unknown> = Promise.resolve();
   #timer: NodeJS.Timeout | null = null;
   #closing = false;
@@ -389,6 +393,7 @@ export class Service extends EventEmitter<ServiceEvents> {
     }
     const priorPerS = spec.rate === undefined ? 1 : positiveNumber(spec.rate, `the rate of ${name}`);
     const sloMs = spec.sloMs === undefined ? null : positiveNumber(spec.sloMs, `the sloMs of ${name}`);
+    const sloPercentile = sloPercentileOf(sloMs, spec.sloPercentile, name);
     const queueLimit =
       spec.queueLimit === undefined ? undefined : positiveInt(spec.queueLimit, `the queueLimit of ${name}`);
     const device =
@@ -425,6 +430,7 @@ export class Service extends EventEmitter<ServiceEvents> {
           metadata,
           priorPerS,
           sloMs,
+          sloPercentile,
           ratePerS: priorPerS,
           predictedMs: null,
           predictedStages: null,
@@ -542,6 +548,7 @@ export class Service extends EventEmitter<ServiceEvents> {
         catalog: e.catalog,
         rate: this.#priorOf(e),
         ...(e.sloMs !== null ? { sloMs: e.sloMs } : {}),
+        ...(e.sloPercentile !== null ? { sloPercentile: e.sloPercentile } : {}),
         // The operator's placement, for a policy that places tenants (`TenantSetup.device`).
         ...(pinned !== undefined ? { device: pinned } : {}),
       };
@@ -634,6 +641,7 @@ export class Service extends EventEmitter<ServiceEvents> {
       } finally {
         // Whether or not the runtime still had it (closing), the service no longer serves it.
         this.#tenants.delete(name);
+        this.#slo.forget(name);
         this.#loop.remove(name);
         this.#placement.forget(name);
       }
@@ -842,6 +850,7 @@ export class Service extends EventEmitter<ServiceEvents> {
         emulationLagMs: w?.emulationLagMs ?? null,
         rejected: refusals.get(e.name)?.rejected ?? 0,
         expired: refusals.get(e.name)?.expired ?? 0,
+        withinSlo: w?.withinSlo ?? null,
       };
     }
     this.#emulation.record(after.emulation, obs.toMs);
@@ -988,7 +997,8 @@ export class Service extends EventEmitter<ServiceEvents> {
       }
       const lags = stats.emulation === null ? [] : o.emulationLagMs;
       const emulationLagMs = lags.length > 0 ? lags.reduce((a, b) => a + b, 0) / lags.length : null;
-      windows.set(name, { completed, meanMs, p99Ms, emulationLagMs });
+      const withinSlo = this.#slo.record(name, e.sloMs, o.latencyMs);
+      windows.set(name, { completed, meanMs, p99Ms, emulationLagMs, withinSlo });
     }
     const loads = this.#loads;
     this.#loads = [];
@@ -1013,7 +1023,11 @@ export class Service extends EventEmitter<ServiceEvents> {
         catalog: e.catalog,
         ...(e.sloMs !== null ? { sloMs: e.sloMs } : {}),
       }));
-      const choices = entries.map((e) => stats.tenants[e.name]!.choice);
+      // At the admitted rates: a tenant whose load is shed only sends its admitted share to the stages.
+      const choices = entries.map((e) => {
+        const st = stats.tenants[e.name]!;
+        return st.admit < 1 ? { ...st.choice, admit: st.admit } : st.choice;
+      });
       // The corrected model plus emulation lag and front-end time: what a client of this host sees (loop.ts).
       const {
         responseMs,
@@ -1059,6 +1073,8 @@ export class Service extends EventEmitter<ServiceEvents> {
       device: this.#placement.deviceOf(choice),
       pinned: this.#placement.pinned(e.name) !== undefined,
       sloMs: e.sloMs,
+      slo: this.#slo.status(e.name, e.sloMs, e.sloPercentile),
+      admit: st?.admit ?? 1,
       rate: { estimatedPerS: e.ratePerS, priorPerS: e.priorPerS },
       predictedMs: e.predictedMs,
       measured: st?.latency ?? { count: 0, meanMs: 0, p50Ms: 0, p95Ms: 0, p99Ms: 0, maxMs: 0 },
@@ -1068,7 +1084,7 @@ export class Service extends EventEmitter<ServiceEvents> {
       completed: st?.completed ?? 0,
       failed: st?.failed ?? 0,
       expired: st?.expired ?? 0,
-      rejected: st === undefined ? 0 : st.rejected.overloaded + st.rejected.shuttingDown,
+      rejected: st === undefined ? 0 : st.rejected.overloaded + st.rejected.shuttingDown + st.rejected.shed,
       inFlight: st?.inFlight ?? 0,
       queueLimit: st?.queueLimit ?? 0,
       tpu: this.#head(e, choice.k),

@@ -5,7 +5,7 @@
  */
 
 import type { VariantStore } from '@swapless/compiler';
-import type { CpuMode, DeviceSetup, LatencyModel, NumericDatatype } from '@swapless/contracts';
+import type { CpuMode, DeviceSetup, LatencyModel, NumericDatatype, SloPercentile } from '@swapless/contracts';
 import type { Policy, PolicyName, TickVerdict } from '@swapless/controller';
 import type { ProgressListener } from '@swapless/core';
 import type { Vetter } from '@swapless/edgetpu';
@@ -118,6 +118,8 @@ export interface TenantSpec {
   rate?: number;
   /** Latency objective, ms (reported; passed to the policy). */
   sloMs?: number;
+  /** The percentile `sloMs` bounds: `p95` or `p99` (default `p99`); only with `sloMs`. */
+  sloPercentile?: SloPercentile;
   /** This tenant's bound on requests in flight (default: the service's `queueLimit`). */
   queueLimit?: number;
   /**
@@ -154,6 +156,19 @@ export interface TenantStatus {
   /** True when the operator placed it there (`TenantSpec.device`, `moveTenant`): decisions do not move it. */
   pinned: boolean;
   sloMs: number | null;
+  /**
+   * The tenant's SLO live (null without `sloMs`): its percentile, the fraction of the requests completed since it
+   * was added that finished within `sloMs` (null before the first), and whether that fraction reaches the
+   * percentile; `admit` is the share of its requests admission control admits (1: none shed).
+   */
+  slo: {
+    percentile: SloPercentile;
+    attainment: number | null;
+    completed: number;
+    met: boolean | null;
+  } | null;
+  /** Share of its requests admitted (1 unless the controller sheds its load for other tenants' SLOs). */
+  admit: number;
   rate: {
     /** Current estimate, req/s (the policy's estimator, else the arrivals of the last tick). */
     estimatedPerS: number;
@@ -326,6 +341,8 @@ export interface SeriesTenant {
   emulationLagMs: number | null;
   /** Requests refused at admission during the tick window (HTTP 503: queue full, deadline out of reach, closing). */
   rejected: number;
+  /** Fraction of the window's completed requests within the tenant's `sloMs` (null: no SLO or none completed). */
+  withinSlo: number | null;
   /** Requests dropped during the tick window because they could no longer finish by their deadline (HTTP 504). */
   expired: number;
 }

@@ -25,6 +25,7 @@ import { devicesText, placementText } from '../devices-text.js';
 import { chosenLatencyModel, latencyModelFlags, latencyModelJson } from '../latency-model.js';
 import { assertHostCpuForLive, cpuSourceLabel } from '../modelled-cpu.js';
 import { type Output, table } from '../output.js';
+import { benchSlos } from '../slo-report.js';
 import { lineChart } from '../svg.js';
 import {
   type PreparedTenant,
@@ -135,7 +136,7 @@ export const benchCommand: Command = {
       durationS: workload.durationS,
       seed: workload.seed,
       tenants: classes.json,
-      policies: policyResults(runs, mode, simulated),
+      policies: policyResults(runs, mode, simulated, tenants, workload.cpu.cores),
       skipped,
     };
     const { summary, perTenant } = benchTables(result.policies, mode);
@@ -299,11 +300,24 @@ async function runPolicies(
 }
 
 /** The `policies` of the result: each run against default and oracle (and, live, against its simulated twin). */
-function policyResults(runs: readonly Run[], mode: 'sim' | 'live', simulated: ReadonlyMap<string, number>) {
+function policyResults(
+  runs: readonly Run[],
+  mode: 'sim' | 'live',
+  simulated: ReadonlyMap<string, number>,
+  tenants: readonly PreparedTenant[],
+  cores: number,
+) {
   const mean = (p: string) => runs.find((r) => r.policy === p)?.meanResponseMs;
   const def = mean('default');
   const oracle = mean('oracle');
-  return runs.map((r) => ({
+  const slos = (r: Run) =>
+    benchSlos(
+      tenants,
+      cores,
+      r.decisions.at(-1)?.tenants,
+      r.tenants.map((t, j) => ({ p95Ms: t.p95Ms, p99Ms: t.p99Ms, cdf: cdfOf(r, j) })),
+    );
+  const one = (r: Run, slo: ReturnType<typeof slos>) => ({
     policy: r.policy,
     meanResponseMs: r.meanResponseMs,
     ...(mode === 'live'
@@ -329,6 +343,9 @@ function policyResults(runs: readonly Run[], mode: 'sim' | 'live', simulated: Re
       throughputPerS: t.throughputPerS,
       rejected: t.rejected,
       stages: stagesOf(r, j),
+      // With an sloMs: the share within it, predicted and run, and whether the percentile is met.
+      ...(slo[j] ? { slo: slo[j] } : {}),
+      ...('shed' in t && t.shed !== undefined ? { shed: t.shed } : {}),
     })),
     // The documented JSON: one { k, cores, mode } per tenant (and its device, with several), in the workload's
     // tenant order.
@@ -342,7 +359,8 @@ function policyResults(runs: readonly Run[], mode: 'sim' | 'live', simulated: Re
       })),
       ...(d.sets === undefined ? {} : { sets: d.sets }),
     })),
-  }));
+  });
+  return runs.map((r) => one(r, slos(r)));
 }
 
 /** The text tables: one row per policy (`summary`) and one per policy and tenant (`perTenant`). */
@@ -376,7 +394,7 @@ function benchTables(
     ]),
   );
   const perTenant = table(
-    ['policy', 'tenant', 'mean', 'p50', 'p95', 'p99', 'req/s', 'rejected'],
+    ['policy', 'tenant', 'mean', 'p50', 'p95', 'p99', 'req/s', 'rejected', 'SLO (pred. / run)'],
     policies.flatMap((p) =>
       p.tenants.map((t) => [
         p.policy,
@@ -386,7 +404,10 @@ function benchTables(
         f(t.p95Ms),
         f(t.p99Ms),
         f(t.throughputPerS, 1),
-        t.rejected,
+        t.rejected + (t.shed ?? 0),
+        t.slo === undefined
+          ? '—'
+          : `${t.slo.percentile} ≤ ${t.slo.sloMs}: ${t.slo.predictedWithinSlo === null ? '—' : f(100 * t.slo.predictedWithinSlo, 1)} / ${f(100 * t.slo.withinSlo, 1)} % ${t.slo.met ? '✓' : '✗'}${t.slo.admit < 1 ? ` (admits ${f(100 * t.slo.admit, 0)} %)` : ''}`,
       ]),
     ),
   );

@@ -152,6 +152,8 @@ function phaseJson(
     plans: p.plan.plans.map((pl) => ({
       policy: pl.policy,
       reason: pl.reason ?? null,
+      // SwapLess with SLOs: whether they are met, what is admitted, what they changed (docs/controller.md).
+      ...(pl.slo ? { slo: pl.slo } : {}),
       predictedMeanMs: pl.prediction?.meanResponseMs ?? null,
       simulatedMeanMs: pl.simulated?.meanResponseMs ?? null,
       // Several devices: each device's tenants and predicted Edge TPU utilisation.
@@ -167,7 +169,8 @@ function phaseJson(
           predictedMs: pl.prediction?.tenants[i]?.responseMs ?? null,
           // Predicted p95/p99 and share within the tenant's sloMs (the default model's distributions).
           predictedTail: pl.tails?.[i] ?? null,
-          simulated: pl.simulated?.tenants[i] ?? null,
+          simulated: simulatedJson(pl.simulated?.tenants[i]),
+          ...(c.admit !== undefined ? { admit: c.admit } : {}),
         })) ?? [],
     })),
   };
@@ -202,7 +205,11 @@ function phaseLines(p: ReturnType<typeof phaseJson>, phased: boolean): string[] 
         f(t.simulated?.p99Ms),
         t.predictedTail?.withinSlo == null
           ? '—'
-          : `${(100 * t.predictedTail.withinSlo).toFixed(1)} % ≤ ${t.predictedTail.sloMs} ms`,
+          : `${(100 * t.predictedTail.withinSlo).toFixed(1)} % ≤ ${t.predictedTail.sloMs} ms${t.predictedTail.sloMet ? ' ✓' : ' ✗'}`,
+        t.simulated?.withinSlo == null
+          ? '—'
+          : `${(100 * t.simulated.withinSlo).toFixed(1)} % ${t.predictedTail?.sloPercentile ?? ''}${t.simulated.sloMet ? ' ✓' : ' ✗'}`,
+        'admit' in t && t.admit !== undefined ? `${(100 * t.admit).toFixed(0)} %` : '100 %',
       ]);
     }
   }
@@ -219,13 +226,17 @@ function phaseLines(p: ReturnType<typeof phaseJson>, phased: boolean): string[] 
         'pred. p99',
         'sim. p99',
         'pred. SLO',
+        'sim. SLO',
+        'admitted',
       ],
       rows,
     ),
   );
   for (const pl of p.plans) if (pl.reason) lines.push(`  ${pl.policy.padEnd(8)} not possible: ${pl.reason}`);
-  for (const pl of p.plans)
+  for (const pl of p.plans) {
     if (pl.devices) lines.push(`  ${pl.policy.padEnd(8)} ${placementText(pl.devices)}`);
+    if ('slo' in pl && pl.slo?.reason) lines.push(`  ${pl.policy.padEnd(8)} SLOs: ${pl.slo.reason}`);
+  }
   const def = p.plans.find((x) => x.policy === 'default');
   lines.push(
     ...p.plans
@@ -239,4 +250,11 @@ function phaseLines(p: ReturnType<typeof phaseJson>, phased: boolean): string[] 
       }),
   );
   return lines;
+}
+
+/** A simulated tenant for `--json`: without the CDF quantiles (kept for the SLO attainment, not printed). */
+function simulatedJson<T extends { cdfMs?: number[] }>(t: T | undefined): Omit<T, 'cdfMs'> | null {
+  if (t === undefined) return null;
+  const { cdfMs: _cdf, ...rest } = t;
+  return rest;
 }

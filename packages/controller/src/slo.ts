@@ -1,0 +1,919 @@
+/**
+ * Tail-latency objectives (SLOs) in the search: minimise the mean response subject to every tenant's
+ * `sloPercentile` of responses finishing within its `sloMs`, and when no configuration meets them all, admit only
+ * part of the load — from the tenants without an SLO first.
+ *
+ * Why not the percentiles themselves: `responseDistributions` (@swapless/queueing) costs milliseconds per
+ * tenant and configuration, and the search looks at hundreds. Inside the search every tenant's miss probability
+ * P(R > sloMs) is approximated by the Lugannani–Rice saddlepoint formula from the cumulant generating function
+ * K = log E[e^{θR}] of the response R = W_T + S_T + W_C + S_C as the default model sees it (independent parts):
+ *
+ * - W_T, the Edge TPU wait: the Pollaczek–Khinchine transform E[e^{θW}] = (1 − ρ)θ / (θ − Σ_j λ_j (M_j(θ) − 1)),
+ *   with M_j the MGF of tenant j's call (service x_j, plus the reload r_j with the probability p_j = 1 − λ_j/Λ);
+ * - S_T, the tenant's own call, M_i(θ);
+ * - W_C and S_C, the CPU stage: Pollaczek–Khinchine over the measured samples (`mg1`), or the M/G/c model's
+ *   "no wait with probability 1 − C, else exponential" (`mgc`); the samples' own MGF; a cut's `delayMs` as a
+ *   constant.
+ *
+ * K, K′ and K″ are sums over tenants of per-option terms at a grid of θ (32 values per SLO tenant, from
+ * 0.25/sloMs to 320/sloMs), computed once per option and decision, so one configuration costs O(tenants × grid)
+ * flops. K′ grows with θ, so the grid point past sloMs is bisected for (5 steps), and the saddlepoints K′(θ_g)
+ * that bracket sloMs give the tail, interpolated in log.
+ * It is an approximation, not a bound: a configuration passes when its miss probability is at most
+ * {@link SLO_MARGIN} × (1 − level). `npm run bench:slo` compares it with the exact percentiles and the simulator.
+ */
+import type { Decision, SloPercentile, SystemSetup, TenantChoice } from '@swapless/contracts';
+import { expected, InvalidArgumentError } from '@swapless/core';
+import { erlangC, mgcWaitMs, perMs, sampleMoments } from '@swapless/queueing';
+import type { TenantCatalog } from './catalog.js';
+import {
+  type FastModel,
+  fastObjective,
+  fastSearchApplicable,
+  fastSearchPrepared,
+  ownTerm,
+  prepareFastModel,
+} from './fast.js';
+import { type PlannedTenant, tenantSetup } from './setup.js';
+
+/** The percentile an `sloMs` bounds when a tenant gives none. */
+export const DEFAULT_SLO_PERCENTILE: SloPercentile = 'p99';
+
+/** The fraction of responses an SLO percentile asks to finish within `sloMs`: 0.95 or 0.99. */
+export function sloLevel(percentile: SloPercentile | undefined): number {
+  const p = percentile ?? DEFAULT_SLO_PERCENTILE;
+  if (p === 'p95') return 0.95;
+  if (p === 'p99') return 0.99;
+  throw new InvalidArgumentError(expected("'p95' or 'p99'", 'an SLO percentile', p));
+}
+
+/** True when some tenant carries an `sloMs`. */
+export function hasSlo(tenants: readonly { sloMs?: number }[]): boolean {
+  return tenants.some((t) => t.sloMs !== undefined);
+}
+
+/** θ grid per SLO tenant: c/sloMs for c = 0.25·2^(g/3), g = 0..GRID−1 (0.25 to ≈ 320). */
+const GRID = 32;
+const GRID_C = Array.from({ length: GRID }, (_, g) => 0.25 * 2 ** (g / 3));
+
+/**
+ * Safety factor on the allowed miss probability: a configuration passes when its approximated miss probability
+ * is at most this share of 1 − level (for an exponential-like tail about 4 % on the quantile at p99). It covers the
+ * saddlepoint approximation's error and the model's (`npm run bench:slo` measures both against the simulator).
+ */
+export const SLO_MARGIN = 0.7;
+
+/** Per-option terms of one tenant at the whole θ grid (every SLO tenant's θs, concatenated). */
+interface OptionTerms {
+  /** λ per ms on the Edge TPU (0 without a TPU stage). */
+  lam: number;
+  /** Mean TPU call without the reload, and the reload, ms. */
+  x: number;
+  r: number;
+  /**
+   * Per θ (6 numbers each): C·R, (C·R)', (C·R)'' and C·(R − 1), (C·(R − 1))', (C·(R − 1))'' with C = e^{θx + θ²v/2}
+   * the call and R = e^{θr} the reload (empty without a TPU stage): the call's MGF is C·(1 + p·(R − 1)).
+   */
+  tpu: Float64Array;
+  /**
+   * For an SLO tenant only, per θ of its own grid (3 numbers each): the cumulant K, K′ and K″ of its CPU wait +
+   * CPU stage + cut delay (K = Infinity where the transform diverges); null for a tenant without an SLO.
+   */
+  own: Float64Array | null;
+}
+
+/** Mean of e^{θx}, x·e^{θx}, x²·e^{θx} over samples. */
+function samplesMgf(xs: readonly number[], theta: number): [number, number, number] {
+  let m0 = 0;
+  let m1 = 0;
+  let m2 = 0;
+  for (const x of xs) {
+    const e = Math.exp(theta * x);
+    m0 += e;
+    m1 += x * e;
+    m2 += x * x * e;
+  }
+  return [m0 / xs.length, m1 / xs.length, m2 / xs.length];
+}
+
+/**
+ * Cumulants of a Pollaczek–Khinchine wait W at θ: E[e^{θW}] = (1 − ρ)θ / D, D = θ − G, G = Σ λ(M − 1), with
+ * g0 = G, g1 = G′, g2 = G″. Writes K, K′, K″ to out[at..at+2] (K = Infinity where D ≤ 0).
+ */
+function pkCumulants(
+  rho: number,
+  theta: number,
+  g0: number,
+  g1: number,
+  g2: number,
+  out: Float64Array,
+  at: number,
+) {
+  const d = theta - g0;
+  if (!(d > 0) || rho >= 1) {
+    out[at] = Infinity;
+    return;
+  }
+  const d1 = 1 - g1;
+  out[at] = Math.log(1 - rho) + Math.log(theta) - Math.log(d);
+  out[at + 1] = 1 / theta - d1 / d;
+  out[at + 2] = -1 / (theta * theta) + g2 / d + (d1 / d) ** 2;
+}
+
+/** K, K′, K″ of a tenant's CPU wait + CPU stage at θ into out[at..] (0s without a CPU stage). */
+function cpuCumulants(
+  setup: ReturnType<typeof tenantSetup>,
+  theta: number,
+  out: Float64Array,
+  at: number,
+): void {
+  out[at] = 0;
+  out[at + 1] = 0;
+  out[at + 2] = 0;
+  const cpu = setup.cpu;
+  if (cpu === null) return;
+  const lam = perMs(setup.rate);
+  const xs = cpu.samplesMs;
+  const [m0, m1, m2] = samplesMgf(xs, theta);
+  // The service: log of the samples' MGF.
+  const k = Math.log(m0);
+  const k1 = m1 / m0;
+  const k2 = m2 / m0 - k1 * k1;
+  if (lam > 0) {
+    const m = sampleMoments(xs);
+    const servers = cpu.mode === 'mgc' ? setup.cores : 1;
+    if ((lam * m.meanMs) / servers >= 1) {
+      out[at] = Infinity;
+      return;
+    }
+    if (servers === 1) {
+      pkCumulants(lam * m.meanMs, theta, lam * (m0 - 1), lam * m1, lam * m2, out, at);
+    } else {
+      // M/G/c as the model: no wait with probability 1 − c, else exponential with the Allen–Cunneen mean.
+      const c = erlangC(servers, lam * m.meanMs);
+      const mean = mgcWaitMs(lam, m, servers);
+      const a = c > 0 && mean > 0 ? c / mean : Infinity;
+      if (theta >= a) out[at] = Infinity;
+      else if (Number.isFinite(a)) {
+        const w0 = 1 - c + (c * a) / (a - theta);
+        const w1 = (c * a) / (a - theta) ** 2;
+        const w2 = (2 * c * a) / (a - theta) ** 3;
+        out[at] = Math.log(w0);
+        out[at + 1] = w1 / w0;
+        out[at + 2] = w2 / w0 - (w1 / w0) ** 2;
+      }
+    }
+  }
+  out[at] = out[at]! + k;
+  out[at + 1] = out[at + 1]! + k1;
+  out[at + 2] = out[at + 2]! + k2;
+}
+
+/** Upper tail of the standard normal, 1 − Φ(z) (Abramowitz & Stegun 7.1.26 through erfc; |error| < 1.5e−7). */
+function normalTail(z: number): number {
+  const x = Math.abs(z) / Math.SQRT2;
+  const t = 1 / (1 + 0.3275911 * x);
+  const erfc =
+    t *
+    (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))) *
+    Math.exp(-x * x);
+  return z >= 0 ? erfc / 2 : 1 - erfc / 2;
+}
+
+/**
+ * The Lugannani–Rice saddlepoint approximation of P(X > x) at the saddlepoint θ (K′(θ) = x):
+ * 1 − Φ(w) + φ(w)·(1/u − 1/w), w = √(2(θx − K)), u = θ·√K″.
+ */
+function lugannaniRice(theta: number, k: number, k1: number, k2: number): number {
+  const w = Math.sqrt(Math.max(0, 2 * (theta * k1 - k)));
+  const u = theta * Math.sqrt(k2);
+  if (!(w > 1e-6 && u > 0)) return 0.5;
+  const p = normalTail(w) + (Math.exp(-0.5 * w * w) / Math.sqrt(2 * Math.PI)) * (1 / u - 1 / w);
+  return Math.min(1, Math.max(0, p));
+}
+
+/** What {@link SloScreen.evaluate} says of one configuration. */
+export interface SloCheck {
+  /** Per tenant (system order): the approximated P(R > sloMs), in [0, 1]; null for a tenant without an SLO. */
+  miss: (number | null)[];
+  /** Σ over SLO tenants of max(0, ln(miss / (margin × allowed miss))): 0 exactly when every SLO passes. */
+  violation: number;
+}
+
+/**
+ * The saddlepoint screen of one decision: the tenants (at the rates they are planned at) and their options'
+ * terms, computed on first use and kept. Evaluate any choice per tenant.
+ */
+export class SloScreen {
+  readonly tenants: readonly PlannedTenant[];
+  /** Indices of the tenants with an SLO. */
+  readonly sloIndex: readonly number[];
+  /** Allowed miss probability 1 − level of each tenant, times the margin (NaN without an SLO). */
+  readonly allowed: Float64Array;
+  /** θ (per ms) of the whole grid: GRID values per SLO tenant, in `sloIndex` order. */
+  readonly theta: Float64Array;
+  readonly #terms: Map<string, OptionTerms>[];
+  readonly #byObject: WeakMap<TenantChoice, OptionTerms>[];
+  readonly #k = new Float64Array(3);
+  readonly #w = new Float64Array(3);
+
+  constructor(tenants: readonly PlannedTenant[], margin = SLO_MARGIN) {
+    this.tenants = tenants;
+    this.sloIndex = tenants.flatMap((t, i) => (t.sloMs !== undefined ? [i] : []));
+    this.allowed = Float64Array.from(tenants, (t) =>
+      t.sloMs === undefined ? Number.NaN : margin * (1 - sloLevel(t.sloPercentile)),
+    );
+    this.theta = new Float64Array(this.sloIndex.length * GRID);
+    this.sloIndex.forEach((ti, s) => {
+      for (let g = 0; g < GRID; g++) this.theta[s * GRID + g] = GRID_C[g]! / tenants[ti]!.sloMs!;
+    });
+    this.#terms = tenants.map(() => new Map());
+    this.#byObject = tenants.map(() => new WeakMap());
+  }
+
+  #termsOf(i: number, choice: TenantChoice): OptionTerms {
+    // By identity first: the search hands the same option objects again and again.
+    const byObject = this.#byObject[i]!.get(choice);
+    if (byObject !== undefined) return byObject;
+    const key = `${choice.k}/${choice.cores}/${choice.mode}`;
+    const cached = this.#terms[i]!.get(key);
+    if (cached !== undefined) {
+      this.#byObject[i]!.set(choice, cached);
+      return cached;
+    }
+    const t = this.tenants[i]!;
+    const setup = tenantSetup(t, choice);
+    const T = this.theta.length;
+    const stage = setup.tpu;
+    const tpu = new Float64Array(stage === null ? 0 : 6 * T);
+    if (stage !== null) {
+      const { serviceMs: x, reloadMs: r, serviceVarianceMs2: v } = stage;
+      for (let q = 0; q < T; q++) {
+        const th = this.theta[q]!;
+        const c = Math.exp(th * x + 0.5 * th * th * v);
+        const cr = c * Math.exp(th * r);
+        const a = x + th * v; // C′/C
+        const b = a + r; // (C·R)′/(C·R)
+        tpu[6 * q] = cr;
+        tpu[6 * q + 1] = cr * b;
+        tpu[6 * q + 2] = cr * (b * b + v);
+        tpu[6 * q + 3] = cr - c;
+        tpu[6 * q + 4] = cr * b - c * a;
+        tpu[6 * q + 5] = cr * (b * b + v) - c * (a * a + v);
+      }
+    }
+    let own: Float64Array | null = null;
+    const s = this.sloIndex.indexOf(i);
+    if (s >= 0) {
+      own = new Float64Array(3 * GRID);
+      const delay = t.catalog.cuts.find((c) => c.k === choice.k)?.delayMs ?? 0;
+      for (let g = 0; g < GRID; g++) {
+        const th = this.theta[s * GRID + g]!;
+        cpuCumulants(setup, th, own, 3 * g);
+        own[3 * g] = own[3 * g]! + th * delay;
+        own[3 * g + 1] = own[3 * g + 1]! + delay;
+      }
+    }
+    const terms: OptionTerms = {
+      lam: stage === null ? 0 : perMs(t.rate),
+      x: stage?.serviceMs ?? 0,
+      r: stage?.reloadMs ?? 0,
+      tpu,
+      own,
+    };
+    this.#terms[i]!.set(key, terms);
+    this.#byObject[i]!.set(choice, terms);
+    return terms;
+  }
+
+  /** The approximated miss probability of every SLO tenant at one choice per tenant (in the order of `tenants`). */
+  evaluate(choices: readonly TenantChoice[]): SloCheck {
+    const n = this.tenants.length;
+    if (choices.length !== n)
+      throw new InvalidArgumentError(
+        expected(`${n} choices (one per tenant)`, 'SloScreen.evaluate', choices.length),
+      );
+    const terms = choices.map((c, i) => this.#termsOf(i, c));
+    let L = 0;
+    for (const o of terms) L += o.lam;
+    // ρ, and Σ λ_j M_j, Σ λ_j M_j′, Σ λ_j M_j″ of the Edge TPU with p_j = 1 − λ_j/Λ (as the mean model): with
+    // M_j = C(1 + p(R − 1)) = CR − (λ_j/Λ)·C(R − 1).
+    let rho = 0;
+    for (const o of terms) if (o.lam > 0) rho += o.lam * (o.x + (1 - o.lam / L) * o.r);
+    const miss: (number | null)[] = Array.from({ length: n }, () => null);
+    let violation = 0;
+    const k = this.#k;
+    const w = this.#w;
+    /**
+     * K, K′, K″ of SLO tenant i's response at θ_q (q = s·GRID + g) into k[0..2]; false where the transform
+     * diverges. The Edge TPU mixture is summed over the tenants at this θ only.
+     */
+    const cumulants = (i: number, s: number, g: number, p: number): boolean => {
+      const o = terms[i]!;
+      const at = 3 * g;
+      k[0] = o.own![at]!;
+      k[1] = o.own![at + 1]!;
+      k[2] = o.own![at + 2]!;
+      if (!Number.isFinite(k[0]!)) return false;
+      if (o.lam === 0) return true;
+      const q = s * GRID + g;
+      const m = 6 * q;
+      // Σ λ_j M_j, Σ λ_j M_j′, Σ λ_j M_j″ with p_j = 1 − λ_j/Λ (as the mean model): M_j = CR − (λ_j/Λ)·C(R − 1).
+      let g0 = -L;
+      let g1 = 0;
+      let g2 = 0;
+      for (const t of terms) {
+        if (t.lam === 0) continue;
+        const l2 = (t.lam * t.lam) / L;
+        const v = t.tpu;
+        g0 += t.lam * v[m]! - l2 * v[m + 3]!;
+        g1 += t.lam * v[m + 1]! - l2 * v[m + 4]!;
+        g2 += t.lam * v[m + 2]! - l2 * v[m + 5]!;
+      }
+      pkCumulants(rho, this.theta[q]!, g0, g1, g2, w, 0);
+      if (!Number.isFinite(w[0]!)) return false;
+      // The own call: C(1 + p(R − 1)); its derivatives from the stored products.
+      const v = o.tpu;
+      const m0 = v[m]! - v[m + 3]! + p * v[m + 3]!;
+      const m1 = v[m + 1]! - v[m + 4]! + p * v[m + 4]!;
+      const m2 = v[m + 2]! - v[m + 5]! + p * v[m + 5]!;
+      k[0] = k[0]! + w[0]! + Math.log(m0);
+      k[1] = k[1]! + w[1]! + m1 / m0;
+      k[2] = k[2]! + w[2]! + m2 / m0 - (m1 / m0) ** 2;
+      return true;
+    };
+    this.sloIndex.forEach((i, s) => {
+      const o = terms[i]!;
+      const slo = this.tenants[i]!.sloMs!;
+      const p = o.lam > 0 ? 1 - o.lam / L : 0;
+      // K′ grows with θ until the transform diverges: bisect for the first grid point past sloMs (or divergent).
+      const past = (g: number): boolean => !cumulants(i, s, g, p) || k[1]! >= slo;
+      let lo = 0;
+      let hi = GRID;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (past(mid)) hi = mid;
+        else lo = mid + 1;
+      }
+      let tail: number;
+      if (lo === 0)
+        tail = 1; // sloMs at or below the smallest saddlepoint: around the mean, most responses miss
+      else {
+        cumulants(i, s, lo - 1, p);
+        const x0 = k[1]!;
+        const p0 = lugannaniRice(this.theta[s * GRID + lo - 1]!, k[0]!, x0, k[2]!);
+        if (lo === GRID || !cumulants(i, s, lo, p))
+          tail = p0; // beyond the grid: the last point's tail
+        else {
+          const p1 = lugannaniRice(this.theta[s * GRID + lo]!, k[0]!, k[1]!, k[2]!);
+          const f = (slo - x0) / (k[1]! - x0);
+          tail = Math.exp((1 - f) * Math.log(Math.max(p0, 1e-300)) + f * Math.log(Math.max(p1, 1e-300)));
+        }
+      }
+      miss[i] = tail;
+      const ratio = tail / this.allowed[i]!;
+      if (ratio > 1) violation += Math.log(ratio);
+    });
+    return { miss, violation };
+  }
+}
+
+/** The approximated P(R > sloMs) of every tenant of a configured system with an SLO (null without one). */
+export function sloMissProbabilities(system: SystemSetup): (number | null)[] {
+  // A one-cut catalog per tenant: the screen works on catalogs, the system is already one choice per tenant.
+  const tenants: PlannedTenant[] = system.tenants.map((t) => ({
+    name: t.name,
+    rate: t.rate,
+    ...(t.sloMs !== undefined ? { sloMs: t.sloMs } : {}),
+    ...(t.sloPercentile !== undefined ? { sloPercentile: t.sloPercentile } : {}),
+    catalog: {
+      model: t.name,
+      n: t.n,
+      edgetpuPrefix: t.k,
+      cuts: [
+        {
+          k: t.k,
+          tpu: t.tpu,
+          cpu: t.cpu === null ? null : new Map([[t.cpu.mode === 'mg1' ? t.cores : 1, t.cpu.samplesMs]]),
+          boundaryBytes: 0,
+          tpuMacsShare: 0,
+        },
+      ],
+    } as unknown as TenantCatalog,
+  }));
+  return new SloScreen(tenants).evaluate(
+    system.tenants.map((t) => ({ k: t.k, cores: t.cores, mode: t.cpu?.mode ?? 'mg1' })),
+  ).miss;
+}
+
+/** Options of {@link sloSearch}. */
+export interface SloSearchOptions {
+  /** Rounds of the repair and of the polish, each (default 12). */
+  rounds?: number;
+  /** Extra starts (e.g. the configuration in effect). */
+  starts?: readonly (readonly TenantChoice[])[];
+  /** Stop at the first configuration that passes every SLO, without polishing its mean (default false). */
+  feasibility?: boolean;
+  /**
+   * Options per tenant the moves consider: for each core count, with and without the Edge TPU, this many with the
+   * lowest own term (default 3), plus the one in effect.
+   */
+  shortlist?: number;
+  /** At most this many configurations evaluated (default 1500); the best found so far is the answer. */
+  budget?: number;
+  /** Spaces (product of the tenants' option counts) up to this size are searched exhaustively (default 2000). */
+  exhaustiveLimit?: number;
+}
+
+/** Result of {@link sloSearch}. */
+export interface SloSearchResult {
+  choices: TenantChoice[];
+  /** Predicted mean response (default model), ms, at the rates searched. */
+  meanResponseMs: number;
+  /** True when the screen passes every SLO. */
+  feasible: boolean;
+  check: SloCheck;
+  /** Configurations evaluated. */
+  evaluated: number;
+}
+
+/** Per tenant, the option indices the moves consider (see {@link SloSearchOptions.shortlist}). */
+function shortlists(model: FastModel, keep: number): number[][] {
+  return model.tables.map((t, i) => {
+    const groups = new Map<number, { o: number; v: number }[]>();
+    for (let o = 0; o < t.choices.length; o++) {
+      const key = 2 * t.cores[o]! + (t.tok[o]! >= 0 ? 1 : 0);
+      const g = groups.get(key) ?? [];
+      g.push({ o, v: ownTerm(model, i, o) });
+      groups.set(key, g);
+    }
+    const out: number[] = [];
+    for (const g of groups.values()) {
+      g.sort((a, b) => a.v - b.v);
+      for (const x of g.slice(0, keep)) if (Number.isFinite(x.v)) out.push(x.o);
+    }
+    return out.sort((a, b) => a - b);
+  });
+}
+
+/**
+ * The best configuration by mean among those the screen passes for every SLO, by local search over a shortlist
+ * of each tenant's options: from the mean-optimal configuration (and `starts`), first repair (the single-tenant
+ * move, or pair of moves handing cores from one tenant to another, that lowers the violation most, ties by mean;
+ * when stuck, any pair of a failing tenant's and another tenant's options), then polish (moves that lower the mean
+ * and keep the SLOs). Not exact: `npm run bench:slo` compares it with an exhaustive search.
+ */
+export function sloSearch(
+  model: FastModel,
+  screen: SloScreen,
+  start: readonly TenantChoice[],
+  options: SloSearchOptions = {},
+): SloSearchResult {
+  const tables = model.tables;
+  const m = tables.length;
+  const rounds = options.rounds ?? 12;
+  const budget = options.budget ?? 1500;
+  const short = shortlists(model, options.shortlist ?? 3);
+  let evaluated = 0;
+  const indexOf = (i: number, c: TenantChoice): number =>
+    tables[i]!.choices.findIndex((x) => x.k === c.k && x.cores === c.cores && x.mode === c.mode);
+  const choicesOf = (p: readonly number[]): TenantChoice[] => p.map((o, i) => tables[i]!.choices[o]!);
+  const coresOf = (p: readonly number[]): number => p.reduce((s, o, i) => s + tables[i]!.cores[o]!, 0);
+  const score = (p: number[]): { v: number; mean: number } => {
+    evaluated++;
+    const mean = fastObjective(model, p);
+    if (!Number.isFinite(mean)) return { v: Infinity, mean };
+    return { v: screen.evaluate(choicesOf(p)).violation, mean };
+  };
+  const better = (a: { v: number; mean: number }, b: { v: number; mean: number }): boolean =>
+    a.v < b.v - 1e-12 || (Math.abs(a.v - b.v) <= 1e-12 && a.mean < b.mean);
+  let best: { p: number[]; s: { v: number; mean: number } } | null = null;
+  if (tables.reduce((n, t) => n * t.choices.length, 1) <= (options.exhaustiveLimit ?? 2000)) {
+    // A small space: every configuration within the core budget, exactly (under the screen).
+    const walk = (i: number, p: number[], left: number): void => {
+      if (i === m) {
+        const sp = score(p);
+        if (best === null || better(sp, best.s)) best = { p: [...p], s: sp };
+        return;
+      }
+      for (let o = 0; o < tables[i]!.choices.length; o++) {
+        if (tables[i]!.cores[o]! > left) continue;
+        p.push(o);
+        walk(i + 1, p, left - tables[i]!.cores[o]!);
+        p.pop();
+      }
+    };
+    walk(0, [], model.cores);
+  }
+  for (const st of best === null ? [start, ...(options.starts ?? [])] : []) {
+    if (evaluated >= budget) break;
+    const p0 = st.map((c, i) => indexOf(i, c));
+    if (p0.some((o) => o < 0) || coresOf(p0) > model.cores) continue;
+    let p = p0;
+    let s = score(p);
+    // Repair, then polish: the same moves, accepted by (violation, mean) — once the violation is 0 only moves
+    // that keep it 0 and lower the mean are better.
+    for (let round = 0; round < 2 * rounds && evaluated < budget; round++) {
+      if (options.feasibility === true && s.v === 0) break;
+      let move: { p: number[]; s: { v: number; mean: number } } | null = null;
+      const consider = (q: number[]): void => {
+        if (evaluated >= budget || coresOf(q) > model.cores) return;
+        const sq = score(q);
+        if (better(sq, move?.s ?? s)) move = { p: q, s: sq };
+      };
+      for (let i = 0; i < m; i++) {
+        for (const o of short[i]!) {
+          if (o === p[i]) continue;
+          const q = [...p];
+          q[i] = o;
+          if (coresOf(q) <= model.cores) consider(q);
+          else {
+            // Hand cores over: another tenant j keeps its cut with as many fewer cores as needed.
+            const need = coresOf(q) - model.cores;
+            for (let j = 0; j < m; j++) {
+              if (j === i) continue;
+              const cj = tables[j]!.choices[p[j]!]!;
+              const want = tables[j]!.cores[p[j]!]! - need;
+              if (want < 1) continue;
+              const oj = tables[j]!.choices.findIndex((x) => x.k === cj.k && x.cores === want);
+              if (oj < 0) continue;
+              const r = [...q];
+              r[j] = oj;
+              consider(r);
+            }
+          }
+        }
+      }
+      if (move === null && s.v > 0) {
+        // Stuck while an SLO is broken: move two tenants at once, a tenant whose SLO fails and any other (e.g.
+        // the one holding the cores it needs), over their shortlists.
+        const failing = screen
+          .evaluate(choicesOf(p))
+          .miss.flatMap((x, i) => (x !== null && x > screen.allowed[i]! ? [i] : []));
+        for (const i of failing)
+          for (let j = 0; j < m; j++) {
+            if (j === i) continue;
+            for (const o of short[i]!)
+              for (const oj of short[j]!) {
+                if (o === p[i] && oj === p[j]) continue;
+                const q = [...p];
+                q[i] = o;
+                q[j] = oj;
+                consider(q);
+              }
+          }
+      }
+      if (move === null) break;
+      p = (move as { p: number[] }).p;
+      s = (move as { s: { v: number; mean: number } }).s;
+    }
+    if (best === null || better(s, best.s)) best = { p, s };
+  }
+  if (best === null)
+    throw new InvalidArgumentError(expected('a start that fits the core budget', 'sloSearch', start.length));
+  const choices = choicesOf(best.p);
+  const check = screen.evaluate(choices);
+  return { choices, meanResponseMs: best.s.mean, feasible: check.violation === 0, check, evaluated };
+}
+
+/** An SLO-constrained plan: the choices, what is admitted of each tenant, and why. */
+export interface SloPlan {
+  /** One choice per tenant; `admit` set (< 1) on the tenants whose load is shed. */
+  choices: TenantChoice[];
+  /** Predicted mean response of the admitted requests, ms. */
+  meanResponseMs: number;
+  /** True when the screen passes every SLO (after shedding, if any). */
+  feasible: boolean;
+  /** Admitted fraction per tenant (system order), 1 when nothing is shed. */
+  admit: number[];
+  /** Approximated P(R > sloMs) per tenant (null without an SLO), at the admitted rates. */
+  miss: (number | null)[];
+  /** What the SLOs changed, for the decision's reason ('' when the mean-optimal plan already met them). */
+  reason: string;
+  evaluated: number;
+}
+
+/** Options of {@link sloPlan}. */
+export interface SloPlanOptions extends SloSearchOptions {
+  /** Steps of the bisection of an admitted fraction (default 6: within 2 %). */
+  shedSteps?: number;
+  /** The predicted mean of `best`, ms, when the caller has it (saves computing it again). */
+  bestMeanMs?: number;
+  /**
+   * The admitted fractions in effect (the previous decision's): when shedding, they are tried first, and kept
+   * when they still meet the SLOs and 2 points more would not — a steady load then costs two searches, not a
+   * bisection.
+   */
+  previousAdmit?: readonly number[];
+  /**
+   * Also shed load of the tenants with an SLO when shedding all the others is not enough (default false: then the
+   * configuration closest to the SLOs is kept and nothing of an SLO tenant is refused).
+   */
+  shedSloTenants?: boolean;
+  /**
+   * When the shortlist search finds nothing that passes, search once more over every option before shedding
+   * (default true; the policy's per-tick hook turns it off to bound a decision's time).
+   */
+  wide?: boolean;
+}
+
+const pct = (x: number): string => `${(100 * x).toFixed(x > 0.995 || x < 0.005 ? 1 : 0)} %`;
+
+/** The SLOs of tenants, for reasons: "a p99 ≤ 40 ms, b p95 ≤ 80 ms". */
+function slos(tenants: readonly PlannedTenant[]): string {
+  return tenants
+    .filter((t) => t.sloMs !== undefined)
+    .map((t) => `${t.name} ${t.sloPercentile ?? DEFAULT_SLO_PERCENTILE} ≤ ${t.sloMs} ms`)
+    .join(', ');
+}
+
+/**
+ * The SLO-constrained plan of tenants at their rates, from the mean-optimal configuration `best` (the fast
+ * search's): `best` itself when the screen passes every SLO, else {@link sloSearch}'s; when nothing meets
+ * them all, admission control sheds load — a common fraction of every tenant without an SLO (bisected to the
+ * largest that still meets the SLOs), and only when shedding all of them is not enough and `shedSloTenants` is
+ * set, a common fraction of the SLO tenants too; else the configuration closest to the SLOs, nothing shed. Tenants need the fast path ({@link fastSearchApplicable}).
+ */
+export function sloPlan(
+  tenants: readonly PlannedTenant[],
+  cores: number,
+  best: readonly TenantChoice[],
+  options: SloPlanOptions = {},
+): SloPlan {
+  const ones = tenants.map(() => 1);
+  const screen = new SloScreen(tenants);
+  const first = screen.evaluate(best);
+  if (first.violation === 0) {
+    return {
+      choices: [...best],
+      meanResponseMs: options.bestMeanMs ?? Number.NaN,
+      feasible: true,
+      admit: ones,
+      miss: first.miss,
+      reason: '',
+      evaluated: 1,
+    };
+  }
+  let evaluated = 1;
+  const attempt = (admit: readonly number[], feasibility = false): SloSearchResult | null => {
+    const scaled = tenants.map((t, i) => ({ ...t, rate: t.rate * admit[i]! }));
+    if (!fastSearchApplicable(scaled)) return null;
+    const model = prepareFastModel(scaled, cores);
+    const all = admit.every((a) => a === 1);
+    const known = best.every((c, i) =>
+      model.tables[i]!.choices.some((x) => x.k === c.k && x.cores === c.cores && x.mode === c.mode),
+    );
+    // From the mean-optimal configuration at full rates when the pruned options still hold it (a full fast search
+    // at the admitted rates only when they do not): most of a decision's time would go there.
+    const start = known ? best : fastSearchPrepared(model).choices;
+    const r = sloSearch(model, all ? screen : new SloScreen(scaled), start, {
+      ...options,
+      ...(feasibility ? { rounds: Math.min(options.rounds ?? 6, 6) } : {}),
+      feasibility,
+    });
+    evaluated += r.evaluated;
+    return r;
+  };
+  let plain = attempt(ones)!;
+  if (!plain.feasible && options.wide !== false) {
+    // Before refusing any request: once more over every option, not only the shortlists.
+    const model = prepareFastModel(tenants, cores);
+    const wide = sloSearch(model, screen, plain.choices, {
+      starts: [best],
+      shortlist: Infinity,
+      budget: 6000,
+    });
+    evaluated += wide.evaluated;
+    if (wide.feasible || wide.check.violation < plain.check.violation) plain = wide;
+  }
+  const result = (r: SloSearchResult, admit: number[], why: string): SloPlan => ({
+    choices: r.choices.map((c, i) => (admit[i]! < 1 ? { ...c, admit: admit[i]! } : c)),
+    meanResponseMs: r.meanResponseMs,
+    feasible: r.feasible,
+    admit,
+    miss: r.check.miss,
+    reason: why,
+    evaluated,
+  });
+  if (plain.feasible) return result(plain, ones, `configuration changed for the SLOs (${slos(tenants)})`);
+  // Admission control: bisect a common admitted fraction of one group of tenants.
+  const shedGroup = (
+    group: readonly number[],
+    base: readonly number[],
+    floor: number,
+  ): { r: SloSearchResult; admit: number[] } | null => {
+    const at = (a: number): number[] => base.map((b, i) => (group.includes(i) ? a : b));
+    // Feasibility only while bisecting; the fraction found is searched again in full (its mean polished).
+    const full = (a: number) => ({ r: attempt(at(a))!, admit: at(a) });
+    const prev = options.previousAdmit?.[group[0]!];
+    if (prev !== undefined && prev < 1 && prev >= floor && attempt(at(prev), true)?.feasible) {
+      const more = Math.min(1, prev + 0.02);
+      if (!attempt(at(more), true)?.feasible) return full(prev);
+    }
+    const none = attempt(at(floor), true);
+    if (none === null || !none.feasible) return null;
+    let lo = floor;
+    let hi = 1;
+    for (let step = 0; step < (options.shedSteps ?? 6); step++) {
+      const mid = (lo + hi) / 2;
+      if (attempt(at(mid), true)?.feasible) lo = mid;
+      else hi = mid;
+    }
+    return full(lo);
+  };
+  const names = (group: readonly number[]): string => group.map((i) => tenants[i]!.name).join(', ');
+  const free = tenants.flatMap((t, i) => (t.sloMs === undefined && t.rate > 0 ? [i] : []));
+  if (free.length > 0) {
+    const shed = shedGroup(free, ones, 0);
+    if (shed !== null)
+      return result(
+        shed.r,
+        shed.admit,
+        `SLOs (${slos(tenants)}) not met by any configuration: shed ${pct(1 - shed.admit[free[0]!]!)} of the requests of ${names(free)} (no SLO)`,
+      );
+  }
+  const bound = tenants.flatMap((t, i) => (t.sloMs !== undefined ? [i] : []));
+  const shed =
+    options.shedSloTenants !== true
+      ? null
+      : shedGroup(
+          bound,
+          tenants.map((t) => (t.sloMs === undefined ? 0 : 1)),
+          0.01,
+        );
+  if (shed !== null)
+    return result(
+      shed.r,
+      shed.admit,
+      `SLOs (${slos(tenants)}) not met even without the tenants that have none: shed ${free.length > 0 ? `all requests of ${names(free)} and ` : ''}${pct(1 - shed.admit[bound[0]!]!)} of ${names(bound)}`,
+    );
+  return result(
+    plain,
+    ones,
+    `SLOs (${slos(tenants)}) cannot be met${free.length > 0 ? ` even without ${names(free)}` : ''}: configuration closest to them, nothing shed`,
+  );
+}
+
+/** A search result as the policy keeps it. */
+export interface SearchedPlan {
+  choices: TenantChoice[];
+  predictedMs: number;
+  /** What the SLOs changed (absent when nothing). */
+  sloReason?: string;
+}
+
+/**
+ * The policy's hook after its search: without SLOs `found` as it is; with them {@link sloPlan}'s configuration,
+ * admitted fractions and reason.
+ */
+export function withSlos(
+  tenants: readonly PlannedTenant[],
+  cores: number,
+  found: SearchedPlan,
+  current?: readonly TenantChoice[],
+): SearchedPlan {
+  if (!hasSlo(tenants) || !fastSearchApplicable(tenants)) return found;
+  const plan = sloPlan(tenants, cores, found.choices, {
+    // A tick's decision stays bounded: shortlists and a smaller budget only (planWorkload searches wider).
+    wide: false,
+    budget: 600,
+    bestMeanMs: found.predictedMs,
+    ...(current?.length === tenants.length ? { previousAdmit: current.map((c) => c.admit ?? 1) } : {}),
+  });
+  if (plan.reason === '') return found;
+  return { choices: plan.choices, predictedMs: plan.meanResponseMs, sloReason: plan.reason };
+}
+
+/**
+ * Why the policy must switch from `current` to `candidate` whatever the hysteresis says (null: let it decide):
+ * the configuration in effect breaks an SLO the candidate meets (by the screen, at the tenants' rates now), or the
+ * admitted fractions differ by more than 5 points.
+ */
+export function sloSwitchReason(
+  tenants: readonly PlannedTenant[],
+  current: readonly TenantChoice[],
+  candidate: readonly TenantChoice[],
+): string | null {
+  if (!hasSlo(tenants)) return null;
+  const admitted = (cs: readonly TenantChoice[]) =>
+    cs.map((c, i) => ({ ...tenants[i]!, rate: tenants[i]!.rate * (c.admit ?? 1) }));
+  if (candidate.some((c, i) => Math.abs((c.admit ?? 1) - (current[i]!.admit ?? 1)) > 0.05))
+    return 'admission control changed for the SLOs';
+  const now = new SloScreen(admitted(current)).evaluate(current);
+  if (now.violation === 0) return null;
+  const next = new SloScreen(admitted(candidate)).evaluate(candidate);
+  return next.violation < now.violation ? 'the configuration in effect breaks an SLO' : null;
+}
+
+/** Fraction of responses within `ms` from quantiles at the simulator's CDF levels (0.01 … 0.99, 0.999). */
+export function fractionWithin(cdfMs: readonly number[], ms: number): number {
+  const levels = [...Array.from({ length: 99 }, (_, i) => (i + 1) / 100), 0.999];
+  if (cdfMs.length !== levels.length)
+    throw new InvalidArgumentError(expected(`${levels.length} quantiles`, 'fractionWithin', cdfMs.length));
+  if (ms < cdfMs[0]!) return 0;
+  for (let j = levels.length - 1; j >= 0; j--) {
+    if (cdfMs[j]! <= ms) {
+      if (j === levels.length - 1) return levels[j]!;
+      const a = cdfMs[j]!;
+      const b = cdfMs[j + 1]!;
+      return b > a ? levels[j]! + ((levels[j + 1]! - levels[j]!) * (ms - a)) / (b - a) : levels[j]!;
+    }
+  }
+  return 0;
+}
+
+/**
+ * A simulated system with each SLO tenant's attainment: the fraction of its responses within `sloMs` and whether
+ * the simulated quantile at its percentile is within it.
+ */
+export function simulatedAttainment<
+  S extends { tenants: { name: string; p95Ms: number; p99Ms: number; cdfMs?: number[] }[] },
+>(sim: S, system: SystemSetup): S {
+  return {
+    ...sim,
+    tenants: sim.tenants.map((t, i) => {
+      const setup = system.tenants[i];
+      if (setup?.sloMs === undefined) return t;
+      const q = sloLevel(setup.sloPercentile) === 0.95 ? t.p95Ms : t.p99Ms;
+      return {
+        ...t,
+        ...(t.cdfMs !== undefined ? { withinSlo: fractionWithin(t.cdfMs, setup.sloMs) } : {}),
+        sloMet: q <= setup.sloMs,
+      };
+    }),
+  };
+}
+
+/** An arrival time past any run: the simulator never reaches it. */
+const NEVER = Number.MAX_VALUE;
+
+/**
+ * Admission control in the simulator: the arrival traces the simulation reads, thinned from a decision's time on
+ * by each tenant's admitted fraction (a seeded uniform per arrival, so a run is reproducible). The simulator reads
+ * a trace lazily, one arrival ahead: {@link admit} rewrites only what lies beyond the next unread arrival, packing
+ * the admitted ones and padding with a time past any run (no arrival). The offered traces stay untouched for the
+ * policy to observe. A limit: once a tenant's trace has run out under a fraction of 0, a later higher fraction
+ * cannot revive it (the simulator already holds the padding as its next arrival).
+ */
+
+export class ThinnedTraces {
+  /** What the simulation reads, by tenant. */
+  readonly traces: Record<string, Float64Array>;
+  readonly #offered: Readonly<Record<string, ArrayLike<number>>>;
+  readonly #draws: Record<string, Float64Array>;
+  readonly #admit: Record<string, number> = {};
+
+  constructor(offered: Readonly<Record<string, ArrayLike<number>>>, seed: number) {
+    this.#offered = offered;
+    this.traces = Object.fromEntries(Object.entries(offered).map(([n, t]) => [n, Float64Array.from(t)]));
+    let state = Math.imul(seed + 1, 2654435761) >>> 0 || 1;
+    const next = (): number => {
+      // xorshift32: plenty for thinning, and independent of the simulator's streams.
+      state ^= state << 13;
+      state ^= state >>> 17;
+      state ^= state << 5;
+      return (state >>> 0) / 4294967296;
+    };
+    this.#draws = Object.fromEntries(
+      Object.entries(offered).map(([n, t]) => [n, Float64Array.from(t, next)]),
+    );
+    for (const n of Object.keys(offered)) this.#admit[n] = 1;
+  }
+
+  /** From `nowMs` on, admit the fraction `admit[name]` of each named tenant's arrivals (1 when absent). */
+  admit(nowMs: number, admit: Readonly<Record<string, number>>): void {
+    for (const [name, offered] of Object.entries(this.#offered)) {
+      const a = admit[name] ?? 1;
+      if (a === this.#admit[name]) continue;
+      this.#admit[name] = a;
+      const out = this.traces[name]!;
+      // The first arrival at or after now may already be read: keep it, rewrite what follows.
+      let i = 0;
+      while (i < out.length && out[i]! < nowMs) i++;
+      const after = i < out.length && out[i]! < NEVER ? out[i]! : nowMs - Number.MIN_VALUE;
+      let q = 0;
+      while (q < offered.length && offered[q]! <= after) q++;
+      const draws = this.#draws[name]!;
+      let w = Math.min(i + 1, out.length);
+      for (; q < offered.length; q++) if (draws[q]! < a) out[w++] = offered[q]!;
+      out.fill(NEVER, w);
+    }
+  }
+
+  /** Offered arrivals of `name` at or after `fromMs` that the simulation never saw (refused by admission control). */
+  shed(name: string, fromMs = 0): number {
+    const count = (xs: ArrayLike<number>): number => {
+      let n = 0;
+      for (let q = 0; q < xs.length; q++) if (xs[q]! >= fromMs && xs[q]! < NEVER) n++;
+      return n;
+    };
+    return count(this.#offered[name]!) - count(this.traces[name]!);
+  }
+}
+
+/** The admitted fraction per tenant name of a decision (only those below 1). */
+export function admitted(decision: Decision): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const c of decision.tenants) if (c.admit !== undefined && c.admit < 1) out[c.name] = c.admit;
+  return out;
+}
