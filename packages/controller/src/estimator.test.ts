@@ -76,6 +76,57 @@ describe('rate estimator', () => {
     }
   });
 
+  it('takes a mix step at once: the tenant that slowed down is caught with the one that sped up', () => {
+    // The demo's step: one tenant 2 → 8 req/s, another 8 → 2, a third unchanged at 4.
+    const stepMs = 30_000;
+    const run = (seed: number, jointThreshold?: number) => {
+      const trace = poissonArrivals(
+        [
+          { name: 'up', rate: 2 },
+          { name: 'down', rate: 8 },
+          { name: 'same', rate: 4 },
+        ],
+        { durationMs: 60_000, seed, phases: [{ atMs: stepMs, rates: { up: 8, down: 2 } }] },
+      );
+      const est = new RateEstimator(
+        ['up', 'down', 'same'],
+        jointThreshold === undefined ? {} : { jointThreshold },
+      );
+      const idx = { up: 0, down: 0, same: 0 };
+      const first: Record<string, number> = {};
+      let falseAlarms = 0;
+      for (let now = 1000; now <= 60_000; now += 1000) {
+        for (const name of ['up', 'down', 'same'] as const) {
+          const t = trace[name]!;
+          while (idx[name] < t.length && t[idx[name]]! < now) est.observe(name, t[idx[name]++]!);
+        }
+        const s = est.update(now);
+        for (const name of s.changedTenants) {
+          if (now <= stepMs) falseAlarms++;
+          else first[name] ??= now - stepMs;
+        }
+      }
+      return { first, falseAlarms };
+    };
+    let together = 0;
+    let apartWithoutJoint = 0;
+    const seeds = 12;
+    for (let seed = 1; seed <= seeds; seed++) {
+      const joint = run(seed);
+      const alone = run(seed, 1e9);
+      expect(joint.falseAlarms).toBe(0);
+      expect(joint.first.up).toBeDefined();
+      expect(joint.first.down).toBeDefined();
+      // Never later than without the joint test.
+      expect(joint.first.down!).toBeLessThanOrEqual(alone.first.down ?? Infinity);
+      if (joint.first.down! <= joint.first.up!) together++;
+      if ((alone.first.down ?? Infinity) > alone.first.up!) apartWithoutJoint++;
+    }
+    // With the joint test the drop is caught no later than the rise in most runs; without it, it mostly lags.
+    expect(together).toBeGreaterThanOrEqual(seeds * 0.75);
+    expect(apartWithoutJoint).toBeGreaterThanOrEqual(seeds * 0.5);
+  });
+
   it('reports the mix and uses priors before data', () => {
     const est = new RateEstimator(['a', 'b'], { priors: { a: 10, b: 30 } });
     const s0 = est.update(0);

@@ -8,6 +8,12 @@
  * total, the split between reference and window is binomial), asymptotically χ²₁. G above `threshold` is a change: the regime
  * restarts at the start of that test window, so the estimate follows the new rate at once. Several window
  * lengths catch large steps fast (short windows) and small ones surely (long windows).
+ *
+ * Mixes change together: a load step usually moves several tenants at once, and a drop shows later than a rise
+ * (it takes longer for missing arrivals to become evidence). So once a tenant's change is detected at a split
+ * point, every other tenant is tested at that same split against the lower `jointThreshold`: a change that is
+ * likely given the first one is taken on less evidence, and the controller re-plans once for the new mix instead
+ * of once for a half-updated one and again when the rest shows.
  */
 import { expected, InvalidArgumentError } from '@swapless/core';
 
@@ -24,6 +30,11 @@ export interface RateEstimatorOptions {
   threshold?: number;
   /** A test window is only used when the reference part of the regime is at least this long, ms (default 2,000). */
   minReferenceMs?: number;
+  /**
+   * G threshold of the joint test: once a tenant's change is detected, the others are tested at the same split
+   * against this (default 6, a χ²₁ tail ≈ 0.014; ≥ `threshold` turns the joint test off).
+   */
+  jointThreshold?: number;
   /** Prior rates (req/s) used before anything was observed. */
   priors?: Readonly<Record<string, number>>;
 }
@@ -117,6 +128,7 @@ export class RateEstimator {
   private readonly testWindows: readonly number[];
   private readonly threshold: number;
   private readonly minReferenceMs: number;
+  private readonly jointThreshold: number;
 
   /** @param tenants Tenant names (fixed). @param startMs Time observation starts (default 0). */
   constructor(tenants: readonly string[], options: RateEstimatorOptions = {}, startMs = 0) {
@@ -124,7 +136,13 @@ export class RateEstimator {
     this.testWindows = [...(options.testWindowsMs ?? [1000, 2000, 4000, 8000])].sort((a, b) => a - b);
     this.threshold = options.threshold ?? 20;
     this.minReferenceMs = options.minReferenceMs ?? 2000;
-    if (!(this.longWindowMs > 0) || this.testWindows.some((w) => !(w > 0)) || !(this.threshold > 0))
+    this.jointThreshold = options.jointThreshold ?? 6;
+    if (
+      !(this.longWindowMs > 0) ||
+      this.testWindows.some((w) => !(w > 0)) ||
+      !(this.threshold > 0) ||
+      !(this.jointThreshold > 0)
+    )
       throw new InvalidArgumentError(
         expected('positive windows and threshold', 'RateEstimator options', options),
       );
@@ -144,23 +162,29 @@ export class RateEstimator {
     const rates: Record<string, number> = {};
     const regimeMs: Record<string, number> = {};
     const changedTenants: string[] = [];
+    const changes = new Map<string, number>();
     for (const [name, h] of this.histories) {
       h.regimeStart = Math.max(h.regimeStart, nowMs - this.longWindowMs);
       h.dropBefore(h.regimeStart);
       // Shortest test window first: the fastest detection, and a change point that surely lies after the
       // step (a longer window would mix pre-change arrivals into the new regime).
-      let changeAt: number | null = null;
       for (const w of this.testWindows) {
-        const split = nowMs - w;
-        const refMs = split - h.regimeStart;
-        if (refMs < this.minReferenceMs) continue;
-        const n1 = h.count(h.regimeStart, split);
-        const n2 = h.count(split, nowMs);
-        if (poissonG2(n1, refMs, n2, w) > this.threshold) {
-          changeAt = split;
+        if (this.#differs(h, nowMs - w, nowMs, this.threshold)) {
+          changes.set(name, nowMs - w);
           break;
         }
       }
+    }
+    // The joint test: the others at the earliest detected split, on less evidence.
+    if (changes.size > 0 && this.jointThreshold < this.threshold) {
+      const split = Math.min(...changes.values());
+      for (const [name, h] of this.histories) {
+        if (!changes.has(name) && this.#differs(h, split, nowMs, this.jointThreshold))
+          changes.set(name, split);
+      }
+    }
+    for (const [name, h] of this.histories) {
+      const changeAt = changes.get(name) ?? null;
       if (changeAt !== null) {
         h.regimeStart = changeAt;
         h.dropBefore(changeAt);
@@ -179,5 +203,12 @@ export class RateEstimator {
     const mix: Record<string, number> = {};
     for (const name of Object.keys(rates)) mix[name] = total > 0 ? rates[name]! / total : 0;
     return { timeMs: nowMs, rates, mix, changed: changedTenants.length > 0, changedTenants, regimeMs };
+  }
+
+  /** Whether the arrivals of [split, now) differ from the regime before `split` (G > `threshold`). */
+  #differs(h: History, split: number, nowMs: number, threshold: number): boolean {
+    const refMs = split - h.regimeStart;
+    if (refMs < this.minReferenceMs || !(nowMs > split)) return false;
+    return poissonG2(h.count(h.regimeStart, split), refMs, h.count(split, nowMs), nowMs - split) > threshold;
   }
 }
