@@ -301,6 +301,7 @@ class FixtureSource implements DashboardSource {
   deviceState: object | null = null;
   tenantList: object[] = [];
   emulation: object | null = null;
+  lastVerdict: object | null = null;
   readonly tickMs = 500;
 
   /** Appends `n` ticks ending now with per-tenant figures from `perTenant`. */
@@ -331,7 +332,13 @@ class FixtureSource implements DashboardSource {
     );
   }
   controller() {
-    return { policy: 'swapless', cores: 2, backend: 'emulated', emulation: this.emulation };
+    return {
+      policy: 'swapless',
+      cores: 2,
+      backend: 'emulated',
+      emulation: this.emulation,
+      lastVerdict: this.lastVerdict,
+    };
   }
   history() {
     return [];
@@ -607,6 +614,43 @@ describe('dashboard in headless Chromium: the views that show trouble (fixture d
     fixture.emulation = null;
     await page.waitForSelector('#emulation-banner', { state: 'hidden', timeout: 60_000 });
     expect(await page.textContent('#fact-emulation')).toBe('–');
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it("says what the controller's last tick weighed and why it kept or switched", async () => {
+    const { page, problems } = await openFixture();
+    expect(await page.textContent('#last-verdict')).toBe('Last tick: –');
+    fixture.lastVerdict = {
+      switch: false,
+      reason: 'relative gain 0.021 < 0.03',
+      currentMs: 38.3,
+      candidateMs: 37.5,
+      changed: ['vision', 'audio'],
+      gainMs: 0.8,
+      benefitMs: 40,
+      costMs: 12,
+      atMs: 5000,
+    };
+    await page.waitForFunction(
+      () => (document.querySelector('#last-verdict') as HTMLElement).dataset.verdict === 'kept',
+    );
+    expect(await page.textContent('#last-verdict')).toBe(
+      'Last tick: kept: relative gain 0.021 < 0.03 (best found 37.5 ms against 38.3 ms in force, would move vision, audio)',
+    );
+    fixture.lastVerdict = {
+      ...fixture.lastVerdict,
+      switch: true,
+      reason: 'gain exceeds cost',
+      candidateMs: 30,
+    };
+    await page.waitForFunction(
+      () => (document.querySelector('#last-verdict') as HTMLElement).dataset.verdict === 'switched',
+    );
+    expect(await page.textContent('#last-verdict')).toBe(
+      'Last tick: switched: gain exceeds cost (best found 30.0 ms against 38.3 ms in force)',
+    );
+    fixture.lastVerdict = null;
     expect(problems).toEqual([]);
     await page.close();
   });

@@ -105,6 +105,14 @@ export interface DashboardController {
     meanComputeMs: number | null;
     message: string | null;
   } | null;
+  /** The last tick's weighing by an adaptive policy (the service's `ControllerStatus.lastVerdict`); null when none. */
+  lastVerdict?: {
+    switch: boolean;
+    reason: string;
+    currentMs: number;
+    candidateMs: number;
+    changed: string[];
+  } | null;
 }
 
 /** One controller decision. */

@@ -376,6 +376,7 @@ function renderFacts(device, controller) {
   setText('#fact-decision-ms', dm ? `${num(dm.p50)} · ${num(dm.p99)} ms` : '–');
   setText('#fact-tpu', device ? `${device.calls ?? 0} · ${device.reloads ?? 0}` : '–');
   renderEmulation(controller?.emulation ?? null);
+  renderVerdict(controller?.lastVerdict ?? null);
   const note = $('#timing-note');
   if (backend === 'emulated') {
     note.hidden = false;
@@ -413,6 +414,29 @@ function renderDivergence(tenants) {
     '#fact-divergence',
     worst === null ? '–' : off ? `${worst.name} ×${worst.ratio.toFixed(2)}` : 'all within 25 %',
   );
+}
+
+/**
+ * What the controller's last tick weighed: the best configuration its search found against the one in force, and
+ * why it switched or kept (the hysteresis rule's reason), so a rate change that moved nothing says why.
+ */
+function renderVerdict(v) {
+  const el = $('#last-verdict');
+  if (v === null || typeof v !== 'object' || typeof v.reason !== 'string') {
+    el.dataset.verdict = 'none';
+    setText('#last-verdict', 'Last tick: –');
+    return;
+  }
+  const current = finite(v.currentMs);
+  const candidate = finite(v.candidateMs);
+  const moved =
+    Array.isArray(v.changed) && v.changed.length > 0 ? `, would move ${v.changed.join(', ')}` : '';
+  const figures =
+    current !== null && candidate !== null && (v.switch || moved !== '')
+      ? ` (best found ${formatNumber(candidate)} ms against ${formatNumber(current)} ms in force${v.switch ? '' : moved})`
+      : '';
+  el.dataset.verdict = v.switch ? 'switched' : 'kept';
+  setText('#last-verdict', `Last tick: ${v.switch ? 'switched' : 'kept'}: ${v.reason}${figures}`);
 }
 
 /** The emulation fact and the banner that says when the host's emulation of the head lags the device. */
