@@ -20,7 +20,7 @@
 
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { createPolicy, oracleSearch, runPolicyInSim } from '@swapless/controller';
-import { wholeTpuMs, zooCatalogs } from './zoo-catalogs.mjs';
+import { MULTI_TENANT_MIXES, wholeTpuMs, zooCatalogs } from './zoo-catalogs.mjs';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -120,24 +120,7 @@ for (const name of singles) {
   }
 }
 const mixes = [
-  [
-    ['mobilenet_v2', 0.4],
-    ['resnet50_v1', 0.4],
-  ],
-  [
-    ['inception_v4', 0.3],
-    ['efficientnet_edgetpu_l', 0.3],
-  ],
-  [
-    ['mobilenet_v1', 0.3],
-    ['resnet50_v1', 0.3],
-    ['inception_v4', 0.2],
-  ],
-  [
-    ['squeezenet', 0.4],
-    ['vgg16', 0.2],
-    ['efficientnet_edgetpu_s', 0.3],
-  ],
+  ...MULTI_TENANT_MIXES,
   // Small models taking turns fast: reloads dominate separately compiled heads.
   [
     ['squeezenet', 0.25],

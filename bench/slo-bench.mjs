@@ -17,10 +17,8 @@
 // percentile is within it. Target: ≥ 99 % of the SLOs met by `slo` wherever exhaustive says they are feasible.
 // Also: the screen's miss probability beside the exact model's (`responseDistributions`) and the simulator's.
 
-import { readFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import {
-  buildCatalog,
   createPolicy,
   fastSearch,
   fractionWithin,
@@ -33,7 +31,7 @@ import {
 } from '@swapless/controller';
 import { defaultModel, responseDistributions } from '@swapless/queueing';
 import { simulate } from '@swapless/sim';
-import { generateZooModel } from '@swapless/zoo';
+import { MULTI_TENANT_MIXES, wholeTpuMs, zooCatalogs } from './zoo-catalogs.mjs';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -54,24 +52,7 @@ log(
   `All latencies SIMULATED (${durationMs / 1000} s per run, ${warmupMs / 1000} s warm-up, seed 1); TPU emulated (usb3), CPU measured.`,
 );
 
-const cache = new Map();
-async function catalog(name) {
-  if (!cache.has(name)) {
-    const g = await generateZooModel(name);
-    cache.set(
-      name,
-      await buildCatalog(new Uint8Array(await readFile(g.path)), {
-        name,
-        cuts: 'auto',
-        threads: [1, 2],
-        repetitions: 5,
-        device: 'usb3',
-      }),
-    );
-  }
-  return cache.get(name);
-}
-const wholeTpuMs = (cat) => cat.cuts.find((c) => c.k === cat.edgetpuPrefix).tpu.serviceMs;
+const catalog = zooCatalogs({ device: 'usb3' });
 
 /** Simulates one configuration: per tenant the share within its SLO and whether its percentile is met. */
 function simulated(tenants, choices, cores) {
@@ -114,26 +95,7 @@ function exhaustive(tenants, cores) {
   return { best, count };
 }
 
-const mixes = [
-  [
-    ['mobilenet_v2', 0.4],
-    ['resnet50_v1', 0.4],
-  ],
-  [
-    ['inception_v4', 0.3],
-    ['efficientnet_edgetpu_l', 0.3],
-  ],
-  [
-    ['mobilenet_v1', 0.3],
-    ['resnet50_v1', 0.3],
-    ['inception_v4', 0.2],
-  ],
-  [
-    ['squeezenet', 0.4],
-    ['vgg16', 0.2],
-    ['efficientnet_edgetpu_s', 0.3],
-  ],
-];
+const mixes = MULTI_TENANT_MIXES;
 /** SLO variants: [tenant index, factor × the free plan's quantile, percentile]. */
 const variants = [
   { label: 'mild', slos: [[0, 0.95, 'p99']] },

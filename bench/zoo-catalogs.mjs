@@ -1,5 +1,6 @@
-// Catalogs of zoo models for the simulation benchmarks (bench:policies, bench:devices): each model generated and
-// profiled once per process, every cut, 1 and 2 threads, 5 repetitions.
+// Catalogs of zoo models for the simulation benchmarks (bench:policies, bench:devices, bench:slo): each model
+// generated and profiled once per process, every cut, 1 and 2 threads, 5 repetitions; and the multi-tenant mixes
+// bench:policies and bench:slo share.
 import { readFile } from 'node:fs/promises';
 import { buildCatalog } from '@swapless/controller';
 import { generateZooModel } from '@swapless/zoo';
@@ -31,3 +32,28 @@ export function zooCatalogs({ device, cpu }) {
 
 /** A catalog's whole-model Edge TPU call time, ms (the compiler's default prefix). */
 export const wholeTpuMs = (cat) => cat.cuts.find((c) => c.k === cat.edgetpuPrefix).tpu.serviceMs;
+
+/**
+ * The multi-tenant mixes of bench:policies and bench:slo: [zoo model, share of its whole-model Edge TPU call's
+ * capacity] per tenant.
+ */
+export const MULTI_TENANT_MIXES = [
+  [
+    ['mobilenet_v2', 0.4],
+    ['resnet50_v1', 0.4],
+  ],
+  [
+    ['inception_v4', 0.3],
+    ['efficientnet_edgetpu_l', 0.3],
+  ],
+  [
+    ['mobilenet_v1', 0.3],
+    ['resnet50_v1', 0.3],
+    ['inception_v4', 0.2],
+  ],
+  [
+    ['squeezenet', 0.4],
+    ['vgg16', 0.2],
+    ['efficientnet_edgetpu_s', 0.3],
+  ],
+];
