@@ -636,7 +636,7 @@ describe('dashboard in headless Chromium: the views that show trouble (fixture d
       () => (document.querySelector('#last-verdict') as HTMLElement).dataset.verdict === 'kept',
     );
     expect(await page.textContent('#last-verdict')).toBe(
-      'Last tick: kept: relative gain 0.021 < 0.03 (best found 37.5 ms against 38.3 ms in force, would move vision, audio)',
+      'Last tick: kept: relative gain 0.021 < 0.03 (predicted 37.5 ms for the best found against 38.3 ms in force, would move vision, audio)',
     );
     fixture.lastVerdict = {
       ...fixture.lastVerdict,
@@ -648,7 +648,7 @@ describe('dashboard in headless Chromium: the views that show trouble (fixture d
       () => (document.querySelector('#last-verdict') as HTMLElement).dataset.verdict === 'switched',
     );
     expect(await page.textContent('#last-verdict')).toBe(
-      'Last tick: switched: gain exceeds cost (best found 30.0 ms against 38.3 ms in force)',
+      'Last tick: switched: gain exceeds cost (predicted 30.0 ms for the best found against 38.3 ms in force)',
     );
     fixture.lastVerdict = null;
     expect(problems).toEqual([]);

@@ -433,7 +433,7 @@ function renderVerdict(v) {
     Array.isArray(v.changed) && v.changed.length > 0 ? `, would move ${v.changed.join(', ')}` : '';
   const figures =
     current !== null && candidate !== null && (v.switch || moved !== '')
-      ? ` (best found ${formatNumber(candidate)} ms against ${formatNumber(current)} ms in force${v.switch ? '' : moved})`
+      ? ` (predicted ${formatNumber(candidate)} ms for the best found against ${formatNumber(current)} ms in force${v.switch ? '' : moved})`
       : '';
   el.dataset.verdict = v.switch ? 'switched' : 'kept';
   setText('#last-verdict', `Last tick: ${v.switch ? 'switched' : 'kept'}: ${v.reason}${figures}`);
