@@ -88,10 +88,17 @@ export function startClientProbe(baseUrl: string, intervalMs: number): ClientPro
     },
     close() {
       closed ??= (async () => {
+        // While it stops, the thread keeps the process alive (up to 1 s): unreferenced, the event loop could run
+        // dry with the server's other handles already closed and end the process before shutdown completes.
+        worker.ref();
         worker.postMessage('stop');
+        let guard: NodeJS.Timeout | undefined;
         const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-        const timeout = new Promise<void>((resolve) => setTimeout(resolve, 1000).unref());
+        const timeout = new Promise<void>((resolve) => {
+          guard = setTimeout(resolve, 1000);
+        });
         await Promise.race([exited, timeout]);
+        clearTimeout(guard);
         await worker.terminate();
       })();
       return closed;
