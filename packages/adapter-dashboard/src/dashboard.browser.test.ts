@@ -119,7 +119,11 @@ afterAll(async () => {
   else process.env.SWAPLESS_CACHE_DIR = previousCache;
 });
 
-/** A page that records every console error, uncaught exception and failed or non-2xx request. */
+/**
+ * A page that records every console error, uncaught exception and failed or non-2xx request. Its `reload` is the
+ * only way tests reload it: a poll that the reload itself cancels (net::ERR_ABORTED while reloading) is the browser
+ * doing its job, not a problem of the page.
+ */
 async function openPage(
   viewport: { width: number; height: number },
   colorScheme: 'light' | 'dark' = 'light',
@@ -133,12 +137,25 @@ async function openPage(
     if (m.type() === 'error' || m.type() === 'warning') problems.push(`console.${m.type()}: ${m.text()}`);
   });
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  page.on('requestfailed', (r) => problems.push(`requestfailed: ${r.url()} ${r.failure()?.errorText}`));
+  let reloading = false;
+  page.on('requestfailed', (r) => {
+    const error = r.failure()?.errorText;
+    if (reloading && error === 'net::ERR_ABORTED') return;
+    problems.push(`requestfailed: ${r.url()} ${error}`);
+  });
   page.on('response', (r) => {
     if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
   });
   await page.goto(`${base}/dashboard`);
-  return { page, problems };
+  const reload = async () => {
+    reloading = true;
+    try {
+      await page.reload();
+    } finally {
+      reloading = false;
+    }
+  };
+  return { page, problems, reload };
 }
 
 const points = (page: Page, chart: string) =>
@@ -465,7 +482,7 @@ describe('dashboard in headless Chromium: the views that show trouble (fixture d
   });
 
   it('switches the latency axis between linear and log, and remembers the choice', async () => {
-    const { page, problems } = await openFixture();
+    const { page, problems, reload } = await openFixture();
     const ticks = () =>
       page.$$eval('[data-chart="latency"] svg > text[text-anchor="end"]', (ts) =>
         ts.map((t) => t.textContent ?? '').filter((v) => /^[\d.]+$/.test(v)),
@@ -491,7 +508,7 @@ describe('dashboard in headless Chromium: the views that show trouble (fixture d
     expect(logPath).not.toBe(linearPath);
 
     // The choice survives a reload, and unticking goes back to linear.
-    await page.reload();
+    await reload();
     await page.waitForFunction(
       () => (document.querySelector('[data-chart="latency"]') as HTMLElement).dataset.scale === 'log',
     );
