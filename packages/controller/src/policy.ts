@@ -355,6 +355,9 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
     correction?.has(name) === true ? correction.corrected(name) : catalog;
   /** Workers of the emulation pool the correction says computes the heads (null: none). */
   const workers = (): number | null => correction?.emulationWorkers ?? null;
+  /** Predicted mean response of the configuration in force (cuts, sets, discipline) for `tenants`. */
+  const inForceMs = (tenants: readonly PlannedTenant[], c: PolicyContext): number =>
+    predictMs(model, tenants, current, c.cores, workers(), c.devices, grouping, discipline);
   /** The tenants at the estimated rates (the priors before any estimate) with their corrected catalogs. */
   const tenantsNow = (snap: RateSnapshot | null): PlannedTenant[] =>
     (ctx?.tenants ?? []).map((t) => ({
@@ -418,16 +421,7 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
       const totalRate = tenants.reduce((s, t) => s + t.rate, 0);
       if (!(totalRate > 0)) return null;
       const best = searchBest(tenants, ctx.cores, model, current, options, workers(), ctx.devices);
-      const currentMs = predictMs(
-        model,
-        tenants,
-        current,
-        ctx.cores,
-        workers(),
-        ctx.devices,
-        grouping,
-        discipline,
-      );
+      const currentMs = inForceMs(tenants, ctx);
       const regrouped = regroupedTenants(grouping, best.grouping);
       const { changes, changed } = changesOf(tenants, current, best.choices, costs, regrouped);
       const candidateMs = best.predictedMs;
@@ -457,16 +451,7 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
       if (ctx === null) return null;
       const tenants = tenantsNow(snapshot);
       if (!(tenants.reduce((s, t) => s + t.rate, 0) > 0)) return null;
-      const currentMs = predictMs(
-        model,
-        tenants,
-        current,
-        ctx.cores,
-        workers(),
-        ctx.devices,
-        grouping,
-        discipline,
-      );
+      const currentMs = inForceMs(tenants, ctx);
       const best = searchBest(tenants, ctx.cores, model, current, options, workers(), ctx.devices);
       if (!Number.isFinite(best.predictedMs)) {
         // Nothing is stable under the corrected model: moving would only cost a reconfiguration.
