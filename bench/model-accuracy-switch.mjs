@@ -5,7 +5,7 @@
 // under FIFO. The new terms are the Edge TPU's: its mean sojourn (wait + service with reloads), λ-weighted; the
 // target is ≤ 5 % MAPE on it. The whole mean response (CPU stages included, as the FIFO sections) is reported too.
 
-import { groupedTenants, systemSetup } from '@swapless/controller';
+import { groupedTenants, meanReloadMs, systemSetup } from '@swapless/controller';
 import { defaultModel } from '@swapless/queueing';
 import { simulate } from '@swapless/sim';
 
@@ -46,17 +46,13 @@ function tpuSojourn(system, perTenant, weightOf) {
 
 /** A random reordering budget, ms: a multiple of the rate-weighted reload or of the call time. */
 function randomBudget(system, rand) {
-  let rate = 0;
-  let reload = 0;
-  let service = 0;
-  for (const t of system.tenants) {
-    if (t.tpu === null) continue;
-    rate += t.rate;
-    reload += t.rate * t.tpu.reloadMs;
-    service += t.rate * t.tpu.serviceMs;
-  }
-  const choices = [0.5, 1, 2, 5].map((x) => (x * reload) / rate);
-  choices.push(...[2, 5, 20].map((x) => (x * service) / rate));
+  const reload = meanReloadMs(system);
+  const service = rateWeighted(
+    system,
+    system.tenants.map((t) => t.tpu?.serviceMs ?? 0),
+  );
+  const choices = [0.5, 1, 2, 5].map((x) => x * reload);
+  choices.push(...[2, 5, 20].map((x) => x * service));
   return choices[Math.floor(rand() * choices.length)];
 }
 
