@@ -234,16 +234,32 @@ function searchBest(
     ? coCompiled(tenants, cores, full, base, options.coCompile)
     : { ...base, grouping: [] };
   if (!options.discipline) return { ...grouped, discipline: 'fifo' };
-  const members =
-    grouped.grouping.length > 0 ? groupedTenants(tenants, grouped.choices, grouped.grouping) : tenants;
-  const chosen = chooseDiscipline(
-    full,
-    systemSetup(members, grouped.choices, cores),
-    options.discipline === true ? {} : options.discipline,
-  );
-  return chosen.discipline === 'fifo'
-    ? { ...grouped, discipline: 'fifo' }
-    : { ...grouped, predictedMs: chosen.predictedMs, discipline: chosen.discipline };
+  const opts = options.discipline === true ? {} : options.discipline;
+  const withSets = withDiscipline(tenants, cores, full, grouped, opts);
+  if (grouped.grouping.length === 0) return withSets.layout;
+  // The sets were chosen under FIFO: the heads compiled alone under the switch-aware discipline may do better.
+  const alone = withDiscipline(tenants, cores, full, { ...base, grouping: [] }, opts);
+  return alone.predictedMs < withSets.predictedMs ? alone.layout : withSets.layout;
+}
+
+/**
+ * A searched configuration with the Edge TPU discipline {@link chooseDiscipline} picks for it, and the full
+ * model's prediction under that discipline (what two layouts are compared by).
+ */
+function withDiscipline(
+  tenants: readonly PlannedTenant[],
+  cores: number,
+  full: Predictor,
+  plan: SearchedPlan & { grouping: Grouping },
+  options: DisciplineOptions,
+): { layout: SearchedLayout; predictedMs: number } {
+  const members = plan.grouping.length > 0 ? groupedTenants(tenants, plan.choices, plan.grouping) : tenants;
+  const chosen = chooseDiscipline(full, systemSetup(members, plan.choices, cores), options);
+  const layout: SearchedLayout =
+    chosen.discipline === 'fifo'
+      ? { ...plan, discipline: 'fifo' }
+      : { ...plan, predictedMs: chosen.predictedMs, discipline: chosen.discipline };
+  return { layout, predictedMs: chosen.predictedMs };
 }
 
 /** The co-compiled sets search from the separate heads' optimum `base`. */
