@@ -83,6 +83,7 @@ export {
 } from './feedback.js';
 export {
   type HysteresisOptions,
+  SloBreachGate,
   SwitchCostModel,
   type SwitchQuestion,
   type SwitchVerdict,
@@ -124,6 +125,7 @@ export {
   simulatedAttainment,
   sloLevel,
   sloMissProbabilities,
+  ADMISSION_CHANGED,
   SLO_MARGIN,
   sloPlan,
   sloSearch,

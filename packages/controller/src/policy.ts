@@ -34,7 +34,13 @@ import {
   topConfigurations,
 } from './fast.js';
 import { type CorrectionOptions, ServiceCorrection, type StageObservation } from './feedback.js';
-import { type HysteresisOptions, SwitchCostModel, type SwitchVerdict, shouldSwitch } from './hysteresis.js';
+import {
+  type HysteresisOptions,
+  SloBreachGate,
+  SwitchCostModel,
+  type SwitchVerdict,
+  shouldSwitch,
+} from './hysteresis.js';
 import {
   hasSeveralDevices,
   placedPredictMs,
@@ -45,7 +51,7 @@ import {
 } from './placement.js';
 import { baselineChoices, evenSplit, nearestCut, type Predictor, searchConfiguration } from './search.js';
 import { type PlannedTenant, systemSetup } from './setup.js';
-import { type SearchedPlan, sloSwitchReason, withSlos } from './slo.js';
+import { ADMISSION_CHANGED, type SearchedPlan, sloSwitchReason, withSlos } from './slo.js';
 
 /** A tenant as a policy knows it at start: its catalog and its expected (prior) rate. */
 export interface PolicyTenant {
@@ -305,6 +311,7 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
   let estimator: RateEstimator | null = null;
   let correction: ServiceCorrection | null = null;
   const costs = new SwitchCostModel(options.hysteresis);
+  const sloGate = new SloBreachGate(options.hysteresis);
   let current: TenantChoice[] = [];
   let grouping: Grouping = [];
   let lastSwitchMs = Number.NEGATIVE_INFINITY;
@@ -385,13 +392,23 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
         options.hysteresis,
       );
       // A configuration that breaks an SLO the candidate meets is left past the hysteresis.
-      const forced = sloSwitchReason(tenants, current, best.choices);
-      const verdict = forced !== null ? { ...weighed, switch: true, reason: forced } : weighed;
+      const breach = sloSwitchReason(tenants, current, best.choices);
+      const forced = sloGate.observe(breach, breach !== ADMISSION_CHANGED);
+      const verdict =
+        forced !== null
+          ? { ...weighed, switch: true, reason: forced }
+          : breach !== null && !weighed.switch
+            ? {
+                ...weighed,
+                reason: `${weighed.reason}; SLO breach on ${sloGate.streak} of ${sloGate.ticks} ticks`,
+              }
+            : weighed;
       lastVerdict = { ...verdict, atMs: nowMs, currentMs, candidateMs, changed };
       if (!verdict.switch) return null;
       current = best.choices;
       grouping = best.grouping;
       lastSwitchMs = nowMs;
+      sloGate.reset();
       return decision(
         tenants,
         current,
@@ -421,7 +438,10 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
         best.choices.every((c, i) => sameChoice(c, current[i]!));
       current = best.choices;
       grouping = best.grouping;
-      if (!same) lastSwitchMs = nowMs;
+      if (!same) {
+        lastSwitchMs = nowMs;
+        sloGate.reset();
+      }
       return decision(
         tenants,
         current,
