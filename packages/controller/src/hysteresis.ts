@@ -160,6 +160,18 @@ export class SloBreachGate {
       : null;
   }
 
+  /**
+   * The tick's verdict with the SLO check folded in: `breach` (the SLO check's reason to leave, null: none) forces
+   * the switch once it has held long enough ({@link observe}; `persistent` false: at once); while it has not, a
+   * kept verdict says how far the streak is.
+   */
+  apply(weighed: SwitchVerdict, breach: string | null, persistent = true): SwitchVerdict {
+    const forced = this.observe(breach, persistent);
+    if (forced !== null) return { ...weighed, switch: true, reason: forced };
+    if (breach === null || weighed.switch) return weighed;
+    return { ...weighed, reason: `${weighed.reason}; SLO breach on ${this.#streak} of ${this.ticks} ticks` };
+  }
+
   /** Forgets the streak (the configuration in effect changed). */
   reset(): void {
     this.#streak = 0;
