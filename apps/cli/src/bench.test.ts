@@ -51,7 +51,10 @@ describe('swapless bench', () => {
     // Two small models taking turns: swapless+ compiles their heads together and stops the reloads.
     expect(byName['swapless+'].decisions[0].sets).toEqual([expect.arrayContaining(['a', 'b'])]);
     expect(byName['swapless+'].meanResponseMs).toBeLessThan(byName.swapless.meanResponseMs);
-    expect(byName.swapless.reductionVsDefaultPct).toBeGreaterThan(0);
+    // Never worse than the default compiler. Not "strictly better": the profiles are measured here with 3
+    // repetitions, and on a loaded host they can make whole-on-the-TPU the best plan, i.e. the default's (CI once
+    // failed a "> 0" here).
+    expect(byName.swapless.reductionVsDefaultPct).toBeGreaterThanOrEqual(0);
     for (const f of ['report.md', 'latency-over-time.svg', 'cdf.svg', 'result.json']) {
       expect((await readFile(join(out, f), 'utf8')).length).toBeGreaterThan(100);
     }

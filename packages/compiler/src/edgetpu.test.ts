@@ -151,16 +151,18 @@ describe('runEdgeTpuCompiler with a fake compiler', () => {
     const dir = await tempDir();
     const pidFile = join(dir, 'worker.pid');
     vi.stubEnv('FAKE_EDGETPU_PIDFILE', pidFile);
+    // 2 s: time for the fake compiler (a node process) to start and spawn its worker even on a loaded CI host; a
+    // compiler killed before it wrote the worker's pid would leave nothing to check (the test was flaky at 300 ms).
     const err = await runEdgeTpuCompiler([await modelFile(dir)], {
       compilerPath: HANGING_COMPILER,
       outDir: dir,
-      timeoutMs: 300,
+      timeoutMs: 2000,
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CompilerTimeoutError);
     expect(err).toBeInstanceOf(SwapLessError);
     expect((err as CompilerTimeoutError).code).toBe(ErrorCodes.COMPILER_TIMEOUT);
-    expect((err as CompilerTimeoutError).details).toMatchObject({ reason: 'timeout', timeoutMs: 300 });
-    expect((err as Error).message).toMatch(/^Expected edgetpu_compiler to finish within 300 ms/);
+    expect((err as CompilerTimeoutError).details).toMatchObject({ reason: 'timeout', timeoutMs: 2000 });
+    expect((err as Error).message).toMatch(/^Expected edgetpu_compiler to finish within 2000 ms/);
     // The compile worker was in the compiler's process group: it is dead too (at most a zombie left for init).
     const worker = Number(await readFile(pidFile, 'utf8'));
     await vi.waitFor(() => expect(isRunning(worker)).toBe(false), { timeout: 5000, interval: 20 });

@@ -27,6 +27,12 @@ export interface HysteresisOptions {
   loadFixedMs?: number;
   /** Load-time estimate: bytes loaded per ms (default 50,000 = 50 MB/s). */
   loadBytesPerMs?: number;
+  /**
+   * Consecutive ticks on which the configuration in effect must break an SLO (by the controller's screen) before
+   * that alone forces a switch past the rule above (default 3; 1 forces at once). A breach seen on one tick is
+   * often a noisy rate estimate or a fresh correction; forcing on it made live runs flip between two plans.
+   */
+  sloBreachTicks?: number;
 }
 
 /** Verdict of {@link shouldSwitch}. */
@@ -120,4 +126,54 @@ export function shouldSwitch(q: SwitchQuestion, options: HysteresisOptions = {})
     reason = `dwell ${(q.nowMs - q.lastSwitchMs).toFixed(0)} ms < ${dwell} ms`;
   else return { switch: true, gainMs, benefitMs, costMs, reason: 'gain exceeds cost' };
   return { switch: false, gainMs, benefitMs, costMs, reason };
+}
+
+/**
+ * Debounces an SLO-forced switch: {@link observe} is called once per tick with the reason the SLO check gives to
+ * leave the configuration in effect (null: none) and returns it only once it has held on `sloBreachTicks`
+ * consecutive ticks. A reason that is not a breach (`persistent` false: e.g. admission control changed) passes
+ * at once.
+ */
+export class SloBreachGate {
+  readonly ticks: number;
+  #streak = 0;
+
+  constructor(options: HysteresisOptions = {}) {
+    this.ticks = Math.max(1, Math.floor(options.sloBreachTicks ?? 3));
+  }
+
+  /** Ticks in a row the breach has been seen (0 after a tick without one or after {@link reset}). */
+  get streak(): number {
+    return this.#streak;
+  }
+
+  /** The forcing reason of this tick, or null while a breach has not yet held long enough. */
+  observe(reason: string | null, persistent = true): string | null {
+    if (reason === null) {
+      this.#streak = 0;
+      return null;
+    }
+    if (!persistent) return reason;
+    this.#streak++;
+    return this.#streak >= this.ticks
+      ? `${reason} (on ${this.#streak} tick${this.#streak === 1 ? '' : 's'} in a row)`
+      : null;
+  }
+
+  /**
+   * The tick's verdict with the SLO check folded in: `breach` (the SLO check's reason to leave, null: none) forces
+   * the switch once it has held long enough ({@link observe}; `persistent` false: at once); while it has not, a
+   * kept verdict says how far the streak is.
+   */
+  apply(weighed: SwitchVerdict, breach: string | null, persistent = true): SwitchVerdict {
+    const forced = this.observe(breach, persistent);
+    if (forced !== null) return { ...weighed, switch: true, reason: forced };
+    if (breach === null || weighed.switch) return weighed;
+    return { ...weighed, reason: `${weighed.reason}; SLO breach on ${this.#streak} of ${this.ticks} ticks` };
+  }
+
+  /** Forgets the streak (the configuration in effect changed). */
+  reset(): void {
+    this.#streak = 0;
+  }
 }

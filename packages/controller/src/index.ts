@@ -89,6 +89,7 @@ export {
 } from './feedback.js';
 export {
   type HysteresisOptions,
+  SloBreachGate,
   SwitchCostModel,
   type SwitchQuestion,
   type SwitchVerdict,
@@ -130,6 +131,7 @@ export {
   simulatedAttainment,
   sloLevel,
   sloMissProbabilities,
+  ADMISSION_CHANGED,
   SLO_MARGIN,
   sloPlan,
   sloSearch,

@@ -1,6 +1,6 @@
 import { ErrorCodes } from '@swapless/core';
 import { describe, expect, it } from 'vitest';
-import { SwitchCostModel, shouldSwitch } from './hysteresis.js';
+import { SloBreachGate, SwitchCostModel, shouldSwitch } from './hysteresis.js';
 import { createPolicy, oracleSearch, type PolicyTenant, swaplessPolicy } from './policy.js';
 import { runPolicyInSim } from './simrun.js';
 import { syntheticCatalog } from './synthetic.test-util.js';
@@ -36,6 +36,60 @@ describe('hysteresis', () => {
       shouldSwitch({ ...base, currentMs: Infinity, candidateMs: 10, changes: [{ stallMs: 1e6, rate: 30 }] })
         .switch,
     ).toBe(true);
+  });
+
+  it('forces an SLO switch only once the breach has held on consecutive ticks', () => {
+    const gate = new SloBreachGate();
+    expect(gate.ticks).toBe(3);
+    expect(gate.observe('breach')).toBeNull();
+    expect(gate.observe('breach')).toBeNull();
+    // A tick without a breach starts the count again: a one-tick blip never forces anything.
+    expect(gate.observe(null)).toBeNull();
+    expect(gate.observe('breach')).toBeNull();
+    expect(gate.observe('breach')).toBeNull();
+    expect(gate.observe('breach')).toBe('breach (on 3 ticks in a row)');
+    gate.reset();
+    expect(gate.streak).toBe(0);
+    // Not a breach (admission control moved): at once, and it does not count.
+    expect(gate.observe('admission', false)).toBe('admission');
+    expect(gate.streak).toBe(0);
+    expect(new SloBreachGate({ sloBreachTicks: 1 }).observe('breach')).toBe('breach (on 1 tick in a row)');
+  });
+
+  it('lets the policy leave a configuration for an SLO breach once, not on every noisy tick of a ramp', () => {
+    // Rates step from 5/5 to 40/25 req/s; while the estimate ramps up, the configuration that breaks the SLOs
+    // changes from tick to tick. The mean alone never switches here (minRelativeGain 10).
+    const run = (sloBreachTicks?: number) => {
+      const policy = swaplessPolicy({
+        hysteresis: { minRelativeGain: 10, ...(sloBreachTicks ? { sloBreachTicks } : {}) },
+      });
+      const mk = (name: string, seed: number, tpuMs: number, cpuMs: number, reloadMs: number) =>
+        syntheticCatalog(name, { seed, tpuMs, cpuMs, reloadMs, cuts: 7 });
+      policy.initial({
+        tenants: [
+          { name: 'a', rate: 5, catalog: mk('a', 1, 5, 30, 6), sloMs: 40 },
+          { name: 'b', rate: 5, catalog: mk('b', 2, 8, 50, 4), sloMs: 150 },
+        ],
+        cores: 2,
+      });
+      const switches: { atS: number; choices: string; reason: string }[] = [];
+      for (let s = 1; s <= 12; s++) {
+        const arr = (rate: number) =>
+          Float64Array.from({ length: rate }, (_, i) => (s - 1) * 1000 + (i * 1000) / rate);
+        const d = policy.onTick({ arrivals: { a: arr(40), b: arr(25) } }, s * 1000);
+        if (d !== null)
+          switches.push({ atS: s, choices: JSON.stringify(d.tenants), reason: policy.lastVerdict!.reason });
+      }
+      return switches;
+    };
+    const jumpy = run(1);
+    const gated = run();
+    expect(jumpy.length).toBeGreaterThanOrEqual(2);
+    expect(gated).toHaveLength(1);
+    expect(gated[0]!.reason).toMatch(/breaks an SLO \(on 3 ticks in a row\)$/);
+    // Two ticks after the first breach, straight to where the jumpy policy ends after its detours.
+    expect(gated[0]!.atS).toBe(jumpy[0]!.atS + 2);
+    expect(gated[0]!.choices).toBe(jumpy.at(-1)!.choices);
   });
 
   it('estimates load time from bytes and prefers measurements', () => {

@@ -35,7 +35,13 @@ import {
   topConfigurations,
 } from './fast.js';
 import { type CorrectionOptions, ServiceCorrection, type StageObservation } from './feedback.js';
-import { type HysteresisOptions, SwitchCostModel, type SwitchVerdict, shouldSwitch } from './hysteresis.js';
+import {
+  type HysteresisOptions,
+  SloBreachGate,
+  SwitchCostModel,
+  type SwitchVerdict,
+  shouldSwitch,
+} from './hysteresis.js';
 import {
   hasSeveralDevices,
   placedPredictMs,
@@ -46,7 +52,7 @@ import {
 } from './placement.js';
 import { baselineChoices, evenSplit, nearestCut, type Predictor, searchConfiguration } from './search.js';
 import { type PlannedTenant, systemSetup } from './setup.js';
-import { type SearchedPlan, sloSwitchReason, withSlos } from './slo.js';
+import { ADMISSION_CHANGED, type SearchedPlan, sloSwitchReason, withSlos } from './slo.js';
 
 /** A tenant as a policy knows it at start: its catalog and its expected (prior) rate. */
 export interface PolicyTenant {
@@ -360,6 +366,7 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
   let estimator: RateEstimator | null = null;
   let correction: ServiceCorrection | null = null;
   const costs = new SwitchCostModel(options.hysteresis);
+  const sloGate = new SloBreachGate(options.hysteresis);
   let current: TenantChoice[] = [];
   let grouping: Grouping = [];
   let discipline: TpuDiscipline = 'fifo';
@@ -382,6 +389,14 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
       catalog: correctedOf(t.name, t.catalog),
       ...sloOf(t),
     }));
+  /** Puts `best` in effect: a switch at `nowMs` (the dwell and the SLO streak start again). */
+  const adopt = (best: SearchedLayout, nowMs: number) => {
+    current = best.choices;
+    grouping = best.grouping;
+    discipline = best.discipline;
+    lastSwitchMs = nowMs;
+    sloGate.reset();
+  };
   return {
     name: options.coCompile ? 'swapless+' : 'swapless',
     get rates() {
@@ -398,15 +413,7 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
         { ...options.estimator, priors: Object.fromEntries(c.tenants.map((t) => [t.name, t.rate])) },
         c.nowMs ?? 0,
       );
-      const shared = options.correction instanceof ServiceCorrection ? options.correction : null;
-      correction =
-        shared ??
-        (options.correction === false
-          ? null
-          : new ServiceCorrection(
-              new Map(c.tenants.map((t) => [t.name, t.catalog])),
-              options.correction as CorrectionOptions | undefined,
-            ));
+      correction = correctionFor(options.correction, c.tenants);
       const start = planned(c).map((t) => ({ ...t, catalog: correctedOf(t.name, t.catalog) }));
       const best = searchBest(start, c.cores, model, null, options, workers(), c.devices);
       current = best.choices;
@@ -425,12 +432,8 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
     onTick(obs, nowMs) {
       if (ctx === null || estimator === null)
         throw new InvalidArgumentError(expected('initial() first', 'onTick', 'no context'));
-      for (const [name, times] of Object.entries(obs.arrivals ?? {})) {
-        for (let i = 0; i < times.length; i++) estimator.observe(name, times[i]!);
-      }
-      if (!(options.correction instanceof ServiceCorrection))
-        for (const s of obs.stages ?? []) correction?.observe(s);
-      for (const l of obs.loads ?? []) costs.recordLoad(l.tenant, l.k, l.ms);
+      // A correction the service owns is fed by the service (it sees stages the policy's ticks do not carry).
+      ingest(obs, estimator, options.correction instanceof ServiceCorrection ? null : correction, costs);
       snapshot = estimator.update(nowMs);
       const snap = snapshot;
       const tenants = tenantsNow(snap);
@@ -445,15 +448,12 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
         { currentMs, candidateMs, totalRate, changes, nowMs, lastSwitchMs },
         options.hysteresis,
       );
-      // A configuration that breaks an SLO the candidate meets is left past the hysteresis.
-      const forced = sloSwitchReason(tenants, current, best.choices);
-      const verdict = forced !== null ? { ...weighed, switch: true, reason: forced } : weighed;
+      // A configuration that breaks an SLO (on consecutive ticks) is left past the hysteresis.
+      const breach = sloSwitchReason(tenants, current, best.choices);
+      const verdict = sloGate.apply(weighed, breach, breach !== ADMISSION_CHANGED);
       lastVerdict = { ...verdict, atMs: nowMs, currentMs, candidateMs, changed };
       if (!verdict.switch) return null;
-      current = best.choices;
-      grouping = best.grouping;
-      discipline = best.discipline;
-      lastSwitchMs = nowMs;
+      adopt(best, nowMs);
       return decision(
         tenants,
         current,
@@ -484,10 +484,8 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
         regroupedTenants(grouping, best.grouping).size === 0 &&
         sameDiscipline(discipline, best.discipline) &&
         best.choices.every((c, i) => sameChoice(c, current[i]!));
-      current = best.choices;
-      grouping = best.grouping;
-      discipline = best.discipline;
-      if (!same) lastSwitchMs = nowMs;
+      if (same) current = best.choices;
+      else adopt(best, nowMs);
       return decision(
         tenants,
         current,
@@ -503,6 +501,30 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
 /** Same queue discipline (FIFO, or switch-aware with the same budget). */
 function sameDiscipline(a: TpuDiscipline, b: TpuDiscipline): boolean {
   return a === 'fifo' || b === 'fifo' ? a === b : a.maxExtraWaitMs === b.maxExtraWaitMs;
+}
+
+/** Feeds one tick's observations to the estimator, the correction (null: not fed here) and the switch costs. */
+function ingest(
+  obs: TickObservations,
+  estimator: RateEstimator,
+  correction: ServiceCorrection | null,
+  costs: SwitchCostModel,
+): void {
+  for (const [name, times] of Object.entries(obs.arrivals ?? {})) {
+    for (let i = 0; i < times.length; i++) estimator.observe(name, times[i]!);
+  }
+  for (const s of obs.stages ?? []) correction?.observe(s);
+  for (const l of obs.loads ?? []) costs.recordLoad(l.tenant, l.k, l.ms);
+}
+
+/** The correction a policy uses: the service's own, a fresh one for the tenants, or none. */
+function correctionFor(
+  option: SwaplessOptions['correction'],
+  tenants: readonly PolicyTenant[],
+): ServiceCorrection | null {
+  if (option instanceof ServiceCorrection) return option;
+  if (option === false) return null;
+  return new ServiceCorrection(new Map(tenants.map((t) => [t.name, t.catalog])), option);
 }
 
 /** Same cut, cores, mode and device (a move to another device is a reconfiguration too). */

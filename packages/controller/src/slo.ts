@@ -784,6 +784,9 @@ export function withSlos(
   return { choices: plan.choices, predictedMs: plan.meanResponseMs, sloReason: plan.reason };
 }
 
+/** {@link sloSwitchReason} when the admitted fractions moved: acted on at once (not a breach to debounce). */
+export const ADMISSION_CHANGED = 'admission control changed for the SLOs';
+
 /**
  * Why the policy must switch from `current` to `candidate` whatever the hysteresis says (null: let it decide):
  * the configuration in effect breaks an SLO the candidate meets (by the screen, at the tenants' rates now), or the
@@ -798,7 +801,7 @@ export function sloSwitchReason(
   const admitted = (cs: readonly TenantChoice[]) =>
     cs.map((c, i) => ({ ...tenants[i]!, rate: tenants[i]!.rate * (c.admit ?? 1) }));
   if (candidate.some((c, i) => Math.abs((c.admit ?? 1) - (current[i]!.admit ?? 1)) > 0.05))
-    return 'admission control changed for the SLOs';
+    return ADMISSION_CHANGED;
   const now = new SloScreen(admitted(current)).evaluate(current);
   if (now.violation === 0) return null;
   const next = new SloScreen(admitted(candidate)).evaluate(candidate);

@@ -373,11 +373,12 @@ describe('ModelRepository: when vetting is slow or inconclusive', () => {
   });
 
   it('a timeout is listed as rejected (retryable) and not vetted again by scans; resolving it vets it again', async () => {
-    // A vetting process that hangs the first time (as on a machine with both cores busy) and passes afterwards.
+    // A vetting process that hangs (as on a machine with both cores busy) until the test writes the marker, and
+    // passes afterwards. The test writes it, not the child: a child killed by the timeout before it ran any code
+    // (slow to start on a loaded host) must not make the next one hang too.
     const marker = join(work, 'hung-once');
     const script = `const fs = require('fs');
       if (!fs.existsSync(${JSON.stringify(marker)})) {
-        fs.writeFileSync(${JSON.stringify(marker)}, '');
         setInterval(() => {}, 1000);
       } else {
         fs.writeSync(3, JSON.stringify({ kind: 'done', ms: 1, shapes: { inputs: [], outputs: [] } }) + '\\n');
@@ -391,8 +392,10 @@ describe('ModelRepository: when vetting is slow or inconclusive', () => {
     const repo = new ModelRepository({
       root: only,
       zoo: false,
-      vet: (bytes, name) =>
-        vetter.vet(bytes, { timeoutMs: vets++ === 0 ? 300 : 30_000, label: `repository model ${name}` }),
+      vet: async (bytes, name) => {
+        if (vets++ > 0) await writeFile(marker, '');
+        return vetter.vet(bytes, { timeoutMs: vets === 1 ? 300 : 30_000, label: `repository model ${name}` });
+      },
     });
     const first = await repo.scan();
     expect(first.rejected).toEqual([
