@@ -8,7 +8,7 @@
  */
 import type { Prediction, SystemSetup, TenantPrediction } from '@swapless/contracts';
 import { resolvePlacement } from '@swapless/core';
-import { objectiveMs } from './model.js';
+import { objectiveMs } from './objective.js';
 
 /** The tenants of one device, as a system of their own. */
 export interface DeviceGroup {

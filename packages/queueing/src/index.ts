@@ -47,12 +47,12 @@ export {
   DEFAULT_MODEL_OPTIONS_SCHEMA,
   type DefaultModelOptions,
   defaultModel,
-  objectiveMs,
   predictDefault,
   type SwitchProbabilityOverrides,
   type TpuAnalysis,
   type TpuClass,
 } from './model.js';
+export { objectiveMs } from './objective.js';
 export { analyzeSwitchAwareTpu, type SwitchAwareAnalysis } from './switch-aware.js';
 export {
   API_VERSION,

@@ -26,37 +26,15 @@ import {
   perMs,
   sampleMoments,
 } from './formulas.js';
+import { objectiveMs } from './objective.js';
 import { analyzeSwitchAwareTpu } from './switch-aware.js';
+import type { TpuAnalysis, TpuClass } from './tpu-analysis.js';
 import { validateSystem } from './validate.js';
+
+export type { TpuAnalysis, TpuClass } from './tpu-analysis.js';
 
 /** Name of the default model in the registry and in {@link Prediction.model}. */
 export const DEFAULT_MODEL_NAME = 'mg1-default';
-
-/** One tenant's share of the Edge TPU mixture. */
-export interface TpuClass {
-  /** Index of the tenant in `system.tenants`. */
-  readonly index: number;
-  /** λ_i, requests per ms. */
-  readonly ratePerMs: number;
-  /** p_i: probability that the call before this tenant's call had another caching token. */
-  readonly switchProbability: number;
-  /** Moments of S_T,i = serviceMs + B·reloadMs, B ~ Bernoulli(p_i). */
-  readonly moments: Moments;
-}
-
-/** The Edge TPU as one M/G/1 server over the mixture of every tenant that uses it. */
-export interface TpuAnalysis {
-  /** Λ, total arrival rate at the Edge TPU, requests per ms. */
-  readonly ratePerMs: number;
-  /** Mixture moments E[S] = Σ(λ_i/Λ)E[S_i], E[S²] = Σ(λ_i/Λ)E[S_i²] (0 when Λ = 0). */
-  readonly moments: Moments;
-  /** ρ_T = Λ·E[S]. */
-  readonly utilization: number;
-  /** Pollaczek–Khinchine wait Λ·E[S²] / (2(1 − ρ_T)), ms (Infinity when ρ_T ≥ 1). */
-  readonly pkWaitMs: number;
-  /** Tenants with a TPU stage, in system order. */
-  readonly classes: readonly TpuClass[];
-}
 
 /** One tenant's CPU stage as a queue. */
 export interface CpuAnalysis {
@@ -222,16 +200,6 @@ export function buildPrediction(
   });
   const stable = tenants.every((t) => t.unstable === undefined);
   return { model, tenants, meanResponseMs: stable ? objectiveMs(system, tenants) : Infinity, stable };
-}
-
-/**
- * The objective Σλ_iR_i / Σλ_i of per-tenant predictions in system order (the plain mean when every rate is 0).
- */
-export function objectiveMs(system: SystemSetup, tenants: readonly TenantPrediction[]): number {
-  const totalRate = system.tenants.reduce((s, t) => s + t.rate, 0);
-  return totalRate > 0
-    ? tenants.reduce((s, p, i) => s + system.tenants[i]!.rate * p.responseMs, 0) / totalRate
-    : tenants.reduce((s, p) => s + p.responseMs, 0) / tenants.length;
 }
 
 /** Options of {@link createDefaultModel} (none yet; the object is validated against an empty schema). */

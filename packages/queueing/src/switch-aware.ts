@@ -18,7 +18,7 @@
  */
 import type { SystemSetup } from '@swapless/contracts';
 import { bernoulliExtraMoments, perMs } from './formulas.js';
-import type { TpuAnalysis, TpuClass } from './model.js';
+import type { TpuAnalysis, TpuClass } from './tpu-analysis.js';
 
 /** One caching token's calls on the device (rate-weighted over the tenants sharing it). */
 interface TokenGroup {
