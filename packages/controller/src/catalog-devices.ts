@@ -54,7 +54,11 @@ export function catalogForProfile(
   const stored = store.model(model);
   if (stored.sha256 !== catalog.sha256) {
     throw new InvalidArgumentError(
-      expected(`the bytes of model ${catalog.model}`, 'catalogForProfile', `sha256 ${stored.sha256.slice(0, 12)}`),
+      expected(
+        `the bytes of model ${catalog.model}`,
+        'catalogForProfile',
+        `sha256 ${stored.sha256.slice(0, 12)}`,
+      ),
     );
   }
   const cuts = catalog.cuts.map((c): CutCandidate => {

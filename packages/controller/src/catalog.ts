@@ -136,7 +136,12 @@ export interface CatalogOptions {
 }
 
 /** The TPU stage of the head [0,k) of `model` on `device` (device model: emulated), from the variant store. */
-export function tpuStage(store: VariantStore, model: StoredModel, k: number, device: DeviceProfile): TpuStage {
+export function tpuStage(
+  store: VariantStore,
+  model: StoredModel,
+  k: number,
+  device: DeviceProfile,
+): TpuStage {
   const report = store.report(model, k, device)!;
   return {
     token: report.cachingToken,

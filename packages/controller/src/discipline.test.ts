@@ -87,4 +87,23 @@ describe('swapless+ and the discipline', () => {
     expect(plus.sim.swaps).toBeLessThan(plain.sim.swaps);
     expect(plus.meanResponseMs).toBeLessThanOrEqual(1.01 * plain.meanResponseMs);
   });
+
+  it('switches the discipline alone when the rates make it pay (no cut changes: nothing reloads)', () => {
+    // CPU stages far too slow to use: every head stays whole on the Edge TPU; only the queue can change.
+    const onlyTpu = ['a', 'b', 'c'].map((name, i) => ({
+      name,
+      rate: 5,
+      catalog: syntheticCatalog(name, { tpuMs: 2, cpuMs: 3000, reloadMs: 9, seed: i + 1 }),
+    }));
+    const phases = [{ atS: 10, rates: { a: 30, b: 30, c: 30 } }];
+    const stepped = { tenants: onlyTpu, cores: 4, durationMs: 30_000, seed: 1, phases };
+    const run = runPolicyInSim(stepped, createPolicy('swapless+', { coCompile: false }));
+    const [first, second] = run.decisions;
+    expect(first!.discipline ?? 'fifo').toBe('fifo');
+    expect(second).toBeDefined();
+    expect(second!.atMs).toBeGreaterThan(10_000);
+    expect(second!.tenants.map((t) => t.k)).toEqual(first!.tenants.map((t) => t.k));
+    expect(second!.discipline).toMatchObject({ kind: 'switch-aware' });
+    expect(run.sim.swaps).toBeLessThan(runPolicyInSim(stepped, createPolicy('swapless')).sim.swaps);
+  });
 });

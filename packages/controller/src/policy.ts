@@ -389,6 +389,9 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
       catalog: correctedOf(t.name, t.catalog),
       ...sloOf(t),
     }));
+  /** The decision of the configuration in force for `tenants`, predicted at `predictedMs`, with its reason. */
+  const inForce = (tenants: readonly PolicyTenant[], predictedMs: number, reason: string): Decision =>
+    decision(tenants, current, predictedMs, reason, grouping, discipline);
   /** Puts `best` in effect: a switch at `nowMs` (the dwell and the SLO streak start again). */
   const adopt = (best: SearchedLayout, nowMs: number) => {
     current = best.choices;
@@ -416,17 +419,11 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
       correction = correctionFor(options.correction, c.tenants);
       const start = planned(c).map((t) => ({ ...t, catalog: correctedOf(t.name, t.catalog) }));
       const best = searchBest(start, c.cores, model, null, options, workers(), c.devices);
-      current = best.choices;
-      grouping = best.grouping;
-      discipline = best.discipline;
-      lastSwitchMs = c.nowMs ?? 0;
-      return decision(
+      adopt(best, c.nowMs ?? 0);
+      return inForce(
         c.tenants,
-        current,
         best.predictedMs,
         `initial search at the prior rates${best.sloReason ? `; ${best.sloReason}` : ''}`,
-        grouping,
-        discipline,
       );
     },
     onTick(obs, nowMs) {
@@ -443,6 +440,8 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
       const currentMs = inForceMs(tenants, ctx);
       const regrouped = regroupedTenants(grouping, best.grouping);
       const { changes, changed } = changesOf(tenants, current, best.choices, costs, regrouped);
+      // A new queue discipline alone reloads nothing: a change that costs no stall.
+      if (!sameDiscipline(discipline, best.discipline)) changes.push({ stallMs: 0, rate: 0 });
       const candidateMs = best.predictedMs;
       const weighed = shouldSwitch(
         { currentMs, candidateMs, totalRate, changes, nowMs, lastSwitchMs },
@@ -454,13 +453,10 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
       lastVerdict = { ...verdict, atMs: nowMs, currentMs, candidateMs, changed };
       if (!verdict.switch) return null;
       adopt(best, nowMs);
-      return decision(
+      return inForce(
         tenants,
-        current,
         best.predictedMs,
         `${verdict.reason}: ${currentMs.toFixed(2)} → ${best.predictedMs.toFixed(2)} ms${snap.changed ? ` (rate change: ${snap.changedTenants.join(', ')})` : ''}${best.sloReason ? `; ${best.sloReason}` : ''}`,
-        grouping,
-        discipline,
       );
     },
     replan(nowMs, why) {
@@ -471,13 +467,10 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
       const best = searchBest(tenants, ctx.cores, model, current, options, workers(), ctx.devices);
       if (!Number.isFinite(best.predictedMs)) {
         // Nothing is stable under the corrected model: moving would only cost a reconfiguration.
-        return decision(
+        return inForce(
           tenants,
-          current,
           currentMs,
           `${why}: re-planned with the corrected model, no stable configuration: configuration kept`,
-          grouping,
-          discipline,
         );
       }
       const same =
@@ -486,13 +479,10 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
         best.choices.every((c, i) => sameChoice(c, current[i]!));
       if (same) current = best.choices;
       else adopt(best, nowMs);
-      return decision(
+      return inForce(
         tenants,
-        current,
         best.predictedMs,
         `${why}: re-planned with the corrected model, ${same ? `configuration kept (${best.predictedMs.toFixed(2)} ms)` : `${currentMs.toFixed(2)} → ${best.predictedMs.toFixed(2)} ms`}`,
-        grouping,
-        discipline,
       );
     },
   };
