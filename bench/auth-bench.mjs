@@ -57,7 +57,8 @@ const concurrency = Number(opt('--concurrency', 16));
 
 const { default: Fastify } = await import('fastify');
 const { createInterpreter } = await import('@swapless/edgetpu');
-const { tinyModel, writeModel } = await import('@swapless/tflite');
+const { writeModel } = await import('@swapless/tflite');
+const { tinyModel } = await import('@swapless/int8-builder');
 const { accessOf, bearerToken, installAuth } = await import('@swapless/server');
 
 const micro = (fn) => {

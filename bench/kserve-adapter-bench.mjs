@@ -104,7 +104,8 @@ const concurrency = opt('--concurrency', '1,8,64');
 const { default: Fastify } = await import('fastify');
 const { Ajv } = await import('ajv');
 const { createInterpreter } = await import('@swapless/edgetpu');
-const { tinyModel, writeModel } = await import('@swapless/tflite');
+const { writeModel } = await import('@swapless/tflite');
+const { tinyModel } = await import('@swapless/int8-builder');
 
 const interpreter = createInterpreter(writeModel(tinyModel({ shape: [1, 4] })));
 const metadata = Object.freeze({

@@ -13,7 +13,8 @@ import { createRequire } from 'node:module';
 import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterpreter, runtimeInfo } from '@swapless/edgetpu';
-import { GraphBuilder, writeModel } from '@swapless/tflite';
+import { GraphBuilder } from '@swapless/int8-builder';
+import { writeModel } from '@swapless/tflite';
 import { tinyAddModel } from '../native/tflite-addon/test/tiny-model.mjs';
 
 const args = process.argv.slice(2);

@@ -36,7 +36,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { KServeClient, randomInputs, runClosedLoop, summarizeLatencies } from '@swapless/adapter-kserve';
-import { SeededRandom, tinyModel, writeModel } from '@swapless/tflite';
+import { tinyModel } from '@swapless/int8-builder';
+import { SeededRandom, writeModel } from '@swapless/tflite';
 import {
   benchArgs,
   printProfile,

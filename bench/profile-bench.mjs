@@ -12,8 +12,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runtimeInfo } from '@swapless/edgetpu';
+import { GraphBuilder } from '@swapless/int8-builder';
 import { monotonicity, profileModel, suffixTime } from '@swapless/profiler';
-import { GraphBuilder, writeModel } from '@swapless/tflite';
+import { writeModel } from '@swapless/tflite';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');

@@ -33,7 +33,8 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KServeClient, randomInputs, runClosedLoop } from '@swapless/adapter-kserve';
-import { tinyModel, writeModel } from '@swapless/tflite';
+import { tinyModel } from '@swapless/int8-builder';
+import { writeModel } from '@swapless/tflite';
 import { benchArgs, printProfile, profileSummary, spawnReady } from './server-bench-support.mjs';
 
 const { args, opt } = await benchArgs(import.meta.url);

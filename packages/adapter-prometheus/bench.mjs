@@ -15,8 +15,9 @@
 
 import { EventEmitter } from 'node:events';
 import { PerformanceObserver } from 'node:perf_hooks';
+import { buildTestNet } from '@swapless/int8-builder';
 import { createRuntime } from '@swapless/runtime';
-import { buildTestNet, SeededRandom, writeModel } from '@swapless/tflite';
+import { SeededRandom, writeModel } from '@swapless/tflite';
 import { Counter, Histogram, Registry } from 'prom-client';
 import { createMetrics, DEFAULT_BUCKETS } from './dist/index.js';
 

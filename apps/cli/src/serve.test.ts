@@ -4,7 +4,8 @@ import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { tinyModel, writeModel } from '@swapless/tflite';
+import { tinyModel } from '@swapless/int8-builder';
+import { writeModel } from '@swapless/tflite';
 import { describe, expect, it } from 'vitest';
 import { cli } from './test-util.js';
 

@@ -1,7 +1,8 @@
 // Several Edge TPUs: the config's `devices` (checked like every other key), `--tenant NAME=MODEL@DEVICE`, and end
 // to end over real HTTP a server with two emulated devices that places, moves and reports its tenants.
 import { ErrorCodes, InvalidConfigError, UsageError } from '@swapless/core';
-import { buildTestNet, SeededRandom, writeModel } from '@swapless/tflite';
+import { buildTestNet } from '@swapless/int8-builder';
+import { SeededRandom, writeModel } from '@swapless/tflite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseServeArgs } from './args.js';
 import { parseConfig } from './config.js';

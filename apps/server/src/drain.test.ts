@@ -5,7 +5,8 @@
 import { writeFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { GraphBuilder, SeededRandom, writeModel } from '@swapless/tflite';
+import { GraphBuilder } from '@swapless/int8-builder';
+import { SeededRandom, writeModel } from '@swapless/tflite';
 import { describe, expect, it } from 'vitest';
 import type { ServerConfigInput } from './config.js';
 import { reference, startServerProcess, testServerConfig, useServerWork } from './test-support.js';

@@ -6,7 +6,8 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { buildTestNet, tinyModel, writeModel } from '@swapless/tflite';
+import { buildTestNet, tinyModel } from '@swapless/int8-builder';
+import { writeModel } from '@swapless/tflite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerConfigInput } from './config.js';
 import { examplePath } from './examples.js';

@@ -2,7 +2,8 @@
 // @swapless/tflite. Not part of the package (tsup bundles from index.ts only).
 import type { ModelMetadata, TensorArray, TensorMeta } from '@swapless/contracts';
 import { createInterpreter, type Interpreter } from '@swapless/edgetpu';
-import { GraphBuilder, tinyModel, writeModel } from '@swapless/tflite';
+import { GraphBuilder, tinyModel } from '@swapless/int8-builder';
+import { writeModel } from '@swapless/tflite';
 import { datatypeFromTflite } from './datatypes.js';
 import type { BackendResult, InferCallOptions, InferenceBackend } from './types.js';
 

@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { readFile, symlink, writeFile } from 'node:fs/promises';
 import { delimiter, dirname, join } from 'node:path';
 import { ErrorCodes, InvalidArgumentError, SwapLessError, SwapLessIoError } from '@swapless/core';
-import { buildTestNet, writeModel } from '@swapless/tflite';
+import { buildTestNet } from '@swapless/int8-builder';
+import { writeModel } from '@swapless/tflite';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   COMPILER_ENV,

@@ -1,5 +1,6 @@
 import { InvalidCutError } from '@swapless/core';
-import { boundaryAt, buildTestNet, splitModel } from '@swapless/tflite';
+import { buildTestNet } from '@swapless/int8-builder';
+import { boundaryAt, splitModel } from '@swapless/tflite';
 import { getProfile } from '@swapless/tpu-emulator';
 import { describe, expect, it } from 'vitest';
 import { intermediateTensorsForCut } from './cut-tensors.js';

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { ErrorCodes } from '@swapless/core';
-import { analyzeModel, buildTestNet, readModel, splitModel, tinyModel, writeModel } from '@swapless/tflite';
+import { buildTestNet, tinyModel } from '@swapless/int8-builder';
+import { analyzeModel, readModel, splitModel, writeModel } from '@swapless/tflite';
 import { compileReport, getProfile } from '@swapless/tpu-emulator';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { COMPILER_ENV } from './edgetpu.js';

@@ -8,7 +8,8 @@ import {
   SwapLessIoError,
   UnsupportedModelError,
 } from '@swapless/core';
-import { analyzeModel, buildTestNet, GraphBuilder, readModel, tinyModel, writeModel } from '@swapless/tflite';
+import { buildTestNet, GraphBuilder, tinyModel } from '@swapless/int8-builder';
+import { analyzeModel, readModel, writeModel } from '@swapless/tflite';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { COMPILER_ENV } from './edgetpu.js';
 import { CompilerFailedError, CompilerTimeoutError } from './errors.js';

@@ -2,7 +2,8 @@
 // model is parsed once and each cut split once, however many catalogues of it are built.
 import { VariantStore, type VariantStoreEvent } from '@swapless/compiler';
 import { ErrorCodes } from '@swapless/core';
-import { buildTestNet, writeModel } from '@swapless/tflite';
+import { buildTestNet } from '@swapless/int8-builder';
+import { writeModel } from '@swapless/tflite';
 import { callBreakdown, getProfile } from '@swapless/tpu-emulator';
 import { describe, expect, it } from 'vitest';
 import { buildCatalog } from './catalog.js';

@@ -1,7 +1,8 @@
 // The modelled CPUs: the devboard-a53 calibration reproduces the published figures it was fit on and the held-out
 // ones within ±25 %, the thread scaling is the documented Amdahl law, and bad profiles fail with a typed error.
 import { InvalidConfigError } from '@swapless/core';
-import { tinyModel, writeModel } from '@swapless/tflite';
+import { tinyModel } from '@swapless/int8-builder';
+import { writeModel } from '@swapless/tflite';
 import { buildZooModel, type ZooModelName } from '@swapless/zoo';
 import { describe, expect, it } from 'vitest';
 import { HELD_OUT_TOLERANCE, modelCpuProfile, modelledModelMs, PUBLISHED_CPU_FIGURES } from './index.js';

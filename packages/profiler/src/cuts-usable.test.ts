@@ -1,11 +1,5 @@
-import {
-  analyzeModel,
-  buildTestNet,
-  type CutPoint,
-  cutPoints,
-  readModel,
-  writeModel,
-} from '@swapless/tflite';
+import { buildTestNet } from '@swapless/int8-builder';
+import { analyzeModel, type CutPoint, cutPoints, readModel, writeModel } from '@swapless/tflite';
 import { describe, expect, it } from 'vitest';
 import { selectCuts } from './cuts.js';
 

@@ -1,7 +1,8 @@
 /** Test helpers: small int8 models and a reference run of the unsplit model. Not exported by the package. */
 import type { TensorArray } from '@swapless/contracts';
 import { createInterpreter } from '@swapless/edgetpu';
-import { buildTestNet, SeededRandom, writeModel } from '@swapless/tflite';
+import { buildTestNet } from '@swapless/int8-builder';
+import { SeededRandom, writeModel } from '@swapless/tflite';
 
 /** The 10-op int8 test network of @swapless/tflite as bytes (input int8 [1,16,16,3] → [1,10]). */
 export function testNetBytes(seed = 0): Uint8Array {

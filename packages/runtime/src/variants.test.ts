@@ -1,6 +1,7 @@
 import { VariantStore, type VariantStoreEvent } from '@swapless/compiler';
 import { ErrorCodes } from '@swapless/core';
-import { buildTestNet, writeModel } from '@swapless/tflite';
+import { buildTestNet } from '@swapless/int8-builder';
+import { writeModel } from '@swapless/tflite';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime } from './index.js';
 import { reference, testInput, testNetBytes } from './test-support.js';

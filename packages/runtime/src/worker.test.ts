@@ -3,7 +3,8 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TensorArray } from '@swapless/contracts';
-import { tinyModel, writeModel } from '@swapless/tflite';
+import { tinyModel } from '@swapless/int8-builder';
+import { writeModel } from '@swapless/tflite';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TfliteWorker } from './worker.js';
 

@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import type { TensorArray } from '@swapless/contracts';
 import { ErrorCodes, type ProgressEvent } from '@swapless/core';
 import { createInterpreter, type InterpreterOptions } from '@swapless/edgetpu';
-import { buildTestNet, SeededRandom, writeModel } from '@swapless/tflite';
+import { buildTestNet } from '@swapless/int8-builder';
+import { SeededRandom, writeModel } from '@swapless/tflite';
 import { describe, expect, inject, it } from 'vitest';
 import { serviceFactory, usePrivateCache } from './test-support.js';
 

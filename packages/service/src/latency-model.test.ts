@@ -1,9 +1,10 @@
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { ErrorCodes } from '@swapless/core';
+import { buildTestNet } from '@swapless/int8-builder';
 import { loadPlugin } from '@swapless/queueing';
 import type { Observation as RuntimeObservation } from '@swapless/runtime';
-import { buildTestNet, SeededRandom, writeModel } from '@swapless/tflite';
+import { SeededRandom, writeModel } from '@swapless/tflite';
 import { describe, expect, it } from 'vitest';
 import { fitObservations } from './fit-observations.js';
 import { createService } from './index.js';

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import type { Predictor } from '@swapless/controller';
-import { buildTestNet, SeededRandom, writeModel } from '@swapless/tflite';
+import { buildTestNet } from '@swapless/int8-builder';
+import { SeededRandom, writeModel } from '@swapless/tflite';
 import { describe, expect, it } from 'vitest';
 import type { DecisionRecord, SeriesSample } from './index.js';
 import { serviceFactory, usePrivateCache } from './test-support.js';

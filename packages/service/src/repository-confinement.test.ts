@@ -5,7 +5,8 @@ import { mkdir, mkdtemp, readFile, rm, symlink, truncate, writeFile } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCodes, ForbiddenPathError } from '@swapless/core';
-import { tinyModel, writeModel } from '@swapless/tflite';
+import { tinyModel } from '@swapless/int8-builder';
+import { writeModel } from '@swapless/tflite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelRepository } from './repository.js';
 

@@ -2,7 +2,8 @@ import { mkdir, mkdtemp, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCodes, InvalidArgumentError, InvalidConfigError, InvalidModelError } from '@swapless/core';
-import { readModel, tinyModel, writeModel } from '@swapless/tflite';
+import { tinyModel } from '@swapless/int8-builder';
+import { readModel, writeModel } from '@swapless/tflite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelRepository } from './repository.js';
 

@@ -3,7 +3,8 @@ import type { Decision } from '@swapless/contracts';
 import type { Policy, PolicyContext } from '@swapless/controller';
 import { ErrorCodes, type ProgressEvent } from '@swapless/core';
 import { createInterpreter } from '@swapless/edgetpu';
-import { buildTestNet, writeModel } from '@swapless/tflite';
+import { buildTestNet } from '@swapless/int8-builder';
+import { writeModel } from '@swapless/tflite';
 import { describe, expect, it } from 'vitest';
 import {
   createService,

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { VariantStore, type VariantStoreEvent } from '@swapless/compiler';
 import { ErrorCodes } from '@swapless/core';
-import { buildTestNet, writeModel } from '@swapless/tflite';
+import { buildTestNet } from '@swapless/int8-builder';
+import { writeModel } from '@swapless/tflite';
 import { describe, expect, inject, it } from 'vitest';
 import { input, reference, serviceFactory, usePrivateCache } from './test-support.js';
 

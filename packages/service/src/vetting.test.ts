@@ -15,7 +15,8 @@ import {
   TfLiteRuntimeError,
 } from '@swapless/core';
 import { createInterpreter, defaultVetter, Vetter, vetModel } from '@swapless/edgetpu';
-import { buildTestNet, SeededRandom, writeModel } from '@swapless/tflite';
+import { buildTestNet } from '@swapless/int8-builder';
+import { SeededRandom, writeModel } from '@swapless/tflite';
 import { divisionByZeroModel } from '@swapless/tflite/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureModels } from '../../../tools/test-fixtures.mjs';

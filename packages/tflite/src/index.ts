@@ -89,28 +89,9 @@ export type {
 } from './split.js';
 export { chainParts, splitBytes, splitModel } from './split.js';
 
-// --- int8 model builder
-export type {
-  BatchNormSpec,
-  BinarySpec,
-  BoundaryType,
-  ConcatenationSpec,
-  Conv2DSpec,
-  DepthwiseConv2DSpec,
-  FullyConnectedSpec,
-  FusedActivation,
-  GraphBuilderOptions,
-  InputOptions,
-  LayerOptions,
-  MeanSpec,
-  OutputOptions,
-  Padding,
-  Pool2DSpec,
-  Size2,
-  SoftmaxSpec,
-  TensorHandle,
-  TinyModelOptions,
-} from './builder.js';
-export { buildTestNet, GraphBuilder, INT8_OP_VERSIONS, tinyModel } from './builder.js';
-/** The model generator's seeded generator; it lives in @swapless/core and is re-exported here for existing imports. */
+// --- seeded random numbers
+/**
+ * The seeded generator the tests, benches and load generators draw model inputs from; it lives in @swapless/core
+ * and is re-exported here for existing imports (the model generator itself is @swapless/int8-builder).
+ */
 export { SeededRandom } from '@swapless/core';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { tinyModel } from './builder.js';
+import { linearInt8 } from './fixtures.test-util.js';
 import { readModel } from './reader.js';
 import { runnability } from './runnability.js';
 
@@ -10,13 +10,13 @@ const require = createRequire(import.meta.url);
 
 describe('runnability', () => {
   it('finds nothing to object to in a plain int8 model', () => {
-    const r = runnability(tinyModel());
+    const r = runnability(linearInt8());
     expect(r).toMatchObject({ cpuRunnable: true, compiled: false, unresolvedCustomOps: [], edgetpuOps: [] });
     expect(r.reason).toBeUndefined();
   });
 
   it('names a custom op the CPU runtime cannot resolve, and accepts one it can', () => {
-    const model = tinyModel();
+    const model = linearInt8();
     const code = model.operatorCodes[0]!;
     code.builtinCode = 32;
     code.customCode = 'Convolution2DTransposeBias';

@@ -1,17 +1,14 @@
-// Splits real and generated models and runs head + tail on the real TFLite runtime: the chained outputs must be
+// Splits real models and runs head + tail on the real TFLite runtime: the chained outputs must be
 // bit-identical to the whole model's, with XNNPACK on and with XNNPACK off. Needs the writer and a built
 // @swapless/edgetpu (with its native addon); if either is missing these tests fail, they never skip.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { buildTestNet, GraphBuilder } from './builder.js';
 import { cutPoints } from './cuts.js';
-import type { TfliteModel } from './model.js';
 import { readModel } from './reader.js';
 import { splitBytes } from './split.js';
 import { makeInputs, type RunSettings, rawBytes, runByName, runChained } from './split.test-util.js';
 import { loadRealModel, realModel } from './testing/real-models.js';
-import { writeModel } from './writer.js';
 
 const require = createRequire(import.meta.url);
 const FACE = require.resolve('@mediapipe/face_detection/face_detection_short_range.tflite');
@@ -93,46 +90,6 @@ describe('split face_detection_short_range on the real runtime', () => {
     );
     expect(wrong.some((w, i) => !w.equals(one[i]!))).toBe(true);
   });
-});
-
-/** A second generated int8 model: float input (QUANTIZE), pad, mul, logistic, mean, two outputs (one early). */
-function buildTwoHeadNet(seed: number): TfliteModel {
-  const b = new GraphBuilder({ seed, name: 'twohead' });
-  const x = b.input('image', [1, 12, 12, 4], { type: 'float32' });
-  const c = b.conv2d(x, { filters: 8, kernel: 3, activation: 'relu', name: 'stem' });
-  const p = b.pad(c, [
-    [0, 0],
-    [1, 1],
-    [1, 1],
-    [0, 0],
-  ]);
-  const d = b.depthwiseConv2d(p, { kernel: 3, padding: 'valid', stride: 2, name: 'dw' });
-  const gate = b.logistic(d, { name: 'gate' });
-  const m = b.mul(d, gate, { name: 'gated' });
-  const features = b.output(m, { name: 'features' });
-  const g = b.mean(features, { name: 'gap' });
-  const fc = b.fullyConnected(g, { units: 5, activation: 'relu6', name: 'fc' });
-  b.output(b.softmax(fc, { name: 'scores' }), { type: 'float32', name: 'scores_f32' });
-  return b.build();
-}
-
-describe('split generated int8 models at every cut point', () => {
-  const models: [string, TfliteModel][] = [
-    ['testnet seed 0', buildTestNet(0)],
-    ['testnet seed 7', buildTestNet(7)],
-    ['two-head net', buildTwoHeadNet(3)],
-  ];
-  for (const [name, model] of models) {
-    for (const settings of SETTINGS) {
-      it(`${name}: bit-exact at every cut with XNNPACK ${settings.xnnpack ? 'on' : 'off'}`, () => {
-        const bytes = writeModel(model);
-        const ks = allCuts(bytes);
-        expect(ks.length).toBeGreaterThanOrEqual(10);
-        const sizes = expectBitExact(bytes, ks, settings);
-        expect(sizes.size).toBe(ks.length);
-      });
-    }
-  }
 });
 
 describe('split sparse, signatured and stateful real models at every usable cut', () => {

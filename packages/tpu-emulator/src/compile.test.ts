@@ -1,5 +1,6 @@
 import { ErrorCodes, InvalidArgumentError } from '@swapless/core';
-import { GraphBuilder, splitModel, type TfliteModel } from '@swapless/tflite';
+import { GraphBuilder } from '@swapless/int8-builder';
+import { splitModel, type TfliteModel } from '@swapless/tflite';
 import { buildZooModel } from '@swapless/zoo';
 import { describe, expect, it } from 'vitest';
 import { coCompileReports, compileReport, MIB } from './compile.js';

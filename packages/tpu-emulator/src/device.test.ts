@@ -1,5 +1,5 @@
 import { UnsupportedModelError } from '@swapless/core';
-import { GraphBuilder } from '@swapless/tflite';
+import { GraphBuilder } from '@swapless/int8-builder';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { compileReport } from './compile.js';
 import { EmulatedDevice } from './device.js';

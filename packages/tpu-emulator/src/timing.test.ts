@@ -1,5 +1,5 @@
 import { ErrorCodes, InvalidArgumentError, UnsupportedModelError } from '@swapless/core';
-import { GraphBuilder } from '@swapless/tflite';
+import { GraphBuilder } from '@swapless/int8-builder';
 import { buildZooModel } from '@swapless/zoo';
 import { describe, expect, it } from 'vitest';
 import { compileReport } from './compile.js';

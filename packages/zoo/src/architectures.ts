@@ -6,7 +6,7 @@
  * as PAD where the reference uses ZeroPadding2D / conv2d_same. Internal to the package: the registry
  * (registry.ts) and {@link buildZooModel} are the public entry points.
  */
-import type { FusedActivation, GraphBuilder, Padding, Size2, TensorHandle } from '@swapless/tflite';
+import type { FusedActivation, GraphBuilder, Padding, Size2, TensorHandle } from '@swapless/int8-builder';
 
 /**
  * Builds one architecture on `b` for a square input of `size` pixels; returns the softmax output. `depth` is

@@ -4,7 +4,8 @@
  * output, because the builder draws every weight from a seeded generator in call order.
  */
 import { expected, InvalidArgumentError } from '@swapless/core';
-import { GraphBuilder, type TfliteModel } from '@swapless/tflite';
+import { GraphBuilder } from '@swapless/int8-builder';
+import type { TfliteModel } from '@swapless/tflite';
 import { architectureOf, ZOO_MODEL_NAMES, ZOO_MODELS, type ZooModelName } from './registry.js';
 
 /** Options of {@link buildZooModel}. */

@@ -1,15 +1,19 @@
 // GraphBuilder.batchNorm: an unfoldable inference batch norm as MUL + ADD by constant int8 vectors (how the
 // converter emits the pre-activation of ResNet v2). Structure, quantization, Edge TPU mapping, validation, and
 // the numbers on the real TFLite 2.9 runtime against a float reference from the model's own constants.
-import { ErrorCodes, InvalidArgumentError, SeededRandom } from '@swapless/core';
+import { SeededRandom } from '@swapless/core';
+import {
+  analyzeModel,
+  builtinOperatorName,
+  type Tensor,
+  TensorType,
+  type TfliteModel,
+  writeModel,
+} from '@swapless/tflite';
 import { describe, expect, it } from 'vitest';
-import { analyzeModel } from './analysis.js';
 import { GraphBuilder, INT8_OP_VERSIONS } from './builder.js';
-import type { Tensor, TfliteModel } from './model.js';
-import { TensorType } from './model.js';
-import { builtinOperatorName } from './ops.js';
-import { openInterpreter } from './testing/native.test-util.js';
-import { writeModel } from './writer.js';
+import { expectInvalid } from './invalid.test-util.js';
+import { openInterpreter } from './runtime.test-util.js';
 
 /** input [1,6,6,8] → conv → add (residual) → batchNorm(relu) → output. */
 function preactModel(seed = 3): TfliteModel {
@@ -77,15 +81,7 @@ describe('GraphBuilder.batchNorm', () => {
       () => b.batchNorm(x, { activation: 'tanh' as 'relu' }),
       () => b.batchNorm(x, null as unknown as object),
     ]) {
-      let caught: unknown;
-      try {
-        fn();
-      } catch (e) {
-        caught = e;
-      }
-      expect(caught).toBeInstanceOf(InvalidArgumentError);
-      expect((caught as InvalidArgumentError).code).toBe(ErrorCodes.INVALID_ARGUMENT);
-      expect((caught as Error).message).toMatch(/^Expected .+ for .+ but received .+/);
+      expectInvalid(fn);
     }
   });
 

@@ -1,12 +1,17 @@
-import { ErrorCodes, InvalidArgumentError, SeededRandom } from '@swapless/core';
+import { SeededRandom } from '@swapless/core';
+import {
+  BuiltinOperator,
+  builtinOperatorName,
+  readModel,
+  type Tensor,
+  TensorType,
+  type TfliteModel,
+  writeModel,
+} from '@swapless/tflite';
 import { describe, expect, it } from 'vitest';
 import { buildTestNet, GraphBuilder, INT8_OP_VERSIONS, type TensorHandle, tinyModel } from './builder.js';
 import { quantForRange } from './builder-quant.js';
-import type { Tensor, TfliteModel } from './model.js';
-import { TensorType } from './model.js';
-import { BuiltinOperator, builtinOperatorName } from './ops.js';
-import { readModel } from './reader.js';
-import { writeModel } from './writer.js';
+import { expectInvalid } from './invalid.test-util.js';
 
 const graph = (m: TfliteModel) => m.subgraphs[0]!;
 
@@ -33,20 +38,6 @@ function int32s(m: TfliteModel, t: Tensor): Int32Array {
   const data = m.buffers[t.buffer]!.data!;
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   return Int32Array.from({ length: data.byteLength / 4 }, (_, i) => view.getInt32(i * 4, true));
-}
-
-function expectInvalid(fn: () => unknown, message?: RegExp): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(InvalidArgumentError);
-  const err = caught as InvalidArgumentError;
-  expect(err.code).toBe(ErrorCodes.INVALID_ARGUMENT);
-  expect(err.message).toMatch(/^Expected .+ for .+ but received .+/);
-  if (message) expect(err.message).toMatch(message);
 }
 
 /** A small model using every op kind, with named layers. */

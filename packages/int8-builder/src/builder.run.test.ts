@@ -1,13 +1,12 @@
-// Runs GraphBuilder models on the real TFLite 2.9 runtime (through the raw binding): interpreter creation
+// Runs GraphBuilder models on the real TFLite 2.9 runtime (the bytes as written: runtime.test-util.ts): interpreter creation
 // validates op versions and quantization constraints, invoke checks the numbers. These tests need the writer
 // and the native runtime and fail (never skip) when either is missing.
 
 import { SeededRandom } from '@swapless/core';
+import { type Tensor, type TfliteModel, writeModel } from '@swapless/tflite';
 import { describe, expect, it } from 'vitest';
 import { buildTestNet, type FusedActivation, GraphBuilder, type TensorHandle, tinyModel } from './builder.js';
-import type { Tensor, TfliteModel } from './model.js';
-import { openInterpreter, type TensorArray, type TestInterpreter } from './testing/native.test-util.js';
-import { writeModel } from './writer.js';
+import { type TensorArray, withInterpreter } from './runtime.test-util.js';
 
 const SETTINGS = [{ xnnpack: true }, { xnnpack: false }] as const;
 
@@ -17,18 +16,9 @@ function randomInput(length: number, seed: number): Int8Array {
   return a;
 }
 
-function withInterpreter<T>(bytes: Uint8Array, xnnpack: boolean, fn: (it: TestInterpreter) => T): T {
-  const it = openInterpreter(bytes, { threads: 1, xnnpack });
-  try {
-    return fn(it);
-  } finally {
-    it.dispose();
-  }
-}
-
 /** Runs a model with the given inputs; returns every output. */
 function run(model: TfliteModel, inputs: TensorArray[], xnnpack: boolean): TensorArray[] {
-  return withInterpreter(writeModel(model), xnnpack, (it) => {
+  return withInterpreter(writeModel(model), { xnnpack }, (it) => {
     inputs.forEach((data, i) => {
       it.setInput(i, data);
     });
@@ -170,11 +160,11 @@ describe('GraphBuilder models on the TFLite runtime', () => {
     const model = buildTestNet(5);
     const input = randomInput(16 * 16 * 3, 1);
     const results = SETTINGS.map(({ xnnpack }) =>
-      withInterpreter(writeModel(model), xnnpack, (it) => {
-        expect(it.xnnpack).toBe(xnnpack);
+      withInterpreter(writeModel(model), { xnnpack }, (it) => {
+        expect(it.backend.xnnpack).toBe(xnnpack);
         expect(it.inputs.map((t) => [t.type, t.shape])).toEqual([['INT8', [1, 16, 16, 3]]]);
         expect(it.outputs.map((t) => [t.type, t.shape])).toEqual([['INT8', [1, 10]]]);
-        expect([it.outputs[0]!.scale, it.outputs[0]!.zeroPoint]).toEqual([1 / 256, -128]);
+        expect(it.outputs[0]!.quantization).toEqual({ scale: 1 / 256, zeroPoint: -128 });
         it.setInput(0, input);
         it.invoke();
         return it.getOutput(0) as Int8Array;
@@ -256,7 +246,7 @@ describe('GraphBuilder models on the TFLite runtime', () => {
     const img = new Uint8Array(24 * 24 * 3).map(() => rng.nextUint32() & 0xff);
     const auxIn = new Float32Array(8).map(() => rng.uniform(-2, 2));
     for (const { xnnpack } of SETTINGS) {
-      withInterpreter(writeModel(model), xnnpack, (it) => {
+      withInterpreter(writeModel(model), { xnnpack }, (it) => {
         expect(it.inputs.map((t) => [t.type, t.shape])).toEqual([
           ['UINT8', [1, 24, 24, 3]],
           ['FLOAT32', [1, 8]],
@@ -273,7 +263,7 @@ describe('GraphBuilder models on the TFLite runtime', () => {
         expect(p.reduce((s, v) => s + v, 0)).toBeCloseTo(1, 1);
         const mixedOut = it.getOutput(1) as Uint8Array;
         // The float input was requantized into the shared range: its 8 values are not clipped.
-        const q = it.outputs[1]!;
+        const q = it.outputs[1]!.quantization!;
         const auxBack = Array.from(mixedOut.slice(8), (v) => q.scale * (v - q.zeroPoint));
         auxBack.forEach((v, i) => {
           expect(Math.abs(v - auxIn[i]!)).toBeLessThan(2 * q.scale + 4 / 255);

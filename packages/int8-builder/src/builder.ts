@@ -17,6 +17,20 @@
 
 import { describeValue, InvalidArgumentError, positiveInt, SeededRandom } from '@swapless/core';
 import {
+  BuiltinOperator,
+  type BuiltinOptions,
+  type BuiltinOptionsName,
+  BuiltinOptionsType,
+  getOptionsSpec,
+  type ModelBuffer,
+  type Operator,
+  type OperatorCode,
+  type Quantization,
+  type Tensor,
+  TensorType,
+  type TfliteModel,
+} from '@swapless/tflite';
+import {
   type ActivationKind,
   applyActivation,
   type ChannelStats,
@@ -30,18 +44,6 @@ import {
   uniformStats,
   unionRange,
 } from './builder-quant.js';
-import type {
-  BuiltinOptions,
-  ModelBuffer,
-  Operator,
-  OperatorCode,
-  Quantization,
-  Tensor,
-  TfliteModel,
-} from './model.js';
-import { TensorType } from './model.js';
-import { BuiltinOperator } from './ops.js';
-import { type BuiltinOptionsName, BuiltinOptionsType, getOptionsSpec } from './options.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Public types
@@ -328,6 +330,42 @@ function outSize(
   return Math.floor((input - effective) / stride) + 1;
 }
 
+/** The validated sliding window of a conv or depthwise layer and its output size. */
+interface ConvWindow {
+  kh: number;
+  kw: number;
+  oh: number;
+  ow: number;
+  act: FusedActivation;
+  /** Conv2DOptions / DepthwiseConv2DOptions fields shared by both ops. */
+  options: Record<string, number>;
+}
+
+/** Validates a conv or depthwise spec's kernel, stride, dilation, padding and activation over an h × w input. */
+function convWindow(
+  spec: Conv2DSpec | DepthwiseConv2DSpec,
+  h: number,
+  w: number,
+  forWhat: string,
+): ConvWindow {
+  const [kh, kw] = pair(spec.kernel, 1, `${forWhat} kernel`);
+  const [sh, sw] = pair(spec.stride, 1, `${forWhat} stride`);
+  const [dh, dw] = pair(spec.dilation, 1, `${forWhat} dilation`);
+  const padding = oneOf(spec.padding, ['same', 'valid'] as const, 'same', `${forWhat} padding`);
+  const act = oneOf(spec.activation, ['none', 'relu', 'relu6'] as const, 'none', `${forWhat} activation`);
+  const oh = outSize(h, kh, sh, dh, padding, `${forWhat} input height`);
+  const ow = outSize(w, kw, sw, dw, padding, `${forWhat} input width`);
+  const options = {
+    padding: PADDING_CODE[padding],
+    strideW: sw,
+    strideH: sh,
+    fusedActivationFunction: ACTIVATION_CODE[act],
+    dilationWFactor: dw,
+    dilationHFactor: dh,
+  };
+  return { kh, kw, oh, ow, act, options };
+}
+
 function product(shape: readonly number[]): number {
   let p = 1;
   for (const d of shape) p *= d;
@@ -501,13 +539,7 @@ export class GraphBuilder {
     const xi = this.#int8(x, `${forWhat} input`);
     const [n, h, w, c] = this.#rank4(xi, forWhat);
     const filters = positiveInt(spec.filters, `${forWhat} filters`);
-    const [kh, kw] = pair(spec.kernel, 1, `${forWhat} kernel`);
-    const [sh, sw] = pair(spec.stride, 1, `${forWhat} stride`);
-    const [dh, dw] = pair(spec.dilation, 1, `${forWhat} dilation`);
-    const padding = oneOf(spec.padding, ['same', 'valid'] as const, 'same', `${forWhat} padding`);
-    const act = oneOf(spec.activation, ['none', 'relu', 'relu6'] as const, 'none', `${forWhat} activation`);
-    const oh = outSize(h, kh, sh, dh, padding, `${forWhat} input height`);
-    const ow = outSize(w, kw, sw, dw, padding, `${forWhat} input width`);
+    const { kh, kw, oh, ow, act, options } = convWindow(spec, h, w, forWhat);
 
     const fanIn = kh * kw * c;
     const q = new Int8Array(filters * fanIn);
@@ -517,14 +549,7 @@ export class GraphBuilder {
     const weights = this.#constInt8(`${layer}/kernel`, [filters, kh, kw, c], q, scales, 0);
     const b = this.#biasTensor(`${layer}/bias`, bias, xi, scales);
     const out = this.#activationFrom(layer, [n, oh, ow, filters], pre, act);
-    this.#op('CONV_2D', [xi, weights, b], [out], 'Conv2DOptions', {
-      padding: PADDING_CODE[padding],
-      strideW: sw,
-      strideH: sh,
-      fusedActivationFunction: ACTIVATION_CODE[act],
-      dilationWFactor: dw,
-      dilationHFactor: dh,
-    });
+    this.#op('CONV_2D', [xi, weights, b], [out], 'Conv2DOptions', options);
     return this.#tensors[out]!.handle;
   }
 
@@ -535,13 +560,7 @@ export class GraphBuilder {
     const xi = this.#int8(x, `${forWhat} input`);
     const [n, h, w, c] = this.#rank4(xi, forWhat);
     const mult = spec.multiplier === undefined ? 1 : positiveInt(spec.multiplier, `${forWhat} multiplier`);
-    const [kh, kw] = pair(spec.kernel, 1, `${forWhat} kernel`);
-    const [sh, sw] = pair(spec.stride, 1, `${forWhat} stride`);
-    const [dh, dw] = pair(spec.dilation, 1, `${forWhat} dilation`);
-    const padding = oneOf(spec.padding, ['same', 'valid'] as const, 'same', `${forWhat} padding`);
-    const act = oneOf(spec.activation, ['none', 'relu', 'relu6'] as const, 'none', `${forWhat} activation`);
-    const oh = outSize(h, kh, sh, dh, padding, `${forWhat} input height`);
-    const ow = outSize(w, kw, sw, dw, padding, `${forWhat} input width`);
+    const { kh, kw, oh, ow, act, options } = convWindow(spec, h, w, forWhat);
 
     const cOut = c * mult;
     const taps = kh * kw;
@@ -573,13 +592,8 @@ export class GraphBuilder {
     const b = this.#biasTensor(`${layer}/bias`, bias, xi, scales);
     const out = this.#activationFrom(layer, [n, oh, ow, cOut], pre, act);
     this.#op('DEPTHWISE_CONV_2D', [xi, weights, b], [out], 'DepthwiseConv2DOptions', {
-      padding: PADDING_CODE[padding],
-      strideW: sw,
-      strideH: sh,
+      ...options,
       depthMultiplier: mult,
-      fusedActivationFunction: ACTIVATION_CODE[act],
-      dilationWFactor: dw,
-      dilationHFactor: dh,
     });
     return this.#tensors[out]!.handle;
   }

@@ -1,8 +1,9 @@
 // Build-speed benchmark of the int8 GraphBuilder (timing claims live here, not in tests).
-// Run: npx vitest bench --run src/builder.bench.ts (in packages/tflite).
+// Run: npx vitest bench --run src/builder.bench.ts (in packages/int8-builder).
+
+import { writeModel } from '@swapless/tflite';
 import { bench, describe } from 'vitest';
 import { GraphBuilder } from './builder.js';
-import { writeModel } from './writer.js';
 
 /** ~300 ops and ~25 M int8 weights: a ResNet-like stack of 3×3 convolutions at 56×56. */
 function bigModel(): GraphBuilder {

@@ -1,0 +1,3 @@
+import { swaplessTsup } from '../../tools/tsup.base.mjs';
+
+export default swaplessTsup();

@@ -1,0 +1,3 @@
+import { swaplessVitest } from '../../tools/vitest.base.mjs';
+
+export default swaplessVitest();
