@@ -87,7 +87,7 @@ function benchTiny() {
 
 /**
  * A large generated int8 model: MobileNet-v1-shaped (224×224×3, 13 depthwise-separable blocks, 1000 classes),
- * built with @swapless/tflite's GraphBuilder (deterministic weights; latency depends on shapes, not values).
+ * built with @swapless/int8-builder's GraphBuilder (deterministic weights; latency depends on shapes, not values).
  */
 function mobilenetLikeInt8() {
   const b = new GraphBuilder({ seed: 7, name: 'bench_mobilenet_v1_like' });
