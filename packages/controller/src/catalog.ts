@@ -98,6 +98,12 @@ export interface TenantCatalog {
    * modelled CPU (nothing is measured).
    */
   profile: ProfileResult | null;
+  /**
+   * The same tenant on the host's devices of other profiles, by device id (see `withDeviceCatalogs`): each has
+   * the same cuts and CPU stages and the Edge TPU stages of its device's profile. Absent: every device is planned
+   * with this catalog (one profile, or a host with one device).
+   */
+  onDevice?: Readonly<Record<string, TenantCatalog>>;
 }
 
 /** Options of {@link buildCatalog}. */
@@ -130,7 +136,12 @@ export interface CatalogOptions {
 }
 
 /** The TPU stage of the head [0,k) of `model` on `device` (device model: emulated), from the variant store. */
-function tpuStage(store: VariantStore, model: StoredModel, k: number, device: DeviceProfile): TpuStage {
+export function tpuStage(
+  store: VariantStore,
+  model: StoredModel,
+  k: number,
+  device: DeviceProfile,
+): TpuStage {
   const report = store.report(model, k, device)!;
   return {
     token: report.cachingToken,
@@ -282,7 +293,7 @@ export function compiledCatalog(model: Uint8Array, options: CompiledCatalogOptio
 }
 
 /** The store a catalogue reads its model and heads from. InvalidArgumentError for a value that is not one. */
-function variantStoreOf(store: VariantStore | undefined): VariantStore {
+export function variantStoreOf(store: VariantStore | undefined): VariantStore {
   if (store === undefined) return defaultVariantStore();
   if (typeof store?.report !== 'function' || typeof store.model !== 'function') {
     throw new InvalidArgumentError(expected('a VariantStore', 'the catalog variants', store));

@@ -5,6 +5,7 @@
 import type { SloPercentile, SystemSetup, TenantChoice, TenantSetup } from '@swapless/contracts';
 import { expected, InvalidArgumentError, InvalidCutError } from '@swapless/core';
 import type { CutCandidate, TenantCatalog } from './catalog.js';
+import { catalogOn } from './catalog-devices.js';
 
 /** A tenant as the planner sees it: its catalog, rate and optional objective. */
 export interface PlannedTenant {
@@ -51,9 +52,14 @@ export function tenantChoices(catalog: TenantCatalog, maxCores: number): TenantC
   return out;
 }
 
-/** The setup of one tenant at one choice. */
+/**
+ * The setup of one tenant at one choice, with the Edge TPU stage of the device it is placed on (its catalog there,
+ * `catalogOn`: on a host with devices of several profiles the stage times differ per device).
+ */
 export function tenantSetup(tenant: PlannedTenant, choice: TenantChoice): TenantSetup {
-  const cut = candidate(tenant.catalog, choice.k);
+  const device = choice.device ?? tenant.device;
+  const catalog = catalogOn(tenant.catalog, device);
+  const cut = candidate(catalog, choice.k);
   let cpu: TenantSetup['cpu'] = null;
   if (cut.cpu !== null) {
     if (!Number.isInteger(choice.cores) || choice.cores < 1) {
@@ -85,7 +91,7 @@ export function tenantSetup(tenant: PlannedTenant, choice: TenantChoice): Tenant
     cpu,
     ...(tenant.sloMs !== undefined ? { sloMs: tenant.sloMs } : {}),
     ...(tenant.sloPercentile !== undefined ? { sloPercentile: tenant.sloPercentile } : {}),
-    ...((choice.device ?? tenant.device) !== undefined ? { device: choice.device ?? tenant.device } : {}),
+    ...(device !== undefined ? { device } : {}),
   };
 }
 
