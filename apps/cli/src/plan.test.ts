@@ -100,16 +100,30 @@ describe('swapless plan', () => {
     const text = await cli('plan', path, '--repetitions', '3', '--max-cuts', '6', '--no-simulate');
     expect(text.out).toMatch(/on 2 × usb3 \(usb:0, usb:1\)/);
     expect(text.out).toMatch(/swapless +placement: usb:0 ρ \d\.\d\d \(.*\) · usb:1 ρ \d\.\d\d/);
+    // Devices of different profiles: each device planned with the tenants' catalogs for its profile.
     const mixed = await workload({
       devices: [
         { id: 'usb:0', profile: 'usb3' },
         { id: 'pci:0', profile: 'pcie' },
       ],
-      tenants: [{ name: 'a', model: 'squeezenet', rate: 5 }],
+      cpu: { cores: 2 },
+      tenants: [
+        { name: 'a', model: 'squeezenet', rate: 40 },
+        { name: 'b', model: 'mobilenet_v1', rate: 40 },
+      ],
+      durationS: 5,
     });
-    const refused = await cli('plan', mixed, '--json');
-    expect(refused.status).toBe(1);
-    expect(JSON.parse(refused.out).error.details.problems[0]).toMatch(/^\/devices\/1\/profile: /);
+    const m = await cli('plan', mixed, '--json', '--repetitions', '3', '--max-cuts', '6');
+    expect(m.status).toBe(0);
+    const mj = JSON.parse(m.out);
+    expect(mj.devices).toEqual([
+      { id: 'usb:0', profile: 'usb3' },
+      { id: 'pci:0', profile: 'pcie' },
+    ]);
+    const placed = mj.phases[0].plans[0];
+    expect(placed.devices.flatMap((d: { tenants: string[] }) => d.tenants).sort()).toEqual(['a', 'b']);
+    const mixedText = await cli('plan', mixed, '--repetitions', '3', '--max-cuts', '6', '--no-simulate');
+    expect(mixedText.out).toMatch(/on 2 devices \(usb:0 usb3, pci:0 pcie\)/);
   });
 
   it('refuses a malformed workload with every problem and its path (exit 1)', async () => {
