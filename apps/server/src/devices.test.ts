@@ -34,6 +34,31 @@ async function inferChecked(base: string, model: Uint8Array, name: string, seed:
   expect(body.outputs[0]!.data).toEqual(reference(model, x)[0]);
 }
 
+/**
+ * A server on two emulated Edge TPUs, the first of the `usb3` profile and the second `pcie`, serving the test net
+ * as tenants `a` (placed by the controller) and `b` (on the second device).
+ */
+function startTwoDevices(
+  dirs: { work(): string; repo(): string },
+  [first, second]: [string, string],
+  control: { policy: 'fixed' | 'swapless'; cores: number },
+): Promise<RunningServer> {
+  return startServer(
+    {
+      ...testServerConfig(dirs.work(), dirs.repo()),
+      device: 'usb3',
+      devices: [{ id: first }, { id: second, profile: 'pcie' }],
+      ...control,
+      tenants: [
+        { name: 'a', model: 'testnet', rate: 20 },
+        { name: 'b', model: 'testnet', rate: 20, device: second },
+      ],
+      logLevel: 'silent',
+    },
+    { progress: false },
+  );
+}
+
 describe('config: devices', () => {
   it('defaults to one device and passes a device list to the service', () => {
     const one = parseConfig({}, { source: 'test' }).config;
@@ -94,21 +119,8 @@ describe('a server with two emulated Edge TPUs', () => {
   let base: string;
 
   beforeAll(async () => {
-    server = await startServer(
-      {
-        ...testServerConfig(dirs.work(), dirs.repo()),
-        devices: [{ id: 'tpu-a' }, { id: 'tpu-b', profile: 'pcie' }],
-        // A middle cut for every tenant: both have an Edge TPU stage whatever the load.
-        policy: 'fixed',
-        cores: 2,
-        tenants: [
-          { name: 'a', model: 'testnet', rate: 20 },
-          { name: 'b', model: 'testnet', rate: 20, device: 'tpu-b' },
-        ],
-        logLevel: 'silent',
-      },
-      { progress: false },
-    );
+    // A middle cut for every tenant: both have an Edge TPU stage whatever the load.
+    server = await startTwoDevices(dirs, ['tpu-a', 'tpu-b'], { policy: 'fixed', cores: 2 });
     base = server.urls.base;
   });
 
@@ -181,22 +193,8 @@ describe('a server planning Edge TPUs of different profiles (usb3 + pcie) with t
   let server: RunningServer;
 
   beforeAll(async () => {
-    server = await startServer(
-      {
-        ...testServerConfig(dirs.work(), dirs.repo()),
-        device: 'usb3',
-        devices: [{ id: 'usb:0' }, { id: 'pci:0', profile: 'pcie' }],
-        policy: 'swapless',
-        // One core for two tenants: at least one of them runs its head on an Edge TPU.
-        cores: 1,
-        tenants: [
-          { name: 'a', model: 'testnet', rate: 20 },
-          { name: 'b', model: 'testnet', rate: 20, device: 'pci:0' },
-        ],
-        logLevel: 'silent',
-      },
-      { progress: false },
-    );
+    // One core for two tenants: at least one of them runs its head on an Edge TPU.
+    server = await startTwoDevices(dirs, ['usb:0', 'pci:0'], { policy: 'swapless', cores: 1 });
   });
 
   afterAll(async () => {
