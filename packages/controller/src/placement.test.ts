@@ -3,12 +3,7 @@ import { ErrorCodes, InvalidArgumentError } from '@swapless/core';
 import { defaultModel } from '@swapless/queueing';
 import { describe, expect, it } from 'vitest';
 import { SwitchCostModel } from './hysteresis.js';
-import {
-  canonicalPlacements,
-  placedSystem,
-  placementCandidates,
-  searchPlacement,
-} from './placement.js';
+import { canonicalPlacements, placedSystem, placementCandidates, searchPlacement } from './placement.js';
 import { oraclePolicy, oracleSearch, swaplessPolicy } from './policy.js';
 import { searchConfiguration } from './search.js';
 import type { PlannedTenant } from './setup.js';
