@@ -68,18 +68,21 @@ describe('catalogs per device profile', () => {
     expect(withDeviceCatalogs(bytes, usb, [{ id: 'a' }, { id: 'b', profile: 'usb3' }])).toBe(usb);
   });
 
-  it('refuses bytes of another model and a compiled catalog with typed errors', () => {
-    const [, usb] = resnet;
-    const other = new Uint8Array([1, 2, 3]);
-    expect(() => catalogForProfile(other, usb, 'pcie')).toThrow();
-    const compiled = { ...usb, kind: 'compiled' as const };
-    try {
-      catalogForProfile(resnet[0], compiled, 'pcie');
-      expect.unreachable();
-    } catch (err) {
-      expect(err).toBeInstanceOf(InvalidArgumentError);
-      expect((err as InvalidArgumentError).code).toBe(ErrorCodes.INVALID_ARGUMENT);
-    }
+  it('refuses bytes of another model and a compiled catalog with typed errors', async () => {
+    const [bytes, usb] = resnet;
+    const refused = (run: () => unknown, message: RegExp) => {
+      try {
+        run();
+        expect.unreachable();
+      } catch (err) {
+        expect(err).toBeInstanceOf(InvalidArgumentError);
+        expect((err as InvalidArgumentError).code).toBe(ErrorCodes.INVALID_ARGUMENT);
+        expect((err as Error).message).toMatch(message);
+      }
+    };
+    const other = new Uint8Array(await readFile((await generateZooModel('mobilenet_v2')).path));
+    refused(() => catalogForProfile(other, usb, 'pcie'), /the bytes of model resnet50_v1/);
+    refused(() => catalogForProfile(bytes, { ...usb, kind: 'compiled' }, 'pcie'), /compiled/);
   });
 });
 
