@@ -9,7 +9,9 @@
 //    compiler's Edge TPU call can serve), 2 cores; 2-, 3- and 4-tenant mixes, 4 cores (the last ones small models
 //    that take turns fast: reload-heavy). Per workload: mean response of swapless+, swapless, oracle, default,
 //    cpu, fixed; swapless/oracle (target ≤ 1.05), reduction vs default, and for swapless+ (co-compiled head sets,
-//    issue 15 A): swapless+/swapless (target ≤ 1.01), swapless+/oracle where reloads take ≥ 20 % of the
+//    issue 15 A, and the Edge TPU queue discipline, issue 15 B: FIFO or switch-aware, printed per workload):
+//    swapless+/swapless (target ≤ 1.01); `sw+queue` is swapless with the discipline choice but no sets (what a
+//    real Edge TPU can run today), swapless+/oracle where reloads take ≥ 20 % of the
 //    oracle's Edge TPU busy time (target ≤ 0.85), and its median reduction vs default over multi-tenant mixes.
 // 2. Step change of the rates: time until the configuration swapless has in effect simulates within 1.10 × the
 //    new oracle (target ≤ 10 s simulated).
@@ -49,7 +51,18 @@ log(
 
 const catalog = zooCatalogs({ device, cpu });
 
-const POLICIES = ['swapless+', 'swapless', 'oracle', 'default', 'cpu', 'fixed'];
+const POLICIES = ['swapless+', 'sw+queue', 'swapless', 'oracle', 'default', 'cpu', 'fixed'];
+
+/** A policy of the table: `sw+queue` is swapless with the Edge TPU discipline choice and no co-compiled sets. */
+function policyOf(p) {
+  if (p === 'sw+queue') return createPolicy('swapless', { discipline: true });
+  return createPolicy(p, p === 'oracle' ? { durationMs, warmupMs, seed: 1, topN: 20 } : undefined);
+}
+
+/** The Edge TPU queue discipline of a decision, short: `fifo` or `switch-aware ≤B ms`. */
+function disciplineLabel(d) {
+  return d === undefined || d === 'fifo' ? 'fifo' : `switch-aware ≤${d.maxExtraWaitMs.toFixed(1)} ms`;
+}
 
 /** Share of the Edge TPU's busy time spent reloading in a run of static choices (separately compiled heads). */
 function reloadShare(run, tenants) {
@@ -70,7 +83,7 @@ async function runWorkload(label, tenants, cores) {
   for (const p of POLICIES) {
     let policy;
     try {
-      policy = createPolicy(p, p === 'oracle' ? { durationMs, warmupMs, seed: 1, topN: 20 } : undefined);
+      policy = policyOf(p);
       const run = runPolicyInSim(workload, policy);
       const last = run.decisions.at(-1);
       out.policies[p] = {
@@ -79,6 +92,7 @@ async function runWorkload(label, tenants, cores) {
         reconfigurations: run.reconfigurations,
         choices: last.tenants.map((c) => `${c.k}/${c.cores}${c.mode === 'mgc' ? 'w' : 't'}`).join(' '),
         sets: last.sets ?? [],
+        discipline: disciplineLabel(last.discipline),
       };
       if (p === 'oracle') out.oracleReloadShare = reloadShare(run, tenants);
     } catch (e) {
@@ -93,10 +107,11 @@ async function runWorkload(label, tenants, cores) {
   out.plusOverSwapless = plus / s;
   out.plusOverOracle = plus / out.policies.oracle.meanMs;
   out.plusReductionVsDefault = 1 - plus / out.policies.default.meanMs;
+  out.queueOverSwapless = out.policies['sw+queue'].meanMs / s;
   const f = (x) => (Number.isFinite(x) ? x.toFixed(2).padStart(8) : '     n/a');
   const sets = out.policies['swapless+'].sets?.map((x) => x.join('+')).join(', ');
   log(
-    `${label.padEnd(44)} ${POLICIES.map((p) => f(out.policies[p].meanMs)).join(' ')}   ${out.swaplessOverOracle.toFixed(3)}   ${(100 * out.reductionVsDefault).toFixed(1).padStart(5)} %   ${out.plusOverSwapless.toFixed(3)}   ${out.plusOverOracle.toFixed(3)}   ${(100 * (out.oracleReloadShare ?? 0)).toFixed(0).padStart(3)} %   ${(100 * out.plusReductionVsDefault).toFixed(1).padStart(5)} %   [${out.policies.swapless.choices}] vs oracle [${out.policies.oracle.choices}]; swapless+ [${out.policies['swapless+'].choices}]${sets ? ` sets ${sets}` : ''}`,
+    `${label.padEnd(44)} ${POLICIES.map((p) => f(out.policies[p].meanMs)).join(' ')}   ${out.swaplessOverOracle.toFixed(3)}   ${(100 * out.reductionVsDefault).toFixed(1).padStart(5)} %   ${out.plusOverSwapless.toFixed(3)}   ${out.plusOverOracle.toFixed(3)}   ${(100 * (out.oracleReloadShare ?? 0)).toFixed(0).padStart(3)} %   ${(100 * out.plusReductionVsDefault).toFixed(1).padStart(5)} %   [${out.policies.swapless.choices}] vs oracle [${out.policies.oracle.choices}]; swapless+ [${out.policies['swapless+'].choices}]${sets ? ` sets ${sets}` : ''} queue ${out.policies['swapless+'].discipline ?? 'n/a'}; sw+queue ${out.queueOverSwapless.toFixed(3)} × swapless, queue ${out.policies['sw+queue'].discipline ?? 'n/a'}`,
   );
   return out;
 }
@@ -182,6 +197,24 @@ const coCompiled = {
   medianPlusReductionVsDefaultMulti: plusReductions[plusReductions.length >> 1],
   medianSwaplessReductionVsDefaultMulti: swReductions[swReductions.length >> 1],
 };
+const queued = results.filter((r) => r.policies['sw+queue'].discipline?.startsWith('switch-aware'));
+log(
+  `sw+queue (swapless + the discipline choice, no sets) chose switch-aware in ${queued.length}/${results.length} workloads; sw+queue/swapless there: ${queued.map((r) => r.queueOverSwapless.toFixed(3)).join(', ') || '—'}; max over all ${Math.max(...results.map((r) => r.queueOverSwapless).filter(Number.isFinite)).toFixed(3)}`,
+);
+coCompiled.queueOnly = queued.map((r) => ({
+  label: r.label,
+  discipline: r.policies['sw+queue'].discipline,
+  queueOverSwapless: r.queueOverSwapless,
+}));
+const aware = results.filter((r) => r.policies['swapless+'].discipline?.startsWith('switch-aware'));
+coCompiled.switchAware = aware.map((r) => ({
+  label: r.label,
+  discipline: r.policies['swapless+'].discipline,
+  plusOverSwapless: r.plusOverSwapless,
+}));
+log(
+  `swapless+ chose the switch-aware Edge TPU queue in ${aware.length}/${results.length} workloads (issue 15 B); swapless+/swapless there: ${aware.map((r) => r.plusOverSwapless.toFixed(3)).join(', ') || '—'}`,
+);
 log(
   `swapless+/swapless: max ${coCompiled.maxPlusOverSwapless.toFixed(3)} (${coCompiled.plusWithin1Pct}/${coCompiled.workloads} ≤ 1.01, target all)`,
 );

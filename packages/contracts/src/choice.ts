@@ -2,7 +2,7 @@
  * What the controller decides and the runtime applies: one (cut, cores, CPU mode) choice per tenant. A policy's
  * decision is handed to the runtime as it is, so both sides speak this one shape.
  */
-import type { CpuMode } from './system.js';
+import type { CpuMode, TpuDiscipline } from './system.js';
 
 /** One configuration of one tenant: cut `k`, CPU cores and CPU stage mode. */
 export interface TenantChoice {
@@ -50,4 +50,6 @@ export interface Decision {
    * heads get the on-chip cache first) and share one caching token. Absent or unlisted: compiled alone.
    */
   sets?: readonly (readonly string[])[];
+  /** How the Edge TPU queue is ordered from now on (absent: FIFO). */
+  discipline?: TpuDiscipline;
 }

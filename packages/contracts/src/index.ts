@@ -22,10 +22,12 @@ export type {
   Instability,
   Prediction,
   SloPercentile,
+  SwitchAwareDiscipline,
   SystemSetup,
   TenantPrediction,
   TenantSetup,
   TimeSource,
+  TpuDiscipline,
   TpuStage,
 } from './system.js';
 export {

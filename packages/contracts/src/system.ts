@@ -81,6 +81,27 @@ export interface DeviceSetup {
 }
 
 /**
+ * How an Edge TPU picks the next call among the queued ones.
+ *
+ * - `'fifo'` (the default): in arrival order.
+ * - `{ kind: 'switch-aware', maxExtraWaitMs }`: bounded reordering. When the device becomes free, the oldest
+ *   queued call whose caching token is the one on chip is served ahead of older calls of other tokens (no reload),
+ *   unless that would make the oldest queued call's *overtaken time* exceed `maxExtraWaitMs`. A call's overtaken
+ *   time is the sum of the expected service times (`TpuStage.serviceMs`) of the later-arriving calls served while
+ *   it waited; it never exceeds `maxExtraWaitMs`. `maxExtraWaitMs` 0 is FIFO. docs/queueing.md has the model.
+ *
+ * JSON-friendly: a string or a plain object.
+ */
+export type TpuDiscipline = 'fifo' | SwitchAwareDiscipline;
+
+/** The bounded switch-aware discipline (see {@link TpuDiscipline}). */
+export interface SwitchAwareDiscipline {
+  kind: 'switch-aware';
+  /** Most expected service time (ms, finite, ≥ 0) later calls may take ahead of any queued call. */
+  maxExtraWaitMs: number;
+}
+
+/**
  * A whole configured system: tenants sharing one Edge TPU (or several, see `devices`) and a pool of CPU cores.
  */
 export interface SystemSetup {
@@ -94,6 +115,8 @@ export interface SystemSetup {
    * uses. A tenant names its device by `TenantSetup.device`.
    */
   devices?: readonly DeviceSetup[];
+  /** How every Edge TPU of the system orders its queue (absent: `'fifo'`). */
+  discipline?: TpuDiscipline;
 }
 
 /** Why a configuration has no finite mean response time. */

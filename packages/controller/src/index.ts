@@ -80,6 +80,12 @@ export {
   setStages,
   setsByName,
 } from './cocompile.js';
+export {
+  chooseDiscipline,
+  type DisciplineChoice,
+  type DisciplineOptions,
+  meanReloadMs,
+} from './discipline.js';
 export { addDelays, cutDelayMs, type DelayOptions, delayedPredictor, emulationLags } from './delays.js';
 export {
   type CorrectionOptions,

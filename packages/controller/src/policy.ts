@@ -10,7 +10,7 @@
  * `swapless` is adaptive (rate estimator + corrected catalog + fast search + hysteresis); `default`, `cpu`,
  * `fixed` are the static baselines; `oracle` is the best static configuration found in the simulator.
  */
-import type { Decision, DeviceSetup, SloPercentile, TenantChoice } from '@swapless/contracts';
+import type { Decision, DeviceSetup, SloPercentile, TenantChoice, TpuDiscipline } from '@swapless/contracts';
 import { expected, InvalidArgumentError } from '@swapless/core';
 import { DEFAULT_MODEL_NAME, defaultModel } from '@swapless/queueing';
 import { simulate } from '@swapless/sim';
@@ -25,6 +25,7 @@ import {
   setsByName,
 } from './cocompile.js';
 import { delayedPredictor } from './delays.js';
+import { chooseDiscipline, type DisciplineOptions } from './discipline.js';
 import { RateEstimator, type RateEstimatorOptions, type RateSnapshot } from './estimator.js';
 import {
   type FastSearchOptions,
@@ -142,6 +143,7 @@ function decision(
   predictedMs: number,
   reason: string,
   grouping: Grouping = [],
+  discipline: TpuDiscipline = 'fifo',
 ): Decision {
   return {
     tenants: choices.map((c, i) => ({
@@ -155,6 +157,7 @@ function decision(
     predictedMs,
     reason,
     ...(grouping.length > 0 ? { sets: setsByName(tenants, grouping) } : {}),
+    ...(discipline !== 'fifo' ? { discipline } : {}),
   };
 }
 
@@ -176,12 +179,15 @@ function predictMs(
   emulationWorkers: number | null = null,
   devices?: readonly DeviceSetup[],
   grouping: Grouping = [],
+  discipline: TpuDiscipline = 'fifo',
 ): number {
   if (hasSeveralDevices(devices))
     return placedPredictMs(model, tenants, choices, cores, devices, emulationWorkers);
   const grouped = grouping.length > 0 ? groupedTenants(tenants, choices, grouping) : tenants;
-  return delayedPredictor(model, tenants, { emulationWorkers }).predict(systemSetup(grouped, choices, cores))
-    .meanResponseMs;
+  const system = systemSetup(grouped, choices, cores);
+  return delayedPredictor(model, tenants, { emulationWorkers }).predict(
+    discipline === 'fifo' ? system : { ...system, discipline },
+  ).meanResponseMs;
 }
 
 /** Options of {@link swaplessPolicy}. */
@@ -201,7 +207,16 @@ export interface SwaplessOptions {
   exhaustiveLimit?: number;
   /** Also search co-compiled head sets (the `swapless+` policy): true or the options of that search. */
   coCompile?: boolean | CoCompileOptions;
+  /**
+   * Also choose the Edge TPU queue discipline (the `swapless+` policy): true or the options of that choice. The
+   * configuration searched is predicted under FIFO and the switch-aware discipline, and the better is decided
+   * (`Decision.discipline`; one Edge TPU only — with several, FIFO).
+   */
+  discipline?: boolean | DisciplineOptions;
 }
+
+/** A searched configuration with its co-compiled sets and its Edge TPU discipline. */
+type SearchedLayout = SearchedPlan & { grouping: Grouping; discipline: TpuDiscipline };
 
 /**
  * Searches one configuration, fast path when it applies. With an emulation pool computing the heads
@@ -217,12 +232,52 @@ function searchBest(
   options: SwaplessOptions,
   emulationWorkers: number | null = null,
   devices?: readonly DeviceSetup[],
-): SearchedPlan & { grouping: Grouping } {
+): SearchedLayout {
   const base = searchSeparate(tenants, cores, model, warm, options, emulationWorkers, devices);
-  // Co-compiled sets are searched on a single Edge TPU (a set lives on one device; across several, placement).
-  if (!options.coCompile || hasSeveralDevices(devices)) return { ...base, grouping: [] };
+  // Co-compiled sets and the discipline are chosen on a single Edge TPU (across several, placement).
+  if (hasSeveralDevices(devices)) return { ...base, grouping: [], discipline: 'fifo' };
   const full = delayedPredictor(model, tenants, { emulationWorkers });
-  const r = coCompileSearch(tenants, cores, full, base, options.coCompile === true ? {} : options.coCompile);
+  const grouped: SearchedPlan & { grouping: Grouping } = options.coCompile
+    ? coCompiled(tenants, cores, full, base, options.coCompile)
+    : { ...base, grouping: [] };
+  if (!options.discipline) return { ...grouped, discipline: 'fifo' };
+  const opts = options.discipline === true ? {} : options.discipline;
+  const withSets = withDiscipline(tenants, cores, full, grouped, opts);
+  if (grouped.grouping.length === 0) return withSets.layout;
+  // The sets were chosen under FIFO: the heads compiled alone under the switch-aware discipline may do better.
+  const alone = withDiscipline(tenants, cores, full, { ...base, grouping: [] }, opts);
+  return alone.predictedMs < withSets.predictedMs ? alone.layout : withSets.layout;
+}
+
+/**
+ * A searched configuration with the Edge TPU discipline {@link chooseDiscipline} picks for it, and the full
+ * model's prediction under that discipline (what two layouts are compared by).
+ */
+function withDiscipline(
+  tenants: readonly PlannedTenant[],
+  cores: number,
+  full: Predictor,
+  plan: SearchedPlan & { grouping: Grouping },
+  options: DisciplineOptions,
+): { layout: SearchedLayout; predictedMs: number } {
+  const members = plan.grouping.length > 0 ? groupedTenants(tenants, plan.choices, plan.grouping) : tenants;
+  const chosen = chooseDiscipline(full, systemSetup(members, plan.choices, cores), options);
+  const layout: SearchedLayout =
+    chosen.discipline === 'fifo'
+      ? { ...plan, discipline: 'fifo' }
+      : { ...plan, predictedMs: chosen.predictedMs, discipline: chosen.discipline };
+  return { layout, predictedMs: chosen.predictedMs };
+}
+
+/** The co-compiled sets search from the separate heads' optimum `base`. */
+function coCompiled(
+  tenants: readonly PlannedTenant[],
+  cores: number,
+  full: Predictor,
+  base: SearchedPlan,
+  options: true | CoCompileOptions,
+): SearchedPlan & { grouping: Grouping } {
+  const r = coCompileSearch(tenants, cores, full, base, options === true ? {} : options);
   // The SLO search knows separately compiled heads only: its reason holds while no set is chosen.
   return {
     choices: r.choices,
@@ -315,6 +370,7 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
   const sloGate = new SloBreachGate(options.hysteresis);
   let current: TenantChoice[] = [];
   let grouping: Grouping = [];
+  let discipline: TpuDiscipline = 'fifo';
   let lastSwitchMs = Number.NEGATIVE_INFINITY;
   let snapshot: RateSnapshot | null = null;
   let lastVerdict: TickVerdict | null = null;
@@ -323,6 +379,9 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
     correction?.has(name) === true ? correction.corrected(name) : catalog;
   /** Workers of the emulation pool the correction says computes the heads (null: none). */
   const workers = (): number | null => correction?.emulationWorkers ?? null;
+  /** Predicted mean response of the configuration in force (cuts, sets, discipline) for `tenants`. */
+  const inForceMs = (tenants: readonly PlannedTenant[], c: PolicyContext): number =>
+    predictMs(model, tenants, current, c.cores, workers(), c.devices, grouping, discipline);
   /** The tenants at the estimated rates (the priors before any estimate) with their corrected catalogs. */
   const tenantsNow = (snap: RateSnapshot | null): PlannedTenant[] =>
     (ctx?.tenants ?? []).map((t) => ({
@@ -332,9 +391,10 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
       ...sloOf(t),
     }));
   /** Puts `best` in effect: a switch at `nowMs` (the dwell and the SLO streak start again). */
-  const adopt = (best: SearchedPlan & { grouping: Grouping }, nowMs: number) => {
+  const adopt = (best: SearchedLayout, nowMs: number) => {
     current = best.choices;
     grouping = best.grouping;
+    discipline = best.discipline;
     lastSwitchMs = nowMs;
     sloGate.reset();
   };
@@ -359,6 +419,7 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
       const best = searchBest(start, c.cores, model, null, options, workers(), c.devices);
       current = best.choices;
       grouping = best.grouping;
+      discipline = best.discipline;
       lastSwitchMs = c.nowMs ?? 0;
       return decision(
         c.tenants,
@@ -366,6 +427,7 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
         best.predictedMs,
         `initial search at the prior rates${best.sloReason ? `; ${best.sloReason}` : ''}`,
         grouping,
+        discipline,
       );
     },
     onTick(obs, nowMs) {
@@ -379,7 +441,7 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
       const totalRate = tenants.reduce((s, t) => s + t.rate, 0);
       if (!(totalRate > 0)) return null;
       const best = searchBest(tenants, ctx.cores, model, current, options, workers(), ctx.devices);
-      const currentMs = predictMs(model, tenants, current, ctx.cores, workers(), ctx.devices, grouping);
+      const currentMs = inForceMs(tenants, ctx);
       const regrouped = regroupedTenants(grouping, best.grouping);
       const { changes, changed } = changesOf(tenants, current, best.choices, costs, regrouped);
       const candidateMs = best.predictedMs;
@@ -399,13 +461,14 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
         best.predictedMs,
         `${verdict.reason}: ${currentMs.toFixed(2)} → ${best.predictedMs.toFixed(2)} ms${snap.changed ? ` (rate change: ${snap.changedTenants.join(', ')})` : ''}${best.sloReason ? `; ${best.sloReason}` : ''}`,
         grouping,
+        discipline,
       );
     },
     replan(nowMs, why) {
       if (ctx === null) return null;
       const tenants = tenantsNow(snapshot);
       if (!(tenants.reduce((s, t) => s + t.rate, 0) > 0)) return null;
-      const currentMs = predictMs(model, tenants, current, ctx.cores, workers(), ctx.devices, grouping);
+      const currentMs = inForceMs(tenants, ctx);
       const best = searchBest(tenants, ctx.cores, model, current, options, workers(), ctx.devices);
       if (!Number.isFinite(best.predictedMs)) {
         // Nothing is stable under the corrected model: moving would only cost a reconfiguration.
@@ -415,10 +478,12 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
           currentMs,
           `${why}: re-planned with the corrected model, no stable configuration: configuration kept`,
           grouping,
+          discipline,
         );
       }
       const same =
         regroupedTenants(grouping, best.grouping).size === 0 &&
+        sameDiscipline(discipline, best.discipline) &&
         best.choices.every((c, i) => sameChoice(c, current[i]!));
       if (same) current = best.choices;
       else adopt(best, nowMs);
@@ -428,9 +493,15 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
         best.predictedMs,
         `${why}: re-planned with the corrected model, ${same ? `configuration kept (${best.predictedMs.toFixed(2)} ms)` : `${currentMs.toFixed(2)} → ${best.predictedMs.toFixed(2)} ms`}`,
         grouping,
+        discipline,
       );
     },
   };
+}
+
+/** Same queue discipline (FIFO, or switch-aware with the same budget). */
+function sameDiscipline(a: TpuDiscipline, b: TpuDiscipline): boolean {
+  return a === 'fifo' || b === 'fifo' ? a === b : a.maxExtraWaitMs === b.maxExtraWaitMs;
 }
 
 /** Feeds one tick's observations to the estimator, the correction (null: not fed here) and the switch costs. */
@@ -674,7 +745,7 @@ export function createPolicy<N extends PolicyName>(name: N, options?: PolicyOpti
     case 'swapless':
       return swaplessPolicy(options as SwaplessOptions);
     case 'swapless+':
-      return swaplessPolicy({ coCompile: true, ...(options as SwaplessOptions) });
+      return swaplessPolicy({ coCompile: true, discipline: true, ...(options as SwaplessOptions) });
     case 'default':
       return defaultPolicy();
     case 'cpu':

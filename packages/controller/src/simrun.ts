@@ -13,7 +13,7 @@
  * `actual` catalogs that differ from the policy's (e.g. a CPU 30 % slower than profiled) this is how the
  * correction is exercised.
  */
-import type { Decision, DeviceSetup, TenantChoice } from '@swapless/contracts';
+import type { Decision, DeviceSetup, TenantChoice, TpuDiscipline } from '@swapless/contracts';
 import { expected, InvalidArgumentError, Xoshiro128 } from '@swapless/core';
 import { type SimResult, type SimTenantSeries, type SimTickTenant, Simulation } from '@swapless/sim';
 import { poissonArrivals, type RatePhase } from './arrivals.js';
@@ -128,12 +128,14 @@ export function runPolicyInSim(
   thinned.admit(0, admitted(first));
   let current: readonly TenantChoice[] = first.tenants;
   let live = setups(first);
+  let liveDiscipline: TpuDiscipline = first.discipline ?? 'fifo';
   const sim = new Simulation(
     {
       tenants: live,
       cores: workload.cores,
       ...(workload.device ? { device: workload.device } : {}),
       ...(workload.devices !== undefined ? { devices: workload.devices } : {}),
+      ...(first.discipline !== undefined ? { discipline: first.discipline } : {}),
     },
     {
       durationMs: workload.durationMs,
@@ -182,8 +184,14 @@ export function runPolicyInSim(
           next[i]!.tpu?.serviceMs !== live[i]!.tpu?.serviceMs ||
           next[i]!.tpu?.reloadMs !== live[i]!.tpu?.reloadMs,
       );
-    if (changed.length === 0 && d.tenants.every((c, i) => c.admit === current[i]!.admit)) continue;
-    if (changed.length > 0) sim.reconfigure({ tenants: changed.map(({ i }) => next[i]!) });
+    // The Edge TPU's queue discipline: a decision without one is FIFO.
+    const discipline = d.discipline ?? 'fifo';
+    const reordered = JSON.stringify(discipline) !== JSON.stringify(liveDiscipline);
+    if (changed.length === 0 && !reordered && d.tenants.every((c, i) => c.admit === current[i]!.admit))
+      continue;
+    if (changed.length > 0 || reordered)
+      sim.reconfigure({ tenants: changed.map(({ i }) => next[i]!), ...(reordered ? { discipline } : {}) });
+    liveDiscipline = discipline;
     current = d.tenants;
     live = next;
     decisions.push({ atMs: now, ...d });

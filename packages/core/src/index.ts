@@ -99,3 +99,4 @@ export {
   resolveConfined,
 } from './confined-file.js';
 export { DeviceErrorReasons, type ResolvedPlacement, resolvePlacement } from './devices.js';
+export { disciplineProblem, type QueueDiscipline, reorderBudgetMs } from './discipline.js';

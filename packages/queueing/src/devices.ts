@@ -19,7 +19,8 @@ export interface DeviceGroup {
   /** Indices of the device's tenants in `system.tenants`, in order. */
   readonly indices: readonly number[];
   /**
-   * The sub-system of those tenants (their `device` left out, no `devices`), with all of the system's cores:
+   * The sub-system of those tenants (their `device` left out, no `devices`), with all of the system's cores and
+   * its queue discipline (every device orders its own queue by it):
    * what a single-device model predicts for that device.
    */
   readonly system: SystemSetup;
@@ -46,7 +47,12 @@ export function deviceGroups(system: SystemSetup): DeviceGroup[] {
         id,
         ...(profile !== undefined ? { profile } : {}),
         indices,
-        system: { tenants, cores: system.cores, ...(profile !== undefined ? { device: profile } : {}) },
+        system: {
+          tenants,
+          cores: system.cores,
+          ...(profile !== undefined ? { device: profile } : {}),
+          ...(system.discipline !== undefined ? { discipline: system.discipline } : {}),
+        },
       },
     ];
   });

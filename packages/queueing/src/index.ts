@@ -53,6 +53,7 @@ export {
   type TpuAnalysis,
   type TpuClass,
 } from './model.js';
+export { analyzeSwitchAwareTpu, type SwitchAwareAnalysis } from './switch-aware.js';
 export {
   API_VERSION,
   type JsonSchema,

@@ -1,7 +1,8 @@
 /**
  * The default analytic latency model (`mg1-default`, DESIGN.md "Queueing model"): the Edge TPU is one
  * multi-class M/G/1 FCFS server whose per-tenant service includes a Bernoulli token-switch reload, and every
- * tenant's CPU stage is its own M/G/1 or M/G/c queue. The pieces ({@link analyzeTpu}, {@link analyzeCpu},
+ * tenant's CPU stage is its own M/G/1 or M/G/c queue. Under the switch-aware discipline (`system.discipline`) the
+ * Edge TPU terms come from switch-aware.ts instead. The pieces ({@link analyzeTpu}, {@link analyzeCpu},
  * {@link buildPrediction}) are exported so that refinements such as plugins can replace one term and keep the
  * rest. Equations and their limits: docs/queueing.md.
  */
@@ -15,6 +16,7 @@ import type {
   TenantPrediction,
   TenantSetup,
 } from '@swapless/contracts';
+import { reorderBudgetMs } from '@swapless/core';
 import { predictByDevice } from './devices.js';
 import {
   bernoulliExtraMoments,
@@ -24,6 +26,7 @@ import {
   perMs,
   sampleMoments,
 } from './formulas.js';
+import { analyzeSwitchAwareTpu } from './switch-aware.js';
 import { validateSystem } from './validate.js';
 
 /** Name of the default model in the registry and in {@link Prediction.model}. */
@@ -173,7 +176,8 @@ export function analyzeCpu(tenant: TenantSetup): CpuAnalysis {
 /**
  * Assembles a {@link Prediction} from a TPU analysis and the TPU waiting time a model chose for it (the
  * default passes `tpu.pkWaitMs`; a refinement passes its own), adding each tenant's CPU stage from
- * {@link analyzeCpu}. R_i = W_T + E[S_T,i] + W_C,i + E[S_C,i]; the objective is Σλ_i R_i / Σλ_i (the plain mean
+ * {@link analyzeCpu}; `tenantWaitMs` (by tenant index) overrides the wait of the tenants it lists (a discipline
+ * that is not FIFO waits differently per tenant). R_i = W_T + E[S_T,i] + W_C,i + E[S_C,i]; the objective is Σλ_i R_i / Σλ_i (the plain mean
  * when every rate is 0); any unstable queue makes its tenants' R_i, the objective, and `stable` infinite/false.
  * Never produces NaN: infinities are only ever added, never multiplied by 0.
  */
@@ -182,6 +186,7 @@ export function buildPrediction(
   system: SystemSetup,
   tpu: TpuAnalysis,
   tpuWaitMs: number,
+  tenantWaitMs?: ReadonlyMap<number, number>,
 ): Prediction {
   const byIndex = new Map(tpu.classes.map((c) => [c.index, c]));
   const tpuUnstable = tpu.utilization >= 1 || tpuWaitMs === Infinity;
@@ -189,7 +194,7 @@ export function buildPrediction(
     const cls = byIndex.get(i);
     const cpu = analyzeCpu(t);
     const usesTpu = cls !== undefined;
-    const tpuWait = usesTpu ? (tpuUnstable ? Infinity : tpuWaitMs) : 0;
+    const tpuWait = usesTpu ? (tpuUnstable ? Infinity : (tenantWaitMs?.get(i) ?? tpuWaitMs)) : 0;
     const tpuService = cls?.moments.meanMs ?? 0;
     let unstable: Instability | undefined;
     if (usesTpu && tpuUnstable) {
@@ -246,7 +251,13 @@ export const DEFAULT_MODEL_OPTIONS_SCHEMA = {
 export function predictDefault(system: SystemSetup): Prediction {
   validateSystem(system);
   // Several devices: one M/G/1 per device over its own tenants (devices.ts); one device: as it always was.
+  const budgetMs = reorderBudgetMs(system.discipline, 'system.discipline');
   return predictByDevice(system, DEFAULT_MODEL_NAME, (sub) => {
+    if (budgetMs > 0) {
+      // Switch-aware discipline: fewer reloads, and calls without reload jump the queue (switch-aware.ts).
+      const tpu = analyzeSwitchAwareTpu(sub, budgetMs);
+      return buildPrediction(DEFAULT_MODEL_NAME, sub, tpu, tpu.pkWaitMs, tpu.waitByIndex);
+    }
     const tpu = analyzeTpu(sub);
     return buildPrediction(DEFAULT_MODEL_NAME, sub, tpu, tpu.pkWaitMs);
   });

@@ -5,7 +5,13 @@
  */
 
 import type { SystemSetup } from '@swapless/contracts';
-import { DeviceErrorReasons, expected, InvalidArgumentError, resolvePlacement } from '@swapless/core';
+import {
+  DeviceErrorReasons,
+  disciplineProblem,
+  expected,
+  InvalidArgumentError,
+  resolvePlacement,
+} from '@swapless/core';
 
 /**
  * Values of `details.reason` on the {@link InvalidArgumentError}s (`SWAPLESS_INVALID_ARGUMENT`) this package
@@ -63,6 +69,8 @@ export function validateSystem(system: unknown, where = 'system'): SystemSetup {
   }
   if (system.devices !== undefined && !Array.isArray(system.devices))
     problems.push(expected('an array of { id, profile } or undefined', `${where}.devices`, system.devices));
+  const discipline = disciplineProblem(system.discipline, `${where}.discipline`);
+  if (discipline !== null) problems.push(discipline);
   if (problems.length > 0) throwProblems(where, problems, SystemErrorReasons.INVALID_SYSTEM);
 
   const setup = system as unknown as SystemSetup;

@@ -11,10 +11,20 @@ import type { EdgeTpuBackendOptions, RuntimeDeviceOptions, RuntimeOptions } from
 /** Id of the one device of a runtime created without `devices` (and no `edgetpu.device` to name it). */
 export const DEFAULT_DEVICE_ID = 'tpu0';
 
-/** One device as the runtime drives it: its backend, its FIFO queue and what it has done. */
-export class DeviceLane<R, C, H> {
+/**
+ * One device as the runtime drives it: its backend, its queue and what it has done. The queue is FIFO, or
+ * switch-aware when `budgetMs` > 0 (see {@link DeviceLane.takeNext}).
+ */
+export class DeviceLane<R extends object, C, H> {
   /** Requests waiting for this device, in arrival order. */
   readonly queue: R[] = [];
+  /**
+   * Reordering budget of the switch-aware discipline (`TpuDiscipline`), ms: the most expected service of later
+   * requests that may start ahead of any queued request. 0: FIFO.
+   */
+  budgetMs = 0;
+  /** Expected service of later requests that started ahead of each queued request, ms (absent: 0). */
+  readonly #overtaken = new WeakMap<R, number>();
   /** A head runs on the device now. */
   busy = false;
   /** When the head running on the device is expected to finish (valid while `busy`), ms. */
@@ -34,6 +44,43 @@ export class DeviceLane<R, C, H> {
     readonly index: number,
     readonly backend: TpuBackend,
   ) {}
+
+  /**
+   * Removes and returns the request the device starts next (undefined when none waits). FIFO, except under the
+   * switch-aware discipline: when the oldest request's caching token is not `onChip`, the oldest request whose
+   * token is `onChip` (no reload) starts first if the oldest request's overtaken time plus that request's expected
+   * service stays within `budgetMs`. Overtaken times only grow towards the front of the queue, so bounding the
+   * oldest request's bounds every request's.
+   * @param tokenOf a request's caching token (null: unknown, never reordered).
+   * @param expectedMsOf a request's expected Edge TPU time, ms.
+   * @param onChip the token the device holds (null: unknown or none).
+   */
+  takeNext(
+    tokenOf: (r: R) => string | null,
+    expectedMsOf: (r: R) => number,
+    onChip: string | null,
+  ): R | undefined {
+    const queue = this.queue;
+    const oldest = queue[0];
+    if (oldest === undefined) return undefined;
+    let at = 0;
+    if (this.budgetMs > 0 && onChip !== null && tokenOf(oldest) !== onChip) {
+      const j = queue.findIndex((r) => tokenOf(r) === onChip);
+      const used = this.#overtaken.get(oldest) ?? 0;
+      if (j > 0 && used + expectedMsOf(queue[j]!) <= this.budgetMs) at = j;
+    }
+    const [next] = queue.splice(at, 1);
+    if (at > 0) {
+      const e = expectedMsOf(next!);
+      for (let i = 0; i < at; i++) this.#overtaken.set(queue[i]!, (this.#overtaken.get(queue[i]!) ?? 0) + e);
+    }
+    return next;
+  }
+
+  /** Expected service of later requests that started ahead of `r` so far, ms (0 when none did). */
+  overtakenMs(r: R): number {
+    return this.#overtaken.get(r) ?? 0;
+  }
 }
 
 function isEdgeTpu(d: unknown): d is { edgetpu: EdgeTpuBackendOptions } {
@@ -90,7 +137,7 @@ function resolve(options: RuntimeOptions): Resolved[] {
  * its own seed (`seed + index`) so their jitter is independent.
  * @throws InvalidArgumentError for a bad list, a duplicate id, an unknown profile or mixed backends.
  */
-export function createDevices<R, C, H>(
+export function createDevices<R extends object, C, H>(
   options: RuntimeOptions,
   emu: EmulatorSettings,
 ): { lanes: DeviceLane<R, C, H>[]; shared: SharedEmulation | null } {

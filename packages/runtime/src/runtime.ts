@@ -17,6 +17,7 @@ import {
   OverloadedError,
   positiveInt,
   quantile,
+  reorderBudgetMs,
   ShedForSloError,
   ShuttingDownError,
   type SwapLessError,
@@ -63,6 +64,11 @@ interface Head {
 
 /** One device of the runtime (see devices.ts). */
 type Lane = DeviceLane<Req, Config, Head>;
+
+/** A request's caching token on the Edge TPU (null when its head has no compile report). */
+const tokenOfRequest = (r: Req): string | null => r.config.variant.report?.cachingToken ?? null;
+/** A request's expected Edge TPU time, ms (the configuration's running mean). */
+const expectedTpuMs = (r: Req): number => r.config.tpu.ms;
 
 interface Config {
   gen: number;
@@ -987,7 +993,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     for (;;) {
       // Re-checked each time: dropping a request settles it, and a listener may have started the device since.
       if (lane.busy) return;
-      req = lane.queue.shift();
+      req = lane.takeNext(tokenOfRequest, expectedTpuMs, this.#onChip(lane));
       if (req === undefined) return;
       this.#leftTpuQueue(req);
       if (req.deadlineMs === Number.POSITIVE_INFINITY) break;
@@ -1349,6 +1355,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
         wanted.set(d.name, this.#checkChoice(d, tenant.entry, `decision.tenants[${i}]`));
       });
       this.#checkBudget(new Map([...wanted].map(([n, c]) => [n, c.cores])));
+      const reorderMs = reorderBudgetMs(decision.discipline, 'decision.discipline');
       const admits = decision.tenants.flatMap((d, i) =>
         wanted.has(d.name) ? [{ name: d.name, admit: admitOf(d.admit, `decision.tenants[${i}].admit`) }] : [],
       );
@@ -1426,6 +1433,8 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
         this.#retireIfDone(old);
       });
       for (const c of prepared) this.#gate(c);
+      // The queue discipline applies from now on to every device, to requests already queued too.
+      for (const lane of this.#lanes) lane.budgetMs = reorderMs;
       for (const a of admits) {
         const t = this.#tenants.get(a.name);
         if (t !== undefined && t.admit !== a.admit) {
@@ -1445,6 +1454,16 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
       this.#emit('reconfigure', event);
       return event;
     });
+  }
+
+  /**
+   * The caching token the device holds now: the emulator's token state, or on the real device the token of the
+   * last head that started on it; null when unknown or none.
+   */
+  #onChip(lane: Lane): string | null {
+    const token = lane.backend.token;
+    if (token !== undefined) return token;
+    return lane.lastHead?.variant.report?.cachingToken ?? null;
   }
 
   /**

@@ -1,6 +1,12 @@
 /** Public shapes of the runtime: options, traces, events, statistics, observations. */
 import type { ServedVariant, VariantStore } from '@swapless/compiler';
-import type { CpuMode, TenantChoice, TenantChoiceInput, TensorArray } from '@swapless/contracts';
+import type {
+  CpuMode,
+  TenantChoice,
+  TenantChoiceInput,
+  TensorArray,
+  TpuDiscipline,
+} from '@swapless/contracts';
 import type { CallBreakdown, ProfileInput } from '@swapless/tpu-emulator';
 
 /**
@@ -14,6 +20,11 @@ export interface ReconfigureRequest {
    * Edge TPU; ignored on the real one). A tenant whose set changes is reconfigured with its set. Absent: none.
    */
   readonly sets?: readonly (readonly string[])[];
+  /**
+   * How every Edge TPU orders its queue from this reconfiguration on (`Decision.discipline`): FIFO, or the
+   * switch-aware discipline with its budget. Absent: FIFO.
+   */
+  readonly discipline?: TpuDiscipline;
 }
 
 /** The real Edge TPU backend: libedgetpu through `@swapless/edgetpu`'s delegate. */

@@ -46,6 +46,47 @@ export class TimeRing {
   }
 }
 
+/**
+ * One Edge TPU call waiting under the switch-aware discipline: its lane, arrival, the service it drew, and the
+ * token, reload and expected service of the setup it arrived under (a later reconfiguration does not change them).
+ */
+export class PendingCall {
+  /** Expected service of later-arriving calls served ahead of this one so far, ms (see `TpuDiscipline`). */
+  overtakenMs = 0;
+  constructor(
+    readonly lane: Lane,
+    readonly arrivalMs: number,
+    readonly serviceMs: number,
+    readonly expectedMs: number,
+    readonly tokenId: number,
+    readonly reloadMs: number,
+    readonly measured: boolean,
+  ) {}
+}
+
+/**
+ * Index in `queue` (calls in arrival order, none started) of the call a free device serves at time `tau` under
+ * the switch-aware discipline with budget `budgetMs`: the oldest call holding `token` when the head holds
+ * another and the head's overtaken time plus that call's expected service stays within the budget; else the head
+ * (0). Overtaken times are non-increasing along the queue (every call that overtook a call also overtook the
+ * older ones still waiting), so bounding the head's bounds every call's.
+ */
+export function pickCall(
+  queue: readonly PendingCall[],
+  token: number,
+  tau: number,
+  budgetMs: number,
+): number {
+  const head = queue[0]!;
+  if (head.tokenId === token || budgetMs <= 0) return 0;
+  for (let i = 1; i < queue.length; i++) {
+    const c = queue[i]!;
+    if (c.arrivalMs > tau) return 0;
+    if (c.tokenId === token) return head.overtakenMs + c.expectedMs <= budgetMs ? i : 0;
+  }
+  return 0;
+}
+
 /** A growable array of per-window sums, indexed by floor(time / windowMs). */
 export class WindowSums {
   values = new Float64Array(64);

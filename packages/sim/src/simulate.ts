@@ -10,11 +10,17 @@
  * can change an earlier request's times, so each request is simulated completely, in one pass, at the moment
  * it arrives: the only "event list" is the next arrival of each tenant. That is exact (not an approximation)
  * for this system, and costs a few dozen arithmetic operations per request with no allocation.
+ *
+ * The switch-aware discipline (`SystemSetup.discipline`, see `TpuDiscipline`) breaks that: a later call of the
+ * token on chip may start before an earlier one. Its calls therefore wait in a per-device queue, and the device's
+ * next pick is made once every arrival before the pick's time is known (the arrival loop has passed it); each
+ * picked call then runs its CPU stage at once. A tenant's calls keep their order (one token per tenant), so its
+ * CPU stage still sees them in order (except across a reconfiguration that changes its token).
  */
 
 import type { SystemSetup, TenantSetup } from '@swapless/contracts';
-import { expected, InvalidArgumentError, resolvePlacement } from '@swapless/core';
-import { Lane, LaneSeries, LaneTicks, TimeRing } from './internals.js';
+import { expected, InvalidArgumentError, reorderBudgetMs, resolvePlacement } from '@swapless/core';
+import { Lane, LaneSeries, LaneTicks, PendingCall, pickCall, TimeRing } from './internals.js';
 import type {
   CpuSampling,
   SimAppliedReconfiguration,
@@ -87,6 +93,12 @@ export class Simulation {
   private readonly tpuQueues: TimeRing[];
   private maxTpuQueue = 0;
   private readonly tpuBusy: Float64Array;
+  /** Switch-aware discipline: the calls waiting at each device, in arrival order (unused under FIFO). */
+  private readonly pending: PendingCall[][];
+  /** Reordering budget of the discipline in force, ms (0: FIFO). */
+  private budgetMs: number;
+  /** Largest overtaken time of any call served (`SimResult.maxOvertakenMs`). */
+  private maxOvertakenMs = 0;
   private swapsAll = 0;
   private lastEventMs = 0;
   private simulated = 0;
@@ -133,6 +145,8 @@ export class Simulation {
     this.tpuFree = new Float64Array(nDevices);
     this.tpuQueues = Array.from({ length: nDevices }, () => new TimeRing());
     this.tpuBusy = new Float64Array(nDevices);
+    this.pending = Array.from({ length: nDevices }, () => []);
+    this.budgetMs = reorderBudgetMs(system.discipline, 'system.discipline');
     this.schedule = options.schedule ?? [];
     this.lanes = system.tenants.map((setup, i) => {
       const changes: [number, number][] = [];
@@ -202,6 +216,8 @@ export class Simulation {
       }
     }
     this.advance(this.endMs);
+    // No arrival is left: every queued call can be decided (switch-aware discipline).
+    this.drainAll(INF);
     // Scheduled changes after the last arrival but inside the run are still applied (and logged).
     if (!this.stoppedOnRequests && this.endMs !== INF) this.applySchedule(this.endMs, false);
     this.finished = this.result();
@@ -251,6 +267,9 @@ export class Simulation {
       // A tenant moved to another device queues there from now on; its calls already admitted finish on the old.
       lane.device = devices[i]!;
     });
+    // Calls already queued stay queued; the new budget applies to every decision from now on.
+    if (r.discipline !== undefined)
+      this.budgetMs = reorderBudgetMs(r.discipline, 'reconfiguration.discipline');
     this.applied.push({ atMs, source, tenants: r.tenants.map((s) => s.name) });
   }
 
@@ -273,6 +292,8 @@ export class Simulation {
       q.dropUpTo(timeMs);
       tpuQueue += q.size;
     }
+    // Switch-aware: the calls still queued all start at or after timeMs (advance drained up to it).
+    for (const q of this.pending) tpuQueue += q.length;
     return {
       timeMs,
       tick: m,
@@ -303,17 +324,16 @@ export class Simulation {
   }
 
   /**
-   * The hot loop: simulates every arrival before `limitMs` (and before the end of the run). Shared state is
-   * held in locals for the loop's duration and written back at the end.
+   * The hot loop: simulates every arrival before `limitMs` (and before the end of the run). Under FIFO a call is
+   * simulated through both stages at its arrival (see the file comment); under the switch-aware discipline it
+   * waits in its device's queue until {@link drain} picks it, once every arrival before that decision is known.
    */
   private advance(limitMs: number): void {
     if (this.stoppedOnRequests) return;
     const lanes = this.lanes;
     const nLanes = lanes.length;
     const limit = Math.min(limitMs, this.endMs);
-    const { warmupMs, endMs, requestLimit, bounded, maxQueue, trackTpuQueue, tpuQueues, schedule } = this;
-    const { tpuFree, deviceToken, tpuBusy } = this;
-    let { swapsAll, lastEventMs, simulated, measuredDone, maxTpuQueue } = this;
+    const { warmupMs, maxQueue, trackTpuQueue, tpuQueues, schedule, tpuFree, pending } = this;
     let nextScheduled = this.scheduleIdx < schedule.length ? schedule[this.scheduleIdx]!.atMs : INF;
 
     for (;;) {
@@ -333,128 +353,208 @@ export class Simulation {
         nextScheduled = this.scheduleIdx < schedule.length ? schedule[this.scheduleIdx]!.atMs : INF;
       }
       lane.nextArrivalMs = lane.drawNext(t);
-      simulated++;
+      this.simulated++;
       const measured = t >= warmupMs;
       if (measured) lane.arrivals++;
-      const series = lane.series;
-      if (series !== null) series.arrivals.add(t, 1);
+      if (lane.series !== null) lane.series.arrivals.add(t, 1);
       const ticks = lane.ticks;
       if (ticks !== null) ticks.arrivals++;
 
-      // Edge TPU: the tenant's device, one FCFS server shared by the tenants placed on it.
+      // Edge TPU: the tenant's device, one server shared by the tenants placed on it.
       let ready = t;
       let tpuWait = 0;
       let tpuService = 0;
       if (lane.hasTpu) {
         const d = lane.device;
+        if (this.budgetMs > 0 || pending[d]!.length > 0) {
+          this.enqueue(lane, d, t, measured);
+          if (this.stoppedOnRequests) break;
+          continue;
+        }
         const tpuQueue = tpuQueues[d]!;
         const start = Math.max(tpuFree[d]!, t);
         if (trackTpuQueue) {
           tpuQueue.dropUpTo(t);
           if (start > t && tpuQueue.size >= maxQueue) {
-            if (measured) lane.rejectedTpu++;
-            if (ticks !== null) ticks.rejected++;
+            this.rejectAtTpu(lane, measured);
             continue;
           }
         }
-        tpuService = lane.noisy ? lane.tpuRng.gamma(lane.gammaShape) * lane.gammaScale : lane.tpuMs;
-        if (lane.tokenId !== deviceToken[d]) {
-          // Another unit's parameters are cached: this call re-uploads its own first (docs/tpu-emulator.md).
-          tpuService += lane.reloadMs;
-          deviceToken[d] = lane.tokenId;
-          swapsAll++;
-          lane.swapsAll++;
-          if (measured) lane.swaps++;
-          if (series !== null) series.swaps.add(start, 1);
-        }
+        const drawn = lane.noisy ? lane.tpuRng.gamma(lane.gammaShape) * lane.gammaScale : lane.tpuMs;
+        tpuService = this.runOnTpu(lane, d, start, drawn, lane.tokenId, lane.reloadMs, measured);
         const end = start + tpuService;
-        tpuFree[d] = end;
         if (trackTpuQueue && start > t) {
           tpuQueue.push(start);
-          if (tpuQueue.size > maxTpuQueue) maxTpuQueue = tpuQueue.size;
+          if (tpuQueue.size > this.maxTpuQueue) this.maxTpuQueue = tpuQueue.size;
         }
-        // Busy time inside the observation window [warmupMs, endMs).
-        const a = Math.max(start, warmupMs);
-        const b = Math.min(end, endMs);
-        if (b > a) {
-          tpuBusy[d]! += b - a;
-          lane.tpuBusy += b - a;
-        }
-        if (end > lastEventMs) lastEventMs = end;
-        if (measured) lane.tpuCalls++;
         tpuWait = start - t;
         ready = end;
       }
       if (ticks !== null) ticks.admitted++;
-
-      // The tenant's CPU stage: `servers` FCFS servers; the request takes the one free first.
-      let done = ready;
-      let cpuWait = 0;
-      let cpuService = 0;
-      if (lane.hasCpu) {
-        const free = lane.free;
-        let j = 0;
-        let f = free[0]!;
-        for (let s = 1; s < lane.servers; s++) {
-          if (free[s]! < f) {
-            f = free[s]!;
-            j = s;
-          }
-        }
-        const start = Math.max(f, ready);
-        if (bounded) {
-          const q = lane.cpuQueue;
-          q.dropUpTo(ready);
-          if (start > ready && q.size >= maxQueue) {
-            // Served by the TPU, then dropped: the TPU time was spent (and counted above).
-            if (measured) lane.rejectedCpu++;
-            if (ticks !== null) {
-              ticks.rejected++;
-              ticks.cpuRejected.add(ready, 1);
-            }
-            continue;
-          }
-          if (start > ready) q.push(start);
-        }
-        cpuService = lane.drawCpu();
-        done = start + cpuService;
-        free[j] = done;
-        const a = Math.max(start, warmupMs);
-        const b = Math.min(done, endMs);
-        if (b > a) lane.cpuBusy += b - a;
-        if (done > lastEventMs) lastEventMs = done;
-        cpuWait = start - ready;
-      }
-
-      const response = done - t;
-      if (series !== null) {
-        series.completed.add(done, 1);
-        series.responseSum.add(done, response);
-      }
-      if (ticks !== null) {
-        ticks.completed.add(done, 1);
-        ticks.responseSum.add(done, response);
-      }
-      if (measured) {
-        lane.completed++;
-        lane.sumResponse += response;
-        lane.sumTpuWait += tpuWait;
-        lane.sumTpuService += tpuService;
-        lane.sumCpuWait += cpuWait;
-        lane.sumCpuService += cpuService;
-        if (response > lane.maxResponse) lane.maxResponse = response;
-        lane.recorder.add(response);
-        if (++measuredDone >= requestLimit) {
-          this.stoppedOnRequests = true;
-          break;
-        }
-      }
+      if (this.complete(lane, t, ready, tpuWait, tpuService, measured)) break;
     }
-    this.swapsAll = swapsAll;
-    this.lastEventMs = lastEventMs;
-    this.simulated = simulated;
-    this.measuredDone = measuredDone;
-    this.maxTpuQueue = maxTpuQueue;
+    // Every arrival before `limit` is known: the queued calls whose turn comes before it can be decided.
+    this.drainAll(limit);
+  }
+
+  /** Counts a call rejected at its full Edge TPU queue. */
+  private rejectAtTpu(lane: Lane, measured: boolean): void {
+    if (measured) lane.rejectedTpu++;
+    if (lane.ticks !== null) lane.ticks.rejected++;
+  }
+
+  /**
+   * One Edge TPU call of `lane` on device `d` from `start`: a reload first when the device holds another token,
+   * then `serviceMs`. Books swaps and busy time; returns the call's time with the reload (it ends at start + that).
+   */
+  private runOnTpu(
+    lane: Lane,
+    d: number,
+    start: number,
+    serviceMs: number,
+    tokenId: number,
+    reloadMs: number,
+    measured: boolean,
+  ): number {
+    let service = serviceMs;
+    if (tokenId !== this.deviceToken[d]) {
+      // Another unit's parameters are cached: this call re-uploads its own first (docs/tpu-emulator.md).
+      service += reloadMs;
+      this.deviceToken[d] = tokenId;
+      this.swapsAll++;
+      lane.swapsAll++;
+      if (measured) lane.swaps++;
+      if (lane.series !== null) lane.series.swaps.add(start, 1);
+    }
+    const end = start + service;
+    this.tpuFree[d] = end;
+    // Busy time inside the observation window [warmupMs, endMs).
+    const a = Math.max(start, this.warmupMs);
+    const b = Math.min(end, this.endMs);
+    if (b > a) {
+      this.tpuBusy[d]! += b - a;
+      lane.tpuBusy += b - a;
+    }
+    if (end > this.lastEventMs) this.lastEventMs = end;
+    if (measured) lane.tpuCalls++;
+    return service;
+  }
+
+  /** Switch-aware discipline: decides what device `d` serves before `t`, then queues (or rejects) the arrival. */
+  private enqueue(lane: Lane, d: number, t: number, measured: boolean): void {
+    this.drain(d, t);
+    if (this.stoppedOnRequests) return;
+    const queue = this.pending[d]!;
+    const waits = queue.length > 0 || this.tpuFree[d]! > t;
+    if (waits && queue.length >= this.maxQueue) {
+      this.rejectAtTpu(lane, measured);
+      return;
+    }
+    const service = lane.noisy ? lane.tpuRng.gamma(lane.gammaShape) * lane.gammaScale : lane.tpuMs;
+    queue.push(new PendingCall(lane, t, service, lane.tpuMs, lane.tokenId, lane.reloadMs, measured));
+    if (waits && queue.length > this.maxTpuQueue) this.maxTpuQueue = queue.length;
+    if (lane.ticks !== null) lane.ticks.admitted++;
+  }
+
+  /** {@link drain} on every device. */
+  private drainAll(upTo: number): void {
+    for (let d = 0; d < this.pending.length; d++) this.drain(d, upTo);
+  }
+
+  /**
+   * Serves device `d`'s queued calls whose decision time — max(device free, oldest queued arrival) — is before
+   * `upTo`, each picked by {@link pickCall}, and simulates their CPU stages.
+   */
+  private drain(d: number, upTo: number): void {
+    const queue = this.pending[d]!;
+    while (queue.length > 0 && !this.stoppedOnRequests) {
+      const tau = Math.max(this.tpuFree[d]!, queue[0]!.arrivalMs);
+      if (tau >= upTo) return;
+      const i = pickCall(queue, this.deviceToken[d]!, tau, this.budgetMs);
+      const call = queue[i]!;
+      for (let j = 0; j < i; j++) queue[j]!.overtakenMs += call.expectedMs;
+      if (call.overtakenMs > this.maxOvertakenMs) this.maxOvertakenMs = call.overtakenMs;
+      queue.splice(i, 1);
+      const { lane, measured } = call;
+      const service = this.runOnTpu(lane, d, tau, call.serviceMs, call.tokenId, call.reloadMs, measured);
+      this.complete(lane, call.arrivalMs, tau + service, tau - call.arrivalMs, service, measured);
+    }
+  }
+
+  /**
+   * The rest of one request after its Edge TPU stage (ready at `ready`): the tenant's CPU stage — `servers`
+   * FCFS servers, the request takes the one free first — and the accounting. Returns true when the run just
+   * reached its request limit.
+   */
+  private complete(
+    lane: Lane,
+    t: number,
+    ready: number,
+    tpuWait: number,
+    tpuService: number,
+    measured: boolean,
+  ): boolean {
+    const { warmupMs, endMs } = this;
+    const ticks = lane.ticks;
+    let done = ready;
+    let cpuWait = 0;
+    let cpuService = 0;
+    if (lane.hasCpu) {
+      const free = lane.free;
+      let j = 0;
+      let f = free[0]!;
+      for (let s = 1; s < lane.servers; s++) {
+        if (free[s]! < f) {
+          f = free[s]!;
+          j = s;
+        }
+      }
+      const start = Math.max(f, ready);
+      if (this.bounded) {
+        const q = lane.cpuQueue;
+        q.dropUpTo(ready);
+        if (start > ready && q.size >= this.maxQueue) {
+          // Served by the TPU, then dropped: the TPU time was spent (and counted above).
+          if (measured) lane.rejectedCpu++;
+          if (ticks !== null) {
+            ticks.rejected++;
+            ticks.cpuRejected.add(ready, 1);
+          }
+          return false;
+        }
+        if (start > ready) q.push(start);
+      }
+      cpuService = lane.drawCpu();
+      done = start + cpuService;
+      free[j] = done;
+      const a = Math.max(start, warmupMs);
+      const b = Math.min(done, endMs);
+      if (b > a) lane.cpuBusy += b - a;
+      if (done > this.lastEventMs) this.lastEventMs = done;
+      cpuWait = start - ready;
+    }
+
+    const response = done - t;
+    const series = lane.series;
+    if (series !== null) {
+      series.completed.add(done, 1);
+      series.responseSum.add(done, response);
+    }
+    if (ticks !== null) {
+      ticks.completed.add(done, 1);
+      ticks.responseSum.add(done, response);
+    }
+    if (!measured) return false;
+    lane.completed++;
+    lane.sumResponse += response;
+    lane.sumTpuWait += tpuWait;
+    lane.sumTpuService += tpuService;
+    lane.sumCpuWait += cpuWait;
+    lane.sumCpuService += cpuService;
+    if (response > lane.maxResponse) lane.maxResponse = response;
+    lane.recorder.add(response);
+    if (++this.measuredDone >= this.requestLimit) this.stoppedOnRequests = true;
+    return this.stoppedOnRequests;
   }
 
   private result(): SimResult {
@@ -512,6 +612,7 @@ export class Simulation {
       simulatedRequests: this.simulated,
       quantiles: sketch ? 'sketch' : 'exact',
       maxTpuQueue: this.maxTpuQueue,
+      maxOvertakenMs: this.maxOvertakenMs,
       reconfigurations: this.applied,
     };
     if (this.deviceIds.length > 1) {

@@ -3,7 +3,7 @@
  * reconfiguration hooks) and its result. The system itself is the shared `SystemSetup` of `@swapless/contracts`,
  * the one latency models predict for, so a simulation and a prediction of one setup are directly comparable.
  */
-import type { TenantSetup } from '@swapless/contracts';
+import type { TenantSetup, TpuDiscipline } from '@swapless/contracts';
 
 /** From this time on, the listed tenants' arrival rates change (tenants not listed keep theirs). */
 export interface SimPhase {
@@ -23,6 +23,11 @@ export interface SimReconfiguration {
    * reconfiguration changes how requests are served, not how many arrive.
    */
   tenants: readonly TenantSetup[];
+  /**
+   * The Edge TPU queue discipline from then on (absent: unchanged). Calls already queued stay queued and are
+   * picked under the new one.
+   */
+  discipline?: TpuDiscipline;
 }
 
 /** A {@link SimReconfiguration} at a given virtual time. */
@@ -229,6 +234,11 @@ export interface SimResult {
   quantiles: 'exact' | 'sketch';
   /** Largest number of requests seen waiting for the Edge TPU (tracked with `maxQueue` or `onTick`, else 0). */
   maxTpuQueue: number;
+  /**
+   * Switch-aware discipline: the largest overtaken time of any call (expected service of later calls served
+   * ahead of it, ms); never above the discipline's `maxExtraWaitMs`. 0 under FIFO.
+   */
+  maxOvertakenMs: number;
   reconfigurations: SimAppliedReconfiguration[];
   series?: SimSeries;
 }
