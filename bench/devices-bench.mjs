@@ -6,7 +6,9 @@
 // machine (profiler, auto cuts, 1 and 2 threads, 5 repetitions, cached). Every run of one workload sees the same
 // arrival times (seeded trace); the devices are emulated, none exists here.
 //
-// 1. Placement: mixes on 2 and on 4 devices, 4 cores. Mean response of swapless (adaptive: rate estimator, fast
+// 1. Placement: mixes on 2 and on 4 devices, 4 cores, and on hosts whose devices have different profiles (a usb3
+//    and a pcie device; a usb3 and a usb2 one), each tenant planned and simulated on every device with its catalog
+//    for that device's profile (`withDeviceCatalogs`). Mean response of swapless (adaptive: rate estimator, fast
 //    search per placement, hysteresis) against the static oracle over placements, cuts and cores (the model's best
 //    configuration of every placement up to symmetry, and the baselines spread over the devices, each simulated).
 //    Target: swapless / oracle ≤ 1.05.
@@ -14,8 +16,10 @@
 //    2 devices at least 40 % lower. The mixes load one device to 50–60 % of its whole-model capacity (before
 //    reloads), so that the one-device case is still stable: the comparison is between two working systems.
 
+import { readFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg } from 'node:os';
-import { createPolicy, runPolicyInSim } from '@swapless/controller';
+import { createPolicy, runPolicyInSim, withDeviceCatalogs } from '@swapless/controller';
+import { generateZooModel } from '@swapless/zoo';
 import { wholeTpuMs, zooCatalogs } from './zoo-catalogs.mjs';
 
 const args = process.argv.slice(2);
@@ -34,18 +38,30 @@ log(
   `SwapLess devices benchmark — ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, Node ${process.version}, load ${loadavg()[0].toFixed(2)}`,
 );
 log(
-  `All latencies SIMULATED (${durationMs / 1000} s per run, ${warmupMs / 1000} s warm-up, seed ${seed}); every device an EMULATED ${profile} Edge TPU; CPU stages measured here.`,
+  `All latencies SIMULATED (${durationMs / 1000} s per run, ${warmupMs / 1000} s warm-up, seed ${seed}); every device an EMULATED Edge TPU (${profile} unless a row names its profiles); CPU stages measured here.`,
 );
 
 const catalog = zooCatalogs({ device: profile });
-const devicesOf = (n) => Array.from({ length: n }, (_, i) => ({ id: `tpu-${i}`, profile }));
+/** `n` devices of the benchmark's profile, or one device per profile of `n` when it is a list. */
+const devicesOf = (n) =>
+  Array.isArray(n)
+    ? n.map((p, i) => ({ id: `tpu-${i}`, profile: p }))
+    : Array.from({ length: n }, (_, i) => ({ id: `tpu-${i}`, profile }));
 
-/** Tenants of a mix: [zoo model, share of its whole-model Edge TPU call's capacity]. */
-async function tenantsOf(mix) {
+/**
+ * Tenants of a mix: [zoo model, share of its whole-model Edge TPU call's capacity (on the benchmark's profile)].
+ * On devices of other profiles, each tenant's catalog for theirs (same cuts and CPU stages, re-timed Edge TPU).
+ */
+async function tenantsOf(mix, devices = []) {
   const out = [];
   for (const [i, [name, u]] of mix.entries()) {
     const cat = await catalog(name);
-    out.push({ name: `${name}#${i}`, catalog: cat, rate: (u * 1000) / wholeTpuMs(cat) });
+    const bytes = new Uint8Array(await readFile((await generateZooModel(name)).path));
+    out.push({
+      name: `${name}#${i}`,
+      catalog: withDeviceCatalogs(bytes, cat, devices, profile),
+      rate: (u * 1000) / wholeTpuMs(cat),
+    });
   }
   return out;
 }
@@ -113,8 +129,26 @@ const placementCases = [
       ['mobilenet_v2', 0.5],
     ],
   },
+  {
+    devices: ['usb3', 'pcie'],
+    mix: [
+      ['mobilenet_v2', 0.5],
+      ['resnet50_v1', 0.4],
+      ['inception_v4', 0.3],
+      ['efficientnet_edgetpu_s', 0.4],
+    ],
+  },
+  {
+    devices: ['usb3', 'usb2'],
+    mix: [
+      ['mobilenet_v1', 0.4],
+      ['resnet50_v1', 0.3],
+      ['squeezenet', 0.4],
+    ],
+  },
 ];
-const cases = section === 2 ? [] : quick ? [placementCases[0], placementCases[2]] : placementCases;
+const cases =
+  section === 2 ? [] : quick ? [placementCases[0], placementCases[2], placementCases[4]] : placementCases;
 if (cases.length > 0) {
   log();
   log('1. swapless against the static oracle over placements, cuts and cores (4 CPU cores)');
@@ -124,11 +158,12 @@ if (cases.length > 0) {
 }
 const placement = [];
 for (const c of cases) {
-  const tenants = await tenantsOf(c.mix);
   const devices = devicesOf(c.devices);
+  const tenants = await tenantsOf(c.mix, devices);
   const swapless = run(tenants, 4, devices, 'swapless');
   const oracle = run(tenants, 4, devices, 'oracle');
-  const label = `${c.devices}        ${tenants.map((t) => `${t.name.split('#')[0]} @ ${t.rate.toFixed(1)}`).join(' + ')}`;
+  const hostLabel = Array.isArray(c.devices) ? c.devices.join('+') : String(c.devices);
+  const label = `${hostLabel.padEnd(8)} ${tenants.map((t) => `${t.name.split('#')[0]} @ ${t.rate.toFixed(1)}`).join(' + ')}`;
   const ratio = swapless.meanMs / oracle.meanMs;
   placement.push({ devices: c.devices, label, swapless, oracle, swaplessOverOracle: ratio });
   log(

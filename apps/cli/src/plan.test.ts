@@ -69,20 +69,25 @@ describe('swapless plan', () => {
   });
 
   it('places the tenants on several Edge TPUs and prints the placement with each device’s utilisation', async () => {
-    const path = await workload({
-      device: 'usb3',
-      devices: [{ id: 'usb:0' }, { id: 'usb:1' }],
-      cpu: { cores: 2 },
-      tenants: [
-        { name: 'a', model: 'squeezenet', rate: 40 },
-        { name: 'b', model: 'mobilenet_v1', rate: 40 },
-        { name: 'c', model: 'squeezenet', rate: 30 },
-      ],
-      durationS: 5,
-    });
-    const r = await cli('plan', path, '--json', '--repetitions', '3', '--max-cuts', '6');
-    expect(r.status).toBe(0);
-    const j = JSON.parse(r.out);
+    const host = (devices: { id: string; profile?: string }[], tenants: number) =>
+      workload({
+        device: 'usb3',
+        devices,
+        cpu: { cores: 2 },
+        tenants: [
+          { name: 'a', model: 'squeezenet', rate: 40 },
+          { name: 'b', model: 'mobilenet_v1', rate: 40 },
+          { name: 'c', model: 'squeezenet', rate: 30 },
+        ].slice(0, tenants),
+        durationS: 5,
+      });
+    const planJson = async (path: string) => {
+      const r = await cli('plan', path, '--json', '--repetitions', '3', '--max-cuts', '6');
+      expect(r.status).toBe(0);
+      return JSON.parse(r.out);
+    };
+    const path = await host([{ id: 'usb:0' }, { id: 'usb:1' }], 3);
+    const j = await planJson(path);
     expect(j.devices).toEqual([
       { id: 'usb:0', profile: 'usb3' },
       { id: 'usb:1', profile: 'usb3' },
@@ -100,16 +105,23 @@ describe('swapless plan', () => {
     const text = await cli('plan', path, '--repetitions', '3', '--max-cuts', '6', '--no-simulate');
     expect(text.out).toMatch(/on 2 × usb3 \(usb:0, usb:1\)/);
     expect(text.out).toMatch(/swapless +placement: usb:0 ρ \d\.\d\d \(.*\) · usb:1 ρ \d\.\d\d/);
-    const mixed = await workload({
-      devices: [
+    // Devices of different profiles: each device planned with the tenants' catalogs for its profile.
+    const mixed = await host(
+      [
         { id: 'usb:0', profile: 'usb3' },
         { id: 'pci:0', profile: 'pcie' },
       ],
-      tenants: [{ name: 'a', model: 'squeezenet', rate: 5 }],
-    });
-    const refused = await cli('plan', mixed, '--json');
-    expect(refused.status).toBe(1);
-    expect(JSON.parse(refused.out).error.details.problems[0]).toMatch(/^\/devices\/1\/profile: /);
+      2,
+    );
+    const mj = await planJson(mixed);
+    expect(mj.devices).toEqual([
+      { id: 'usb:0', profile: 'usb3' },
+      { id: 'pci:0', profile: 'pcie' },
+    ]);
+    const placed = mj.phases[0].plans[0];
+    expect(placed.devices.flatMap((d: { tenants: string[] }) => d.tenants).sort()).toEqual(['a', 'b']);
+    const mixedText = await cli('plan', mixed, '--repetitions', '3', '--max-cuts', '6', '--no-simulate');
+    expect(mixedText.out).toMatch(/on 2 devices \(usb:0 usb3, pci:0 pcie\)/);
   });
 
   it('refuses a malformed workload with every problem and its path (exit 1)', async () => {

@@ -4,7 +4,13 @@
  */
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { assertServable, buildCatalog, classifyModel, type PolicyTenant } from '@swapless/controller';
+import {
+  assertServable,
+  buildCatalog,
+  classifyModel,
+  type PolicyTenant,
+  withDeviceCatalogs,
+} from '@swapless/controller';
 import {
   type CpuProfileSpec,
   InvalidConfigError,
@@ -100,15 +106,16 @@ export async function prepareTenants(
     for (const t of workload.tenants) {
       if (byModel.has(t.model)) continue;
       const bytes = files.get(t.model)!;
-      const catalog = await buildCatalog(bytes, {
+      const built = await buildCatalog(bytes, {
         name: t.model,
-        // Every device of a workload has one profile (checked when it is parsed).
         device: workload.devices?.[0]?.profile ?? workload.device,
         threads,
         cpu,
         onProgress: bar,
         ...profiling,
       });
+      // Devices of other profiles: the same cuts and CPU stages, the Edge TPU stages re-timed for each profile.
+      const catalog = withDeviceCatalogs(bytes, built, workload.devices, workload.device);
       byModel.set(t.model, { bytes, catalog });
     }
   } finally {

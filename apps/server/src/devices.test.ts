@@ -20,6 +20,46 @@ function problemsOf(input: unknown): string[] {
   throw new Error('expected an InvalidConfigError');
 }
 
+/** One KServe inference of the test net on `base`, answered 200 with the unsplit model's outputs. */
+async function inferChecked(base: string, model: Uint8Array, name: string, seed: number): Promise<void> {
+  const x = new Int8Array(16 * 16 * 3);
+  new SeededRandom(seed).fillUniformInt8(x);
+  const res = await fetch(`${base}/v2/models/${name}/infer`, {
+    method: 'POST',
+    body: JSON.stringify({
+      inputs: [{ name: 'input', datatype: 'INT8', shape: [1, 16, 16, 3], data: Array.from(x) }],
+    }),
+  });
+  expect(res.status).toBe(200);
+  const body = (await res.json()) as { outputs: { data: number[] }[] };
+  expect(body.outputs[0]!.data).toEqual(reference(model, x)[0]);
+}
+
+/**
+ * A server on two emulated Edge TPUs, the first of the `usb3` profile and the second `pcie`, serving the test net
+ * as tenants `a` (placed by the controller) and `b` (on the second device).
+ */
+function startTwoDevices(
+  dirs: { work(): string; repo(): string },
+  [first, second]: [string, string],
+  control: { policy: 'fixed' | 'swapless'; cores: number },
+): Promise<RunningServer> {
+  return startServer(
+    {
+      ...testServerConfig(dirs.work(), dirs.repo()),
+      device: 'usb3',
+      devices: [{ id: first }, { id: second, profile: 'pcie' }],
+      ...control,
+      tenants: [
+        { name: 'a', model: 'testnet', rate: 20 },
+        { name: 'b', model: 'testnet', rate: 20, device: second },
+      ],
+      logLevel: 'silent',
+    },
+    { progress: false },
+  );
+}
+
 describe('config: devices', () => {
   it('defaults to one device and passes a device list to the service', () => {
     const one = parseConfig({}, { source: 'test' }).config;
@@ -80,21 +120,8 @@ describe('a server with two emulated Edge TPUs', () => {
   let base: string;
 
   beforeAll(async () => {
-    server = await startServer(
-      {
-        ...testServerConfig(dirs.work(), dirs.repo()),
-        devices: [{ id: 'tpu-a' }, { id: 'tpu-b', profile: 'pcie' }],
-        // A middle cut for every tenant: both have an Edge TPU stage whatever the load.
-        policy: 'fixed',
-        cores: 2,
-        tenants: [
-          { name: 'a', model: 'testnet', rate: 20 },
-          { name: 'b', model: 'testnet', rate: 20, device: 'tpu-b' },
-        ],
-        logLevel: 'silent',
-      },
-      { progress: false },
-    );
+    // A middle cut for every tenant: both have an Edge TPU stage whatever the load.
+    server = await startTwoDevices(dirs, ['tpu-a', 'tpu-b'], { policy: 'fixed', cores: 2 });
     base = server.urls.base;
   });
 
@@ -102,19 +129,7 @@ describe('a server with two emulated Edge TPUs', () => {
     await server?.close();
   });
 
-  const infer = async (name: string, seed: number) => {
-    const x = new Int8Array(16 * 16 * 3);
-    new SeededRandom(seed).fillUniformInt8(x);
-    const res = await fetch(`${base}/v2/models/${name}/infer`, {
-      method: 'POST',
-      body: JSON.stringify({
-        inputs: [{ name: 'input', datatype: 'INT8', shape: [1, 16, 16, 3], data: Array.from(x) }],
-      }),
-    });
-    expect(res.status).toBe(200);
-    const body = (await res.json()) as { outputs: { data: number[] }[] };
-    expect(body.outputs[0]!.data).toEqual(reference(model, x)[0]);
-  };
+  const infer = (name: string, seed: number) => inferChecked(base, model, name, seed);
   const json = async (path: string, init?: RequestInit) => {
     const res = await fetch(`${base}${path}`, init);
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
@@ -170,5 +185,49 @@ describe('a server with two emulated Edge TPUs', () => {
       ['tpu-a', ['a', 'b']],
       ['tpu-b', []],
     ]);
+  });
+});
+
+describe('a server planning Edge TPUs of different profiles (usb3 + pcie) with the swapless policy', () => {
+  const model = writeModel(buildTestNet(3));
+  const dirs = useServerWork('server-mixed-devices', { testnet: model });
+  let server: RunningServer;
+
+  beforeAll(async () => {
+    // One core for two tenants: at least one of them runs its head on an Edge TPU.
+    server = await startTwoDevices(dirs, ['usb:0', 'pci:0'], { policy: 'swapless', cores: 1 });
+  });
+
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('plans each device with the catalogs of its profile and serves tenants on both', async () => {
+    expect(server.failed).toEqual([]);
+    const catalog = server.service.catalog('a');
+    expect(catalog.device).toBe('usb3');
+    expect(catalog.onDevice?.['pci:0']?.device).toBe('pcie');
+    expect(catalog.onDevice?.['usb:0']).toBeUndefined();
+    const status = server.service.controller();
+    expect(status.devices).toEqual([
+      { id: 'usb:0', profile: 'usb3' },
+      { id: 'pci:0', profile: 'pcie' },
+    ]);
+    expect(status.policy).toBe('swapless');
+    expect(status.lastDecision).not.toBeNull();
+    for (let i = 0; i < 6; i++) await inferChecked(server.urls.base, model, i % 2 ? 'b' : 'a', i);
+    // b stays on the pcie device it names; a is placed. A tenant with a head ran it on its own device.
+    const placed = server.service.tenants();
+    expect(placed.map((t) => t.name)).toEqual(['a', 'b']);
+    expect(['usb:0', 'pci:0']).toContain(placed[0]!.device);
+    expect(placed[1]!.device).toBe('pci:0');
+    const onTpu = placed.filter((t) => t.k > 0);
+    expect(onTpu.length).toBeGreaterThan(0);
+    const metrics = await (await fetch(`${server.urls.base}/metrics`)).text();
+    for (const t of onTpu) {
+      expect(metrics).toContain(
+        `swapless_stage_duration_seconds_count{tenant="${t.name}",stage="tpu",timing="emulated",device="${t.device}"}`,
+      );
+    }
   });
 });

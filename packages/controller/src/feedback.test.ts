@@ -34,6 +34,27 @@ describe('ServiceCorrection: reload and no-reload factors', () => {
     expect(fixed.source).toBe('measured');
   });
 
+  it('compares a call with the catalog of the device that ran it, and corrects every device catalog', () => {
+    // The same tenant on a second device whose modelled calls take twice as long (another profile).
+    const slower = {
+      ...cat,
+      device: 'pcie',
+      cuts: cat.cuts.map((x) =>
+        x.tpu === null ? x : { ...x, tpu: { ...x.tpu, serviceMs: 2 * x.tpu.serviceMs } },
+      ),
+    };
+    const host = { ...cat, onDevice: { 'pci:0': slower, 'pci:1': slower } };
+    const c = new ServiceCorrection(new Map([['c', host]]));
+    // Calls on pci:0 take 1.5× its own modelled time (3× the first device's).
+    for (let i = 0; i < 40; i++)
+      c.observe({ tenant: 'c', stage: 'tpu', k: cut.k, ms: 3 * tpu.serviceMs, device: 'pci:0' });
+    expect(c.factor('c', 'tpu', cut.k)).toBeCloseTo(1.5, 2);
+    const fixed = c.corrected('c');
+    expect(fixed.cuts[2]!.tpu!.serviceMs).toBeCloseTo(1.5 * tpu.serviceMs, 6);
+    expect(fixed.onDevice!['pci:0']!.cuts[2]!.tpu!.serviceMs).toBeCloseTo(3 * tpu.serviceMs, 6);
+    expect(fixed.onDevice!['pci:1']).toBe(fixed.onDevice!['pci:0']);
+  });
+
   it('falls back to the other TPU kind, then 1, when one kind was never observed', () => {
     const c = new ServiceCorrection(new Map([['c', cat]]));
     for (let i = 0; i < 4; i++) c.observe({ tenant: 'c', stage: 'tpu', k: cut.k, ms: 2 * tpu.serviceMs });

@@ -27,6 +27,7 @@
  * outputs' way back to the main thread (`returnMs`) — is learned per tenant and stays a `delayMs`.
  */
 import type { CutCandidate, TenantCatalog } from './catalog.js';
+import { catalogOn } from './catalog-devices.js';
 
 /** One measured stage time of a completed request (or the mean of `count` of them). */
 export interface StageObservation {
@@ -48,6 +49,11 @@ export interface StageObservation {
   returnMs?: number;
   /** Number of requests `ms` is the mean of (default 1). */
   count?: number;
+  /**
+   * TPU: the device that ran the call (a `SystemSetup.devices` id). Its catalog there (`catalogOn`) is what the
+   * call is compared with, so a factor is a ratio to the device's own modelled time. Absent: the catalog itself.
+   */
+  device?: string;
 }
 
 /** Options of {@link ServiceCorrection}. */
@@ -194,7 +200,8 @@ export class ServiceCorrection {
 
   /** Feeds one observation; returns false when it cannot be matched to the catalog (unknown tenant, cut, threads). */
   observe(o: StageObservation): boolean {
-    const cat = this.catalogs.get(o.tenant);
+    const known = this.catalogs.get(o.tenant);
+    const cat = known !== undefined && o.stage === 'tpu' ? catalogOn(known, o.device) : known;
     const cut = cat?.cuts.find((c) => c.k === o.k);
     if (cut === undefined || !(o.ms >= 0) || !Number.isFinite(o.ms)) return false;
     let profiled: number;
@@ -333,37 +340,55 @@ export class ServiceCorrection {
     if (parts.every((p) => p === '-' || p === '1' || p === '1/1+0')) return cat;
     const hit = this.cache.get(tenant);
     if (hit !== undefined && hit.catalog === cat && hit.signature === signature) return hit.corrected;
-    const cuts: CutCandidate[] = cat.cuts.map((c) => {
-      const ft = this.factor(tenant, 'tpu', c.k);
-      const fr = this.factor(tenant, 'tpu-reload', c.k);
-      const lag = c.tpu === null ? 0 : lagOf(c.k);
-      const emu = c.tpu === null ? null : emuOf(c.k);
-      return {
-        ...c,
-        tpu:
-          c.tpu === null
-            ? null
-            : {
-                ...c.tpu,
-                serviceMs: c.tpu.serviceMs * ft,
-                reloadMs: Math.max(0, (c.tpu.serviceMs + c.tpu.reloadMs) * fr - c.tpu.serviceMs * ft),
-                serviceVarianceMs2: c.tpu.serviceVarianceMs2 * ft * ft,
-                source: 'measured' as const,
-              },
-        cpu:
-          c.cpu === null
-            ? null
-            : new Map(
-                [...c.cpu].map(([t, s]) => {
-                  const f = this.factor(tenant, 'cpu', c.k, t);
-                  return [t, f === 1 ? s : s.map((x) => x * f)] as const;
-                }),
-              ),
-        ...(lag > 0 ? { delayMs: (c.delayMs ?? 0) + lag } : {}),
-        ...(emu !== null ? { emulationMs: emu } : {}),
-      };
-    });
-    const corrected: TenantCatalog = { ...cat, cuts };
+    const fix = (cuts: readonly CutCandidate[]): CutCandidate[] =>
+      cuts.map((c) => {
+        const ft = this.factor(tenant, 'tpu', c.k);
+        const fr = this.factor(tenant, 'tpu-reload', c.k);
+        const lag = c.tpu === null ? 0 : lagOf(c.k);
+        const emu = c.tpu === null ? null : emuOf(c.k);
+        return {
+          ...c,
+          tpu:
+            c.tpu === null
+              ? null
+              : {
+                  ...c.tpu,
+                  serviceMs: c.tpu.serviceMs * ft,
+                  reloadMs: Math.max(0, (c.tpu.serviceMs + c.tpu.reloadMs) * fr - c.tpu.serviceMs * ft),
+                  serviceVarianceMs2: c.tpu.serviceVarianceMs2 * ft * ft,
+                  source: 'measured' as const,
+                },
+          cpu:
+            c.cpu === null
+              ? null
+              : new Map(
+                  [...c.cpu].map(([t, s]) => {
+                    const f = this.factor(tenant, 'cpu', c.k, t);
+                    return [t, f === 1 ? s : s.map((x) => x * f)] as const;
+                  }),
+                ),
+          ...(lag > 0 ? { delayMs: (c.delayMs ?? 0) + lag } : {}),
+          ...(emu !== null ? { emulationMs: emu } : {}),
+        };
+      });
+    // The factors are ratios to each device's own modelled times (see `StageObservation.device`): the catalogs of
+    // the other devices get them too, one corrected catalog per profile's catalog.
+    const fixed = new Map<TenantCatalog, TenantCatalog>();
+    const onDevice =
+      cat.onDevice === undefined
+        ? undefined
+        : Object.fromEntries(
+            Object.entries(cat.onDevice).map(([id, c]) => {
+              const f = fixed.get(c) ?? { ...c, cuts: fix(c.cuts) };
+              fixed.set(c, f);
+              return [id, f] as const;
+            }),
+          );
+    const corrected: TenantCatalog = {
+      ...cat,
+      cuts: fix(cat.cuts),
+      ...(onDevice !== undefined ? { onDevice } : {}),
+    };
     this.cache.set(tenant, { catalog: cat, signature, corrected });
     return corrected;
   }

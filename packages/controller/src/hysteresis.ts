@@ -14,6 +14,7 @@
 
 import type { TenantChoice } from '@swapless/contracts';
 import type { TenantCatalog } from './catalog.js';
+import { catalogOn } from './catalog-devices.js';
 
 /** Options of the hysteresis rule. */
 export interface HysteresisOptions {
@@ -79,7 +80,8 @@ export class SwitchCostModel {
   stallMs(tenant: string, catalog: TenantCatalog, from: TenantChoice, to: TenantChoice): number {
     if (from.k === to.k && from.device === to.device)
       return from.cores === to.cores && from.mode === to.mode ? 0 : this.fixedMs;
-    const reload = catalog.cuts.find((c) => c.k === to.k)?.tpu?.reloadMs ?? 0;
+    // The reload on the device it moves to (its catalog there: devices of other profiles reload at other speeds).
+    const reload = catalogOn(catalog, to.device).cuts.find((c) => c.k === to.k)?.tpu?.reloadMs ?? 0;
     return this.loadMs(tenant, catalog, to.k) + reload;
   }
 }

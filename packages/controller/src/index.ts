@@ -7,6 +7,12 @@ export {
   type TenantCatalog,
   type TenantKind,
 } from './catalog.js';
+export {
+  catalogForProfile,
+  catalogOn,
+  type DeviceCatalogOptions,
+  withDeviceCatalogs,
+} from './catalog-devices.js';
 export { type CatalogCpu, isModelledCpu, type ModelledCpuStages, modelledCpuStages } from './catalog-cpu.js';
 export {
   assertServable,
@@ -147,9 +153,9 @@ export {
   type SimWorkload,
 } from './simrun.js';
 export {
-  assertUniformDevices,
   canonicalPlacements,
-  MIXED_PROFILES_REASON,
+  DEVICE_CATALOG_REASON,
+  deviceClasses,
   type PlacementCandidate,
   type PlacementOptions,
   type PlacementResult,

@@ -9,25 +9,33 @@
  * exactly. f_d depends only on the *set* of tenants on the device, so it is computed once per (set, budget) and
  * shared by every placement that has that set.
  *
- * Placements are enumerated up to the symmetry of identical devices (a set partition of the tenants into at most
- * as many blocks as there are devices: 15 for four tenants on four devices). A cheap bound prunes a placement
+ * Placements are enumerated up to the symmetry of identical devices: two devices are interchangeable only when they
+ * have the same profile and every tenant plans with the same catalog on both (a set partition of the tenants into
+ * at most as many blocks as there are devices when all are identical: 15 for four tenants on four devices; every
+ * assignment when none are: 16 for four tenants on a `usb3` and a `pcie` device). A cheap bound prunes a placement
  * before its knapsack: each of its devices given all the cores is no worse than its share, so when that sum is
  * already no better than the best placement so far the placement cannot win. Past `placementLimit` placements,
  * single-tenant moves from a start balanced by Edge TPU load (and the placement in effect) replace the enumeration.
  *
- * Devices of different profiles (say `usb3` and `pcie`) would need a catalog per profile (their Edge TPU stage
- * times differ); a tenant has one catalog, so mixed profiles are refused ({@link assertUniformDevices}).
+ * Devices of different profiles (say `usb3` and `pcie`) have different Edge TPU stage times: a tenant plans on each
+ * device with its catalog there (`catalogOn`, built by `withDeviceCatalogs`), and the per-device search runs on the
+ * catalogs of that device's profile.
  */
 import type { DeviceSetup, TenantChoice } from '@swapless/contracts';
 import { expected, InvalidArgumentError, isSwapLessError, resolvePlacement } from '@swapless/core';
 import { DEFAULT_MODEL_NAME, predictByDevice } from '@swapless/queueing';
+import type { TenantCatalog } from './catalog.js';
+import { catalogOn } from './catalog-devices.js';
 import { delayedPredictor } from './delays.js';
 import { type FastSearchOptions, fastSearch, fastSearchApplicable } from './fast.js';
 import { type Predictor, searchConfiguration } from './search.js';
 import { type PlannedTenant, systemSetup } from './setup.js';
 
-/** Value of `details.reason` when the devices of a host do not share one profile. */
-export const MIXED_PROFILES_REASON = 'mixed-device-profiles';
+/**
+ * Value of `details.reason` when a host's devices have different profiles and a tenant's catalog on one of them is
+ * not for that device's profile (build its catalogs with `withDeviceCatalogs`): its stage times there are unknown.
+ */
+export const DEVICE_CATALOG_REASON = 'no-catalog-for-device-profile';
 
 /** Options of {@link searchPlacement} and {@link placementCandidates}. */
 export interface PlacementOptions {
@@ -63,28 +71,81 @@ export interface PlacementResult extends PlacementCandidate {
   searches: number;
 }
 
-/** The profile each device plans with (its own, else the host's `device`, else one shared default). */
-function profileOf(d: DeviceSetup, hostProfile: string | undefined): string {
-  return d.profile ?? hostProfile ?? 'default';
+/**
+ * The classes of interchangeable devices: index per device, equal for devices of one profile on which every tenant
+ * plans with the same catalog (so relabelling them changes no prediction). Classes numbered by first appearance.
+ * @throws InvalidArgumentError for duplicate ids (`duplicate-device`), and on a host with devices of several
+ * profiles for a partitioned tenant whose catalog on a device is not for its profile ({@link DEVICE_CATALOG_REASON}).
+ */
+export function deviceClasses(tenants: readonly PlannedTenant[], devices: readonly DeviceSetup[]): number[] {
+  resolvePlacement(devices, [], 'devices');
+  const mixed = new Set(devices.map((d) => d.profile)).size > 1;
+  const catalogIds = new Map<TenantCatalog, number>();
+  const idOf = (c: TenantCatalog): number => {
+    const id = catalogIds.get(c) ?? catalogIds.size;
+    catalogIds.set(c, id);
+    return id;
+  };
+  const keys = devices.map((d) => {
+    const catalogs = tenants.map((t) => catalogOn(t.catalog, d.id));
+    if (mixed && d.profile !== undefined) assertCatalogsFor(tenants, catalogs, d);
+    return `${d.profile ?? ''}\u0000${catalogs.map(idOf).join(',')}`;
+  });
+  const classes = [...new Set(keys)];
+  return keys.map((k) => classes.indexOf(k));
+}
+
+/** Every partitioned tenant's catalog on device `d` is for `d`'s profile (a mixed host plans each with its own). */
+function assertCatalogsFor(
+  tenants: readonly PlannedTenant[],
+  catalogs: readonly TenantCatalog[],
+  d: DeviceSetup,
+): void {
+  catalogs.forEach((c, i) => {
+    if (c.kind !== 'partitioned' || c.device === d.profile) return;
+    throw new InvalidArgumentError(
+      expected(
+        `a catalog for profile ${d.profile} (withDeviceCatalogs) on device ${d.id}`,
+        `the tenant ${tenants[i]!.name}`,
+        `a catalog for ${c.device}`,
+      ),
+      { details: { reason: DEVICE_CATALOG_REASON, tenant: tenants[i]!.name, device: d.id } },
+    );
+  });
 }
 
 /**
- * Checks a host's device list for the placement search: unique ids and one profile for all.
- * @throws InvalidArgumentError (`details.reason` `duplicate-device`, or {@link MIXED_PROFILES_REASON}).
+ * Every placement of `m` tenants on devices of the classes `classOf` (one entry per device), up to relabelling
+ * devices of one class: device indices per tenant, where a tenant may use a device of a class only when every
+ * earlier device of that class is used by an earlier tenant. Null when there are more than `limit`.
  */
-export function assertUniformDevices(devices: readonly DeviceSetup[], hostProfile?: string): void {
-  resolvePlacement(devices, [], 'devices');
-  const profiles = [...new Set(devices.map((d) => profileOf(d, hostProfile)))];
-  if (profiles.length > 1) {
-    throw new InvalidArgumentError(
-      expected(
-        'devices of one profile (the placement search plans every device with the same Edge TPU stage times)',
-        'devices[].profile',
-        profiles.join(', '),
-      ),
-      { details: { reason: MIXED_PROFILES_REASON, profiles } },
-    );
-  }
+function symmetricPlacements(m: number, classOf: readonly number[], limit: number): number[][] | null {
+  const members: number[][] = Array.from({ length: Math.max(-1, ...classOf) + 1 }, () => []);
+  classOf.forEach((c, d) => {
+    members[c]!.push(d);
+  });
+  const used: number[] = members.map(() => 0);
+  const out: number[][] = [];
+  const a: number[] = new Array(m).fill(0);
+  const walk = (i: number): boolean => {
+    if (i === m) {
+      out.push([...a]);
+      return out.length <= limit;
+    }
+    for (let c = 0; c < members.length; c++) {
+      const list = members[c]!;
+      const fresh = used[c]!;
+      for (let j = 0; j <= Math.min(fresh, list.length - 1); j++) {
+        a[i] = list[j]!;
+        if (j === fresh) used[c]!++;
+        const more = walk(i + 1);
+        if (j === fresh) used[c]!--;
+        if (!more) return false;
+      }
+    }
+    return true;
+  };
+  return walk(0) ? out : null;
 }
 
 /**
@@ -93,20 +154,7 @@ export function assertUniformDevices(devices: readonly DeviceSetup[], hostProfil
  * more than `limit`.
  */
 export function canonicalPlacements(m: number, devices: number, limit = 5_000): number[][] | null {
-  const out: number[][] = [];
-  const a: number[] = new Array(m).fill(0);
-  const walk = (i: number, blocks: number): boolean => {
-    if (i === m) {
-      out.push([...a]);
-      return out.length <= limit;
-    }
-    for (let b = 0; b <= Math.min(blocks, devices - 1); b++) {
-      a[i] = b;
-      if (!walk(i + 1, Math.max(blocks, b + 1))) return false;
-    }
-    return true;
-  };
-  return walk(0, 0) ? out : null;
+  return symmetricPlacements(m, new Array(devices).fill(0), limit);
 }
 
 /** One device's best configuration for a set of tenants and a core budget: Σλ_iR_i (not divided) and choices. */
@@ -115,26 +163,46 @@ interface GroupBest {
   choices: TenantChoice[];
 }
 
-/** The per-device search, memoised by (set of tenants, core budget). */
+/** The per-device search, memoised by (class of device, set of tenants, core budget). */
 class GroupSearch {
   readonly memo = new Map<string, GroupBest>();
+  /** The tenants as planned on a device of each class (their catalogs there). */
+  readonly #byClass: PlannedTenant[][] = [];
+  /**
+   * @param tenants The tenants, in order.
+   * @param devices The host's devices.
+   * @param classOf Class of each device ({@link deviceClasses}).
+   * @param options The search options.
+   */
   constructor(
-    private readonly tenants: readonly PlannedTenant[],
+    tenants: readonly PlannedTenant[],
+    devices: readonly DeviceSetup[],
+    readonly classOf: readonly number[],
     private readonly options: PlacementOptions,
-  ) {}
+  ) {
+    classOf.forEach((c, d) => {
+      this.#byClass[c] ??= tenants.map((t) => {
+        const catalog = catalogOn(t.catalog, devices[d]!.id);
+        return catalog === t.catalog ? t : { ...t, catalog };
+      });
+    });
+  }
 
-  best(members: readonly number[], budget: number): GroupBest {
-    const key = `${members.join(',')}/${budget}`;
+  best(members: readonly number[], device: number, budget: number): GroupBest {
+    const cls = this.classOf[device]!;
+    const key = `${cls}|${members.join(',')}/${budget}`;
     let hit = this.memo.get(key);
     if (hit === undefined) {
-      hit = this.search(members, budget);
+      hit = this.search(
+        members.map((i) => this.#byClass[cls]![i]!),
+        budget,
+      );
       this.memo.set(key, hit);
     }
     return hit;
   }
 
-  private search(members: readonly number[], budget: number): GroupBest {
-    const sub = members.map((i) => this.tenants[i]!);
+  private search(sub: readonly PlannedTenant[], budget: number): GroupBest {
     const rate = sub.reduce((s, t) => s + t.rate, 0);
     const none: GroupBest = { weighted: Infinity, choices: [] };
     const weigh = (ms: number): number => (!Number.isFinite(ms) ? Infinity : rate > 0 ? ms * rate : 0);
@@ -158,13 +226,16 @@ class GroupSearch {
   }
 }
 
-/** The blocks of a placement: tenant indices per block, in block order. */
-function blocksOf(placement: readonly number[]): number[][] {
-  const blocks = Array.from({ length: Math.max(...placement) + 1 }, (): number[] => []);
-  placement.forEach((b, i) => {
-    blocks[b]!.push(i);
+/** The blocks of a placement (device indices per tenant): each used device and its tenants, by device. */
+function blocksOf(placement: readonly number[]): { device: number; members: number[] }[] {
+  const blocks = Array.from({ length: Math.max(...placement) + 1 }, (_, device) => ({
+    device,
+    members: [] as number[],
+  }));
+  placement.forEach((d, i) => {
+    blocks[d]!.members.push(i);
   });
-  return blocks.filter((b) => b.length > 0);
+  return blocks.filter((b) => b.members.length > 0);
 }
 
 /**
@@ -180,13 +251,13 @@ function evaluatePlacement(
   const blocks = blocksOf(placement);
   // Bound: every device with all the cores is at least as good as with its share.
   let bound = 0;
-  for (const b of blocks) bound += groups.best(b, cores).weighted;
+  for (const b of blocks) bound += groups.best(b.members, b.device, cores).weighted;
   if (!(bound < bestSoFar)) return null;
   // Knapsack: dp[c] = best Σ over the blocks so far using at most c cores; pick[g][c] = cores given to block g.
   let dp: number[] = new Array(cores + 1).fill(0);
   const picks: number[][] = [];
   for (const b of blocks) {
-    const f = Array.from({ length: cores + 1 }, (_, c) => groups.best(b, c).weighted);
+    const f = Array.from({ length: cores + 1 }, (_, c) => groups.best(b.members, b.device, c).weighted);
     const next: number[] = new Array(cores + 1).fill(Infinity);
     const pick: number[] = new Array(cores + 1).fill(0);
     for (let c = 0; c <= cores; c++) {
@@ -206,8 +277,9 @@ function evaluatePlacement(
   let left = cores;
   for (let g = blocks.length - 1; g >= 0; g--) {
     const given = picks[g]![left]!;
-    const best = groups.best(blocks[g]!, given);
-    blocks[g]!.forEach((i, j) => {
+    const { members, device } = blocks[g]!;
+    const best = groups.best(members, device, given);
+    members.forEach((i, j) => {
       choices[i] = best.choices[j]!;
     });
     left -= given;
@@ -215,11 +287,15 @@ function evaluatePlacement(
   return { weighted: dp[cores]!, choices };
 }
 
-/** Block → device labels that keep as much of the rate as possible on the devices it uses now. */
+/**
+ * Block → device labels that keep as much of the rate as possible on the devices it uses now: a block (a device
+ * index of the placement) is relabelled only to a device of its class (an identical device).
+ */
 function labelBlocks(
   placement: readonly number[],
   tenants: readonly PlannedTenant[],
   ids: readonly string[],
+  classOf: readonly number[],
   warm: readonly TenantChoice[] | null | undefined,
 ): string[] {
   const blocks = Math.max(...placement) + 1;
@@ -243,7 +319,7 @@ function labelBlocks(
       return;
     }
     for (let d = 0; d < ids.length; d++) {
-      if (used.has(d)) continue;
+      if (used.has(d) || classOf[d] !== classOf[b]) continue;
       used.add(d);
       label[b] = d;
       walk(b + 1);
@@ -303,10 +379,11 @@ function balancedPlacement(tenants: readonly PlannedTenant[], devices: number): 
 function* placementsToTry(
   tenants: readonly PlannedTenant[],
   ids: readonly string[],
+  classOf: readonly number[],
   options: PlacementOptions,
   value: (p: readonly number[]) => number,
 ): Generator<number[]> {
-  const all = canonicalPlacements(tenants.length, ids.length, options.placementLimit ?? 5_000);
+  const all = symmetricPlacements(tenants.length, classOf, options.placementLimit ?? 5_000);
   if (all !== null) {
     yield* all;
     return;
@@ -342,7 +419,8 @@ function* placementsToTry(
 
 /**
  * Every evaluated placement's best configuration (no pruning), sorted by predicted mean: the oracle's shortlist.
- * @throws InvalidArgumentError for duplicate device ids or mixed profiles ({@link assertUniformDevices}).
+ * @throws InvalidArgumentError for duplicate device ids, or a tenant without a catalog for a device's profile
+ * ({@link deviceClasses}).
  */
 export function placementCandidates(
   tenants: readonly PlannedTenant[],
@@ -357,8 +435,8 @@ export function placementCandidates(
 
 /**
  * The best placement, cuts and cores of `tenants` on `devices` sharing `cores` CPU cores (see the module comment).
- * @throws InvalidArgumentError for duplicate device ids or mixed profiles ({@link assertUniformDevices}), or
- * when no configuration fits the cores.
+ * @throws InvalidArgumentError for duplicate device ids, a tenant without a catalog for a device's profile
+ * ({@link deviceClasses}), or when no configuration fits the cores.
  */
 export function searchPlacement(
   tenants: readonly PlannedTenant[],
@@ -394,9 +472,9 @@ function run(
     throw new InvalidArgumentError(expected('at least one tenant', 'searchPlacement', 0));
   if (devices.length === 0)
     throw new InvalidArgumentError(expected('at least one device', 'searchPlacement', 0));
-  assertUniformDevices(devices);
+  const classOf = deviceClasses(tenants, devices);
   const ids = devices.map((d) => d.id);
-  const groups = new GroupSearch(tenants, options);
+  const groups = new GroupSearch(tenants, devices, classOf, options);
   const totalRate = tenants.reduce((s, t) => s + t.rate, 0);
   const candidates: PlacementCandidate[] = [];
   let best = Infinity;
@@ -404,7 +482,7 @@ function run(
   let pruned = 0;
   const seen = new Map<string, number>();
   const value = (p: readonly number[]): number => seen.get(p.join(',')) ?? Infinity;
-  for (const p of placementsToTry(tenants, ids, options, value)) {
+  for (const p of placementsToTry(tenants, ids, classOf, options, value)) {
     const key = p.join(',');
     if (seen.has(key)) continue;
     placements++;
@@ -417,7 +495,7 @@ function run(
     seen.set(key, r.weighted);
     if (r.choices.length === 0) continue;
     if (r.weighted < best) best = r.weighted;
-    const labels = labelBlocks(p, tenants, ids, options.warm);
+    const labels = labelBlocks(p, tenants, ids, classOf, options.warm);
     const choices = r.choices.map((c, i) => ({
       ...c,
       device: deviceOf(tenants[i]!, c, labels[i]!, options.warm?.[i]),

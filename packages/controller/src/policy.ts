@@ -73,7 +73,8 @@ export interface PolicyContext {
   device?: string;
   /**
    * The host's Edge TPUs (several: the policies also choose each tenant's device, and decisions carry it; absent
-   * or one: as with one device). One profile for all (see `assertUniformDevices`).
+   * or one: as with one device). Profiles may differ: each tenant's catalog then has its catalog on every device
+   * (`withDeviceCatalogs`).
    */
   devices?: readonly DeviceSetup[];
   /** Time of the start, ms (default 0). */

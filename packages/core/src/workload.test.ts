@@ -97,19 +97,15 @@ describe('parseWorkload: several Edge TPUs', () => {
     expect(parseWorkload(base).workload.devices).toBeUndefined();
   });
 
-  it('refuses duplicate ids, mixed profiles and malformed devices, with their JSON paths', () => {
+  it('refuses duplicate ids and malformed devices, with their JSON paths; accepts mixed profiles', () => {
     expect(problems({ ...base, devices: [{ id: 'a' }, { id: 'a' }] })).toEqual([
       '/devices/1/id: duplicate device id "a"',
     ]);
-    const mixed = problems({
-      ...base,
-      devices: [
-        { id: 'a', profile: 'usb3' },
-        { id: 'b', profile: 'pcie' },
-      ],
-    });
-    expect(mixed).toHaveLength(1);
-    expect(mixed[0]).toMatch(/^\/devices\/1\/profile: expected the profile of every other device \("usb3"\)/);
+    const mixed = { ...base, devices: [{ id: 'a' }, { id: 'b', profile: 'pcie' }] };
+    expect(parseWorkload(mixed).workload.devices).toEqual([
+      { id: 'a', profile: 'devboard' },
+      { id: 'b', profile: 'pcie' },
+    ]);
     expect(problems({ ...base, devices: [] })[0]).toMatch(/^\/devices: /);
     expect(problems({ ...base, devices: [{ id: 'a b' }] })[0]).toMatch(/^\/devices\/0\/id: /);
   });

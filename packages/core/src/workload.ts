@@ -210,7 +210,7 @@ export function parseWorkload(input: unknown, source = 'workload'): ParsedWorklo
     if (t.sloPercentile !== undefined && t.sloMs === undefined)
       problems.push(`/tenants/${i}/sloPercentile: needs an sloMs (the latency the percentile is held to)`);
   });
-  problems.push(...deviceProblems(w.devices, w.device));
+  problems.push(...deviceProblems(w.devices));
   let last = -1;
   w.phases.forEach((p, i) => {
     if (p.atS <= last) problems.push(`/phases/${i}/atS: must be greater than the previous phase's (${last})`);
@@ -243,23 +243,15 @@ export function parseWorkload(input: unknown, source = 'workload'): ParsedWorklo
 }
 
 /**
- * What the schema cannot say of `devices`: unique ids, and one profile for all (the planner plans every device with
- * the same Edge TPU stage times; docs/controller.md).
+ * What the schema cannot say of `devices`: unique ids. Profiles may differ (a USB Accelerator and a PCIe card): the
+ * planner plans each device with the tenants' catalogs for its profile (docs/controller.md).
  */
-function deviceProblems(
-  devices: readonly { id: string; profile?: string }[] | undefined,
-  fallback: string,
-): string[] {
+function deviceProblems(devices: readonly { id: string }[] | undefined): string[] {
   const problems: string[] = [];
   const ids = new Set<string>();
   devices?.forEach((d, i) => {
     if (ids.has(d.id)) problems.push(`/devices/${i}/id: duplicate device id ${JSON.stringify(d.id)}`);
     ids.add(d.id);
-    const first = devices[0]!.profile ?? fallback;
-    if ((d.profile ?? fallback) !== first)
-      problems.push(
-        `/devices/${i}/profile: expected the profile of every other device (${JSON.stringify(first)}) but received ${JSON.stringify(d.profile ?? fallback)}: devices of different profiles are not supported yet`,
-      );
   });
   return problems;
 }

@@ -3,7 +3,7 @@
  * splits is profiled on this host (`buildCatalog`); a compiled `*_edgetpu.tflite` on the real Edge TPU is timed
  * on the device (`compiledCatalog` with a measured Edge TPU stage).
  */
-import { buildCatalog, compiledCatalog, type TenantCatalog } from '@swapless/controller';
+import { buildCatalog, compiledCatalog, type TenantCatalog, withDeviceCatalogs } from '@swapless/controller';
 import { createInterpreter } from '@swapless/edgetpu';
 import type { EdgeTpuBackendOptions } from '@swapless/runtime';
 import type { ServiceState } from './state.js';
@@ -34,12 +34,16 @@ export class Catalogs {
     return p;
   }
 
-  /** The catalog of a model the service splits: its cuts, with CPU times profiled on this host. */
+  /**
+   * The catalog of a model the service splits: its cuts, with CPU times profiled on this host and the Edge TPU
+   * stages of the first device's profile — and, on a host with devices of other profiles, its catalog for each of
+   * those (`withDeviceCatalogs`: the same cuts and CPU times, the stages re-timed per profile).
+   */
   split(bytes: Uint8Array, sha256: string, label: string): Promise<TenantCatalog> {
-    return this.#cached(sha256, () => {
-      const { options, profile, threads, variants } = this.#state;
+    return this.#cached(sha256, async () => {
+      const { options, profile, threads, variants, placement } = this.#state;
       const profiling = options.profiling ?? {};
-      return buildCatalog(bytes, {
+      const built = await buildCatalog(bytes, {
         name: label,
         device: profile,
         threads,
@@ -49,6 +53,7 @@ export class Catalogs {
         ...(profiling.cache !== undefined ? { cache: profiling.cache } : {}),
         ...(options.onProgress !== undefined ? { onProgress: options.onProgress } : {}),
       });
+      return withDeviceCatalogs(bytes, built, placement.devices, profile.name, { variants });
     });
   }
 

@@ -45,12 +45,21 @@ function arrivalTimes(obs: RuntimeObservation, o: TenantObservation, admitted: n
   return times;
 }
 
-/** The tenant's measured stage times of the window, as the policy's stage observations. */
-function stageObservations(name: string, o: TenantObservation, stages: StageObservation[]): void {
+/**
+ * The tenant's measured stage times of the window, as the policy's stage observations; the TPU samples name the
+ * device the tenant runs on (`device`, on a host with several: its catalog there is what they are compared with).
+ */
+function stageObservations(
+  name: string,
+  o: TenantObservation,
+  stages: StageObservation[],
+  device: string | undefined,
+): void {
   for (let i = 0; i < o.tpuServiceMs.length; i++) {
     stages.push({
       tenant: name,
       stage: 'tpu',
+      ...(device !== undefined ? { device } : {}),
       k: o.tpuAt[i]!,
       ms: o.tpuServiceMs[i]!,
       reload: o.tpuReload[i] === true,
@@ -105,7 +114,9 @@ export function tickObservations(
     e.lastCompleted = st.completed;
     arrivals[name] = arrivalTimes(obs, o, admitted, state.t0);
     windowRates.set(name, (Math.max(admitted, o.arrivalsMs.length) * 1000) / windowMs);
-    stageObservations(name, o, stages);
+    const { placement } = state;
+    const device = placement.several ? placement.deviceOf(st.choice) : undefined;
+    stageObservations(name, o, stages, device);
     const { meanMs, p99Ms } = latencyFigures(o.latencyMs);
     const lags = stats.emulation === null ? [] : o.emulationLagMs;
     const emulationLagMs = lags.length > 0 ? lags.reduce((a, b) => a + b, 0) / lags.length : null;
