@@ -579,6 +579,25 @@ function snapshotGauges(gauge: SnapshotGauge): void {
     },
   );
   gauge(
+    'tenant_head_set_info',
+    "The co-compiled head set the tenant's head runs in (value 1): its members in compile order joined by +; absent when compiled alone.",
+    ['tenant', 'set'],
+    (g, s) => {
+      for (const t of s.tenants) {
+        if (typeof t.name === 'string' && typeof t.set === 'string') g.set({ tenant: t.name, set: t.set }, 1);
+      }
+    },
+  );
+  gauge(
+    'tpu_reorder_budget_seconds',
+    "The Edge TPU queue discipline in force: the switch-aware discipline's bound on a call's extra wait beyond its FIFO position (0: FIFO).",
+    [],
+    (g, s) => {
+      const ms = s.tpuReorderBudgetMs;
+      if (typeof ms === 'number' && Number.isFinite(ms) && ms >= 0) g.set(ms / 1000);
+    },
+  );
+  gauge(
     'tenant_partition_point',
     'Partition point k: ops [0,k) run on the Edge TPU, [k,n) on the CPU.',
     ['tenant'],
