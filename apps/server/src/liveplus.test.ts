@@ -7,7 +7,8 @@ import type { ReconfigureRequest } from '@swapless/runtime';
 import { writeModel } from '@swapless/tflite';
 import { buildZooModel } from '@swapless/zoo';
 import { describe, expect, it, vi } from 'vitest';
-import type { ServerConfigInput } from './config.js';
+import { parseServeArgs, SERVE_HELP } from './args.js';
+import { loadConfig, parseConfig, type ServerConfigInput } from './config.js';
 import { type RunningServer, startServer } from './server.js';
 import { testServerConfig, useServerWork } from './test-support.js';
 
@@ -64,6 +65,15 @@ interface Status {
   sets: string[][];
   discipline: TpuDiscipline;
 }
+
+describe('policy swapless+ in the config', () => {
+  it('is accepted from the config file, the environment and --policy, and listed by --help', async () => {
+    expect(parseConfig({ policy: 'swapless+' }, { source: 'test' }).config.policy).toBe('swapless+');
+    expect((await loadConfig(undefined, { SWAPLESS_POLICY: 'swapless+' })).config.policy).toBe('swapless+');
+    expect(parseServeArgs(['--policy', 'swapless+']).overrides).toMatchObject({ policy: 'swapless+' });
+    expect(SERVE_HELP).toMatch(/--policy P +swapless \| swapless\+ \| default/);
+  });
+});
 
 describe('policy swapless+ on a live server', () => {
   it('co-compiles the two heads into one set: their turns reload the device less than under swapless', async () => {

@@ -71,14 +71,15 @@ export function plan(state: ServiceState, entries: readonly TenantEntry[]): Plan
 
 /**
  * The sets and discipline of `decision` as the runtime can run them now: set members it does not serve (a
- * newcomer not added yet) are left out, and so is a set left with fewer than two; absent discipline: FIFO.
+ * newcomer not added yet) are left out, and so is a set left with fewer than two; none on the real Edge TPU (the
+ * runtime runs every head compiled alone there); absent discipline: FIFO.
  */
 export function layoutOf(
   state: ServiceState,
   decision: Pick<ReconfigureRequest, 'sets' | 'discipline'>,
 ): Layout {
   const known = new Set(state.runtime.tenantNames);
-  const sets = (decision.sets ?? [])
+  const sets = (state.runtime.backend === 'edgetpu' ? [] : (decision.sets ?? []))
     .map((set) => set.filter((name) => known.has(name)))
     .filter((set) => set.length >= 2);
   return { sets, discipline: decision.discipline ?? 'fifo' };

@@ -6,8 +6,8 @@ import type { Decision } from '@swapless/contracts';
 import type { Policy, PolicyContext } from '@swapless/controller';
 import type { ReconfigureEvent } from '@swapless/runtime';
 import { buildTestNet, writeModel } from '@swapless/tflite';
-import { describe, expect, it } from 'vitest';
-import type { Service } from './index.js';
+import { describe, expect, inject, it } from 'vitest';
+import { createService, type Service } from './index.js';
 import { ClosedLoop } from './loop.js';
 import { input, serviceFactory, usePrivateCache } from './test-support.js';
 
@@ -90,6 +90,23 @@ describe('co-compiled sets in the service', () => {
       expect(ms!).toBeLessThan(predicted.alone![i]!);
     }
     expect(reloads.alone).toBeGreaterThan(reloads.set! + 10);
+  }, 120_000);
+
+  it('on the real Edge TPU (mock delegate) no set is in force: the runtime runs every head alone there', async () => {
+    const s = await createService({
+      cores: 2,
+      tickMs: 3_600_000,
+      policy: () => wholePolicy(true),
+      profiling: { repetitions: 3, maxCuts: 4 },
+      device: { edgetpu: { library: inject('mockEdgeTpuLibrary'), device: 'usb:0' } },
+    });
+    try {
+      await add(s, ['a', 'b']);
+      expect(s.history().at(-1)).toMatchObject({ applied: true, sets: [['a', 'b']] });
+      expect(s.controller()).toMatchObject({ backend: 'edgetpu', sets: [] });
+    } finally {
+      await s.close();
+    }
   }, 120_000);
 
   it('swapless+ plans with the service correction and makes its set reports in the service store', () => {
