@@ -35,7 +35,7 @@ const run = promisify(execFile);
 const { args, opt } = await benchArgs(import.meta.url);
 const json = args.includes('--json');
 const keep = args.includes('--keep');
-const POLICIES = ['swapless', 'default', 'cpu', 'fixed', 'oracle'];
+const POLICIES = ['swapless', 'swapless+', 'default', 'cpu', 'fixed', 'oracle'];
 const policies = opt('--policies', 'swapless').split(',').filter(Boolean);
 const durationS = opt('--duration', undefined) === undefined ? undefined : Number(opt('--duration'));
 const seed = opt('--seed', undefined) === undefined ? undefined : Number(opt('--seed'));
@@ -399,7 +399,7 @@ function figures(result) {
         trigger: d.trigger,
         reason: d.reason,
         predictedMs: d.predictedMs,
-        choices: d.choices.map((c) => `${c.name}:k=${c.k},c=${c.cores}`).join(' '),
+        choices: `${d.choices.map((c) => `${c.name}:k=${c.k},c=${c.cores}`).join(' ')}${layoutText(d)}`,
       })),
       tenants: rows,
     };
@@ -438,6 +438,9 @@ function figures(result) {
     controller: {
       reconfigurations: controller.reconfigurations ?? null,
       decisions: controller.decisions ?? null,
+      // The co-compiled sets and Edge TPU discipline in force at the end (swapless+; null: a server without them).
+      sets: controller.sets ?? null,
+      discipline: controller.discipline ?? null,
       // Owned by the emulation work of issue 13: read defensively, null when the server has no such field.
       emulation: controller.emulation ?? null,
     },
@@ -447,6 +450,20 @@ function figures(result) {
 }
 
 // --- output -------------------------------------------------------------------------------------------------------
+
+/** A decision's (or the controller's) co-compiled sets and discipline, when it has any besides none and FIFO. */
+function layoutText(d) {
+  const sets =
+    Array.isArray(d?.sets) && d.sets.length > 0
+      ? ` sets ${d.sets.map((s) => `[${s.join('+')}]`).join(' ')}`
+      : '';
+  const q = d?.discipline;
+  const discipline =
+    q && typeof q === 'object'
+      ? ` switch-aware (≤ ${Number(q.maxExtraWaitMs).toFixed(1)} ms extra wait)`
+      : '';
+  return sets + discipline;
+}
 
 const f = (v, d = 1) => (v === null || v === undefined ? '—' : Number(v).toFixed(d));
 function pad(rows) {
@@ -551,6 +568,8 @@ function render(out) {
       }
     }
     lines.push(pad(parts), '');
+    const layout = layoutText(r.controller);
+    if (layout !== '') lines.push(`  in force at the end:${layout}`, '');
     for (const p of r.phases) {
       lines.push(
         `  ${p.fromS}–${p.toS} s: ${p.reconfigurations} reconfiguration${p.reconfigurations === 1 ? '' : 's'}${p.firstReconfigurationAfterS !== null && p.fromS > 0 ? `, the first ${f(p.firstReconfigurationAfterS)} s after the step` : ''}`,

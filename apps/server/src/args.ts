@@ -21,7 +21,7 @@ Options (each overrides the config file and the environment):
   --host H           address to listen on (default 127.0.0.1)               env SWAPLESS_HOST
   --device D         usb3 | usb2 | pcie | devboard (emulated) | edgetpu     env SWAPLESS_DEVICE
   --cores N          CPU cores for the tenants' CPU stages                  env SWAPLESS_CORES
-  --policy P         ${SERVER_POLICIES.join(' | ')}               env SWAPLESS_POLICY
+  --policy P         ${SERVER_POLICIES.join(' | ')}  env SWAPLESS_POLICY
   --latency-model M  latency model id (mg1-default), installed plugin (model id or package) or plugin path
   --latency-model-options JSON
                      options of that model (a JSON object; default model if --latency-model is not given)

@@ -39,7 +39,7 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Controller policies accepted by `policy` (the names of @swapless/controller's built-in policies). */
-export const SERVER_POLICIES = ['swapless', 'default', 'cpu', 'fixed', 'oracle'] as const;
+export const SERVER_POLICIES = ['swapless', 'swapless+', 'default', 'cpu', 'fixed', 'oracle'] as const;
 /** A built-in policy name. */
 export type ServerPolicy = (typeof SERVER_POLICIES)[number];
 

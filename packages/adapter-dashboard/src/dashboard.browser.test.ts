@@ -320,6 +320,9 @@ class FixtureSource implements DashboardSource {
   tenantList: object[] = [];
   emulation: object | null = null;
   lastVerdict: object | null = null;
+  /** The controller's co-compiled sets and discipline (`{}`: a service without them). */
+  layout: object = {};
+  decisions: object[] = [];
   readonly tickMs = 500;
 
   /** Appends `n` ticks ending now with per-tenant figures from `perTenant`. */
@@ -356,10 +359,11 @@ class FixtureSource implements DashboardSource {
       backend: 'emulated',
       emulation: this.emulation,
       lastVerdict: this.lastVerdict,
+      ...this.layout,
     };
   }
   history() {
-    return [];
+    return this.decisions;
   }
 }
 
@@ -669,6 +673,43 @@ describe('dashboard in headless Chromium: the views that show trouble (fixture d
       'Last tick: switched: gain exceeds cost (predicted 30.0 ms for the best found against 38.3 ms in force)',
     );
     fixture.lastVerdict = null;
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('shows the co-compiled head sets and the Edge TPU discipline in force, and those of each decision', async () => {
+    const { page, problems } = await openFixture();
+    expect(await page.textContent('#fact-layout')).toBe('–');
+    fixture.layout = { sets: [], discipline: 'fifo' };
+    await page.waitForFunction(() => document.querySelector('#fact-layout')?.textContent === 'none · FIFO');
+    const discipline = { kind: 'switch-aware', maxExtraWaitMs: 4.25 };
+    fixture.layout = { sets: [['mic', 'cam']], discipline };
+    fixture.decisions = [
+      {
+        seq: 1,
+        atMs: Date.now(),
+        trigger: 'initial',
+        choices: [
+          { name: 'cam', k: 31, cores: 0 },
+          { name: 'mic', k: 66, cores: 0 },
+        ],
+        predictedMs: 3.3,
+        reason: 'initial search at the prior rates',
+        decisionMs: 2,
+        applied: true,
+        sets: [['mic', 'cam']],
+        discipline,
+      },
+    ];
+    await page.waitForFunction(
+      () => document.querySelector('#fact-layout')?.textContent === 'sets mic+cam · switch-aware ≤ 4.3 ms',
+    );
+    await page.waitForSelector('#decision-log[data-rows="1"]');
+    expect(await page.textContent('#decision-log tbody tr td:nth-child(4)')).toBe(
+      'cam 31·0  mic 66·0  · sets mic+cam · switch-aware ≤ 4.3 ms',
+    );
+    fixture.layout = {};
+    fixture.decisions = [];
     expect(problems).toEqual([]);
     await page.close();
   });

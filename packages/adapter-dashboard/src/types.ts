@@ -105,6 +105,13 @@ export interface DashboardController {
     meanComputeMs: number | null;
     message: string | null;
   } | null;
+  /**
+   * Co-compiled head sets in force (tenant names in compile order; the service's `ControllerStatus.sets`): the
+   * "Head sets · TPU queue" fact with `discipline`.
+   */
+  sets?: string[][];
+  /** The Edge TPU queue discipline in force: `fifo`, or switch-aware with its bound on a call's extra wait, ms. */
+  discipline?: 'fifo' | { kind: 'switch-aware'; maxExtraWaitMs: number };
   /** The last tick's weighing by an adaptive policy (the service's `ControllerStatus.lastVerdict`); null when none. */
   lastVerdict?: {
     switch: boolean;
@@ -126,6 +133,10 @@ export interface DashboardDecision {
   decisionMs: number;
   applied: boolean;
   error?: string;
+  /** Co-compiled head sets it decided (shown beside its choices). */
+  sets?: string[][];
+  /** The Edge TPU queue discipline it decided. */
+  discipline?: 'fifo' | { kind: 'switch-aware'; maxExtraWaitMs: number };
 }
 
 /**

@@ -326,9 +326,10 @@ function renderLog(history) {
       cell(tr, String(d.seq ?? ''), 'num');
       cell(tr, Number.isFinite(d.atMs) ? clock(d.atMs) : '–');
       cell(tr, d.trigger ?? '');
+      const layout = layoutText(d);
       cell(
         tr,
-        Array.isArray(d.choices) ? d.choices.map((c) => `${c.name} ${c.k}·${c.cores}`).join('  ') : '',
+        `${Array.isArray(d.choices) ? d.choices.map((c) => `${c.name} ${c.k}·${c.cores}`).join('  ') : ''}${layout === '' ? '' : `  · ${layout}`}`,
       );
       cell(tr, num(d.predictedMs), 'num');
       cell(tr, num(d.decisionMs), 'num');
@@ -377,6 +378,8 @@ function renderFacts(device, controller) {
   setText('#fact-tpu', device ? `${device.calls ?? 0} · ${device.reloads ?? 0}` : '–');
   renderEmulation(controller?.emulation ?? null);
   renderVerdict(controller?.lastVerdict ?? null);
+  const layout = controller ? layoutText(controller) : '';
+  setText('#fact-layout', controller?.sets === undefined ? '–' : layout === '' ? 'none · FIFO' : layout);
   const note = $('#timing-note');
   if (backend === 'emulated') {
     note.hidden = false;
@@ -392,6 +395,22 @@ function renderFacts(device, controller) {
       ? 'End to end: mean (solid), p99 (dashed), predicted mean (dotted), ms · TPU part emulated, CPU part measured'
       : 'End to end: mean (solid), p99 (dashed), predicted mean (dotted), ms · measured',
   );
+}
+
+/**
+ * The co-compiled head sets and the Edge TPU queue discipline of a decision or of the controller (the `swapless+`
+ * policy): `sets a+b · switch-aware ≤ 4.0 ms`, each part only when it is not the default ('' for none and FIFO).
+ */
+function layoutText(d) {
+  const sets = Array.isArray(d?.sets)
+    ? d.sets.filter((s) => Array.isArray(s) && s.length > 1).map((s) => s.join('+'))
+    : [];
+  const budget = finite(d?.discipline?.maxExtraWaitMs);
+  const parts = [];
+  if (sets.length > 0) parts.push(`sets ${sets.join(', ')}`);
+  if (d?.discipline?.kind === 'switch-aware' && budget !== null)
+    parts.push(`switch-aware ≤ ${budget.toFixed(1)} ms`);
+  return parts.join(' · ');
 }
 
 /** The divergence fact: the tenant whose measured mean is furthest from its prediction, highlighted beyond 25 %. */

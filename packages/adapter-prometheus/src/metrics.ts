@@ -554,6 +554,23 @@ type SnapshotGauge = (
   collect: (g: Gauge, s: MetricsGauges) => void,
 ) => Gauge;
 
+/** A per-tenant info gauge (value 1) labelled `tenant` and `label`: one series per tenant `pick` gives a string for. */
+function tenantInfo(
+  gauge: SnapshotGauge,
+  name: string,
+  help: string,
+  label: string,
+  pick: (t: MetricsGauges['tenants'][number]) => unknown,
+): void {
+  gauge(name, help, ['tenant', label], (g, s) => {
+    for (const t of s.tenants) {
+      const value = pick(t);
+      if (typeof t.name === 'string' && typeof value === 'string')
+        g.set({ tenant: t.name, [label]: value }, 1);
+    }
+  });
+}
+
 /** The gauges that only read the source's snapshot: per-tenant state, the TPU queue, backend and emulation. */
 function snapshotGauges(gauge: SnapshotGauge): void {
   gauge('tenant_in_flight', 'Requests admitted and not completed.', ['tenant'], (g, s) => {
@@ -567,15 +584,27 @@ function snapshotGauges(gauge: SnapshotGauge): void {
       if (typeof d?.id === 'string' && Number.isFinite(d.queued)) g.set({ device: d.id }, d.queued);
     }
   });
-  gauge(
+  tenantInfo(
+    gauge,
     'tenant_device_info',
     "The Edge TPU the tenant's head runs on (value 1).",
-    ['tenant', 'device'],
+    'device',
+    (t) => t.device,
+  );
+  tenantInfo(
+    gauge,
+    'tenant_head_set_info',
+    "The co-compiled head set the tenant's head runs in (value 1): its members in compile order joined by +; absent when compiled alone.",
+    'set',
+    (t) => t.set,
+  );
+  gauge(
+    'tpu_reorder_budget_seconds',
+    "The Edge TPU queue discipline in force: the switch-aware discipline's bound on a call's extra wait beyond its FIFO position (0: FIFO).",
+    [],
     (g, s) => {
-      for (const t of s.tenants) {
-        if (typeof t.name === 'string' && typeof t.device === 'string')
-          g.set({ tenant: t.name, device: t.device }, 1);
-      }
+      const ms = s.tpuReorderBudgetMs;
+      if (typeof ms === 'number' && Number.isFinite(ms) && ms >= 0) g.set(ms / 1000);
     },
   );
   gauge(

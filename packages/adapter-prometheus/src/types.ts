@@ -60,6 +60,11 @@ export interface MetricsTenantGauges {
   divergence?: number | null;
   /** Id of the Edge TPU its head runs on (absent: no `tenant_device_info` series). */
   device?: string;
+  /**
+   * Its co-compiled head set, the members in compile order joined by `+` (absent: compiled alone, no
+   * `tenant_head_set_info` series).
+   */
+  set?: string;
 }
 
 /** Everything the adapter reads at scrape time. */
@@ -69,6 +74,10 @@ export interface MetricsGauges {
   tpuQueued: number;
   /** Per Edge TPU: requests waiting and device time since start, ms (absent: no per-device series). */
   devices?: readonly { id: string; queued: number; busyMs: number }[];
+  /**
+   * The switch-aware discipline's bound on a call's extra wait beyond its FIFO position, ms (0 or absent: FIFO).
+   */
+  tpuReorderBudgetMs?: number;
   /** Which Edge TPU backend serves the TPU stages. */
   backend: 'emulated' | 'edgetpu';
   /**

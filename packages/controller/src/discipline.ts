@@ -71,3 +71,8 @@ export function chooseDiscipline(
   }
   return best;
 }
+
+/** Same queue discipline: both FIFO, or both switch-aware with the same budget. */
+export function sameDiscipline(a: TpuDiscipline, b: TpuDiscipline): boolean {
+  return a === 'fifo' || b === 'fifo' ? a === b : a.maxExtraWaitMs === b.maxExtraWaitMs;
+}

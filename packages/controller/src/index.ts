@@ -85,6 +85,7 @@ export {
   type DisciplineChoice,
   type DisciplineOptions,
   meanReloadMs,
+  sameDiscipline,
 } from './discipline.js';
 export { addDelays, cutDelayMs, type DelayOptions, delayedPredictor, emulationLags } from './delays.js';
 export {

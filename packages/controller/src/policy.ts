@@ -25,7 +25,7 @@ import {
   setsByName,
 } from './cocompile.js';
 import { delayedPredictor } from './delays.js';
-import { chooseDiscipline, type DisciplineOptions } from './discipline.js';
+import { chooseDiscipline, type DisciplineOptions, sameDiscipline } from './discipline.js';
 import { RateEstimator, type RateEstimatorOptions, type RateSnapshot } from './estimator.js';
 import {
   type FastSearchOptions,
@@ -487,11 +487,6 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
       );
     },
   };
-}
-
-/** Same queue discipline (FIFO, or switch-aware with the same budget). */
-function sameDiscipline(a: TpuDiscipline, b: TpuDiscipline): boolean {
-  return a === 'fifo' || b === 'fifo' ? a === b : a.maxExtraWaitMs === b.maxExtraWaitMs;
 }
 
 /** Feeds one tick's observations to the estimator, the correction (null: not fed here) and the switch costs. */

@@ -5,10 +5,13 @@
  * this host should see: the corrected latency model, plus the emulation lag (the emulation pool's queue when a
  * functional emulator computes the heads, see `ServiceCorrection.setEmulation`), plus the front-end time.
  */
-import type { DeviceSetup, FitObservation, Prediction, TenantChoice } from '@swapless/contracts';
+import { defaultVariantStore, type VariantStore } from '@swapless/compiler';
+import type { DeviceSetup, FitObservation, Prediction, SystemSetup, TenantChoice } from '@swapless/contracts';
 import {
   type CorrectionOptions,
   delayedPredictor,
+  groupedTenants,
+  groupingOf,
   type PlannedTenant,
   type Predictor,
   ServiceCorrection,
@@ -21,6 +24,18 @@ import { FrontendTimes } from './frontend.js';
 import { placedSetup } from './placement.js';
 import type { PredictedStages } from './types.js';
 
+/**
+ * Co-compiled sets (tenant names) and the Edge TPU discipline a prediction is made under — the service's
+ * `Layout`; absent parts: every head alone, FIFO.
+ */
+export interface PredictionLayout {
+  readonly sets?: readonly (readonly string[])[];
+  readonly discipline?: SystemSetup['discipline'];
+}
+
+/** The policies that plan with the loop's correction (the adaptive ones). */
+const ADAPTIVE = new Set(['swapless', 'swapless+']);
+
 /** The learned state of the loop (one per service). */
 export class ClosedLoop {
   readonly #catalogs = new Map<string, TenantCatalog>();
@@ -28,8 +43,15 @@ export class ClosedLoop {
   readonly frontend = new FrontendTimes();
   readonly divergence = new DivergenceTracker();
 
-  /** @param policyOptions The service's `policyOptions` (their `correction` settings apply here too). */
-  constructor(policyOptions: object | undefined) {
+  /** Where the reports of co-compiled sets come from (the service's store, shared with the runtime). */
+  readonly #variants: VariantStore;
+
+  /**
+   * @param policyOptions The service's `policyOptions` (their `correction` settings apply here too).
+   * @param variants The service's variant store (default: the process's).
+   */
+  constructor(policyOptions: object | undefined, variants: VariantStore = defaultVariantStore()) {
+    this.#variants = variants;
     const c = (policyOptions as { correction?: unknown } | undefined)?.correction;
     this.correction = new ServiceCorrection(
       this.#catalogs,
@@ -82,13 +104,20 @@ export class ClosedLoop {
   }
 
   /**
-   * The options of a built-in policy: the swapless policy reads this loop's correction (unless it was turned off
-   * with `correction: false`), so it plans with the same corrected catalogs the service predicts with.
+   * The options of a built-in policy: the adaptive policies (`swapless`, `swapless+`) read this loop's correction
+   * (unless it was turned off with `correction: false`), so they plan with the same corrected catalogs the service
+   * predicts with; `swapless+` makes its co-compiled sets' reports in the service's variant store (unless its
+   * `coCompile` options say otherwise), the store the runtime runs the sets from.
    */
   policyOptions(name: string, options: object | undefined): object | undefined {
-    if (name !== 'swapless') return options;
-    if ((options as { correction?: unknown } | undefined)?.correction === false) return options;
-    return { ...options, correction: this.correction };
+    if (!ADAPTIVE.has(name)) return options;
+    const given = options as { correction?: unknown; coCompile?: unknown } | undefined;
+    const coCompile =
+      name === 'swapless+' && given?.coCompile === undefined
+        ? { coCompile: { variants: this.#variants } }
+        : {};
+    if (given?.correction === false) return { ...options, ...coCompile };
+    return { ...options, ...coCompile, correction: this.correction };
   }
 
   /** The tenant's catalog corrected by what was measured (its own until something was). */
@@ -97,9 +126,30 @@ export class ClosedLoop {
   }
 
   /**
+   * The system `model` predicts for `tenants` (corrected catalogs) at `choices` under `layout`, as the policy
+   * predicts the configuration in force: each set's members carry the set's TPU stages (`groupedTenants`), and the
+   * discipline is the system's.
+   */
+  #system(
+    planned: readonly PlannedTenant[],
+    choices: readonly TenantChoice[],
+    cores: number,
+    device: string,
+    layout: PredictionLayout,
+  ): SystemSetup {
+    const grouping = groupingOf(planned, layout.sets);
+    const members =
+      grouping.length > 0 ? groupedTenants(planned, choices, grouping, this.#variants) : planned;
+    const system = placedSetup(systemSetup(members, choices, cores, device), choices, this.devices);
+    const discipline = layout.discipline ?? 'fifo';
+    return discipline === 'fifo' ? system : { ...system, discipline };
+  }
+
+  /**
    * Per-tenant response a client should see (ms, in `tenants` order; NaN when unstable): `model` on the corrected
-   * catalogs at `choices`, plus each tenant's cut delay (emulation lag) and front-end time. Also the prediction
-   * itself (for the stage times admission uses).
+   * catalogs at `choices` under `layout` (co-compiled sets and Edge TPU discipline; default none, FIFO), plus
+   * each tenant's cut delay (emulation lag) and front-end time. Also the prediction itself (for the stage times
+   * admission uses).
    */
   predict(
     model: Predictor,
@@ -107,11 +157,12 @@ export class ClosedLoop {
     choices: readonly TenantChoice[],
     cores: number,
     device: string,
+    layout: PredictionLayout = {},
   ): { responseMs: number[]; stages: (PredictedStages | null)[]; prediction: Prediction } {
     const planned = tenants.map((t) => ({ ...t, catalog: this.catalog(t.name, t.catalog) }));
     const prediction = delayedPredictor(model, planned, {
       emulationWorkers: this.correction.emulationWorkers,
-    }).predict(placedSetup(systemSetup(planned, choices, cores, device), choices, this.devices));
+    }).predict(this.#system(planned, choices, cores, device, layout));
     const responseMs = tenants.map((t, i) => {
       const r = prediction.tenants[i]?.responseMs ?? Number.NaN;
       return Number.isFinite(r) ? r + this.frontend.meanMs(t.name) : Number.NaN;
@@ -143,10 +194,11 @@ export class ClosedLoop {
     choices: readonly TenantChoice[],
     cores: number,
     device: string,
+    layout: PredictionLayout = {},
   ): number | null {
     let r: number[];
     try {
-      r = this.predict(model, tenants, choices, cores, device).responseMs;
+      r = this.predict(model, tenants, choices, cores, device, layout).responseMs;
     } catch {
       return null;
     }

@@ -5,10 +5,18 @@
  * configuration in force.
  */
 import type { Decision } from '@swapless/contracts';
-import type { Policy, PolicyTenant } from '@swapless/controller';
+import { type Policy, type PolicyTenant, sameDiscipline } from '@swapless/controller';
 import type { ReconfigureRequest, RuntimeStats } from '@swapless/runtime';
 import { planContext } from './placement.js';
-import { emitSafe, finiteOrNull, message, type ServiceState, sinceStart, type TenantEntry } from './state.js';
+import {
+  emitSafe,
+  finiteOrNull,
+  type Layout,
+  message,
+  type ServiceState,
+  sinceStart,
+  type TenantEntry,
+} from './state.js';
 import type { DecisionRecord } from './types.js';
 
 /** A fresh policy with its initial decision and the time the decision took, ms. */
@@ -62,14 +70,44 @@ export function plan(state: ServiceState, entries: readonly TenantEntry[]): Plan
 }
 
 /**
- * Hands a decision to the runtime as it is (the runtime switches only the tenants whose choice changes); a
- * decision that changes nothing does not reach it.
+ * The sets and discipline of `decision` as the runtime can run them now: set members it does not serve (a
+ * newcomer not added yet) are left out, and so is a set left with fewer than two; none on the real Edge TPU (the
+ * runtime runs every head compiled alone there); absent discipline: FIFO.
+ */
+export function layoutOf(
+  state: ServiceState,
+  decision: Pick<ReconfigureRequest, 'sets' | 'discipline'>,
+): Layout {
+  const known = new Set(state.runtime.tenantNames);
+  const sets = (state.runtime.backend === 'edgetpu' ? [] : (decision.sets ?? []))
+    .map((set) => set.filter((name) => known.has(name)))
+    .filter((set) => set.length >= 2);
+  return { sets, discipline: decision.discipline ?? 'fifo' };
+}
+
+/** Same sets (members and compile order) and same discipline. */
+function sameLayout(a: Layout, b: Layout): boolean {
+  const key = (l: Layout) => JSON.stringify(l.sets);
+  return key(a) === key(b) && sameDiscipline(a.discipline, b.discipline);
+}
+
+/**
+ * Hands a decision to the runtime as it is — choices, co-compiled sets and queue discipline (the runtime switches
+ * only the tenants whose choice or set changes) — and keeps its sets and discipline as the ones in force
+ * (`state.inForce`). A decision that changes none of them does not reach it.
  */
 export async function reconfigure(state: ServiceState, decision: ReconfigureRequest): Promise<void> {
   const { placement, runtime } = state;
   const tenants = placement.placeAll(decision.tenants);
-  if (tenants.every((t) => placement.same(runtime.choice(t.name), t))) return;
-  const event = await runtime.reconfigure({ tenants });
+  const layout = layoutOf(state, decision);
+  if (tenants.every((t) => placement.same(runtime.choice(t.name), t)) && sameLayout(state.inForce, layout))
+    return;
+  const event = await runtime.reconfigure({
+    tenants,
+    ...(layout.sets.length > 0 ? { sets: layout.sets } : {}),
+    ...(layout.discipline !== 'fifo' ? { discipline: layout.discipline } : {}),
+  });
+  state.inForce = layout;
   // What loading the new variants cost: the policy's switch-cost model learns from it.
   for (const t of event.tenants) state.loads.push({ tenant: t.name, k: t.to.k, ms: event.elapsedMs });
 }
@@ -90,8 +128,14 @@ export function record(
   if (predictedMs !== null) {
     const planned = entries.map((e, i) => ({ name: e.name, rate: rates[i]!, catalog: e.catalog }));
     predictedMs =
-      state.loop.meanMs(state.predictor, planned, decision.tenants, state.cores, state.profile.name) ??
-      predictedMs;
+      state.loop.meanMs(
+        state.predictor,
+        planned,
+        decision.tenants,
+        state.cores,
+        state.profile.name,
+        decision,
+      ) ?? predictedMs;
   }
   return {
     seq: ++state.seq,
@@ -103,6 +147,8 @@ export function record(
     rates: Object.fromEntries(entries.map((e, i) => [e.name, rates[i]!])),
     decisionMs,
     applied: false,
+    sets: (decision.sets ?? []).map((set) => [...set]),
+    discipline: decision.discipline ?? 'fifo',
   };
 }
 
@@ -133,7 +179,8 @@ export async function tryApply(
 
 /**
  * Updates every tenant's predicted response: the latency model on the corrected catalogs at the estimated rates
- * and the current configuration, plus emulation lag and front-end time.
+ * and the current configuration (the runtime's choices, the co-compiled sets and queue discipline in force — what
+ * the policy predicts its decision under), plus emulation lag and front-end time.
  */
 export function predict(state: ServiceState, stats: RuntimeStats): void {
   const entries = [...state.tenants.values()].filter((e) => stats.tenants[e.name] !== undefined);
@@ -159,7 +206,7 @@ export function predict(state: ServiceState, stats: RuntimeStats): void {
       responseMs,
       stages,
       prediction: p,
-    } = state.loop.predict(state.predictor, planned, choices, state.cores, state.profile.name);
+    } = state.loop.predict(state.predictor, planned, choices, state.cores, state.profile.name, state.inForce);
     entries.forEach((e, i) => {
       const t = p.tenants[i];
       e.predictedMs = finiteOrNull(responseMs[i]!);

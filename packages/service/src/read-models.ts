@@ -108,6 +108,8 @@ export function controllerStatus(state: ServiceState): ControllerStatus {
       max: n > 0 ? sorted[n - 1]! : null,
     },
     emulation: state.emulation.status(stats.emulation),
+    sets: state.inForce.sets.map((set) => [...set]),
+    discipline: state.inForce.discipline,
     lastVerdict: state.policy?.lastVerdict ?? null,
   };
 }
@@ -166,6 +168,7 @@ export function deviceState(state: ServiceState): DeviceState {
 export function serviceGauges(state: ServiceState): ServiceGauges {
   const stats = state.runtime.stats();
   const tenants: ServiceGauges['tenants'] = [];
+  const setOf = new Map(state.inForce.sets.flatMap((set) => set.map((n) => [n, set.join('+')] as const)));
   for (const e of state.tenants.values()) {
     const st = stats.tenants[e.name];
     if (st === undefined) continue;
@@ -178,12 +181,15 @@ export function serviceGauges(state: ServiceState): ServiceGauges {
       predictedMs: e.predictedMs,
       divergence: state.loop.divergence.status(e.name).ratio,
       device: state.placement.deviceOf(st.choice),
+      ...(setOf.has(e.name) ? { set: setOf.get(e.name)! } : {}),
     });
   }
   const emulation = state.emulation.status(stats.emulation);
+  const discipline = state.inForce.discipline;
   return {
     tenants,
     tpuQueued: stats.tpu.queued,
+    tpuReorderBudgetMs: discipline === 'fifo' ? 0 : discipline.maxExtraWaitMs,
     devices: stats.devices.map((d) => ({ id: d.id, queued: d.queued, busyMs: d.busyMs })),
     backend: state.runtime.backend,
     emulationLagging: emulation === null ? null : emulation.lagging,

@@ -6,7 +6,7 @@
 import type { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
 import type { StoredModel, VariantStore } from '@swapless/compiler';
-import type { ModelMetadata } from '@swapless/contracts';
+import type { ModelMetadata, TpuDiscipline } from '@swapless/contracts';
 import {
   createPolicy,
   type LoadObservation,
@@ -55,6 +55,15 @@ export interface TenantEntry {
   /** Runtime counters at the previous tick (for per-window deltas). */
   lastAdmitted: number;
   lastCompleted: number;
+}
+
+/**
+ * The part of a decision beyond the tenants' choices: co-compiled head sets (tenant names in compile order; empty:
+ * every head compiled alone) and the Edge TPU queue discipline.
+ */
+export interface Layout {
+  sets: string[][];
+  discipline: TpuDiscipline;
 }
 
 /** Options after validation (internal; made by settings.ts). */
@@ -108,6 +117,8 @@ export interface ServiceState {
   policy: Policy | null;
   /** Tenant order of the policy (its decisions' choices follow it). */
   planNames: string[];
+  /** The co-compiled head sets and the Edge TPU queue discipline the runtime runs now (planning.ts). */
+  inForce: Layout;
   /** What loading new variants cost since the last tick (the policy's switch-cost model learns from it). */
   loads: LoadObservation[];
   /** Number of the last decision record. */
@@ -137,7 +148,7 @@ export function createState(
   settings: ServiceSettings,
 ): ServiceState {
   const placement = new Placement(runtime.devices, settings.deviceProfiles);
-  const loop = new ClosedLoop(options.policyOptions);
+  const loop = new ClosedLoop(options.policyOptions, settings.variants);
   if (placement.several) loop.devices = placement.devices;
   // A functional emulator's pool computes the heads: the loop models its queue (the emulation lag).
   loop.correction.setEmulation(runtime.stats().emulation?.workers ?? null);
@@ -170,6 +181,7 @@ export function createState(
     lastDecisionMs: null,
     policy: null,
     planNames: [],
+    inForce: { sets: [], discipline: 'fifo' },
     loads: [],
     seq: 0,
     ticks: 0,

@@ -19,7 +19,16 @@ import { type InterpreterOptions, vetModel } from '@swapless/edgetpu';
 import { readModel, runnability } from '@swapless/tflite';
 import { Catalogs } from './catalogs.js';
 import { modelMetadata } from './metadata.js';
-import { type Plan, plan, predict, pushDecision, reconfigure, record, tryApply } from './planning.js';
+import {
+  layoutOf,
+  type Plan,
+  plan,
+  predict,
+  pushDecision,
+  reconfigure,
+  record,
+  tryApply,
+} from './planning.js';
 import { tenantStatus } from './read-models.js';
 import { sloPercentileOf } from './slo-attainment.js';
 import {
@@ -216,16 +225,21 @@ export class TenantLifecycle {
     pushDecision(state, decisionRecord);
   }
 
-  /** Applies the plan that adds `entry`: the others first, then the newcomer; a failure puts the others back. */
+  /**
+   * Applies the plan that adds `entry`: the others first, then the newcomer, then its co-compiled set (the runtime
+   * adds a tenant alone); a failure puts the others back as they were, sets and discipline included.
+   */
   async #applyWithNewcomer(
     entry: TenantEntry,
     decision: Decision,
     policyName: string,
     queueLimit: number | undefined,
   ): Promise<void> {
-    const { placement, runtime } = this.#state;
-    const others = [...this.#state.tenants.values()];
+    const state = this.#state;
+    const { placement, runtime } = state;
+    const others = [...state.tenants.values()];
     const before: NamedChoice[] = others.map((e) => ({ name: e.name, ...runtime.choice(e.name) }));
+    const layoutBefore = state.inForce;
     const found = decision.tenants.find((t) => t.name === entry.name);
     const newcomer = found === undefined ? undefined : placement.place(found);
     if (newcomer === undefined) {
@@ -234,8 +248,9 @@ export class TenantLifecycle {
       );
     }
     // The others first: the plan fits the core budget with the newcomer, so shrinking them makes room for it
-    // (the runtime does not know the newcomer yet).
-    await reconfigure(this.#state, { tenants: decision.tenants.filter((t) => t !== found) });
+    // (the runtime does not know the newcomer yet: a set with it forms without it, see layoutOf).
+    await reconfigure(state, { ...decision, tenants: decision.tenants.filter((t) => t !== found) });
+    let added = false;
     try {
       await runtime.addTenant({
         name: entry.name,
@@ -243,9 +258,13 @@ export class TenantLifecycle {
         choice: newcomer,
         ...(queueLimit !== undefined ? { queueLimit } : {}),
       });
+      added = true;
+      // Its co-compiled set, if the plan puts it in one (nothing reaches the runtime otherwise).
+      await reconfigure(state, decision);
     } catch (error) {
       // Put the others back as they were: a failed add changes nothing.
-      await reconfigure(this.#state, { tenants: before }).catch(() => undefined);
+      if (added) await runtime.removeTenant(entry.name).catch(() => undefined);
+      await reconfigure(state, { tenants: before, ...layoutBefore }).catch(() => undefined);
       throw error;
     }
   }
@@ -288,12 +307,16 @@ export class TenantLifecycle {
     try {
       planned = plan(state, rest);
     } catch (error) {
-      // The old plan minus the removed tenant still fits: keep running it, without a policy to re-plan.
+      // The old plan minus the removed tenant still fits: keep running it, without a policy to re-plan — its
+      // co-compiled set without it (a set left with one member is none).
       process.emitWarning(
         `SwapLess service: re-planning after removing ${removed} failed: ${message(error)}`,
       );
       state.policy = null;
       state.planNames = [];
+      await reconfigure(state, { tenants: [], ...layoutOf(state, state.inForce) }).catch((e: unknown) =>
+        process.emitWarning(`SwapLess service: leaving ${removed}'s co-compiled set failed: ${message(e)}`),
+      );
       return;
     }
     const names = rest.map((e) => e.name);
@@ -321,7 +344,8 @@ export class TenantLifecycle {
       state.placement.pin(name, device ?? undefined);
       try {
         // Unpinned: the controller's next decision places it; until then it stays where it is.
-        if (device !== null) await reconfigure(state, { tenants: [{ name, ...state.runtime.choice(name) }] });
+        if (device !== null)
+          await reconfigure(state, { tenants: [{ name, ...state.runtime.choice(name) }], ...state.inForce });
       } catch (error) {
         state.placement.pin(name, before);
         throw error;

@@ -5,7 +5,14 @@
  */
 
 import type { VariantStore } from '@swapless/compiler';
-import type { CpuMode, DeviceSetup, LatencyModel, NumericDatatype, SloPercentile } from '@swapless/contracts';
+import type {
+  CpuMode,
+  DeviceSetup,
+  LatencyModel,
+  NumericDatatype,
+  SloPercentile,
+  TpuDiscipline,
+} from '@swapless/contracts';
 import type { Policy, PolicyName, TickVerdict } from '@swapless/controller';
 import type { ProgressListener } from '@swapless/core';
 import type { Vetter } from '@swapless/edgetpu';
@@ -232,6 +239,13 @@ export interface DecisionRecord {
   applied: boolean;
   /** Why applying failed. */
   error?: string;
+  /**
+   * Co-compiled head sets it decided (`Decision.sets`: tenant names in compile order; empty: every head compiled
+   * alone — all but the `swapless+` policy).
+   */
+  sets: string[][];
+  /** The Edge TPU queue discipline it decided (`Decision.discipline`; `fifo` unless `swapless+` chose otherwise). */
+  discipline: TpuDiscipline;
 }
 
 /**
@@ -288,6 +302,16 @@ export interface ControllerStatus {
   decisionMs: { last: number | null; p50: number | null; p99: number | null; max: number | null };
   /** The functional emulator's head computation (null for the real device and in timing-only mode). */
   emulation: EmulationStatus | null;
+  /**
+   * Co-compiled head sets the runtime runs now (tenant names in compile order; members it serves, sets of ≥ 2);
+   * empty: every head compiled alone. Set by the applied decisions (`swapless+`); the service's predictions use them.
+   */
+  sets: string[][];
+  /**
+   * The Edge TPU queue discipline in force: `fifo`, or `{ kind: 'switch-aware', maxExtraWaitMs }` (a call may
+   * wait up to that much beyond its FIFO position so the device serves a run of one caching token).
+   */
+  discipline: TpuDiscipline;
   /**
    * The last tick's weighing by an adaptive policy: the best configuration its search found, its predicted gain
    * against the one in force, the switch cost, and why it switched or kept (`reason`, e.g. `relative gain 0.021 <
@@ -425,8 +449,15 @@ export interface ServiceGauges {
     divergence: number | null;
     /** Id of the Edge TPU its head runs on. */
     device: string;
+    /** Its co-compiled set in force, members in compile order joined by `+` (absent: compiled alone). */
+    set?: string;
   }[];
   tpuQueued: number;
+  /**
+   * The switch-aware discipline's bound on a call's extra wait beyond its FIFO position, ms (0: FIFO), in force on
+   * every Edge TPU.
+   */
+  tpuReorderBudgetMs: number;
   /** Per Edge TPU: requests waiting and busy time since start, ms (utilisation is its rate of change). */
   devices: { id: string; queued: number; busyMs: number }[];
   backend: 'emulated' | 'edgetpu';
