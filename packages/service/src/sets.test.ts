@@ -4,8 +4,9 @@
 import { VariantStore } from '@swapless/compiler';
 import type { Decision } from '@swapless/contracts';
 import type { Policy, PolicyContext } from '@swapless/controller';
+import { buildTestNet } from '@swapless/int8-builder';
 import type { ReconfigureEvent } from '@swapless/runtime';
-import { buildTestNet, writeModel } from '@swapless/tflite';
+import { writeModel } from '@swapless/tflite';
 import { describe, expect, inject, it } from 'vitest';
 import { createService, type Service } from './index.js';
 import { ClosedLoop } from './loop.js';
