@@ -8,6 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, isAbsolute, resolve } from 'node:path';
 import { MODEL_NAME_PATTERN } from '@swapless/contracts';
+import { POLICY_NAMES } from '@swapless/controller';
 import { cacheDir, expected, formatAjvErrors, InvalidConfigError, SwapLessIoError } from '@swapless/core';
 import { LATENCY_MODEL_CHOICE_SCHEMA, type LatencyModelChoice } from '@swapless/service';
 import { Ajv } from 'ajv';
@@ -39,7 +40,7 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Controller policies accepted by `policy` (the names of @swapless/controller's built-in policies). */
-export const SERVER_POLICIES = ['swapless', 'swapless+', 'default', 'cpu', 'fixed', 'oracle'] as const;
+export const SERVER_POLICIES = POLICY_NAMES;
 /** A built-in policy name. */
 export type ServerPolicy = (typeof SERVER_POLICIES)[number];
 

@@ -3,6 +3,7 @@
  * fields the page uses (they are `@swapless/service`'s SeriesSample, TenantStatus, DeviceState, ControllerStatus
  * and DecisionRecord). Fields the page does not know are passed through untouched; missing ones show as "–".
  */
+import type { QueueDiscipline } from '@swapless/core';
 
 /** One controller tick (epoch ms) with per-tenant figures. */
 export interface DashboardSample {
@@ -111,7 +112,7 @@ export interface DashboardController {
    */
   sets?: string[][];
   /** The Edge TPU queue discipline in force: `fifo`, or switch-aware with its bound on a call's extra wait, ms. */
-  discipline?: 'fifo' | { kind: 'switch-aware'; maxExtraWaitMs: number };
+  discipline?: QueueDiscipline;
   /** The last tick's weighing by an adaptive policy (the service's `ControllerStatus.lastVerdict`); null when none. */
   lastVerdict?: {
     switch: boolean;
@@ -136,7 +137,7 @@ export interface DashboardDecision {
   /** Co-compiled head sets it decided (shown beside its choices). */
   sets?: string[][];
   /** The Edge TPU queue discipline it decided. */
-  discipline?: 'fifo' | { kind: 'switch-aware'; maxExtraWaitMs: number };
+  discipline?: QueueDiscipline;
 }
 
 /**

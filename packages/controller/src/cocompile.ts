@@ -17,7 +17,7 @@
  * bytes, no report built). Docs: docs/controller.md ("Co-compiled head sets").
  */
 import { defaultVariantStore, type VariantStore } from '@swapless/compiler';
-import type { TenantChoice, TpuStage } from '@swapless/contracts';
+import type { SystemSetup, TenantChoice, TpuDiscipline, TpuStage } from '@swapless/contracts';
 import { expected, InvalidArgumentError } from '@swapless/core';
 import {
   activationReserveBytes,
@@ -592,6 +592,23 @@ export function coCompileSearch(
 /** Sets as tenant names (a decision's `sets`) from a grouping. */
 export function setsByName(tenants: readonly { name: string }[], grouping: Grouping): string[][] {
   return grouping.map((set) => set.map((i) => tenants[i]!.name));
+}
+
+/**
+ * The system of `tenants` at `choices` as it runs under a layout: each co-compiled set's members carry the set's
+ * Edge TPU stages ({@link groupedTenants}, heads reported in `store`) and the device queue follows `discipline`
+ * (FIFO: the system carries none). What the policy predicts for the configuration in force, and the service too.
+ */
+export function layoutSetup(
+  tenants: readonly PlannedTenant[],
+  choices: readonly TenantChoice[],
+  cores: number,
+  layout: { grouping?: Grouping; discipline?: TpuDiscipline; store?: VariantStore; device?: string } = {},
+): SystemSetup {
+  const { grouping = [], discipline = 'fifo' } = layout;
+  const members = grouping.length > 0 ? groupedTenants(tenants, choices, grouping, layout.store) : tenants;
+  const system = systemSetup(members, choices, cores, layout.device);
+  return discipline === 'fifo' ? system : { ...system, discipline };
 }
 
 /**

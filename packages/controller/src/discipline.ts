@@ -6,7 +6,7 @@
  * FIFO stays.
  */
 import type { SystemSetup, TpuDiscipline } from '@swapless/contracts';
-import { expected, InvalidArgumentError } from '@swapless/core';
+import { expected, InvalidArgumentError, reorderBudgetMs } from '@swapless/core';
 import type { Predictor } from './search.js';
 
 /** Options of the discipline choice (`SwaplessOptions.discipline`). */
@@ -72,7 +72,7 @@ export function chooseDiscipline(
   return best;
 }
 
-/** Same queue discipline: both FIFO, or both switch-aware with the same budget. */
+/** Same queue discipline: the same reordering budget (a switch-aware budget of 0 is FIFO). */
 export function sameDiscipline(a: TpuDiscipline, b: TpuDiscipline): boolean {
-  return a === 'fifo' || b === 'fifo' ? a === b : a.maxExtraWaitMs === b.maxExtraWaitMs;
+  return reorderBudgetMs(a) === reorderBudgetMs(b);
 }

@@ -74,6 +74,7 @@ export {
   coCompileSearch,
   type Grouping,
   groupedTenants,
+  layoutSetup,
   groupingOf,
   MAX_PARTITIONED,
   regroupedTenants,

@@ -21,6 +21,7 @@ import {
   coCompileSearch,
   type Grouping,
   groupedTenants,
+  layoutSetup,
   regroupedTenants,
   setsByName,
 } from './cocompile.js';
@@ -183,11 +184,8 @@ function predictMs(
 ): number {
   if (hasSeveralDevices(devices))
     return placedPredictMs(model, tenants, choices, cores, devices, emulationWorkers);
-  const grouped = grouping.length > 0 ? groupedTenants(tenants, choices, grouping) : tenants;
-  const system = systemSetup(grouped, choices, cores);
-  return delayedPredictor(model, tenants, { emulationWorkers }).predict(
-    discipline === 'fifo' ? system : { ...system, discipline },
-  ).meanResponseMs;
+  const system = layoutSetup(tenants, choices, cores, { grouping, discipline });
+  return delayedPredictor(model, tenants, { emulationWorkers }).predict(system).meanResponseMs;
 }
 
 /** Options of {@link swaplessPolicy}. */
@@ -260,8 +258,8 @@ function withDiscipline(
   plan: SearchedPlan & { grouping: Grouping },
   options: DisciplineOptions,
 ): { layout: SearchedLayout; predictedMs: number } {
-  const members = plan.grouping.length > 0 ? groupedTenants(tenants, plan.choices, plan.grouping) : tenants;
-  const chosen = chooseDiscipline(full, systemSetup(members, plan.choices, cores), options);
+  const system = layoutSetup(tenants, plan.choices, cores, { grouping: plan.grouping });
+  const chosen = chooseDiscipline(full, system, options);
   const layout: SearchedLayout =
     chosen.discipline === 'fifo'
       ? { ...plan, discipline: 'fifo' }

@@ -19,6 +19,7 @@ import { type SimResult, type SimTenantSeries, type SimTickTenant, Simulation } 
 import { poissonArrivals, type RatePhase } from './arrivals.js';
 import type { TenantCatalog } from './catalog.js';
 import { groupedTenants, groupingOf } from './cocompile.js';
+import { sameDiscipline } from './discipline.js';
 import type { StageObservation } from './feedback.js';
 import type { Policy, PolicyTenant } from './policy.js';
 import { tenantSetup } from './setup.js';
@@ -186,7 +187,7 @@ export function runPolicyInSim(
       );
     // The Edge TPU's queue discipline: a decision without one is FIFO.
     const discipline = d.discipline ?? 'fifo';
-    const reordered = JSON.stringify(discipline) !== JSON.stringify(liveDiscipline);
+    const reordered = !sameDiscipline(discipline, liveDiscipline);
     if (changed.length === 0 && !reordered && d.tenants.every((c, i) => c.admit === current[i]!.admit))
       continue;
     if (changed.length > 0 || reordered)

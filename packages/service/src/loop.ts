@@ -10,13 +10,12 @@ import type { DeviceSetup, FitObservation, Prediction, SystemSetup, TenantChoice
 import {
   type CorrectionOptions,
   delayedPredictor,
-  groupedTenants,
   groupingOf,
+  layoutSetup,
   type PlannedTenant,
   type Predictor,
   ServiceCorrection,
   type StageObservation,
-  systemSetup,
   type TenantCatalog,
 } from '@swapless/controller';
 import { DivergenceTracker } from './divergence.js';
@@ -137,12 +136,13 @@ export class ClosedLoop {
     device: string,
     layout: PredictionLayout,
   ): SystemSetup {
-    const grouping = groupingOf(planned, layout.sets);
-    const members =
-      grouping.length > 0 ? groupedTenants(planned, choices, grouping, this.#variants) : planned;
-    const system = placedSetup(systemSetup(members, choices, cores, device), choices, this.devices);
-    const discipline = layout.discipline ?? 'fifo';
-    return discipline === 'fifo' ? system : { ...system, discipline };
+    const system = layoutSetup(planned, choices, cores, {
+      grouping: groupingOf(planned, layout.sets),
+      ...(layout.discipline !== undefined ? { discipline: layout.discipline } : {}),
+      store: this.#variants,
+      device,
+    });
+    return placedSetup(system, choices, this.devices);
   }
 
   /**

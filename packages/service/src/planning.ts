@@ -74,10 +74,7 @@ export function plan(state: ServiceState, entries: readonly TenantEntry[]): Plan
  * newcomer not added yet) are left out, and so is a set left with fewer than two; none on the real Edge TPU (the
  * runtime runs every head compiled alone there); absent discipline: FIFO.
  */
-export function layoutOf(
-  state: ServiceState,
-  decision: Pick<ReconfigureRequest, 'sets' | 'discipline'>,
-): Layout {
+function layoutOf(state: ServiceState, decision: Pick<ReconfigureRequest, 'sets' | 'discipline'>): Layout {
   const known = new Set(state.runtime.tenantNames);
   const sets = (state.runtime.backend === 'edgetpu' ? [] : (decision.sets ?? []))
     .map((set) => set.filter((name) => known.has(name)))
@@ -87,8 +84,10 @@ export function layoutOf(
 
 /** Same sets (members and compile order) and same discipline. */
 function sameLayout(a: Layout, b: Layout): boolean {
-  const key = (l: Layout) => JSON.stringify(l.sets);
-  return key(a) === key(b) && sameDiscipline(a.discipline, b.discipline);
+  const sameSets =
+    a.sets.length === b.sets.length &&
+    a.sets.every((s, i) => s.length === b.sets[i]!.length && s.every((n, j) => n === b.sets[i]![j]));
+  return sameSets && sameDiscipline(a.discipline, b.discipline);
 }
 
 /**

@@ -3,7 +3,7 @@
  * dashboard), the controller's status, the decision history and tick series, the Edge TPU's state, and the cheap
  * gauges a metrics exporter reads on a scrape. They only read the shared state (and the runtime's stats).
  */
-import { positiveInt, quantile } from '@swapless/core';
+import { positiveInt, quantile, reorderBudgetMs } from '@swapless/core';
 import type { RuntimeStats } from '@swapless/runtime';
 import { MIB } from '@swapless/tpu-emulator';
 import { deviceUses } from './placement.js';
@@ -185,11 +185,10 @@ export function serviceGauges(state: ServiceState): ServiceGauges {
     });
   }
   const emulation = state.emulation.status(stats.emulation);
-  const discipline = state.inForce.discipline;
   return {
     tenants,
     tpuQueued: stats.tpu.queued,
-    tpuReorderBudgetMs: discipline === 'fifo' ? 0 : discipline.maxExtraWaitMs,
+    tpuReorderBudgetMs: reorderBudgetMs(state.inForce.discipline),
     devices: stats.devices.map((d) => ({ id: d.id, queued: d.queued, busyMs: d.busyMs })),
     backend: state.runtime.backend,
     emulationLagging: emulation === null ? null : emulation.lagging,

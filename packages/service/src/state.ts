@@ -39,9 +39,7 @@ export const DECISION_TIMES = 1024;
 export interface TenantEntry {
   name: string;
   source: string;
-  bytes: Uint8Array;
-  sha256: string;
-  /** The model as the variant store holds it (parsed once). */
+  /** The model as the variant store holds it (parsed once; its bytes and sha256 are the tenant's). */
   stored: StoredModel;
   catalog: TenantCatalog;
   metadata: ModelMetadata;

@@ -16,19 +16,10 @@ import {
   ShuttingDownError,
 } from '@swapless/core';
 import { type InterpreterOptions, vetModel } from '@swapless/edgetpu';
-import { readModel, runnability } from '@swapless/tflite';
+import { readModel, runnability, type TfliteModel } from '@swapless/tflite';
 import { Catalogs } from './catalogs.js';
 import { modelMetadata } from './metadata.js';
-import {
-  layoutOf,
-  type Plan,
-  plan,
-  predict,
-  pushDecision,
-  reconfigure,
-  record,
-  tryApply,
-} from './planning.js';
+import { type Plan, plan, predict, pushDecision, reconfigure, record, tryApply } from './planning.js';
 import { tenantStatus } from './read-models.js';
 import { sloPercentileOf } from './slo-attainment.js';
 import {
@@ -161,7 +152,7 @@ export class TenantLifecycle {
     const kind = classifyModel(parsed);
     assertServable(kind, `tenant ${JSON.stringify(name)}`, { realEdgeTpu: this.#state.edgetpu !== null });
     const metadata = modelMetadata(name, parsed);
-    await this.vet(bytes, `tenant ${name}${source ? ` (${source})` : ''}`);
+    await this.vet(bytes, `tenant ${name}${source ? ` (${source})` : ''}`, parsed);
     const catalog =
       kind.kind === 'compiled'
         ? await this.#catalogs.compiled(bytes, sha256, source || name)
@@ -169,8 +160,6 @@ export class TenantLifecycle {
     return {
       name,
       source,
-      bytes,
-      sha256,
       stored,
       catalog,
       metadata,
@@ -185,11 +174,14 @@ export class TenantLifecycle {
     };
   }
 
-  /** `Service.vet`: vets a model in a child process with the interpreter options the service uses. */
-  async vet(bytes: Uint8Array, label: string): Promise<void> {
+  /**
+   * `Service.vet`: vets a model in a child process with the interpreter options the service uses. `parsed`: the
+   * model already read from `bytes` (not read again).
+   */
+  async vet(bytes: Uint8Array, label: string, parsed?: TfliteModel): Promise<void> {
     const vetting = this.#state.options.vetting ?? true;
     if (vetting === false) return;
-    if (!runnability(readModel(bytes)).cpuRunnable) return;
+    if (!runnability(parsed ?? readModel(bytes)).cpuRunnable) return;
     const { vetter, ...limits }: ServiceVetting = vetting === true ? {} : vetting;
     const interpreter: InterpreterOptions[] = [
       { threads: this.#state.threads.at(-1) ?? 1, xnnpack: true, delegate: 'cpu' },
@@ -254,7 +246,7 @@ export class TenantLifecycle {
     try {
       await runtime.addTenant({
         name: entry.name,
-        model: entry.bytes,
+        model: entry.stored.bytes,
         choice: newcomer,
         ...(queueLimit !== undefined ? { queueLimit } : {}),
       });
@@ -314,7 +306,8 @@ export class TenantLifecycle {
       );
       state.policy = null;
       state.planNames = [];
-      await reconfigure(state, { tenants: [], ...layoutOf(state, state.inForce) }).catch((e: unknown) =>
+      // reconfigure() leaves the removed tenant out of its set (layoutOf).
+      await reconfigure(state, { tenants: [], ...state.inForce }).catch((e: unknown) =>
         process.emitWarning(`SwapLess service: leaving ${removed}'s co-compiled set failed: ${message(e)}`),
       );
       return;
@@ -350,8 +343,9 @@ export class TenantLifecycle {
         state.placement.pin(name, before);
         throw error;
       }
-      predict(state, state.runtime.stats());
-      return tenantStatus(state, entry, state.runtime.stats());
+      const stats = state.runtime.stats();
+      predict(state, stats);
+      return tenantStatus(state, entry, stats);
     });
   }
 }

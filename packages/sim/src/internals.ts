@@ -330,6 +330,11 @@ export class Lane {
     this.capacitySinceMs = untilMs;
   }
 
+  /** One Edge TPU service time: the call's mean, or a gamma draw around it when the stage is noisy. */
+  drawTpu(): number {
+    return this.noisy ? this.tpuRng.gamma(this.gammaShape) * this.gammaScale : this.tpuMs;
+  }
+
   /** One CPU service time: a resampled measurement, optionally times a log-normal kernel of mean 1. */
   drawCpu(): number {
     const s = this.samples;

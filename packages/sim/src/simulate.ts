@@ -380,7 +380,7 @@ export class Simulation {
             continue;
           }
         }
-        const drawn = lane.noisy ? lane.tpuRng.gamma(lane.gammaShape) * lane.gammaScale : lane.tpuMs;
+        const drawn = lane.drawTpu();
         tpuService = this.runOnTpu(lane, d, start, drawn, lane.tokenId, lane.reloadMs, measured);
         const end = start + tpuService;
         if (trackTpuQueue && start > t) {
@@ -450,7 +450,7 @@ export class Simulation {
       this.rejectAtTpu(lane, measured);
       return;
     }
-    const service = lane.noisy ? lane.tpuRng.gamma(lane.gammaShape) * lane.gammaScale : lane.tpuMs;
+    const service = lane.drawTpu();
     queue.push(new PendingCall(lane, t, service, lane.tpuMs, lane.tokenId, lane.reloadMs, measured));
     if (waits && queue.length > this.maxTpuQueue) this.maxTpuQueue = queue.length;
     if (lane.ticks !== null) lane.ticks.admitted++;

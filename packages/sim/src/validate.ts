@@ -5,7 +5,13 @@
  */
 
 import type { SystemSetup, TenantSetup } from '@swapless/contracts';
-import { disciplineProblem, expected, InvalidArgumentError, resolvePlacement } from '@swapless/core';
+import {
+  expected,
+  InvalidArgumentError,
+  type QueueDiscipline,
+  reorderBudgetMs,
+  resolvePlacement,
+} from '@swapless/core';
 import type { SimOptions } from './types.js';
 
 function fail(what: string, forWhat: string, received: unknown): never {
@@ -99,9 +105,7 @@ export function checkSystem(system: unknown): SystemSetup {
     fail('an array of { id, profile } or undefined', 'system.devices', system.devices);
   // Unknown or duplicate devices: InvalidArgumentError, details.reason unknown-device / duplicate-device.
   resolvePlacement(system.devices as SystemSetup['devices'], tenants as TenantSetup[]);
-  const discipline = disciplineProblem(system.discipline, 'system.discipline');
-  if (discipline !== null)
-    throw new InvalidArgumentError(discipline, { details: { field: 'system.discipline' } });
+  reorderBudgetMs(system.discipline as QueueDiscipline | undefined, 'system.discipline');
   return system as unknown as SystemSetup;
 }
 
@@ -204,9 +208,7 @@ export function checkOptions(options: unknown, names: ReadonlySet<string>): numb
 export function checkReconfiguration(r: unknown, names: ReadonlySet<string>, where: string): void {
   if (!isObject(r) || !Array.isArray(r.tenants))
     fail('a reconfiguration { tenants: TenantSetup[] }', where, r);
-  const discipline = disciplineProblem(r.discipline, `${where}.discipline`);
-  if (discipline !== null)
-    throw new InvalidArgumentError(discipline, { details: { field: `${where}.discipline` } });
+  reorderBudgetMs(r.discipline as QueueDiscipline | undefined, `${where}.discipline`);
   (r.tenants as unknown[]).forEach((t, j) => {
     const setup = checkTenant(t, `${where}.tenants[${j}]`);
     if (!names.has(setup.name))
