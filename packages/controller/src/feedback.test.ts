@@ -12,6 +12,26 @@ const cut = cat.cuts[2]!;
 const tpu = cut.tpu!;
 
 describe('ServiceCorrection: reload and no-reload factors', () => {
+  it('says which cuts have been measured: every stage of the cut, each with enough observations', () => {
+    const c = new ServiceCorrection(new Map([['c', cat]]));
+    const whole = cat.cuts.at(-1)!; // all on the Edge TPU: no CPU stage
+    expect(c.measuredAt('c', cut.k)).toBe(false);
+    for (let i = 0; i < 4; i++) c.observe({ tenant: 'c', stage: 'tpu', k: whole.k, ms: 2, reload: true });
+    expect(c.measuredAt('c', whole.k)).toBe(false); // 4 < minCount 5
+    c.observe({ tenant: 'c', stage: 'tpu', k: whole.k, ms: 2 });
+    expect(c.measuredAt('c', whole.k)).toBe(false); // each kind counts on its own: 1 plain call, 4 reloading
+    c.observe({ tenant: 'c', stage: 'tpu', k: whole.k, ms: 2, reload: true });
+    expect(c.measuredAt('c', whole.k)).toBe(true); // 5 reloading calls: the call was measured
+    // A split cut wants its CPU stage measured too; the tenant's factors from other cuts do not count.
+    for (let i = 0; i < 5; i++) c.observe({ tenant: 'c', stage: 'tpu', k: cut.k, ms: 2 });
+    expect(c.measuredAt('c', cut.k)).toBe(false);
+    for (let i = 0; i < 5; i++) c.observe({ tenant: 'c', stage: 'cpu', k: cut.k, ms: 9, threads: 1 });
+    expect(c.measuredAt('c', cut.k)).toBe(true);
+    expect(c.measuredAt('c', cat.cuts[1]!.k)).toBe(false);
+    expect(c.measuredAt('c', 999)).toBe(false);
+    expect(c.measuredAt('nobody', cut.k)).toBe(false);
+  });
+
   it('learns the two Edge TPU factors apart and rebuilds call and reload from them', () => {
     const c = new ServiceCorrection(new Map([['c', cat]]));
     // Plain calls 3× slower than the device model, reloading calls only 1.5× slower than call + reload.
@@ -66,6 +86,27 @@ describe('ServiceCorrection: reload and no-reload factors', () => {
     // Another cut of the same tenant: the tenant's stage factor.
     expect(c.factor('c', 'tpu', cat.cuts[1]!.k)).toBeCloseTo(2, 2);
     expect(c.factor('c', 'cpu', cut.k, 1)).toBe(1);
+  });
+
+  it("predicts a tenant's stage it never ran no faster than the host runs the others' (the host's factor)", () => {
+    const d = syntheticCatalog('d', { cuts: 4, seed: 2 });
+    const c = new ServiceCorrection(
+      new Map([
+        ['c', cat],
+        ['d', d],
+      ]),
+    );
+    // The host is 1.5× slower on c's CPU stages than profiled; d has not run a CPU stage yet.
+    const profiled = cut.cpu!.get(1)!.reduce((a, b) => a + b, 0) / cut.cpu!.get(1)!.length;
+    for (let i = 0; i < 5; i++)
+      c.observe({ tenant: 'c', stage: 'cpu', k: cut.k, ms: 1.5 * profiled, threads: 1 });
+    expect(c.factor('d', 'cpu', d.cuts[1]!.k, 1)).toBeCloseTo(1.5, 2);
+    expect(c.factor('d', 'tpu', d.cuts[1]!.k)).toBe(1); // nobody's Edge TPU call was measured
+    // Once d's own stage is measured, its own factor wins.
+    const dp = d.cuts[1]!.cpu!.get(1)!.reduce((a, b) => a + b, 0) / d.cuts[1]!.cpu!.get(1)!.length;
+    for (let i = 0; i < 5; i++)
+      c.observe({ tenant: 'd', stage: 'cpu', k: d.cuts[1]!.k, ms: 0.8 * dp, threads: 1 });
+    expect(c.factor('d', 'cpu', d.cuts[1]!.k, 1)).toBeCloseTo(0.8, 2);
   });
 
   it('clamps to [0.25, 8] by default and one outlier moves a trusted factor by at most 4×', () => {

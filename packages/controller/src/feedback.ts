@@ -7,7 +7,9 @@
  * by different amounts on the two (the reload is a transfer, the call mostly compute). The CPU stage is compared
  * with the mean of the profiled samples at the thread count it ran with. A key's own factor is used once it has
  * `minCount` observations; before that the tenant's factor for that stage over all keys (the usual case of a
- * machine that is uniformly slower than when it was profiled), then the other TPU kind's factor, then 1.
+ * machine that is uniformly slower than when it was profiled), then the other TPU kind's factor, then the host's
+ * factor for that stage over all tenants (a host busier than when it was profiled slows every tenant's stages: a
+ * tenant that never ran a stage is predicted no faster than the others run theirs), then 1.
  *
  * Factors are clamped to [min, max] (default [0.25, 8]: a busy host can be that far off its profile), and
  * quantised to `step` (default 1 %) so a corrected catalog is rebuilt only when a factor really moved. One
@@ -125,6 +127,8 @@ function quantLag(ms: number): number {
 export class ServiceCorrection {
   private readonly keyed = new Map<string, Ewma>();
   private readonly staged = new Map<string, Ewma>();
+  /** Per stage kind over every tenant (the last fallback before 1). */
+  private readonly hosted = new Map<string, Ewma>();
   private readonly cache = new Map<
     string,
     { catalog: TenantCatalog; signature: string; corrected: TenantCatalog }
@@ -223,6 +227,7 @@ export class ServiceCorrection {
     const count = Math.max(1, o.count ?? 1);
     this.feed(this.keyed, `${o.tenant}${SEP}${kind}${SEP}${o.k}${SEP}${threads}`, ratio, count, true);
     this.feed(this.staged, `${o.tenant}${SEP}${kind}`, ratio, count, true);
+    this.feed(this.hosted, kind, ratio, count, true);
     if (
       o.stage === 'tpu' &&
       typeof o.computeMs === 'number' &&
@@ -234,6 +239,7 @@ export class ServiceCorrection {
         const r = Math.min(this.max * 2, Math.max(this.min / 2, o.computeMs / head));
         this.feed(this.keyed, `${o.tenant}${SEP}emulation${SEP}${o.k}${SEP}0`, r, count, true);
         this.feed(this.staged, `${o.tenant}${SEP}emulation`, r, count, true);
+        this.feed(this.hosted, 'emulation', r, count, true);
       }
       const back =
         typeof o.returnMs === 'number' && o.returnMs > 0 && Number.isFinite(o.returnMs) ? o.returnMs : 0;
@@ -270,9 +276,25 @@ export class ServiceCorrection {
       f = this.trusted(this.keyed, key(kd)) ?? this.trusted(this.staged, `${tenant}${SEP}${kd}`);
       if (f !== null) break;
     }
+    for (const kd of chain) f ??= this.trusted(this.hosted, kd);
     if (f === null) return 1;
     const clamped = Math.min(this.max, Math.max(this.min, f));
     return Math.round(clamped / this.step) * this.step;
+  }
+
+  /**
+   * Whether `tenant`'s stages at cut `k` have been measured enough for their own factors to apply: the Edge TPU
+   * call (with or without a reload) when the cut has a head, the CPU stage (at any thread count) when it has a tail.
+   * Until then the cut is predicted with the tenant's factors from other cuts (or none): a guess, which the
+   * hysteresis asks a larger gain of (`HysteresisOptions.explorationGain`). False for an unknown tenant or cut.
+   */
+  measuredAt(tenant: string, k: number): boolean {
+    const cut = this.catalogs.get(tenant)?.cuts.find((c) => c.k === k);
+    if (cut === undefined) return false;
+    const own = (kind: FactorKind, threads: number) =>
+      this.trusted(this.keyed, `${tenant}${SEP}${kind}${SEP}${k}${SEP}${threads}`) !== null;
+    if (cut.tpu !== null && !own('tpu', 0) && !own('tpu-reload', 0)) return false;
+    return cut.cpu === null || [...cut.cpu.keys()].some((threads) => own('cpu', threads));
   }
 
   /**

@@ -3,7 +3,8 @@
  *
  * Rule: switch iff
  *   (1) the current configuration is unstable and the candidate is not (always switch), or
- *   (2) relative gain (R_cur − R_new)/R_cur ≥ `minRelativeGain`, and
+ *   (2) relative gain (R_cur − R_new)/R_cur ≥ `minRelativeGain` (+ `explorationGain` when the candidate runs a tenant
+ *       at a cut whose stages have not been measured yet: its prediction is a guess from other cuts), and
  *       gain·Λ·horizonS (ms of latency saved over the next `horizonS` seconds of requests) > switch cost, and
  *       at least `minDwellMs` passed since the last switch.
  * The switch cost, in the same unit (ms of request latency), sums over the tenants whose choice changes the
@@ -22,6 +23,13 @@ export interface HysteresisOptions {
   horizonS?: number;
   /** Minimum relative gain of mean latency (default 0.03). */
   minRelativeGain?: number;
+  /**
+   * Extra relative gain asked of a candidate that runs some tenant at a cut none of whose stages has been measured
+   * yet (default 0.1; 0 turns it off). Such a cut is predicted with the factors learned at other cuts, which on a
+   * live host were optimistic by 10–20 %: the policy switched to it, measured it, and switched back seconds later.
+   * Only with a correction (`SwaplessOptions.correction`) that says what was measured.
+   */
+  explorationGain?: number;
   /** Minimum time between two switches, ms (default 3,000). */
   minDwellMs?: number;
   /** Load-time estimate when nothing was measured: fixed part, ms (default 5). */
@@ -97,12 +105,15 @@ export interface SwitchQuestion {
   nowMs: number;
   /** Time of the last switch (−Infinity when none). */
   lastSwitchMs: number;
+  /** The candidate runs a tenant at a cut not yet measured (asks `explorationGain` more; default false). */
+  exploring?: boolean;
 }
 
 /** Applies the hysteresis rule (see the module comment). */
 export function shouldSwitch(q: SwitchQuestion, options: HysteresisOptions = {}): SwitchVerdict {
   const horizonS = options.horizonS ?? 5;
-  const minRel = options.minRelativeGain ?? 0.03;
+  const explore = q.exploring === true ? Math.max(0, options.explorationGain ?? 0.1) : 0;
+  const minRel = (options.minRelativeGain ?? 0.03) + explore;
   const dwell = options.minDwellMs ?? 3000;
   const costMs = q.changes.reduce((s, c) => s + c.stallMs + (c.rate * c.stallMs * c.stallMs) / 2000, 0);
   if (q.changes.length === 0)
@@ -122,7 +133,7 @@ export function shouldSwitch(q: SwitchQuestion, options: HysteresisOptions = {})
   let reason: string;
   if (!(gainMs > 0)) reason = 'no predicted gain';
   else if (gainMs / q.currentMs < minRel)
-    reason = `relative gain ${(gainMs / q.currentMs).toFixed(3)} < ${minRel}`;
+    reason = `relative gain ${(gainMs / q.currentMs).toFixed(3)} < ${Number(minRel.toFixed(3))}${explore > 0 ? ' (a cut not yet measured)' : ''}`;
   else if (benefitMs <= costMs) reason = `benefit ${benefitMs.toFixed(1)} ms ≤ cost ${costMs.toFixed(1)} ms`;
   else if (q.nowMs - q.lastSwitchMs < dwell)
     reason = `dwell ${(q.nowMs - q.lastSwitchMs).toFixed(0)} ms < ${dwell} ms`;

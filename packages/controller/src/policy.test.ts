@@ -38,6 +38,16 @@ describe('hysteresis', () => {
     ).toBe(true);
   });
 
+  it('asks a larger gain of a candidate that runs a cut not yet measured', () => {
+    const q = { ...base, candidateMs: 18.5, changes: [{ stallMs: 1, rate: 30 }] }; // a 7.5 % gain
+    expect(shouldSwitch(q).switch).toBe(true);
+    const guess = shouldSwitch({ ...q, exploring: true });
+    expect(guess.switch).toBe(false);
+    expect(guess.reason).toBe('relative gain 0.075 < 0.13 (a cut not yet measured)');
+    expect(shouldSwitch({ ...q, candidateMs: 17, exploring: true }).switch).toBe(true); // 15 %
+    expect(shouldSwitch({ ...q, exploring: true }, { explorationGain: 0 }).switch).toBe(true);
+  });
+
   it('forces an SLO switch only once the breach has held on consecutive ticks', () => {
     const gate = new SloBreachGate();
     expect(gate.ticks).toBe(3);
@@ -190,6 +200,25 @@ describe('policies in the simulator', () => {
     expect(sim.meanResponseMs).toBeLessThanOrEqual(oracle.simulatedMs * 1.1);
   });
 
+  it('holds back from cuts it has not measured unless the predicted gain clears the exploration margin', () => {
+    const w = workload(25, 1, { durationMs: 40_000, phases: [{ atS: 20, rates: { a: 2, b: 12 } }] });
+    const open = runPolicyInSim(w, swaplessPolicy({ hysteresis: { explorationGain: 0 } }));
+    expect(open.reconfigurations).toBeGreaterThanOrEqual(1);
+    // A margin no gain clears: every switch the open policy made went to a cut not yet measured.
+    const wary = swaplessPolicy({ hysteresis: { explorationGain: 100 } });
+    const reasons: string[] = [];
+    const spy = {
+      ...wary,
+      onTick: (obs: Parameters<typeof wary.onTick>[0], now: number) => {
+        const d = wary.onTick(obs, now);
+        reasons.push(wary.lastVerdict!.reason);
+        return d;
+      },
+    };
+    expect(runPolicyInSim(w, spy).reconfigurations).toBe(0);
+    expect(reasons.some((r) => r.endsWith('(a cut not yet measured)'))).toBe(true);
+  });
+
   it('corrects the catalog from measured stage times when the real CPU is slower than profiled', () => {
     const slow = (c: typeof A) => ({
       ...c,
@@ -199,7 +228,8 @@ describe('policies in the simulator', () => {
       })),
     });
     const w = workload(10, 4, { durationMs: 60_000, actual: { a: slow(A), b: slow(B) } });
-    const corrected = runPolicyInSim(w, swaplessPolicy());
+    // (No exploration margin: the question is what the correction alone does; the margin is tested above.)
+    const corrected = runPolicyInSim(w, swaplessPolicy({ hysteresis: { explorationGain: 0 } }));
     const blind = runPolicyInSim(w, swaplessPolicy({ correction: false }));
     expect(corrected.meanResponseMs).toBeLessThanOrEqual(blind.meanResponseMs * 1.001);
   });

@@ -20,7 +20,6 @@ import {
   type CoCompileOptions,
   coCompileSearch,
   type Grouping,
-  groupedTenants,
   layoutSetup,
   regroupedTenants,
   setsByName,
@@ -442,8 +441,12 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
       // A new queue discipline alone reloads nothing: a change that costs no stall.
       if (!sameDiscipline(discipline, best.discipline)) changes.push({ stallMs: 0, rate: 0 });
       const candidateMs = best.predictedMs;
+      const exploring = best.choices.some(
+        (c, i) =>
+          correction !== null && !sameChoice(c, current[i]!) && !correction.measuredAt(tenants[i]!.name, c.k),
+      );
       const weighed = shouldSwitch(
-        { currentMs, candidateMs, totalRate, changes, nowMs, lastSwitchMs },
+        { currentMs, candidateMs, totalRate, changes, nowMs, lastSwitchMs, exploring },
         options.hysteresis,
       );
       // A configuration that breaks an SLO (on consecutive ticks) is left past the hysteresis.
