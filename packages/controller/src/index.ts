@@ -122,6 +122,7 @@ export {
   type PolicyTenant,
   type SwaplessOptions,
   swaplessPolicy,
+  EXPLORATION_WAIVER_MS,
   type TickObservations,
   type TickVerdict,
 } from './policy.js';

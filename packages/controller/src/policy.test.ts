@@ -1,7 +1,13 @@
 import { ErrorCodes } from '@swapless/core';
 import { describe, expect, it } from 'vitest';
 import { SloBreachGate, SwitchCostModel, shouldSwitch } from './hysteresis.js';
-import { createPolicy, oracleSearch, type PolicyTenant, swaplessPolicy } from './policy.js';
+import {
+  createPolicy,
+  EXPLORATION_WAIVER_MS,
+  oracleSearch,
+  type PolicyTenant,
+  swaplessPolicy,
+} from './policy.js';
 import { runPolicyInSim } from './simrun.js';
 import { syntheticCatalog } from './synthetic.test-util.js';
 
@@ -200,23 +206,55 @@ describe('policies in the simulator', () => {
     expect(sim.meanResponseMs).toBeLessThanOrEqual(oracle.simulatedMs * 1.1);
   });
 
-  it('holds back from cuts it has not measured unless the predicted gain clears the exploration margin', () => {
-    const w = workload(25, 1, { durationMs: 40_000, phases: [{ atS: 20, rates: { a: 2, b: 12 } }] });
-    const open = runPolicyInSim(w, swaplessPolicy({ hysteresis: { explorationGain: 0 } }));
-    expect(open.reconfigurations).toBeGreaterThanOrEqual(1);
-    // A margin no gain clears: every switch the open policy made went to a cut not yet measured.
+  it('holds back from cuts it has not measured unless the gain clears the margin or the rates just changed', () => {
+    // The CPU runs 1.6× slower than profiled: once measured, other cuts look better (the first ones unmeasured).
+    const slow = (c: typeof A) => ({
+      ...c,
+      cuts: c.cuts.map((x) => ({
+        ...x,
+        cpu: x.cpu === null ? null : new Map([...x.cpu].map(([t, s]) => [t, s.map((v) => v * 1.6)] as const)),
+      })),
+    });
+    const w = workload(10, 4, {
+      durationMs: 60_000,
+      actual: { a: slow(A), b: slow(B) },
+      phases: [{ atS: 30, rates: { a: 4, b: 10 } }],
+    });
+    // A margin no gain clears: the policy switches only within the waiver after a detected change of the rates.
     const wary = swaplessPolicy({ hysteresis: { explorationGain: 100 } });
-    const reasons: string[] = [];
+    const ticks: { atMs: number; switched: boolean; reason: string; sinceChangeMs: number }[] = [];
+    let changedAtMs = Number.NEGATIVE_INFINITY;
     const spy = {
       ...wary,
       onTick: (obs: Parameters<typeof wary.onTick>[0], now: number) => {
         const d = wary.onTick(obs, now);
-        reasons.push(wary.lastVerdict!.reason);
+        if (wary.rates?.changed === true) changedAtMs = now;
+        const reason = wary.lastVerdict!.reason;
+        ticks.push({ atMs: now, switched: d !== null, reason, sinceChangeMs: now - changedAtMs });
         return d;
       },
     };
-    expect(runPolicyInSim(w, spy).reconfigurations).toBe(0);
-    expect(reasons.some((r) => r.endsWith('(a cut not yet measured)'))).toBe(true);
+    runPolicyInSim(w, spy);
+    const switches = ticks.filter((t) => t.switched);
+    expect(switches.length).toBeGreaterThanOrEqual(1); // the step (the waiver)
+    for (const t of switches) expect(t.sinceChangeMs).toBeLessThanOrEqual(EXPLORATION_WAIVER_MS);
+    // Outside the waiver a better cut not yet measured was held back, and the verdict said so.
+    const held = ticks.filter((t) => t.reason.endsWith('(a cut not yet measured)'));
+    expect(held.length).toBeGreaterThanOrEqual(1);
+    for (const t of held) expect(t.sinceChangeMs).toBeGreaterThan(EXPLORATION_WAIVER_MS);
+    // Without the margin the same ticks weigh the plain minimum gain.
+    const open = swaplessPolicy({ hysteresis: { explorationGain: 0 } });
+    const plain: string[] = [];
+    runPolicyInSim(w, {
+      ...open,
+      onTick: (obs: Parameters<typeof open.onTick>[0], now: number) => {
+        const d = open.onTick(obs, now);
+        plain.push(open.lastVerdict!.reason);
+        return d;
+      },
+    });
+    expect(plain.some((r) => r.includes('not yet measured'))).toBe(false);
+    expect(plain.some((r) => r.startsWith('relative gain'))).toBe(true);
   });
 
   it('corrects the catalog from measured stage times when the real CPU is slower than profiled', () => {

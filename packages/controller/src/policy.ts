@@ -354,6 +354,13 @@ function changesOf(
 }
 
 /**
+ * For how long after the rate estimator detected a change the hysteresis asks no exploration margin of cuts not
+ * yet measured (`HysteresisOptions.explorationGain`), ms: the configuration in effect was measured at the old rates,
+ * so its prediction at the new ones is no better founded than the candidate's.
+ */
+export const EXPLORATION_WAIVER_MS = 10_000;
+
+/**
  * The adaptive SwapLess policy: estimates rates from arrivals (change detector), corrects the catalog with
  * measured stage times, searches the best configuration every tick, and switches only when the hysteresis rule
  * says the predicted gain pays for the switch.
@@ -369,6 +376,8 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
   let grouping: Grouping = [];
   let discipline: TpuDiscipline = 'fifo';
   let lastSwitchMs = Number.NEGATIVE_INFINITY;
+  /** When the estimator last detected a change of the rates (the exploration margin is waived after it). */
+  let lastRateChangeMs = Number.NEGATIVE_INFINITY;
   let snapshot: RateSnapshot | null = null;
   let lastVerdict: TickVerdict | null = null;
   /** The tenant's catalog as corrected so far (its own when the correction does not know it). */
@@ -431,6 +440,7 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
       ingest(obs, estimator, options.correction instanceof ServiceCorrection ? null : correction, costs);
       snapshot = estimator.update(nowMs);
       const snap = snapshot;
+      if (snap.changed) lastRateChangeMs = nowMs;
       const tenants = tenantsNow(snap);
       const totalRate = tenants.reduce((s, t) => s + t.rate, 0);
       if (!(totalRate > 0)) return null;
@@ -441,10 +451,15 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
       // A new queue discipline alone reloads nothing: a change that costs no stall.
       if (!sameDiscipline(discipline, best.discipline)) changes.push({ stallMs: 0, rate: 0 });
       const candidateMs = best.predictedMs;
-      const exploring = best.choices.some(
-        (c, i) =>
-          correction !== null && !sameChoice(c, current[i]!) && !correction.measuredAt(tenants[i]!.name, c.k),
-      );
+      // After a change of the rates every configuration is predicted at rates the host has not run: no margin.
+      const exploring =
+        nowMs - lastRateChangeMs > EXPLORATION_WAIVER_MS &&
+        best.choices.some(
+          (c, i) =>
+            correction !== null &&
+            !sameChoice(c, current[i]!) &&
+            !correction.measuredAt(tenants[i]!.name, c.k),
+        );
       const weighed = shouldSwitch(
         { currentMs, candidateMs, totalRate, changes, nowMs, lastSwitchMs, exploring },
         options.hysteresis,
