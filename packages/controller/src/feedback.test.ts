@@ -88,6 +88,20 @@ describe('ServiceCorrection: reload and no-reload factors', () => {
     expect(c.factor('c', 'cpu', cut.k, 1)).toBe(1);
   });
 
+  it('says when the host runs off its profile: a trusted tenant factor more than 15 % from 1', () => {
+    const c = new ServiceCorrection(new Map([['c', cat]]));
+    expect(c.offProfile()).toBe(false);
+    // Lags are times, not factors: a large one says nothing about the profile.
+    for (let i = 0; i < 10; i++)
+      c.observe({ tenant: 'c', stage: 'tpu', k: cut.k, ms: 1.1 * tpu.serviceMs, lagMs: 50 });
+    expect(c.offProfile()).toBe(false); // 10 % off
+    expect(c.offProfile(0.05)).toBe(true);
+    for (let i = 0; i < 4; i++) c.observe({ tenant: 'c', stage: 'cpu', k: cut.k, ms: 100, threads: 1 });
+    expect(c.offProfile()).toBe(false); // 4 CPU observations: not trusted yet
+    c.observe({ tenant: 'c', stage: 'cpu', k: cut.k, ms: 100, threads: 1 });
+    expect(c.offProfile()).toBe(true);
+  });
+
   it("predicts a tenant's stage it never ran no faster than the host runs the others' (the host's factor)", () => {
     const d = syntheticCatalog('d', { cuts: 4, seed: 2 });
     const c = new ServiceCorrection(

@@ -117,6 +117,8 @@ function headOf(catalog: TenantCatalog, cut: CutCandidate): number | null {
   return Math.max(head > 0 ? head : mean(whole) * cut.tpuMacsShare, 0.01);
 }
 const SEP = '\u0000';
+/** The kinds whose learned values are ratios to the profile (the others are times in ms). */
+const RATIO_KINDS: ReadonlySet<string> = new Set<FactorKind>(['tpu', 'tpu-reload', 'cpu', 'emulation']);
 
 /** A lag rounded to two significant digits (0 below 0.05 ms), so tiny jitter does not rebuild catalogs. */
 function quantLag(ms: number): number {
@@ -295,6 +297,21 @@ export class ServiceCorrection {
       this.trusted(this.keyed, `${tenant}${SEP}${kind}${SEP}${k}${SEP}${threads}`) !== null;
     if (cut.tpu !== null && !own('tpu', 0) && !own('tpu-reload', 0)) return false;
     return cut.cpu === null || [...cut.cpu.keys()].some((threads) => own('cpu', threads));
+  }
+
+  /**
+   * Whether the host runs measurably off its profile: some tenant's factor for a stage kind (over all its cuts) is
+   * trusted and more than `tolerance` (default 0.15) away from 1. On such a host a cut not yet measured is predicted
+   * from factors that are evidently not the profile's, and the hysteresis asks it for a margin
+   * (`HysteresisOptions.explorationGain`); on a host that runs as profiled (the simulator) extrapolating is sound.
+   */
+  offProfile(tolerance = 0.15): boolean {
+    for (const [key, e] of this.staged) {
+      const kind = key.slice(key.lastIndexOf(SEP) + 1);
+      if (!RATIO_KINDS.has(kind) || e.count < this.minCount) continue;
+      if (Math.abs(e.value - 1) > tolerance) return true;
+    }
+    return false;
   }
 
   /**

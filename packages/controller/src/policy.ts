@@ -451,14 +451,14 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
       // A new queue discipline alone reloads nothing: a change that costs no stall.
       if (!sameDiscipline(discipline, best.discipline)) changes.push({ stallMs: 0, rate: 0 });
       const candidateMs = best.predictedMs;
-      // After a change of the rates every configuration is predicted at rates the host has not run: no margin.
+      // A cut not yet measured asks a margin on a host off its profile, except just after a change of the rates
+      // (every configuration is then predicted at rates the host has not run).
       const exploring =
+        correction !== null &&
         nowMs - lastRateChangeMs > EXPLORATION_WAIVER_MS &&
+        correction.offProfile() &&
         best.choices.some(
-          (c, i) =>
-            correction !== null &&
-            !sameChoice(c, current[i]!) &&
-            !correction.measuredAt(tenants[i]!.name, c.k),
+          (c, i) => !sameChoice(c, current[i]!) && !correction!.measuredAt(tenants[i]!.name, c.k),
         );
       const weighed = shouldSwitch(
         { currentMs, candidateMs, totalRate, changes, nowMs, lastSwitchMs, exploring },
