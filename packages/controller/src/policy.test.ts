@@ -13,6 +13,14 @@ import { syntheticCatalog } from './synthetic.test-util.js';
 
 const A = syntheticCatalog('a', { cuts: 6, tpuMs: 12, cpuMs: 30, reloadMs: 10, seed: 1 });
 const B = syntheticCatalog('b', { cuts: 6, tpuMs: 25, cpuMs: 50, reloadMs: 20, seed: 2 });
+/** `c` with every CPU sample 1.6× slower: a host slower than when it was profiled. */
+const slow = (c: typeof A) => ({
+  ...c,
+  cuts: c.cuts.map((x) => ({
+    ...x,
+    cpu: x.cpu === null ? null : new Map([...x.cpu].map(([t, s]) => [t, s.map((v) => v * 1.6)] as const)),
+  })),
+});
 const tenants = (ra: number, rb: number): PolicyTenant[] => [
   { name: 'a', rate: ra, catalog: A },
   { name: 'b', rate: rb, catalog: B },
@@ -207,14 +215,7 @@ describe('policies in the simulator', () => {
   });
 
   it('holds back from cuts it has not measured unless the gain clears the margin or the rates just changed', () => {
-    // The CPU runs 1.6× slower than profiled: once measured, other cuts look better (the first ones unmeasured).
-    const slow = (c: typeof A) => ({
-      ...c,
-      cuts: c.cuts.map((x) => ({
-        ...x,
-        cpu: x.cpu === null ? null : new Map([...x.cpu].map(([t, s]) => [t, s.map((v) => v * 1.6)] as const)),
-      })),
-    });
+    // The CPU runs 1.6× slower than profiled (the first cuts run are measured, the others extrapolated).
     const w = workload(10, 4, {
       durationMs: 60_000,
       actual: { a: slow(A), b: slow(B) },
@@ -258,13 +259,6 @@ describe('policies in the simulator', () => {
   });
 
   it('corrects the catalog from measured stage times when the real CPU is slower than profiled', () => {
-    const slow = (c: typeof A) => ({
-      ...c,
-      cuts: c.cuts.map((x) => ({
-        ...x,
-        cpu: x.cpu === null ? null : new Map([...x.cpu].map(([t, s]) => [t, s.map((v) => v * 1.6)] as const)),
-      })),
-    });
     const w = workload(10, 4, { durationMs: 60_000, actual: { a: slow(A), b: slow(B) } });
     // (No exploration margin: the question is what the correction alone does; the margin is tested above.)
     const corrected = runPolicyInSim(w, swaplessPolicy({ hysteresis: { explorationGain: 0 } }));
