@@ -216,6 +216,8 @@ export class SloScreen {
   readonly #byObject: WeakMap<TenantChoice, OptionTerms>[];
   readonly #k = new Float64Array(3);
   readonly #w = new Float64Array(3);
+  /** The screen this one was {@link rescaled} from: its option terms are shared where the rates allow. */
+  #parent: SloScreen | null = null;
 
   constructor(tenants: readonly PlannedTenant[], margin = SLO_MARGIN) {
     this.tenants = tenants;
@@ -231,13 +233,57 @@ export class SloScreen {
     this.#byObject = tenants.map(() => new WeakMap());
   }
 
+  /**
+   * The same tenants at other rates (`tenants`: the same names, catalogs, devices and SLOs, e.g. with part of a
+   * tenant's load shed), sharing this screen's option terms: a tenant at its rate here takes them as they are, one
+   * without an SLO at another rate takes them with its new arrival rate (its Edge TPU terms do not depend on it);
+   * only an SLO tenant at another rate has its own terms computed again. What admission control's bisection
+   * evaluates at every step.
+   * @throws InvalidArgumentError for tenants that are not these at other rates.
+   */
+  rescaled(tenants: readonly PlannedTenant[]): SloScreen {
+    const same = (a: PlannedTenant, b: PlannedTenant): boolean =>
+      a.name === b.name &&
+      a.catalog === b.catalog &&
+      a.device === b.device &&
+      a.sloMs === b.sloMs &&
+      a.sloPercentile === b.sloPercentile;
+    if (tenants.length !== this.tenants.length || tenants.some((t, i) => !same(t, this.tenants[i]!))) {
+      throw new InvalidArgumentError(
+        expected(
+          'the same tenants at other rates',
+          'SloScreen.rescaled',
+          tenants.map((t) => t.name),
+        ),
+      );
+    }
+    const out = new SloScreen(tenants);
+    // The margin is the parent's (the constructor's default may differ from it).
+    out.allowed.set(this.allowed);
+    out.#parent = this.#parent ?? this;
+    return out;
+  }
+
+  /** Tenant i's terms at `choice` from the parent screen, when its rate allows (null: compute them). */
+  #inherited(i: number, choice: TenantChoice): OptionTerms | null {
+    const parent = this.#parent;
+    if (parent === null) return null;
+    const rate = this.tenants[i]!.rate;
+    if (parent.tenants[i]!.rate === rate) return parent.#termsOf(i, choice);
+    if (this.tenants[i]!.sloMs !== undefined) return null;
+    // λ is the only rate in the terms of a tenant without an SLO (0 without an Edge TPU stage).
+    const terms = parent.#termsOf(i, choice);
+    return tenantSetup(this.tenants[i]!, choice).tpu === null ? terms : { ...terms, lam: perMs(rate) };
+  }
+
   #termsOf(i: number, choice: TenantChoice): OptionTerms {
     // By identity first: the search hands the same option objects again and again.
     const byObject = this.#byObject[i]!.get(choice);
     if (byObject !== undefined) return byObject;
     const key = `${choice.k}/${choice.cores}/${choice.mode}`;
-    const cached = this.#terms[i]!.get(key);
-    if (cached !== undefined) {
+    const cached = this.#terms[i]!.get(key) ?? this.#inherited(i, choice);
+    if (cached !== null && cached !== undefined) {
+      this.#terms[i]!.set(key, cached);
       this.#byObject[i]!.set(choice, cached);
       return cached;
     }
@@ -479,11 +525,27 @@ export function sloSearch(
     tables[i]!.choices.findIndex((x) => x.k === c.k && x.cores === c.cores && x.mode === c.mode);
   const choicesOf = (p: readonly number[]): TenantChoice[] => p.map((o, i) => tables[i]!.choices[o]!);
   const coresOf = (p: readonly number[]): number => p.reduce((s, o, i) => s + tables[i]!.cores[o]!, 0);
+  // The repair meets the same configurations again (the moves of the tenant that just moved, the pair moves):
+  // each is scored once. A repeat still counts against the budget, so the search is the same, only faster.
+  const seen = new Map<number | string, { v: number; mean: number }>();
+  const numeric = tables.reduce((n, t) => n * t.choices.length, 1) < 2 ** 52;
+  const keyOf = (p: readonly number[]): number | string => {
+    if (!numeric) return p.join(',');
+    let key = 0;
+    for (let i = 0; i < m; i++) key = key * tables[i]!.choices.length + p[i]!;
+    return key;
+  };
   const score = (p: number[]): { v: number; mean: number } => {
     evaluated++;
+    const key = keyOf(p);
+    const known = seen.get(key);
+    if (known !== undefined) return known;
     const mean = fastObjective(model, p);
-    if (!Number.isFinite(mean)) return { v: Infinity, mean };
-    return { v: screen.evaluate(choicesOf(p)).violation, mean };
+    const s = Number.isFinite(mean)
+      ? { v: screen.evaluate(choicesOf(p)).violation, mean }
+      : { v: Infinity, mean };
+    seen.set(key, s);
+    return s;
   };
   const better = (a: { v: number; mean: number }, b: { v: number; mean: number }): boolean =>
     a.v < b.v - 1e-12 || (Math.abs(a.v - b.v) <= 1e-12 && a.mean < b.mean);
@@ -506,7 +568,8 @@ export function sloSearch(
     walk(0, [], model.cores);
   }
   for (const st of best === null ? [start, ...(options.starts ?? [])] : []) {
-    if (evaluated >= budget) break;
+    // Feasibility asks for one configuration that passes: found from an earlier start, the rest are moot.
+    if (evaluated >= budget || (options.feasibility === true && best?.s.v === 0)) break;
     const p0 = st.map((c, i) => indexOf(i, c));
     if (p0.some((o) => o < 0) || coresOf(p0) > model.cores) continue;
     let p = p0;
@@ -655,10 +718,13 @@ export function sloPlan(
     };
   }
   let evaluated = 1;
+  let fullRates: FastModel | undefined;
   const attempt = (admit: readonly number[], feasibility = false): SloSearchResult | null => {
     const scaled = tenants.map((t, i) => ({ ...t, rate: t.rate * admit[i]! }));
     if (!fastSearchApplicable(scaled)) return null;
-    const model = prepareFastModel(scaled, cores);
+    // The tables of the tenants not shed come from the full rates' model.
+    const model = prepareFastModel(scaled, cores, fullRates);
+    fullRates ??= admit.every((a) => a === 1) ? model : undefined;
     const all = admit.every((a) => a === 1);
     const known = best.every((c, i) =>
       model.tables[i]!.choices.some((x) => x.k === c.k && x.cores === c.cores && x.mode === c.mode),
@@ -666,7 +732,8 @@ export function sloPlan(
     // From the mean-optimal configuration at full rates when the pruned options still hold it (a full fast search
     // at the admitted rates only when they do not): most of a decision's time would go there.
     const start = known ? best : fastSearchPrepared(model).choices;
-    const r = sloSearch(model, all ? screen : new SloScreen(scaled), start, {
+    // The screen at these rates shares the option terms of the full rates' (only the shed tenants' λ differ).
+    const r = sloSearch(model, all ? screen : screen.rescaled(scaled), start, {
       ...options,
       ...(feasibility ? { rounds: Math.min(options.rounds ?? 6, 6) } : {}),
       feasibility,
