@@ -10,8 +10,9 @@
 // 2. Optimality gap of the heuristic (coordinate descent with restarts) against exact search (branch and bound,
 //    checked against the generic exhaustive search) on random instances: 2–4 of those models, each with a random
 //    subset of 5–12 of its cuts, random rates, 2–4 cores.
-// 1b. swapless+ (co-compiled head sets, issue 15 A): the same decisions with the grouping search on top
-//    (`fastSearch`, then `coCompileSearch`: every set partition screened, the best one refined), wall clock and
+// 1b. swapless+ (co-compiled head sets, issue 15 A and B): the same decisions as the policy makes them — the fast
+//    search and `coCompileSearch` on one fast model (every set partition screened, the best one refined), then
+//    `chooseDiscipline` for the layout found (and for the heads alone when sets were chosen); wall clock and
 //    process CPU time; target one decision for 4 tenants ≤ 2 ms p99.
 // 3. Change-detection delay of the rate estimator on seeded Poisson streams (virtual time).
 // 4. One decision of 4 tenants with SLOs (2 of them p99, 1 p95): the fast search, then the SLO screen of its
@@ -21,9 +22,11 @@
 
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import {
+  chooseDiscipline,
   coCompileSearch,
   fastSearch,
   fastSearchPrepared,
+  layoutSetup,
   poissonArrivals,
   prepareFastModel,
   RateEstimator,
@@ -141,7 +144,7 @@ for (const m of [1, 2, 4]) {
 
 // --- 1b. swapless+ decision time
 log();
-log('1b. One swapless+ decision (fast search + co-compiled sets), ALL cuts × 4 cores');
+log('1b. One swapless+ decision (fast search + co-compiled sets + discipline), ALL cuts × 4 cores');
 const plusTiming = [];
 for (const m of [2, 3, 4]) {
   const cats = catalogs.slice(0, m);
@@ -168,6 +171,9 @@ for (const m of [2, 3, 4]) {
         { choices: base.choices, predictedMs: base.meanResponseMs },
         { model },
       );
+      // The discipline (FIFO or switch-aware) for the layout found; with sets also for the heads alone.
+      chooseDiscipline(defaultModel, layoutSetup(tenants, res.choices, 4, { grouping: res.grouping }));
+      if (res.grouping.length > 0) chooseDiscipline(defaultModel, layoutSetup(tenants, base.choices, 4));
       const dt = performance.now() - t0;
       const dc = cpuMs(process.cpuUsage(c0));
       prev = base.choices;
