@@ -483,9 +483,19 @@ export interface SloSearchResult {
   evaluated: number;
 }
 
+/**
+ * Shortlists by table and length: a table depends on its tenant's rate only, and admission control's searches
+ * share the tables of the tenants it does not shed (`prepareFastModel`'s `like`).
+ */
+const shortlistCache = new WeakMap<FastModel['tables'][number], Map<number, number[]>>();
+
 /** Per tenant, the option indices the moves consider (see {@link SloSearchOptions.shortlist}). */
 function shortlists(model: FastModel, keep: number): number[][] {
   return model.tables.map((t, i) => {
+    const byKeep = shortlistCache.get(t) ?? new Map<number, number[]>();
+    shortlistCache.set(t, byKeep);
+    const known = byKeep.get(keep);
+    if (known !== undefined) return known;
     const groups = new Map<number, { o: number; v: number }[]>();
     for (let o = 0; o < t.choices.length; o++) {
       const key = 2 * t.cores[o]! + (t.tok[o]! >= 0 ? 1 : 0);
@@ -498,7 +508,9 @@ function shortlists(model: FastModel, keep: number): number[][] {
       g.sort((a, b) => a.v - b.v);
       for (const x of g.slice(0, keep)) if (Number.isFinite(x.v)) out.push(x.o);
     }
-    return out.sort((a, b) => a - b);
+    out.sort((a, b) => a - b);
+    byKeep.set(keep, out);
+    return out;
   });
 }
 
