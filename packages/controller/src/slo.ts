@@ -237,7 +237,7 @@ export class SloScreen {
    * The same tenants at other rates (`tenants`: the same names, catalogs, devices and SLOs, e.g. with part of a
    * tenant's load shed), sharing this screen's option terms: a tenant at its rate here takes them as they are, one
    * without an SLO at another rate takes them with its new arrival rate (its Edge TPU terms do not depend on it);
-   * only an SLO tenant at another rate has its own terms computed again. What admission control's bisection
+   * only an SLO tenant at another rate has its own terms computed again. What admission control's search
    * evaluates at every step.
    * @throws InvalidArgumentError for tenants that are not these at other rates.
    */
@@ -683,14 +683,14 @@ export interface SloPlan {
 
 /** Options of {@link sloPlan}. */
 export interface SloPlanOptions extends SloSearchOptions {
-  /** Steps of the bisection of an admitted fraction (default 6: within 2 %). */
+  /** Precision of the admitted fraction, as bisection steps: within 2^−shedSteps (default 6: within 2 %). */
   shedSteps?: number;
   /** The predicted mean of `best`, ms, when the caller has it (saves computing it again). */
   bestMeanMs?: number;
   /**
    * The admitted fractions in effect (the previous decision's): when shedding, they are tried first, and kept
    * when they still meet the SLOs and 2 points more would not — a steady load then costs two searches, not a
-   * bisection.
+   * search of the fraction.
    */
   previousAdmit?: readonly number[];
   /**
@@ -718,8 +718,8 @@ function slos(tenants: readonly PlannedTenant[]): string {
 /**
  * The SLO-constrained plan of tenants at their rates, from the mean-optimal configuration `best` (the fast
  * search's): `best` itself when the screen passes every SLO, else {@link sloSearch}'s; when nothing meets
- * them all, admission control sheds load — a common fraction of every tenant without an SLO (bisected to the
- * largest that still meets the SLOs), and only when shedding all of them is not enough and `shedSloTenants` is
+ * them all, admission control sheds load — a common fraction of every tenant without an SLO (the largest that
+ * still meets the SLOs, to 2^−shedSteps, by regula falsi on the signed violation), and only when shedding all of them is not enough and `shedSloTenants` is
  * set, a common fraction of the SLO tenants too; else the configuration closest to the SLOs, nothing shed. Tenants need the fast path ({@link fastSearchApplicable}).
  */
 export function sloPlan(
@@ -788,14 +788,14 @@ export function sloPlan(
     evaluated,
   });
   if (plain.feasible) return result(plain, ones, `configuration changed for the SLOs (${slos(tenants)})`);
-  // Admission control: bisect a common admitted fraction of one group of tenants.
+  // Admission control: the largest common admitted fraction of one group of tenants that passes.
   const shedGroup = (
     group: readonly number[],
     base: readonly number[],
     floor: number,
   ): { r: SloSearchResult; admit: number[] } | null => {
     const at = (a: number): number[] => base.map((b, i) => (group.includes(i) ? a : b));
-    // Feasibility only while bisecting; the fraction found is searched again in full (its mean polished).
+    // Feasibility only while searching the fraction; the one found is searched again in full (its mean polished).
     const full = (a: number) => ({ r: attempt(at(a))!, admit: at(a) });
     const prev = options.previousAdmit?.[group[0]!];
     if (prev !== undefined && prev < 1 && prev >= floor && attempt(at(prev), true)?.feasible) {
