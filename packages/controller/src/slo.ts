@@ -591,17 +591,18 @@ export function sloSearch(
     for (let round = 0; round < 2 * rounds && evaluated < budget; round++) {
       if (options.feasibility === true && s.v === 0) break;
       let move: { p: number[]; s: { v: number; mean: number } } | null = null;
-      const consider = (q: number[]): void => {
+      // The candidates are written into one scratch copy of p (and put back): only an accepted move is copied.
+      const q = [...p];
+      const consider = (): void => {
         if (evaluated >= budget || coresOf(q) > model.cores) return;
         const sq = score(q);
-        if (better(sq, move?.s ?? s)) move = { p: q, s: sq };
+        if (better(sq, move?.s ?? s)) move = { p: [...q], s: sq };
       };
       for (let i = 0; i < m; i++) {
         for (const o of short[i]!) {
           if (o === p[i]) continue;
-          const q = [...p];
           q[i] = o;
-          if (coresOf(q) <= model.cores) consider(q);
+          if (coresOf(q) <= model.cores) consider();
           else {
             // Hand cores over: another tenant j keeps its cut with as many fewer cores as needed.
             const need = coresOf(q) - model.cores;
@@ -612,11 +613,12 @@ export function sloSearch(
               if (want < 1) continue;
               const oj = tables[j]!.choices.findIndex((x) => x.k === cj.k && x.cores === want);
               if (oj < 0) continue;
-              const r = [...q];
-              r[j] = oj;
-              consider(r);
+              q[j] = oj;
+              consider();
+              q[j] = p[j]!;
             }
           }
+          q[i] = p[i]!;
         }
       }
       if (move === null && s.v > 0) {
@@ -631,10 +633,11 @@ export function sloSearch(
             for (const o of short[i]!)
               for (const oj of short[j]!) {
                 if (o === p[i] && oj === p[j]) continue;
-                const q = [...p];
                 q[i] = o;
                 q[j] = oj;
-                consider(q);
+                consider();
+                q[i] = p[i]!;
+                q[j] = p[j]!;
               }
           }
       }
