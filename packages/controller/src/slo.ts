@@ -595,6 +595,13 @@ export function sloSearch(
       const q = [...p];
       const consider = (): void => {
         if (evaluated >= budget || coresOf(q) > model.cores) return;
+        const bar = move?.s ?? s;
+        // Polishing (the violation to beat ≈ 0, and none is below 0): only a lower mean can be better, so a
+        // candidate whose mean is not lower is not screened (still counted, so the search stays the same).
+        if (bar.v <= 1e-12 && !seen.has(keyOf(q)) && !(fastObjective(model, q) < bar.mean)) {
+          evaluated++;
+          return;
+        }
         const sq = score(q);
         if (better(sq, move?.s ?? s)) move = { p: [...q], s: sq };
       };
