@@ -10,28 +10,39 @@
 // 2. Optimality gap of the heuristic (coordinate descent with restarts) against exact search (branch and bound,
 //    checked against the generic exhaustive search) on random instances: 2–4 of those models, each with a random
 //    subset of 5–12 of its cuts, random rates, 2–4 cores.
-// 1b. swapless+ (co-compiled head sets, issue 15 A): the same decisions with the grouping search on top
-//    (`fastSearch`, then `coCompileSearch`: every set partition screened, the best one refined), wall clock and
+// 1b. swapless+ (co-compiled head sets, issue 15 A and B): the same decisions as the policy makes them — the fast
+//    search and `coCompileSearch` on one fast model (every set partition screened, the best one refined), then
+//    `chooseDiscipline` for the layout found (and for the heads alone when sets were chosen); wall clock and
 //    process CPU time; target one decision for 4 tenants ≤ 2 ms p99.
 // 3. Change-detection delay of the rate estimator on seeded Poisson streams (virtual time).
 // 4. One decision of 4 tenants with SLOs (2 of them p99, 1 p95): the fast search, then the SLO screen of its
 //    optimum, and when an SLO fails the SLO-constrained search (and admission control when nothing meets them);
-//    rates as in 1 (cold and warm); p50/p99 overall and by what the SLOs did.
+//    rates as in 1 (cold and warm); p50/p99 overall and by what the SLOs did, and what was decided (share passing
+//    the screen, median predicted mean, admitted share).
 
-import { readFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import {
-  buildCatalog,
+  chooseDiscipline,
   coCompileSearch,
   fastSearch,
+  fastSearchPrepared,
+  layoutSetup,
   poissonArrivals,
+  prepareFastModel,
   RateEstimator,
+  SloScreen,
   searchConfiguration,
-  systemSetup,
   withSlos,
 } from '@swapless/controller';
-import { defaultModel, responseDistributions } from '@swapless/queueing';
-import { generateZooModel } from '@swapless/zoo';
+import { defaultModel } from '@swapless/queueing';
+import {
+  controllerCatalogs,
+  nextLoads,
+  quantile,
+  rateFor,
+  sloTargets,
+  sloTenants,
+} from './controller-instances.mjs';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -44,10 +55,6 @@ const instances = flag('--instances', 240);
 const log = (line = '') => {
   if (!json) console.log(line);
 };
-const quantile = (xs, q) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
-};
 function rand(seed) {
   let a = seed >>> 0;
   return () => {
@@ -59,36 +66,15 @@ function rand(seed) {
   };
 }
 
-const MODELS = ['mobilenet_v2', 'squeezenet', 'efficientnet_edgetpu_s', 'mobilenet_v1'];
 log(
   `SwapLess controller benchmark — ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, Node ${process.version}, load ${loadavg()[0].toFixed(2)}`,
 );
-const catalogs = [];
-for (const name of MODELS) {
-  const g = await generateZooModel(name);
-  const t0 = performance.now();
-  const cat = await buildCatalog(new Uint8Array(await readFile(g.path)), {
-    name,
-    cuts: 'all',
-    threads: [1, 2],
-    repetitions: 3,
-  });
-  catalogs.push(cat);
+const catalogs = await controllerCatalogs((cat, s) =>
   log(
-    `  catalog ${name}: n=${cat.n}, ${cat.cuts.length} cuts (all), threads ${cat.threads.join(',')}, ${cat.profile.cached ? 'profile from cache' : 'profiled'} in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
-  );
-}
-/** Rate that would load the Edge TPU to `u` with the whole model on it, shared by m tenants. */
-const rateFor = (cat, u, m) => {
-  const whole = cat.cuts.find((c) => c.k === cat.edgetpuPrefix).tpu;
-  return (u * 1000) / ((whole.serviceMs + whole.reloadMs * 0.5) * m);
-};
+    `  catalog ${cat.model}: n=${cat.n}, ${cat.cuts.length} cuts (all), threads ${cat.threads.join(',')}, ${cat.profile.cached ? 'profile from cache' : 'profiled'} in ${s.toFixed(1)} s`,
+  ),
+);
 
-/** The loads of the next decision: new random ones (cold, or every 100 warm), else a drift of up to ±5 %. */
-const nextLoads = (us, warm, i, r) =>
-  !warm || i % 100 === 0
-    ? us.map(() => 0.2 + 0.9 * r())
-    : us.map((u) => Math.min(1.1, Math.max(0.2, u * (1 + 0.05 * (2 * r() - 1)))));
 /** Tenants t0… of `cats` at Edge TPU loads `us`. */
 const loadedTenants = (cats, us) =>
   cats.map((catalog, j) => ({ name: `t${j}`, catalog, rate: rateFor(catalog, us[j], cats.length) }));
@@ -158,7 +144,7 @@ for (const m of [1, 2, 4]) {
 
 // --- 1b. swapless+ decision time
 log();
-log('1b. One swapless+ decision (fast search + co-compiled sets), ALL cuts × 4 cores');
+log('1b. One swapless+ decision (fast search + co-compiled sets + discipline), ALL cuts × 4 cores');
 const plusTiming = [];
 for (const m of [2, 3, 4]) {
   const cats = catalogs.slice(0, m);
@@ -175,11 +161,19 @@ for (const m of [2, 3, 4]) {
       const tenants = loadedTenants(cats, us);
       const c0 = process.cpuUsage();
       const t0 = performance.now();
-      const base = fastSearch(tenants, 4, warm && prev ? { starts: [prev] } : {});
-      const res = coCompileSearch(tenants, 4, defaultModel, {
-        choices: base.choices,
-        predictedMs: base.meanResponseMs,
-      });
+      // As the swapless+ policy does: one fast model for both searches.
+      const model = prepareFastModel(tenants, 4);
+      const base = fastSearchPrepared(model, warm && prev ? { starts: [prev] } : {});
+      const res = coCompileSearch(
+        tenants,
+        4,
+        defaultModel,
+        { choices: base.choices, predictedMs: base.meanResponseMs },
+        { model },
+      );
+      // The discipline (FIFO or switch-aware) for the layout found; with sets also for the heads alone.
+      chooseDiscipline(defaultModel, layoutSetup(tenants, res.choices, 4, { grouping: res.grouping }));
+      if (res.grouping.length > 0) chooseDiscipline(defaultModel, layoutSetup(tenants, base.choices, 4));
       const dt = performance.now() - t0;
       const dc = cpuMs(process.cpuUsage(c0));
       prev = base.choices;
@@ -310,32 +304,18 @@ log(
 );
 const sloTiming = {};
 {
-  const ref = catalogs.map((catalog, j) => ({ name: `t${j}`, catalog, rate: rateFor(catalog, 0.6, 4) }));
-  const free = fastSearch(ref, 4);
-  const tails = responseDistributions(systemSetup(ref, free.choices, 4));
-  // SLOs at 1.1 × the reference plan's quantiles: they bind when the rates move up.
-  const slo = [
-    { sloMs: +(1.1 * tails[0].quantileMs(0.99)).toFixed(1), sloPercentile: 'p99' },
-    {},
-    { sloMs: +(1.1 * tails[2].quantileMs(0.95)).toFixed(1), sloPercentile: 'p95' },
-    { sloMs: +(1.1 * tails[3].quantileMs(0.99)).toFixed(1), sloPercentile: 'p99' },
-  ];
+  const slo = sloTargets(catalogs);
   for (const warm of [false, true]) {
     const r = rand(99);
     const by = { met: [], changed: [], shed: [] };
     const all = [];
     const cpu = [];
+    const quality = { passing: 0, meanMs: [], admitted: 0 };
     let prev = null;
     let us = catalogs.map(() => 0.2 + 0.9 * r());
     for (let i = 0; i < decisions + 200; i++) {
-      if (!warm || i % 100 === 0) us = catalogs.map(() => 0.2 + 0.9 * r());
-      else us = us.map((u) => Math.min(1.1, Math.max(0.2, u * (1 + 0.05 * (2 * r() - 1)))));
-      const tenants = catalogs.map((catalog, j) => ({
-        name: `t${j}`,
-        catalog,
-        rate: rateFor(catalog, us[j], 4),
-        ...slo[j],
-      }));
+      us = nextLoads(us, warm, i, r);
+      const tenants = sloTenants(catalogs, us, slo);
       const c0 = process.cpuUsage();
       const t0 = performance.now();
       const found = fastSearch(tenants, 4, warm && prev ? { starts: [prev] } : {});
@@ -351,6 +331,12 @@ const sloTiming = {};
       if (i < 200) continue;
       all.push(dt);
       cpu.push(dc);
+      // What was decided (outside the timing): passes the screen at the admitted rates, its predicted mean, and
+      // the admitted share of the offered load — `npm run bench:controller-compare` sets these side by side.
+      const admitted = tenants.map((t, j) => ({ ...t, rate: t.rate * (d.choices[j].admit ?? 1) }));
+      if (new SloScreen(admitted).evaluate(d.choices).violation === 0) quality.passing++;
+      quality.meanMs.push(d.predictedMs);
+      quality.admitted += admitted.reduce((x, t) => x + t.rate, 0) / tenants.reduce((x, t) => x + t.rate, 0);
       (d.sloReason === undefined
         ? by.met
         : d.choices.some((c) => c.admit !== undefined)
@@ -365,11 +351,17 @@ const sloTiming = {};
       met: q(by.met),
       changed: q(by.changed),
       shed: q(by.shed),
+      passing: quality.passing / all.length,
+      medianMeanMs: quantile(quality.meanMs, 0.5),
+      admitted: quality.admitted / all.length,
     };
     const t = sloTiming[warm ? 'warm' : 'cold'];
     const g = (x) => (x.n === 0 ? '—' : `p50 ${x.p50.toFixed(3)} ms, p99 ${x.p99.toFixed(3)} ms (${x.n})`);
     log(
       `  ${warm ? 'warm' : 'cold'}: all ${g(t.all)}, CPU p99 ${t.cpuP99.toFixed(3)} ms; optimum meets the SLOs ${g(t.met)}; SLO search ${g(t.changed)}; shedding ${g(t.shed)}`,
+    );
+    log(
+      `    decided: ${(100 * t.passing).toFixed(1)} % pass the screen at the admitted rates, median predicted mean ${t.medianMeanMs.toFixed(2)} ms, ${(100 * t.admitted).toFixed(2)} % of the offered load admitted`,
     );
   }
   log(

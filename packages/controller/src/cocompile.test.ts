@@ -2,6 +2,7 @@
 // reload, streaming by compile order), and the swapless+ search finds a set where reloads dominate — a set the
 // simulator confirms — while never predicting worse than separate compilation.
 import { VariantStore } from '@swapless/compiler';
+import { isSwapLessError } from '@swapless/core';
 import { defaultModel } from '@swapless/queueing';
 import { writeModel } from '@swapless/tflite';
 import { callBreakdown, getProfile, reloadMs } from '@swapless/tpu-emulator';
@@ -18,7 +19,7 @@ import {
   setFigures,
   setsByName,
 } from './cocompile.js';
-import { fastSearch, prepareFastModel } from './fast.js';
+import { fastSearch, fastSearchPrepared, prepareFastModel } from './fast.js';
 import { createPolicy } from './policy.js';
 import { systemSetup } from './setup.js';
 import { runPolicyInSim } from './simrun.js';
@@ -172,5 +173,21 @@ describe('coCompileSearch and swapless+', () => {
     const { base, r } = searchBoth(tenants);
     expect(r.predictedMs).toBeLessThanOrEqual(base.meanResponseMs);
     expect(r.screened).toBe(1);
+  });
+
+  it('searches the same on the fast model the base was searched on (options.model), and refuses one of others', () => {
+    const tenants = [tenant('inception_v3', 8), tenant('mobilenet_v2', 30), tenant('squeezenet', 40)];
+    const model = prepareFastModel(tenants, 3);
+    const base = fastSearchPrepared(model);
+    const plan = { choices: base.choices, predictedMs: base.meanResponseMs };
+    const fresh = coCompileSearch(tenants, 3, defaultModel, plan, { variants });
+    expect(coCompileSearch(tenants, 3, defaultModel, plan, { variants, model })).toEqual(fresh);
+    let caught: unknown;
+    try {
+      coCompileSearch(tenants, 2, defaultModel, plan, { variants, model });
+    } catch (e) {
+      caught = e;
+    }
+    expect(isSwapLessError(caught, 'SWAPLESS_INVALID_ARGUMENT')).toBe(true);
   });
 });

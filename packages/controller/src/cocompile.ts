@@ -48,6 +48,11 @@ export interface CoCompileOptions {
   rounds?: number;
   /** Only groupings made of these sets are considered (by tenant index); default: all. For tests and tools. */
   only?: readonly Grouping[];
+  /**
+   * The fast model of the same tenants and cores (`prepareFastModel`), when the caller searched `base` on it:
+   * saves preparing the tables again.
+   */
+  model?: FastModel;
 }
 
 /** Result of {@link coCompileSearch}. */
@@ -117,6 +122,62 @@ function cachedPrefix(cum: Float64Array, room: number): number {
 }
 
 /**
+ * Scratch of {@link figuresInto}: per member its call in the set and alone (ms), and the set's reload and the
+ * members' reloads alone (ms). Reused: one set at a time.
+ */
+interface FiguresScratch {
+  callMs: Float64Array;
+  aloneMs: Float64Array;
+  reloadMs: number;
+  aloneReloadMs: number;
+}
+
+function figuresScratch(n: number): FiguresScratch {
+  return { callMs: new Float64Array(n), aloneMs: new Float64Array(n), reloadMs: 0, aloneReloadMs: 0 };
+}
+
+/**
+ * The arithmetic of {@link setFigures} over the first `n` of `facts` (the members in compile order), into `out`
+ * (no allocation: the search evaluates it for every move).
+ */
+function figuresInto(
+  facts: readonly HeadFacts[],
+  n: number,
+  profile: DeviceProfile,
+  out: FiguresScratch,
+): void {
+  const perByte = 1e3 / (profile.linkMBps * 1e6);
+  let largest = 0;
+  for (let j = 0; j < n; j++) largest = Math.max(largest, facts[j]!.largestActivationBytes);
+  const budget = Math.max(
+    0,
+    Math.floor(
+      profile.sramMiB * MIB - profile.fixedReserveMiB * MIB - activationReserveBytes(largest, profile),
+    ),
+  );
+  const overlap = profile.streamOverlap;
+  let used = 0;
+  let full = false;
+  let aloneReloadMs = 0;
+  for (let j = 0; j < n; j++) {
+    const f = facts[j]!;
+    aloneReloadMs += f.cachedBytes * perByte;
+    const total = f.cum.length === 0 ? 0 : f.cum[f.cum.length - 1]!;
+    const cached = full ? 0 : cachedPrefix(f.cum, budget - used);
+    if (cached < total) full = true;
+    used += cached;
+    // What streaming adds beyond what overlaps compute, alone and in the set.
+    const streamed = (total - cached) * perByte;
+    const addedAlone = f.streamMs - overlap * Math.min(f.computeMs, f.streamMs);
+    const addedInSet = streamed - overlap * Math.min(f.computeMs, streamed);
+    out.callMs[j] = f.totalMs - addedAlone + addedInSet;
+    out.aloneMs[j] = f.totalMs;
+  }
+  out.reloadMs = used * perByte;
+  out.aloneReloadMs = aloneReloadMs;
+}
+
+/**
  * The device model of a set in closed form (the same rules as `coCompileReports`, without building the report):
  * per member its call time in the set and alone, and the set's reload and the members' reloads alone, ms.
  */
@@ -125,28 +186,14 @@ export function setFigures(
   profile: DeviceProfile,
 ): { callMs: number[]; aloneMs: number[]; reloadMs: number; aloneReloadMs: number } {
   const facts = heads.map((h) => factsOf(h, profile));
-  const perByte = 1e3 / (profile.linkMBps * 1e6);
-  const largest = Math.max(0, ...facts.map((f) => f.largestActivationBytes));
-  const budget = Math.max(
-    0,
-    Math.floor(
-      profile.sramMiB * MIB - profile.fixedReserveMiB * MIB - activationReserveBytes(largest, profile),
-    ),
-  );
-  const hidden = (f: HeadFacts, streamMs: number) =>
-    streamMs - profile.streamOverlap * Math.min(f.computeMs, streamMs);
-  let used = 0;
-  let full = false;
-  let aloneReloadMs = 0;
-  const callMs = facts.map((f) => {
-    aloneReloadMs += f.cachedBytes * perByte;
-    const total = f.cum.length === 0 ? 0 : f.cum[f.cum.length - 1]!;
-    const cached = full ? 0 : cachedPrefix(f.cum, budget - used);
-    if (cached < total) full = true;
-    used += cached;
-    return f.totalMs - hidden(f, f.streamMs) + hidden(f, (total - cached) * perByte);
-  });
-  return { callMs, aloneMs: facts.map((f) => f.totalMs), reloadMs: used * perByte, aloneReloadMs };
+  const out = figuresScratch(facts.length);
+  figuresInto(facts, facts.length, profile, out);
+  return {
+    callMs: Array.from(out.callMs),
+    aloneMs: Array.from(out.aloneMs),
+    reloadMs: out.reloadMs,
+    aloneReloadMs: out.aloneReloadMs,
+  };
 }
 
 /**
@@ -292,20 +339,10 @@ function permutations(xs: readonly number[]): number[][] {
   return out;
 }
 
-/** True when the set at these cuts streams nothing the members did not stream alone (its order then is moot). */
-function fits(cuts: readonly (CutCandidate | undefined)[]): boolean {
-  const heads = cuts.filter((c) => c?.head !== undefined).map((c) => c!.head!);
-  if (heads.length < 2) return true;
-  const f = setFigures(
-    heads.map((h) => h.report),
-    heads[0]!.profile,
-  );
-  return f.callMs.every((ms, i) => ms <= f.aloneMs[i]! + 1e-9);
-}
-
 /**
  * What the search reads per decision: the fast model's tables, each tenant's options grouped by cut (ascending
- * cores), each option's catalogue cut, and the sets' figures by member cuts (the same sets recur across moves).
+ * cores), each option's catalogue cut, and scratch for the set figures (recomputed per move: cheaper than keying
+ * a cache by the members' cuts).
  */
 interface SearchSpace {
   fm: FastModel;
@@ -313,20 +350,33 @@ interface SearchSpace {
   cutOf: (CutCandidate | undefined)[][];
   /** Per tenant: option indices grouped by cut. */
   byCut: number[][][];
-  /** Per tenant, per option: index of its cut among the tenant's cuts (for the figures' keys). */
-  cutIndex: Int32Array[];
-  /** Set figures by set index, members and their cut indices. */
-  figures: Map<number | string, ReturnType<typeof setFigures>>;
-  /** Scratch per tenant: call, reload, variance, group id. */
+  /** Per tenant, per option: the head's facts (null without a head), filled on first use. */
+  facts: (HeadFacts | null | undefined)[][];
+  /** Scratch per tenant: call, reload, variance, group id; a set's members, their facts and figures. */
   x: Float64Array;
   r: Float64Array;
   v: Float64Array;
   group: Int32Array;
+  members: Int32Array;
+  memberFacts: HeadFacts[];
+  figures: FiguresScratch;
+}
+
+/** A catalogue's cuts by k (cached per catalogue: the search maps every option to its cut). */
+const cutsByK = new WeakMap<TenantCatalog, Map<number, CutCandidate>>();
+
+function cutMap(catalog: TenantCatalog): Map<number, CutCandidate> {
+  let byK = cutsByK.get(catalog);
+  if (byK === undefined) {
+    byK = new Map(catalog.cuts.map((c) => [c.k, c]));
+    cutsByK.set(catalog, byK);
+  }
+  return byK;
 }
 
 function searchSpace(fm: FastModel, tenants: readonly PlannedTenant[]): SearchSpace {
   const cutOf = fm.tables.map((t, i) => {
-    const byK = new Map(tenants[i]!.catalog.cuts.map((c) => [c.k, c]));
+    const byK = cutMap(tenants[i]!.catalog);
     return t.choices.map((c) => byK.get(c.k));
   });
   const byCut = fm.tables.map((t) => {
@@ -339,24 +389,47 @@ function searchSpace(fm: FastModel, tenants: readonly PlannedTenant[]): SearchSp
     return groups;
   });
   const m = fm.tables.length;
-  const cutIndex = byCut.map((groups, i) => {
-    const a = new Int32Array(fm.tables[i]!.choices.length);
-    groups.forEach((g, c) => {
-      for (const o of g) a[o] = c;
-    });
-    return a;
-  });
   return {
     fm,
     cutOf,
     byCut,
-    cutIndex,
-    figures: new Map(),
+    facts: fm.tables.map((t) => new Array(t.choices.length)),
     x: new Float64Array(m),
     r: new Float64Array(m),
     v: new Float64Array(m),
     group: new Int32Array(m),
+    members: new Int32Array(m),
+    memberFacts: [],
+    figures: figuresScratch(m),
   };
+}
+
+/** The head facts of tenant i's option o (null without a head). */
+function optionFacts(sp: SearchSpace, i: number, o: number): HeadFacts | null {
+  let f = sp.facts[i]![o];
+  if (f === undefined) {
+    const head = sp.cutOf[i]![o]?.head;
+    f = head === undefined ? null : factsOf(head.report, head.profile);
+    sp.facts[i]![o] = f;
+  }
+  return f;
+}
+
+/** True when `set` at `picks` streams nothing its members did not stream alone (its order then is moot). */
+function fits(sp: SearchSpace, set: readonly number[], picks: readonly number[]): boolean {
+  let n = 0;
+  let profile: DeviceProfile | undefined;
+  for (const i of set) {
+    const facts = optionFacts(sp, i, picks[i]!);
+    if (facts === null) continue;
+    profile ??= sp.cutOf[i]![picks[i]!]!.head!.profile;
+    sp.memberFacts[n++] = facts;
+  }
+  if (n < 2 || profile === undefined) return true;
+  const f = sp.figures;
+  figuresInto(sp.memberFacts, n, profile, f);
+  for (let j = 0; j < n; j++) if (!(f.callMs[j]! <= f.aloneMs[j]! + 1e-9)) return false;
+  return true;
 }
 
 /**
@@ -369,6 +442,39 @@ const UNSTABLE = 1e15;
 const SET_GROUP = -2;
 /** No Edge TPU stage. */
 const NO_TPU = -1;
+
+/**
+ * The Edge TPU terms of set `s` (members in compile order) at `picks`, over the separate heads' terms in the
+ * scratch: each member's call and variance scaled by its set/alone ratio, the set's reload (the members'
+ * reloads scaled by the set/alone ratio), one token group. Members without a head are left out; a set left with
+ * fewer than two changes nothing.
+ */
+function applySet(sp: SearchSpace, picks: readonly number[], set: readonly number[], s: number): void {
+  const { x, r, v, group, members, memberFacts, figures: f } = sp;
+  let n = 0;
+  let profile: DeviceProfile | undefined;
+  for (const i of set) {
+    if (group[i] === NO_TPU) continue;
+    const facts = optionFacts(sp, i, picks[i]!);
+    if (facts === null) continue;
+    profile ??= sp.cutOf[i]![picks[i]!]!.head!.profile;
+    members[n] = i;
+    memberFacts[n++] = facts;
+  }
+  if (n < 2 || profile === undefined) return;
+  figuresInto(memberFacts, n, profile, f);
+  let reload = 0;
+  for (let j = 0; j < n; j++) reload += r[members[j]!]!;
+  reload = reload > 0 && f.aloneReloadMs > 0 ? (reload * f.reloadMs) / f.aloneReloadMs : f.reloadMs;
+  for (let j = 0; j < n; j++) {
+    const i = members[j]!;
+    const ratio = f.callMs[j]! / f.aloneMs[j]!;
+    x[i] = x[i]! * ratio;
+    v[i] = v[i]! * ratio * ratio;
+    r[i] = reload;
+    group[i] = SET_GROUP - s;
+  }
+}
 
 /**
  * The default model's objective Σλ_iR_i/Λ of one configuration (option indices into the fast model's tables)
@@ -394,41 +500,7 @@ function groupedObjective(sp: SearchSpace, picks: readonly number[], grouping: G
     v[i] = t.raw[o * 3 + 2]!;
   }
   if (used > fm.cores) return Number.POSITIVE_INFINITY;
-  for (let s = 0; s < grouping.length; s++) {
-    const set = grouping[s]!;
-    const members: number[] = [];
-    // A number while it stays exact (≤ 4 members of the first 8 tenants, < 256 cuts: 11 bits each), else a string.
-    const exact = set.length <= 4 && m <= 8;
-    // Members and cuts in order say it all; the set's index and size lead, so keys of any length differ.
-    let key: number | string = s * 8 + set.length;
-    for (const i of set) {
-      if (group[i] === NO_TPU || sp.cutOf[i]![picks[i]!]?.head === undefined) continue;
-      members.push(i);
-      const c = sp.cutIndex[i]![picks[i]!]!;
-      key = exact && c < 256 && typeof key === 'number' ? (key * 8 + i) * 256 + c : `${key},${i}:${c}`;
-    }
-    if (members.length < 2) continue;
-    let f = sp.figures.get(key);
-    if (f === undefined) {
-      const heads = members.map((i) => sp.cutOf[i]![picks[i]!]!.head!);
-      f = setFigures(
-        heads.map((h) => h.report),
-        heads[0]!.profile,
-      );
-      sp.figures.set(key, f);
-    }
-    let reload = 0;
-    for (const i of members) reload += r[i]!;
-    reload = reload > 0 && f.aloneReloadMs > 0 ? (reload * f.reloadMs) / f.aloneReloadMs : f.reloadMs;
-    for (let j = 0; j < members.length; j++) {
-      const i = members[j]!;
-      const ratio = f.callMs[j]! / f.aloneMs[j]!;
-      x[i] = x[i]! * ratio;
-      v[i] = v[i]! * ratio * ratio;
-      r[i] = reload;
-      group[i] = SET_GROUP - s;
-    }
-  }
+  for (let s = 0; s < grouping.length; s++) applySet(sp, picks, grouping[s]!, s);
   let L = 0;
   for (let i = 0; i < m; i++) if (group[i] !== NO_TPU) L += fm.tables[i]!.lam;
   let rho = 0;
@@ -518,7 +590,8 @@ function optionIndex(choices: readonly TenantChoice[], choice: TenantChoice): nu
  * and the best `refine` groupings are refined by coordinate descent over every tenant's (cut, cores, mode) with
  * the default model's closed form. The winner is predicted once more by `model` (the default model, or a
  * `delayedPredictor` around it) and taken only when it beats `base.predictedMs`: never worse than `base`.
- * @throws InvalidArgumentError for base choices that do not match the tenants.
+ * @throws InvalidArgumentError for base choices that do not match the tenants, or an `options.model` of other
+ * tenants or cores.
  */
 export function coCompileSearch(
   tenants: readonly PlannedTenant[],
@@ -541,7 +614,15 @@ export function coCompileSearch(
     evaluated: 0,
   };
   if (!fastSearchApplicable(tenants)) return keep;
-  const fm = prepareFastModel(tenants, cores);
+  const fm = options.model ?? prepareFastModel(tenants, cores);
+  if (fm.cores !== cores || fm.tables.length !== tenants.length) {
+    throw new InvalidArgumentError(
+      expected(`a fast model of ${tenants.length} tenants and ${cores} cores`, 'options.model', {
+        tenants: fm.tables.length,
+        cores: fm.cores,
+      }),
+    );
+  }
   const start = base.choices.map((c, i) => optionIndex(fm.tables[i]!.choices, c));
   if (start.some((o) => o < 0)) return keep;
   const sp = searchSpace(fm, tenants);
@@ -551,7 +632,7 @@ export function coCompileSearch(
     let grouping: number[][] = g.map((s) => [...s]);
     let ms = groupedObjective(sp, start, grouping);
     grouping.forEach((set, si) => {
-      if (fits(set.map((i) => sp.cutOf[i]![start[i]!]))) return;
+      if (fits(sp, set, start)) return;
       for (const order of orders(set, fm)) {
         const trial = grouping.map((s, j) => (j === si ? order : s));
         const t = groupedObjective(sp, start, trial);

@@ -299,11 +299,22 @@ export interface FastModel {
  * Reduces every tenant's options (all catalogued cuts, minus exactly dominated ones, × cores × mode) to
  * contribution vectors at the tenants' rates. At a given cut, an option with more cores and no lower CPU term
  * than another is dropped too (exact: it only uses more of the budget). Everything rate-independent is cached
- * (per catalog and core budget); per decision only the CPU terms and the vectors are computed.
+ * (per catalog and core budget); per decision only the CPU terms and the vectors are computed. `like`, a model of
+ * the same catalogs and cores at other rates (e.g. before part of a tenant's load is shed), lends the tables of
+ * the tenants whose rate is the same.
  * @throws InvalidArgumentError when every rate is 0 ({@link fastSearchApplicable}).
  */
-export function prepareFastModel(tenants: readonly PlannedTenant[], cores: number): FastModel {
-  return prepare(tenants, cores, false);
+export function prepareFastModel(
+  tenants: readonly PlannedTenant[],
+  cores: number,
+  like?: FastModel,
+): FastModel {
+  const lends =
+    like !== undefined &&
+    like.cores === cores &&
+    like.tenants.length === tenants.length &&
+    like.tenants.every((t, i) => t.catalog === tenants[i]!.catalog);
+  return prepare(tenants, cores, false, lends ? like : undefined);
 }
 
 class Table implements TenantTable {
@@ -410,9 +421,15 @@ function buffers(ti: number, count: number, pooled: boolean): TableBuffers {
 
 /**
  * {@link prepareFastModel}; `pooled` (only for a model that does not outlive the call, as in
- * {@link fastSearch}) reuses module-level buffers for the tables.
+ * {@link fastSearch}) reuses module-level buffers for the tables; `like` (same catalogs and cores, checked by the
+ * caller) lends the tables of tenants at the same rate.
  */
-function prepare(tenants: readonly PlannedTenant[], cores: number, pooled: boolean): FastModel {
+function prepare(
+  tenants: readonly PlannedTenant[],
+  cores: number,
+  pooled: boolean,
+  like?: FastModel,
+): FastModel {
   if (!fastSearchApplicable(tenants)) {
     throw new InvalidArgumentError(expected('a positive total rate', 'prepareFastModel', 0));
   }
@@ -423,6 +440,10 @@ function prepare(tenants: readonly PlannedTenant[], cores: number, pooled: boole
   const tables: TenantTable[] = [];
   for (let ti = 0; ti < tenants.length; ti++) {
     const t = tenants[ti]!;
+    if (like !== undefined && like.tenants[ti]!.rate === t.rate) {
+      tables.push(like.tables[ti]!);
+      continue;
+    }
     const s = stat[ti]!;
     const n = s.all.length;
     const lam = t.rate / 1000;
@@ -605,9 +626,12 @@ export function ownTerm(model: FastModel, i: number, o: number): number {
   return v[o * W + CPU]! + 1000 * (v[o * W + LX]! + v[o * W + LR]!);
 }
 
+/** Scratch of {@link fastObjective} (searches score thousands of configurations per decision). */
+const objectiveSum = new Float64Array(W);
+
 /** Predicted mean response (ms) of one configuration: option indices into the model's tables. */
 export function fastObjective(model: FastModel, picks: ArrayLike<number>): number {
-  const s = new Float64Array(W);
+  const s = objectiveSum.fill(0);
   let used = 0;
   for (let i = 0; i < model.tables.length; i++) {
     const t = model.tables[i]!;

@@ -28,9 +28,11 @@ import { delayedPredictor } from './delays.js';
 import { chooseDiscipline, type DisciplineOptions, sameDiscipline } from './discipline.js';
 import { RateEstimator, type RateEstimatorOptions, type RateSnapshot } from './estimator.js';
 import {
+  type FastModel,
   type FastSearchOptions,
   fastSearch,
   fastSearchApplicable,
+  fastSearchPrepared,
   prepareFastModel,
   topConfigurations,
 } from './fast.js';
@@ -230,12 +232,20 @@ function searchBest(
   emulationWorkers: number | null = null,
   devices?: readonly DeviceSetup[],
 ): SearchedLayout {
-  const base = searchSeparate(tenants, cores, model, warm, options, emulationWorkers, devices);
+  const { plan: base, fast } = searchSeparate(
+    tenants,
+    cores,
+    model,
+    warm,
+    options,
+    emulationWorkers,
+    devices,
+  );
   // Co-compiled sets and the discipline are chosen on a single Edge TPU (across several, placement).
   if (hasSeveralDevices(devices)) return { ...base, grouping: [], discipline: 'fifo' };
   const full = delayedPredictor(model, tenants, { emulationWorkers });
   const grouped: SearchedPlan & { grouping: Grouping } = options.coCompile
-    ? coCompiled(tenants, cores, full, base, options.coCompile)
+    ? coCompiled(tenants, cores, full, base, options.coCompile, fast)
     : { ...base, grouping: [] };
   if (!options.discipline) return { ...grouped, discipline: 'fifo' };
   const opts = options.discipline === true ? {} : options.discipline;
@@ -266,15 +276,19 @@ function withDiscipline(
   return { layout, predictedMs: chosen.predictedMs };
 }
 
-/** The co-compiled sets search from the separate heads' optimum `base`. */
+/** The co-compiled sets search from the separate heads' optimum `base` (searched on `fast` when not null). */
 function coCompiled(
   tenants: readonly PlannedTenant[],
   cores: number,
   full: Predictor,
   base: SearchedPlan,
   options: true | CoCompileOptions,
+  fast: FastModel | null,
 ): SearchedPlan & { grouping: Grouping } {
-  const r = coCompileSearch(tenants, cores, full, base, options === true ? {} : options);
+  const r = coCompileSearch(tenants, cores, full, base, {
+    ...(options === true ? {} : options),
+    ...(fast !== null ? { model: fast } : {}),
+  });
   // The SLO search knows separately compiled heads only: its reason holds while no set is chosen.
   return {
     choices: r.choices,
@@ -284,7 +298,10 @@ function coCompiled(
   };
 }
 
-/** {@link searchBest} with every head compiled alone. */
+/**
+ * {@link searchBest} with every head compiled alone, and the fast model it searched on when the co-compiled sets
+ * search follows (it reuses the tables; null otherwise).
+ */
 function searchSeparate(
   tenants: readonly PlannedTenant[],
   cores: number,
@@ -293,41 +310,42 @@ function searchSeparate(
   options: SwaplessOptions,
   emulationWorkers: number | null = null,
   devices?: readonly DeviceSetup[],
-): SearchedPlan {
+): { plan: SearchedPlan; fast: FastModel | null } {
   if (hasSeveralDevices(devices)) {
-    return placementBest(tenants, cores, devices, {
+    const plan = placementBest(tenants, cores, devices, {
       model,
       ...(options.search ? { search: options.search } : {}),
       ...(options.exhaustiveLimit !== undefined ? { exhaustiveLimit: options.exhaustiveLimit } : {}),
       warm,
       emulationWorkers,
     });
+    return { plan, fast: null };
   }
   const full = delayedPredictor(model, tenants, { emulationWorkers });
   const pooled =
     emulationWorkers !== null && tenants.some((t) => t.catalog.cuts.some((c) => (c.emulationMs ?? 0) > 0));
   if (model.name === DEFAULT_MODEL_NAME && fastSearchApplicable(tenants)) {
-    const r = fastSearch(tenants, cores, { ...options.search, ...(warm ? { starts: [warm] } : {}) });
-    if (!pooled)
-      return withSlos(
-        tenants,
-        cores,
-        { choices: r.choices, predictedMs: r.meanResponseMs },
-        warm ?? undefined,
-      );
+    const search = { ...options.search, ...(warm ? { starts: [warm] } : {}) };
+    // swapless+ searches the sets on the same tables: prepared once (fastSearch alone uses pooled buffers).
+    const fast = options.coCompile && !pooled ? prepareFastModel(tenants, cores) : null;
+    const r = fast !== null ? fastSearchPrepared(fast, search) : fastSearch(tenants, cores, search);
+    if (!pooled) {
+      const found = { choices: r.choices, predictedMs: r.meanResponseMs };
+      return { plan: withSlos(tenants, cores, found, warm ?? undefined), fast };
+    }
     const refined = searchConfiguration(tenants, cores, full, {
       exhaustiveLimit: 0,
       // The baselines start it too: a move the pool makes worth it often needs two tenants to move at once (a
       // core handed from one to the other), which single-tenant steps from the fast optimum alone do not find.
       starts: [r.choices, ...(warm ? [warm] : [])],
     });
-    return { choices: refined.choices, predictedMs: refined.prediction.meanResponseMs };
+    return { plan: { choices: refined.choices, predictedMs: refined.prediction.meanResponseMs }, fast: null };
   }
   const r = searchConfiguration(tenants, cores, full, {
     exhaustiveLimit: options.exhaustiveLimit ?? 20_000,
     ...(warm ? { starts: [warm] } : {}),
   });
-  return { choices: r.choices, predictedMs: r.prediction.meanResponseMs };
+  return { plan: { choices: r.choices, predictedMs: r.prediction.meanResponseMs }, fast: null };
 }
 
 /**

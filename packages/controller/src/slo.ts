@@ -216,6 +216,8 @@ export class SloScreen {
   readonly #byObject: WeakMap<TenantChoice, OptionTerms>[];
   readonly #k = new Float64Array(3);
   readonly #w = new Float64Array(3);
+  /** The screen this one was {@link rescaled} from: its option terms are shared where the rates allow. */
+  #parent: SloScreen | null = null;
 
   constructor(tenants: readonly PlannedTenant[], margin = SLO_MARGIN) {
     this.tenants = tenants;
@@ -231,13 +233,57 @@ export class SloScreen {
     this.#byObject = tenants.map(() => new WeakMap());
   }
 
+  /**
+   * The same tenants at other rates (`tenants`: the same names, catalogs, devices and SLOs, e.g. with part of a
+   * tenant's load shed), sharing this screen's option terms: a tenant at its rate here takes them as they are, one
+   * without an SLO at another rate takes them with its new arrival rate (its Edge TPU terms do not depend on it);
+   * only an SLO tenant at another rate has its own terms computed again. What admission control's search
+   * evaluates at every step.
+   * @throws InvalidArgumentError for tenants that are not these at other rates.
+   */
+  rescaled(tenants: readonly PlannedTenant[]): SloScreen {
+    const same = (a: PlannedTenant, b: PlannedTenant): boolean =>
+      a.name === b.name &&
+      a.catalog === b.catalog &&
+      a.device === b.device &&
+      a.sloMs === b.sloMs &&
+      a.sloPercentile === b.sloPercentile;
+    if (tenants.length !== this.tenants.length || tenants.some((t, i) => !same(t, this.tenants[i]!))) {
+      throw new InvalidArgumentError(
+        expected(
+          'the same tenants at other rates',
+          'SloScreen.rescaled',
+          tenants.map((t) => t.name),
+        ),
+      );
+    }
+    const out = new SloScreen(tenants);
+    // The margin is the parent's (the constructor's default may differ from it).
+    out.allowed.set(this.allowed);
+    out.#parent = this.#parent ?? this;
+    return out;
+  }
+
+  /** Tenant i's terms at `choice` from the parent screen, when its rate allows (null: compute them). */
+  #inherited(i: number, choice: TenantChoice): OptionTerms | null {
+    const parent = this.#parent;
+    if (parent === null) return null;
+    const rate = this.tenants[i]!.rate;
+    if (parent.tenants[i]!.rate === rate) return parent.#termsOf(i, choice);
+    if (this.tenants[i]!.sloMs !== undefined) return null;
+    // λ is the only rate in the terms of a tenant without an SLO (0 without an Edge TPU stage).
+    const terms = parent.#termsOf(i, choice);
+    return tenantSetup(this.tenants[i]!, choice).tpu === null ? terms : { ...terms, lam: perMs(rate) };
+  }
+
   #termsOf(i: number, choice: TenantChoice): OptionTerms {
     // By identity first: the search hands the same option objects again and again.
     const byObject = this.#byObject[i]!.get(choice);
     if (byObject !== undefined) return byObject;
     const key = `${choice.k}/${choice.cores}/${choice.mode}`;
-    const cached = this.#terms[i]!.get(key);
-    if (cached !== undefined) {
+    const cached = this.#terms[i]!.get(key) ?? this.#inherited(i, choice);
+    if (cached !== null && cached !== undefined) {
+      this.#terms[i]!.set(key, cached);
       this.#byObject[i]!.set(choice, cached);
       return cached;
     }
@@ -437,9 +483,19 @@ export interface SloSearchResult {
   evaluated: number;
 }
 
+/**
+ * Shortlists by table and length: a table depends on its tenant's rate only, and admission control's searches
+ * share the tables of the tenants it does not shed (`prepareFastModel`'s `like`).
+ */
+const shortlistCache = new WeakMap<FastModel['tables'][number], Map<number, number[]>>();
+
 /** Per tenant, the option indices the moves consider (see {@link SloSearchOptions.shortlist}). */
 function shortlists(model: FastModel, keep: number): number[][] {
   return model.tables.map((t, i) => {
+    const byKeep = shortlistCache.get(t) ?? new Map<number, number[]>();
+    shortlistCache.set(t, byKeep);
+    const known = byKeep.get(keep);
+    if (known !== undefined) return known;
     const groups = new Map<number, { o: number; v: number }[]>();
     for (let o = 0; o < t.choices.length; o++) {
       const key = 2 * t.cores[o]! + (t.tok[o]! >= 0 ? 1 : 0);
@@ -452,7 +508,9 @@ function shortlists(model: FastModel, keep: number): number[][] {
       g.sort((a, b) => a.v - b.v);
       for (const x of g.slice(0, keep)) if (Number.isFinite(x.v)) out.push(x.o);
     }
-    return out.sort((a, b) => a - b);
+    out.sort((a, b) => a - b);
+    byKeep.set(keep, out);
+    return out;
   });
 }
 
@@ -479,11 +537,27 @@ export function sloSearch(
     tables[i]!.choices.findIndex((x) => x.k === c.k && x.cores === c.cores && x.mode === c.mode);
   const choicesOf = (p: readonly number[]): TenantChoice[] => p.map((o, i) => tables[i]!.choices[o]!);
   const coresOf = (p: readonly number[]): number => p.reduce((s, o, i) => s + tables[i]!.cores[o]!, 0);
+  // The repair meets the same configurations again (the moves of the tenant that just moved, the pair moves):
+  // each is scored once. A repeat still counts against the budget, so the search is the same, only faster.
+  const seen = new Map<number | string, { v: number; mean: number }>();
+  const numeric = tables.reduce((n, t) => n * t.choices.length, 1) < 2 ** 52;
+  const keyOf = (p: readonly number[]): number | string => {
+    if (!numeric) return p.join(',');
+    let key = 0;
+    for (let i = 0; i < m; i++) key = key * tables[i]!.choices.length + p[i]!;
+    return key;
+  };
   const score = (p: number[]): { v: number; mean: number } => {
     evaluated++;
+    const key = keyOf(p);
+    const known = seen.get(key);
+    if (known !== undefined) return known;
     const mean = fastObjective(model, p);
-    if (!Number.isFinite(mean)) return { v: Infinity, mean };
-    return { v: screen.evaluate(choicesOf(p)).violation, mean };
+    const s = Number.isFinite(mean)
+      ? { v: screen.evaluate(choicesOf(p)).violation, mean }
+      : { v: Infinity, mean };
+    seen.set(key, s);
+    return s;
   };
   const better = (a: { v: number; mean: number }, b: { v: number; mean: number }): boolean =>
     a.v < b.v - 1e-12 || (Math.abs(a.v - b.v) <= 1e-12 && a.mean < b.mean);
@@ -506,7 +580,8 @@ export function sloSearch(
     walk(0, [], model.cores);
   }
   for (const st of best === null ? [start, ...(options.starts ?? [])] : []) {
-    if (evaluated >= budget) break;
+    // Feasibility asks for one configuration that passes: found from an earlier start, the rest are moot.
+    if (evaluated >= budget || (options.feasibility === true && best?.s.v === 0)) break;
     const p0 = st.map((c, i) => indexOf(i, c));
     if (p0.some((o) => o < 0) || coresOf(p0) > model.cores) continue;
     let p = p0;
@@ -516,17 +591,25 @@ export function sloSearch(
     for (let round = 0; round < 2 * rounds && evaluated < budget; round++) {
       if (options.feasibility === true && s.v === 0) break;
       let move: { p: number[]; s: { v: number; mean: number } } | null = null;
-      const consider = (q: number[]): void => {
+      // The candidates are written into one scratch copy of p (and put back): only an accepted move is copied.
+      const q = [...p];
+      const consider = (): void => {
         if (evaluated >= budget || coresOf(q) > model.cores) return;
+        const bar = move?.s ?? s;
+        // Polishing (the violation to beat ≈ 0, and none is below 0): only a lower mean can be better, so a
+        // candidate whose mean is not lower is not screened (still counted, so the search stays the same).
+        if (bar.v <= 1e-12 && !seen.has(keyOf(q)) && !(fastObjective(model, q) < bar.mean)) {
+          evaluated++;
+          return;
+        }
         const sq = score(q);
-        if (better(sq, move?.s ?? s)) move = { p: q, s: sq };
+        if (better(sq, move?.s ?? s)) move = { p: [...q], s: sq };
       };
       for (let i = 0; i < m; i++) {
         for (const o of short[i]!) {
           if (o === p[i]) continue;
-          const q = [...p];
           q[i] = o;
-          if (coresOf(q) <= model.cores) consider(q);
+          if (coresOf(q) <= model.cores) consider();
           else {
             // Hand cores over: another tenant j keeps its cut with as many fewer cores as needed.
             const need = coresOf(q) - model.cores;
@@ -537,11 +620,12 @@ export function sloSearch(
               if (want < 1) continue;
               const oj = tables[j]!.choices.findIndex((x) => x.k === cj.k && x.cores === want);
               if (oj < 0) continue;
-              const r = [...q];
-              r[j] = oj;
-              consider(r);
+              q[j] = oj;
+              consider();
+              q[j] = p[j]!;
             }
           }
+          q[i] = p[i]!;
         }
       }
       if (move === null && s.v > 0) {
@@ -556,10 +640,11 @@ export function sloSearch(
             for (const o of short[i]!)
               for (const oj of short[j]!) {
                 if (o === p[i] && oj === p[j]) continue;
-                const q = [...p];
                 q[i] = o;
                 q[j] = oj;
-                consider(q);
+                consider();
+                q[i] = p[i]!;
+                q[j] = p[j]!;
               }
           }
       }
@@ -574,6 +659,19 @@ export function sloSearch(
   const choices = choicesOf(best.p);
   const check = screen.evaluate(choices);
   return { choices, meanResponseMs: best.s.mean, feasible: check.violation === 0, check, evaluated };
+}
+
+/**
+ * A search result as one signed number for admission control's root finding: the violation when nothing passed
+ * (> 0), else the largest ln(miss / allowed) over the SLO tenants (≤ 0: how much room the SLOs leave).
+ */
+function signedViolation(r: SloSearchResult, allowed: Float64Array): number {
+  if (!r.feasible) return r.check.violation;
+  let room = Number.NEGATIVE_INFINITY;
+  r.check.miss.forEach((m, i) => {
+    if (m !== null) room = Math.max(room, Math.log(Math.max(m, 1e-300) / allowed[i]!));
+  });
+  return Math.min(0, room);
 }
 
 /** An SLO-constrained plan: the choices, what is admitted of each tenant, and why. */
@@ -595,14 +693,14 @@ export interface SloPlan {
 
 /** Options of {@link sloPlan}. */
 export interface SloPlanOptions extends SloSearchOptions {
-  /** Steps of the bisection of an admitted fraction (default 6: within 2 %). */
+  /** Precision of the admitted fraction, as bisection steps: within 2^−shedSteps (default 6: within 2 %). */
   shedSteps?: number;
   /** The predicted mean of `best`, ms, when the caller has it (saves computing it again). */
   bestMeanMs?: number;
   /**
    * The admitted fractions in effect (the previous decision's): when shedding, they are tried first, and kept
    * when they still meet the SLOs and 2 points more would not — a steady load then costs two searches, not a
-   * bisection.
+   * search of the fraction.
    */
   previousAdmit?: readonly number[];
   /**
@@ -630,8 +728,8 @@ function slos(tenants: readonly PlannedTenant[]): string {
 /**
  * The SLO-constrained plan of tenants at their rates, from the mean-optimal configuration `best` (the fast
  * search's): `best` itself when the screen passes every SLO, else {@link sloSearch}'s; when nothing meets
- * them all, admission control sheds load — a common fraction of every tenant without an SLO (bisected to the
- * largest that still meets the SLOs), and only when shedding all of them is not enough and `shedSloTenants` is
+ * them all, admission control sheds load — a common fraction of every tenant without an SLO (the largest that
+ * still meets the SLOs, to 2^−shedSteps, by regula falsi on the signed violation), and only when shedding all of them is not enough and `shedSloTenants` is
  * set, a common fraction of the SLO tenants too; else the configuration closest to the SLOs, nothing shed. Tenants need the fast path ({@link fastSearchApplicable}).
  */
 export function sloPlan(
@@ -655,10 +753,13 @@ export function sloPlan(
     };
   }
   let evaluated = 1;
+  let fullRates: FastModel | undefined;
   const attempt = (admit: readonly number[], feasibility = false): SloSearchResult | null => {
     const scaled = tenants.map((t, i) => ({ ...t, rate: t.rate * admit[i]! }));
     if (!fastSearchApplicable(scaled)) return null;
-    const model = prepareFastModel(scaled, cores);
+    // The tables of the tenants not shed come from the full rates' model.
+    const model = prepareFastModel(scaled, cores, fullRates);
+    fullRates ??= admit.every((a) => a === 1) ? model : undefined;
     const all = admit.every((a) => a === 1);
     const known = best.every((c, i) =>
       model.tables[i]!.choices.some((x) => x.k === c.k && x.cores === c.cores && x.mode === c.mode),
@@ -666,7 +767,8 @@ export function sloPlan(
     // From the mean-optimal configuration at full rates when the pruned options still hold it (a full fast search
     // at the admitted rates only when they do not): most of a decision's time would go there.
     const start = known ? best : fastSearchPrepared(model).choices;
-    const r = sloSearch(model, all ? screen : new SloScreen(scaled), start, {
+    // The screen at these rates shares the option terms of the full rates' (only the shed tenants' λ differ).
+    const r = sloSearch(model, all ? screen : screen.rescaled(scaled), start, {
       ...options,
       ...(feasibility ? { rounds: Math.min(options.rounds ?? 6, 6) } : {}),
       feasibility,
@@ -696,14 +798,14 @@ export function sloPlan(
     evaluated,
   });
   if (plain.feasible) return result(plain, ones, `configuration changed for the SLOs (${slos(tenants)})`);
-  // Admission control: bisect a common admitted fraction of one group of tenants.
+  // Admission control: the largest common admitted fraction of one group of tenants that passes.
   const shedGroup = (
     group: readonly number[],
     base: readonly number[],
     floor: number,
   ): { r: SloSearchResult; admit: number[] } | null => {
     const at = (a: number): number[] => base.map((b, i) => (group.includes(i) ? a : b));
-    // Feasibility only while bisecting; the fraction found is searched again in full (its mean polished).
+    // Feasibility only while searching the fraction; the one found is searched again in full (its mean polished).
     const full = (a: number) => ({ r: attempt(at(a))!, admit: at(a) });
     const prev = options.previousAdmit?.[group[0]!];
     if (prev !== undefined && prev < 1 && prev >= floor && attempt(at(prev), true)?.feasible) {
@@ -712,12 +814,36 @@ export function sloPlan(
     }
     const none = attempt(at(floor), true);
     if (none === null || !none.feasible) return null;
+    // The searched violation falls with the admitted fraction: regula falsi (Illinois) on the signed violation
+    // between the floor (passes) and all admitted (fails: `plain` when that is this group's full load). Each step
+    // aims tol/2 past its estimate of the root, on the side the last step did not move, so that a good estimate
+    // closes the bracket to the precision of `shedSteps` bisection steps in 2 or 3 searches instead of 6.
+    const steps = options.shedSteps ?? 6;
+    const tol = 2 ** -steps;
     let lo = floor;
     let hi = 1;
-    for (let step = 0; step < (options.shedSteps ?? 6); step++) {
-      const mid = (lo + hi) / 2;
-      if (attempt(at(mid), true)?.feasible) lo = mid;
-      else hi = mid;
+    let gLo = signedViolation(none, screen.allowed);
+    let gHi = at(1).every((a) => a === 1) ? signedViolation(plain, screen.allowed) : Number.NaN;
+    let kept = 0;
+    let side = 0;
+    for (let step = 0; step < steps + 2 && hi - lo > tol; step++) {
+      const secant = gHi > 0 && gLo < 0;
+      const guess = secant ? lo + ((hi - lo) * -gLo) / (gHi - gLo) : (lo + hi) / 2;
+      const mid = Math.min(hi - tol / 2, Math.max(lo + tol / 2, guess + (side * tol) / 2));
+      const r = attempt(at(mid), true);
+      const g = r === null ? Number.POSITIVE_INFINITY : signedViolation(r, screen.allowed);
+      if (r?.feasible === true) {
+        lo = mid;
+        gLo = g;
+        side = 1;
+        // The same end kept twice: halve its value so the next guess moves it (Illinois).
+        if (++kept >= 2) gHi /= 2;
+      } else {
+        hi = mid;
+        gHi = g;
+        side = -1;
+        kept = 0;
+      }
     }
     return full(lo);
   };

@@ -1,0 +1,115 @@
+// The search side of the SLOs reuses work across admission control's steps: a rescaled screen shares the option
+// terms of the full rates' screen, and a fast model lends the tables of the tenants whose rate is unchanged.
+// Both must give exactly what a fresh screen or model gives.
+import type { TenantChoice } from '@swapless/contracts';
+import { isSwapLessError } from '@swapless/core';
+import { describe, expect, it } from 'vitest';
+import { fastObjective, fastSearch, prepareFastModel } from './fast.js';
+import type { PlannedTenant } from './setup.js';
+import { SloScreen, sloPlan } from './slo.js';
+import { syntheticCatalog } from './synthetic.test-util.js';
+
+const cat = (name: string, seed: number, tpuMs: number, cpuMs: number, reloadMs: number) =>
+  syntheticCatalog(name, { seed, tpuMs, cpuMs, reloadMs, cuts: 7 });
+
+const tenants: PlannedTenant[] = [
+  { name: 'cam', rate: 35, catalog: cat('cam', 5, 4, 25, 7), sloMs: 45 },
+  { name: 'mic', rate: 20, catalog: cat('mic', 6, 9, 45, 3), sloMs: 100, sloPercentile: 'p95' },
+  { name: 'log', rate: 30, catalog: cat('log', 7, 6, 40, 5) },
+];
+/** Configurations within 4 cores, spread over the options of the fast model's tables. */
+const configs: TenantChoice[][] = (() => {
+  const tables = prepareFastModel(tenants, 4).tables;
+  const out: TenantChoice[][] = [];
+  for (let s = 0; out.length < 8 && s < 64; s++) {
+    const choices = tables.map((t, i) => t.choices[(s * (2 * i + 3)) % t.choices.length]!);
+    if (choices.reduce((n, c) => n + c.cores, 0) <= 4) out.push(choices);
+  }
+  return out;
+})();
+const at = (shares: readonly number[]): PlannedTenant[] =>
+  tenants.map((t, i) => ({ ...t, rate: t.rate * shares[i]! }));
+
+describe('a rescaled SLO screen', () => {
+  it('evaluates exactly as a fresh screen at the new rates (a tenant without an SLO, or one with, shed)', () => {
+    expect(configs.length).toBeGreaterThan(4);
+    const full = new SloScreen(tenants);
+    // Terms at the full rates first, so that the rescaled screens inherit them.
+    for (const choices of configs) full.evaluate(choices);
+    for (const shares of [
+      [1, 1, 0.5],
+      [1, 1, 0],
+      [0.7, 1, 0.3],
+    ]) {
+      const rescaled = full.rescaled(at(shares));
+      const fresh = new SloScreen(at(shares));
+      for (const choices of configs) expect(rescaled.evaluate(choices)).toEqual(fresh.evaluate(choices));
+    }
+  });
+
+  it('keeps the margin of the screen it comes from', () => {
+    const strict = new SloScreen(tenants, 0.5);
+    expect(Array.from(strict.rescaled(at([1, 1, 0.5])).allowed)).toEqual(Array.from(strict.allowed));
+  });
+
+  it('refuses other tenants with a typed error', () => {
+    const full = new SloScreen(tenants);
+    for (const other of [
+      tenants.slice(0, 2),
+      tenants.map((t, i) => (i === 0 ? { ...t, sloMs: 50 } : t)),
+      tenants.map((t, i) => (i === 2 ? { ...t, catalog: cat('log', 8, 6, 40, 5) } : t)),
+    ]) {
+      let caught: unknown;
+      try {
+        full.rescaled(other);
+      } catch (e) {
+        caught = e;
+      }
+      expect(isSwapLessError(caught, 'SWAPLESS_INVALID_ARGUMENT')).toBe(true);
+    }
+  });
+});
+
+describe('a fast model prepared like another', () => {
+  it('has the tables and objective of a fresh one, lending only the tables of unchanged rates', () => {
+    const full = prepareFastModel(tenants, 4);
+    const shed = at([1, 1, 0.4]);
+    const lent = prepareFastModel(shed, 4, full);
+    const fresh = prepareFastModel(shed, 4);
+    expect(lent.tables[0]).toBe(full.tables[0]);
+    expect(lent.tables[2]).not.toBe(full.tables[2]);
+    expect(lent.totalRate).toBe(fresh.totalRate);
+    lent.tables.forEach((t, i) => {
+      expect(t.choices).toEqual(fresh.tables[i]!.choices);
+      expect(Array.from(t.vec)).toEqual(Array.from(fresh.tables[i]!.vec));
+    });
+    for (const picks of [
+      [0, 0, 0],
+      [1, 2, 1],
+      [lent.tables[0]!.choices.length - 1, 0, lent.tables[2]!.choices.length - 1],
+    ])
+      expect(fastObjective(lent, picks)).toBe(fastObjective(fresh, picks));
+    // Other catalogs or cores: nothing is lent.
+    const other = prepareFastModel(shed, 3, full);
+    expect(other.tables[0]).not.toBe(full.tables[0]);
+  });
+});
+
+describe('admission control', () => {
+  it('sheds the tenant without an SLO to a fraction that passes, and keeps it when it is the one in effect', () => {
+    // Loaded so that the SLOs need most of c's load shed.
+    const busy = tenants.map((t) => ({ ...t, rate: t.rate * 1.6 }));
+    const best = fastSearch(busy, 4).choices;
+    const plan = sloPlan(busy, 4, best, { wide: false, budget: 600 });
+    expect(plan.feasible).toBe(true);
+    expect(plan.admit.slice(0, 2)).toEqual([1, 1]);
+    expect(plan.admit[2]).toBeGreaterThan(0);
+    expect(plan.admit[2]).toBeLessThan(1);
+    const again = sloPlan(busy, 4, best, { wide: false, budget: 600, previousAdmit: plan.admit });
+    expect(again.feasible).toBe(true);
+    expect(again.admit[2]).toBeGreaterThanOrEqual(plan.admit[2]! - 1e-9);
+    // What is admitted passes the screen at the admitted rates.
+    const admitted = busy.map((t, i) => ({ ...t, rate: t.rate * again.admit[i]! }));
+    expect(new SloScreen(admitted).evaluate(again.choices).violation).toBe(0);
+  });
+});
