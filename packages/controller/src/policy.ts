@@ -394,7 +394,6 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
   let grouping: Grouping = [];
   let discipline: TpuDiscipline = 'fifo';
   let lastSwitchMs = Number.NEGATIVE_INFINITY;
-  /** When the estimator last detected a change of the rates (the exploration margin is waived after it). */
   let lastRateChangeMs = Number.NEGATIVE_INFINITY;
   let snapshot: RateSnapshot | null = null;
   let lastVerdict: TickVerdict | null = null;
@@ -435,12 +434,7 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
     },
     initial(c) {
       ctx = c;
-      const names = c.tenants.map((t) => t.name);
-      estimator = new RateEstimator(
-        names,
-        { ...options.estimator, priors: Object.fromEntries(c.tenants.map((t) => [t.name, t.rate])) },
-        c.nowMs ?? 0,
-      );
+      estimator = estimatorFor(c, options.estimator);
       correction = correctionFor(options.correction, c.tenants);
       const start = planned(c).map((t) => ({ ...t, catalog: correctedOf(t.name, t.catalog) }));
       const best = searchBest(start, c.cores, model, null, options, workers(), c.devices);
@@ -469,15 +463,9 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
       // A new queue discipline alone reloads nothing: a change that costs no stall.
       if (!sameDiscipline(discipline, best.discipline)) changes.push({ stallMs: 0, rate: 0 });
       const candidateMs = best.predictedMs;
-      // A cut not yet measured asks a margin on a host off its profile, except just after a change of the rates
-      // (every configuration is then predicted at rates the host has not run).
       const exploring =
-        correction !== null &&
         nowMs - lastRateChangeMs > EXPLORATION_WAIVER_MS &&
-        correction.offProfile() &&
-        best.choices.some(
-          (c, i) => !sameChoice(c, current[i]!) && !correction!.measuredAt(tenants[i]!.name, c.k),
-        );
+        explores(correction, tenants, current, best.choices);
       const weighed = shouldSwitch(
         { currentMs, candidateMs, totalRate, changes, nowMs, lastSwitchMs, exploring },
         options.hysteresis,
@@ -521,6 +509,31 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
       );
     },
   };
+}
+
+/** A rate estimator for the context's tenants, their rates as its priors. */
+function estimatorFor(c: PolicyContext, options: RateEstimatorOptions | undefined): RateEstimator {
+  const priors = Object.fromEntries(c.tenants.map((t) => [t.name, t.rate]));
+  return new RateEstimator(
+    c.tenants.map((t) => t.name),
+    { ...options, priors },
+    c.nowMs ?? 0,
+  );
+}
+
+/**
+ * Whether moving from `from` to `to` runs some tenant at a cut not yet measured on a host off its profile (then the
+ * hysteresis asks an exploration margin; the caller waives it just after a change of the rates, when every
+ * configuration is predicted at rates the host has not run). False without a correction.
+ */
+function explores(
+  correction: ServiceCorrection | null,
+  tenants: readonly PlannedTenant[],
+  from: readonly TenantChoice[],
+  to: readonly TenantChoice[],
+): boolean {
+  if (correction === null || !correction.offProfile()) return false;
+  return to.some((c, i) => !sameChoice(c, from[i]!) && !correction.measuredAt(tenants[i]!.name, c.k));
 }
 
 /** Feeds one tick's observations to the estimator, the correction (null: not fed here) and the switch costs. */
