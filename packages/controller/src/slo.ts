@@ -213,6 +213,92 @@ function cpuCumulants(
   return 1 - c;
 }
 
+/**
+ * The Edge TPU's calls as a Markov chain of classes (a call reloads when the one before had another token), not
+ * independent draws: the per-call MGF that governs the wait is the largest eigenvalue μ(θ) of
+ * Q_ab = π_b·E[e^{θS} | previous a, this b] = u_b − δ_ab·d_b (u_b = π_b C_b R_b, d_b = π_b C_b (R_b − 1)), the root of
+ * Σ_b u_b / (μ + d_b) = 1 above −min d_b. Its pole in the Pollaczek–Khinchine form is the exact decay rate of the
+ * wait's tail (the Lundberg root of the Markov-modulated walk), which the mixture of independent calls puts too
+ * far: runs of alternating tenants reload call after call. μ, μ′, μ″ into out, with `u` and `d` scratch space of
+ * one number per tenant; false when it does not settle.
+ */
+function markovMgf(
+  terms: readonly OptionTerms[],
+  m: number,
+  L: number,
+  out: Float64Array,
+  u: Float64Array,
+  d: Float64Array,
+): boolean {
+  // Start from Σ u_b − Σ u_b d_b / Σ u_b, the root to first order in d (Σ u_b/μ · (1 − d_b/μ) = 1).
+  let n = 0;
+  let U = 0;
+  let ud = 0;
+  let dMin = Infinity;
+  for (const t of terms) {
+    if (t.lam === 0) continue;
+    const pi = t.lam / L;
+    u[n] = pi * t.tpu[m]!;
+    d[n] = pi * t.tpu[m + 3]!;
+    U += u[n]!;
+    ud += u[n]! * d[n]!;
+    if (d[n]! < dMin) dMin = d[n]!;
+    n++;
+  }
+  let mu = U - ud / U;
+  if (n === 2) {
+    // (μ + d₀)(μ + d₁) = u₀(μ + d₁) + u₁(μ + d₀): the larger root of μ² + Bμ + C.
+    const B = d[0]! + d[1]! - U;
+    const C = d[0]! * d[1]! - u[0]! * d[1]! - u[1]! * d[0]!;
+    const disc = B * B - 4 * C;
+    if (disc >= 0) mu = B < 0 ? (-B + Math.sqrt(disc)) / 2 : (-2 * C) / (B + Math.sqrt(disc));
+  }
+  let a = 0;
+  for (let it = 0; it < 20; it++) {
+    let f = -1;
+    a = 0;
+    for (let b = 0; b < n; b++) {
+      const x = u[b]! / (mu + d[b]!);
+      f += x;
+      a += x / (mu + d[b]!);
+    }
+    if (Math.abs(f) <= 1e-10) break;
+    const next = mu + f / a;
+    mu = next > -dMin ? next : (mu - dMin) / 2;
+    if (it === 19) return false;
+  }
+  // a = Σ u/s² (s = μ + d): μ′·a = Σ (u′/s − u d′/s²); μ″·a = Σ (u″/s − 2u′(μ′ + d′)/s² − u d″/s² + 2u(μ′ + d′)²/s³).
+  let b1 = 0;
+  let b = 0;
+  for (const t of terms) {
+    if (t.lam === 0) continue;
+    const pi = t.lam / L;
+    const s = mu + d[b]!;
+    b1 += (pi * t.tpu[m + 1]! - (u[b]! * pi * t.tpu[m + 4]!) / s) / s;
+    b++;
+  }
+  const mu1 = b1 / a;
+  let b2 = 0;
+  b = 0;
+  for (const t of terms) {
+    if (t.lam === 0) continue;
+    const pi = t.lam / L;
+    const v = t.tpu;
+    const s = mu + d[b]!;
+    const e = mu1 + pi * v[m + 4]!;
+    b2 +=
+      (pi * v[m + 2]! -
+        (2 * pi * v[m + 1]! * e + u[b]! * pi * v[m + 5]!) / s +
+        (2 * u[b]! * e * e) / (s * s)) /
+      s;
+    b++;
+  }
+  out[0] = mu;
+  out[1] = mu1;
+  out[2] = b2 / a;
+  return Number.isFinite(mu) && Number.isFinite(mu1) && Number.isFinite(out[2]!);
+}
+
 /** Upper tail of the standard normal, 1 − Φ(z) (Abramowitz & Stegun 7.1.26 through erfc; |error| < 1.5e−7). */
 function normalTail(z: number): number {
   const x = Math.abs(z) / Math.SQRT2;
@@ -259,11 +345,20 @@ export class SloScreen {
   readonly #terms: Map<string, OptionTerms>[];
   readonly #byObject: WeakMap<TenantChoice, OptionTerms>[];
   readonly #k = new Float64Array(3);
-  /** Per grid point of the SLO tenant being evaluated, K, K′, K″ of its Edge TPU wait given that it waits. */
-  readonly #parts = new Float64Array(3 * GRID);
-  readonly #done = new Uint8Array(GRID);
+  /** Per SLO tenant (s) and grid point (g), at [3(s·GRID + g)..]: K, K′, K″ of the Edge TPU wait given W > 0. */
+  readonly #wait: Float64Array;
+  /** Which of #wait hold values for the Edge TPU stages in #waitOf[s] (1) or not yet (0). */
+  readonly #waitDone: Uint8Array;
+  /** Per SLO tenant, the Edge TPU stages (`tpu` arrays, null off the Edge TPU) #wait was computed for. */
+  readonly #waitOf: (Float64Array | null)[][];
+  /** Per tenant, its options' `tpu` arrays by stage. */
+  readonly #tpuArrays: Map<string, Float64Array>[];
   /** Per component of {@link SloScreen.#tail}, where its bisection starts; and where the last one ended. */
   readonly #from = new Int32Array(4);
+  /** μ, μ′, μ″ of {@link markovMgf}. */
+  readonly #mu = new Float64Array(3);
+  readonly #u: Float64Array;
+  readonly #d: Float64Array;
   /** The SLO tenant being evaluated, and the component of its response (see {@link SloScreen.#tail}). */
   readonly #at: EvaluationContext = { terms: [], o: NO_TERMS, s: 0, L: 0, rho: 0, p: 0, c: 0 };
   #lo = 0;
@@ -278,6 +373,12 @@ export class SloScreen {
     this.sloIndex.forEach((ti, s) => {
       for (let g = 0; g < GRID; g++) this.theta[s * GRID + g] = GRID_C[g]! / tenants[ti]!.sloMs!;
     });
+    this.#wait = new Float64Array(3 * GRID * this.sloIndex.length);
+    this.#waitDone = new Uint8Array(GRID * this.sloIndex.length);
+    this.#waitOf = this.sloIndex.map(() => tenants.map(() => null));
+    this.#tpuArrays = tenants.map(() => new Map());
+    this.#u = new Float64Array(tenants.length);
+    this.#d = new Float64Array(tenants.length);
     this.#terms = tenants.map(() => new Map());
     this.#byObject = tenants.map(() => new WeakMap());
   }
@@ -296,8 +397,13 @@ export class SloScreen {
     const setup = tenantSetup(t, choice);
     const T = this.theta.length;
     const stage = setup.tpu;
-    const tpu = new Float64Array(stage === null ? 0 : 6 * T);
-    if (stage !== null) {
+    // One array per distinct Edge TPU stage: options that differ in their CPU stage only share it (and the
+    // wait computed from it, see #tail).
+    const tpuKey = stage === null ? '' : `${stage.serviceMs}/${stage.reloadMs}/${stage.serviceVarianceMs2}`;
+    const shared = this.#tpuArrays[i]!.get(tpuKey);
+    const tpu = shared ?? new Float64Array(stage === null ? 0 : 6 * T);
+    this.#tpuArrays[i]!.set(tpuKey, tpu);
+    if (stage !== null && shared === undefined) {
       const { serviceMs: x, reloadMs: r, serviceVarianceMs2: v } = stage;
       for (let q = 0; q < T; q++) {
         const th = this.theta[q]!;
@@ -386,7 +492,17 @@ export class SloScreen {
     at.L = L;
     at.rho = rho;
     at.p = p;
-    this.#done.fill(0);
+    // The Edge TPU wait depends on the Edge TPU stages only: kept while they stay the same.
+    const of = this.#waitOf[s]!;
+    let same = true;
+    for (let j = 0; j < terms.length; j++) {
+      const stage = terms[j]!.lam > 0 ? terms[j]!.tpu : null;
+      if (of[j] !== stage) {
+        of[j] = stage;
+        same = false;
+      }
+    }
+    if (!same) this.#waitDone.fill(0, s * GRID, (s + 1) * GRID);
     // The atoms P(W = 0); a wait positive with probability under 10⁻⁶ counts as a miss whenever positive.
     let aT = o.lam > 0 && rho > 0 ? 1 - rho : 1;
     let aC = o.cpuAtom;
@@ -419,7 +535,7 @@ export class SloScreen {
 
   /**
    * K, K′, K″ of the component `#at.c` of the SLO tenant being evaluated at its grid point g into #k; false where
-   * it diverges: the option's F (the own call, the CPU stage, the cut delay), plus W_T given W_T > 0 (#parts,
+   * it diverges: the option's F (the own call, the CPU stage, the cut delay), plus W_T given W_T > 0 (#wait,
    * computed on first use and only for a component with W_T), plus W_C given W_C > 0 (the option's).
    */
   #cumulants(g: number): boolean {
@@ -449,26 +565,19 @@ export class SloScreen {
       }
     }
     const tw = (c & 1) === 1 && o.lam > 0;
-    const parts = this.#parts;
-    if (tw && this.#done[g] === 0) {
-      this.#done[g] = 1;
-      // Σ λ_j M_j, Σ λ_j M_j′, Σ λ_j M_j″ with p_j = 1 − λ_j/Λ (as the mean model): M_j = CR − (λ_j/Λ)·C(R − 1).
-      let g0 = -L;
-      let g1 = 0;
-      let g2 = 0;
-      for (const t of terms) {
-        if (t.lam === 0) continue;
-        const l2 = (t.lam * t.lam) / L;
-        const v = t.tpu;
-        g0 += t.lam * v[m]! - l2 * v[m + 3]!;
-        g1 += t.lam * v[m + 1]! - l2 * v[m + 4]!;
-        g2 += t.lam * v[m + 2]! - l2 * v[m + 5]!;
-      }
-      pkPositive(rho, this.theta[q]!, g0, g1, g2, parts, 3 * g);
+    const parts = this.#wait;
+    const w = 3 * q;
+    if (tw && this.#waitDone[q] === 0) {
+      this.#waitDone[q] = 1;
+      // G = Λ(μ − 1) and its derivatives, μ the per-call MGF of the chain of calls (markovMgf).
+      const mu = this.#mu;
+      if (markovMgf(terms, m, L, mu, this.#u, this.#d))
+        pkPositive(rho, this.theta[q]!, L * (mu[0]! - 1), L * mu[1]!, L * mu[2]!, parts, w);
+      else parts[w] = Infinity;
     }
     const cw = (c & 2) === 2;
     for (let j = 0; j < 3; j++)
-      k[j] = f[3 * g + j]! + (tw ? parts[3 * g + j]! : 0) + (cw ? own[6 * g + 3 + j]! : 0);
+      k[j] = f[3 * g + j]! + (tw ? parts[w + j]! : 0) + (cw ? own[6 * g + 3 + j]! : 0);
     return Number.isFinite(k[0]!) && Number.isFinite(k[1]!);
   }
 
