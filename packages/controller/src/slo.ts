@@ -263,8 +263,12 @@ function markovMgf(
       a += x / (mu + d[b]!);
     }
     if (Math.abs(f) <= 1e-10) break;
-    const next = mu + f / a;
+    const step = f / a;
+    const next = mu + step;
     mu = next > -dMin ? next : (mu - dMin) / 2;
+    // Newton converges quadratically: after a step under 10⁻⁷ the error is far below what the tail needs (and a
+    // from the step before is as good).
+    if (Math.abs(step) <= 1e-7 * Math.abs(mu)) break;
     if (it === 19) return false;
   }
   // a = Σ u/s² (s = μ + d): μ′·a = Σ (u′/s − u d′/s²); μ″·a = Σ (u″/s − 2u′(μ′ + d′)/s² − u d″/s² + 2u(μ′ + d′)²/s³).

@@ -6,7 +6,9 @@
  *
  * - W_T, the wait for the Edge TPU: the M/G/1 waiting time, by the Pollaczek–Khinchine (Beneš) form — with
  *   probability 1 − ρ no wait, else a geometric number of residual service times: W = Σ_{n<N} S_e,n with
- *   P(N = n) = (1 − ρ)ρⁿ, whose transform is (1 − ρ) / (1 − ρ·Ŝ_e). Exact for FCFS, the same for every class.
+ *   P(N = n) = (1 − ρ)ρⁿ, whose transform is (1 − ρ) / (1 − ρ·Ŝ_e). Exact for FCFS with independent calls, the
+ *   same for every class; its positive part stretched so that its tail decays as the reload chain's
+ *   ({@link reloadChainScale}).
  * - S_T, the tenant's call: its service time, plus the reload with the switch probability the mean model uses.
  * - W_C, the wait for the CPU stage: Pollaczek–Khinchine again for `mg1`; for `mgc` the usual approximation of an
  *   M/G/c wait — no wait with probability 1 − C (Erlang C), else exponential with the Allen–Cunneen mean.
@@ -27,7 +29,7 @@ import { validateSystem } from './validate.js';
 /** A tenant's predicted response-time distribution. */
 export interface ResponseDistribution {
   name: string;
-  /** Its mean, ms (the grid's: within a grid step of the mean model's). */
+  /** Its mean, ms (the grid's: the mean model's, plus what the reload chain's stretch of the Edge TPU wait adds). */
   meanMs: number;
   /** The time below which a fraction `p` (0 < p < 1) of responses finish, ms (Infinity when unstable). */
   quantileMs(p: number): number;
