@@ -219,18 +219,18 @@ function cpuCumulants(
  * Q_ab = π_b·E[e^{θS} | previous a, this b] = u_b − δ_ab·d_b (u_b = π_b C_b R_b, d_b = π_b C_b (R_b − 1)), the root of
  * Σ_b u_b / (μ + d_b) = 1 above −min d_b. Its pole in the Pollaczek–Khinchine form is the exact decay rate of the
  * wait's tail (the Lundberg root of the Markov-modulated walk), which the mixture of independent calls puts too
- * far: runs of alternating tenants reload call after call. μ, μ′, μ″ into out, with `u` and `d` scratch space of
- * one number per tenant; false when it does not settle.
+ * far: runs of alternating tenants reload call after call. μ, μ′, μ″ into out, with `x` scratch space of six
+ * numbers per tenant; false when it does not settle.
  */
 function markovMgf(
   terms: readonly OptionTerms[],
   m: number,
   L: number,
   out: Float64Array,
-  u: Float64Array,
-  d: Float64Array,
+  x: Float64Array,
 ): boolean {
-  // Start from Σ u_b − Σ u_b d_b / Σ u_b, the root to first order in d (Σ u_b/μ · (1 − d_b/μ) = 1).
+  // x[6b..6b+5] = u_b, u_b′, u_b″, d_b, d_b′, d_b″ of the tenants on the Edge TPU; the root starts at
+  // Σ u_b − Σ u_b d_b / Σ u_b, exact to first order in d (Σ u_b/μ · (1 − d_b/μ) = 1).
   let n = 0;
   let U = 0;
   let ud = 0;
@@ -238,18 +238,19 @@ function markovMgf(
   for (const t of terms) {
     if (t.lam === 0) continue;
     const pi = t.lam / L;
-    u[n] = pi * t.tpu[m]!;
-    d[n] = pi * t.tpu[m + 3]!;
-    U += u[n]!;
-    ud += u[n]! * d[n]!;
-    if (d[n]! < dMin) dMin = d[n]!;
+    const v = t.tpu;
+    const at = 6 * n;
+    for (let j = 0; j < 6; j++) x[at + j] = pi * v[m + j]!;
+    U += x[at]!;
+    ud += x[at]! * x[at + 3]!;
+    if (x[at + 3]! < dMin) dMin = x[at + 3]!;
     n++;
   }
   let mu = U - ud / U;
   if (n === 2) {
     // (μ + d₀)(μ + d₁) = u₀(μ + d₁) + u₁(μ + d₀): the larger root of μ² + Bμ + C.
-    const B = d[0]! + d[1]! - U;
-    const C = d[0]! * d[1]! - u[0]! * d[1]! - u[1]! * d[0]!;
+    const B = x[3]! + x[9]! - U;
+    const C = x[3]! * x[9]! - x[0]! * x[9]! - x[6]! * x[3]!;
     const disc = B * B - 4 * C;
     if (disc >= 0) mu = B < 0 ? (-B + Math.sqrt(disc)) / 2 : (-2 * C) / (B + Math.sqrt(disc));
   }
@@ -257,10 +258,11 @@ function markovMgf(
   for (let it = 0; it < 20; it++) {
     let f = -1;
     a = 0;
-    for (let b = 0; b < n; b++) {
-      const x = u[b]! / (mu + d[b]!);
-      f += x;
-      a += x / (mu + d[b]!);
+    for (let b = 0; b < 6 * n; b += 6) {
+      const s = mu + x[b + 3]!;
+      const q = x[b]! / s;
+      f += q;
+      a += q / s;
     }
     if (Math.abs(f) <= 1e-10) break;
     const step = f / a;
@@ -273,29 +275,16 @@ function markovMgf(
   }
   // a = Σ u/s² (s = μ + d): μ′·a = Σ (u′/s − u d′/s²); μ″·a = Σ (u″/s − 2u′(μ′ + d′)/s² − u d″/s² + 2u(μ′ + d′)²/s³).
   let b1 = 0;
-  let b = 0;
-  for (const t of terms) {
-    if (t.lam === 0) continue;
-    const pi = t.lam / L;
-    const s = mu + d[b]!;
-    b1 += (pi * t.tpu[m + 1]! - (u[b]! * pi * t.tpu[m + 4]!) / s) / s;
-    b++;
+  for (let b = 0; b < 6 * n; b += 6) {
+    const s = mu + x[b + 3]!;
+    b1 += (x[b + 1]! - (x[b]! * x[b + 4]!) / s) / s;
   }
   const mu1 = b1 / a;
   let b2 = 0;
-  b = 0;
-  for (const t of terms) {
-    if (t.lam === 0) continue;
-    const pi = t.lam / L;
-    const v = t.tpu;
-    const s = mu + d[b]!;
-    const e = mu1 + pi * v[m + 4]!;
-    b2 +=
-      (pi * v[m + 2]! -
-        (2 * pi * v[m + 1]! * e + u[b]! * pi * v[m + 5]!) / s +
-        (2 * u[b]! * e * e) / (s * s)) /
-      s;
-    b++;
+  for (let b = 0; b < 6 * n; b += 6) {
+    const s = mu + x[b + 3]!;
+    const e = mu1 + x[b + 4]!;
+    b2 += (x[b + 2]! - (2 * x[b + 1]! * e + x[b]! * x[b + 5]!) / s + (2 * x[b]! * e * e) / (s * s)) / s;
   }
   out[0] = mu;
   out[1] = mu1;
@@ -361,8 +350,8 @@ export class SloScreen {
   readonly #from = new Int32Array(4);
   /** μ, μ′, μ″ of {@link markovMgf}. */
   readonly #mu = new Float64Array(3);
-  readonly #u: Float64Array;
-  readonly #d: Float64Array;
+  /** Scratch space of {@link markovMgf}: six numbers per tenant. */
+  readonly #x: Float64Array;
   /** The SLO tenant being evaluated, and the component of its response (see {@link SloScreen.#tail}). */
   readonly #at: EvaluationContext = { terms: [], o: NO_TERMS, s: 0, L: 0, rho: 0, p: 0, c: 0 };
   #lo = 0;
@@ -381,8 +370,7 @@ export class SloScreen {
     this.#waitDone = new Uint8Array(GRID * this.sloIndex.length);
     this.#waitOf = this.sloIndex.map(() => tenants.map(() => null));
     this.#tpuArrays = tenants.map(() => new Map());
-    this.#u = new Float64Array(tenants.length);
-    this.#d = new Float64Array(tenants.length);
+    this.#x = new Float64Array(6 * tenants.length);
     this.#terms = tenants.map(() => new Map());
     this.#byObject = tenants.map(() => new WeakMap());
   }
@@ -575,7 +563,7 @@ export class SloScreen {
       this.#waitDone[q] = 1;
       // G = Λ(μ − 1) and its derivatives, μ the per-call MGF of the chain of calls (markovMgf).
       const mu = this.#mu;
-      if (markovMgf(terms, m, L, mu, this.#u, this.#d))
+      if (markovMgf(terms, m, L, mu, this.#x))
         pkPositive(rho, this.theta[q]!, L * (mu[0]! - 1), L * mu[1]!, L * mu[2]!, parts, w);
       else parts[w] = Infinity;
     }
