@@ -98,7 +98,7 @@ describe('a fast model prepared like another', () => {
 describe('admission control', () => {
   it('sheds the tenant without an SLO to a fraction that passes, and keeps it when it is the one in effect', () => {
     // Loaded so that the SLOs need most of c's load shed.
-    const busy = tenants.map((t) => ({ ...t, rate: t.rate * 1.6 }));
+    const busy = tenants.map((t) => ({ ...t, rate: t.rate * 2 }));
     const best = fastSearch(busy, 4).choices;
     const plan = sloPlan(busy, 4, best, { wide: false, budget: 600 });
     expect(plan.feasible).toBe(true);

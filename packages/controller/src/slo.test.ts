@@ -1,4 +1,4 @@
-import type { TenantChoice } from '@swapless/contracts';
+import type { SystemSetup, TenantChoice } from '@swapless/contracts';
 import { isSwapLessError } from '@swapless/core';
 import { defaultModel, responseDistributions } from '@swapless/queueing';
 import { simulate } from '@swapless/sim';
@@ -78,6 +78,49 @@ describe('the saddlepoint screen', () => {
       }
       expect(sloMissProbabilities(systemSetup(tenants, choices, 4))[2]).toBeNull();
     }
+  });
+
+  it('follows the exact model past a narrow CPU stage behind a rare wait (the waits split at their atoms)', () => {
+    // A CPU-only tenant on 4 single-thread workers: its stage is 106–109 ms, and 1.4 % of its requests wait
+    // (Erlang C), exponentially. Just past the largest sample only the waiting requests miss; one saddlepoint
+    // over the whole mixture said 10⁻³⁰⁰ here (no miss at all) where the model says 1.1 %.
+    const system: SystemSetup = {
+      cores: 4,
+      tenants: [
+        {
+          name: 'r',
+          rate: 8.4,
+          k: 0,
+          n: 75,
+          cores: 4,
+          sloMs: 110,
+          sloPercentile: 'p99',
+          tpu: null,
+          cpu: { mode: 'mgc', samplesMs: [106.9, 106.5, 108.7, 107.2, 106.0], source: 'measured' },
+        },
+      ],
+    };
+    const exact = responseDistributions(system)[0]!;
+    for (const sloMs of [109.5, 110, 112, 115, 125]) {
+      const at = { ...system, tenants: [{ ...system.tenants[0]!, sloMs }] };
+      const miss = sloMissProbabilities(at)[0]!;
+      expect(Math.abs(miss / (1 - exact.cdf(sloMs)) - 1)).toBeLessThan(0.5);
+    }
+    expect(Math.abs(sloMissProbabilities(system)[0]! / (1 - exact.cdf(110)) - 1)).toBeLessThan(0.1);
+  });
+
+  it('says most responses miss an SLO below a wide, skewed response (an Edge TPU near saturation)', () => {
+    const both: PlannedTenant[] = [
+      { name: 'a', rate: 60, catalog: cat('a', 4, 6, 30, 8), sloMs: 19 },
+      { name: 'b', rate: 30, catalog: cat('b', 5, 9, 45, 6) },
+    ];
+    const choices: TenantChoice[] = [
+      { k: 30, cores: 0, mode: 'mg1' },
+      { k: 25, cores: 2, mode: 'mg1' },
+    ];
+    const exact = 1 - responseDistributions(systemSetup(both, choices, 3))[0]!.cdf(19);
+    expect(exact).toBeGreaterThan(0.7);
+    expect(sloMissProbabilities(systemSetup(both, choices, 3))[0]!).toBeGreaterThan(exact);
   });
 
   it('gives the same answer through a screen of catalogs as through a system', () => {

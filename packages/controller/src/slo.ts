@@ -76,11 +76,54 @@ interface OptionTerms {
    */
   tpu: Float64Array;
   /**
-   * For an SLO tenant only, per θ of its own grid (3 numbers each): the cumulant K, K′ and K″ of its CPU wait +
-   * CPU stage + cut delay (K = Infinity where the transform diverges); null for a tenant without an SLO.
+   * For an SLO tenant only, per θ of its own grid (6 numbers each): the cumulant K, K′ and K″ of its CPU stage +
+   * cut delay, then of its CPU wait (K = Infinity where the transform diverges); null for a tenant without an SLO.
    */
   own: Float64Array | null;
+  /** P(W_C = 0), the CPU wait's atom (1 without a CPU stage). */
+  cpuAtom: number;
+  /** The largest CPU stage + cut delay, ms (the largest sample plus the delay). */
+  cpuSup: number;
+  /**
+   * For an SLO tenant only, per θ of its grid (3 numbers each): K, K′, K″ of F — its own call, CPU stage and cut
+   * delay — at the total Edge TPU rate `fAt` (the own call's reload probability depends on it); computed on first
+   * use (`fDone`).
+   */
+  f: Float64Array | null;
+  fDone: Uint8Array | null;
+  fAt: number;
+  /** The TPU call's variance, ms² (a call of variance 0 is bounded by x + r). */
+  v: number;
 }
+
+/** What {@link SloScreen} evaluates: the configuration's terms, one SLO tenant and one component of its response. */
+interface EvaluationContext {
+  terms: readonly OptionTerms[];
+  /** The SLO tenant's terms, its index among the SLO tenants, and its switch probability. */
+  o: OptionTerms;
+  s: number;
+  /** Λ per ms and ρ of the Edge TPU. */
+  L: number;
+  rho: number;
+  p: number;
+  /** The component: bit 1 with the Edge TPU wait, bit 2 with the CPU wait. */
+  c: number;
+}
+
+/** Placeholder terms of an empty {@link EvaluationContext}. */
+const NO_TERMS: OptionTerms = {
+  lam: 0,
+  x: 0,
+  r: 0,
+  v: 0,
+  tpu: new Float64Array(0),
+  own: null,
+  cpuAtom: 1,
+  cpuSup: 0,
+  f: null,
+  fDone: null,
+  fAt: Number.NaN,
+};
 
 /** Mean of e^{θx}, x·e^{θx}, x²·e^{θx} over samples. */
 function samplesMgf(xs: readonly number[], theta: number): [number, number, number] {
@@ -97,10 +140,11 @@ function samplesMgf(xs: readonly number[], theta: number): [number, number, numb
 }
 
 /**
- * Cumulants of a Pollaczek–Khinchine wait W at θ: E[e^{θW}] = (1 − ρ)θ / D, D = θ − G, G = Σ λ(M − 1), with
- * g0 = G, g1 = G′, g2 = G″. Writes K, K′, K″ to out[at..at+2] (K = Infinity where D ≤ 0).
+ * Cumulants of a Pollaczek–Khinchine wait W at θ given W > 0 (P(W > 0) = ρ): E[e^{θW}] = (1 − ρ)θ / D, D = θ − G,
+ * G = Σ λ(M − 1), so E[e^{θW} | W > 0] = (E[e^{θW}] − (1 − ρ)) / ρ = (1 − ρ)G / (ρD), with g0 = G, g1 = G′,
+ * g2 = G″. Writes K, K′, K″ to out[at..at+2] (K = Infinity where D ≤ 0).
  */
-function pkCumulants(
+function pkPositive(
   rho: number,
   theta: number,
   g0: number,
@@ -110,63 +154,142 @@ function pkCumulants(
   at: number,
 ) {
   const d = theta - g0;
-  if (!(d > 0) || rho >= 1) {
+  if (!(d > 0) || !(g0 > 0) || rho >= 1) {
     out[at] = Infinity;
     return;
   }
-  const d1 = 1 - g1;
-  out[at] = Math.log(1 - rho) + Math.log(theta) - Math.log(d);
-  out[at + 1] = 1 / theta - d1 / d;
-  out[at + 2] = -1 / (theta * theta) + g2 / d + (d1 / d) ** 2;
+  const d1 = (1 - g1) / d;
+  const r1 = g1 / g0;
+  out[at] = Math.log(((1 - rho) * g0) / (rho * d));
+  out[at + 1] = r1 - d1;
+  out[at + 2] = g2 / g0 - r1 * r1 + g2 / d + d1 * d1;
 }
 
-/** K, K′, K″ of a tenant's CPU wait + CPU stage at θ into out[at..] (0s without a CPU stage). */
+/**
+ * The CPU stage of a tenant at θ, in two parts: K, K′, K″ of its service (the samples' MGF) into out[at..at+2] and
+ * of its wait given that it waits into out[at+3..at+5] (0s without a CPU stage or wait; K = Infinity where the
+ * transform diverges). Returns the wait's atom P(W_C = 0): 1 − ρ_C for `mg1`, 1 − C for `mgc` (1 without a CPU
+ * stage, 0 when it cannot keep up).
+ */
 function cpuCumulants(
   setup: ReturnType<typeof tenantSetup>,
   theta: number,
   out: Float64Array,
   at: number,
-): void {
-  out[at] = 0;
-  out[at + 1] = 0;
-  out[at + 2] = 0;
+): number {
+  out.fill(0, at, at + 6);
   const cpu = setup.cpu;
-  if (cpu === null) return;
+  if (cpu === null) return 1;
   const lam = perMs(setup.rate);
   const xs = cpu.samplesMs;
   const [m0, m1, m2] = samplesMgf(xs, theta);
   // The service: log of the samples' MGF.
-  const k = Math.log(m0);
-  const k1 = m1 / m0;
-  const k2 = m2 / m0 - k1 * k1;
-  if (lam > 0) {
-    const m = sampleMoments(xs);
-    const servers = cpu.mode === 'mgc' ? setup.cores : 1;
-    if ((lam * m.meanMs) / servers >= 1) {
-      out[at] = Infinity;
-      return;
-    }
-    if (servers === 1) {
-      pkCumulants(lam * m.meanMs, theta, lam * (m0 - 1), lam * m1, lam * m2, out, at);
-    } else {
-      // M/G/c as the model: no wait with probability 1 − c, else exponential with the Allen–Cunneen mean.
-      const c = erlangC(servers, lam * m.meanMs);
-      const mean = mgcWaitMs(lam, m, servers);
-      const a = c > 0 && mean > 0 ? c / mean : Infinity;
-      if (theta >= a) out[at] = Infinity;
-      else if (Number.isFinite(a)) {
-        const w0 = 1 - c + (c * a) / (a - theta);
-        const w1 = (c * a) / (a - theta) ** 2;
-        const w2 = (2 * c * a) / (a - theta) ** 3;
-        out[at] = Math.log(w0);
-        out[at + 1] = w1 / w0;
-        out[at + 2] = w2 / w0 - (w1 / w0) ** 2;
-      }
-    }
+  out[at] = Math.log(m0);
+  out[at + 1] = m1 / m0;
+  out[at + 2] = m2 / m0 - (m1 / m0) ** 2;
+  if (!(lam > 0)) return 1;
+  const m = sampleMoments(xs);
+  const servers = cpu.mode === 'mgc' ? setup.cores : 1;
+  const rho = (lam * m.meanMs) / servers;
+  if (rho >= 1) {
+    out[at + 3] = Infinity;
+    return 0;
   }
-  out[at] = out[at]! + k;
-  out[at + 1] = out[at + 1]! + k1;
-  out[at + 2] = out[at + 2]! + k2;
+  if (servers === 1) {
+    pkPositive(rho, theta, lam * (m0 - 1), lam * m1, lam * m2, out, at + 3);
+    return 1 - rho;
+  }
+  // M/G/c as the model: no wait with probability 1 − c, else exponential with the Allen–Cunneen mean.
+  const c = erlangC(servers, rho * servers);
+  const mean = mgcWaitMs(lam, m, servers);
+  const a = c > 0 && mean > 0 ? c / mean : Infinity;
+  if (!Number.isFinite(a)) return 1;
+  if (theta >= a) out[at + 3] = Infinity;
+  else {
+    out[at + 3] = Math.log(a / (a - theta));
+    out[at + 4] = 1 / (a - theta);
+    out[at + 5] = 1 / (a - theta) ** 2;
+  }
+  return 1 - c;
+}
+
+/**
+ * The Edge TPU's calls as a Markov chain of classes (a call reloads when the one before had another token), not
+ * independent draws: the per-call MGF that governs the wait is the largest eigenvalue μ(θ) of
+ * Q_ab = π_b·E[e^{θS} | previous a, this b] = u_b − δ_ab·d_b (u_b = π_b C_b R_b, d_b = π_b C_b (R_b − 1)), the root of
+ * Σ_b u_b / (μ + d_b) = 1 above −min d_b. Its pole in the Pollaczek–Khinchine form is the exact decay rate of the
+ * wait's tail (the Lundberg root of the Markov-modulated walk), which the mixture of independent calls puts too
+ * far: runs of alternating tenants reload call after call. μ, μ′, μ″ into out, with `x` scratch space of six
+ * numbers per tenant; false when it does not settle.
+ */
+function markovMgf(
+  terms: readonly OptionTerms[],
+  m: number,
+  L: number,
+  out: Float64Array,
+  x: Float64Array,
+): boolean {
+  // x[6b..6b+5] = u_b, u_b′, u_b″, d_b, d_b′, d_b″ of the tenants on the Edge TPU; the root starts at
+  // Σ u_b − Σ u_b d_b / Σ u_b, exact to first order in d (Σ u_b/μ · (1 − d_b/μ) = 1).
+  let n = 0;
+  let U = 0;
+  let ud = 0;
+  let dMin = Infinity;
+  for (const t of terms) {
+    if (t.lam === 0) continue;
+    const pi = t.lam / L;
+    const v = t.tpu;
+    const at = 6 * n;
+    for (let j = 0; j < 6; j++) x[at + j] = pi * v[m + j]!;
+    U += x[at]!;
+    ud += x[at]! * x[at + 3]!;
+    if (x[at + 3]! < dMin) dMin = x[at + 3]!;
+    n++;
+  }
+  let mu = U - ud / U;
+  if (n === 2) {
+    // (μ + d₀)(μ + d₁) = u₀(μ + d₁) + u₁(μ + d₀): the larger root of μ² + Bμ + C.
+    const B = x[3]! + x[9]! - U;
+    const C = x[3]! * x[9]! - x[0]! * x[9]! - x[6]! * x[3]!;
+    const disc = B * B - 4 * C;
+    if (disc >= 0) mu = B < 0 ? (-B + Math.sqrt(disc)) / 2 : (-2 * C) / (B + Math.sqrt(disc));
+  }
+  let a = 0;
+  for (let it = 0; it < 20; it++) {
+    let f = -1;
+    a = 0;
+    for (let b = 0; b < 6 * n; b += 6) {
+      const s = mu + x[b + 3]!;
+      const q = x[b]! / s;
+      f += q;
+      a += q / s;
+    }
+    if (Math.abs(f) <= 1e-10) break;
+    const step = f / a;
+    const next = mu + step;
+    mu = next > -dMin ? next : (mu - dMin) / 2;
+    // Newton converges quadratically: after a step under 10⁻⁷ the error is far below what the tail needs (and a
+    // from the step before is as good).
+    if (Math.abs(step) <= 1e-7 * Math.abs(mu)) break;
+    if (it === 19) return false;
+  }
+  // a = Σ u/s² (s = μ + d): μ′·a = Σ (u′/s − u d′/s²); μ″·a = Σ (u″/s − 2u′(μ′ + d′)/s² − u d″/s² + 2u(μ′ + d′)²/s³).
+  let b1 = 0;
+  for (let b = 0; b < 6 * n; b += 6) {
+    const s = mu + x[b + 3]!;
+    b1 += (x[b + 1]! - (x[b]! * x[b + 4]!) / s) / s;
+  }
+  const mu1 = b1 / a;
+  let b2 = 0;
+  for (let b = 0; b < 6 * n; b += 6) {
+    const s = mu + x[b + 3]!;
+    const e = mu1 + x[b + 4]!;
+    b2 += (x[b + 2]! - (2 * x[b + 1]! * e + x[b]! * x[b + 5]!) / s + (2 * x[b]! * e * e) / (s * s)) / s;
+  }
+  out[0] = mu;
+  out[1] = mu1;
+  out[2] = b2 / a;
+  return Number.isFinite(mu) && Number.isFinite(mu1) && Number.isFinite(out[2]!);
 }
 
 /** Upper tail of the standard normal, 1 − Φ(z) (Abramowitz & Stegun 7.1.26 through erfc; |error| < 1.5e−7). */
@@ -215,9 +338,25 @@ export class SloScreen {
   readonly #terms: Map<string, OptionTerms>[];
   readonly #byObject: WeakMap<TenantChoice, OptionTerms>[];
   readonly #k = new Float64Array(3);
-  readonly #w = new Float64Array(3);
   /** The screen this one was {@link rescaled} from: its option terms are shared where the rates allow. */
   #parent: SloScreen | null = null;
+  /** Per SLO tenant (s) and grid point (g), at [3(s·GRID + g)..]: K, K′, K″ of the Edge TPU wait given W > 0. */
+  readonly #wait: Float64Array;
+  /** Which of #wait hold values for the Edge TPU stages in #waitOf[s] (1) or not yet (0). */
+  readonly #waitDone: Uint8Array;
+  /** Per SLO tenant, the Edge TPU stages (`tpu` arrays, null off the Edge TPU) #wait was computed for. */
+  readonly #waitOf: (Float64Array | null)[][];
+  /** Per tenant, its options' `tpu` arrays by stage. */
+  readonly #tpuArrays: Map<string, Float64Array>[];
+  /** Per component of {@link SloScreen.#tail}, where its bisection starts; and where the last one ended. */
+  readonly #from = new Int32Array(4);
+  /** μ, μ′, μ″ of {@link markovMgf}. */
+  readonly #mu = new Float64Array(3);
+  /** Scratch space of {@link markovMgf}: six numbers per tenant. */
+  readonly #x: Float64Array;
+  /** The SLO tenant being evaluated, and the component of its response (see {@link SloScreen.#tail}). */
+  readonly #at: EvaluationContext = { terms: [], o: NO_TERMS, s: 0, L: 0, rho: 0, p: 0, c: 0 };
+  #lo = 0;
 
   constructor(tenants: readonly PlannedTenant[], margin = SLO_MARGIN) {
     this.tenants = tenants;
@@ -229,6 +368,11 @@ export class SloScreen {
     this.sloIndex.forEach((ti, s) => {
       for (let g = 0; g < GRID; g++) this.theta[s * GRID + g] = GRID_C[g]! / tenants[ti]!.sloMs!;
     });
+    this.#wait = new Float64Array(3 * GRID * this.sloIndex.length);
+    this.#waitDone = new Uint8Array(GRID * this.sloIndex.length);
+    this.#waitOf = this.sloIndex.map(() => tenants.map(() => null));
+    this.#tpuArrays = tenants.map(() => new Map());
+    this.#x = new Float64Array(6 * tenants.length);
     this.#terms = tenants.map(() => new Map());
     this.#byObject = tenants.map(() => new WeakMap());
   }
@@ -291,8 +435,13 @@ export class SloScreen {
     const setup = tenantSetup(t, choice);
     const T = this.theta.length;
     const stage = setup.tpu;
-    const tpu = new Float64Array(stage === null ? 0 : 6 * T);
-    if (stage !== null) {
+    // One array per distinct Edge TPU stage: options that differ in their CPU stage only share it (and the
+    // wait computed from it, see #tail).
+    const tpuKey = stage === null ? '' : `${stage.serviceMs}/${stage.reloadMs}/${stage.serviceVarianceMs2}`;
+    const shared = this.#tpuArrays[i]!.get(tpuKey);
+    const tpu = shared ?? new Float64Array(stage === null ? 0 : 6 * T);
+    this.#tpuArrays[i]!.set(tpuKey, tpu);
+    if (stage !== null && shared === undefined) {
       const { serviceMs: x, reloadMs: r, serviceVarianceMs2: v } = stage;
       for (let q = 0; q < T; q++) {
         const th = this.theta[q]!;
@@ -309,23 +458,30 @@ export class SloScreen {
       }
     }
     let own: Float64Array | null = null;
+    let cpuAtom = 1;
+    const delay = t.catalog.cuts.find((c) => c.k === choice.k)?.delayMs ?? 0;
     const s = this.sloIndex.indexOf(i);
     if (s >= 0) {
-      own = new Float64Array(3 * GRID);
-      const delay = t.catalog.cuts.find((c) => c.k === choice.k)?.delayMs ?? 0;
+      own = new Float64Array(6 * GRID);
       for (let g = 0; g < GRID; g++) {
         const th = this.theta[s * GRID + g]!;
-        cpuCumulants(setup, th, own, 3 * g);
-        own[3 * g] = own[3 * g]! + th * delay;
-        own[3 * g + 1] = own[3 * g + 1]! + delay;
+        cpuAtom = cpuCumulants(setup, th, own, 6 * g);
+        own[6 * g] = own[6 * g]! + th * delay;
+        own[6 * g + 1] = own[6 * g + 1]! + delay;
       }
     }
     const terms: OptionTerms = {
       lam: stage === null ? 0 : perMs(t.rate),
       x: stage?.serviceMs ?? 0,
       r: stage?.reloadMs ?? 0,
+      v: stage?.serviceVarianceMs2 ?? 0,
       tpu,
       own,
+      cpuAtom,
+      cpuSup: delay + (setup.cpu === null ? 0 : Math.max(...setup.cpu.samplesMs)),
+      f: own === null ? null : new Float64Array(3 * GRID),
+      fDone: own === null ? null : new Uint8Array(GRID),
+      fAt: Number.NaN,
     };
     this.#terms[i]!.set(key, terms);
     this.#byObject[i]!.set(choice, terms);
@@ -342,85 +498,178 @@ export class SloScreen {
     const terms = choices.map((c, i) => this.#termsOf(i, c));
     let L = 0;
     for (const o of terms) L += o.lam;
-    // ρ, and Σ λ_j M_j, Σ λ_j M_j′, Σ λ_j M_j″ of the Edge TPU with p_j = 1 − λ_j/Λ (as the mean model): with
-    // M_j = C(1 + p(R − 1)) = CR − (λ_j/Λ)·C(R − 1).
+    // ρ of the Edge TPU with p_j = 1 − λ_j/Λ (as the mean model).
     let rho = 0;
     for (const o of terms) if (o.lam > 0) rho += o.lam * (o.x + (1 - o.lam / L) * o.r);
     const miss: (number | null)[] = Array.from({ length: n }, () => null);
     let violation = 0;
-    const k = this.#k;
-    const w = this.#w;
-    /**
-     * K, K′, K″ of SLO tenant i's response at θ_q (q = s·GRID + g) into k[0..2]; false where the transform
-     * diverges. The Edge TPU mixture is summed over the tenants at this θ only.
-     */
-    const cumulants = (i: number, s: number, g: number, p: number): boolean => {
-      const o = terms[i]!;
-      const at = 3 * g;
-      k[0] = o.own![at]!;
-      k[1] = o.own![at + 1]!;
-      k[2] = o.own![at + 2]!;
-      if (!Number.isFinite(k[0]!)) return false;
-      if (o.lam === 0) return true;
-      const q = s * GRID + g;
-      const m = 6 * q;
-      // Σ λ_j M_j, Σ λ_j M_j′, Σ λ_j M_j″ with p_j = 1 − λ_j/Λ (as the mean model): M_j = CR − (λ_j/Λ)·C(R − 1).
-      let g0 = -L;
-      let g1 = 0;
-      let g2 = 0;
-      for (const t of terms) {
-        if (t.lam === 0) continue;
-        const l2 = (t.lam * t.lam) / L;
-        const v = t.tpu;
-        g0 += t.lam * v[m]! - l2 * v[m + 3]!;
-        g1 += t.lam * v[m + 1]! - l2 * v[m + 4]!;
-        g2 += t.lam * v[m + 2]! - l2 * v[m + 5]!;
-      }
-      pkCumulants(rho, this.theta[q]!, g0, g1, g2, w, 0);
-      if (!Number.isFinite(w[0]!)) return false;
-      // The own call: C(1 + p(R − 1)); its derivatives from the stored products.
-      const v = o.tpu;
-      const m0 = v[m]! - v[m + 3]! + p * v[m + 3]!;
-      const m1 = v[m + 1]! - v[m + 4]! + p * v[m + 4]!;
-      const m2 = v[m + 2]! - v[m + 5]! + p * v[m + 5]!;
-      k[0] = k[0]! + w[0]! + Math.log(m0);
-      k[1] = k[1]! + w[1]! + m1 / m0;
-      k[2] = k[2]! + w[2]! + m2 / m0 - (m1 / m0) ** 2;
-      return true;
-    };
     this.sloIndex.forEach((i, s) => {
-      const o = terms[i]!;
-      const slo = this.tenants[i]!.sloMs!;
-      const p = o.lam > 0 ? 1 - o.lam / L : 0;
-      // K′ grows with θ until the transform diverges: bisect for the first grid point past sloMs (or divergent).
-      const past = (g: number): boolean => !cumulants(i, s, g, p) || k[1]! >= slo;
-      let lo = 0;
-      let hi = GRID;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (past(mid)) hi = mid;
-        else lo = mid + 1;
-      }
-      let tail: number;
-      if (lo === 0)
-        tail = 1; // sloMs at or below the smallest saddlepoint: around the mean, most responses miss
-      else {
-        cumulants(i, s, lo - 1, p);
-        const x0 = k[1]!;
-        const p0 = lugannaniRice(this.theta[s * GRID + lo - 1]!, k[0]!, x0, k[2]!);
-        if (lo === GRID || !cumulants(i, s, lo, p))
-          tail = p0; // beyond the grid: the last point's tail
-        else {
-          const p1 = lugannaniRice(this.theta[s * GRID + lo]!, k[0]!, k[1]!, k[2]!);
-          const f = (slo - x0) / (k[1]! - x0);
-          tail = Math.exp((1 - f) * Math.log(Math.max(p0, 1e-300)) + f * Math.log(Math.max(p1, 1e-300)));
-        }
-      }
+      const tail = this.#tail(terms, i, s, L, rho);
       miss[i] = tail;
       const ratio = tail / this.allowed[i]!;
       if (ratio > 1) violation += Math.log(ratio);
     });
     return { miss, violation };
+  }
+
+  /**
+   * P(R > sloMs) of SLO tenant i (the s-th), split at the waits' atoms: R = F + W_T + W_C with F the own call, the
+   * CPU stage and the cut delay, and each wait 0 or positive. A wait's atom (1 − ρ) makes R a mixture whose
+   * modes — "no wait", a narrow peak, and the waits' long tails — a single saddlepoint fits badly (it said 10⁻³⁰⁰
+   * for a true 1 % behind an M/G/c wait that only 1.4 % of the calls meet), so the tail is the weighted sum of the
+   * four components', each by the saddlepoint.
+   */
+  #tail(terms: readonly OptionTerms[], i: number, s: number, L: number, rho: number): number {
+    const o = terms[i]!;
+    const slo = this.tenants[i]!.sloMs!;
+    const p = o.lam > 0 ? 1 - o.lam / L : 0;
+    const at = this.#at;
+    at.terms = terms;
+    at.o = o;
+    at.s = s;
+    at.L = L;
+    at.rho = rho;
+    at.p = p;
+    // The Edge TPU wait depends on the Edge TPU stages only: kept while they stay the same.
+    const of = this.#waitOf[s]!;
+    let same = true;
+    for (let j = 0; j < terms.length; j++) {
+      const stage = terms[j]!.lam > 0 ? terms[j]!.tpu : null;
+      if (of[j] !== stage) {
+        of[j] = stage;
+        same = false;
+      }
+    }
+    if (!same) this.#waitDone.fill(0, s * GRID, (s + 1) * GRID);
+    // The atoms P(W = 0); a wait positive with probability under 10⁻⁶ counts as a miss whenever positive.
+    let aT = o.lam > 0 && rho > 0 ? 1 - rho : 1;
+    let aC = o.cpuAtom;
+    let tail = 0;
+    if (aT > 1 - 1e-6) {
+      tail += 1 - aT;
+      aT = 1;
+    }
+    if (aC > 1 - 1e-6) {
+      tail += 1 - aC;
+      aC = 1;
+    }
+    // F alone is bounded when the call is deterministic: nothing of it misses past its largest value.
+    const fSup = (o.v > 0 ? Infinity : o.x + (p > 0 ? o.r : 0)) + o.cpuSup;
+    // Components by the waits they include (bit 1: W_T, bit 2: W_C), most first. A wait adds to K′ at every θ,
+    // so a component's first grid point past sloMs is at or after that of every component with more waits.
+    const from = this.#from;
+    from.fill(0);
+    for (let c = 3; c >= 0; c--) {
+      const w = (c & 1 ? 1 - aT : aT) * (c & 2 ? 1 - aC : aC);
+      const lower = Math.max(from[c]!, from[c | 1]!, from[c | 2]!);
+      from[c] = lower;
+      if (!(w > 0) || (c === 0 && fSup <= slo)) continue;
+      at.c = c;
+      tail += w * this.#componentTail(s, slo, lower);
+      from[c] = this.#lo;
+    }
+    return Math.min(1, tail);
+  }
+
+  /**
+   * K, K′, K″ of the component `#at.c` of the SLO tenant being evaluated at its grid point g into #k; false where
+   * it diverges: the option's F (the own call, the CPU stage, the cut delay), plus W_T given W_T > 0 (#wait,
+   * computed on first use and only for a component with W_T), plus W_C given W_C > 0 (the option's).
+   */
+  #cumulants(g: number): boolean {
+    const { terms, o, s, L, rho, p, c } = this.#at;
+    const k = this.#k;
+    const own = o.own!;
+    const q = s * GRID + g;
+    const m = 6 * q;
+    // F: kept with the option for the Λ it was computed at (the search evaluates many configurations at one Λ).
+    const f = o.f!;
+    if (o.fAt !== L) {
+      o.fAt = L;
+      o.fDone!.fill(0);
+    }
+    if (o.fDone![g] === 0) {
+      o.fDone![g] = 1;
+      for (let j = 0; j < 3; j++) f[3 * g + j] = own[6 * g + j]!;
+      if (o.lam > 0) {
+        // The own call: C(1 + p(R − 1)); its derivatives from the stored products.
+        const v = o.tpu;
+        const m0 = v[m]! - v[m + 3]! + p * v[m + 3]!;
+        const m1 = v[m + 1]! - v[m + 4]! + p * v[m + 4]!;
+        const m2 = v[m + 2]! - v[m + 5]! + p * v[m + 5]!;
+        f[3 * g] = f[3 * g]! + Math.log(m0);
+        f[3 * g + 1] = f[3 * g + 1]! + m1 / m0;
+        f[3 * g + 2] = f[3 * g + 2]! + m2 / m0 - (m1 / m0) ** 2;
+      }
+    }
+    const tw = (c & 1) === 1 && o.lam > 0;
+    const parts = this.#wait;
+    const w = 3 * q;
+    if (tw && this.#waitDone[q] === 0) {
+      this.#waitDone[q] = 1;
+      // G = Λ(μ − 1) and its derivatives, μ the per-call MGF of the chain of calls (markovMgf).
+      const mu = this.#mu;
+      if (markovMgf(terms, m, L, mu, this.#x))
+        pkPositive(rho, this.theta[q]!, L * (mu[0]! - 1), L * mu[1]!, L * mu[2]!, parts, w);
+      else parts[w] = Infinity;
+    }
+    const cw = (c & 2) === 2;
+    for (let j = 0; j < 3; j++)
+      k[j] = f[3 * g + j]! + (tw ? parts[w + j]! : 0) + (cw ? own[6 * g + 3 + j]! : 0);
+    return Number.isFinite(k[0]!) && Number.isFinite(k[1]!);
+  }
+
+  /**
+   * P(X > slo) of the component `#at.c` of the s-th SLO tenant's response ({@link SloScreen.#cumulants}). K′
+   * grows with θ, so the first grid point past sloMs is searched for from `from` on (galloping, then bisecting;
+   * it is left in #lo), and the Lugannani–Rice tails of the two saddlepoints that bracket sloMs are interpolated
+   * in log.
+   */
+  #componentTail(s: number, slo: number, from: number): number {
+    const k = this.#k;
+    // [lo, hi) holds the first grid point past sloMs (GRID when none is).
+    let lo = from;
+    let hi = GRID;
+    if (from > 0)
+      for (let step = 1; lo < hi; step *= 2) {
+        const probe = Math.min(lo + step - 1, hi - 1);
+        if (!this.#cumulants(probe) || k[1]! >= slo) {
+          hi = probe;
+          break;
+        }
+        lo = probe + 1;
+      }
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (!this.#cumulants(mid) || k[1]! >= slo) hi = mid;
+      else lo = mid + 1;
+    }
+    this.#lo = lo;
+    if (lo > 0 && lo < GRID) {
+      // The usual case: sloMs between two saddlepoints.
+      if (!this.#cumulants(lo - 1)) return 1;
+      const k0 = k[0]!;
+      const x0 = k[1]!;
+      const p0 = lugannaniRice(this.theta[s * GRID + lo - 1]!, k0, x0, k[2]!);
+      if (!this.#cumulants(lo)) return p0;
+      const p1 = lugannaniRice(this.theta[s * GRID + lo]!, k[0]!, k[1]!, k[2]!);
+      const f = (slo - x0) / (k[1]! - x0);
+      return Math.exp((1 - f) * Math.log(Math.max(p0, 1e-300)) + f * Math.log(Math.max(p1, 1e-300)));
+    }
+    if (lo === 0) {
+      // sloMs at or below the smallest saddlepoint, near or below the mean: the normal tail with the mean and
+      // variance read off there (K′(θ) ≈ μ + θσ²) when that tilt is small (θσ ≤ 1/4: the component is narrow
+      // beside the SLO, as a CPU stage behind a rare wait), else 1 (a wide, skewed component: most of it misses).
+      if (!this.#cumulants(0)) return 1;
+      const th = this.theta[s * GRID]!;
+      const sd = Math.sqrt(Math.max(0, k[2]!));
+      if (th * sd > 0.25) return 1;
+      const mu = k[1]! - th * k[2]!;
+      return sd > 0 ? normalTail((slo - mu) / sd) : slo < mu ? 1 : 0;
+    }
+    // Beyond the grid: the last point's tail.
+    this.#cumulants(GRID - 1);
+    return lugannaniRice(this.theta[s * GRID + GRID - 1]!, k[0]!, k[1]!, k[2]!);
   }
 }
 

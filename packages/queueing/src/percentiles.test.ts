@@ -1,7 +1,7 @@
 import type { SystemSetup, TenantSetup, TpuStage } from '@swapless/contracts';
 import { describe, expect, it } from 'vitest';
 import { defaultModel } from './model.js';
-import { predictQuantiles, responseDistributions } from './percentiles.js';
+import { predictQuantiles, reloadChainScale, responseDistributions } from './percentiles.js';
 
 const tpu = (serviceMs: number, extra: Partial<TpuStage> = {}): TpuStage => ({
   token: 'x',
@@ -78,6 +78,24 @@ describe('response-time distributions', () => {
       expect(d.quantileMs(0.95)).toBeLessThanOrEqual(d.quantileMs(0.99));
       expect(d.cdf(d.quantileMs(0.95))).toBeCloseTo(0.95, 2);
     });
+  });
+
+  it('stretches the Edge TPU wait by the reload chain only when calls of different tokens take turns', () => {
+    const call = (w: number, token: string, m: number, r: number, p: number) => ({ w, token, m, v: 0, r, p });
+    // One token (a co-compiled set, or one tenant): no reloads between its calls, the draws are independent.
+    expect(reloadChainScale([call(0.7, 'x', 2, 3, 0), call(0.3, 'x', 3, 2, 0)], 0.24)).toBe(1);
+    expect(reloadChainScale([call(1, 'a', 2, 3, 0)], 0.2)).toBe(1);
+    // Two tokens at ρ ≈ 0.79: the runs of alternation slow the tail's decay by 8 % (Lundberg roots 0.114, 0.106).
+    const k = reloadChainScale([call(0.76, 'a', 2.2, 3, 0.24), call(0.24, 'b', 2.96, 2.09, 0.76)], 0.2387);
+    expect(k).toBeGreaterThan(1.07);
+    expect(k).toBeLessThan(1.09);
+    // The same mix at a tenth of the load: the wait's tail is short and barely changes.
+    const light = reloadChainScale(
+      [call(0.76, 'a', 2.2, 3, 0.24), call(0.24, 'b', 2.96, 2.09, 0.76)],
+      0.02387,
+    );
+    expect(light).toBeGreaterThanOrEqual(1);
+    expect(light).toBeLessThan(k);
   });
 
   it('says Infinity for an unstable tenant, and refuses bad levels and grids', () => {

@@ -6,7 +6,9 @@
  *
  * - W_T, the wait for the Edge TPU: the M/G/1 waiting time, by the Pollaczek–Khinchine (Beneš) form — with
  *   probability 1 − ρ no wait, else a geometric number of residual service times: W = Σ_{n<N} S_e,n with
- *   P(N = n) = (1 − ρ)ρⁿ, whose transform is (1 − ρ) / (1 − ρ·Ŝ_e). Exact for FCFS, the same for every class.
+ *   P(N = n) = (1 − ρ)ρⁿ, whose transform is (1 − ρ) / (1 − ρ·Ŝ_e). Exact for FCFS with independent calls, the
+ *   same for every class; its positive part stretched so that its tail decays as the reload chain's
+ *   ({@link reloadChainScale}).
  * - S_T, the tenant's call: its service time, plus the reload with the switch probability the mean model uses.
  * - W_C, the wait for the CPU stage: Pollaczek–Khinchine again for `mg1`; for `mgc` the usual approximation of an
  *   M/G/c wait — no wait with probability 1 − C (Erlang C), else exponential with the Allen–Cunneen mean.
@@ -27,7 +29,7 @@ import { validateSystem } from './validate.js';
 /** A tenant's predicted response-time distribution. */
 export interface ResponseDistribution {
   name: string;
-  /** Its mean, ms (the grid's: within a grid step of the mean model's). */
+  /** Its mean, ms (the grid's: the mean model's, plus what the reload chain's stretch of the Edge TPU wait adds). */
   meanMs: number;
   /** The time below which a fraction `p` (0 < p < 1) of responses finish, ms (Infinity when unstable). */
   quantileMs(p: number): number;
@@ -64,6 +66,7 @@ export function responseDistributions(
 function deviceDistributions(system: SystemSetup, n: number): ResponseDistribution[] {
   const tpu = analyzeTpu(system);
   const mixture = tpuMixture(system, tpu);
+  const scale = reloadChainScale(mixture.calls, tpu.ratePerMs);
   return system.tenants.map((t, i) => {
     const cls = tpu.classes.find((c) => c.index === i);
     const unstableTpu = cls !== undefined && tpu.utilization >= 1;
@@ -79,6 +82,7 @@ function deviceDistributions(system: SystemSetup, n: number): ResponseDistributi
         mixture.m3,
         mixture.fill,
         mixture.reach,
+        scale,
       );
       parts.push(tpuStagePart(wait, t.tpu, cls.switchProbability, mixture.calls, tpu.ratePerMs));
     }
@@ -169,7 +173,7 @@ function tpuMixture(
 }
 
 /** One class of Edge TPU calls: share of the calls, token, service mean and variance, reload, switch probability. */
-interface TpuCall {
+export interface TpuCall {
   w: number;
   token: string;
   m: number;
@@ -244,6 +248,67 @@ function tpuStagePart(
   };
 }
 
+/**
+ * How much longer the Edge TPU wait's tail is than the mixture of independent calls says. A call reloads when the
+ * call before it had another token, so the calls' times form a Markov chain over the classes, not independent
+ * draws: runs of alternating tenants reload call after call. The wait's tail decays as e^{−γx} with γ the
+ * Lundberg root of the Lindley walk, Λ/(Λ + γ)·M(γ) = 1: M the mixture's MGF for independent calls, the Perron root
+ * of Q_ab(γ) = w_b·E[e^{γS_b} | previous call of class a] for the chain. Returns γ_independent / γ_chain (1 when
+ * either has no root, e.g. one class), by which the positive part of the wait is stretched: the same decay rate as
+ * the chain (and, to first order, its mean: the lag-1 covariance of the calls adds what the stretch adds).
+ */
+export function reloadChainScale(calls: readonly TpuCall[], ratePerMs: number): number {
+  const live = calls.filter((c) => c.w > 0);
+  if (live.length < 2 || !(ratePerMs > 0)) return 1;
+  // The calls' MGF without the reload: a gamma (a point when v = 0), finite below 1/scale.
+  const base = (c: TpuCall, g: number): number =>
+    c.v > 0 ? (1 - (g * c.v) / c.m) ** (-(c.m * c.m) / c.v) : Math.exp(g * c.m);
+  const limit = Math.min(...live.map((c) => (c.v > 0 ? c.m / c.v : Infinity)));
+  const independent = (g: number): number =>
+    live.reduce((sum, c) => sum + c.w * base(c, g) * (1 - c.p + c.p * Math.exp(g * c.r)), 0);
+  const chain = (g: number): number => {
+    const q = live.map((b) =>
+      live.map((a) => b.w * base(b, g) * (a.token !== b.token ? Math.exp(g * b.r) : 1)),
+    );
+    // Power iteration (a positive matrix: its Perron root); q[b][a] is Q_ab.
+    let v = live.map(() => 1);
+    let root = 1;
+    for (let it = 0; it < 200; it++) {
+      const next = live.map((_, a) => q.reduce((sum, row, b) => sum + row[a]! * v[b]!, 0));
+      const top = Math.max(...next);
+      v = next.map((x) => x / top);
+      if (Math.abs(top - root) <= 1e-13 * top) return top;
+      root = top;
+    }
+    return root;
+  };
+  const gi = lundbergRoot(independent, ratePerMs, limit);
+  const gc = lundbergRoot(chain, ratePerMs, limit);
+  return gi > 0 && gc > 0 ? Math.min(2, Math.max(0.5, gi / gc)) : 1;
+}
+
+/** The positive root γ < limit of Λ/(Λ + γ)·mgf(γ) = 1 (bisection), or 0 when there is none. */
+function lundbergRoot(mgf: (g: number) => number, rate: number, limit: number): number {
+  const above = (g: number): boolean => (rate / (rate + g)) * mgf(g) > 1;
+  let lo = 0;
+  let hi = 1e-6 * rate;
+  while (!above(hi)) {
+    lo = hi;
+    hi *= 2;
+    if (hi >= limit || hi > 1e6) {
+      hi = limit * (1 - 1e-9);
+      if (!Number.isFinite(hi) || !above(hi)) return 0;
+      break;
+    }
+  }
+  for (let i = 0; i < 100 && hi - lo > 1e-12 * hi; i++) {
+    const mid = (lo + hi) / 2;
+    if (above(mid)) hi = mid;
+    else lo = mid;
+  }
+  return (lo + hi) / 2;
+}
+
 /** (re, im) ← (re, im) × (br, bi), element by element. */
 function multiplyInto(re: Float64Array, im: Float64Array, br: Float64Array, bi: Float64Array): void {
   for (let j = 0; j < re.length; j++) {
@@ -296,7 +361,8 @@ function callMoments(m: number, v: number, r: number, p: number): { m1: number; 
 /**
  * An M/G/1 FCFS wait (Pollaczek–Khinchine–Beneš) for utilisation ρ, arrival rate λ (per ms) and service moments
  * m1..m3: E[W] = λm2 / (2(1 − ρ)), E[W²] = 2E[W]² + λm3 / (3(1 − ρ)). The residual service is built from the
- * service's own grid distribution, given by `service`.
+ * service's own grid distribution, given by `service`. With `scale` ≠ 1 the positive part of the wait is
+ * stretched by it (W = 0 keeps its probability 1 − ρ): see {@link reloadChainScale}.
  */
 function pkWaitPart(
   rho: number,
@@ -305,18 +371,20 @@ function pkWaitPart(
   m3: number,
   service: (pmf: Float64Array, h: number) => void,
   serviceReach: number,
+  scale = 1,
 ): Part {
   if (rho <= 0) return pointPart(0);
   const w1 = (lambda * m2) / (2 * (1 - rho));
   const w2 = 2 * w1 * w1 + (lambda * m3) / (3 * (1 - rho));
   return {
-    mean: w1,
-    variance: Math.max(0, w2 - w1 * w1),
+    mean: scale * w1,
+    variance: Math.max(0, scale * scale * (w2 - w1 * w1)),
     // The residual service lives up to the longest service.
-    reach: serviceReach,
+    reach: scale * serviceReach,
     transform(h, n) {
       const q = new Float64Array(n);
-      service(q, h);
+      // On a grid of step h/scale, every service time lands at scale times its value.
+      service(q, h / scale);
       // Residual: P(S_e ∈ [jh, (j+1)h)) = h·P(S > jh)/E[S] on the grid's S, split between j and j + 1.
       let mean = 0;
       for (let j = 0; j < n; j++) mean += j * q[j]!;
