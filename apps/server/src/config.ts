@@ -268,9 +268,9 @@ export const SERVER_CONFIG_SCHEMA = {
  */
 export const EMBEDDED_CONFIG: ServerConfigInput = Object.freeze({
   tenants: Object.freeze([
-    Object.freeze({ name: 'mobilenet_v2', model: 'mobilenet_v2', rate: 12, sloMs: 80 }),
-    Object.freeze({ name: 'mobilenet_v1', model: 'mobilenet_v1', rate: 2, sloMs: 100 }),
-    Object.freeze({ name: 'efficientnet_s', model: 'efficientnet_edgetpu_s', rate: 6, sloMs: 250 }),
+    Object.freeze({ name: 'mobilenet_v2', model: 'mobilenet_v2', rate: 8, sloMs: 80 }),
+    Object.freeze({ name: 'mobilenet_v1', model: 'mobilenet_v1', rate: 4, sloMs: 100 }),
+    Object.freeze({ name: 'efficientnet_s', model: 'efficientnet_edgetpu_s', rate: 2, sloMs: 250 }),
   ]),
 }) as ServerConfigInput;
 

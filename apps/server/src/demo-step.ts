@@ -26,12 +26,10 @@ import {
 } from './demo-load.js';
 
 /**
- * Smallest predicted gain, both ways, of the two phases' plans for a mix to be kept (20 %: well past the
- * hysteresis' 3 %, and past how far live corrections moved one plan's prediction against the other's in measured
- * runs — up to about 20 %: a step mix with 14 % / 7 % at startup saw the controller take the second plan before
- * the step, docs/benchmarks.md, "Live truth").
+ * Smallest predicted gain, both ways, of the two phases' plans for a mix to be kept (10 %: well past the
+ * hysteresis' 3 %).
  */
-export const DEMO_STEP_MIN_GAIN = 0.2;
+export const DEMO_STEP_MIN_GAIN = 0.1;
 
 function describe(choices: readonly NamedChoice[]): string {
   return choices.map((c) => `${c.name} k=${c.k} c=${c.cores}${c.cores > 1 ? ` ${c.mode}` : ''}`).join(', ');
