@@ -789,13 +789,7 @@ export function sloSearch(
   // The repair meets the same configurations again (the moves of the tenant that just moved, the pair moves):
   // each is scored once. A repeat still counts against the budget, so the search is the same, only faster.
   const seen = new Map<number | string, { v: number; mean: number }>();
-  const numeric = tables.reduce((n, t) => n * t.choices.length, 1) < 2 ** 52;
-  const keyOf = (p: readonly number[]): number | string => {
-    if (!numeric) return p.join(',');
-    let key = 0;
-    for (let i = 0; i < m; i++) key = key * tables[i]!.choices.length + p[i]!;
-    return key;
-  };
+  const keyOf = configKey(tables);
   const score = (p: number[]): { v: number; mean: number } => {
     evaluated++;
     const key = keyOf(p);
@@ -813,20 +807,10 @@ export function sloSearch(
   let best: { p: number[]; s: { v: number; mean: number } } | null = null;
   if (tables.reduce((n, t) => n * t.choices.length, 1) <= (options.exhaustiveLimit ?? 2000)) {
     // A small space: every configuration within the core budget, exactly (under the screen).
-    const walk = (i: number, p: number[], left: number): void => {
-      if (i === m) {
-        const sp = score(p);
-        if (best === null || better(sp, best.s)) best = { p: [...p], s: sp };
-        return;
-      }
-      for (let o = 0; o < tables[i]!.choices.length; o++) {
-        if (tables[i]!.cores[o]! > left) continue;
-        p.push(o);
-        walk(i + 1, p, left - tables[i]!.cores[o]!);
-        p.pop();
-      }
-    };
-    walk(0, [], model.cores);
+    forEachWithin(tables, model.cores, (p) => {
+      const sp = score(p);
+      if (best === null || better(sp, best.s)) best = { p: [...p], s: sp };
+    });
   }
   for (const st of best === null ? [start, ...(options.starts ?? [])] : []) {
     // Feasibility asks for one configuration that passes: found from an earlier start, the rest are moot.
@@ -908,6 +892,84 @@ export function sloSearch(
   const choices = choicesOf(best.p);
   const check = screen.evaluate(choices);
   return { choices, meanResponseMs: best.s.mean, feasible: check.violation === 0, check, evaluated };
+}
+
+/** A key per configuration (one option index per table): a number while the space allows, else a string. */
+function configKey(
+  tables: readonly { choices: readonly unknown[] }[],
+): (p: readonly number[]) => number | string {
+  if (!(tables.reduce((n, t) => n * t.choices.length, 1) < 2 ** 52)) return (p) => p.join(',');
+  return (p) => {
+    let key = 0;
+    for (let i = 0; i < tables.length; i++) key = key * tables[i]!.choices.length + p[i]!;
+    return key;
+  };
+}
+
+/**
+ * Calls `visit` with every configuration (one option index per table) whose cores fit `cores`, in lexicographic
+ * order; the array is reused between calls (copy it to keep it).
+ */
+function forEachWithin(
+  tables: readonly { choices: readonly unknown[]; cores: ArrayLike<number> }[],
+  cores: number,
+  visit: (p: number[]) => void,
+): void {
+  const walk = (i: number, p: number[], left: number): void => {
+    if (i === tables.length) {
+      visit(p);
+      return;
+    }
+    for (let o = 0; o < tables[i]!.choices.length; o++) {
+      if (tables[i]!.cores[o]! > left) continue;
+      p.push(o);
+      walk(i + 1, p, left - tables[i]!.cores[o]!);
+      p.pop();
+    }
+  };
+  walk(0, [], cores);
+}
+
+/**
+ * Admission control's root finding: the largest admitted fraction in [`floor`, 1] that passes, to 2^−`steps`.
+ * The searched violation falls with the admitted fraction: regula falsi (Illinois) on the signed violation between
+ * the floor (passes, `gFloor`) and all admitted (fails; `gAll`, NaN when unknown). Each step aims tol/2 past its
+ * estimate of the root, on the side the last step did not move, so that a good estimate closes the bracket to the
+ * precision of `steps` bisection steps in 2 or 3 searches instead of `steps`.
+ */
+function largestPassing(
+  signed: (admit: number) => { feasible: boolean; g: number },
+  floor: number,
+  gFloor: number,
+  gAll: number,
+  steps: number,
+): number {
+  const tol = 2 ** -steps;
+  let lo = floor;
+  let hi = 1;
+  let gLo = gFloor;
+  let gHi = gAll;
+  let kept = 0;
+  let side = 0;
+  for (let step = 0; step < steps + 2 && hi - lo > tol; step++) {
+    const secant = gHi > 0 && gLo < 0;
+    const guess = secant ? lo + ((hi - lo) * -gLo) / (gHi - gLo) : (lo + hi) / 2;
+    const mid = Math.min(hi - tol / 2, Math.max(lo + tol / 2, guess + (side * tol) / 2));
+    const { feasible, g } = signed(mid);
+    if (feasible) {
+      lo = mid;
+      gLo = g;
+      side = 1;
+      // The same end kept twice: halve its value so the next guess moves it (Illinois).
+      if (++kept >= 2) gHi /= 2;
+    } else {
+      hi = mid;
+      gHi = g;
+      side = -1;
+      kept = 0;
+    }
+  }
+  return lo;
 }
 
 /**
@@ -1063,38 +1125,16 @@ export function sloPlan(
     }
     const none = attempt(at(floor), true);
     if (none === null || !none.feasible) return null;
-    // The searched violation falls with the admitted fraction: regula falsi (Illinois) on the signed violation
-    // between the floor (passes) and all admitted (fails: `plain` when that is this group's full load). Each step
-    // aims tol/2 past its estimate of the root, on the side the last step did not move, so that a good estimate
-    // closes the bracket to the precision of `shedSteps` bisection steps in 2 or 3 searches instead of 6.
+    const signed = (a: number): { feasible: boolean; g: number } => {
+      const r = attempt(at(a), true);
+      return {
+        feasible: r?.feasible === true,
+        g: r === null ? Infinity : signedViolation(r, screen.allowed),
+      };
+    };
+    const gHi = at(1).every((a) => a === 1) ? signedViolation(plain, screen.allowed) : Number.NaN;
     const steps = options.shedSteps ?? 6;
-    const tol = 2 ** -steps;
-    let lo = floor;
-    let hi = 1;
-    let gLo = signedViolation(none, screen.allowed);
-    let gHi = at(1).every((a) => a === 1) ? signedViolation(plain, screen.allowed) : Number.NaN;
-    let kept = 0;
-    let side = 0;
-    for (let step = 0; step < steps + 2 && hi - lo > tol; step++) {
-      const secant = gHi > 0 && gLo < 0;
-      const guess = secant ? lo + ((hi - lo) * -gLo) / (gHi - gLo) : (lo + hi) / 2;
-      const mid = Math.min(hi - tol / 2, Math.max(lo + tol / 2, guess + (side * tol) / 2));
-      const r = attempt(at(mid), true);
-      const g = r === null ? Number.POSITIVE_INFINITY : signedViolation(r, screen.allowed);
-      if (r?.feasible === true) {
-        lo = mid;
-        gLo = g;
-        side = 1;
-        // The same end kept twice: halve its value so the next guess moves it (Illinois).
-        if (++kept >= 2) gHi /= 2;
-      } else {
-        hi = mid;
-        gHi = g;
-        side = -1;
-        kept = 0;
-      }
-    }
-    return full(lo);
+    return full(largestPassing(signed, floor, signedViolation(none, screen.allowed), gHi, steps));
   };
   const names = (group: readonly number[]): string => group.map((i) => tenants[i]!.name).join(', ');
   const free = tenants.flatMap((t, i) => (t.sloMs === undefined && t.rate > 0 ? [i] : []));
