@@ -112,4 +112,16 @@ describe('FrontendTimes', () => {
     f.forget('a');
     expect(f.meanMs('a')).toBe(0);
   });
+
+  it('starts from the median of the first requests and counts a later outlier as at most 4 × the mean', () => {
+    const f = new FrontendTimes();
+    // Two cold requests (the JIT has not compiled the decode path yet), then warm ones.
+    for (const ms of [60, 45, 2, 2.2, 1.8]) f.observe('a', ms);
+    expect(f.meanMs('a')).toBeCloseTo(2.2, 9); // a plain mean would say 22.2
+    f.observe('a', 1000); // a stall: counted as 8.8
+    expect(f.meanMs('a')).toBeCloseTo(2.2 + (8.8 - 2.2) / 6, 9);
+    // A lasting change is still followed: each request moves the mean at least alpha of the way.
+    for (let i = 0; i < 200; i++) f.observe('a', 20);
+    expect(f.meanMs('a')).toBeGreaterThan(19);
+  });
 });

@@ -2,37 +2,58 @@
  * Front-end time per tenant: what a request spends in the server outside the runtime (HTTP body read, KServe
  * decode and encode, queueing in the HTTP layer) — the part of what a client sees that no stage accounts for.
  * An adapter reports it per request; the service adds the mean to its predictions.
+ *
+ * The first requests of a tenant run cold code paths (the JIT has not compiled the decode and encode yet) and can
+ * take ten times what the rest do: a plain mean over them kept the live prediction several ms high for the first
+ * twenty seconds of a demo at a few requests a second. So the mean starts from the median of the first `minCount`
+ * requests, and a later request counts as at most `outlier` × the mean.
  */
 
 /** Options of {@link FrontendTimes}. */
 export interface FrontendOptions {
   /** EWMA weight of one request (default 0.05). */
   alpha?: number;
-  /** Requests before the mean is used (default 5; before that 0). */
+  /** Requests before the mean is used (default 5; before that 0): it starts at their median. */
   minCount?: number;
+  /** A request counts as at most this many times the mean (default 4). */
+  outlier?: number;
 }
 
 /** EWMA of each tenant's front-end time, ms. */
 export class FrontendTimes {
   readonly #alpha: number;
   readonly #minCount: number;
-  readonly #means = new Map<string, { value: number; count: number }>();
+  readonly #outlier: number;
+  readonly #means = new Map<string, { value: number; count: number; first: number[] }>();
 
   constructor(options: FrontendOptions = {}) {
     this.#alpha = options.alpha ?? 0.05;
-    this.#minCount = options.minCount ?? 5;
+    this.#minCount = Math.max(1, Math.floor(options.minCount ?? 5));
+    this.#outlier = options.outlier ?? 4;
   }
 
   /** Adds one request's front-end time; false (ignored) for a value that is not a finite number ≥ 0. */
   observe(tenant: string, ms: number): boolean {
     if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) return false;
-    const e = this.#means.get(tenant);
-    if (e === undefined) this.#means.set(tenant, { value: ms, count: 1 });
-    else {
-      e.count++;
-      // A plain mean over the first 1/alpha requests, then the EWMA.
-      e.value += Math.max(this.#alpha, 1 / e.count) * (ms - e.value);
+    let e = this.#means.get(tenant);
+    if (e === undefined) {
+      e = { value: 0, count: 0, first: [] };
+      this.#means.set(tenant, e);
     }
+    e.count++;
+    if (e.count <= this.#minCount) {
+      e.first.push(ms);
+      if (e.count === this.#minCount) {
+        const sorted = e.first.sort((a, b) => a - b);
+        const mid = sorted.length >> 1;
+        e.value = sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+        e.first = [];
+      }
+      return true;
+    }
+    // A plain mean over the first 1/alpha requests, then the EWMA; an outlier counts as `outlier` × the mean.
+    const x = e.value > 0 ? Math.min(ms, this.#outlier * e.value) : ms;
+    e.value += Math.max(this.#alpha, 1 / e.count) * (x - e.value);
     return true;
   }
 
