@@ -1,6 +1,7 @@
 // Decisions of this build against another build of @swapless/controller, on the same instances (run after
 // `npm run build`): `npm run bench:controller-compare -- --against <dir>/packages/controller/dist/index.js
-// [-- --instances 600] [-- --json]`, e.g. a copy of main's `packages/controller/dist` made before a change.
+// [-- --instances 600] [-- --json]`, e.g. the `packages/controller/dist` of a build of the previous commit, copied
+// inside the workspace (its imports resolve from there). Exits 1 when a swapless+ decision differs.
 //
 // 1. swapless+ (fast search, co-compiled sets on the same fast model, discipline choice): 2–4 of the zoo models of
 //    `bench:controller` on ALL cuts, random loads and 2–4 cores; the decisions (choices, sets, predictions, the
@@ -164,3 +165,5 @@ if (json)
       2,
     ),
   );
+// A speed-up must not change what swapless+ decides.
+if (plusDifferent > 0) process.exitCode = 1;

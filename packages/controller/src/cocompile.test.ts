@@ -182,12 +182,19 @@ describe('coCompileSearch and swapless+', () => {
     const plan = { choices: base.choices, predictedMs: base.meanResponseMs };
     const fresh = coCompileSearch(tenants, 3, defaultModel, plan, { variants });
     expect(coCompileSearch(tenants, 3, defaultModel, plan, { variants, model })).toEqual(fresh);
-    let caught: unknown;
-    try {
-      coCompileSearch(tenants, 2, defaultModel, plan, { variants, model });
-    } catch (e) {
-      caught = e;
+    // Other cores, or the same tenants at other rates (e.g. a model made before load was shed): refused.
+    const shed = tenants.map((t, i) => (i === 2 ? { ...t, rate: t.rate / 2 } : t));
+    for (const [ts, c] of [
+      [tenants, 2],
+      [shed, 3],
+    ] as const) {
+      let caught: unknown;
+      try {
+        coCompileSearch(ts, c, defaultModel, plan, { variants, model });
+      } catch (e) {
+        caught = e;
+      }
+      expect(isSwapLessError(caught, 'SWAPLESS_INVALID_ARGUMENT')).toBe(true);
     }
-    expect(isSwapLessError(caught, 'SWAPLESS_INVALID_ARGUMENT')).toBe(true);
   });
 });

@@ -28,7 +28,7 @@ import {
   MIB,
 } from '@swapless/tpu-emulator';
 import type { CutCandidate, TenantCatalog } from './catalog.js';
-import { FAST_LAYOUT, type FastModel, fastSearchApplicable, prepareFastModel } from './fast.js';
+import { FAST_LAYOUT, type FastModel, fastSearchApplicable, modelOf, prepareFastModel } from './fast.js';
 import type { Predictor } from './search.js';
 import { type PlannedTenant, systemSetup } from './setup.js';
 
@@ -615,12 +615,16 @@ export function coCompileSearch(
   };
   if (!fastSearchApplicable(tenants)) return keep;
   const fm = options.model ?? prepareFastModel(tenants, cores);
-  if (fm.cores !== cores || fm.tables.length !== tenants.length) {
+  if (!modelOf(fm, tenants, cores)) {
     throw new InvalidArgumentError(
-      expected(`a fast model of ${tenants.length} tenants and ${cores} cores`, 'options.model', {
-        tenants: fm.tables.length,
-        cores: fm.cores,
-      }),
+      expected(
+        `a fast model of these ${tenants.length} tenants at their rates and ${cores} cores`,
+        'options.model',
+        {
+          tenants: fm.tenants.map((t) => `${t.name}@${t.rate}`),
+          cores: fm.cores,
+        },
+      ),
     );
   }
   const start = base.choices.map((c, i) => optionIndex(fm.tables[i]!.choices, c));

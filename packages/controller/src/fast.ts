@@ -309,12 +309,27 @@ export function prepareFastModel(
   cores: number,
   like?: FastModel,
 ): FastModel {
-  const lends =
-    like !== undefined &&
-    like.cores === cores &&
-    like.tenants.length === tenants.length &&
-    like.tenants.every((t, i) => t.catalog === tenants[i]!.catalog);
+  const lends = like !== undefined && modelOf(like, tenants, cores, false);
   return prepare(tenants, cores, false, lends ? like : undefined);
+}
+
+/**
+ * Whether `model` was prepared for these tenants' catalogs (the same objects) and `cores` — and, with `rates`,
+ * at these rates too (then it is the model {@link prepareFastModel} would return for them).
+ */
+export function modelOf(
+  model: FastModel,
+  tenants: readonly PlannedTenant[],
+  cores: number,
+  rates = true,
+): boolean {
+  return (
+    model.cores === cores &&
+    model.tenants.length === tenants.length &&
+    model.tenants.every(
+      (t, i) => t.catalog === tenants[i]!.catalog && (!rates || t.rate === tenants[i]!.rate),
+    )
+  );
 }
 
 class Table implements TenantTable {

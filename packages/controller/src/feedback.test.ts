@@ -116,6 +116,9 @@ describe('ServiceCorrection: reload and no-reload factors', () => {
       c.observe({ tenant: 'c', stage: 'cpu', k: cut.k, ms: 1.5 * profiled, threads: 1 });
     expect(c.factor('d', 'cpu', d.cuts[1]!.k, 1)).toBeCloseTo(1.5, 2);
     expect(c.factor('d', 'tpu', d.cuts[1]!.k)).toBe(1); // nobody's Edge TPU call was measured
+    // Forgetting c forgets its share of the host's factor.
+    c.forget('c');
+    expect(c.factor('d', 'cpu', d.cuts[1]!.k, 1)).toBe(1);
     // Once d's own stage is measured, its own factor wins.
     const dp = d.cuts[1]!.cpu!.get(1)!.reduce((a, b) => a + b, 0) / d.cuts[1]!.cpu!.get(1)!.length;
     for (let i = 0; i < 5; i++)

@@ -129,8 +129,6 @@ function quantLag(ms: number): number {
 export class ServiceCorrection {
   private readonly keyed = new Map<string, Ewma>();
   private readonly staged = new Map<string, Ewma>();
-  /** Per stage kind over every tenant (the last fallback before 1). */
-  private readonly hosted = new Map<string, Ewma>();
   private readonly cache = new Map<
     string,
     { catalog: TenantCatalog; signature: string; corrected: TenantCatalog }
@@ -229,7 +227,6 @@ export class ServiceCorrection {
     const count = Math.max(1, o.count ?? 1);
     this.feed(this.keyed, `${o.tenant}${SEP}${kind}${SEP}${o.k}${SEP}${threads}`, ratio, count, true);
     this.feed(this.staged, `${o.tenant}${SEP}${kind}`, ratio, count, true);
-    this.feed(this.hosted, kind, ratio, count, true);
     if (
       o.stage === 'tpu' &&
       typeof o.computeMs === 'number' &&
@@ -241,7 +238,6 @@ export class ServiceCorrection {
         const r = Math.min(this.max * 2, Math.max(this.min / 2, o.computeMs / head));
         this.feed(this.keyed, `${o.tenant}${SEP}emulation${SEP}${o.k}${SEP}0`, r, count, true);
         this.feed(this.staged, `${o.tenant}${SEP}emulation`, r, count, true);
-        this.feed(this.hosted, 'emulation', r, count, true);
       }
       const back =
         typeof o.returnMs === 'number' && o.returnMs > 0 && Number.isFinite(o.returnMs) ? o.returnMs : 0;
@@ -278,10 +274,25 @@ export class ServiceCorrection {
       f = this.trusted(this.keyed, key(kd)) ?? this.trusted(this.staged, `${tenant}${SEP}${kd}`);
       if (f !== null) break;
     }
-    for (const kd of chain) f ??= this.trusted(this.hosted, kd);
+    for (const kd of chain) f ??= this.hostFactor(kd);
     if (f === null) return 1;
     const clamped = Math.min(this.max, Math.max(this.min, f));
     return Math.round(clamped / this.step) * this.step;
+  }
+
+  /**
+   * The host's factor for a stage kind: the tenants' trusted factors for it, weighted by their observations (null
+   * when no tenant has one). Computed from what is kept per tenant, so {@link forget} drops a tenant's share.
+   */
+  private hostFactor(kind: FactorKind): number | null {
+    let sum = 0;
+    let n = 0;
+    for (const [key, e] of this.staged) {
+      if (e.count < this.minCount || !key.endsWith(`${SEP}${kind}`)) continue;
+      sum += e.value * e.count;
+      n += e.count;
+    }
+    return n > 0 ? sum / n : null;
   }
 
   /**

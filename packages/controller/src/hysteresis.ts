@@ -24,10 +24,12 @@ export interface HysteresisOptions {
   /** Minimum relative gain of mean latency (default 0.03). */
   minRelativeGain?: number;
   /**
-   * Extra relative gain asked of a candidate that runs some tenant at a cut none of whose stages has been measured
-   * yet (default 0.1; 0 turns it off). Such a cut is predicted with the factors learned at other cuts, which on a
-   * live host were optimistic by 10–20 %: the policy switched to it, measured it, and switched back seconds later.
-   * Only with a correction (`SwaplessOptions.correction`) that says what was measured.
+   * Extra relative gain asked of a candidate that runs some tenant at a cut not yet measured — one of its stages
+   * (the Edge TPU call, the CPU stage) has fewer than `minCount` observations (default 0.1; 0 turns it off). Such a
+   * cut is predicted with the factors learned at other cuts, which on a live host were optimistic by 10–20 %: the
+   * policy switched to it, measured it, and switched back seconds later. The swapless policy asks it only with a
+   * correction, on a host off its profile (`ServiceCorrection.offProfile`), and not for `EXPLORATION_WAIVER_MS`
+   * after a detected change of the rates.
    */
   explorationGain?: number;
   /** Minimum time between two switches, ms (default 3,000). */

@@ -524,7 +524,9 @@ function estimatorFor(c: PolicyContext, options: RateEstimatorOptions | undefine
 /**
  * Whether moving from `from` to `to` runs some tenant at a cut not yet measured on a host off its profile (then the
  * hysteresis asks an exploration margin; the caller waives it just after a change of the rates, when every
- * configuration is predicted at rates the host has not run). False without a correction.
+ * configuration is predicted at rates the host has not run). False without a correction. A new core count at a
+ * measured cut is not exploring: a CPU stage's factor carries over between thread counts (the profile measured
+ * each), while another cut's does not.
  */
 function explores(
   correction: ServiceCorrection | null,

@@ -174,11 +174,16 @@ function tpuMixture(
 
 /** One class of Edge TPU calls: share of the calls, token, service mean and variance, reload, switch probability. */
 export interface TpuCall {
+  /** Share of the Edge TPU's calls that are of this class (the classes' shares sum to 1). */
   w: number;
+  /** Caching token of the class's head (calls of one token never reload after each other). */
   token: string;
+  /** Mean call time without a reload, ms, and its variance, ms². */
   m: number;
   v: number;
+  /** Reload time, ms. */
   r: number;
+  /** Probability that a call of this class reloads (the previous call had another token). */
   p: number;
 }
 
@@ -256,6 +261,7 @@ function tpuStagePart(
  * of Q_ab(γ) = w_b·E[e^{γS_b} | previous call of class a] for the chain. Returns γ_independent / γ_chain (1 when
  * either has no root, e.g. one class), by which the positive part of the wait is stretched: the same decay rate as
  * the chain (and, to first order, its mean: the lag-1 covariance of the calls adds what the stretch adds).
+ * @internal Exported for tests; not part of the package's API.
  */
 export function reloadChainScale(calls: readonly TpuCall[], ratePerMs: number): number {
   const live = calls.filter((c) => c.w > 0);

@@ -123,5 +123,9 @@ describe('FrontendTimes', () => {
     // A lasting change is still followed: each request moves the mean at least alpha of the way.
     for (let i = 0; i < 200; i++) f.observe('a', 20);
     expect(f.meanMs('a')).toBeGreaterThan(19);
+    for (const bad of [{ outlier: 0.5 }, { outlier: Number.NaN }, { minCount: 0 }])
+      expect(() => new FrontendTimes(bad)).toThrow(
+        expect.objectContaining({ code: 'SWAPLESS_INVALID_ARGUMENT' }),
+      );
   });
 });

@@ -9,6 +9,8 @@
  * requests, and a later request counts as at most `outlier` × the mean.
  */
 
+import { expected, InvalidArgumentError, positiveInt, quantile } from '@swapless/core';
+
 /** Options of {@link FrontendTimes}. */
 export interface FrontendOptions {
   /** EWMA weight of one request (default 0.05). */
@@ -28,8 +30,10 @@ export class FrontendTimes {
 
   constructor(options: FrontendOptions = {}) {
     this.#alpha = options.alpha ?? 0.05;
-    this.#minCount = Math.max(1, Math.floor(options.minCount ?? 5));
+    this.#minCount = positiveInt(options.minCount ?? 5, 'the front-end minCount');
     this.#outlier = options.outlier ?? 4;
+    if (!(this.#outlier >= 1) || !Number.isFinite(this.#outlier))
+      throw new InvalidArgumentError(expected('a finite number ≥ 1', 'the front-end outlier', this.#outlier));
   }
 
   /** Adds one request's front-end time; false (ignored) for a value that is not a finite number ≥ 0. */
@@ -44,9 +48,10 @@ export class FrontendTimes {
     if (e.count <= this.#minCount) {
       e.first.push(ms);
       if (e.count === this.#minCount) {
-        const sorted = e.first.sort((a, b) => a - b);
-        const mid = sorted.length >> 1;
-        e.value = sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+        e.value = quantile(
+          e.first.sort((a, b) => a - b),
+          0.5,
+        );
         e.first = [];
       }
       return true;
