@@ -21,28 +21,26 @@
 //    the screen, median predicted mean, admitted share).
 
 import { availableParallelism, cpus, loadavg } from 'node:os';
-import {
-  chooseDiscipline,
-  coCompileSearch,
-  fastSearch,
-  fastSearchPrepared,
-  layoutSetup,
-  poissonArrivals,
-  prepareFastModel,
-  RateEstimator,
-  SloScreen,
-  searchConfiguration,
-  withSlos,
-} from '@swapless/controller';
+import * as controller from '@swapless/controller';
 import { defaultModel } from '@swapless/queueing';
 import {
   controllerCatalogs,
   nextLoads,
+  plusDecision,
   quantile,
   rateFor,
   sloTargets,
   sloTenants,
 } from './controller-instances.mjs';
+
+const {
+  fastSearch,
+  poissonArrivals,
+  RateEstimator,
+  SloScreen,
+  searchConfiguration,
+  withSlos,
+} = controller;
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -161,19 +159,14 @@ for (const m of [2, 3, 4]) {
       const tenants = loadedTenants(cats, us);
       const c0 = process.cpuUsage();
       const t0 = performance.now();
-      // As the swapless+ policy does: one fast model for both searches.
-      const model = prepareFastModel(tenants, 4);
-      const base = fastSearchPrepared(model, warm && prev ? { starts: [prev] } : {});
-      const res = coCompileSearch(
+      // As the swapless+ policy does: one fast model for both searches, then the discipline.
+      const { base, sets: res } = plusDecision(
+        controller,
+        defaultModel,
         tenants,
         4,
-        defaultModel,
-        { choices: base.choices, predictedMs: base.meanResponseMs },
-        { model },
+        warm && prev ? [prev] : undefined,
       );
-      // The discipline (FIFO or switch-aware) for the layout found; with sets also for the heads alone.
-      chooseDiscipline(defaultModel, layoutSetup(tenants, res.choices, 4, { grouping: res.grouping }));
-      if (res.grouping.length > 0) chooseDiscipline(defaultModel, layoutSetup(tenants, base.choices, 4));
       const dt = performance.now() - t0;
       const dc = cpuMs(process.cpuUsage(c0));
       prev = base.choices;

@@ -18,7 +18,7 @@ import { SeededRandom } from '@swapless/core';
 import { defaultModel, responseDistributions } from '@swapless/queueing';
 import * as shared from './controller-instances.mjs';
 
-const { controllerCatalogs, nextLoads, quantile, rateFor, sloTargets, sloTenants } = shared;
+const { controllerCatalogs, nextLoads, plusDecision, quantile, rateFor, sloTargets, sloTenants } = shared;
 /** `--name value` of the command line (undefined when absent). */
 const option = (name) => {
   const i = process.argv.indexOf(name);
@@ -44,22 +44,6 @@ const rand = (seed) => {
 const catalogs = await controllerCatalogs();
 
 // --- 1. swapless+ decisions: identical or not.
-/** One swapless+ decision as the policy makes it: fast search, sets on its model, discipline for both layouts. */
-function plusDecision(lib, tenants, cores) {
-  const model = lib.prepareFastModel(tenants, cores);
-  const base = lib.fastSearchPrepared(model);
-  const plan = { choices: base.choices, predictedMs: base.meanResponseMs };
-  // An older build takes no `model` option: it prepares its own (the same tables).
-  const sets = lib.coCompileSearch(tenants, cores, defaultModel, plan, { model });
-  const disciplines = [
-    lib.chooseDiscipline(
-      defaultModel,
-      lib.layoutSetup(tenants, sets.choices, cores, { grouping: sets.grouping }),
-    ),
-    lib.chooseDiscipline(defaultModel, lib.layoutSetup(tenants, base.choices, cores)),
-  ];
-  return JSON.stringify({ base, sets, disciplines });
-}
 /** Instance i: 2–4 of the catalogs in random order, loads 0.2–1.1 of the Edge TPU each, 2–4 cores. */
 const plusInstance = (draw, i) => {
   const tenants = catalogs
@@ -77,7 +61,8 @@ let plusSame = 0;
 const draw = rand(7);
 for (let i = 0; i < instances; i++) {
   const { tenants, cores } = plusInstance(draw, i);
-  if (plusDecision(current, tenants, cores) === plusDecision(other, tenants, cores)) plusSame++;
+  const decided = (lib) => JSON.stringify(plusDecision(lib, defaultModel, tenants, cores));
+  if (decided(current) === decided(other)) plusSame++;
 }
 const plusDifferent = instances - plusSame;
 log(

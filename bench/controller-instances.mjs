@@ -3,6 +3,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { buildCatalog, fastSearch, systemSetup } from '@swapless/controller';
+import { quantile as coreQuantile } from '@swapless/core';
 import { responseDistributions } from '@swapless/queueing';
 import { generateZooModel } from '@swapless/zoo';
 
@@ -36,11 +37,32 @@ export const rateFor = (cat, u, m) => {
   return (u * 1000) / ((whole.serviceMs + whole.reloadMs * 0.5) * m);
 };
 
-/** The q-quantile of xs (nearest rank below). */
-export const quantile = (xs, q) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
-};
+/** The q-quantile of xs (nearest rank). */
+export const quantile = (xs, q) =>
+  coreQuantile(
+    [...xs].sort((a, b) => a - b),
+    q,
+    'nearest-rank',
+  );
+
+/**
+ * One swapless+ decision as the policy makes it, with the controller build `lib`: one fast model for the fast
+ * search (from `starts` when given) and the co-compiled-set search, then the discipline for the layout found and,
+ * when sets were chosen, for the heads alone. Returns what was decided.
+ */
+export function plusDecision(lib, model, tenants, cores, starts) {
+  const fm = lib.prepareFastModel(tenants, cores);
+  const base = lib.fastSearchPrepared(fm, starts ? { starts } : {});
+  const plan = { choices: base.choices, predictedMs: base.meanResponseMs };
+  // An older build takes no `model` option: it prepares its own (the same tables).
+  const sets = lib.coCompileSearch(tenants, cores, model, plan, { model: fm });
+  const disciplines = [
+    lib.chooseDiscipline(model, lib.layoutSetup(tenants, sets.choices, cores, { grouping: sets.grouping })),
+  ];
+  if (sets.grouping.length > 0)
+    disciplines.push(lib.chooseDiscipline(model, lib.layoutSetup(tenants, base.choices, cores)));
+  return { base, sets, disciplines };
+}
 
 /** The loads of the next decision: new random ones (cold, or every 100 warm), else a drift of up to ±5 %. */
 export const nextLoads = (us, warm, i, r) =>
