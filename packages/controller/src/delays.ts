@@ -50,17 +50,20 @@ export interface DelayOptions {
  * The emulation pool's lag per tenant (in `system`'s order), ms: the heads of every tenant on the Edge TPU share
  * `workers` workers, an M/G/c queue with each head's `emulationMs` as its (deterministic) service time and the
  * tenants' rates as Poisson arrivals; a head's outputs lag the device by max(0, W_pool + h − x), x the device's
- * call time. Infinity for every pooled tenant when the pool is overloaded; null when no tenant uses the pool.
+ * time from the start of the request's Edge TPU stage (the pool starts computing then): `deviceMs[i]` when given —
+ * the model's Edge TPU wait + call with its expected reload, what the device really takes — else the call alone.
+ * Infinity for every pooled tenant when the pool is overloaded; null when no tenant uses the pool.
  */
 export function emulationLags(
   system: SystemSetup,
   catalogs: ReadonlyMap<string, TenantCatalog>,
   workers: number,
+  deviceMs?: readonly number[],
 ): number[] | null {
   let lam = 0;
   let first = 0;
   let second = 0;
-  const heads = system.tenants.map((t) => {
+  const heads = system.tenants.map((t, i) => {
     const cut = catalogs.get(t.name)?.cuts.find((c) => c.k === t.k);
     const h = cut?.emulationMs;
     if (cut?.tpu == null || h === undefined || !(h > 0)) return null;
@@ -68,7 +71,8 @@ export function emulationLags(
     lam += l;
     first += l * h;
     second += l * h * h;
-    return { h, x: cut.tpu.serviceMs };
+    const device = deviceMs?.[i];
+    return { h, x: device !== undefined && Number.isFinite(device) ? device : cut.tpu.serviceMs };
   });
   if (!heads.some((h) => h !== null)) return null;
   const wait = lam > 0 ? mgcWaitMs(lam, { meanMs: first / lam, secondMomentMs2: second / lam }, workers) : 0;
@@ -102,7 +106,9 @@ export function delayedPredictor(
     name: model.name,
     predict(system) {
       const p = model.predict(system);
-      const lags = pooled ? emulationLags(system, byName, workers) : null;
+      // The pool computes a head from the start of the Edge TPU stage: the device's wait and reload overlap it.
+      const device = p.tenants.map((t) => t.tpuWaitMs + t.tpuServiceMs);
+      const lags = pooled ? emulationLags(system, byName, workers, device) : null;
       const added = system.tenants.map((t, i) => {
         const c = byName.get(t.name);
         return (c === undefined ? 0 : cutDelayMs(c, t.k)) + (lags?.[i] ?? 0);

@@ -96,6 +96,11 @@ describe('emulationLags: the pool as an M/G/c queue', () => {
     expect(wait).toBeCloseTo(mgcWaitMs(lam, { meanMs: m1, secondMomentMs2: m2 }, 1), 9);
     expect(lags[0]).toBeCloseTo(wait + 20 - a.cuts.at(-1)!.tpu!.serviceMs, 6);
     expect(lags[1]).toBeCloseTo(Math.max(0, wait + 10 - b.cuts.at(-1)!.tpu!.serviceMs), 6);
+    // With the device's whole stage (its wait and an expected reload overlap the pool's compute), less lag.
+    const device = [a.cuts.at(-1)!.tpu!.serviceMs + 6, b.cuts.at(-1)!.tpu!.serviceMs + 3];
+    const overlapped = emulationLags(sys, catalogs, 1, device)!;
+    expect(overlapped[0]).toBeCloseTo(Math.max(0, lags[0]! - 6), 6);
+    expect(overlapped[1]).toBeCloseTo(Math.max(0, wait + 10 - device[1]!), 6);
     const busier = emulationLags(systemSetup(tenants(20, 40), onTpu, 2), catalogs, 1)!;
     expect(busier[0]!).toBeGreaterThan(lags[0]!);
     // A second worker shortens the queue.
