@@ -70,6 +70,27 @@ describe('a rescaled SLO screen', () => {
   });
 });
 
+describe('the violation within a bound', () => {
+  it('is the violation while within the bound, and above the bound (at most the violation) past it', () => {
+    const busy = new SloScreen(tenants.map((t) => ({ ...t, rate: t.rate * 2 })));
+    let cut = 0;
+    for (const choices of configs) {
+      const { violation } = busy.evaluate(choices);
+      expect(busy.violationWithin(choices, Infinity)).toBe(violation);
+      expect(busy.violationWithin(choices, violation)).toBe(violation);
+      if (!(violation > 0)) continue;
+      for (const bound of [0, violation / 3, violation * 0.99]) {
+        const v = busy.violationWithin(choices, bound);
+        expect(v).toBeGreaterThan(bound);
+        expect(v).toBeLessThanOrEqual(violation);
+        if (v < violation) cut++;
+      }
+    }
+    // The sum stops early for some: else the bound would save nothing.
+    expect(cut).toBeGreaterThan(0);
+  });
+});
+
 describe('a fast model prepared like another', () => {
   it('has the tables and objective of a fresh one, lending only the tables of unchanged rates', () => {
     const full = prepareFastModel(tenants, 4);

@@ -490,18 +490,8 @@ export class SloScreen {
 
   /** The approximated miss probability of every SLO tenant at one choice per tenant (in the order of `tenants`). */
   evaluate(choices: readonly TenantChoice[]): SloCheck {
-    const n = this.tenants.length;
-    if (choices.length !== n)
-      throw new InvalidArgumentError(
-        expected(`${n} choices (one per tenant)`, 'SloScreen.evaluate', choices.length),
-      );
-    const terms = choices.map((c, i) => this.#termsOf(i, c));
-    let L = 0;
-    for (const o of terms) L += o.lam;
-    // ρ of the Edge TPU with p_j = 1 − λ_j/Λ (as the mean model).
-    let rho = 0;
-    for (const o of terms) if (o.lam > 0) rho += o.lam * (o.x + (1 - o.lam / L) * o.r);
-    const miss: (number | null)[] = Array.from({ length: n }, () => null);
+    const { terms, L, rho } = this.#configuration(choices, 'SloScreen.evaluate');
+    const miss: (number | null)[] = Array.from({ length: this.tenants.length }, () => null);
     let violation = 0;
     this.sloIndex.forEach((i, s) => {
       const tail = this.#tail(terms, i, s, L, rho);
@@ -510,6 +500,39 @@ export class SloScreen {
       if (ratio > 1) violation += Math.log(ratio);
     });
     return { miss, violation };
+  }
+
+  /**
+   * {@link SloScreen.evaluate}'s `violation` when it is at most `bound`, else a number above `bound` that it is at
+   * least: the SLO tenants' terms are summed in the same order, and the sum stops once past `bound`. What a search
+   * needs to reject a candidate that cannot beat the best it holds, without every SLO tenant's tail.
+   */
+  violationWithin(choices: readonly TenantChoice[], bound: number): number {
+    const { terms, L, rho } = this.#configuration(choices, 'SloScreen.violationWithin');
+    let violation = 0;
+    for (let s = 0; s < this.sloIndex.length && !(violation > bound); s++) {
+      const i = this.sloIndex[s]!;
+      const ratio = this.#tail(terms, i, s, L, rho) / this.allowed[i]!;
+      if (ratio > 1) violation += Math.log(ratio);
+    }
+    return violation;
+  }
+
+  /** The option terms of one choice per tenant, Λ per ms and ρ of the Edge TPU. */
+  #configuration(
+    choices: readonly TenantChoice[],
+    what: string,
+  ): { terms: OptionTerms[]; L: number; rho: number } {
+    const n = this.tenants.length;
+    if (choices.length !== n)
+      throw new InvalidArgumentError(expected(`${n} choices (one per tenant)`, what, choices.length));
+    const terms = choices.map((c, i) => this.#termsOf(i, c));
+    let L = 0;
+    for (const o of terms) L += o.lam;
+    // ρ of the Edge TPU with p_j = 1 − λ_j/Λ (as the mean model).
+    let rho = 0;
+    for (const o of terms) if (o.lam > 0) rho += o.lam * (o.x + (1 - o.lam / L) * o.r);
+    return { terms, L, rho };
   }
 
   /**
@@ -788,27 +811,30 @@ export function sloSearch(
   const coresOf = (p: readonly number[]): number => p.reduce((s, o, i) => s + tables[i]!.cores[o]!, 0);
   // The repair meets the same configurations again (the moves of the tenant that just moved, the pair moves):
   // each is scored once. A repeat still counts against the budget, so the search is the same, only faster.
-  const seen = new Map<number | string, { v: number; mean: number }>();
+  // A candidate only has to beat the best held (`bound`: the violation it must not exceed): the screen stops once
+  // past it, and the score kept is then a lower bound (`exact` false), screened again when a later bound needs more.
+  const seen = new Map<number | string, { v: number; mean: number; exact: boolean }>();
   const keyOf = configKey(tables);
-  const score = (p: number[]): { v: number; mean: number } => {
+  const score = (p: number[], bound = Infinity): { v: number; mean: number } => {
     evaluated++;
     const key = keyOf(p);
     const known = seen.get(key);
-    if (known !== undefined) return known;
-    const mean = fastObjective(model, p);
-    const s = Number.isFinite(mean)
-      ? { v: screen.evaluate(choicesOf(p)).violation, mean }
-      : { v: Infinity, mean };
+    if (known !== undefined && (known.exact || known.v > bound)) return known;
+    const mean = known?.mean ?? fastObjective(model, p);
+    const v = Number.isFinite(mean) ? screen.violationWithin(choicesOf(p), bound) : Infinity;
+    const s = { v, mean, exact: !(v > bound) || !Number.isFinite(mean) };
     seen.set(key, s);
     return s;
   };
+  /** The bound of a candidate that {@link better} compares with `b`: above it, it cannot be better. */
+  const beating = (b: { v: number } | undefined): number => (b === undefined ? Infinity : b.v + 1e-12);
   const better = (a: { v: number; mean: number }, b: { v: number; mean: number }): boolean =>
     a.v < b.v - 1e-12 || (Math.abs(a.v - b.v) <= 1e-12 && a.mean < b.mean);
   let best: { p: number[]; s: { v: number; mean: number } } | null = null;
   if (tables.reduce((n, t) => n * t.choices.length, 1) <= (options.exhaustiveLimit ?? 2000)) {
     // A small space: every configuration within the core budget, exactly (under the screen).
     forEachWithin(tables, model.cores, (p) => {
-      const sp = score(p);
+      const sp = score(p, beating(best?.s));
       if (best === null || better(sp, best.s)) best = { p: [...p], s: sp };
     });
   }
@@ -835,8 +861,8 @@ export function sloSearch(
           evaluated++;
           return;
         }
-        const sq = score(q);
-        if (better(sq, move?.s ?? s)) move = { p: [...q], s: sq };
+        const sq = score(q, beating(bar));
+        if (better(sq, bar)) move = { p: [...q], s: sq };
       };
       for (let i = 0; i < m; i++) {
         for (const o of short[i]!) {
