@@ -133,4 +133,57 @@ describe('admission control', () => {
     const admitted = busy.map((t, i) => ({ ...t, rate: t.rate * again.admit[i]! }));
     expect(new SloScreen(admitted).evaluate(again.choices).violation).toBe(0);
   });
+
+  it('keeps the shedding in effect without a search while it still fits, and searches when it does not', () => {
+    const busy = tenants.map((t) => ({ ...t, rate: t.rate * 2 }));
+    const best = fastSearch(busy, 4).choices;
+    const options = { wide: false, budget: 600 } as const;
+    const plan = sloPlan(busy, 4, best, options);
+    expect(plan.admit[2]).toBeLessThan(1);
+    // The next tick at the same rates: the plan in effect is the answer, for two screen evaluations.
+    const kept = sloPlan(busy, 4, best, { ...options, previous: plan.choices });
+    expect(kept.evaluated).toBe(3);
+    expect(kept.choices).toEqual(plan.choices);
+    expect(kept.admit).toEqual(plan.admit);
+    expect(kept.reason).toBe(plan.reason);
+    const model = prepareFastModel(at([2, 2, 2 * plan.admit[2]!]), 4);
+    const picks = plan.choices.map((c, i) =>
+      model.tables[i]!.choices.findIndex((x) => x.k === c.k && x.cores === c.cores),
+    );
+    expect(kept.meanResponseMs).toBe(fastObjective(model, picks));
+    /** The next tick's plan at other rates, with `plan` in effect. */
+    const replan = (now: PlannedTenant[]) =>
+      sloPlan(now, 4, fastSearch(now, 4).choices, { ...options, previous: plan.choices });
+    // A little less of c's load: the configuration kept, a step or two more of c admitted (as far as it passes).
+    const drift = busy.map((t, i) => (i === 2 ? { ...t, rate: t.rate * 0.97 } : t));
+    const climbed = replan(drift);
+    expect(climbed.evaluated).toBeLessThanOrEqual(6);
+    expect(climbed.choices.map(({ admit: _, ...c }) => c)).toEqual(
+      plan.choices.map(({ admit: _, ...c }) => c),
+    );
+    const steps = (climbed.admit[2]! - plan.admit[2]!) * 64;
+    expect(steps).toBeGreaterThanOrEqual(1);
+    expect(Math.abs(steps - Math.round(steps))).toBeLessThan(1e-9);
+    const passes = (share: number) =>
+      new SloScreen(drift.map((t, i) => (i === 2 ? { ...t, rate: t.rate * share } : t))).evaluate(
+        climbed.choices,
+      ).violation === 0;
+    expect(passes(climbed.admit[2]!)).toBe(true);
+    expect(passes(climbed.admit[2]! + 1 / 64)).toBe(false);
+    // Far more of c's load than now passes: searched again (and more is admitted).
+    const lighter = busy.map((t, i) => (i === 2 ? { ...t, rate: t.rate * 0.85 } : t));
+    const raised = replan(lighter);
+    expect(raised.evaluated).toBeGreaterThan(3);
+    expect(raised.admit[2]).toBeGreaterThan(plan.admit[2]!);
+    // The fraction in effect no longer passes: searched again (and less is admitted).
+    const heavier = busy.map((t, i) => (i === 0 ? { ...t, rate: t.rate * 1.15 } : t));
+    const lowered = replan(heavier);
+    expect(lowered.evaluated).toBeGreaterThan(3);
+    expect(lowered.admit[2]).toBeLessThan(plan.admit[2]!);
+    // A previous plan that shed nothing, or shed a tenant with an SLO, is not kept.
+    const unshed = plan.choices.map(({ admit: _, ...c }) => c);
+    expect(sloPlan(busy, 4, best, { ...options, previous: unshed }).evaluated).toBeGreaterThan(3);
+    const odd = plan.choices.map((c, i) => (i === 0 ? { ...c, admit: 0.5 } : c));
+    expect(sloPlan(busy, 4, best, { ...options, previous: odd }).evaluated).toBeGreaterThan(3);
+  });
 });

@@ -1011,6 +1011,73 @@ function signedViolation(r: SloSearchResult, allowed: Float64Array): number {
   return Math.min(0, room);
 }
 
+/** At most this many steps up from the admitted fraction in effect before admission control searches. */
+const KEPT_STEPS = 4;
+
+/**
+ * The shedding in effect, kept when it still fits: the policy ticks every second at nearly the same rates, and
+ * admission control's searches (≈ 1,000 configurations screened: the search at full rates that shows nothing
+ * passes, then 5–7 at admitted fractions) would mostly find the plan in effect again. When `previous` sheds a
+ * common fraction a < 1 of the tenants `free` (those without an SLO) and nothing of the others, and its
+ * configuration still passes the screen at a now, it is kept at the largest fraction a + j·`step` (j <
+ * {@link KEPT_STEPS}) at which it passes while one step more does not — a few screen evaluations. Null when it
+ * fails at a, or still passes {@link KEPT_STEPS} steps up or with nothing shed (then admission control searches).
+ */
+function keptShedding(
+  tenants: readonly PlannedTenant[],
+  cores: number,
+  screen: SloScreen,
+  free: readonly number[],
+  previous: readonly TenantChoice[] | undefined,
+  step: number,
+): { r: SloSearchResult; admit: number[] } | null {
+  if (previous?.length !== tenants.length || free.length === 0) return null;
+  const a = previous[free[0]!]!.admit ?? 1;
+  const at = (x: number): number[] => tenants.map((_, i) => (free.includes(i) ? x : 1));
+  if (!(a >= 0 && a < 1) || previous.some((c, i) => (c.admit ?? 1) !== at(a)[i])) return null;
+  const scaled = (x: number): PlannedTenant[] => tenants.map((t, i) => ({ ...t, rate: t.rate * at(x)[i]! }));
+  if (previous.reduce((n, c) => n + c.cores, 0) > cores) return null;
+  const choices = previous.map(({ admit: _, ...c }) => c);
+  let evaluated = 0;
+  const checkAt = (x: number): SloCheck => {
+    evaluated++;
+    return (x >= 1 ? screen : screen.rescaled(scaled(x))).evaluate(choices);
+  };
+  let x = a;
+  let check = checkAt(a);
+  // It no longer passes (the rates rose): searched. Keeping it at a lower fraction would admit less than
+  // admission control finds with another configuration (bench:controller-compare: 83.72 against 83.84 % admitted).
+  if (check.violation > 0) return null;
+  // Up while one step more passes (the rates fell): as far as it goes, but not to all admitted.
+  for (let j = 0; ; j++) {
+    const up = Math.min(1, x + step);
+    const next = checkAt(up);
+    if (next.violation > 0) break;
+    if (up >= 1 || j === KEPT_STEPS - 1) return null;
+    x = up;
+    check = next;
+  }
+  // The configuration as the tables hold it (the same objects a search returns), and its mean at the admitted rates.
+  if (!fastSearchApplicable(scaled(x))) return null;
+  const model = prepareFastModel(scaled(x), cores);
+  const picks = choices.map((c, i) =>
+    model.tables[i]!.choices.findIndex((y) => y.k === c.k && y.cores === c.cores && y.mode === c.mode),
+  );
+  if (picks.some((o) => o < 0)) return null;
+  const meanResponseMs = fastObjective(model, picks);
+  if (!Number.isFinite(meanResponseMs)) return null;
+  return {
+    r: {
+      choices: picks.map((o, i) => model.tables[i]!.choices[o]!),
+      meanResponseMs,
+      feasible: true,
+      check,
+      evaluated,
+    },
+    admit: at(x),
+  };
+}
+
 /** An SLO-constrained plan: the choices, what is admitted of each tenant, and why. */
 export interface SloPlan {
   /** One choice per tenant; `admit` set (< 1) on the tenants whose load is shed. */
@@ -1041,6 +1108,12 @@ export interface SloPlanOptions extends SloSearchOptions {
    */
   previousAdmit?: readonly number[];
   /**
+   * The configuration in effect, with its admitted fractions (the previous decision's). When it sheds a common
+   * fraction of the tenants without an SLO, still passes the screen at that fraction and would not at one step
+   * (2^−shedSteps) more, it is kept without any search ({@link keptShedding}).
+   */
+  previous?: readonly TenantChoice[];
+  /**
    * Also shed load of the tenants with an SLO when shedding all the others is not enough (default false: then the
    * configuration closest to the SLOs is kept and nothing of an SLO tenant is refused).
    */
@@ -1068,6 +1141,8 @@ function slos(tenants: readonly PlannedTenant[]): string {
  * them all, admission control sheds load — a common fraction of every tenant without an SLO (the largest that
  * still meets the SLOs, to 2^−shedSteps, by regula falsi on the signed violation), and only when shedding all of them is not enough and `shedSloTenants` is
  * set, a common fraction of the SLO tenants too; else the configuration closest to the SLOs, nothing shed. Tenants need the fast path ({@link fastSearchApplicable}).
+ * When `previous` sheds and its configuration still passes at its fraction, it is kept without a search
+ * ({@link keptShedding}).
  */
 export function sloPlan(
   tenants: readonly PlannedTenant[],
@@ -1090,6 +1165,29 @@ export function sloPlan(
     };
   }
   let evaluated = 1;
+  const result = (r: SloSearchResult, admit: number[], why: string): SloPlan => ({
+    choices: r.choices.map((c, i) => (admit[i]! < 1 ? { ...c, admit: admit[i]! } : c)),
+    meanResponseMs: r.meanResponseMs,
+    feasible: r.feasible,
+    admit,
+    miss: r.check.miss,
+    reason: why,
+    evaluated,
+  });
+  const names = (group: readonly number[]): string => group.map((i) => tenants[i]!.name).join(', ');
+  const free = tenants.flatMap((t, i) => (t.sloMs === undefined && t.rate > 0 ? [i] : []));
+  const shedFree = (shed: { r: SloSearchResult; admit: number[] }): SloPlan =>
+    result(
+      shed.r,
+      shed.admit,
+      `SLOs (${slos(tenants)}) not met by any configuration: shed ${pct(1 - shed.admit[free[0]!]!)} of the requests of ${names(free)} (no SLO)`,
+    );
+  const steps = options.shedSteps ?? 6;
+  const kept = keptShedding(tenants, cores, screen, free, options.previous, 2 ** -steps);
+  if (kept !== null) {
+    evaluated += kept.r.evaluated;
+    return shedFree(kept);
+  }
   let fullRates: FastModel | undefined;
   const attempt = (admit: readonly number[], feasibility = false): SloSearchResult | null => {
     const scaled = tenants.map((t, i) => ({ ...t, rate: t.rate * admit[i]! }));
@@ -1125,15 +1223,6 @@ export function sloPlan(
     evaluated += wide.evaluated;
     if (wide.feasible || wide.check.violation < plain.check.violation) plain = wide;
   }
-  const result = (r: SloSearchResult, admit: number[], why: string): SloPlan => ({
-    choices: r.choices.map((c, i) => (admit[i]! < 1 ? { ...c, admit: admit[i]! } : c)),
-    meanResponseMs: r.meanResponseMs,
-    feasible: r.feasible,
-    admit,
-    miss: r.check.miss,
-    reason: why,
-    evaluated,
-  });
   if (plain.feasible) return result(plain, ones, `configuration changed for the SLOs (${slos(tenants)})`);
   // Admission control: the largest common admitted fraction of one group of tenants that passes.
   const shedGroup = (
@@ -1159,19 +1248,11 @@ export function sloPlan(
       };
     };
     const gHi = at(1).every((a) => a === 1) ? signedViolation(plain, screen.allowed) : Number.NaN;
-    const steps = options.shedSteps ?? 6;
     return full(largestPassing(signed, floor, signedViolation(none, screen.allowed), gHi, steps));
   };
-  const names = (group: readonly number[]): string => group.map((i) => tenants[i]!.name).join(', ');
-  const free = tenants.flatMap((t, i) => (t.sloMs === undefined && t.rate > 0 ? [i] : []));
   if (free.length > 0) {
     const shed = shedGroup(free, ones, 0);
-    if (shed !== null)
-      return result(
-        shed.r,
-        shed.admit,
-        `SLOs (${slos(tenants)}) not met by any configuration: shed ${pct(1 - shed.admit[free[0]!]!)} of the requests of ${names(free)} (no SLO)`,
-      );
+    if (shed !== null) return shedFree(shed);
   }
   const bound = tenants.flatMap((t, i) => (t.sloMs !== undefined ? [i] : []));
   const shed =
@@ -1205,7 +1286,8 @@ export interface SearchedPlan {
 
 /**
  * The policy's hook after its search: without SLOs `found` as it is; with them {@link sloPlan}'s configuration,
- * admitted fractions and reason.
+ * admitted fractions and reason. `current`, the configuration in effect, is sloPlan's `previous` (a steady
+ * overload keeps its shedding for a few screen evaluations).
  */
 export function withSlos(
   tenants: readonly PlannedTenant[],
@@ -1219,7 +1301,9 @@ export function withSlos(
     wide: false,
     budget: 600,
     bestMeanMs: found.predictedMs,
-    ...(current?.length === tenants.length ? { previousAdmit: current.map((c) => c.admit ?? 1) } : {}),
+    ...(current?.length === tenants.length
+      ? { previousAdmit: current.map((c) => c.admit ?? 1), previous: current }
+      : {}),
   });
   if (plan.reason === '') return found;
   return { choices: plan.choices, predictedMs: plan.meanResponseMs, sloReason: plan.reason };
