@@ -1125,6 +1125,19 @@ export interface SloPlanOptions extends SloSearchOptions {
   wide?: boolean;
 }
 
+/** The plan of a search result `r` at the admitted fractions `admit`, for the reason `why`. */
+function planOf(r: SloSearchResult, admit: number[], why: string, evaluated: number): SloPlan {
+  return {
+    choices: r.choices.map((c, i) => (admit[i]! < 1 ? { ...c, admit: admit[i]! } : c)),
+    meanResponseMs: r.meanResponseMs,
+    feasible: r.feasible,
+    admit,
+    miss: r.check.miss,
+    reason: why,
+    evaluated,
+  };
+}
+
 const pct = (x: number): string => `${(100 * x).toFixed(x > 0.995 || x < 0.005 ? 1 : 0)} %`;
 
 /** The SLOs of tenants, for reasons: "a p99 ≤ 40 ms, b p95 ≤ 80 ms". */
@@ -1154,26 +1167,17 @@ export function sloPlan(
   const screen = new SloScreen(tenants);
   const first = screen.evaluate(best);
   if (first.violation === 0) {
-    return {
-      choices: [...best],
-      meanResponseMs: options.bestMeanMs ?? Number.NaN,
-      feasible: true,
-      admit: ones,
-      miss: first.miss,
-      reason: '',
-      evaluated: 1,
-    };
+    const meanResponseMs = options.bestMeanMs ?? Number.NaN;
+    return planOf(
+      { choices: [...best], meanResponseMs, feasible: true, check: first, evaluated: 1 },
+      ones,
+      '',
+      1,
+    );
   }
   let evaluated = 1;
-  const result = (r: SloSearchResult, admit: number[], why: string): SloPlan => ({
-    choices: r.choices.map((c, i) => (admit[i]! < 1 ? { ...c, admit: admit[i]! } : c)),
-    meanResponseMs: r.meanResponseMs,
-    feasible: r.feasible,
-    admit,
-    miss: r.check.miss,
-    reason: why,
-    evaluated,
-  });
+  const result = (r: SloSearchResult, admit: number[], why: string): SloPlan =>
+    planOf(r, admit, why, evaluated);
   const names = (group: readonly number[]): string => group.map((i) => tenants[i]!.name).join(', ');
   const free = tenants.flatMap((t, i) => (t.sloMs === undefined && t.rate > 0 ? [i] : []));
   const shedFree = (shed: { r: SloSearchResult; admit: number[] }): SloPlan =>
