@@ -1011,17 +1011,19 @@ function signedViolation(r: SloSearchResult, allowed: Float64Array): number {
   return Math.min(0, room);
 }
 
-/** At most this many steps up from the admitted fraction in effect before admission control searches. */
+/** At most this many steps from the admitted fraction in effect before admission control searches. */
 const KEPT_STEPS = 4;
 
 /**
  * The shedding in effect, kept when it still fits: the policy ticks every second at nearly the same rates, and
  * admission control's searches (≈ 1,000 configurations screened: the search at full rates that shows nothing
  * passes, then 5–7 at admitted fractions) would mostly find the plan in effect again. When `previous` sheds a
- * common fraction a < 1 of the tenants `free` (those without an SLO) and nothing of the others, and its
- * configuration still passes the screen at a now, it is kept at the largest fraction a + j·`step` (j <
- * {@link KEPT_STEPS}) at which it passes while one step more does not — a few screen evaluations. Null when it
- * fails at a, or still passes {@link KEPT_STEPS} steps up or with nothing shed (then admission control searches).
+ * common fraction a < 1 of the tenants `free` (those without an SLO) and nothing of the others, its configuration
+ * is kept at the fraction a ± j·`step` (j ≤ {@link KEPT_STEPS}) where it passes the screen now while one step more
+ * does not, raised by bisection to its own limit within `step`/8 (where admission control's search of the
+ * fraction, which is continuous, would end for it) — a few screen evaluations. `down` when it had to go below a
+ * (the load rose): then another configuration may pass above it, which the caller checks. Null when there is no
+ * such fraction within those steps or it passes with nothing shed (then admission control searches).
  */
 function keptShedding(
   tenants: readonly PlannedTenant[],
@@ -1030,7 +1032,7 @@ function keptShedding(
   free: readonly number[],
   previous: readonly TenantChoice[] | undefined,
   step: number,
-): { r: SloSearchResult; admit: number[] } | null {
+): { r: SloSearchResult; admit: number[]; down: boolean } | null {
   if (previous?.length !== tenants.length || free.length === 0) return null;
   const a = previous[free[0]!]!.admit ?? 1;
   const at = (x: number): number[] => tenants.map((_, i) => (free.includes(i) ? x : 1));
@@ -1045,17 +1047,34 @@ function keptShedding(
   };
   let x = a;
   let check = checkAt(a);
-  // It no longer passes (the rates rose): searched. Keeping it at a lower fraction would admit less than
-  // admission control finds with another configuration (bench:controller-compare: 83.72 against 83.84 % admitted).
-  if (check.violation > 0) return null;
+  // Down to the first fraction at which it passes (the rates rose); the caller checks that no other
+  // configuration passes one step above.
+  const down = check.violation > 0;
+  for (let j = 0; check.violation > 0; j++) {
+    if (j === KEPT_STEPS || x <= 0) return null;
+    x = Math.max(0, x - step);
+    check = checkAt(x);
+  }
   // Up while one step more passes (the rates fell): as far as it goes, but not to all admitted.
-  for (let j = 0; ; j++) {
+  for (let j = 0; !down; j++) {
     const up = Math.min(1, x + step);
     const next = checkAt(up);
     if (next.violation > 0) break;
     if (up >= 1 || j === KEPT_STEPS - 1) return null;
     x = up;
     check = next;
+  }
+  // The configuration's own limit between x (passes) and one step above (fails), to an eighth of a step: where
+  // admission control's search of the fraction, continuous, would end for it.
+  let hi = Math.min(1, x + step);
+  for (let j = 0; j < 3; j++) {
+    const mid = (x + hi) / 2;
+    const next = checkAt(mid);
+    if (next.violation > 0) hi = mid;
+    else {
+      x = mid;
+      check = next;
+    }
   }
   // The configuration as the tables hold it (the same objects a search returns), and its mean at the admitted rates.
   if (!fastSearchApplicable(scaled(x))) return null;
@@ -1075,6 +1094,7 @@ function keptShedding(
       evaluated,
     },
     admit: at(x),
+    down,
   };
 }
 
@@ -1109,8 +1129,9 @@ export interface SloPlanOptions extends SloSearchOptions {
   previousAdmit?: readonly number[];
   /**
    * The configuration in effect, with its admitted fractions (the previous decision's). When it sheds a common
-   * fraction of the tenants without an SLO, still passes the screen at that fraction and would not at one step
-   * (2^−shedSteps) more, it is kept without any search ({@link keptShedding}).
+   * fraction of the tenants without an SLO, it is kept at the fraction near that one where it passes the screen
+   * now and one step (2^−shedSteps) more would not, without admission control's searches ({@link keptShedding}:
+   * when that fraction is lower, after one search one step above it that finds nothing passing).
    */
   previous?: readonly TenantChoice[];
   /**
@@ -1138,6 +1159,16 @@ function planOf(r: SloSearchResult, admit: number[], why: string, evaluated: num
   };
 }
 
+/** The reason of a plan that sheds `admit` of the tenants `free` (those without an SLO). */
+function shedReason(
+  tenants: readonly PlannedTenant[],
+  free: readonly number[],
+  admit: readonly number[],
+): string {
+  const names = free.map((i) => tenants[i]!.name).join(', ');
+  return `SLOs (${slos(tenants)}) not met by any configuration: shed ${pct(1 - admit[free[0]!]!)} of the requests of ${names} (no SLO)`;
+}
+
 const pct = (x: number): string => `${(100 * x).toFixed(x > 0.995 || x < 0.005 ? 1 : 0)} %`;
 
 /** The SLOs of tenants, for reasons: "a p99 ≤ 40 ms, b p95 ≤ 80 ms". */
@@ -1154,8 +1185,8 @@ function slos(tenants: readonly PlannedTenant[]): string {
  * them all, admission control sheds load — a common fraction of every tenant without an SLO (the largest that
  * still meets the SLOs, to 2^−shedSteps, by regula falsi on the signed violation), and only when shedding all of them is not enough and `shedSloTenants` is
  * set, a common fraction of the SLO tenants too; else the configuration closest to the SLOs, nothing shed. Tenants need the fast path ({@link fastSearchApplicable}).
- * When `previous` sheds and its configuration still passes at its fraction, it is kept without a search
- * ({@link keptShedding}).
+ * When `previous` sheds and its configuration passes near its fraction, it is kept without admission control's
+ * searches ({@link keptShedding}).
  */
 export function sloPlan(
   tenants: readonly PlannedTenant[],
@@ -1181,17 +1212,8 @@ export function sloPlan(
   const names = (group: readonly number[]): string => group.map((i) => tenants[i]!.name).join(', ');
   const free = tenants.flatMap((t, i) => (t.sloMs === undefined && t.rate > 0 ? [i] : []));
   const shedFree = (shed: { r: SloSearchResult; admit: number[] }): SloPlan =>
-    result(
-      shed.r,
-      shed.admit,
-      `SLOs (${slos(tenants)}) not met by any configuration: shed ${pct(1 - shed.admit[free[0]!]!)} of the requests of ${names(free)} (no SLO)`,
-    );
+    result(shed.r, shed.admit, shedReason(tenants, free, shed.admit));
   const steps = options.shedSteps ?? 6;
-  const kept = keptShedding(tenants, cores, screen, free, options.previous, 2 ** -steps);
-  if (kept !== null) {
-    evaluated += kept.r.evaluated;
-    return shedFree(kept);
-  }
   let fullRates: FastModel | undefined;
   const attempt = (admit: readonly number[], feasibility = false): SloSearchResult | null => {
     const scaled = tenants.map((t, i) => ({ ...t, rate: t.rate * admit[i]! }));
@@ -1215,6 +1237,14 @@ export function sloPlan(
     evaluated += r.evaluated;
     return r;
   };
+  const kept = keptShedding(tenants, cores, screen, free, options.previous, 2 ** -steps);
+  if (kept !== null) {
+    evaluated += kept.r.evaluated;
+    // Kept lower (the load rose) only when no configuration passes one step above, as admission control's would.
+    const up = kept.admit.map((a, i) => (free.includes(i) ? Math.min(1, a + 2 ** -steps) : a));
+    const above = kept.down ? attempt(up, true) : null;
+    if (above?.feasible !== true) return shedFree(kept);
+  }
   let plain = attempt(ones)!;
   if (!plain.feasible && options.wide !== false) {
     // Before refusing any request: once more over every option, not only the shortlists.
