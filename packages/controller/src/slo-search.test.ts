@@ -70,6 +70,27 @@ describe('a rescaled SLO screen', () => {
   });
 });
 
+describe('the violation within a bound', () => {
+  it('is the violation while within the bound, and above the bound (at most the violation) past it', () => {
+    const busy = new SloScreen(tenants.map((t) => ({ ...t, rate: t.rate * 2 })));
+    let cut = 0;
+    for (const choices of configs) {
+      const { violation } = busy.evaluate(choices);
+      expect(busy.violationWithin(choices, Infinity)).toBe(violation);
+      expect(busy.violationWithin(choices, violation)).toBe(violation);
+      if (!(violation > 0)) continue;
+      for (const bound of [0, violation / 3, violation * 0.99]) {
+        const v = busy.violationWithin(choices, bound);
+        expect(v).toBeGreaterThan(bound);
+        expect(v).toBeLessThanOrEqual(violation);
+        if (v < violation) cut++;
+      }
+    }
+    // The sum stops early for some: else the bound would save nothing.
+    expect(cut).toBeGreaterThan(0);
+  });
+});
+
 describe('a fast model prepared like another', () => {
   it('has the tables and objective of a fresh one, lending only the tables of unchanged rates', () => {
     const full = prepareFastModel(tenants, 4);
@@ -111,5 +132,68 @@ describe('admission control', () => {
     // What is admitted passes the screen at the admitted rates.
     const admitted = busy.map((t, i) => ({ ...t, rate: t.rate * again.admit[i]! }));
     expect(new SloScreen(admitted).evaluate(again.choices).violation).toBe(0);
+  });
+
+  it('keeps the shedding in effect without a search while it still fits, and searches when it does not', () => {
+    const busy = tenants.map((t) => ({ ...t, rate: t.rate * 2 }));
+    const best = fastSearch(busy, 4).choices;
+    const options = { wide: false, budget: 600 } as const;
+    const plan = sloPlan(busy, 4, best, options);
+    expect(plan.admit[2]).toBeLessThan(1);
+    const bare = (cs: readonly TenantChoice[]) => cs.map(({ admit: _, ...c }) => c);
+    /** Admitting `share` of c at `now`'s rates, does `choices` pass the screen? */
+    const passes = (now: PlannedTenant[], choices: TenantChoice[], share: number) =>
+      new SloScreen(now.map((t, i) => (i === 2 ? { ...t, rate: t.rate * share } : t))).evaluate(choices)
+        .violation === 0;
+    // The next tick at the same rates: the plan in effect is the answer, for a few screen evaluations — at the
+    // configuration's own limit, within an eighth of a step above the fraction in effect.
+    const kept = sloPlan(busy, 4, best, { ...options, previous: plan.choices });
+    expect(kept.evaluated).toBe(6);
+    expect(bare(kept.choices)).toEqual(bare(plan.choices));
+    expect(kept.admit[2]).toBeGreaterThanOrEqual(plan.admit[2]!);
+    expect(kept.admit[2]).toBeLessThan(plan.admit[2]! + 1 / 64);
+    expect(passes(busy, kept.choices, kept.admit[2]!)).toBe(true);
+    expect(kept.reason).toMatch(/shed \d+ % of the requests of log/);
+    const model = prepareFastModel(at([2, 2, 2 * kept.admit[2]!]), 4);
+    const picks = plan.choices.map((c, i) =>
+      model.tables[i]!.choices.findIndex((x) => x.k === c.k && x.cores === c.cores),
+    );
+    expect(kept.meanResponseMs).toBe(fastObjective(model, picks));
+    /** The next tick's plan at other rates, with `plan` in effect. */
+    const replan = (now: PlannedTenant[]) =>
+      sloPlan(now, 4, fastSearch(now, 4).choices, { ...options, previous: plan.choices });
+    // A little less of c's load: the configuration kept, a step or two more of c admitted (as far as it passes).
+    const drift = busy.map((t, i) => (i === 2 ? { ...t, rate: t.rate * 0.97 } : t));
+    const climbed = replan(drift);
+    expect(climbed.evaluated).toBeLessThanOrEqual(9);
+    expect(bare(climbed.choices)).toEqual(bare(plan.choices));
+    expect(climbed.admit[2]).toBeGreaterThanOrEqual(plan.admit[2]! + 1 / 64);
+    expect(passes(drift, climbed.choices, climbed.admit[2]!)).toBe(true);
+    expect(passes(drift, climbed.choices, climbed.admit[2]! + 1 / 64)).toBe(false);
+    // A little more of mic's load: the configuration kept a step or two lower, where it passes …
+    const rise = busy.map((t, i) => (i === 1 ? { ...t, rate: t.rate * 1.02 } : t));
+    const lower = replan(rise);
+    expect(bare(lower.choices)).toEqual(bare(plan.choices));
+    expect(lower.admit[2]).toBeLessThan(plan.admit[2]!);
+    expect(passes(rise, lower.choices, lower.admit[2]!)).toBe(true);
+    expect(passes(rise, lower.choices, lower.admit[2]! + 1 / 64)).toBe(false);
+    // … after one search one step above it that found nothing passing, not all of admission control's.
+    const searched = sloPlan(rise, 4, fastSearch(rise, 4).choices, options);
+    expect(lower.evaluated).toBeLessThan(searched.evaluated);
+    // Far more of c's load than now passes: searched again (and more is admitted).
+    const lighter = busy.map((t, i) => (i === 2 ? { ...t, rate: t.rate * 0.85 } : t));
+    const raised = replan(lighter);
+    expect(raised.evaluated).toBeGreaterThan(3);
+    expect(raised.admit[2]).toBeGreaterThan(plan.admit[2]!);
+    // The fraction in effect no longer passes: searched again (and less is admitted).
+    const heavier = busy.map((t, i) => (i === 0 ? { ...t, rate: t.rate * 1.15 } : t));
+    const lowered = replan(heavier);
+    expect(lowered.evaluated).toBeGreaterThan(3);
+    expect(lowered.admit[2]).toBeLessThan(plan.admit[2]!);
+    // A previous plan that shed nothing, or shed a tenant with an SLO, is not kept.
+    const unshed = plan.choices.map(({ admit: _, ...c }) => c);
+    expect(sloPlan(busy, 4, best, { ...options, previous: unshed }).evaluated).toBeGreaterThan(3);
+    const odd = plan.choices.map((c, i) => (i === 0 ? { ...c, admit: 0.5 } : c));
+    expect(sloPlan(busy, 4, best, { ...options, previous: odd }).evaluated).toBeGreaterThan(3);
   });
 });

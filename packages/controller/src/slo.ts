@@ -490,18 +490,8 @@ export class SloScreen {
 
   /** The approximated miss probability of every SLO tenant at one choice per tenant (in the order of `tenants`). */
   evaluate(choices: readonly TenantChoice[]): SloCheck {
-    const n = this.tenants.length;
-    if (choices.length !== n)
-      throw new InvalidArgumentError(
-        expected(`${n} choices (one per tenant)`, 'SloScreen.evaluate', choices.length),
-      );
-    const terms = choices.map((c, i) => this.#termsOf(i, c));
-    let L = 0;
-    for (const o of terms) L += o.lam;
-    // ρ of the Edge TPU with p_j = 1 − λ_j/Λ (as the mean model).
-    let rho = 0;
-    for (const o of terms) if (o.lam > 0) rho += o.lam * (o.x + (1 - o.lam / L) * o.r);
-    const miss: (number | null)[] = Array.from({ length: n }, () => null);
+    const { terms, L, rho } = this.#configuration(choices, 'SloScreen.evaluate');
+    const miss: (number | null)[] = Array.from({ length: this.tenants.length }, () => null);
     let violation = 0;
     this.sloIndex.forEach((i, s) => {
       const tail = this.#tail(terms, i, s, L, rho);
@@ -510,6 +500,39 @@ export class SloScreen {
       if (ratio > 1) violation += Math.log(ratio);
     });
     return { miss, violation };
+  }
+
+  /**
+   * {@link SloScreen.evaluate}'s `violation` when it is at most `bound`, else a number above `bound` that it is at
+   * least: the SLO tenants' terms are summed in the same order, and the sum stops once past `bound`. What a search
+   * needs to reject a candidate that cannot beat the best it holds, without every SLO tenant's tail.
+   */
+  violationWithin(choices: readonly TenantChoice[], bound: number): number {
+    const { terms, L, rho } = this.#configuration(choices, 'SloScreen.violationWithin');
+    let violation = 0;
+    for (let s = 0; s < this.sloIndex.length && !(violation > bound); s++) {
+      const i = this.sloIndex[s]!;
+      const ratio = this.#tail(terms, i, s, L, rho) / this.allowed[i]!;
+      if (ratio > 1) violation += Math.log(ratio);
+    }
+    return violation;
+  }
+
+  /** The option terms of one choice per tenant, Λ per ms and ρ of the Edge TPU. */
+  #configuration(
+    choices: readonly TenantChoice[],
+    what: string,
+  ): { terms: OptionTerms[]; L: number; rho: number } {
+    const n = this.tenants.length;
+    if (choices.length !== n)
+      throw new InvalidArgumentError(expected(`${n} choices (one per tenant)`, what, choices.length));
+    const terms = choices.map((c, i) => this.#termsOf(i, c));
+    let L = 0;
+    for (const o of terms) L += o.lam;
+    // ρ of the Edge TPU with p_j = 1 − λ_j/Λ (as the mean model).
+    let rho = 0;
+    for (const o of terms) if (o.lam > 0) rho += o.lam * (o.x + (1 - o.lam / L) * o.r);
+    return { terms, L, rho };
   }
 
   /**
@@ -788,27 +811,30 @@ export function sloSearch(
   const coresOf = (p: readonly number[]): number => p.reduce((s, o, i) => s + tables[i]!.cores[o]!, 0);
   // The repair meets the same configurations again (the moves of the tenant that just moved, the pair moves):
   // each is scored once. A repeat still counts against the budget, so the search is the same, only faster.
-  const seen = new Map<number | string, { v: number; mean: number }>();
+  // A candidate only has to beat the best held (`bound`: the violation it must not exceed): the screen stops once
+  // past it, and the score kept is then a lower bound (`exact` false), screened again when a later bound needs more.
+  const seen = new Map<number | string, { v: number; mean: number; exact: boolean }>();
   const keyOf = configKey(tables);
-  const score = (p: number[]): { v: number; mean: number } => {
+  const score = (p: number[], bound = Infinity): { v: number; mean: number } => {
     evaluated++;
     const key = keyOf(p);
     const known = seen.get(key);
-    if (known !== undefined) return known;
-    const mean = fastObjective(model, p);
-    const s = Number.isFinite(mean)
-      ? { v: screen.evaluate(choicesOf(p)).violation, mean }
-      : { v: Infinity, mean };
+    if (known !== undefined && (known.exact || known.v > bound)) return known;
+    const mean = known?.mean ?? fastObjective(model, p);
+    const v = Number.isFinite(mean) ? screen.violationWithin(choicesOf(p), bound) : Infinity;
+    const s = { v, mean, exact: !(v > bound) || !Number.isFinite(mean) };
     seen.set(key, s);
     return s;
   };
+  /** The bound of a candidate that {@link better} compares with `b`: above it, it cannot be better. */
+  const beating = (b: { v: number } | undefined): number => (b === undefined ? Infinity : b.v + 1e-12);
   const better = (a: { v: number; mean: number }, b: { v: number; mean: number }): boolean =>
     a.v < b.v - 1e-12 || (Math.abs(a.v - b.v) <= 1e-12 && a.mean < b.mean);
   let best: { p: number[]; s: { v: number; mean: number } } | null = null;
   if (tables.reduce((n, t) => n * t.choices.length, 1) <= (options.exhaustiveLimit ?? 2000)) {
     // A small space: every configuration within the core budget, exactly (under the screen).
     forEachWithin(tables, model.cores, (p) => {
-      const sp = score(p);
+      const sp = score(p, beating(best?.s));
       if (best === null || better(sp, best.s)) best = { p: [...p], s: sp };
     });
   }
@@ -835,8 +861,8 @@ export function sloSearch(
           evaluated++;
           return;
         }
-        const sq = score(q);
-        if (better(sq, move?.s ?? s)) move = { p: [...q], s: sq };
+        const sq = score(q, beating(bar));
+        if (better(sq, bar)) move = { p: [...q], s: sq };
       };
       for (let i = 0; i < m; i++) {
         for (const o of short[i]!) {
@@ -985,6 +1011,93 @@ function signedViolation(r: SloSearchResult, allowed: Float64Array): number {
   return Math.min(0, room);
 }
 
+/** At most this many steps from the admitted fraction in effect before admission control searches. */
+const KEPT_STEPS = 4;
+
+/**
+ * The shedding in effect, kept when it still fits: the policy ticks every second at nearly the same rates, and
+ * admission control's searches (≈ 1,000 configurations screened: the search at full rates that shows nothing
+ * passes, then 5–7 at admitted fractions) would mostly find the plan in effect again. When `previous` sheds a
+ * common fraction a < 1 of the tenants `free` (those without an SLO) and nothing of the others, its configuration
+ * is kept at the fraction a ± j·`step` (j ≤ {@link KEPT_STEPS}) where it passes the screen now while one step more
+ * does not, raised by bisection to its own limit within `step`/8 (where admission control's search of the
+ * fraction, which is continuous, would end for it) — a few screen evaluations. `down` when it had to go below a
+ * (the load rose): then another configuration may pass above it, which the caller checks. Null when there is no
+ * such fraction within those steps or it passes with nothing shed (then admission control searches).
+ */
+function keptShedding(
+  tenants: readonly PlannedTenant[],
+  cores: number,
+  screen: SloScreen,
+  free: readonly number[],
+  previous: readonly TenantChoice[] | undefined,
+  step: number,
+): { r: SloSearchResult; admit: number[]; down: boolean } | null {
+  if (previous?.length !== tenants.length || free.length === 0) return null;
+  const a = previous[free[0]!]!.admit ?? 1;
+  const at = (x: number): number[] => tenants.map((_, i) => (free.includes(i) ? x : 1));
+  if (!(a >= 0 && a < 1) || previous.some((c, i) => (c.admit ?? 1) !== at(a)[i])) return null;
+  const scaled = (x: number): PlannedTenant[] => tenants.map((t, i) => ({ ...t, rate: t.rate * at(x)[i]! }));
+  if (previous.reduce((n, c) => n + c.cores, 0) > cores) return null;
+  const choices = previous.map(({ admit: _, ...c }) => c);
+  let evaluated = 0;
+  const checkAt = (x: number): SloCheck => {
+    evaluated++;
+    return (x >= 1 ? screen : screen.rescaled(scaled(x))).evaluate(choices);
+  };
+  let x = a;
+  let check = checkAt(a);
+  // Down to the first fraction at which it passes (the rates rose); the caller checks that no other
+  // configuration passes one step above.
+  const down = check.violation > 0;
+  for (let j = 0; check.violation > 0; j++) {
+    if (j === KEPT_STEPS || x <= 0) return null;
+    x = Math.max(0, x - step);
+    check = checkAt(x);
+  }
+  // Up while one step more passes (the rates fell): as far as it goes, but not to all admitted.
+  for (let j = 0; !down; j++) {
+    const up = Math.min(1, x + step);
+    const next = checkAt(up);
+    if (next.violation > 0) break;
+    if (up >= 1 || j === KEPT_STEPS - 1) return null;
+    x = up;
+    check = next;
+  }
+  // The configuration's own limit between x (passes) and one step above (fails), to an eighth of a step: where
+  // admission control's search of the fraction, continuous, would end for it.
+  let hi = Math.min(1, x + step);
+  for (let j = 0; j < 3; j++) {
+    const mid = (x + hi) / 2;
+    const next = checkAt(mid);
+    if (next.violation > 0) hi = mid;
+    else {
+      x = mid;
+      check = next;
+    }
+  }
+  // The configuration as the tables hold it (the same objects a search returns), and its mean at the admitted rates.
+  if (!fastSearchApplicable(scaled(x))) return null;
+  const model = prepareFastModel(scaled(x), cores);
+  const picks = choices.map((c, i) =>
+    model.tables[i]!.choices.findIndex((y) => y.k === c.k && y.cores === c.cores && y.mode === c.mode),
+  );
+  if (picks.some((o) => o < 0)) return null;
+  const meanResponseMs = fastObjective(model, picks);
+  if (!Number.isFinite(meanResponseMs)) return null;
+  return {
+    r: {
+      choices: picks.map((o, i) => model.tables[i]!.choices[o]!),
+      meanResponseMs,
+      feasible: true,
+      check,
+      evaluated,
+    },
+    admit: at(x),
+    down,
+  };
+}
+
 /** An SLO-constrained plan: the choices, what is admitted of each tenant, and why. */
 export interface SloPlan {
   /** One choice per tenant; `admit` set (< 1) on the tenants whose load is shed. */
@@ -1015,6 +1128,13 @@ export interface SloPlanOptions extends SloSearchOptions {
    */
   previousAdmit?: readonly number[];
   /**
+   * The configuration in effect, with its admitted fractions (the previous decision's). When it sheds a common
+   * fraction of the tenants without an SLO, it is kept at the fraction near that one where it passes the screen
+   * now and one step (2^−shedSteps) more would not, without admission control's searches ({@link keptShedding}:
+   * when that fraction is lower, after one search one step above it that finds nothing passing).
+   */
+  previous?: readonly TenantChoice[];
+  /**
    * Also shed load of the tenants with an SLO when shedding all the others is not enough (default false: then the
    * configuration closest to the SLOs is kept and nothing of an SLO tenant is refused).
    */
@@ -1024,6 +1144,29 @@ export interface SloPlanOptions extends SloSearchOptions {
    * (default true; the policy's per-tick hook turns it off to bound a decision's time).
    */
   wide?: boolean;
+}
+
+/** The plan of a search result `r` at the admitted fractions `admit`, for the reason `why`. */
+function planOf(r: SloSearchResult, admit: number[], why: string, evaluated: number): SloPlan {
+  return {
+    choices: r.choices.map((c, i) => (admit[i]! < 1 ? { ...c, admit: admit[i]! } : c)),
+    meanResponseMs: r.meanResponseMs,
+    feasible: r.feasible,
+    admit,
+    miss: r.check.miss,
+    reason: why,
+    evaluated,
+  };
+}
+
+/** The reason of a plan that sheds `admit` of the tenants `free` (those without an SLO). */
+function shedReason(
+  tenants: readonly PlannedTenant[],
+  free: readonly number[],
+  admit: readonly number[],
+): string {
+  const names = free.map((i) => tenants[i]!.name).join(', ');
+  return `SLOs (${slos(tenants)}) not met by any configuration: shed ${pct(1 - admit[free[0]!]!)} of the requests of ${names} (no SLO)`;
 }
 
 const pct = (x: number): string => `${(100 * x).toFixed(x > 0.995 || x < 0.005 ? 1 : 0)} %`;
@@ -1042,6 +1185,8 @@ function slos(tenants: readonly PlannedTenant[]): string {
  * them all, admission control sheds load — a common fraction of every tenant without an SLO (the largest that
  * still meets the SLOs, to 2^−shedSteps, by regula falsi on the signed violation), and only when shedding all of them is not enough and `shedSloTenants` is
  * set, a common fraction of the SLO tenants too; else the configuration closest to the SLOs, nothing shed. Tenants need the fast path ({@link fastSearchApplicable}).
+ * When `previous` sheds and its configuration passes near its fraction, it is kept without admission control's
+ * searches ({@link keptShedding}).
  */
 export function sloPlan(
   tenants: readonly PlannedTenant[],
@@ -1053,17 +1198,22 @@ export function sloPlan(
   const screen = new SloScreen(tenants);
   const first = screen.evaluate(best);
   if (first.violation === 0) {
-    return {
-      choices: [...best],
-      meanResponseMs: options.bestMeanMs ?? Number.NaN,
-      feasible: true,
-      admit: ones,
-      miss: first.miss,
-      reason: '',
-      evaluated: 1,
-    };
+    const meanResponseMs = options.bestMeanMs ?? Number.NaN;
+    return planOf(
+      { choices: [...best], meanResponseMs, feasible: true, check: first, evaluated: 1 },
+      ones,
+      '',
+      1,
+    );
   }
   let evaluated = 1;
+  const result = (r: SloSearchResult, admit: number[], why: string): SloPlan =>
+    planOf(r, admit, why, evaluated);
+  const names = (group: readonly number[]): string => group.map((i) => tenants[i]!.name).join(', ');
+  const free = tenants.flatMap((t, i) => (t.sloMs === undefined && t.rate > 0 ? [i] : []));
+  const shedFree = (shed: { r: SloSearchResult; admit: number[] }): SloPlan =>
+    result(shed.r, shed.admit, shedReason(tenants, free, shed.admit));
+  const steps = options.shedSteps ?? 6;
   let fullRates: FastModel | undefined;
   const attempt = (admit: readonly number[], feasibility = false): SloSearchResult | null => {
     const scaled = tenants.map((t, i) => ({ ...t, rate: t.rate * admit[i]! }));
@@ -1087,6 +1237,14 @@ export function sloPlan(
     evaluated += r.evaluated;
     return r;
   };
+  const kept = keptShedding(tenants, cores, screen, free, options.previous, 2 ** -steps);
+  if (kept !== null) {
+    evaluated += kept.r.evaluated;
+    // Kept lower (the load rose) only when no configuration passes one step above, as admission control's would.
+    const up = kept.admit.map((a, i) => (free.includes(i) ? Math.min(1, a + 2 ** -steps) : a));
+    const above = kept.down ? attempt(up, true) : null;
+    if (above?.feasible !== true) return shedFree(kept);
+  }
   let plain = attempt(ones)!;
   if (!plain.feasible && options.wide !== false) {
     // Before refusing any request: once more over every option, not only the shortlists.
@@ -1099,15 +1257,6 @@ export function sloPlan(
     evaluated += wide.evaluated;
     if (wide.feasible || wide.check.violation < plain.check.violation) plain = wide;
   }
-  const result = (r: SloSearchResult, admit: number[], why: string): SloPlan => ({
-    choices: r.choices.map((c, i) => (admit[i]! < 1 ? { ...c, admit: admit[i]! } : c)),
-    meanResponseMs: r.meanResponseMs,
-    feasible: r.feasible,
-    admit,
-    miss: r.check.miss,
-    reason: why,
-    evaluated,
-  });
   if (plain.feasible) return result(plain, ones, `configuration changed for the SLOs (${slos(tenants)})`);
   // Admission control: the largest common admitted fraction of one group of tenants that passes.
   const shedGroup = (
@@ -1133,19 +1282,11 @@ export function sloPlan(
       };
     };
     const gHi = at(1).every((a) => a === 1) ? signedViolation(plain, screen.allowed) : Number.NaN;
-    const steps = options.shedSteps ?? 6;
     return full(largestPassing(signed, floor, signedViolation(none, screen.allowed), gHi, steps));
   };
-  const names = (group: readonly number[]): string => group.map((i) => tenants[i]!.name).join(', ');
-  const free = tenants.flatMap((t, i) => (t.sloMs === undefined && t.rate > 0 ? [i] : []));
   if (free.length > 0) {
     const shed = shedGroup(free, ones, 0);
-    if (shed !== null)
-      return result(
-        shed.r,
-        shed.admit,
-        `SLOs (${slos(tenants)}) not met by any configuration: shed ${pct(1 - shed.admit[free[0]!]!)} of the requests of ${names(free)} (no SLO)`,
-      );
+    if (shed !== null) return shedFree(shed);
   }
   const bound = tenants.flatMap((t, i) => (t.sloMs !== undefined ? [i] : []));
   const shed =
@@ -1179,7 +1320,8 @@ export interface SearchedPlan {
 
 /**
  * The policy's hook after its search: without SLOs `found` as it is; with them {@link sloPlan}'s configuration,
- * admitted fractions and reason.
+ * admitted fractions and reason. `current`, the configuration in effect, is sloPlan's `previous` (a steady
+ * overload keeps its shedding for a few screen evaluations).
  */
 export function withSlos(
   tenants: readonly PlannedTenant[],
@@ -1193,7 +1335,9 @@ export function withSlos(
     wide: false,
     budget: 600,
     bestMeanMs: found.predictedMs,
-    ...(current?.length === tenants.length ? { previousAdmit: current.map((c) => c.admit ?? 1) } : {}),
+    ...(current?.length === tenants.length
+      ? { previousAdmit: current.map((c) => c.admit ?? 1), previous: current }
+      : {}),
   });
   if (plan.reason === '') return found;
   return { choices: plan.choices, predictedMs: plan.meanResponseMs, sloReason: plan.reason };
