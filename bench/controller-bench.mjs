@@ -33,14 +33,7 @@ import {
   sloTenants,
 } from './controller-instances.mjs';
 
-const {
-  fastSearch,
-  poissonArrivals,
-  RateEstimator,
-  SloScreen,
-  searchConfiguration,
-  withSlos,
-} = controller;
+const { fastSearch, poissonArrivals, RateEstimator, SloScreen, searchConfiguration, withSlos } = controller;
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
