@@ -534,10 +534,7 @@ export class GraphBuilder {
 
   /** CONV_2D (v3): filter [O, KH, KW, I] int8 per-channel (dimension 0), bias int32, optional fused activation. */
   conv2d(x: TensorHandle, spec: Conv2DSpec): TensorHandle {
-    const layer = this.#layerName(requireSpec(spec, 'conv2d').name, 'conv2d');
-    const forWhat = `conv2d "${layer}"`;
-    const xi = this.#int8(x, `${forWhat} input`);
-    const [n, h, w, c] = this.#rank4(xi, forWhat);
+    const { layer, forWhat, xi, n, h, w, c } = this.#spatialInput(x, spec, 'conv2d', 'conv2d');
     const filters = positiveInt(spec.filters, `${forWhat} filters`);
     const { kh, kw, oh, ow, act, options } = convWindow(spec, h, w, forWhat);
 
@@ -555,10 +552,12 @@ export class GraphBuilder {
 
   /** DEPTHWISE_CONV_2D (v3): filter [1, KH, KW, C·mult] int8 per-channel (dimension 3), bias int32. */
   depthwiseConv2d(x: TensorHandle, spec: DepthwiseConv2DSpec): TensorHandle {
-    const layer = this.#layerName(requireSpec(spec, 'depthwise_conv2d').name, 'depthwise_conv2d');
-    const forWhat = `depthwiseConv2d "${layer}"`;
-    const xi = this.#int8(x, `${forWhat} input`);
-    const [n, h, w, c] = this.#rank4(xi, forWhat);
+    const { layer, forWhat, xi, n, h, w, c } = this.#spatialInput(
+      x,
+      spec,
+      'depthwise_conv2d',
+      'depthwiseConv2d',
+    );
     const mult = spec.multiplier === undefined ? 1 : positiveInt(spec.multiplier, `${forWhat} multiplier`);
     const { kh, kw, oh, ow, act, options } = convWindow(spec, h, w, forWhat);
 
@@ -1261,10 +1260,8 @@ export class GraphBuilder {
     x: TensorHandle,
     spec: Pool2DSpec,
   ): TensorHandle {
-    const layer = this.#layerName(requireSpec(spec, base).name, base);
-    const forWhat = `${kind === 'MAX_POOL_2D' ? 'maxPool2d' : 'avgPool2d'} "${layer}"`;
-    const xi = this.#int8(x, `${forWhat} input`);
-    const [n, h, w, c] = this.#rank4(xi, forWhat);
+    const label = kind === 'MAX_POOL_2D' ? 'maxPool2d' : 'avgPool2d';
+    const { layer, forWhat, xi, n, h, w, c } = this.#spatialInput(x, spec, base, label);
     const [fh, fw] = pair(spec.size, 1, `${forWhat} size`);
     const [sh, sw] = spec.stride === undefined ? [fh, fw] : pair(spec.stride, 1, `${forWhat} stride`);
     const padding = oneOf(spec.padding, ['same', 'valid'] as const, 'valid', `${forWhat} padding`);
@@ -1529,6 +1526,23 @@ export class GraphBuilder {
     if (!Array.isArray(shape) || shape.length === 0 || !shape.every((d) => Number.isInteger(d) && d >= 1)) {
       fail('a non-empty array of positive integers', `${forWhat} shape`, describeValue(shape));
     }
+  }
+
+  /**
+   * The common start of a spatial layer (convolutions, pooling): its name (from `spec`, else `base` numbered), the
+   * description `label "name"` its errors use, and its int8 NHWC input with the input's shape.
+   */
+  #spatialInput(
+    x: TensorHandle,
+    spec: { name?: string },
+    base: string,
+    label: string,
+  ): { layer: string; forWhat: string; xi: number; n: number; h: number; w: number; c: number } {
+    const layer = this.#layerName(requireSpec(spec, base).name, base);
+    const forWhat = `${label} "${layer}"`;
+    const xi = this.#int8(x, `${forWhat} input`);
+    const [n, h, w, c] = this.#rank4(xi, forWhat);
+    return { layer, forWhat, xi, n, h, w, c };
   }
 
   #layerName(given: string | undefined, base: string): string {
