@@ -57,6 +57,11 @@ export interface CutCandidate {
    */
   emulationMs?: number;
   /**
+   * Squared coefficient of variation of that compute (variance / mean²), learned with it; absent: 0 (a
+   * deterministic compute). A shared host's compute times vary, and the pool's queue grows with their spread.
+   */
+  emulationCv2?: number;
+  /**
    * The head's emulated compile report and the profile it was made for (absent for k = 0 and for a compiled
    * model): what co-compiling this head with other tenants' heads starts from (see cocompile.ts).
    */

@@ -3,9 +3,10 @@
  * `delayMs`, e.g. emulation lag learned online; a tenant's front-end time, e.g. HTTP decode and encode). They hold
  * no server busy, so they shift a tenant's mean response and nothing else.
  */
-import type { Prediction, SystemSetup } from '@swapless/contracts';
-import { mgcWaitMs } from '@swapless/queueing';
+import type { Prediction, SystemSetup, TenantSetup } from '@swapless/contracts';
+import { erlangC, mgcWaitMs } from '@swapless/queueing';
 import type { TenantCatalog } from './catalog.js';
+import { type HostContention, type HostShare, hostContention } from './contention.js';
 import type { Predictor } from './search.js';
 
 /** The additive delay of `catalog`'s cut `k`, ms (0 when the cut has none or is not catalogued). */
@@ -44,14 +45,22 @@ export interface DelayOptions {
    * null/absent for none: then each head's outputs are ready after the pool's queue, modelled below.
    */
   emulationWorkers?: number | null;
+  /**
+   * The host's cores shared by the CPU stages, the pool and the rest of the host ({@link hostContention}), or
+   * null/absent to give each its own (the model's default). Applies with an emulation pool only: the fast path
+   * that plans without one has no per-configuration hook for it.
+   */
+  host?: HostShare | null;
 }
 
 /**
  * The emulation pool's lag per tenant (in `system`'s order), ms: the heads of every tenant on the Edge TPU share
- * `workers` workers, an M/G/c queue with each head's `emulationMs` as its (deterministic) service time and the
- * tenants' rates as Poisson arrivals; a head's outputs lag the device by max(0, W_pool + h − x), x the device's
+ * `workers` workers, an M/G/c queue with each head's `emulationMs` as its mean service time (and `emulationCv2` as
+ * its squared coefficient of variation, 0 when absent) and the
+ * tenants' rates as Poisson arrivals; a head's outputs lag the device by E[max(0, W_pool + h − x)], x the device's
  * time from the start of the request's Edge TPU stage (the pool starts computing then): `deviceMs[i]` when given —
  * the model's Edge TPU wait + call with its expected reload, what the device really takes — else the call alone.
+ * `stretch` multiplies every head's compute (the pool's slowdown on a shared host, {@link hostContention}).
  * Infinity for every pooled tenant when the pool is overloaded; null when no tenant uses the pool.
  */
 export function emulationLags(
@@ -59,26 +68,41 @@ export function emulationLags(
   catalogs: ReadonlyMap<string, TenantCatalog>,
   workers: number,
   deviceMs?: readonly number[],
+  stretch = 1,
 ): number[] | null {
   let lam = 0;
   let first = 0;
   let second = 0;
   const heads = system.tenants.map((t, i) => {
     const cut = catalogs.get(t.name)?.cuts.find((c) => c.k === t.k);
-    const h = cut?.emulationMs;
+    const h = cut?.emulationMs === undefined ? undefined : cut.emulationMs * stretch;
     if (cut?.tpu == null || h === undefined || !(h > 0)) return null;
     const l = Math.max(0, t.rate) / 1000;
+    const cv2 = cut.emulationCv2 !== undefined && cut.emulationCv2 > 0 ? cut.emulationCv2 : 0;
     lam += l;
     first += l * h;
-    second += l * h * h;
+    second += l * h * h * (1 + cv2);
     const device = deviceMs?.[i];
     return { h, x: device !== undefined && Number.isFinite(device) ? device : cut.tpu.serviceMs };
   });
   if (!heads.some((h) => h !== null)) return null;
   const wait = lam > 0 ? mgcWaitMs(lam, { meanMs: first / lam, secondMomentMs2: second / lam }, workers) : 0;
-  return heads.map((h) =>
-    h === null ? 0 : Number.isFinite(wait) ? Math.max(0, wait + h.h - h.x) : Infinity,
-  );
+  if (!Number.isFinite(wait)) return heads.map((h) => (h === null ? 0 : Infinity));
+  const queued = wait > 0 ? erlangC(workers, lam * (first / lam)) : 0;
+  return heads.map((h) => (h === null ? 0 : expectedLag(wait, queued, h.h - h.x)));
+}
+
+/**
+ * E[max(0, W + d)] for the pool's wait W: 0 with probability 1 − `queued`, else exponential with mean
+ * `wait` / `queued` (exact for M/M/c, the usual approximation of the M/G/c wait's shape). For d ≥ 0 it is simply
+ * E[W] + d; for d < 0 (a head shorter than the device's stage) a request lags only when it waited more than −d, and
+ * max(0, E[W] + d) would miss what the long waits add.
+ */
+function expectedLag(wait: number, queued: number, d: number): number {
+  if (d >= 0) return wait + d;
+  if (!(wait > 0) || !(queued > 0)) return 0;
+  const m = wait / queued;
+  return queued * m * Math.exp(d / m);
 }
 
 /**
@@ -102,13 +126,16 @@ export function delayedPredictor(
   const workers = options.emulationWorkers ?? null;
   const pooled = workers !== null && workers >= 1 && cuts.some((x) => (x.emulationMs ?? 0) > 0);
   if (!delays && !pooled) return model;
+  const host = pooled ? (options.host ?? null) : null;
   return {
     name: model.name,
-    predict(system) {
+    predict(given) {
+      const shared = host === null ? null : contentionOf(given, byName, workers!, host);
+      const system = shared === null ? given : stretchedCpu(given, shared);
       const p = model.predict(system);
       // The pool computes a head from the start of the Edge TPU stage: the device's wait and reload overlap it.
       const device = p.tenants.map((t) => t.tpuWaitMs + t.tpuServiceMs);
-      const lags = pooled ? emulationLags(system, byName, workers, device) : null;
+      const lags = pooled ? emulationLags(system, byName, workers, device, shared?.pool ?? 1) : null;
       const added = system.tenants.map((t, i) => {
         const c = byName.get(t.name);
         return (c === undefined ? 0 : cutDelayMs(c, t.k)) + (lags?.[i] ?? 0);
@@ -117,4 +144,45 @@ export function delayedPredictor(
       return lags?.some((l) => l === Infinity) === true ? { ...q, stable: false } : q;
     },
   };
+}
+
+/**
+ * The host contention of `system` ({@link hostContention}) with the emulation pool's heads taken from each tenant's
+ * cut in `catalogs` (`CutCandidate.emulationMs`).
+ */
+export function contentionOf(
+  system: SystemSetup,
+  catalogs: ReadonlyMap<string, TenantCatalog>,
+  workers: number,
+  host: HostShare,
+): HostContention {
+  const headsMs = system.tenants.map((t) => {
+    const cut = catalogs.get(t.name)?.cuts.find((c) => c.k === t.k);
+    return cut?.tpu == null ? null : (cut.emulationMs ?? null);
+  });
+  return hostContention(system, { workers, headsMs }, host);
+}
+
+/** Stretched CPU samples by the samples and the stretch (to 0.5 %), so the model's moment caches stay warm. */
+const stretchedSamples = new WeakMap<readonly number[], Map<number, readonly number[]>>();
+
+/** `system` with each tenant's CPU samples stretched by `shared.cpu[i]` (the same object when none stretches). */
+function stretchedCpu(system: SystemSetup, shared: HostContention): SystemSetup {
+  if (!shared.cpu.some((s) => s > 1.0025)) return system;
+  const tenants = system.tenants.map((t, i): TenantSetup => {
+    const q = Math.round((shared.cpu[i] ?? 1) * 200) / 200;
+    if (t.cpu === null || q <= 1) return t;
+    let byStretch = stretchedSamples.get(t.cpu.samplesMs);
+    if (byStretch === undefined) {
+      byStretch = new Map();
+      stretchedSamples.set(t.cpu.samplesMs, byStretch);
+    }
+    let samplesMs = byStretch.get(q);
+    if (samplesMs === undefined) {
+      samplesMs = t.cpu.samplesMs.map((x) => x * q);
+      byStretch.set(q, samplesMs);
+    }
+    return { ...t, cpu: { ...t.cpu, samplesMs } };
+  });
+  return { ...system, tenants };
 }

@@ -59,6 +59,31 @@ describe('ServiceCorrection with an emulation pool', () => {
     expect(fixed.delayMs).toBeUndefined();
   });
 
+  it('learns the spread of the pool compute (variance / mean²) and carries it on every head', () => {
+    const head = profiledHeadMs(cat, whole)!;
+    const c = new ServiceCorrection(new Map([['c', cat]]));
+    c.setEmulation(1);
+    expect(c.emulationCv2('c')).toBe(0);
+    // Computes of 0.5 and 1.5 × the profiled head, alternating: mean 1, second moment 1.25, cv² 0.25.
+    for (let i = 0; i < 400; i++)
+      c.observe({
+        tenant: 'c',
+        stage: 'tpu',
+        k: whole.k,
+        ms: whole.tpu!.serviceMs,
+        computeMs: (i % 2 ? 1.5 : 0.5) * head,
+      });
+    expect(c.emulationCv2('c')).toBeCloseTo(0.25, 1);
+    const fixed = c.corrected('c').cuts.find((x) => x.k === whole.k)!;
+    expect(fixed.emulationCv2).toBeCloseTo(0.25, 1);
+    // Steady computes: no spread, and no field.
+    const steady = pooledCorrection(1, { computeMs: 2 * head });
+    expect(steady.emulationCv2('c')).toBe(0);
+    expect(steady.corrected('c').cuts.find((x) => x.k === whole.k)!.emulationCv2).toBeUndefined();
+    c.setEmulation(null);
+    expect(c.emulationCv2('c')).toBe(0);
+  });
+
   it("keeps the outputs' way back to the main thread as a delay of every head", () => {
     const c = pooledCorrection(1, { computeMs: 10, returnMs: 3 });
     expect(c.emulationReturnMs('c')).toBeCloseTo(3, 6);
@@ -105,6 +130,47 @@ describe('emulationLags: the pool as an M/G/c queue', () => {
     expect(busier[0]!).toBeGreaterThan(lags[0]!);
     // A second worker shortens the queue.
     expect(emulationLags(sys, catalogs, 2)![0]!).toBeLessThan(lags[0]!);
+  });
+
+  it('counts the long waits of a head shorter than the device stage (E[max(0, W + h − x)], not max(0, E[W] + h − x))', () => {
+    const sys = systemSetup(tenants(10, 20), onTpu, 2);
+    const lam = 30 / 1000;
+    const m1 = (10 * 20 + 20 * 10) / 30;
+    const wait = mgcWaitMs(lam, { meanMs: m1, secondMomentMs2: (10 * 400 + 20 * 100) / 30 }, 1);
+    // The device's stage outlasts b's head by wait + 5 ms: on average it would not lag at all.
+    const device = [a.cuts.at(-1)!.tpu!.serviceMs, 10 + wait + 5];
+    const lags = emulationLags(sys, catalogs, 1, device)!;
+    const queued = lam * m1; // M/G/1: the probability of waiting is the utilisation
+    const m = wait / queued; // the mean of a wait that is not 0
+    expect(lags[1]).toBeCloseTo(queued * m * Math.exp(-(wait + 5) / m), 6);
+    expect(lags[1]!).toBeGreaterThan(0);
+    // A Monte Carlo check of the same expectation under the model's wait (0, or exponential with mean m).
+    let sum = 0;
+    let seed = 7;
+    const u = () => {
+      seed = (seed * 48271) % 2147483647;
+      return seed / 2147483647;
+    };
+    const n = 200_000;
+    for (let i = 0; i < n; i++) {
+      const w = u() < queued ? -m * Math.log(u()) : 0;
+      sum += Math.max(0, w - wait - 5);
+    }
+    expect(lags[1]!).toBeCloseTo(sum / n, 1);
+  });
+
+  it("grows the pool's wait with the spread of its computes (E[S²] = E[S]²·(1 + cv²))", () => {
+    const sys = systemSetup(tenants(10, 20), onTpu, 2);
+    const spread = new Map([
+      ['a', { ...a, cuts: a.cuts.map((c) => (c.tpu === null ? c : { ...c, emulationCv2: 1 })) }],
+      ['b', b],
+    ]);
+    const lam = 30 / 1000;
+    const m1 = (10 * 20 + 20 * 10) / 30;
+    const m2 = (10 * 400 * 2 + 20 * 100) / 30;
+    const wait = mgcWaitMs(lam, { meanMs: m1, secondMomentMs2: m2 }, 1);
+    expect(emulationLags(sys, spread, 1)![0]).toBeCloseTo(wait + 20 - a.cuts.at(-1)!.tpu!.serviceMs, 6);
+    expect(emulationLags(sys, spread, 1)![0]!).toBeGreaterThan(emulationLags(sys, catalogs, 1)![0]!);
   });
 
   it('is infinite when the pool is overloaded, and the prediction unstable', () => {

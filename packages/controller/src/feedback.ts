@@ -25,11 +25,18 @@
  * the lag is not a constant of the cut but the pool's queue: the correction then learns the pool's compute per
  * head instead (a factor on the head's profiled CPU time — the whole model's minus the cut's suffix — per cut,
  * else per tenant) and the corrected catalog carries it as each cut's `emulationMs`, which `delayedPredictor`
- * turns into the pool's waiting time for the configuration at hand. What the pool does not hold — the
+ * turns into the pool's waiting time for the configuration at hand (with the spread of those computes as each cut's
+ * `emulationCv2`: the queue of a pool whose computes vary is longer). What the pool does not hold — the
  * outputs' way back to the main thread (`returnMs`) — is learned per tenant and stays a `delayMs`.
+ *
+ * On a host whose cores the CPU stages, the pool and other work share ({@link ServiceCorrection.setHost}), the
+ * owner also says how much the configuration in force stretched each tenant's CPU stage and the pool
+ * ({@link ServiceCorrection.setContention}, from `hostContention`): the CPU and emulation factors are learned with
+ * that stretch divided out, so the predictor can apply the stretch of whichever configuration it weighs.
  */
 import type { CutCandidate, TenantCatalog } from './catalog.js';
 import { catalogOn } from './catalog-devices.js';
+import type { HostShare } from './contention.js';
 
 /** One measured stage time of a completed request (or the mean of `count` of them). */
 export interface StageObservation {
@@ -140,6 +147,9 @@ export class ServiceCorrection {
   private readonly step: number;
   private readonly outlier: number;
   #emulationWorkers: number | null = null;
+  #host: HostShare | null = null;
+  /** The stretch of each tenant's CPU stage and pool compute in the configuration in force (absent: 1). */
+  #stretch = new Map<string, { cpu: number; emulation: number }>();
 
   /**
    * @param catalogs The profiled catalogs by tenant name (the reference of every ratio). The map is read at every
@@ -173,6 +183,35 @@ export class ServiceCorrection {
     return this.#emulationWorkers;
   }
 
+  /**
+   * Says the host's cores are shared (`host`: its cores and what else keeps them busy) or not (null, the default).
+   * Read by the predictors that plan with this correction (`DelayOptions.host`).
+   */
+  setHost(host: HostShare | null): void {
+    this.#host =
+      host !== null && host.cores >= 1 && host.busy >= 0 && Number.isFinite(host.busy)
+        ? { cores: host.cores, busy: host.busy }
+        : null;
+  }
+
+  /** The host share set by {@link setHost} (null: none). */
+  get host(): HostShare | null {
+    return this.#host;
+  }
+
+  /**
+   * The stretch the configuration in force puts on each tenant's CPU stage (`cpu`) and emulated head (`emulation`)
+   * on the shared host: observations from now on are divided by it before they are learned. Tenants not in
+   * `byTenant` (and every tenant after `setContention(new Map())`) are learned as measured.
+   */
+  setContention(byTenant: ReadonlyMap<string, { cpu: number; emulation: number }>): void {
+    this.#stretch = new Map();
+    for (const [name, s] of byTenant) {
+      const ok = (x: number) => (Number.isFinite(x) && x >= 1 ? x : 1);
+      this.#stretch.set(name, { cpu: ok(s.cpu), emulation: ok(s.emulation) });
+    }
+  }
+
   /** True when `tenant` has a catalog here. */
   has(tenant: string): boolean {
     return this.catalogs.has(tenant);
@@ -184,6 +223,7 @@ export class ServiceCorrection {
     for (const map of [this.keyed, this.staged])
       for (const key of [...map.keys()]) if (key.startsWith(prefix)) map.delete(key);
     this.cache.delete(tenant);
+    this.#stretch.delete(tenant);
   }
 
   private feed(map: Map<string, Ewma>, key: string, x: number, count: number, ratio: boolean): void {
@@ -223,7 +263,9 @@ export class ServiceCorrection {
       profiled = mean(s);
     }
     if (!(profiled > 0)) return false;
-    const ratio = Math.min(this.max * 2, Math.max(this.min / 2, o.ms / profiled));
+    const stretch = this.#stretch.get(o.tenant);
+    const own = o.stage === 'cpu' ? (stretch?.cpu ?? 1) : 1;
+    const ratio = Math.min(this.max * 2, Math.max(this.min / 2, o.ms / profiled / own));
     const count = Math.max(1, o.count ?? 1);
     this.feed(this.keyed, `${o.tenant}${SEP}${kind}${SEP}${o.k}${SEP}${threads}`, ratio, count, true);
     this.feed(this.staged, `${o.tenant}${SEP}${kind}`, ratio, count, true);
@@ -235,9 +277,16 @@ export class ServiceCorrection {
     ) {
       const head = profiledHeadMs(cat!, cut);
       if (head !== null) {
-        const r = Math.min(this.max * 2, Math.max(this.min / 2, o.computeMs / head));
+        const r = Math.min(
+          this.max * 2,
+          Math.max(this.min / 2, o.computeMs / head / (stretch?.emulation ?? 1)),
+        );
+        // Its square too (the spread, see emulationCv2), a stall counted as at most `outlier`× the mean.
+        const m = this.trusted(this.staged, `${o.tenant}${SEP}emulation`);
+        const rc = m === null ? r : Math.min(m * this.outlier, Math.max(m / this.outlier, r));
         this.feed(this.keyed, `${o.tenant}${SEP}emulation${SEP}${o.k}${SEP}0`, r, count, true);
         this.feed(this.staged, `${o.tenant}${SEP}emulation`, r, count, true);
+        this.feed(this.staged, `${o.tenant}${SEP}emulation2`, rc * rc, count, false);
       }
       const back =
         typeof o.returnMs === 'number' && o.returnMs > 0 && Number.isFinite(o.returnMs) ? o.returnMs : 0;
@@ -353,6 +402,19 @@ export class ServiceCorrection {
   }
 
   /**
+   * Squared coefficient of variation of the pool's compute of `tenant`'s heads (variance / mean², from the ratios
+   * to the profile over all its cuts), quantised to 0.05 and capped at 4; 0 until trusted and without a pool.
+   */
+  emulationCv2(tenant: string): number {
+    if (this.#emulationWorkers === null) return 0;
+    const m = this.trusted(this.staged, `${tenant}${SEP}emulation`);
+    const m2 = this.trusted(this.staged, `${tenant}${SEP}emulation2`);
+    if (m === null || m2 === null || !(m > 0)) return 0;
+    const cv2 = Math.min(4, Math.max(0, m2 / (m * m) - 1));
+    return Math.round(cv2 / 0.05) * 0.05;
+  }
+
+  /**
    * Mean time `tenant`'s emulated head outputs took from the pool worker back to the main thread, ms (0 until
    * trusted, and without a pool): outside the pool's queue, it adds to the lag as it is.
    */
@@ -376,12 +438,13 @@ export class ServiceCorrection {
     const back = this.emulationReturnMs(tenant);
     const lagOf = (k: number) => (pooled ? back : this.lagMs(tenant, k));
     const emuOf = (k: number) => (pooled ? this.emulationMs(tenant, k) : null);
+    const cv2 = this.emulationCv2(tenant);
     for (const c of cat.cuts) {
       if (c.tpu === null) parts.push('-');
       else {
         const emu = emuOf(c.k);
         parts.push(
-          `${this.factor(tenant, 'tpu', c.k)}/${this.factor(tenant, 'tpu-reload', c.k)}+${lagOf(c.k)}${emu === null ? '' : `~${emu}`}`,
+          `${this.factor(tenant, 'tpu', c.k)}/${this.factor(tenant, 'tpu-reload', c.k)}+${lagOf(c.k)}${emu === null ? '' : `~${emu}±${cv2}`}`,
         );
       }
       for (const t of c.cpu?.keys() ?? []) parts.push(String(this.factor(tenant, 'cpu', c.k, t)));
@@ -419,6 +482,7 @@ export class ServiceCorrection {
                 ),
           ...(lag > 0 ? { delayMs: (c.delayMs ?? 0) + lag } : {}),
           ...(emu !== null ? { emulationMs: emu } : {}),
+          ...(emu !== null && cv2 > 0 ? { emulationCv2: cv2 } : {}),
         };
       });
     // The factors are ratios to each device's own modelled times (see `StageObservation.device`): the catalogs of

@@ -88,7 +88,15 @@ export {
   meanReloadMs,
   sameDiscipline,
 } from './discipline.js';
-export { addDelays, cutDelayMs, type DelayOptions, delayedPredictor, emulationLags } from './delays.js';
+export {
+  addDelays,
+  contentionOf,
+  cutDelayMs,
+  type DelayOptions,
+  delayedPredictor,
+  emulationLags,
+} from './delays.js';
+export { type HostContention, type HostShare, hostContention, type PoolLoad } from './contention.js';
 export {
   type CorrectionOptions,
   type FactorKind,

@@ -26,7 +26,8 @@ import { expected, InvalidArgumentError, isSwapLessError, resolvePlacement } fro
 import { DEFAULT_MODEL_NAME, predictByDevice } from '@swapless/queueing';
 import type { TenantCatalog } from './catalog.js';
 import { catalogOn } from './catalog-devices.js';
-import { delayedPredictor } from './delays.js';
+import type { HostShare } from './contention.js';
+import { type DelayOptions, delayedPredictor } from './delays.js';
 import { type FastSearchOptions, fastSearch, fastSearchApplicable } from './fast.js';
 import { type Predictor, searchConfiguration } from './search.js';
 import { type PlannedTenant, systemSetup } from './setup.js';
@@ -49,6 +50,8 @@ export interface PlacementOptions {
   warm?: readonly TenantChoice[] | null;
   /** Workers of an emulation pool computing the heads (see `delayedPredictor`), or null. */
   emulationWorkers?: number | null;
+  /** The host's cores shared by the CPU stages and the pool (see `DelayOptions.host`), or null. */
+  host?: HostShare | null;
   /** Enumerate placements up to this many (default 5,000); more: local search by single-tenant moves. */
   placementLimit?: number;
 }
@@ -213,6 +216,7 @@ class GroupSearch {
       }
       const model = delayedPredictor(this.options.model, sub, {
         emulationWorkers: this.options.emulationWorkers ?? null,
+        host: this.options.host ?? null,
       });
       const r = searchConfiguration(sub, budget, model, {
         exhaustiveLimit: this.options.exhaustiveLimit ?? 20_000,
@@ -555,9 +559,9 @@ export function placedPredictMs(
   choices: readonly TenantChoice[],
   cores: number,
   devices: readonly DeviceSetup[],
-  emulationWorkers: number | null = null,
+  delays: DelayOptions = {},
 ): number {
-  const predictor = delayedPredictor(perDevicePredictor(model), tenants, { emulationWorkers });
+  const predictor = delayedPredictor(perDevicePredictor(model), tenants, delays);
   return predictor.predict(placedSystem(tenants, choices, cores, devices)).meanResponseMs;
 }
 
@@ -569,10 +573,10 @@ export function placementBest(
   options: PlacementOptions,
 ): { choices: TenantChoice[]; predictedMs: number } {
   const r = searchPlacement(tenants, cores, devices, options);
-  const workers = options.emulationWorkers ?? null;
+  const delays = { emulationWorkers: options.emulationWorkers ?? null, host: options.host ?? null };
   return {
     choices: r.choices,
-    predictedMs: placedPredictMs(options.model, tenants, r.choices, cores, devices, workers),
+    predictedMs: placedPredictMs(options.model, tenants, r.choices, cores, devices, delays),
   };
 }
 

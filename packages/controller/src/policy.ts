@@ -24,7 +24,7 @@ import {
   regroupedTenants,
   setsByName,
 } from './cocompile.js';
-import { delayedPredictor } from './delays.js';
+import { type DelayOptions, delayedPredictor } from './delays.js';
 import { chooseDiscipline, type DisciplineOptions, sameDiscipline } from './discipline.js';
 import { RateEstimator, type RateEstimatorOptions, type RateSnapshot } from './estimator.js';
 import {
@@ -178,15 +178,14 @@ function predictMs(
   tenants: readonly PlannedTenant[],
   choices: TenantChoice[],
   cores: number,
-  emulationWorkers: number | null = null,
+  delays: DelayOptions = {},
   devices?: readonly DeviceSetup[],
   grouping: Grouping = [],
   discipline: TpuDiscipline = 'fifo',
 ): number {
-  if (hasSeveralDevices(devices))
-    return placedPredictMs(model, tenants, choices, cores, devices, emulationWorkers);
+  if (hasSeveralDevices(devices)) return placedPredictMs(model, tenants, choices, cores, devices, delays);
   const system = layoutSetup(tenants, choices, cores, { grouping, discipline });
-  return delayedPredictor(model, tenants, { emulationWorkers }).predict(system).meanResponseMs;
+  return delayedPredictor(model, tenants, delays).predict(system).meanResponseMs;
 }
 
 /** Options of {@link swaplessPolicy}. */
@@ -219,7 +218,7 @@ type SearchedLayout = SearchedPlan & { grouping: Grouping; discipline: TpuDiscip
 
 /**
  * Searches one configuration, fast path when it applies. With an emulation pool computing the heads
- * (`emulationWorkers`, see `delayedPredictor`) the pool couples the tenants in a way the fast path's additive
+ * (`delays.emulationWorkers`, see `delayedPredictor`) the pool couples the tenants in a way the fast path's additive
  * terms do not hold: its optimum (and the current configuration) then start a coordinate descent under the full
  * model, pool included.
  */
@@ -229,21 +228,13 @@ function searchBest(
   model: Predictor,
   warm: TenantChoice[] | null,
   options: SwaplessOptions,
-  emulationWorkers: number | null = null,
+  delays: DelayOptions = {},
   devices?: readonly DeviceSetup[],
 ): SearchedLayout {
-  const { plan: base, fast } = searchSeparate(
-    tenants,
-    cores,
-    model,
-    warm,
-    options,
-    emulationWorkers,
-    devices,
-  );
+  const { plan: base, fast } = searchSeparate(tenants, cores, model, warm, options, delays, devices);
   // Co-compiled sets and the discipline are chosen on a single Edge TPU (across several, placement).
   if (hasSeveralDevices(devices)) return { ...base, grouping: [], discipline: 'fifo' };
-  const full = delayedPredictor(model, tenants, { emulationWorkers });
+  const full = delayedPredictor(model, tenants, delays);
   const grouped: SearchedPlan & { grouping: Grouping } = options.coCompile
     ? coCompiled(tenants, cores, full, base, options.coCompile, fast)
     : { ...base, grouping: [] };
@@ -308,7 +299,7 @@ function searchSeparate(
   model: Predictor,
   warm: TenantChoice[] | null,
   options: SwaplessOptions,
-  emulationWorkers: number | null = null,
+  delays: DelayOptions = {},
   devices?: readonly DeviceSetup[],
 ): { plan: SearchedPlan; fast: FastModel | null } {
   if (hasSeveralDevices(devices)) {
@@ -317,13 +308,15 @@ function searchSeparate(
       ...(options.search ? { search: options.search } : {}),
       ...(options.exhaustiveLimit !== undefined ? { exhaustiveLimit: options.exhaustiveLimit } : {}),
       warm,
-      emulationWorkers,
+      emulationWorkers: delays.emulationWorkers ?? null,
+      host: delays.host ?? null,
     });
     return { plan, fast: null };
   }
-  const full = delayedPredictor(model, tenants, { emulationWorkers });
+  const full = delayedPredictor(model, tenants, delays);
   const pooled =
-    emulationWorkers !== null && tenants.some((t) => t.catalog.cuts.some((c) => (c.emulationMs ?? 0) > 0));
+    (delays.emulationWorkers ?? null) !== null &&
+    tenants.some((t) => t.catalog.cuts.some((c) => (c.emulationMs ?? 0) > 0));
   if (model.name === DEFAULT_MODEL_NAME && fastSearchApplicable(tenants)) {
     const search = { ...options.search, ...(warm ? { starts: [warm] } : {}) };
     // swapless+ searches the sets on the same tables: prepared once (fastSearch alone uses pooled buffers).
@@ -400,11 +393,12 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
   /** The tenant's catalog as corrected so far (its own when the correction does not know it). */
   const correctedOf = (name: string, catalog: TenantCatalog): TenantCatalog =>
     correction?.has(name) === true ? correction.corrected(name) : catalog;
-  /** Workers of the emulation pool the correction says computes the heads (null: none). */
-  const workers = (): number | null => correction?.emulationWorkers ?? null;
+  /** The emulation pool and shared host cores the correction says the predictions include (none without one). */
+  const delays = (): DelayOptions =>
+    correction === null ? {} : { emulationWorkers: correction.emulationWorkers, host: correction.host };
   /** Predicted mean response of the configuration in force (cuts, sets, discipline) for `tenants`. */
   const inForceMs = (tenants: readonly PlannedTenant[], c: PolicyContext): number =>
-    predictMs(model, tenants, current, c.cores, workers(), c.devices, grouping, discipline);
+    predictMs(model, tenants, current, c.cores, delays(), c.devices, grouping, discipline);
   /** The tenants at the estimated rates (the priors before any estimate) with their corrected catalogs. */
   const tenantsNow = (snap: RateSnapshot | null): PlannedTenant[] =>
     (ctx?.tenants ?? []).map((t) => ({
@@ -437,7 +431,7 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
       estimator = estimatorFor(c, options.estimator);
       correction = correctionFor(options.correction, c.tenants);
       const start = planned(c).map((t) => ({ ...t, catalog: correctedOf(t.name, t.catalog) }));
-      const best = searchBest(start, c.cores, model, null, options, workers(), c.devices);
+      const best = searchBest(start, c.cores, model, null, options, delays(), c.devices);
       adopt(best, c.nowMs ?? 0);
       return inForce(
         c.tenants,
@@ -456,7 +450,7 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
       const tenants = tenantsNow(snap);
       const totalRate = tenants.reduce((s, t) => s + t.rate, 0);
       if (!(totalRate > 0)) return null;
-      const best = searchBest(tenants, ctx.cores, model, current, options, workers(), ctx.devices);
+      const best = searchBest(tenants, ctx.cores, model, current, options, delays(), ctx.devices);
       const currentMs = inForceMs(tenants, ctx);
       const regrouped = regroupedTenants(grouping, best.grouping);
       const { changes, changed } = changesOf(tenants, current, best.choices, costs, regrouped);
@@ -487,7 +481,7 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
       const tenants = tenantsNow(snapshot);
       if (!(tenants.reduce((s, t) => s + t.rate, 0) > 0)) return null;
       const currentMs = inForceMs(tenants, ctx);
-      const best = searchBest(tenants, ctx.cores, model, current, options, workers(), ctx.devices);
+      const best = searchBest(tenants, ctx.cores, model, current, options, delays(), ctx.devices);
       if (!Number.isFinite(best.predictedMs)) {
         // Nothing is stable under the corrected model: moving would only cost a reconfiguration.
         return inForce(
@@ -591,7 +585,7 @@ function baseline(name: 'default' | 'cpu' | 'fixed', ctx: PolicyContext, model: 
   return decision(
     tenants,
     choices,
-    predictMs(model, tenants, choices, ctx.cores, null, ctx.devices),
+    predictMs(model, tenants, choices, ctx.cores, {}, ctx.devices),
     `${name} baseline`,
   );
 }
@@ -653,7 +647,7 @@ export function fixedPolicy(options: FixedOptions = {}): Policy {
     return decision(
       tenants,
       placed,
-      predictMs(defaultModel, tenants, placed, ctx.cores, null, ctx.devices),
+      predictMs(defaultModel, tenants, placed, ctx.cores, {}, ctx.devices),
       'fixed cut',
     );
   });
@@ -722,7 +716,7 @@ export function oracleSearch(ctx: PolicyContext, options: OracleOptions = {}): O
     const key = JSON.stringify(choices);
     if (seen.has(key)) continue;
     seen.add(key);
-    const predictedMs = predictMs(defaultModel, tenants, choices, ctx.cores, null, ctx.devices);
+    const predictedMs = predictMs(defaultModel, tenants, choices, ctx.cores, {}, ctx.devices);
     const system = several
       ? placedSystem(actualTenants, choices, ctx.cores, ctx.devices!)
       : systemSetup(actualTenants, choices, ctx.cores);
