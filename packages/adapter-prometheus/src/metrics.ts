@@ -531,6 +531,7 @@ const SERIES = [
   'emulation_compute_seconds',
   'emulation_lag_seconds',
   'emulation_lagging',
+  'host_busy_cores',
   'metrics_dropped_events_total',
 ];
 
@@ -651,6 +652,18 @@ function snapshotGauges(gauge: SnapshotGauge): void {
     [],
     (g, s) => {
       if (typeof s.emulationLagging === 'boolean') g.set(s.emulationLagging ? 1 : 0);
+    },
+  );
+  gauge(
+    'host_busy_cores',
+    "The host's busy cores over the last controller tick as the predictions share them (with the functional emulator only): part=measured (the whole host, niced processes left out), modelled (the CPU stages and emulation pool of the configuration in force, predicted), other (the rest: main thread, load generators, other processes; a moving average).",
+    ['part'],
+    (g, s) => {
+      const h = s.hostBusyCores;
+      if (h === null || h === undefined) return;
+      if (typeof h.measured === 'number') g.set({ part: 'measured' }, h.measured);
+      g.set({ part: 'modelled' }, h.modelled);
+      g.set({ part: 'other' }, h.other);
     },
   );
 }

@@ -85,6 +85,12 @@ export interface MetricsGauges {
    * recent calls; null or absent when there is no emulation.
    */
   emulationLagging?: boolean | null;
+  /**
+   * The host's busy cores over the last controller tick as the predictions share them: `measured` (the whole host,
+   * niced processes left out), `modelled` (the CPU stages and emulation pool of the configuration in force) and
+   * `other` (the rest, a moving average); null or absent without a functional emulator's pool.
+   */
+  hostBusyCores?: { measured: number | null; modelled: number; other: number } | null;
 }
 
 /**

@@ -113,17 +113,34 @@ describe('FrontendTimes', () => {
     expect(f.meanMs('a')).toBe(0);
   });
 
-  it('starts from the median of the first requests and counts a later outlier as at most 4 × the mean', () => {
-    const f = new FrontendTimes();
-    // Two cold requests (the JIT has not compiled the decode path yet), then warm ones.
-    for (const ms of [60, 45, 2, 2.2, 1.8]) f.observe('a', ms);
-    expect(f.meanMs('a')).toBeCloseTo(2.2, 9); // a plain mean would say 22.2
-    f.observe('a', 1000); // a stall: counted as 8.8
-    expect(f.meanMs('a')).toBeCloseTo(2.2 + (8.8 - 2.2) / 6, 9);
-    // A lasting change is still followed: each request moves the mean at least alpha of the way.
-    for (let i = 0; i < 200; i++) f.observe('a', 20);
-    expect(f.meanMs('a')).toBeGreaterThan(19);
-    for (const bad of [{ outlier: 0.5 }, { outlier: Number.NaN }, { minCount: 0 }])
+  it('is the mean of the last 5 s (at least the last 5 requests), a stall counted as at most 4 × the median', () => {
+    let now = 0;
+    const f = new FrontendTimes({ now: () => now });
+    // Cold requests at the start (the JIT has not compiled the decode path yet), then warm ones.
+    for (const ms of [60, 45, 40, 35, 30]) {
+      f.observe('a', ms);
+      now += 100;
+    }
+    expect(f.meanMs('a')).toBeCloseTo(42, 9);
+    for (let i = 0; i < 50; i++) {
+      f.observe('a', 2);
+      now += 200;
+    }
+    // 10 s later the cold start has left the window: the mean is the warm requests'.
+    expect(f.meanMs('a')).toBeCloseTo(2, 9);
+    f.observe('a', 1000); // a stall: counted as 4 × the median, 8 ms
+    const n = 1 + Math.floor(5000 / 200); // requests in the window
+    expect(f.meanMs('a')).toBeCloseTo(2 + (8 - 2) / n, 1);
+    // Time passes with no requests: the last 5 stay the mean (with the stall among them, capped).
+    now += 60_000;
+    expect(f.meanMs('a')).toBeCloseTo((4 * 2 + 8) / 5, 9);
+    // A lasting change is followed within the window.
+    for (let i = 0; i < 30; i++) {
+      f.observe('a', 20);
+      now += 200;
+    }
+    expect(f.meanMs('a')).toBeCloseTo(20, 9);
+    for (const bad of [{ outlier: 0.5 }, { outlier: Number.NaN }, { minCount: 0 }, { windowMs: 0 }])
       expect(() => new FrontendTimes(bad)).toThrow(
         expect.objectContaining({ code: 'SWAPLESS_INVALID_ARGUMENT' }),
       );

@@ -3,11 +3,13 @@
 // --- the controlled runtime (service.ts, types.ts, metadata.ts)
 export { createService, Service } from './service.js';
 export { EMULATION_LAGGING_FRACTION, EMULATION_WINDOW_MS } from './emulation-monitor.js';
+export { HostCpuMeter } from './host-cpu.js';
 export { modelMetadata } from './metadata.js';
 export { DEVICE_PROFILE_NAMES } from './placement.js';
 export type {
   ControllerStatus,
   EmulationStatus,
+  HostShareStatus,
   DecisionRecord,
   DeviceState,
   DeviceTenant,

@@ -5,12 +5,16 @@
  * this host should see: the corrected latency model, plus the emulation lag (the emulation pool's queue when a
  * functional emulator computes the heads, see `ServiceCorrection.setEmulation`), plus the front-end time.
  */
+
+import { availableParallelism } from 'node:os';
 import { defaultVariantStore, type VariantStore } from '@swapless/compiler';
 import type { DeviceSetup, FitObservation, Prediction, SystemSetup, TenantChoice } from '@swapless/contracts';
 import {
   type CorrectionOptions,
+  contentionOf,
   delayedPredictor,
   groupingOf,
+  type HostShare,
   layoutSetup,
   type PlannedTenant,
   type Predictor,
@@ -20,8 +24,9 @@ import {
 } from '@swapless/controller';
 import { DivergenceTracker } from './divergence.js';
 import { FrontendTimes } from './frontend.js';
+import { HostCpuMeter } from './host-cpu.js';
 import { placedSetup } from './placement.js';
-import type { PredictedStages } from './types.js';
+import type { HostShareStatus, PredictedStages } from './types.js';
 
 /**
  * Co-compiled sets (tenant names) and the Edge TPU discipline a prediction is made under — the service's
@@ -31,6 +36,9 @@ export interface PredictionLayout {
   readonly sets?: readonly (readonly string[])[];
   readonly discipline?: SystemSetup['discipline'];
 }
+
+/** EWMA weight of one tick's measure of the rest of the host's busy cores. */
+const HOST_ALPHA = 0.3;
 
 /** The policies that plan with the loop's correction (the adaptive ones). */
 const ADAPTIVE = new Set(['swapless', 'swapless+']);
@@ -97,6 +105,65 @@ export class ClosedLoop {
   /** The host's Edge TPUs when it has several (the service sets them): predictions are made per device. */
   devices: readonly DeviceSetup[] | undefined = undefined;
 
+  /** Measures the host's busy cores (replaceable in tests). */
+  hostMeter: { sample(): number | null } = new HostCpuMeter();
+  /** Cores of the host the CPU stages, the emulation pool and the rest share. */
+  hostCores = availableParallelism();
+
+  /**
+   * Once per tick, after the prediction of the configuration in force (`tenants` at `choices` under `layout`):
+   * with an emulation pool, measures the host's busy cores since the last tick, takes out what the modelled threads
+   * (CPU stages and pool, stretched) kept busy, and keeps the rest as the host's other load (an EWMA); then tells
+   * the correction the host share (`ServiceCorrection.setHost`, which the predictions here and the adaptive policies
+   * plan with) and the stretch this configuration puts on each tenant (`setContention`: the next window's
+   * observations are learned with it divided out). Without a pool (a real Edge TPU, or timing-only emulation) it
+   * does nothing: the fast search that plans then has no per-configuration hook for it.
+   */
+  shareHost(
+    tenants: readonly PlannedTenant[],
+    choices: readonly TenantChoice[],
+    cores: number,
+    device: string,
+    layout: PredictionLayout = {},
+  ): void {
+    const workers = this.correction.emulationWorkers;
+    const measured = this.hostMeter.sample();
+    if (workers === null) return;
+    const planned = tenants.map((t) => ({ ...t, catalog: this.catalog(t.name, t.catalog) }));
+    const catalogs = new Map(planned.map((t) => [t.name, t.catalog] as const));
+    const system = this.#system(planned, choices, cores, device, layout);
+    const host = this.correction.host ?? { cores: this.hostCores, busy: 0 };
+    const now = contentionOf(system, catalogs, workers, host);
+    if (measured !== null) {
+      const rest = Math.max(0, measured - now.busyCores);
+      const busy = this.correction.host === null ? rest : host.busy + HOST_ALPHA * (rest - host.busy);
+      this.correction.setHost({ cores: this.hostCores, busy });
+    }
+    this.correction.setContention(
+      new Map(tenants.map((t, i) => [t.name, { cpu: now.cpu[i] ?? 1, emulation: now.pool }] as const)),
+    );
+    const shared = this.correction.host;
+    this.#hostShare =
+      shared === null
+        ? null
+        : {
+            cores: shared.cores,
+            measuredBusyCores: measured ?? this.#hostShare?.measuredBusyCores ?? null,
+            modelledBusyCores: now.busyCores,
+            otherBusyCores: shared.busy,
+            stretch: Object.fromEntries(
+              tenants.map((t, i) => [t.name, { cpu: now.cpu[i] ?? 1, pool: now.pool }] as const),
+            ),
+          };
+  }
+
+  #hostShare: HostShareStatus | null = null;
+
+  /** The host share as of the last {@link ClosedLoop.shareHost} (null before a measure, and without a pool). */
+  get hostShare(): HostShareStatus | null {
+    return this.#hostShare;
+  }
+
   /** Feeds a tick's measured stage times. */
   observe(stages: readonly StageObservation[]): void {
     for (const s of stages) this.correction.observe(s);
@@ -160,13 +227,15 @@ export class ClosedLoop {
     layout: PredictionLayout = {},
   ): { responseMs: number[]; stages: (PredictedStages | null)[]; prediction: Prediction } {
     const planned = tenants.map((t) => ({ ...t, catalog: this.catalog(t.name, t.catalog) }));
-    const prediction = delayedPredictor(model, planned, {
-      emulationWorkers: this.correction.emulationWorkers,
-    }).predict(this.#system(planned, choices, cores, device, layout));
+    const system = this.#system(planned, choices, cores, device, layout);
+    const workers = this.correction.emulationWorkers;
+    const host = this.correction.host;
+    const prediction = delayedPredictor(model, planned, { emulationWorkers: workers, host }).predict(system);
     const responseMs = tenants.map((t, i) => {
       const r = prediction.tenants[i]?.responseMs ?? Number.NaN;
       return Number.isFinite(r) ? r + this.frontend.meanMs(t.name) : Number.NaN;
     });
+    const pool = poolComputeMs(planned, system, workers, host);
     const stages = tenants.map((t, i): PredictedStages | null => {
       const p = prediction.tenants[i];
       if (p === undefined || !Number.isFinite(p.responseMs)) return null;
@@ -179,6 +248,7 @@ export class ClosedLoop {
         cpuWaitMs: p.cpuWaitMs,
         cpuMs: p.cpuServiceMs,
         frontendMs: this.frontend.meanMs(t.name),
+        poolMs: pool[i] ?? 0,
       };
     });
     return { responseMs, stages, prediction };
@@ -209,4 +279,23 @@ export class ClosedLoop {
         : r.reduce((s, x) => s + x, 0) / Math.max(1, r.length);
     return Number.isFinite(mean) ? mean : null;
   }
+}
+
+/**
+ * Each tenant's head compute on the emulation pool as the prediction takes it, ms: its cut's `emulationMs` in the
+ * corrected catalog, stretched by the pool's share of the host (0 without a pool or a head).
+ */
+function poolComputeMs(
+  planned: readonly PlannedTenant[],
+  system: SystemSetup,
+  workers: number | null,
+  host: HostShare | null,
+): number[] {
+  if (workers === null) return planned.map(() => 0);
+  const catalogs = new Map(planned.map((t) => [t.name, t.catalog] as const));
+  const stretch = host === null ? 1 : contentionOf(system, catalogs, workers, host).pool;
+  return system.tenants.map((t, i) => {
+    const cut = planned[i]!.catalog.cuts.find((c) => c.k === t.k);
+    return cut?.tpu == null ? 0 : (cut.emulationMs ?? 0) * stretch;
+  });
 }

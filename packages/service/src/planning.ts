@@ -206,6 +206,8 @@ export function predict(state: ServiceState, stats: RuntimeStats): void {
       stages,
       prediction: p,
     } = state.loop.predict(state.predictor, planned, choices, state.cores, state.profile.name, state.inForce);
+    // The host's cores as this configuration shares them: what the next window's stage times are learned against.
+    state.loop.shareHost(planned, choices, state.cores, state.profile.name, state.inForce);
     entries.forEach((e, i) => {
       const t = p.tenants[i];
       e.predictedMs = finiteOrNull(responseMs[i]!);

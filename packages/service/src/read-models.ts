@@ -13,6 +13,7 @@ import type {
   DecisionRecord,
   DeviceState,
   DeviceTenant,
+  HostShareStatus,
   SeriesSample,
   ServiceGauges,
   TenantStatus,
@@ -108,6 +109,7 @@ export function controllerStatus(state: ServiceState): ControllerStatus {
       max: n > 0 ? sorted[n - 1]! : null,
     },
     emulation: state.emulation.status(stats.emulation),
+    hostShare: state.loop.hostShare,
     sets: state.inForce.sets.map((set) => [...set]),
     discipline: state.inForce.discipline,
     lastVerdict: state.policy?.lastVerdict ?? null,
@@ -192,5 +194,13 @@ export function serviceGauges(state: ServiceState): ServiceGauges {
     devices: stats.devices.map((d) => ({ id: d.id, queued: d.queued, busyMs: d.busyMs })),
     backend: state.runtime.backend,
     emulationLagging: emulation === null ? null : emulation.lagging,
+    hostBusyCores: hostBusy(state.loop.hostShare),
   };
+}
+
+/** The busy cores of a host share, for the metrics (null without one). */
+function hostBusy(share: HostShareStatus | null): ServiceGauges['hostBusyCores'] {
+  return share === null
+    ? null
+    : { measured: share.measuredBusyCores, modelled: share.modelledBusyCores, other: share.otherBusyCores };
 }

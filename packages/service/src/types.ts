@@ -266,6 +266,23 @@ export interface EmulationStatus {
   message: string | null;
 }
 
+/**
+ * How the host's cores are shared, as the service's predictions model it (with a functional emulator's pool only,
+ * see `ClosedLoop.shareHost` and `hostContention` in `@swapless/controller`).
+ */
+export interface HostShareStatus {
+  /** Cores of the host. */
+  cores: number;
+  /** Busy cores of the whole host over the last tick (niced processes excluded); null before a measure. */
+  measuredBusyCores: number | null;
+  /** Busy cores the CPU stages and the emulation pool of the configuration in force account for (predicted). */
+  modelledBusyCores: number;
+  /** What else keeps the cores busy (main thread, load generators, other processes): a moving average. */
+  otherBusyCores: number;
+  /** Per tenant: the stretch of its CPU stage and of the pool's head compute in the configuration in force. */
+  stretch: Record<string, { cpu: number; pool: number }>;
+}
+
 /** Controller state. */
 export interface ControllerStatus {
   policy: string;
@@ -302,6 +319,8 @@ export interface ControllerStatus {
   decisionMs: { last: number | null; p50: number | null; p99: number | null; max: number | null };
   /** The functional emulator's head computation (null for the real device and in timing-only mode). */
   emulation: EmulationStatus | null;
+  /** How the host's cores are shared by the CPU stages, the emulation pool and the rest (null without a pool). */
+  hostShare: HostShareStatus | null;
   /**
    * Co-compiled head sets the runtime runs now (tenant names in compile order; members it serves, sets of ≥ 2);
    * empty: every head compiled alone. Set by the applied decisions (`swapless+`); the service's predictions use them.
@@ -338,6 +357,11 @@ export interface PredictedStages {
   cpuMs: number;
   /** The server's own time outside the runtime (HTTP, decode, encode, event-loop lateness). */
   frontendMs: number;
+  /**
+   * The emulation pool's compute of the tenant's head, ms (0 without a functional emulator or a head): not a part
+   * of the response by itself — the lag (`emulationMs`) is what of it and of the pool's queue outlasts the device.
+   */
+  poolMs: number;
 }
 
 /** Per-tenant figures of one tick. */
@@ -463,6 +487,8 @@ export interface ServiceGauges {
   backend: 'emulated' | 'edgetpu';
   /** `ControllerStatus.emulation.lagging` (null when there is no emulation). */
   emulationLagging: boolean | null;
+  /** `ControllerStatus.hostShare`'s busy cores (null without a functional emulator's pool). */
+  hostBusyCores: { measured: number | null; modelled: number; other: number } | null;
 }
 
 /** A tenant was added or removed. */
