@@ -153,6 +153,30 @@ describe('ServiceCorrection: reload and no-reload factors', () => {
     expect(c.lagMs('c', cut.k)).toBe(0);
     expect(c.corrected('c')).toBe(cat);
   });
+
+  it("adds the CPU stage's hand-back to every cut with a CPU stage, outside the CPU queue", () => {
+    const c = new ServiceCorrection(new Map([['c', cat]]));
+    const profiled = cut.cpu!.get(1)!;
+    const mean = profiled.reduce((s, x) => s + x, 0) / profiled.length;
+    for (let i = 0; i < 4; i++)
+      c.observe({ tenant: 'c', stage: 'cpu', k: cut.k, threads: 1, ms: mean, returnMs: 2 });
+    expect(c.cpuReturnMs('c')).toBe(0); // not trusted yet
+    c.observe({ tenant: 'c', stage: 'cpu', k: cut.k, threads: 1, ms: mean, returnMs: 2 });
+    expect(c.cpuReturnMs('c')).toBeCloseTo(2, 6);
+    const fixed = c.corrected('c');
+    for (const x of fixed.cuts) expect(x.delayMs).toBe(x.cpu === null ? undefined : 2);
+    // The CPU samples are not stretched by it: it delays the request, the worker is free.
+    expect(fixed.cuts[2]!.cpu!.get(1)).toEqual(profiled);
+    const sys = systemSetup(
+      [{ name: 'c', rate: 20, catalog: fixed }],
+      [{ k: cut.k, cores: 1, mode: 'mg1' }],
+      1,
+    );
+    const base = defaultModel.predict(sys).tenants[0]!.responseMs;
+    expect(
+      delayedPredictor(defaultModel, [{ name: 'c', catalog: fixed }]).predict(sys).tenants[0]!.responseMs,
+    ).toBeCloseTo(base + 2, 6);
+  });
 });
 
 describe('corrected predictions', () => {

@@ -19,7 +19,9 @@
  * Emulation lag (the emulated head's outputs ready after the device's modelled end, see `@swapless/runtime`) is
  * learned in ms per (tenant, k) — it is not a factor of anything in the catalog — and extrapolated to cuts not
  * yet run in proportion to the head's share of the MACs (the host computes the head, so its cost scales with it).
- * The corrected catalog carries it as each cut's `delayMs`.
+ * The corrected catalog carries it as each cut's `delayMs`. So does it the CPU stage's hand-back (from its worker's
+ * end to the outputs on the main thread, `StageObservation.returnMs` of a CPU stage, learned per tenant): the worker
+ * is free by then, so it delays the request without holding the CPU queue.
  *
  * When the owner says a functional emulator's pool computes the heads ({@link ServiceCorrection.setEmulation}),
  * the lag is not a constant of the cut but the pool's queue: the correction then learns the pool's compute per
@@ -54,7 +56,10 @@ export interface StageObservation {
   lagMs?: number;
   /** TPU: the emulation pool's compute of the head, ms (absent or 0: no functional emulator). */
   computeMs?: number;
-  /** TPU: from the pool worker's end of the head to its outputs on the main thread, ms (absent: none). */
+  /**
+   * From the worker's end of the stage to its outputs on the main thread, ms (absent: none): for the TPU, the
+   * emulation pool's worker (functional emulator); for the CPU, the stage's worker.
+   */
   returnMs?: number;
   /** Number of requests `ms` is the mean of (default 1). */
   count?: number;
@@ -292,6 +297,11 @@ export class ServiceCorrection {
         typeof o.returnMs === 'number' && o.returnMs > 0 && Number.isFinite(o.returnMs) ? o.returnMs : 0;
       this.feed(this.staged, `${o.tenant}${SEP}return`, back, count, false);
     }
+    if (o.stage === 'cpu') {
+      const back =
+        typeof o.returnMs === 'number' && o.returnMs > 0 && Number.isFinite(o.returnMs) ? o.returnMs : 0;
+      this.feed(this.staged, `${o.tenant}${SEP}cpureturn`, back, count, false);
+    }
     if (o.stage === 'tpu') {
       const lag = typeof o.lagMs === 'number' && o.lagMs > 0 && Number.isFinite(o.lagMs) ? o.lagMs : 0;
       this.feed(this.keyed, `${o.tenant}${SEP}lag${SEP}${o.k}`, lag, count, false);
@@ -402,6 +412,14 @@ export class ServiceCorrection {
   }
 
   /**
+   * Mean time `tenant`'s CPU stage outputs took from the worker back to the main thread, ms (0 until trusted): a
+   * delay outside the CPU queue (the worker is free by then), added to every cut with a CPU stage.
+   */
+  cpuReturnMs(tenant: string): number {
+    return quantLag(this.trusted(this.staged, `${tenant}${SEP}cpureturn`) ?? 0);
+  }
+
+  /**
    * Squared coefficient of variation of the pool's compute of `tenant`'s heads (variance / mean², from the ratios
    * to the profile over all its cuts), quantised to 0.05 and capped at 4; 0 until trusted and without a pool.
    */
@@ -439,6 +457,7 @@ export class ServiceCorrection {
     const lagOf = (k: number) => (pooled ? back : this.lagMs(tenant, k));
     const emuOf = (k: number) => (pooled ? this.emulationMs(tenant, k) : null);
     const cv2 = this.emulationCv2(tenant);
+    const cpuBack = this.cpuReturnMs(tenant);
     for (const c of cat.cuts) {
       if (c.tpu === null) parts.push('-');
       else {
@@ -449,15 +468,16 @@ export class ServiceCorrection {
       }
       for (const t of c.cpu?.keys() ?? []) parts.push(String(this.factor(tenant, 'cpu', c.k, t)));
     }
+    parts.push(`^${cpuBack}`);
     const signature = parts.join(',');
-    if (parts.every((p) => p === '-' || p === '1' || p === '1/1+0')) return cat;
+    if (parts.every((p) => p === '-' || p === '1' || p === '1/1+0' || p === '^0')) return cat;
     const hit = this.cache.get(tenant);
     if (hit !== undefined && hit.catalog === cat && hit.signature === signature) return hit.corrected;
     const fix = (cuts: readonly CutCandidate[]): CutCandidate[] =>
       cuts.map((c) => {
         const ft = this.factor(tenant, 'tpu', c.k);
         const fr = this.factor(tenant, 'tpu-reload', c.k);
-        const lag = c.tpu === null ? 0 : lagOf(c.k);
+        const lag = (c.tpu === null ? 0 : lagOf(c.k)) + (c.cpu === null ? 0 : cpuBack);
         const emu = c.tpu === null ? null : emuOf(c.k);
         return {
           ...c,

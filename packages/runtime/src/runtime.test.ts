@@ -337,6 +337,11 @@ describe('timing-only mode and observations', () => {
     expect(obs.tenants.a!.arrivalsMs).toHaveLength(1);
     expect(obs.tenants.a!.tpuServiceMs).toHaveLength(1);
     expect(obs.tenants.a!.cpuServiceMs).toHaveLength(1);
+    // The hand-back of the CPU stage's outputs: the stage as the trace times it, minus the worker's compute.
+    const cpu = a.trace.cpu!;
+    expect(obs.tenants.a!.cpuReturnMs).toHaveLength(1);
+    expect(obs.tenants.a!.cpuReturnMs![0]).toBeCloseTo(cpu.endMs - cpu.startMs - cpu.computeMs, 6);
+    expect(obs.tenants.a!.cpuReturnMs![0]).toBeGreaterThanOrEqual(0);
     expect(obs.tenants.a!.cpuAt[0]).toEqual({ k: 4, cores: 1, mode: 'mg1' });
     expect(r.observe().tenants.a!.arrivalsMs).toHaveLength(0);
   });

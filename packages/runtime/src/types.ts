@@ -393,6 +393,11 @@ export interface TenantObservation {
   emulationReturnMs: number[];
   /** CPU service times (worker compute), ms. */
   cpuServiceMs: number[];
+  /**
+   * Per CPU sample (parallel to `cpuServiceMs`): from the worker's end of the CPU stage to its outputs being back on
+   * the main thread, ms (the reply's transfer and the main thread's lateness: the worker is already free).
+   */
+  cpuReturnMs?: number[];
   /** Cut and cores of each CPU sample. */
   cpuAt: { k: number; cores: number; mode: CpuMode }[];
   /** Cut of each TPU sample. */

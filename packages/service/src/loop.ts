@@ -239,14 +239,16 @@ export class ClosedLoop {
     const stages = tenants.map((t, i): PredictedStages | null => {
       const p = prediction.tenants[i];
       if (p === undefined || !Number.isFinite(p.responseMs)) return null;
-      // The delayed predictor adds the emulation lag to the response on top of the four queueing parts.
-      const parts = p.tpuWaitMs + p.tpuServiceMs + p.cpuWaitMs + p.cpuServiceMs;
+      // The delayed predictor adds the emulation lag and the CPU stage's hand-back to the response on top of the
+      // four queueing parts: the hand-back is shown with the CPU stage (as the runtime measures it), the rest is lag.
+      const back = system.tenants[i]?.cpu == null ? 0 : this.correction.cpuReturnMs(t.name);
+      const parts = p.tpuWaitMs + p.tpuServiceMs + p.cpuWaitMs + p.cpuServiceMs + back;
       return {
         tpuWaitMs: p.tpuWaitMs,
         tpuMs: p.tpuServiceMs,
         emulationMs: Math.max(0, p.responseMs - parts),
         cpuWaitMs: p.cpuWaitMs,
-        cpuMs: p.cpuServiceMs,
+        cpuMs: p.cpuServiceMs + back,
         frontendMs: this.frontend.meanMs(t.name),
         poolMs: pool[i] ?? 0,
       };

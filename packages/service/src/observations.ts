@@ -77,6 +77,7 @@ function stageObservations(
       k: at.k,
       threads: at.mode === 'mg1' ? at.cores : 1,
       ms: o.cpuServiceMs[i]!,
+      returnMs: o.cpuReturnMs?.[i] ?? 0,
     });
   }
 }
