@@ -114,6 +114,29 @@ function stretch(others: Dist, cores: number): number {
   return s;
 }
 
+/** The fixed point of the groups' stretches (see the module's comment). */
+function settle(groups: readonly Group[], rest: Dist, cores: number): number[] {
+  let s = groups.map(() => 1);
+  for (let round = 0; round < ROUNDS; round++) {
+    const p = groups.map((g, j) => Math.min(CAP, g.busy * s[j]!));
+    const dists = groups.map((g, j) => busyDist(g, p[j]!));
+    // The distribution of every group but j, from prefix and suffix products: O(groups) convolutions per group.
+    const prefix: Dist[] = [rest];
+    for (let j = 0; j < groups.length; j++) prefix.push(convolve(prefix[j]!, dists[j]!));
+    let suffix: Dist = [1];
+    const next = new Array<number>(groups.length);
+    for (let j = groups.length - 1; j >= 0; j--) {
+      const others = convolve(convolve(prefix[j]!, suffix), siblings(groups[j]!, p[j]!));
+      next[j] = stretch(others, cores);
+      suffix = convolve(suffix, dists[j]!);
+    }
+    const moved = next.reduce((m, x, j) => Math.max(m, Math.abs(x - s[j]!)), 0);
+    s = next;
+    if (moved < 1e-4) break;
+  }
+  return s;
+}
+
 /**
  * The slowdowns of `system`'s CPU stages (at the rates and cuts given) and of an emulation pool computing heads
  * (`pool`, null: none) on a host of `host.cores` cores that is also `host.busy` cores busy with other work.
@@ -145,15 +168,9 @@ export function hostContention(system: SystemSetup, pool: PoolLoad | null, host:
   }
   const rest = poisson(Math.max(0, host.busy));
   let s = groups.map(() => 1);
-  for (let round = 0; round < ROUNDS; round++) {
-    const p = groups.map((g, j) => Math.min(CAP, g.busy * s[j]!));
-    const dists = groups.map((g, j) => busyDist(g, p[j]!));
-    s = groups.map((g, j) => {
-      let others = convolve(rest, siblings(g, p[j]!));
-      for (let o = 0; o < groups.length; o++) if (o !== j) others = convolve(others, dists[o]!);
-      return stretch(others, cores);
-    });
-  }
+  // Nothing to share: the modelled threads fit the cores and nothing else runs.
+  const threads = groups.reduce((n, g) => n + g.threads, 0);
+  if (threads > cores || rest.length > 1) s = settle(groups, rest, cores);
   const cpu = system.tenants.map(() => 1);
   owner.forEach((i, j) => {
     cpu[i] = s[j]!;
