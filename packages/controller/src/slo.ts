@@ -1250,9 +1250,11 @@ export interface SloPlanOptions extends SloSearchOptions {
    * the mean), and a decision whose `previous` and `previousAdmit` shed a common fraction of the tenants without
    * an SLO continues from there — that fraction, when it still passes, as the lower end of the search and its
    * configuration as every search's first start, full rates searched again only once the fraction nears 1 —, so
-   * over a few ticks at nearly the same rates the fraction reaches the unbudgeted one. A search the decision
-   * needs to be safe (at full rates, at the floor fraction) still gets {@link SHED_RESERVE} evaluations once the
-   * budget is spent; searches of the fraction and the polish are then skipped.
+   * over a few ticks at nearly the same rates the fraction reaches the unbudgeted one. Once the budget is spent,
+   * the searches of the fraction and the polish are skipped, a search at full rates the decision still needs gets
+   * {@link SHED_RESERVE} evaluations, and the search at the floor fraction, which makes the plan safe, is never cut
+   * short (it stops at the first configuration that passes): a decision evaluates at most the budget, 2 ×
+   * SHED_RESERVE and that search.
    */
   shedBudget?: number;
   /**
@@ -1301,9 +1303,9 @@ function slos(tenants: readonly PlannedTenant[]): string {
 }
 
 /**
- * Screen evaluations an attempt of a budgeted decision ({@link SloPlanOptions.shedBudget}) still gets once the
- * budget is spent, when the decision needs it to be safe (the search at full rates, or at the floor fraction when
- * nothing else passed): about one round of the search's moves.
+ * Screen evaluations a search that a budgeted decision ({@link SloPlanOptions.shedBudget}) needs (the search at
+ * full rates, which decides whether to shed at all) still gets once the budget is spent: about one round of the
+ * search's moves.
  */
 export const SHED_RESERVE = 32;
 
