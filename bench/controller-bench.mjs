@@ -18,7 +18,9 @@
 // 4. One decision of 4 tenants with SLOs (2 of them p99, 1 p95): the fast search, then the SLO screen of its
 //    optimum, and when an SLO fails the SLO-constrained search (and admission control when nothing meets them);
 //    rates as in 1 (cold and warm); p50/p99 overall and by what the SLOs did, and what was decided (share passing
-//    the screen, median predicted mean, admitted share).
+//    the screen, median predicted mean, admitted share). The policy's shedding decision is budgeted (`SHED_BUDGET`
+//    configurations): for every cold shedding decision, ticks at the same rates from the decision in effect show
+//    the first tick's admitted share against the unbudgeted decision's, and how many ticks it takes to reach it.
 
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import * as controller from '@swapless/controller';
@@ -33,7 +35,16 @@ import {
   sloTenants,
 } from './controller-instances.mjs';
 
-const { fastSearch, poissonArrivals, RateEstimator, SloScreen, searchConfiguration, withSlos } = controller;
+const {
+  fastSearch,
+  poissonArrivals,
+  RateEstimator,
+  SHED_BUDGET,
+  SloScreen,
+  searchConfiguration,
+  sloPlan,
+  withSlos,
+} = controller;
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -291,6 +302,8 @@ log(
 const sloTiming = {};
 {
   const slo = sloTargets(catalogs);
+  /** The cold shedding decisions' inputs, for the convergence of the budgeted decision below. */
+  const coldShedding = [];
   for (const warm of [false, true]) {
     const r = rand(99);
     const by = { met: [], changed: [], shed: [] };
@@ -323,12 +336,9 @@ const sloTiming = {};
       if (new SloScreen(admitted).evaluate(d.choices).violation === 0) quality.passing++;
       quality.meanMs.push(d.predictedMs);
       quality.admitted += admitted.reduce((x, t) => x + t.rate, 0) / tenants.reduce((x, t) => x + t.rate, 0);
-      (d.sloReason === undefined
-        ? by.met
-        : d.choices.some((c) => c.admit !== undefined)
-          ? by.shed
-          : by.changed
-      ).push(dt);
+      const sheds = d.choices.some((c) => c.admit !== undefined);
+      (d.sloReason === undefined ? by.met : sheds ? by.shed : by.changed).push(dt);
+      if (!warm && sheds) coldShedding.push({ tenants, found });
     }
     const q = (xs) => ({ n: xs.length, p50: quantile(xs, 0.5), p99: quantile(xs, 0.99) });
     sloTiming[warm ? 'warm' : 'cold'] = {
@@ -350,9 +360,73 @@ const sloTiming = {};
       `    decided: ${(100 * t.passing).toFixed(1)} % pass the screen at the admitted rates, median predicted mean ${t.medianMeanMs.toFixed(2)} ms, ${(100 * t.admitted).toFixed(2)} % of the offered load admitted`,
     );
   }
+  sloTiming.convergence = shedConvergence(coldShedding);
+  const c = sloTiming.convergence;
+  log(
+    `  budgeted shedding (${SHED_BUDGET} configurations a decision), cold shedding decisions then ticks at the same rates from the decision in effect: first tick admits ${(100 * c.firstAdmitted).toFixed(2)} % of the offered load vs ${(100 * c.unbudgetedAdmitted).toFixed(2)} % unbudgeted (within 2^-6 of its fraction in ${c.firstWithin}/${c.n}); ticks to reach the unbudgeted fraction (within 2^-6): p50 ${c.ticksP50}, p99 ${c.ticksP99}, max ${c.ticksMax} (not within ${c.maxTicks}: ${c.notReached}); after ${c.maxTicks} ticks ${(100 * c.lastAdmitted).toFixed(2)} %; every tick's plan passes the screen: ${c.unsafe === 0 ? 'yes' : `NO (${c.unsafe})`}`,
+  );
   log(
     `  SLOs: ${slo.map((s, j) => (s.sloMs ? `t${j} ${s.sloPercentile} ≤ ${s.sloMs} ms` : `t${j} none`)).join(', ')}`,
   );
+}
+
+/**
+ * The budgeted decision's convergence (outside any timing): for each cold shedding decision, ticks at the same rates
+ * through `withSlos` (the decision in effect passed on, as the policy does) against the unbudgeted `sloPlan` with
+ * the same options — the first tick's admitted share of the offered load, and how many ticks until the fraction of
+ * the tenant without an SLO is within 2^-6 of the unbudgeted one.
+ */
+function shedConvergence(instances, maxTicks = 10) {
+  const tol = 2 ** -6;
+  const share = (tenants, choices) =>
+    tenants.reduce((x, t, j) => x + t.rate * (choices[j].admit ?? 1), 0) /
+    tenants.reduce((x, t) => x + t.rate, 0);
+  const ticks = [];
+  let firstAdmitted = 0;
+  let unbudgetedAdmitted = 0;
+  let lastAdmitted = 0;
+  let firstWithin = 0;
+  let unsafe = 0;
+  for (const { tenants, found } of instances) {
+    const un = sloPlan(tenants, 4, found.choices, {
+      wide: false,
+      budget: 600,
+      bestMeanMs: found.meanResponseMs,
+    });
+    const free = tenants.findIndex((t) => t.sloMs === undefined);
+    const target = un.admit[free];
+    unbudgetedAdmitted += share(tenants, un.choices);
+    let current;
+    let reached = Number.POSITIVE_INFINITY;
+    for (let t = 1; t <= maxTicks; t++) {
+      const d = withSlos(tenants, 4, { choices: found.choices, predictedMs: found.meanResponseMs }, current);
+      current = d.choices;
+      const admitted = tenants.map((x, j) => ({ ...x, rate: x.rate * (d.choices[j].admit ?? 1) }));
+      if (new SloScreen(admitted).evaluate(d.choices).violation > 0) unsafe++;
+      const within = (d.choices[free].admit ?? 1) >= target - tol;
+      if (t === 1) {
+        firstAdmitted += share(tenants, d.choices);
+        if (within) firstWithin++;
+      }
+      if (within && reached === Number.POSITIVE_INFINITY) reached = t;
+    }
+    lastAdmitted += share(tenants, current);
+    ticks.push(reached);
+  }
+  const n = Math.max(1, instances.length);
+  return {
+    n: instances.length,
+    maxTicks,
+    firstAdmitted: firstAdmitted / n,
+    unbudgetedAdmitted: unbudgetedAdmitted / n,
+    lastAdmitted: lastAdmitted / n,
+    firstWithin,
+    ticksP50: quantile(ticks, 0.5),
+    ticksP99: quantile(ticks, 0.99),
+    ticksMax: Math.max(...ticks),
+    notReached: ticks.filter((t) => t === Number.POSITIVE_INFINITY).length,
+    unsafe,
+  };
 }
 
 if (json)

@@ -149,6 +149,8 @@ export {
   sloLevel,
   sloMissProbabilities,
   ADMISSION_CHANGED,
+  SHED_BUDGET,
+  SHED_RESERVE,
   SLO_MARGIN,
   sloPlan,
   sloSearch,

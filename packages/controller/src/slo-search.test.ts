@@ -6,7 +6,7 @@ import { isSwapLessError } from '@swapless/core';
 import { describe, expect, it } from 'vitest';
 import { fastObjective, fastSearch, prepareFastModel } from './fast.js';
 import type { PlannedTenant } from './setup.js';
-import { SloScreen, sloPlan } from './slo.js';
+import { SHED_RESERVE, SloScreen, sloPlan } from './slo.js';
 import { syntheticCatalog } from './synthetic.test-util.js';
 
 const cat = (name: string, seed: number, tpuMs: number, cpuMs: number, reloadMs: number) =>
@@ -195,5 +195,71 @@ describe('admission control', () => {
     expect(sloPlan(busy, 4, best, { ...options, previous: unshed }).evaluated).toBeGreaterThan(3);
     const odd = plan.choices.map((c, i) => (i === 0 ? { ...c, admit: 0.5 } : c));
     expect(sloPlan(busy, 4, best, { ...options, previous: odd }).evaluated).toBeGreaterThan(3);
+  });
+});
+
+describe('a budgeted shedding decision (shedBudget)', () => {
+  const busy = tenants.map((t) => ({ ...t, rate: t.rate * 2 }));
+  const best = fastSearch(busy, 4).choices;
+  const options = { wide: false, budget: 600 } as const;
+  const unbudgeted = sloPlan(busy, 4, best, options);
+  const tol = 1 / 64;
+  /** Does the plan pass the screen at the rates it admits? */
+  const safe = (plan: { admit: number[]; choices: TenantChoice[] }) =>
+    new SloScreen(busy.map((t, i) => ({ ...t, rate: t.rate * plan.admit[i]! }))).evaluate(plan.choices)
+      .violation === 0;
+
+  it('evaluates at most its budget and the reserve of the searches it needs, and what it admits passes', () => {
+    // The budgets below bind: the unbudgeted decision evaluates more.
+    expect(unbudgeted.evaluated).toBeGreaterThan(1000);
+    // The least a decision can evaluate: the search at full rates' reserve, then the search at the floor until a
+    // configuration passes (not cut short: it makes the plan safe).
+    const least = sloPlan(busy, 4, best, { ...options, shedBudget: 1 });
+    expect(least.admit[2]).toBe(0);
+    expect(safe(least)).toBe(true);
+    for (const shedBudget of [40, 100, 200, 400]) {
+      const plan = sloPlan(busy, 4, best, { ...options, shedBudget });
+      expect(plan.evaluated).toBeLessThanOrEqual(shedBudget + 2 * SHED_RESERVE + least.evaluated);
+      expect(plan.feasible).toBe(true);
+      expect(plan.admit.slice(0, 2)).toEqual([1, 1]);
+      expect(plan.admit[2]).toBeLessThan(1);
+      expect(safe(plan)).toBe(true);
+    }
+    // No budget given: the decision as before (the unbudgeted one evaluates past any of these).
+    expect(sloPlan(busy, 4, best, options)).toEqual(unbudgeted);
+  });
+
+  it('continues tick by tick from the shedding in effect until it admits what the unbudgeted decision does', () => {
+    const shedBudget = 100;
+    let plan = sloPlan(busy, 4, best, { ...options, shedBudget });
+    // The first tick stops short: it sheds more than the unbudgeted decision.
+    expect(plan.admit[2]).toBeLessThan(unbudgeted.admit[2]! - tol);
+    let ticks = 1;
+    while (plan.admit[2]! < unbudgeted.admit[2]! - tol && ticks < 10) {
+      plan = sloPlan(busy, 4, best, {
+        ...options,
+        shedBudget,
+        previous: plan.choices,
+        previousAdmit: plan.admit,
+      });
+      ticks++;
+      expect(plan.evaluated).toBeLessThanOrEqual(shedBudget + 2 * SHED_RESERVE);
+      expect(safe(plan)).toBe(true);
+    }
+    expect(plan.admit[2]).toBeGreaterThanOrEqual(unbudgeted.admit[2]! - tol);
+    expect(ticks).toBeGreaterThan(1);
+    expect(ticks).toBeLessThanOrEqual(6);
+    // Once there, it stays: the next ticks keep what it admits.
+    for (let t = 0; t < 2; t++) {
+      const next = sloPlan(busy, 4, best, {
+        ...options,
+        shedBudget,
+        previous: plan.choices,
+        previousAdmit: plan.admit,
+      });
+      expect(next.admit[2]).toBeGreaterThanOrEqual(plan.admit[2]! - 1e-9);
+      expect(safe(next)).toBe(true);
+      plan = next;
+    }
   });
 });

@@ -166,51 +166,70 @@ function pkPositive(
 }
 
 /**
- * The CPU stage of a tenant at θ, in two parts: K, K′, K″ of its service (the samples' MGF) into out[at..at+2] and
- * of its wait given that it waits into out[at+3..at+5] (0s without a CPU stage or wait; K = Infinity where the
- * transform diverges). Returns the wait's atom P(W_C = 0): 1 − ρ_C for `mg1`, 1 − C for `mgc` (1 without a CPU
- * stage, 0 when it cannot keep up).
+ * {@link samplesMgf} of a sample list at every θ of a grid (3 numbers each), kept per list for the last grid asked
+ * (grids differ by their first θ): the samples and the SLOs stay, so every decision's screen asks the same.
+ */
+const mgfCache = new WeakMap<readonly number[], { from: number; mgf: Float64Array }>();
+
+function samplesMgfOf(xs: readonly number[], theta: ArrayLike<number>): Float64Array {
+  const hit = mgfCache.get(xs);
+  if (hit !== undefined && hit.from === theta[0] && hit.mgf.length === 3 * theta.length) return hit.mgf;
+  const mgf = new Float64Array(3 * theta.length);
+  for (let g = 0; g < theta.length; g++) mgf.set(samplesMgf(xs, theta[g]!), 3 * g);
+  mgfCache.set(xs, { from: theta[0]!, mgf });
+  return mgf;
+}
+
+/**
+ * The CPU stage of a tenant at every θ of `theta`, in two parts per θ (6 numbers each, from 0): K, K′, K″ of its
+ * service (the samples' MGF) into out[6g..6g+2] and of its wait given that it waits into out[6g+3..6g+5] (0s
+ * without a CPU stage or wait; K = Infinity where the transform diverges). Returns the wait's atom P(W_C = 0):
+ * 1 − ρ_C for `mg1`, 1 − C for `mgc` (1 without a CPU stage, 0 when it cannot keep up).
  */
 function cpuCumulants(
   setup: ReturnType<typeof tenantSetup>,
-  theta: number,
+  theta: ArrayLike<number>,
   out: Float64Array,
-  at: number,
 ): number {
-  out.fill(0, at, at + 6);
+  out.fill(0);
   const cpu = setup.cpu;
   if (cpu === null) return 1;
   const lam = perMs(setup.rate);
   const xs = cpu.samplesMs;
-  const [m0, m1, m2] = samplesMgf(xs, theta);
-  // The service: log of the samples' MGF.
-  out[at] = Math.log(m0);
-  out[at + 1] = m1 / m0;
-  out[at + 2] = m2 / m0 - (m1 / m0) ** 2;
-  if (!(lam > 0)) return 1;
   const m = sampleMoments(xs);
   const servers = cpu.mode === 'mgc' ? setup.cores : 1;
   const rho = (lam * m.meanMs) / servers;
-  if (rho >= 1) {
-    out[at + 3] = Infinity;
-    return 0;
-  }
-  if (servers === 1) {
-    pkPositive(rho, theta, lam * (m0 - 1), lam * m1, lam * m2, out, at + 3);
-    return 1 - rho;
-  }
-  // M/G/c as the model: no wait with probability 1 − c, else exponential with the Allen–Cunneen mean.
-  const c = erlangC(servers, rho * servers);
-  const mean = mgcWaitMs(lam, m, servers);
+  // M/G/c as the model: no wait with probability 1 − c, else exponential with the Allen–Cunneen mean (a = c/mean);
+  // θ-independent, so computed once.
+  const c = servers > 1 && lam > 0 && rho < 1 ? erlangC(servers, rho * servers) : 0;
+  const mean = c > 0 ? mgcWaitMs(lam, m, servers) : 0;
   const a = c > 0 && mean > 0 ? c / mean : Infinity;
-  if (!Number.isFinite(a)) return 1;
-  if (theta >= a) out[at + 3] = Infinity;
-  else {
-    out[at + 3] = Math.log(a / (a - theta));
-    out[at + 4] = 1 / (a - theta);
-    out[at + 5] = 1 / (a - theta) ** 2;
+  const mgf = samplesMgfOf(xs, theta);
+  for (let g = 0; g < theta.length; g++) {
+    const th = theta[g]!;
+    const at = 6 * g;
+    const m0 = mgf[3 * g]!;
+    const m1 = mgf[3 * g + 1]!;
+    const m2 = mgf[3 * g + 2]!;
+    // The service: log of the samples' MGF.
+    out[at] = Math.log(m0);
+    out[at + 1] = m1 / m0;
+    out[at + 2] = m2 / m0 - (m1 / m0) ** 2;
+    if (!(lam > 0)) continue;
+    if (rho >= 1) out[at + 3] = Infinity;
+    else if (servers === 1) pkPositive(rho, th, lam * (m0 - 1), lam * m1, lam * m2, out, at + 3);
+    else if (!Number.isFinite(a)) continue;
+    else if (th >= a) out[at + 3] = Infinity;
+    else {
+      out[at + 3] = Math.log(a / (a - th));
+      out[at + 4] = 1 / (a - th);
+      out[at + 5] = 1 / (a - th) ** 2;
+    }
   }
-  return 1 - c;
+  if (!(lam > 0)) return 1;
+  if (rho >= 1) return 0;
+  if (servers === 1) return 1 - rho;
+  return Number.isFinite(a) ? 1 - c : 1;
 }
 
 /**
@@ -315,6 +334,37 @@ function lugannaniRice(theta: number, k: number, k1: number, k2: number): number
   return Math.min(1, Math.max(0, p));
 }
 
+/**
+ * The Edge TPU terms of options (`OptionTerms.tpu`) by catalog and stage, for the θ grid they were computed at
+ * (the last one per catalog): they depend on neither rates nor decisions, so every screen of the same SLOs shares
+ * them, and one array per distinct stage is what the wait cache of {@link SloScreen} compares.
+ */
+const tpuTermsCache = new WeakMap<TenantCatalog, { grid: string; byStage: Map<string, Float64Array> }>();
+
+/** The `tpu` arrays of a catalog's stages at the θ grid `grid` ({@link tpuTermsCache}). */
+function tpuArraysOf(catalog: TenantCatalog, grid: string): Map<string, Float64Array> {
+  const hit = tpuTermsCache.get(catalog);
+  if (hit?.grid === grid) return hit.byStage;
+  const byStage = new Map<string, Float64Array>();
+  tpuTermsCache.set(catalog, { grid, byStage });
+  return byStage;
+}
+
+/** Each catalog's cut delays (`delayMs`, 0 when absent) by k. */
+const delayCache = new WeakMap<TenantCatalog, Map<number, number>>();
+
+/** The `delayMs` of the catalog's cut k (0 when absent or no such cut). */
+function delayOf(catalog: TenantCatalog, k: number): number {
+  let byK = delayCache.get(catalog);
+  if (byK === undefined) {
+    byK = new Map();
+    // The first cut of each k, as a search of the list would find.
+    for (const c of catalog.cuts) if (!byK.has(c.k)) byK.set(c.k, c.delayMs ?? 0);
+    delayCache.set(catalog, byK);
+  }
+  return byK.get(k) ?? 0;
+}
+
 /** What {@link SloScreen.evaluate} says of one configuration. */
 export interface SloCheck {
   /** Per tenant (system order): the approximated P(R > sloMs), in [0, 1]; null for a tenant without an SLO. */
@@ -346,8 +396,8 @@ export class SloScreen {
   readonly #waitDone: Uint8Array;
   /** Per SLO tenant, the Edge TPU stages (`tpu` arrays, null off the Edge TPU) #wait was computed for. */
   readonly #waitOf: (Float64Array | null)[][];
-  /** Per tenant, its options' `tpu` arrays by stage. */
-  readonly #tpuArrays: Map<string, Float64Array>[];
+  /** The θ grid as its SLOs (θ = c/sloMs): the key of {@link tpuTermsCache}. */
+  readonly #grid: string;
   /** Per component of {@link SloScreen.#tail}, where its bisection starts; and where the last one ended. */
   readonly #from = new Int32Array(4);
   /** μ, μ′, μ″ of {@link markovMgf}. */
@@ -357,6 +407,11 @@ export class SloScreen {
   /** The SLO tenant being evaluated, and the component of its response (see {@link SloScreen.#tail}). */
   readonly #at: EvaluationContext = { terms: [], o: NO_TERMS, s: 0, L: 0, rho: 0, p: 0, c: 0 };
   #lo = 0;
+  /** Per SLO tenant and component (4s + c), where the last evaluation's first grid point past sloMs was. */
+  readonly #last: Int32Array;
+  /** The choice per tenant of the last configuration evaluated, and its terms (see #configuration). */
+  readonly #lastChoice: (TenantChoice | null)[];
+  readonly #lastTerms: OptionTerms[];
 
   constructor(tenants: readonly PlannedTenant[], margin = SLO_MARGIN) {
     this.tenants = tenants;
@@ -371,10 +426,13 @@ export class SloScreen {
     this.#wait = new Float64Array(3 * GRID * this.sloIndex.length);
     this.#waitDone = new Uint8Array(GRID * this.sloIndex.length);
     this.#waitOf = this.sloIndex.map(() => tenants.map(() => null));
-    this.#tpuArrays = tenants.map(() => new Map());
+    this.#grid = this.sloIndex.map((i) => tenants[i]!.sloMs).join(',');
+    this.#last = new Int32Array(4 * this.sloIndex.length);
     this.#x = new Float64Array(6 * tenants.length);
     this.#terms = tenants.map(() => new Map());
     this.#byObject = tenants.map(() => new WeakMap());
+    this.#lastChoice = tenants.map(() => null);
+    this.#lastTerms = tenants.map(() => NO_TERMS);
   }
 
   /**
@@ -438,9 +496,10 @@ export class SloScreen {
     // One array per distinct Edge TPU stage: options that differ in their CPU stage only share it (and the
     // wait computed from it, see #tail).
     const tpuKey = stage === null ? '' : `${stage.serviceMs}/${stage.reloadMs}/${stage.serviceVarianceMs2}`;
-    const shared = this.#tpuArrays[i]!.get(tpuKey);
+    const byStage = tpuArraysOf(t.catalog, this.#grid);
+    const shared = byStage.get(tpuKey);
     const tpu = shared ?? new Float64Array(stage === null ? 0 : 6 * T);
-    this.#tpuArrays[i]!.set(tpuKey, tpu);
+    byStage.set(tpuKey, tpu);
     if (stage !== null && shared === undefined) {
       const { serviceMs: x, reloadMs: r, serviceVarianceMs2: v } = stage;
       for (let q = 0; q < T; q++) {
@@ -459,13 +518,13 @@ export class SloScreen {
     }
     let own: Float64Array | null = null;
     let cpuAtom = 1;
-    const delay = t.catalog.cuts.find((c) => c.k === choice.k)?.delayMs ?? 0;
+    const delay = delayOf(t.catalog, choice.k);
     const s = this.sloIndex.indexOf(i);
     if (s >= 0) {
       own = new Float64Array(6 * GRID);
+      cpuAtom = cpuCumulants(setup, this.theta.subarray(s * GRID, (s + 1) * GRID), own);
       for (let g = 0; g < GRID; g++) {
         const th = this.theta[s * GRID + g]!;
-        cpuAtom = cpuCumulants(setup, th, own, 6 * g);
         own[6 * g] = own[6 * g]! + th * delay;
         own[6 * g + 1] = own[6 * g + 1]! + delay;
       }
@@ -526,7 +585,15 @@ export class SloScreen {
     const n = this.tenants.length;
     if (choices.length !== n)
       throw new InvalidArgumentError(expected(`${n} choices (one per tenant)`, what, choices.length));
-    const terms = choices.map((c, i) => this.#termsOf(i, c));
+    // Consecutive configurations of a search differ in one or two tenants: the others' terms are the last ones.
+    const terms = this.#lastTerms;
+    for (let i = 0; i < n; i++) {
+      const c = choices[i]!;
+      if (this.#lastChoice[i] !== c) {
+        this.#lastChoice[i] = c;
+        terms[i] = this.#termsOf(i, c);
+      }
+    }
     let L = 0;
     for (const o of terms) L += o.lam;
     // ρ of the Edge TPU with p_j = 1 − λ_j/Λ (as the mean model).
@@ -650,13 +717,22 @@ export class SloScreen {
    */
   #componentTail(s: number, slo: number, from: number): number {
     const k = this.#k;
-    // [lo, hi) holds the first grid point past sloMs (GRID when none is).
+    const past = (g: number): boolean => !this.#cumulants(g) || k[1]! >= slo;
+    // [lo, hi) holds the first grid point past sloMs (GRID when none is). K′ grows with θ, so there is one: the
+    // last evaluation's for this component is tried first (the search's configurations differ little).
     let lo = from;
     let hi = GRID;
-    if (from > 0)
+    const memo = 4 * s + this.#at.c;
+    const last = this.#last[memo]!;
+    if (last > from && last < GRID) {
+      if (!past(last)) lo = last + 1;
+      else if (past(last - 1)) hi = last - 1;
+      else lo = hi = last;
+    }
+    if (lo > 0)
       for (let step = 1; lo < hi; step *= 2) {
         const probe = Math.min(lo + step - 1, hi - 1);
-        if (!this.#cumulants(probe) || k[1]! >= slo) {
+        if (past(probe)) {
           hi = probe;
           break;
         }
@@ -664,10 +740,11 @@ export class SloScreen {
       }
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (!this.#cumulants(mid) || k[1]! >= slo) hi = mid;
+      if (past(mid)) hi = mid;
       else lo = mid + 1;
     }
     this.#lo = lo;
+    this.#last[memo] = lo;
     if (lo > 0 && lo < GRID) {
       // The usual case: sloMs between two saddlepoints.
       if (!this.#cumulants(lo - 1)) return 1;
@@ -760,6 +837,25 @@ export interface SloSearchResult {
  * share the tables of the tenants it does not shed (`prepareFastModel`'s `like`).
  */
 const shortlistCache = new WeakMap<FastModel['tables'][number], Map<number, number[]>>();
+
+/** Per table, the first option index of each (k, cores), by k·4096 + cores. */
+const firstCache = new WeakMap<FastModel['tables'][number], Map<number, number>>();
+
+/** The index of the table's first option at cut k with `cores` cores (−1 when none). */
+function firstWith(table: FastModel['tables'][number], k: number, cores: number): number {
+  let byKey = firstCache.get(table);
+  if (byKey === undefined) {
+    byKey = new Map();
+    for (let o = table.choices.length - 1; o >= 0; o--) {
+      const c = table.choices[o]!;
+      byKey.set(c.k * 4096 + c.cores, o);
+    }
+    firstCache.set(table, byKey);
+  }
+  if (Number.isInteger(k) && Number.isInteger(cores) && cores >= 0 && cores < 4096)
+    return byKey.get(k * 4096 + cores) ?? -1;
+  return table.choices.findIndex((x) => x.k === k && x.cores === cores);
+}
 
 /** Per tenant, the option indices the moves consider (see {@link SloSearchOptions.shortlist}). */
 function shortlists(model: FastModel, keep: number): number[][] {
@@ -877,7 +973,7 @@ export function sloSearch(
               const cj = tables[j]!.choices[p[j]!]!;
               const want = tables[j]!.cores[p[j]!]! - need;
               if (want < 1) continue;
-              const oj = tables[j]!.choices.findIndex((x) => x.k === cj.k && x.cores === want);
+              const oj = firstWith(tables[j]!, cj.k, want);
               if (oj < 0) continue;
               q[j] = oj;
               consider();
@@ -972,7 +1068,8 @@ function largestOf(xs: readonly number[]): number {
  * precision of `steps` bisection steps in 2 or 3 searches instead of `steps`. It stops after `steps` + 2 searches
  * whether or not the bracket closed (a guess that keeps landing on one side leaves it wider): finishing it by
  * bisection admitted ~1 % more load in 11 of 600 benchmark decisions, at a median predicted mean 4.7× higher (what is
- * admitted runs closer to saturation), so the cap stays.
+ * admitted runs closer to saturation), so the cap stays. It also stops when `more` says so (a decision's budget is
+ * spent): the largest fraction found passing is the answer.
  */
 function largestPassing(
   signed: (admit: number) => { feasible: boolean; g: number },
@@ -980,6 +1077,7 @@ function largestPassing(
   gFloor: number,
   gAll: number,
   steps: number,
+  more: () => boolean = () => true,
 ): number {
   const tol = 2 ** -steps;
   let lo = floor;
@@ -988,7 +1086,7 @@ function largestPassing(
   let gHi = gAll;
   let kept = 0;
   let side = 0;
-  for (let step = 0; step < steps + 2 && hi - lo > tol; step++) {
+  for (let step = 0; step < steps + 2 && hi - lo > tol && more(); step++) {
     const secant = gHi > 0 && gLo < 0;
     const guess = secant ? lo + ((hi - lo) * -gLo) / (gHi - gLo) : (lo + hi) / 2;
     const mid = Math.min(hi - tol / 2, Math.max(lo + tol / 2, guess + (side * tol) / 2));
@@ -1146,6 +1244,20 @@ export interface SloPlanOptions extends SloSearchOptions {
    */
   previous?: readonly TenantChoice[];
   /**
+   * At most about this many configurations evaluated by the decision (default: no limit). Admission control then
+   * stops when the budget is spent and returns the largest admitted fraction it found passing the screen (safe:
+   * it sheds more rather than less; its configuration the feasibility search's when no budget is left to polish
+   * the mean), and a decision whose `previous` and `previousAdmit` shed a common fraction of the tenants without
+   * an SLO continues from there — that fraction, when it still passes, as the lower end of the search and its
+   * configuration as every search's first start, full rates searched again only once the fraction nears 1 —, so
+   * over a few ticks at nearly the same rates the fraction reaches the unbudgeted one. Once the budget is spent,
+   * the searches of the fraction and the polish are skipped, a search at full rates the decision still needs gets
+   * {@link SHED_RESERVE} evaluations, and the search at the floor fraction, which makes the plan safe, is never cut
+   * short (it stops at the first configuration that passes): a decision evaluates at most the budget, 2 ×
+   * SHED_RESERVE and that search.
+   */
+  shedBudget?: number;
+  /**
    * Also shed load of the tenants with an SLO when shedding all the others is not enough (default false: then the
    * configuration closest to the SLOs is kept and nothing of an SLO tenant is refused).
    */
@@ -1191,13 +1303,216 @@ function slos(tenants: readonly PlannedTenant[]): string {
 }
 
 /**
+ * Screen evaluations a search that a budgeted decision ({@link SloPlanOptions.shedBudget}) needs (the search at
+ * full rates, which decides whether to shed at all) still gets once the budget is spent: about one round of the
+ * search's moves.
+ */
+export const SHED_RESERVE = 32;
+
+/**
+ * The `shedBudget` of the policy's per-tick decision ({@link withSlos}): configurations evaluated. A cold shedding
+ * decision of 4 tenants in `npm run bench:controller` section 4 then takes ≈ 1 ms after its fast search (≈ 0.45 ms
+ * fixed: the screen's terms and the searches' models, then ≈ 3 µs per configuration), aiming at 2 ms p99 for the
+ * whole decision; at steady rates it admits what the unbudgeted decision does (within 2^−6) at the first tick in
+ * about half of them, within 5 ticks in 99 %.
+ */
+export const SHED_BUDGET = 200;
+
+/**
+ * With a {@link SloPlanOptions.shedBudget}, the share of it the search at full rates may spend, and each
+ * feasibility search of the fraction: one that finds nothing passing within it counts as failing (it sheds more;
+ * the next tick, starting from the configuration in effect, searches on).
+ */
+const PLAIN_SHARE = 0.4;
+const PROBE_SHARE = 0.2;
+/**
+ * With a budget, the share of it a kept shedding's search one step above may spend (when continuing). Half the
+ * budget: in `bench:controller`'s section 4 as converged as with all of it (0.3 too, 0.2 left 20 of 104 decisions
+ * short after 10 ticks), for about half the cost of a steady tick.
+ */
+const KEPT_PROBE_SHARE = 0.5;
+
+/** One decision's searches at admitted fractions ({@link sloPlan}): the models, starts, and evaluations spent. */
+class Admission {
+  /** Configurations evaluated so far (the screen of `best` included). */
+  evaluated = 1;
+  /** The fast model at full rates, once built: it lends the tables of the tenants not shed. */
+  #fullRates: FastModel | undefined;
+  /**
+   * With a budget, the configuration in effect when continuing ({@link Admission.continuing}), then the last one
+   * found passing: the first start of the next search.
+   */
+  #held: TenantChoice[] | null = null;
+
+  constructor(
+    readonly tenants: readonly PlannedTenant[],
+    readonly cores: number,
+    readonly best: readonly TenantChoice[],
+    readonly options: SloPlanOptions,
+    readonly screen: SloScreen,
+  ) {}
+
+  /** Evaluations left of the decision's budget (Infinity without one). */
+  get left(): number {
+    return (this.options.shedBudget ?? Number.POSITIVE_INFINITY) - this.evaluated;
+  }
+
+  /**
+   * With a budget, when the configuration in effect sheds a common fraction a < 1 of the tenants `free` and
+   * nothing of the others: a, where admission control continues from (the last tick's budget ran out, or the
+   * rates moved); its configuration becomes every search's first start. Null otherwise.
+   */
+  continuing(free: readonly number[]): number | null {
+    const { previous, previousAdmit, shedBudget } = this.options;
+    if (shedBudget === undefined || !Number.isFinite(shedBudget) || free.length === 0) return null;
+    if (previous?.length !== this.tenants.length || previousAdmit?.length !== this.tenants.length)
+      return null;
+    const a = previousAdmit[free[0]!]!;
+    const common = previousAdmit.every((x, i) => x === (free.includes(i) ? a : 1));
+    if (!(a >= 0 && a < 1) || !common) return null;
+    this.#held = previous.map(({ admit: _, ...c }) => c);
+    return a;
+  }
+
+  /**
+   * The SLO search at the admitted fractions `admit` (null when nothing is admitted at all). `feasibility`: stop at
+   * the first configuration that passes; `needed`: made even when the budget is spent (then with at least
+   * {@link SHED_RESERVE} evaluations), else skipped (null); `safe`: the search that makes the plan safe (at the
+   * floor fraction), given the per-search budget whatever is left; `bestFirst`: from `best` before the
+   * configuration held; `share`: of the budget at most (default: the full rates' search {@link PLAIN_SHARE}, a
+   * feasibility search made only with budget left {@link PROBE_SHARE}, else all that is left).
+   */
+  attempt(
+    admit: readonly number[],
+    { feasibility = false, needed = true, safe = false, bestFirst = false, share = Number.NaN } = {},
+  ): SloSearchResult | null {
+    if (!needed && !(this.left > 0)) return null;
+    const { tenants, cores, best, options } = this;
+    const scaled = tenants.map((t, i) => ({ ...t, rate: t.rate * admit[i]! }));
+    if (!fastSearchApplicable(scaled)) return null;
+    // The tables of the tenants not shed come from the full rates' model.
+    const all = admit.every((a) => a === 1);
+    const model = prepareFastModel(scaled, cores, this.#fullRates);
+    if (all) this.#fullRates ??= model;
+    const known = (cs: readonly TenantChoice[]): boolean =>
+      cs.every((c, i) =>
+        model.tables[i]!.choices.some((x) => x.k === c.k && x.cores === c.cores && x.mode === c.mode),
+      );
+    // From the mean-optimal configuration at full rates when the pruned options still hold it (a full fast search
+    // at the admitted rates only when they do not): most of a decision's time would go there.
+    const start = known(best) ? best : fastSearchPrepared(model).choices;
+    // With a budget, the configuration held (in effect, or the last found passing) first, unless `bestFirst`.
+    const held = this.#held !== null && known(this.#held) ? this.#held : null;
+    const [first, ...then] = held === null ? [start] : bestFirst ? [start, held] : [held, start];
+    // The search at full rates and each probe of the fraction get a share of the budget (the rest is left for the
+    // others); the search at the floor what is left.
+    const part = !Number.isNaN(share) ? share : all ? PLAIN_SHARE : feasibility && !needed ? PROBE_SHARE : 1;
+    const budget =
+      options.shedBudget === undefined || safe
+        ? options.budget
+        : Math.max(SHED_RESERVE, Math.min(options.budget ?? 1500, this.left, part * options.shedBudget));
+    // The screen at these rates shares the option terms of the full rates' (only the shed tenants' λ differ).
+    const r = sloSearch(model, all ? this.screen : this.screen.rescaled(scaled), first!, {
+      ...options,
+      ...(then.length > 0 ? { starts: [...then, ...(options.starts ?? [])] } : {}),
+      ...(feasibility ? { rounds: Math.min(options.rounds ?? 6, 6) } : {}),
+      ...(budget !== undefined ? { budget } : {}),
+      // Exhaustive only where the whole space fits the budget (it counts every configuration).
+      ...(options.shedBudget !== undefined
+        ? { exhaustiveLimit: Math.min(options.exhaustiveLimit ?? 2000, budget ?? 0) }
+        : {}),
+      feasibility,
+    });
+    this.evaluated += r.evaluated;
+    // With a budget, the last configuration found passing is the next search's first start (at a nearby fraction,
+    // a short repair away): more of the fraction searched within the budget.
+    if (options.shedBudget !== undefined && r.feasible) this.#held = r.choices;
+    return r;
+  }
+
+  /** The search at full rates, and (unless `wide` is false) once more over every option when it finds nothing. */
+  plain(): SloSearchResult {
+    let plain = this.attempt(this.tenants.map(() => 1))!;
+    if (!plain.feasible && this.options.wide !== false && this.left > 0) {
+      // Before refusing any request: once more over every option, not only the shortlists.
+      const model = prepareFastModel(this.tenants, this.cores);
+      const wide = sloSearch(model, this.screen, plain.choices, {
+        starts: [this.best],
+        shortlist: Infinity,
+        budget: Math.min(6000, this.left),
+      });
+      this.evaluated += wide.evaluated;
+      if (wide.feasible || wide.check.violation < plain.check.violation) plain = wide;
+    }
+    return plain;
+  }
+
+  /**
+   * The largest common admitted fraction in [`floor`, 1) of the tenants `group` (the others at `base`) that
+   * passes, with its configuration (null when not even `floor` passes). `gAll`: the signed violation at all
+   * admitted (NaN when unknown); `from`, a fraction to start from when it passes (the one in effect).
+   */
+  shedGroup(
+    group: readonly number[],
+    base: readonly number[],
+    floor: number,
+    gAll: number,
+    from: number | undefined,
+  ): { r: SloSearchResult; admit: number[] } | null {
+    const allowed = this.screen.allowed;
+    const at = (a: number): number[] => base.map((b, i) => (group.includes(i) ? a : b));
+    // The passing configuration of the largest fraction searched (feasibility only): the plan when the budget
+    // runs out before the polish, or when the polish finds nothing that passes.
+    let found: { r: SloSearchResult; a: number } | null = null;
+    const tried = (a: number, needed: boolean): SloSearchResult | null => {
+      const r = this.attempt(at(a), { feasibility: true, needed, safe: needed });
+      if (r?.feasible === true && (found === null || a > found.a)) found = { r, a };
+      return r;
+    };
+    // Feasibility only while searching the fraction; the one found is searched again in full (its mean polished).
+    const done = (a: number): { r: SloSearchResult; admit: number[] } => {
+      const polished = this.attempt(at(a), { needed: false });
+      const kept = found as { r: SloSearchResult; a: number } | null;
+      const r = polished?.feasible !== true && kept?.a === a ? kept.r : polished;
+      return { r: r!, admit: at(a) };
+    };
+    const budgeted = this.options.shedBudget !== undefined;
+    let lo = floor;
+    let gLo = Number.NaN;
+    if (from !== undefined && from < 1 && from >= floor && tried(from, false)?.feasible) {
+      const more = Math.min(1, from + 0.02);
+      const above = tried(more, false);
+      if (above?.feasible !== true) return done(from);
+      if (budgeted) {
+        // Continue from there: the fractions below it passed a tick ago too.
+        lo = more;
+        gLo = signedViolation(above, allowed);
+      }
+    }
+    if (Number.isNaN(gLo)) {
+      const none = tried(floor, true);
+      if (none === null || !none.feasible) return null;
+      gLo = signedViolation(none, allowed);
+    }
+    const signed = (a: number): { feasible: boolean; g: number } => {
+      const r = tried(a, false);
+      return { feasible: r?.feasible === true, g: r === null ? Infinity : signedViolation(r, allowed) };
+    };
+    const steps = this.options.shedSteps ?? 6;
+    return done(largestPassing(signed, lo, gLo, gAll, steps, () => this.left > 0));
+  }
+}
+
+/**
  * The SLO-constrained plan of tenants at their rates, from the mean-optimal configuration `best` (the fast
  * search's): `best` itself when the screen passes every SLO, else {@link sloSearch}'s; when nothing meets
  * them all, admission control sheds load — a common fraction of every tenant without an SLO (the largest that
- * still meets the SLOs, to 2^−shedSteps, by regula falsi on the signed violation), and only when shedding all of them is not enough and `shedSloTenants` is
- * set, a common fraction of the SLO tenants too; else the configuration closest to the SLOs, nothing shed. Tenants need the fast path ({@link fastSearchApplicable}).
+ * still meets the SLOs, to 2^−shedSteps, by regula falsi on the signed violation), and only when shedding all of
+ * them is not enough and `shedSloTenants` is set, a common fraction of the SLO tenants too; else the configuration
+ * closest to the SLOs, nothing shed. Tenants need the fast path ({@link fastSearchApplicable}).
  * When `previous` sheds and its configuration passes near its fraction, it is kept without admission control's
- * searches ({@link keptShedding}).
+ * searches ({@link keptShedding}). With a `shedBudget`, admission control stops when it is spent, with the largest
+ * fraction found passing (see {@link SloPlanOptions.shedBudget}).
  */
 export function sloPlan(
   tenants: readonly PlannedTenant[],
@@ -1217,96 +1532,54 @@ export function sloPlan(
       1,
     );
   }
-  let evaluated = 1;
+  const ac = new Admission(tenants, cores, best, options, screen);
   const result = (r: SloSearchResult, admit: number[], why: string): SloPlan =>
-    planOf(r, admit, why, evaluated);
+    planOf(r, admit, why, ac.evaluated);
   const names = (group: readonly number[]): string => group.map((i) => tenants[i]!.name).join(', ');
   const free = tenants.flatMap((t, i) => (t.sloMs === undefined && t.rate > 0 ? [i] : []));
   const shedFree = (shed: { r: SloSearchResult; admit: number[] }): SloPlan =>
     result(shed.r, shed.admit, shedReason(tenants, free, shed.admit));
-  const steps = options.shedSteps ?? 6;
-  let fullRates: FastModel | undefined;
-  const attempt = (admit: readonly number[], feasibility = false): SloSearchResult | null => {
-    const scaled = tenants.map((t, i) => ({ ...t, rate: t.rate * admit[i]! }));
-    if (!fastSearchApplicable(scaled)) return null;
-    // The tables of the tenants not shed come from the full rates' model.
-    const model = prepareFastModel(scaled, cores, fullRates);
-    fullRates ??= admit.every((a) => a === 1) ? model : undefined;
-    const all = admit.every((a) => a === 1);
-    const known = best.every((c, i) =>
-      model.tables[i]!.choices.some((x) => x.k === c.k && x.cores === c.cores && x.mode === c.mode),
-    );
-    // From the mean-optimal configuration at full rates when the pruned options still hold it (a full fast search
-    // at the admitted rates only when they do not): most of a decision's time would go there.
-    const start = known ? best : fastSearchPrepared(model).choices;
-    // The screen at these rates shares the option terms of the full rates' (only the shed tenants' λ differ).
-    const r = sloSearch(model, all ? screen : screen.rescaled(scaled), start, {
-      ...options,
-      ...(feasibility ? { rounds: Math.min(options.rounds ?? 6, 6) } : {}),
-      feasibility,
-    });
-    evaluated += r.evaluated;
-    return r;
-  };
-  const kept = keptShedding(tenants, cores, screen, free, options.previous, 2 ** -steps);
+  const step = 2 ** -(options.shedSteps ?? 6);
+  // A budgeted decision continuing a shedding one searches full rates only once the fraction nears 1 again.
+  const from = ac.continuing(free);
+  const kept = keptShedding(tenants, cores, screen, free, options.previous, step);
   if (kept !== null) {
-    evaluated += kept.r.evaluated;
-    // Kept lower (the load rose) only when no configuration passes one step above, as admission control's would.
-    const up = kept.admit.map((a, i) => (free.includes(i) ? Math.min(1, a + 2 ** -steps) : a));
-    const above = kept.down ? attempt(up, true) : null;
+    ac.evaluated += kept.r.evaluated;
+    // Kept lower (the load rose) only when no configuration passes one step above, as admission control's would;
+    // when continuing a budgeted decision, kept at all only then (the last tick may have stopped short), searched
+    // with a share of the budget.
+    const up = kept.admit.map((a, i) => (free.includes(i) ? Math.min(1, a + step) : a));
+    const above =
+      kept.down || from !== null
+        ? ac.attempt(up, { feasibility: true, needed: false, bestFirst: true, share: KEPT_PROBE_SHARE })
+        : null;
     if (above?.feasible !== true) return shedFree(kept);
   }
-  let plain = attempt(ones)!;
-  if (!plain.feasible && options.wide !== false) {
-    // Before refusing any request: once more over every option, not only the shortlists.
-    const model = prepareFastModel(tenants, cores);
-    const wide = sloSearch(model, screen, plain.choices, {
-      starts: [best],
-      shortlist: Infinity,
-      budget: 6000,
-    });
-    evaluated += wide.evaluated;
-    if (wide.feasible || wide.check.violation < plain.check.violation) plain = wide;
-  }
-  if (plain.feasible) return result(plain, ones, `configuration changed for the SLOs (${slos(tenants)})`);
-  // Admission control: the largest common admitted fraction of one group of tenants that passes.
-  const shedGroup = (
-    group: readonly number[],
-    base: readonly number[],
-    floor: number,
-  ): { r: SloSearchResult; admit: number[] } | null => {
-    const at = (a: number): number[] => base.map((b, i) => (group.includes(i) ? a : b));
-    // Feasibility only while searching the fraction; the one found is searched again in full (its mean polished).
-    const full = (a: number) => ({ r: attempt(at(a))!, admit: at(a) });
-    const prev = options.previousAdmit?.[group[0]!];
-    if (prev !== undefined && prev < 1 && prev >= floor && attempt(at(prev), true)?.feasible) {
-      const more = Math.min(1, prev + 0.02);
-      if (!attempt(at(more), true)?.feasible) return full(prev);
-    }
-    const none = attempt(at(floor), true);
-    if (none === null || !none.feasible) return null;
-    const signed = (a: number): { feasible: boolean; g: number } => {
-      const r = attempt(at(a), true);
-      return {
-        feasible: r?.feasible === true,
-        g: r === null ? Infinity : signedViolation(r, screen.allowed),
-      };
-    };
-    const gHi = at(1).every((a) => a === 1) ? signedViolation(plain, screen.allowed) : Number.NaN;
-    return full(largestPassing(signed, floor, signedViolation(none, screen.allowed), gHi, steps));
-  };
+  let plain = from === null ? ac.plain() : null;
+  const changed = (r: SloSearchResult): SloPlan =>
+    result(r, ones, `configuration changed for the SLOs (${slos(tenants)})`);
+  if (plain?.feasible === true) return changed(plain);
   if (free.length > 0) {
-    const shed = shedGroup(free, ones, 0);
+    const gAll = plain === null ? Number.NaN : signedViolation(plain, screen.allowed);
+    const shed = ac.shedGroup(free, ones, 0, gAll, from ?? options.previousAdmit?.[free[0]!]);
+    const top = shed !== null && shed.admit[free[0]!]! >= 1 - 2 * step;
+    if (plain === null && (shed === null || top)) {
+      plain = ac.plain();
+      if (plain.feasible) return changed(plain);
+    }
     if (shed !== null) return shedFree(shed);
   }
+  plain ??= ac.plain();
   const bound = tenants.flatMap((t, i) => (t.sloMs !== undefined ? [i] : []));
   const shed =
     options.shedSloTenants !== true
       ? null
-      : shedGroup(
+      : ac.shedGroup(
           bound,
           tenants.map((t) => (t.sloMs === undefined ? 0 : 1)),
           0.01,
+          Number.NaN,
+          options.previousAdmit?.[bound[0]!],
         );
   if (shed !== null)
     return result(
@@ -1345,6 +1618,7 @@ export function withSlos(
     // A tick's decision stays bounded: shortlists and a smaller budget only (planWorkload searches wider).
     wide: false,
     budget: 600,
+    shedBudget: SHED_BUDGET,
     bestMeanMs: found.predictedMs,
     ...(current?.length === tenants.length
       ? { previousAdmit: current.map((c) => c.admit ?? 1), previous: current }
