@@ -1214,7 +1214,8 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     this.#push(obs.latencyMs, trace.latencyMs);
     if (cpu !== null) {
       this.#push(obs.cpuServiceMs, cpu.computeMs);
-      this.#push((obs.cpuReturnMs ??= []), Math.max(0, cpu.endMs - cpu.startMs - cpu.computeMs));
+      obs.cpuReturnMs ??= [];
+      this.#push(obs.cpuReturnMs, Math.max(0, cpu.endMs - cpu.startMs - cpu.computeMs));
       obs.cpuAt.push(config.choice);
       if (obs.cpuAt.length > 2 * this.#window) obs.cpuAt.splice(0, obs.cpuAt.length - this.#window);
     }
