@@ -62,6 +62,11 @@ export interface CutCandidate {
    */
   emulationCv2?: number;
   /**
+   * How much longer than the pool's modelled wait this tenant's heads wait (a ratio learned by `ServiceCorrection`);
+   * absent: 1.
+   */
+  emulationWaitFactor?: number;
+  /**
    * The head's emulated compile report and the profile it was made for (absent for k = 0 and for a compiled
    * model): what co-compiling this head with other tenants' heads starts from (see cocompile.ts).
    */

@@ -60,7 +60,8 @@ export interface DelayOptions {
  * tenants' rates as Poisson arrivals; a head's outputs lag the device by E[max(0, W_pool + h − x)], x the device's
  * time from the start of the request's Edge TPU stage (the pool starts computing then): `deviceMs[i]` when given —
  * the model's Edge TPU wait + call with its expected reload, what the device really takes — else the call alone.
- * `stretch` multiplies every head's compute (the pool's slowdown on a shared host, {@link hostContention}).
+ * `stretch` multiplies every head's compute (the pool's slowdown on a shared host, {@link hostContention}); a
+ * tenant's `emulationWaitFactor` (learned by `ServiceCorrection`) scales its own share of the wait.
  * Infinity for every pooled tenant when the pool is overloaded; null when no tenant uses the pool.
  */
 export function emulationLags(
@@ -70,10 +71,51 @@ export function emulationLags(
   deviceMs?: readonly number[],
   stretch = 1,
 ): number[] | null {
+  const pool = poolQueue(system, catalogs, workers, stretch);
+  if (pool === null) return null;
+  const { wait, queued, heads } = pool;
+  if (!Number.isFinite(wait)) return heads.map((h) => (h === null ? 0 : Infinity));
+  return heads.map((h, i) => {
+    if (h === null) return 0;
+    const device = deviceMs?.[i];
+    const x = device !== undefined && Number.isFinite(device) ? device : h.callMs;
+    // A tenant's own wait: the pool's, scaled by what was learned of how its calls meet the queue.
+    return expectedLag(wait * h.waitFactor, queued, h.h - x);
+  });
+}
+
+/**
+ * The emulation pool's mean wait for a worker, ms, as the model predicts it for `system` (before any tenant's
+ * `emulationWaitFactor`): the M/G/c queue of every pooled head (see {@link emulationLags}). Null when no tenant uses
+ * the pool; Infinity when it is overloaded.
+ */
+export function emulationPoolWaitMs(
+  system: SystemSetup,
+  catalogs: ReadonlyMap<string, TenantCatalog>,
+  workers: number,
+  stretch = 1,
+): number | null {
+  return poolQueue(system, catalogs, workers, stretch)?.wait ?? null;
+}
+
+/** A pooled head: its compute (stretched), its call on the device, and its tenant's wait factor. */
+interface PooledHead {
+  h: number;
+  callMs: number;
+  waitFactor: number;
+}
+
+/** The pool's M/G/c queue over the pooled heads of `system` (null when none is pooled). */
+function poolQueue(
+  system: SystemSetup,
+  catalogs: ReadonlyMap<string, TenantCatalog>,
+  workers: number,
+  stretch: number,
+): { wait: number; queued: number; heads: (PooledHead | null)[] } | null {
   let lam = 0;
   let first = 0;
   let second = 0;
-  const heads = system.tenants.map((t, i) => {
+  const heads = system.tenants.map((t): PooledHead | null => {
     const cut = catalogs.get(t.name)?.cuts.find((c) => c.k === t.k);
     const h = cut?.emulationMs === undefined ? undefined : cut.emulationMs * stretch;
     if (cut?.tpu == null || h === undefined || !(h > 0)) return null;
@@ -82,14 +124,13 @@ export function emulationLags(
     lam += l;
     first += l * h;
     second += l * h * h * (1 + cv2);
-    const device = deviceMs?.[i];
-    return { h, x: device !== undefined && Number.isFinite(device) ? device : cut.tpu.serviceMs };
+    const f = cut.emulationWaitFactor;
+    return { h, callMs: cut.tpu.serviceMs, waitFactor: f !== undefined && f > 0 ? f : 1 };
   });
   if (!heads.some((h) => h !== null)) return null;
   const wait = lam > 0 ? mgcWaitMs(lam, { meanMs: first / lam, secondMomentMs2: second / lam }, workers) : 0;
-  if (!Number.isFinite(wait)) return heads.map((h) => (h === null ? 0 : Infinity));
-  const queued = wait > 0 ? erlangC(workers, lam * (first / lam)) : 0;
-  return heads.map((h) => (h === null ? 0 : expectedLag(wait, queued, h.h - h.x)));
+  const queued = wait > 0 && Number.isFinite(wait) ? erlangC(workers, first) : 0;
+  return { wait, queued, heads };
 }
 
 /**

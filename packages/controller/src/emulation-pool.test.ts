@@ -2,7 +2,7 @@ import type { TenantChoice } from '@swapless/contracts';
 import { defaultModel, mgcWaitMs } from '@swapless/queueing';
 import { describe, expect, it } from 'vitest';
 import type { TenantCatalog } from './catalog.js';
-import { delayedPredictor, emulationLags } from './delays.js';
+import { delayedPredictor, emulationLags, emulationPoolWaitMs } from './delays.js';
 import { profiledHeadMs, ServiceCorrection } from './feedback.js';
 import { swaplessPolicy } from './policy.js';
 import { type PlannedTenant, systemSetup } from './setup.js';
@@ -82,6 +82,27 @@ describe('ServiceCorrection with an emulation pool', () => {
     expect(steady.corrected('c').cuts.find((x) => x.k === whole.k)!.emulationCv2).toBeUndefined();
     c.setEmulation(null);
     expect(c.emulationCv2('c')).toBe(0);
+  });
+
+  it("learns how much longer than the modelled pool wait a tenant's heads wait, and carries it on its heads", () => {
+    const c = new ServiceCorrection(new Map([['c', cat]]));
+    c.setEmulation(1);
+    const call = { tenant: 'c', stage: 'tpu' as const, k: whole.k, ms: whole.tpu!.serviceMs, computeMs: 10 };
+    // No modelled wait to compare with: nothing learned.
+    for (let i = 0; i < 10; i++) c.observe({ ...call, poolWaitMs: 15 });
+    expect(c.poolWaitFactor('c')).toBe(1);
+    c.setContention(new Map([['c', { cpu: 1, emulation: 1, poolWaitMs: 10 }]]));
+    for (let i = 0; i < 40; i++) c.observe({ ...call, poolWaitMs: 15 });
+    expect(c.poolWaitFactor('c')).toBeCloseTo(1.5, 6);
+    expect(c.corrected('c').cuts.find((x) => x.k === whole.k)!.emulationWaitFactor).toBeCloseTo(1.5, 6);
+    // A modelled wait of almost nothing is not compared with (the ratio would say little).
+    const d = new ServiceCorrection(new Map([['c', cat]]));
+    d.setEmulation(1);
+    d.setContention(new Map([['c', { cpu: 1, emulation: 1, poolWaitMs: 0.1 }]]));
+    for (let i = 0; i < 40; i++) d.observe({ ...call, poolWaitMs: 15 });
+    expect(d.poolWaitFactor('c')).toBe(1);
+    c.setEmulation(null);
+    expect(c.poolWaitFactor('c')).toBe(1);
   });
 
   it("keeps the outputs' way back to the main thread as a delay of every head", () => {
@@ -171,6 +192,20 @@ describe('emulationLags: the pool as an M/G/c queue', () => {
     const wait = mgcWaitMs(lam, { meanMs: m1, secondMomentMs2: m2 }, 1);
     expect(emulationLags(sys, spread, 1)![0]).toBeCloseTo(wait + 20 - a.cuts.at(-1)!.tpu!.serviceMs, 6);
     expect(emulationLags(sys, spread, 1)![0]!).toBeGreaterThan(emulationLags(sys, catalogs, 1)![0]!);
+  });
+
+  it("scales a tenant's share of the pool's wait by its learned factor, the others' unchanged", () => {
+    const sys = systemSetup(tenants(10, 20), onTpu, 2);
+    const slow = new Map([
+      ['a', a],
+      ['b', { ...b, cuts: b.cuts.map((c) => (c.tpu === null ? c : { ...c, emulationWaitFactor: 2 })) }],
+    ]);
+    const wait = emulationPoolWaitMs(sys, catalogs, 1)!;
+    expect(emulationPoolWaitMs(sys, slow, 1)).toBeCloseTo(wait, 9); // the pool's own wait is the model's
+    const base = emulationLags(sys, catalogs, 1)!;
+    const lags = emulationLags(sys, slow, 1)!;
+    expect(lags[0]).toBeCloseTo(base[0]!, 9);
+    expect(lags[1]).toBeCloseTo(Math.max(0, 2 * wait + 10 - b.cuts.at(-1)!.tpu!.serviceMs), 6);
   });
 
   it('is infinite when the pool is overloaded, and the prediction unstable', () => {

@@ -61,6 +61,8 @@ export interface StageObservation {
    * emulation pool's worker (functional emulator); for the CPU, the stage's worker.
    */
   returnMs?: number;
+  /** TPU: how long the head's computation waited for an emulation pool worker, ms (absent or 0: none measured). */
+  poolWaitMs?: number;
   /** Number of requests `ms` is the mean of (default 1). */
   count?: number;
   /**
@@ -129,6 +131,10 @@ function headOf(catalog: TenantCatalog, cut: CutCandidate): number | null {
   return Math.max(head > 0 ? head : mean(whole) * cut.tpuMacsShare, 0.01);
 }
 const SEP = '\u0000';
+/** A predicted pool wait below this (ms) is not compared with the measured one ({@link ServiceCorrection}). */
+const POOL_WAIT_MIN_MS = 0.5;
+/** Bounds of a tenant's pool-wait factor: [1/this, this]. */
+const POOL_WAIT_MAX = 4;
 /** The kinds whose learned values are ratios to the profile (the others are times in ms). */
 const RATIO_KINDS: ReadonlySet<string> = new Set<FactorKind>(['tpu', 'tpu-reload', 'cpu', 'emulation']);
 
@@ -153,8 +159,11 @@ export class ServiceCorrection {
   private readonly outlier: number;
   #emulationWorkers: number | null = null;
   #host: HostShare | null = null;
-  /** The stretch of each tenant's CPU stage and pool compute in the configuration in force (absent: 1). */
-  #stretch = new Map<string, { cpu: number; emulation: number }>();
+  /**
+   * Per tenant in the configuration in force: the stretch of its CPU stage and pool compute (absent: 1), and the
+   * emulation pool's wait the model predicts for it before any per-tenant factor (absent: none to compare with).
+   */
+  #stretch = new Map<string, { cpu: number; emulation: number; poolWaitMs?: number }>();
 
   /**
    * @param catalogs The profiled catalogs by tenant name (the reference of every ratio). The map is read at every
@@ -209,11 +218,18 @@ export class ServiceCorrection {
    * on the shared host: observations from now on are divided by it before they are learned. Tenants not in
    * `byTenant` (and every tenant after `setContention(new Map())`) are learned as measured.
    */
-  setContention(byTenant: ReadonlyMap<string, { cpu: number; emulation: number }>): void {
+  setContention(
+    byTenant: ReadonlyMap<string, { cpu: number; emulation: number; poolWaitMs?: number }>,
+  ): void {
     this.#stretch = new Map();
     for (const [name, s] of byTenant) {
       const ok = (x: number) => (Number.isFinite(x) && x >= 1 ? x : 1);
-      this.#stretch.set(name, { cpu: ok(s.cpu), emulation: ok(s.emulation) });
+      const w = s.poolWaitMs;
+      this.#stretch.set(name, {
+        cpu: ok(s.cpu),
+        emulation: ok(s.emulation),
+        ...(w !== undefined && Number.isFinite(w) && w > 0 ? { poolWaitMs: w } : {}),
+      });
     }
   }
 
@@ -296,6 +312,7 @@ export class ServiceCorrection {
       const back =
         typeof o.returnMs === 'number' && o.returnMs > 0 && Number.isFinite(o.returnMs) ? o.returnMs : 0;
       this.feed(this.staged, `${o.tenant}${SEP}return`, back, count, false);
+      this.#feedPoolWait(o, stretch?.poolWaitMs, count);
     }
     if (o.stage === 'cpu') {
       const back =
@@ -309,6 +326,32 @@ export class ServiceCorrection {
         this.feed(this.staged, `${o.tenant}${SEP}lag`, lag / cut.tpuMacsShare, count, false);
     }
     return true;
+  }
+
+  /**
+   * The tenant's measured pool wait against the wait the model predicted for the configuration in force: their
+   * ratio, learned per tenant (only where the model predicts at least `POOL_WAIT_MIN_MS`: a ratio to almost
+   * nothing says little).
+   */
+  #feedPoolWait(o: StageObservation, predictedMs: number | undefined, count: number): void {
+    const w = o.poolWaitMs;
+    if (predictedMs === undefined || !(predictedMs >= POOL_WAIT_MIN_MS)) return;
+    if (typeof w !== 'number' || !Number.isFinite(w) || w < 0) return;
+    const r = Math.min(POOL_WAIT_MAX, Math.max(1 / POOL_WAIT_MAX, w / predictedMs));
+    this.feed(this.staged, `${o.tenant}${SEP}poolwait`, r, count, false);
+  }
+
+  /**
+   * How much longer (or shorter) than the pool's modelled wait `tenant`'s heads wait for a worker: the ratio learned
+   * by {@link observe}, quantised to 0.05 and clamped to [1/4, 4]; 1 until trusted and without a pool. The M/G/c
+   * wait is the same for every Poisson arrival, but a tenant's calls reach the pool in bursts with others' (the
+   * server's event loop takes requests in batches), so a tenant whose calls follow another's long heads waits more.
+   */
+  poolWaitFactor(tenant: string): number {
+    if (this.#emulationWorkers === null) return 1;
+    const f = this.trusted(this.staged, `${tenant}${SEP}poolwait`);
+    if (f === null) return 1;
+    return Math.round(Math.min(POOL_WAIT_MAX, Math.max(1 / POOL_WAIT_MAX, f)) / 0.05) * 0.05;
   }
 
   private trusted(map: Map<string, Ewma>, key: string): number | null {
@@ -457,13 +500,14 @@ export class ServiceCorrection {
     const lagOf = (k: number) => (pooled ? back : this.lagMs(tenant, k));
     const emuOf = (k: number) => (pooled ? this.emulationMs(tenant, k) : null);
     const cv2 = this.emulationCv2(tenant);
+    const waitFactor = this.poolWaitFactor(tenant);
     const cpuBack = this.cpuReturnMs(tenant);
     for (const c of cat.cuts) {
       if (c.tpu === null) parts.push('-');
       else {
         const emu = emuOf(c.k);
         parts.push(
-          `${this.factor(tenant, 'tpu', c.k)}/${this.factor(tenant, 'tpu-reload', c.k)}+${lagOf(c.k)}${emu === null ? '' : `~${emu}±${cv2}`}`,
+          `${this.factor(tenant, 'tpu', c.k)}/${this.factor(tenant, 'tpu-reload', c.k)}+${lagOf(c.k)}${emu === null ? '' : `~${emu}±${cv2}×${waitFactor}`}`,
         );
       }
       for (const t of c.cpu?.keys() ?? []) parts.push(String(this.factor(tenant, 'cpu', c.k, t)));
@@ -503,6 +547,7 @@ export class ServiceCorrection {
           ...(lag > 0 ? { delayMs: (c.delayMs ?? 0) + lag } : {}),
           ...(emu !== null ? { emulationMs: emu } : {}),
           ...(emu !== null && cv2 > 0 ? { emulationCv2: cv2 } : {}),
+          ...(emu !== null && waitFactor !== 1 ? { emulationWaitFactor: waitFactor } : {}),
         };
       });
     // The factors are ratios to each device's own modelled times (see `StageObservation.device`): the catalogs of

@@ -95,6 +95,7 @@ export {
   type DelayOptions,
   delayedPredictor,
   emulationLags,
+  emulationPoolWaitMs,
 } from './delays.js';
 export { type HostContention, type HostShare, hostContention, type PoolLoad } from './contention.js';
 export {

@@ -35,6 +35,7 @@ describe('functional emulator: the device keeps its own time', () => {
       expect(tpu.endMs).toBe(Math.max(tpu.deviceEndMs, e.readyMs));
       expect(e.lagMs).toBe(Math.max(0, e.readyMs - tpu.deviceEndMs));
       expect(e.computeMs).toBeGreaterThan(0);
+      expect(e.waitMs).toBeGreaterThanOrEqual(0);
     }
     // The second call started on the device before the first call's outputs were back: the device was not held
     // for the host's computation (before, every call waited for its head to be computed).
@@ -57,6 +58,14 @@ describe('functional emulator: the device keeps its own time', () => {
     const obs = rt.observe().tenants.a!;
     expect(obs.tpuServiceMs).toHaveLength(6);
     expect(obs.emulationLagMs).toHaveLength(6);
+    // Six calls sent at once to one worker: each waits for those before it (the first for none but the hand-over).
+    expect([...obs.emulationWaitMs!].sort((x, y) => x - y)).toEqual(
+      traces.map((t) => t.tpu!.emulation!.waitMs).sort((x, y) => x - y),
+    );
+    const waits = [...obs.emulationWaitMs!].sort((x, y) => x - y);
+    expect(waits[5]!).toBeGreaterThan(
+      waits[0]! + 4 * Math.min(...traces.map((t) => t.tpu!.emulation!.computeMs)),
+    );
     const device = traces.map((t) => t.tpu!.deviceEndMs - t.tpu!.startMs).sort();
     expect([...obs.tpuServiceMs].sort()).toEqual(device);
     expect(stats.tpu.busyMs).toBeCloseTo(

@@ -20,6 +20,8 @@ export interface HeadComputation {
   outputs: TensorArray[];
   /** Invoke time inside the worker, ms. */
   computeMs: number;
+  /** From the call's submission to the worker starting it, ms: the pool's queue (and the hand-over to the worker). */
+  waitMs: number;
   /** When the outputs were back on the main thread, `performance.now()` ms. */
   readyMs: number;
   /**
@@ -108,12 +110,19 @@ export class EmulationPool {
     this.#outstandingMs += estimate;
     this.#queued++;
     try {
+      const submittedMs = performance.now();
       const r = await this.#worker(best).runAsync(id, inputs);
       const computeMs = r.endMs - r.startMs;
       const mean = this.#meanMs.get(id);
       this.#meanMs.set(id, mean === undefined ? computeMs : mean + ALPHA * (computeMs - mean));
       const readyMs = performance.now();
-      return { outputs: r.outputs, computeMs, readyMs, returnMs: Math.max(0, readyMs - r.endMs) };
+      return {
+        outputs: r.outputs,
+        computeMs,
+        waitMs: Math.max(0, r.startMs - submittedMs),
+        readyMs,
+        returnMs: Math.max(0, readyMs - r.endMs),
+      };
     } finally {
       this.#queued--;
       this.#load[best] = Math.max(0, this.#load[best]! - estimate);

@@ -170,6 +170,7 @@ function emptyObservation(): TenantObservation {
     emulationLagMs: [],
     emulationComputeMs: [],
     emulationReturnMs: [],
+    emulationWaitMs: [],
     latencyMs: [],
   };
 }
@@ -1070,6 +1071,8 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     this.#push(obs.emulationLagMs, lagMs);
     this.#push(obs.emulationComputeMs, r.emulation?.computeMs ?? 0);
     this.#push(obs.emulationReturnMs, r.emulation?.returnMs ?? 0);
+    obs.emulationWaitMs ??= [];
+    this.#push(obs.emulationWaitMs, r.emulation?.waitMs ?? 0);
     if (r.emulation !== null) {
       const e = this.#emu;
       e.calls++;

@@ -29,7 +29,7 @@ export interface TpuRun {
   tokenBefore: string | null;
   tokenAfter: string | null;
   /** The functional emulator's host computation of the head (null otherwise). */
-  emulation: { computeMs: number; readyMs: number; lagMs: number; returnMs: number } | null;
+  emulation: { computeMs: number; waitMs: number; readyMs: number; lagMs: number; returnMs: number } | null;
 }
 
 /** What the TPU stage needs from a backend. */
@@ -249,6 +249,7 @@ export class EmulatedBackend implements TpuBackend {
           ? null
           : {
               computeMs: c.computeMs,
+              waitMs: c.waitMs,
               readyMs: c.readyMs,
               lagMs: Math.max(0, c.readyMs - deviceEndMs),
               returnMs: c.returnMs,

@@ -153,11 +153,11 @@ export interface TpuTrace {
   breakdown: CallBreakdown | null;
   /**
    * The functional emulator's host computation of the head (null for the real device and in timing-only mode):
-   * its invoke time, when its outputs were ready, and `lagMs = max(0, readyMs − deviceEndMs)`, how long the
-   * request waited for the host after the emulated device was done. Lag is the host being slower than the Edge
-   * TPU it emulates, not device time.
+   * its invoke time, how long it waited for a pool worker (`waitMs`), when its outputs were ready, and
+   * `lagMs = max(0, readyMs − deviceEndMs)`, how long the request waited for the host after the emulated device was
+   * done. Lag is the host being slower than the Edge TPU it emulates, not device time.
    */
-  emulation: { computeMs: number; readyMs: number; lagMs: number; returnMs: number } | null;
+  emulation: { computeMs: number; waitMs: number; readyMs: number; lagMs: number; returnMs: number } | null;
 }
 
 /** CPU part of a trace (null when the variant has no tail, k = n). */
@@ -391,6 +391,11 @@ export interface TenantObservation {
    * on the main thread, ms (the reply's transfer and the main thread's lateness; 0 without a functional emulator).
    */
   emulationReturnMs: number[];
+  /**
+   * Per TPU sample (parallel to `tpuServiceMs`): how long the head's computation waited for an emulation pool
+   * worker, ms (its queue there; 0 without a functional emulator).
+   */
+  emulationWaitMs?: number[];
   /** CPU service times (worker compute), ms. */
   cpuServiceMs: number[];
   /**

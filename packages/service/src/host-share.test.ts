@@ -121,4 +121,27 @@ describe('ClosedLoop.shareHost', () => {
     expect(later).toBeLessThan(first.busy);
     expect(later).toBeGreaterThan(0);
   });
+
+  it("compares each tenant's measured pool wait with the wait modelled for the configuration in force", () => {
+    const run = (poolWaitMs: number) => {
+      const loop = new ClosedLoop(undefined);
+      for (const t of tenants) loop.add(t.name, t.catalog);
+      loop.correction.setEmulation(1);
+      loop.hostCores = 2;
+      loop.hostMeter = { sample: () => 0.5 };
+      loop.shareHost(tenants, choices, 1, 'usb3');
+      for (let i = 0; i < 30; i++)
+        loop.observe([{ tenant: 'b', stage: 'tpu', k: 10, ms: 2, computeMs: 6, poolWaitMs }]);
+      return loop;
+    };
+    // b's heads (the whole model on the Edge TPU) wait far longer than the pool's modelled wait: clamped to 4×.
+    const slow = run(1000);
+    expect(slow.correction.poolWaitFactor('b')).toBe(4);
+    expect(slow.correction.poolWaitFactor('a')).toBe(1);
+    const fast = run(0);
+    expect(fast.correction.poolWaitFactor('b')).toBe(0.25);
+    const lag = (loop: ClosedLoop) =>
+      loop.predict(defaultModel, tenants, choices, 1, 'usb3').stages[1]!.emulationMs;
+    expect(lag(slow)).toBeGreaterThan(lag(fast));
+  });
 });

@@ -13,6 +13,7 @@ import {
   type CorrectionOptions,
   contentionOf,
   delayedPredictor,
+  emulationPoolWaitMs,
   groupingOf,
   type HostShare,
   layoutSetup,
@@ -115,8 +116,9 @@ export class ClosedLoop {
    * with an emulation pool, measures the host's busy cores since the last tick, takes out what the modelled threads
    * (CPU stages and pool, stretched) kept busy, and keeps the rest as the host's other load (an EWMA); then tells
    * the correction the host share (`ServiceCorrection.setHost`, which the predictions here and the adaptive policies
-   * plan with) and the stretch this configuration puts on each tenant (`setContention`: the next window's
-   * observations are learned with it divided out). Without a pool (a real Edge TPU, or timing-only emulation) it
+   * plan with) and the stretch this configuration puts on each tenant and the emulation pool's modelled wait
+   * (`setContention`: the next window's observations are learned with the stretch divided out, and each tenant's
+   * measured pool wait against the modelled one). Without a pool (a real Edge TPU, or timing-only emulation) it
    * does nothing: the fast search that plans then has no per-configuration hook for it.
    */
   shareHost(
@@ -139,8 +141,24 @@ export class ClosedLoop {
       const busy = this.correction.host === null ? rest : host.busy + HOST_ALPHA * (rest - host.busy);
       this.correction.setHost({ cores: this.hostCores, busy });
     }
+    // The pool's wait as the model predicts it here, before per-tenant factors: what each tenant's measured wait
+    // is compared with.
+    const wait = emulationPoolWaitMs(system, catalogs, workers, now.pool);
+    const poolWaitMs = wait !== null && Number.isFinite(wait) ? wait : undefined;
     this.correction.setContention(
-      new Map(tenants.map((t, i) => [t.name, { cpu: now.cpu[i] ?? 1, emulation: now.pool }] as const)),
+      new Map(
+        tenants.map(
+          (t, i) =>
+            [
+              t.name,
+              {
+                cpu: now.cpu[i] ?? 1,
+                emulation: now.pool,
+                ...(poolWaitMs !== undefined ? { poolWaitMs } : {}),
+              },
+            ] as const,
+        ),
+      ),
     );
     const shared = this.correction.host;
     this.#hostShare =

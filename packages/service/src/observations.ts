@@ -67,6 +67,7 @@ function stageObservations(
       lagMs: o.emulationLagMs[i] ?? 0,
       computeMs: o.emulationComputeMs?.[i] ?? 0,
       returnMs: o.emulationReturnMs?.[i] ?? 0,
+      poolWaitMs: o.emulationWaitMs?.[i] ?? 0,
     });
   }
   for (let i = 0; i < o.cpuServiceMs.length; i++) {
