@@ -28,10 +28,16 @@ export interface HysteresisOptions {
    * (the Edge TPU call, the CPU stage) has fewer than `minCount` observations (default 0.1; 0 turns it off). Such a
    * cut is predicted with the factors learned at other cuts, which on a live host were optimistic by 10–20 %: the
    * policy switched to it, measured it, and switched back seconds later. The swapless policy asks it only with a
-   * correction, on a host off its profile (`ServiceCorrection.offProfile`), and not for `EXPLORATION_WAIVER_MS`
+   * correction, on a host off its profile (`ServiceCorrection.offProfile`), and not for `explorationWaiverMs`
    * after a detected change of the rates.
    */
   explorationGain?: number;
+  /**
+   * For how long after the rate estimator detected a change no `explorationGain` is asked, ms (default
+   * `EXPLORATION_WAIVER_MS`, 10,000; 0: always asked): the configuration in effect was measured at the old rates, so
+   * its prediction at the new ones is no better founded than the candidate's.
+   */
+  explorationWaiverMs?: number;
   /** Minimum time between two switches, ms (default 3,000). */
   minDwellMs?: number;
   /** Load-time estimate when nothing was measured: fixed part, ms (default 5). */

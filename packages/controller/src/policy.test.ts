@@ -134,6 +134,13 @@ describe('policies in the simulator', () => {
     seed: 3,
     ...extra,
   });
+  /** A rate step at 30 s on a host whose CPU runs 1.6× slower than profiled (the first cuts run are measured). */
+  const slowHostStep = () =>
+    workload(10, 4, {
+      durationMs: 60_000,
+      actual: { a: slow(A), b: slow(B) },
+      phases: [{ atS: 30, rates: { a: 4, b: 10 } }],
+    });
 
   it('same seed: every policy sees the same arrivals; a static policy never reconfigures', () => {
     const d = runPolicyInSim(workload(10, 4), createPolicy('default'));
@@ -215,34 +222,16 @@ describe('policies in the simulator', () => {
   });
 
   it('holds back from cuts it has not measured unless the gain clears the margin or the rates just changed', () => {
-    // The CPU runs 1.6× slower than profiled (the first cuts run are measured, the others extrapolated).
-    const w = workload(10, 4, {
-      durationMs: 60_000,
-      actual: { a: slow(A), b: slow(B) },
-      phases: [{ atS: 30, rates: { a: 4, b: 10 } }],
-    });
+    const w = slowHostStep();
     // A margin no gain clears: the policy switches only within the waiver after a detected change of the rates.
-    const wary = swaplessPolicy({ hysteresis: { explorationGain: 100 } });
-    const ticks: { atMs: number; switched: boolean; reason: string; sinceChangeMs: number }[] = [];
-    let changedAtMs = Number.NEGATIVE_INFINITY;
-    const spy = {
-      ...wary,
-      onTick: (obs: Parameters<typeof wary.onTick>[0], now: number) => {
-        const d = wary.onTick(obs, now);
-        if (wary.rates?.changed === true) changedAtMs = now;
-        const reason = wary.lastVerdict!.reason;
-        ticks.push({ atMs: now, switched: d !== null, reason, sinceChangeMs: now - changedAtMs });
-        return d;
-      },
-    };
-    runPolicyInSim(w, spy);
+    const ticks = verdictsOf(w, swaplessPolicy({ hysteresis: { explorationGain: 100 } }));
     const switches = ticks.filter((t) => t.switched);
     expect(switches.length).toBeGreaterThanOrEqual(1); // the step (the waiver)
-    for (const t of switches) expect(t.sinceChangeMs).toBeLessThanOrEqual(EXPLORATION_WAIVER_MS);
+    for (const t of switches) expect(t.sinceChangeMs).toBeLessThan(EXPLORATION_WAIVER_MS);
     // Outside the waiver a better cut not yet measured was held back, and the verdict said so.
     const held = ticks.filter((t) => t.reason.endsWith('(a cut not yet measured)'));
     expect(held.length).toBeGreaterThanOrEqual(1);
-    for (const t of held) expect(t.sinceChangeMs).toBeGreaterThan(EXPLORATION_WAIVER_MS);
+    for (const t of held) expect(t.sinceChangeMs).toBeGreaterThanOrEqual(EXPLORATION_WAIVER_MS);
     // Without the margin the same ticks weigh the plain minimum gain.
     const open = swaplessPolicy({ hysteresis: { explorationGain: 0 } });
     const plain: string[] = [];
@@ -256,6 +245,26 @@ describe('policies in the simulator', () => {
     });
     expect(plain.some((r) => r.includes('not yet measured'))).toBe(false);
     expect(plain.some((r) => r.startsWith('relative gain'))).toBe(true);
+  });
+
+  it('asks the exploration margin right after a change of the rates too with explorationWaiverMs 0', () => {
+    const w = slowHostStep();
+    const waived = verdictsOf(w, swaplessPolicy({ hysteresis: { explorationGain: 100 } }));
+    const strict = verdictsOf(
+      w,
+      swaplessPolicy({ hysteresis: { explorationGain: 100, explorationWaiverMs: 0 } }),
+    );
+    const heldAfterChange = (ts: typeof strict) =>
+      ts.filter(
+        (t) => t.reason.endsWith('(a cut not yet measured)') && t.sinceChangeMs <= EXPLORATION_WAIVER_MS,
+      );
+    expect(heldAfterChange(waived)).toHaveLength(0);
+    expect(heldAfterChange(strict).length).toBeGreaterThanOrEqual(1);
+    expect(strict.filter((t) => t.switched).length).toBeLessThan(waived.filter((t) => t.switched).length);
+    for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY])
+      expect(() => swaplessPolicy({ hysteresis: { explorationWaiverMs: bad } })).toThrow(
+        expect.objectContaining({ code: 'SWAPLESS_INVALID_ARGUMENT' }),
+      );
   });
 
   it('corrects the catalog from measured stage times when the real CPU is slower than profiled', () => {
@@ -279,3 +288,24 @@ describe('policies in the simulator', () => {
     expect(() => createPolicy('nope' as 'cpu')).toThrow(/one of swapless/);
   });
 });
+
+/** Each tick's verdict of `policy` on `w`: switched or kept, why, and how long after a detected change of the rates. */
+function verdictsOf(w: Parameters<typeof runPolicyInSim>[0], policy: ReturnType<typeof swaplessPolicy>) {
+  const ticks: { atMs: number; switched: boolean; reason: string; sinceChangeMs: number }[] = [];
+  let changedAtMs = Number.NEGATIVE_INFINITY;
+  runPolicyInSim(w, {
+    ...policy,
+    onTick: (obs: Parameters<typeof policy.onTick>[0], now: number) => {
+      const d = policy.onTick(obs, now);
+      if (policy.rates?.changed === true) changedAtMs = now;
+      ticks.push({
+        atMs: now,
+        switched: d !== null,
+        reason: policy.lastVerdict!.reason,
+        sinceChangeMs: now - changedAtMs,
+      });
+      return d;
+    },
+  });
+  return ticks;
+}

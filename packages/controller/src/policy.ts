@@ -365,9 +365,10 @@ function changesOf(
 }
 
 /**
- * For how long after the rate estimator detected a change the hysteresis asks no exploration margin of cuts not
- * yet measured (`HysteresisOptions.explorationGain`), ms: the configuration in effect was measured at the old rates,
- * so its prediction at the new ones is no better founded than the candidate's.
+ * The default of `HysteresisOptions.explorationWaiverMs`: for how long after the rate estimator detected a change
+ * the hysteresis asks no exploration margin of cuts not yet measured (`HysteresisOptions.explorationGain`), ms: the
+ * configuration in effect was measured at the old rates, so its prediction at the new ones is no better founded
+ * than the candidate's.
  */
 export const EXPLORATION_WAIVER_MS = 10_000;
 
@@ -382,6 +383,7 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
   let estimator: RateEstimator | null = null;
   let correction: ServiceCorrection | null = null;
   const costs = new SwitchCostModel(options.hysteresis);
+  const waiverMs = explorationWaiverOf(options.hysteresis);
   const sloGate = new SloBreachGate(options.hysteresis);
   let current: TenantChoice[] = [];
   let grouping: Grouping = [];
@@ -458,8 +460,7 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
       if (!sameDiscipline(discipline, best.discipline)) changes.push({ stallMs: 0, rate: 0 });
       const candidateMs = best.predictedMs;
       const exploring =
-        nowMs - lastRateChangeMs > EXPLORATION_WAIVER_MS &&
-        explores(correction, tenants, current, best.choices);
+        nowMs - lastRateChangeMs >= waiverMs && explores(correction, tenants, current, best.choices);
       const weighed = shouldSwitch(
         { currentMs, candidateMs, totalRate, changes, nowMs, lastSwitchMs, exploring },
         options.hysteresis,
@@ -503,6 +504,19 @@ export function swaplessPolicy(options: SwaplessOptions = {}): Policy {
       );
     },
   };
+}
+
+/**
+ * `hysteresis.explorationWaiverMs`, checked (default {@link EXPLORATION_WAIVER_MS}).
+ * @throws InvalidArgumentError for a value that is not a finite number ≥ 0.
+ */
+function explorationWaiverOf(hysteresis: HysteresisOptions | undefined): number {
+  const ms = hysteresis?.explorationWaiverMs ?? EXPLORATION_WAIVER_MS;
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0)
+    throw new InvalidArgumentError(
+      expected('a finite number ≥ 0 (ms)', 'hysteresis.explorationWaiverMs', ms),
+    );
+  return ms;
 }
 
 /** A rate estimator for the context's tenants, their rates as its priors. */
