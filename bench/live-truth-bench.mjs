@@ -474,6 +474,7 @@ async function figures(result) {
   const rows = phases.flatMap((p) => p.tenants);
   const steady = phases.filter((p) => !p.settling).flatMap((p) => p.tenants);
   const within = (r) => r.clientOverPredicted !== null && Math.abs(r.clientOverPredicted - 1) <= TARGET.ratio;
+  const whole = wholePhases(phases);
   const targets = {
     noFailures: rows.every((r) => r.failures.clientFailed === 0 && r.failures.clientDropped === 0),
     meanWithin20Percent: steady.every(within),
@@ -486,18 +487,11 @@ async function figures(result) {
       ),
     // The same 20 % held on the load's own phases, each step's settling seconds merged back into it (with
     // `--settle 0`: the target above).
-    meanWithin20PercentWholePhases: wholePhases(phases).every(within),
+    meanWithin20PercentWholePhases: whole.every(within),
   };
   const controller = data.controller ?? {};
   return {
-    wholePhases: wholePhases(phases).map((r) => ({
-      fromS: r.fromS,
-      toS: r.toS,
-      tenant: r.tenant,
-      predictedMs: r.predictedMs,
-      clientMs: r.clientMs,
-      clientOverPredicted: r.clientOverPredicted,
-    })),
+    wholePhases: whole,
     policy: result.policy,
     startupS: result.startupS,
     demoLoad: result.demoLoad,
@@ -529,18 +523,19 @@ async function figures(result) {
  * client mean weighted by the requests answered, the prediction by the requests the server completed.
  */
 function wholePhases(phases) {
+  // The mean of a and b weighted by wa and wb (either alone when the other has no weight).
+  const mix = (a, wa, b, wb) =>
+    b === undefined || b === null || !(wb > 0)
+      ? a
+      : a === null || !(wa > 0)
+        ? b
+        : (a * wa + b * wb) / (wa + wb);
   const out = [];
   phases.forEach((p, j) => {
     if (j > 0 && phases[j - 1].settling) return; // merged into the phase before
     const next = p.settling ? phases[j + 1] : undefined;
     p.tenants.forEach((t, i) => {
       const u = next?.tenants[i];
-      const mix = (a, wa, b, wb) =>
-        b === undefined || b === null || !(wb > 0)
-          ? a
-          : a === null || !(wa > 0)
-            ? b
-            : (a * wa + b * wb) / (wa + wb);
       const clientMs = mix(t.client.meanMs, t.client.ok, u?.client.meanMs, u?.client.ok ?? 0);
       const predictedMs = mix(t.predictedMs, t.server.count, u?.predictedMs, u?.server.count ?? 0);
       out.push({

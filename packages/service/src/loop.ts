@@ -131,9 +131,7 @@ export class ClosedLoop {
     const workers = this.correction.emulationWorkers;
     const measured = this.hostMeter.sample();
     if (workers === null) return;
-    const planned = tenants.map((t) => ({ ...t, catalog: this.catalog(t.name, t.catalog) }));
-    const catalogs = new Map(planned.map((t) => [t.name, t.catalog] as const));
-    const system = this.#system(planned, choices, cores, device, layout);
+    const { catalogs, system } = this.#view(tenants, choices, cores, device, layout);
     const host = this.correction.host ?? { cores: this.hostCores, busy: 0 };
     const now = contentionOf(system, catalogs, workers, host);
     if (measured !== null) {
@@ -145,17 +143,14 @@ export class ClosedLoop {
     // is compared with.
     const wait = emulationPoolWaitMs(system, catalogs, workers, now.pool);
     const poolWaitMs = wait !== null && Number.isFinite(wait) ? wait : undefined;
+    const stretch = tenants.map((t, i) => [t.name, { cpu: now.cpu[i] ?? 1, pool: now.pool }] as const);
     this.correction.setContention(
       new Map(
-        tenants.map(
-          (t, i) =>
+        stretch.map(
+          ([name, s]) =>
             [
-              t.name,
-              {
-                cpu: now.cpu[i] ?? 1,
-                emulation: now.pool,
-                ...(poolWaitMs !== undefined ? { poolWaitMs } : {}),
-              },
+              name,
+              { cpu: s.cpu, emulation: s.pool, ...(poolWaitMs !== undefined ? { poolWaitMs } : {}) },
             ] as const,
         ),
       ),
@@ -169,9 +164,7 @@ export class ClosedLoop {
             measuredBusyCores: measured ?? this.#hostShare?.measuredBusyCores ?? null,
             modelledBusyCores: now.busyCores,
             otherBusyCores: shared.busy,
-            stretch: Object.fromEntries(
-              tenants.map((t, i) => [t.name, { cpu: now.cpu[i] ?? 1, pool: now.pool }] as const),
-            ),
+            stretch: Object.fromEntries(stretch),
           };
   }
 
@@ -209,6 +202,19 @@ export class ClosedLoop {
     return this.correction.has(name) ? this.correction.corrected(name) : fallback;
   }
 
+  /** `tenants` with their corrected catalogs, those catalogs by name, and the system at `choices` under `layout`. */
+  #view(
+    tenants: readonly PlannedTenant[],
+    choices: readonly TenantChoice[],
+    cores: number,
+    device: string,
+    layout: PredictionLayout,
+  ): { planned: PlannedTenant[]; catalogs: Map<string, TenantCatalog>; system: SystemSetup } {
+    const planned = tenants.map((t) => ({ ...t, catalog: this.catalog(t.name, t.catalog) }));
+    const catalogs = new Map(planned.map((t) => [t.name, t.catalog] as const));
+    return { planned, catalogs, system: this.#system(planned, choices, cores, device, layout) };
+  }
+
   /**
    * The system `model` predicts for `tenants` (corrected catalogs) at `choices` under `layout`, as the policy
    * predicts the configuration in force: each set's members carry the set's TPU stages (`groupedTenants`), and the
@@ -244,8 +250,7 @@ export class ClosedLoop {
     device: string,
     layout: PredictionLayout = {},
   ): { responseMs: number[]; stages: (PredictedStages | null)[]; prediction: Prediction } {
-    const planned = tenants.map((t) => ({ ...t, catalog: this.catalog(t.name, t.catalog) }));
-    const system = this.#system(planned, choices, cores, device, layout);
+    const { planned, catalogs, system } = this.#view(tenants, choices, cores, device, layout);
     const workers = this.correction.emulationWorkers;
     const host = this.correction.host;
     const prediction = delayedPredictor(model, planned, { emulationWorkers: workers, host }).predict(system);
@@ -253,7 +258,7 @@ export class ClosedLoop {
       const r = prediction.tenants[i]?.responseMs ?? Number.NaN;
       return Number.isFinite(r) ? r + this.frontend.meanMs(t.name) : Number.NaN;
     });
-    const pool = poolComputeMs(planned, system, workers, host);
+    const pool = poolComputeMs(catalogs, system, workers, host);
     const stages = tenants.map((t, i): PredictedStages | null => {
       const p = prediction.tenants[i];
       if (p === undefined || !Number.isFinite(p.responseMs)) return null;
@@ -306,16 +311,15 @@ export class ClosedLoop {
  * corrected catalog, stretched by the pool's share of the host (0 without a pool or a head).
  */
 function poolComputeMs(
-  planned: readonly PlannedTenant[],
+  catalogs: ReadonlyMap<string, TenantCatalog>,
   system: SystemSetup,
   workers: number | null,
   host: HostShare | null,
 ): number[] {
-  if (workers === null) return planned.map(() => 0);
-  const catalogs = new Map(planned.map((t) => [t.name, t.catalog] as const));
+  if (workers === null) return system.tenants.map(() => 0);
   const stretch = host === null ? 1 : contentionOf(system, catalogs, workers, host).pool;
-  return system.tenants.map((t, i) => {
-    const cut = planned[i]!.catalog.cuts.find((c) => c.k === t.k);
+  return system.tenants.map((t) => {
+    const cut = catalogs.get(t.name)?.cuts.find((c) => c.k === t.k);
     return cut?.tpu == null ? 0 : (cut.emulationMs ?? 0) * stretch;
   });
 }
